@@ -1,0 +1,91 @@
+/**
+ * The one reading the watchdog takes per tick. Shared by the core, the shells and the dashboard:
+ * plain data, no Node or DOM types. Every number is bytes unless its name says otherwise.
+ * A field the platform cannot give is null; the reason is recorded once as a `probe.unavailable` event.
+ */
+
+/** 1 normal, 2 warn, 4 critical: the values of kern.memorystatus_vm_pressure_level. */
+export type PressureLevel = 1 | 2 | 4;
+
+export interface MemoryReading {
+  total: number | null;
+  usable: number | null;
+  free: number | null;
+  active: number | null;
+  inactive: number | null;
+  speculative: number | null;
+  wired: number | null;
+  compressed: number | null;
+  swapUsed: number | null;
+  swapTotal: number | null;
+  pressureLevel: PressureLevel | null;
+  /** 0-100: kern.memorystatus_level on macOS, MemAvailable/MemTotal on Linux. */
+  freePercent: number | null;
+}
+
+export interface GpuReading {
+  /** IOAccelerator "In use system memory", all processes. */
+  inUseBytes: number | null;
+  /** IOAccelerator "Alloc system memory" (>= in use: pooled by the driver). */
+  allocBytes: number | null;
+  /** The Metal working-set ceiling (recommendedMaxWorkingSetSize or iogpu.wired_limit_mb). */
+  ceilingBytes: number | null;
+  /** "Device Utilization %", 0-100. */
+  utilization: number | null;
+  /** When the GPU figures were read (they come from a slower probe); null if never. */
+  sampledAt: number | null;
+}
+
+export type ProcessRole =
+  | 'exo-main'
+  | 'exo-runner'
+  | 'exo-macmon'
+  | 'exo-resource-tracker'
+  | 'exo-app'
+  | 'exo-other'
+  | 'mlx-server';
+
+export interface ProcessReading {
+  pid: number;
+  ppid: number | null;
+  role: ProcessRole;
+  /** Epoch milliseconds; with the pid it identifies the process against pid reuse. */
+  startTime: number | null;
+  rss: number | null;
+  /** phys_footprint on macOS (includes Metal buffers); private dirty + swap on Linux. */
+  physFootprint: number | null;
+  /** Percent of one core over the last interval. */
+  cpuPercent: number | null;
+  threads: number | null;
+}
+
+export interface Sample {
+  /** Epoch milliseconds. */
+  time: number;
+  memory: MemoryReading;
+  gpu: GpuReading;
+  processes: ProcessReading[];
+}
+
+export const emptyMemory = (): MemoryReading => ({
+  total: null,
+  usable: null,
+  free: null,
+  active: null,
+  inactive: null,
+  speculative: null,
+  wired: null,
+  compressed: null,
+  swapUsed: null,
+  swapTotal: null,
+  pressureLevel: null,
+  freePercent: null,
+});
+
+export const emptyGpu = (): GpuReading => ({
+  inUseBytes: null,
+  allocBytes: null,
+  ceilingBytes: null,
+  utilization: null,
+  sampledAt: null,
+});
