@@ -46,10 +46,11 @@ export function parseMetalCeiling(text: string): MetalDeviceInfo {
     info.ceilingBytes = toBytes(llama[2]!, llama[3]!);
     return info;
   }
-  const ollama = /library=Metal.*?(?:description="([^"]*)")?.*?\btotal="(\d+(?:\.\d+)?) (B|KiB|MiB|GiB|TiB)"/.exec(text);
-  if (ollama) {
-    info.deviceName = ollama[1] ?? null;
-    info.ceilingBytes = toBytes(ollama[2]!, ollama[3]!);
+  const ollamaLine = /^.*library=Metal.*$/m.exec(text)?.[0];
+  const ollama = ollamaLine ? /\btotal="(\d+(?:\.\d+)?) (B|KiB|MiB|GiB|TiB)"/.exec(ollamaLine) : null;
+  if (ollamaLine && ollama) {
+    info.deviceName = /\bdescription="([^"]*)"/.exec(ollamaLine)?.[1] ?? null;
+    info.ceilingBytes = toBytes(ollama[1]!, ollama[2]!);
     return info;
   }
   // Several annotated lines (stock vs with a wired limit): the first is the stock value.

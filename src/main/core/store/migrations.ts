@@ -1,0 +1,92 @@
+/**
+ * Versioned schema. Each entry runs once, in order, inside a transaction; `PRAGMA user_version` records
+ * how far a database has come. Never edit a shipped migration: add the next one.
+ */
+
+/** Sample columns stored per tick, in the order of the `samples` table. */
+export const SAMPLE_COLUMNS = [
+  'mem_total',
+  'mem_usable',
+  'mem_free',
+  'mem_active',
+  'mem_inactive',
+  'mem_speculative',
+  'mem_wired',
+  'mem_compressed',
+  'swap_used',
+  'swap_total',
+  'pressure_level',
+  'free_percent',
+  'gpu_in_use',
+  'gpu_alloc',
+  'gpu_ceiling',
+  'gpu_util',
+] as const;
+
+export type SampleColumn = (typeof SAMPLE_COLUMNS)[number];
+
+const minuteColumns = SAMPLE_COLUMNS.map((c) => `${c}_min REAL, ${c}_avg REAL, ${c}_max REAL`).join(',\n  ');
+
+export const MIGRATIONS: string[] = [
+  // 1: the timeline.
+  `
+CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE samples (
+  ts INTEGER PRIMARY KEY,
+  ${SAMPLE_COLUMNS.map((c) => `${c} REAL`).join(',\n  ')},
+  gpu_sampled_at INTEGER
+);
+CREATE TABLE process_samples (
+  ts INTEGER NOT NULL,
+  pid INTEGER NOT NULL,
+  start_time INTEGER,
+  role TEXT NOT NULL,
+  rss REAL,
+  phys_footprint REAL,
+  cpu_percent REAL,
+  threads INTEGER,
+  PRIMARY KEY (ts, pid)
+) WITHOUT ROWID;
+CREATE TABLE processes (
+  id INTEGER PRIMARY KEY,
+  pid INTEGER NOT NULL,
+  start_time INTEGER,
+  role TEXT NOT NULL,
+  ppid INTEGER,
+  argv TEXT NOT NULL,
+  executable TEXT,
+  first_seen INTEGER NOT NULL,
+  last_seen INTEGER NOT NULL,
+  exited_at INTEGER,
+  UNIQUE (pid, start_time)
+);
+CREATE INDEX processes_pid ON processes (pid, last_seen);
+CREATE TABLE events (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  ts INTEGER NOT NULL,
+  kind TEXT NOT NULL,
+  severity TEXT NOT NULL,
+  message TEXT NOT NULL,
+  data TEXT
+);
+CREATE INDEX events_ts ON events (ts);
+CREATE INDEX events_kind ON events (kind, ts);
+CREATE TABLE samples_minute (
+  ts INTEGER PRIMARY KEY,
+  n INTEGER NOT NULL,
+  ${minuteColumns}
+);
+CREATE TABLE process_samples_minute (
+  ts INTEGER NOT NULL,
+  pid INTEGER NOT NULL,
+  start_time INTEGER,
+  role TEXT NOT NULL,
+  n INTEGER NOT NULL,
+  rss_max REAL,
+  phys_footprint_avg REAL,
+  phys_footprint_max REAL,
+  cpu_percent_avg REAL,
+  PRIMARY KEY (ts, pid)
+) WITHOUT ROWID;
+`,
+];

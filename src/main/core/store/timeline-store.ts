@@ -1,0 +1,268 @@
+import type { EventSeverity, TimelineEvent } from '../../../shared/events.js';
+import type { ProcessReading, ProcessRole, Sample } from '../../../shared/sample.js';
+import type { ProcessEntry } from '../probes/probe-types.js';
+import type { Db } from './database.js';
+import { SAMPLE_COLUMNS, type SampleColumn } from './migrations.js';
+
+export interface StoredProcess {
+  pid: number;
+  startTime: number | null;
+  role: ProcessRole;
+  ppid: number | null;
+  argv: string[];
+  executable: string | null;
+  firstSeen: number;
+  lastSeen: number;
+  exitedAt: number | null;
+}
+
+export interface MinuteRow {
+  time: number;
+  count: number;
+  values: Partial<Record<SampleColumn, { min: number | null; avg: number | null; max: number | null }>>;
+}
+
+const sampleRow = (s: Sample): Array<number | null> => [
+  s.time,
+  s.memory.total,
+  s.memory.usable,
+  s.memory.free,
+  s.memory.active,
+  s.memory.inactive,
+  s.memory.speculative,
+  s.memory.wired,
+  s.memory.compressed,
+  s.memory.swapUsed,
+  s.memory.swapTotal,
+  s.memory.pressureLevel,
+  s.memory.freePercent,
+  s.gpu.inUseBytes,
+  s.gpu.allocBytes,
+  s.gpu.ceilingBytes,
+  s.gpu.utilization,
+  s.gpu.sampledAt,
+];
+
+type Row = Record<string, number | string | null>;
+
+const num = (v: unknown): number | null => (typeof v === 'number' ? v : null);
+
+function rowToSample(r: Row, processes: ProcessReading[] = []): Sample {
+  const pl = num(r['pressure_level']);
+  return {
+    time: r['ts'] as number,
+    memory: {
+      total: num(r['mem_total']),
+      usable: num(r['mem_usable']),
+      free: num(r['mem_free']),
+      active: num(r['mem_active']),
+      inactive: num(r['mem_inactive']),
+      speculative: num(r['mem_speculative']),
+      wired: num(r['mem_wired']),
+      compressed: num(r['mem_compressed']),
+      swapUsed: num(r['swap_used']),
+      swapTotal: num(r['swap_total']),
+      pressureLevel: pl === 1 || pl === 2 || pl === 4 ? pl : null,
+      freePercent: num(r['free_percent']),
+    },
+    gpu: {
+      inUseBytes: num(r['gpu_in_use']),
+      allocBytes: num(r['gpu_alloc']),
+      ceilingBytes: num(r['gpu_ceiling']),
+      utilization: num(r['gpu_util']),
+      sampledAt: num(r['gpu_sampled_at']),
+    },
+    processes,
+  };
+}
+
+/**
+ * The timeline: samples, process snapshots, the pid map and events. One writer (the daemon); readers
+ * (CLI, API) open their own connections. Each tick is one transaction.
+ */
+export class TimelineStore {
+  private readonly insertSample;
+  private readonly insertProcessSample;
+  private readonly insertEvent;
+  private readonly upsertProcess;
+  private readonly markExited;
+
+  constructor(readonly db: Db) {
+    const cols = ['ts', ...SAMPLE_COLUMNS, 'gpu_sampled_at'];
+    this.insertSample = db.prepare(
+      `INSERT OR REPLACE INTO samples (${cols.join(',')}) VALUES (${cols.map(() => '?').join(',')})`,
+    );
+    this.insertProcessSample = db.prepare(
+      `INSERT OR REPLACE INTO process_samples (ts, pid, start_time, role, rss, phys_footprint, cpu_percent, threads)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+    );
+    this.insertEvent = db.prepare('INSERT INTO events (ts, kind, severity, message, data) VALUES (?, ?, ?, ?, ?)');
+    this.upsertProcess = db.prepare(
+      `INSERT INTO processes (pid, start_time, role, ppid, argv, executable, first_seen, last_seen)
+       VALUES (@pid, @startTime, @role, @ppid, @argv, @executable, @now, @now)
+       ON CONFLICT (pid, start_time) DO UPDATE SET role = excluded.role, ppid = excluded.ppid,
+         last_seen = excluded.last_seen, exited_at = NULL`,
+    );
+    this.markExited = db.prepare(
+      'UPDATE processes SET exited_at = ?, last_seen = ? WHERE pid = ? AND start_time IS ? AND exited_at IS NULL',
+    );
+  }
+
+  /** Writes one tick: the sample, its process readings and any events, atomically. */
+  writeTick(sample: Sample, events: TimelineEvent[] = []): void {
+    this.db.transaction(() => {
+      this.insertSample.run(sampleRow(sample));
+      for (const p of sample.processes) {
+        this.insertProcessSample.run(sample.time, p.pid, p.startTime, p.role, p.rss, p.physFootprint, p.cpuPercent, p.threads);
+      }
+      for (const e of events) this.writeEventRow(e);
+    })();
+  }
+
+  private writeEventRow(e: TimelineEvent): number {
+    const info = this.insertEvent.run(e.time, e.kind, e.severity, e.message, e.data ? JSON.stringify(e.data) : null);
+    return Number(info.lastInsertRowid);
+  }
+
+  writeEvent(e: TimelineEvent): number {
+    return this.writeEventRow(e);
+  }
+
+  /** Records a watched process as seen now (pid → role, argv, start time, executable): the map a panic report needs. */
+  recordProcess(entry: ProcessEntry, role: ProcessRole, now: number): void {
+    this.upsertProcess.run({
+      pid: entry.pid,
+      startTime: entry.startTime,
+      role,
+      ppid: entry.ppid,
+      argv: JSON.stringify(entry.argv),
+      executable: entry.executable,
+      now,
+    });
+  }
+
+  recordExit(pid: number, startTime: number | null, now: number): void {
+    this.markExited.run(now, now, pid, startTime);
+  }
+
+  latestSample(): Sample | null {
+    const r = this.db.prepare('SELECT * FROM samples ORDER BY ts DESC LIMIT 1').get() as Row | undefined;
+    if (!r) return null;
+    return rowToSample(r, this.processReadingsAt(r['ts'] as number));
+  }
+
+  processReadingsAt(ts: number): ProcessReading[] {
+    const rows = this.db.prepare('SELECT * FROM process_samples WHERE ts = ? ORDER BY pid').all(ts) as Row[];
+    return rows.map((p) => ({
+      pid: p['pid'] as number,
+      ppid: null,
+      role: p['role'] as ProcessRole,
+      startTime: num(p['start_time']),
+      rss: num(p['rss']),
+      physFootprint: num(p['phys_footprint']),
+      cpuPercent: num(p['cpu_percent']),
+      threads: num(p['threads']),
+    }));
+  }
+
+  samples(from: number, to: number, withProcesses = false): Sample[] {
+    const rows = this.db.prepare('SELECT * FROM samples WHERE ts >= ? AND ts <= ? ORDER BY ts').all(from, to) as Row[];
+    if (!withProcesses) return rows.map((r) => rowToSample(r));
+    const procs = this.db
+      .prepare('SELECT * FROM process_samples WHERE ts >= ? AND ts <= ? ORDER BY ts, pid')
+      .all(from, to) as Row[];
+    const byTs = new Map<number, ProcessReading[]>();
+    for (const p of procs) {
+      const list = byTs.get(p['ts'] as number) ?? [];
+      list.push({
+        pid: p['pid'] as number,
+        ppid: null,
+        role: p['role'] as ProcessRole,
+        startTime: num(p['start_time']),
+        rss: num(p['rss']),
+        physFootprint: num(p['phys_footprint']),
+        cpuPercent: num(p['cpu_percent']),
+        threads: num(p['threads']),
+      });
+      byTs.set(p['ts'] as number, list);
+    }
+    return rows.map((r) => rowToSample(r, byTs.get(r['ts'] as number) ?? []));
+  }
+
+  minuteSamples(from: number, to: number): MinuteRow[] {
+    const rows = this.db
+      .prepare('SELECT * FROM samples_minute WHERE ts >= ? AND ts <= ? ORDER BY ts')
+      .all(from, to) as Row[];
+    return rows.map((r) => {
+      const values: MinuteRow['values'] = {};
+      for (const c of SAMPLE_COLUMNS) {
+        values[c] = { min: num(r[`${c}_min`]), avg: num(r[`${c}_avg`]), max: num(r[`${c}_max`]) };
+      }
+      return { time: r['ts'] as number, count: r['n'] as number, values };
+    });
+  }
+
+  sampleCount(): number {
+    return (this.db.prepare('SELECT count(*) AS n FROM samples').get() as { n: number }).n;
+  }
+
+  events(from: number, to: number, kind?: string, limit = 10_000): TimelineEvent[] {
+    const rows = (
+      kind
+        ? this.db
+            .prepare('SELECT * FROM events WHERE ts >= ? AND ts <= ? AND kind LIKE ? ORDER BY id LIMIT ?')
+            .all(from, to, `${kind}%`, limit)
+        : this.db.prepare('SELECT * FROM events WHERE ts >= ? AND ts <= ? ORDER BY id LIMIT ?').all(from, to, limit)
+    ) as Row[];
+    return rows.map((r) => ({
+      id: r['id'] as number,
+      time: r['ts'] as number,
+      kind: r['kind'] as string,
+      severity: r['severity'] as EventSeverity,
+      message: r['message'] as string,
+      ...(r['data'] ? { data: JSON.parse(r['data'] as string) as Record<string, unknown> } : {}),
+    }));
+  }
+
+  /** The pid map: which process held a pid at a time (a panic names only `pid N: exo`). */
+  processesByPid(pid: number): StoredProcess[] {
+    const rows = this.db.prepare('SELECT * FROM processes WHERE pid = ? ORDER BY last_seen DESC').all(pid) as Row[];
+    return rows.map(toStoredProcess);
+  }
+
+  /** Processes alive (not marked exited) as of the last write. */
+  liveProcesses(): StoredProcess[] {
+    const rows = this.db.prepare('SELECT * FROM processes WHERE exited_at IS NULL ORDER BY pid').all() as Row[];
+    return rows.map(toStoredProcess);
+  }
+
+  allProcesses(): StoredProcess[] {
+    return (this.db.prepare('SELECT * FROM processes ORDER BY first_seen, pid').all() as Row[]).map(toStoredProcess);
+  }
+
+  getMeta(key: string): string | null {
+    const r = this.db.prepare('SELECT value FROM meta WHERE key = ?').get(key) as { value: string } | undefined;
+    return r?.value ?? null;
+  }
+
+  setMeta(key: string, value: string): void {
+    this.db.prepare('INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value').run(
+      key,
+      value,
+    );
+  }
+}
+
+function toStoredProcess(r: Row): StoredProcess {
+  return {
+    pid: r['pid'] as number,
+    startTime: num(r['start_time']),
+    role: r['role'] as ProcessRole,
+    ppid: num(r['ppid']),
+    argv: JSON.parse(r['argv'] as string) as string[],
+    executable: (r['executable'] as string | null) ?? null,
+    firstSeen: r['first_seen'] as number,
+    lastSeen: r['last_seen'] as number,
+    exitedAt: num(r['exited_at']),
+  };
+}
