@@ -1,0 +1,60 @@
+import { readFileSync } from 'node:fs';
+import type { z } from 'zod';
+import { type Config, type ConfigInput, ConfigSchema } from './config-schema.js';
+
+export type ConfigResult = { ok: true; config: Config } | { ok: false; errors: string[] };
+
+const describeValue = (v: unknown): string => {
+  const s = JSON.stringify(v);
+  return s === undefined ? String(v) : s.length > 60 ? `${s.slice(0, 57)}...` : s;
+};
+
+function valueAt(input: unknown, path: PropertyKey[]): unknown {
+  let cur: unknown = input;
+  for (const k of path) {
+    if (cur === null || typeof cur !== 'object') return undefined;
+    cur = (cur as Record<PropertyKey, unknown>)[k];
+  }
+  return cur;
+}
+
+/** One line per problem: the key, the value found and what is allowed. */
+export function formatIssues(issues: z.core.$ZodIssue[], input: unknown, source: string): string[] {
+  return issues.map((i) => {
+    if (i.code === 'unrecognized_keys') {
+      const at = i.path.length ? `${i.path.join('.')}.` : '';
+      return `${source}: unknown key ${i.keys.map((k) => `"${at}${k}"`).join(', ')}`;
+    }
+    const key = i.path.join('.') || '(top level)';
+    return `${source}: "${key}" is ${describeValue(valueAt(input, i.path))}: ${i.message}`;
+  });
+}
+
+/** Validates a config object merged from the file and CLI overrides. */
+export function validateConfig(input: unknown, source = 'config'): ConfigResult {
+  const r = ConfigSchema.safeParse(input ?? {});
+  return r.success ? { ok: true, config: r.data } : { ok: false, errors: formatIssues(r.error.issues, input, source) };
+}
+
+/** Reads config.json if present (absent = all defaults), then applies overrides from flags. */
+export function loadConfig(path: string, overrides: Partial<ConfigInput> = {}, required = false): ConfigResult {
+  let fromFile: Record<string, unknown> = {};
+  try {
+    const text = readFileSync(path, 'utf8');
+    try {
+      const parsed: unknown = JSON.parse(text);
+      if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) {
+        return { ok: false, errors: [`${path}: must hold a JSON object`] };
+      }
+      fromFile = parsed as Record<string, unknown>;
+    } catch (e) {
+      return { ok: false, errors: [`${path}: not valid JSON (${(e as Error).message})`] };
+    }
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code !== 'ENOENT' || required) return { ok: false, errors: [`${path}: cannot read (${code ?? (e as Error).message})`] };
+  }
+  const fileCheck = validateConfig(fromFile, path);
+  if (!fileCheck.ok) return fileCheck;
+  return validateConfig({ ...fromFile, ...overrides }, 'command line');
+}

@@ -1,0 +1,47 @@
+import { z } from 'zod';
+import { DEFAULT_MLX_SERVER_PATTERNS } from '../exo/process-classifier.js';
+
+const regex = z.string().refine(
+  (s) => {
+    try {
+      new RegExp(s);
+      return true;
+    } catch {
+      return false;
+    }
+  },
+  { message: 'must be a valid regular expression' },
+);
+
+/** The daemon's configuration file (config.json in the data directory). Unknown keys are errors. */
+export const ConfigSchema = z
+  .object({
+    intervalSeconds: z.number().min(0.1).max(60).default(1).describe('cheap probes (memory, EXO processes)'),
+    slowIntervalSeconds: z.number().min(1).max(600).default(5).describe('expensive probes (ioreg, ps, top)'),
+    retention: z
+      .object({
+        rawDays: z.number().min(0.01).max(365).default(7),
+        minuteDays: z.number().min(1).max(3650).default(90),
+      })
+      .strict()
+      .default({ rawDays: 7, minuteDays: 90 }),
+    gpu: z
+      .object({
+        ceilingBytes: z.number().int().positive().nullable().default(null),
+        mlxPython: z.string().min(1).nullable().default(null),
+      })
+      .strict()
+      .default({ ceilingBytes: null, mlxPython: null }),
+    watch: z
+      .object({
+        mlxServerPatterns: z.array(regex).default(DEFAULT_MLX_SERVER_PATTERNS),
+        exoPidfile: z.string().min(1).nullable().default(null),
+      })
+      .strict()
+      .default({ mlxServerPatterns: DEFAULT_MLX_SERVER_PATTERNS, exoPidfile: null }),
+    logLevel: z.enum(['trace', 'debug', 'info', 'warn', 'error']).default('info'),
+  })
+  .strict();
+
+export type Config = z.infer<typeof ConfigSchema>;
+export type ConfigInput = z.input<typeof ConfigSchema>;

@@ -1,0 +1,242 @@
+import type { TimelineEvent } from '../../shared/events.js';
+import type { Sample } from '../../shared/sample.js';
+import type { Config } from './config/config-schema.js';
+import { paths } from './config/data-dir.js';
+import { readExoPidfile } from './exo/exo-pidfile.js';
+import { acquireLock, releaseLock } from './instance-lock.js';
+import type { Logger } from './logger.js';
+import type { MachineIdentity, PlatformProbe, ProbeReporter } from './probes/probe-types.js';
+import { Sampler, type TickResult } from './sampler.js';
+import { type Db, openDatabase } from './store/database.js';
+import { applyRetention } from './store/retention.js';
+import { TimelineStore } from './store/timeline-store.js';
+
+export const VERSION = '0.1.0';
+
+export interface Clock {
+  now(): number;
+  setTimeout(fn: () => void, ms: number): { unref?: () => void } | number | NodeJS.Timeout;
+  clearTimeout(handle: unknown): void;
+}
+
+export const systemClock: Clock = {
+  now: () => Date.now(),
+  setTimeout: (fn, ms) => setTimeout(fn, ms),
+  clearTimeout: (h) => clearTimeout(h as NodeJS.Timeout),
+};
+
+/** Collects what probes report; `unavailable` once per field for the daemon's life. */
+export class EventCollector implements ProbeReporter {
+  private readonly said = new Set<string>();
+  private pending: TimelineEvent[] = [];
+  private readonly failedAt = new Map<string, number>();
+
+  constructor(
+    private readonly now: () => number,
+    private readonly logger?: Logger,
+  ) {}
+
+  unavailable(field: string, reason: string): void {
+    if (this.said.has(field)) return;
+    this.said.add(field);
+    this.logger?.info({ field, reason }, `${field} unavailable: ${reason}`);
+    this.push('probe.unavailable', 'info', `${field} is unavailable: ${reason}`, { field, reason });
+  }
+
+  failed(probe: string, error: string): void {
+    // At most one event per probe per minute: a hung command must not flood the timeline.
+    const last = this.failedAt.get(probe) ?? 0;
+    if (this.now() - last < 60_000) return;
+    this.failedAt.set(probe, this.now());
+    this.logger?.warn({ probe, error }, `probe ${probe} failed: ${error}`);
+    this.push('probe.failed', 'warning', `probe ${probe} failed: ${error}`, { probe, error });
+  }
+
+  push(kind: string, severity: TimelineEvent['severity'], message: string, data?: Record<string, unknown>): void {
+    this.pending.push({ time: this.now(), kind, severity, message, ...(data ? { data } : {}) });
+  }
+
+  drain(): TimelineEvent[] {
+    const out = this.pending;
+    this.pending = [];
+    return out;
+  }
+}
+
+export interface DaemonDeps {
+  dataDir: string;
+  config: Config;
+  probe: PlatformProbe;
+  events: EventCollector;
+  logger: Logger;
+  clock?: Clock;
+  exoPidfile?: string;
+}
+
+export type StartResult = { ok: true } | { ok: false; error: string };
+
+/**
+ * The watchdog: one scheduler and one clock. Every `intervalSeconds` it samples and writes one
+ * transaction; every `slowIntervalSeconds` the expensive probes run too; retention runs every 10 min.
+ */
+export class Daemon {
+  readonly store: TimelineStore;
+  private readonly db: Db;
+  private readonly sampler: Sampler;
+  private readonly clock: Clock;
+  private timer: unknown = null;
+  private running = false;
+  private inTick: Promise<void> | null = null;
+  private lastSlow = 0;
+  private lastRetention = 0;
+  private ticks = 0;
+  private lastResult: TickResult | null = null;
+  private readonly lockPath: string;
+
+  constructor(private readonly deps: DaemonDeps) {
+    this.clock = deps.clock ?? systemClock;
+    this.db = openDatabase(paths(deps.dataDir).database);
+    this.store = new TimelineStore(this.db);
+    this.lockPath = paths(deps.dataDir).pidfile;
+    const patterns = deps.config.watch.mlxServerPatterns.map((p) => new RegExp(p));
+    this.sampler = new Sampler(deps.probe, () => ({
+      pidfilePid: readExoPidfile(deps.exoPidfile),
+      mlxServerPatterns: patterns,
+    }));
+  }
+
+  get tickCount(): number {
+    return this.ticks;
+  }
+
+  get latest(): Sample | null {
+    return this.lastResult?.sample ?? null;
+  }
+
+  /** Takes the data directory's lock and records the start (and an unclean previous stop, if any). */
+  async begin(): Promise<StartResult> {
+    const now = this.clock.now();
+    const lock = acquireLock(this.lockPath, now);
+    if (!lock.ok) {
+      return { ok: false, error: `another exo-sentinel daemon (pid ${lock.holder.pid}) already uses ${this.deps.dataDir}` };
+    }
+    const { events } = this.deps;
+    if (lock.stale) {
+      const last = this.store.latestSample();
+      events.push(
+        'daemon.unclean-stop',
+        'warning',
+        `the previous daemon (pid ${lock.stale.pid}) stopped without shutting down; last sample ${
+          last ? new Date(last.time).toISOString() : 'none'
+        }`,
+        { pid: lock.stale.pid, lastSampleAt: last?.time ?? null },
+      );
+    }
+    let identity: MachineIdentity | null = null;
+    try {
+      identity = await this.deps.probe.identity();
+    } catch (e) {
+      events.failed('identity', (e as Error).message);
+    }
+    events.push('daemon.started', 'info', `exo-sentinel ${VERSION} started (pid ${process.pid})`, {
+      version: VERSION,
+      pid: process.pid,
+      intervalSeconds: this.deps.config.intervalSeconds,
+      slowIntervalSeconds: this.deps.config.slowIntervalSeconds,
+      identity,
+    });
+    if (identity) this.store.setMeta('identity', JSON.stringify(identity));
+    this.runRetention(now);
+    return { ok: true };
+  }
+
+  private runRetention(now: number): void {
+    const r = this.deps.config.retention;
+    try {
+      const res = applyRetention(this.db, now, { rawMs: r.rawDays * 86_400_000, minuteMs: r.minuteDays * 86_400_000 });
+      this.lastRetention = now;
+      if (res.rawDeleted + res.minuteDeleted + res.eventsDeleted > 0) this.deps.logger.debug(res, 'retention applied');
+    } catch (e) {
+      this.deps.events.failed('retention', (e as Error).message);
+    }
+  }
+
+  /** One tick: sample, then write sample + process map + events in one transaction. */
+  async tickOnce(): Promise<TickResult | null> {
+    const now = this.clock.now();
+    const slow = this.ticks === 0 || now - this.lastSlow >= this.deps.config.slowIntervalSeconds * 1000 - 50;
+    if (slow) this.lastSlow = now;
+    let result: TickResult;
+    try {
+      result = await this.sampler.tick(now, slow);
+    } catch (e) {
+      this.deps.events.failed('sampler', (e as Error).stack ?? String(e));
+      return null;
+    }
+    const { events } = this.deps;
+    for (const c of result.changes) {
+      const e = c.entry;
+      const what = `${c.role} pid ${e.pid}`;
+      if (c.kind === 'started') events.push('process.started', 'info', `${what} appeared: ${e.argv.join(' ').slice(0, 200)}`, { pid: e.pid, role: c.role, startTime: e.startTime, argv: e.argv, executable: e.executable });
+      else if (c.kind === 'exited') events.push('process.exited', c.role === 'exo-runner' || c.role === 'exo-main' ? 'warning' : 'info', `${what} exited`, { pid: e.pid, role: c.role, startTime: e.startTime });
+      else events.push('process.role-changed', 'info', `pid ${e.pid} is now ${c.role} (was ${c.previous})`, { pid: e.pid, role: c.role, previous: c.previous });
+    }
+    try {
+      this.db.transaction(() => {
+        for (const w of result.watched) this.store.recordProcess(w.entry, w.role, now);
+        for (const c of result.changes) if (c.kind === 'exited') this.store.recordExit(c.entry.pid, c.entry.startTime, now);
+        this.store.writeTick(result.sample, events.drain());
+      })();
+    } catch (e) {
+      this.deps.logger.error({ err: e }, 'could not write the tick');
+    }
+    this.ticks++;
+    this.lastResult = result;
+    if (now - this.lastRetention >= 600_000) this.runRetention(now);
+    return result;
+  }
+
+  /** Starts the loop; ticks are aligned to the interval and never overlap (a slow tick skips the next). */
+  start(): void {
+    this.running = true;
+    const interval = this.deps.config.intervalSeconds * 1000;
+    const schedule = (): void => {
+      if (!this.running) return;
+      const now = this.clock.now();
+      const delay = interval - (now % interval);
+      this.timer = this.clock.setTimeout(() => {
+        if (!this.running) return;
+        if (!this.inTick) {
+          this.inTick = this.tickOnce()
+            .then(() => undefined)
+            .finally(() => {
+              this.inTick = null;
+            });
+        }
+        schedule();
+      }, delay);
+    };
+    schedule();
+  }
+
+  /** Stops the loop, waits for the tick in flight, records the stop and closes the database. */
+  async stop(reason: string): Promise<void> {
+    this.running = false;
+    if (this.timer !== null) this.clock.clearTimeout(this.timer);
+    if (this.inTick) await this.inTick;
+    try {
+      this.store.writeEvent({
+        time: this.clock.now(),
+        kind: 'daemon.stopped',
+        severity: 'info',
+        message: `exo-sentinel stopped (${reason}) after ${this.ticks} ticks`,
+        data: { reason, ticks: this.ticks },
+      });
+      for (const e of this.deps.events.drain()) this.store.writeEvent(e);
+      this.db.pragma('wal_checkpoint(TRUNCATE)');
+    } finally {
+      this.db.close();
+      releaseLock(this.lockPath);
+    }
+  }
+}

@@ -1,0 +1,35 @@
+import type { ProcessRole } from '../../../shared/sample.js';
+import type { ProcessEntry } from '../probes/probe-types.js';
+
+export type ProcessChange =
+  | { kind: 'started'; entry: ProcessEntry; role: ProcessRole }
+  | { kind: 'exited'; entry: ProcessEntry; role: ProcessRole }
+  | { kind: 'role-changed'; entry: ProcessEntry; role: ProcessRole; previous: ProcessRole };
+
+const key = (e: ProcessEntry): string => `${e.pid}:${e.startTime ?? '?'}`;
+
+/**
+ * Remembers the watched set between ticks and reports what changed. A process is its pid *and* start
+ * time, so a recycled pid is a new process, never the old one.
+ */
+export class ProcessTracker {
+  private current = new Map<string, { entry: ProcessEntry; role: ProcessRole }>();
+
+  update(watched: Array<{ entry: ProcessEntry; role: ProcessRole }>): ProcessChange[] {
+    const next = new Map(watched.map((w) => [key(w.entry), w]));
+    const changes: ProcessChange[] = [];
+    for (const [k, w] of next) {
+      const before = this.current.get(k);
+      if (!before) changes.push({ kind: 'started', entry: w.entry, role: w.role });
+      else if (before.role !== w.role)
+        changes.push({ kind: 'role-changed', entry: w.entry, role: w.role, previous: before.role });
+    }
+    for (const [k, w] of this.current) if (!next.has(k)) changes.push({ kind: 'exited', entry: w.entry, role: w.role });
+    this.current = next;
+    return changes;
+  }
+
+  get size(): number {
+    return this.current.size;
+  }
+}

@@ -1,0 +1,49 @@
+import pino, { type Logger } from 'pino';
+import pretty from 'pino-pretty';
+import buildRoll, { type RollStream } from 'pino-roll';
+
+export type { Logger };
+
+export interface LoggerOptions {
+  level: string;
+  /** JSON lines go here, rotated daily or at 10 MB, 7 old files kept. */
+  file: string | null;
+  /** Also print readable lines (to stderr) — when a person is watching a terminal. */
+  terminal: boolean;
+}
+
+/**
+ * pino with in-process destinations only (no worker-thread transports: they break inside a packaged app).
+ * Returns the logger and a function that flushes and closes the file.
+ */
+export async function createLogger(options: LoggerOptions): Promise<{ logger: Logger; close: () => Promise<void> }> {
+  const streams: pino.StreamEntry[] = [];
+  let roll: RollStream | null = null;
+  if (options.file) {
+    const stream = await buildRoll({ file: options.file, size: '10m', frequency: 'daily', limit: { count: 7 }, mkdir: true });
+    roll = stream;
+    streams.push({ level: options.level as pino.Level, stream });
+  }
+  if (options.terminal) {
+    streams.push({
+      level: options.level as pino.Level,
+      stream: pretty({ destination: 2, colorize: process.stderr.isTTY, translateTime: 'SYS:HH:MM:ss', sync: true }),
+    });
+  }
+  const logger =
+    streams.length > 0
+      ? pino({ level: options.level, base: { pid: process.pid } }, pino.multistream(streams))
+      : pino({ level: 'silent' });
+  const close = (): Promise<void> =>
+    new Promise((resolve) => {
+      const r = roll;
+      if (!r) return resolve();
+      try {
+        r.flushSync();
+      } catch {
+        // A stream not yet open has nothing to flush.
+      }
+      r.end(() => resolve());
+    });
+  return { logger, close };
+}

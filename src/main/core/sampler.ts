@@ -1,0 +1,58 @@
+import type { ProcessReading, Sample } from '../../shared/sample.js';
+import { type ClassifierOptions, classifyProcesses } from './exo/process-classifier.js';
+import { type ProcessChange, ProcessTracker } from './exo/process-tracker.js';
+import type { PlatformProbe, ProcessEntry } from './probes/probe-types.js';
+
+export interface TickResult {
+  sample: Sample;
+  changes: ProcessChange[];
+  /** The watched processes' table rows, for the pid map. */
+  watched: Array<{ entry: ProcessEntry; role: ProcessReading['role'] }>;
+  /** Wall time of the probe work, ms. */
+  durationMs: number;
+}
+
+/** Takes one reading: memory, GPU, the process table → EXO's processes and their stats. */
+export class Sampler {
+  private readonly tracker = new ProcessTracker();
+
+  constructor(
+    private readonly probe: PlatformProbe,
+    private readonly classifierOptions: () => ClassifierOptions,
+  ) {}
+
+  async tick(time: number, slow: boolean): Promise<TickResult> {
+    const started = performance.now();
+    const [memory, gpu, entries] = await Promise.all([
+      this.probe.readMemory(slow),
+      this.probe.readGpu(slow),
+      this.probe.listProcesses(slow),
+    ]);
+    const roles = classifyProcesses(entries, this.classifierOptions());
+    const watched = entries.filter((e) => roles.has(e.pid)).map((entry) => ({ entry, role: roles.get(entry.pid)! }));
+    const stats = await this.probe.readProcessStats(
+      watched.map((w) => w.entry),
+      slow,
+    );
+    const processes: ProcessReading[] = watched.map(({ entry, role }) => {
+      const s = stats.get(entry.pid);
+      return {
+        pid: entry.pid,
+        ppid: entry.ppid,
+        role,
+        startTime: entry.startTime,
+        rss: s?.rss ?? null,
+        physFootprint: s?.physFootprint ?? null,
+        cpuPercent: s?.cpuPercent ?? null,
+        threads: s?.threads ?? null,
+      };
+    });
+    const changes = this.tracker.update(watched);
+    return {
+      sample: { time, memory, gpu, processes },
+      changes,
+      watched,
+      durationMs: performance.now() - started,
+    };
+  }
+}

@@ -1,0 +1,37 @@
+#!/usr/bin/env node
+import { Command, CommanderError } from 'commander';
+import { VERSION } from '../core/daemon.js';
+import { registerDaemon } from './commands/daemon-command.js';
+import { registerStatus } from './commands/status-command.js';
+import { registerTimeline } from './commands/timeline-command.js';
+import { EXIT_USAGE } from './usage-error.js';
+
+export function buildProgram(): Command {
+  const program = new Command('exo-sentinel')
+    .description('Watchdog for Apple Silicon machines running EXO: memory, GPU memory and EXO processes, kept as a timeline.')
+    .version(VERSION)
+    .option('--data-dir <dir>', 'data directory (default: EXO_SENTINEL_HOME or the platform location)')
+    .showHelpAfterError('(run with --help for usage)')
+    .exitOverride();
+  registerDaemon(program);
+  registerStatus(program);
+  registerTimeline(program);
+  for (const c of program.commands) c.exitOverride().showHelpAfterError('(run with --help for usage)');
+  return program;
+}
+
+export async function main(argv: string[]): Promise<void> {
+  try {
+    await buildProgram().parseAsync(argv);
+  } catch (e) {
+    if (e instanceof CommanderError) {
+      // Help and version exit 0; every other command-line problem is a usage error.
+      process.exitCode = e.exitCode === 0 ? 0 : EXIT_USAGE;
+      return;
+    }
+    process.stderr.write(`exo-sentinel: ${(e as Error).stack ?? String(e)}\n`);
+    process.exitCode = 1;
+  }
+}
+
+await main(process.argv);

@@ -1,0 +1,111 @@
+import { mkdirSync } from 'node:fs';
+import type { Command } from 'commander';
+import type { ConfigInput } from '../../core/config/config-schema.js';
+import { loadConfig } from '../../core/config/config-loader.js';
+import { paths, resolveDataDir } from '../../core/config/data-dir.js';
+import { Daemon, EventCollector } from '../../core/daemon.js';
+import { createLogger } from '../../core/logger.js';
+import { createProbe } from '../../core/probes/create-probe.js';
+import { renderSample } from '../output.js';
+import { EXIT_FAILURE, EXIT_USAGE, positiveNumber } from '../usage-error.js';
+
+interface DaemonFlags {
+  once?: boolean;
+  interval?: number;
+  slowInterval?: number;
+  dataDir?: string;
+  config?: string;
+  logLevel?: string;
+}
+
+export function registerDaemon(program: Command): void {
+  program
+    .command('daemon')
+    .description('run the watchdog: sample every interval and keep the timeline (Ctrl-C or SIGTERM stops it)')
+    .option('--once', 'take one sample, store it, print it and exit')
+    .option('--interval <seconds>', 'cheap probe interval (default 1)', positiveNumber(0.1, 60))
+    .option('--slow-interval <seconds>', 'expensive probe interval (default 5)', positiveNumber(1, 600))
+    .option('--config <file>', 'configuration file (default: config.json in the data directory)')
+    .option('--log-level <level>', 'trace, debug, info, warn or error')
+    .action(async (_opts: DaemonFlags, cmd: Command) => {
+      const flags = cmd.optsWithGlobals<DaemonFlags>();
+      process.exitCode = await runDaemon(flags);
+    });
+}
+
+async function runDaemon(flags: DaemonFlags): Promise<number> {
+  const dataDir = resolveDataDir(flags.dataDir);
+  const p = paths(dataDir);
+  const overrides: Partial<ConfigInput> = {};
+  if (flags.interval !== undefined) overrides.intervalSeconds = flags.interval;
+  if (flags.slowInterval !== undefined) overrides.slowIntervalSeconds = flags.slowInterval;
+  if (flags.logLevel !== undefined) overrides.logLevel = flags.logLevel as ConfigInput['logLevel'];
+  const loaded = loadConfig(flags.config ?? p.config, overrides, flags.config !== undefined);
+  if (!loaded.ok) {
+    for (const e of loaded.errors) process.stderr.write(`exo-sentinel: ${e}\n`);
+    process.stderr.write('exo-sentinel: the daemon does not start with an invalid configuration\n');
+    return EXIT_USAGE;
+  }
+  const config = loaded.config;
+  try {
+    mkdirSync(dataDir, { recursive: true });
+  } catch (e) {
+    process.stderr.write(`exo-sentinel: cannot create the data directory ${dataDir}: ${(e as Error).message}\n`);
+    return EXIT_FAILURE;
+  }
+  const { logger, close } = await createLogger({
+    level: config.logLevel,
+    file: p.logFile,
+    terminal: process.stderr.isTTY === true,
+  });
+  const events = new EventCollector(() => Date.now(), logger);
+  let daemon: Daemon;
+  try {
+    daemon = new Daemon({
+      dataDir,
+      config,
+      probe: createProbe(events, { ceilingBytes: config.gpu.ceilingBytes, mlxPython: config.gpu.mlxPython }),
+      events,
+      logger,
+      ...(config.watch.exoPidfile ? { exoPidfile: config.watch.exoPidfile } : {}),
+    });
+  } catch (e) {
+    process.stderr.write(`exo-sentinel: cannot open the timeline in ${dataDir}: ${(e as Error).message}\n`);
+    await close();
+    return EXIT_FAILURE;
+  }
+  const begun = await daemon.begin();
+  if (!begun.ok) {
+    process.stderr.write(`exo-sentinel: ${begun.error}\n`);
+    await close();
+    return EXIT_FAILURE;
+  }
+  if (flags.once) {
+    const r = await daemon.tickOnce();
+    await daemon.stop('once');
+    await close();
+    if (!r) return EXIT_FAILURE;
+    process.stdout.write(`${renderSample(r.sample)}\n`);
+    return 0;
+  }
+  logger.info({ dataDir, config }, `watching every ${config.intervalSeconds}s; timeline ${p.database}`);
+  process.stdout.write(
+    `exo-sentinel daemon: pid ${process.pid}, sampling every ${config.intervalSeconds}s (slow probes every ${config.slowIntervalSeconds}s)\n` +
+      `  timeline ${p.database}\n  log      ${p.logFile}\n`,
+  );
+  daemon.start();
+  return await new Promise<number>((resolve) => {
+    let stopping = false;
+    const stop = (signal: NodeJS.Signals): void => {
+      if (stopping) return;
+      stopping = true;
+      logger.info(`${signal}: stopping`);
+      void daemon
+        .stop(signal)
+        .then(close)
+        .then(() => resolve(0));
+    };
+    process.on('SIGINT', stop);
+    process.on('SIGTERM', stop);
+  });
+}

@@ -1,0 +1,102 @@
+import { existsSync } from 'node:fs';
+import { type Command, InvalidArgumentError } from 'commander';
+import type { Sample } from '../../../shared/sample.js';
+import { paths, resolveDataDir } from '../../core/config/data-dir.js';
+import { openDatabase } from '../../core/store/database.js';
+import { SAMPLE_COLUMNS } from '../../core/store/migrations.js';
+import { TimelineStore } from '../../core/store/timeline-store.js';
+import { renderEvents, renderTimeline, sampleCsvRow, TIMELINE_CSV_COLUMNS } from '../output.js';
+import { duration, EXIT_FAILURE, EXIT_USAGE, timestamp } from '../usage-error.js';
+
+interface TimelineFlags {
+  since?: number;
+  from?: number;
+  to?: number;
+  json?: boolean;
+  csv?: boolean;
+  resolution?: 'raw' | 'minute' | 'auto';
+  dataDir?: string;
+}
+
+/** Ranges up to 6 h read the 1 s samples; longer ranges read the per-minute table. */
+const RAW_LIMIT_MS = 6 * 3_600_000;
+
+export function registerTimeline(program: Command): void {
+  program
+    .command('timeline')
+    .description('print the stored timeline (default: the last 15 minutes)')
+    .option('--since <duration>', 'how far back: 90s, 15m, 2h, 7d', duration)
+    .option('--from <time>', 'start (ISO 8601 or epoch ms)', timestamp)
+    .option('--to <time>', 'end (ISO 8601 or epoch ms; default now)', timestamp)
+    .option('--resolution <r>', 'raw, minute or auto (default auto)', (v: string) => {
+      if (v !== 'raw' && v !== 'minute' && v !== 'auto') throw new InvalidArgumentError(`expected raw, minute or auto, got "${v}"`);
+      return v;
+    })
+    .option('--json', 'print JSON')
+    .option('--csv', 'print CSV')
+    .action((_o: unknown, cmd: Command) => {
+      const f = cmd.optsWithGlobals<TimelineFlags>();
+      if (f.json && f.csv) {
+        process.stderr.write('exo-sentinel timeline: choose one of --json and --csv\n');
+        process.exitCode = EXIT_USAGE;
+        return;
+      }
+      if (f.since !== undefined && f.from !== undefined) {
+        process.stderr.write('exo-sentinel timeline: use --since or --from, not both\n');
+        process.exitCode = EXIT_USAGE;
+        return;
+      }
+      const to = f.to ?? Date.now();
+      const from = f.from ?? to - (f.since ?? 15 * 60_000);
+      if (from > to) {
+        process.stderr.write(`exo-sentinel timeline: --from (${new Date(from).toISOString()}) is after --to (${new Date(to).toISOString()})\n`);
+        process.exitCode = EXIT_USAGE;
+        return;
+      }
+      const dataDir = resolveDataDir(f.dataDir);
+      const dbPath = paths(dataDir).database;
+      if (!existsSync(dbPath)) {
+        process.stderr.write(`exo-sentinel: no timeline in ${dataDir} yet; start it with: exo-sentinel daemon\n`);
+        process.exitCode = EXIT_FAILURE;
+        return;
+      }
+      const db = openDatabase(dbPath, { readonly: true });
+      try {
+        const store = new TimelineStore(db);
+        const resolution = f.resolution && f.resolution !== 'auto' ? f.resolution : to - from <= RAW_LIMIT_MS ? 'raw' : 'minute';
+        const events = store.events(from, to);
+        if (resolution === 'minute') {
+          const rows = store.minuteSamples(from, to);
+          if (f.json) process.stdout.write(`${JSON.stringify({ from, to, resolution, minutes: rows, events }, null, 2)}\n`);
+          else if (f.csv) {
+            const cols = SAMPLE_COLUMNS.flatMap((c) => [`${c}_min`, `${c}_avg`, `${c}_max`]);
+            process.stdout.write(`time,n,${cols.join(',')}\n`);
+            for (const r of rows) {
+              const vals = SAMPLE_COLUMNS.flatMap((c) => [r.values[c]?.min, r.values[c]?.avg, r.values[c]?.max]);
+              process.stdout.write(`${new Date(r.time).toISOString()},${r.count},${vals.map((v) => v ?? '').join(',')}\n`);
+            }
+          } else {
+            process.stdout.write(`${rows.length} minutes from ${new Date(from).toISOString()} to ${new Date(to).toISOString()}\n`);
+            for (const r of rows) {
+              const free = r.values.free_percent;
+              process.stdout.write(
+                `${new Date(r.time).toISOString().slice(0, 16)}  n=${r.count}  free ${free?.min ?? '—'}..${free?.max ?? '—'}%  wired max ${r.values.mem_wired?.max ?? '—'}\n`,
+              );
+            }
+          }
+          return;
+        }
+        const samples: Sample[] = store.samples(from, to, true);
+        if (f.json) process.stdout.write(`${JSON.stringify({ from, to, resolution, samples, events }, null, 2)}\n`);
+        else if (f.csv) {
+          process.stdout.write(`${TIMELINE_CSV_COLUMNS.join(',')}\n`);
+          for (const s of samples) process.stdout.write(`${sampleCsvRow(s)}\n`);
+        } else {
+          process.stdout.write(`${renderTimeline(samples)}\n`);
+          if (events.length) process.stdout.write(`\nevents\n${renderEvents(events)}\n`);
+        }
+      } finally {
+        db.close();
+      }
+    });
+}

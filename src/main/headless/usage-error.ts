@@ -1,0 +1,28 @@
+import { InvalidArgumentError } from 'commander';
+import { parseDuration, parseTime } from '../core/util/format.js';
+
+/** Exit codes: 0 ok, 1 the command failed, 2 the command line was wrong. */
+export const EXIT_FAILURE = 1;
+export const EXIT_USAGE = 2;
+
+export const positiveNumber =
+  (min: number, max: number) =>
+  (value: string): number => {
+    const n = Number(value);
+    if (!Number.isFinite(n) || n < min || n > max) {
+      throw new InvalidArgumentError(`expected a number from ${min} to ${max}, got "${value}"`);
+    }
+    return n;
+  };
+
+export const duration = (value: string): number => {
+  const ms = parseDuration(value);
+  if (ms === null || ms <= 0) throw new InvalidArgumentError(`expected a duration like 90s, 15m, 2h or 7d, got "${value}"`);
+  return ms;
+};
+
+export const timestamp = (value: string): number => {
+  const t = parseTime(value);
+  if (t === null) throw new InvalidArgumentError(`expected an ISO 8601 time (2026-11-26T03:00:00Z) or epoch ms, got "${value}"`);
+  return t;
+};
