@@ -1,0 +1,68 @@
+import assert from 'node:assert/strict';
+import { writeFileSync } from 'node:fs';
+import { after, describe, it } from 'node:test';
+import { loadConfig, validateConfig } from '../../../src/main/core/config/config-loader.js';
+import { resolveDataDir } from '../../../src/main/core/config/data-dir.js';
+import { parseDuration, parseTime } from '../../../src/main/core/util/format.js';
+import { tempDir } from '../../support/temp-dir.js';
+
+const dir = tempDir();
+after(dir.cleanup);
+
+describe('configuration', () => {
+  it('gives defaults when there is no file', () => {
+    const r = loadConfig(`${dir.path}/absent.json`);
+    assert.ok(r.ok);
+    assert.equal(r.config.intervalSeconds, 1);
+    assert.equal(r.config.slowIntervalSeconds, 5);
+    assert.deepEqual(r.config.retention, { rawDays: 7, minuteDays: 90 });
+  });
+
+  it('names the key, the value and what is allowed', () => {
+    const r = validateConfig({ intervalSeconds: 0, retention: { rawDays: 'week' } }, 'config.json');
+    assert.equal(r.ok, false);
+    assert.ok(!r.ok);
+    assert.ok(r.errors.some((e) => /config\.json: "intervalSeconds" is 0: .*>=\s*0\.1/.test(e)), r.errors.join('\n'));
+    assert.ok(r.errors.some((e) => /"retention\.rawDays" is "week"/.test(e)), r.errors.join('\n'));
+  });
+
+  it('rejects unknown keys, bad regexes, bad JSON and non-objects', () => {
+    const unknown = validateConfig({ intervall: 1 });
+    assert.ok(!unknown.ok && /unknown key "intervall"/.test(unknown.errors[0]!));
+    const re = validateConfig({ watch: { mlxServerPatterns: ['(unclosed'] } });
+    assert.ok(!re.ok && /"watch\.mlxServerPatterns\.0" is "\(unclosed": must be a valid regular expression/.test(re.errors[0]!));
+    writeFileSync(`${dir.path}/bad.json`, '{"intervalSeconds": ');
+    const bad = loadConfig(`${dir.path}/bad.json`);
+    assert.ok(!bad.ok && /bad\.json: not valid JSON/.test(bad.errors[0]!));
+    writeFileSync(`${dir.path}/arr.json`, '[1]');
+    const arr = loadConfig(`${dir.path}/arr.json`);
+    assert.ok(!arr.ok && /must hold a JSON object/.test(arr.errors[0]!));
+    const missing = loadConfig(`${dir.path}/none.json`, {}, true);
+    assert.ok(!missing.ok && /cannot read \(ENOENT\)/.test(missing.errors[0]!));
+  });
+
+  it('lets flags override the file', () => {
+    writeFileSync(`${dir.path}/c.json`, JSON.stringify({ intervalSeconds: 2, slowIntervalSeconds: 10 }));
+    const r = loadConfig(`${dir.path}/c.json`, { intervalSeconds: 0.5 });
+    assert.ok(r.ok);
+    assert.equal(r.config.intervalSeconds, 0.5);
+    assert.equal(r.config.slowIntervalSeconds, 10);
+  });
+
+  it('resolves the data directory: flag, EXO_SENTINEL_HOME, then the platform place', () => {
+    assert.equal(resolveDataDir('/x', { EXO_SENTINEL_HOME: '/y' }), '/x');
+    assert.equal(resolveDataDir(undefined, { EXO_SENTINEL_HOME: '/y' }), '/y');
+    assert.equal(resolveDataDir(undefined, { XDG_STATE_HOME: '/state' }, 'linux'), '/state/exo-sentinel');
+    assert.match(resolveDataDir(undefined, {}, 'linux'), /\.local\/state\/exo-sentinel$/);
+    assert.match(resolveDataDir(undefined, {}, 'darwin'), /Library\/Application Support\/exo-sentinel$/);
+  });
+
+  it('parses durations and times for the CLI', () => {
+    assert.equal(parseDuration('15m'), 900_000);
+    assert.equal(parseDuration('1.5h'), 5_400_000);
+    assert.equal(parseDuration('15'), null);
+    assert.equal(parseTime('2026-11-26T03:00:00Z'), Date.UTC(2026, 10, 26, 3));
+    assert.equal(parseTime('1795664410870'), 1795664410870);
+    assert.equal(parseTime('yesterday'), null);
+  });
+});
