@@ -6,7 +6,8 @@ import { fileURLToPath } from 'node:url';
 export const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 
 /** ../shared/fixtures beside the repository, or EXO_SENTINEL_FIXTURES. */
-export const fixturesRoot = process.env['EXO_SENTINEL_FIXTURES'] ?? resolve(repoRoot, '..', 'shared', 'fixtures');
+export const fixturesRoot =
+  process.env['EXO_SENTINEL_FIXTURES'] ?? resolve(repoRoot, '..', 'shared', 'fixtures');
 
 export const fixture = (rel: string): string => readFileSync(join(fixturesRoot, rel), 'utf8');
 

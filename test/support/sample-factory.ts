@@ -16,10 +16,35 @@ export function makeSample(time: number, wiredGiB = 10, runnerFootprint: number 
     pressureLevel: 1,
     freePercent: 60,
   });
-  const gpu = { ...emptyGpu(), inUseBytes: 50 * GiB, allocBytes: 60 * GiB, ceilingBytes: 96 * GiB, utilization: 80, sampledAt: time };
+  const gpu = {
+    ...emptyGpu(),
+    inUseBytes: 50 * GiB,
+    allocBytes: 60 * GiB,
+    ceilingBytes: 96 * GiB,
+    utilization: 80,
+    sampledAt: time,
+  };
   const processes: ProcessReading[] = [
-    { pid: 1577, ppid: 500, role: 'exo-main', startTime: 1000, rss: GiB, physFootprint: 2 * GiB, cpuPercent: 5, threads: 31 },
-    { pid: 1601, ppid: 1577, role: 'exo-runner', startTime: 2000, rss: GiB, physFootprint: runnerFootprint, cpuPercent: 95, threads: 12 },
+    {
+      pid: 1577,
+      ppid: 500,
+      role: 'exo-main',
+      startTime: 1000,
+      rss: GiB,
+      physFootprint: 2 * GiB,
+      cpuPercent: 5,
+      threads: 31,
+    },
+    {
+      pid: 1601,
+      ppid: 1577,
+      role: 'exo-runner',
+      startTime: 2000,
+      rss: GiB,
+      physFootprint: runnerFootprint,
+      cpuPercent: 95,
+      threads: 12,
+    },
   ];
   return { time, memory, gpu, processes };
 }

@@ -52,7 +52,12 @@ export class EventCollector implements ProbeReporter {
     this.push('probe.failed', 'warning', `probe ${probe} failed: ${error}`, { probe, error });
   }
 
-  push(kind: string, severity: TimelineEvent['severity'], message: string, data?: Record<string, unknown>): void {
+  push(
+    kind: string,
+    severity: TimelineEvent['severity'],
+    message: string,
+    data?: Record<string, unknown>,
+  ): void {
     this.pending.push({ time: this.now(), kind, severity, message, ...(data ? { data } : {}) });
   }
 
@@ -118,7 +123,10 @@ export class Daemon {
     const now = this.clock.now();
     const lock = acquireLock(this.lockPath, now);
     if (!lock.ok) {
-      return { ok: false, error: `another exo-sentinel daemon (pid ${lock.holder.pid}) already uses ${this.deps.dataDir}` };
+      return {
+        ok: false,
+        error: `another exo-sentinel daemon (pid ${lock.holder.pid}) already uses ${this.deps.dataDir}`,
+      };
     }
     const { events } = this.deps;
     if (lock.stale) {
@@ -153,9 +161,13 @@ export class Daemon {
   private runRetention(now: number): void {
     const r = this.deps.config.retention;
     try {
-      const res = applyRetention(this.db, now, { rawMs: r.rawDays * 86_400_000, minuteMs: r.minuteDays * 86_400_000 });
+      const res = applyRetention(this.db, now, {
+        rawMs: r.rawDays * 86_400_000,
+        minuteMs: r.minuteDays * 86_400_000,
+      });
       this.lastRetention = now;
-      if (res.rawDeleted + res.minuteDeleted + res.eventsDeleted > 0) this.deps.logger.debug(res, 'retention applied');
+      if (res.rawDeleted + res.minuteDeleted + res.eventsDeleted > 0)
+        this.deps.logger.debug(res, 'retention applied');
     } catch (e) {
       this.deps.events.failed('retention', (e as Error).message);
     }
@@ -177,14 +189,33 @@ export class Daemon {
     for (const c of result.changes) {
       const e = c.entry;
       const what = `${c.role} pid ${e.pid}`;
-      if (c.kind === 'started') events.push('process.started', 'info', `${what} appeared: ${e.argv.join(' ').slice(0, 200)}`, { pid: e.pid, role: c.role, startTime: e.startTime, argv: e.argv, executable: e.executable });
-      else if (c.kind === 'exited') events.push('process.exited', c.role === 'exo-runner' || c.role === 'exo-main' ? 'warning' : 'info', `${what} exited`, { pid: e.pid, role: c.role, startTime: e.startTime });
-      else events.push('process.role-changed', 'info', `pid ${e.pid} is now ${c.role} (was ${c.previous})`, { pid: e.pid, role: c.role, previous: c.previous });
+      if (c.kind === 'started')
+        events.push('process.started', 'info', `${what} appeared: ${e.argv.join(' ').slice(0, 200)}`, {
+          pid: e.pid,
+          role: c.role,
+          startTime: e.startTime,
+          argv: e.argv,
+          executable: e.executable,
+        });
+      else if (c.kind === 'exited')
+        events.push(
+          'process.exited',
+          c.role === 'exo-runner' || c.role === 'exo-main' ? 'warning' : 'info',
+          `${what} exited`,
+          { pid: e.pid, role: c.role, startTime: e.startTime },
+        );
+      else
+        events.push('process.role-changed', 'info', `pid ${e.pid} is now ${c.role} (was ${c.previous})`, {
+          pid: e.pid,
+          role: c.role,
+          previous: c.previous,
+        });
     }
     try {
       this.db.transaction(() => {
         for (const w of result.watched) this.store.recordProcess(w.entry, w.role, now);
-        for (const c of result.changes) if (c.kind === 'exited') this.store.recordExit(c.entry.pid, c.entry.startTime, now);
+        for (const c of result.changes)
+          if (c.kind === 'exited') this.store.recordExit(c.entry.pid, c.entry.startTime, now);
         this.store.writeTick(result.sample, events.drain());
       })();
     } catch (e) {

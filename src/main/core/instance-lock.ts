@@ -17,7 +17,9 @@ const alive = (pid: number): boolean => {
 export function readLock(path: string): LockInfo | null {
   try {
     const v = JSON.parse(readFileSync(path, 'utf8')) as Partial<LockInfo>;
-    return typeof v.pid === 'number' && typeof v.startedAt === 'number' ? { pid: v.pid, startedAt: v.startedAt } : null;
+    return typeof v.pid === 'number' && typeof v.startedAt === 'number'
+      ? { pid: v.pid, startedAt: v.startedAt }
+      : null;
   } catch {
     return null;
   }
@@ -29,9 +31,7 @@ export function runningDaemon(path: string): LockInfo | null {
   return lock && lock.pid !== process.pid && alive(lock.pid) ? lock : null;
 }
 
-export type AcquireResult =
-  | { ok: true; stale: LockInfo | null }
-  | { ok: false; holder: LockInfo };
+export type AcquireResult = { ok: true; stale: LockInfo | null } | { ok: false; holder: LockInfo };
 
 /**
  * One writer per data directory. A pidfile whose process is gone is stale: the previous daemon did not

@@ -16,18 +16,31 @@ export interface LoggerOptions {
  * pino with in-process destinations only (no worker-thread transports: they break inside a packaged app).
  * Returns the logger and a function that flushes and closes the file.
  */
-export async function createLogger(options: LoggerOptions): Promise<{ logger: Logger; close: () => Promise<void> }> {
+export async function createLogger(
+  options: LoggerOptions,
+): Promise<{ logger: Logger; close: () => Promise<void> }> {
   const streams: pino.StreamEntry[] = [];
   let roll: RollStream | null = null;
   if (options.file) {
-    const stream = await buildRoll({ file: options.file, size: '10m', frequency: 'daily', limit: { count: 7 }, mkdir: true });
+    const stream = await buildRoll({
+      file: options.file,
+      size: '10m',
+      frequency: 'daily',
+      limit: { count: 7 },
+      mkdir: true,
+    });
     roll = stream;
     streams.push({ level: options.level as pino.Level, stream });
   }
   if (options.terminal) {
     streams.push({
       level: options.level as pino.Level,
-      stream: pretty({ destination: 2, colorize: process.stderr.isTTY, translateTime: 'SYS:HH:MM:ss', sync: true }),
+      stream: pretty({
+        destination: 2,
+        colorize: process.stderr.isTTY,
+        translateTime: 'SYS:HH:MM:ss',
+        sync: true,
+      }),
     });
   }
   const logger =
@@ -43,7 +56,15 @@ export async function createLogger(options: LoggerOptions): Promise<{ logger: Lo
       } catch {
         // A stream not yet open has nothing to flush.
       }
-      r.end(() => resolve());
+      // SonicBoom signals completion with 'close' (end's callback is not reliably called).
+      const timer = setTimeout(resolve, 2000);
+      timer.unref();
+      r.once('close', () => {
+        clearTimeout(timer);
+        resolve();
+      });
+      r.once('error', () => resolve());
+      r.end();
     });
   return { logger, close };
 }

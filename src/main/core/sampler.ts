@@ -29,7 +29,9 @@ export class Sampler {
       this.probe.listProcesses(slow),
     ]);
     const roles = classifyProcesses(entries, this.classifierOptions());
-    const watched = entries.filter((e) => roles.has(e.pid)).map((entry) => ({ entry, role: roles.get(entry.pid)! }));
+    const watched = entries
+      .filter((e) => roles.has(e.pid))
+      .map((entry) => ({ entry, role: roles.get(entry.pid)! }));
     const stats = await this.probe.readProcessStats(
       watched.map((w) => w.entry),
       slow,

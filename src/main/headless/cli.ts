@@ -8,7 +8,9 @@ import { EXIT_USAGE } from './usage-error.js';
 
 export function buildProgram(): Command {
   const program = new Command('exo-sentinel')
-    .description('Watchdog for Apple Silicon machines running EXO: memory, GPU memory and EXO processes, kept as a timeline.')
+    .description(
+      'Watchdog for Apple Silicon machines running EXO: memory, GPU memory and EXO processes, kept as a timeline.',
+    )
     .version(VERSION)
     .option('--data-dir <dir>', 'data directory (default: EXO_SENTINEL_HOME or the platform location)')
     .showHelpAfterError('(run with --help for usage)')

@@ -6,11 +6,16 @@ const pad = (s: string, n: number): string => (s.length >= n ? s : s + ' '.repea
 
 export function table(headers: string[], rows: string[][]): string {
   const widths = headers.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
-  const line = (cells: string[]): string => cells.map((c, i) => pad(c, widths[i]!)).join('  ').trimEnd();
+  const line = (cells: string[]): string =>
+    cells
+      .map((c, i) => pad(c, widths[i]!))
+      .join('  ')
+      .trimEnd();
   return [line(headers), ...rows.map(line)].join('\n');
 }
 
-const pressureName = (p: number | null): string => (p === 1 ? 'normal' : p === 2 ? 'warn' : p === 4 ? 'critical' : '—');
+const pressureName = (p: number | null): string =>
+  p === 1 ? 'normal' : p === 2 ? 'warn' : p === 4 ? 'critical' : '—';
 
 /** Sum of a role's phys_footprint (the runners hold EXO's Metal memory). */
 export function footprintOf(sample: Sample, role: string): number | null {
@@ -21,7 +26,10 @@ export function footprintOf(sample: Sample, role: string): number | null {
 export function renderSample(sample: Sample): string {
   const m = sample.memory;
   const g = sample.gpu;
-  const gpuShare = g.inUseBytes !== null && g.ceilingBytes ? ` (${formatPercent((100 * g.inUseBytes) / g.ceilingBytes)} of ceiling)` : '';
+  const gpuShare =
+    g.inUseBytes !== null && g.ceilingBytes
+      ? ` (${formatPercent((100 * g.inUseBytes) / g.ceilingBytes)} of ceiling)`
+      : '';
   const lines = [
     `time          ${new Date(sample.time).toISOString()}`,
     `memory        total ${formatBytes(m.total)}, free ${formatPercent(m.freePercent)}, wired ${formatBytes(m.wired)}, compressed ${formatBytes(m.compressed)}`,
@@ -105,6 +113,9 @@ export function renderTimeline(samples: Sample[]): string {
 
 export function renderEvents(events: TimelineEvent[]): string {
   return events
-    .map((e) => `${new Date(e.time).toISOString().replace('T', ' ').slice(0, 19)}  ${pad(e.severity, 8)} ${pad(e.kind, 22)} ${e.message}`)
+    .map(
+      (e) =>
+        `${new Date(e.time).toISOString().replace('T', ' ').slice(0, 19)}  ${pad(e.severity, 8)} ${pad(e.kind, 22)} ${e.message}`,
+    )
     .join('\n');
 }

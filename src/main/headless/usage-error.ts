@@ -17,12 +17,16 @@ export const positiveNumber =
 
 export const duration = (value: string): number => {
   const ms = parseDuration(value);
-  if (ms === null || ms <= 0) throw new InvalidArgumentError(`expected a duration like 90s, 15m, 2h or 7d, got "${value}"`);
+  if (ms === null || ms <= 0)
+    throw new InvalidArgumentError(`expected a duration like 90s, 15m, 2h or 7d, got "${value}"`);
   return ms;
 };
 
 export const timestamp = (value: string): number => {
   const t = parseTime(value);
-  if (t === null) throw new InvalidArgumentError(`expected an ISO 8601 time (2026-11-26T03:00:00Z) or epoch ms, got "${value}"`);
+  if (t === null)
+    throw new InvalidArgumentError(
+      `expected an ISO 8601 time (2026-11-26T03:00:00Z) or epoch ms, got "${value}"`,
+    );
   return t;
 };

@@ -22,15 +22,26 @@ describe('configuration', () => {
     const r = validateConfig({ intervalSeconds: 0, retention: { rawDays: 'week' } }, 'config.json');
     assert.equal(r.ok, false);
     assert.ok(!r.ok);
-    assert.ok(r.errors.some((e) => /config\.json: "intervalSeconds" is 0: .*>=\s*0\.1/.test(e)), r.errors.join('\n'));
-    assert.ok(r.errors.some((e) => /"retention\.rawDays" is "week"/.test(e)), r.errors.join('\n'));
+    assert.ok(
+      r.errors.some((e) => /config\.json: "intervalSeconds" is 0: .*>=\s*0\.1/.test(e)),
+      r.errors.join('\n'),
+    );
+    assert.ok(
+      r.errors.some((e) => /"retention\.rawDays" is "week"/.test(e)),
+      r.errors.join('\n'),
+    );
   });
 
   it('rejects unknown keys, bad regexes, bad JSON and non-objects', () => {
     const unknown = validateConfig({ intervall: 1 });
     assert.ok(!unknown.ok && /unknown key "intervall"/.test(unknown.errors[0]!));
     const re = validateConfig({ watch: { mlxServerPatterns: ['(unclosed'] } });
-    assert.ok(!re.ok && /"watch\.mlxServerPatterns\.0" is "\(unclosed": must be a valid regular expression/.test(re.errors[0]!));
+    assert.ok(
+      !re.ok &&
+        /"watch\.mlxServerPatterns\.0" is "\(unclosed": must be a valid regular expression/.test(
+          re.errors[0]!,
+        ),
+    );
     writeFileSync(`${dir.path}/bad.json`, '{"intervalSeconds": ');
     const bad = loadConfig(`${dir.path}/bad.json`);
     assert.ok(!bad.ok && /bad\.json: not valid JSON/.test(bad.errors[0]!));

@@ -4,7 +4,12 @@ import { classifyProcesses } from '../../../src/main/core/exo/process-classifier
 import { ProcessTracker } from '../../../src/main/core/exo/process-tracker.js';
 import type { ProcessEntry } from '../../../src/main/core/probes/probe-types.js';
 
-const p = (pid: number, ppid: number, argv: string[], executable: string | null = argv[0] ?? null): ProcessEntry => ({
+const p = (
+  pid: number,
+  ppid: number,
+  argv: string[],
+  executable: string | null = argv[0] ?? null,
+): ProcessEntry => ({
   pid,
   ppid,
   argv,
@@ -20,7 +25,11 @@ const appTree: ProcessEntry[] = [
   p(1577, 500, [`${APP}/Resources/exo/exo`]),
   p(1600, 1577, [`${APP}/Resources/exo/_internal/macmon`, 'pipe', '--interval', '1000']),
   p(1601, 1577, [`${APP}/Resources/exo/exo`, '--multiprocessing-fork', 'tracker_fd=9', 'pipe_handle=11']),
-  p(1602, 1577, [`${APP}/Resources/exo/exo`, '-c', 'from multiprocessing.resource_tracker import main;main(8)']),
+  p(1602, 1577, [
+    `${APP}/Resources/exo/exo`,
+    '-c',
+    'from multiprocessing.resource_tracker import main;main(8)',
+  ]),
   p(1603, 1577, [`${APP}/Resources/exo/exo`, '--multiprocessing-fork', 'tracker_fd=9', 'pipe_handle=13']),
   // Same p_comm, unrelated: a different program that happens to be called exo.
   p(2000, 1, ['/usr/local/bin/exo-unrelated-tool']),
@@ -45,14 +54,20 @@ describe('EXO process discovery', () => {
       p(10, 1, ['/opt/homebrew/bin/uv', 'run', 'exo']),
       p(11, 10, [`${venv}/python3`, `${venv}/exo`, '--no-downloads'], `${venv}/python3`),
       p(12, 11, ['macmon', 'pipe', '--interval', '1000']),
-      p(
-        13,
-        11,
-        [`${venv}/python3`, '-c', 'from multiprocessing.spawn import spawn_main; spawn_main(tracker_fd=6, pipe_handle=8)', '--multiprocessing-fork'],
-      ),
+      p(13, 11, [
+        `${venv}/python3`,
+        '-c',
+        'from multiprocessing.spawn import spawn_main; spawn_main(tracker_fd=6, pipe_handle=8)',
+        '--multiprocessing-fork',
+      ]),
       // A python3.13 multiprocessing child of some other program is not EXO's runner.
       p(20, 1, ['/usr/bin/python3', 'train.py']),
-      p(21, 20, ['/usr/bin/python3', '-c', 'from multiprocessing.spawn import spawn_main; spawn_main()', '--multiprocessing-fork']),
+      p(21, 20, [
+        '/usr/bin/python3',
+        '-c',
+        'from multiprocessing.spawn import spawn_main; spawn_main()',
+        '--multiprocessing-fork',
+      ]),
     ];
     assert.deepEqual(Object.fromEntries(classifyProcesses(tree)), {
       11: 'exo-main',
@@ -62,9 +77,19 @@ describe('EXO process discovery', () => {
   });
 
   it('trusts ~/.exo/exo.pid for the main process and finds its runners', () => {
-    const tree = [p(30, 1, ['/usr/bin/python3.13', 'launcher.py']), p(31, 30, ['/usr/bin/python3.13', '--multiprocessing-fork'])];
-    assert.deepEqual(Object.fromEntries(classifyProcesses(tree, { pidfilePid: 30 })), { 30: 'exo-main', 31: 'exo-runner' });
-    assert.deepEqual(Object.fromEntries(classifyProcesses(tree, { pidfilePid: 999 })), {}, 'a stale pidfile names nothing');
+    const tree = [
+      p(30, 1, ['/usr/bin/python3.13', 'launcher.py']),
+      p(31, 30, ['/usr/bin/python3.13', '--multiprocessing-fork']),
+    ];
+    assert.deepEqual(Object.fromEntries(classifyProcesses(tree, { pidfilePid: 30 })), {
+      30: 'exo-main',
+      31: 'exo-runner',
+    });
+    assert.deepEqual(
+      Object.fromEntries(classifyProcesses(tree, { pidfilePid: 999 })),
+      {},
+      'a stale pidfile names nothing',
+    );
   });
 
   it('never matches on the bare process name', () => {

@@ -44,23 +44,45 @@ describe('procfs parsers', () => {
   });
 
   it('parses meminfo into bytes', () => {
-    const m = parseMeminfo('MemTotal:       24684084 kB\nMemFree:        23000000 kB\nHugePages_Total:       0\n');
+    const m = parseMeminfo(
+      'MemTotal:       24684084 kB\nMemFree:        23000000 kB\nHugePages_Total:       0\n',
+    );
     assert.equal(m['MemTotal'], 24684084 * 1024);
     assert.equal(m['HugePages_Total'], 0);
   });
 
   it('parses cmdline with and without the trailing NUL', () => {
-    assert.deepEqual(parseCmdline('python3\0/x/bin/exo\0--multiprocessing-fork\0'), ['python3', '/x/bin/exo', '--multiprocessing-fork']);
+    assert.deepEqual(parseCmdline('python3\0/x/bin/exo\0--multiprocessing-fork\0'), [
+      'python3',
+      '/x/bin/exo',
+      '--multiprocessing-fork',
+    ]);
     assert.deepEqual(parseCmdline('a b\0c'), ['a b', 'c']);
     assert.deepEqual(parseCmdline(''), []);
   });
 
   it('maps memory PSI onto the 1/2/4 levels', () => {
-    const calm = parsePsi('some avg10=0.00 avg60=0.00 avg300=0.00 total=0\nfull avg10=0.00 avg60=0.00 avg300=0.00 total=0\n');
+    const calm = parsePsi(
+      'some avg10=0.00 avg60=0.00 avg300=0.00 total=0\nfull avg10=0.00 avg60=0.00 avg300=0.00 total=0\n',
+    );
     assert.equal(psiToPressureLevel(calm), 1);
     assert.deepEqual(calm.some, { avg10: 0, avg60: 0, avg300: 0, totalMicros: 0 });
-    assert.equal(psiToPressureLevel(parsePsi('some avg10=12.50 avg60=3.00 avg300=1.00 total=99\nfull avg10=2.00 avg60=0 avg300=0 total=1')), 2);
-    assert.equal(psiToPressureLevel(parsePsi('some avg10=60.00 avg60=3.00 avg300=1.00 total=99\nfull avg10=15.00 avg60=0 avg300=0 total=1')), 4);
+    assert.equal(
+      psiToPressureLevel(
+        parsePsi(
+          'some avg10=12.50 avg60=3.00 avg300=1.00 total=99\nfull avg10=2.00 avg60=0 avg300=0 total=1',
+        ),
+      ),
+      2,
+    );
+    assert.equal(
+      psiToPressureLevel(
+        parsePsi(
+          'some avg10=60.00 avg60=3.00 avg300=1.00 total=99\nfull avg10=15.00 avg60=0 avg300=0 total=1',
+        ),
+      ),
+      4,
+    );
     assert.equal(psiToPressureLevel(parsePsi('')), null);
   });
 });

@@ -11,7 +11,9 @@ const MB = 1024 * 1024;
 
 describe('ioreg IOAccelerator parser', () => {
   it('reads the M4 Pro node under load (macOS 26), ignoring the "(driver)" key and the legend', () => {
-    const [n, ...rest] = parseIoregAccelerators(fixture('macos/ioreg/ioreg-r-c-IOAccelerator-d1.m4pro.macos26.sonar.txt'));
+    const [n, ...rest] = parseIoregAccelerators(
+      fixture('macos/ioreg/ioreg-r-c-IOAccelerator-d1.m4pro.macos26.sonar.txt'),
+    );
     assert.equal(rest.length, 0);
     assert.ok(n);
     assert.equal(n.className, 'AGXAcceleratorG16X');
@@ -73,7 +75,10 @@ describe('ps parser', () => {
     assert.equal(py?.elapsedSeconds, 3600 + 32 * 60 + 34);
     assert.equal(py?.args, '/Users/me/code/monorepo/alpha/.venv/bin/python3');
     const am = rows.find((r) => r.pid === 43160);
-    assert.equal(am?.args, '/System/Applications/Utilities/Activity Monitor.app/Contents/MacOS/Activity Monitor');
+    assert.equal(
+      am?.args,
+      '/System/Applications/Utilities/Activity Monitor.app/Contents/MacOS/Activity Monitor',
+    );
     assert.equal(rows[0]?.elapsedSeconds, 9);
   });
 
@@ -92,7 +97,9 @@ describe('ps parser', () => {
     assert.equal(c[0]?.comm, '/sbin/launchd');
     const audio = c.find((r) => r.pid === 692);
     assert.equal(audio?.comm, 'Core Audio Driver (MSTeamsAudioDevice.driver)');
-    const de = parsePs(fixture('macos/ps/ps-Ao-pid,lstart,user,state,comm.de_DE-locale.useful-system-monitor.txt'));
+    const de = parsePs(
+      fixture('macos/ps/ps-Ao-pid,lstart,user,state,comm.de_DE-locale.useful-system-monitor.txt'),
+    );
     assert.equal(de.length, 5);
     assert.equal(de[0]?.startTime, new Date(2026, 7, 12, 19, 39, 58).getTime());
     assert.equal(de[1]?.startTime, new Date(2026, 7, 13, 7, 3, 57).getTime());
@@ -118,7 +125,9 @@ describe('ps parser', () => {
 
   it('reads the headerless pid,ppid,pgid,pcpu,time,vsz,rss,etime,command capture', () => {
     const rows = parsePs(
-      fixture('macos/ps/ps-ax-o-pid,ppid,pgid,pcpu,time,vsz,rss,etime,command.apple-silicon.socketry-issue3.txt'),
+      fixture(
+        'macos/ps/ps-ax-o-pid,ppid,pgid,pcpu,time,vsz,rss,etime,command.apple-silicon.socketry-issue3.txt',
+      ),
       ['pid', 'ppid', 'pgid', 'pcpu', 'time', 'vsz', 'rss', 'etime', 'args'],
     );
     assert.equal(rows.length, 2);
@@ -146,17 +155,26 @@ describe('ps parser', () => {
 
 describe('top parser', () => {
   it('reads MEM with change markers and 16-char commands with spaces (stats#499)', () => {
-    const [b] = parseTop(fixture('macos/top/top-l1-o-mem-n8-stats-pid,command,mem.stats-issue499.EXCERPT.txt'));
+    const [b] = parseTop(
+      fixture('macos/top/top-l1-o-mem-n8-stats-pid,command,mem.stats-issue499.EXCERPT.txt'),
+    );
     assert.ok(b);
     assert.equal(b.rows.length, 7);
-    assert.deepEqual(b.physMem, { used: 28 * 1024 * MB, wired: 4209 * MB, compressor: null, unused: 3940 * MB });
+    assert.deepEqual(b.physMem, {
+      used: 28 * 1024 * MB,
+      wired: 4209 * MB,
+      compressor: null,
+      unused: 3940 * MB,
+    });
     assert.equal(b.rows[1]?.command, 'Microsoft Outloo');
     assert.equal(b.rows[1]?.memBytes, 759 * MB);
     assert.equal(b.rows[0]?.memBytes, 1442 * MB);
   });
 
   it('reads the macOS 10.14 format', () => {
-    const fp = topFootprints(fixture('macos/top/top-l1-o-mem-n5-stats-pid,command,mem.macos10.14.stats-issue262.txt'));
+    const fp = topFootprints(
+      fixture('macos/top/top-l1-o-mem-n5-stats-pid,command,mem.macos10.14.stats-issue262.txt'),
+    );
     assert.equal(fp.size, 5);
     assert.equal(fp.get(38091), 1946 * MB);
     assert.equal(fp.get(0), 517 * MB);
@@ -165,7 +183,12 @@ describe('top parser', () => {
   it('reads two -l 2 blocks and the modern PhysMem header with the compressor', () => {
     const blocks = parseTop(fixture('macos/top/top-l2-o-power-stats-pid,power.useful-system-monitor.txt'));
     assert.equal(blocks.length, 2);
-    assert.deepEqual(blocks[0]?.physMem, { used: 15 * 1024 * MB, wired: 4346 * MB, compressor: 5972 * MB, unused: 106 * MB });
+    assert.deepEqual(blocks[0]?.physMem, {
+      used: 15 * 1024 * MB,
+      wired: 4346 * MB,
+      compressor: 5972 * MB,
+      unused: 106 * MB,
+    });
     assert.equal(blocks[1]?.physMem?.wired, 4166 * MB);
     assert.equal(blocks[1]?.rows[0]?.pid, 616);
     assert.equal(blocks[1]?.rows[0]?.values['POWER'], '36.7');
@@ -175,30 +198,48 @@ describe('top parser', () => {
 
 describe('footprint parser', () => {
   it('reads the header and category table (ruby, cut off)', () => {
-    const f = parseFootprint(fixture('macos/footprint/footprint-p.ruby.apple-silicon.socketry-issue3.EXCERPT.txt'));
+    const f = parseFootprint(
+      fixture('macos/footprint/footprint-p.ruby.apple-silicon.socketry-issue3.EXCERPT.txt'),
+    );
     assert.equal(f.name, 'ruby');
     assert.equal(f.pid, 3644);
     assert.equal(f.footprintBytes, 42 * MB);
     assert.equal(f.physFootprintBytes, 42 * MB);
     assert.equal(f.pageSize, 16384);
     assert.equal(f.categories.length, 11);
-    assert.deepEqual(f.categories[0], { category: 'MALLOC_LARGE', dirty: 16 * MB, clean: 0, reclaimable: 0, regions: 2 });
+    assert.deepEqual(f.categories[0], {
+      category: 'MALLOC_LARGE',
+      dirty: 16 * MB,
+      clean: 0,
+      reclaimable: 0,
+      regions: 2,
+    });
     assert.equal(f.categories[1]?.category, 'untagged ("VM_ALLOCATE")');
     assert.equal(f.graphicsBytes, 0);
   });
 
   it('sums the (graphics) categories (wgpu app, blank process name)', () => {
-    const f = parseFootprint(fixture('macos/footprint/footprint.wgpu-app.graphics-categories.wgpu-issue9354.EXCERPT.txt'));
+    const f = parseFootprint(
+      fixture('macos/footprint/footprint.wgpu-app.graphics-categories.wgpu-issue9354.EXCERPT.txt'),
+    );
     assert.equal(f.name, null);
     assert.equal(f.pid, 12761);
     assert.equal(f.footprintBytes, 60 * MB);
     const io = f.categories.find((c) => c.category === 'IOAccelerator (graphics)');
-    assert.deepEqual(io, { category: 'IOAccelerator (graphics)', dirty: 2624 * 1024, clean: 0, reclaimable: 25 * MB, regions: 305 });
+    assert.deepEqual(io, {
+      category: 'IOAccelerator (graphics)',
+      dirty: 2624 * 1024,
+      clean: 0,
+      reclaimable: 25 * MB,
+      regions: 305,
+    });
     assert.equal(f.graphicsBytes, 4464 * 1024 + 2624 * 1024);
   });
 
   it('reads the paraphrased MLX summary: 109 GB IOAccelerator, phys_footprint 110 GB', () => {
-    const f = parseFootprint(fixture('macos/footprint/footprint.mlx-summary.m5max.mlx-issue3896.EXCERPT.txt'));
+    const f = parseFootprint(
+      fixture('macos/footprint/footprint.mlx-summary.m5max.mlx-issue3896.EXCERPT.txt'),
+    );
     assert.equal(f.physFootprintBytes, 110 * 1024 * MB);
     assert.equal(f.graphicsBytes, 109 * 1024 * MB);
     assert.equal(f.pid, null);

@@ -9,7 +9,10 @@ import {
   findKextVersion,
   parseKmutilShowloaded,
 } from '../../../src/main/core/probes/darwin/kext-version-parser.js';
-import { parseAllWorkingSetLines, parseMetalCeiling } from '../../../src/main/core/probes/darwin/metal-ceiling-parser.js';
+import {
+  parseAllWorkingSetLines,
+  parseMetalCeiling,
+} from '../../../src/main/core/probes/darwin/metal-ceiling-parser.js';
 import { parseDisplays } from '../../../src/main/core/probes/darwin/system-profiler-parser.js';
 import { fixture, listFixtures } from '../../support/fixtures.js';
 
@@ -20,19 +23,49 @@ describe('machine identity', () => {
   const cases: Array<[string, Partial<ReturnType<typeof parseIdentity>>]> = [
     [
       'macos/sysctl/sysctl-hw-machdep.m1pro.macos12.archspec.txt',
-      { chip: 'Apple M1 Pro', targetType: 'J314s', memsize: 17179869184, memsizeUsable: null, performanceCores: 6, efficiencyCores: 2, pageSize: 16384, arm64: true },
+      {
+        chip: 'Apple M1 Pro',
+        targetType: 'J314s',
+        memsize: 17179869184,
+        memsizeUsable: null,
+        performanceCores: 6,
+        efficiencyCores: 2,
+        pageSize: 16384,
+        arm64: true,
+      },
     ],
     [
       'macos/sysctl/sysctl-hw-machdep.m2.macos12.archspec.txt',
-      { chip: 'Apple M2', targetType: 'J413', memsize: 17179869184, memsizeUsable: null, performanceCores: 4, efficiencyCores: 4 },
+      {
+        chip: 'Apple M2',
+        targetType: 'J413',
+        memsize: 17179869184,
+        memsizeUsable: null,
+        performanceCores: 4,
+        efficiencyCores: 4,
+      },
     ],
     [
       'macos/sysctl/sysctl-hw-machdep.m3max.macos15.archspec.txt',
-      { chip: 'Apple M3 Max', targetType: 'J514m', memsize: 38654705664, memsizeUsable: 37751357440, performanceCores: 10, efficiencyCores: 4 },
+      {
+        chip: 'Apple M3 Max',
+        targetType: 'J514m',
+        memsize: 38654705664,
+        memsizeUsable: 37751357440,
+        performanceCores: 10,
+        efficiencyCores: 4,
+      },
     ],
     [
       'macos/sysctl/sysctl-hw-machdep.m4max.macos15.archspec.txt',
-      { chip: 'Apple M4 Max', targetType: 'J614c', memsize: 68719476736, memsizeUsable: 67793829888, performanceCores: 12, efficiencyCores: 4 },
+      {
+        chip: 'Apple M4 Max',
+        targetType: 'J614c',
+        memsize: 68719476736,
+        memsizeUsable: 67793829888,
+        performanceCores: 12,
+        efficiencyCores: 4,
+      },
     ],
   ];
   for (const [file, expected] of cases) {
@@ -43,7 +76,9 @@ describe('machine identity', () => {
   }
 
   it('reads uname -a: Darwin 24.0.0, xnu, T6031 family, Rosetta shell', () => {
-    const u = parseUname(fixture('macos/identity/uname-a.t6031-kernel.macos15.0.rosetta-shell.dorothy-pr243.txt'));
+    const u = parseUname(
+      fixture('macos/identity/uname-a.t6031-kernel.macos15.0.rosetta-shell.dorothy-pr243.txt'),
+    );
     assert.deepEqual(u, {
       hostname: 'MacBook-Pro-WITH-A-WEIRD-NAME.local',
       darwinVersion: '24.0.0',
@@ -73,20 +108,27 @@ describe('machine identity', () => {
 
 describe('Metal ceiling', () => {
   it('reads mx.device_info() (M2 Ultra 192 GB)', () => {
-    assert.deepEqual(parseMetalCeiling(fixture('macos/metal/mx.metal.device_info.m2ultra-192gb.mlx-pr1060.txt')), {
-      ceilingBytes: 188743680000,
-      maxBufferLength: 115964116992,
-      architecture: 'applegpu_g14d',
-      deviceName: null,
-    });
+    assert.deepEqual(
+      parseMetalCeiling(fixture('macos/metal/mx.metal.device_info.m2ultra-192gb.mlx-pr1060.txt')),
+      {
+        ceilingBytes: 188743680000,
+        maxBufferLength: 115964116992,
+        architecture: 'applegpu_g14d',
+        deviceName: null,
+      },
+    );
   });
   it('reads llama.cpp --list-devices (wired limit 26000 MiB)', () => {
-    const m = parseMetalCeiling(fixture('macos/metal/llama-server-list-devices.m1max-32gb.llmfit-issue570.txt'));
+    const m = parseMetalCeiling(
+      fixture('macos/metal/llama-server-list-devices.m1max-32gb.llmfit-issue570.txt'),
+    );
     assert.equal(m.ceilingBytes, 26000 * MiB);
     assert.equal(m.deviceName, 'Apple M1 Max');
   });
   it("reads Ollama's inference compute line (96.0 GiB on 128 GB)", () => {
-    const m = parseMetalCeiling(fixture('macos/metal/ollama-inference-compute.m3max-128gb.ollama-pr12808.txt'));
+    const m = parseMetalCeiling(
+      fixture('macos/metal/ollama-inference-compute.m3max-128gb.ollama-pr12808.txt'),
+    );
     assert.equal(m.ceilingBytes, 96 * GiB);
     assert.equal(m.deviceName, 'Apple M3 Max');
   });
@@ -117,7 +159,8 @@ describe('IOGPUFamily version', () => {
   const expected: Record<string, string | null> = {
     'panic-backtrace-kext-IOGPUFamily-129.3.2.m3max.macos26.3.1a.vmlx-issue11.EXCERPT.txt': '129.3.2',
     'panic-loaded-kexts.t600x.IOGPUFamily-129.3.2.omlx-issue457.EXCERPT.txt': '129.3.2',
-    'panic-ips-json-panicString.kext-backtrace.IOGPUFamily-129.2.10.AGXG15S.dota2-issue3371.EXCERPT.txt': '129.2.10',
+    'panic-ips-json-panicString.kext-backtrace.IOGPUFamily-129.2.10.AGXG15S.dota2-issue3371.EXCERPT.txt':
+      '129.2.10',
     'panic-completeMemory.m2max-64gb-t6020.macos26.4.1-25E253.omlx-issue300.EXCERPT.txt': null,
     'panic-completeMemory.m4pro-mini-48gb.kernel-t6041.macos26.2-25C56.exo-issue1348.EXCERPT.txt': null,
     'panic-completeMemory.t6041.macos15-24G517.IOGPUMemory492.omlx-issue300.EXCERPT.txt': null,

@@ -15,7 +15,9 @@ const M = 1024 * 1024;
 
 describe('vm_stat parser', () => {
   it('reads the 48-column layout (Apple source width), cut off after Decompressions', () => {
-    const v = parseVmStat(fixture('macos/vm_stat/vm_stat.narrow-48col.apple-silicon.hmcl-pr4876.EXCERPT.txt'));
+    const v = parseVmStat(
+      fixture('macos/vm_stat/vm_stat.narrow-48col.apple-silicon.hmcl-pr4876.EXCERPT.txt'),
+    );
     assert.equal(v.pageSize, P);
     assert.equal(v.bytes.free, 3857 * P);
     assert.equal(v.bytes.active, 446206 * P);
@@ -81,7 +83,9 @@ describe('sysctl parser', () => {
   });
 
   it('reads the -w form (old -> new) as the new value', () => {
-    const s = parseSysctl(fixture('macos/sysctl/sysctl-w-iogpu.wired_limit_mb.m1max-32gb.llmfit-issue570.txt'));
+    const s = parseSysctl(
+      fixture('macos/sysctl/sysctl-w-iogpu.wired_limit_mb.m1max-32gb.llmfit-issue570.txt'),
+    );
     assert.equal(sysctlInt(s, 'iogpu.wired_limit_mb'), 26000);
     assert.equal(Object.keys(s).length, 1, 'the echoed `sudo sysctl …` command line is not a value');
   });
@@ -89,7 +93,9 @@ describe('sysctl parser', () => {
   it('reads -n hw.model and the pressure level', () => {
     assert.equal(fixture('macos/sysctl/sysctl-n-hw.model.Mac17_9.macos27.diskdiet.txt').trim(), 'Mac17,9');
     assert.equal(
-      parsePressureLevel(fixture('macos/sysctl/sysctl-n-kern.memorystatus_vm_pressure_level.m5pro.wtfssd.txt')),
+      parsePressureLevel(
+        fixture('macos/sysctl/sysctl-n-kern.memorystatus_vm_pressure_level.m5pro.wtfssd.txt'),
+      ),
       1,
     );
     assert.equal(parsePressureLevel('4\n'), 4);
@@ -109,7 +115,9 @@ describe('sysctl parser', () => {
     const plain = parseSwapUsage(fixture('macos/sysctl/sysctl-n-vm.swapusage.useful-system-monitor.txt'));
     assert.equal(plain?.total, 12288 * M);
     assert.equal(plain?.used, Math.round(10772.94 * M));
-    const de = parseSwapUsage(fixture('macos/sysctl/sysctl-n-vm.swapusage.de_DE-locale.useful-system-monitor.txt'));
+    const de = parseSwapUsage(
+      fixture('macos/sysctl/sysctl-n-vm.swapusage.de_DE-locale.useful-system-monitor.txt'),
+    );
     assert.equal(de?.total, 1024 * M);
     assert.equal(de?.used, Math.round(80.31 * M));
     assert.equal(de?.free, Math.round(943.69 * M));
@@ -120,7 +128,9 @@ describe('sysctl parser', () => {
 
 describe('memory_pressure parser', () => {
   it('reads -Q (macOS 27, 48 GB)', () => {
-    const r = parseMemoryPressure(fixture('macos/memory_pressure/memory_pressure-Q.macos27.48gb.diskdiet.txt'));
+    const r = parseMemoryPressure(
+      fixture('macos/memory_pressure/memory_pressure-Q.macos27.48gb.diskdiet.txt'),
+    );
     assert.equal(r.totalBytes, 51539607552);
     assert.equal(r.totalPages, 3145728);
     assert.equal(r.pageSize, 16384);
@@ -134,7 +144,11 @@ describe('memory_pressure parser', () => {
     assert.equal(r.counts['Pages wired down'], 307897);
     assert.equal(r.counts['Pages used by compressor'], 909211);
     // The kernel's free % = (active+inactive+free+speculative)/usable pages: the capture is consistent.
-    const anc = r.counts['Pages active']! + r.counts['Pages inactive']! + r.counts['Pages free']! + r.counts['Pages speculative']!;
+    const anc =
+      r.counts['Pages active']! +
+      r.counts['Pages inactive']! +
+      r.counts['Pages free']! +
+      r.counts['Pages speculative']!;
     assert.equal(anc, 2916285);
     assert.equal(Math.floor((100 * anc * 16384) / 67793829888), 70);
   });

@@ -35,7 +35,13 @@ describe('timeline store (real SQLite)', () => {
     const store = new TimelineStore(openDatabase(`${dir.path}/b.db`));
     for (let i = 0; i < 5; i++) {
       store.writeTick(makeSample(1_000_000 + i * 1000, 10 + i), [
-        { time: 1_000_000 + i * 1000, kind: 'test.tick', severity: 'info', message: `tick ${i}`, data: { i } },
+        {
+          time: 1_000_000 + i * 1000,
+          kind: 'test.tick',
+          severity: 'info',
+          message: `tick ${i}`,
+          data: { i },
+        },
       ]);
     }
     assert.equal(store.sampleCount(), 5);
@@ -64,7 +70,14 @@ describe('timeline store (real SQLite)', () => {
 
   it('keeps the pid map: a panic naming pid N can be joined to role, argv and start time', () => {
     const store = new TimelineStore(openDatabase(`${dir.path}/c.db`));
-    const entry = { pid: 1601, ppid: 1577, argv: ['exo', '--multiprocessing-fork'], executable: '/x/exo', name: 'exo', startTime: 2000 };
+    const entry = {
+      pid: 1601,
+      ppid: 1577,
+      argv: ['exo', '--multiprocessing-fork'],
+      executable: '/x/exo',
+      name: 'exo',
+      startTime: 2000,
+    };
     store.recordProcess(entry, 'exo-runner', 10_000);
     store.recordProcess(entry, 'exo-runner', 11_000);
     store.recordExit(1601, 2000, 12_000);

@@ -33,11 +33,17 @@ export function formatIssues(issues: z.core.$ZodIssue[], input: unknown, source:
 /** Validates a config object merged from the file and CLI overrides. */
 export function validateConfig(input: unknown, source = 'config'): ConfigResult {
   const r = ConfigSchema.safeParse(input ?? {});
-  return r.success ? { ok: true, config: r.data } : { ok: false, errors: formatIssues(r.error.issues, input, source) };
+  return r.success
+    ? { ok: true, config: r.data }
+    : { ok: false, errors: formatIssues(r.error.issues, input, source) };
 }
 
 /** Reads config.json if present (absent = all defaults), then applies overrides from flags. */
-export function loadConfig(path: string, overrides: Partial<ConfigInput> = {}, required = false): ConfigResult {
+export function loadConfig(
+  path: string,
+  overrides: Partial<ConfigInput> = {},
+  required = false,
+): ConfigResult {
   let fromFile: Record<string, unknown> = {};
   try {
     const text = readFileSync(path, 'utf8');
@@ -52,7 +58,8 @@ export function loadConfig(path: string, overrides: Partial<ConfigInput> = {}, r
     }
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
-    if (code !== 'ENOENT' || required) return { ok: false, errors: [`${path}: cannot read (${code ?? (e as Error).message})`] };
+    if (code !== 'ENOENT' || required)
+      return { ok: false, errors: [`${path}: cannot read (${code ?? (e as Error).message})`] };
   }
   const fileCheck = validateConfig(fromFile, path);
   if (!fileCheck.ok) return fileCheck;

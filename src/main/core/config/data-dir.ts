@@ -6,12 +6,16 @@ import { join } from 'node:path';
  * ~/Library/Application Support/exo-sentinel on macOS, $XDG_STATE_HOME/exo-sentinel or
  * ~/.local/state/exo-sentinel elsewhere.
  */
-export function resolveDataDir(flag?: string, env: NodeJS.ProcessEnv = process.env, platform = process.platform): string {
+export function resolveDataDir(
+  flag?: string,
+  env: NodeJS.ProcessEnv = process.env,
+  platform = process.platform,
+): string {
   if (flag) return flag;
   if (env['EXO_SENTINEL_HOME']) return env['EXO_SENTINEL_HOME'];
   if (platform === 'darwin') return join(homedir(), 'Library', 'Application Support', 'exo-sentinel');
   const state = env['XDG_STATE_HOME'];
-  return join(state && state.startsWith('/') ? state : join(homedir(), '.local', 'state'), 'exo-sentinel');
+  return join(state?.startsWith('/') ? state : join(homedir(), '.local', 'state'), 'exo-sentinel');
 }
 
 export const paths = (dataDir: string) => ({

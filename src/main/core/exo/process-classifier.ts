@@ -33,7 +33,8 @@ const commandLine = (e: ProcessEntry): string => e.argv.join(' ');
 
 function isExoMainShape(e: ProcessEntry): boolean {
   const line = commandLine(e);
-  if (e.argv.includes('--multiprocessing-fork') || /multiprocessing\.(resource_tracker|spawn)/.test(line)) return false;
+  if (e.argv.includes('--multiprocessing-fork') || /multiprocessing\.(resource_tracker|spawn)/.test(line))
+    return false;
   if (e.executable && BUNDLED_EXO.test(e.executable)) return true;
   if (e.argv[0] && BUNDLED_EXO.test(e.argv[0])) return true;
   if (process.env['EXO_RUNTIME_DIR'] && e.executable === `${process.env['EXO_RUNTIME_DIR']}/exo`) return true;
@@ -45,7 +46,10 @@ function isExoMainShape(e: ProcessEntry): boolean {
   return m >= 0 && (e.argv[m + 1] === 'exo' || e.argv[m + 1] === 'exo.main');
 }
 
-export function classifyProcesses(entries: ProcessEntry[], options: ClassifierOptions = {}): Map<number, ProcessRole> {
+export function classifyProcesses(
+  entries: ProcessEntry[],
+  options: ClassifierOptions = {},
+): Map<number, ProcessRole> {
   const roles = new Map<number, ProcessRole>();
   const byPid = new Map(entries.map((e) => [e.pid, e]));
   const mains = new Set<number>();
@@ -71,7 +75,10 @@ export function classifyProcesses(entries: ProcessEntry[], options: ClassifierOp
     if (roles.has(e.pid)) continue;
     const line = commandLine(e);
     const underExo = exoAncestor(e);
-    if (e.argv.includes('--multiprocessing-fork') && (underExo || (e.executable && BUNDLED_EXO.test(e.executable)))) {
+    if (
+      e.argv.includes('--multiprocessing-fork') &&
+      (underExo || (e.executable && BUNDLED_EXO.test(e.executable)))
+    ) {
       roles.set(e.pid, 'exo-runner');
     } else if (underExo && base(e.argv[0]) === 'macmon' && e.argv.includes('pipe')) {
       roles.set(e.pid, 'exo-macmon');

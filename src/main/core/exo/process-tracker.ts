@@ -24,7 +24,8 @@ export class ProcessTracker {
       else if (before.role !== w.role)
         changes.push({ kind: 'role-changed', entry: w.entry, role: w.role, previous: before.role });
     }
-    for (const [k, w] of this.current) if (!next.has(k)) changes.push({ kind: 'exited', entry: w.entry, role: w.role });
+    for (const [k, w] of this.current)
+      if (!next.has(k)) changes.push({ kind: 'exited', entry: w.entry, role: w.role });
     this.current = next;
     return changes;
   }

@@ -14,7 +14,11 @@ export interface CommandOptions {
   maxBytes?: number;
 }
 
-export type CommandRunner = (file: string, args: string[], options?: CommandOptions) => Promise<CommandResult>;
+export type CommandRunner = (
+  file: string,
+  args: string[],
+  options?: CommandOptions,
+) => Promise<CommandResult>;
 
 export const runCommand: CommandRunner = (file, args, options = {}) =>
   new Promise((resolve) => {
@@ -32,11 +36,18 @@ export const runCommand: CommandRunner = (file, args, options = {}) =>
       (error, stdout, stderr) => {
         const label = [file, ...args].join(' ');
         if (!error) return resolve({ ok: true, stdout, stderr, exitCode: 0 });
-        const e = error as NodeJS.ErrnoException & { killed?: boolean; code?: number | string; signal?: string };
-        if (e.killed || e.signal === 'SIGKILL') return resolve({ ok: false, error: `${label}: no answer within ${timeout} ms` });
+        const e = error as NodeJS.ErrnoException & {
+          killed?: boolean;
+          code?: number | string;
+          signal?: string;
+        };
+        if (e.killed || e.signal === 'SIGKILL')
+          return resolve({ ok: false, error: `${label}: no answer within ${timeout} ms` });
         if (e.code === 'ENOENT') return resolve({ ok: false, error: `${label}: command not found` });
-        if (e.code === 'ERR_CHILD_PROCESS_STDIO_MAXBUFFER') return resolve({ ok: false, error: `${label}: output over the cap` });
-        if (typeof e.code === 'number' && stdout) return resolve({ ok: true, stdout, stderr, exitCode: e.code });
+        if (e.code === 'ERR_CHILD_PROCESS_STDIO_MAXBUFFER')
+          return resolve({ ok: false, error: `${label}: output over the cap` });
+        if (typeof e.code === 'number' && stdout)
+          return resolve({ ok: true, stdout, stderr, exitCode: e.code });
         resolve({ ok: false, error: `${label}: ${String(stderr).trim() || e.message}` });
       },
     );

@@ -5,7 +5,8 @@ import type { PlatformProbe, ProbeReporter } from './probe-types.js';
 
 /** The probe set for this platform. macOS uses commands until the native addon lands. */
 export function createProbe(reporter: ProbeReporter, darwin: DarwinProbeOptions = {}): PlatformProbe {
-  if (process.platform === 'darwin') return new DarwinCommandProbe(countingRunner(runCommand), reporter, darwin);
+  if (process.platform === 'darwin')
+    return new DarwinCommandProbe(countingRunner(runCommand), reporter, darwin);
   if (process.platform === 'linux') return new LinuxProbe(reporter);
   throw new Error(`exo-sentinel runs on macOS and Linux, not on ${process.platform}`);
 }

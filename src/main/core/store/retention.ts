@@ -24,10 +24,15 @@ export interface RetentionResult {
  * whatever raw rows it has), then deletes raw rows past the raw window and everything past the long one.
  * Minutes are rolled up as they complete, so long-range queries read the small table even for recent data.
  */
-export function applyRetention(db: Db, now: number, policy: RetentionPolicy = DEFAULT_RETENTION): RetentionResult {
+export function applyRetention(
+  db: Db,
+  now: number,
+  policy: RetentionPolicy = DEFAULT_RETENTION,
+): RetentionResult {
   const currentMinute = Math.floor(now / MINUTE) * MINUTE;
-  const lastRolled = (db.prepare("SELECT value FROM meta WHERE key = 'rolled_up_to'").get() as { value: string } | undefined)
-    ?.value;
+  const lastRolled = (
+    db.prepare("SELECT value FROM meta WHERE key = 'rolled_up_to'").get() as { value: string } | undefined
+  )?.value;
   const from = lastRolled ? Number(lastRolled) : 0;
   const aggregates = SAMPLE_COLUMNS.map((c) => `min(${c}), avg(${c}), max(${c})`).join(', ');
   const targets = SAMPLE_COLUMNS.map((c) => `${c}_min, ${c}_avg, ${c}_max`).join(', ');
@@ -46,9 +51,9 @@ export function applyRetention(db: Db, now: number, policy: RetentionPolicy = DE
               avg(phys_footprint), max(phys_footprint), avg(cpu_percent)
        FROM process_samples WHERE ts >= ? AND ts < ? GROUP BY m, pid`,
     ).run(from, currentMinute);
-    db.prepare("INSERT INTO meta (key, value) VALUES ('rolled_up_to', ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value").run(
-      String(currentMinute),
-    );
+    db.prepare(
+      "INSERT INTO meta (key, value) VALUES ('rolled_up_to', ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+    ).run(String(currentMinute));
     const rawCut = now - policy.rawMs;
     const longCut = now - policy.minuteMs;
     const rawDeleted = db.prepare('DELETE FROM samples WHERE ts < ?').run(rawCut).changes;

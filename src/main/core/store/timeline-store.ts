@@ -96,7 +96,9 @@ export class TimelineStore {
       `INSERT OR REPLACE INTO process_samples (ts, pid, start_time, role, rss, phys_footprint, cpu_percent, threads)
        VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
     );
-    this.insertEvent = db.prepare('INSERT INTO events (ts, kind, severity, message, data) VALUES (?, ?, ?, ?, ?)');
+    this.insertEvent = db.prepare(
+      'INSERT INTO events (ts, kind, severity, message, data) VALUES (?, ?, ?, ?, ?)',
+    );
     this.upsertProcess = db.prepare(
       `INSERT INTO processes (pid, start_time, role, ppid, argv, executable, first_seen, last_seen)
        VALUES (@pid, @startTime, @role, @ppid, @argv, @executable, @now, @now)
@@ -113,14 +115,29 @@ export class TimelineStore {
     this.db.transaction(() => {
       this.insertSample.run(sampleRow(sample));
       for (const p of sample.processes) {
-        this.insertProcessSample.run(sample.time, p.pid, p.startTime, p.role, p.rss, p.physFootprint, p.cpuPercent, p.threads);
+        this.insertProcessSample.run(
+          sample.time,
+          p.pid,
+          p.startTime,
+          p.role,
+          p.rss,
+          p.physFootprint,
+          p.cpuPercent,
+          p.threads,
+        );
       }
       for (const e of events) this.writeEventRow(e);
     })();
   }
 
   private writeEventRow(e: TimelineEvent): number {
-    const info = this.insertEvent.run(e.time, e.kind, e.severity, e.message, e.data ? JSON.stringify(e.data) : null);
+    const info = this.insertEvent.run(
+      e.time,
+      e.kind,
+      e.severity,
+      e.message,
+      e.data ? JSON.stringify(e.data) : null,
+    );
     return Number(info.lastInsertRowid);
   }
 
@@ -166,7 +183,9 @@ export class TimelineStore {
   }
 
   samples(from: number, to: number, withProcesses = false): Sample[] {
-    const rows = this.db.prepare('SELECT * FROM samples WHERE ts >= ? AND ts <= ? ORDER BY ts').all(from, to) as Row[];
+    const rows = this.db
+      .prepare('SELECT * FROM samples WHERE ts >= ? AND ts <= ? ORDER BY ts')
+      .all(from, to) as Row[];
     if (!withProcesses) return rows.map((r) => rowToSample(r));
     const procs = this.db
       .prepare('SELECT * FROM process_samples WHERE ts >= ? AND ts <= ? ORDER BY ts, pid')
@@ -212,7 +231,9 @@ export class TimelineStore {
         ? this.db
             .prepare('SELECT * FROM events WHERE ts >= ? AND ts <= ? AND kind LIKE ? ORDER BY id LIMIT ?')
             .all(from, to, `${kind}%`, limit)
-        : this.db.prepare('SELECT * FROM events WHERE ts >= ? AND ts <= ? ORDER BY id LIMIT ?').all(from, to, limit)
+        : this.db
+            .prepare('SELECT * FROM events WHERE ts >= ? AND ts <= ? ORDER BY id LIMIT ?')
+            .all(from, to, limit)
     ) as Row[];
     return rows.map((r) => ({
       id: r['id'] as number,
@@ -226,30 +247,39 @@ export class TimelineStore {
 
   /** The pid map: which process held a pid at a time (a panic names only `pid N: exo`). */
   processesByPid(pid: number): StoredProcess[] {
-    const rows = this.db.prepare('SELECT * FROM processes WHERE pid = ? ORDER BY last_seen DESC').all(pid) as Row[];
+    const rows = this.db
+      .prepare('SELECT * FROM processes WHERE pid = ? ORDER BY last_seen DESC')
+      .all(pid) as Row[];
     return rows.map(toStoredProcess);
   }
 
   /** Processes alive (not marked exited) as of the last write. */
   liveProcesses(): StoredProcess[] {
-    const rows = this.db.prepare('SELECT * FROM processes WHERE exited_at IS NULL ORDER BY pid').all() as Row[];
+    const rows = this.db
+      .prepare('SELECT * FROM processes WHERE exited_at IS NULL ORDER BY pid')
+      .all() as Row[];
     return rows.map(toStoredProcess);
   }
 
   allProcesses(): StoredProcess[] {
-    return (this.db.prepare('SELECT * FROM processes ORDER BY first_seen, pid').all() as Row[]).map(toStoredProcess);
+    return (this.db.prepare('SELECT * FROM processes ORDER BY first_seen, pid').all() as Row[]).map(
+      toStoredProcess,
+    );
   }
 
   getMeta(key: string): string | null {
-    const r = this.db.prepare('SELECT value FROM meta WHERE key = ?').get(key) as { value: string } | undefined;
+    const r = this.db.prepare('SELECT value FROM meta WHERE key = ?').get(key) as
+      | { value: string }
+      | undefined;
     return r?.value ?? null;
   }
 
   setMeta(key: string, value: string): void {
-    this.db.prepare('INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value').run(
-      key,
-      value,
-    );
+    this.db
+      .prepare(
+        'INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value',
+      )
+      .run(key, value);
   }
 }
 

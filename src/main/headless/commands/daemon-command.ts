@@ -1,7 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import type { Command } from 'commander';
-import type { ConfigInput } from '../../core/config/config-schema.js';
 import { loadConfig } from '../../core/config/config-loader.js';
+import type { ConfigInput } from '../../core/config/config-schema.js';
 import { paths, resolveDataDir } from '../../core/config/data-dir.js';
 import { Daemon, EventCollector } from '../../core/daemon.js';
 import { createLogger } from '../../core/logger.js';
@@ -50,7 +50,9 @@ async function runDaemon(flags: DaemonFlags): Promise<number> {
   try {
     mkdirSync(dataDir, { recursive: true });
   } catch (e) {
-    process.stderr.write(`exo-sentinel: cannot create the data directory ${dataDir}: ${(e as Error).message}\n`);
+    process.stderr.write(
+      `exo-sentinel: cannot create the data directory ${dataDir}: ${(e as Error).message}\n`,
+    );
     return EXIT_FAILURE;
   }
   const { logger, close } = await createLogger({

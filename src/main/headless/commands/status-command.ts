@@ -15,7 +15,11 @@ import { renderSample } from '../output.js';
 import { EXIT_FAILURE } from '../usage-error.js';
 
 /** A one-shot reading of this machine: needs no running daemon. */
-export async function takeReading(): Promise<{ result: TickResult; notes: TimelineEvent[]; identity: unknown }> {
+export async function takeReading(): Promise<{
+  result: TickResult;
+  notes: TimelineEvent[];
+  identity: unknown;
+}> {
   const events = new EventCollector(() => Date.now());
   const probe = createProbe(events);
   const sampler = new Sampler(probe, () => ({
@@ -72,14 +76,20 @@ export function registerStatus(program: Command): void {
           .filter((n) => n.kind === 'probe.unavailable')
           .map((n) => ({ field: n.data?.['field'], reason: n.data?.['reason'] })),
         problems: notes.filter((n) => n.kind === 'probe.failed').map((n) => n.message),
-        daemon: { running: daemon !== null, pid: daemon?.pid ?? null, dataDir, lastSampleAt: lastStored?.time ?? null },
+        daemon: {
+          running: daemon !== null,
+          pid: daemon?.pid ?? null,
+          dataDir,
+          lastSampleAt: lastStored?.time ?? null,
+        },
       };
       if (flags.json) {
         process.stdout.write(`${JSON.stringify(out, null, 2)}\n`);
         return;
       }
       process.stdout.write(`${renderSample(result.sample)}\n`);
-      for (const u of out.unavailable) process.stdout.write(`note          ${String(u.field)}: ${String(u.reason)}\n`);
+      for (const u of out.unavailable)
+        process.stdout.write(`note          ${String(u.field)}: ${String(u.reason)}\n`);
       for (const problem of out.problems) process.stdout.write(`problem       ${problem}\n`);
       process.stdout.write(
         daemon

@@ -29,7 +29,8 @@ export function registerTimeline(program: Command): void {
     .option('--from <time>', 'start (ISO 8601 or epoch ms)', timestamp)
     .option('--to <time>', 'end (ISO 8601 or epoch ms; default now)', timestamp)
     .option('--resolution <r>', 'raw, minute or auto (default auto)', (v: string) => {
-      if (v !== 'raw' && v !== 'minute' && v !== 'auto') throw new InvalidArgumentError(`expected raw, minute or auto, got "${v}"`);
+      if (v !== 'raw' && v !== 'minute' && v !== 'auto')
+        throw new InvalidArgumentError(`expected raw, minute or auto, got "${v}"`);
       return v;
     })
     .option('--json', 'print JSON')
@@ -49,34 +50,54 @@ export function registerTimeline(program: Command): void {
       const to = f.to ?? Date.now();
       const from = f.from ?? to - (f.since ?? 15 * 60_000);
       if (from > to) {
-        process.stderr.write(`exo-sentinel timeline: --from (${new Date(from).toISOString()}) is after --to (${new Date(to).toISOString()})\n`);
+        process.stderr.write(
+          `exo-sentinel timeline: --from (${new Date(from).toISOString()}) is after --to (${new Date(to).toISOString()})\n`,
+        );
         process.exitCode = EXIT_USAGE;
         return;
       }
       const dataDir = resolveDataDir(f.dataDir);
       const dbPath = paths(dataDir).database;
       if (!existsSync(dbPath)) {
-        process.stderr.write(`exo-sentinel: no timeline in ${dataDir} yet; start it with: exo-sentinel daemon\n`);
+        process.stderr.write(
+          `exo-sentinel: no timeline in ${dataDir} yet; start it with: exo-sentinel daemon\n`,
+        );
         process.exitCode = EXIT_FAILURE;
         return;
       }
       const db = openDatabase(dbPath, { readonly: true });
       try {
         const store = new TimelineStore(db);
-        const resolution = f.resolution && f.resolution !== 'auto' ? f.resolution : to - from <= RAW_LIMIT_MS ? 'raw' : 'minute';
+        const resolution =
+          f.resolution && f.resolution !== 'auto'
+            ? f.resolution
+            : to - from <= RAW_LIMIT_MS
+              ? 'raw'
+              : 'minute';
         const events = store.events(from, to);
         if (resolution === 'minute') {
           const rows = store.minuteSamples(from, to);
-          if (f.json) process.stdout.write(`${JSON.stringify({ from, to, resolution, minutes: rows, events }, null, 2)}\n`);
+          if (f.json)
+            process.stdout.write(
+              `${JSON.stringify({ from, to, resolution, minutes: rows, events }, null, 2)}\n`,
+            );
           else if (f.csv) {
             const cols = SAMPLE_COLUMNS.flatMap((c) => [`${c}_min`, `${c}_avg`, `${c}_max`]);
             process.stdout.write(`time,n,${cols.join(',')}\n`);
             for (const r of rows) {
-              const vals = SAMPLE_COLUMNS.flatMap((c) => [r.values[c]?.min, r.values[c]?.avg, r.values[c]?.max]);
-              process.stdout.write(`${new Date(r.time).toISOString()},${r.count},${vals.map((v) => v ?? '').join(',')}\n`);
+              const vals = SAMPLE_COLUMNS.flatMap((c) => [
+                r.values[c]?.min,
+                r.values[c]?.avg,
+                r.values[c]?.max,
+              ]);
+              process.stdout.write(
+                `${new Date(r.time).toISOString()},${r.count},${vals.map((v) => v ?? '').join(',')}\n`,
+              );
             }
           } else {
-            process.stdout.write(`${rows.length} minutes from ${new Date(from).toISOString()} to ${new Date(to).toISOString()}\n`);
+            process.stdout.write(
+              `${rows.length} minutes from ${new Date(from).toISOString()} to ${new Date(to).toISOString()}\n`,
+            );
             for (const r of rows) {
               const free = r.values.free_percent;
               process.stdout.write(
@@ -87,7 +108,8 @@ export function registerTimeline(program: Command): void {
           return;
         }
         const samples: Sample[] = store.samples(from, to, true);
-        if (f.json) process.stdout.write(`${JSON.stringify({ from, to, resolution, samples, events }, null, 2)}\n`);
+        if (f.json)
+          process.stdout.write(`${JSON.stringify({ from, to, resolution, samples, events }, null, 2)}\n`);
         else if (f.csv) {
           process.stdout.write(`${TIMELINE_CSV_COLUMNS.join(',')}\n`);
           for (const s of samples) process.stdout.write(`${sampleCsvRow(s)}\n`);

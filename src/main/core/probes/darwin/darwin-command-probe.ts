@@ -1,7 +1,13 @@
 import { hostname } from 'node:os';
 import { emptyGpu, emptyMemory, type GpuReading, type MemoryReading } from '../../../../shared/sample.js';
 import type { CommandRunner } from '../command-runner.js';
-import type { MachineIdentity, PlatformProbe, ProbeReporter, ProcessEntry, ProcessStats } from '../probe-types.js';
+import type {
+  MachineIdentity,
+  PlatformProbe,
+  ProbeReporter,
+  ProcessEntry,
+  ProcessStats,
+} from '../probe-types.js';
 import { parseIdentity, parseUname } from './identity-parser.js';
 import { parseIoregAccelerators } from './ioreg-accelerator-parser.js';
 import { findKextVersion } from './kext-version-parser.js';
@@ -127,7 +133,10 @@ export class DarwinCommandProbe implements PlatformProbe {
   async listProcesses(slow: boolean): Promise<ProcessEntry[]> {
     if (!slow && this.lastEntries.length > 0) return this.lastEntries;
     const [argsOut, commOut] = await Promise.all([
-      this.run('/bin/ps', ['-axww', '-o', 'pid=,ppid=,lstart=,args='], { timeoutMs: 4000, maxBytes: 8 * 1024 * 1024 }),
+      this.run('/bin/ps', ['-axww', '-o', 'pid=,ppid=,lstart=,args='], {
+        timeoutMs: 4000,
+        maxBytes: 8 * 1024 * 1024,
+      }),
       this.run('/bin/ps', ['-axww', '-o', 'pid=,comm='], { timeoutMs: 4000, maxBytes: 8 * 1024 * 1024 }),
     ]);
     if (!argsOut.ok) {
@@ -135,7 +144,8 @@ export class DarwinCommandProbe implements PlatformProbe {
       return this.lastEntries;
     }
     const comms = new Map<number, string>();
-    if (commOut.ok) for (const r of parsePs(commOut.stdout, ['pid', 'comm'])) if (r.comm) comms.set(r.pid, r.comm);
+    if (commOut.ok)
+      for (const r of parsePs(commOut.stdout, ['pid', 'comm'])) if (r.comm) comms.set(r.pid, r.comm);
     this.lastEntries = parsePs(argsOut.stdout, ['pid', 'ppid', 'lstart', 'args']).map((r) => {
       const executable = comms.get(r.pid) ?? null;
       return {

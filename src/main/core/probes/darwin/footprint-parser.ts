@@ -32,9 +32,10 @@ const ROW = new RegExp(
 );
 
 export function parseFootprint(text: string): FootprintReport {
-  const header = /^(.*?)\s*\[(\d+)\]:\s*\S+\s+Footprint:\s*(\d+(?:\.\d+)?\s?(?:[KMGT]B|B))(?:\s*\((\d+) bytes per page\))?/m.exec(
-    text,
-  );
+  const header =
+    /^(.*?)\s*\[(\d+)\]:\s*\S+\s+Footprint:\s*(\d+(?:\.\d+)?\s?(?:[KMGT]B|B))(?:\s*\((\d+) bytes per page\))?/m.exec(
+      text,
+    );
   const phys = /phys_footprint:\s*(\d+(?:\.\d+)?\s?(?:[KMGT]B|B))/.exec(text);
   const categories: FootprintCategory[] = [];
   for (const line of text.split(/\r?\n/)) {

@@ -54,9 +54,10 @@ export interface UnameInfo {
 }
 
 export function parseUname(text: string): UnameInfo | null {
-  const m = /^Darwin\s+(\S+)\s+(\d+\.\d+(?:\.\d+)?)\s+.*?root:xnu-([\w.~-]+?)\/RELEASE_(\w+?)_(T\d+|VMAPPLE|\w+)\s+(\S+)\s*$/m.exec(
-    text,
-  );
+  const m =
+    /^Darwin\s+(\S+)\s+(\d+\.\d+(?:\.\d+)?)\s+.*?root:xnu-([\w.~-]+?)\/RELEASE_(\w+?)_(T\d+|VMAPPLE|\w+)\s+(\S+)\s*$/m.exec(
+      text,
+    );
   if (!m) return null;
   const arch = m[4]!;
   const machine = m[6]!;

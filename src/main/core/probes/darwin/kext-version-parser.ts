@@ -8,12 +8,15 @@
 
 export const IOGPU_FAMILY = 'com.apple.iokit.IOGPUFamily';
 
-const escape = (s: string): string => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+const escapeRegex = (s: string): string => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
 export function findKextVersion(text: string, bundleId: string = IOGPU_FAMILY): string | null {
-  const id = escape(bundleId);
+  const id = escapeRegex(bundleId);
   // `(` right after the id (backtrace) or after a space (kmutil); `\t` or spaces then a version (loaded list).
-  const re = new RegExp(`(?:^|[^\\w.-])${id}(?:\\s*\\((\\d+(?:\\.\\d+)*)\\)|[ \\t]+(\\d+(?:\\.\\d+)*)(?=\\s|$))`, 'm');
+  const re = new RegExp(
+    `(?:^|[^\\w.-])${id}(?:\\s*\\((\\d+(?:\\.\\d+)*)\\)|[ \\t]+(\\d+(?:\\.\\d+)*)(?=\\s|$))`,
+    'm',
+  );
   const m = re.exec(text);
   if (!m) return null;
   return m[1] ?? m[2] ?? null;

@@ -30,7 +30,12 @@ export interface MetalDeviceInfo {
 }
 
 export function parseMetalCeiling(text: string): MetalDeviceInfo {
-  const info: MetalDeviceInfo = { ceilingBytes: null, maxBufferLength: null, architecture: null, deviceName: null };
+  const info: MetalDeviceInfo = {
+    ceilingBytes: null,
+    maxBufferLength: null,
+    architecture: null,
+    deviceName: null,
+  };
   const mlx = /['"]max_recommended_working_set_size['"]\s*:\s*(\d+)/.exec(text);
   if (mlx) {
     info.ceilingBytes = Number(mlx[1]);
@@ -40,7 +45,9 @@ export function parseMetalCeiling(text: string): MetalDeviceInfo {
     info.architecture = arch ? arch[1]! : null;
     return info;
   }
-  const llama = /MTL\d+:\s*(.+?)\s*\((\d+(?:\.\d+)?)\s*(MiB|GiB)(?:,\s*[\d.]+\s*(?:MiB|GiB) free)?\)/.exec(text);
+  const llama = /MTL\d+:\s*(.+?)\s*\((\d+(?:\.\d+)?)\s*(MiB|GiB)(?:,\s*[\d.]+\s*(?:MiB|GiB) free)?\)/.exec(
+    text,
+  );
   if (llama) {
     info.deviceName = llama[1]!;
     info.ceilingBytes = toBytes(llama[2]!, llama[3]!);

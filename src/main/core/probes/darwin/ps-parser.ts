@@ -74,8 +74,22 @@ export function parseCpuTime(s: string): number | null {
 }
 
 const MONTHS: Record<string, number> = {
-  jan: 0, feb: 1, mar: 2, mär: 2, apr: 3, may: 4, mai: 4, jun: 5, jul: 6, aug: 7, sep: 8, oct: 9, okt: 9,
-  nov: 10, dec: 11, dez: 11,
+  jan: 0,
+  feb: 1,
+  mar: 2,
+  mär: 2,
+  apr: 3,
+  may: 4,
+  mai: 4,
+  jun: 5,
+  jul: 6,
+  aug: 7,
+  sep: 8,
+  oct: 9,
+  okt: 9,
+  nov: 10,
+  dec: 11,
+  dez: 11,
 };
 
 /**

@@ -16,7 +16,12 @@ export interface TopRow {
 }
 
 export interface TopBlock {
-  physMem: { used: number | null; wired: number | null; compressor: number | null; unused: number | null } | null;
+  physMem: {
+    used: number | null;
+    wired: number | null;
+    compressor: number | null;
+    unused: number | null;
+  } | null;
   columns: string[];
   rows: TopRow[];
 }

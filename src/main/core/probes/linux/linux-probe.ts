@@ -1,7 +1,13 @@
 import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import { hostname, release } from 'node:os';
 import { emptyGpu, emptyMemory, type GpuReading, type MemoryReading } from '../../../../shared/sample.js';
-import type { MachineIdentity, PlatformProbe, ProbeReporter, ProcessEntry, ProcessStats } from '../probe-types.js';
+import type {
+  MachineIdentity,
+  PlatformProbe,
+  ProbeReporter,
+  ProcessEntry,
+  ProcessStats,
+} from '../probe-types.js';
 import { parseMeminfo } from './meminfo-parser.js';
 import { parseCmdline, parseKeyValueKb, parseProcStat, parseSystemStat } from './proc-pid-parser.js';
 import { parsePsi, psiToPressureLevel } from './psi-parser.js';
@@ -60,9 +66,11 @@ export class LinuxProbe implements PlatformProbe {
     const available = m['MemAvailable'] ?? null;
     const psiText = this.read('pressure/memory');
     let pressureLevel: MemoryReading['pressureLevel'] = null;
-    if (psiText === null) this.reporter.unavailable('memory.pressureLevel', 'no /proc/pressure/memory (kernel without PSI)');
+    if (psiText === null)
+      this.reporter.unavailable('memory.pressureLevel', 'no /proc/pressure/memory (kernel without PSI)');
     else pressureLevel = psiToPressureLevel(parsePsi(psiText));
-    if (m['Zswap'] === undefined) this.reporter.unavailable('memory.compressed', 'zswap is not enabled on this kernel');
+    if (m['Zswap'] === undefined)
+      this.reporter.unavailable('memory.compressed', 'zswap is not enabled on this kernel');
     return {
       total,
       usable: total,
@@ -73,7 +81,8 @@ export class LinuxProbe implements PlatformProbe {
       // Closest analogue of macOS wired pages: unevictable memory (mlock'd pages, ramfs).
       wired: m['Unevictable'] ?? null,
       compressed: m['Zswap'] ?? null,
-      swapUsed: m['SwapTotal'] !== undefined && m['SwapFree'] !== undefined ? m['SwapTotal'] - m['SwapFree'] : null,
+      swapUsed:
+        m['SwapTotal'] !== undefined && m['SwapFree'] !== undefined ? m['SwapTotal'] - m['SwapFree'] : null,
       swapTotal: m['SwapTotal'] ?? null,
       pressureLevel,
       freePercent: total && available !== null ? Math.round((1000 * available) / total) / 10 : null,
@@ -164,15 +173,23 @@ export class LinuxProbe implements PlatformProbe {
       const mark = this.cpuMarks.get(key);
       this.cpuMarks.set(key, { ticks, at: now });
       const cpuPercent =
-        mark && now > mark.at ? Math.round(((ticks - mark.ticks) / CLOCK_TICKS / ((now - mark.at) / 1000)) * 1000) / 10 : null;
+        mark && now > mark.at
+          ? Math.round(((ticks - mark.ticks) / CLOCK_TICKS / ((now - mark.at) / 1000)) * 1000) / 10
+          : null;
       const status = parseKeyValueKb(this.read(`${e.pid}/status`) ?? '');
       const rollupText = this.read(`${e.pid}/smaps_rollup`);
       const rollup = rollupText ? parseKeyValueKb(rollupText) : null;
-      if (!rollup) this.reporter.unavailable('process.physFootprint', 'smaps_rollup is not readable for some watched processes');
+      if (!rollup)
+        this.reporter.unavailable(
+          'process.physFootprint',
+          'smaps_rollup is not readable for some watched processes',
+        );
       out.set(e.pid, {
         rss: status['VmRSS'] ?? stat.rssPages * PAGE_SIZE,
         // Analogue of phys_footprint: private dirty pages plus this process's share of swapped pages.
-        physFootprint: rollup ? (rollup['Private_Dirty'] ?? 0) + (rollup['SwapPss'] ?? rollup['Swap'] ?? 0) : null,
+        physFootprint: rollup
+          ? (rollup['Private_Dirty'] ?? 0) + (rollup['SwapPss'] ?? rollup['Swap'] ?? 0)
+          : null,
         cpuPercent,
         threads: status['Threads'] ?? stat.numThreads,
       });

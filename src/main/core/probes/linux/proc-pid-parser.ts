@@ -20,7 +20,10 @@ export function parseProcStat(text: string): ProcStat | null {
   const close = text.lastIndexOf(')');
   if (open < 0 || close < open) return null;
   const pid = Number(text.slice(0, open).trim());
-  const rest = text.slice(close + 2).trim().split(/\s+/);
+  const rest = text
+    .slice(close + 2)
+    .trim()
+    .split(/\s+/);
   // Fields after comm, numbered from 3 (state) as in proc(5).
   const f = (n: number): number => Number(rest[n - 3]);
   if (!Number.isInteger(pid) || rest.length < 22) return null;
@@ -57,9 +60,17 @@ export function parseCmdline(buf: string): string[] {
 }
 
 /** `/proc/stat`: boot time (epoch seconds) and the aggregate CPU tick counters. */
-export function parseSystemStat(text: string): { bootTimeSeconds: number | null; cpuTotalTicks: number | null } {
+export function parseSystemStat(text: string): {
+  bootTimeSeconds: number | null;
+  cpuTotalTicks: number | null;
+} {
   const btime = /^btime\s+(\d+)/m.exec(text);
   const cpu = /^cpu\s+([\d\s]+)$/m.exec(text);
-  const total = cpu ? cpu[1]!.trim().split(/\s+/).reduce((s, v) => s + Number(v), 0) : null;
+  const total = cpu
+    ? cpu[1]!
+        .trim()
+        .split(/\s+/)
+        .reduce((s, v) => s + Number(v), 0)
+    : null;
   return { bootTimeSeconds: btime ? Number(btime[1]) : null, cpuTotalTicks: total };
 }

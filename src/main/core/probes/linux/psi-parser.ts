@@ -13,8 +13,12 @@ export interface Psi {
 
 export function parsePsi(text: string): Psi {
   const line = (kind: string): PsiLine | null => {
-    const m = new RegExp(`^${kind} avg10=([\\d.]+) avg60=([\\d.]+) avg300=([\\d.]+) total=(\\d+)`, 'm').exec(text);
-    return m ? { avg10: Number(m[1]), avg60: Number(m[2]), avg300: Number(m[3]), totalMicros: Number(m[4]) } : null;
+    const m = new RegExp(`^${kind} avg10=([\\d.]+) avg60=([\\d.]+) avg300=([\\d.]+) total=(\\d+)`, 'm').exec(
+      text,
+    );
+    return m
+      ? { avg10: Number(m[1]), avg60: Number(m[2]), avg300: Number(m[3]), totalMicros: Number(m[4]) }
+      : null;
   };
   return { some: line('some'), full: line('full') };
 }

@@ -1,0 +1,129 @@
+import assert from 'node:assert/strict';
+import { writeFileSync } from 'node:fs';
+import { after, describe, it } from 'node:test';
+import { openDatabase } from '../../src/main/core/store/database.js';
+import { TimelineStore } from '../../src/main/core/store/timeline-store.js';
+import { runCli, sleep, startDaemon, waitForExit } from '../support/cli-runner.js';
+import { startFakeExoTree } from '../support/fake-exo-tree.js';
+import { tempDir } from '../support/temp-dir.js';
+
+const INTERVAL_MS = 500;
+
+describe('daemon durability against the real machine', { skip: process.platform !== 'linux' }, () => {
+  const dir = tempDir();
+  after(dir.cleanup);
+
+  it('survives SIGKILL: every completed tick is stored, the restart continues the same database', async () => {
+    const dataDir = `${dir.path}/data`;
+    const tree = await startFakeExoTree(`${dir.path}/exo`, { runners: 1, runnerMiB: 16 });
+    try {
+      const first = await startDaemon(['--data-dir', dataDir, '--interval', String(INTERVAL_MS / 1000)]);
+      await sleep(3200);
+      first.kill('SIGKILL');
+      const killedAt = Date.now();
+      const k = await waitForExit(first);
+      assert.equal(k.signal, 'SIGKILL');
+      await sleep(1500);
+      const second = await startDaemon(['--data-dir', dataDir, '--interval', String(INTERVAL_MS / 1000)]);
+      const restartedAt = Date.now();
+      await sleep(2600);
+      second.kill('SIGTERM');
+      const s = await waitForExit(second);
+      assert.equal(s.code, 0, 'SIGTERM flushes and exits 0');
+
+      const db = openDatabase(`${dataDir}/timeline.db`, { readonly: true });
+      const store = new TimelineStore(db);
+      const samples = store.samples(0, Date.now() + 1000, true);
+      const before = samples.filter((x) => x.time < killedAt);
+      const afterKill = samples.filter((x) => x.time > killedAt);
+      // ~3.2 s at 2 Hz: 5-7 ticks completed before the kill, all of them on disk.
+      assert.ok(before.length >= 5 && before.length <= 7, `ticks before the kill: ${before.length}`);
+      assert.ok(afterKill.length >= 4, `ticks after the restart: ${afterKill.length}`);
+      const gaps = samples.slice(1).map((x, i) => x.time - samples[i]!.time);
+      const bigGaps = gaps.filter((g) => g > INTERVAL_MS * 1.8);
+      assert.equal(bigGaps.length, 1, `exactly one gap (the kill), gaps: ${gaps.join(',')}`);
+      assert.ok(bigGaps[0]! >= restartedAt - killedAt - INTERVAL_MS);
+      // Every tick holds a reading of the EXO processes started by the test.
+      for (const x of samples) {
+        assert.ok(x.memory.total! > 0);
+        assert.ok(
+          x.processes.some((p) => p.pid === tree.mainPid && p.role === 'exo-main'),
+          `tick ${x.time} misses exo-main`,
+        );
+        assert.ok(x.processes.some((p) => p.pid === tree.children.runners[0] && p.role === 'exo-runner'));
+      }
+      const kinds = store.events(0, Date.now() + 1000).map((e) => e.kind);
+      assert.deepEqual(
+        kinds.filter((k) => k.startsWith('daemon.')),
+        ['daemon.started', 'daemon.unclean-stop', 'daemon.started', 'daemon.stopped'],
+      );
+      // The pid map holds the tree once (same pid and start time across both runs), with argv and role.
+      const runner = store.processesByPid(tree.children.runners[0]!);
+      assert.equal(runner.length, 1);
+      assert.equal(runner[0]?.role, 'exo-runner');
+      assert.ok(runner[0]?.argv.includes('--multiprocessing-fork'));
+      assert.match(runner[0]?.executable ?? '', /node/);
+      const started = store.events(0, Date.now() + 1000, 'process.started');
+      assert.ok(started.some((e) => e.data?.['pid'] === tree.mainPid && e.data?.['role'] === 'exo-main'));
+      db.close();
+
+      // The timeline command reads what the daemon wrote.
+      const csv = await runCli(['timeline', '--data-dir', dataDir, '--since', '1m', '--csv']);
+      assert.equal(csv.code, 0, csv.stderr);
+      const lines = csv.stdout.trim().split('\n');
+      assert.equal(
+        lines[0],
+        'time,free_percent,mem_free,mem_wired,mem_compressed,swap_used,pressure_level,gpu_in_use,gpu_alloc,gpu_ceiling,exo_runner_footprint,exo_main_footprint',
+      );
+      assert.equal(lines.length - 1, samples.length);
+      const json = JSON.parse(
+        (await runCli(['timeline', '--data-dir', dataDir, '--since', '1m', '--json'])).stdout,
+      );
+      assert.equal(json.resolution, 'raw');
+      assert.equal(json.samples.length, samples.length);
+    } finally {
+      await tree.stop();
+    }
+  });
+
+  it('records the exit of a watched process', async () => {
+    const dataDir = `${dir.path}/exits`;
+    const tree = await startFakeExoTree(`${dir.path}/exo2`, { runners: 1, runnerMiB: 8 });
+    const d = await startDaemon(['--data-dir', dataDir, '--interval', '0.5']);
+    await sleep(1200);
+    process.kill(tree.children.runners[0]!, 'SIGKILL');
+    await sleep(1200);
+    d.kill('SIGTERM');
+    await waitForExit(d);
+    await tree.stop();
+    const db = openDatabase(`${dataDir}/timeline.db`, { readonly: true });
+    const store = new TimelineStore(db);
+    const exited = store.events(0, Date.now() + 1000, 'process.exited');
+    assert.deepEqual(
+      exited.map((e) => [e.data?.['pid'], e.data?.['role'], e.severity]),
+      [[tree.children.runners[0], 'exo-runner', 'warning']],
+    );
+    assert.ok(store.processesByPid(tree.children.runners[0]!)[0]?.exitedAt);
+    db.close();
+  });
+
+  it('refuses a bad configuration, naming the key, and a second daemon on the same data directory', async () => {
+    const dataDir = `${dir.path}/cfg`;
+    await runCli(['daemon', '--once', '--data-dir', dataDir]);
+    writeFileSync(`${dataDir}/config.json`, JSON.stringify({ slowIntervalSeconds: 0 }));
+    const bad = await runCli(['daemon', '--once', '--data-dir', dataDir]);
+    assert.equal(bad.code, 2);
+    assert.match(bad.stderr, /config\.json: "slowIntervalSeconds" is 0: .*>=\s*1/);
+    assert.match(bad.stderr, /does not start/);
+    writeFileSync(`${dataDir}/config.json`, '{}');
+    const d = await startDaemon(['--data-dir', dataDir]);
+    const second = await runCli(['daemon', '--once', '--data-dir', dataDir]);
+    assert.equal(second.code, 1);
+    assert.match(second.stderr, new RegExp(`another exo-sentinel daemon \\(pid ${d.pid}\\) already uses`));
+    const status = JSON.parse((await runCli(['status', '--json', '--data-dir', dataDir])).stdout);
+    assert.equal(status.daemon.running, true);
+    assert.equal(status.daemon.pid, d.pid);
+    d.kill('SIGINT');
+    assert.equal((await waitForExit(d)).code, 0);
+  });
+});

@@ -1,0 +1,111 @@
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { after, before, describe, it } from 'node:test';
+import { runCli } from '../support/cli-runner.js';
+import { type FakeExoTree, startFakeExoTree } from '../support/fake-exo-tree.js';
+import { tempDir } from '../support/temp-dir.js';
+
+const MiB = 1024 * 1024;
+
+interface StatusJson {
+  time: number;
+  memory: Record<string, number | null>;
+  gpu: Record<string, number | null>;
+  processes: Array<{
+    pid: number;
+    ppid: number;
+    role: string;
+    startTime: number;
+    physFootprint: number;
+    rss: number;
+    cpuPercent: number | null;
+    threads: number;
+    argv: string[];
+  }>;
+  unavailable: Array<{ field: string; reason: string }>;
+  daemon: { running: boolean };
+}
+
+describe('exo-sentinel status --json on this Linux machine', { skip: process.platform !== 'linux' }, () => {
+  const dir = tempDir();
+  let app: FakeExoTree;
+  let source: FakeExoTree;
+
+  before(async () => {
+    app = await startFakeExoTree(`${dir.path}/app`, { kind: 'app', runners: 2, runnerMiB: 96 });
+    source = await startFakeExoTree(`${dir.path}/src`, { kind: 'source', runners: 1, runnerMiB: 32 });
+  });
+  after(async () => {
+    await app?.stop();
+    await source?.stop();
+    dir.cleanup();
+  });
+
+  it('prints real memory figures and finds both EXO trees with their roles and footprints', async () => {
+    const r = await runCli(['status', '--json', '--data-dir', `${dir.path}/data`]);
+    assert.equal(r.code, 0, r.stderr);
+    const s = JSON.parse(r.stdout) as StatusJson;
+    const memTotalKb = Number(/^MemTotal:\s+(\d+) kB/m.exec(readFileSync('/proc/meminfo', 'utf8'))![1]);
+    assert.equal(s.memory['total'], memTotalKb * 1024);
+    assert.ok(s.memory['freePercent']! > 0 && s.memory['freePercent']! <= 100);
+    assert.ok(s.memory['free']! > 0 && s.memory['free']! < s.memory['total']!);
+    assert.equal(s.gpu['inUseBytes'], null, 'no made-up GPU number on Linux');
+    assert.ok(s.unavailable.some((u) => u.field === 'gpu'));
+    assert.equal(s.daemon.running, false);
+
+    const role = (pid: number | null) => s.processes.find((p) => p.pid === pid)?.role;
+    assert.equal(role(app.mainPid), 'exo-main');
+    for (const pid of app.children.runners) assert.equal(role(pid), 'exo-runner');
+    assert.equal(role(app.children.macmon), 'exo-macmon');
+    assert.equal(role(app.children.tracker), 'exo-resource-tracker');
+    assert.equal(role(source.mainPid), 'exo-main');
+    assert.equal(role(source.children.runners[0]!), 'exo-runner');
+    assert.equal(role(source.children.tracker), 'exo-resource-tracker');
+
+    const runner = s.processes.find((p) => p.pid === app.children.runners[0])!;
+    assert.equal(runner.ppid, app.mainPid);
+    assert.ok(
+      runner.physFootprint >= 90 * MiB,
+      `runner footprint ${runner.physFootprint} should hold its 96 MiB`,
+    );
+    assert.ok(runner.rss >= 90 * MiB);
+    assert.ok(runner.threads >= 1);
+    assert.ok(Math.abs(runner.startTime - Date.now()) < 120_000, 'start time is an epoch ms near now');
+    assert.ok(runner.argv.includes('--multiprocessing-fork'));
+    const small = s.processes.find((p) => p.pid === source.children.runners[0])!;
+    assert.ok(small.physFootprint >= 30 * MiB && small.physFootprint < 90 * MiB);
+    // Nothing else on the machine is taken for EXO.
+    const ours = new Set([
+      app.mainPid,
+      ...app.children.runners,
+      app.children.macmon,
+      app.children.tracker,
+      source.mainPid,
+      ...source.children.runners,
+      source.children.tracker,
+    ]);
+    assert.deepEqual(
+      s.processes.filter((p) => !ours.has(p.pid)).map((p) => p.pid),
+      [],
+    );
+  });
+
+  it('prints a readable reading without --json', async () => {
+    const r = await runCli(['status', '--data-dir', `${dir.path}/data`]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /^memory\s+total [\d.]+ GiB, free [\d.]+%/m);
+    assert.match(r.stdout, new RegExp(`^\\s+${app.mainPid}\\s+\\d+\\s+exo-main`, 'm'));
+    assert.match(r.stdout, /daemon\s+not running/);
+  });
+
+  it('rejects unknown flags and bad values with exit code 2', async () => {
+    const unknown = await runCli(['status', '--jsn']);
+    assert.equal(unknown.code, 2);
+    assert.match(unknown.stderr, /unknown option '--jsn'/);
+    const bad = await runCli(['daemon', '--interval', 'fast', '--data-dir', `${dir.path}/x`]);
+    assert.equal(bad.code, 2);
+    assert.match(bad.stderr, /--interval <seconds>.*expected a number from 0.1 to 60, got "fast"/);
+    const cmd = await runCli(['frobnicate']);
+    assert.equal(cmd.code, 2);
+  });
+});
