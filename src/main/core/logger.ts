@@ -1,5 +1,4 @@
 import pino, { type Logger } from 'pino';
-import pretty from 'pino-pretty';
 import buildRoll, { type RollStream } from 'pino-roll';
 
 export type { Logger };
@@ -33,6 +32,8 @@ export async function createLogger(
     streams.push({ level: options.level as pino.Level, stream });
   }
   if (options.terminal) {
+    // Loaded only when a person watches a terminal: a launchd/systemd daemon never pays for it.
+    const { default: pretty } = await import('pino-pretty');
     streams.push({
       level: options.level as pino.Level,
       stream: pretty({

@@ -177,19 +177,17 @@ export class LinuxProbe implements PlatformProbe {
           ? Math.round(((ticks - mark.ticks) / CLOCK_TICKS / ((now - mark.at) / 1000)) * 1000) / 10
           : null;
       const status = parseKeyValueKb(this.read(`${e.pid}/status`) ?? '');
-      const rollupText = this.read(`${e.pid}/smaps_rollup`);
-      const rollup = rollupText ? parseKeyValueKb(rollupText) : null;
-      if (!rollup)
+      const anon = status['RssAnon'];
+      if (anon === undefined)
         this.reporter.unavailable(
           'process.physFootprint',
-          'smaps_rollup is not readable for some watched processes',
+          'this kernel has no RssAnon in /proc/<pid>/status',
         );
       out.set(e.pid, {
         rss: status['VmRSS'] ?? stat.rssPages * PAGE_SIZE,
-        // Analogue of phys_footprint: private dirty pages plus this process's share of swapped pages.
-        physFootprint: rollup
-          ? (rollup['Private_Dirty'] ?? 0) + (rollup['SwapPss'] ?? rollup['Swap'] ?? 0)
-          : null,
+        // Analogue of phys_footprint: anonymous resident memory plus what is swapped out. (smaps_rollup's
+        // Private_Dirty is closer but costs ~1 ms per process per read; status costs ~15 µs.)
+        physFootprint: anon === undefined ? null : anon + (status['VmSwap'] ?? 0),
         cpuPercent,
         threads: status['Threads'] ?? stat.numThreads,
       });
