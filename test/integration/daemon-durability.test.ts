@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { after, describe, it } from 'node:test';
 import { openDatabase } from '../../src/main/core/store/database.js';
 import { TimelineStore } from '../../src/main/core/store/timeline-store.js';

@@ -45,8 +45,8 @@ export class EventCollector implements ProbeReporter {
 
   failed(probe: string, error: string): void {
     // At most one event per probe per minute: a hung command must not flood the timeline.
-    const last = this.failedAt.get(probe) ?? 0;
-    if (this.now() - last < 60_000) return;
+    const last = this.failedAt.get(probe);
+    if (last !== undefined && this.now() - last < 60_000) return;
     this.failedAt.set(probe, this.now());
     this.logger?.warn({ probe, error }, `probe ${probe} failed: ${error}`);
     this.push('probe.failed', 'warning', `probe ${probe} failed: ${error}`, { probe, error });

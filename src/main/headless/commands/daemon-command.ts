@@ -93,7 +93,7 @@ async function runDaemon(flags: DaemonFlags): Promise<number> {
   logger.info({ dataDir, config }, `watching every ${config.intervalSeconds}s; timeline ${p.database}`);
   process.stdout.write(
     `exo-sentinel daemon: pid ${process.pid}, sampling every ${config.intervalSeconds}s (slow probes every ${config.slowIntervalSeconds}s)\n` +
-      `  timeline ${p.database}\n  log      ${p.logFile}\n`,
+      `  timeline ${p.database}\n  logs     ${p.logs}/\n`,
   );
   daemon.start();
   return await new Promise<number>((resolve) => {

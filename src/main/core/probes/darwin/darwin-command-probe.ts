@@ -8,9 +8,11 @@ import type {
   ProcessEntry,
   ProcessStats,
 } from '../probe-types.js';
+import { parseFootprint } from './footprint-parser.js';
 import { parseIdentity, parseUname } from './identity-parser.js';
 import { parseIoregAccelerators } from './ioreg-accelerator-parser.js';
 import { findKextVersion } from './kext-version-parser.js';
+import { parseMemoryPressure } from './memory-pressure-parser.js';
 import { parseMetalCeiling } from './metal-ceiling-parser.js';
 import { parsePs } from './ps-parser.js';
 import { parsePressureLevel, parseSwapUsage, parseSysctl, sysctlInt } from './sysctl-parser.js';
@@ -24,6 +26,8 @@ const MEMORY_SYSCTLS = [
   'kern.memorystatus_vm_pressure_level',
   'kern.memorystatus_level',
 ];
+
+const FOOTPRINT_FALLBACK_MAX = 4;
 
 export interface DarwinProbeOptions {
   /** A configured Metal ceiling, used when neither iogpu.wired_limit_mb nor MLX can tell. */
@@ -82,6 +86,12 @@ export class DarwinCommandProbe implements PlatformProbe {
       mem.pressureLevel = level ? parsePressureLevel(level) : null;
       mem.freePercent = sysctlInt(s, 'kern.memorystatus_level');
     } else this.reporter.failed('sysctl', sc.error);
+    if (mem.freePercent === null) {
+      // The same figure, printed by memory_pressure -Q (never -l or -p: those allocate memory).
+      const mp = await this.run('/usr/bin/memory_pressure', ['-Q'], { timeoutMs: 3000 });
+      if (mp.ok) mem.freePercent = parseMemoryPressure(mp.stdout).freePercent;
+      else this.reporter.failed('memory_pressure', mp.error);
+    }
     return mem;
   }
 
@@ -172,6 +182,17 @@ export class DarwinCommandProbe implements PlatformProbe {
     ]);
     const footprints = top.ok ? topFootprints(top.stdout) : new Map<number, number>();
     if (!top.ok) this.reporter.failed('top', top.error);
+    // `footprint -p` for the pids top did not report (~100 ms each, so only a few per slow tick).
+    const missing = pids
+      .map(Number)
+      .filter((pid) => !footprints.has(pid))
+      .slice(0, FOOTPRINT_FALLBACK_MAX);
+    for (const pid of missing) {
+      const fp = await this.run('/usr/bin/footprint', ['-p', String(pid)], { timeoutMs: 3000 });
+      const bytes = fp.ok ? parseFootprint(fp.stdout).physFootprintBytes : null;
+      if (bytes !== null) footprints.set(pid, bytes);
+      else if (!fp.ok) this.reporter.failed('footprint', fp.error);
+    }
     this.reporter.unavailable('process.threads', 'thread counts need the native addon on macOS');
     const out = new Map<number, ProcessStats>();
     for (const r of ps.ok ? parsePs(ps.stdout, ['pid', 'rss', 'pcpu']) : []) {
