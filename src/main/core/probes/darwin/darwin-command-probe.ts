@@ -60,7 +60,8 @@ export class DarwinCommandProbe implements PlatformProbe {
     return this.run.count;
   }
 
-  async readMemory(): Promise<MemoryReading> {
+  /** Memory is cheap enough to read every tick, on either cadence. */
+  async readMemory(_slow = true): Promise<MemoryReading> {
     const [vm, sc] = await Promise.all([
       this.run('/usr/bin/vm_stat', [], { timeoutMs: 2000 }),
       this.run('/usr/sbin/sysctl', MEMORY_SYSCTLS, { timeoutMs: 2000 }),
