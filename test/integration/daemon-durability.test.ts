@@ -76,6 +76,14 @@ describe('daemon durability against the real machine', { skip: process.platform 
         'time,free_percent,mem_free,mem_wired,mem_compressed,swap_used,pressure_level,gpu_in_use,gpu_alloc,gpu_ceiling,exo_runner_footprint,exo_main_footprint',
       );
       assert.equal(lines.length - 1, samples.length);
+      // Logs: JSON lines in a rotated file in the data directory.
+      const logFiles = readdirSync(`${dataDir}/logs`).filter((f) => /^exo-sentinel\.\d+\.log$/.test(f));
+      assert.ok(logFiles.length >= 1, `log files: ${logFiles.join(',')}`);
+      const records = logFiles
+        .flatMap((f) => readFileSync(`${dataDir}/logs/${f}`, 'utf8').trim().split('\n'))
+        .map((l) => JSON.parse(l) as { msg: string; level: number });
+      assert.ok(records.some((r) => r.msg === 'SIGTERM: stopping'));
+      assert.ok(records.some((r) => /^watching every 0\.5s/.test(r.msg)));
       const json = JSON.parse(
         (await runCli(['timeline', '--data-dir', dataDir, '--since', '1m', '--json'])).stdout,
       );
