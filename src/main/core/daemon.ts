@@ -1,17 +1,24 @@
 import type { TimelineEvent } from '../../shared/events.js';
+import type { ReportRecord } from '../../shared/reports.js';
 import type { Sample } from '../../shared/sample.js';
 import type { Config } from './config/config-schema.js';
 import { paths } from './config/data-dir.js';
 import { readExoPidfile } from './exo/exo-pidfile.js';
 import { acquireLock, releaseLock } from './instance-lock.js';
 import type { Logger } from './logger.js';
+import { isIogpuKind } from './panics/panic-classifier.js';
+import { defaultReportDirs, ReportIngester } from './panics/report-ingester.js';
+import { ReportWatcher } from './panics/report-watcher.js';
 import type { MachineIdentity, PlatformProbe, ProbeReporter } from './probes/probe-types.js';
 import { Sampler, type TickResult } from './sampler.js';
 import { type Db, openDatabase } from './store/database.js';
+import { ReportStore } from './store/report-store.js';
 import { applyRetention } from './store/retention.js';
 import { TimelineStore } from './store/timeline-store.js';
 
-export const VERSION = '0.1.0';
+export { VERSION } from './version.js';
+
+import { VERSION } from './version.js';
 
 export interface Clock {
   now(): number;
@@ -76,6 +83,8 @@ export interface DaemonDeps {
   logger: Logger;
   clock?: Clock;
   exoPidfile?: string;
+  /** Report directories; default: the config's, else the platform's. */
+  reportDirs?: string[];
 }
 
 export type StartResult = { ok: true } | { ok: false; error: string };
@@ -86,6 +95,8 @@ export type StartResult = { ok: true } | { ok: false; error: string };
  */
 export class Daemon {
   readonly store: TimelineStore;
+  readonly reports: ReportStore;
+  readonly reportWatcher: ReportWatcher;
   private readonly db: Db;
   private readonly sampler: Sampler;
   private readonly clock: Clock;
@@ -102,7 +113,22 @@ export class Daemon {
     this.clock = deps.clock ?? systemClock;
     this.db = openDatabase(paths(deps.dataDir).database);
     this.store = new TimelineStore(this.db);
+    this.reports = new ReportStore(this.db);
     this.lockPath = paths(deps.dataDir).pidfile;
+    const dirs = deps.reportDirs ?? deps.config.reports.dirs ?? defaultReportDirs();
+    this.reportWatcher = new ReportWatcher(
+      dirs,
+      new ReportIngester(this.reports, this.store, () => this.clock.now()),
+      {
+        onReport: (r) => this.recordReport(r),
+        onDirectoryProblem: (dir, problem) =>
+          deps.events.push('report.directory-problem', 'warning', `report directory ${dir}: ${problem}`, {
+            dir,
+            problem,
+          }),
+      },
+      deps.config.reports.rescanSeconds * 1000,
+    );
     const patterns = deps.config.watch.mlxServerPatterns.map((p) => new RegExp(p));
     this.sampler = new Sampler(deps.probe, () => ({
       pidfilePid: readExoPidfile(deps.exoPidfile),
@@ -155,7 +181,59 @@ export class Daemon {
     });
     if (identity) this.store.setMeta('identity', JSON.stringify(identity));
     this.runRetention(now);
+    // Reports written while the daemon was down (after a panic's reboot) are found here, exactly once.
+    try {
+      await this.reportWatcher.start();
+    } catch (e) {
+      events.failed('report-watcher', (e as Error).message);
+    }
     return { ok: true };
+  }
+
+  /** A new report in the ledger becomes a timeline event (written with the next tick). */
+  private recordReport(r: ReportRecord): void {
+    const { events } = this.deps;
+    const at = r.panicTime ? new Date(r.panicTime).toISOString() : 'an unknown time';
+    const who = r.attribution
+      ? ` — ${r.attribution.explanation}`
+      : r.pid !== null
+        ? ` (pid ${r.pid}: ${r.processName})`
+        : '';
+    const data = {
+      reportId: r.id,
+      path: r.path,
+      kind: r.kind,
+      panicTime: r.panicTime,
+      pid: r.pid,
+      verdict: r.attribution?.verdict ?? null,
+    };
+    if (r.status === 'unreadable') {
+      events.push('report.unreadable', 'warning', `${r.name} is present but unreadable: ${r.problem}`, data);
+    } else if (r.status === 'ingested' && r.category === 'panic') {
+      const severity = r.kind && isIogpuKind(r.kind as never) ? 'critical' : 'warning';
+      events.push('panic.detected', severity, `kernel panic (${r.kind}) at ${at}${who}`, data);
+    } else if (r.status === 'ingested' && r.category === 'jetsam') {
+      const killed = ((r.info?.['killed'] as Array<{ name: string; reason: string }> | undefined) ?? []).map(
+        (k) => `${k.name} (${k.reason})`,
+      );
+      events.push(
+        'jetsam.detected',
+        'warning',
+        `JetsamEvent at ${at}: largest ${String(r.info?.['largestProcess'] ?? '?')}${killed.length ? `; killed ${killed.join(', ')}` : ''}`,
+        data,
+      );
+    } else if (r.status === 'ingested' && r.category === 'crash') {
+      events.push(
+        'crash.detected',
+        'warning',
+        `${r.processName ?? '?'} (pid ${r.pid ?? '?'}) crashed (${r.kind}) at ${at}${who}`,
+        data,
+      );
+    }
+    this.deps.logger.warn(
+      { report: data, status: r.status },
+      `report ${r.name}: ${r.status} ${r.category ?? ''} ${r.kind ?? ''}`,
+    );
   }
 
   private runRetention(now: number): void {
@@ -253,6 +331,7 @@ export class Daemon {
   /** Stops the loop, waits for the tick in flight, records the stop and closes the database. */
   async stop(reason: string): Promise<void> {
     this.running = false;
+    await this.reportWatcher.stop();
     if (this.timer !== null) this.clock.clearTimeout(this.timer);
     if (this.inTick) await this.inTick;
     try {

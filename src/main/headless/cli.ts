@@ -1,7 +1,9 @@
 #!/usr/bin/env node
 import { Command, CommanderError } from 'commander';
-import { VERSION } from '../core/daemon.js';
+import { VERSION } from '../core/version.js';
 import { registerDaemon } from './commands/daemon-command.js';
+import { registerPanics } from './commands/panics-command.js';
+import { registerReport } from './commands/report-command.js';
 import { registerStatus } from './commands/status-command.js';
 import { registerTimeline } from './commands/timeline-command.js';
 import { EXIT_USAGE } from './usage-error.js';
@@ -18,7 +20,10 @@ export function buildProgram(): Command {
   registerDaemon(program);
   registerStatus(program);
   registerTimeline(program);
-  for (const c of program.commands) c.exitOverride().showHelpAfterError('(run with --help for usage)');
+  registerPanics(program);
+  registerReport(program);
+  const all = (c: Command): Command[] => [c, ...c.commands.flatMap(all)];
+  for (const c of all(program).slice(1)) c.exitOverride().showHelpAfterError('(run with --help for usage)');
   return program;
 }
 

@@ -39,6 +39,13 @@ export const ConfigSchema = z
       })
       .strict()
       .default({ mlxServerPatterns: DEFAULT_MLX_SERVER_PATTERNS, exoPidfile: null }),
+    reports: z
+      .object({
+        dirs: z.array(z.string().min(1)).nullable().default(null).describe('null = the platform default'),
+        rescanSeconds: z.number().min(5).max(3600).default(60),
+      })
+      .strict()
+      .default({ dirs: null, rescanSeconds: 60 }),
     logLevel: z.enum(['trace', 'debug', 'info', 'warn', 'error']).default('info'),
   })
   .strict();

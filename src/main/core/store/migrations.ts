@@ -89,4 +89,30 @@ CREATE TABLE process_samples_minute (
   PRIMARY KEY (ts, pid)
 ) WITHOUT ROWID;
 `,
+  // 2: diagnostic reports (kernel panics, JetsamEvents, crashes of watched processes) and the scan ledger.
+  `
+CREATE TABLE reports (
+  id INTEGER PRIMARY KEY,
+  path TEXT NOT NULL,
+  name TEXT NOT NULL,
+  dir TEXT NOT NULL,
+  size INTEGER NOT NULL,
+  mtime INTEGER NOT NULL,
+  sha256 TEXT,
+  status TEXT NOT NULL,
+  problem TEXT,
+  category TEXT,
+  bug_type TEXT,
+  kind TEXT,
+  panic_time INTEGER,
+  pid INTEGER,
+  process_name TEXT,
+  attribution TEXT,
+  info TEXT,
+  ingested_at INTEGER NOT NULL
+);
+CREATE UNIQUE INDEX reports_sha ON reports (sha256) WHERE sha256 IS NOT NULL;
+CREATE INDEX reports_file ON reports (path, mtime, size);
+CREATE INDEX reports_kind ON reports (category, kind, panic_time);
+`,
 ];

@@ -16,6 +16,7 @@ interface DaemonFlags {
   dataDir?: string;
   config?: string;
   logLevel?: string;
+  reportsDir?: string[];
 }
 
 export function registerDaemon(program: Command): void {
@@ -27,6 +28,11 @@ export function registerDaemon(program: Command): void {
     .option('--slow-interval <seconds>', 'expensive probe interval (default 5)', positiveNumber(1, 600))
     .option('--config <file>', 'configuration file (default: config.json in the data directory)')
     .option('--log-level <level>', 'trace, debug, info, warn or error')
+    .option(
+      '--reports-dir <dir>',
+      'a directory of diagnostic reports to scan and watch (repeatable; default /Library/Logs/DiagnosticReports, its Retired/ and ~/Library/Logs/DiagnosticReports on macOS)',
+      (v: string, prev: string[] = []) => [...prev, v],
+    )
     .action(async (_opts: DaemonFlags, cmd: Command) => {
       const flags = cmd.optsWithGlobals<DaemonFlags>();
       process.exitCode = await runDaemon(flags);
@@ -70,6 +76,7 @@ async function runDaemon(flags: DaemonFlags): Promise<number> {
       events,
       logger,
       ...(config.watch.exoPidfile ? { exoPidfile: config.watch.exoPidfile } : {}),
+      ...(flags.reportsDir ? { reportDirs: flags.reportsDir } : {}),
     });
   } catch (e) {
     process.stderr.write(`exo-sentinel: cannot open the timeline in ${dataDir}: ${(e as Error).message}\n`);

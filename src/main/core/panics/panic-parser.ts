@@ -1,0 +1,155 @@
+import { findKextVersion } from '../probes/darwin/kext-version-parser.js';
+import { classifyPanicLine, type PanicKind } from './panic-classifier.js';
+import { type ContainerFormat, readContainer } from './report-container.js';
+
+/** What a kernel panic report says, as far as the text allows. Missing facts are null, never guessed. */
+export interface PanicInfo {
+  kind: PanicKind;
+  bugType: string | null;
+  format: ContainerFormat;
+  panicLine: string | null;
+  cpu: number | null;
+  osBuild: string | null;
+  osVersion: string | null;
+  darwinVersion: string | null;
+  xnuVersion: string | null;
+  /** `T6041`: the kernelcache family, not the chip (an M4 Pro reports T6041). */
+  kernelFamily: string | null;
+  paniclogVersion: number | null;
+  process: { pid: number; name: string } | null;
+  task: { pages: number | null; threads: number | null } | null;
+  tid: number | null;
+  iogpuFamilyVersion: string | null;
+  compressorInfo: {
+    text: string;
+    compressedPercent: number | null;
+    segmentsPercent: number | null;
+    swapfiles: number | null;
+    bad: boolean;
+  } | null;
+  /** ISO 8601, from the body `date`, the header `timestamp` or the Epoch Time Calendar value. */
+  panicTime: string | null;
+  panicTimeSource: 'body.date' | 'header.timestamp' | 'epoch.calendar' | null;
+  bootTime: string | null;
+  incidentId: string | null;
+  /** The first lines of the panic text, for a crash report excerpt. */
+  excerpt: string[];
+}
+
+const GAP_MARKER = /^\[\.\.\. gap: .*\]$/;
+
+/** `2026-08-14 11:02:40.00 +0200` (Apple's report timestamps) → ISO 8601 UTC; null if not that shape. */
+export function parseReportTimestamp(s: unknown): string | null {
+  if (typeof s !== 'string') return null;
+  const m = /^(\d{4})-(\d{2})-(\d{2})[ T](\d{2}):(\d{2}):(\d{2})(?:\.(\d+))?\s*([+-])(\d{2}):?(\d{2})$/.exec(
+    s.trim(),
+  );
+  if (!m) return null;
+  const ms = m[7] ? Math.round(Number(`0.${m[7]}`) * 1000) : 0;
+  const offset = (m[8] === '-' ? -1 : 1) * (Number(m[9]) * 60 + Number(m[10])) * 60_000;
+  const t =
+    Date.UTC(Number(m[1]), Number(m[2]) - 1, Number(m[3]), Number(m[4]), Number(m[5]), Number(m[6]), ms) -
+    offset;
+  return Number.isNaN(t) ? null : new Date(t).toISOString();
+}
+
+function epochValue(text: string, label: string): string | null {
+  const m = new RegExp(`^\\s*${label}\\s*:\\s*0x([0-9a-fA-F]+)\\s+0x([0-9a-fA-F]+)`, 'm').exec(text);
+  if (!m) return null;
+  const seconds = Number.parseInt(m[1]!, 16);
+  if (seconds === 0) return null;
+  return new Date(seconds * 1000 + Math.floor(Number.parseInt(m[2]!, 16) / 1000)).toISOString();
+}
+
+/** The panic line; a pasted copy may wrap the quoted message or the `@file:line` onto the next line. */
+function findPanicLine(lines: string[]): { line: string; cpu: number | null } | null {
+  const i = lines.findIndex((l) => /panic\(cpu \d+/.test(l));
+  if (i < 0) return null;
+  let line = lines[i]!.trim();
+  line = line.slice(line.indexOf('panic(cpu'));
+  const next = lines[i + 1]?.trim();
+  const looksWrapped =
+    !/@\w+\.\w+:\d+/.test(line) && next !== undefined && /^(["@]|[^:]*@\w+\.\w+:\d+)/.test(next);
+  if (looksWrapped || /\):\s*$/.test(line)) line = `${line} ${next ?? ''}`.trim();
+  const cpu = /panic\(cpu (\d+)/.exec(line);
+  return { line, cpu: cpu ? Number(cpu[1]) : null };
+}
+
+const field = (text: string, label: string): string | null => {
+  const m = new RegExp(`^\\s*${label}:\\s*(.+?)\\s*$`, 'm').exec(text);
+  return m ? m[1]! : null;
+};
+
+export function parsePanicReport(raw: string): PanicInfo {
+  const c = readContainer(raw);
+  const text = c.panicText ?? '';
+  const lines = text.split(/\r?\n/).filter((l) => !GAP_MARKER.test(l.trim()));
+  const clean = lines.join('\n');
+  const panic = findPanicLine(lines);
+
+  const kernel =
+    /Darwin Kernel Version (\d+\.\d+(?:\.\d+)?)[^;]*;\s*root:xnu-([\w.~-]+?)\/RELEASE_\w+?(?:_(T\d{4}))?\b/.exec(
+      clean,
+    );
+  const headerOs = typeof c.header?.['os_version'] === 'string' ? (c.header['os_version'] as string) : null;
+  const headerOsParts = headerOs ? /^(?:macOS|Mac OS X)\s+([\d.]+)\s*\(([^)]+)\)/.exec(headerOs) : null;
+  const task =
+    /Panicked task(?: 0x[0-9a-fA-F]+)?:\s*(?:(\d+) pages, (\d+) threads:\s*)?pid (\d+):\s*(.+?)\s*$/m.exec(
+      clean,
+    );
+  const tid = /Panicked thread:.*\btid:\s*(\d+)/.exec(clean);
+  const compressor = /^Compressor Info:\s*(.+)$/m.exec(clean);
+  const paniclog = field(clean, 'Paniclog version');
+
+  const bodyDate = parseReportTimestamp(c.body?.['date'] ?? c.bodyStrings['date']);
+  const headerDate = parseReportTimestamp(c.header?.['timestamp']);
+  const calendar = epochValue(clean, 'Calendar');
+  const panicTime = bodyDate ?? headerDate ?? calendar;
+
+  let compressorInfo: PanicInfo['compressorInfo'] = null;
+  if (compressor) {
+    const t = compressor[1]!;
+    const pct = /(\d+)% of compressed pages limit/.exec(t);
+    const seg = /(\d+)% of segments limit/.exec(t);
+    const swap = /with (\d+) swapfiles/.exec(t);
+    compressorInfo = {
+      text: t,
+      compressedPercent: pct ? Number(pct[1]) : null,
+      segmentsPercent: seg ? Number(seg[1]) : null,
+      swapfiles: swap ? Number(swap[1]) : null,
+      bad: /\(BAD\)/.test(t),
+    };
+  }
+  const excerptStart = panic ? lines.findIndex((l) => l.includes('panic(cpu')) : 0;
+  return {
+    kind: classifyPanicLine(panic?.line ?? null),
+    bugType: c.bugType,
+    format: c.format,
+    panicLine: panic?.line ?? null,
+    cpu: panic?.cpu ?? null,
+    osBuild: field(clean, 'OS version') ?? (headerOsParts ? headerOsParts[2]! : null),
+    osVersion: headerOsParts ? headerOsParts[1]! : null,
+    darwinVersion: kernel ? kernel[1]! : null,
+    xnuVersion: kernel ? kernel[2]! : null,
+    kernelFamily: kernel?.[3] ?? null,
+    paniclogVersion: paniclog && /^\d+$/.test(paniclog) ? Number(paniclog) : null,
+    process: task ? { pid: Number(task[3]), name: task[4]! } : null,
+    task: task
+      ? { pages: task[1] ? Number(task[1]) : null, threads: task[2] ? Number(task[2]) : null }
+      : null,
+    tid: tid ? Number(tid[1]) : null,
+    iogpuFamilyVersion: findKextVersion(clean),
+    compressorInfo,
+    panicTime,
+    panicTimeSource: bodyDate
+      ? 'body.date'
+      : headerDate
+        ? 'header.timestamp'
+        : calendar
+          ? 'epoch.calendar'
+          : null,
+    bootTime: epochValue(clean, 'Boot'),
+    incidentId: typeof c.header?.['incident_id'] === 'string' ? (c.header['incident_id'] as string) : null,
+    excerpt: lines.slice(Math.max(0, excerptStart), Math.max(0, excerptStart) + 20).map((l) => l.trimEnd()),
+  };
+}

@@ -1,0 +1,163 @@
+/**
+ * The container of a macOS diagnostic report. Since macOS 12 a `.panic`/`.ips` file is two JSON objects
+ * back to back: a one-line header (`bug_type` "210" panic, "298" JetsamEvent, "309" app crash, …) and a
+ * body (Apple silicon panics: `panicString`; Intel: `macOSPanicString`). Public copies are often
+ * truncated (invalid JSON), pasted with literal `\n` escapes, or plain text. Never throws.
+ */
+
+export type ContainerFormat = 'json' | 'json-truncated' | 'escaped-text' | 'text' | 'empty' | 'binary';
+
+export interface ReportContainer {
+  format: ContainerFormat;
+  header: Record<string, unknown> | null;
+  bugType: string | null;
+  /** The body when it parsed as JSON. */
+  body: Record<string, unknown> | null;
+  /** Top-level string fields read from a body that did not parse (truncated). */
+  bodyStrings: Record<string, string>;
+  /** The panic text: `panicString`/`macOSPanicString`, or the whole text for plain-text reports. */
+  panicText: string | null;
+  /** The text after the header (JSON or not), for classifiers that search it. */
+  bodyText: string;
+}
+
+const isRecord = (v: unknown): v is Record<string, unknown> =>
+  v !== null && typeof v === 'object' && !Array.isArray(v);
+
+/** Decodes a JSON string literal starting right after its opening quote; stops at the end of a truncated text. */
+export function readJsonString(text: string, start: number): string {
+  let out = '';
+  for (let i = start; i < text.length; i++) {
+    const c = text[i]!;
+    if (c === '"') return out;
+    if (c !== '\\') {
+      out += c;
+      continue;
+    }
+    const n = text[++i];
+    if (n === undefined) break;
+    switch (n) {
+      case 'n':
+        out += '\n';
+        break;
+      case 't':
+        out += '\t';
+        break;
+      case 'r':
+        out += '\r';
+        break;
+      case 'b':
+        out += '\b';
+        break;
+      case 'f':
+        out += '\f';
+        break;
+      case 'u': {
+        const hex = text.slice(i + 1, i + 5);
+        if (/^[0-9a-fA-F]{4}$/.test(hex)) {
+          out += String.fromCharCode(Number.parseInt(hex, 16));
+          i += 4;
+        }
+        break;
+      }
+      case '\n':
+        // A line wrap inserted inside an escape by whoever pasted the text.
+        break;
+      default:
+        out += n;
+    }
+  }
+  return out;
+}
+
+/** Top-level `"key":"value"` string fields of a (possibly truncated) JSON object text. */
+function scanStringFields(text: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  const re = /"(\w+)"\s*:\s*"/g;
+  for (let m = re.exec(text); m; m = re.exec(text)) {
+    if (out[m[1]!] !== undefined) continue;
+    const value = readJsonString(text, m.index + m[0].length);
+    out[m[1]!] = value;
+    // Skip the value so keys inside it are not read as fields.
+    re.lastIndex = m.index + m[0].length + Math.min(value.length, text.length);
+  }
+  return out;
+}
+
+const PANIC_KEYS = ['panicString', 'macOSPanicString'];
+
+export function readContainer(raw: string): ReportContainer {
+  const empty: ReportContainer = {
+    format: 'empty',
+    header: null,
+    bugType: null,
+    body: null,
+    bodyStrings: {},
+    panicText: null,
+    bodyText: '',
+  };
+  const text = raw.replace(/^\uFEFF/, '');
+  if (text.trim() === '') return empty;
+  // NULs and other control bytes in bulk: not a text report.
+  const sample = text.slice(0, 4096);
+  const controls = sample.replace(/[\t\n\r\x20-\x7e\u0080-\uffff]/g, '').length;
+  if (controls > sample.length * 0.1) return { ...empty, format: 'binary', bodyText: '' };
+
+  const nl = text.indexOf('\n');
+  const firstLine = (nl < 0 ? text : text.slice(0, nl)).trim();
+  let header: Record<string, unknown> | null = null;
+  let rest = text;
+  if (firstLine.startsWith('{')) {
+    try {
+      const h: unknown = JSON.parse(firstLine);
+      if (isRecord(h)) {
+        header = h;
+        rest = nl < 0 ? '' : text.slice(nl + 1);
+      }
+    } catch {
+      header = null;
+    }
+  }
+  const bugType = header && header['bug_type'] !== undefined ? String(header['bug_type']) : null;
+  const trimmed = rest.trim();
+  if (trimmed.startsWith('{')) {
+    let body: Record<string, unknown> | null = null;
+    try {
+      const b: unknown = JSON.parse(trimmed);
+      body = isRecord(b) ? b : null;
+    } catch {
+      body = null;
+    }
+    if (body) {
+      const key = PANIC_KEYS.find((k) => typeof body![k] === 'string');
+      return {
+        format: 'json',
+        header,
+        bugType,
+        body,
+        bodyStrings: {},
+        panicText: key ? (body[key] as string) : null,
+        bodyText: trimmed,
+      };
+    }
+    const strings = scanStringFields(trimmed);
+    const key = PANIC_KEYS.find((k) => strings[k] !== undefined);
+    return {
+      format: 'json-truncated',
+      header,
+      bugType,
+      body: null,
+      bodyStrings: strings,
+      panicText: key ? strings[key]! : null,
+      bodyText: trimmed,
+    };
+  }
+  // Plain text; or a pasted panicString whose newlines are still `\n` escapes.
+  const escapedNewlines = (rest.match(/\\n/g) ?? []).length;
+  const realNewlines = (rest.match(/\n/g) ?? []).length;
+  if (escapedNewlines > 2 && escapedNewlines > realNewlines) {
+    const unescaped = readJsonString(rest.replace(/"/g, '\\"'), 0);
+    return { ...empty, format: 'escaped-text', header, bugType, panicText: unescaped, bodyText: unescaped };
+  }
+  return { ...empty, format: 'text', header, bugType, panicText: rest, bodyText: rest };
+}

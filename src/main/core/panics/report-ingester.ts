@@ -1,0 +1,216 @@
+import { readdirSync } from 'node:fs';
+import { basename, join } from 'node:path';
+import type { ReportCategory, ReportRecord } from '../../../shared/reports.js';
+import type { NewReport, ReportStore } from '../store/report-store.js';
+import type { TimelineStore } from '../store/timeline-store.js';
+import { attributePanic } from './panic-attribution.js';
+import { parsePanicReport } from './panic-parser.js';
+import { readContainer } from './report-container.js';
+import { type ReadOutcome, readabilityAdvice, readReportFile } from './report-file-reader.js';
+import { parseJetsamEvent, parseUserCrash } from './user-crash-parser.js';
+
+export const REPORT_FILE = /\.(panic|ips)$/i;
+
+/** Where macOS writes reports: panics system-wide, crashes of the user's processes under ~. */
+export function defaultReportDirs(platform = process.platform, home = process.env['HOME'] ?? ''): string[] {
+  if (platform !== 'darwin') return [];
+  return [
+    '/Library/Logs/DiagnosticReports',
+    '/Library/Logs/DiagnosticReports/Retired',
+    ...(home ? [join(home, 'Library', 'Logs', 'DiagnosticReports')] : []),
+  ];
+}
+
+export interface ScanResult {
+  dir: string;
+  files: number;
+  added: ReportRecord[];
+  /** The directory itself could not be listed. */
+  error: string | null;
+}
+
+const WATCHED_CRASH_NAME = /^(exo|python3?(\.\d+)?|Python|node)$/;
+
+/**
+ * Turns report files into ledger rows, each exactly once: a file state already in the ledger
+ * (path, mtime, size) is skipped without reading; content already ingested under another name (moved
+ * to Retired/) is not added again; a file once unreadable is completed when it can be read.
+ */
+export class ReportIngester {
+  constructor(
+    private readonly reports: ReportStore,
+    private readonly timeline: TimelineStore,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  scanDirectory(dir: string): ScanResult {
+    let names: string[];
+    try {
+      names = readdirSync(dir);
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      const error =
+        code === 'ENOENT'
+          ? `${dir} does not exist`
+          : code === 'EACCES' || code === 'EPERM'
+            ? readabilityAdvice(dir)
+            : `${dir}: ${(e as Error).message}`;
+      return { dir, files: 0, added: [], error };
+    }
+    const added: ReportRecord[] = [];
+    const files = names.filter((n) => REPORT_FILE.test(n)).sort();
+    for (const name of files) {
+      const rec = this.ingestFile(join(dir, name), dir);
+      if (rec) added.push(rec);
+    }
+    return { dir, files: files.length, added, error: null };
+  }
+
+  /** Ingests one file; returns the new (or newly completed) row, or null if the ledger already had it. */
+  ingestFile(path: string, dir: string): ReportRecord | null {
+    const read = readReportFile(path, dir);
+    if (read.ok) {
+      if (this.reports.byFile(path, read.mtime, read.size)) return null;
+      if (this.reports.bySha(read.sha256)) return null;
+      const row = this.describe(path, dir, read);
+      const earlier = this.reports.unreadableAt(path);
+      if (earlier) {
+        this.reports.complete(earlier.id, row);
+        return this.reports.get(earlier.id);
+      }
+      return this.reports.get(this.reports.insert(row));
+    }
+    if (read.reason === 'gone') return null;
+    if (this.reports.byFile(path, read.mtime, read.size) || this.reports.unreadableAt(path)) return null;
+    const id = this.reports.insert({
+      ...this.base(path, dir, read.size, read.mtime),
+      sha256: null,
+      status: read.reason === 'unreadable' ? 'unreadable' : 'skipped',
+      problem: read.problem,
+    });
+    return this.reports.get(id);
+  }
+
+  private base(path: string, dir: string, size: number, mtime: number): NewReport {
+    return {
+      path,
+      name: basename(path),
+      dir,
+      size,
+      mtime,
+      sha256: null,
+      status: 'ingested',
+      problem: null,
+      category: null,
+      bugType: null,
+      kind: null,
+      panicTime: null,
+      pid: null,
+      processName: null,
+      attribution: null,
+      info: null,
+      ingestedAt: this.now(),
+    };
+  }
+
+  private daemonWasRunning(time: number): boolean {
+    return this.timeline.samples(time - 60_000, time + 5_000).length > 0;
+  }
+
+  private describe(path: string, dir: string, read: Extract<ReadOutcome, { ok: true }>): NewReport {
+    const row: NewReport = { ...this.base(path, dir, read.size, read.mtime), sha256: read.sha256 };
+    const container = readContainer(read.text.slice(0, 4096));
+    const bug = container.bugType;
+    const isPanicFile = /\.panic$/i.test(path);
+    if (bug === '298') {
+      const j = parseJetsamEvent(read.text);
+      return {
+        ...row,
+        category: 'jetsam',
+        bugType: bug,
+        kind: 'jetsam',
+        panicTime: j?.time ? Date.parse(j.time) : null,
+        info: j ? { ...j } : null,
+      };
+    }
+    if (bug === '309') {
+      const c = parseUserCrash(read.text);
+      if (!c)
+        return {
+          ...row,
+          status: 'skipped',
+          category: 'crash',
+          bugType: bug,
+          problem: 'crash report without a readable body',
+        };
+      const time = c.crashTime ? Date.parse(c.crashTime) : read.mtime;
+      const attribution =
+        c.pid !== null && c.processName
+          ? attributePanic(
+              c.pid,
+              c.processName,
+              { time, exact: c.crashTime !== null },
+              this.timeline.processesByPid(c.pid),
+              this.daemonWasRunning(time),
+            )
+          : null;
+      const watched =
+        (attribution?.process !== null && attribution?.process !== undefined) ||
+        /\/EXO\.app\//.test(c.processPath ?? '') ||
+        (c.processName !== null &&
+          WATCHED_CRASH_NAME.test(c.processName) &&
+          attribution?.verdict !== 'other');
+      return {
+        ...row,
+        status: watched ? 'ingested' : 'skipped',
+        problem: watched
+          ? null
+          : `crash of ${c.processName ?? '?'} (pid ${c.pid ?? '?'}), not a watched process`,
+        category: 'crash',
+        bugType: bug,
+        kind: c.cause,
+        panicTime: c.crashTime ? Date.parse(c.crashTime) : null,
+        pid: c.pid,
+        processName: c.processName,
+        attribution,
+        info: { ...c },
+      };
+    }
+    if (bug !== null && bug !== '210') {
+      return {
+        ...row,
+        status: 'skipped',
+        category: 'other',
+        bugType: bug,
+        problem: `bug_type ${bug} is not a report exo-sentinel reads`,
+      };
+    }
+    const p = parsePanicReport(read.text);
+    if (bug === null && !isPanicFile && p.panicLine === null) {
+      return { ...row, status: 'skipped', category: 'other', problem: 'no report header and no panic line' };
+    }
+    const panicTime = p.panicTime ? Date.parse(p.panicTime) : null;
+    const when = { time: panicTime ?? read.mtime, exact: panicTime !== null };
+    const attribution = p.process
+      ? attributePanic(
+          p.process.pid,
+          p.process.name,
+          when,
+          this.timeline.processesByPid(p.process.pid),
+          this.daemonWasRunning(when.time),
+        )
+      : null;
+    const category: ReportCategory = 'panic';
+    return {
+      ...row,
+      category,
+      bugType: bug ?? '210',
+      kind: p.kind,
+      panicTime,
+      pid: p.process?.pid ?? null,
+      processName: p.process?.name ?? null,
+      attribution,
+      info: { ...p, truncatedRead: read.truncated },
+    };
+  }
+}

@@ -1,0 +1,122 @@
+import type { Attribution, ReportCategory, ReportRecord, ReportStatus } from '../../../shared/reports.js';
+import type { Db } from './database.js';
+
+type Row = Record<string, string | number | null>;
+
+export type NewReport = Omit<ReportRecord, 'id'> & { sha256: string | null };
+
+function toRecord(r: Row): ReportRecord {
+  return {
+    id: r['id'] as number,
+    path: r['path'] as string,
+    name: r['name'] as string,
+    dir: r['dir'] as string,
+    size: r['size'] as number,
+    mtime: r['mtime'] as number,
+    status: r['status'] as ReportStatus,
+    problem: (r['problem'] as string | null) ?? null,
+    category: (r['category'] as ReportCategory | null) ?? null,
+    bugType: (r['bug_type'] as string | null) ?? null,
+    kind: (r['kind'] as string | null) ?? null,
+    panicTime: (r['panic_time'] as number | null) ?? null,
+    pid: (r['pid'] as number | null) ?? null,
+    processName: (r['process_name'] as string | null) ?? null,
+    attribution: r['attribution'] ? (JSON.parse(r['attribution'] as string) as Attribution) : null,
+    info: r['info'] ? (JSON.parse(r['info'] as string) as Record<string, unknown>) : null,
+    ingestedAt: r['ingested_at'] as number,
+  };
+}
+
+/** The scan ledger and the ingested reports. A report is one row, ever: keyed by content, else by file. */
+export class ReportStore {
+  constructor(readonly db: Db) {}
+
+  /** The row for this exact file state (path, mtime, size): the scan skips it without reading. */
+  byFile(path: string, mtime: number, size: number): ReportRecord | null {
+    const r = this.db
+      .prepare('SELECT * FROM reports WHERE path = ? AND mtime = ? AND size = ?')
+      .get(path, mtime, size) as Row | undefined;
+    return r ? toRecord(r) : null;
+  }
+
+  bySha(sha256: string): ReportRecord | null {
+    const r = this.db.prepare('SELECT * FROM reports WHERE sha256 = ?').get(sha256) as Row | undefined;
+    return r ? toRecord(r) : null;
+  }
+
+  /** An earlier "present but unreadable" row for this path, to be completed once it can be read. */
+  unreadableAt(path: string): ReportRecord | null {
+    const r = this.db
+      .prepare("SELECT * FROM reports WHERE path = ? AND status = 'unreadable' ORDER BY id DESC LIMIT 1")
+      .get(path) as Row | undefined;
+    return r ? toRecord(r) : null;
+  }
+
+  insert(rep: NewReport): number {
+    const info = this.db
+      .prepare(
+        `INSERT INTO reports (path, name, dir, size, mtime, sha256, status, problem, category, bug_type, kind, panic_time, pid,
+           process_name, attribution, info, ingested_at)
+         VALUES (@path, @name, @dir, @size, @mtime, @sha256, @status, @problem, @category, @bugType, @kind, @panicTime, @pid,
+           @processName, @attribution, @info, @ingestedAt)`,
+      )
+      .run({
+        ...rep,
+        attribution: rep.attribution ? JSON.stringify(rep.attribution) : null,
+        info: rep.info ? JSON.stringify(rep.info) : null,
+      });
+    return Number(info.lastInsertRowid);
+  }
+
+  /** Replaces an unreadable row with what the file now says (same id, so nothing refers to a dead row). */
+  complete(id: number, rep: NewReport): void {
+    this.db
+      .prepare(
+        `UPDATE reports SET size = @size, mtime = @mtime, sha256 = @sha256, status = @status, problem = @problem,
+           category = @category, bug_type = @bugType, kind = @kind, panic_time = @panicTime, pid = @pid,
+           process_name = @processName, attribution = @attribution, info = @info, ingested_at = @ingestedAt
+         WHERE id = @id`,
+      )
+      .run({
+        ...rep,
+        id,
+        attribution: rep.attribution ? JSON.stringify(rep.attribution) : null,
+        info: rep.info ? JSON.stringify(rep.info) : null,
+      });
+  }
+
+  get(id: number): ReportRecord | null {
+    const r = this.db.prepare('SELECT * FROM reports WHERE id = ?').get(id) as Row | undefined;
+    return r ? toRecord(r) : null;
+  }
+
+  list(filter: { category?: ReportCategory; status?: ReportStatus; limit?: number } = {}): ReportRecord[] {
+    const where: string[] = [];
+    const args: Array<string | number> = [];
+    if (filter.category) {
+      where.push('category = ?');
+      args.push(filter.category);
+    }
+    if (filter.status) {
+      where.push('status = ?');
+      args.push(filter.status);
+    }
+    const sql = `SELECT * FROM reports ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
+      ORDER BY coalesce(panic_time, mtime) DESC, id DESC LIMIT ?`;
+    return (this.db.prepare(sql).all(...args, filter.limit ?? 1000) as Row[]).map(toRecord);
+  }
+
+  latestPanic(): ReportRecord | null {
+    return this.list({ category: 'panic', status: 'ingested', limit: 1 })[0] ?? null;
+  }
+
+  /** Panics of a kind (by panic time, else file time) since a moment. */
+  countPanics(kind: string, since = 0): number {
+    const r = this.db
+      .prepare(
+        "SELECT count(*) AS n FROM reports WHERE category = 'panic' AND kind = ? AND coalesce(panic_time, mtime) >= ?",
+      )
+      .get(kind, since) as { n: number };
+    return r.n;
+  }
+}

@@ -1,0 +1,178 @@
+import { existsSync, statSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { type Command, InvalidArgumentError } from 'commander';
+import type { ReportCategory, ReportRecord } from '../../../shared/reports.js';
+import { loadConfig } from '../../core/config/config-loader.js';
+import { paths, resolveDataDir } from '../../core/config/data-dir.js';
+import { parsePanicReport } from '../../core/panics/panic-parser.js';
+import { readContainer } from '../../core/panics/report-container.js';
+import { readReportFile } from '../../core/panics/report-file-reader.js';
+import { defaultReportDirs, ReportIngester } from '../../core/panics/report-ingester.js';
+import { parseJetsamEvent, parseUserCrash } from '../../core/panics/user-crash-parser.js';
+import { table } from '../output.js';
+import { EXIT_FAILURE, EXIT_USAGE } from '../usage-error.js';
+import { openStores } from './store-access.js';
+
+const when = (r: ReportRecord): string =>
+  new Date(r.panicTime ?? r.mtime).toISOString().replace('T', ' ').slice(0, 19) + (r.panicTime ? '' : '*');
+
+export function renderReports(rows: ReportRecord[]): string {
+  if (rows.length === 0) return 'no reports';
+  return table(
+    ['ID', 'TIME (UTC)', 'CATEGORY', 'KIND', 'PID', 'PROCESS', 'WAS', 'STATUS', 'FILE'],
+    rows.map((r) => [
+      String(r.id),
+      when(r),
+      r.category ?? '—',
+      r.kind ?? '—',
+      r.pid === null ? '—' : String(r.pid),
+      r.processName ?? '—',
+      r.attribution ? `${r.attribution.verdict} (${r.attribution.confidence})` : '—',
+      r.status,
+      r.name,
+    ]),
+  );
+}
+
+const CATEGORIES: ReportCategory[] = ['panic', 'jetsam', 'crash', 'other'];
+
+export function registerPanics(program: Command): void {
+  const panics = program
+    .command('panics')
+    .description('kernel panic reports, JetsamEvents and crashes of the watched processes');
+
+  panics
+    .command('list')
+    .description(
+      'the reports found so far (newest first); * marks a time taken from the file, not the report',
+    )
+    .option('--json', 'print JSON')
+    .option('--all', 'include skipped files (other bug types, crashes of unwatched processes)')
+    .option('--category <c>', `only one category: ${CATEGORIES.join(', ')}`, (v: string) => {
+      if (!CATEGORIES.includes(v as ReportCategory))
+        throw new InvalidArgumentError(`expected one of ${CATEGORIES.join(', ')}, got "${v}"`);
+      return v;
+    })
+    .action((_o: unknown, cmd: Command) => {
+      const f = cmd.optsWithGlobals<{
+        json?: boolean;
+        all?: boolean;
+        category?: ReportCategory;
+        dataDir?: string;
+      }>();
+      const s = openStores(f.dataDir, 'read');
+      if ('error' in s) {
+        if (f.json) process.stdout.write('[]\n');
+        else process.stderr.write(`exo-sentinel: ${s.error}\n`);
+        process.exitCode = f.json ? 0 : EXIT_FAILURE;
+        return;
+      }
+      const rows = s.reports
+        .list(f.category ? { category: f.category } : {})
+        .filter((r) => f.all || r.status !== 'skipped');
+      s.db.close();
+      process.stdout.write(f.json ? `${JSON.stringify(rows, null, 2)}\n` : `${renderReports(rows)}\n`);
+    });
+
+  panics
+    .command('scan')
+    .description('scan report directories now and ingest what is new (each report exactly once)')
+    .option(
+      '--dir <dir>',
+      'a directory to scan (repeatable; default: the configured or platform directories)',
+      (v: string, prev: string[] = []) => [...prev, v],
+    )
+    .option('--json', 'print JSON')
+    .action((_o: unknown, cmd: Command) => {
+      const f = cmd.optsWithGlobals<{ dir?: string[]; json?: boolean; dataDir?: string }>();
+      const dataDir = resolveDataDir(f.dataDir);
+      const config = loadConfig(paths(dataDir).config);
+      if (!config.ok) {
+        for (const e of config.errors) process.stderr.write(`exo-sentinel: ${e}\n`);
+        process.exitCode = EXIT_USAGE;
+        return;
+      }
+      const dirs = f.dir ?? config.config.reports.dirs ?? defaultReportDirs();
+      if (dirs.length === 0) {
+        process.stderr.write(
+          'exo-sentinel: no report directory to scan on this platform; name one with --dir\n',
+        );
+        process.exitCode = EXIT_USAGE;
+        return;
+      }
+      const s = openStores(f.dataDir, 'write');
+      if ('error' in s) {
+        process.stderr.write(`exo-sentinel: ${s.error}\n`);
+        process.exitCode = EXIT_FAILURE;
+        return;
+      }
+      const ingester = new ReportIngester(s.reports, s.timeline);
+      const results = dirs.map((d) => ingester.scanDirectory(resolve(d)));
+      s.db.close();
+      if (f.json) {
+        process.stdout.write(`${JSON.stringify(results, null, 2)}\n`);
+        return;
+      }
+      for (const r of results) {
+        process.stdout.write(`${r.dir}: ${r.error ?? `${r.files} report files, ${r.added.length} new`}\n`);
+        if (r.added.length) process.stdout.write(`${renderReports(r.added).replace(/^/gm, '  ')}\n`);
+      }
+      if (results.some((r) => r.error && !/does not exist/.test(r.error))) process.exitCode = EXIT_FAILURE;
+    });
+
+  panics
+    .command('inspect')
+    .argument('<file>', 'a .panic or .ips file (or a pasted copy)')
+    .description('parse and classify one report file without storing it')
+    .option('--json', 'print one JSON object')
+    .action((file: string, _o: unknown, cmd: Command) => {
+      const f = cmd.optsWithGlobals<{ json?: boolean }>();
+      const path = resolve(file);
+      if (!existsSync(path)) {
+        process.stderr.write(`exo-sentinel: ${file}: no such file\n`);
+        process.exitCode = EXIT_FAILURE;
+        return;
+      }
+      const isDir = statSync(path).isDirectory();
+      const read = isDir ? null : readReportFile(path, dirname(path));
+      if (read === null || read.ok === false) {
+        process.stderr.write(`exo-sentinel: ${file}: ${read ? read.problem : 'is a directory'}\n`);
+        process.exitCode = EXIT_FAILURE;
+        return;
+      }
+      const info = parsePanicReport(read.text);
+      const bug = readContainer(read.text.slice(0, 4096)).bugType;
+      const out = {
+        file: path,
+        size: read.size,
+        truncatedRead: read.truncated,
+        category:
+          bug === '298'
+            ? 'jetsam'
+            : bug === '309'
+              ? 'crash'
+              : bug === null || bug === '210'
+                ? 'panic'
+                : 'other',
+        ...info,
+        ...(bug === '298' ? { jetsam: parseJetsamEvent(read.text) } : {}),
+        ...(bug === '309' ? { crash: parseUserCrash(read.text) } : {}),
+      };
+      if (f.json) {
+        process.stdout.write(`${JSON.stringify(out, null, 2)}\n`);
+        return;
+      }
+      const lines = [
+        `kind          ${out.kind}`,
+        `panic line    ${out.panicLine ?? '—'}`,
+        `panic time    ${out.panicTime ?? 'unknown'}${out.panicTimeSource ? ` (${out.panicTimeSource})` : ''}`,
+        `macOS build   ${out.osBuild ?? '—'}${out.osVersion ? ` (${out.osVersion})` : ''}`,
+        `Darwin / xnu  ${out.darwinVersion ?? '—'} / ${out.xnuVersion ?? '—'}`,
+        `kernel family ${out.kernelFamily ?? '—'}`,
+        `IOGPUFamily   ${out.iogpuFamilyVersion ?? '—'}`,
+        `process       ${out.process ? `pid ${out.process.pid}: ${out.process.name}` : '—'}${out.task?.pages ? ` (${out.task.pages} pages, ${out.task.threads} threads)` : ''}`,
+        `compressor    ${out.compressorInfo?.text ?? '—'}`,
+      ];
+      process.stdout.write(`${lines.join('\n')}\n`);
+    });
+}
