@@ -1,4 +1,4 @@
-import { readdirSync } from 'node:fs';
+import { lstatSync, readdirSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import type { ReportCategory, ReportRecord } from '../../../shared/reports.js';
 import type { NewReport, ReportStore } from '../store/report-store.js';
@@ -68,9 +68,18 @@ export class ReportIngester {
 
   /** Ingests one file; returns the new (or newly completed) row, or null if the ledger already had it. */
   ingestFile(path: string, dir: string): ReportRecord | null {
+    // A file state the ledger has (path, mtime, size) is skipped without being read: rescans stay cheap.
+    try {
+      const st = lstatSync(path);
+      const known = this.reports.byFile(path, Math.round(st.mtimeMs), st.size);
+      if (known && known.status !== 'unreadable') return null;
+    } catch {
+      // Gone or unreadable: readReportFile says which.
+    }
     const read = readReportFile(path, dir);
     if (read.ok) {
-      if (this.reports.byFile(path, read.mtime, read.size)) return null;
+      const known = this.reports.byFile(path, read.mtime, read.size);
+      if (known && known.status !== 'unreadable') return null;
       if (this.reports.bySha(read.sha256)) return null;
       const row = this.describe(path, dir, read);
       const earlier = this.reports.unreadableAt(path);

@@ -1,0 +1,197 @@
+import assert from 'node:assert/strict';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { chmodSync, mkdirSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
+import { after, describe, it } from 'node:test';
+import { ReportIngester } from '../../src/main/core/panics/report-ingester.js';
+import { openDatabase } from '../../src/main/core/store/database.js';
+import { ReportStore } from '../../src/main/core/store/report-store.js';
+import { TimelineStore } from '../../src/main/core/store/timeline-store.js';
+import { cliPath, runCli } from '../support/cli-runner.js';
+import { fixture, listFixtures } from '../support/fixtures.js';
+import { wrapAsPanicFile } from '../support/panic-file.js';
+import { makeSample } from '../support/sample-factory.js';
+import { tempDir } from '../support/temp-dir.js';
+
+const dir = tempDir();
+after(dir.cleanup);
+
+function stores(name: string) {
+  const db = openDatabase(`${dir.path}/${name}.db`);
+  const timeline = new TimelineStore(db);
+  const reports = new ReportStore(db);
+  return {
+    db,
+    timeline,
+    reports,
+    ingester: new ReportIngester(reports, timeline, () => Date.UTC(2026, 3, 23, 12)),
+  };
+}
+
+describe('report ingestion (real files, real SQLite)', () => {
+  it('ingests every fixture panic, wrapped as macOS writes it, exactly once across rescans and moves', () => {
+    const reportDir = `${dir.path}/reports-a`;
+    mkdirSync(`${reportDir}/Retired`, { recursive: true });
+    const files = listFixtures('panics');
+    files.forEach((f, i) => {
+      const name = `panic-full-2026-04-23-1000${String(i).padStart(2, '0')}.0002.panic`;
+      const text = f.includes('itlwm')
+        ? fixture(f)
+        : wrapAsPanicFile(fixture(f), { time: Date.UTC(2026, 3, 23, 10, 0, i) });
+      writeFileSync(`${reportDir}/${name}`, text);
+    });
+    writeFileSync(`${reportDir}/notes.txt`, 'not a report');
+    const s = stores('a');
+    const first = s.ingester.scanDirectory(reportDir);
+    assert.equal(first.error, null);
+    assert.equal(first.files, files.length);
+    assert.equal(first.added.length, files.length);
+    const kinds = first.added.map((r) => r.kind).sort();
+    assert.deepEqual(
+      Object.entries(kinds.reduce<Record<string, number>>((m, k) => ({ ...m, [k!]: (m[k!] ?? 0) + 1 }), {})),
+      [
+        ['completeMemory', 13],
+        ['iogpuSibling', 1],
+        ['other', 3],
+        ['watchdogTimeout', 1],
+      ],
+    );
+    assert.ok(
+      first.added.every((r) => r.status === 'ingested' && r.category === 'panic' && r.bugType === '210'),
+    );
+    // Panic time from the body date, not the file name.
+    const exo = first.added.find((r) => r.info?.['osBuild'] === '25C56')!;
+    assert.equal(
+      exo.panicTime,
+      Date.UTC(
+        2026,
+        3,
+        23,
+        10,
+        0,
+        files.findIndex((f) => f.includes('exo-1348')),
+      ),
+    );
+    // Rescan: nothing new. Move one to Retired/: same content, not added again.
+    assert.equal(s.ingester.scanDirectory(reportDir).added.length, 0);
+    execFileSync('mv', [`${reportDir}/panic-full-2026-04-23-100000.0002.panic`, `${reportDir}/Retired/`]);
+    assert.equal(s.ingester.scanDirectory(`${reportDir}/Retired`).added.length, 0);
+    assert.equal(s.reports.list().length, files.length);
+    s.db.close();
+  });
+
+  it('attributes a panic to the EXO runner from the pid map recorded before it', () => {
+    const s = stores('b');
+    const panicAt = Date.UTC(2026, 3, 23, 10, 0, 0);
+    const runner = {
+      pid: 1577,
+      ppid: 500,
+      argv: ['/Applications/EXO.app/Contents/Resources/exo/exo', '--multiprocessing-fork'],
+      executable: '/Applications/EXO.app/Contents/Resources/exo/exo',
+      name: 'exo',
+      startTime: panicAt - 3_600_000,
+    };
+    for (let t = panicAt - 120_000; t < panicAt; t += 1000) {
+      s.timeline.writeTick(makeSample(t));
+      s.timeline.recordProcess(runner, 'exo-runner', t);
+    }
+    const reportDir = `${dir.path}/reports-b`;
+    mkdirSync(reportDir);
+    const text = fixture('panics/exo-1348-1.panic.txt').replace(
+      'TXM load address: 0xfffffe002dd7c000',
+      'TXM load address: 0xfffffe002dd7c000\nPanicked task 0xfffffe2adb458ec0: 127674 pages, 31 threads: pid 1577: exo\nPanicked thread: 0xfffffe2f99fbb3c8, backtrace: 0xfffffe8de993ec80, tid: 18654',
+    );
+    writeFileSync(
+      `${reportDir}/panic-full-2026-04-23-100035.0002.panic`,
+      wrapAsPanicFile(text, { time: panicAt }),
+    );
+    const [rec] = s.ingester.scanDirectory(reportDir).added;
+    assert.equal(rec?.pid, 1577);
+    assert.equal(rec?.processName, 'exo');
+    assert.equal(rec?.attribution?.verdict, 'exo-runner');
+    assert.equal(rec?.attribution?.confidence, 'exact');
+    assert.deepEqual(rec?.attribution?.process?.argv, runner.argv);
+    assert.equal(rec?.info?.['tid'], 18654);
+    s.db.close();
+  });
+
+  it('does not follow symlinks out of the directory, never opens a FIFO, and reads only the head of a huge file', () => {
+    const reportDir = `${dir.path}/reports-c`;
+    mkdirSync(reportDir);
+    writeFileSync(`${dir.path}/outside.panic`, wrapAsPanicFile(fixture('panics/omlx-300-5.panic.txt')));
+    symlinkSync(`${dir.path}/outside.panic`, `${reportDir}/link-out.panic`);
+    execFileSync('mkfifo', [`${reportDir}/fifo.panic`]);
+    const big = `${wrapAsPanicFile(fixture('panics/omlx-300-6.panic.txt'))}\n${'x'.repeat(1023)}\n`.padEnd(
+      50 * 1024 * 1024,
+      'y',
+    );
+    writeFileSync(`${reportDir}/panic-full-2026-05-04-000000.0001.panic`, big);
+    const s = stores('c');
+    const r = s.ingester.scanDirectory(reportDir);
+    const byName = Object.fromEntries(r.added.map((x) => [x.name, x]));
+    assert.equal(byName['link-out.panic']?.status, 'skipped');
+    assert.match(byName['link-out.panic']?.problem ?? '', /links outside .*not followed/);
+    assert.equal(byName['fifo.panic']?.status, 'skipped');
+    assert.match(byName['fifo.panic']?.problem ?? '', /not a regular file/);
+    const huge = byName['panic-full-2026-05-04-000000.0001.panic'];
+    assert.equal(huge?.status, 'ingested');
+    assert.equal(huge?.kind, 'completeMemory');
+    assert.equal(huge?.size, 50 * 1024 * 1024);
+    assert.equal(huge?.info?.['truncatedRead'], true);
+    s.db.close();
+  });
+
+  it('records a report it cannot read as present but unreadable, with advice, and completes it once readable', async () => {
+    const reportDir = `${dir.path}/reports-d`;
+    const dataDir = `${dir.path}/data-d`;
+    mkdirSync(reportDir, { recursive: true });
+    mkdirSync(dataDir, { recursive: true });
+    const file = `${reportDir}/panic-full-2026-04-23-100035.0002.panic`;
+    writeFileSync(file, wrapAsPanicFile(fixture('panics/omlx-300-2.panic.txt')));
+    utimesSync(file, new Date(Date.UTC(2026, 3, 23, 10, 0, 35)), new Date(Date.UTC(2026, 3, 23, 10, 0, 35)));
+    chmodSync(file, 0o600);
+    // Tests run as root in CI, and root reads everything: scan as `nobody` there.
+    const asRoot = process.getuid?.() === 0;
+    for (const p of [dir.path, reportDir, dataDir]) chmodSync(p, 0o777);
+    if (!asRoot) chmodSync(file, 0o000);
+    const scan = spawnSync(
+      process.execPath,
+      [cliPath, 'panics', 'scan', '--dir', reportDir, '--data-dir', dataDir, '--json'],
+      {
+        encoding: 'utf8',
+        ...(asRoot ? { uid: 65534, gid: 65534 } : {}),
+        env: { ...process.env, HOME: dataDir },
+      },
+    );
+    assert.equal(scan.status, 0, scan.stderr);
+    const [res] = JSON.parse(scan.stdout) as Array<{
+      added: Array<{ status: string; problem: string; name: string; mtime: number }>;
+    }>;
+    assert.equal(res?.added[0]?.status, 'unreadable');
+    assert.match(res?.added[0]?.problem ?? '', /not readable by this user|_analyticsusers/);
+    assert.equal(res?.added[0]?.mtime, Date.UTC(2026, 3, 23, 10, 0, 35), 'name and mtime still say when');
+    // `status` says so, with what would make it readable.
+    const status = JSON.parse((await runCli(['status', '--json', '--data-dir', dataDir])).stdout);
+    assert.equal(status.panics.unreadable.length, 1);
+    assert.equal(status.panics.unreadable[0].name, 'panic-full-2026-04-23-100035.0002.panic');
+    assert.match(status.panics.unreadable[0].problem, /not readable by this user|_analyticsusers/);
+    assert.equal(status.panics.total, 0);
+    // Once readable, the same row is completed (not a second report).
+    chmodSync(file, 0o644);
+    const again = await runCli(['panics', 'scan', '--dir', reportDir, '--data-dir', dataDir, '--json']);
+    assert.equal(again.code, 0, again.stderr);
+    const list = JSON.parse(
+      (await runCli(['panics', 'list', '--json', '--data-dir', dataDir])).stdout,
+    ) as Array<{ status: string; kind: string; id: number }>;
+    assert.deepEqual(
+      list.map((r) => [r.id, r.status, r.kind]),
+      [[1, 'ingested', 'completeMemory']],
+    );
+  });
+
+  it('says what is wrong with a directory it cannot list', () => {
+    const s = stores('e');
+    const r = s.ingester.scanDirectory(`${dir.path}/no-such-dir`);
+    assert.match(r.error ?? '', /does not exist/);
+    s.db.close();
+  });
+});
