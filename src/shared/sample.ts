@@ -59,12 +59,22 @@ export interface ProcessReading {
   threads: number | null;
 }
 
+export interface ExoReading {
+  /** EXO's API answered at the last poll; null when not polled (no EXO configured yet). */
+  reachable: boolean | null;
+  /** Requests in flight (EXO's unfinished tasks). */
+  inFlight: number | null;
+}
+
 export interface Sample {
   /** Epoch milliseconds. */
   time: number;
   memory: MemoryReading;
   gpu: GpuReading;
   processes: ProcessReading[];
+  exo: ExoReading;
+  /** The watchdog's level at this tick (0 ok … 3 critical); null before the risk engine ran. */
+  riskLevel?: number | null;
 }
 
 export const emptyMemory = (): MemoryReading => ({

@@ -46,5 +46,5 @@ export function makeSample(time: number, wiredGiB = 10, runnerFootprint: number 
       threads: 12,
     },
   ];
-  return { time, memory, gpu, processes };
+  return { time, memory, gpu, processes, exo: { reachable: true, inFlight: 1 } };
 }

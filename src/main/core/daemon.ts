@@ -1,15 +1,20 @@
 import type { TimelineEvent } from '../../shared/events.js';
 import type { ReportRecord } from '../../shared/reports.js';
 import type { Sample } from '../../shared/sample.js';
+import { ActionRunner } from './actions/action-runner.js';
+import { AuditStore } from './actions/audit-store.js';
+import { HeadlessNotifier, type Notifier } from './actions/notifier.js';
 import type { Config } from './config/config-schema.js';
 import { paths } from './config/data-dir.js';
-import { readExoPidfile } from './exo/exo-pidfile.js';
+import { ExoApiClient } from './exo/exo-api-client.js';
+import { exoHome, readExoPidfile } from './exo/exo-pidfile.js';
 import { acquireLock, releaseLock } from './instance-lock.js';
 import type { Logger } from './logger.js';
 import { isIogpuKind } from './panics/panic-classifier.js';
 import { defaultReportDirs, ReportIngester } from './panics/report-ingester.js';
 import { ReportWatcher } from './panics/report-watcher.js';
 import type { MachineIdentity, PlatformProbe, ProbeReporter } from './probes/probe-types.js';
+import { RiskPipeline } from './risk/risk-pipeline.js';
 import { Sampler, type TickResult } from './sampler.js';
 import { type Db, openDatabase } from './store/database.js';
 import { ReportStore } from './store/report-store.js';
@@ -64,8 +69,9 @@ export class EventCollector implements ProbeReporter {
     severity: TimelineEvent['severity'],
     message: string,
     data?: Record<string, unknown>,
+    time?: number,
   ): void {
-    this.pending.push({ time: this.now(), kind, severity, message, ...(data ? { data } : {}) });
+    this.pending.push({ time: time ?? this.now(), kind, severity, message, ...(data ? { data } : {}) });
   }
 
   drain(): TimelineEvent[] {
@@ -85,6 +91,8 @@ export interface DaemonDeps {
   exoPidfile?: string;
   /** Report directories; default: the config's, else the platform's. */
   reportDirs?: string[];
+  /** The shell's notifier; default: the headless one (log + optional command). */
+  notifier?: Notifier;
 }
 
 export type StartResult = { ok: true } | { ok: false; error: string };
@@ -97,6 +105,8 @@ export class Daemon {
   readonly store: TimelineStore;
   readonly reports: ReportStore;
   readonly reportWatcher: ReportWatcher;
+  readonly audit: AuditStore;
+  readonly risk: RiskPipeline;
   private readonly db: Db;
   private readonly sampler: Sampler;
   private readonly clock: Clock;
@@ -114,6 +124,25 @@ export class Daemon {
     this.db = openDatabase(paths(deps.dataDir).database);
     this.store = new TimelineStore(this.db);
     this.reports = new ReportStore(this.db);
+    this.audit = new AuditStore(this.db);
+    const exoClient = new ExoApiClient(deps.config.exo.url, deps.config.exo.timeoutMs);
+    const runner = new ActionRunner(
+      deps.config.actions,
+      this.store,
+      this.audit,
+      deps.notifier ?? new HeadlessNotifier(deps.logger, deps.config.actions.notify.command),
+      exoClient,
+    );
+    this.risk = new RiskPipeline(
+      deps.config,
+      this.store,
+      this.reports,
+      deps.events,
+      runner,
+      exoClient,
+      deps.config.exo.home ?? exoHome(),
+      this.clock.now(),
+    );
     this.lockPath = paths(deps.dataDir).pidfile;
     const dirs = deps.reportDirs ?? deps.config.reports.dirs ?? defaultReportDirs();
     this.reportWatcher = new ReportWatcher(
@@ -192,6 +221,7 @@ export class Daemon {
 
   /** A new report in the ledger becomes a timeline event (written with the next tick). */
   private recordReport(r: ReportRecord): void {
+    this.risk.onReport(r, this.clock.now());
     const { events } = this.deps;
     const at = r.panicTime ? new Date(r.panicTime).toISOString() : 'an unknown time';
     const who = r.attribution
@@ -290,10 +320,16 @@ export class Daemon {
         });
     }
     try {
+      this.risk.step(now, result.sample);
+    } catch (e) {
+      this.deps.events.failed('risk', (e as Error).stack ?? String(e));
+    }
+    try {
       this.db.transaction(() => {
         for (const w of result.watched) this.store.recordProcess(w.entry, w.role, now);
         for (const c of result.changes)
           if (c.kind === 'exited') this.store.recordExit(c.entry.pid, c.entry.startTime, now);
+        this.risk.persist();
         this.store.writeTick(result.sample, events.drain());
       })();
     } catch (e) {
@@ -332,6 +368,7 @@ export class Daemon {
   async stop(reason: string): Promise<void> {
     this.running = false;
     await this.reportWatcher.stop();
+    await this.risk.settle();
     if (this.timer !== null) this.clock.clearTimeout(this.timer);
     if (this.inTick) await this.inTick;
     try {

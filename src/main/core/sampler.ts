@@ -51,7 +51,7 @@ export class Sampler {
     });
     const changes = this.tracker.update(watched);
     return {
-      sample: { time, memory, gpu, processes },
+      sample: { time, memory, gpu, processes, exo: { reachable: null, inFlight: null } },
       changes,
       watched,
       durationMs: performance.now() - started,

@@ -1,7 +1,9 @@
 #!/usr/bin/env node
 import { Command, CommanderError } from 'commander';
 import { VERSION } from '../core/version.js';
+import { registerAck } from './commands/ack-command.js';
 import { registerDaemon } from './commands/daemon-command.js';
+import { registerDoctor } from './commands/doctor-command.js';
 import { registerPanics } from './commands/panics-command.js';
 import { registerReport } from './commands/report-command.js';
 import { registerStatus } from './commands/status-command.js';
@@ -22,6 +24,8 @@ export function buildProgram(): Command {
   registerTimeline(program);
   registerPanics(program);
   registerReport(program);
+  registerDoctor(program);
+  registerAck(program);
   const all = (c: Command): Command[] => [c, ...c.commands.flatMap(all)];
   for (const c of all(program).slice(1)) c.exitOverride().showHelpAfterError('(run with --help for usage)');
   return program;

@@ -30,3 +30,15 @@ export const timestamp = (value: string): number => {
     );
   return t;
 };
+
+export const httpUrl = (value: string): string => {
+  let u: URL;
+  try {
+    u = new URL(value);
+  } catch {
+    throw new InvalidArgumentError(`expected a URL like http://127.0.0.1:52415, got "${value}"`);
+  }
+  if (u.protocol !== 'http:' && u.protocol !== 'https:')
+    throw new InvalidArgumentError(`expected an http:// or https:// URL, got "${value}"`);
+  return value.replace(/\/+$/, '');
+};

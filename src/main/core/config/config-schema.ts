@@ -1,5 +1,7 @@
 import { z } from 'zod';
+import { ActionConfigSchema } from '../actions/action-config.js';
 import { DEFAULT_MLX_SERVER_PATTERNS } from '../exo/process-classifier.js';
+import { RiskThresholdsSchema } from '../risk/risk-thresholds.js';
 
 const regex = z.string().refine(
   (s) => {
@@ -46,6 +48,22 @@ export const ConfigSchema = z
       })
       .strict()
       .default({ dirs: null, rescanSeconds: 60 }),
+    exo: z
+      .object({
+        url: z
+          .string()
+          .url()
+          .refine((u) => /^https?:\/\//.test(u), { message: 'must be an http:// or https:// URL' })
+          .default('http://127.0.0.1:52415'),
+        pollSeconds: z.number().min(1).max(60).default(1),
+        timeoutMs: z.number().int().min(100).max(30_000).default(2000),
+        /** EXO's home (~/.exo, or $EXO_HOME): its log, pidfile and models. */
+        home: z.string().min(1).nullable().default(null),
+      })
+      .strict()
+      .default({ url: 'http://127.0.0.1:52415', pollSeconds: 1, timeoutMs: 2000, home: null }),
+    risk: RiskThresholdsSchema.default(RiskThresholdsSchema.parse({})),
+    actions: ActionConfigSchema.default(ActionConfigSchema.parse({})),
     logLevel: z.enum(['trace', 'debug', 'info', 'warn', 'error']).default('info'),
   })
   .strict();

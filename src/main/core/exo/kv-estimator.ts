@@ -39,7 +39,11 @@ function dtypeBytes(config: Json, notes: string[]): number {
 
 /** From a Hugging Face config.json (VLM configs keep the language model under text_config). */
 export function geometryFromConfig(raw: Json): ModelGeometry {
-  const config = (raw['text_config'] && typeof raw['text_config'] === 'object' ? { ...raw, ...(raw['text_config'] as Json) } : raw) as Json;
+  const config = (
+    raw['text_config'] && typeof raw['text_config'] === 'object'
+      ? { ...raw, ...(raw['text_config'] as Json) }
+      : raw
+  ) as Json;
   const notes: string[] = [];
   const layers = num(config['num_hidden_layers']) ?? num(config['n_layer']) ?? num(config['num_layers']);
   if (layers === null) throw new Error('config.json has no num_hidden_layers');
@@ -54,7 +58,9 @@ export function geometryFromConfig(raw: Json): ModelGeometry {
   let full = layers;
   let sliding = 0;
   const window = num(config['sliding_window']);
-  const types = Array.isArray(config['layer_types']) ? (config['layer_types'] as unknown[]).map(String) : null;
+  const types = Array.isArray(config['layer_types'])
+    ? (config['layer_types'] as unknown[]).map(String)
+    : null;
   const interval = num(config['full_attention_interval']);
   if (types && types.length === layers) {
     full = types.filter((t) => t === 'full_attention').length;
@@ -79,7 +85,8 @@ export function geometryFromConfig(raw: Json): ModelGeometry {
       approximations: notes,
     };
   }
-  if (kvHeads === null || headDim === null) throw new Error('config.json has neither num_key_value_heads/num_attention_heads nor head_dim');
+  if (kvHeads === null || headDim === null)
+    throw new Error('config.json has neither num_key_value_heads/num_attention_heads nor head_dim');
   return {
     layers,
     fullAttentionLayers: full,
@@ -127,14 +134,17 @@ export function geometryFromCard(card: ModelCardShape): ModelGeometry {
 
 /** KV bytes one token adds across the whole model, at a context of `contextTokens` (for sliding windows). */
 export function kvBytesPerToken(g: ModelGeometry, contextTokens = 0): number {
-  const perLayer = g.attention === 'mla' ? g.headDim * g.bytesPerElement : 2 * g.kvHeads * g.headDim * g.bytesPerElement;
-  const slidingActive = g.slidingLayers && g.slidingWindow !== null && contextTokens > g.slidingWindow ? 0 : g.slidingLayers;
+  const perLayer =
+    g.attention === 'mla' ? g.headDim * g.bytesPerElement : 2 * g.kvHeads * g.headDim * g.bytesPerElement;
+  const slidingActive =
+    g.slidingLayers && g.slidingWindow !== null && contextTokens > g.slidingWindow ? 0 : g.slidingLayers;
   return perLayer * (g.fullAttentionLayers + slidingActive);
 }
 
 /** KV bytes of a whole context of `tokens` tokens. */
 export function kvBytesForContext(g: ModelGeometry, tokens: number): number {
-  const perLayer = g.attention === 'mla' ? g.headDim * g.bytesPerElement : 2 * g.kvHeads * g.headDim * g.bytesPerElement;
+  const perLayer =
+    g.attention === 'mla' ? g.headDim * g.bytesPerElement : 2 * g.kvHeads * g.headDim * g.bytesPerElement;
   const sliding = g.slidingLayers * Math.min(tokens, g.slidingWindow ?? tokens);
   return perLayer * (g.fullAttentionLayers * tokens + sliding);
 }
@@ -151,15 +161,20 @@ export interface ShardShape {
  * This node's share. Pipeline: its layer range holds that part of the weights and of the KV. Tensor: every
  * layer, 1/world of the weights and of the KV heads — except MLA, whose latent is not split by heads.
  */
-export function nodeShare(shard: ShardShape, g: ModelGeometry): { weights: number; kv: number; note: string | null } {
+export function nodeShare(
+  shard: ShardShape,
+  g: ModelGeometry,
+): { weights: number; kv: number; note: string | null } {
   if (shard.kind === 'pipeline') {
     const f = (shard.endLayer - shard.startLayer) / shard.nLayers;
     return { weights: f, kv: f, note: null };
   }
   if (shard.kind === 'tensor') {
     const w = 1 / shard.worldSize;
-    if (g.attention === 'mla') return { weights: w, kv: 1, note: 'MLA latent cache is replicated on every tensor rank' };
-    if (g.kvHeads < shard.worldSize) return { weights: w, kv: 1 / g.kvHeads, note: 'fewer KV heads than ranks: heads are replicated' };
+    if (g.attention === 'mla')
+      return { weights: w, kv: 1, note: 'MLA latent cache is replicated on every tensor rank' };
+    if (g.kvHeads < shard.worldSize)
+      return { weights: w, kv: 1 / g.kvHeads, note: 'fewer KV heads than ranks: heads are replicated' };
     return { weights: w, kv: w, note: null };
   }
   return { weights: 1, kv: 1, note: 'CFG shards hold the whole model' };
@@ -167,7 +182,9 @@ export function nodeShare(shard: ShardShape, g: ModelGeometry): { weights: numbe
 
 /** EXO's prefill step: 4096 tokens, divided by min(4, group size) for pipeline groups (generate.py). */
 export function prefillChunk(shard: ShardShape): number {
-  return shard.kind === 'pipeline' && shard.worldSize > 1 ? Math.floor(4096 / Math.min(4, shard.worldSize)) : 4096;
+  return shard.kind === 'pipeline' && shard.worldSize > 1
+    ? Math.floor(4096 / Math.min(4, shard.worldSize))
+    : 4096;
 }
 
 export interface NodeEstimate {
@@ -190,6 +207,16 @@ export function estimateNode(options: {
   const kvBytes = Math.round(kvBytesForContext(g, tokens) * share.kv);
   const weightsBytes = Math.round(storageBytes * share.weights);
   const transientBytes = Math.round(prefillChunk(shard) * (g.hiddenSize ?? 4096) * g.bytesPerElement * 32);
-  const notes = [...g.approximations, ...(share.note ? [share.note] : []), 'transient prefill allowance is a heuristic, not a measurement'];
-  return { weightsBytes, kvBytes, transientBytes, totalBytes: weightsBytes + kvBytes + transientBytes, notes };
+  const notes = [
+    ...g.approximations,
+    ...(share.note ? [share.note] : []),
+    'transient prefill allowance is a heuristic, not a measurement',
+  ];
+  return {
+    weightsBytes,
+    kvBytes,
+    transientBytes,
+    totalBytes: weightsBytes + kvBytes + transientBytes,
+    notes,
+  };
 }

@@ -115,4 +115,21 @@ CREATE UNIQUE INDEX reports_sha ON reports (sha256) WHERE sha256 IS NOT NULL;
 CREATE INDEX reports_file ON reports (path, mtime, size);
 CREATE INDEX reports_kind ON reports (category, kind, panic_time);
 `,
+  // 3: EXO and the level in the timeline; the audit trail of actions.
+  `
+ALTER TABLE samples ADD COLUMN exo_reachable INTEGER;
+ALTER TABLE samples ADD COLUMN exo_in_flight INTEGER;
+ALTER TABLE samples ADD COLUMN risk_level INTEGER;
+CREATE TABLE actions (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  ts INTEGER NOT NULL,
+  action TEXT NOT NULL,
+  level TEXT NOT NULL,
+  reason TEXT NOT NULL,
+  result TEXT NOT NULL,
+  dry_run INTEGER NOT NULL DEFAULT 0,
+  detail TEXT
+);
+CREATE INDEX actions_ts ON actions (ts);
+`,
 ];

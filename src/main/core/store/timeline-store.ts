@@ -41,6 +41,9 @@ const sampleRow = (s: Sample): Array<number | null> => [
   s.gpu.ceilingBytes,
   s.gpu.utilization,
   s.gpu.sampledAt,
+  s.exo.reachable === null ? null : s.exo.reachable ? 1 : 0,
+  s.exo.inFlight,
+  s.riskLevel ?? null,
 ];
 
 type Row = Record<string, number | string | null>;
@@ -73,6 +76,12 @@ function rowToSample(r: Row, processes: ProcessReading[] = []): Sample {
       sampledAt: num(r['gpu_sampled_at']),
     },
     processes,
+    exo: {
+      reachable:
+        r['exo_reachable'] === null || r['exo_reachable'] === undefined ? null : r['exo_reachable'] === 1,
+      inFlight: num(r['exo_in_flight']),
+    },
+    riskLevel: num(r['risk_level']),
   };
 }
 
@@ -88,7 +97,7 @@ export class TimelineStore {
   private readonly markExited;
 
   constructor(readonly db: Db) {
-    const cols = ['ts', ...SAMPLE_COLUMNS, 'gpu_sampled_at'];
+    const cols = ['ts', ...SAMPLE_COLUMNS, 'gpu_sampled_at', 'exo_reachable', 'exo_in_flight', 'risk_level'];
     this.insertSample = db.prepare(
       `INSERT OR REPLACE INTO samples (${cols.join(',')}) VALUES (${cols.map(() => '?').join(',')})`,
     );

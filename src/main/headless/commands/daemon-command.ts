@@ -7,7 +7,7 @@ import { Daemon, EventCollector } from '../../core/daemon.js';
 import { createLogger } from '../../core/logger.js';
 import { createProbe } from '../../core/probes/create-probe.js';
 import { renderSample } from '../output.js';
-import { EXIT_FAILURE, EXIT_USAGE, positiveNumber } from '../usage-error.js';
+import { EXIT_FAILURE, EXIT_USAGE, httpUrl, positiveNumber } from '../usage-error.js';
 
 interface DaemonFlags {
   once?: boolean;
@@ -17,6 +17,8 @@ interface DaemonFlags {
   config?: string;
   logLevel?: string;
   reportsDir?: string[];
+  exoUrl?: string;
+  dryRun?: boolean;
 }
 
 export function registerDaemon(program: Command): void {
@@ -28,6 +30,8 @@ export function registerDaemon(program: Command): void {
     .option('--slow-interval <seconds>', 'expensive probe interval (default 5)', positiveNumber(1, 600))
     .option('--config <file>', 'configuration file (default: config.json in the data directory)')
     .option('--log-level <level>', 'trace, debug, info, warn or error')
+    .option('--exo-url <url>', "EXO's API (default http://127.0.0.1:52415)", httpUrl)
+    .option('--dry-run', 'record what the actions would do without doing them')
     .option(
       '--reports-dir <dir>',
       'a directory of diagnostic reports to scan and watch (repeatable; default /Library/Logs/DiagnosticReports, its Retired/ and ~/Library/Logs/DiagnosticReports on macOS)',
@@ -52,7 +56,9 @@ async function runDaemon(flags: DaemonFlags): Promise<number> {
     process.stderr.write('exo-sentinel: the daemon does not start with an invalid configuration\n');
     return EXIT_USAGE;
   }
-  const config = loaded.config;
+  let config = loaded.config;
+  if (flags.exoUrl) config = { ...config, exo: { ...config.exo, url: flags.exoUrl } };
+  if (flags.dryRun) config = { ...config, actions: { ...config.actions, dryRun: true } };
   try {
     mkdirSync(dataDir, { recursive: true });
   } catch (e) {

@@ -1,0 +1,40 @@
+import { z } from 'zod';
+
+const level = z.enum(['ok', 'elevated', 'high', 'critical']);
+const mode = z.enum(['open', 'serialise', 'refuse-new', 'cancel-newest']);
+
+/** What each level does. Every action is recorded in the audit trail; `dryRun` records without doing. */
+export const ActionConfigSchema = z
+  .object({
+    dryRun: z.boolean().default(false),
+    notify: z
+      .object({
+        minLevel: level.default('elevated'),
+        cooldownSeconds: z.number().min(0).max(86_400).default(600),
+        /** A program to run on each notification, as an argument array (never a shell string). */
+        command: z.array(z.string().min(1)).min(1).nullable().default(null),
+      })
+      .strict()
+      .default({ minLevel: 'elevated', cooldownSeconds: 600, command: null }),
+    guardModes: z
+      .object({
+        ok: mode.default('open'),
+        elevated: mode.default('serialise'),
+        high: mode.default('refuse-new'),
+        critical: mode.default('cancel-newest'),
+      })
+      .strict()
+      .default({ ok: 'open', elevated: 'serialise', high: 'refuse-new', critical: 'cancel-newest' }),
+    unload: z
+      .object({
+        enabled: z.boolean().default(false),
+        minLevel: level.default('critical'),
+        cooldownSeconds: z.number().min(0).max(86_400).default(600),
+      })
+      .strict()
+      .default({ enabled: false, minLevel: 'critical', cooldownSeconds: 600 }),
+    postPanicHold: z.boolean().default(true),
+  })
+  .strict();
+
+export type ActionConfig = z.infer<typeof ActionConfigSchema>;

@@ -1,0 +1,54 @@
+import type { Db } from '../store/database.js';
+
+export interface AuditRecord {
+  id?: number;
+  time: number;
+  /** notify, guard-mode, unload, hold-start, hold-end */
+  action: string;
+  level: string;
+  reason: string;
+  /** done, failed: …, dry-run, skipped: … */
+  result: string;
+  dryRun: boolean;
+  detail?: Record<string, unknown>;
+}
+
+type Row = Record<string, string | number | null>;
+
+/** The audit trail: what was done, why, when, and with what result. */
+export class AuditStore {
+  constructor(private readonly db: Db) {}
+
+  record(a: AuditRecord): number {
+    const info = this.db
+      .prepare(
+        'INSERT INTO actions (ts, action, level, reason, result, dry_run, detail) VALUES (?, ?, ?, ?, ?, ?, ?)',
+      )
+      .run(
+        a.time,
+        a.action,
+        a.level,
+        a.reason,
+        a.result,
+        a.dryRun ? 1 : 0,
+        a.detail ? JSON.stringify(a.detail) : null,
+      );
+    return Number(info.lastInsertRowid);
+  }
+
+  list(from = 0, to = Number.MAX_SAFE_INTEGER, limit = 1000): AuditRecord[] {
+    const rows = this.db
+      .prepare('SELECT * FROM actions WHERE ts >= ? AND ts <= ? ORDER BY id LIMIT ?')
+      .all(from, to, limit) as Row[];
+    return rows.map((r) => ({
+      id: r['id'] as number,
+      time: r['ts'] as number,
+      action: r['action'] as string,
+      level: r['level'] as string,
+      reason: r['reason'] as string,
+      result: r['result'] as string,
+      dryRun: r['dry_run'] === 1,
+      ...(r['detail'] ? { detail: JSON.parse(r['detail'] as string) as Record<string, unknown> } : {}),
+    }));
+  }
+}

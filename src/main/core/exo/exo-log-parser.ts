@@ -1,0 +1,109 @@
+/**
+ * Lines of EXO's loguru log (~/.exo/exo_log/exo.log):
+ *   [ 2026-06-22 14:03:11.512 | INFO     | exo.worker.engines.mlx.cache:add_kv_cache:269 ] KV cache added: 1200 tokens
+ * Each recognised message becomes a timeline event; everything else is ignored.
+ */
+export interface ExoLogEvent {
+  /** Epoch ms, read as local time (EXO logs local time without an offset). */
+  time: number | null;
+  level: string;
+  kind: string;
+  severity: 'debug' | 'info' | 'warning' | 'error';
+  message: string;
+  data: Record<string, unknown>;
+}
+
+const LINE =
+  /^\[\s*(\d{4})-(\d{2})-(\d{2}) (\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,3}))?\s*\|\s*(\w+)\s*\|\s*([^\]]*?)\s*\]\s?(.*)$/;
+
+interface Rule {
+  re: RegExp;
+  kind: string;
+  severity: ExoLogEvent['severity'];
+  data: (m: RegExpExecArray) => Record<string, unknown>;
+}
+
+const RULES: Rule[] = [
+  {
+    re: /Wired limit set to (.+?)\.?\s*$/,
+    kind: 'exo.wired-limit-set',
+    severity: 'info',
+    data: (m) => ({ limit: m[1] }),
+  },
+  {
+    re: /close to the maximum recommended size/i,
+    kind: 'exo.model-near-limit',
+    severity: 'warning',
+    data: () => ({}),
+  },
+  {
+    re: /KV cache evicted LRU entry \((\d+) tokens\)/,
+    kind: 'exo.kv-evicted',
+    severity: 'info',
+    data: (m) => ({ tokens: Number(m[1]) }),
+  },
+  {
+    re: /KV cache added: (\d+) tokens/,
+    kind: 'exo.kv-added',
+    severity: 'debug',
+    data: (m) => ({ tokens: Number(m[1]) }),
+  },
+  {
+    re: /KV cache updated \(index (\d+)\): (\d+) tokens/,
+    kind: 'exo.kv-updated',
+    severity: 'debug',
+    data: (m) => ({ index: Number(m[1]), tokens: Number(m[2]) }),
+  },
+  { re: /Starting prefill/, kind: 'exo.prefill-started', severity: 'debug', data: () => ({}) },
+  {
+    re: /Runner terminated with (.+?)\s*$/,
+    kind: 'exo.runner-terminated',
+    severity: 'error',
+    data: (m) => ({
+      detail: m[1],
+      signal: /signal=(\d+)/.exec(m[1]!)?.[1] ? Number(/signal=(\d+)/.exec(m[1]!)![1]) : null,
+    }),
+  },
+  {
+    re: /Runner (?:failed|crashed)\b(.*)$/i,
+    kind: 'exo.runner-failed',
+    severity: 'error',
+    data: (m) => ({ detail: m[1]!.trim() }),
+  },
+  // The load message's wording is not documented; these match "Loading model …" / "Loaded model …".
+  {
+    re: /\b(Loading|Loaded) model\b[:\s]*(.*)$/i,
+    kind: 'exo.model-load',
+    severity: 'info',
+    data: (m) => ({ phase: m[1]!.toLowerCase(), detail: m[2] }),
+  },
+  { re: /^Starting node (\S+)/, kind: 'exo.node-started', severity: 'info', data: (m) => ({ nodeId: m[1] }) },
+];
+
+export function parseExoLogLine(line: string): ExoLogEvent | null {
+  const m = LINE.exec(line.trimEnd());
+  if (!m) return null;
+  const msg = m[10]!;
+  for (const rule of RULES) {
+    const r = rule.re.exec(msg);
+    if (!r) continue;
+    const t = new Date(
+      +m[1]!,
+      +m[2]! - 1,
+      +m[3]!,
+      +m[4]!,
+      +m[5]!,
+      +m[6]!,
+      m[7] ? Number(m[7].padEnd(3, '0')) : 0,
+    ).getTime();
+    return {
+      time: Number.isNaN(t) ? null : t,
+      level: m[8]!,
+      kind: rule.kind,
+      severity: rule.severity,
+      message: msg.slice(0, 300),
+      data: { ...rule.data(r), source: m[9] },
+    };
+  }
+  return null;
+}

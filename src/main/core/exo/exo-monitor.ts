@@ -1,0 +1,219 @@
+import type { ExoApiClient } from './exo-api-client.js';
+import {
+  detectFailures,
+  type ExoInstance,
+  type ExoNodeIdentity,
+  type ExoNodeMemory,
+  type ExoRunner,
+  type ExoTask,
+  type FailureState,
+  parseInstances,
+  parseNodeIdentities,
+  parseNodeMemory,
+  parseRunners,
+  parseTasks,
+} from './exo-state-parser.js';
+
+/** What the watchdog knows of EXO right now. Plain data: it goes into `status --json` and the API. */
+export interface ExoSnapshot {
+  url: string;
+  reachable: boolean;
+  /** Why not, when not: down, timeout, HTTP error or garbage. */
+  error: string | null;
+  nodeId: string | null;
+  checkedAt: number | null;
+  lastReachableAt: number | null;
+  instances: ExoInstance[];
+  runners: ExoRunner[];
+  tasks: ExoTask[];
+  /** Tasks not yet finished: EXO deletes finished ones, so this is the in-flight concurrency. */
+  inFlight: number;
+  nodeMemory: Record<string, ExoNodeMemory>;
+  nodeIdentities: Record<string, ExoNodeIdentity>;
+  failures: FailureState[];
+}
+
+export interface MonitorEvent {
+  kind: string;
+  severity: 'debug' | 'info' | 'warning' | 'error' | 'critical';
+  message: string;
+  data?: Record<string, unknown>;
+}
+
+const ACTIVE_TASK = new Set(['Pending', 'Running']);
+
+export function emptySnapshot(url: string): ExoSnapshot {
+  return {
+    url,
+    reachable: false,
+    error: 'not checked yet',
+    nodeId: null,
+    checkedAt: null,
+    lastReachableAt: null,
+    instances: [],
+    runners: [],
+    tasks: [],
+    inFlight: 0,
+    nodeMemory: {},
+    nodeIdentities: {},
+    failures: [],
+  };
+}
+
+const failureKey = (f: FailureState): string =>
+  f.kind === 'runner-failed' ? `failed:${f.runnerId}` : `missing:${f.instanceId}:${f.missing.join(',')}`;
+
+/**
+ * Polls EXO (node_id + five `/state` sub-paths, at most once per call, calls ≤ 1 Hz) and reports what
+ * changed as events: reachable/unreachable, restarts (a new node id), instances added/removed, runner
+ * status changes and failure states.
+ */
+export class ExoMonitor {
+  private snap: ExoSnapshot;
+  private inFlightPoll: Promise<ExoSnapshot> | null = null;
+
+  constructor(
+    private readonly client: ExoApiClient,
+    private readonly now: () => number = Date.now,
+  ) {
+    this.snap = emptySnapshot(client.baseUrl);
+  }
+
+  get snapshot(): ExoSnapshot {
+    return this.snap;
+  }
+
+  /** Starts a poll unless one is running; resolves with its events. */
+  async poll(): Promise<MonitorEvent[]> {
+    if (this.inFlightPoll) return [];
+    const before = this.snap;
+    this.inFlightPoll = this.fetch();
+    try {
+      this.snap = await this.inFlightPoll;
+    } finally {
+      this.inFlightPoll = null;
+    }
+    return diffSnapshots(before, this.snap);
+  }
+
+  private async fetch(): Promise<ExoSnapshot> {
+    const at = this.now();
+    const id = await this.client.nodeId();
+    if (!id.ok)
+      return { ...this.snap, reachable: false, error: id.error, checkedAt: at, tasks: [], inFlight: 0 };
+    const [mem, ids, inst, run, tasks] = await Promise.all([
+      this.client.state('nodeMemory'),
+      this.client.state('nodeIdentities'),
+      this.client.state('instances'),
+      this.client.state('runners'),
+      this.client.state('tasks'),
+    ]);
+    const bad = [mem, ids, inst, run, tasks].find((r) => !r.ok);
+    if (bad && !bad.ok)
+      return {
+        ...this.snap,
+        reachable: false,
+        error: bad.error,
+        nodeId: id.value,
+        checkedAt: at,
+        tasks: [],
+        inFlight: 0,
+      };
+    const instances = parseInstances(inst.ok ? inst.value : null);
+    const runners = parseRunners(run.ok ? run.value : null);
+    const taskList = parseTasks(tasks.ok ? tasks.value : null);
+    return {
+      url: this.client.baseUrl,
+      reachable: true,
+      error: null,
+      nodeId: id.value,
+      checkedAt: at,
+      lastReachableAt: at,
+      instances,
+      runners,
+      tasks: taskList,
+      inFlight: taskList.filter((t) => ACTIVE_TASK.has(t.status)).length,
+      nodeMemory: parseNodeMemory(mem.ok ? mem.value : null),
+      nodeIdentities: parseNodeIdentities(ids.ok ? ids.value : null),
+      failures: detectFailures(instances, runners),
+    };
+  }
+}
+
+export function diffSnapshots(a: ExoSnapshot, b: ExoSnapshot): MonitorEvent[] {
+  const out: MonitorEvent[] = [];
+  if (b.reachable && !a.reachable)
+    out.push({
+      kind: 'exo.reachable',
+      severity: 'info',
+      message: `EXO answers at ${b.url} (node ${b.nodeId})`,
+      data: { nodeId: b.nodeId },
+    });
+  if (!b.reachable && (a.reachable || a.checkedAt === null)) {
+    out.push({
+      kind: 'exo.unreachable',
+      severity: a.reachable ? 'warning' : 'info',
+      message: `EXO does not answer at ${b.url}: ${b.error}`,
+      data: { error: b.error },
+    });
+  }
+  if (a.nodeId && b.nodeId && a.nodeId !== b.nodeId) {
+    out.push({
+      kind: 'exo.restarted',
+      severity: 'warning',
+      message: `EXO restarted: node id ${a.nodeId} → ${b.nodeId}`,
+      data: { previous: a.nodeId, nodeId: b.nodeId },
+    });
+  }
+  if (!b.reachable) return out;
+  const before = new Map(a.instances.map((i) => [i.instanceId, i]));
+  const after = new Map(b.instances.map((i) => [i.instanceId, i]));
+  for (const [id, i] of after)
+    if (!before.has(id))
+      out.push({
+        kind: 'exo.instance-added',
+        severity: 'info',
+        message: `instance ${id} of ${i.modelId} placed (${i.kind}, ${i.shards.length} shard${i.shards.length === 1 ? '' : 's'})`,
+        data: { instanceId: id, modelId: i.modelId, kind: i.kind },
+      });
+  for (const [id, i] of before)
+    if (!after.has(id) && a.reachable)
+      out.push({
+        kind: 'exo.instance-removed',
+        severity: 'info',
+        message: `instance ${id} of ${i.modelId} removed`,
+        data: { instanceId: id, modelId: i.modelId },
+      });
+  const prevStatus = new Map(a.runners.map((r) => [r.runnerId, r.status]));
+  for (const r of b.runners) {
+    const p = prevStatus.get(r.runnerId);
+    if (p === r.status) continue;
+    if (r.status === 'RunnerFailed') continue; // reported as a failure below, with its message
+    out.push({
+      kind: 'exo.runner-status',
+      severity: 'info',
+      message: `runner ${r.runnerId}: ${p ?? 'new'} → ${r.status}${r.layersLoaded !== null ? ` (${r.layersLoaded}/${r.totalLayers} layers)` : ''}`,
+      data: { runnerId: r.runnerId, from: p ?? null, to: r.status },
+    });
+  }
+  const had = new Set(a.failures.map(failureKey));
+  for (const f of b.failures) {
+    if (had.has(failureKey(f))) continue;
+    if (f.kind === 'runner-failed') {
+      out.push({
+        kind: 'exo.runner-failed',
+        severity: 'error',
+        message: `runner ${f.runnerId} failed: ${f.message}${f.diagnostics.length ? ` (${f.diagnostics.join('; ')})` : ''}`,
+        data: { ...f },
+      });
+    } else {
+      out.push({
+        kind: 'exo.runners-missing',
+        severity: 'error',
+        message: `instance ${f.instanceId} (${f.modelId}) has no runner for ${f.missing.length} shard(s): requests to it will hang`,
+        data: { ...f },
+      });
+    }
+  }
+  return out;
+}

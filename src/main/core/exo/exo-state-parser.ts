@@ -1,0 +1,252 @@
+import type { ModelCardShape, ShardShape } from './kv-estimator.js';
+
+/**
+ * EXO's `/state/<key>` bodies → compact, typed views. `/state` is camelCase, tagged unions are
+ * `{"ClassName": {…}}`, memory is `{"inBytes": n}`. Task inputs hold whole prompts: only their size is
+ * kept, never the text. Every function tolerates missing or malformed parts (they are skipped).
+ */
+
+type Json = Record<string, unknown>;
+const isObj = (v: unknown): v is Json => v !== null && typeof v === 'object' && !Array.isArray(v);
+const num = (v: unknown): number | null => (typeof v === 'number' && Number.isFinite(v) ? v : null);
+const str = (v: unknown): string | null => (typeof v === 'string' ? v : null);
+const bytes = (v: unknown): number | null => (isObj(v) ? num(v['inBytes']) : null);
+
+/** `{"Tag": {…}}` → [tag, body]; null if not a one-key tagged object. */
+export function untag(v: unknown): [string, Json] | null {
+  if (!isObj(v)) return null;
+  const keys = Object.keys(v);
+  if (keys.length !== 1) return null;
+  const body = v[keys[0]!];
+  return isObj(body) ? [keys[0]!, body] : null;
+}
+
+export interface ExoModelCard extends ModelCardShape {
+  modelId: string;
+  storageBytes: number | null;
+  contextLength: number | null;
+  quantization: string | null;
+}
+
+export interface ExoShard extends ShardShape {
+  runnerId: string;
+  nodeId: string | null;
+  deviceRank: number | null;
+  card: ExoModelCard | null;
+}
+
+export interface ExoInstance {
+  instanceId: string;
+  kind: string;
+  modelId: string | null;
+  shards: ExoShard[];
+}
+
+export interface ExoRunner {
+  runnerId: string;
+  status: string;
+  errorMessage: string | null;
+  diagnostics: string[];
+  layersLoaded: number | null;
+  totalLayers: number | null;
+}
+
+export interface ExoTask {
+  taskId: string;
+  kind: string;
+  status: string;
+  instanceId: string | null;
+  commandId: string | null;
+  model: string | null;
+  maxOutputTokens: number | null;
+  /** Σ length of the input message contents: a context-size proxy. The text itself is never kept. */
+  inputChars: number;
+  stream: boolean | null;
+}
+
+export interface ExoNodeMemory {
+  ramTotal: number | null;
+  ramAvailable: number | null;
+  swapTotal: number | null;
+  swapAvailable: number | null;
+}
+
+export interface ExoNodeIdentity {
+  modelId: string | null;
+  chipId: string | null;
+  friendlyName: string | null;
+  osVersion: string | null;
+  osBuildVersion: string | null;
+}
+
+function parseCard(v: unknown): ExoModelCard | null {
+  if (!isObj(v)) return null;
+  const nLayers = num(v['nLayers']);
+  const hiddenSize = num(v['hiddenSize']);
+  const kv = num(v['numKeyValueHeads']);
+  const modelId = str(v['modelId']);
+  if (modelId === null || nLayers === null || hiddenSize === null || kv === null) return null;
+  return {
+    modelId,
+    nLayers,
+    hiddenSize,
+    numKeyValueHeads: kv,
+    storageBytes: bytes(v['storageSize']),
+    contextLength: num(v['contextLength']),
+    quantization: str(v['quantization']),
+  };
+}
+
+const SHARD_KIND: Record<string, ShardShape['kind']> = {
+  PipelineShardMetadata: 'pipeline',
+  TensorShardMetadata: 'tensor',
+  CfgShardMetadata: 'cfg',
+};
+
+export function parseInstances(body: unknown): ExoInstance[] {
+  if (!isObj(body)) return [];
+  const out: ExoInstance[] = [];
+  for (const [id, tagged] of Object.entries(body)) {
+    const t = untag(tagged);
+    if (!t) continue;
+    const [kind, inst] = t;
+    const sa = isObj(inst['shardAssignments']) ? inst['shardAssignments'] : {};
+    const nodeToRunner = isObj(sa['nodeToRunner']) ? sa['nodeToRunner'] : {};
+    const runnerToNode = new Map(
+      Object.entries(nodeToRunner).map(([node, runner]) => [String(runner), node]),
+    );
+    const shards: ExoShard[] = [];
+    for (const [runnerId, shardTagged] of Object.entries(
+      isObj(sa['runnerToShard']) ? sa['runnerToShard'] : {},
+    )) {
+      const st = untag(shardTagged);
+      if (!st) continue;
+      const [shardKind, s] = st;
+      const nLayers = num(s['nLayers']);
+      shards.push({
+        runnerId,
+        nodeId: runnerToNode.get(runnerId) ?? null,
+        kind: SHARD_KIND[shardKind] ?? 'pipeline',
+        startLayer: num(s['startLayer']) ?? 0,
+        endLayer: num(s['endLayer']) ?? nLayers ?? 0,
+        nLayers: nLayers ?? 0,
+        worldSize: num(s['worldSize']) ?? 1,
+        deviceRank: num(s['deviceRank']),
+        card: parseCard(s['modelCard']),
+      });
+    }
+    out.push({ instanceId: str(inst['instanceId']) ?? id, kind, modelId: str(sa['modelId']), shards });
+  }
+  return out;
+}
+
+export function parseRunners(body: unknown): ExoRunner[] {
+  if (!isObj(body)) return [];
+  const out: ExoRunner[] = [];
+  for (const [runnerId, tagged] of Object.entries(body)) {
+    const t = untag(tagged);
+    if (!t) continue;
+    const [status, r] = t;
+    const diagnostics = Array.isArray(r['diagnostics'])
+      ? (r['diagnostics'] as unknown[])
+          .map((d) => untag(d))
+          .filter((d): d is [string, Json] => d !== null)
+          .map(([k, v]) => `${k}: ${str(v['message']) ?? ''}`.trim())
+      : [];
+    out.push({
+      runnerId,
+      status,
+      errorMessage: str(r['errorMessage']),
+      diagnostics,
+      layersLoaded: num(r['layersLoaded']),
+      totalLayers: num(r['totalLayers']),
+    });
+  }
+  return out;
+}
+
+export function parseTasks(body: unknown): ExoTask[] {
+  if (!isObj(body)) return [];
+  const out: ExoTask[] = [];
+  for (const [taskId, tagged] of Object.entries(body)) {
+    const t = untag(tagged);
+    if (!t) continue;
+    const [kind, task] = t;
+    const params = isObj(task['taskParams']) ? task['taskParams'] : {};
+    const input = Array.isArray(params['input']) ? (params['input'] as unknown[]) : [];
+    const inputChars = input.reduce<number>(
+      (n, m) => n + (isObj(m) && typeof m['content'] === 'string' ? (m['content'] as string).length : 0),
+      0,
+    );
+    out.push({
+      taskId: str(task['taskId']) ?? taskId,
+      kind,
+      status: str(task['taskStatus']) ?? 'Unknown',
+      instanceId: str(task['instanceId']),
+      commandId: str(task['commandId']),
+      model: str(params['model']),
+      maxOutputTokens: num(params['max_output_tokens']),
+      inputChars,
+      stream: typeof params['stream'] === 'boolean' ? (params['stream'] as boolean) : null,
+    });
+  }
+  return out;
+}
+
+export function parseNodeMemory(body: unknown): Record<string, ExoNodeMemory> {
+  const out: Record<string, ExoNodeMemory> = {};
+  if (!isObj(body)) return out;
+  for (const [node, m] of Object.entries(body)) {
+    if (!isObj(m)) continue;
+    out[node] = {
+      ramTotal: bytes(m['ramTotal']),
+      ramAvailable: bytes(m['ramAvailable']),
+      swapTotal: bytes(m['swapTotal']),
+      swapAvailable: bytes(m['swapAvailable']),
+    };
+  }
+  return out;
+}
+
+export function parseNodeIdentities(body: unknown): Record<string, ExoNodeIdentity> {
+  const out: Record<string, ExoNodeIdentity> = {};
+  if (!isObj(body)) return out;
+  for (const [node, i] of Object.entries(body)) {
+    if (!isObj(i)) continue;
+    out[node] = {
+      modelId: str(i['modelId']),
+      chipId: str(i['chipId']),
+      friendlyName: str(i['friendlyName']),
+      osVersion: str(i['osVersion']),
+      osBuildVersion: str(i['osBuildVersion']),
+    };
+  }
+  return out;
+}
+
+export type FailureState =
+  | { kind: 'runner-failed'; runnerId: string; message: string; diagnostics: string[]; signal: number | null }
+  | { kind: 'runners-missing'; instanceId: string; modelId: string | null; missing: string[] };
+
+/** The failure states users report: RunnerFailed (often killed by a signal), and runners gone while the instance remains. */
+export function detectFailures(instances: ExoInstance[], runners: ExoRunner[]): FailureState[] {
+  const out: FailureState[] = [];
+  for (const r of runners) {
+    if (r.status !== 'RunnerFailed') continue;
+    const sig = /signal=(\d+)/.exec(r.errorMessage ?? '');
+    out.push({
+      kind: 'runner-failed',
+      runnerId: r.runnerId,
+      message: r.errorMessage ?? 'RunnerFailed',
+      diagnostics: r.diagnostics,
+      signal: sig ? Number(sig[1]) : null,
+    });
+  }
+  const known = new Set(runners.map((r) => r.runnerId));
+  for (const i of instances) {
+    const missing = i.shards.map((s) => s.runnerId).filter((id) => !known.has(id));
+    if (missing.length > 0)
+      out.push({ kind: 'runners-missing', instanceId: i.instanceId, modelId: i.modelId, missing });
+  }
+  return out;
+}

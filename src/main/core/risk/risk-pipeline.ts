@@ -1,0 +1,169 @@
+import { join } from 'node:path';
+import type { ReportRecord } from '../../../shared/reports.js';
+import { levelRank, type RiskState } from '../../../shared/risk.js';
+import type { Sample } from '../../../shared/sample.js';
+import type { ActionRunner } from '../actions/action-runner.js';
+import { readHold } from '../actions/post-panic-hold.js';
+import type { Config } from '../config/config-schema.js';
+import type { EventCollector } from '../daemon.js';
+import type { ExoApiClient } from '../exo/exo-api-client.js';
+import { ExoLogTail } from '../exo/exo-log-tail.js';
+import { ExoMonitor } from '../exo/exo-monitor.js';
+import { estimateInFlightKv } from '../exo/in-flight-kv.js';
+import { isIogpuKind, type PanicKind } from '../panics/panic-classifier.js';
+import type { ReportStore } from '../store/report-store.js';
+import type { TimelineStore } from '../store/timeline-store.js';
+import { RiskContext } from './risk-context.js';
+import { RiskEngine } from './risk-engine.js';
+
+const RISK_KEY = 'risk-state';
+const HOLD_WINDOW_MS = 72 * 3_600_000;
+
+export function readRiskState(store: TimelineStore): RiskState | null {
+  const v = store.getMeta(RISK_KEY);
+  try {
+    return v ? (JSON.parse(v) as RiskState) : null;
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * Per tick: EXO's log (new lines), EXO's state (a poll at most every `exo.pollSeconds`, never awaited by the
+ * tick), the judgement with hysteresis, and the actions it calls for (run after the tick, in order).
+ */
+export class RiskPipeline {
+  readonly monitor: ExoMonitor;
+  private readonly logTail: ExoLogTail;
+  private readonly context = new RiskContext();
+  private readonly engine: RiskEngine;
+  private lastPoll = 0;
+  private actionsChain: Promise<void> = Promise.resolve();
+  private logMissingSaid = false;
+
+  constructor(
+    private readonly config: Config,
+    private readonly store: TimelineStore,
+    private readonly reports: ReportStore,
+    private readonly events: EventCollector,
+    private readonly actions: ActionRunner,
+    client: ExoApiClient,
+    private readonly exoHomeDir: string,
+    now: number,
+  ) {
+    this.monitor = new ExoMonitor(client);
+    this.logTail = new ExoLogTail(join(exoHomeDir, 'exo_log', 'exo.log'));
+    this.engine = new RiskEngine(config.risk, now, readRiskState(store));
+  }
+
+  get state(): RiskState {
+    return this.engine.state;
+  }
+
+  private push(
+    kind: string,
+    severity: Parameters<EventCollector['push']>[1],
+    message: string,
+    data?: Record<string, unknown>,
+    time?: number,
+  ): void {
+    this.context.observe(kind, time ?? Date.now());
+    this.events.push(kind, severity, message, data, time);
+  }
+
+  /** Runs one step and fills `sample.exo` and `sample.riskLevel`. */
+  step(now: number, sample: Sample): void {
+    const log = this.logTail.poll();
+    if (log.missing && !this.logMissingSaid) {
+      this.logMissingSaid = true;
+      this.events.unavailable(
+        'exo.log',
+        `${this.logTail.path} does not exist (EXO not installed here, or not started yet)`,
+      );
+    }
+    if (log.rotated)
+      this.push('exo.log-rotated', 'info', 'EXO started a new log (it rotates on every start)', {}, now);
+    for (const e of log.events) this.push(e.kind, e.severity, e.message, e.data, e.time ?? now);
+
+    if (now - this.lastPoll >= this.config.exo.pollSeconds * 1000) {
+      this.lastPoll = now;
+      void this.monitor.poll().then((evs) => {
+        for (const e of evs) this.push(e.kind, e.severity, e.message, e.data);
+      });
+    }
+
+    const snap = this.monitor.snapshot;
+    sample.exo = {
+      reachable: snap.checkedAt === null ? null : snap.reachable,
+      inFlight: snap.reachable ? snap.inFlight : null,
+    };
+    const kv = estimateInFlightKv(snap, this.config.risk.charsPerToken, this.exoHomeDir);
+    const since = now - HOLD_WINDOW_MS;
+    const panics72h =
+      this.reports.countPanics('completeMemory', since) + this.reports.countPanics('iogpuSibling', since);
+    const hold = readHold(this.store);
+    const update = this.engine.update(this.context.inputs(now, sample, snap, kv, panics72h, hold));
+    sample.riskLevel = levelRank(update.state.level);
+    if (update.changed) {
+      const s = update.state;
+      const severity =
+        s.level === 'critical'
+          ? 'critical'
+          : s.level === 'high'
+            ? 'error'
+            : s.level === 'elevated'
+              ? 'warning'
+              : 'info';
+      this.events.push(
+        'risk.level',
+        severity,
+        `level ${update.previous} → ${s.level}: ${s.reasons.map((r) => r.message).join('; ') || 'all signals within limits'}`,
+        {
+          from: update.previous,
+          to: s.level,
+          reasons: s.reasons,
+          score: s.score,
+        },
+      );
+    }
+    const localInstances = snap.instances
+      .filter((i) => i.shards.some((s) => s.nodeId === snap.nodeId))
+      .map((i) => i.instanceId);
+    this.actionsChain = this.actionsChain
+      .then(() => this.actions.apply(now, update, localInstances))
+      .then((evs) => {
+        for (const e of evs) this.events.push(e.kind, e.severity, e.message, e.data, e.time);
+      })
+      .catch((e: unknown) => this.events.failed('actions', (e as Error).message));
+  }
+
+  /** Persists the latest state (inside the tick's transaction) so `status` reads the current level and reasons. */
+  persist(): void {
+    this.store.setMeta(RISK_KEY, JSON.stringify(this.engine.state));
+  }
+
+  /** A newly ingested report: a recent IOGPU panic starts the post-panic hold. */
+  onReport(r: ReportRecord, now: number): void {
+    if (r.status !== 'ingested' || r.category !== 'panic' || !r.kind || !isIogpuKind(r.kind as PanicKind))
+      return;
+    const when = r.panicTime ?? r.mtime;
+    if (now - when > HOLD_WINDOW_MS || readHold(this.store)) return;
+    const hold = {
+      since: now,
+      reportId: r.id,
+      kind: r.kind,
+      reason: `${r.kind} kernel panic at ${new Date(when).toISOString()} (report ${r.id})`,
+    };
+    this.actionsChain = this.actionsChain
+      .then(() => this.actions.startHold(now, hold))
+      .then((evs) => {
+        for (const e of evs) this.events.push(e.kind, e.severity, e.message, e.data, e.time);
+      })
+      .catch((e: unknown) => this.events.failed('actions', (e as Error).message));
+  }
+
+  /** Waits for queued actions (on stop). */
+  async settle(): Promise<void> {
+    await this.actionsChain;
+  }
+}

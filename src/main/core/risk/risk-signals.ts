@@ -1,0 +1,201 @@
+import {
+  levelRank,
+  maxLevel,
+  type PostPanicHold,
+  type RiskLevel,
+  type RiskReason,
+} from '../../../shared/risk.js';
+import type { Sample } from '../../../shared/sample.js';
+import { formatBytes } from '../util/format.js';
+import type { RiskThresholds } from './risk-thresholds.js';
+
+/** Everything the judgement looks at for one tick. */
+export interface RiskInputs {
+  now: number;
+  sample: Sample;
+  exo: {
+    reachable: boolean;
+    inFlight: number;
+    /** Largest in-flight prompt, in tokens (estimated from its length). */
+    largestPromptTokens: number | null;
+    /** EXO wired the Metal working set (its log said "Wired limit set to" since it started). */
+    wiredLimitActive: boolean;
+  };
+  recent: {
+    /** KV-cache evictions in the last 2 minutes. */
+    evictions: number;
+    /** Model loads or unloads in the last 2 minutes. */
+    modelChanges: number;
+    /** The last wake from sleep, epoch ms. */
+    lastWake: number | null;
+    /** Swap used 5 minutes ago. */
+    swapUsed5mAgo: number | null;
+  };
+  /** IOGPU-kind panics on this machine in the last 72 h. */
+  iogpuPanics72h: number;
+  hold: PostPanicHold | null;
+  /** KV the in-flight requests may still add on this node, and the room left under the ceiling. */
+  kv: { inFlightBytes: number | null; headroomBytes: number | null };
+}
+
+export interface Evaluation {
+  level: RiskLevel;
+  reasons: RiskReason[];
+  score: number;
+}
+
+const pct = (x: number): string => `${(x * 100).toFixed(1)}%`;
+
+/**
+ * Two gauges, the higher wins. The memory gauge catches exhaustion (OOM, watchdog panics, the wired range
+ * before the IOGPU panic); the trigger score follows the best-evidenced completeMemory triggers. With
+ * `relaxed`, every threshold moves by the hysteresis margin toward "worse": a level is only left when
+ * even the relaxed evaluation is lower.
+ */
+export function evaluateRisk(inp: RiskInputs, t: RiskThresholds, relaxed = false): Evaluation {
+  const ratio = relaxed ? t.hysteresisRatio : 0;
+  const points = relaxed ? t.hysteresisPercent : 0;
+  const reasons: RiskReason[] = [];
+  const add = (signal: string, level: RiskLevel, message: string): void => {
+    if (level !== 'ok') reasons.push({ signal, level, message });
+  };
+  const m = inp.sample.memory;
+  const g = inp.sample.gpu;
+  const ram = m.usable ?? m.total;
+
+  // Memory gauge.
+  if (g.inUseBytes !== null && g.ceilingBytes) {
+    const r = g.inUseBytes / g.ceilingBytes;
+    const lvl: RiskLevel =
+      r >= t.gpuHard - ratio
+        ? 'critical'
+        : r >= t.gpuSoft - ratio
+          ? 'high'
+          : r >= t.gpuElevated - ratio
+            ? 'elevated'
+            : 'ok';
+    add(
+      'gpu-in-use',
+      lvl,
+      `GPU in use ${formatBytes(g.inUseBytes)} = ${pct(r)} of the ${formatBytes(g.ceilingBytes)} Metal ceiling (soft ${pct(t.gpuSoft)}, hard ${pct(t.gpuHard)})`,
+    );
+  }
+  const runners = inp.sample.processes.filter((p) => p.role === 'exo-runner' || p.role === 'mlx-server');
+  const footprint = runners.reduce((s, p) => s + (p.physFootprint ?? 0), 0);
+  if (footprint > 0 && g.ceilingBytes) {
+    const r = footprint / g.ceilingBytes;
+    const lvl: RiskLevel = r >= t.gpuHard - ratio ? 'critical' : r >= t.gpuSoft - ratio ? 'high' : 'ok';
+    add(
+      'runner-footprint',
+      lvl,
+      `MLX processes' footprint ${formatBytes(footprint)} = ${pct(r)} of the Metal ceiling`,
+    );
+  }
+  if (m.wired !== null && ram) {
+    const r = m.wired / ram;
+    const lvl: RiskLevel =
+      r >= t.wiredHigh - ratio ? 'high' : r >= t.wiredElevated - ratio ? 'elevated' : 'ok';
+    add(
+      'wired',
+      lvl,
+      `wired ${formatBytes(m.wired)} = ${pct(r)} of RAM (elevated ${pct(t.wiredElevated)}, high ${pct(t.wiredHigh)})`,
+    );
+  }
+  if (m.freePercent !== null) {
+    const f = m.freePercent;
+    const lvl: RiskLevel =
+      f <= t.freeCritical + points
+        ? 'critical'
+        : f <= t.freeHigh + points
+          ? 'high'
+          : f <= t.freeElevated + points
+            ? 'elevated'
+            : 'ok';
+    add(
+      'free-percent',
+      lvl,
+      `memory free ${f}% (elevated ≤ ${t.freeElevated}%, high ≤ ${t.freeHigh}%, critical ≤ ${t.freeCritical}%)`,
+    );
+  }
+  if (m.pressureLevel === 4) add('pressure', 'high', 'memory pressure is critical (level 4)');
+  else if (m.pressureLevel === 2) add('pressure', 'elevated', 'memory pressure is warn (level 2)');
+  if (m.swapUsed !== null && inp.recent.swapUsed5mAgo !== null) {
+    const growth = m.swapUsed - inp.recent.swapUsed5mAgo;
+    if (growth >= t.swapGrowthBytes * (relaxed ? 1 - ratio : 1))
+      add('swap-growth', 'elevated', `swap grew ${formatBytes(growth)} in 5 minutes`);
+  }
+  if (m.swapUsed !== null && m.swapTotal) {
+    const r = m.swapUsed / m.swapTotal;
+    if (r >= t.swapUsedHigh - ratio)
+      add(
+        'swap-used',
+        'high',
+        `swap ${pct(r)} used (${formatBytes(m.swapUsed)} of ${formatBytes(m.swapTotal)})`,
+      );
+  }
+  if (
+    inp.kv.inFlightBytes !== null &&
+    inp.kv.headroomBytes !== null &&
+    inp.kv.inFlightBytes > inp.kv.headroomBytes * (relaxed ? 1 - ratio : 1)
+  ) {
+    add(
+      'kv-headroom',
+      'high',
+      `in-flight requests may add ${formatBytes(inp.kv.inFlightBytes)} of KV cache; ${formatBytes(inp.kv.headroomBytes)} is left under the ceiling`,
+    );
+  }
+
+  // IOGPU trigger score.
+  let score = 0;
+  const parts: string[] = [];
+  if (inp.exo.wiredLimitActive) {
+    score += 1;
+    parts.push('EXO wired the Metal working set (+1)');
+  }
+  if (inp.exo.inFlight >= 2) {
+    score += 2;
+    parts.push(`${inp.exo.inFlight} requests in flight (+2)`);
+  }
+  if (inp.recent.evictions + inp.recent.modelChanges > 0) {
+    score += 2;
+    parts.push(
+      `${inp.recent.evictions} KV-cache eviction(s) and ${inp.recent.modelChanges} model load/unload(s) in 2 min (+2)`,
+    );
+  }
+  if (
+    inp.exo.largestPromptTokens !== null &&
+    ram &&
+    inp.exo.largestPromptTokens / (ram / 1e9) > t.promptTokensPerGb
+  ) {
+    score += 1;
+    parts.push(`a ${Math.round(inp.exo.largestPromptTokens / 1000)}K-token prompt (+1)`);
+  }
+  if (
+    inp.recent.lastWake !== null &&
+    inp.now - inp.recent.lastWake < 600_000 &&
+    m.wired !== null &&
+    ram &&
+    m.wired / ram > 0.5
+  ) {
+    score += 1;
+    parts.push('woke from sleep with most memory wired (+1)');
+  }
+  if (inp.iogpuPanics72h > 0) {
+    score += 3;
+    parts.push(`${inp.iogpuPanics72h} IOGPU panic(s) in 72 h (+3)`);
+  }
+  const s = relaxed ? score + 1 : score;
+  const scoreLevel: RiskLevel =
+    s >= t.scoreCritical ? 'critical' : s >= t.scoreHigh ? 'high' : s >= t.scoreElevated ? 'elevated' : 'ok';
+  add('trigger-score', scoreLevel, `IOGPU trigger score ${score}: ${parts.join(', ')}`);
+
+  if (inp.hold)
+    add(
+      'post-panic-hold',
+      'elevated',
+      `post-panic hold since ${new Date(inp.hold.since).toISOString()}: ${inp.hold.reason}; end it with \`exo-sentinel ack\``,
+    );
+
+  reasons.sort((a, b) => levelRank(b.level) - levelRank(a.level));
+  return { level: maxLevel(...reasons.map((r) => r.level)), reasons, score };
+}

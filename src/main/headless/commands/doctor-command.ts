@@ -1,0 +1,85 @@
+import { closeSync, constants, existsSync, openSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Command } from 'commander';
+import { resolveDataDir } from '../../core/config/data-dir.js';
+import { EventCollector } from '../../core/daemon.js';
+import { readExoVersion } from '../../core/exo/exo-version.js';
+import { defaultReportDirs, REPORT_FILE } from '../../core/panics/report-ingester.js';
+import { runCommand } from '../../core/probes/command-runner.js';
+import { createProbe } from '../../core/probes/create-probe.js';
+import { parseUname } from '../../core/probes/darwin/identity-parser.js';
+import { parseSysctl, sysctlInt } from '../../core/probes/darwin/sysctl-parser.js';
+import { type DoctorInputs, diagnose, renderDoctor } from '../../core/risk/doctor.js';
+import { httpUrl } from '../usage-error.js';
+import { configFor, pollExo, takeReading } from './status-command.js';
+
+function inspectReportDir(dir: string): DoctorInputs['reportDirs'][number] {
+  if (!existsSync(dir))
+    return { dir, exists: false, readable: false, reports: 0, unreadable: 0, problem: null };
+  let names: string[];
+  try {
+    names = readdirSync(dir).filter((n) => REPORT_FILE.test(n));
+  } catch (e) {
+    return {
+      dir,
+      exists: true,
+      readable: false,
+      reports: 0,
+      unreadable: 0,
+      problem: (e as NodeJS.ErrnoException).code ?? (e as Error).message,
+    };
+  }
+  let unreadable = 0;
+  for (const n of names) {
+    try {
+      closeSync(openSync(join(dir, n), constants.O_RDONLY | constants.O_NONBLOCK));
+    } catch {
+      unreadable++;
+    }
+  }
+  return { dir, exists: true, readable: true, reports: names.length, unreadable, problem: null };
+}
+
+export function registerDoctor(program: Command): void {
+  program
+    .command('doctor')
+    .description(
+      'this machine against the panic family: identity, affected builds, evidence, Metal ceiling, wired limit, report access, advice',
+    )
+    .option('--json', 'print one JSON object')
+    .option('--exo-url <url>', "EXO's API (default http://127.0.0.1:52415 or the config's)", httpUrl)
+    .action(async (_o: unknown, cmd: Command) => {
+      const flags = cmd.optsWithGlobals<{ json?: boolean; dataDir?: string; exoUrl?: string }>();
+      const config = configFor(resolveDataDir(flags.dataDir), flags.exoUrl);
+      if (!config) return;
+      const probe = createProbe(new EventCollector(() => Date.now()), {
+        ceilingBytes: config.gpu.ceilingBytes,
+        mlxPython: config.gpu.mlxPython,
+      });
+      const darwin = process.platform === 'darwin';
+      const [identity, gpu, reading, exo, uname, wired] = await Promise.all([
+        probe.identity().catch(() => null),
+        probe.readGpu(true),
+        takeReading(config),
+        pollExo(config),
+        darwin ? runCommand('/usr/bin/uname', ['-a']) : Promise.resolve(null),
+        darwin ? runCommand('/usr/sbin/sysctl', ['iogpu.wired_limit_mb']) : Promise.resolve(null),
+      ]);
+      const exoMain = reading.result.watched.find((w) => w.role === 'exo-main');
+      const report = diagnose({
+        identity,
+        translated: uname?.ok ? (parseUname(uname.stdout)?.translated ?? false) : false,
+        ceilingBytes: gpu.ceilingBytes,
+        wiredLimitMb: wired?.ok ? sysctlInt(parseSysctl(wired.stdout), 'iogpu.wired_limit_mb') : null,
+        reportDirs: (config.reports.dirs ?? defaultReportDirs()).map(inspectReportDir),
+        exo: {
+          url: exo.url,
+          reachable: exo.reachable,
+          error: exo.error,
+          version: readExoVersion(exoMain ? { exoArgv: exoMain.entry.argv } : {}),
+          models: [...new Set(exo.instances.map((i) => i.modelId).filter((m): m is string => m !== null))],
+        },
+      });
+      process.stdout.write(flags.json ? `${JSON.stringify(report, null, 2)}\n` : renderDoctor(report));
+    });
+}

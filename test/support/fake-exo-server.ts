@@ -1,0 +1,343 @@
+import { appendFileSync, mkdirSync } from 'node:fs';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { dirname } from 'node:path';
+import { fixture } from './fixtures.js';
+
+/**
+ * A fake EXO node for tests (never shipped). It serves the shapes in ../shared/fixtures/exo: `/node_id`,
+ * `/state` and its sub-paths (camelCase, tagged unions, `{"inBytes"}`), chat completions streamed with EXO's
+ * frame sequence (`: keep-alive`, `: prefill_progress`, `data:` chunks whose id is the command id, the
+ * final usage, `: generation_stats`, `[DONE]`), `/v1/cancel/{id}`, `DELETE /instance/{id}`. While it
+ * "processes" tokens it allocates and touches real memory, so the Linux probes see it grow. It can be
+ * told to be slow, to drop connections, to answer garbage, to go down and to come back (a new node id,
+ * as a restarted EXO has), and it writes EXO-format log lines.
+ */
+
+type Json = Record<string, unknown>;
+
+export interface FakeExoOptions {
+  port?: number;
+  /** EXO's log file to append to (loguru format). */
+  logPath?: string | null;
+  /** Bytes allocated per processed prompt token (default 64 KiB). */
+  bytesPerToken?: number;
+  /** Prefill speed, tokens per second (default 20 000). */
+  prefillTokensPerSecond?: number;
+  /** Delay between generated tokens, ms (default 20). */
+  tokenIntervalMs?: number;
+}
+
+export interface FakeExoControl {
+  url: string;
+  port: number;
+  state: Json;
+  nodeId: string;
+  /** Requests seen, by method and path (the guard tests check what reached EXO). */
+  requests: Array<{ method: string; path: string; body: string }>;
+  cancelled: string[];
+  setMode(mode: 'normal' | 'slow' | 'drop' | 'garbage'): void;
+  down(): Promise<void>;
+  /** Listens again on the same port, as a restarted EXO: new node id. */
+  up(): Promise<void>;
+  /** Replaces one sub-tree of the state (e.g. runners failing). */
+  set(key: string, value: unknown): void;
+  log(level: string, message: string): void;
+  heldBytes(): number;
+  close(): Promise<void>;
+}
+
+const newNodeId = (): string =>
+  Array.from({ length: 32 }, () => Math.floor(Math.random() * 16).toString(16)).join('');
+
+function sseTranscript(): string[] {
+  const api = JSON.parse(fixture('exo/api-control-and-stream.json')) as Json;
+  return api[
+    'POST /v1/chat/completions stream=true  SSE transcript (one list item per SSE frame)'
+  ] as string[];
+}
+
+export async function startFakeExo(options: FakeExoOptions = {}): Promise<FakeExoControl> {
+  const base = JSON.parse(fixture('exo/state-2node-ring-pipeline-running.json')) as Json;
+  const state: Json = { ...base, tasks: {} };
+  const modelId = 'mlx-community/Qwen3-Coder-Next-4bit';
+  let nodeId = Object.keys(base['nodeMemory'] as Json)[0]!;
+  let mode: 'normal' | 'slow' | 'drop' | 'garbage' = 'normal';
+  const requests: FakeExoControl['requests'] = [];
+  const cancelled: string[] = [];
+  const inFlight = new Map<string, { abort: () => void }>();
+  const held = new Set<Buffer>();
+  const bytesPerToken = options.bytesPerToken ?? 64 * 1024;
+  const prefillRate = options.prefillTokensPerSecond ?? 20_000;
+  const tokenMs = options.tokenIntervalMs ?? 20;
+  const transcript = sseTranscript();
+
+  const log = (level: string, message: string): void => {
+    if (!options.logPath) return;
+    const d = new Date();
+    const p = (n: number, w = 2): string => String(n).padStart(w, '0');
+    const ts = `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())} ${p(d.getHours())}:${p(d.getMinutes())}:${p(d.getSeconds())}.${p(d.getMilliseconds(), 3)}`;
+    mkdirSync(dirname(options.logPath), { recursive: true });
+    appendFileSync(options.logPath, `[ ${ts} | ${level.padEnd(8)} | exo.fake:handler:1 ] ${message}\n`);
+  };
+
+  const json = (res: ServerResponse, status: number, body: unknown): void => {
+    const text = JSON.stringify(body);
+    res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) });
+    res.end(text);
+  };
+  const notFound = (res: ServerResponse, message: string): void =>
+    json(res, 404, { error: { message, type: 'Not Found', param: null, code: 404 } });
+
+  const readBody = (req: IncomingMessage): Promise<string> =>
+    new Promise((resolve) => {
+      const chunks: Buffer[] = [];
+      req.on('data', (c: Buffer) => chunks.push(c));
+      req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+      req.on('error', () => resolve(''));
+    });
+
+  /** Allocates and touches real memory for `tokens` tokens (the "KV cache" of this request). */
+  const allocate = (tokens: number): Buffer => {
+    const b = Buffer.alloc(Math.min(tokens * bytesPerToken, 512 * 1024 * 1024), 7);
+    held.add(b);
+    return b;
+  };
+
+  async function chat(req: IncomingMessage, res: ServerResponse, body: string): Promise<void> {
+    let parsed: Json;
+    try {
+      parsed = JSON.parse(body) as Json;
+    } catch {
+      return json(res, 400, {
+        error: { message: 'Invalid JSON', type: 'Bad Request', param: null, code: 400 },
+      });
+    }
+    if (parsed['model'] !== modelId)
+      return notFound(res, `No instance found for model ${String(parsed['model'])}`);
+    const messages = Array.isArray(parsed['messages']) ? (parsed['messages'] as Json[]) : [];
+    const promptChars = messages.reduce(
+      (n, m) => n + (typeof m['content'] === 'string' ? (m['content'] as string).length : 0),
+      0,
+    );
+    const promptTokens = Math.max(1, Math.ceil(promptChars / 4));
+    const maxTokens = typeof parsed['max_tokens'] === 'number' ? (parsed['max_tokens'] as number) : 8;
+    const genTokens = Math.min(maxTokens, 8);
+    const commandId = crypto.randomUUID();
+    const taskId = crypto.randomUUID();
+    const instanceId = Object.keys(state['instances'] as Json)[0] ?? null;
+    (state['tasks'] as Json)[taskId] = {
+      TextGeneration: {
+        taskId,
+        taskStatus: 'Running',
+        instanceId,
+        commandId,
+        taskParams: {
+          model: modelId,
+          input: messages.map((m) => ({ role: m['role'], content: m['content'] })),
+          max_output_tokens: parsed['max_tokens'] ?? null,
+          stream: parsed['stream'] === true,
+        },
+        errorType: null,
+        errorMessage: null,
+      },
+    };
+    log('INFO', 'Starting prefill');
+    let aborted = false;
+    let kv: Buffer | null = null;
+    const finish = (): void => {
+      delete (state['tasks'] as Json)[taskId];
+      inFlight.delete(commandId);
+      if (kv) held.delete(kv);
+    };
+    inFlight.set(commandId, {
+      abort: () => {
+        aborted = true;
+        res.destroy();
+      },
+    });
+    res.on('close', () => {
+      if (!res.writableEnded) {
+        aborted = true;
+        if (!cancelled.includes(commandId)) cancelled.push(commandId);
+      }
+      finish();
+    });
+    const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+    const stream = parsed['stream'] === true;
+    if (stream) {
+      res.writeHead(200, {
+        'content-type': 'text/event-stream',
+        'cache-control': 'no-cache',
+        connection: 'keep-alive',
+      });
+      res.write(`${transcript[0]}\n\n`);
+    }
+    // Prefill in 4096-token steps, reporting progress as EXO does; the memory grows with each step.
+    for (let done = 0; done < promptTokens && !aborted; ) {
+      const step = Math.min(4096, promptTokens - done);
+      done += step;
+      if (kv) held.delete(kv);
+      kv = allocate(done);
+      if (stream)
+        res.write(
+          `: prefill_progress ${JSON.stringify({ PrefillProgressChunk: { model: modelId, processed_tokens: done, total_tokens: promptTokens } })}\n\n`,
+        );
+      await sleep(Math.max(1, (step / prefillRate) * 1000));
+    }
+    const created = Math.floor(Date.now() / 1000);
+    const usage = {
+      prompt_tokens: promptTokens,
+      completion_tokens: genTokens,
+      total_tokens: promptTokens + genTokens,
+      prompt_tokens_details: { cached_tokens: 0, audio_tokens: 0 },
+      completion_tokens_details: {
+        reasoning_tokens: 0,
+        audio_tokens: 0,
+        accepted_prediction_tokens: 0,
+        rejected_prediction_tokens: 0,
+      },
+    };
+    const words: string[] = [];
+    for (let i = 0; i < genTokens && !aborted; i++) {
+      await sleep(tokenMs);
+      const content = i === 0 ? 'Here' : ` w${i}`;
+      words.push(content);
+      if (!stream || aborted) continue;
+      const last = i === genTokens - 1;
+      const chunk = {
+        id: commandId,
+        object: 'chat.completion',
+        created,
+        model: modelId,
+        choices: [
+          { index: 0, delta: { role: 'assistant', content }, ...(last ? { finish_reason: 'stop' } : {}) },
+        ],
+        ...(last ? { usage } : {}),
+      };
+      res.write(`data: ${JSON.stringify(chunk)}\n\n`);
+    }
+    if (aborted) return;
+    const peak = (kv?.length ?? 0) + 1024 ** 3;
+    if (stream) {
+      res.write(
+        `: generation_stats ${JSON.stringify({ prompt_tps: prefillRate, generation_tps: 1000 / tokenMs, prompt_tokens: promptTokens, generation_tokens: genTokens, peak_memory_usage: { inBytes: peak }, prefix_cache_hit: 'none' })}\n\n`,
+      );
+      res.end('data: [DONE]\n\n');
+    } else {
+      json(res, 200, {
+        id: commandId,
+        object: 'chat.completion',
+        created,
+        model: modelId,
+        choices: [
+          { index: 0, message: { role: 'assistant', content: words.join('') }, finish_reason: 'stop' },
+        ],
+        usage,
+      });
+    }
+    log('INFO', `KV cache added: ${promptTokens} tokens`);
+  }
+
+  const handler = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
+    const url = new URL(req.url ?? '/', 'http://fake');
+    const body = req.method === 'GET' ? '' : await readBody(req);
+    requests.push({ method: req.method ?? 'GET', path: url.pathname, body });
+    if (mode === 'drop') return void req.socket.destroy();
+    if (mode === 'slow') await new Promise((r) => setTimeout(r, 5000));
+    if (mode === 'garbage') {
+      res.writeHead(200, { 'content-type': 'text/html' });
+      return void res.end('<html>502 Bad Gateway</html>');
+    }
+    const path = url.pathname;
+    if (req.method === 'GET' && path === '/node_id') return json(res, 200, nodeId);
+    if (req.method === 'GET' && path === '/state') return json(res, 200, state);
+    if (req.method === 'GET' && path.startsWith('/state/')) {
+      let cur: unknown = state;
+      for (const seg of path.slice('/state/'.length).split('/')) {
+        if (cur === null || typeof cur !== 'object' || !(seg in (cur as Json)))
+          return notFound(res, `unable to find path '${path.slice(7)}' in state json`);
+        cur = (cur as Json)[seg];
+      }
+      return json(res, 200, cur);
+    }
+    if (req.method === 'POST' && (path === '/v1/chat/completions' || path === '/bench/chat/completions'))
+      return chat(req, res, body);
+    const cancel = /^\/v1\/cancel\/(.+)$/.exec(path);
+    if (req.method === 'POST' && cancel) {
+      const id = decodeURIComponent(cancel[1]!);
+      const t = inFlight.get(id);
+      if (!t) return notFound(res, 'Command not found or already completed');
+      cancelled.push(id);
+      t.abort();
+      return json(res, 200, { message: 'Command cancelled.', command_id: id });
+    }
+    const del = /^\/instance\/(.+)$/.exec(path);
+    if (req.method === 'DELETE' && del) {
+      const id = decodeURIComponent(del[1]!);
+      const instances = state['instances'] as Json;
+      if (!(id in instances)) return notFound(res, 'Instance not found');
+      const inst = Object.values(instances[id] as Json)[0] as Json;
+      for (const r of Object.keys(((inst['shardAssignments'] as Json)['runnerToShard'] as Json) ?? {}))
+        delete (state['runners'] as Json)[r];
+      delete instances[id];
+      return json(res, 200, {
+        message: 'Command received.',
+        command_id: crypto.randomUUID(),
+        instance_id: id,
+      });
+    }
+    if (req.method === 'POST' && (path === '/place_instance' || path === '/instance')) {
+      const api = JSON.parse(fixture('exo/api-control-and-stream.json')) as Json;
+      state['instances'] = base['instances'];
+      state['runners'] = base['runners'];
+      log('INFO', 'Wired limit set to 96.00 GB.');
+      return json(res, 200, api['POST /place_instance  200']);
+    }
+    return notFound(res, `Not Found: ${path}`);
+  };
+
+  let server: Server = createServer((req, res) => void handler(req, res));
+  const listen = (port: number): Promise<number> =>
+    new Promise((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(port, '127.0.0.1', () => resolve((server.address() as AddressInfo).port));
+    });
+  const port = await listen(options.port ?? 0);
+  const closeServer = (): Promise<void> =>
+    new Promise((resolve) => {
+      for (const t of inFlight.values()) t.abort();
+      server.closeAllConnections();
+      server.close(() => resolve());
+    });
+
+  const control: FakeExoControl = {
+    url: `http://127.0.0.1:${port}`,
+    port,
+    state,
+    get nodeId() {
+      return nodeId;
+    },
+    requests,
+    cancelled,
+    setMode: (m) => {
+      mode = m;
+    },
+    down: closeServer,
+    up: async () => {
+      nodeId = newNodeId();
+      server = createServer((req, res) => void handler(req, res));
+      await listen(port);
+      log('INFO', `Starting node ${nodeId}`);
+    },
+    set: (key, value) => {
+      state[key] = value;
+    },
+    log,
+    heldBytes: () => [...held].reduce((n, b) => n + b.length, 0),
+    close: closeServer,
+  };
+  log('INFO', `Starting node ${nodeId}`);
+  log('INFO', 'Wired limit set to 96.00 GB.');
+  return control;
+}
