@@ -96,6 +96,22 @@ describe('panic reports with the daemon running', { skip: process.platform !== '
       assert.match(md, /wired % of RAM\s+\|[ ▁▂▃▄▅▆▇█]{30}\|/);
       assert.match(md, /this machine has had 1 panic of this kind \(1 in the last 72 h\)/);
       assert.doesNotMatch(md, /hf_[A-Za-z0-9]{8}|Bearer /);
+
+      // A recent IOGPU panic puts the node in the post-panic hold: requests serialised until a person acknowledges.
+      const held = async () => JSON.parse((await runCli(['status', '--json', '--data-dir', dataDir])).stdout);
+      let st = await held();
+      for (let i = 0; i < 20 && st.guardMode !== 'serialise'; i++) {
+        await sleep(250);
+        st = await held();
+      }
+      assert.match(st.hold?.reason ?? '', /^completeMemory kernel panic at .* \(report 1\)$/);
+      assert.equal(st.guardMode, 'serialise');
+      assert.ok(st.risk.daemon.reasons.some((r: { signal: string }) => r.signal === 'post-panic-hold'));
+      const ack = await runCli(['ack', '--data-dir', dataDir]);
+      assert.equal(ack.code, 0, ack.stderr);
+      assert.match(ack.stdout, /^post-panic hold ended \(it began .*: completeMemory kernel panic at/);
+      assert.equal((await held()).hold, null);
+      assert.equal((await runCli(['ack', '--data-dir', dataDir])).stdout, 'no post-panic hold is active\n');
     } finally {
       daemon.kill('SIGTERM');
       await waitForExit(daemon);

@@ -47,7 +47,12 @@ describe('report ingestion (real files, real SQLite)', () => {
     assert.equal(first.added.length, files.length);
     const kinds = first.added.map((r) => r.kind).sort();
     assert.deepEqual(
-      Object.entries(kinds.reduce<Record<string, number>>((m, k) => ({ ...m, [k!]: (m[k!] ?? 0) + 1 }), {})),
+      Object.entries(
+        kinds.reduce<Record<string, number>>((m, k) => {
+          m[k!] = (m[k!] ?? 0) + 1;
+          return m;
+        }, {}),
+      ),
       [
         ['completeMemory', 13],
         ['iogpuSibling', 1],

@@ -104,7 +104,7 @@ export async function startFakeExo(options: FakeExoOptions = {}): Promise<FakeEx
     return b;
   };
 
-  async function chat(req: IncomingMessage, res: ServerResponse, body: string): Promise<void> {
+  async function chat(res: ServerResponse, body: string): Promise<void> {
     let parsed: Json;
     try {
       parsed = JSON.parse(body) as Json;
@@ -262,7 +262,7 @@ export async function startFakeExo(options: FakeExoOptions = {}): Promise<FakeEx
       return json(res, 200, cur);
     }
     if (req.method === 'POST' && (path === '/v1/chat/completions' || path === '/bench/chat/completions'))
-      return chat(req, res, body);
+      return chat(res, body);
     const cancel = /^\/v1\/cancel\/(.+)$/.exec(path);
     if (req.method === 'POST' && cancel) {
       const id = decodeURIComponent(cancel[1]!);

@@ -5,7 +5,7 @@ import { describe, it } from 'node:test';
 import { listFixtures, repoRoot } from '../support/fixtures.js';
 
 /** Every captured output must be parsed by some test: a fixture nobody reads is a platform case nobody checks. */
-const COVERED_FOLDERS = ['macos', 'panics'];
+const COVERED_FOLDERS = ['macos', 'panics', 'exo'];
 
 function testSources(): string {
   const out: string[] = [];

@@ -224,3 +224,28 @@ describe("EXO's log", () => {
     });
   });
 });
+
+describe('placement previews (GET /instance/previews)', () => {
+  it('reads what each placement adds per node, and the placements EXO refuses', async () => {
+    const { parsePlacementPreviews } = await import('../../../src/main/core/exo/exo-state-parser.js');
+    const previews = parsePlacementPreviews(JSON.parse(fixture('exo/instance-previews.json')));
+    assert.equal(previews.length, 3);
+    assert.deepEqual(previews[0]?.memoryDeltaByNode, {
+      '3f9a1c2e7b4d4a6f9e0c1b2a3d4e5f60': 22822143250,
+      b7c4e2a19d3f4c5b8a6e7d0f1c2b3a49: 22822143250,
+    });
+    assert.equal(previews[0]?.instance?.shards.length, 2);
+    assert.equal(
+      (previews[0]?.memoryDeltaByNode?.['3f9a1c2e7b4d4a6f9e0c1b2a3d4e5f60'] ?? 0) * 2,
+      45644286500,
+      'storage split evenly',
+    );
+    assert.deepEqual(
+      previews.slice(1).map((p) => [p.sharding, p.instanceMeta, p.error]),
+      [
+        ['Pipeline', 'MlxJaccl', 'Requested RDMA (MlxJaccl) but no RDMA-connected cycles available'],
+        ['Tensor', 'MlxRing', 'No cycles found with sufficient memory'],
+      ],
+    );
+  });
+});

@@ -97,9 +97,9 @@ describe('risk engine scenarios (1 Hz sample sequences)', () => {
     // 0.5 + 0.5·i/600 ≥ x  ⇔  i ≥ (x − 0.5)·1200
     // Each threshold is crossed at i = (x − 0.5)·1200; binary floating point may put the crossing one tick later.
     const crossed = r.changes.map((c) => (c.t - T0) / 1000);
-    [300, 420, 540].forEach((expected, k) =>
-      assert.ok(crossed[k]! - expected >= 0 && crossed[k]! - expected <= 1, `crossing ${k} at ${crossed[k]}`),
-    );
+    for (const [k, expected] of [300, 420, 540].entries()) {
+      assert.ok(crossed[k]! - expected >= 0 && crossed[k]! - expected <= 1, `crossing ${k} at ${crossed[k]}`);
+    }
     assert.match(
       r.changes[2]!.reasons[0]!,
       /^GPU in use 91\.[23] GiB = 95\.[01]% of the 96\.0 GiB Metal ceiling \(soft 85\.0%, hard 95\.0%\)$/,

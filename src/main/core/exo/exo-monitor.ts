@@ -168,14 +168,17 @@ export function diffSnapshots(a: ExoSnapshot, b: ExoSnapshot): MonitorEvent[] {
   if (!b.reachable) return out;
   const before = new Map(a.instances.map((i) => [i.instanceId, i]));
   const after = new Map(b.instances.map((i) => [i.instanceId, i]));
-  for (const [id, i] of after)
-    if (!before.has(id))
-      out.push({
-        kind: 'exo.instance-added',
-        severity: 'info',
-        message: `instance ${id} of ${i.modelId} placed (${i.kind}, ${i.shards.length} shard${i.shards.length === 1 ? '' : 's'})`,
-        data: { instanceId: id, modelId: i.modelId, kind: i.kind },
-      });
+  // On first contact the instances were placed before we looked: present, not a load we saw happen.
+  const firstContact = a.checkedAt === null;
+  for (const [id, i] of after) {
+    if (before.has(id)) continue;
+    out.push({
+      kind: firstContact ? 'exo.instance-present' : 'exo.instance-added',
+      severity: 'info',
+      message: `instance ${id} of ${i.modelId} ${firstContact ? 'is placed' : 'placed'} (${i.kind}, ${i.shards.length} shard${i.shards.length === 1 ? '' : 's'})`,
+      data: { instanceId: id, modelId: i.modelId, kind: i.kind },
+    });
+  }
   for (const [id, i] of before)
     if (!after.has(id) && a.reachable)
       out.push({

@@ -250,3 +250,33 @@ export function detectFailures(instances: ExoInstance[], runners: ExoRunner[]): 
   }
   return out;
 }
+
+export interface PlacementPreview {
+  modelId: string | null;
+  sharding: string | null;
+  instanceMeta: string | null;
+  /** Bytes this placement adds per node (EXO splits the storage size evenly); null with an error. */
+  memoryDeltaByNode: Record<string, number> | null;
+  error: string | null;
+  instance: ExoInstance | null;
+}
+
+/** `GET /instance/previews` (snake_case API model): what each candidate placement would add per node. */
+export function parsePlacementPreviews(body: unknown): PlacementPreview[] {
+  const list = isObj(body) && Array.isArray(body['previews']) ? (body['previews'] as unknown[]) : [];
+  return list.filter(isObj).map((p) => {
+    const delta = isObj(p['memory_delta_by_node'])
+      ? (Object.fromEntries(
+          Object.entries(p['memory_delta_by_node']).filter(([, v]) => typeof v === 'number'),
+        ) as Record<string, number>)
+      : null;
+    return {
+      modelId: str(p['model_id']),
+      sharding: str(p['sharding']),
+      instanceMeta: str(p['instance_meta']),
+      memoryDeltaByNode: delta,
+      error: str(p['error']),
+      instance: isObj(p['instance']) ? (parseInstances({ preview: p['instance'] })[0] ?? null) : null,
+    };
+  });
+}

@@ -1,0 +1,206 @@
+import assert from 'node:assert/strict';
+import { after, describe, it } from 'node:test';
+import { ActionConfigSchema } from '../../../src/main/core/actions/action-config.js';
+import {
+  guardModeFor,
+  type PlannerMemory,
+  planActions,
+} from '../../../src/main/core/actions/action-planner.js';
+import { ActionRunner, readGuardMode } from '../../../src/main/core/actions/action-runner.js';
+import { AuditStore } from '../../../src/main/core/actions/audit-store.js';
+import type { Notification, Notifier } from '../../../src/main/core/actions/notifier.js';
+import { acknowledgeHold, readHold } from '../../../src/main/core/actions/post-panic-hold.js';
+import { openDatabase } from '../../../src/main/core/store/database.js';
+import { TimelineStore } from '../../../src/main/core/store/timeline-store.js';
+import type { RiskLevel, RiskState } from '../../../src/shared/risk.js';
+import { tempDir } from '../../support/temp-dir.js';
+
+const dir = tempDir();
+after(dir.cleanup);
+const config = ActionConfigSchema.parse({});
+
+const state = (level: RiskLevel, over: Partial<RiskState> = {}): RiskState => ({
+  level,
+  since: 0,
+  reasons: [{ signal: 'gpu-in-use', level, message: `GPU at ${level}` }],
+  evaluatedAt: 0,
+  score: 0,
+  hold: null,
+  ...over,
+});
+const memory = (over: Partial<PlannerMemory> = {}): PlannerMemory => ({
+  lastNotify: {},
+  lastUnload: null,
+  guardMode: 'open',
+  ...over,
+});
+
+describe('action policy', () => {
+  it('maps levels to guard modes, and a post-panic hold serialises at least', () => {
+    assert.deepEqual(
+      (['ok', 'elevated', 'high', 'critical'] as RiskLevel[]).map((l) => guardModeFor(l, null, config)),
+      ['open', 'serialise', 'refuse-new', 'cancel-newest'],
+    );
+    const hold = { since: 1, reportId: 1, kind: 'completeMemory', reason: 'panic' };
+    assert.equal(guardModeFor('ok', hold, config), 'serialise');
+    assert.equal(guardModeFor('high', hold, config), 'refuse-new');
+  });
+
+  it('notifies once per rise, respects the cool-down, and changes the guard only when the mode changes', () => {
+    const rise = planActions(1000, 'ok', state('high'), memory(), config, []);
+    assert.deepEqual(
+      rise.map((a) => a.action),
+      ['notify', 'guard-mode'],
+    );
+    assert.deepEqual(
+      planActions(2000, 'high', state('high'), memory({ guardMode: 'refuse-new' }), config, []),
+      [],
+      'a steady level does nothing',
+    );
+    const again = planActions(
+      60_000,
+      'elevated',
+      state('high'),
+      memory({ guardMode: 'serialise', lastNotify: { high: 1000 } }),
+      config,
+      [],
+    );
+    assert.deepEqual(
+      again.map((a) => a.action),
+      ['guard-mode'],
+      'within 10 min of the last high notification: no second one',
+    );
+    const later = planActions(
+      1000 + 600_000,
+      'elevated',
+      state('high'),
+      memory({ guardMode: 'serialise', lastNotify: { high: 1000 } }),
+      config,
+      [],
+    );
+    assert.deepEqual(
+      later.map((a) => a.action),
+      ['notify', 'guard-mode'],
+    );
+    assert.deepEqual(
+      planActions(1000, 'high', state('ok'), memory({ guardMode: 'refuse-new' }), config, []).map(
+        (a) => a.action,
+      ),
+      ['guard-mode'],
+      'falling back opens the guard without a notification',
+    );
+  });
+
+  it('unloads only when enabled, at its level, with instances on this node, after its cool-down', () => {
+    assert.ok(
+      !planActions(1, 'high', state('critical'), memory(), config, ['i1']).some((a) => a.action === 'unload'),
+      'off by default',
+    );
+    const on = ActionConfigSchema.parse({ unload: { enabled: true } });
+    const plan = planActions(1, 'high', state('critical'), memory(), on, ['i1']);
+    assert.deepEqual(
+      plan.find((a) => a.action === 'unload'),
+      { action: 'unload', level: 'critical', reason: 'GPU at critical', instanceIds: ['i1'] },
+    );
+    assert.ok(
+      !planActions(100_000, 'high', state('critical'), memory({ lastUnload: 1 }), on, ['i1']).some(
+        (a) => a.action === 'unload',
+      ),
+    );
+    assert.ok(
+      !planActions(1, 'high', state('critical'), memory(), on, []).some((a) => a.action === 'unload'),
+    );
+  });
+});
+
+class RecordingNotifier implements Notifier {
+  sent: Notification[] = [];
+  async notify(n: Notification): Promise<{ ok: boolean; detail: string }> {
+    this.sent.push(n);
+    return { ok: true, detail: 'recorded' };
+  }
+}
+
+describe('action runner and audit trail (real SQLite)', () => {
+  it('carries out the plan, records each action with its result, and persists the guard mode', async () => {
+    const db = openDatabase(`${dir.path}/a.db`);
+    const store = new TimelineStore(db);
+    const audit = new AuditStore(db);
+    const notifier = new RecordingNotifier();
+    const modes: string[] = [];
+    const runner = new ActionRunner(config, store, audit, notifier, null, (m) => modes.push(m));
+    const events = await runner.apply(5000, { state: state('critical'), changed: true, previous: 'ok' }, []);
+    assert.deepEqual(
+      events.map((e) => e.kind),
+      ['action.notify', 'action.guard-mode'],
+    );
+    assert.equal(notifier.sent[0]?.title, 'EXO risk critical');
+    assert.deepEqual(modes, ['cancel-newest']);
+    assert.equal(readGuardMode(store), 'cancel-newest');
+    assert.deepEqual(
+      audit.list().map((a) => [a.action, a.level, a.result, a.dryRun]),
+      [
+        ['notify', 'critical', 'done', false],
+        ['guard-mode', 'critical', 'done', false],
+      ],
+    );
+    db.close();
+  });
+
+  it('in dry-run mode records what it would do and does nothing', async () => {
+    const db = openDatabase(`${dir.path}/b.db`);
+    const store = new TimelineStore(db);
+    const audit = new AuditStore(db);
+    const notifier = new RecordingNotifier();
+    const dry = ActionConfigSchema.parse({ dryRun: true, unload: { enabled: true } });
+    const runner = new ActionRunner(dry, store, audit, notifier, null);
+    const events = await runner.apply(5000, { state: state('critical'), changed: true, previous: 'ok' }, [
+      'inst-1',
+    ]);
+    assert.equal(notifier.sent.length, 0);
+    assert.equal(readGuardMode(store), 'open', 'the persisted mode is untouched');
+    assert.deepEqual(
+      audit.list().map((a) => [a.action, a.result, a.dryRun]),
+      [
+        ['notify', 'dry-run', true],
+        ['guard-mode', 'dry-run', true],
+        ['unload', 'dry-run', true],
+      ],
+    );
+    assert.match(events[2]!.message, /^would unload EXO instance\(s\) inst-1/);
+    db.close();
+  });
+
+  it('starts a post-panic hold that only `ack` ends', async () => {
+    const db = openDatabase(`${dir.path}/c.db`);
+    const store = new TimelineStore(db);
+    const audit = new AuditStore(db);
+    const notifier = new RecordingNotifier();
+    const runner = new ActionRunner(config, store, audit, notifier, null);
+    const hold = {
+      since: 7000,
+      reportId: 4,
+      kind: 'completeMemory',
+      reason: 'completeMemory kernel panic (report 4)',
+    };
+    const evs = await runner.startHold(7000, hold);
+    assert.equal(evs[0]?.kind, 'hold.started');
+    assert.deepEqual(readHold(store), hold);
+    assert.equal(notifier.sent[0]?.level, 'critical');
+    assert.deepEqual(acknowledgeHold(store, audit, 9000, 'alice'), hold);
+    assert.equal(readHold(store), null);
+    assert.equal(acknowledgeHold(store, audit, 9500, 'alice'), null, 'nothing to end twice');
+    assert.deepEqual(
+      audit.list().map((a) => [a.action, a.reason]),
+      [
+        ['hold-start', 'completeMemory kernel panic (report 4)'],
+        ['hold-end', 'acknowledged by alice'],
+      ],
+    );
+    assert.equal(
+      store.events(0, 10_000, 'hold.')[0]?.message,
+      'post-panic hold (since 1970-01-01T00:00:07.000Z) acknowledged by alice',
+    );
+    db.close();
+  });
+});
