@@ -116,6 +116,7 @@ export class Daemon {
   private lastSlow = 0;
   private lastRetention = 0;
   private ticks = 0;
+  private lastTickAt: number | null = null;
   private lastResult: TickResult | null = null;
   private readonly lockPath: string;
 
@@ -284,6 +285,18 @@ export class Daemon {
   /** One tick: sample, then write sample + process map + events in one transaction. */
   async tickOnce(): Promise<TickResult | null> {
     const now = this.clock.now();
+    // No tick for much longer than the interval: the machine slept (or the process was stopped).
+    const gap = this.lastTickAt === null ? 0 : now - this.lastTickAt;
+    if (gap > Math.max(30_000, 10 * this.deps.config.intervalSeconds * 1000)) {
+      this.deps.events.push(
+        'power.wake',
+        'info',
+        `no tick for ${Math.round(gap / 1000)} s: the machine slept or the daemon was suspended`,
+        { gapMs: gap, inferred: true },
+      );
+      this.risk.observe('power.wake', now);
+    }
+    this.lastTickAt = now;
     const slow = this.ticks === 0 || now - this.lastSlow >= this.deps.config.slowIntervalSeconds * 1000 - 50;
     if (slow) this.lastSlow = now;
     let result: TickResult;

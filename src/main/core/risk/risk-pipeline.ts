@@ -13,6 +13,7 @@ import { estimateInFlightKv } from '../exo/in-flight-kv.js';
 import { isIogpuKind, type PanicKind } from '../panics/panic-classifier.js';
 import type { ReportStore } from '../store/report-store.js';
 import type { TimelineStore } from '../store/timeline-store.js';
+import { modelEvidence } from './platform-advisory.js';
 import { RiskContext } from './risk-context.js';
 import { RiskEngine } from './risk-engine.js';
 
@@ -88,7 +89,11 @@ export class RiskPipeline {
     if (now - this.lastPoll >= this.config.exo.pollSeconds * 1000) {
       this.lastPoll = now;
       void this.monitor.poll().then((evs) => {
-        for (const e of evs) this.push(e.kind, e.severity, e.message, e.data);
+        for (const e of evs) {
+          this.push(e.kind, e.severity, e.message, e.data);
+          if (e.kind === 'exo.instance-added' || e.kind === 'exo.instance-present')
+            this.modelEvidence(String(e.data?.['modelId'] ?? ''));
+        }
       });
     }
 
@@ -135,6 +140,23 @@ export class RiskPipeline {
         for (const e of evs) this.events.push(e.kind, e.severity, e.message, e.data, e.time);
       })
       .catch((e: unknown) => this.events.failed('actions', (e as Error).message));
+  }
+
+  /** A power event from the shell (or inferred from a tick gap) feeds the sleep/wake signal. */
+  observe(kind: string, time: number): void {
+    this.context.observe(kind, time);
+  }
+
+  /** Loading a model with public panic reports shows the evidence. */
+  private modelEvidence(modelId: string): void {
+    const evidence = modelId ? modelEvidence(modelId) : [];
+    if (evidence.length === 0) return;
+    this.events.push(
+      'advisory.model-evidence',
+      'warning',
+      `${modelId} has public panic reports: ${evidence.map((e) => `${e.kind} on ${e.hardware} (${e.workload}) ${e.source}`).join('; ')}`,
+      { modelId, evidence },
+    );
   }
 
   /** Persists the latest state (inside the tick's transaction) so `status` reads the current level and reasons. */

@@ -91,6 +91,16 @@ export function evaluateRisk(inp: RiskInputs, t: RiskThresholds, relaxed = false
       `MLX processes' footprint ${formatBytes(footprint)} = ${pct(r)} of the Metal ceiling`,
     );
   }
+  if (m.wired !== null && g.ceilingBytes) {
+    // MLX wires its buffers up to the working-set ceiling: wired memory at the ceiling is the range before the panic.
+    const r = m.wired / g.ceilingBytes;
+    const lvl: RiskLevel = r >= t.gpuHard - ratio ? 'critical' : r >= t.gpuSoft - ratio ? 'high' : 'ok';
+    add(
+      'wired-ceiling',
+      lvl,
+      `wired ${formatBytes(m.wired)} = ${pct(r)} of the ${formatBytes(g.ceilingBytes)} Metal ceiling`,
+    );
+  }
   if (m.wired !== null && ram) {
     const r = m.wired / ram;
     const lvl: RiskLevel =
