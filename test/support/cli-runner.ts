@@ -47,9 +47,13 @@ export function runCli(args: string[], env: NodeJS.ProcessEnv = {}, timeoutMs = 
 export async function startDaemon(
   args: string[],
   env: NodeJS.ProcessEnv = {},
-): Promise<ChildProcess & { output: () => string }> {
+): Promise<ChildProcess & { output: () => string; guardUrl: () => string | null }> {
   ensureBuilt();
-  const child = spawn(process.execPath, [cliPath, 'daemon', ...args], {
+  // Tests run in parallel: each daemon's guard takes a free port unless the test names one.
+  const guardArgs = args.some((a) => a === '--guard-listen' || a === '--no-guard')
+    ? []
+    : ['--guard-listen', '127.0.0.1:0'];
+  const child = spawn(process.execPath, [cliPath, 'daemon', ...args, ...guardArgs], {
     env: { ...process.env, ...env },
     stdio: 'pipe',
   });
@@ -61,12 +65,15 @@ export async function startDaemon(
     out += d.toString();
   });
   const deadline = Date.now() + 15_000;
-  while (!out.includes('exo-sentinel daemon: pid') && Date.now() < deadline) {
+  while (!/\n {2}guard \s*\S+/.test(out) && Date.now() < deadline) {
     if (child.exitCode !== null) throw new Error(`the daemon exited with ${child.exitCode}: ${out}`);
     await new Promise((r) => setTimeout(r, 25));
   }
   if (!out.includes('exo-sentinel daemon: pid')) throw new Error(`the daemon did not start: ${out}`);
-  return Object.assign(child, { output: () => out });
+  return Object.assign(child, {
+    output: () => out,
+    guardUrl: () => /guard {4}(http:\/\/\S+)/.exec(out)?.[1] ?? null,
+  });
 }
 
 /** Waits for a child to exit; a child still running after `timeoutMs` is killed and the wait fails. */
@@ -88,3 +95,42 @@ export const waitForExit = (
   });
 
 export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+/** Starts the fake EXO as its own process; resolves with its API and control URLs. */
+export async function startFakeExoProcess(
+  args: string[] = [],
+): Promise<{ child: ChildProcess; url: string; control: string; stop: () => Promise<void> }> {
+  const child = spawn(
+    process.execPath,
+    ['--import', 'tsx', join(repoRoot, 'test', 'support', 'fake-exo-main.ts'), ...args],
+    {
+      cwd: repoRoot,
+      stdio: 'pipe',
+    },
+  );
+  let out = '';
+  child.stdout!.on('data', (d: Buffer) => {
+    out += d.toString();
+  });
+  child.stderr!.on('data', (d: Buffer) => {
+    out += d.toString();
+  });
+  const deadline = Date.now() + 20_000;
+  const ready = /fake-exo listening (\S+) control (\S+)/;
+  let m = ready.exec(out);
+  while (!m && Date.now() < deadline) {
+    if (child.exitCode !== null) throw new Error(`the fake EXO exited: ${out}`);
+    await sleep(25);
+    m = ready.exec(out);
+  }
+  if (!m) throw new Error(`the fake EXO did not start: ${out}`);
+  return {
+    child,
+    url: m[1]!,
+    control: m[2]!,
+    stop: async () => {
+      child.kill('SIGTERM');
+      await waitForExit(child, 5000).catch(() => undefined);
+    },
+  };
+}

@@ -34,8 +34,12 @@ export interface FakeExoControl {
   state: Json;
   nodeId: string;
   /** Requests seen, by method and path (the guard tests check what reached EXO). */
-  requests: Array<{ method: string; path: string; body: string }>;
+  requests: Array<{ method: string; path: string; body: string; at: number }>;
   cancelled: string[];
+  /** Exactly the bytes each chat response carried, by command id. */
+  responses: Map<string, Buffer>;
+  /** When each chat response started and ended, by command id. */
+  timings: Map<string, { start: number; end: number | null }>;
   setMode(mode: 'normal' | 'slow' | 'drop' | 'garbage'): void;
   down(): Promise<void>;
   /** Listens again on the same port, as a restarted EXO: new node id. */
@@ -65,6 +69,8 @@ export async function startFakeExo(options: FakeExoOptions = {}): Promise<FakeEx
   let mode: 'normal' | 'slow' | 'drop' | 'garbage' = 'normal';
   const requests: FakeExoControl['requests'] = [];
   const cancelled: string[] = [];
+  const responses = new Map<string, Buffer>();
+  const timings = new Map<string, { start: number; end: number | null }>();
   const inFlight = new Map<string, { abort: () => void }>();
   const held = new Set<Buffer>();
   const bytesPerToken = options.bytesPerToken ?? 64 * 1024;
@@ -104,7 +110,7 @@ export async function startFakeExo(options: FakeExoOptions = {}): Promise<FakeEx
     return b;
   };
 
-  async function chat(res: ServerResponse, body: string): Promise<void> {
+  async function chat(req: IncomingMessage, res: ServerResponse, body: string): Promise<void> {
     let parsed: Json;
     try {
       parsed = JSON.parse(body) as Json;
@@ -120,7 +126,10 @@ export async function startFakeExo(options: FakeExoOptions = {}): Promise<FakeEx
       (n, m) => n + (typeof m['content'] === 'string' ? (m['content'] as string).length : 0),
       0,
     );
-    const promptTokens = Math.max(1, Math.ceil(promptChars / 4));
+    // A test can make the real prompt size differ from what the text suggests (x-fake-prompt-tokens).
+    const forced = Number(req.headers['x-fake-prompt-tokens']);
+    const promptTokens =
+      Number.isFinite(forced) && forced > 0 ? forced : Math.max(1, Math.ceil(promptChars / 4));
     const maxTokens = typeof parsed['max_tokens'] === 'number' ? (parsed['max_tokens'] as number) : 8;
     const genTokens = Math.min(maxTokens, 8);
     const commandId = crypto.randomUUID();
@@ -165,13 +174,22 @@ export async function startFakeExo(options: FakeExoOptions = {}): Promise<FakeEx
     });
     const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
     const stream = parsed['stream'] === true;
+    const sent: Buffer[] = [];
+    const timing = { start: Date.now(), end: null as number | null };
+    timings.set(commandId, timing);
+    const write = (s: string, end = false): void => {
+      sent.push(Buffer.from(s));
+      responses.set(commandId, Buffer.concat(sent));
+      if (end) res.end(s);
+      else res.write(s);
+    };
     if (stream) {
       res.writeHead(200, {
         'content-type': 'text/event-stream',
         'cache-control': 'no-cache',
         connection: 'keep-alive',
       });
-      res.write(`${transcript[0]}\n\n`);
+      write(`${transcript[0]}\n\n`);
     }
     // Prefill in 4096-token steps, reporting progress as EXO does; the memory grows with each step.
     for (let done = 0; done < promptTokens && !aborted; ) {
@@ -179,10 +197,11 @@ export async function startFakeExo(options: FakeExoOptions = {}): Promise<FakeEx
       done += step;
       if (kv) held.delete(kv);
       kv = allocate(done);
-      if (stream)
-        res.write(
+      if (stream) {
+        write(
           `: prefill_progress ${JSON.stringify({ PrefillProgressChunk: { model: modelId, processed_tokens: done, total_tokens: promptTokens } })}\n\n`,
         );
+      }
       await sleep(Math.max(1, (step / prefillRate) * 1000));
     }
     const created = Math.floor(Date.now() / 1000);
@@ -215,17 +234,23 @@ export async function startFakeExo(options: FakeExoOptions = {}): Promise<FakeEx
         ],
         ...(last ? { usage } : {}),
       };
-      res.write(`data: ${JSON.stringify(chunk)}\n\n`);
+      write(`data: ${JSON.stringify(chunk)}\n\n`);
     }
     if (aborted) return;
     const peak = (kv?.length ?? 0) + 1024 ** 3;
     if (stream) {
-      res.write(
-        `: generation_stats ${JSON.stringify({ prompt_tps: prefillRate, generation_tps: 1000 / tokenMs, prompt_tokens: promptTokens, generation_tokens: genTokens, peak_memory_usage: { inBytes: peak }, prefix_cache_hit: 'none' })}\n\n`,
-      );
-      res.end('data: [DONE]\n\n');
+      const stats = {
+        prompt_tps: prefillRate,
+        generation_tps: 1000 / tokenMs,
+        prompt_tokens: promptTokens,
+        generation_tokens: genTokens,
+        peak_memory_usage: { inBytes: peak },
+        prefix_cache_hit: 'none',
+      };
+      write(`: generation_stats ${JSON.stringify(stats)}\n\n`);
+      write('data: [DONE]\n\n', true);
     } else {
-      json(res, 200, {
+      const text = JSON.stringify({
         id: commandId,
         object: 'chat.completion',
         created,
@@ -235,14 +260,17 @@ export async function startFakeExo(options: FakeExoOptions = {}): Promise<FakeEx
         ],
         usage,
       });
+      res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) });
+      write(text, true);
     }
+    timing.end = Date.now();
     log('INFO', `KV cache added: ${promptTokens} tokens`);
   }
 
   const handler = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const url = new URL(req.url ?? '/', 'http://fake');
     const body = req.method === 'GET' ? '' : await readBody(req);
-    requests.push({ method: req.method ?? 'GET', path: url.pathname, body });
+    requests.push({ method: req.method ?? 'GET', path: url.pathname, body, at: Date.now() });
     if (mode === 'drop') return void req.socket.destroy();
     if (mode === 'slow') await new Promise((r) => setTimeout(r, 5000));
     if (mode === 'garbage') {
@@ -262,7 +290,7 @@ export async function startFakeExo(options: FakeExoOptions = {}): Promise<FakeEx
       return json(res, 200, cur);
     }
     if (req.method === 'POST' && (path === '/v1/chat/completions' || path === '/bench/chat/completions'))
-      return chat(res, body);
+      return chat(req, res, body);
     const cancel = /^\/v1\/cancel\/(.+)$/.exec(path);
     if (req.method === 'POST' && cancel) {
       const id = decodeURIComponent(cancel[1]!);
@@ -320,6 +348,8 @@ export async function startFakeExo(options: FakeExoOptions = {}): Promise<FakeEx
     },
     requests,
     cancelled,
+    responses,
+    timings,
     setMode: (m) => {
       mode = m;
     },

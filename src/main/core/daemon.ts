@@ -4,10 +4,12 @@ import type { Sample } from '../../shared/sample.js';
 import { ActionRunner } from './actions/action-runner.js';
 import { AuditStore } from './actions/audit-store.js';
 import { HeadlessNotifier, type Notifier } from './actions/notifier.js';
+import { readHold } from './actions/post-panic-hold.js';
 import type { Config } from './config/config-schema.js';
 import { paths } from './config/data-dir.js';
 import { ExoApiClient } from './exo/exo-api-client.js';
 import { exoHome, readExoPidfile } from './exo/exo-pidfile.js';
+import { GuardServer } from './guard/guard-server.js';
 import { acquireLock, releaseLock } from './instance-lock.js';
 import type { Logger } from './logger.js';
 import { isIogpuKind } from './panics/panic-classifier.js';
@@ -107,6 +109,7 @@ export class Daemon {
   readonly reportWatcher: ReportWatcher;
   readonly audit: AuditStore;
   readonly risk: RiskPipeline;
+  readonly guard: GuardServer | null;
   private readonly db: Db;
   private readonly sampler: Sampler;
   private readonly clock: Clock;
@@ -133,7 +136,16 @@ export class Daemon {
       this.audit,
       deps.notifier ?? new HeadlessNotifier(deps.logger, deps.config.actions.notify.command),
       exoClient,
+      (mode) => this.guard?.update({ mode }),
     );
+    this.guard = deps.config.guard.enabled
+      ? new GuardServer(
+          deps.config.guard,
+          deps.config.exo.url,
+          (e) => deps.events.push(e.kind, e.severity, e.message, e.data, e.time),
+          deps.config.exo.home ?? exoHome(),
+        )
+      : null;
     this.risk = new RiskPipeline(
       deps.config,
       this.store,
@@ -185,6 +197,24 @@ export class Daemon {
       };
     }
     const { events } = this.deps;
+    if (this.guard) {
+      try {
+        const a = await this.guard.start();
+        events.push(
+          'guard.started',
+          'info',
+          `guard listening on ${a.host}:${a.port} in front of ${this.deps.config.exo.url}`,
+          { ...a, upstream: this.deps.config.exo.url },
+        );
+      } catch (e) {
+        releaseLock(this.lockPath);
+        const err = e as NodeJS.ErrnoException;
+        return {
+          ok: false,
+          error: `the guard cannot start: ${err.code === 'EADDRINUSE' ? `${this.deps.config.guard.listen} is already in use (--guard-listen HOST:PORT, or --no-guard)` : err.message}`,
+        };
+      }
+    }
     if (lock.stale) {
       const last = this.store.latestSample();
       events.push(
@@ -343,6 +373,13 @@ export class Daemon {
         for (const c of result.changes)
           if (c.kind === 'exited') this.store.recordExit(c.entry.pid, c.entry.startTime, now);
         this.risk.persist();
+        this.guard?.update({
+          level: this.risk.state.level,
+          mode: this.risk.guardMode,
+          hold: readHold(this.store),
+          exo: this.risk.monitor.snapshot,
+          sample: result.sample,
+        });
         this.store.writeTick(result.sample, events.drain());
       })();
     } catch (e) {
@@ -382,6 +419,7 @@ export class Daemon {
     this.running = false;
     await this.reportWatcher.stop();
     await this.risk.settle();
+    await this.guard?.stop();
     if (this.timer !== null) this.clock.clearTimeout(this.timer);
     if (this.inTick) await this.inTick;
     try {

@@ -42,3 +42,10 @@ export const httpUrl = (value: string): string => {
     throw new InvalidArgumentError(`expected an http:// or https:// URL, got "${value}"`);
   return value.replace(/\/+$/, '');
 };
+
+export const listenAddress = (value: string): string => {
+  if (!/^(?:\[[^\]]+\]|[^:\s]+):\d{1,5}$/.test(value.trim()) || Number(value.split(':').pop()) > 65535) {
+    throw new InvalidArgumentError(`expected HOST:PORT such as 127.0.0.1:52416, got "${value}"`);
+  }
+  return value.trim();
+};

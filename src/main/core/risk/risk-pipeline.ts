@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import type { ReportRecord } from '../../../shared/reports.js';
-import { levelRank, type RiskState } from '../../../shared/risk.js';
+import { type GuardMode, levelRank, type RiskState } from '../../../shared/risk.js';
 import type { Sample } from '../../../shared/sample.js';
 import type { ActionRunner } from '../actions/action-runner.js';
 import { readHold } from '../actions/post-panic-hold.js';
@@ -59,6 +59,10 @@ export class RiskPipeline {
 
   get state(): RiskState {
     return this.engine.state;
+  }
+
+  get guardMode(): GuardMode {
+    return this.actions.guardMode;
   }
 
   private push(

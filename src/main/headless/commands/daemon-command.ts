@@ -7,7 +7,7 @@ import { Daemon, EventCollector } from '../../core/daemon.js';
 import { createLogger } from '../../core/logger.js';
 import { createProbe } from '../../core/probes/create-probe.js';
 import { renderSample } from '../output.js';
-import { EXIT_FAILURE, EXIT_USAGE, httpUrl, positiveNumber } from '../usage-error.js';
+import { EXIT_FAILURE, EXIT_USAGE, httpUrl, listenAddress, positiveNumber } from '../usage-error.js';
 
 interface DaemonFlags {
   once?: boolean;
@@ -19,6 +19,9 @@ interface DaemonFlags {
   reportsDir?: string[];
   exoUrl?: string;
   dryRun?: boolean;
+  guardListen?: string;
+  guard?: boolean;
+  contextCap?: number;
 }
 
 export function registerDaemon(program: Command): void {
@@ -32,6 +35,13 @@ export function registerDaemon(program: Command): void {
     .option('--log-level <level>', 'trace, debug, info, warn or error')
     .option('--exo-url <url>', "EXO's API (default http://127.0.0.1:52415)", httpUrl)
     .option('--dry-run', 'record what the actions would do without doing them')
+    .option('--guard-listen <host:port>', 'where the guard listens (default 127.0.0.1:52416)', listenAddress)
+    .option('--no-guard', 'do not run the admission-control guard')
+    .option(
+      '--context-cap <tokens>',
+      'refuse requests whose prompt + max_tokens exceed this (413)',
+      positiveNumber(256, 10_000_000),
+    )
     .option(
       '--reports-dir <dir>',
       'a directory of diagnostic reports to scan and watch (repeatable; default /Library/Logs/DiagnosticReports, its Retired/ and ~/Library/Logs/DiagnosticReports on macOS)',
@@ -59,6 +69,10 @@ async function runDaemon(flags: DaemonFlags): Promise<number> {
   let config = loaded.config;
   if (flags.exoUrl) config = { ...config, exo: { ...config.exo, url: flags.exoUrl } };
   if (flags.dryRun) config = { ...config, actions: { ...config.actions, dryRun: true } };
+  if (flags.guardListen) config = { ...config, guard: { ...config.guard, listen: flags.guardListen } };
+  if (flags.guard === false || flags.once) config = { ...config, guard: { ...config.guard, enabled: false } };
+  if (flags.contextCap !== undefined)
+    config = { ...config, guard: { ...config.guard, contextCap: Math.floor(flags.contextCap) } };
   try {
     mkdirSync(dataDir, { recursive: true });
   } catch (e) {
@@ -106,7 +120,10 @@ async function runDaemon(flags: DaemonFlags): Promise<number> {
   logger.info({ dataDir, config }, `watching every ${config.intervalSeconds}s; timeline ${p.database}`);
   process.stdout.write(
     `exo-sentinel daemon: pid ${process.pid}, sampling every ${config.intervalSeconds}s (slow probes every ${config.slowIntervalSeconds}s)\n` +
-      `  timeline ${p.database}\n  logs     ${p.logs}/\n`,
+      `  timeline ${p.database}\n  logs     ${p.logs}/\n` +
+      (daemon.guard?.address
+        ? `  guard    http://${daemon.guard.address.host}:${daemon.guard.address.port} → ${config.exo.url}\n`
+        : '  guard    off\n'),
   );
   daemon.start();
   return await new Promise<number>((resolve) => {

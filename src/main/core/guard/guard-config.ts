@@ -1,0 +1,46 @@
+import { z } from 'zod';
+
+/** `HOST:PORT` (IPv6 as `[::1]:PORT`). */
+export function parseListen(value: string): { host: string; port: number } | null {
+  const m = /^(?:\[([^\]]+)\]|([^:\s]+)):(\d{1,5})$/.exec(value.trim());
+  if (!m) return null;
+  const port = Number(m[3]);
+  if (port < 0 || port > 65535) return null;
+  return { host: m[1] ?? m[2]!, port };
+}
+
+export const isLoopback = (host: string): boolean => /^(127\.\d+\.\d+\.\d+|localhost|::1)$/.test(host);
+
+const listen = z
+  .string()
+  .refine((v) => parseListen(v) !== null, { message: 'must be HOST:PORT, e.g. 127.0.0.1:52416' });
+
+export const GuardConfigSchema = z
+  .object({
+    enabled: z.boolean().default(true),
+    listen: listen.default('127.0.0.1:52416'),
+    /** Required when listening on anything but loopback: clients send `Authorization: Bearer <token>`. */
+    token: z.string().min(16).nullable().default(null),
+    /** Prompt + max_tokens above this is refused with 413; null = the model's own context length. */
+    contextCap: z.number().int().min(256).nullable().default(null),
+    /** Request bodies above this are refused with 413 before being read whole. */
+    maxBodyBytes: z
+      .number()
+      .int()
+      .min(1024)
+      .default(32 * 1024 * 1024),
+    queue: z
+      .object({
+        max: z.number().int().min(0).max(1000).default(16),
+        timeoutSeconds: z.number().min(1).max(3600).default(120),
+      })
+      .strict()
+      .default({ max: 16, timeoutSeconds: 120 }),
+    /** Model loads are refused this long after the last load or unload (back-to-back loads are a trigger). */
+    loadCooldownSeconds: z.number().min(0).max(3600).default(120),
+    /** Base Retry-After for 503 refusals; ±20 % jitter is added so clients do not retry in step. */
+    retryAfterSeconds: z.number().int().min(1).max(3600).default(30),
+  })
+  .strict();
+
+export type GuardConfig = z.infer<typeof GuardConfigSchema>;
