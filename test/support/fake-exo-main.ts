@@ -19,6 +19,7 @@ const fake = await startFakeExo({
   tokenIntervalMs: Number(arg('--token-ms') ?? 20),
   prefillTokensPerSecond: Number(arg('--prefill-tps') ?? 20_000),
   bytesPerToken: Number(arg('--bytes-per-token') ?? 64 * 1024),
+  maxGeneratedTokens: Number(arg('--max-gen') ?? 8),
 });
 
 // The control surface listens on its own port so it never mixes with EXO's API.
@@ -41,7 +42,7 @@ const control = createServer((req, res) => {
       );
     if (what === 'cancelled') return send(fake.cancelled);
     if (what === 'response') {
-      const b = fake.responses.get(id ?? '');
+      const b = fake.response(id ?? '');
       res.writeHead(b ? 200 : 404, { 'content-type': 'application/octet-stream' });
       return res.end(b ?? '');
     }

@@ -24,8 +24,10 @@ export interface FakeExoOptions {
   bytesPerToken?: number;
   /** Prefill speed, tokens per second (default 20 000). */
   prefillTokensPerSecond?: number;
-  /** Delay between generated tokens, ms (default 20). */
+  /** Delay between generated tokens, ms (default 20; 0 streams as fast as it can). */
   tokenIntervalMs?: number;
+  /** At most this many generated tokens per request (default 8). */
+  maxGeneratedTokens?: number;
 }
 
 export interface FakeExoControl {
@@ -36,8 +38,8 @@ export interface FakeExoControl {
   /** Requests seen, by method and path (the guard tests check what reached EXO). */
   requests: Array<{ method: string; path: string; body: string; at: number }>;
   cancelled: string[];
-  /** Exactly the bytes each chat response carried, by command id. */
-  responses: Map<string, Buffer>;
+  /** Exactly the bytes a chat response carried, by command id. */
+  response(commandId: string): Buffer | undefined;
   /** When each chat response started and ended, by command id. */
   timings: Map<string, { start: number; end: number | null }>;
   setMode(mode: 'normal' | 'slow' | 'drop' | 'garbage'): void;
@@ -69,7 +71,7 @@ export async function startFakeExo(options: FakeExoOptions = {}): Promise<FakeEx
   let mode: 'normal' | 'slow' | 'drop' | 'garbage' = 'normal';
   const requests: FakeExoControl['requests'] = [];
   const cancelled: string[] = [];
-  const responses = new Map<string, Buffer>();
+  const responses = new Map<string, Buffer[]>();
   const timings = new Map<string, { start: number; end: number | null }>();
   const inFlight = new Map<string, { abort: () => void }>();
   const held = new Set<Buffer>();
@@ -131,7 +133,7 @@ export async function startFakeExo(options: FakeExoOptions = {}): Promise<FakeEx
     const promptTokens =
       Number.isFinite(forced) && forced > 0 ? forced : Math.max(1, Math.ceil(promptChars / 4));
     const maxTokens = typeof parsed['max_tokens'] === 'number' ? (parsed['max_tokens'] as number) : 8;
-    const genTokens = Math.min(maxTokens, 8);
+    const genTokens = Math.min(maxTokens, options.maxGeneratedTokens ?? 8);
     const commandId = crypto.randomUUID();
     const taskId = crypto.randomUUID();
     const instanceId = Object.keys(state['instances'] as Json)[0] ?? null;
@@ -175,11 +177,11 @@ export async function startFakeExo(options: FakeExoOptions = {}): Promise<FakeEx
     const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
     const stream = parsed['stream'] === true;
     const sent: Buffer[] = [];
+    responses.set(commandId, sent);
     const timing = { start: Date.now(), end: null as number | null };
     timings.set(commandId, timing);
     const write = (s: string, end = false): void => {
       sent.push(Buffer.from(s));
-      responses.set(commandId, Buffer.concat(sent));
       if (end) res.end(s);
       else res.write(s);
     };
@@ -219,7 +221,8 @@ export async function startFakeExo(options: FakeExoOptions = {}): Promise<FakeEx
     };
     const words: string[] = [];
     for (let i = 0; i < genTokens && !aborted; i++) {
-      await sleep(tokenMs);
+      if (tokenMs > 0) await sleep(tokenMs);
+      else if (i % 64 === 63) await new Promise((r) => setImmediate(r));
       const content = i === 0 ? 'Here' : ` w${i}`;
       words.push(content);
       if (!stream || aborted) continue;
@@ -241,7 +244,7 @@ export async function startFakeExo(options: FakeExoOptions = {}): Promise<FakeEx
     if (stream) {
       const stats = {
         prompt_tps: prefillRate,
-        generation_tps: 1000 / tokenMs,
+        generation_tps: tokenMs > 0 ? 1000 / tokenMs : null,
         prompt_tokens: promptTokens,
         generation_tokens: genTokens,
         peak_memory_usage: { inBytes: peak },
@@ -348,7 +351,10 @@ export async function startFakeExo(options: FakeExoOptions = {}): Promise<FakeEx
     },
     requests,
     cancelled,
-    responses,
+    response: (id) => {
+      const parts = responses.get(id);
+      return parts ? Buffer.concat(parts) : undefined;
+    },
     timings,
     setMode: (m) => {
       mode = m;

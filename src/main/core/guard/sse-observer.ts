@@ -24,15 +24,18 @@ export class SseObserver {
   constructor(private readonly onPrefill: (total: number, processed: number) => void = () => {}) {}
 
   push(chunk: Buffer): void {
-    this.buffer += chunk.toString('utf8');
-    if (this.buffer.length > 4 * 1024 * 1024) this.buffer = this.buffer.slice(-1024 * 1024);
-    let i = this.buffer.indexOf('\n');
+    const text = this.buffer + chunk.toString('utf8');
+    let start = 0;
+    let i = text.indexOf('\n', start);
     while (i >= 0) {
-      const line = this.buffer.slice(0, i).replace(/\r$/, '');
-      this.buffer = this.buffer.slice(i + 1);
-      this.line(line);
-      i = this.buffer.indexOf('\n');
+      if (i > start)
+        this.line(
+          i > start && text.charCodeAt(i - 1) === 13 ? text.slice(start, i - 1) : text.slice(start, i),
+        );
+      start = i + 1;
+      i = text.indexOf('\n', start);
     }
+    this.buffer = text.length - start > 1024 * 1024 ? '' : text.slice(start);
   }
 
   private json(text: string): Record<string, unknown> | null {
@@ -62,6 +65,12 @@ export class SseObserver {
       if (typeof s?.['prompt_tokens'] === 'number' && this.facts.promptTokens === null)
         this.facts.promptTokens = s['prompt_tokens'] as number;
     } else if (line.startsWith('data: ') && line !== 'data: [DONE]') {
+      // Parse only the chunks that can tell something new: the first (command id), errors, the usage.
+      const wanted =
+        this.facts.commandId === null ||
+        line.includes('"error"') ||
+        (this.facts.promptTokens === null && line.includes('"usage"'));
+      if (!wanted) return;
       const d = this.json(line.slice(6));
       if (d && typeof d['id'] === 'string' && this.facts.commandId === null)
         this.facts.commandId = d['id'] as string;
