@@ -87,14 +87,15 @@ describe('guard end to end: daemon, guard and fake EXO as real processes on loop
     daemon = await startDaemon(['--data-dir', dataDir, '--interval', '0.5', '--context-cap', '4000']);
     guard = daemon.guardUrl()!;
     assert.match(guard, /^http:\/\/127\.0\.0\.1:\d+$/);
-    // Let the daemon see EXO (the guard learns the model's context length from its instance).
-    for (let i = 0; i < 40; i++) {
-      const s = JSON.parse(
-        (await runCli(['status', '--json', '--data-dir', dataDir, '--exo-url', fake.url])).stdout,
-      );
-      if (s.risk.daemon && s.exo.reachable) break;
+    // Let the daemon see EXO's instance (the guard learns the model, its share and context length from it).
+    for (let i = 0; i < 60; i++) {
+      const db = openDatabase(`${dataDir}/timeline.db`, { readonly: true });
+      const seen = new TimelineStore(db).events(0, Date.now() + 1000, 'exo.instance-present').length > 0;
+      db.close();
+      if (seen) break;
       await sleep(250);
     }
+    await sleep(1200);
   });
   after(async () => {
     daemon?.kill('SIGTERM');

@@ -217,10 +217,14 @@ describe('the daemon against a fake EXO (state over time, failures, down and bac
     const levels = events
       .filter((e) => e.kind === 'risk.level')
       .map((e) => [e.data?.['from'], e.data?.['to']]);
-    assert.deepEqual(levels.slice(0, 2), [
-      ['ok', 'elevated'],
-      ['elevated', 'high'],
-    ]);
+    // ok → (elevated when the second request is seen before the eviction, depending on tick timing) → high,
+    // rising only: no flapping on the way up.
+    const rank = ['ok', 'elevated', 'high', 'critical'];
+    const toHigh = levels.findIndex((l) => l[1] === 'high');
+    assert.ok(toHigh >= 0 && toHigh <= 1, `levels: ${JSON.stringify(levels)}`);
+    assert.equal(levels[0]?.[0], 'ok');
+    for (const [from, to] of levels.slice(0, toHigh + 1))
+      assert.ok(rank.indexOf(String(to)) > rank.indexOf(String(from)));
     const samples = store.samples(0, Date.now() + 1000);
     assert.ok(samples.some((s) => s.exo.inFlight === 2 && s.exo.reachable === true));
     assert.ok(
