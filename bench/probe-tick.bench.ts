@@ -56,6 +56,31 @@ async function main(): Promise<void> {
     }
     store.db.close();
 
+    // The whole daemon tick: probes, EXO view, risk judgement, actions and the SQLite transaction.
+    const { Daemon } = await import('../src/main/core/daemon.js');
+    const { ConfigSchema } = await import('../src/main/core/config/config-schema.js');
+    const { default: pino } = await import('pino');
+    const config = ConfigSchema.parse({
+      guard: { enabled: false },
+      reports: { dirs: [] },
+      exo: { url: 'http://127.0.0.1:9', home: `${dir.path}/exo-home` },
+    });
+    const dEvents = new EventCollector(Date.now);
+    const daemon = new Daemon({
+      dataDir: `${dir.path}/daemon`,
+      config,
+      probe: new LinuxProbe(dEvents),
+      events: dEvents,
+      logger: pino({ level: 'silent' }),
+    });
+    await daemon.begin();
+    const whole: number[] = [];
+    for (let i = 0; i < TICKS; i++) {
+      const t = performance.now();
+      await daemon.tickOnce();
+      whole.push(performance.now() - t);
+    }
+    await daemon.stop('bench');
     const procCount = (await probe.listProcesses(false)).length;
     const result = {
       machine: { processes: procCount, watched, cores: (await import('node:os')).cpus().length },
@@ -64,6 +89,7 @@ async function main(): Promise<void> {
       fastTickMs: { p50: quantile(fast, 0.5), p99: quantile(fast, 0.99) },
       slowTickMs: { p50: quantile(slow, 0.5), p99: quantile(slow, 0.99) },
       sqliteWriteMs: { p50: quantile(writes, 0.5), p99: quantile(writes, 0.99) },
+      wholeDaemonTickMs: { p50: quantile(whole, 0.5), p99: quantile(whole, 0.99) },
       spawnsOnFastPath: fastSpawns,
     };
     const ratio = (x: number): string => fmt(x / result.baselineMeminfoMs.p50, 1);
@@ -80,8 +106,11 @@ async function main(): Promise<void> {
     console.log(
       `  SQLite write (WAL, FULL)      p50 ${fmt(result.sqliteWriteMs.p50)} ms  p99 ${fmt(result.sqliteWriteMs.p99)} ms`,
     );
+    console.log(
+      `  whole daemon tick (probes + EXO view + risk + actions + write) p50 ${fmt(result.wholeDaemonTickMs.p50)} ms  p99 ${fmt(result.wholeDaemonTickMs.p99)} ms`,
+    );
     console.log(`  processes spawned on the fast path: ${fastSpawns}`);
-    const target = result.fastTickMs.p50 + result.sqliteWriteMs.p50 < 5 && fastSpawns === 0;
+    const target = result.wholeDaemonTickMs.p50 < 5 && fastSpawns === 0;
     console.log(
       `  target (< 5 ms of work per tick, no spawn on the 1 s path): ${target ? 'met' : 'NOT met'}`,
     );
