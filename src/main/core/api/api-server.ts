@@ -1,0 +1,263 @@
+import { timingSafeEqual } from 'node:crypto';
+import { readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { extname, join, normalize } from 'node:path';
+import { z } from 'zod';
+import type { TimelineEvent } from '../../../shared/events.js';
+import type { AuditStore } from '../actions/audit-store.js';
+import { formatIssues } from '../config/config-loader.js';
+import { type Config, ConfigSchema } from '../config/config-schema.js';
+import { isLoopback, parseListen } from '../guard/guard-config.js';
+import type { ReportStore } from '../store/report-store.js';
+import type { TimelineStore } from '../store/timeline-store.js';
+import type { ApiConfig } from './api-config.js';
+import type { Metrics } from './metrics.js';
+
+/** What `/api/v1/status` returns: the daemon's live view. */
+export type StatusView = Record<string, unknown>;
+
+export interface ApiDeps {
+  config: ApiConfig;
+  token: string;
+  timeline: TimelineStore;
+  reports: ReportStore;
+  audit: AuditStore;
+  metrics: Metrics;
+  status: () => StatusView;
+  crashReport: (id: number) => string | null;
+  ack: () => unknown;
+  cluster: () => Promise<unknown>;
+  currentConfig: () => Config;
+  configPath: string;
+  /** The built dashboard (dist/renderer); null to serve no page. */
+  dashboardDir: string | null;
+  now?: () => number;
+}
+
+const RAW_LIMIT_MS = 6 * 3_600_000;
+const MAX_BODY = 64 * 1024;
+
+const time = z
+  .string()
+  .transform((v, ctx) => {
+    const t = /^\d{10,}$/.test(v) ? Number(v) : Date.parse(v);
+    if (Number.isNaN(t)) {
+      ctx.addIssue({ code: 'custom', message: 'expected epoch ms or an ISO 8601 time' });
+      return z.NEVER;
+    }
+    return t;
+  });
+const RangeQuery = z.object({ from: time.optional(), to: time.optional(), resolution: z.enum(['raw', 'minute', 'auto']).optional() }).strict();
+const EventsQuery = z
+  .object({
+    from: time.optional(),
+    to: time.optional(),
+    kind: z.string().regex(/^[a-z][a-z0-9.-]{0,63}$/, 'expected an event kind prefix like panic. or guard.request').optional(),
+    limit: z.coerce.number().int().min(1).max(10_000).optional(),
+  })
+  .strict();
+
+const TYPES: Record<string, string> = { '.html': 'text/html; charset=utf-8', '.js': 'text/javascript; charset=utf-8', '.css': 'text/css; charset=utf-8', '.png': 'image/png', '.svg': 'image/svg+xml', '.map': 'application/json' };
+
+/** The dashboard's Content-Security-Policy: everything from this origin, nothing inline, nothing remote. */
+export const DASHBOARD_CSP = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'none'";
+
+/**
+ * The local HTTP API: JSON under /api/v1, a Server-Sent Events stream, Prometheus metrics and the web
+ * dashboard. Loopback by default; any other address needs the bearer token. CORS is closed unless
+ * origins are configured; bodies are capped; every input is validated and a bad one gets 400 naming it.
+ */
+export class ApiServer {
+  private server: Server | null = null;
+  private readonly clients = new Set<ServerResponse>();
+  private keepAlive: NodeJS.Timeout | null = null;
+  private requireToken = false;
+  address: { host: string; port: number } | null = null;
+
+  constructor(private readonly deps: ApiDeps) {}
+
+  async start(): Promise<{ host: string; port: number }> {
+    const listen = parseListen(this.deps.config.listen);
+    if (!listen) throw new Error(`api.listen "${this.deps.config.listen}" is not HOST:PORT`);
+    this.requireToken = !isLoopback(listen.host);
+    this.server = createServer((req, res) => {
+      this.handle(req, res).catch((e: unknown) => this.json(res, 500, { error: { message: (e as Error).message } }));
+    });
+    await new Promise<void>((resolve, reject) => {
+      this.server!.once('error', reject);
+      this.server!.listen(listen.port, listen.host, () => resolve());
+    });
+    this.address = { host: listen.host, port: (this.server.address() as AddressInfo).port };
+    this.keepAlive = setInterval(() => this.broadcastComment('keep-alive'), 15_000);
+    this.keepAlive.unref();
+    return this.address;
+  }
+
+  async stop(): Promise<void> {
+    if (this.keepAlive) clearInterval(this.keepAlive);
+    for (const c of this.clients) c.end();
+    this.clients.clear();
+    if (!this.server) return;
+    await new Promise<void>((resolve) => {
+      this.server!.close(() => resolve());
+      this.server!.closeAllConnections();
+    });
+  }
+
+  /** Pushes an event to every SSE client: `sample`, `level`, `panic` or `event`. */
+  broadcast(event: string, data: unknown): void {
+    if (this.clients.size === 0) return;
+    const frame = `event: ${event}\ndata: ${JSON.stringify(data)}\n\n`;
+    for (const c of this.clients) c.write(frame);
+  }
+
+  private broadcastComment(text: string): void {
+    for (const c of this.clients) c.write(`: ${text}\n\n`);
+  }
+
+  private json(res: ServerResponse, status: number, body: unknown, extra: Record<string, string> = {}): void {
+    const text = JSON.stringify(body);
+    res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(text), 'cache-control': 'no-store', ...this.cors(), ...extra });
+    res.end(text);
+  }
+
+  private cors(): Record<string, string> {
+    return {};
+  }
+
+  private badRequest(res: ServerResponse, issues: z.core.$ZodIssue[], input: unknown, where: string): void {
+    const fields = formatIssues(issues, input, where);
+    this.json(res, 400, { error: { message: fields.join('; '), fields } });
+  }
+
+  private authorised(req: IncomingMessage): boolean {
+    if (!this.requireToken) return true;
+    const given = Buffer.from(/^Bearer (.+)$/i.exec(req.headers.authorization ?? '')?.[1] ?? '');
+    const want = Buffer.from(this.deps.token);
+    return given.length === want.length && timingSafeEqual(given, want);
+  }
+
+  private async body(req: IncomingMessage): Promise<Buffer | null> {
+    if (Number(req.headers['content-length'] ?? 0) > MAX_BODY) return null;
+    const chunks: Buffer[] = [];
+    let size = 0;
+    for await (const c of req) {
+      size += (c as Buffer).length;
+      if (size > MAX_BODY) return null;
+      chunks.push(c as Buffer);
+    }
+    return Buffer.concat(chunks);
+  }
+
+  private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const url = new URL(req.url ?? '/', 'http://local');
+    const path = url.pathname;
+    const method = req.method ?? 'GET';
+    const origin = req.headers.origin;
+    if (origin && !this.deps.config.corsOrigins.includes(origin)) {
+      return this.json(res, 403, { error: { message: `origin ${origin} is not allowed (api.corsOrigins)` } });
+    }
+    if (method === 'OPTIONS') return this.json(res, 405, { error: { message: 'no cross-origin requests' } });
+    if (!this.authorised(req)) return this.json(res, 401, { error: { message: 'missing or wrong bearer token (see `exo-sentinel agent status`)' } }, { 'www-authenticate': 'Bearer' });
+    const query = Object.fromEntries(url.searchParams);
+    const now = (this.deps.now ?? Date.now)();
+
+    if (method === 'GET' && path === '/metrics') {
+      const text = await this.deps.metrics.registry.metrics();
+      res.writeHead(200, { 'content-type': this.deps.metrics.registry.contentType });
+      return void res.end(text);
+    }
+    if (path.startsWith('/api/v1/')) {
+      const route = path.slice('/api/v1/'.length);
+      if (method === 'GET' && route === 'status') return this.json(res, 200, this.deps.status());
+      if (method === 'GET' && route === 'timeline') {
+        const q = RangeQuery.safeParse(query);
+        if (!q.success) return this.badRequest(res, q.error.issues, query, 'query');
+        const to = q.data.to ?? now;
+        const from = q.data.from ?? to - 3_600_000;
+        if (from > to) return this.json(res, 400, { error: { message: 'query: "from" is after "to"', fields: ['query: "from" is after "to"'] } });
+        const resolution = q.data.resolution && q.data.resolution !== 'auto' ? q.data.resolution : to - from <= RAW_LIMIT_MS ? 'raw' : 'minute';
+        if (resolution === 'raw') return this.json(res, 200, { from, to, resolution, samples: this.deps.timeline.samples(from, to, true) });
+        return this.json(res, 200, { from, to, resolution, minutes: this.deps.timeline.minuteSamples(from, to) });
+      }
+      if (method === 'GET' && route === 'events') {
+        const q = EventsQuery.safeParse(query);
+        if (!q.success) return this.badRequest(res, q.error.issues, query, 'query');
+        const to = q.data.to ?? now;
+        return this.json(res, 200, { events: this.deps.timeline.events(q.data.from ?? to - 3_600_000, to, q.data.kind, q.data.limit ?? 1000) });
+      }
+      if (method === 'GET' && route === 'panics') return this.json(res, 200, { reports: this.deps.reports.list({}).filter((r) => r.status !== 'skipped') });
+      const one = /^panics\/([^/]+)(\/report)?$/.exec(route);
+      if (method === 'GET' && one) {
+        const id = z.coerce.number().int().positive().safeParse(one[1]);
+        if (!id.success) return this.json(res, 400, { error: { message: `panic id "${one[1]}" is not a positive integer`, fields: ['id'] } });
+        const rec = this.deps.reports.get(id.data);
+        if (!rec) return this.json(res, 404, { error: { message: `no report with id ${id.data}` } });
+        if (!one[2]) return this.json(res, 200, rec);
+        const md = this.deps.crashReport(id.data);
+        if (md === null) return this.json(res, 409, { error: { message: `report ${id.data} is not a readable kernel panic` } });
+        res.writeHead(200, { 'content-type': 'text/markdown; charset=utf-8', 'cache-control': 'no-store' });
+        return void res.end(md);
+      }
+      if (method === 'GET' && route === 'actions') {
+        const q = RangeQuery.safeParse(query);
+        if (!q.success) return this.badRequest(res, q.error.issues, query, 'query');
+        return this.json(res, 200, { actions: this.deps.audit.list(q.data.from ?? 0, q.data.to ?? now) });
+      }
+      if (method === 'GET' && route === 'config') return this.json(res, 200, { config: this.deps.currentConfig(), path: this.deps.configPath });
+      if (method === 'PUT' && route === 'config') {
+        const raw = await this.body(req);
+        if (raw === null) return this.json(res, 413, { error: { message: `configuration body over ${MAX_BODY} bytes` } });
+        let input: unknown;
+        try {
+          input = JSON.parse(raw.toString('utf8'));
+        } catch (e) {
+          return this.json(res, 400, { error: { message: `body: not valid JSON (${(e as Error).message})`, fields: ['body'] } });
+        }
+        const parsed = ConfigSchema.safeParse(input);
+        if (!parsed.success) return this.badRequest(res, parsed.error.issues, input, 'config');
+        const tmp = `${this.deps.configPath}.tmp`;
+        writeFileSync(tmp, `${JSON.stringify(input, null, 2)}\n`, { mode: 0o644 });
+        renameSync(tmp, this.deps.configPath);
+        return this.json(res, 200, { saved: this.deps.configPath, config: parsed.data, restartRequired: true });
+      }
+      if (method === 'POST' && route === 'ack') return this.json(res, 200, { ended: this.deps.ack() });
+      if (method === 'GET' && route === 'cluster') return this.json(res, 200, await this.deps.cluster());
+      if (method === 'GET' && route === 'stream') return this.stream(req, res);
+      return this.json(res, 404, { error: { message: `no ${method} ${path}` } });
+    }
+    if (method === 'GET' && this.deps.dashboardDir) return this.file(res, path === '/' ? '/index.html' : path);
+    return this.json(res, 404, { error: { message: `no ${method} ${path}` } });
+  }
+
+  private stream(req: IncomingMessage, res: ServerResponse): void {
+    res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-store', connection: 'keep-alive', ...this.cors() });
+    res.write(`: connected\n\nevent: status\ndata: ${JSON.stringify(this.deps.status())}\n\n`);
+    this.clients.add(res);
+    req.on('close', () => this.clients.delete(res));
+  }
+
+  private file(res: ServerResponse, path: string): void {
+    const dir = this.deps.dashboardDir!;
+    const full = normalize(join(dir, path));
+    if (!full.startsWith(dir)) return this.json(res, 404, { error: { message: 'not found' } });
+    let data: Buffer;
+    try {
+      data = readFileSync(full);
+    } catch {
+      return this.json(res, 404, { error: { message: `no ${path}` } });
+    }
+    res.writeHead(200, {
+      'content-type': TYPES[extname(full)] ?? 'application/octet-stream',
+      'content-length': data.length,
+      'content-security-policy': DASHBOARD_CSP,
+      'x-content-type-options': 'nosniff',
+      'referrer-policy': 'no-referrer',
+      'cache-control': 'no-cache',
+    });
+    res.end(data);
+  }
+}
+
+export type { TimelineEvent };
