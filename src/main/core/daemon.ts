@@ -9,7 +9,16 @@ import type { Config } from './config/config-schema.js';
 import { paths } from './config/data-dir.js';
 import { ExoApiClient } from './exo/exo-api-client.js';
 import { exoHome, readExoPidfile } from './exo/exo-pidfile.js';
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { loadOrCreateToken } from './api/api-config.js';
+import { ApiServer, type StatusView } from './api/api-server.js';
+import { Metrics } from './api/metrics.js';
+import { collectCluster } from './cluster/cluster-view.js';
 import { GuardServer } from './guard/guard-server.js';
+import { acknowledgeHold } from './actions/post-panic-hold.js';
+import { summarisePanics } from './panics/panic-summary.js';
+import { buildCrashReport } from './report/report-builder.js';
 import { acquireLock, releaseLock } from './instance-lock.js';
 import type { Logger } from './logger.js';
 import { isIogpuKind } from './panics/panic-classifier.js';
@@ -110,6 +119,10 @@ export class Daemon {
   readonly audit: AuditStore;
   readonly risk: RiskPipeline;
   readonly guard: GuardServer | null;
+  readonly api: ApiServer | null;
+  readonly metrics = new Metrics();
+  private readonly exoClient: ExoApiClient;
+  private readonly startedAt: number;
   private readonly db: Db;
   private readonly sampler: Sampler;
   private readonly clock: Clock;
@@ -130,6 +143,8 @@ export class Daemon {
     this.reports = new ReportStore(this.db);
     this.audit = new AuditStore(this.db);
     const exoClient = new ExoApiClient(deps.config.exo.url, deps.config.exo.timeoutMs);
+    this.exoClient = exoClient;
+    this.startedAt = this.clock.now();
     const runner = new ActionRunner(
       deps.config.actions,
       this.store,
@@ -145,6 +160,27 @@ export class Daemon {
           (e) => deps.events.push(e.kind, e.severity, e.message, e.data, e.time),
           deps.config.exo.home ?? exoHome(),
         )
+      : null;
+    const dashboard = fileURLToPath(new URL('../../renderer/', import.meta.url));
+    this.api = deps.config.api.enabled
+      ? new ApiServer({
+          config: deps.config.api,
+          token: loadOrCreateToken(paths(deps.dataDir).apiToken),
+          timeline: this.store,
+          reports: this.reports,
+          audit: this.audit,
+          metrics: this.metrics,
+          status: () => this.statusView(),
+          crashReport: (id) => {
+            const r = this.reports.get(id);
+            return r && r.category === 'panic' && r.status === 'ingested' ? buildCrashReport(r, this.store, this.reports, this.clock.now()) : null;
+          },
+          ack: () => acknowledgeHold(this.store, this.audit, this.clock.now(), 'the API'),
+          cluster: () => collectCluster(this.statusView(), deps.config.cluster, this.exoClient, this.risk.monitor.snapshot.nodeId),
+          currentConfig: () => deps.config,
+          configPath: paths(deps.dataDir).config,
+          dashboardDir: existsSync(`${dashboard}index.html`) ? dashboard : null,
+        })
       : null;
     this.risk = new RiskPipeline(
       deps.config,
@@ -213,6 +249,18 @@ export class Daemon {
           ok: false,
           error: `the guard cannot start: ${err.code === 'EADDRINUSE' ? `${this.deps.config.guard.listen} is already in use (--guard-listen HOST:PORT, or --no-guard)` : err.message}`,
         };
+      }
+    }
+    if (this.api) {
+      try {
+        const a = await this.api.start();
+        events.push('api.started', 'info', `API and dashboard on http://${a.host}:${a.port}`, { ...a });
+      } catch (e) {
+        await this.guard?.stop();
+    await this.api?.stop();
+        releaseLock(this.lockPath);
+        const err = e as NodeJS.ErrnoException;
+        return { ok: false, error: `the API cannot start: ${err.code === 'EADDRINUSE' ? `${this.deps.config.api.listen} is already in use (--api-listen HOST:PORT, or --no-api)` : err.message}` };
       }
     }
     if (lock.stale) {
@@ -367,6 +415,7 @@ export class Daemon {
     } catch (e) {
       this.deps.events.failed('risk', (e as Error).stack ?? String(e));
     }
+    const written = events.drain();
     try {
       this.db.transaction(() => {
         for (const w of result.watched) this.store.recordProcess(w.entry, w.role, now);
@@ -380,15 +429,53 @@ export class Daemon {
           exo: this.risk.monitor.snapshot,
           sample: result.sample,
         });
-        this.store.writeTick(result.sample, events.drain());
+        this.store.writeTick(result.sample, written);
       })();
     } catch (e) {
       this.deps.logger.error({ err: e }, 'could not write the tick');
     }
+    this.publish(result, written, slow, now);
     this.ticks++;
     this.lastResult = result;
     if (now - this.lastRetention >= 600_000) this.runRetention(now);
     return result;
+  }
+
+  /** Metrics and the API's live stream, after the tick is on disk. */
+  private publish(result: TickResult, written: TimelineEvent[], slow: boolean, now: number): void {
+    this.metrics.update(result.sample, this.risk.state, this.risk.monitor.snapshot);
+    this.metrics.tickSeconds.observe(result.durationMs / 1000);
+    if (slow) this.metrics.setPanics(summarisePanics(this.reports, now).byKind);
+    for (const e of written) {
+      if (e.kind === 'probe.failed') this.metrics.probeFailures.inc({ probe: String(e.data?.['probe'] ?? 'unknown') });
+      if (e.kind === 'guard.request') this.metrics.guardRequests.inc({ decision: String(e.data?.['decision']), status: String(e.data?.['status']) });
+    }
+    if (!this.api) return;
+    this.api.broadcast('sample', { sample: result.sample, level: this.risk.state.level, reasons: this.risk.state.reasons });
+    for (const e of written) {
+      this.api.broadcast('event', e);
+      if (e.kind === 'risk.level') this.api.broadcast('level', { level: e.data?.['to'], reasons: e.data?.['reasons'] });
+      if (e.kind === 'panic.detected') this.api.broadcast('panic', e.data);
+    }
+  }
+
+  /** The daemon's live view, as `/api/v1/status` serves it. */
+  statusView(): StatusView {
+    const sample = this.lastResult?.sample ?? this.store.latestSample();
+    const identity = this.store.getMeta('identity');
+    const now = this.clock.now();
+    return {
+      time: now,
+      identity: identity ? JSON.parse(identity) : null,
+      sample,
+      risk: this.risk.state,
+      guardMode: this.risk.guardMode,
+      hold: readHold(this.store),
+      exo: this.risk.monitor.snapshot,
+      guard: this.guard?.address ? { ...this.guard.address, ...this.guard.stats, upstream: this.deps.config.exo.url } : null,
+      daemon: { pid: process.pid, version: VERSION, startedAt: this.startedAt, ticks: this.ticks, dataDir: this.deps.dataDir, platform: process.platform },
+      panics: summarisePanics(this.reports, now),
+    };
   }
 
   /** Starts the loop; ticks are aligned to the interval and never overlap (a slow tick skips the next). */

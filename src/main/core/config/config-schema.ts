@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { ActionConfigSchema } from '../actions/action-config.js';
+import { ApiConfigSchema, ClusterConfigSchema } from '../api/api-config.js';
 import { DEFAULT_MLX_SERVER_PATTERNS } from '../exo/process-classifier.js';
 import { GuardConfigSchema } from '../guard/guard-config.js';
 import { RiskThresholdsSchema } from '../risk/risk-thresholds.js';
@@ -64,6 +65,8 @@ export const ConfigSchema = z
       .strict()
       .default({ url: 'http://127.0.0.1:52415', pollSeconds: 1, timeoutMs: 2000, home: null }),
     guard: GuardConfigSchema.default(GuardConfigSchema.parse({})),
+    api: ApiConfigSchema.default(ApiConfigSchema.parse({})),
+    cluster: ClusterConfigSchema.default(ClusterConfigSchema.parse({})),
     risk: RiskThresholdsSchema.default(RiskThresholdsSchema.parse({})),
     actions: ActionConfigSchema.default(ActionConfigSchema.parse({})),
     logLevel: z.enum(['trace', 'debug', 'info', 'warn', 'error']).default('info'),

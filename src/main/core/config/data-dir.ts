@@ -24,4 +24,5 @@ export const paths = (dataDir: string) => ({
   logs: join(dataDir, 'logs'),
   logFile: join(dataDir, 'logs', 'exo-sentinel.log'),
   pidfile: join(dataDir, 'daemon.pid'),
+  apiToken: join(dataDir, 'api-token'),
 });

@@ -22,6 +22,8 @@ interface DaemonFlags {
   guardListen?: string;
   guard?: boolean;
   contextCap?: number;
+  apiListen?: string;
+  api?: boolean;
 }
 
 export function registerDaemon(program: Command): void {
@@ -37,6 +39,8 @@ export function registerDaemon(program: Command): void {
     .option('--dry-run', 'record what the actions would do without doing them')
     .option('--guard-listen <host:port>', 'where the guard listens (default 127.0.0.1:52416)', listenAddress)
     .option('--no-guard', 'do not run the admission-control guard')
+    .option('--api-listen <host:port>', 'where the local API and dashboard listen (default 127.0.0.1:52417)', listenAddress)
+    .option('--no-api', 'do not run the local API and dashboard')
     .option(
       '--context-cap <tokens>',
       'refuse requests whose prompt + max_tokens exceed this (413)',
@@ -71,6 +75,8 @@ async function runDaemon(flags: DaemonFlags): Promise<number> {
   if (flags.dryRun) config = { ...config, actions: { ...config.actions, dryRun: true } };
   if (flags.guardListen) config = { ...config, guard: { ...config.guard, listen: flags.guardListen } };
   if (flags.guard === false || flags.once) config = { ...config, guard: { ...config.guard, enabled: false } };
+  if (flags.apiListen) config = { ...config, api: { ...config.api, listen: flags.apiListen } };
+  if (flags.api === false || flags.once) config = { ...config, api: { ...config.api, enabled: false } };
   if (flags.contextCap !== undefined)
     config = { ...config, guard: { ...config.guard, contextCap: Math.floor(flags.contextCap) } };
   try {
@@ -121,6 +127,7 @@ async function runDaemon(flags: DaemonFlags): Promise<number> {
   process.stdout.write(
     `exo-sentinel daemon: pid ${process.pid}, sampling every ${config.intervalSeconds}s (slow probes every ${config.slowIntervalSeconds}s)\n` +
       `  timeline ${p.database}\n  logs     ${p.logs}/\n` +
+      (daemon.api?.address ? `  api      http://${daemon.api.address.host}:${daemon.api.address.port}/ (dashboard, /api/v1, /metrics)\n` : '  api      off\n') +
       (daemon.guard?.address
         ? `  guard    http://${daemon.guard.address.host}:${daemon.guard.address.port} → ${config.exo.url}\n`
         : '  guard    off\n'),

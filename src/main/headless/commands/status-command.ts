@@ -1,7 +1,6 @@
 import { existsSync } from 'node:fs';
 import type { Command } from 'commander';
 import type { TimelineEvent } from '../../../shared/events.js';
-import type { ReportRecord } from '../../../shared/reports.js';
 import type { PostPanicHold, RiskState } from '../../../shared/risk.js';
 import type { Sample } from '../../../shared/sample.js';
 import { readGuardMode } from '../../core/actions/action-runner.js';
@@ -15,6 +14,7 @@ import { ExoMonitor, type ExoSnapshot } from '../../core/exo/exo-monitor.js';
 import { exoHome, readExoPidfile } from '../../core/exo/exo-pidfile.js';
 import { estimateInFlightKv } from '../../core/exo/in-flight-kv.js';
 import { runningDaemon } from '../../core/instance-lock.js';
+import { type PanicSummary, summarisePanics } from '../../core/panics/panic-summary.js';
 import { createProbe } from '../../core/probes/create-probe.js';
 import type { MachineIdentity } from '../../core/probes/probe-types.js';
 import { RiskContext } from '../../core/risk/risk-context.js';
@@ -193,42 +193,4 @@ export function registerStatus(program: Command): void {
           : `daemon        not running for ${dataDir}\n`,
       );
     });
-}
-
-interface PanicSummary {
-  total: number;
-  last72h: number;
-  byKind72h: Record<string, number>;
-  latest: Pick<
-    ReportRecord,
-    'id' | 'kind' | 'panicTime' | 'mtime' | 'pid' | 'processName' | 'attribution'
-  > | null;
-  unreadable: Array<Pick<ReportRecord, 'id' | 'name' | 'mtime' | 'problem'>>;
-}
-
-function summarisePanics(reports: ReportStore, now: number): PanicSummary {
-  const panics = reports.list({ category: 'panic', status: 'ingested' });
-  const recent = panics.filter((r) => (r.panicTime ?? r.mtime) >= now - 72 * 3_600_000);
-  const byKind72h: Record<string, number> = {};
-  for (const r of recent) byKind72h[r.kind ?? 'unknown'] = (byKind72h[r.kind ?? 'unknown'] ?? 0) + 1;
-  const l = panics[0];
-  return {
-    total: panics.length,
-    last72h: recent.length,
-    byKind72h,
-    latest: l
-      ? {
-          id: l.id,
-          kind: l.kind,
-          panicTime: l.panicTime,
-          mtime: l.mtime,
-          pid: l.pid,
-          processName: l.processName,
-          attribution: l.attribution,
-        }
-      : null,
-    unreadable: reports
-      .list({ status: 'unreadable' })
-      .map((r) => ({ id: r.id, name: r.name, mtime: r.mtime, problem: r.problem })),
-  };
 }
