@@ -6,7 +6,7 @@ import { dirname, join, relative } from 'node:path';
 const walk = (dir) =>
   readdirSync(dir).flatMap((name) => {
     const p = join(dir, name);
-    return statSync(p).isDirectory() ? walk(p) : p.endsWith('.json') ? [p] : [];
+    return statSync(p).isDirectory() ? walk(p) : p.endsWith('.json') && name !== 'tsconfig.json' ? [p] : [];
   });
 for (const file of walk('src')) {
   const target = join('dist', relative('src', file));

@@ -1,30 +1,30 @@
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import type { TimelineEvent } from '../../shared/events.js';
 import type { ReportRecord } from '../../shared/reports.js';
 import type { Sample } from '../../shared/sample.js';
 import { ActionRunner } from './actions/action-runner.js';
 import { AuditStore } from './actions/audit-store.js';
 import { HeadlessNotifier, type Notifier } from './actions/notifier.js';
-import { readHold } from './actions/post-panic-hold.js';
-import type { Config } from './config/config-schema.js';
-import { paths } from './config/data-dir.js';
-import { ExoApiClient } from './exo/exo-api-client.js';
-import { exoHome, readExoPidfile } from './exo/exo-pidfile.js';
-import { existsSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
+import { acknowledgeHold, readHold } from './actions/post-panic-hold.js';
 import { loadOrCreateToken } from './api/api-config.js';
 import { ApiServer, type StatusView } from './api/api-server.js';
 import { Metrics } from './api/metrics.js';
 import { collectCluster } from './cluster/cluster-view.js';
+import type { Config } from './config/config-schema.js';
+import { paths } from './config/data-dir.js';
+import { ExoApiClient } from './exo/exo-api-client.js';
+import { exoHome, readExoPidfile } from './exo/exo-pidfile.js';
 import { GuardServer } from './guard/guard-server.js';
-import { acknowledgeHold } from './actions/post-panic-hold.js';
-import { summarisePanics } from './panics/panic-summary.js';
-import { buildCrashReport } from './report/report-builder.js';
 import { acquireLock, releaseLock } from './instance-lock.js';
 import type { Logger } from './logger.js';
 import { isIogpuKind } from './panics/panic-classifier.js';
+import { summarisePanics } from './panics/panic-summary.js';
 import { defaultReportDirs, ReportIngester } from './panics/report-ingester.js';
 import { ReportWatcher } from './panics/report-watcher.js';
 import type { MachineIdentity, PlatformProbe, ProbeReporter } from './probes/probe-types.js';
+import { buildCrashReport } from './report/report-builder.js';
+import { assessPlatform, modelEvidence } from './risk/platform-advisory.js';
 import { RiskPipeline } from './risk/risk-pipeline.js';
 import { Sampler, type TickResult } from './sampler.js';
 import { type Db, openDatabase } from './store/database.js';
@@ -173,10 +173,19 @@ export class Daemon {
           status: () => this.statusView(),
           crashReport: (id) => {
             const r = this.reports.get(id);
-            return r && r.category === 'panic' && r.status === 'ingested' ? buildCrashReport(r, this.store, this.reports, this.clock.now()) : null;
+            return r && r.category === 'panic' && r.status === 'ingested'
+              ? buildCrashReport(r, this.store, this.reports, this.clock.now())
+              : null;
           },
           ack: () => acknowledgeHold(this.store, this.audit, this.clock.now(), 'the API'),
-          cluster: () => collectCluster(this.statusView(), deps.config.cluster, this.exoClient, this.risk.monitor.snapshot.nodeId),
+          advisory: () => this.advisory(),
+          cluster: () =>
+            collectCluster(
+              this.statusView(),
+              deps.config.cluster,
+              this.exoClient,
+              this.risk.monitor.snapshot.nodeId,
+            ),
           currentConfig: () => deps.config,
           configPath: paths(deps.dataDir).config,
           dashboardDir: existsSync(`${dashboard}index.html`) ? dashboard : null,
@@ -257,10 +266,13 @@ export class Daemon {
         events.push('api.started', 'info', `API and dashboard on http://${a.host}:${a.port}`, { ...a });
       } catch (e) {
         await this.guard?.stop();
-    await this.api?.stop();
+        await this.api?.stop();
         releaseLock(this.lockPath);
         const err = e as NodeJS.ErrnoException;
-        return { ok: false, error: `the API cannot start: ${err.code === 'EADDRINUSE' ? `${this.deps.config.api.listen} is already in use (--api-listen HOST:PORT, or --no-api)` : err.message}` };
+        return {
+          ok: false,
+          error: `the API cannot start: ${err.code === 'EADDRINUSE' ? `${this.deps.config.api.listen} is already in use (--api-listen HOST:PORT, or --no-api)` : err.message}`,
+        };
       }
     }
     if (lock.stale) {
@@ -447,16 +459,46 @@ export class Daemon {
     this.metrics.tickSeconds.observe(result.durationMs / 1000);
     if (slow) this.metrics.setPanics(summarisePanics(this.reports, now).byKind);
     for (const e of written) {
-      if (e.kind === 'probe.failed') this.metrics.probeFailures.inc({ probe: String(e.data?.['probe'] ?? 'unknown') });
-      if (e.kind === 'guard.request') this.metrics.guardRequests.inc({ decision: String(e.data?.['decision']), status: String(e.data?.['status']) });
+      if (e.kind === 'probe.failed')
+        this.metrics.probeFailures.inc({ probe: String(e.data?.['probe'] ?? 'unknown') });
+      if (e.kind === 'guard.request')
+        this.metrics.guardRequests.inc({
+          decision: String(e.data?.['decision']),
+          status: String(e.data?.['status']),
+        });
     }
     if (!this.api) return;
-    this.api.broadcast('sample', { sample: result.sample, level: this.risk.state.level, reasons: this.risk.state.reasons });
+    this.api.broadcast('sample', {
+      sample: result.sample,
+      level: this.risk.state.level,
+      reasons: this.risk.state.reasons,
+    });
     for (const e of written) {
       this.api.broadcast('event', e);
-      if (e.kind === 'risk.level') this.api.broadcast('level', { level: e.data?.['to'], reasons: e.data?.['reasons'] });
+      if (e.kind === 'risk.level')
+        this.api.broadcast('level', { level: e.data?.['to'], reasons: e.data?.['reasons'] });
       if (e.kind === 'panic.detected') this.api.broadcast('panic', e.data);
     }
+  }
+
+  /** The platform advisory for this machine and the loaded models' public reports. */
+  advisory(): { platform: ReturnType<typeof assessPlatform>; models: ReturnType<typeof modelEvidence> } {
+    const stored = this.store.getMeta('identity');
+    const id = stored ? (JSON.parse(stored) as MachineIdentity) : null;
+    const platform = assessPlatform({
+      platform: id?.platform ?? process.platform,
+      chip: id?.chip ?? null,
+      memoryBytes: id?.memoryBytes ?? null,
+      osVersion: id?.osVersion ?? null,
+      osBuild: id?.osBuild ?? null,
+      iogpuFamilyVersion: id?.iogpuFamilyVersion ?? null,
+    });
+    const models = [
+      ...new Set(
+        this.risk.monitor.snapshot.instances.map((i) => i.modelId).filter((m): m is string => m !== null),
+      ),
+    ];
+    return { platform, models: models.flatMap((m) => modelEvidence(m)) };
   }
 
   /** The daemon's live view, as `/api/v1/status` serves it. */
@@ -472,8 +514,17 @@ export class Daemon {
       guardMode: this.risk.guardMode,
       hold: readHold(this.store),
       exo: this.risk.monitor.snapshot,
-      guard: this.guard?.address ? { ...this.guard.address, ...this.guard.stats, upstream: this.deps.config.exo.url } : null,
-      daemon: { pid: process.pid, version: VERSION, startedAt: this.startedAt, ticks: this.ticks, dataDir: this.deps.dataDir, platform: process.platform },
+      guard: this.guard?.address
+        ? { ...this.guard.address, ...this.guard.stats, upstream: this.deps.config.exo.url }
+        : null,
+      daemon: {
+        pid: process.pid,
+        version: VERSION,
+        startedAt: this.startedAt,
+        ticks: this.ticks,
+        dataDir: this.deps.dataDir,
+        platform: process.platform,
+      },
       panics: summarisePanics(this.reports, now),
     };
   }

@@ -28,6 +28,7 @@ export interface ApiDeps {
   crashReport: (id: number) => string | null;
   ack: () => unknown;
   cluster: () => Promise<unknown>;
+  advisory: () => unknown;
   currentConfig: () => Config;
   configPath: string;
   /** The built dashboard (dist/renderer); null to serve no page. */
@@ -38,30 +39,45 @@ export interface ApiDeps {
 const RAW_LIMIT_MS = 6 * 3_600_000;
 const MAX_BODY = 64 * 1024;
 
-const time = z
-  .string()
-  .transform((v, ctx) => {
-    const t = /^\d{10,}$/.test(v) ? Number(v) : Date.parse(v);
-    if (Number.isNaN(t)) {
-      ctx.addIssue({ code: 'custom', message: 'expected epoch ms or an ISO 8601 time' });
-      return z.NEVER;
-    }
-    return t;
-  });
-const RangeQuery = z.object({ from: time.optional(), to: time.optional(), resolution: z.enum(['raw', 'minute', 'auto']).optional() }).strict();
+const time = z.string().transform((v, ctx) => {
+  const t = /^\d{10,}$/.test(v) ? Number(v) : Date.parse(v);
+  if (Number.isNaN(t)) {
+    ctx.addIssue({ code: 'custom', message: 'expected epoch ms or an ISO 8601 time' });
+    return z.NEVER;
+  }
+  return t;
+});
+const RangeQuery = z
+  .object({
+    from: time.optional(),
+    to: time.optional(),
+    resolution: z.enum(['raw', 'minute', 'auto']).optional(),
+  })
+  .strict();
 const EventsQuery = z
   .object({
     from: time.optional(),
     to: time.optional(),
-    kind: z.string().regex(/^[a-z][a-z0-9.-]{0,63}$/, 'expected an event kind prefix like panic. or guard.request').optional(),
+    kind: z
+      .string()
+      .regex(/^[a-z][a-z0-9.-]{0,63}$/, 'expected an event kind prefix like panic. or guard.request')
+      .optional(),
     limit: z.coerce.number().int().min(1).max(10_000).optional(),
   })
   .strict();
 
-const TYPES: Record<string, string> = { '.html': 'text/html; charset=utf-8', '.js': 'text/javascript; charset=utf-8', '.css': 'text/css; charset=utf-8', '.png': 'image/png', '.svg': 'image/svg+xml', '.map': 'application/json' };
+const TYPES: Record<string, string> = {
+  '.html': 'text/html; charset=utf-8',
+  '.js': 'text/javascript; charset=utf-8',
+  '.css': 'text/css; charset=utf-8',
+  '.png': 'image/png',
+  '.svg': 'image/svg+xml',
+  '.map': 'application/json',
+};
 
 /** The dashboard's Content-Security-Policy: everything from this origin, nothing inline, nothing remote. */
-export const DASHBOARD_CSP = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'none'";
+export const DASHBOARD_CSP =
+  "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'none'";
 
 /**
  * The local HTTP API: JSON under /api/v1, a Server-Sent Events stream, Prometheus metrics and the web
@@ -82,7 +98,9 @@ export class ApiServer {
     if (!listen) throw new Error(`api.listen "${this.deps.config.listen}" is not HOST:PORT`);
     this.requireToken = !isLoopback(listen.host);
     this.server = createServer((req, res) => {
-      this.handle(req, res).catch((e: unknown) => this.json(res, 500, { error: { message: (e as Error).message } }));
+      this.handle(req, res).catch((e: unknown) =>
+        this.json(res, 500, { error: { message: (e as Error).message } }),
+      );
     });
     await new Promise<void>((resolve, reject) => {
       this.server!.once('error', reject);
@@ -118,7 +136,13 @@ export class ApiServer {
 
   private json(res: ServerResponse, status: number, body: unknown, extra: Record<string, string> = {}): void {
     const text = JSON.stringify(body);
-    res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(text), 'cache-control': 'no-store', ...this.cors(), ...extra });
+    res.writeHead(status, {
+      'content-type': 'application/json; charset=utf-8',
+      'content-length': Buffer.byteLength(text),
+      'cache-control': 'no-store',
+      ...this.cors(),
+      ...extra,
+    });
     res.end(text);
   }
 
@@ -159,7 +183,13 @@ export class ApiServer {
       return this.json(res, 403, { error: { message: `origin ${origin} is not allowed (api.corsOrigins)` } });
     }
     if (method === 'OPTIONS') return this.json(res, 405, { error: { message: 'no cross-origin requests' } });
-    if (!this.authorised(req)) return this.json(res, 401, { error: { message: 'missing or wrong bearer token (see `exo-sentinel agent status`)' } }, { 'www-authenticate': 'Bearer' });
+    if (!this.authorised(req))
+      return this.json(
+        res,
+        401,
+        { error: { message: 'missing or wrong bearer token (see `exo-sentinel agent status`)' } },
+        { 'www-authenticate': 'Bearer' },
+      );
     const query = Object.fromEntries(url.searchParams);
     const now = (this.deps.now ?? Date.now)();
 
@@ -176,27 +206,62 @@ export class ApiServer {
         if (!q.success) return this.badRequest(res, q.error.issues, query, 'query');
         const to = q.data.to ?? now;
         const from = q.data.from ?? to - 3_600_000;
-        if (from > to) return this.json(res, 400, { error: { message: 'query: "from" is after "to"', fields: ['query: "from" is after "to"'] } });
-        const resolution = q.data.resolution && q.data.resolution !== 'auto' ? q.data.resolution : to - from <= RAW_LIMIT_MS ? 'raw' : 'minute';
-        if (resolution === 'raw') return this.json(res, 200, { from, to, resolution, samples: this.deps.timeline.samples(from, to, true) });
-        return this.json(res, 200, { from, to, resolution, minutes: this.deps.timeline.minuteSamples(from, to) });
+        if (from > to)
+          return this.json(res, 400, {
+            error: { message: 'query: "from" is after "to"', fields: ['query: "from" is after "to"'] },
+          });
+        const resolution =
+          q.data.resolution && q.data.resolution !== 'auto'
+            ? q.data.resolution
+            : to - from <= RAW_LIMIT_MS
+              ? 'raw'
+              : 'minute';
+        if (resolution === 'raw')
+          return this.json(res, 200, {
+            from,
+            to,
+            resolution,
+            samples: this.deps.timeline.samples(from, to, true),
+          });
+        return this.json(res, 200, {
+          from,
+          to,
+          resolution,
+          minutes: this.deps.timeline.minuteSamples(from, to),
+        });
       }
       if (method === 'GET' && route === 'events') {
         const q = EventsQuery.safeParse(query);
         if (!q.success) return this.badRequest(res, q.error.issues, query, 'query');
         const to = q.data.to ?? now;
-        return this.json(res, 200, { events: this.deps.timeline.events(q.data.from ?? to - 3_600_000, to, q.data.kind, q.data.limit ?? 1000) });
+        return this.json(res, 200, {
+          events: this.deps.timeline.events(
+            q.data.from ?? to - 3_600_000,
+            to,
+            q.data.kind,
+            q.data.limit ?? 1000,
+          ),
+        });
       }
-      if (method === 'GET' && route === 'panics') return this.json(res, 200, { reports: this.deps.reports.list({}).filter((r) => r.status !== 'skipped') });
+      if (method === 'GET' && route === 'panics')
+        return this.json(res, 200, {
+          reports: this.deps.reports.list({}).filter((r) => r.status !== 'skipped'),
+        });
       const one = /^panics\/([^/]+)(\/report)?$/.exec(route);
       if (method === 'GET' && one) {
         const id = z.coerce.number().int().positive().safeParse(one[1]);
-        if (!id.success) return this.json(res, 400, { error: { message: `panic id "${one[1]}" is not a positive integer`, fields: ['id'] } });
+        if (!id.success)
+          return this.json(res, 400, {
+            error: { message: `panic id "${one[1]}" is not a positive integer`, fields: ['id'] },
+          });
         const rec = this.deps.reports.get(id.data);
         if (!rec) return this.json(res, 404, { error: { message: `no report with id ${id.data}` } });
         if (!one[2]) return this.json(res, 200, rec);
         const md = this.deps.crashReport(id.data);
-        if (md === null) return this.json(res, 409, { error: { message: `report ${id.data} is not a readable kernel panic` } });
+        if (md === null)
+          return this.json(res, 409, {
+            error: { message: `report ${id.data} is not a readable kernel panic` },
+          });
         res.writeHead(200, { 'content-type': 'text/markdown; charset=utf-8', 'cache-control': 'no-store' });
         return void res.end(md);
       }
@@ -205,34 +270,49 @@ export class ApiServer {
         if (!q.success) return this.badRequest(res, q.error.issues, query, 'query');
         return this.json(res, 200, { actions: this.deps.audit.list(q.data.from ?? 0, q.data.to ?? now) });
       }
-      if (method === 'GET' && route === 'config') return this.json(res, 200, { config: this.deps.currentConfig(), path: this.deps.configPath });
+      if (method === 'GET' && route === 'config')
+        return this.json(res, 200, { config: this.deps.currentConfig(), path: this.deps.configPath });
       if (method === 'PUT' && route === 'config') {
         const raw = await this.body(req);
-        if (raw === null) return this.json(res, 413, { error: { message: `configuration body over ${MAX_BODY} bytes` } });
+        if (raw === null)
+          return this.json(res, 413, { error: { message: `configuration body over ${MAX_BODY} bytes` } });
         let input: unknown;
         try {
           input = JSON.parse(raw.toString('utf8'));
         } catch (e) {
-          return this.json(res, 400, { error: { message: `body: not valid JSON (${(e as Error).message})`, fields: ['body'] } });
+          return this.json(res, 400, {
+            error: { message: `body: not valid JSON (${(e as Error).message})`, fields: ['body'] },
+          });
         }
         const parsed = ConfigSchema.safeParse(input);
         if (!parsed.success) return this.badRequest(res, parsed.error.issues, input, 'config');
         const tmp = `${this.deps.configPath}.tmp`;
         writeFileSync(tmp, `${JSON.stringify(input, null, 2)}\n`, { mode: 0o644 });
         renameSync(tmp, this.deps.configPath);
-        return this.json(res, 200, { saved: this.deps.configPath, config: parsed.data, restartRequired: true });
+        return this.json(res, 200, {
+          saved: this.deps.configPath,
+          config: parsed.data,
+          restartRequired: true,
+        });
       }
       if (method === 'POST' && route === 'ack') return this.json(res, 200, { ended: this.deps.ack() });
+      if (method === 'GET' && route === 'advisory') return this.json(res, 200, this.deps.advisory());
       if (method === 'GET' && route === 'cluster') return this.json(res, 200, await this.deps.cluster());
       if (method === 'GET' && route === 'stream') return this.stream(req, res);
       return this.json(res, 404, { error: { message: `no ${method} ${path}` } });
     }
-    if (method === 'GET' && this.deps.dashboardDir) return this.file(res, path === '/' ? '/index.html' : path);
+    if (method === 'GET' && this.deps.dashboardDir)
+      return this.file(res, path === '/' ? '/index.html' : path);
     return this.json(res, 404, { error: { message: `no ${method} ${path}` } });
   }
 
   private stream(req: IncomingMessage, res: ServerResponse): void {
-    res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-store', connection: 'keep-alive', ...this.cors() });
+    res.writeHead(200, {
+      'content-type': 'text/event-stream',
+      'cache-control': 'no-store',
+      connection: 'keep-alive',
+      ...this.cors(),
+    });
     res.write(`: connected\n\nevent: status\ndata: ${JSON.stringify(this.deps.status())}\n\n`);
     this.clients.add(res);
     req.on('close', () => this.clients.delete(res));

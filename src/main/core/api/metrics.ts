@@ -6,20 +6,83 @@ import type { ExoSnapshot } from '../exo/exo-monitor.js';
 /** Prometheus metrics (prom-client), refreshed each tick; `/metrics` serialises the registry. */
 export class Metrics {
   readonly registry = new Registry();
-  private readonly memory = new Gauge({ name: 'exo_sentinel_memory_bytes', help: 'Unified memory by kind, bytes', labelNames: ['kind'], registers: [this.registry] });
-  private readonly freePercent = new Gauge({ name: 'exo_sentinel_memory_free_percent', help: 'System-wide memory free percentage (kern.memorystatus_level; MemAvailable on Linux)', registers: [this.registry] });
-  private readonly pressure = new Gauge({ name: 'exo_sentinel_memory_pressure_level', help: 'Memory pressure level: 1 normal, 2 warn, 4 critical', registers: [this.registry] });
-  private readonly gpu = new Gauge({ name: 'exo_sentinel_gpu_bytes', help: 'GPU memory: in_use, alloc and the Metal ceiling, bytes', labelNames: ['kind'], registers: [this.registry] });
-  private readonly footprint = new Gauge({ name: 'exo_sentinel_process_footprint_bytes', help: 'phys_footprint of the watched processes, summed by role', labelNames: ['role'], registers: [this.registry] });
-  private readonly processes = new Gauge({ name: 'exo_sentinel_processes', help: 'Watched processes by role', labelNames: ['role'], registers: [this.registry] });
-  private readonly level = new Gauge({ name: 'exo_sentinel_risk_level', help: 'Risk level: 0 ok, 1 elevated, 2 high, 3 critical', registers: [this.registry] });
-  private readonly score = new Gauge({ name: 'exo_sentinel_risk_score', help: 'IOGPU trigger score', registers: [this.registry] });
-  private readonly hold = new Gauge({ name: 'exo_sentinel_post_panic_hold', help: '1 while a post-panic hold is active', registers: [this.registry] });
-  private readonly exoUp = new Gauge({ name: 'exo_sentinel_exo_reachable', help: "1 when EXO's API answers", registers: [this.registry] });
-  private readonly inFlight = new Gauge({ name: 'exo_sentinel_exo_in_flight_requests', help: "EXO's unfinished tasks", registers: [this.registry] });
-  readonly guardRequests = new Counter({ name: 'exo_sentinel_guard_requests_total', help: 'Guard decisions by outcome', labelNames: ['decision', 'status'], registers: [this.registry] });
-  readonly panics = new Gauge({ name: 'exo_sentinel_panics', help: 'Kernel panic reports on this machine by kind', labelNames: ['kind'], registers: [this.registry] });
-  readonly probeFailures = new Counter({ name: 'exo_sentinel_probe_failures_total', help: 'Probe failures by probe', labelNames: ['probe'], registers: [this.registry] });
+  private readonly memory = new Gauge({
+    name: 'exo_sentinel_memory_bytes',
+    help: 'Unified memory by kind, bytes',
+    labelNames: ['kind'],
+    registers: [this.registry],
+  });
+  private readonly freePercent = new Gauge({
+    name: 'exo_sentinel_memory_free_percent',
+    help: 'System-wide memory free percentage (kern.memorystatus_level; MemAvailable on Linux)',
+    registers: [this.registry],
+  });
+  private readonly pressure = new Gauge({
+    name: 'exo_sentinel_memory_pressure_level',
+    help: 'Memory pressure level: 1 normal, 2 warn, 4 critical',
+    registers: [this.registry],
+  });
+  private readonly gpu = new Gauge({
+    name: 'exo_sentinel_gpu_bytes',
+    help: 'GPU memory: in_use, alloc and the Metal ceiling, bytes',
+    labelNames: ['kind'],
+    registers: [this.registry],
+  });
+  private readonly footprint = new Gauge({
+    name: 'exo_sentinel_process_footprint_bytes',
+    help: 'phys_footprint of the watched processes, summed by role',
+    labelNames: ['role'],
+    registers: [this.registry],
+  });
+  private readonly processes = new Gauge({
+    name: 'exo_sentinel_processes',
+    help: 'Watched processes by role',
+    labelNames: ['role'],
+    registers: [this.registry],
+  });
+  private readonly level = new Gauge({
+    name: 'exo_sentinel_risk_level',
+    help: 'Risk level: 0 ok, 1 elevated, 2 high, 3 critical',
+    registers: [this.registry],
+  });
+  private readonly score = new Gauge({
+    name: 'exo_sentinel_risk_score',
+    help: 'IOGPU trigger score',
+    registers: [this.registry],
+  });
+  private readonly hold = new Gauge({
+    name: 'exo_sentinel_post_panic_hold',
+    help: '1 while a post-panic hold is active',
+    registers: [this.registry],
+  });
+  private readonly exoUp = new Gauge({
+    name: 'exo_sentinel_exo_reachable',
+    help: "1 when EXO's API answers",
+    registers: [this.registry],
+  });
+  private readonly inFlight = new Gauge({
+    name: 'exo_sentinel_exo_in_flight_requests',
+    help: "EXO's unfinished tasks",
+    registers: [this.registry],
+  });
+  readonly guardRequests = new Counter({
+    name: 'exo_sentinel_guard_requests_total',
+    help: 'Guard decisions by outcome',
+    labelNames: ['decision', 'status'],
+    registers: [this.registry],
+  });
+  readonly panics = new Gauge({
+    name: 'exo_sentinel_panics',
+    help: 'Kernel panic reports on this machine by kind',
+    labelNames: ['kind'],
+    registers: [this.registry],
+  });
+  readonly probeFailures = new Counter({
+    name: 'exo_sentinel_probe_failures_total',
+    help: 'Probe failures by probe',
+    labelNames: ['probe'],
+    registers: [this.registry],
+  });
   readonly tickSeconds = new Histogram({
     name: 'exo_sentinel_tick_duration_seconds',
     help: 'Work per tick: probes, judgement and the database write',
@@ -43,7 +106,11 @@ export class Metrics {
     if (m.freePercent !== null) this.freePercent.set(m.freePercent);
     if (m.pressureLevel !== null) this.pressure.set(m.pressureLevel);
     const g = sample.gpu;
-    for (const [k, v] of [['in_use', g.inUseBytes], ['alloc', g.allocBytes], ['ceiling', g.ceilingBytes]] as Array<[string, number | null]>) {
+    for (const [k, v] of [
+      ['in_use', g.inUseBytes],
+      ['alloc', g.allocBytes],
+      ['ceiling', g.ceilingBytes],
+    ] as Array<[string, number | null]>) {
       if (v !== null) this.gpu.set({ kind: k }, v);
     }
     this.footprint.reset();
@@ -60,6 +127,7 @@ export class Metrics {
   }
 
   setPanics(byKind: Record<string, number>): void {
-    for (const kind of ['completeMemory', 'iogpuSibling', 'watchdogTimeout', 'other', 'unknown']) this.panics.set({ kind }, byKind[kind] ?? 0);
+    for (const kind of ['completeMemory', 'iogpuSibling', 'watchdogTimeout', 'other', 'unknown'])
+      this.panics.set({ kind }, byKind[kind] ?? 0);
   }
 }

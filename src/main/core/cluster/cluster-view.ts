@@ -19,11 +19,17 @@ export interface ClusterRow {
 }
 
 type Json = Record<string, unknown>;
-const obj = (v: unknown): Json => (v !== null && typeof v === 'object' && !Array.isArray(v) ? (v as Json) : {});
+const obj = (v: unknown): Json =>
+  v !== null && typeof v === 'object' && !Array.isArray(v) ? (v as Json) : {};
 const num = (v: unknown): number | null => (typeof v === 'number' && Number.isFinite(v) ? v : null);
 
 /** A row from an exo-sentinel `/api/v1/status` body. */
-export function rowFromStatus(status: Json, url: string | null, self: boolean, source: ClusterRow['source']): ClusterRow {
+export function rowFromStatus(
+  status: Json,
+  url: string | null,
+  self: boolean,
+  source: ClusterRow['source'],
+): ClusterRow {
   const sample = obj(status['sample']);
   const memory = obj(sample['memory']);
   const gpu = obj(sample['gpu']);
@@ -38,7 +44,11 @@ export function rowFromStatus(status: Json, url: string | null, self: boolean, s
     error: null,
     level: (risk['level'] as RiskLevel | undefined) ?? null,
     reasons: Array.isArray(risk['reasons']) ? (risk['reasons'] as RiskReason[]) : [],
-    memory: { total: num(memory['total']), freePercent: num(memory['freePercent']), wired: num(memory['wired']) },
+    memory: {
+      total: num(memory['total']),
+      freePercent: num(memory['freePercent']),
+      wired: num(memory['wired']),
+    },
     gpu: { inUseBytes: num(gpu['inUseBytes']), ceilingBytes: num(gpu['ceilingBytes']) },
     panics72h: num(obj(status['panics'])['last72h']),
     exoNodeId: typeof exo['nodeId'] === 'string' ? (exo['nodeId'] as string) : null,
@@ -56,7 +66,8 @@ export function peersFromTopology(topology: unknown, selfNodeId: string | null, 
       if (to === selfNodeId || from !== selfNodeId) continue;
       for (const link of Array.isArray(links) ? links : []) {
         const ip = obj(obj(link)['sinkMultiaddr'])['ip_address'];
-        if (typeof ip === 'string' && ip !== '0.0.0.0') out.add(`http://${ip.includes(':') ? `[${ip}]` : ip}:${apiPort}`);
+        if (typeof ip === 'string' && ip !== '0.0.0.0')
+          out.add(`http://${ip.includes(':') ? `[${ip}]` : ip}:${apiPort}`);
       }
     }
   }
@@ -67,12 +78,21 @@ export function peersFromTopology(topology: unknown, selfNodeId: string | null, 
  * This host plus every peer (configured, and found through EXO's topology), each asked for its status
  * with the cluster token. A node that does not answer is a row saying so.
  */
-export async function collectCluster(self: Json, config: ClusterConfig, exo: ExoApiClient | null, selfNodeId: string | null): Promise<{ rows: ClusterRow[] }> {
+export async function collectCluster(
+  self: Json,
+  config: ClusterConfig,
+  exo: ExoApiClient | null,
+  selfNodeId: string | null,
+): Promise<{ rows: ClusterRow[] }> {
   const rows: ClusterRow[] = [rowFromStatus(self, null, true, 'self')];
-  const urls = new Map<string, ClusterRow['source']>(config.peers.map((p) => [p.replace(/\/+$/, ''), 'configured']));
+  const urls = new Map<string, ClusterRow['source']>(
+    config.peers.map((p) => [p.replace(/\/+$/, ''), 'configured']),
+  );
   if (exo) {
     const topo = await exo.state('topology');
-    if (topo.ok) for (const u of peersFromTopology(topo.value, selfNodeId, config.apiPort)) if (!urls.has(u)) urls.set(u, 'exo-topology');
+    if (topo.ok)
+      for (const u of peersFromTopology(topo.value, selfNodeId, config.apiPort))
+        if (!urls.has(u)) urls.set(u, 'exo-topology');
   }
   const results = await Promise.all(
     [...urls].map(async ([url, source]): Promise<ClusterRow> => {
@@ -81,7 +101,10 @@ export async function collectCluster(self: Json, config: ClusterConfig, exo: Exo
           headers: config.token ? { authorization: `Bearer ${config.token}` } : {},
           signal: AbortSignal.timeout(config.timeoutMs),
         });
-        if (!res.ok) throw new Error(`HTTP ${res.status}${res.status === 401 ? ' (wrong or missing cluster.token)' : ''}`);
+        if (!res.ok)
+          throw new Error(
+            `HTTP ${res.status}${res.status === 401 ? ' (wrong or missing cluster.token)' : ''}`,
+          );
         return rowFromStatus((await res.json()) as Json, url, false, source);
       } catch (e) {
         const err = e as Error & { cause?: { code?: string } };
@@ -90,7 +113,10 @@ export async function collectCluster(self: Json, config: ClusterConfig, exo: Exo
           url,
           self: false,
           reachable: false,
-          error: err.name === 'TimeoutError' ? `no answer within ${config.timeoutMs} ms` : (err.cause?.code ?? err.message),
+          error:
+            err.name === 'TimeoutError'
+              ? `no answer within ${config.timeoutMs} ms`
+              : (err.cause?.code ?? err.message),
           level: null,
           reasons: [],
           memory: { total: null, freePercent: null, wired: null },
@@ -106,6 +132,7 @@ export async function collectCluster(self: Json, config: ClusterConfig, exo: Exo
   // Two daemons on one machine share a hostname: tell them apart by their address.
   const seen = new Map<string, number>();
   for (const r of rows) seen.set(r.host, (seen.get(r.host) ?? 0) + 1);
-  for (const r of rows) if ((seen.get(r.host) ?? 0) > 1) r.host = `${r.host} (${r.self ? 'this daemon' : new URL(r.url!).host})`;
+  for (const r of rows)
+    if ((seen.get(r.host) ?? 0) > 1) r.host = `${r.host} (${r.self ? 'this daemon' : new URL(r.url!).host})`;
   return { rows };
 }

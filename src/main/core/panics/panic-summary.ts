@@ -6,7 +6,10 @@ export interface PanicSummary {
   last72h: number;
   byKind: Record<string, number>;
   byKind72h: Record<string, number>;
-  latest: Pick<ReportRecord, 'id' | 'kind' | 'panicTime' | 'mtime' | 'pid' | 'processName' | 'attribution'> | null;
+  latest: Pick<
+    ReportRecord,
+    'id' | 'kind' | 'panicTime' | 'mtime' | 'pid' | 'processName' | 'attribution'
+  > | null;
   unreadable: Array<Pick<ReportRecord, 'id' | 'name' | 'mtime' | 'problem'>>;
 }
 
@@ -25,7 +28,19 @@ export function summarisePanics(reports: ReportStore, now: number): PanicSummary
     last72h: recent.length,
     byKind: count(panics),
     byKind72h: count(recent),
-    latest: l ? { id: l.id, kind: l.kind, panicTime: l.panicTime, mtime: l.mtime, pid: l.pid, processName: l.processName, attribution: l.attribution } : null,
-    unreadable: reports.list({ status: 'unreadable' }).map((r) => ({ id: r.id, name: r.name, mtime: r.mtime, problem: r.problem })),
+    latest: l
+      ? {
+          id: l.id,
+          kind: l.kind,
+          panicTime: l.panicTime,
+          mtime: l.mtime,
+          pid: l.pid,
+          processName: l.processName,
+          attribution: l.attribution,
+        }
+      : null,
+    unreadable: reports
+      .list({ status: 'unreadable' })
+      .map((r) => ({ id: r.id, name: r.name, mtime: r.mtime, problem: r.problem })),
   };
 }

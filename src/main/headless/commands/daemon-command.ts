@@ -39,7 +39,11 @@ export function registerDaemon(program: Command): void {
     .option('--dry-run', 'record what the actions would do without doing them')
     .option('--guard-listen <host:port>', 'where the guard listens (default 127.0.0.1:52416)', listenAddress)
     .option('--no-guard', 'do not run the admission-control guard')
-    .option('--api-listen <host:port>', 'where the local API and dashboard listen (default 127.0.0.1:52417)', listenAddress)
+    .option(
+      '--api-listen <host:port>',
+      'where the local API and dashboard listen (default 127.0.0.1:52417)',
+      listenAddress,
+    )
     .option('--no-api', 'do not run the local API and dashboard')
     .option(
       '--context-cap <tokens>',
@@ -127,7 +131,9 @@ async function runDaemon(flags: DaemonFlags): Promise<number> {
   process.stdout.write(
     `exo-sentinel daemon: pid ${process.pid}, sampling every ${config.intervalSeconds}s (slow probes every ${config.slowIntervalSeconds}s)\n` +
       `  timeline ${p.database}\n  logs     ${p.logs}/\n` +
-      (daemon.api?.address ? `  api      http://${daemon.api.address.host}:${daemon.api.address.port}/ (dashboard, /api/v1, /metrics)\n` : '  api      off\n') +
+      (daemon.api?.address
+        ? `  api      http://${daemon.api.address.host}:${daemon.api.address.port}/ (dashboard, /api/v1, /metrics)\n`
+        : '  api      off\n') +
       (daemon.guard?.address
         ? `  guard    http://${daemon.guard.address.host}:${daemon.guard.address.port} → ${config.exo.url}\n`
         : '  guard    off\n'),

@@ -1,0 +1,136 @@
+/**
+ * The dashboard's one interface to the watchdog. Two implementations: HTTP + Server-Sent Events (the page
+ * served by the daemon's API, in any browser) and the preload bridge (the Electron window).
+ */
+export type Json = Record<string, unknown>;
+
+export interface SentinelClient {
+  status(): Promise<Json>;
+  timeline(fromMs: number, toMs: number): Promise<Json>;
+  events(kind: string, fromMs: number): Promise<Json[]>;
+  panics(): Promise<Json[]>;
+  panicReport(id: number): Promise<string>;
+  cluster(): Promise<Json>;
+  advisory(): Promise<Json>;
+  config(): Promise<Json>;
+  saveConfig(config: unknown): Promise<{ ok: boolean; errors: string[] }>;
+  ack(): Promise<Json>;
+  /** Live updates: `sample`, `level`, `panic`, `event`. Returns an unsubscribe function. */
+  subscribe(on: (event: string, data: Json) => void): () => void;
+}
+
+async function getJson(path: string): Promise<Json> {
+  const r = await fetch(path, { headers: { accept: 'application/json' } });
+  if (!r.ok) throw new Error(`${path}: HTTP ${r.status}`);
+  return (await r.json()) as Json;
+}
+
+export class HttpClient implements SentinelClient {
+  constructor(private readonly base = '') {}
+
+  status(): Promise<Json> {
+    return getJson(`${this.base}/api/v1/status`);
+  }
+  timeline(fromMs: number, toMs: number): Promise<Json> {
+    return getJson(`${this.base}/api/v1/timeline?from=${Math.floor(fromMs)}&to=${Math.ceil(toMs)}`);
+  }
+  async events(kind: string, fromMs: number): Promise<Json[]> {
+    return (
+      ((
+        await getJson(
+          `${this.base}/api/v1/events?kind=${encodeURIComponent(kind)}&from=${Math.floor(fromMs)}`,
+        )
+      )['events'] as Json[]) ?? []
+    );
+  }
+  async panics(): Promise<Json[]> {
+    return ((await getJson(`${this.base}/api/v1/panics`))['reports'] as Json[]) ?? [];
+  }
+  async panicReport(id: number): Promise<string> {
+    const r = await fetch(`${this.base}/api/v1/panics/${id}/report`);
+    if (!r.ok) throw new Error(`report ${id}: HTTP ${r.status}`);
+    return r.text();
+  }
+  cluster(): Promise<Json> {
+    return getJson(`${this.base}/api/v1/cluster`);
+  }
+  advisory(): Promise<Json> {
+    return getJson(`${this.base}/api/v1/advisory`);
+  }
+  config(): Promise<Json> {
+    return getJson(`${this.base}/api/v1/config`);
+  }
+  async saveConfig(config: unknown): Promise<{ ok: boolean; errors: string[] }> {
+    const r = await fetch(`${this.base}/api/v1/config`, {
+      method: 'PUT',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(config),
+    });
+    const body = (await r.json()) as { error?: { fields?: string[]; message?: string } };
+    return r.ok
+      ? { ok: true, errors: [] }
+      : { ok: false, errors: body.error?.fields ?? [body.error?.message ?? `HTTP ${r.status}`] };
+  }
+  async ack(): Promise<Json> {
+    const r = await fetch(`${this.base}/api/v1/ack`, { method: 'POST' });
+    return (await r.json()) as Json;
+  }
+  subscribe(on: (event: string, data: Json) => void): () => void {
+    const es = new EventSource(`${this.base}/api/v1/stream`);
+    for (const name of ['status', 'sample', 'level', 'panic', 'event']) {
+      es.addEventListener(name, (e) => on(name, JSON.parse((e as MessageEvent<string>).data) as Json));
+    }
+    return () => es.close();
+  }
+}
+
+/** What the Electron preload exposes on `window.exoSentinel` (contextBridge). */
+export interface SentinelBridge {
+  invoke(channel: string, payload?: unknown): Promise<unknown>;
+  onEvent(listener: (event: string, data: Json) => void): () => void;
+}
+
+export class BridgeClient implements SentinelClient {
+  constructor(private readonly bridge: SentinelBridge) {}
+  private call<T>(channel: string, payload?: unknown): Promise<T> {
+    return this.bridge.invoke(channel, payload) as Promise<T>;
+  }
+  status(): Promise<Json> {
+    return this.call('status');
+  }
+  timeline(fromMs: number, toMs: number): Promise<Json> {
+    return this.call('timeline', { from: fromMs, to: toMs });
+  }
+  events(kind: string, fromMs: number): Promise<Json[]> {
+    return this.call('events', { kind, from: fromMs });
+  }
+  panics(): Promise<Json[]> {
+    return this.call('panics');
+  }
+  panicReport(id: number): Promise<string> {
+    return this.call('panicReport', { id });
+  }
+  cluster(): Promise<Json> {
+    return this.call('cluster');
+  }
+  advisory(): Promise<Json> {
+    return this.call('advisory');
+  }
+  config(): Promise<Json> {
+    return this.call('config');
+  }
+  saveConfig(config: unknown): Promise<{ ok: boolean; errors: string[] }> {
+    return this.call('saveConfig', config);
+  }
+  ack(): Promise<Json> {
+    return this.call('ack');
+  }
+  subscribe(on: (event: string, data: Json) => void): () => void {
+    return this.bridge.onEvent(on);
+  }
+}
+
+/** The bridge in the Electron window, HTTP in a browser. */
+export function createClient(w: { exoSentinel?: SentinelBridge }): SentinelClient {
+  return w.exoSentinel ? new BridgeClient(w.exoSentinel) : new HttpClient();
+}
