@@ -47,11 +47,15 @@ export function runCli(args: string[], env: NodeJS.ProcessEnv = {}, timeoutMs = 
 export async function startDaemon(
   args: string[],
   env: NodeJS.ProcessEnv = {},
-): Promise<ChildProcess & { output: () => string; guardUrl: () => string | null; apiUrl: () => string | null }> {
+): Promise<
+  ChildProcess & { output: () => string; guardUrl: () => string | null; apiUrl: () => string | null }
+> {
   ensureBuilt();
   // Tests run in parallel: each daemon's guard takes a free port unless the test names one.
   const guardArgs = [
-    ...(args.some((a) => a === '--guard-listen' || a === '--no-guard') ? [] : ['--guard-listen', '127.0.0.1:0']),
+    ...(args.some((a) => a === '--guard-listen' || a === '--no-guard')
+      ? []
+      : ['--guard-listen', '127.0.0.1:0']),
     ...(args.some((a) => a === '--api-listen' || a === '--no-api') ? [] : ['--api-listen', '127.0.0.1:0']),
   ];
   const child = spawn(process.execPath, [cliPath, 'daemon', ...args, ...guardArgs], {

@@ -321,12 +321,16 @@ export class ApiServer {
   private file(res: ServerResponse, path: string): void {
     const dir = this.deps.dashboardDir!;
     const full = normalize(join(dir, path));
-    if (!full.startsWith(dir)) return this.json(res, 404, { error: { message: 'not found' } });
+    if (!full.startsWith(dir)) {
+      this.json(res, 404, { error: { message: 'not found' } });
+      return;
+    }
     let data: Buffer;
     try {
       data = readFileSync(full);
     } catch {
-      return this.json(res, 404, { error: { message: `no ${path}` } });
+      this.json(res, 404, { error: { message: `no ${path}` } });
+      return;
     }
     res.writeHead(200, {
       'content-type': TYPES[extname(full)] ?? 'application/octet-stream',
