@@ -2,6 +2,8 @@
 import { Command, CommanderError } from 'commander';
 import { VERSION } from '../core/version.js';
 import { registerAck } from './commands/ack-command.js';
+import { registerAgent } from './commands/agent-command.js';
+import { registerCluster } from './commands/cluster-command.js';
 import { registerDaemon } from './commands/daemon-command.js';
 import { registerDoctor } from './commands/doctor-command.js';
 import { registerPanics } from './commands/panics-command.js';
@@ -26,6 +28,8 @@ export function buildProgram(): Command {
   registerReport(program);
   registerDoctor(program);
   registerAck(program);
+  registerCluster(program);
+  registerAgent(program);
   const all = (c: Command): Command[] => [c, ...c.commands.flatMap(all)];
   for (const c of all(program).slice(1)) c.exitOverride().showHelpAfterError('(run with --help for usage)');
   return program;

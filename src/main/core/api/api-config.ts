@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import { chmodSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname } from 'node:path';
 import { z } from 'zod';
 import { parseListen } from '../guard/guard-config.js';
 
@@ -39,6 +40,7 @@ export function loadOrCreateToken(path: string): string {
     if (t.length >= 16) return t;
   }
   const token = randomBytes(24).toString('base64url');
+  mkdirSync(dirname(path), { recursive: true });
   writeFileSync(path, `${token}\n`, { mode: 0o600 });
   chmodSync(path, 0o600);
   return token;

@@ -1,0 +1,72 @@
+import { existsSync, readFileSync } from 'node:fs';
+import type { Command } from 'commander';
+import { type ClusterRow, collectCluster } from '../../core/cluster/cluster-view.js';
+import { paths, resolveDataDir } from '../../core/config/data-dir.js';
+import { ExoApiClient } from '../../core/exo/exo-api-client.js';
+import { formatBytes, formatPercent } from '../../core/util/format.js';
+import { table } from '../output.js';
+import { configFor, pollExo, takeReading } from './status-command.js';
+
+export function renderCluster(rows: ClusterRow[]): string {
+  return table(
+    ['HOST', 'LEVEL', 'FREE', 'GPU IN USE / CEILING', 'PANICS 72H', 'REASONS'],
+    rows.map((r) => [
+      r.host,
+      r.reachable ? (r.level ?? '—') : `unreachable (${r.error})`,
+      formatPercent(r.memory.freePercent),
+      `${formatBytes(r.gpu.inUseBytes)} / ${formatBytes(r.gpu.ceilingBytes)}`,
+      r.panics72h === null ? '—' : String(r.panics72h),
+      r.reasons
+        .map((x) => x.message)
+        .join('; ')
+        .slice(0, 100),
+    ]),
+  );
+}
+
+export function registerCluster(program: Command): void {
+  program
+    .command('cluster')
+    .description(
+      "every node's level, memory, GPU and panics: this host and its peers (configured, or found in EXO's topology)",
+    )
+    .option('--json', 'print JSON')
+    .action(async (_o: unknown, cmd: Command) => {
+      const f = cmd.optsWithGlobals<{ json?: boolean; dataDir?: string }>();
+      const dataDir = resolveDataDir(f.dataDir);
+      const config = configFor(dataDir);
+      if (!config) return;
+      // A running daemon answers for this host; otherwise take a reading here.
+      let result: { rows: ClusterRow[] } | null = null;
+      const tokenFile = paths(dataDir).apiToken;
+      const token = existsSync(tokenFile) ? readFileSync(tokenFile, 'utf8').trim() : null;
+      try {
+        const r = await fetch(`http://${config.api.listen}/api/v1/cluster`, {
+          headers: token ? { authorization: `Bearer ${token}` } : {},
+          signal: AbortSignal.timeout(config.cluster.timeoutMs + 3000),
+        });
+        if (r.ok) result = (await r.json()) as { rows: ClusterRow[] };
+      } catch {
+        result = null;
+      }
+      if (!result) {
+        const [reading, exo] = await Promise.all([takeReading(config), pollExo(config)]);
+        const self = {
+          identity: reading.identity,
+          sample: reading.result.sample,
+          risk: null,
+          exo,
+          panics: null,
+        };
+        result = await collectCluster(
+          self,
+          config.cluster,
+          new ExoApiClient(config.exo.url, config.exo.timeoutMs),
+          exo.nodeId,
+        );
+      }
+      process.stdout.write(
+        f.json ? `${JSON.stringify(result, null, 2)}\n` : `${renderCluster(result.rows)}\n`,
+      );
+    });
+}
