@@ -312,6 +312,8 @@ export class Daemon {
 
   /** A new report in the ledger becomes a timeline event (written with the next tick). */
   private recordReport(r: ReportRecord): void {
+    if (r.category === 'panic')
+      this.metrics.setPanics(summarisePanics(this.reports, this.clock.now()).byKind);
     this.risk.onReport(r, this.clock.now());
     const { events } = this.deps;
     const at = r.panicTime ? new Date(r.panicTime).toISOString() : 'an unknown time';
@@ -558,6 +560,7 @@ export class Daemon {
     await this.reportWatcher.stop();
     await this.risk.settle();
     await this.guard?.stop();
+    await this.api?.stop();
     if (this.timer !== null) this.clock.clearTimeout(this.timer);
     if (this.inTick) await this.inTick;
     try {

@@ -1,6 +1,7 @@
 import type { RiskLevel, RiskReason } from '../../../shared/risk.js';
 import type { ClusterConfig } from '../api/api-config.js';
 import type { ExoApiClient } from '../exo/exo-api-client.js';
+import { fetchErrorText } from '../util/fetch-error.js';
 
 /** One row per host of the cluster: keyed by host, never by EXO's node id (a new one every EXO start). */
 export interface ClusterRow {
@@ -107,16 +108,14 @@ export async function collectCluster(
           );
         return rowFromStatus((await res.json()) as Json, url, false, source);
       } catch (e) {
-        const err = e as Error & { cause?: { code?: string } };
+        const err = e as Error;
         return {
           host: new URL(url).host,
           url,
           self: false,
           reachable: false,
           error:
-            err.name === 'TimeoutError'
-              ? `no answer within ${config.timeoutMs} ms`
-              : (err.cause?.code ?? err.message),
+            err.name === 'TimeoutError' ? `no answer within ${config.timeoutMs} ms` : fetchErrorText(err),
           level: null,
           reasons: [],
           memory: { total: null, freePercent: null, wired: null },

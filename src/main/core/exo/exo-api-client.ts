@@ -1,3 +1,5 @@
+import { fetchErrorText } from '../util/fetch-error.js';
+
 /**
  * A small client for EXO's HTTP API. EXO down, slow, restarting or answering garbage is a state the
  * caller records, never an exception: every call returns a value.
@@ -39,7 +41,7 @@ export class ExoApiClient {
       return {
         ok: false,
         kind: 'down',
-        error: `${method} ${url}: ${err.cause?.code ?? err.message}`,
+        error: `${method} ${url}: ${fetchErrorText(err)}`,
         status: null,
       };
     }
