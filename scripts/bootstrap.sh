@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs what `npm ci` needs to build better-sqlite3 from source, then the project's dependencies.
 # Debian/Ubuntu as root: python3, make and g++ from apt when missing. macOS: the Xcode Command Line Tools.
+# With --test, also a Chromium for the dashboard's browser tests (Debian: apt's chromium).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -46,8 +47,20 @@ need_build_tools() {
   esac
 }
 
+need_browser() {
+  if [ -n "${CHROMIUM_PATH:-}" ] || [ -x /usr/bin/chromium ] || [ -x "/Applications/Google Chrome.app/Contents/MacOS/Google Chrome" ]; then return; fi
+  if [ "$(uname -s)" = Linux ] && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    echo "bootstrap: installing chromium (the dashboard's browser tests)"
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
+  else
+    echo "bootstrap: no Chromium found; the browser tests will be skipped (install Chrome or set CHROMIUM_PATH)" >&2
+  fi
+}
+
 need_node
 need_build_tools
+[ "${1:-}" = "--test" ] && need_browser
 if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
   npm ci --no-audit --no-fund
 fi

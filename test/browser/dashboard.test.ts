@@ -1,0 +1,132 @@
+import assert from 'node:assert/strict';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { type Browser, chromium } from 'playwright-core';
+import { sleep, startDaemon, waitForExit } from '../support/cli-runner.js';
+import { type FakeExoControl, startFakeExo } from '../support/fake-exo-server.js';
+import { fixture, repoRoot } from '../support/fixtures.js';
+import { wrapAsPanicFile } from '../support/panic-file.js';
+import { tempDir } from '../support/temp-dir.js';
+
+/** Debian's chromium (CI installs it), or Chrome/Chromium on a Mac; CHROMIUM_PATH overrides. */
+const CANDIDATES = [
+  process.env['CHROMIUM_PATH'],
+  '/usr/bin/chromium',
+  '/usr/bin/chromium-browser',
+  '/Applications/Google Chrome.app/Contents/MacOS/Google Chrome',
+  '/Applications/Chromium.app/Contents/MacOS/Chromium',
+].filter((p): p is string => !!p);
+const executablePath = CANDIDATES.find((p) => existsSync(p));
+const ARTIFACTS = join(repoRoot, 'test-artifacts');
+
+describe('the dashboard in headless Chromium against a running daemon', {
+  skip: executablePath ? false : `no Chromium found (${CANDIDATES.join(', ')}); set CHROMIUM_PATH`,
+}, () => {
+  const dir = tempDir();
+  let browser: Browser;
+  let fake: FakeExoControl;
+  let daemon: Awaited<ReturnType<typeof startDaemon>>;
+  const reports = `${dir.path}/reports`;
+
+  before(async () => {
+    mkdirSync(reports, { recursive: true });
+    mkdirSync(ARTIFACTS, { recursive: true });
+    fake = await startFakeExo();
+    daemon = await startDaemon([
+      '--data-dir',
+      `${dir.path}/data`,
+      '--interval',
+      '0.5',
+      '--exo-url',
+      fake.url,
+      '--reports-dir',
+      reports,
+    ]);
+    await sleep(1500);
+    browser = await chromium.launch({
+      executablePath: executablePath!,
+      args: [
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-quic',
+        '--no-first-run',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+      ],
+    });
+  });
+  after(async () => {
+    await browser?.close();
+    daemon?.kill('SIGTERM');
+    if (daemon) await waitForExit(daemon);
+    await fake?.close();
+    dir.cleanup();
+  });
+
+  it('renders the level, a chart with data and the panic list; a new panic appears without reload; no console errors', async () => {
+    const page = await browser.newPage({ viewport: { width: 1000, height: 900 } });
+    const errors: string[] = [];
+    page.on('console', (m) => {
+      if (m.type() === 'error') errors.push(m.text());
+    });
+    page.on('pageerror', (e) => errors.push(String(e)));
+    await page.goto(`${daemon.apiUrl()}/`);
+    await page.waitForSelector('#level.badge.ok', { timeout: 10_000 });
+    assert.equal(await page.textContent('#level'), 'ok');
+    assert.match((await page.textContent('#level-detail')) ?? '', /^OK since .* · guard open$/);
+    // The chart fills from the timeline and grows with live samples.
+    await page.waitForFunction(
+      "Number(document.getElementById('chart')?.dataset.points ?? 0) >= 3",
+      undefined,
+      { timeout: 10_000 },
+    );
+    assert.ok(await page.$('#chart canvas'));
+    const before = Number(await page.getAttribute('#chart', 'data-points'));
+    await sleep(1500);
+    assert.ok(
+      Number(await page.getAttribute('#chart', 'data-points')) > before,
+      'live samples reach the chart over SSE',
+    );
+    assert.match((await page.textContent('main')) ?? '', /mlx-community\/Qwen3-Coder-Next-4bit/);
+    await page.screenshot({ path: join(ARTIFACTS, 'dashboard-overview.png'), fullPage: true });
+
+    await page.click('nav button:has-text("Panics")');
+    await page.waitForSelector('#panic-list');
+    assert.match((await page.textContent('#panic-list')) ?? '', /No panic reports\./);
+    writeFileSync(
+      `${reports}/panic-full-2026-11-26-000000.0002.panic`,
+      wrapAsPanicFile(fixture('panics/omlx-300-5.panic.txt'), { time: Date.now() - 5000 }),
+    );
+    await page.waitForSelector('#panic-list tr[data-id]', { timeout: 10_000 });
+    assert.match((await page.textContent('#panic-list')) ?? '', /completeMemory/);
+    await page.click('#panic-list tr[data-id]');
+    await page.waitForSelector('pre.report');
+    assert.match(
+      (await page.textContent('pre.report')) ?? '',
+      /^# Kernel panic on .+: IOGPUFamily completeMemory\(\) prepare count underflow/,
+    );
+    assert.ok(await page.$('button:has-text("Copy report")'));
+    await page.screenshot({ path: join(ARTIFACTS, 'dashboard-panic.png'), fullPage: true });
+    // The panic raised the level without a reload.
+    await page.waitForSelector('#level.badge.elevated', { timeout: 10_000 });
+    assert.deepEqual(errors, []);
+  });
+
+  it('is usable at 480×640 and in dark mode', async () => {
+    const page = await browser.newPage({ viewport: { width: 480, height: 640 }, colorScheme: 'dark' });
+    await page.goto(`${daemon.apiUrl()}/`);
+    await page.waitForSelector('#chart canvas', { timeout: 10_000 });
+    const overflow = await page.evaluate<number>('document.documentElement.scrollWidth - window.innerWidth');
+    assert.ok(overflow <= 0, `no horizontal scroll (overflow ${overflow}px)`);
+    const bg = await page.evaluate<string>('getComputedStyle(document.body).backgroundColor');
+    assert.equal(bg, 'rgb(23, 25, 28)');
+    for (const tab of ['Guard', 'Cluster', 'Advisory', 'Settings']) {
+      await page.click(`nav button:has-text("${tab}")`);
+      await page.waitForSelector('main h2');
+    }
+    assert.match((await page.textContent('main')) ?? '', /Settings/);
+    await page.screenshot({ path: join(ARTIFACTS, 'dashboard-480x640-dark.png'), fullPage: true });
+  });
+});

@@ -1,0 +1,141 @@
+import assert from 'node:assert/strict';
+import { existsSync, readFileSync } from 'node:fs';
+import { after, describe, it } from 'node:test';
+import { parse } from 'plist';
+import { type CommandResult, countingRunner } from '../../../src/main/core/probes/command-runner.js';
+import { launchdPlist, systemdUnit } from '../../../src/main/headless/agent/agent-files.js';
+import { AgentManager } from '../../../src/main/headless/agent/agent-manager.js';
+import { tempDir } from '../../support/temp-dir.js';
+
+const dir = tempDir();
+after(dir.cleanup);
+const spec = {
+  node: '/opt/homebrew/bin/node',
+  cli: '/opt/exo-sentinel/dist/main/headless/cli.js',
+  dataDir: '/Users/ops/Library/Application Support/exo-sentinel',
+  args: ['--exo-url', 'http://127.0.0.1:52415'],
+};
+
+function fakeRunner(answers: Record<string, CommandResult> = {}) {
+  const calls: string[] = [];
+  const runner = countingRunner(async (file, args) => {
+    const key = [file, ...args].join(' ');
+    calls.push(key);
+    return answers[key] ?? { ok: true, stdout: '', stderr: '', exitCode: 0 };
+  });
+  return { runner, calls };
+}
+
+describe('agent files', () => {
+  it('a launchd plist with the absolute node path, KeepAlive, ThrottleInterval and logs in the data directory', () => {
+    const p = parse(launchdPlist(spec)) as Record<string, unknown>;
+    assert.equal(p['Label'], 'io.exo-sentinel.daemon');
+    assert.deepEqual(p['ProgramArguments'], [
+      '/opt/homebrew/bin/node',
+      spec.cli,
+      'daemon',
+      '--data-dir',
+      spec.dataDir,
+      '--exo-url',
+      'http://127.0.0.1:52415',
+    ]);
+    assert.equal(p['KeepAlive'], true);
+    assert.equal(p['RunAtLoad'], true);
+    assert.equal(p['ThrottleInterval'], 10);
+    assert.equal(p['StandardOutPath'], `${spec.dataDir}/logs/launchd.out.log`);
+    assert.equal(p['StandardErrorPath'], `${spec.dataDir}/logs/launchd.err.log`);
+    assert.deepEqual(p['EnvironmentVariables'], {
+      PATH: '/usr/bin:/bin:/usr/sbin:/sbin',
+      EXO_SENTINEL_HOME: spec.dataDir,
+    });
+  });
+
+  it('a systemd user unit that restarts and quotes paths with spaces', () => {
+    const u = systemdUnit(spec);
+    assert.match(
+      u,
+      /^ExecStart=\/opt\/homebrew\/bin\/node \/opt\/exo-sentinel\/dist\/main\/headless\/cli\.js daemon --data-dir "\/Users\/ops\/Library\/Application Support\/exo-sentinel" --exo-url http:\/\/127\.0\.0\.1:52415$/m,
+    );
+    assert.match(u, /^Restart=always$/m);
+    assert.match(u, /^RestartSec=10$/m);
+    assert.match(u, /^WantedBy=default\.target$/m);
+  });
+});
+
+describe('agent install, status and uninstall (fake launchctl/systemctl, real files)', () => {
+  it('launchd: installs, is idempotent, reports status, and uninstalls everything', async () => {
+    const home = `${dir.path}/mac`;
+    const printed =
+      'gui/501/io.exo-sentinel.daemon = {\n\tactive count = 1\n\tstate = running\n\tpid = 4242\n\tlast exit code = (never exited)\n}';
+    const { runner, calls } = fakeRunner({
+      '/bin/launchctl print gui/501/io.exo-sentinel.daemon': {
+        ok: true,
+        stdout: printed,
+        stderr: '',
+        exitCode: 0,
+      },
+    });
+    const m = new AgentManager(runner, 'darwin', home, 501);
+    const dataDir = `${dir.path}/mac-data`;
+    const first = await m.install({ ...spec, dataDir });
+    assert.equal(first.ok, true);
+    assert.equal(first.changed, true);
+    assert.equal(m.path, `${home}/Library/LaunchAgents/io.exo-sentinel.daemon.plist`);
+    assert.ok(existsSync(m.path));
+    assert.ok(calls.includes(`/bin/launchctl bootstrap gui/501 ${m.path}`));
+    const again = await m.install({ ...spec, dataDir });
+    assert.deepEqual(
+      [again.ok, again.changed, again.message],
+      [true, false, `already installed and running (${m.path})`],
+    );
+    const s = await m.status();
+    assert.deepEqual(
+      [s.installed, s.running, s.pid, s.detail],
+      [true, true, 4242, 'state running, last exit (never exited)'],
+    );
+    const gone = await m.uninstall();
+    assert.equal(gone.message, `removed ${m.path}`);
+    assert.ok(!existsSync(m.path));
+    assert.ok(calls.filter((c) => c.startsWith('/bin/launchctl bootout')).length >= 2);
+  });
+
+  it('systemd: writes the unit, enables it, and says plainly when the user manager is missing', async () => {
+    const home = `${dir.path}/linux`;
+    const { runner, calls } = fakeRunner({
+      'systemctl --user is-active exo-sentinel.service': {
+        ok: true,
+        stdout: 'active\n',
+        stderr: '',
+        exitCode: 0,
+      },
+      'systemctl --user show -p MainPID --value exo-sentinel.service': {
+        ok: true,
+        stdout: '777\n',
+        stderr: '',
+        exitCode: 0,
+      },
+    });
+    const m = new AgentManager(runner, 'linux', home, 1000);
+    const r = await m.install({ ...spec, dataDir: `${dir.path}/linux-data` });
+    assert.equal(r.ok, true);
+    assert.equal(readFileSync(m.path, 'utf8'), systemdUnit({ ...spec, dataDir: `${dir.path}/linux-data` }));
+    assert.deepEqual(calls, [
+      'systemctl --user daemon-reload',
+      'systemctl --user enable --now exo-sentinel.service',
+    ]);
+    assert.deepEqual(await m.status().then((s) => [s.running, s.pid]), [true, 777]);
+    const broken = fakeRunner({
+      'systemctl --user daemon-reload': {
+        ok: false,
+        error: 'systemctl --user daemon-reload: Failed to connect to bus: No medium found',
+      },
+    });
+    const m2 = new AgentManager(broken.runner, 'linux', `${dir.path}/linux2`, 1000);
+    const r2 = await m2.install({ ...spec, dataDir: `${dir.path}/linux2-data` });
+    assert.equal(r2.ok, false);
+    assert.match(r2.message, /systemd user manager is not available \(.*Failed to connect to bus/);
+    assert.ok(existsSync(m2.path), 'the unit file is there to start by hand');
+    await m2.uninstall();
+    assert.ok(!existsSync(m2.path));
+  });
+});
