@@ -43,6 +43,30 @@ export function runCli(args: string[], env: NodeJS.ProcessEnv = {}, timeoutMs = 
   });
 }
 
+/** Collects a child's stdout and stderr, and waits until they match `ready` (or the child exits, or time runs out). */
+async function awaitOutput(
+  child: ChildProcess,
+  ready: RegExp,
+  what: string,
+  timeoutMs: number,
+): Promise<{ output: () => string; match: RegExpExecArray }> {
+  let out = '';
+  const collect = (d: Buffer): void => {
+    out += d.toString();
+  };
+  child.stdout!.on('data', collect);
+  child.stderr!.on('data', collect);
+  const deadline = Date.now() + timeoutMs;
+  let m = ready.exec(out);
+  while (!m && Date.now() < deadline) {
+    if (child.exitCode !== null) throw new Error(`${what} exited with ${child.exitCode}: ${out}`);
+    await new Promise((r) => setTimeout(r, 25));
+    m = ready.exec(out);
+  }
+  if (!m) throw new Error(`${what} did not start: ${out}`);
+  return { output: () => out, match: m };
+}
+
 /** Starts `exo-sentinel daemon …` in the background; resolves once it has printed its start line. */
 export async function startDaemon(
   args: string[],
@@ -62,23 +86,16 @@ export async function startDaemon(
     env: { ...process.env, ...env },
     stdio: 'pipe',
   });
-  let out = '';
-  child.stdout!.on('data', (d: Buffer) => {
-    out += d.toString();
-  });
-  child.stderr!.on('data', (d: Buffer) => {
-    out += d.toString();
-  });
-  const deadline = Date.now() + 15_000;
-  while (!/\n {2}guard \s*\S+/.test(out) && Date.now() < deadline) {
-    if (child.exitCode !== null) throw new Error(`the daemon exited with ${child.exitCode}: ${out}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
-  if (!out.includes('exo-sentinel daemon: pid')) throw new Error(`the daemon did not start: ${out}`);
+  const { output } = await awaitOutput(
+    child,
+    /exo-sentinel daemon: pid[\s\S]*\n {2}guard \s*\S+/,
+    'the daemon',
+    15_000,
+  );
   return Object.assign(child, {
-    output: () => out,
-    guardUrl: () => /guard {4}(http:\/\/\S+)/.exec(out)?.[1] ?? null,
-    apiUrl: () => /api {6}(http:\/\/[^/\s]+)/.exec(out)?.[1] ?? null,
+    output,
+    guardUrl: () => /guard {4}(http:\/\/\S+)/.exec(output())?.[1] ?? null,
+    apiUrl: () => /api {6}(http:\/\/[^/\s]+)/.exec(output())?.[1] ?? null,
   });
 }
 
@@ -114,22 +131,12 @@ export async function startFakeExoProcess(
       stdio: 'pipe',
     },
   );
-  let out = '';
-  child.stdout!.on('data', (d: Buffer) => {
-    out += d.toString();
-  });
-  child.stderr!.on('data', (d: Buffer) => {
-    out += d.toString();
-  });
-  const deadline = Date.now() + 20_000;
-  const ready = /fake-exo listening (\S+) control (\S+)/;
-  let m = ready.exec(out);
-  while (!m && Date.now() < deadline) {
-    if (child.exitCode !== null) throw new Error(`the fake EXO exited: ${out}`);
-    await sleep(25);
-    m = ready.exec(out);
-  }
-  if (!m) throw new Error(`the fake EXO did not start: ${out}`);
+  const { match: m } = await awaitOutput(
+    child,
+    /fake-exo listening (\S+) control (\S+)/,
+    'the fake EXO',
+    20_000,
+  );
   return {
     child,
     url: m[1]!,

@@ -1,3 +1,4 @@
+import { parseReportTimestamp } from './panic-parser.js';
 import { readContainer } from './report-container.js';
 
 /**
@@ -41,17 +42,7 @@ const int = (v: unknown): number | null => (typeof v === 'number' && Number.isFi
 const rec = (v: unknown): Record<string, unknown> =>
   v !== null && typeof v === 'object' && !Array.isArray(v) ? (v as Record<string, unknown>) : {};
 
-/** Apple's `YYYY-MM-DD HH:MM:SS.ff ±hhmm` → ISO, shared with the panic parser's shape. */
-function isoOf(s: unknown): string | null {
-  if (typeof s !== 'string') return null;
-  const m = /^(\d{4})-(\d{2})-(\d{2})[ T](\d{2}):(\d{2}):(\d{2})(?:\.(\d+))?\s*([+-])(\d{2}):?(\d{2})$/.exec(
-    s.trim(),
-  );
-  if (!m) return null;
-  const offset = (m[8] === '-' ? -1 : 1) * (Number(m[9]) * 60 + Number(m[10])) * 60_000;
-  const ms = m[7] ? Math.round(Number(`0.${m[7]}`) * 1000) : 0;
-  return new Date(Date.UTC(+m[1]!, +m[2]! - 1, +m[3]!, +m[4]!, +m[5]!, +m[6]!, ms) - offset).toISOString();
-}
+const isoOf = parseReportTimestamp;
 
 /** Classification by what the report says, most specific first. */
 export function classifyCrashText(

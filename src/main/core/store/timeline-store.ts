@@ -50,6 +50,17 @@ type Row = Record<string, number | string | null>;
 
 const num = (v: unknown): number | null => (typeof v === 'number' ? v : null);
 
+const rowToProcessReading = (p: Row): ProcessReading => ({
+  pid: p['pid'] as number,
+  ppid: null,
+  role: p['role'] as ProcessRole,
+  startTime: num(p['start_time']),
+  rss: num(p['rss']),
+  physFootprint: num(p['phys_footprint']),
+  cpuPercent: num(p['cpu_percent']),
+  threads: num(p['threads']),
+});
+
 function rowToSample(r: Row, processes: ProcessReading[] = []): Sample {
   const pl = num(r['pressure_level']);
   return {
@@ -179,16 +190,7 @@ export class TimelineStore {
 
   processReadingsAt(ts: number): ProcessReading[] {
     const rows = this.db.prepare('SELECT * FROM process_samples WHERE ts = ? ORDER BY pid').all(ts) as Row[];
-    return rows.map((p) => ({
-      pid: p['pid'] as number,
-      ppid: null,
-      role: p['role'] as ProcessRole,
-      startTime: num(p['start_time']),
-      rss: num(p['rss']),
-      physFootprint: num(p['phys_footprint']),
-      cpuPercent: num(p['cpu_percent']),
-      threads: num(p['threads']),
-    }));
+    return rows.map(rowToProcessReading);
   }
 
   samples(from: number, to: number, withProcesses = false): Sample[] {
@@ -202,16 +204,7 @@ export class TimelineStore {
     const byTs = new Map<number, ProcessReading[]>();
     for (const p of procs) {
       const list = byTs.get(p['ts'] as number) ?? [];
-      list.push({
-        pid: p['pid'] as number,
-        ppid: null,
-        role: p['role'] as ProcessRole,
-        startTime: num(p['start_time']),
-        rss: num(p['rss']),
-        physFootprint: num(p['phys_footprint']),
-        cpuPercent: num(p['cpu_percent']),
-        threads: num(p['threads']),
-      });
+      list.push(rowToProcessReading(p));
       byTs.set(p['ts'] as number, list);
     }
     return rows.map((r) => rowToSample(r, byTs.get(r['ts'] as number) ?? []));

@@ -1,18 +1,4 @@
-/** Human figures: 1536 → "1.5 KiB"; null → "—". */
-export function formatBytes(n: number | null | undefined): string {
-  if (n === null || n === undefined) return '—';
-  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
-  let v = n;
-  let i = 0;
-  while (Math.abs(v) >= 1024 && i < units.length - 1) {
-    v /= 1024;
-    i++;
-  }
-  return `${i === 0 ? v : v.toFixed(1)} ${units[i]}`;
-}
-
-export const formatPercent = (n: number | null | undefined): string =>
-  n === null || n === undefined ? '—' : `${Math.round(n * 10) / 10}%`;
+export { formatBytes, formatPercent } from '../../../shared/format.js';
 
 /** `15m`, `2h`, `90s`, `7d`, `500ms` → milliseconds; null if not a duration. */
 export function parseDuration(text: string): number | null {
