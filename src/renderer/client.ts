@@ -1,3 +1,5 @@
+import type { SentinelBridge } from '../shared/bridge.js';
+
 /**
  * The dashboard's one interface to the watchdog. Two implementations: HTTP + Server-Sent Events (the page
  * served by the daemon's API, in any browser) and the preload bridge (the Electron window).
@@ -84,11 +86,7 @@ export class HttpClient implements SentinelClient {
   }
 }
 
-/** What the Electron preload exposes on `window.exoSentinel` (contextBridge). */
-export interface SentinelBridge {
-  invoke(channel: string, payload?: unknown): Promise<unknown>;
-  onEvent(listener: (event: string, data: Json) => void): () => void;
-}
+export type { SentinelBridge };
 
 export class BridgeClient implements SentinelClient {
   constructor(private readonly bridge: SentinelBridge) {}

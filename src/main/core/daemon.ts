@@ -27,7 +27,7 @@ import { buildCrashReport } from './report/report-builder.js';
 import { assessPlatform, modelEvidence } from './risk/platform-advisory.js';
 import { RiskPipeline } from './risk/risk-pipeline.js';
 import { Sampler, type TickResult } from './sampler.js';
-import { type Db, openDatabase } from './store/database.js';
+import { type DatabaseConstructor, type Db, openDatabase } from './store/database.js';
 import { ReportStore } from './store/report-store.js';
 import { applyRetention } from './store/retention.js';
 import { TimelineStore } from './store/timeline-store.js';
@@ -104,6 +104,8 @@ export interface DaemonDeps {
   reportDirs?: string[];
   /** The shell's notifier; default: the headless one (log + optional command). */
   notifier?: Notifier;
+  /** The SQLite driver (the Electron app passes its Node-API build of better-sqlite3). */
+  Driver?: DatabaseConstructor;
 }
 
 export type StartResult = { ok: true } | { ok: false; error: string };
@@ -133,12 +135,14 @@ export class Daemon {
   private lastRetention = 0;
   private ticks = 0;
   private lastTickAt: number | null = null;
+  /** A shell's hook: the events each tick wrote (the menu-bar app turns some into banners). */
+  onEvents: ((written: TimelineEvent[]) => void) | null = null;
   private lastResult: TickResult | null = null;
   private readonly lockPath: string;
 
   constructor(private readonly deps: DaemonDeps) {
     this.clock = deps.clock ?? systemClock;
-    this.db = openDatabase(paths(deps.dataDir).database);
+    this.db = openDatabase(paths(deps.dataDir).database, deps.Driver ? { Driver: deps.Driver } : {});
     this.store = new TimelineStore(this.db);
     this.reports = new ReportStore(this.db);
     this.audit = new AuditStore(this.db);
@@ -469,6 +473,7 @@ export class Daemon {
           status: String(e.data?.['status']),
         });
     }
+    this.onEvents?.(written);
     if (!this.api) return;
     this.api.broadcast('sample', {
       sample: result.sample,
@@ -552,6 +557,23 @@ export class Daemon {
       }, delay);
     };
     schedule();
+  }
+
+  /** Pauses sampling (the machine is going to sleep); the timeline notes it. */
+  pause(reason: string): void {
+    this.running = false;
+    if (this.timer !== null) this.clock.clearTimeout(this.timer);
+    this.timer = null;
+    this.deps.events.push('power.sleep', 'info', `sampling paused: ${reason}`, { reason });
+  }
+
+  /** Resumes after a pause (wake); the wake also counts for the sleep/wake risk signal. */
+  resume(reason: string): void {
+    const now = this.clock.now();
+    this.deps.events.push('power.wake', 'info', `sampling resumed: ${reason}`, { reason });
+    this.risk.observe('power.wake', now);
+    this.lastTickAt = null;
+    if (!this.running) this.start();
   }
 
   /** Stops the loop, waits for the tick in flight, records the stop and closes the database. */

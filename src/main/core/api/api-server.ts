@@ -1,5 +1,5 @@
 import { timingSafeEqual } from 'node:crypto';
-import { readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { extname, join, normalize } from 'node:path';
@@ -7,7 +7,8 @@ import { z } from 'zod';
 import type { TimelineEvent } from '../../../shared/events.js';
 import type { AuditStore } from '../actions/audit-store.js';
 import { formatIssues } from '../config/config-loader.js';
-import { type Config, ConfigSchema } from '../config/config-schema.js';
+import type { Config } from '../config/config-schema.js';
+import { saveConfigFile } from '../config/config-writer.js';
 import { isLoopback, parseListen } from '../guard/guard-config.js';
 import type { ReportStore } from '../store/report-store.js';
 import type { TimelineStore } from '../store/timeline-store.js';
@@ -284,14 +285,12 @@ export class ApiServer {
             error: { message: `body: not valid JSON (${(e as Error).message})`, fields: ['body'] },
           });
         }
-        const parsed = ConfigSchema.safeParse(input);
-        if (!parsed.success) return this.badRequest(res, parsed.error.issues, input, 'config');
-        const tmp = `${this.deps.configPath}.tmp`;
-        writeFileSync(tmp, `${JSON.stringify(input, null, 2)}\n`, { mode: 0o644 });
-        renameSync(tmp, this.deps.configPath);
+        const saved = saveConfigFile(this.deps.configPath, input);
+        if (!saved.ok)
+          return this.json(res, 400, { error: { message: saved.errors.join('; '), fields: saved.errors } });
         return this.json(res, 200, {
           saved: this.deps.configPath,
-          config: parsed.data,
+          config: saved.config,
           restartRequired: true,
         });
       }

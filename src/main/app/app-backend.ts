@@ -1,0 +1,13 @@
+/** What the Electron shell asks of the in-process daemon (the same answers the HTTP API gives). */
+export interface AppBackend {
+  status(): Record<string, unknown>;
+  timeline(from: number, to: number): Record<string, unknown>;
+  events(kind: string, from: number): Array<Record<string, unknown>>;
+  panics(): Array<Record<string, unknown>>;
+  panicReport(id: number): string | null;
+  cluster(): Promise<Record<string, unknown>>;
+  advisory(): Record<string, unknown>;
+  config(): Record<string, unknown>;
+  saveConfig(config: unknown): { ok: boolean; errors: string[] };
+  ack(): Record<string, unknown>;
+}

@@ -1,0 +1,73 @@
+import type { GuardMode, RiskLevel, RiskReason } from '../../shared/risk.js';
+
+/** What the menu bar shows: derived from the daemon's status each tick. */
+export interface TrayView {
+  level: RiskLevel;
+  reasons: RiskReason[];
+  freePercent: number | null;
+  wiredBytes: number | null;
+  gpuInUse: number | null;
+  gpuCeiling: number | null;
+  exoReachable: boolean;
+  model: string | null;
+  processes: Array<{ pid: number; role: string; footprint: number | null }>;
+  lastPanic: { id: number; kind: string | null; time: number } | null;
+  guardMode: GuardMode;
+  hold: { reason: string } | null;
+  launchAtLogin: { enabled: boolean; status: string | null };
+}
+
+export type TrayState = 'ok' | 'elevated' | 'high' | 'critical' | 'exo-down' | 'hold';
+
+/** The icon to show: a hold or a raised level wins over "EXO not running"; calm is the template icon. */
+export function trayState(v: TrayView): TrayState {
+  if (v.hold) return 'hold';
+  if (v.level !== 'ok') return v.level;
+  if (!v.exoReachable) return 'exo-down';
+  return 'ok';
+}
+
+/** The key figure: GPU in use as a percentage of the Metal ceiling. */
+export function gpuPercent(v: Pick<TrayView, 'gpuInUse' | 'gpuCeiling'>): number | null {
+  return v.gpuInUse !== null && v.gpuCeiling ? Math.round((100 * v.gpuInUse) / v.gpuCeiling) : null;
+}
+
+type Json = Record<string, unknown>;
+const num = (x: unknown): number | null => (typeof x === 'number' ? x : null);
+
+/** Builds the view from the daemon's status (the same object `/api/v1/status` returns). */
+export function trayViewFromStatus(status: Json, launchAtLogin: TrayView['launchAtLogin']): TrayView {
+  const sample = (status['sample'] ?? {}) as Json;
+  const memory = (sample['memory'] ?? {}) as Json;
+  const gpu = (sample['gpu'] ?? {}) as Json;
+  const risk = (status['risk'] ?? {}) as Json;
+  const exo = (status['exo'] ?? {}) as Json;
+  const panics = (status['panics'] ?? {}) as Json;
+  const latest = panics['latest'] as Json | null | undefined;
+  const instances = (exo['instances'] as Json[] | undefined) ?? [];
+  return {
+    level: (risk['level'] as TrayView['level']) ?? 'ok',
+    reasons: (risk['reasons'] as RiskReason[] | undefined) ?? [],
+    freePercent: num(memory['freePercent']),
+    wiredBytes: num(memory['wired']),
+    gpuInUse: num(gpu['inUseBytes']),
+    gpuCeiling: num(gpu['ceilingBytes']),
+    exoReachable: exo['reachable'] === true,
+    model: (instances[0]?.['modelId'] as string | undefined) ?? null,
+    processes: ((sample['processes'] as Json[] | undefined) ?? []).map((p) => ({
+      pid: p['pid'] as number,
+      role: String(p['role']),
+      footprint: num(p['physFootprint']),
+    })),
+    lastPanic: latest
+      ? {
+          id: latest['id'] as number,
+          kind: (latest['kind'] as string | null) ?? null,
+          time: (num(latest['panicTime']) ?? num(latest['mtime'])) as number,
+        }
+      : null,
+    guardMode: (status['guardMode'] as GuardMode) ?? 'open',
+    hold: status['hold'] ? { reason: String((status['hold'] as Json)['reason']) } : null,
+    launchAtLogin,
+  };
+}

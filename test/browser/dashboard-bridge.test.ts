@@ -1,0 +1,104 @@
+import assert from 'node:assert/strict';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { pathToFileURL } from 'node:url';
+import { type Browser, chromium } from 'playwright-core';
+import type { SentinelBridge } from '../../src/shared/bridge.js';
+import { repoRoot } from '../support/fixtures.js';
+
+const CANDIDATES = [
+  process.env['CHROMIUM_PATH'],
+  '/usr/bin/chromium',
+  '/usr/bin/chromium-browser',
+  '/Applications/Google Chrome.app/Contents/MacOS/Google Chrome',
+].filter((p): p is string => !!p);
+const executablePath = CANDIDATES.find((p) => existsSync(p));
+const page = join(repoRoot, 'dist', 'renderer', 'index.html');
+
+/**
+ * The bridge the Electron preload exposes, installed in the page before the dashboard loads (as the
+ * window would have it). Passed as source text: a transpiled function would carry bundler helpers.
+ */
+const FAKE_BRIDGE = `
+(() => {
+  const now = Date.now();
+  const sample = { time: now, memory: { total: 137438953472, usable: 137438953472, wired: 96636764160, freePercent: 21 }, gpu: { inUseBytes: 92341796864, ceilingBytes: 103079215104 }, processes: [{ pid: 1601, role: 'exo-runner', physFootprint: 90194313216, rss: 1073741824, cpuPercent: 97 }] };
+  const status = {
+    identity: { hostname: 'studio-1' },
+    sample,
+    risk: { level: 'high', since: now, reasons: [{ signal: 'gpu-in-use', level: 'high', message: 'GPU in use 86.0 GiB = 89.6% of the 96.0 GiB Metal ceiling (soft 85.0%, hard 95.0%)' }] },
+    guardMode: 'refuse-new',
+    hold: null,
+    exo: { reachable: true, inFlight: 1, instances: [{ modelId: 'mlx-community/Qwen3-Coder-Next-4bit', kind: 'MlxRingInstance', shards: [{}, {}] }], runners: [{ status: 'RunnerRunning' }] },
+  };
+  const calls = [];
+  window.__calls = calls;
+  window.exoSentinel = {
+    invoke: async (channel) => {
+      calls.push(channel);
+      if (channel === 'status') return status;
+      if (channel === 'timeline') return { samples: [sample, { ...sample, time: now + 1000 }] };
+      if (channel === 'panics') return [{ id: 4, category: 'panic', kind: 'completeMemory', pid: 1601, processName: 'exo', panicTime: now - 3600000, attribution: { verdict: 'exo-runner' } }];
+      if (channel === 'panicReport') return '# Kernel panic on studio-1: IOGPUFamily completeMemory() prepare count underflow';
+      return {};
+    },
+    onEvent: () => () => {},
+  };
+})();
+`;
+
+/** The fake's shape, checked against the bridge interface at compile time. */
+const bridgeShape = { invoke: async () => ({}), onEvent: () => () => {} } satisfies SentinelBridge;
+void bridgeShape;
+
+describe('the dashboard over the preload bridge (as in the Electron window), in headless Chromium', {
+  skip: executablePath ? false : 'no Chromium found; set CHROMIUM_PATH',
+}, () => {
+  let browser: Browser;
+  before(async () => {
+    browser = await chromium.launch({
+      executablePath: executablePath!,
+      args: [
+        '--no-sandbox',
+        '--disable-gpu',
+        '--no-first-run',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+      ],
+    });
+  });
+  after(async () => {
+    await browser?.close();
+  });
+
+  it('renders from the bridge, from file:// under the strict CSP, with no network and no console errors', async () => {
+    assert.ok(existsSync(page), 'npm run build makes dist/renderer');
+    const p = await browser.newPage({ viewport: { width: 900, height: 800 } });
+    const errors: string[] = [];
+    const requests: string[] = [];
+    p.on('console', (m) => m.type() === 'error' && errors.push(m.text()));
+    p.on('pageerror', (e) => errors.push(String(e)));
+    p.on('request', (r) => requests.push(r.url()));
+    await p.addInitScript(FAKE_BRIDGE);
+    await p.goto(pathToFileURL(page).href);
+    await p.waitForSelector('#level.badge.high');
+    assert.match(
+      (await p.textContent('main')) ?? '',
+      /GPU in use 86\.0 GiB = 89\.6% of the 96\.0 GiB Metal ceiling/,
+    );
+    assert.match((await p.textContent('#level-detail')) ?? '', /guard refuse-new/);
+    await p.click('nav button:has-text("Panics")');
+    await p.waitForSelector('#panic-list tr[data-id="4"]');
+    await p.click('#panic-list tr[data-id="4"]');
+    await p.waitForSelector('pre.report');
+    const calls = await p.evaluate<string[]>('window.__calls');
+    assert.deepEqual([...new Set(calls)].sort(), ['panicReport', 'panics', 'status', 'timeline']);
+    assert.ok(
+      requests.every((u) => u.startsWith('file://') || u.startsWith('data:')),
+      `no network: ${requests.filter((u) => !u.startsWith('file://')).join(', ')}`,
+    );
+    assert.deepEqual(errors, []);
+  });
+});

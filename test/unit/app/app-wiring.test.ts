@@ -1,0 +1,339 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import type {
+  App,
+  IpcMain,
+  IpcMainInvokeEvent,
+  IpcRenderer,
+  IpcRendererEvent,
+  Menu,
+  MenuItemConstructorOptions,
+  NativeImage,
+  NotificationConstructorOptions,
+  PowerMonitor,
+} from 'electron';
+import type { AppBackend } from '../../../src/main/app/app-backend.js';
+import { dashboardWindowOptions } from '../../../src/main/app/dashboard-window.js';
+import { IpcRejection, registerIpcHandlers } from '../../../src/main/app/ipc-handlers.js';
+import { LoginItem } from '../../../src/main/app/login-item.js';
+import { buildMenuTemplate, type MenuActions } from '../../../src/main/app/menu-template.js';
+import {
+  NotificationController,
+  type NotificationLike,
+} from '../../../src/main/app/notification-controller.js';
+import { wirePowerEvents } from '../../../src/main/app/power-events.js';
+import { TrayController, type TrayLike } from '../../../src/main/app/tray-controller.js';
+import type { TrayState, TrayView } from '../../../src/main/app/tray-view.js';
+import { createBridge } from '../../../src/preload/bridge.js';
+import { IPC_PUSH_CHANNEL, ipcChannel } from '../../../src/shared/ipc.js';
+
+const GiB = 1024 ** 3;
+const view = (over: Partial<TrayView> = {}): TrayView => ({
+  level: 'ok',
+  reasons: [],
+  freePercent: 60,
+  wiredBytes: 40 * GiB,
+  gpuInUse: 48 * GiB,
+  gpuCeiling: 96 * GiB,
+  exoReachable: true,
+  model: 'mlx-community/Qwen3-Coder-Next-4bit',
+  processes: [{ pid: 1601, role: 'exo-runner', footprint: 40 * GiB }],
+  lastPanic: null,
+  guardMode: 'open',
+  hold: null,
+  launchAtLogin: { enabled: false, status: 'not-registered' },
+  ...over,
+});
+
+class FakeTray {
+  images: string[] = [];
+  titles: string[] = [];
+  tooltips: string[] = [];
+  menus: MenuItemConstructorOptions[][] = [];
+  setImage(image: NativeImage | string): void {
+    this.images.push(String(image));
+  }
+  setTitle(title: string): void {
+    this.titles.push(title);
+  }
+  setToolTip(tip: string): void {
+    this.tooltips.push(tip);
+  }
+  setContextMenu(menu: Menu | null): void {
+    this.menus.push((menu as unknown as { template: MenuItemConstructorOptions[] }).template);
+  }
+}
+
+const actions = (): MenuActions & { calls: string[] } => {
+  const calls: string[] = [];
+  return {
+    calls,
+    openDashboard: (v) => calls.push(`dashboard:${v ?? ''}`),
+    openReport: (id) => calls.push(`report:${id}`),
+    setGuardMode: (m) => calls.push(`guard:${m}`),
+    acknowledge: () => calls.push('ack'),
+    setLaunchAtLogin: (on) => calls.push(`login:${on}`),
+    quit: () => calls.push('quit'),
+  };
+};
+
+const fakeMenu = (template: MenuItemConstructorOptions[]): Menu => ({ template }) as unknown as Menu;
+
+describe('menu-bar wiring (fakes typed against electron.d.ts)', () => {
+  it('a level change swaps the icon and rebuilds the menu; an unchanged view does neither', () => {
+    const tray = new FakeTray() satisfies TrayLike;
+    const c = new TrayController(tray, fakeMenu, (s: TrayState) => `icon:${s}`, actions());
+    c.update(view());
+    c.update(view());
+    assert.deepEqual(tray.images, ['icon:ok']);
+    assert.equal(c.menuBuilds, 1);
+    assert.deepEqual(tray.titles, [' 50%']);
+    assert.equal(tray.tooltips.at(-1), 'exo-sentinel: OK — GPU 50% of the Metal ceiling');
+    c.update(
+      view({
+        level: 'high',
+        reasons: [{ signal: 'gpu-in-use', level: 'high', message: 'GPU in use 86%' }],
+        gpuInUse: 83 * GiB,
+      }),
+    );
+    assert.deepEqual(tray.images, ['icon:ok', 'icon:high']);
+    assert.equal(c.menuBuilds, 2);
+    assert.equal(tray.titles.at(-1), ' 86%');
+    assert.equal(tray.menus.at(-1)?.[0]?.label, 'Level: HIGH');
+    c.update(view({ exoReachable: false, gpuInUse: 83 * GiB }));
+    assert.equal(tray.images.at(-1), 'icon:exo-down');
+    c.update(view({ hold: { reason: 'completeMemory kernel panic (report 3)' }, gpuInUse: 83 * GiB }));
+    assert.equal(tray.images.at(-1), 'icon:hold');
+  });
+
+  it('the menu has the figures, the last panic with its report, the guard switch, and Acknowledge only during a hold', () => {
+    const a = actions();
+    const calm = buildMenuTemplate(view(), a);
+    const labels = calm.map((i) => i.label ?? i.type);
+    assert.ok(labels.includes('Memory: free 60%, wired 40.0 GiB'));
+    assert.ok(labels.includes('GPU: 48.0 GiB of 96.0 GiB (50%)'));
+    assert.ok(labels.includes('EXO: running — mlx-community/Qwen3-Coder-Next-4bit'));
+    assert.ok(labels.includes('No kernel panic recorded'));
+    assert.ok(!labels.includes('Acknowledge panic'));
+    const guard = calm.find((i) => i.label === 'Guard')!.submenu as MenuItemConstructorOptions[];
+    assert.deepEqual(
+      guard.map((g) => [g.label, g.checked]),
+      [
+        ['Open', true],
+        ['Serialise requests', false],
+        ['Refuse new requests', false],
+      ],
+    );
+    (guard[1]!.click as () => void)();
+    const held = buildMenuTemplate(
+      view({ hold: { reason: 'panic' }, lastPanic: { id: 3, kind: 'completeMemory', time: 0 } }),
+      a,
+    );
+    (held.find((i) => i.label === 'Open crash report')!.click as () => void)();
+    (held.find((i) => i.label === 'Acknowledge panic')!.click as () => void)();
+    (held.find((i) => i.label?.startsWith('Launch at login'))!.click as () => void)();
+    (held.find((i) => i.label === 'Quit exo-sentinel')!.click as () => void)();
+    assert.deepEqual(a.calls, ['guard:serialise', 'report:3', 'ack', 'login:true', 'quit']);
+  });
+
+  it('notifications are rate-limited per topic, open the right view, and fall back to the tray when they fail', () => {
+    let now = 0;
+    const shown: NotificationConstructorOptions[] = [];
+    const handlers = new Map<string, (...a: unknown[]) => void>();
+    const opened: string[] = [];
+    const fallbacks: string[] = [];
+    const c = new NotificationController({
+      create: (o) => {
+        shown.push(o);
+        const n = {
+          show: () => {},
+          on: (event: string, fn: (...a: unknown[]) => void) => {
+            handlers.set(event, fn);
+            return n;
+          },
+        };
+        return n as unknown as NotificationLike;
+      },
+      isSupported: () => true,
+      open: (v) => opened.push(v),
+      fallback: (t) => fallbacks.push(t),
+      log: () => {},
+      now: () => now,
+    });
+    assert.equal(c.levelChanged('ok', 'high', 'GPU at 90%'), true);
+    assert.equal(
+      c.levelChanged('high', 'critical', 'GPU at 96%'),
+      false,
+      'within a minute of the last level banner',
+    );
+    assert.equal(c.levelChanged('critical', 'high', null), false, 'a fall is not announced');
+    now = 61_000;
+    assert.equal(c.levelChanged('high', 'critical', 'GPU at 96%'), true);
+    assert.equal(c.panic('completeMemory', 'now'), true);
+    assert.equal(c.advisory('macOS 26.4.1 is affected'), true);
+    now = 999_999_999;
+    assert.equal(c.advisory('again'), false, 'the advisory shows once');
+    assert.deepEqual(
+      shown.map((s) => s.title),
+      ['EXO risk HIGH', 'EXO risk CRITICAL', 'Kernel panic recorded', 'exo-sentinel: platform advisory'],
+    );
+    assert.equal(c.suppressed, 2);
+    handlers.get('click')!();
+    assert.deepEqual(opened, ['Advisory']);
+    handlers.get('failed')!({}, 'not signed');
+    assert.deepEqual(fallbacks, ['exo-sentinel: platform advisory']);
+    const unsupported = new NotificationController({
+      create: () => assert.fail('no banner when unsupported'),
+      isSupported: () => false,
+      open: () => {},
+      fallback: (t) => fallbacks.push(t),
+      log: () => {},
+      now: () => 0,
+    });
+    unsupported.runnerDied('runner 1 failed');
+    assert.equal(fallbacks.at(-1), 'An EXO runner died');
+  });
+
+  it('IPC rejects unknown senders and malformed messages, and answers valid ones', async () => {
+    const handlers = new Map<string, (event: IpcMainInvokeEvent, payload: unknown) => Promise<unknown>>();
+    const fakeIpcMain = {
+      handle: (channel: string, fn: (event: IpcMainInvokeEvent, ...args: unknown[]) => unknown) => {
+        handlers.set(channel, fn as never);
+      },
+    } satisfies Pick<IpcMain, 'handle'>;
+    const calls: string[] = [];
+    const backend: AppBackend = {
+      status: () => ({ level: 'ok' }),
+      timeline: (f, t) => ({ f, t }),
+      events: (k) => [{ k }],
+      panics: () => [],
+      panicReport: (id) => (id === 1 ? '# report' : null),
+      cluster: async () => ({ rows: [] }),
+      advisory: () => ({}),
+      config: () => ({}),
+      saveConfig: () => ({ ok: true, errors: [] }),
+      ack: () => {
+        calls.push('ack');
+        return { ended: null };
+      },
+    };
+    const trusted = (e: Pick<IpcMainInvokeEvent, 'senderFrame' | 'sender'>) => e.sender.id === 7;
+    registerIpcHandlers(fakeIpcMain, backend, trusted);
+    const ours = {
+      sender: { id: 7 },
+      senderFrame: { url: 'file:///app/dist/renderer/index.html' },
+    } as unknown as IpcMainInvokeEvent;
+    const stranger = {
+      sender: { id: 8 },
+      senderFrame: { url: 'https://evil.example/' },
+    } as unknown as IpcMainInvokeEvent;
+    const call = (c: string, e: IpcMainInvokeEvent, p?: unknown) =>
+      handlers.get(ipcChannel(c as never))!(e, p);
+    assert.deepEqual(await call('status', ours), { level: 'ok' });
+    assert.deepEqual(await call('timeline', ours, { from: 1, to: 2 }), { f: 1, t: 2 });
+    assert.equal(await call('panicReport', ours, { id: 1 }), '# report');
+    await assert.rejects(
+      call('ack', stranger),
+      (e: Error) => e instanceof IpcRejection && /unknown sender/.test(e.message),
+    );
+    assert.deepEqual(calls, [], 'a stranger reaches nothing');
+    await assert.rejects(
+      call('timeline', ours, { from: 'yesterday', to: 2 }),
+      /timeline: malformed message: from: /,
+    );
+    await assert.rejects(call('timeline', ours, { from: 1, to: 2, extra: true }), /malformed message/);
+    await assert.rejects(
+      call('events', ours, { kind: 'DROP TABLE', from: 0 }),
+      /events: malformed message: kind: /,
+    );
+    await assert.rejects(call('status', ours, { sneaky: 1 }), /status: malformed message/);
+    await assert.rejects(call('panicReport', ours, { id: 2 }), /report 2 is not a readable kernel panic/);
+  });
+
+  it('the preload bridge exposes only the contract and filters pushed messages', async () => {
+    const invoked: Array<[string, unknown]> = [];
+    const listeners = new Map<string, (...a: unknown[]) => void>();
+    const fakeIpcRenderer = {
+      invoke: async (channel: string, ...args: unknown[]) => {
+        invoked.push([channel, args[0]]);
+        return { ok: true };
+      },
+      on(channel: string, fn: (event: IpcRendererEvent, ...args: unknown[]) => void) {
+        listeners.set(channel, fn as (...a: unknown[]) => void);
+        return this as unknown as IpcRenderer;
+      },
+      removeListener(channel: string) {
+        listeners.delete(channel);
+        return this as unknown as IpcRenderer;
+      },
+    } satisfies Pick<IpcRenderer, 'invoke' | 'on' | 'removeListener'>;
+    const bridge = createBridge(fakeIpcRenderer);
+    assert.deepEqual(await bridge.invoke('timeline', { from: 1, to: 2 }), { ok: true });
+    assert.deepEqual(invoked, [['exo-sentinel:timeline', { from: 1, to: 2 }]]);
+    await assert.rejects(bridge.invoke('shell.openExternal', 'x'), /unknown channel "shell\.openExternal"/);
+    const got: Array<[string, unknown]> = [];
+    const off = bridge.onEvent((e, d) => got.push([e, d]));
+    const push = listeners.get(IPC_PUSH_CHANNEL)!;
+    push({}, { event: 'sample', data: { a: 1 } });
+    push({}, 'garbage');
+    push({}, { event: 'level', data: null });
+    assert.deepEqual(got, [['sample', { a: 1 }]]);
+    off();
+    assert.equal(listeners.has(IPC_PUSH_CHANNEL), false);
+  });
+
+  it('the dashboard window is sandboxed with context isolation and no Node', () => {
+    const o = dashboardWindowOptions('/app/dist/preload/preload.cjs');
+    assert.deepEqual(
+      { ...o.webPreferences, devTools: undefined },
+      {
+        preload: '/app/dist/preload/preload.cjs',
+        contextIsolation: true,
+        sandbox: true,
+        nodeIntegration: false,
+        nodeIntegrationInWorker: false,
+        webviewTag: false,
+        spellcheck: false,
+        devTools: undefined,
+      },
+    );
+    assert.equal(o.minWidth, 480);
+  });
+
+  it('sleep pauses sampling, wake resumes it, shutdown stops the daemon; launch at login reads back its status', async () => {
+    const on = new Map<string, () => void>();
+    const power = { on: (e: string, fn: () => void) => (on.set(e, fn), power) } as unknown as Pick<
+      PowerMonitor,
+      'on'
+    >;
+    const calls: string[] = [];
+    wirePowerEvents(power, {
+      pause: (r) => calls.push(`pause:${r}`),
+      resume: (r) => calls.push(`resume:${r}`),
+      stop: async (r) => void calls.push(`stop:${r}`),
+    });
+    on.get('suspend')!();
+    on.get('resume')!();
+    on.get('shutdown')!();
+    assert.deepEqual(calls, [
+      'pause:the machine is going to sleep',
+      'resume:the machine woke up',
+      'stop:shutdown',
+    ]);
+    let settings = { openAtLogin: false, status: 'not-registered' };
+    const app = {
+      getLoginItemSettings: () => settings as never,
+      setLoginItemSettings: (s: { openAtLogin?: boolean }) => {
+        settings = { openAtLogin: s.openAtLogin ?? false, status: 'requires-approval' };
+      },
+    } satisfies Pick<App, 'getLoginItemSettings' | 'setLoginItemSettings'>;
+    const li = new LoginItem(app);
+    assert.deepEqual(li.get(), { enabled: false, status: 'not-registered' });
+    assert.deepEqual(li.set(true), { enabled: true, status: 'requires-approval' });
+    const label = buildMenuTemplate(view({ launchAtLogin: li.get() }), actions()).find((i) =>
+      i.label?.startsWith('Launch at login'),
+    );
+    assert.equal(label?.label, 'Launch at login (approve in System Settings › Login Items)');
+    assert.equal(label?.checked, true);
+  });
+});
