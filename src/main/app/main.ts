@@ -20,8 +20,7 @@ import { LoginItem } from './login-item.js';
 import { NotificationController } from './notification-controller.js';
 import { wirePowerEvents } from './power-events.js';
 import { TrayController } from './tray-controller.js';
-import type { TrayState } from './tray-view.js';
-import { trayViewFromStatus } from './tray-view.js';
+import { TRAY_ICONS, trayViewFromStatus } from './tray-view.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const appRoot = join(here, '..', '..', '..');
@@ -31,15 +30,6 @@ const preload = join(appRoot, 'dist', 'preload', 'preload.cjs');
 
 /** Inside the app the Node-API build of better-sqlite3 (13.x) is used; the Node 20 build never ships. */
 const Driver = createRequire(import.meta.url)('better-sqlite3-napi') as DatabaseConstructor;
-
-const ICONS: Record<TrayState, string> = {
-  ok: 'trayTemplate.png',
-  elevated: 'tray-elevated.png',
-  high: 'tray-high.png',
-  critical: 'tray-critical.png',
-  'exo-down': 'tray-exo-down.png',
-  hold: 'tray-hold.png',
-};
 
 async function main(): Promise<void> {
   if (!app.requestSingleInstanceLock()) {
@@ -114,11 +104,11 @@ async function main(): Promise<void> {
     trustedSender(() => window?.webContents.id ?? null, join(appRoot, 'dist', 'renderer')),
   );
 
-  const tray = new Tray(nativeImage.createFromPath(join(assets, ICONS.ok)));
+  const tray = new Tray(nativeImage.createFromPath(join(assets, TRAY_ICONS.ok)));
   trayController = new TrayController(
     tray,
     (t) => Menu.buildFromTemplate(t),
-    (s) => nativeImage.createFromPath(join(assets, ICONS[s])),
+    (s) => nativeImage.createFromPath(join(assets, TRAY_ICONS[s])),
     {
       openDashboard,
       openReport: (id) => openDashboard(`Panics:${id}`),

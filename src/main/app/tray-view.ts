@@ -19,6 +19,16 @@ export interface TrayView {
 
 export type TrayState = 'ok' | 'elevated' | 'high' | 'critical' | 'exo-down' | 'hold';
 
+/** Icon file per state in assets/ (each has an @2x twin); calm is a template image macOS tints. */
+export const TRAY_ICONS: Record<TrayState, string> = {
+  ok: 'trayTemplate.png',
+  elevated: 'tray-elevated.png',
+  high: 'tray-high.png',
+  critical: 'tray-critical.png',
+  'exo-down': 'tray-exo-down.png',
+  hold: 'tray-hold.png',
+};
+
 /** The icon to show: a hold or a raised level wins over "EXO not running"; calm is the template icon. */
 export function trayState(v: TrayView): TrayState {
   if (v.hold) return 'hold';
