@@ -10,6 +10,7 @@ import { fixture } from '../support/fixtures.js';
 import { wrapAsPanicFile } from '../support/panic-file.js';
 import { tempDir } from '../support/temp-dir.js';
 
+// biome-ignore lint/suspicious/noExplicitAny: test reads deep into JSON responses; shapes are asserted field by field
 type Json = Record<string, any>;
 
 describe('local HTTP API on a running daemon', { skip: process.platform !== 'linux' }, () => {

@@ -302,10 +302,12 @@ describe('menu-bar wiring (fakes typed against electron.d.ts)', () => {
 
   it('sleep pauses sampling, wake resumes it, shutdown stops the daemon; launch at login reads back its status', async () => {
     const on = new Map<string, () => void>();
-    const power = { on: (e: string, fn: () => void) => (on.set(e, fn), power) } as unknown as Pick<
-      PowerMonitor,
-      'on'
-    >;
+    const power = {
+      on: (e: string, fn: () => void) => {
+        on.set(e, fn);
+        return power;
+      },
+    } as unknown as Pick<PowerMonitor, 'on'>;
     const calls: string[] = [];
     wirePowerEvents(power, {
       pause: (r) => calls.push(`pause:${r}`),
