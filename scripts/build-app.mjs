@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // Bundles the Electron shell: the main process (ESM, electron and every package external) and the sandboxed
 // preload (one CommonJS file: a sandboxed preload can only require('electron')).
+import { copyFileSync } from 'node:fs';
 import { build } from 'esbuild';
 
 await build({
@@ -24,3 +25,5 @@ await build({
   outfile: 'dist/preload/preload.cjs',
   logLevel: 'warning',
 });
+// Data files the bundled core reads beside its module at run time (copy-assets put them in dist/main/core).
+copyFileSync('dist/main/core/risk/platform-advisory.json', 'dist/main/app/platform-advisory.json');

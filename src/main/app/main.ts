@@ -2,7 +2,17 @@
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { app, BrowserWindow, ipcMain, Menu, Notification, nativeImage, powerMonitor, Tray } from 'electron';
+import {
+  app,
+  BrowserWindow,
+  dialog,
+  ipcMain,
+  Menu,
+  Notification,
+  nativeImage,
+  powerMonitor,
+  Tray,
+} from 'electron';
 import type { TimelineEvent } from '../../shared/events.js';
 import { IPC_PUSH_CHANNEL } from '../../shared/ipc.js';
 import type { GuardMode, RiskLevel } from '../../shared/risk.js';
@@ -162,7 +172,11 @@ async function main(): Promise<void> {
   });
 }
 
+// An agent app has no window to fail in: say why it cannot start (bad config.json, another daemon owning
+// the data directory) before quitting, instead of vanishing from the menu bar.
 void main().catch((e: unknown) => {
+  const message = e instanceof Error ? e.message : String(e);
   console.error(e);
+  dialog.showErrorBox('exo-sentinel could not start', message);
   app.exit(1);
 });

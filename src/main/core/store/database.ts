@@ -1,6 +1,7 @@
 import { mkdirSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { dirname } from 'node:path';
-import Database from 'better-sqlite3';
+import type Database from 'better-sqlite3';
 import { MIGRATIONS } from './migrations.js';
 
 export type Db = Database.Database;
@@ -14,12 +15,20 @@ export interface OpenOptions {
 }
 
 /**
+ * The build for the Node that runs the daemon, loaded only when no driver is given: the Electron app passes
+ * its Node-API build and must never load this one (it is not packaged, and its ABI would not match).
+ */
+function nodeDriver(): DatabaseConstructor {
+  return createRequire(import.meta.url)('better-sqlite3') as DatabaseConstructor;
+}
+
+/**
  * Opens (creating if needed) the timeline database in WAL mode and brings its schema up to date.
  * synchronous=FULL: in WAL mode each commit is fsynced, so a kernel panic — the event this tool exists
  * for — loses at most the transaction in flight. At 1 Hz that costs well under a millisecond per tick.
  */
 export function openDatabase(path: string, options: OpenOptions = {}): Db {
-  const Driver = options.Driver ?? (Database as unknown as DatabaseConstructor);
+  const Driver = options.Driver ?? nodeDriver();
   if (!options.readonly && path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
   const db = new Driver(path, { readonly: options.readonly ?? false, timeout: 5000 });
   if (!options.readonly) {

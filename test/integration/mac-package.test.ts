@@ -1,0 +1,185 @@
+import assert from 'node:assert/strict';
+import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { join, relative, sep } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { parse as parsePlist } from 'plist';
+import { TRAY_ICONS } from '../../src/main/app/tray-view.js';
+import { writeStubElectronDist } from '../support/stub-electron-dist.js';
+import { tempDir } from '../support/temp-dir.js';
+
+// The packaging config is checked for real: electron-builder's own schema validation, then a `--dir` build of
+// the macOS arm64 app around a stub Electron.app (the real one cannot be downloaded here). Signing,
+// notarization, fuses (they patch the real Electron Framework binary) and dmg/zip need a Mac.
+const root = join(import.meta.dirname, '..', '..');
+const require = createRequire(import.meta.url);
+// Internal module paths: electron-builder is pinned exactly in package.json for this reason.
+const { getConfig, validateConfiguration } = require('app-builder-lib/out/util/config/config') as {
+  getConfig(
+    projectDir: string,
+    configPath: string | null,
+    fromOptions: unknown,
+  ): Promise<Record<string, unknown>>;
+  validateConfiguration(config: unknown, logger: unknown): Promise<void>;
+};
+const { DebugLogger } = require('builder-util') as { DebugLogger: new (enabled: boolean) => unknown };
+const asar = require('@electron/asar') as {
+  listPackage(path: string, options: { isPack: boolean }): string[];
+};
+const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as {
+  main: string;
+  version: string;
+  dependencies: Record<string, string>;
+  devDependencies: Record<string, string>;
+};
+
+/** Bare module names the bundled main process loads: static and dynamic imports and createRequire calls. */
+function requiredPackages(bundle: string): Set<string> {
+  const names = new Set<string>();
+  const patterns = [
+    /\bfrom "([^"]+)"/g,
+    /\bimport\("([^"]+)"\)/g,
+    /createRequire\d*\(import\.meta\.url\)\("([^"]+)"\)/g,
+  ];
+  for (const re of patterns) for (const m of bundle.matchAll(re)) names.add(m[1] as string);
+  return new Set([...names].filter((n) => !n.startsWith('node:') && !n.startsWith('.') && n !== 'electron'));
+}
+
+describe('macOS app packaging (electron-builder.yml)', { timeout: 120_000 }, () => {
+  let config: Record<string, unknown>;
+  let appDir: string;
+  let files: Set<string>;
+  let unpacked: string[];
+  let work: { path: string; cleanup: () => void };
+
+  after(() => work?.cleanup());
+
+  before(async () => {
+    assert.ok(existsSync(join(root, pkg.main)), `${pkg.main} is missing: run \`npm run build\` first`);
+    config = await getConfig(root, null, null);
+    work = tempDir('exo-sentinel-package-');
+    const configPath = join(work.path, 'electron-builder.json');
+    // Same config, with what only a Mac can do switched off.
+    writeFileSync(
+      configPath,
+      JSON.stringify({
+        ...config,
+        electronFuses: undefined,
+        electronDist: writeStubElectronDist(join(work.path, 'electron-dist'), '45.5.0'),
+        directories: { ...(config['directories'] as object), output: join(work.path, 'out') },
+        mac: { ...(config['mac'] as object), notarize: false, identity: null },
+      }),
+    );
+    const { build, Platform, Arch } = require('electron-builder') as typeof import('electron-builder');
+    process.env['CSC_IDENTITY_AUTO_DISCOVERY'] = 'false';
+    await build({
+      projectDir: root,
+      config: configPath,
+      targets: Platform.MAC.createTarget('dir', Arch.arm64),
+    });
+    appDir = join(work.path, 'out', 'mac-arm64', 'exo-sentinel.app');
+    const resources = join(appDir, 'Contents', 'Resources');
+    files = new Set(
+      asar
+        .listPackage(join(resources, 'app.asar'), { isPack: false })
+        .map((f) => f.split(sep).join('/').slice(1)),
+    );
+    unpacked = listFiles(join(resources, 'app.asar.unpacked')).map((f) =>
+      relative(join(resources, 'app.asar.unpacked'), f),
+    );
+  });
+
+  it('passes electron-builder schema validation', async () => {
+    await validateConfiguration(config, new DebugLogger(false));
+  });
+
+  it('builds a menu-bar agent: LSUIElement, bundle id, category, minimum macOS, version', () => {
+    const info = parsePlist(readFileSync(join(appDir, 'Contents', 'Info.plist'), 'utf8')) as Record<
+      string,
+      unknown
+    >;
+    assert.equal(info['LSUIElement'], true);
+    assert.equal(info['CFBundleIdentifier'], 'dev.exo-sentinel.menubar');
+    assert.equal(info['CFBundleExecutable'], 'exo-sentinel');
+    assert.equal(info['LSApplicationCategoryType'], 'public.app-category.utilities');
+    assert.equal(info['LSMinimumSystemVersion'], '13.0');
+    assert.equal(info['CFBundleShortVersionString'], pkg.version);
+  });
+
+  it('packs the entry, preload, dashboard, tray icons and data files the main process reads', () => {
+    for (const f of [
+      'package.json',
+      pkg.main,
+      'dist/main/app/platform-advisory.json',
+      'dist/preload/preload.cjs',
+      'dist/renderer/index.html',
+      ...Object.values(TRAY_ICONS).flatMap((icon) => [
+        `assets/${icon}`,
+        `assets/${icon.replace('.png', '@2x.png')}`,
+      ]),
+    ]) {
+      assert.ok(files.has(f), `${f} is in app.asar`);
+    }
+    const advisory = readFileSync(join(root, 'src/main/core/risk/platform-advisory.json'), 'utf8');
+    assert.equal(readFileSync(join(root, 'dist/main/app/platform-advisory.json'), 'utf8'), advisory);
+  });
+
+  it('every package the bundled main process loads is packed, with its dependencies', () => {
+    const bundle = readFileSync(join(root, pkg.main), 'utf8');
+    const needed = requiredPackages(bundle);
+    // The Node 20 build is only the daemon's fallback; the app always passes its Node-API driver.
+    assert.ok(needed.delete('better-sqlite3'), 'the fallback driver is loaded lazily, by name');
+    assert.ok(
+      needed.has('better-sqlite3-napi') && needed.has('pino') && needed.has('zod'),
+      [...needed].join(', '),
+    );
+    const seen = new Set<string>();
+    const visit = (name: string, from: string): void => {
+      if (seen.has(name)) return;
+      seen.add(name);
+      const manifest = `node_modules/${name}/package.json`;
+      assert.ok(files.has(manifest), `${name} (needed by ${from}) is in app.asar`);
+      const deps = JSON.parse(readFileSync(join(root, manifest), 'utf8')) as {
+        dependencies?: Record<string, string>;
+      };
+      for (const dep of Object.keys(deps.dependencies ?? {})) visit(dep, name);
+    };
+    for (const name of needed) visit(name, 'main.js');
+    assert.ok(seen.size >= needed.size);
+  });
+
+  it('ships no dev tooling, no source maps and never the Node 20 build of better-sqlite3', () => {
+    for (const dev of Object.keys(pkg.devDependencies)) {
+      assert.ok(!files.has(`node_modules/${dev}/package.json`), `dev dependency ${dev} is not packed`);
+    }
+    assert.deepEqual(
+      [...files].filter((f) => f.endsWith('.map')),
+      [],
+    );
+    assert.deepEqual(
+      [...files].filter((f) => f.startsWith('node_modules/better-sqlite3/')),
+      [],
+    );
+    assert.deepEqual(
+      [...files].filter((f) => f.startsWith('src/') || f.startsWith('test/')),
+      [],
+    );
+  });
+
+  it('unpacks exactly one native module: the darwin-arm64 Node-API build of better-sqlite3', () => {
+    const natives = [...files].filter((f) => f.endsWith('.node'));
+    assert.deepEqual(natives, ['node_modules/better-sqlite3-napi/prebuilds/darwin-arm64.node']);
+    assert.deepEqual(
+      unpacked.filter((f) => f.endsWith('.node')),
+      ['node_modules/better-sqlite3-napi/prebuilds/darwin-arm64.node'],
+    );
+  });
+});
+
+function listFiles(dir: string): string[] {
+  if (!existsSync(dir)) return [];
+  return readdirSync(dir).flatMap((name) => {
+    const p = join(dir, name);
+    return statSync(p).isDirectory() ? listFiles(p) : [p];
+  });
+}
