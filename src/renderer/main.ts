@@ -389,6 +389,21 @@ async function refresh(): Promise<void> {
   await render();
 }
 
+/**
+ * Opens a view by name, `Tab` or `Panics:<report id>` (from a notification or the menu bar, or the page's
+ * `#hash` in a browser). Unknown names are ignored.
+ */
+async function openView(name: string): Promise<void> {
+  const [tab, id] = name.split(':');
+  if (!(TABS as readonly string[]).includes(tab ?? '')) return;
+  current = tab as Tab;
+  await render();
+  const reportId = Number(id);
+  const host = document.getElementById('report');
+  if (current === 'Panics' && Number.isInteger(reportId) && reportId > 0 && host)
+    await showReport(reportId, host);
+}
+
 async function start(): Promise<void> {
   const tabs = document.getElementById('tabs')!;
   for (const t of TABS) {
@@ -416,8 +431,11 @@ async function start(): Promise<void> {
       void refresh();
     } else if (event === 'level') {
       setLevel(data['level']);
+    } else if (event === 'navigate') {
+      void openView(String(data['view'] ?? ''));
     }
   });
+  if (location.hash.length > 1) await openView(decodeURIComponent(location.hash.slice(1)));
   document.getElementById('footer')!.textContent = 'exo-sentinel · live';
 }
 

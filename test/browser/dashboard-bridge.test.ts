@@ -43,7 +43,10 @@ const FAKE_BRIDGE = `
       if (channel === 'panicReport') return '# Kernel panic on studio-1: IOGPUFamily completeMemory() prepare count underflow';
       return {};
     },
-    onEvent: () => () => {},
+    onEvent: (listener) => {
+      window.__push = listener;
+      return () => { window.__push = null; };
+    },
   };
 })();
 `;
@@ -99,6 +102,27 @@ describe('the dashboard over the preload bridge (as in the Electron window), in 
       requests.every((u) => u.startsWith('file://') || u.startsWith('data:')),
       `no network: ${requests.filter((u) => !u.startsWith('file://')).join(', ')}`,
     );
+    assert.deepEqual(errors, []);
+  });
+
+  it('follows what main pushes: a notification click opens that crash report, live samples move the level', async () => {
+    const p = await browser.newPage({ viewport: { width: 480, height: 640 } });
+    const errors: string[] = [];
+    p.on('pageerror', (e) => errors.push(String(e)));
+    await p.addInitScript(FAKE_BRIDGE);
+    await p.goto(pathToFileURL(page).href);
+    await p.waitForSelector('#level.badge.high');
+    await p.waitForFunction('typeof window.__push === "function"');
+    await p.evaluate('window.__push("navigate", { view: "Panics:4" })');
+    await p.waitForSelector('pre.report');
+    assert.match((await p.textContent('pre.report')) ?? '', /completeMemory\(\) prepare count underflow/);
+    assert.equal(await p.textContent('nav button.active'), 'Panics');
+    await p.evaluate('window.__push("navigate", { view: "Nowhere:1" })');
+    assert.equal(await p.textContent('nav button.active'), 'Panics', 'an unknown view is ignored');
+    await p.evaluate(
+      'window.__push("sample", { sample: { time: Date.now(), memory: {}, gpu: {}, processes: [] }, level: "critical", reasons: [] })',
+    );
+    await p.waitForSelector('#level.badge.critical');
     assert.deepEqual(errors, []);
   });
 });

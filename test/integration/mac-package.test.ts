@@ -76,6 +76,7 @@ describe('macOS app packaging (electron-builder.yml)', { timeout: 120_000 }, () 
       projectDir: root,
       config: configPath,
       targets: Platform.MAC.createTarget('dir', Arch.arm64),
+      publish: 'never',
     });
     appDir = join(work.path, 'out', 'mac-arm64', 'exo-sentinel.app');
     const resources = join(appDir, 'Contents', 'Resources');

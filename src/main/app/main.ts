@@ -15,7 +15,7 @@ import {
 } from 'electron';
 import type { TimelineEvent } from '../../shared/events.js';
 import { IPC_PUSH_CHANNEL } from '../../shared/ipc.js';
-import type { GuardMode, RiskLevel } from '../../shared/risk.js';
+import type { GuardMode } from '../../shared/risk.js';
 import type { Notifier } from '../core/actions/notifier.js';
 import { loadConfig } from '../core/config/config-loader.js';
 import { paths, resolveDataDir } from '../core/config/data-dir.js';
@@ -61,6 +61,7 @@ async function main(): Promise<void> {
   const login = new LoginItem(app);
   let window: BrowserWindow | null = null;
   let pendingView: string | null = null;
+  const navigate = (view: string) => ({ event: 'navigate', data: { view } });
 
   const openDashboard = (view?: string): void => {
     if (!window) {
@@ -70,12 +71,18 @@ async function main(): Promise<void> {
       });
       window.webContents.setWindowOpenHandler(() => ({ action: 'deny' }));
       window.webContents.on('will-navigate', (e) => e.preventDefault());
+      // A view asked for before the page has loaded is sent once it can listen.
+      window.webContents.once('did-finish-load', () => {
+        if (pendingView) window?.webContents.send(IPC_PUSH_CHANNEL, navigate(pendingView));
+        pendingView = null;
+      });
       void window.loadFile(rendererIndex);
       window.once('ready-to-show', () => window?.show());
-    } else window.show();
-    pendingView = view ?? null;
-    if (pendingView)
-      window.webContents.send(IPC_PUSH_CHANNEL, { event: 'navigate', data: { view: pendingView } });
+      pendingView = view ?? null;
+      return;
+    }
+    window.show();
+    if (view) window.webContents.send(IPC_PUSH_CHANNEL, navigate(view));
   };
 
   let trayController: TrayController | null = null;
@@ -129,14 +136,10 @@ async function main(): Promise<void> {
     },
   );
   // Level banners come from the daemon's action policy (with its cool-downs) through `notifier`.
-  let lastLevel: RiskLevel = 'ok';
   const refresh = (): void => {
-    const status = daemon.statusView();
-    trayController?.update(trayViewFromStatus(status, login.get()));
-    lastLevel = (status['risk'] as { level: RiskLevel }).level;
+    trayController?.update(trayViewFromStatus(daemon.statusView(), login.get()));
   };
   const timer = setInterval(refresh, 1000);
-  void lastLevel;
   refresh();
   const advisory = daemon.advisory().platform;
   if (advisory.affected && !daemon.store.getMeta('app.advisory-shown')) {
@@ -144,15 +147,21 @@ async function main(): Promise<void> {
     daemon.store.setMeta('app.advisory-shown', String(Date.now()));
   }
 
-  // Timeline events reach the tray (panics, runner deaths) and the dashboard window.
+  // Timeline events raise banners (panics, runner deaths).
   daemon.onEvents = (written: TimelineEvent[]) => {
     for (const e of written) {
-      if (e.kind === 'panic.detected')
-        notes.panic(String(e.data?.['kind'] ?? 'unknown'), new Date().toLocaleString());
+      if (e.kind === 'panic.detected') {
+        const d = e.data ?? {};
+        // The report's own panic time (an ISO string); the detection time when the report has none.
+        const at = typeof d['panicTime'] === 'string' ? Date.parse(d['panicTime']) || e.time : e.time;
+        const id = typeof d['reportId'] === 'number' ? d['reportId'] : undefined;
+        notes.panic(String(d['kind'] ?? 'unknown'), new Date(at).toLocaleString(), id);
+      }
       if (e.kind === 'exo.runner-failed' || e.kind === 'exo.runner-terminated') notes.runnerDied(e.message);
-      window?.webContents.send(IPC_PUSH_CHANNEL, { event: 'event', data: e });
     }
   };
+  // The dashboard window gets the same live stream the API serves over SSE.
+  daemon.onPublish = (event, data) => window?.webContents.send(IPC_PUSH_CHANNEL, { event, data });
 
   wirePowerEvents(powerMonitor, daemon);
   app.on('second-instance', () => openDashboard());

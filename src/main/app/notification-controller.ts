@@ -63,12 +63,13 @@ export class NotificationController {
     return this.show('level', `EXO risk ${next.toUpperCase()}`, reason ?? 'see the dashboard', 'Overview');
   }
 
-  panic(kind: string | null, when: string): boolean {
+  /** Clicking opens that report in the dashboard when its id is known. */
+  panic(kind: string | null, when: string, reportId?: number): boolean {
     return this.show(
       'panic',
       'Kernel panic recorded',
       `${kind ?? 'unknown'} at ${when}. The crash report is ready to file.`,
-      'Panics',
+      reportId === undefined ? 'Panics' : `Panics:${reportId}`,
     );
   }
 

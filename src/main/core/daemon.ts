@@ -137,6 +137,8 @@ export class Daemon {
   private lastTickAt: number | null = null;
   /** A shell's hook: the events each tick wrote (the menu-bar app turns some into banners). */
   onEvents: ((written: TimelineEvent[]) => void) | null = null;
+  /** Receives what the API streams over SSE (`sample`, `event`, `level`, `panic`), for in-process shells. */
+  onPublish: ((event: string, data: object) => void) | null = null;
   private lastResult: TickResult | null = null;
   private readonly lockPath: string;
 
@@ -452,7 +454,7 @@ export class Daemon {
     } catch (e) {
       this.deps.logger.error({ err: e }, 'could not write the tick');
     }
-    this.publish(result, written, slow, now);
+    this.afterTick(result, written, slow, now);
     this.ticks++;
     this.lastResult = result;
     if (now - this.lastRetention >= 600_000) this.runRetention(now);
@@ -460,7 +462,7 @@ export class Daemon {
   }
 
   /** Metrics and the API's live stream, after the tick is on disk. */
-  private publish(result: TickResult, written: TimelineEvent[], slow: boolean, now: number): void {
+  private afterTick(result: TickResult, written: TimelineEvent[], slow: boolean, now: number): void {
     this.metrics.update(result.sample, this.risk.state, this.risk.monitor.snapshot);
     this.metrics.tickSeconds.observe(result.durationMs / 1000);
     if (slow) this.metrics.setPanics(summarisePanics(this.reports, now).byKind);
@@ -474,18 +476,23 @@ export class Daemon {
         });
     }
     this.onEvents?.(written);
-    if (!this.api) return;
-    this.api.broadcast('sample', {
+    this.publish('sample', {
       sample: result.sample,
       level: this.risk.state.level,
       reasons: this.risk.state.reasons,
     });
     for (const e of written) {
-      this.api.broadcast('event', e);
+      this.publish('event', e);
       if (e.kind === 'risk.level')
-        this.api.broadcast('level', { level: e.data?.['to'], reasons: e.data?.['reasons'] });
-      if (e.kind === 'panic.detected') this.api.broadcast('panic', e.data);
+        this.publish('level', { level: e.data?.['to'], reasons: e.data?.['reasons'] });
+      if (e.kind === 'panic.detected') this.publish('panic', e.data ?? {});
     }
+  }
+
+  /** One live message to every listener: the API's SSE clients and the app's dashboard window. */
+  private publish(event: string, data: object): void {
+    this.api?.broadcast(event, data);
+    this.onPublish?.(event, data);
   }
 
   /** The platform advisory for this machine and the loaded models' public reports. */

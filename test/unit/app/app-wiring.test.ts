@@ -140,15 +140,19 @@ describe('menu-bar wiring (fakes typed against electron.d.ts)', () => {
     let now = 0;
     const shown: NotificationConstructorOptions[] = [];
     const handlers = new Map<string, (...a: unknown[]) => void>();
+    const byTitle = new Map<string, Map<string, (...a: unknown[]) => void>>();
     const opened: string[] = [];
     const fallbacks: string[] = [];
     const c = new NotificationController({
       create: (o) => {
         shown.push(o);
+        const own = new Map<string, (...a: unknown[]) => void>();
+        byTitle.set(String(o.title), own);
         const n = {
           show: () => {},
           on: (event: string, fn: (...a: unknown[]) => void) => {
             handlers.set(event, fn);
+            own.set(event, fn);
             return n;
           },
         };
@@ -169,7 +173,7 @@ describe('menu-bar wiring (fakes typed against electron.d.ts)', () => {
     assert.equal(c.levelChanged('critical', 'high', null), false, 'a fall is not announced');
     now = 61_000;
     assert.equal(c.levelChanged('high', 'critical', 'GPU at 96%'), true);
-    assert.equal(c.panic('completeMemory', 'now'), true);
+    assert.equal(c.panic('completeMemory', 'now', 7), true);
     assert.equal(c.advisory('macOS 26.4.1 is affected'), true);
     now = 999_999_999;
     assert.equal(c.advisory('again'), false, 'the advisory shows once');
@@ -179,7 +183,8 @@ describe('menu-bar wiring (fakes typed against electron.d.ts)', () => {
     );
     assert.equal(c.suppressed, 2);
     handlers.get('click')!();
-    assert.deepEqual(opened, ['Advisory']);
+    byTitle.get('Kernel panic recorded')!.get('click')!();
+    assert.deepEqual(opened, ['Advisory', 'Panics:7'], 'a panic banner opens its own report');
     handlers.get('failed')!({}, 'not signed');
     assert.deepEqual(fallbacks, ['exo-sentinel: platform advisory']);
     const unsupported = new NotificationController({

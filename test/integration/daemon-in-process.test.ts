@@ -1,0 +1,104 @@
+import assert from 'node:assert/strict';
+import { mkdirSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
+import Database from 'better-sqlite3';
+import { pino } from 'pino';
+import { wirePowerEvents } from '../../src/main/app/power-events.js';
+import { validateConfig } from '../../src/main/core/config/config-loader.js';
+import { Daemon, EventCollector } from '../../src/main/core/daemon.js';
+import { createProbe } from '../../src/main/core/probes/create-probe.js';
+import { type DatabaseConstructor, openDatabase } from '../../src/main/core/store/database.js';
+import { TimelineStore } from '../../src/main/core/store/timeline-store.js';
+import { tempDir } from '../support/temp-dir.js';
+
+/** A port nothing listens on (bound, then released). */
+async function closedPort(): Promise<number> {
+  const srv = createServer();
+  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
+  const { port } = srv.address() as { port: number };
+  await new Promise<void>((r) => srv.close(() => r()));
+  return port;
+}
+
+// The daemon as the menu-bar app runs it: in-process, with the shell's SQLite driver injected, its live
+// stream going to the window instead of SSE, and sampling paused by powerMonitor across sleep.
+describe('the daemon in-process, as the Electron main process hosts it', {
+  skip: process.platform !== 'linux',
+}, () => {
+  it('uses the injected driver, publishes each tick, pauses across sleep, resumes on wake, flushes on quit', async () => {
+    const dir = tempDir('exo-sentinel-inproc-');
+    try {
+      const reports = join(dir.path, 'reports');
+      mkdirSync(reports);
+      const loaded = validateConfig({
+        intervalSeconds: 0.2,
+        api: { enabled: false },
+        guard: { enabled: false },
+        exo: { url: `http://127.0.0.1:${await closedPort()}` },
+        reports: { dirs: [reports] },
+      });
+      assert.ok(loaded.ok, loaded.ok ? '' : loaded.errors.join('; '));
+      let opened = 0;
+      const Driver = function (this: unknown, path: string, options?: Database.Options) {
+        opened++;
+        return new Database(path, options);
+      } as unknown as DatabaseConstructor;
+      const events = new EventCollector(() => Date.now());
+      const daemon = new Daemon({
+        dataDir: dir.path,
+        config: loaded.config,
+        probe: createProbe(events),
+        events,
+        logger: pino({ level: 'silent' }),
+        Driver,
+        reportDirs: [reports],
+      });
+      const published: string[] = [];
+      daemon.onPublish = (event) => published.push(event);
+      const begun = await daemon.begin();
+      assert.ok(begun.ok, begun.ok ? '' : begun.error);
+      assert.ok(opened >= 1, 'the store was opened with the shell-provided driver');
+
+      const power = new Map<string, () => void>();
+      const fakePower = {
+        on(event: string, fn: () => void) {
+          power.set(event, fn);
+          return fakePower;
+        },
+      };
+      wirePowerEvents(fakePower as never, daemon);
+      daemon.start();
+      await sleep(900);
+      const beforeSleep = daemon.tickCount;
+      assert.ok(beforeSleep >= 2, `ticked ${beforeSleep} times in 0.9 s at 0.2 s`);
+      assert.ok(published.includes('sample'), `published: ${[...new Set(published)].join(', ')}`);
+
+      power.get('suspend')!();
+      await sleep(150); // a tick already in flight may still land
+      const asleep = daemon.tickCount;
+      await sleep(800);
+      assert.equal(daemon.tickCount, asleep, 'no sampling while asleep');
+
+      power.get('resume')!();
+      await sleep(700);
+      assert.ok(daemon.tickCount >= asleep + 2, `ticks resumed: ${asleep} → ${daemon.tickCount}`);
+
+      await daemon.stop('quit');
+      const db = openDatabase(join(dir.path, 'timeline.db'), { readonly: true });
+      try {
+        const store = new TimelineStore(db);
+        const kinds = store.events(0, Date.now() + 1000).map((e) => e.kind);
+        for (const k of ['power.sleep', 'power.wake', 'daemon.stopped'])
+          assert.ok(kinds.includes(k), `${k} in the timeline: ${kinds.join(', ')}`);
+        assert.equal(store.sampleCount(), daemon.tickCount, 'every tick is on disk after quit');
+      } finally {
+        db.close();
+      }
+    } finally {
+      dir.cleanup();
+    }
+  });
+});
