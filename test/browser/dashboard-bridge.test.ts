@@ -3,17 +3,11 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { pathToFileURL } from 'node:url';
-import { type Browser, chromium } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import type { SentinelBridge } from '../../src/shared/bridge.js';
+import { launchChromium, noChromium } from '../support/chromium.js';
 import { repoRoot } from '../support/fixtures.js';
 
-const CANDIDATES = [
-  process.env['CHROMIUM_PATH'],
-  '/usr/bin/chromium',
-  '/usr/bin/chromium-browser',
-  '/Applications/Google Chrome.app/Contents/MacOS/Google Chrome',
-].filter((p): p is string => !!p);
-const executablePath = CANDIDATES.find((p) => existsSync(p));
 const page = join(repoRoot, 'dist', 'renderer', 'index.html');
 
 /**
@@ -56,21 +50,11 @@ const bridgeShape = { invoke: async () => ({}), onEvent: () => () => {} } satisf
 void bridgeShape;
 
 describe('the dashboard over the preload bridge (as in the Electron window), in headless Chromium', {
-  skip: executablePath ? false : 'no Chromium found; set CHROMIUM_PATH',
+  skip: noChromium,
 }, () => {
   let browser: Browser;
   before(async () => {
-    browser = await chromium.launch({
-      executablePath: executablePath!,
-      args: [
-        '--no-sandbox',
-        '--disable-gpu',
-        '--no-first-run',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-      ],
-    });
+    browser = await launchChromium();
   });
   after(async () => {
     await browser?.close();

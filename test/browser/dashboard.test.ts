@@ -1,27 +1,19 @@
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { type Browser, chromium } from 'playwright-core';
+import type { Browser } from 'playwright-core';
+import { launchChromium, noChromium } from '../support/chromium.js';
 import { sleep, startDaemon, waitForExit } from '../support/cli-runner.js';
 import { type FakeExoControl, startFakeExo } from '../support/fake-exo-server.js';
 import { fixture, repoRoot } from '../support/fixtures.js';
 import { wrapAsPanicFile } from '../support/panic-file.js';
 import { tempDir } from '../support/temp-dir.js';
 
-/** Debian's chromium (CI installs it), or Chrome/Chromium on a Mac; CHROMIUM_PATH overrides. */
-const CANDIDATES = [
-  process.env['CHROMIUM_PATH'],
-  '/usr/bin/chromium',
-  '/usr/bin/chromium-browser',
-  '/Applications/Google Chrome.app/Contents/MacOS/Google Chrome',
-  '/Applications/Chromium.app/Contents/MacOS/Chromium',
-].filter((p): p is string => !!p);
-const executablePath = CANDIDATES.find((p) => existsSync(p));
 const ARTIFACTS = join(repoRoot, 'test-artifacts');
 
 describe('the dashboard in headless Chromium against a running daemon', {
-  skip: executablePath ? false : `no Chromium found (${CANDIDATES.join(', ')}); set CHROMIUM_PATH`,
+  skip: noChromium,
 }, () => {
   const dir = tempDir();
   let browser: Browser;
@@ -44,18 +36,7 @@ describe('the dashboard in headless Chromium against a running daemon', {
       reports,
     ]);
     await sleep(1500);
-    browser = await chromium.launch({
-      executablePath: executablePath!,
-      args: [
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-quic',
-        '--no-first-run',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-      ],
-    });
+    browser = await launchChromium();
   });
   after(async () => {
     await browser?.close();
