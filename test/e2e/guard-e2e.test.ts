@@ -75,6 +75,8 @@ describe('guard end to end: daemon, guard and fake EXO as real processes on loop
       '150',
       '--prefill-tps',
       '4000',
+      '--max-gen',
+      '40',
     ]);
     mkdirSync(dataDir, { recursive: true });
     writeFileSync(
@@ -240,9 +242,11 @@ describe('guard end to end: daemon, guard and fake EXO as real processes on loop
   });
 
   it('at a raised level refuses new requests with 503 and Retry-After while in-flight streams complete', async () => {
-    const a = post(`${guard}/v1/chat/completions`, chatBody(3000, { max_tokens: 8 }));
+    // Two streams of ~5 s each (30 tokens at 150 ms): both are surely in flight when the daemon next
+    // polls EXO after reading the eviction, however loaded the machine is.
+    const a = post(`${guard}/v1/chat/completions`, chatBody(3000, { max_tokens: 30 }));
     await sleep(200);
-    const b = post(`${guard}/v1/chat/completions`, chatBody(3000, { max_tokens: 8 }));
+    const b = post(`${guard}/v1/chat/completions`, chatBody(3000, { max_tokens: 30 }));
     await sleep(700);
     // A KV-cache eviction with two requests in flight: the best-evidenced trigger → high → refuse-new.
     await fetch(`${fake.control}/__fake/log`, {

@@ -28,7 +28,7 @@ async function closedPort(): Promise<number> {
 describe('the daemon in-process, as the Electron main process hosts it', {
   skip: process.platform !== 'linux',
 }, () => {
-  it('uses the injected driver, publishes each tick, pauses across sleep, resumes on wake, flushes on quit', async () => {
+  it('uses the injected driver, publishes each tick, pauses across sleep, resumes on wake, keeps a pinned guard mode, flushes on quit', async () => {
     const dir = tempDir('exo-sentinel-inproc-');
     try {
       const reports = join(dir.path, 'reports');
@@ -86,6 +86,13 @@ describe('the daemon in-process, as the Electron main process hosts it', {
       await sleep(700);
       assert.ok(daemon.tickCount >= asleep + 2, `ticks resumed: ${asleep} → ${daemon.tickCount}`);
 
+      // The menu's guard switch pins the mode over the level's, through ticks, until "Automatic".
+      assert.equal(daemon.statusView()['guardMode'], 'open');
+      daemon.setGuardOverride('serialise', 'the menu bar');
+      await sleep(500);
+      assert.equal(daemon.statusView()['guardMode'], 'serialise', 'ticks do not undo a pinned mode');
+      assert.equal(daemon.statusView()['guardOverride'], 'serialise');
+
       await daemon.stop('quit');
       const db = openDatabase(join(dir.path, 'timeline.db'), { readonly: true });
       try {
@@ -94,9 +101,29 @@ describe('the daemon in-process, as the Electron main process hosts it', {
         for (const k of ['power.sleep', 'power.wake', 'daemon.stopped'])
           assert.ok(kinds.includes(k), `${k} in the timeline: ${kinds.join(', ')}`);
         assert.equal(store.sampleCount(), daemon.tickCount, 'every tick is on disk after quit');
+        const pinned = store.events(0, Date.now() + 1000, 'guard.override');
+        assert.equal(pinned.length, 1);
+        assert.match(
+          pinned[0]!.message,
+          /guard pinned to serialise by the menu bar \(the level alone would give open\)/,
+        );
       } finally {
         db.close();
       }
+      const again = new Daemon({
+        dataDir: dir.path,
+        config: loaded.config,
+        probe: createProbe(events),
+        events,
+        logger: pino({ level: 'silent' }),
+        Driver,
+        reportDirs: [reports],
+      });
+      assert.ok((await again.begin()).ok);
+      assert.equal(again.statusView()['guardMode'], 'serialise', 'the pin survives a restart');
+      again.setGuardOverride(null, 'the menu bar');
+      assert.equal(again.statusView()['guardMode'], 'open', 'Automatic follows the level again');
+      await again.stop('test');
     } finally {
       dir.cleanup();
     }

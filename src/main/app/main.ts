@@ -129,7 +129,10 @@ async function main(): Promise<void> {
     {
       openDashboard,
       openReport: (id) => openDashboard(`Panics:${id}`),
-      setGuardMode: (mode: GuardMode) => daemon.guard?.update({ mode }),
+      setGuardMode: (mode: GuardMode | null) => {
+        daemon.setGuardOverride(mode, 'the menu bar');
+        refresh();
+      },
       acknowledge: () => backend.ack(),
       setLaunchAtLogin: (on) => login.set(on),
       quit: () => app.quit(),
@@ -139,7 +142,6 @@ async function main(): Promise<void> {
   const refresh = (): void => {
     trayController?.update(trayViewFromStatus(daemon.statusView(), login.get()));
   };
-  const timer = setInterval(refresh, 1000);
   refresh();
   const advisory = daemon.advisory().platform;
   if (advisory.affected && !daemon.store.getMeta('app.advisory-shown')) {
@@ -160,8 +162,12 @@ async function main(): Promise<void> {
       if (e.kind === 'exo.runner-failed' || e.kind === 'exo.runner-terminated') notes.runnerDied(e.message);
     }
   };
-  // The dashboard window gets the same live stream the API serves over SSE.
-  daemon.onPublish = (event, data) => window?.webContents.send(IPC_PUSH_CHANNEL, { event, data });
+  // The dashboard window gets the same live stream the API serves over SSE; the tray follows each tick
+  // (nothing to redraw while sampling is paused).
+  daemon.onPublish = (event, data) => {
+    if (event === 'sample') refresh();
+    window?.webContents.send(IPC_PUSH_CHANNEL, { event, data });
+  };
 
   wirePowerEvents(powerMonitor, daemon);
   app.on('second-instance', () => openDashboard());
@@ -173,7 +179,7 @@ async function main(): Promise<void> {
     if (quitting) return;
     e.preventDefault();
     quitting = true;
-    clearInterval(timer);
+    daemon.onPublish = null;
     void daemon
       .stop('quit')
       .then(close)

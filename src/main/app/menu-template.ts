@@ -6,7 +6,8 @@ import { gpuPercent, type TrayView } from './tray-view.js';
 export interface MenuActions {
   openDashboard(view?: string): void;
   openReport(id: number): void;
-  setGuardMode(mode: GuardMode): void;
+  /** null: follow the risk level again. */
+  setGuardMode(mode: GuardMode | null): void;
   acknowledge(): void;
   setLaunchAtLogin(enabled: boolean): void;
   quit(): void;
@@ -58,12 +59,21 @@ export function buildMenuTemplate(v: TrayView, a: MenuActions): MenuItemConstruc
     { type: 'separator' },
     {
       label: 'Guard',
-      submenu: GUARD_CHOICES.map(([mode, label]) => ({
-        label,
-        type: 'radio' as const,
-        checked: v.guardMode === mode,
-        click: () => a.setGuardMode(mode),
-      })),
+      submenu: [
+        {
+          label: `Automatic, by level${v.guardOverride === null ? ` (${v.guardMode})` : ''}`,
+          type: 'radio' as const,
+          checked: v.guardOverride === null,
+          click: () => a.setGuardMode(null),
+        },
+        { type: 'separator' as const },
+        ...GUARD_CHOICES.map(([mode, label]) => ({
+          label,
+          type: 'radio' as const,
+          checked: v.guardOverride === mode,
+          click: () => a.setGuardMode(mode),
+        })),
+      ],
     },
     { label: 'Open dashboard', click: () => a.openDashboard() },
     {

@@ -13,6 +13,8 @@ export interface TrayView {
   processes: Array<{ pid: number; role: string; footprint: number | null }>;
   lastPanic: { id: number; kind: string | null; time: number } | null;
   guardMode: GuardMode;
+  /** The hand-picked mode, or null when the guard follows the level. */
+  guardOverride: GuardMode | null;
   hold: { reason: string } | null;
   launchAtLogin: { enabled: boolean; status: string | null };
 }
@@ -77,6 +79,7 @@ export function trayViewFromStatus(status: Json, launchAtLogin: TrayView['launch
         }
       : null,
     guardMode: (status['guardMode'] as GuardMode) ?? 'open',
+    guardOverride: (status['guardOverride'] as GuardMode | null | undefined) ?? null,
     hold: status['hold'] ? { reason: String((status['hold'] as Json)['reason']) } : null,
     launchAtLogin,
   };

@@ -2,6 +2,7 @@ import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { TimelineEvent } from '../../shared/events.js';
 import type { ReportRecord } from '../../shared/reports.js';
+import { GUARD_MODES, type GuardMode } from '../../shared/risk.js';
 import type { Sample } from '../../shared/sample.js';
 import { ActionRunner } from './actions/action-runner.js';
 import { AuditStore } from './actions/audit-store.js';
@@ -140,12 +141,17 @@ export class Daemon {
   /** Receives what the API streams over SSE (`sample`, `event`, `level`, `panic`), for in-process shells. */
   onPublish: ((event: string, data: object) => void) | null = null;
   private lastResult: TickResult | null = null;
+  /** A mode chosen by hand (menu bar, API); null = the mode follows the risk level. Survives restarts. */
+  private guardOverride: GuardMode | null = null;
   private readonly lockPath: string;
 
   constructor(private readonly deps: DaemonDeps) {
     this.clock = deps.clock ?? systemClock;
     this.db = openDatabase(paths(deps.dataDir).database, deps.Driver ? { Driver: deps.Driver } : {});
     this.store = new TimelineStore(this.db);
+    const override = this.store.getMeta('guard.override');
+    this.guardOverride =
+      override && GUARD_MODES.includes(override as GuardMode) ? (override as GuardMode) : null;
     this.reports = new ReportStore(this.db);
     this.audit = new AuditStore(this.db);
     const exoClient = new ExoApiClient(deps.config.exo.url, deps.config.exo.timeoutMs);
@@ -444,7 +450,7 @@ export class Daemon {
         this.risk.persist();
         this.guard?.update({
           level: this.risk.state.level,
-          mode: this.risk.guardMode,
+          mode: this.guardMode,
           hold: readHold(this.store),
           exo: this.risk.monitor.snapshot,
           sample: result.sample,
@@ -525,7 +531,8 @@ export class Daemon {
       identity: identity ? JSON.parse(identity) : null,
       sample,
       risk: this.risk.state,
-      guardMode: this.risk.guardMode,
+      guardMode: this.guardMode,
+      guardOverride: this.guardOverride,
       hold: readHold(this.store),
       exo: this.risk.monitor.snapshot,
       guard: this.guard?.address
@@ -541,6 +548,28 @@ export class Daemon {
       },
       panics: summarisePanics(this.reports, now),
     };
+  }
+
+  /** The guard's admission mode: the hand-picked one if any, else what the risk level calls for. */
+  get guardMode(): GuardMode {
+    return this.guardOverride ?? this.risk.guardMode;
+  }
+
+  /** Pins the guard to a mode (null: back to following the level); recorded in the timeline, kept across restarts. */
+  setGuardOverride(mode: GuardMode | null, source: string): void {
+    if (mode === this.guardOverride) return;
+    const from = this.guardMode;
+    this.guardOverride = mode;
+    this.store.setMeta('guard.override', mode ?? '');
+    this.guard?.update({ mode: this.guardMode });
+    this.deps.events.push(
+      'guard.override',
+      mode === 'open' && this.risk.guardMode !== 'open' ? 'warning' : 'info',
+      mode
+        ? `guard pinned to ${mode} by ${source} (the level alone would give ${this.risk.guardMode})`
+        : `guard follows the risk level again (${source}): ${this.risk.guardMode}`,
+      { mode, from, to: this.guardMode, source },
+    );
   }
 
   /** Starts the loop; ticks are aligned to the interval and never overlap (a slow tick skips the next). */

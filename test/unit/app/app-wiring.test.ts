@@ -40,6 +40,7 @@ const view = (over: Partial<TrayView> = {}): TrayView => ({
   processes: [{ pid: 1601, role: 'exo-runner', footprint: 40 * GiB }],
   lastPanic: null,
   guardMode: 'open',
+  guardOverride: null,
   hold: null,
   launchAtLogin: { enabled: false, status: 'not-registered' },
   ...over,
@@ -117,14 +118,24 @@ describe('menu-bar wiring (fakes typed against electron.d.ts)', () => {
     assert.ok(!labels.includes('Acknowledge panic'));
     const guard = calm.find((i) => i.label === 'Guard')!.submenu as MenuItemConstructorOptions[];
     assert.deepEqual(
-      guard.map((g) => [g.label, g.checked]),
+      guard.map((g) => [g.label ?? g.type, g.checked]),
       [
-        ['Open', true],
+        ['Automatic, by level (open)', true],
+        ['separator', undefined],
+        ['Open', false],
         ['Serialise requests', false],
         ['Refuse new requests', false],
       ],
     );
-    (guard[1]!.click as () => void)();
+    (guard[3]!.click as () => void)();
+    const pinned = buildMenuTemplate(view({ guardMode: 'serialise', guardOverride: 'serialise' }), a);
+    const pinnedGuard = pinned.find((i) => i.label === 'Guard')!.submenu as MenuItemConstructorOptions[];
+    assert.deepEqual(
+      pinnedGuard.filter((g) => g.checked).map((g) => g.label),
+      ['Serialise requests'],
+      'a pinned mode is the checked one',
+    );
+    (pinnedGuard[0]!.click as () => void)();
     const held = buildMenuTemplate(
       view({ hold: { reason: 'panic' }, lastPanic: { id: 3, kind: 'completeMemory', time: 0 } }),
       a,
@@ -133,7 +144,7 @@ describe('menu-bar wiring (fakes typed against electron.d.ts)', () => {
     (held.find((i) => i.label === 'Acknowledge panic')!.click as () => void)();
     (held.find((i) => i.label?.startsWith('Launch at login'))!.click as () => void)();
     (held.find((i) => i.label === 'Quit exo-sentinel')!.click as () => void)();
-    assert.deepEqual(a.calls, ['guard:serialise', 'report:3', 'ack', 'login:true', 'quit']);
+    assert.deepEqual(a.calls, ['guard:serialise', 'guard:null', 'report:3', 'ack', 'login:true', 'quit']);
   });
 
   it('notifications are rate-limited per topic, open the right view, and fall back to the tray when they fail', () => {
