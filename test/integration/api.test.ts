@@ -145,6 +145,60 @@ describe('local HTTP API on a running daemon', { skip: process.platform !== 'lin
     assert.match(page.headers.get('content-security-policy') ?? '', /default-src 'self'; script-src 'self'/);
   });
 
+  it('pins the guard mode over the API and from the CLI; the running guard applies it; auto undoes it', async () => {
+    const guard = daemon.guardUrl()!;
+    // What the level gives on its own (after the earlier panic it may be serialise, not open).
+    const byLevel = (await get('/api/v1/status')).body['guardMode'] as string;
+    const put = (body: unknown) =>
+      fetch(`${api}/api/v1/guard/mode`, { method: 'PUT', body: JSON.stringify(body) });
+    const bad = await put({ mode: 'sideways' });
+    assert.equal(bad.status, 400);
+    assert.match(((await bad.json()) as Json)['error']['fields'][0], /^body: "mode" is "sideways": /);
+    const pinned = await put({ mode: 'refuse-new' });
+    assert.equal(pinned.status, 200);
+    assert.deepEqual(await pinned.json(), { guardMode: 'refuse-new', guardOverride: 'refuse-new' });
+    const refused = await fetch(`${guard}/v1/chat/completions`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ model: 'm', stream: true, messages: [{ role: 'user', content: 'hi' }] }),
+    });
+    assert.equal(refused.status, 503, 'the running guard refuses at once');
+    await refused.body?.cancel();
+    assert.equal((await get('/api/v1/status')).body['guardMode'], 'refuse-new');
+
+    // The CLI writes to the data directory; the daemon picks it up at its next tick (0.5 s here).
+    const auto = await runCli(['guard', 'auto', '--json', '--data-dir', dataDir]);
+    assert.equal(auto.code, 0, auto.stderr);
+    assert.deepEqual(JSON.parse(auto.stdout), { mode: byLevel, override: null, byLevel, changed: true });
+    const serialise = await runCli(['guard', 'serialise', '--data-dir', dataDir]);
+    assert.equal(
+      serialise.stdout,
+      `guard: serialise, pinned by hand (the risk level alone gives ${byLevel}); \`exo-sentinel guard auto\` undoes it\n`,
+    );
+    let mode: unknown;
+    for (let i = 0; i < 20 && mode !== 'serialise'; i++) {
+      await sleep(150);
+      mode = (await get('/api/v1/status')).body['guardMode'];
+    }
+    assert.equal(mode, 'serialise', 'the running daemon took the CLI pin');
+    const wrong = await runCli(['guard', 'sideways', '--data-dir', dataDir]);
+    assert.equal(wrong.code, 2);
+    assert.match(
+      wrong.stderr,
+      /expected one of auto, open, serialise, refuse-new, cancel-newest, got "sideways"/,
+    );
+    assert.equal((await runCli(['guard', 'auto', '--data-dir', dataDir])).code, 0);
+
+    const actions = (await get('/api/v1/actions')).body['actions'] as Json[];
+    assert.deepEqual(
+      actions
+        .filter((a) => a['action'] === 'guard-mode' && a['level'] === 'manual')
+        .map((a) => a['detail']['override']),
+      ['refuse-new', null, 'serialise', null],
+      'every pin is in the audit trail',
+    );
+  });
+
   it('streams a new sample over SSE within 2 s', async () => {
     const ac = new AbortController();
     const res = await fetch(`${api}/api/v1/stream`, { signal: ac.signal });

@@ -2,10 +2,11 @@ import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { TimelineEvent } from '../../shared/events.js';
 import type { ReportRecord } from '../../shared/reports.js';
-import { GUARD_MODES, type GuardMode } from '../../shared/risk.js';
+import type { GuardMode } from '../../shared/risk.js';
 import type { Sample } from '../../shared/sample.js';
 import { ActionRunner } from './actions/action-runner.js';
 import { AuditStore } from './actions/audit-store.js';
+import { pinGuardMode, readGuardOverride } from './actions/guard-override.js';
 import { HeadlessNotifier, type Notifier } from './actions/notifier.js';
 import { acknowledgeHold, readHold } from './actions/post-panic-hold.js';
 import { loadOrCreateToken } from './api/api-config.js';
@@ -141,17 +142,12 @@ export class Daemon {
   /** Receives what the API streams over SSE (`sample`, `event`, `level`, `panic`), for in-process shells. */
   onPublish: ((event: string, data: object) => void) | null = null;
   private lastResult: TickResult | null = null;
-  /** A mode chosen by hand (menu bar, API); null = the mode follows the risk level. Survives restarts. */
-  private guardOverride: GuardMode | null = null;
   private readonly lockPath: string;
 
   constructor(private readonly deps: DaemonDeps) {
     this.clock = deps.clock ?? systemClock;
     this.db = openDatabase(paths(deps.dataDir).database, deps.Driver ? { Driver: deps.Driver } : {});
     this.store = new TimelineStore(this.db);
-    const override = this.store.getMeta('guard.override');
-    this.guardOverride =
-      override && GUARD_MODES.includes(override as GuardMode) ? (override as GuardMode) : null;
     this.reports = new ReportStore(this.db);
     this.audit = new AuditStore(this.db);
     const exoClient = new ExoApiClient(deps.config.exo.url, deps.config.exo.timeoutMs);
@@ -190,6 +186,10 @@ export class Daemon {
               : null;
           },
           ack: () => acknowledgeHold(this.store, this.audit, this.clock.now(), 'the API'),
+          setGuardMode: (mode) => {
+            this.setGuardOverride(mode, 'the API');
+            return { guardMode: this.guardMode, guardOverride: mode };
+          },
           advisory: () => this.advisory(),
           cluster: () =>
             collectCluster(
@@ -532,7 +532,7 @@ export class Daemon {
       sample,
       risk: this.risk.state,
       guardMode: this.guardMode,
-      guardOverride: this.guardOverride,
+      guardOverride: readGuardOverride(this.store),
       hold: readHold(this.store),
       exo: this.risk.monitor.snapshot,
       guard: this.guard?.address
@@ -550,26 +550,18 @@ export class Daemon {
     };
   }
 
-  /** The guard's admission mode: the hand-picked one if any, else what the risk level calls for. */
+  /**
+   * The guard's admission mode: the hand-picked one if any (read each tick, so `exo-sentinel guard` reaches a
+   * running daemon), else what the risk level calls for.
+   */
   get guardMode(): GuardMode {
-    return this.guardOverride ?? this.risk.guardMode;
+    return readGuardOverride(this.store) ?? this.risk.guardMode;
   }
 
-  /** Pins the guard to a mode (null: back to following the level); recorded in the timeline, kept across restarts. */
-  setGuardOverride(mode: GuardMode | null, source: string): void {
-    if (mode === this.guardOverride) return;
-    const from = this.guardMode;
-    this.guardOverride = mode;
-    this.store.setMeta('guard.override', mode ?? '');
-    this.guard?.update({ mode: this.guardMode });
-    this.deps.events.push(
-      'guard.override',
-      mode === 'open' && this.risk.guardMode !== 'open' ? 'warning' : 'info',
-      mode
-        ? `guard pinned to ${mode} by ${source} (the level alone would give ${this.risk.guardMode})`
-        : `guard follows the risk level again (${source}): ${this.risk.guardMode}`,
-      { mode, from, to: this.guardMode, source },
-    );
+  /** Pins the guard to a mode (null: back to following the level); applied at once. */
+  setGuardOverride(mode: GuardMode | null, by: string): void {
+    if (pinGuardMode(this.store, this.audit, mode, this.risk.guardMode, this.clock.now(), by))
+      this.guard?.update({ mode: this.guardMode });
   }
 
   /** Starts the loop; ticks are aligned to the interval and never overlap (a slow tick skips the next). */

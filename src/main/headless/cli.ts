@@ -6,6 +6,7 @@ import { registerAgent } from './commands/agent-command.js';
 import { registerCluster } from './commands/cluster-command.js';
 import { registerDaemon } from './commands/daemon-command.js';
 import { registerDoctor } from './commands/doctor-command.js';
+import { registerGuard } from './commands/guard-command.js';
 import { registerPanics } from './commands/panics-command.js';
 import { registerReport } from './commands/report-command.js';
 import { registerStatus } from './commands/status-command.js';
@@ -28,6 +29,7 @@ export function buildProgram(): Command {
   registerReport(program);
   registerDoctor(program);
   registerAck(program);
+  registerGuard(program);
   registerCluster(program);
   registerAgent(program);
   const all = (c: Command): Command[] => [c, ...c.commands.flatMap(all)];

@@ -5,6 +5,7 @@ import type { AddressInfo } from 'node:net';
 import { extname, join, normalize } from 'node:path';
 import { z } from 'zod';
 import type { TimelineEvent } from '../../../shared/events.js';
+import { GUARD_MODES, type GuardMode } from '../../../shared/risk.js';
 import type { AuditStore } from '../actions/audit-store.js';
 import { formatIssues } from '../config/config-loader.js';
 import type { Config } from '../config/config-schema.js';
@@ -28,6 +29,8 @@ export interface ApiDeps {
   status: () => StatusView;
   crashReport: (id: number) => string | null;
   ack: () => unknown;
+  /** Pins the guard's mode (null: follow the level). */
+  setGuardMode: (mode: GuardMode | null) => unknown;
   cluster: () => Promise<unknown>;
   advisory: () => unknown;
   currentConfig: () => Config;
@@ -38,6 +41,7 @@ export interface ApiDeps {
 }
 
 const RAW_LIMIT_MS = 6 * 3_600_000;
+const GuardModeBody = z.object({ mode: z.enum(['auto', ...GUARD_MODES]) }).strict();
 const MAX_BODY = 64 * 1024;
 
 const time = z.string().transform((v, ctx) => {
@@ -149,6 +153,27 @@ export class ApiServer {
 
   private cors(): Record<string, string> {
     return {};
+  }
+
+  /** A JSON request body, or a 413/400 already sent naming what was wrong. */
+  private async jsonBody(
+    req: IncomingMessage,
+    res: ServerResponse,
+    what: string,
+  ): Promise<{ ok: true; value: unknown } | { ok: false }> {
+    const raw = await this.body(req);
+    if (raw === null) {
+      this.json(res, 413, { error: { message: `${what} over ${MAX_BODY} bytes` } });
+      return { ok: false };
+    }
+    try {
+      return { ok: true, value: JSON.parse(raw.toString('utf8')) };
+    } catch (e) {
+      this.json(res, 400, {
+        error: { message: `body: not valid JSON (${(e as Error).message})`, fields: ['body'] },
+      });
+      return { ok: false };
+    }
   }
 
   private badRequest(res: ServerResponse, issues: z.core.$ZodIssue[], input: unknown, where: string): void {
@@ -274,17 +299,9 @@ export class ApiServer {
       if (method === 'GET' && route === 'config')
         return this.json(res, 200, { config: this.deps.currentConfig(), path: this.deps.configPath });
       if (method === 'PUT' && route === 'config') {
-        const raw = await this.body(req);
-        if (raw === null)
-          return this.json(res, 413, { error: { message: `configuration body over ${MAX_BODY} bytes` } });
-        let input: unknown;
-        try {
-          input = JSON.parse(raw.toString('utf8'));
-        } catch (e) {
-          return this.json(res, 400, {
-            error: { message: `body: not valid JSON (${(e as Error).message})`, fields: ['body'] },
-          });
-        }
+        const body = await this.jsonBody(req, res, 'configuration body');
+        if (!body.ok) return;
+        const input = body.value;
         const saved = saveConfigFile(this.deps.configPath, input);
         if (!saved.ok)
           return this.json(res, 400, { error: { message: saved.errors.join('; '), fields: saved.errors } });
@@ -295,6 +312,13 @@ export class ApiServer {
         });
       }
       if (method === 'POST' && route === 'ack') return this.json(res, 200, { ended: this.deps.ack() });
+      if (method === 'PUT' && route === 'guard/mode') {
+        const body = await this.jsonBody(req, res, 'body');
+        if (!body.ok) return;
+        const m = GuardModeBody.safeParse(body.value);
+        if (!m.success) return this.badRequest(res, m.error.issues, body.value, 'body');
+        return this.json(res, 200, this.deps.setGuardMode(m.data.mode === 'auto' ? null : m.data.mode));
+      }
       if (method === 'GET' && route === 'advisory') return this.json(res, 200, this.deps.advisory());
       if (method === 'GET' && route === 'cluster') return this.json(res, 200, await this.deps.cluster());
       if (method === 'GET' && route === 'stream') return this.stream(req, res);
