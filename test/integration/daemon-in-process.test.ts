@@ -47,7 +47,7 @@ describe('the daemon in-process, as the Electron main process hosts it', {
         return new Database(path, options);
       } as unknown as DatabaseConstructor;
       const events = new EventCollector(() => Date.now());
-      const daemon = new Daemon({
+      const deps = {
         dataDir: dir.path,
         config: loaded.config,
         probe: createProbe(events),
@@ -55,7 +55,8 @@ describe('the daemon in-process, as the Electron main process hosts it', {
         logger: pino({ level: 'silent' }),
         Driver,
         reportDirs: [reports],
-      });
+      };
+      const daemon = new Daemon(deps);
       const published: string[] = [];
       daemon.onPublish = (event) => published.push(event);
       const begun = await daemon.begin();
@@ -110,15 +111,7 @@ describe('the daemon in-process, as the Electron main process hosts it', {
       } finally {
         db.close();
       }
-      const again = new Daemon({
-        dataDir: dir.path,
-        config: loaded.config,
-        probe: createProbe(events),
-        events,
-        logger: pino({ level: 'silent' }),
-        Driver,
-        reportDirs: [reports],
-      });
+      const again = new Daemon(deps);
       assert.ok((await again.begin()).ok);
       assert.equal(again.statusView()['guardMode'], 'serialise', 'the pin survives a restart');
       again.setGuardOverride(null, 'the menu bar');
