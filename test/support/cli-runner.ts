@@ -1,6 +1,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
+import { DAEMON_NODE_FLAGS } from '../../src/main/headless/node-flags.js';
 import { repoRoot } from './fixtures.js';
 
 /** The built CLI; integration tests run it as a real child process (`npm test` builds first). */
@@ -82,7 +83,8 @@ export async function startDaemon(
       : ['--guard-listen', '127.0.0.1:0']),
     ...(args.some((a) => a === '--api-listen' || a === '--no-api') ? [] : ['--api-listen', '127.0.0.1:0']),
   ];
-  const child = spawn(process.execPath, [cliPath, 'daemon', ...args, ...guardArgs], {
+  // With the flags it ships with (npm start, the login agent), so tests and benches see its real footprint.
+  const child = spawn(process.execPath, [...DAEMON_NODE_FLAGS, cliPath, 'daemon', ...args, ...guardArgs], {
     env: { ...process.env, ...env },
     stdio: 'pipe',
   });

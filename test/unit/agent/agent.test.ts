@@ -1,10 +1,12 @@
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { parse } from 'plist';
 import { type CommandResult, countingRunner } from '../../../src/main/core/probes/command-runner.js';
 import { launchdPlist, systemdUnit } from '../../../src/main/headless/agent/agent-files.js';
 import { AgentManager } from '../../../src/main/headless/agent/agent-manager.js';
+import { DAEMON_NODE_FLAGS } from '../../../src/main/headless/node-flags.js';
 import { tempDir } from '../../support/temp-dir.js';
 
 const dir = tempDir();
@@ -32,6 +34,7 @@ describe('agent files', () => {
     assert.equal(p['Label'], 'io.exo-sentinel.daemon');
     assert.deepEqual(p['ProgramArguments'], [
       '/opt/homebrew/bin/node',
+      '--max-semi-space-size=2',
       spec.cli,
       'daemon',
       '--data-dir',
@@ -54,7 +57,7 @@ describe('agent files', () => {
     const u = systemdUnit(spec);
     assert.match(
       u,
-      /^ExecStart=\/opt\/homebrew\/bin\/node \/opt\/exo-sentinel\/dist\/main\/headless\/cli\.js daemon --data-dir "\/Users\/ops\/Library\/Application Support\/exo-sentinel" --exo-url http:\/\/127\.0\.0\.1:52415$/m,
+      /^ExecStart=\/opt\/homebrew\/bin\/node --max-semi-space-size=2 \/opt\/exo-sentinel\/dist\/main\/headless\/cli\.js daemon --data-dir "\/Users\/ops\/Library\/Application Support\/exo-sentinel" --exo-url http:\/\/127\.0\.0\.1:52415$/m,
     );
     assert.match(u, /^Restart=always$/m);
     assert.match(u, /^RestartSec=10$/m);
@@ -137,5 +140,19 @@ describe('agent install, status and uninstall (fake launchctl/systemctl, real fi
     assert.ok(existsSync(m2.path), 'the unit file is there to start by hand');
     await m2.uninstall();
     assert.ok(!existsSync(m2.path));
+  });
+});
+
+describe('the daemon runs with the same Node flags everywhere', () => {
+  it('npm start, the CLI shebang and the agent files carry DAEMON_NODE_FLAGS', () => {
+    const root = join(import.meta.dirname, '..', '..', '..');
+    const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as {
+      scripts: Record<string, string>;
+    };
+    const flags = DAEMON_NODE_FLAGS.join(' ');
+    assert.equal(pkg.scripts['start'], `node ${flags} dist/main/headless/cli.js daemon`);
+    const shebang = readFileSync(join(root, 'src', 'main', 'headless', 'cli.ts'), 'utf8').split('\n')[0];
+    assert.equal(shebang, `#!/usr/bin/env -S node ${flags}`);
+    assert.match(systemdUnit(spec), new RegExp(`^ExecStart=\\S+ ${flags} `, 'm'));
   });
 });

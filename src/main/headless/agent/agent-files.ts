@@ -1,6 +1,7 @@
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { build } from 'plist';
+import { DAEMON_NODE_FLAGS } from '../node-flags.js';
 
 export const LAUNCHD_LABEL = 'io.exo-sentinel.daemon';
 export const SYSTEMD_UNIT = 'exo-sentinel.service';
@@ -28,7 +29,15 @@ export function agentFile(
 export function launchdPlist(spec: AgentSpec): string {
   return build({
     Label: LAUNCHD_LABEL,
-    ProgramArguments: [spec.node, spec.cli, 'daemon', '--data-dir', spec.dataDir, ...spec.args],
+    ProgramArguments: [
+      spec.node,
+      ...DAEMON_NODE_FLAGS,
+      spec.cli,
+      'daemon',
+      '--data-dir',
+      spec.dataDir,
+      ...spec.args,
+    ],
     RunAtLoad: true,
     KeepAlive: true,
     ThrottleInterval: 10,
@@ -51,7 +60,7 @@ export function systemdUnit(spec: AgentSpec): string {
     'After=network-online.target',
     '',
     '[Service]',
-    `ExecStart=${[spec.node, spec.cli, 'daemon', '--data-dir', spec.dataDir, ...spec.args].map(quote).join(' ')}`,
+    `ExecStart=${[spec.node, ...DAEMON_NODE_FLAGS, spec.cli, 'daemon', '--data-dir', spec.dataDir, ...spec.args].map(quote).join(' ')}`,
     `Environment=EXO_SENTINEL_HOME=${quote(spec.dataDir)}`,
     'Restart=always',
     'RestartSec=10',
