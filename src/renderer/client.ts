@@ -17,6 +17,8 @@ export interface SentinelClient {
   config(): Promise<Json>;
   saveConfig(config: unknown): Promise<{ ok: boolean; errors: string[] }>;
   ack(): Promise<Json>;
+  /** `auto` follows the risk level; any other mode pins the guard to it. */
+  setGuardMode(mode: string): Promise<Json>;
   /** Live updates: `sample`, `level`, `panic`, `event`. Returns an unsubscribe function. */
   subscribe(on: (event: string, data: Json) => void): () => void;
 }
@@ -77,6 +79,15 @@ export class HttpClient implements SentinelClient {
     const r = await fetch(`${this.base}/api/v1/ack`, { method: 'POST' });
     return (await r.json()) as Json;
   }
+  async setGuardMode(mode: string): Promise<Json> {
+    const r = await fetch(`${this.base}/api/v1/guard/mode`, {
+      method: 'PUT',
+      body: JSON.stringify({ mode }),
+    });
+    const body = (await r.json()) as Json & { error?: { message?: string } };
+    if (!r.ok) throw new Error(body.error?.message ?? `HTTP ${r.status}`);
+    return body;
+  }
   subscribe(on: (event: string, data: Json) => void): () => void {
     const es = new EventSource(`${this.base}/api/v1/stream`);
     for (const name of ['status', 'sample', 'level', 'panic', 'event']) {
@@ -122,6 +133,9 @@ export class BridgeClient implements SentinelClient {
   }
   ack(): Promise<Json> {
     return this.call('ack');
+  }
+  setGuardMode(mode: string): Promise<Json> {
+    return this.call('setGuardMode', { mode });
   }
   subscribe(on: (event: string, data: Json) => void): () => void {
     return this.bridge.onEvent(on);

@@ -246,6 +246,7 @@ async function renderGuard(): Promise<void> {
         ? `Listening on ${String(guard['host'])}:${String(guard['port'])} → ${String(guard['upstream'])}; mode ${String(status['guardMode'])}`
         : 'The guard is off.',
     ),
+    guardModeControl(),
     h(
       'div',
       { class: 'table-wrap' },
@@ -263,6 +264,42 @@ async function renderGuard(): Promise<void> {
       ),
     ),
   );
+}
+
+const GUARD_OPTIONS: Array<[string, string]> = [
+  ['auto', 'Automatic, by risk level'],
+  ['open', 'Open'],
+  ['serialise', 'Serialise requests'],
+  ['refuse-new', 'Refuse new requests'],
+  ['cancel-newest', 'Cancel the newest request'],
+];
+
+/** Pins the guard's mode by hand, or lets the risk level choose it (`auto`). */
+function guardModeControl(): HTMLElement {
+  const override = status['guardOverride'] as string | null | undefined;
+  const select = h(
+    'select',
+    { id: 'guard-mode', 'aria-label': 'Guard mode' },
+    ...GUARD_OPTIONS.map(([value, label]) => {
+      const o = h('option', { value }, label) as HTMLOptionElement;
+      o.selected = value === (override ?? 'auto');
+      return o;
+    }),
+  ) as HTMLSelectElement;
+  const note = h('span', { class: 'muted', id: 'guard-mode-note' });
+  select.addEventListener('change', () => {
+    void client
+      .setGuardMode(select.value)
+      .then(async () => {
+        await refresh();
+        document.getElementById('guard-mode-note')!.textContent =
+          select.value === 'auto' ? 'following the risk level' : 'pinned by hand';
+      })
+      .catch((e: Error) => {
+        note.textContent = e.message;
+      });
+  });
+  return h('p', {}, h('label', { for: 'guard-mode' }, 'Mode: '), select, ' ', note);
 }
 
 async function renderCluster(): Promise<void> {

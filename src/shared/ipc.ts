@@ -13,6 +13,7 @@ export const IPC_INVOKE_CHANNELS = [
   'config',
   'saveConfig',
   'ack',
+  'setGuardMode',
 ] as const;
 
 export type IpcInvokeChannel = (typeof IPC_INVOKE_CHANNELS)[number];

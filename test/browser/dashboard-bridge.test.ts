@@ -23,18 +23,27 @@ const FAKE_BRIDGE = `
     sample,
     risk: { level: 'high', since: now, reasons: [{ signal: 'gpu-in-use', level: 'high', message: 'GPU in use 86.0 GiB = 89.6% of the 96.0 GiB Metal ceiling (soft 85.0%, hard 95.0%)' }] },
     guardMode: 'refuse-new',
+    guardOverride: null,
+    guard: { host: '127.0.0.1', port: 52416, upstream: 'http://127.0.0.1:52415' },
     hold: null,
     exo: { reachable: true, inFlight: 1, instances: [{ modelId: 'mlx-community/Qwen3-Coder-Next-4bit', kind: 'MlxRingInstance', shards: [{}, {}] }], runners: [{ status: 'RunnerRunning' }] },
   };
   const calls = [];
   window.__calls = calls;
   window.exoSentinel = {
-    invoke: async (channel) => {
+    invoke: async (channel, payload) => {
       calls.push(channel);
       if (channel === 'status') return status;
       if (channel === 'timeline') return { samples: [sample, { ...sample, time: now + 1000 }] };
       if (channel === 'panics') return [{ id: 4, category: 'panic', kind: 'completeMemory', pid: 1601, processName: 'exo', panicTime: now - 3600000, attribution: { verdict: 'exo-runner' } }];
       if (channel === 'panicReport') return '# Kernel panic on studio-1: IOGPUFamily completeMemory() prepare count underflow';
+      if (channel === 'setGuardMode') {
+        window.__guard = (window.__guard || []).concat([payload]);
+        status.guardOverride = payload.mode === 'auto' ? null : payload.mode;
+        status.guardMode = status.guardOverride || 'refuse-new';
+        return { guardMode: status.guardMode, guardOverride: status.guardOverride };
+      }
+      if (channel === 'events') return [];
       return {};
     },
     onEvent: (listener) => {
@@ -107,6 +116,26 @@ describe('the dashboard over the preload bridge (as in the Electron window), in 
       'window.__push("sample", { sample: { time: Date.now(), memory: {}, gpu: {}, processes: [] }, level: "critical", reasons: [] })',
     );
     await p.waitForSelector('#level.badge.critical');
+    assert.deepEqual(errors, []);
+  });
+
+  it('pins the guard mode from the Guard tab through the bridge, and back to automatic', async () => {
+    const p = await browser.newPage({ viewport: { width: 480, height: 640 } });
+    const errors: string[] = [];
+    p.on('pageerror', (e) => errors.push(String(e)));
+    await p.addInitScript(FAKE_BRIDGE);
+    await p.goto(pathToFileURL(page).href);
+    await p.click('nav button:has-text("Guard")');
+    assert.equal(await p.inputValue('#guard-mode'), 'auto');
+    await p.selectOption('#guard-mode', 'serialise');
+    await p.waitForFunction('document.getElementById("guard-mode-note")?.textContent === "pinned by hand"');
+    assert.match((await p.textContent('main')) ?? '', /mode serialise/);
+    assert.equal(await p.inputValue('#guard-mode'), 'serialise');
+    await p.selectOption('#guard-mode', 'auto');
+    await p.waitForFunction(
+      'document.getElementById("guard-mode-note")?.textContent === "following the risk level"',
+    );
+    assert.deepEqual(await p.evaluate('window.__guard'), [{ mode: 'serialise' }, { mode: 'auto' }]);
     assert.deepEqual(errors, []);
   });
 });

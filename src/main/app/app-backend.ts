@@ -1,3 +1,5 @@
+import type { GuardMode } from '../../shared/risk.js';
+
 /** What the Electron shell asks of the in-process daemon (the same answers the HTTP API gives). */
 export interface AppBackend {
   status(): Record<string, unknown>;
@@ -10,4 +12,6 @@ export interface AppBackend {
   config(): Record<string, unknown>;
   saveConfig(config: unknown): { ok: boolean; errors: string[] };
   ack(): Record<string, unknown>;
+  /** Pins the guard's mode; null follows the risk level again. */
+  setGuardMode(mode: GuardMode | null): Record<string, unknown>;
 }

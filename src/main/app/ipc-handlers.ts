@@ -1,6 +1,7 @@
 import type { IpcMain, IpcMainInvokeEvent } from 'electron';
 import { z } from 'zod';
 import { IPC_INVOKE_CHANNELS, type IpcInvokeChannel, ipcChannel } from '../../shared/ipc.js';
+import { GUARD_MODES, type GuardMode } from '../../shared/risk.js';
 import type { AppBackend } from './app-backend.js';
 
 const time = z.number().int().nonnegative();
@@ -16,6 +17,7 @@ export const IPC_SCHEMAS: Record<IpcInvokeChannel, z.ZodType> = {
   config: z.undefined(),
   saveConfig: z.record(z.string(), z.unknown()),
   ack: z.undefined(),
+  setGuardMode: z.object({ mode: z.enum(['auto', ...GUARD_MODES]) }).strict(),
 };
 
 export class IpcRejection extends Error {}
@@ -64,6 +66,8 @@ export function registerIpcHandlers(
           return backend.saveConfig(p);
         case 'ack':
           return backend.ack();
+        case 'setGuardMode':
+          return backend.setGuardMode(p['mode'] === 'auto' ? null : (p['mode'] as GuardMode));
       }
     });
   }

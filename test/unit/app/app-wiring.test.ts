@@ -232,6 +232,10 @@ describe('menu-bar wiring (fakes typed against electron.d.ts)', () => {
         calls.push('ack');
         return { ended: null };
       },
+      setGuardMode: (mode) => {
+        calls.push(`guard:${mode}`);
+        return { guardMode: mode ?? 'open' };
+      },
     };
     const trusted = (e: Pick<IpcMainInvokeEvent, 'senderFrame' | 'sender'>) => e.sender.id === 7;
     registerIpcHandlers(fakeIpcMain, backend, trusted);
@@ -264,6 +268,13 @@ describe('menu-bar wiring (fakes typed against electron.d.ts)', () => {
     );
     await assert.rejects(call('status', ours, { sneaky: 1 }), /status: malformed message/);
     await assert.rejects(call('panicReport', ours, { id: 2 }), /report 2 is not a readable kernel panic/);
+    await assert.rejects(
+      call('setGuardMode', ours, { mode: 'off' }),
+      /setGuardMode: malformed message: mode: /,
+    );
+    assert.deepEqual(await call('setGuardMode', ours, { mode: 'refuse-new' }), { guardMode: 'refuse-new' });
+    await call('setGuardMode', ours, { mode: 'auto' });
+    assert.deepEqual(calls, ['guard:refuse-new', 'guard:null'], '"auto" reaches the backend as null');
   });
 
   it('the preload bridge exposes only the contract and filters pushed messages', async () => {
