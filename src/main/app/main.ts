@@ -13,7 +13,6 @@ import {
   powerMonitor,
   Tray,
 } from 'electron';
-import type { TimelineEvent } from '../../shared/events.js';
 import { IPC_PUSH_CHANNEL } from '../../shared/ipc.js';
 import type { GuardMode } from '../../shared/risk.js';
 import type { Notifier } from '../core/actions/notifier.js';
@@ -25,6 +24,7 @@ import { createProbe } from '../core/probes/create-probe.js';
 import type { DatabaseConstructor } from '../core/store/database.js';
 import { daemonBackend } from './daemon-backend.js';
 import { dashboardWindowOptions } from './dashboard-window.js';
+import { announceAdvisoryOnce, notifyTimelineEvents } from './event-notifications.js';
 import { registerIpcHandlers, trustedSender } from './ipc-handlers.js';
 import { LoginItem } from './login-item.js';
 import { NotificationController } from './notification-controller.js';
@@ -143,25 +143,8 @@ async function main(): Promise<void> {
     trayController?.update(trayViewFromStatus(daemon.statusView(), login.get()));
   };
   refresh();
-  const advisory = daemon.advisory().platform;
-  if (advisory.affected && !daemon.store.getMeta('app.advisory-shown')) {
-    notes.advisory(advisory.summary);
-    daemon.store.setMeta('app.advisory-shown', String(Date.now()));
-  }
-
-  // Timeline events raise banners (panics, runner deaths).
-  daemon.onEvents = (written: TimelineEvent[]) => {
-    for (const e of written) {
-      if (e.kind === 'panic.detected') {
-        const d = e.data ?? {};
-        // The report's own panic time (an ISO string); the detection time when the report has none.
-        const at = typeof d['panicTime'] === 'string' ? Date.parse(d['panicTime']) || e.time : e.time;
-        const id = typeof d['reportId'] === 'number' ? d['reportId'] : undefined;
-        notes.panic(String(d['kind'] ?? 'unknown'), new Date(at).toLocaleString(), id);
-      }
-      if (e.kind === 'exo.runner-failed' || e.kind === 'exo.runner-terminated') notes.runnerDied(e.message);
-    }
-  };
+  announceAdvisoryOnce(daemon.store, daemon.advisory().platform, notes, Date.now());
+  daemon.onEvents = (written) => notifyTimelineEvents(written, notes);
   // The dashboard window gets the same live stream the API serves over SSE; the tray follows each tick
   // (nothing to redraw while sampling is paused).
   daemon.onPublish = (event, data) => {

@@ -14,6 +14,7 @@ import type {
 } from 'electron';
 import type { AppBackend } from '../../../src/main/app/app-backend.js';
 import { dashboardWindowOptions } from '../../../src/main/app/dashboard-window.js';
+import { announceAdvisoryOnce, notifyTimelineEvents } from '../../../src/main/app/event-notifications.js';
 import { IpcRejection, registerIpcHandlers } from '../../../src/main/app/ipc-handlers.js';
 import { LoginItem } from '../../../src/main/app/login-item.js';
 import { buildMenuTemplate, type MenuActions } from '../../../src/main/app/menu-template.js';
@@ -208,6 +209,64 @@ describe('menu-bar wiring (fakes typed against electron.d.ts)', () => {
     });
     unsupported.runnerDied('runner 1 failed');
     assert.equal(fallbacks.at(-1), 'An EXO runner died');
+  });
+
+  it('timeline events raise panic and runner banners; the advisory is announced once per data directory', () => {
+    const got: Array<[string, ...unknown[]]> = [];
+    const notes = {
+      panic: (kind: string | null, when: string, id?: number) => got.push(['panic', kind, when, id]) > 0,
+      runnerDied: (m: string) => got.push(['runner', m]) > 0,
+      advisory: (summary: string) => got.push(['advisory', summary]) > 0,
+    };
+    const iso = (ms: number) => new Date(ms).toISOString();
+    const panicAt = Date.UTC(2026, 3, 23, 10, 0, 35);
+    notifyTimelineEvents(
+      [
+        {
+          time: 5,
+          kind: 'panic.detected',
+          severity: 'critical',
+          message: '',
+          data: { kind: 'completeMemory', reportId: 3, panicTime: panicAt },
+        },
+        {
+          time: Date.UTC(2026, 10, 26),
+          kind: 'panic.detected',
+          severity: 'warning',
+          message: '',
+          data: { kind: null, reportId: 4, panicTime: null },
+        },
+        { time: 6, kind: 'exo.runner-failed', severity: 'warning', message: 'runner 1601 failed (SIGKILL)' },
+        { time: 7, kind: 'exo.runner-terminated', severity: 'warning', message: 'runner 1602 terminated' },
+        { time: 8, kind: 'risk.level', severity: 'warning', message: 'ok → high' },
+      ],
+      notes,
+      iso,
+    );
+    assert.deepEqual(got, [
+      ['panic', 'completeMemory', '2026-04-23T10:00:35.000Z', 3],
+      ['panic', null, '2026-11-26T00:00:00.000Z', 4],
+      ['runner', 'runner 1601 failed (SIGKILL)'],
+      ['runner', 'runner 1602 terminated'],
+    ]);
+
+    got.length = 0;
+    const meta = new Map<string, string>();
+    const store = {
+      getMeta: (k: string) => meta.get(k) ?? null,
+      setMeta: (k: string, v: string) => void meta.set(k, v),
+    };
+    assert.equal(announceAdvisoryOnce(store, { affected: null, summary: 'unknown build' }, notes, 1), false);
+    assert.equal(
+      announceAdvisoryOnce(store, { affected: true, summary: 'macOS 26.4.1 is affected' }, notes, 2),
+      true,
+    );
+    assert.equal(
+      announceAdvisoryOnce(store, { affected: true, summary: 'macOS 26.4.1 is affected' }, notes, 3),
+      false,
+    );
+    assert.deepEqual(got, [['advisory', 'macOS 26.4.1 is affected']]);
+    assert.equal(meta.get('app.advisory-shown'), '2');
   });
 
   it('IPC rejects unknown senders and malformed messages, and answers valid ones', async () => {
