@@ -33,3 +33,4 @@ export interface RiskState {
 
 export type GuardMode = 'open' | 'serialise' | 'refuse-new' | 'cancel-newest';
 export const GUARD_MODES: GuardMode[] = ['open', 'serialise', 'refuse-new', 'cancel-newest'];
+export const isGuardMode = (v: unknown): v is GuardMode => (GUARD_MODES as unknown[]).includes(v);

@@ -45,9 +45,6 @@ export function daemonBackend(daemon: Daemon, config: Config, dataDir: string): 
       return r.ok ? { ok: true, errors: [] } : r;
     },
     ack: () => ({ ended: acknowledgeHold(daemon.store, daemon.audit, Date.now(), 'the menu bar') }),
-    setGuardMode: (mode) => {
-      daemon.setGuardOverride(mode, 'the dashboard');
-      return { guardMode: daemon.guardMode, guardOverride: mode };
-    },
+    setGuardMode: (mode) => daemon.setGuardOverride(mode, 'the dashboard'),
   };
 }

@@ -1,7 +1,8 @@
 import type { IpcMain, IpcMainInvokeEvent } from 'electron';
 import { z } from 'zod';
 import { IPC_INVOKE_CHANNELS, type IpcInvokeChannel, ipcChannel } from '../../shared/ipc.js';
-import { GUARD_MODES, type GuardMode } from '../../shared/risk.js';
+import type { GuardMode } from '../../shared/risk.js';
+import { GuardChoice } from '../core/actions/guard-override.js';
 import type { AppBackend } from './app-backend.js';
 
 const time = z.number().int().nonnegative();
@@ -17,7 +18,7 @@ export const IPC_SCHEMAS: Record<IpcInvokeChannel, z.ZodType> = {
   config: z.undefined(),
   saveConfig: z.record(z.string(), z.unknown()),
   ack: z.undefined(),
-  setGuardMode: z.object({ mode: z.enum(['auto', ...GUARD_MODES]) }).strict(),
+  setGuardMode: z.object({ mode: GuardChoice }).strict(),
 };
 
 export class IpcRejection extends Error {}
@@ -67,7 +68,7 @@ export function registerIpcHandlers(
         case 'ack':
           return backend.ack();
         case 'setGuardMode':
-          return backend.setGuardMode(p['mode'] === 'auto' ? null : (p['mode'] as GuardMode));
+          return backend.setGuardMode(p['mode'] as GuardMode | null);
       }
     });
   }

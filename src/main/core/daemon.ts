@@ -186,10 +186,7 @@ export class Daemon {
               : null;
           },
           ack: () => acknowledgeHold(this.store, this.audit, this.clock.now(), 'the API'),
-          setGuardMode: (mode) => {
-            this.setGuardOverride(mode, 'the API');
-            return { guardMode: this.guardMode, guardOverride: mode };
-          },
+          setGuardMode: (mode) => this.setGuardOverride(mode, 'the API'),
           advisory: () => this.advisory(),
           cluster: () =>
             collectCluster(
@@ -558,10 +555,14 @@ export class Daemon {
     return readGuardOverride(this.store) ?? this.risk.guardMode;
   }
 
-  /** Pins the guard to a mode (null: back to following the level); applied at once. */
-  setGuardOverride(mode: GuardMode | null, by: string): void {
+  /** Pins the guard to a mode (null: back to following the level); applied at once. Returns the result. */
+  setGuardOverride(
+    mode: GuardMode | null,
+    by: string,
+  ): { guardMode: GuardMode; guardOverride: GuardMode | null } {
     if (pinGuardMode(this.store, this.audit, mode, this.risk.guardMode, this.clock.now(), by))
       this.guard?.update({ mode: this.guardMode });
+    return { guardMode: this.guardMode, guardOverride: mode };
   }
 
   /** Starts the loop; ticks are aligned to the interval and never overlap (a slow tick skips the next). */

@@ -1,5 +1,5 @@
 import type { TimelineEvent } from '../../../shared/events.js';
-import type { GuardMode, PostPanicHold, RiskLevel } from '../../../shared/risk.js';
+import { type GuardMode, isGuardMode, type PostPanicHold, type RiskLevel } from '../../../shared/risk.js';
 import type { ExoApiClient } from '../exo/exo-api-client.js';
 import type { RiskUpdate } from '../risk/risk-engine.js';
 import type { TimelineStore } from '../store/timeline-store.js';
@@ -14,7 +14,7 @@ const GUARD_KEY = 'guard-mode';
 /** The admission mode the guard applies (persisted so `status` and the guard process see it). */
 export function readGuardMode(store: TimelineStore): GuardMode {
   const v = store.getMeta(GUARD_KEY);
-  return v === 'serialise' || v === 'refuse-new' || v === 'cancel-newest' ? v : 'open';
+  return isGuardMode(v) ? v : 'open';
 }
 
 /** Carries out what the policy plans, records every action in the audit trail, and returns timeline events. */

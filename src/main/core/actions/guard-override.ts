@@ -1,4 +1,5 @@
-import { GUARD_MODES, type GuardMode } from '../../../shared/risk.js';
+import { z } from 'zod';
+import { GUARD_MODES, type GuardMode, isGuardMode } from '../../../shared/risk.js';
 import type { TimelineStore } from '../store/timeline-store.js';
 import type { AuditStore } from './audit-store.js';
 
@@ -7,14 +8,13 @@ const OVERRIDE_KEY = 'guard.override';
 /** The mode pinned by hand (menu bar, CLI, API), or null when the guard follows the risk level. */
 export function readGuardOverride(store: TimelineStore): GuardMode | null {
   const v = store.getMeta(OVERRIDE_KEY);
-  return v && (GUARD_MODES as string[]).includes(v) ? (v as GuardMode) : null;
+  return isGuardMode(v) ? v : null;
 }
 
-/** Parses what a person types: a guard mode, or `auto` to follow the level again. */
-export function parseGuardChoice(value: string): GuardMode | null | undefined {
-  if (value === 'auto') return null;
-  return (GUARD_MODES as string[]).includes(value) ? (value as GuardMode) : undefined;
-}
+/** What a person may choose (CLI, API, dashboard, menu): a guard mode, or `auto` (→ null) to follow the level. */
+export const GuardChoice = z
+  .enum(['auto', ...GUARD_MODES])
+  .transform((v): GuardMode | null => (v === 'auto' ? null : v));
 
 export const GUARD_CHOICES_TEXT = `auto, ${GUARD_MODES.join(', ')}`;
 

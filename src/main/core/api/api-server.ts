@@ -5,8 +5,9 @@ import type { AddressInfo } from 'node:net';
 import { extname, join, normalize } from 'node:path';
 import { z } from 'zod';
 import type { TimelineEvent } from '../../../shared/events.js';
-import { GUARD_MODES, type GuardMode } from '../../../shared/risk.js';
+import type { GuardMode } from '../../../shared/risk.js';
 import type { AuditStore } from '../actions/audit-store.js';
+import { GuardChoice } from '../actions/guard-override.js';
 import { formatIssues } from '../config/config-loader.js';
 import type { Config } from '../config/config-schema.js';
 import { saveConfigFile } from '../config/config-writer.js';
@@ -41,7 +42,7 @@ export interface ApiDeps {
 }
 
 const RAW_LIMIT_MS = 6 * 3_600_000;
-const GuardModeBody = z.object({ mode: z.enum(['auto', ...GUARD_MODES]) }).strict();
+const GuardModeBody = z.object({ mode: GuardChoice }).strict();
 const MAX_BODY = 64 * 1024;
 
 const time = z.string().transform((v, ctx) => {
@@ -317,7 +318,7 @@ export class ApiServer {
         if (!body.ok) return;
         const m = GuardModeBody.safeParse(body.value);
         if (!m.success) return this.badRequest(res, m.error.issues, body.value, 'body');
-        return this.json(res, 200, this.deps.setGuardMode(m.data.mode === 'auto' ? null : m.data.mode));
+        return this.json(res, 200, this.deps.setGuardMode(m.data.mode));
       }
       if (method === 'GET' && route === 'advisory') return this.json(res, 200, this.deps.advisory());
       if (method === 'GET' && route === 'cluster') return this.json(res, 200, await this.deps.cluster());

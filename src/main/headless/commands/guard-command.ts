@@ -5,7 +5,7 @@ import { readGuardMode } from '../../core/actions/action-runner.js';
 import { AuditStore } from '../../core/actions/audit-store.js';
 import {
   GUARD_CHOICES_TEXT,
-  parseGuardChoice,
+  GuardChoice,
   pinGuardMode,
   readGuardOverride,
 } from '../../core/actions/guard-override.js';
@@ -21,13 +21,13 @@ export function registerGuard(program: Command): void {
     .command('guard')
     .description('show the guard mode, or pin it by hand (auto = follow the risk level)')
     .argument('[mode]', GUARD_CHOICES_TEXT, (v: string) => {
-      const choice = parseGuardChoice(v);
-      if (choice === undefined)
+      const choice = GuardChoice.safeParse(v);
+      if (!choice.success)
         throw new InvalidArgumentError(`expected one of ${GUARD_CHOICES_TEXT}, got "${v}"`);
-      return choice ?? 'auto';
+      return choice.data;
     })
     .option('--json', 'print JSON')
-    .action((mode: GuardMode | 'auto' | undefined, _o: unknown, cmd: Command) => {
+    .action((mode: GuardMode | null | undefined, _o: unknown, cmd: Command) => {
       const f = cmd.optsWithGlobals<{ json?: boolean; dataDir?: string }>();
       const s = openStores(f.dataDir, mode === undefined ? 'read' : 'write');
       if ('error' in s) {
@@ -39,14 +39,7 @@ export function registerGuard(program: Command): void {
         const auto = readGuardMode(s.timeline);
         const changed =
           mode !== undefined &&
-          pinGuardMode(
-            s.timeline,
-            new AuditStore(s.db),
-            mode === 'auto' ? null : mode,
-            auto,
-            Date.now(),
-            userInfo().username,
-          );
+          pinGuardMode(s.timeline, new AuditStore(s.db), mode, auto, Date.now(), userInfo().username);
         const override = readGuardOverride(s.timeline);
         const view = { mode: override ?? auto, override, byLevel: auto, changed };
         if (f.json) process.stdout.write(`${JSON.stringify(view)}\n`);
