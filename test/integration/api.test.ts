@@ -1,12 +1,11 @@
 import assert from 'node:assert/strict';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import parsePrometheusTextFormat from 'parse-prometheus-text-format';
 import { runCli, sleep, startDaemon, waitForExit } from '../support/cli-runner.js';
 import { type FakeExoControl, startFakeExo } from '../support/fake-exo-server.js';
 import { fixture } from '../support/fixtures.js';
+import { freePort } from '../support/free-port.js';
 import { wrapAsPanicFile } from '../support/panic-file.js';
 import { tempDir } from '../support/temp-dir.js';
 
@@ -287,13 +286,6 @@ describe('API beyond loopback and the cluster view', { skip: process.platform !=
     const b = await startDaemon(['--data-dir', `${dir.path}/b`, '--no-guard']);
     const bApi = b.apiUrl()!;
     mkdirSync(`${dir.path}/a`, { recursive: true });
-    const freePort = async (): Promise<number> => {
-      const s = createServer();
-      await new Promise<void>((r) => s.listen(0, '127.0.0.1', () => r()));
-      const port = (s.address() as AddressInfo).port;
-      await new Promise<void>((r) => s.close(() => r()));
-      return port;
-    };
     const aPort = await freePort();
     const closed = `http://127.0.0.1:${await freePort()}`;
     writeFileSync(

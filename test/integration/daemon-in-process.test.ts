@@ -1,6 +1,5 @@
 import assert from 'node:assert/strict';
 import { mkdirSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -12,16 +11,8 @@ import { Daemon, EventCollector } from '../../src/main/core/daemon.js';
 import { createProbe } from '../../src/main/core/probes/create-probe.js';
 import { type DatabaseConstructor, openDatabase } from '../../src/main/core/store/database.js';
 import { TimelineStore } from '../../src/main/core/store/timeline-store.js';
+import { freePort } from '../support/free-port.js';
 import { tempDir } from '../support/temp-dir.js';
-
-/** A port nothing listens on (bound, then released). */
-async function closedPort(): Promise<number> {
-  const srv = createServer();
-  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
-  const { port } = srv.address() as { port: number };
-  await new Promise<void>((r) => srv.close(() => r()));
-  return port;
-}
 
 // The daemon as the menu-bar app runs it: in-process, with the shell's SQLite driver injected, its live
 // stream going to the window instead of SSE, and sampling paused by powerMonitor across sleep.
@@ -37,7 +28,7 @@ describe('the daemon in-process, as the Electron main process hosts it', {
         intervalSeconds: 0.2,
         api: { enabled: false },
         guard: { enabled: false },
-        exo: { url: `http://127.0.0.1:${await closedPort()}` },
+        exo: { url: `http://127.0.0.1:${await freePort()}` },
         reports: { dirs: [reports] },
       });
       assert.ok(loaded.ok, loaded.ok ? '' : loaded.errors.join('; '));

@@ -106,6 +106,8 @@ export class TimelineStore {
   private readonly insertEvent;
   private readonly upsertProcess;
   private readonly markExited;
+  private readonly selectMeta;
+  private readonly upsertMeta;
 
   constructor(readonly db: Db) {
     const cols = ['ts', ...SAMPLE_COLUMNS, 'gpu_sampled_at', 'exo_reachable', 'exo_in_flight', 'risk_level'];
@@ -127,6 +129,11 @@ export class TimelineStore {
     );
     this.markExited = db.prepare(
       'UPDATE processes SET exited_at = ?, last_seen = ? WHERE pid = ? AND start_time IS ? AND exited_at IS NULL',
+    );
+    // Meta is read on every tick (the post-panic hold, a pinned guard mode): prepared once.
+    this.selectMeta = db.prepare('SELECT value FROM meta WHERE key = ?');
+    this.upsertMeta = db.prepare(
+      'INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value',
     );
   }
 
@@ -270,18 +277,12 @@ export class TimelineStore {
   }
 
   getMeta(key: string): string | null {
-    const r = this.db.prepare('SELECT value FROM meta WHERE key = ?').get(key) as
-      | { value: string }
-      | undefined;
+    const r = this.selectMeta.get(key) as { value: string } | undefined;
     return r?.value ?? null;
   }
 
   setMeta(key: string, value: string): void {
-    this.db
-      .prepare(
-        'INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value',
-      )
-      .run(key, value);
+    this.upsertMeta.run(key, value);
   }
 }
 
