@@ -66,7 +66,10 @@ describe('the daemon in-process, as the Electron main process hosts it', {
       await sleep(900);
       const beforeSleep = daemon.tickCount;
       assert.ok(beforeSleep >= 2, `ticked ${beforeSleep} times in 0.9 s at 0.2 s`);
-      assert.ok(published.includes('sample'), `published: ${[...new Set(published)].join(', ')}`);
+      assert.ok(
+        published.includes('sample') && published.includes('event'),
+        `published: ${[...new Set(published)].join(', ')}`,
+      );
 
       power.get('suspend')!();
       await sleep(150); // a tick already in flight may still land

@@ -13,6 +13,7 @@ import {
   powerMonitor,
   Tray,
 } from 'electron';
+import type { TimelineEvent } from '../../shared/events.js';
 import { IPC_PUSH_CHANNEL } from '../../shared/ipc.js';
 import type { GuardMode } from '../../shared/risk.js';
 import type { Notifier } from '../core/actions/notifier.js';
@@ -144,11 +145,11 @@ async function main(): Promise<void> {
   };
   refresh();
   announceAdvisoryOnce(daemon.store, daemon.advisory().platform, notes, Date.now());
-  daemon.onEvents = (written) => notifyTimelineEvents(written, notes);
   // The dashboard window gets the same live stream the API serves over SSE; the tray follows each tick
-  // (nothing to redraw while sampling is paused).
+  // (nothing to redraw while sampling is paused); new panics and runner deaths raise banners.
   daemon.onPublish = (event, data) => {
     if (event === 'sample') refresh();
+    else if (event === 'event') notifyTimelineEvents([data as TimelineEvent], notes);
     window?.webContents.send(IPC_PUSH_CHANNEL, { event, data });
   };
 

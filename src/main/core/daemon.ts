@@ -137,8 +137,6 @@ export class Daemon {
   private lastRetention = 0;
   private ticks = 0;
   private lastTickAt: number | null = null;
-  /** A shell's hook: the events each tick wrote (the menu-bar app turns some into banners). */
-  onEvents: ((written: TimelineEvent[]) => void) | null = null;
   /** Receives what the API streams over SSE (`sample`, `event`, `level`, `panic`), for in-process shells. */
   onPublish: ((event: string, data: object) => void) | null = null;
   private lastResult: TickResult | null = null;
@@ -478,7 +476,6 @@ export class Daemon {
           status: String(e.data?.['status']),
         });
     }
-    this.onEvents?.(written);
     this.publish('sample', {
       sample: result.sample,
       level: this.risk.state.level,
