@@ -29,7 +29,7 @@ function fakeRunner(answers: Record<string, CommandResult> = {}) {
 }
 
 describe('agent files', () => {
-  it('a launchd plist with the absolute node path, KeepAlive, ThrottleInterval and logs in the data directory', () => {
+  it('a launchd plist with the absolute node path, KeepAlive unless it exited 0, ThrottleInterval and logs in the data directory', () => {
     const p = parse(launchdPlist(spec)) as Record<string, unknown>;
     assert.equal(p['Label'], 'io.exo-sentinel.daemon');
     assert.deepEqual(p['ProgramArguments'], [
@@ -42,7 +42,7 @@ describe('agent files', () => {
       '--exo-url',
       'http://127.0.0.1:52415',
     ]);
-    assert.equal(p['KeepAlive'], true);
+    assert.deepEqual(p['KeepAlive'], { SuccessfulExit: false });
     assert.equal(p['RunAtLoad'], true);
     assert.equal(p['ThrottleInterval'], 10);
     assert.equal(p['StandardOutPath'], `${spec.dataDir}/logs/launchd.out.log`);
@@ -53,13 +53,13 @@ describe('agent files', () => {
     });
   });
 
-  it('a systemd user unit that restarts and quotes paths with spaces', () => {
+  it('a systemd user unit that restarts on failure and quotes paths with spaces', () => {
     const u = systemdUnit(spec);
     assert.match(
       u,
       /^ExecStart=\/opt\/homebrew\/bin\/node --max-semi-space-size=2 \/opt\/exo-sentinel\/dist\/main\/headless\/cli\.js daemon --data-dir "\/Users\/ops\/Library\/Application Support\/exo-sentinel" --exo-url http:\/\/127\.0\.0\.1:52415$/m,
     );
-    assert.match(u, /^Restart=always$/m);
+    assert.match(u, /^Restart=on-failure$/m);
     assert.match(u, /^RestartSec=10$/m);
     assert.match(u, /^WantedBy=default\.target$/m);
   });

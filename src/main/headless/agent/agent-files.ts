@@ -25,7 +25,10 @@ export function agentFile(
     : { kind: 'systemd', path: join(home, '.config', 'systemd', 'user', SYSTEMD_UNIT) };
 }
 
-/** A launchd agent: kept alive, restarted at most every 10 s, logs in the data directory. */
+/**
+ * A launchd agent: restarted (at most every 10 s) when it fails, not when it exits 0 — "already running"
+ * exits 0, so a second copy does not loop; logs in the data directory.
+ */
 export function launchdPlist(spec: AgentSpec): string {
   return build({
     Label: LAUNCHD_LABEL,
@@ -39,7 +42,7 @@ export function launchdPlist(spec: AgentSpec): string {
       ...spec.args,
     ],
     RunAtLoad: true,
-    KeepAlive: true,
+    KeepAlive: { SuccessfulExit: false },
     ThrottleInterval: 10,
     ProcessType: 'Standard',
     WorkingDirectory: spec.dataDir,
@@ -52,7 +55,7 @@ export function launchdPlist(spec: AgentSpec): string {
 const quote = (a: string): string =>
   /^[\w@%+=:,./-]+$/.test(a) ? a : `"${a.replace(/(["\\$`])/g, '\\$1')}"`;
 
-/** A systemd user unit: restarted on any exit, after 10 s; the journal keeps stdout/stderr. */
+/** A systemd user unit: restarted after 10 s when it fails (not on exit 0); the journal keeps stdout/stderr. */
 export function systemdUnit(spec: AgentSpec): string {
   return [
     '[Unit]',
@@ -62,7 +65,7 @@ export function systemdUnit(spec: AgentSpec): string {
     '[Service]',
     `ExecStart=${[spec.node, ...DAEMON_NODE_FLAGS, spec.cli, 'daemon', '--data-dir', spec.dataDir, ...spec.args].map(quote).join(' ')}`,
     `Environment=EXO_SENTINEL_HOME=${quote(spec.dataDir)}`,
-    'Restart=always',
+    'Restart=on-failure',
     'RestartSec=10',
     '',
     '[Install]',
