@@ -15,7 +15,7 @@ describe('configuration', () => {
     assert.ok(r.ok);
     assert.equal(r.config.intervalSeconds, 1);
     assert.equal(r.config.slowIntervalSeconds, 5);
-    assert.deepEqual(r.config.retention, { rawDays: 7, minuteDays: 90 });
+    assert.deepEqual(r.config.retention, { rawDays: 2, minuteDays: 30 });
   });
 
   it('names the key, the value and what is allowed', () => {

@@ -24,11 +24,11 @@ export const ConfigSchema = z
     slowIntervalSeconds: z.number().min(1).max(600).default(5).describe('expensive probes (ioreg, ps, top)'),
     retention: z
       .object({
-        rawDays: z.number().min(0.01).max(365).default(7),
-        minuteDays: z.number().min(1).max(3650).default(90),
+        rawDays: z.number().min(0.01).max(365).default(2),
+        minuteDays: z.number().min(1).max(3650).default(30),
       })
       .strict()
-      .default({ rawDays: 7, minuteDays: 90 }),
+      .default({ rawDays: 2, minuteDays: 30 }),
     gpu: z
       .object({
         ceilingBytes: z.number().int().positive().nullable().default(null),

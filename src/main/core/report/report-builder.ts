@@ -21,8 +21,7 @@ export function buildCrashReport(
   // Without a panic time, anchor to the last sample before the report was written (after the reboot).
   let anchor = report.panicTime;
   if (anchor === null) {
-    const before = timeline.samples(report.mtime - 7 * 86_400_000, report.mtime);
-    anchor = before.length ? before[before.length - 1]!.time : null;
+    anchor = timeline.lastSampleTime(report.mtime, report.mtime - 7 * 86_400_000);
   }
   const samples = anchor === null ? [] : timeline.samples(anchor - 15 * 60_000, anchor, true);
   const events =

@@ -132,4 +132,19 @@ CREATE TABLE actions (
 );
 CREATE INDEX actions_ts ON actions (ts);
 `,
+  // 4: the per-minute roll-up keeps the level (max) and EXO (reachable all minute?, in-flight avg/max), so
+  // the raw window can be short; minutes already rolled up are filled in from whatever raw rows remain.
+  // Actions get an index by kind for retention by action.
+  `
+ALTER TABLE samples_minute ADD COLUMN risk_level_max INTEGER;
+ALTER TABLE samples_minute ADD COLUMN exo_reachable_min INTEGER;
+ALTER TABLE samples_minute ADD COLUMN exo_in_flight_avg REAL;
+ALTER TABLE samples_minute ADD COLUMN exo_in_flight_max INTEGER;
+UPDATE samples_minute SET
+  risk_level_max = (SELECT max(s.risk_level) FROM samples s WHERE s.ts >= samples_minute.ts AND s.ts < samples_minute.ts + 60000),
+  exo_reachable_min = (SELECT min(s.exo_reachable) FROM samples s WHERE s.ts >= samples_minute.ts AND s.ts < samples_minute.ts + 60000),
+  exo_in_flight_avg = (SELECT avg(s.exo_in_flight) FROM samples s WHERE s.ts >= samples_minute.ts AND s.ts < samples_minute.ts + 60000),
+  exo_in_flight_max = (SELECT max(s.exo_in_flight) FROM samples s WHERE s.ts >= samples_minute.ts AND s.ts < samples_minute.ts + 60000);
+CREATE INDEX actions_action ON actions (action, ts);
+`,
 ];

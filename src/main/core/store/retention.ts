@@ -1,28 +1,102 @@
 import type { Db } from './database.js';
 import { SAMPLE_COLUMNS } from './migrations.js';
 
-export interface RetentionPolicy {
-  /** Raw 1 s samples are kept this long (default 7 days). */
-  rawMs: number;
-  /** Per-minute min/avg/max rows, events and the pid map are kept this long (default 90 days). */
-  minuteMs: number;
+const MINUTE = 60_000;
+const DAY = 86_400_000;
+
+/** How long rows of one kind are kept. `prefix` matches the start of an event kind or an audit action. */
+export interface KeepRule {
+  prefix: string;
+  /** Kept this long; a `long` rule is never shorter than the minute window. */
+  ms: number;
+  long?: boolean;
 }
 
-export const DEFAULT_RETENTION: RetentionPolicy = { rawMs: 7 * 86_400_000, minuteMs: 90 * 86_400_000 };
+export interface RetentionPolicy {
+  /** Raw 1 s samples and process readings are kept this long (default 48 h). */
+  rawMs: number;
+  /** Per-minute roll-ups, the pid map and events without a rule are kept this long (default 30 days). */
+  minuteMs: number;
+  /** Events by kind, first matching prefix wins (default EVENT_RULES). */
+  events?: readonly KeepRule[];
+  /** Audit rows (the actions table) by action, first matching prefix wins; others: the minute window. */
+  audit?: readonly KeepRule[];
+}
 
-const MINUTE = 60_000;
+/**
+ * Events by kind. One `guard.request` per proxied request is the bulk of the table on a busy node and is
+ * only read for the last day (dashboard, metrics); panics, holds and report findings are the history a
+ * person asks about months later.
+ */
+export const EVENT_RULES: readonly KeepRule[] = [
+  { prefix: 'guard.request', ms: 7 * DAY },
+  { prefix: 'probe.', ms: 7 * DAY },
+  { prefix: 'exo.kv-', ms: 14 * DAY },
+  { prefix: 'exo.prefill-', ms: 14 * DAY },
+  { prefix: 'exo.runner-status', ms: 14 * DAY },
+  { prefix: 'panic.', ms: 365 * DAY, long: true },
+  { prefix: 'hold.', ms: 365 * DAY, long: true },
+  { prefix: 'report.', ms: 365 * DAY, long: true },
+  { prefix: 'jetsam', ms: 365 * DAY, long: true },
+  { prefix: 'guard.override', ms: 365 * DAY, long: true },
+  { prefix: 'action.', ms: 365 * DAY, long: true },
+];
+
+/** Audit rows: holds and unloads are kept a year; notifications and guard-mode changes the minute window. */
+export const AUDIT_RULES: readonly KeepRule[] = [
+  { prefix: 'hold-', ms: 365 * DAY, long: true },
+  { prefix: 'unload', ms: 365 * DAY, long: true },
+];
+
+export const DEFAULT_RETENTION: RetentionPolicy = {
+  rawMs: 2 * DAY,
+  minuteMs: 30 * DAY,
+  events: EVENT_RULES,
+  audit: AUDIT_RULES,
+};
 
 export interface RetentionResult {
   minutesRolledUp: number;
   rawDeleted: number;
   minuteDeleted: number;
   eventsDeleted: number;
+  auditDeleted: number;
+}
+
+/** GLOB (case-sensitive, can use the (kind, ts) index); a prefix with glob characters matches itself. */
+const globPrefix = (prefix: string): string => `${prefix.replace(/[*?[\]]/g, (c) => `[${c}]`)}*`;
+
+/**
+ * Deletes rows of `table` older than their kind's window: each rule's prefix by its own cut, every other
+ * kind by `defaultCut`. Returns the rows deleted.
+ */
+function pruneByKind(
+  db: Db,
+  table: 'events' | 'actions',
+  column: 'kind' | 'action',
+  rules: readonly KeepRule[],
+  now: number,
+  minuteMs: number,
+): number {
+  let deleted = 0;
+  for (const r of rules) {
+    const keep = r.long ? Math.max(r.ms, minuteMs) : r.ms;
+    deleted += db
+      .prepare(`DELETE FROM ${table} WHERE ${column} GLOB ? AND ts < ?`)
+      .run(globPrefix(r.prefix), now - keep).changes;
+  }
+  const notRuled = rules.map(() => `${column} GLOB ?`).join(' OR ');
+  deleted += db
+    .prepare(`DELETE FROM ${table} WHERE ts < ?${rules.length ? ` AND NOT (${notRuled})` : ''}`)
+    .run(now - minuteMs, ...rules.map((r) => globPrefix(r.prefix))).changes;
+  return deleted;
 }
 
 /**
  * Rolls every complete minute of raw samples into `samples_minute` (idempotent: a minute is rebuilt from
- * whatever raw rows it has), then deletes raw rows past the raw window and everything past the long one.
- * Minutes are rolled up as they complete, so long-range queries read the small table even for recent data.
+ * whatever raw rows it has), then deletes raw rows past the raw window, roll-ups and the pid map past the
+ * minute window, events and audit rows past their kind's window. Minutes are rolled up as they complete,
+ * so long-range queries read the small table even for recent data.
  */
 export function applyRetention(
   db: Db,
@@ -39,8 +113,10 @@ export function applyRetention(
   return db.transaction((): RetentionResult => {
     const rolled = db
       .prepare(
-        `INSERT OR REPLACE INTO samples_minute (ts, n, ${targets})
-         SELECT (ts / ${MINUTE}) * ${MINUTE} AS m, count(*), ${aggregates}
+        `INSERT OR REPLACE INTO samples_minute (ts, n, ${targets},
+           risk_level_max, exo_reachable_min, exo_in_flight_avg, exo_in_flight_max)
+         SELECT (ts / ${MINUTE}) * ${MINUTE} AS m, count(*), ${aggregates},
+           max(risk_level), min(exo_reachable), avg(exo_in_flight), max(exo_in_flight)
          FROM samples WHERE ts >= ? AND ts < ? GROUP BY m`,
       )
       .run(from, currentMinute);
@@ -60,8 +136,23 @@ export function applyRetention(
     db.prepare('DELETE FROM process_samples WHERE ts < ?').run(rawCut);
     const minuteDeleted = db.prepare('DELETE FROM samples_minute WHERE ts < ?').run(longCut).changes;
     db.prepare('DELETE FROM process_samples_minute WHERE ts < ?').run(longCut);
-    const eventsDeleted = db.prepare('DELETE FROM events WHERE ts < ?').run(longCut).changes;
     db.prepare('DELETE FROM processes WHERE last_seen < ?').run(longCut);
-    return { minutesRolledUp: rolled.changes, rawDeleted, minuteDeleted, eventsDeleted };
+    const eventsDeleted = pruneByKind(
+      db,
+      'events',
+      'kind',
+      policy.events ?? EVENT_RULES,
+      now,
+      policy.minuteMs,
+    );
+    const auditDeleted = pruneByKind(
+      db,
+      'actions',
+      'action',
+      policy.audit ?? AUDIT_RULES,
+      now,
+      policy.minuteMs,
+    );
+    return { minutesRolledUp: rolled.changes, rawDeleted, minuteDeleted, eventsDeleted, auditDeleted };
   })();
 }

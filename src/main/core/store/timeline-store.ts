@@ -20,6 +20,11 @@ export interface MinuteRow {
   time: number;
   count: number;
   values: Partial<Record<SampleColumn, { min: number | null; avg: number | null; max: number | null }>>;
+  /** The highest risk level of the minute (null before schema 4 or when no tick had one). */
+  riskLevelMax: number | null;
+  /** EXO reachable on every tick of the minute (false if any tick was not); null if never asked. */
+  exoReachable: boolean | null;
+  exoInFlight: { avg: number | null; max: number | null };
 }
 
 const sampleRow = (s: Sample): Array<number | null> => [
@@ -195,6 +200,14 @@ export class TimelineStore {
     return rowToSample(r, this.processReadingsAt(r['ts'] as number));
   }
 
+  /** The time of the last sample at or before `atOrBefore` (not before `notBefore`): one primary-key probe. */
+  lastSampleTime(atOrBefore: number, notBefore = 0): number | null {
+    const r = this.db
+      .prepare('SELECT ts FROM samples WHERE ts <= ? AND ts >= ? ORDER BY ts DESC LIMIT 1')
+      .get(atOrBefore, notBefore) as { ts: number } | undefined;
+    return r?.ts ?? null;
+  }
+
   processReadingsAt(ts: number): ProcessReading[] {
     const rows = this.db.prepare('SELECT * FROM process_samples WHERE ts = ? ORDER BY pid').all(ts) as Row[];
     return rows.map(rowToProcessReading);
@@ -226,7 +239,15 @@ export class TimelineStore {
       for (const c of SAMPLE_COLUMNS) {
         values[c] = { min: num(r[`${c}_min`]), avg: num(r[`${c}_avg`]), max: num(r[`${c}_max`]) };
       }
-      return { time: r['ts'] as number, count: r['n'] as number, values };
+      const reachable = num(r['exo_reachable_min']);
+      return {
+        time: r['ts'] as number,
+        count: r['n'] as number,
+        values,
+        riskLevelMax: num(r['risk_level_max']),
+        exoReachable: reachable === null ? null : reachable === 1,
+        exoInFlight: { avg: num(r['exo_in_flight_avg']), max: num(r['exo_in_flight_max']) },
+      };
     });
   }
 
