@@ -9,11 +9,15 @@ export interface LoggerOptions {
   file: string | null;
   /** Also print readable lines (to stderr) — when a person is watching a terminal. */
   terminal: boolean;
+  /** Called when the log file cannot be written (disk full, read-only): logging never stops the process. */
+  onError?: (message: string | null) => void;
 }
 
 /**
  * pino with in-process destinations only (no worker-thread transports: they break inside a packaged app).
- * Returns the logger and a function that flushes and closes the file.
+ * Returns the logger and a function that flushes and closes the file. A log file that cannot be written
+ * (disk full, read-only) is reported through `onError` and otherwise ignored: at most 1 MiB waits in memory,
+ * newer lines beyond that are dropped, and writing resumes by itself when the disk has room again.
  */
 export async function createLogger(
   options: LoggerOptions,
@@ -21,15 +25,26 @@ export async function createLogger(
   const streams: pino.StreamEntry[] = [];
   let roll: RollStream | null = null;
   if (options.file) {
-    const stream = await buildRoll({
-      file: options.file,
-      size: '10m',
-      frequency: 'daily',
-      limit: { count: 7 },
-      mkdir: true,
-    });
-    roll = stream;
-    streams.push({ level: options.level as pino.Level, stream });
+    const report = options.onError ?? (() => undefined);
+    try {
+      // maxLength is SonicBoom's (pino-roll passes it through; its types do not list it).
+      const stream = await buildRoll({
+        file: options.file,
+        size: '10m',
+        frequency: 'daily',
+        limit: { count: 7 },
+        mkdir: true,
+        ...{ maxLength: 1024 * 1024 },
+      });
+      stream.on('error', (e: NodeJS.ErrnoException) =>
+        report(`the log file ${options.file} cannot be written: ${e.code ?? e.message}`),
+      );
+      stream.on('write', () => report(null));
+      roll = stream;
+      streams.push({ level: options.level as pino.Level, stream });
+    } catch (e) {
+      report(`the log file ${options.file} cannot be opened: ${(e as Error).message}`);
+    }
   }
   if (options.terminal) {
     // Loaded only when a person watches a terminal: a launchd/systemd daemon never pays for it.

@@ -1,0 +1,117 @@
+/**
+ * What the daemon holds in memory while the timeline cannot be written (disk full, read-only data directory):
+ * a bounded first-in-first-out buffer. Beyond its capacity the oldest entries go, and are counted, so memory
+ * stays bounded however long the disk stays full.
+ */
+export class BoundedBuffer<T> {
+  private items: T[] = [];
+  private droppedCount = 0;
+
+  constructor(readonly capacity: number) {
+    if (!Number.isInteger(capacity) || capacity < 1) throw new Error(`capacity must be ≥ 1, got ${capacity}`);
+  }
+
+  push(item: T): void {
+    this.items.push(item);
+    const over = this.items.length - this.capacity;
+    if (over > 0) {
+      this.items.splice(0, over);
+      this.droppedCount += over;
+    }
+  }
+
+  get size(): number {
+    return this.items.length;
+  }
+
+  /** How many entries were dropped (oldest first) because the buffer was full. */
+  get dropped(): number {
+    return this.droppedCount;
+  }
+
+  /** The entries, oldest first, without removing them. */
+  peek(): readonly T[] {
+    return this.items;
+  }
+
+  /** Removes the oldest `n` entries (after they were written). */
+  shift(n: number): void {
+    this.items.splice(0, n);
+  }
+}
+
+export type StorageState = 'ok' | 'failing';
+
+/** The timeline's write health, as `status` shows it. */
+export interface StorageStatus {
+  state: StorageState;
+  /** E.g. "no space left on device at /path/timeline.db"; null when writes succeed. */
+  message: string | null;
+  path: string;
+  /** Ticks held in memory, waiting to be written. */
+  buffered: number;
+  /** Ticks dropped (oldest first) because the buffer was full. */
+  dropped: number;
+  /** When writes started failing (epoch ms); null when ok. */
+  since: number | null;
+  /** Other storage problems that do not stop the timeline (the log file, the pidfile). */
+  notes: string[];
+}
+
+/** One line naming a storage failure: what and where, from SQLite's or the OS's error code. */
+export function describeStorageError(e: unknown, path: string): string {
+  const err = e as { code?: string; message?: string };
+  const code = err.code ?? '';
+  if (code === 'SQLITE_FULL' || code === 'ENOSPC') return `no space left on device at ${path}`;
+  if (code.startsWith('SQLITE_READONLY') || code === 'EROFS') return `read-only file system at ${path}`;
+  if (code === 'EACCES' || code === 'EPERM' || code === 'SQLITE_PERM')
+    return `permission denied writing ${path}`;
+  if (code.startsWith('SQLITE_IOERR') || code === 'EIO') return `I/O error writing ${path}: ${err.message}`;
+  return `cannot write ${path}: ${err.message ?? String(e)}`;
+}
+
+/** Tracks the timeline's write health: the first failure and recovery are the moments worth an event. */
+export class StorageHealth {
+  private failing: { message: string; since: number } | null = null;
+  private readonly extra = new Map<string, string>();
+
+  constructor(readonly path: string) {}
+
+  /** Records a failed write; returns the message when this starts a failure (or changes its cause). */
+  failed(e: unknown, now: number): string | null {
+    const message = describeStorageError(e, this.path);
+    const changed = this.failing?.message !== message;
+    this.failing = { message, since: this.failing?.since ?? now };
+    return changed ? message : null;
+  }
+
+  /** Records a successful write; returns how long writes had failed, if they had. */
+  succeeded(now: number): number | null {
+    if (!this.failing) return null;
+    const ms = now - this.failing.since;
+    this.failing = null;
+    return ms;
+  }
+
+  get ok(): boolean {
+    return this.failing === null;
+  }
+
+  /** A storage note beside the timeline (key: what, e.g. 'log'); null clears it. */
+  note(key: string, message: string | null): void {
+    if (message === null) this.extra.delete(key);
+    else this.extra.set(key, message);
+  }
+
+  status(buffered: number, dropped: number): StorageStatus {
+    return {
+      state: this.failing ? 'failing' : 'ok',
+      message: this.failing?.message ?? null,
+      path: this.path,
+      buffered,
+      dropped,
+      since: this.failing?.since ?? null,
+      notes: [...this.extra.values()],
+    };
+  }
+}
