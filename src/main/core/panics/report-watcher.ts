@@ -58,8 +58,13 @@ export class ReportWatcher {
       const onFile = (path: string): void => {
         if (!REPORT_FILE.test(basename(path))) return;
         const dir = this.dirs.find((d) => d === dirname(path)) ?? dirname(path);
-        const rec = this.ingester.ingestFile(path, dir);
-        if (rec) this.events.onReport(rec);
+        // A watcher callback that throws would take the daemon down: the failure is reported instead.
+        try {
+          const rec = this.ingester.ingestFile(path, dir);
+          if (rec) this.events.onReport(rec);
+        } catch (e) {
+          this.events.onDirectoryProblem(dir, `${basename(path)}: ${(e as Error).message}`);
+        }
       };
       this.watcher.on('add', onFile).on('change', onFile);
       this.watcher.on('error', (e: unknown) =>
@@ -67,7 +72,13 @@ export class ReportWatcher {
       );
       await new Promise<void>((resolve) => this.watcher!.once('ready', () => resolve()));
     }
-    this.timer = setInterval(() => this.scanAll(), this.rescanMs);
+    this.timer = setInterval(() => {
+      try {
+        this.scanAll();
+      } catch (e) {
+        this.events.onDirectoryProblem(this.dirs.join(', '), `rescan failed: ${(e as Error).message}`);
+      }
+    }, this.rescanMs);
     this.timer.unref();
     return results;
   }

@@ -92,13 +92,16 @@ export class RiskPipeline {
 
     if (now - this.lastPoll >= this.config.exo.pollSeconds * 1000) {
       this.lastPoll = now;
-      void this.monitor.poll().then((evs) => {
-        for (const e of evs) {
-          this.push(e.kind, e.severity, e.message, e.data);
-          if (e.kind === 'exo.instance-added' || e.kind === 'exo.instance-present')
-            this.modelEvidence(String(e.data?.['modelId'] ?? ''));
-        }
-      });
+      this.monitor
+        .poll()
+        .then((evs) => {
+          for (const e of evs) {
+            this.push(e.kind, e.severity, e.message, e.data);
+            if (e.kind === 'exo.instance-added' || e.kind === 'exo.instance-present')
+              this.modelEvidence(String(e.data?.['modelId'] ?? ''));
+          }
+        })
+        .catch((e: unknown) => this.events.failed('exo-monitor', (e as Error).message ?? String(e)));
     }
 
     const snap = this.monitor.snapshot;
@@ -138,6 +141,13 @@ export class RiskPipeline {
     const localInstances = snap.instances
       .filter((i) => i.shards.some((s) => s.nodeId === snap.nodeId))
       .map((i) => i.instanceId);
+    // The guard's mode changes now, in this tick: never behind a notification or a program still running.
+    try {
+      for (const e of this.actions.applyGuardMode(now, update))
+        this.events.push(e.kind, e.severity, e.message, e.data, e.time);
+    } catch (e) {
+      this.events.failed('actions', (e as Error).message);
+    }
     this.actionsChain = this.actionsChain
       .then(() => this.actions.apply(now, update, localInstances))
       .then((evs) => {
