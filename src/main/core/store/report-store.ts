@@ -106,6 +106,36 @@ export class ReportStore {
     return (this.db.prepare(sql).all(...args, filter.limit ?? 1000) as Row[]).map(toRecord);
   }
 
+  /**
+   * Reports newest first (by panic time, else file time; then id), without `skipped` rows, at most `limit`,
+   * after the `before` cursor (the id of the previous page's last row). `next` is the cursor for the page after.
+   */
+  page(q: { before?: number | undefined; limit: number }): { reports: ReportRecord[]; next: number | null } {
+    const where = ["status != 'skipped'"];
+    const args: number[] = [];
+    if (q.before !== undefined) {
+      const at = this.db
+        .prepare('SELECT coalesce(panic_time, mtime) AS t FROM reports WHERE id = ?')
+        .get(q.before) as { t: number } | undefined;
+      // A cursor whose row is gone (retention) still pages on: by id alone.
+      if (at) {
+        where.push('(coalesce(panic_time, mtime) < ? OR (coalesce(panic_time, mtime) = ? AND id < ?))');
+        args.push(at.t, at.t, q.before);
+      } else {
+        where.push('id < ?');
+        args.push(q.before);
+      }
+    }
+    const rows = this.db
+      .prepare(
+        `SELECT * FROM reports WHERE ${where.join(' AND ')} ORDER BY coalesce(panic_time, mtime) DESC, id DESC LIMIT ?`,
+      )
+      .all(...args, q.limit + 1) as Row[];
+    const more = rows.length > q.limit;
+    if (more) rows.pop();
+    return { reports: rows.map(toRecord), next: more ? (rows[rows.length - 1]!['id'] as number) : null };
+  }
+
   latestPanic(): ReportRecord | null {
     return this.list({ category: 'panic', status: 'ingested', limit: 1 })[0] ?? null;
   }

@@ -53,6 +53,40 @@ const sampleRow = (s: Sample): Array<number | null> => [
 
 type Row = Record<string, number | string | null>;
 
+/** One page of samples or minutes, oldest first; `next` is the `from` of the following page (null: no more). */
+export interface RangePage<T> {
+  rows: T[];
+  next: number | null;
+}
+
+/** One page of events, newest first; `next` is the `before` id of the following page (null: no more). */
+export interface EventPage {
+  events: TimelineEvent[];
+  next: number | null;
+}
+
+export interface EventQuery {
+  from: number;
+  to: number;
+  /** A kind prefix, e.g. `guard.request` or `panic.`. */
+  kind?: string | undefined;
+  /** Only events with an id below this (the cursor from the previous page). */
+  before?: number | undefined;
+  limit: number;
+}
+
+const rowToEvent = (r: Row): TimelineEvent => ({
+  id: r['id'] as number,
+  time: r['ts'] as number,
+  kind: r['kind'] as string,
+  severity: r['severity'] as EventSeverity,
+  message: r['message'] as string,
+  ...(r['data'] ? { data: JSON.parse(r['data'] as string) as Record<string, unknown> } : {}),
+});
+
+/** The smallest string above every string starting with `prefix` (an index range instead of LIKE). */
+const prefixEnd = (prefix: string): string => `${prefix}\uffff`;
+
 const num = (v: unknown): number | null => (typeof v === 'number' ? v : null);
 
 const rowToProcessReading = (p: Row): ProcessReading => ({
@@ -230,25 +264,44 @@ export class TimelineStore {
     return rows.map((r) => rowToSample(r, byTs.get(r['ts'] as number) ?? []));
   }
 
+  /**
+   * At most `limit` samples from `from` (oldest first), with their process readings: a bounded read for the
+   * API, whatever the range. Two indexed range reads; nothing beyond the page is loaded.
+   */
+  samplePage(from: number, to: number, limit: number, withProcesses = true): RangePage<Sample> {
+    const rows = this.db
+      .prepare('SELECT * FROM samples WHERE ts >= ? AND ts <= ? ORDER BY ts LIMIT ?')
+      .all(from, to, limit + 1) as Row[];
+    const next = rows.length > limit ? (rows.pop()!['ts'] as number) : null;
+    if (!withProcesses || rows.length === 0) return { rows: rows.map((r) => rowToSample(r)), next };
+    const first = rows[0]!['ts'] as number;
+    const last = rows[rows.length - 1]!['ts'] as number;
+    const byTs = new Map<number, ProcessReading[]>();
+    for (const p of this.db
+      .prepare('SELECT * FROM process_samples WHERE ts >= ? AND ts <= ? ORDER BY ts, pid')
+      .iterate(first, last) as IterableIterator<Row>) {
+      const ts = p['ts'] as number;
+      const list = byTs.get(ts);
+      if (list) list.push(rowToProcessReading(p));
+      else byTs.set(ts, [rowToProcessReading(p)]);
+    }
+    return { rows: rows.map((r) => rowToSample(r, byTs.get(r['ts'] as number) ?? [])), next };
+  }
+
   minuteSamples(from: number, to: number): MinuteRow[] {
     const rows = this.db
       .prepare('SELECT * FROM samples_minute WHERE ts >= ? AND ts <= ? ORDER BY ts')
       .all(from, to) as Row[];
-    return rows.map((r) => {
-      const values: MinuteRow['values'] = {};
-      for (const c of SAMPLE_COLUMNS) {
-        values[c] = { min: num(r[`${c}_min`]), avg: num(r[`${c}_avg`]), max: num(r[`${c}_max`]) };
-      }
-      const reachable = num(r['exo_reachable_min']);
-      return {
-        time: r['ts'] as number,
-        count: r['n'] as number,
-        values,
-        riskLevelMax: num(r['risk_level_max']),
-        exoReachable: reachable === null ? null : reachable === 1,
-        exoInFlight: { avg: num(r['exo_in_flight_avg']), max: num(r['exo_in_flight_max']) },
-      };
-    });
+    return rows.map(rowToMinute);
+  }
+
+  /** At most `limit` per-minute rows from `from`, oldest first. */
+  minutePage(from: number, to: number, limit: number): RangePage<MinuteRow> {
+    const rows = this.db
+      .prepare('SELECT * FROM samples_minute WHERE ts >= ? AND ts <= ? ORDER BY ts LIMIT ?')
+      .all(from, to, limit + 1) as Row[];
+    const next = rows.length > limit ? (rows.pop()!['ts'] as number) : null;
+    return { rows: rows.map(rowToMinute), next };
   }
 
   sampleCount(): number {
@@ -265,14 +318,33 @@ export class TimelineStore {
             .prepare('SELECT * FROM events WHERE ts >= ? AND ts <= ? ORDER BY id LIMIT ?')
             .all(from, to, limit)
     ) as Row[];
-    return rows.map((r) => ({
-      id: r['id'] as number,
-      time: r['ts'] as number,
-      kind: r['kind'] as string,
-      severity: r['severity'] as EventSeverity,
-      message: r['message'] as string,
-      ...(r['data'] ? { data: JSON.parse(r['data'] as string) as Record<string, unknown> } : {}),
-    }));
+    return rows.map(rowToEvent);
+  }
+
+  /**
+   * Events newest first (by id, the order they were recorded), at most `limit`, older than the `before`
+   * cursor. Walks the table backwards from the cursor and stops at the page's end.
+   */
+  eventPage(q: EventQuery): EventPage {
+    const where = ['+ts >= ?', '+ts <= ?'];
+    const args: Array<number | string> = [q.from, q.to];
+    if (q.before !== undefined) {
+      where.push('id < ?');
+      args.push(q.before);
+    }
+    if (q.kind) {
+      where.push('+kind >= ?', '+kind < ?');
+      args.push(q.kind, prefixEnd(q.kind));
+    }
+    const rows = this.db
+      .prepare(`SELECT * FROM events WHERE ${where.join(' AND ')} ORDER BY id DESC LIMIT ?`)
+      .all(...args, q.limit + 1) as Row[];
+    const more = rows.length > q.limit;
+    if (more) rows.pop();
+    return {
+      events: rows.map(rowToEvent),
+      next: more ? (rows[rows.length - 1]!['id'] as number) : null,
+    };
   }
 
   /** The pid map: which process held a pid at a time (a panic names only `pid N: exo`). */
@@ -305,6 +377,22 @@ export class TimelineStore {
   setMeta(key: string, value: string): void {
     this.upsertMeta.run(key, value);
   }
+}
+
+function rowToMinute(r: Row): MinuteRow {
+  const values: MinuteRow['values'] = {};
+  for (const c of SAMPLE_COLUMNS) {
+    values[c] = { min: num(r[`${c}_min`]), avg: num(r[`${c}_avg`]), max: num(r[`${c}_max`]) };
+  }
+  const reachable = num(r['exo_reachable_min']);
+  return {
+    time: r['ts'] as number,
+    count: r['n'] as number,
+    values,
+    riskLevelMax: num(r['risk_level_max']),
+    exoReachable: reachable === null ? null : reachable === 1,
+    exoInFlight: { avg: num(r['exo_in_flight_avg']), max: num(r['exo_in_flight_max']) },
+  };
 }
 
 function toStoredProcess(r: Row): StoredProcess {
