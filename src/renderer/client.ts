@@ -6,11 +6,48 @@ import type { SentinelBridge } from '../shared/bridge.js';
  */
 export type Json = Record<string, unknown>;
 
+/** One page of a list, newest first; `next` is the cursor for older items (null: none). */
+export interface Page {
+  items: Json[];
+  truncated: boolean;
+  next: number | null;
+}
+
+/** Pages of the timeline followed per request (each one bounded by the daemon). */
+const MAX_TIMELINE_PAGES = 8;
+
+/** A page from either shape: `{<key>: [...], truncated, next}` or, from an older peer, a bare array. */
+function toPage(v: unknown, key: string): Page {
+  if (Array.isArray(v)) return { items: v as Json[], truncated: false, next: null };
+  const o = (v ?? {}) as Json;
+  return {
+    items: (o[key] as Json[] | undefined) ?? [],
+    truncated: o['truncated'] === true,
+    next: typeof o['next'] === 'number' ? (o['next'] as number) : null,
+  };
+}
+
+/** A timeline range: bounded pages followed in turn (`next` is the following page's `from`). */
+async function followTimeline(first: (from: number) => Promise<Json>, from: number): Promise<Json> {
+  let page = await first(from);
+  const samples = [...((page['samples'] as Json[] | undefined) ?? [])];
+  const minutes = [...((page['minutes'] as Json[] | undefined) ?? [])];
+  for (let i = 1; i < MAX_TIMELINE_PAGES && typeof page['next'] === 'number'; i++) {
+    page = await first(page['next'] as number);
+    samples.push(...((page['samples'] as Json[] | undefined) ?? []));
+    minutes.push(...((page['minutes'] as Json[] | undefined) ?? []));
+  }
+  return { ...page, samples, minutes };
+}
+
 export interface SentinelClient {
   status(): Promise<Json>;
+  /** The range's samples (or minutes), following the daemon's bounded pages up to a few. */
   timeline(fromMs: number, toMs: number): Promise<Json>;
-  events(kind: string, fromMs: number): Promise<Json[]>;
-  panics(): Promise<Json[]>;
+  /** Events of a kind since `fromMs`, newest first; `before` asks for the page after an earlier one. */
+  events(kind: string, fromMs: number, before?: number): Promise<Page>;
+  /** Reports newest first; `before` asks for the page after an earlier one. */
+  panics(before?: number): Promise<Page>;
   panicReport(id: number): Promise<string>;
   cluster(): Promise<Json>;
   advisory(): Promise<Json>;
@@ -36,19 +73,24 @@ export class HttpClient implements SentinelClient {
     return getJson(`${this.base}/api/v1/status`);
   }
   timeline(fromMs: number, toMs: number): Promise<Json> {
-    return getJson(`${this.base}/api/v1/timeline?from=${Math.floor(fromMs)}&to=${Math.ceil(toMs)}`);
-  }
-  async events(kind: string, fromMs: number): Promise<Json[]> {
-    return (
-      ((
-        await getJson(
-          `${this.base}/api/v1/events?kind=${encodeURIComponent(kind)}&from=${Math.floor(fromMs)}`,
-        )
-      )['events'] as Json[]) ?? []
+    const to = Math.ceil(toMs);
+    return followTimeline(
+      (from) => getJson(`${this.base}/api/v1/timeline?from=${Math.floor(from)}&to=${to}`),
+      fromMs,
     );
   }
-  async panics(): Promise<Json[]> {
-    return ((await getJson(`${this.base}/api/v1/panics`))['reports'] as Json[]) ?? [];
+  async events(kind: string, fromMs: number, before?: number): Promise<Page> {
+    const cursor = before === undefined ? '' : `&before=${before}`;
+    return toPage(
+      await getJson(
+        `${this.base}/api/v1/events?kind=${encodeURIComponent(kind)}&from=${Math.floor(fromMs)}${cursor}`,
+      ),
+      'events',
+    );
+  }
+  async panics(before?: number): Promise<Page> {
+    const cursor = before === undefined ? '' : `?before=${before}`;
+    return toPage(await getJson(`${this.base}/api/v1/panics${cursor}`), 'reports');
   }
   async panicReport(id: number): Promise<string> {
     const r = await fetch(`${this.base}/api/v1/panics/${id}/report`);
@@ -108,13 +150,15 @@ export class BridgeClient implements SentinelClient {
     return this.call('status');
   }
   timeline(fromMs: number, toMs: number): Promise<Json> {
-    return this.call('timeline', { from: fromMs, to: toMs });
+    const to = Math.ceil(toMs);
+    return followTimeline((from) => this.call('timeline', { from: Math.floor(from), to }), fromMs);
   }
-  events(kind: string, fromMs: number): Promise<Json[]> {
-    return this.call('events', { kind, from: fromMs });
+  async events(kind: string, fromMs: number, before?: number): Promise<Page> {
+    const payload = { kind, from: Math.floor(fromMs), ...(before === undefined ? {} : { before }) };
+    return toPage(await this.call('events', payload), 'events');
   }
-  panics(): Promise<Json[]> {
-    return this.call('panics');
+  async panics(before?: number): Promise<Page> {
+    return toPage(await this.call('panics', before === undefined ? undefined : { before }), 'reports');
   }
   panicReport(id: number): Promise<string> {
     return this.call('panicReport', { id });

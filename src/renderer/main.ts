@@ -1,5 +1,5 @@
 import uPlot from 'uplot';
-import { createClient, type Json, type SentinelClient } from './client.js';
+import { createClient, type Json, type Page, type SentinelClient } from './client.js';
 import { bytes, percent, ratio, time } from './format.js';
 
 /** Creates an element: h('div', { class: 'x' }, 'text', child). Text is always set as text, never HTML. */
@@ -166,10 +166,38 @@ function instanceTable(exo: Json): HTMLElement {
   );
 }
 
+/**
+ * A list that grows by pages, newest first: an "Older" button below `table` while the daemon says there is
+ * more (its `truncated` and `next` cursor); each click appends the next page's rows.
+ */
+function pager(
+  table: HTMLElement,
+  first: Page,
+  more: (before: number) => Promise<Page>,
+  row: (item: Json) => HTMLElement,
+  label: string,
+): HTMLElement {
+  const footer = h('p', { class: 'muted pager' });
+  const show = (page: Page): void => {
+    if (!page.truncated || page.next === null) return void footer.replaceChildren();
+    const cursor = page.next;
+    const button = h('button', { type: 'button', class: 'action', 'data-before': String(cursor) }, label);
+    button.addEventListener('click', () => {
+      void more(cursor).then((next) => {
+        table.append(...next.items.map(row));
+        show(next);
+      });
+    });
+    footer.replaceChildren('More than shown. ', button);
+  };
+  show(first);
+  return footer;
+}
+
 async function renderPanics(): Promise<void> {
-  const reports = await client.panics();
+  const page = await client.panics();
   const detail = h('div', { id: 'report' });
-  const rows = reports.map((r) => {
+  const panicRow = (r: Json): HTMLElement => {
     const tr = h(
       'tr',
       { class: 'clickable', 'data-id': String(r['id']) },
@@ -182,21 +210,18 @@ async function renderPanics(): Promise<void> {
     );
     tr.addEventListener('click', () => void showReport(Number(r['id']), detail));
     return tr;
-  });
+  };
+  const rows = page.items.map(panicRow);
+  const table = h(
+    'table',
+    { id: 'panic-list' },
+    h('tr', {}, ...['ID', 'Time', 'Category', 'Kind', 'Process', 'Was'].map((c) => h('th', {}, c))),
+    ...(rows.length ? rows : [h('tr', {}, h('td', { colspan: '6', class: 'muted' }, 'No panic reports.'))]),
+  );
   view.replaceChildren(
     h('h2', {}, 'Panics and crash reports'),
-    h(
-      'div',
-      { class: 'table-wrap' },
-      h(
-        'table',
-        { id: 'panic-list' },
-        h('tr', {}, ...['ID', 'Time', 'Category', 'Kind', 'Process', 'Was'].map((c) => h('th', {}, c))),
-        ...(rows.length
-          ? rows
-          : [h('tr', {}, h('td', { colspan: '6', class: 'muted' }, 'No panic reports.'))]),
-      ),
-    ),
+    h('div', { class: 'table-wrap' }, table),
+    pager(table, page, (before) => client.panics(before), panicRow, 'Older reports'),
     detail,
   );
 }
@@ -218,24 +243,33 @@ async function showReport(id: number, host: HTMLElement): Promise<void> {
 }
 
 async function renderGuard(): Promise<void> {
-  const events = await client.events('guard.request', Date.now() - 24 * 3_600_000);
-  const rows = events
-    .slice(-200)
-    .reverse()
-    .map((e) => {
-      const d = (e['data'] ?? {}) as Json;
-      return h(
-        'tr',
-        {},
-        h('td', {}, time(e['time'])),
-        h('td', {}, String(d['decision'])),
-        h('td', {}, String(d['status'])),
-        h('td', {}, String(d['endpoint'])),
-        h('td', {}, String(d['promptTokensEstimated'] ?? '—')),
-        h('td', {}, bytes(d['kvBytesEstimated'])),
-        h('td', {}, String(d['reason'] ?? '')),
-      );
-    });
+  const since = Date.now() - 24 * 3_600_000;
+  // Newest first, one bounded page at a time.
+  const page = await client.events('guard.request', since);
+  const decisionRow = (e: Json): HTMLElement => {
+    const d = (e['data'] ?? {}) as Json;
+    return h(
+      'tr',
+      { 'data-event': String(e['id']) },
+      h('td', {}, time(e['time'])),
+      h('td', {}, String(d['decision'])),
+      h('td', {}, String(d['status'])),
+      h('td', {}, String(d['endpoint'])),
+      h('td', {}, String(d['promptTokensEstimated'] ?? '—')),
+      h('td', {}, bytes(d['kvBytesEstimated'])),
+      h('td', {}, String(d['reason'] ?? '')),
+    );
+  };
+  const table = h(
+    'table',
+    { id: 'guard-decisions' },
+    h(
+      'tr',
+      {},
+      ...['Time', 'Decision', 'Status', 'Endpoint', 'Prompt ≈', 'KV ≈', 'Reason'].map((c) => h('th', {}, c)),
+    ),
+    ...page.items.map(decisionRow),
+  );
   const guard = status['guard'] as Json | null;
   view.replaceChildren(
     h('h2', {}, 'Guard decisions (24 h)'),
@@ -247,21 +281,13 @@ async function renderGuard(): Promise<void> {
         : 'The guard is off.',
     ),
     guardModeControl(),
-    h(
-      'div',
-      { class: 'table-wrap' },
-      h(
-        'table',
-        {},
-        h(
-          'tr',
-          {},
-          ...['Time', 'Decision', 'Status', 'Endpoint', 'Prompt ≈', 'KV ≈', 'Reason'].map((c) =>
-            h('th', {}, c),
-          ),
-        ),
-        ...rows,
-      ),
+    h('div', { class: 'table-wrap' }, table),
+    pager(
+      table,
+      page,
+      (before) => client.events('guard.request', since, before),
+      decisionRow,
+      'Older decisions',
     ),
   );
 }
@@ -378,7 +404,7 @@ async function renderSettings(): Promise<void> {
   const area = h('textarea', { id: 'config', spellcheck: 'false' }) as HTMLTextAreaElement;
   area.value = JSON.stringify(c['config'], null, 2);
   const out = h('div', {});
-  const save = h('button', { class: 'action' }, 'Save');
+  const save = h('button', { class: 'action', id: 'save-config' }, 'Save');
   save.addEventListener('click', async () => {
     let parsed: unknown;
     try {
@@ -390,13 +416,18 @@ async function renderSettings(): Promise<void> {
     const r = await client.saveConfig(parsed);
     out.replaceChildren(
       r.ok
-        ? h('p', {}, 'Saved. It takes effect when the daemon restarts.')
-        : h('ul', { class: 'error' }, ...r.errors.map((e) => h('li', {}, e))),
+        ? h('p', { id: 'config-saved' }, 'Saved. It takes effect when the daemon restarts.')
+        : h('ul', { class: 'error', id: 'config-errors' }, ...r.errors.map((e) => h('li', {}, e))),
     );
   });
   view.replaceChildren(
     h('h2', {}, 'Settings'),
     h('p', { class: 'muted' }, String(c['path'])),
+    h(
+      'p',
+      { class: 'muted' },
+      'Tokens are shown masked; leave a mask as it is to keep that token. Programs to run (actions.notify.command, gpu.mlxPython) are set only by editing the file.',
+    ),
     area,
     save,
     out,

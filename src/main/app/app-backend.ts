@@ -4,8 +4,10 @@ import type { GuardMode } from '../../shared/risk.js';
 export interface AppBackend {
   status(): Record<string, unknown>;
   timeline(from: number, to: number): Record<string, unknown>;
-  events(kind: string, from: number): Array<Record<string, unknown>>;
-  panics(): Array<Record<string, unknown>>;
+  /** A page of events, newest first: `{events, truncated, next}` (`next`: the `before` of the page after). */
+  events(kind: string, from: number, before?: number): Record<string, unknown>;
+  /** A page of reports, newest first: `{reports, truncated, next}`. */
+  panics(before?: number): Record<string, unknown>;
   panicReport(id: number): string | null;
   cluster(): Promise<Record<string, unknown>>;
   advisory(): Record<string, unknown>;

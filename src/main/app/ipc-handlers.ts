@@ -10,8 +10,14 @@ const time = z.number().int().nonnegative();
 export const IPC_SCHEMAS: Record<IpcInvokeChannel, z.ZodType> = {
   status: z.undefined(),
   timeline: z.object({ from: time, to: time }).strict(),
-  events: z.object({ kind: z.string().regex(/^[a-z][a-z0-9.-]{0,63}$/), from: time }).strict(),
-  panics: z.undefined(),
+  events: z
+    .object({
+      kind: z.string().regex(/^[a-z][a-z0-9.-]{0,63}$/),
+      from: time,
+      before: z.number().int().positive().optional(),
+    })
+    .strict(),
+  panics: z.object({ before: z.number().int().positive().optional() }).strict().optional(),
   panicReport: z.object({ id: z.number().int().positive() }).strict(),
   cluster: z.undefined(),
   advisory: z.undefined(),
@@ -49,9 +55,9 @@ export function registerIpcHandlers(
         case 'timeline':
           return backend.timeline(p['from'] as number, p['to'] as number);
         case 'events':
-          return backend.events(p['kind'] as string, p['from'] as number);
+          return backend.events(p['kind'] as string, p['from'] as number, p['before'] as number | undefined);
         case 'panics':
-          return backend.panics();
+          return backend.panics((p as Record<string, unknown> | undefined)?.['before'] as number | undefined);
         case 'panicReport': {
           const md = backend.panicReport(p['id'] as number);
           if (md === null) throw new IpcRejection(`report ${String(p['id'])} is not a readable kernel panic`);

@@ -14,6 +14,25 @@ export interface LoggerOptions {
 }
 
 /**
+ * Secrets never reach a log line: the configuration's tokens (logged whole at start-up), a bare `token`,
+ * and authorization headers, at the top level or one object down.
+ */
+export const REDACT_PATHS = [
+  'token',
+  '*.token',
+  'config.guard.token',
+  'config.cluster.token',
+  'guard.token',
+  'cluster.token',
+  'authorization',
+  '*.authorization',
+  'headers.authorization',
+  '*.headers.authorization',
+  'headers.cookie',
+  '*.headers.cookie',
+];
+
+/**
  * pino with in-process destinations only (no worker-thread transports: they break inside a packaged app).
  * Returns the logger and a function that flushes and closes the file. A log file that cannot be written
  * (disk full, read-only) is reported through `onError` and otherwise ignored: at most 1 MiB waits in memory,
@@ -61,7 +80,14 @@ export async function createLogger(
   }
   const logger =
     streams.length > 0
-      ? pino({ level: options.level, base: { pid: process.pid } }, pino.multistream(streams))
+      ? pino(
+          {
+            level: options.level,
+            base: { pid: process.pid },
+            redact: { paths: REDACT_PATHS, censor: '[redacted]' },
+          },
+          pino.multistream(streams),
+        )
       : pino({ level: 'silent' });
   const close = (): Promise<void> =>
     new Promise((resolve) => {

@@ -280,8 +280,8 @@ describe('menu-bar wiring (fakes typed against electron.d.ts)', () => {
     const backend: AppBackend = {
       status: () => ({ level: 'ok' }),
       timeline: (f, t) => ({ f, t }),
-      events: (k) => [{ k }],
-      panics: () => [],
+      events: (k) => ({ events: [{ k }] }),
+      panics: () => ({ reports: [] }),
       panicReport: (id) => (id === 1 ? '# report' : null),
       cluster: async () => ({ rows: [] }),
       advisory: () => ({}),

@@ -1,8 +1,19 @@
 import { randomBytes } from 'node:crypto';
-import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { z } from 'zod';
+import { writeFileAtomic } from '../config/atomic-file.js';
 import { parseListen } from '../guard/guard-config.js';
+
+/** A host name or address as it appears in a `Host` header, without the port (IPv6 in brackets or not). */
+const hostName = z
+  .string()
+  .regex(
+    /^(\[[0-9a-fA-F:.]+\]|[0-9a-fA-F:.]*:[0-9a-fA-F:.]*|[A-Za-z0-9]([A-Za-z0-9.-]{0,251}[A-Za-z0-9])?\.?)$/,
+    {
+      message: 'must be a host name or address without a port, e.g. studio-1.local',
+    },
+  );
 
 export const ApiConfigSchema = z
   .object({
@@ -13,6 +24,12 @@ export const ApiConfigSchema = z
       .default('127.0.0.1:52417'),
     /** Origins allowed to call the API from a browser (CORS); none by default. */
     corsOrigins: z.array(z.string().url()).default([]),
+    /**
+     * Extra names this API answers to in the `Host` header, besides loopback and the listen address (and, on a
+     * wildcard listen address, this machine's own names and addresses). Anything else is refused (421), so a
+     * web page cannot reach the API through DNS rebinding.
+     */
+    allowedHosts: z.array(hostName).default([]),
   })
   .strict();
 export type ApiConfig = z.infer<typeof ApiConfigSchema>;
@@ -41,7 +58,6 @@ export function loadOrCreateToken(path: string): string {
   }
   const token = randomBytes(24).toString('base64url');
   mkdirSync(dirname(path), { recursive: true });
-  writeFileSync(path, `${token}\n`, { mode: 0o600 });
-  chmodSync(path, 0o600);
+  writeFileAtomic(path, `${token}\n`, 0o600);
   return token;
 }

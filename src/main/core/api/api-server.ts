@@ -10,12 +10,21 @@ import type { AuditStore } from '../actions/audit-store.js';
 import { GuardChoice } from '../actions/guard-override.js';
 import { formatIssues } from '../config/config-loader.js';
 import type { Config } from '../config/config-schema.js';
-import { saveConfigFile } from '../config/config-writer.js';
+import { maskConfig, saveClientConfig } from '../config/config-update.js';
 import { isLoopback, parseListen } from '../guard/guard-config.js';
 import type { ReportStore } from '../store/report-store.js';
 import type { TimelineStore } from '../store/timeline-store.js';
 import type { ApiConfig } from './api-config.js';
+import { eventsPage, PAGE_LIMITS, reportsPage, timelinePage } from './bounded-queries.js';
 import type { Metrics } from './metrics.js';
+import {
+  buildOriginPolicy,
+  CORS_HEADERS,
+  CORS_METHODS,
+  checkHost,
+  checkOrigin,
+  type OriginPolicy,
+} from './request-origin.js';
 
 /** What `/api/v1/status` returns: the daemon's live view. */
 export type StatusView = Record<string, unknown>;
@@ -41,7 +50,6 @@ export interface ApiDeps {
   now?: () => number;
 }
 
-const RAW_LIMIT_MS = 6 * 3_600_000;
 const GuardModeBody = z.object({ mode: GuardChoice }).strict();
 const MAX_BODY = 64 * 1024;
 
@@ -58,8 +66,11 @@ const RangeQuery = z
     from: time.optional(),
     to: time.optional(),
     resolution: z.enum(['raw', 'minute', 'auto']).optional(),
+    limit: z.coerce.number().int().min(1).max(PAGE_LIMITS.rawRows).optional(),
   })
   .strict();
+const ActionsQuery = z.object({ from: time.optional(), to: time.optional() }).strict();
+const cursor = z.coerce.number().int().positive();
 const EventsQuery = z
   .object({
     from: time.optional(),
@@ -68,7 +79,14 @@ const EventsQuery = z
       .string()
       .regex(/^[a-z][a-z0-9.-]{0,63}$/, 'expected an event kind prefix like panic. or guard.request')
       .optional(),
-    limit: z.coerce.number().int().min(1).max(10_000).optional(),
+    limit: z.coerce.number().int().min(1).max(PAGE_LIMITS.events).optional(),
+    before: cursor.optional(),
+  })
+  .strict();
+const ReportsQuery = z
+  .object({
+    limit: z.coerce.number().int().min(1).max(PAGE_LIMITS.reports).optional(),
+    before: cursor.optional(),
   })
   .strict();
 
@@ -87,14 +105,17 @@ export const DASHBOARD_CSP =
 
 /**
  * The local HTTP API: JSON under /api/v1, a Server-Sent Events stream, Prometheus metrics and the web
- * dashboard. Loopback by default; any other address needs the bearer token. CORS is closed unless
- * origins are configured; bodies are capped; every input is validated and a bad one gets 400 naming it.
+ * dashboard. Loopback by default; any other address needs the bearer token. Only allowed `Host` names are
+ * answered (no DNS rebinding); browsers may write from the API's own origin, other origins only when listed
+ * in `corsOrigins` (real CORS, preflight included). Bodies are capped, every read is a bounded page, every
+ * input is validated and a bad one gets 400 naming it. Tokens are never served.
  */
 export class ApiServer {
   private server: Server | null = null;
   private readonly clients = new Set<ServerResponse>();
   private keepAlive: NodeJS.Timeout | null = null;
   private requireToken = false;
+  private policy: OriginPolicy | null = null;
   address: { host: string; port: number } | null = null;
 
   constructor(private readonly deps: ApiDeps) {}
@@ -103,10 +124,16 @@ export class ApiServer {
     const listen = parseListen(this.deps.config.listen);
     if (!listen) throw new Error(`api.listen "${this.deps.config.listen}" is not HOST:PORT`);
     this.requireToken = !isLoopback(listen.host);
+    this.policy = buildOriginPolicy({
+      listenHost: listen.host,
+      allowedHosts: this.deps.config.allowedHosts,
+      corsOrigins: this.deps.config.corsOrigins,
+    });
     this.server = createServer((req, res) => {
-      this.handle(req, res).catch((e: unknown) =>
-        this.json(res, 500, { error: { message: (e as Error).message } }),
-      );
+      this.handle(req, res).catch((e: unknown) => {
+        if (!res.headersSent) this.json(res, 500, { error: { message: (e as Error).message } });
+        else res.destroy();
+      });
     });
     await new Promise<void>((resolve, reject) => {
       this.server!.once('error', reject);
@@ -146,14 +173,18 @@ export class ApiServer {
       'content-type': 'application/json; charset=utf-8',
       'content-length': Buffer.byteLength(text),
       'cache-control': 'no-store',
-      ...this.cors(),
+      ...this.cors(res),
       ...extra,
     });
     res.end(text);
   }
 
-  private cors(): Record<string, string> {
-    return {};
+  /** Listed origins get their own origin echoed back; every answer varies by Origin. */
+  private readonly corsFor = new WeakMap<ServerResponse, string>();
+
+  private cors(res: ServerResponse): Record<string, string> {
+    const origin = this.corsFor.get(res);
+    return origin ? { 'access-control-allow-origin': origin, vary: 'Origin' } : { vary: 'Origin' };
   }
 
   /** A JSON request body, or a 413/400 already sent naming what was wrong. */
@@ -205,11 +236,26 @@ export class ApiServer {
     const url = new URL(req.url ?? '/', 'http://local');
     const path = url.pathname;
     const method = req.method ?? 'GET';
-    const origin = req.headers.origin;
-    if (origin && !this.deps.config.corsOrigins.includes(origin)) {
-      return this.json(res, 403, { error: { message: `origin ${origin} is not allowed (api.corsOrigins)` } });
+    const policy = this.policy!;
+    const host = checkHost(policy, req.headers.host);
+    if (!host.ok) return this.json(res, host.status, { error: { message: host.message } });
+    const origin = checkOrigin(policy, req.headers.origin, req.headers.host);
+    if (origin.kind === 'foreign') return this.json(res, 403, { error: { message: origin.message } });
+    if (origin.kind === 'listed') this.corsFor.set(res, origin.origin);
+    if (method === 'OPTIONS') {
+      res.writeHead(204, {
+        allow: CORS_METHODS,
+        ...this.cors(res),
+        ...(origin.kind === 'listed'
+          ? {
+              'access-control-allow-methods': CORS_METHODS,
+              'access-control-allow-headers': CORS_HEADERS,
+              'access-control-max-age': '600',
+            }
+          : {}),
+      });
+      return void res.end();
     }
-    if (method === 'OPTIONS') return this.json(res, 405, { error: { message: 'no cross-origin requests' } });
     if (!this.authorised(req))
       return this.json(
         res,
@@ -237,43 +283,33 @@ export class ApiServer {
           return this.json(res, 400, {
             error: { message: 'query: "from" is after "to"', fields: ['query: "from" is after "to"'] },
           });
-        const resolution =
-          q.data.resolution && q.data.resolution !== 'auto'
-            ? q.data.resolution
-            : to - from <= RAW_LIMIT_MS
-              ? 'raw'
-              : 'minute';
-        if (resolution === 'raw')
-          return this.json(res, 200, {
-            from,
-            to,
-            resolution,
-            samples: this.deps.timeline.samples(from, to, true),
-          });
-        return this.json(res, 200, {
-          from,
-          to,
-          resolution,
-          minutes: this.deps.timeline.minuteSamples(from, to),
-        });
+        return this.json(
+          res,
+          200,
+          timelinePage(this.deps.timeline, { from, to, resolution: q.data.resolution, limit: q.data.limit }),
+        );
       }
       if (method === 'GET' && route === 'events') {
         const q = EventsQuery.safeParse(query);
         if (!q.success) return this.badRequest(res, q.error.issues, query, 'query');
         const to = q.data.to ?? now;
-        return this.json(res, 200, {
-          events: this.deps.timeline.events(
-            q.data.from ?? to - 3_600_000,
+        return this.json(
+          res,
+          200,
+          eventsPage(this.deps.timeline, {
+            from: q.data.from ?? to - 3_600_000,
             to,
-            q.data.kind,
-            q.data.limit ?? 1000,
-          ),
-        });
+            kind: q.data.kind,
+            before: q.data.before,
+            limit: q.data.limit,
+          }),
+        );
       }
-      if (method === 'GET' && route === 'panics')
-        return this.json(res, 200, {
-          reports: this.deps.reports.list({}).filter((r) => r.status !== 'skipped'),
-        });
+      if (method === 'GET' && route === 'panics') {
+        const q = ReportsQuery.safeParse(query);
+        if (!q.success) return this.badRequest(res, q.error.issues, query, 'query');
+        return this.json(res, 200, reportsPage(this.deps.reports, q.data));
+      }
       const one = /^panics\/([^/]+)(\/report)?$/.exec(route);
       if (method === 'GET' && one) {
         const id = z.coerce.number().int().positive().safeParse(one[1]);
@@ -293,22 +329,26 @@ export class ApiServer {
         return void res.end(md);
       }
       if (method === 'GET' && route === 'actions') {
-        const q = RangeQuery.safeParse(query);
+        const q = ActionsQuery.safeParse(query);
         if (!q.success) return this.badRequest(res, q.error.issues, query, 'query');
         return this.json(res, 200, { actions: this.deps.audit.list(q.data.from ?? 0, q.data.to ?? now) });
       }
       if (method === 'GET' && route === 'config')
-        return this.json(res, 200, { config: this.deps.currentConfig(), path: this.deps.configPath });
+        return this.json(res, 200, {
+          config: maskConfig(this.deps.currentConfig()),
+          path: this.deps.configPath,
+        });
       if (method === 'PUT' && route === 'config') {
         const body = await this.jsonBody(req, res, 'configuration body');
         if (!body.ok) return;
-        const input = body.value;
-        const saved = saveConfigFile(this.deps.configPath, input);
+        const saved = saveClientConfig(this.deps.configPath, body.value);
         if (!saved.ok)
-          return this.json(res, 400, { error: { message: saved.errors.join('; '), fields: saved.errors } });
+          return this.json(res, saved.reason === 'write-failed' ? 500 : 400, {
+            error: { message: saved.errors.join('; '), fields: saved.errors },
+          });
         return this.json(res, 200, {
           saved: this.deps.configPath,
-          config: saved.config,
+          config: maskConfig(saved.config),
           restartRequired: true,
         });
       }
@@ -335,7 +375,7 @@ export class ApiServer {
       'content-type': 'text/event-stream',
       'cache-control': 'no-store',
       connection: 'keep-alive',
-      ...this.cors(),
+      ...this.cors(res),
     });
     res.write(`: connected\n\nevent: status\ndata: ${JSON.stringify(this.deps.status())}\n\n`);
     this.clients.add(res);

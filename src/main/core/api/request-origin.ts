@@ -1,0 +1,112 @@
+import { networkInterfaces, hostname as osHostname } from 'node:os';
+
+/**
+ * Who may talk to the local API, by the request's `Host` and `Origin` headers.
+ *
+ * `Host` is checked against an allowlist (loopback names and addresses, the listen address, configured extra
+ * names): a page on another name that rebinds its DNS to 127.0.0.1 still sends its own name and is refused.
+ * `Origin` (sent by browsers on cross-origin and non-GET requests): the API's own origin (`http://` + the
+ * allowed Host) is the dashboard itself; a listed one gets CORS headers; anything else is refused.
+ */
+export interface OriginPolicy {
+  /** Lower-case host names and addresses (IPv6 without brackets) this API answers to. */
+  readonly hosts: ReadonlySet<string>;
+  /** Normalised origins (`scheme://host[:port]`) allowed cross-origin. */
+  readonly corsOrigins: ReadonlySet<string>;
+}
+
+const LOOPBACK = ['localhost', '127.0.0.1', '::1'];
+const WILDCARD = new Set(['0.0.0.0', '::', '']);
+
+/** `host`, `host:port`, `[v6]` or `[v6]:port` → the lower-case host (IPv6 without brackets), or null. */
+export function hostOf(header: string): string | null {
+  const h = header.trim().toLowerCase();
+  const v6 = /^\[([0-9a-f:.]+)\](?::(\d{1,5}))?$/.exec(h);
+  if (v6) return v6[1]!;
+  const named = /^([a-z0-9_.-]+?)\.?(?::(\d{1,5}))?$/.exec(h);
+  return named ? named[1]! : null;
+}
+
+const normaliseHost = (h: string): string =>
+  hostOf(h.includes(':') && !h.startsWith('[') ? `[${h}]` : h) ?? h;
+
+/** This machine's names and addresses (for a wildcard listen address, where clients use any of them). */
+export function machineNames(): string[] {
+  const name = osHostname().toLowerCase();
+  const addrs = Object.values(networkInterfaces())
+    .flat()
+    .map((i) => i?.address.toLowerCase().replace(/%.*$/, ''))
+    .filter((a): a is string => !!a);
+  return [name, name.endsWith('.local') ? name : `${name}.local`, ...addrs];
+}
+
+export function buildOriginPolicy(opts: {
+  listenHost: string;
+  allowedHosts: readonly string[];
+  corsOrigins: readonly string[];
+  /** Names used when listening on a wildcard address (default: this machine's). */
+  machine?: () => string[];
+}): OriginPolicy {
+  const hosts = new Set<string>(LOOPBACK);
+  const listen = normaliseHost(opts.listenHost);
+  if (WILDCARD.has(listen)) for (const n of (opts.machine ?? machineNames)()) hosts.add(normaliseHost(n));
+  else hosts.add(listen);
+  for (const h of opts.allowedHosts) hosts.add(normaliseHost(h));
+  const corsOrigins = new Set<string>();
+  for (const o of opts.corsOrigins) {
+    try {
+      corsOrigins.add(new URL(o).origin);
+    } catch {
+      // The schema only lets URLs through.
+    }
+  }
+  return { hosts, corsOrigins };
+}
+
+const isLoopbackHost = (h: string): boolean => /^127\.\d+\.\d+\.\d+$/.test(h) || h.endsWith('.localhost');
+
+export type HostVerdict = { ok: true } | { ok: false; status: 400 | 421; message: string };
+
+export function checkHost(policy: OriginPolicy, header: string | undefined): HostVerdict {
+  if (header === undefined || header === '')
+    return { ok: false, status: 400, message: 'request has no Host header' };
+  const host = hostOf(header);
+  if (host !== null && (policy.hosts.has(host) || isLoopbackHost(host))) return { ok: true };
+  return {
+    ok: false,
+    status: 421,
+    message: `Host "${header.slice(0, 200)}" is not a name this API answers to (loopback, its listen address or api.allowedHosts)`,
+  };
+}
+
+export type OriginVerdict =
+  | { kind: 'none' }
+  | { kind: 'same' }
+  | { kind: 'listed'; origin: string }
+  | { kind: 'foreign'; message: string };
+
+/** Same-origin: the Origin's authority is the (already allowed) Host over http. */
+export function checkOrigin(
+  policy: OriginPolicy,
+  origin: string | undefined,
+  host: string | undefined,
+): OriginVerdict {
+  if (origin === undefined) return { kind: 'none' };
+  if (host !== undefined && origin.toLowerCase() === `http://${host.toLowerCase()}`) return { kind: 'same' };
+  let normalised: string | null = null;
+  try {
+    normalised = new URL(origin).origin;
+  } catch {
+    normalised = null;
+  }
+  if (normalised !== null && normalised !== 'null' && policy.corsOrigins.has(normalised))
+    return { kind: 'listed', origin };
+  return {
+    kind: 'foreign',
+    message: `origin ${origin.slice(0, 200)} is not allowed (not this API's own origin, nor in api.corsOrigins)`,
+  };
+}
+
+/** What a CORS preflight and a listed origin's responses carry. */
+export const CORS_METHODS = 'GET, PUT, POST, OPTIONS';
+export const CORS_HEADERS = 'content-type, authorization, accept';

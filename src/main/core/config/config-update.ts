@@ -1,0 +1,113 @@
+import { readFileSync } from 'node:fs';
+import type { Config } from './config-schema.js';
+import { type SaveResult, saveConfigFile } from './config-writer.js';
+
+/** Fields that hold a secret: never served, shown masked; a masked value sent back keeps the stored one. */
+export const SECRET_FIELDS = ['guard.token', 'cluster.token'] as const;
+
+/**
+ * Fields that name a program to run or a file to execute. Only editing the configuration file sets them: a
+ * write through the API or the app's IPC that changes one is refused, so no remote write makes a program run.
+ */
+export const EXECUTABLE_FIELDS = ['actions.notify.command', 'gpu.mlxPython'] as const;
+
+const MASK_PREFIX = '••••';
+
+/** What a client sees instead of a token: the mask and the last 4 characters. */
+export const maskSecret = (token: string): string => `${MASK_PREFIX}${token.slice(-4)}`;
+
+const isMasked = (v: unknown): v is string => typeof v === 'string' && v.startsWith(MASK_PREFIX);
+
+type Obj = Record<string, unknown>;
+const isObj = (v: unknown): v is Obj => v !== null && typeof v === 'object' && !Array.isArray(v);
+
+function valueAt(input: unknown, dotted: string): unknown {
+  let cur: unknown = input;
+  for (const k of dotted.split('.')) {
+    if (!isObj(cur)) return undefined;
+    cur = cur[k];
+  }
+  return cur;
+}
+
+/** A copy of `input` with `dotted` set to `value` (parents created as needed). */
+function withValue(input: Obj, dotted: string, value: unknown): Obj {
+  const [head, ...rest] = dotted.split('.');
+  const key = head!;
+  if (rest.length === 0) return { ...input, [key]: value };
+  const child = isObj(input[key]) ? (input[key] as Obj) : {};
+  return { ...input, [key]: withValue(child, rest.join('.'), value) };
+}
+
+/** The configuration as clients may see it: every secret masked (null stays null). */
+export function maskConfig(config: Config): Config {
+  let out = config as unknown as Obj;
+  for (const f of SECRET_FIELDS) {
+    const v = valueAt(out, f);
+    if (typeof v === 'string') out = withValue(out, f, maskSecret(v));
+  }
+  return out as unknown as Config;
+}
+
+/** The configuration file as stored (an absent file is `{}`; an unreadable one is an error). */
+export function readStoredConfig(path: string): { ok: true; value: Obj } | { ok: false; error: string } {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    return code === 'ENOENT'
+      ? { ok: true, value: {} }
+      : { ok: false, error: `cannot read ${path} (${code})` };
+  }
+  try {
+    const v: unknown = JSON.parse(text);
+    return isObj(v) ? { ok: true, value: v } : { ok: false, error: `${path} does not hold a JSON object` };
+  } catch (e) {
+    return { ok: false, error: `${path} is not valid JSON (${(e as Error).message})` };
+  }
+}
+
+const same = (a: unknown, b: unknown): boolean => JSON.stringify(a ?? null) === JSON.stringify(b ?? null);
+
+/**
+ * Checks a configuration sent by a client against the stored one: masked secrets are put back (a mask that
+ * is not the stored token's is refused), and a change to any executable field is refused, naming it.
+ */
+export function prepareClientConfig(
+  input: unknown,
+  stored: Obj,
+  where = 'config',
+): { ok: true; value: Obj } | { ok: false; errors: string[] } {
+  if (!isObj(input)) return { ok: false, errors: [`${where}: must be a JSON object`] };
+  const errors: string[] = [];
+  let value = input;
+  for (const f of SECRET_FIELDS) {
+    const sent = valueAt(value, f);
+    if (!isMasked(sent)) continue;
+    const kept = valueAt(stored, f);
+    if (typeof kept === 'string' && sent === maskSecret(kept)) value = withValue(value, f, kept);
+    else
+      errors.push(
+        `${where}: "${f}" is a masked value that is not the stored token's; send the new token itself, or null`,
+      );
+  }
+  for (const f of EXECUTABLE_FIELDS) {
+    if (!same(valueAt(value, f), valueAt(stored, f)))
+      errors.push(
+        `${where}: "${f}" names a program to run and cannot be changed from here; edit the configuration file`,
+      );
+  }
+  return errors.length ? { ok: false, errors } : { ok: true, value };
+}
+
+export type ClientSaveResult = SaveResult | { ok: false; errors: string[]; reason: 'refused' };
+
+/** A configuration write from the API or the app: protected fields checked, then validated and saved. */
+export function saveClientConfig(path: string, input: unknown, where = 'config'): ClientSaveResult {
+  const stored = readStoredConfig(path);
+  if (!stored.ok) return { ok: false, errors: [`${where}: ${stored.error}`], reason: 'write-failed' };
+  const prepared = prepareClientConfig(input, stored.value, where);
+  if (!prepared.ok) return { ok: false, errors: prepared.errors, reason: 'refused' };
+  return saveConfigFile(path, prepared.value, where);
+}
