@@ -27,6 +27,10 @@ const CLOSE_BRACE = 0x7d;
 const OPEN_BRACKET = 0x5b;
 const CLOSE_BRACKET = 0x5d;
 const COMMA = 0x2c;
+const SPACE = 0x20;
+const TAB = 0x09;
+const LF = 0x0a;
+const CR = 0x0d;
 
 /** Byte offset of the first invalid UTF-8 sequence (WHATWG rules: no overlongs, surrogates, > U+10FFFF). */
 export function firstInvalidUtf8(bytes: Uint8Array): number {
@@ -73,13 +77,23 @@ export type ScanResult = { ok: true } | { ok: false; message: string };
 export function scanJsonLimits(bytes: Uint8Array, limits: JsonBodyLimits): ScanResult {
   const { maxDepth, maxArrayItems } = limits;
   const maxString = limits.maxStringBytes ?? Number.POSITIVE_INFINITY;
-  // Per open container: 1 for an array, 0 for an object; and the commas seen at that level.
+  // Per open container: 1 for an array, 0 for an object; and the items seen so far in an array.
   const isArray = new Uint8Array(maxDepth + 1);
-  const commas = new Float64Array(maxDepth + 1);
+  const items = new Float64Array(maxDepth + 1);
   let depth = 0;
   const n = bytes.length;
   for (let i = 0; i < n; i++) {
     const b = bytes[i]!;
+    if (b === SPACE || b === TAB || b === LF || b === CR) continue;
+    const top = depth - 1;
+    if (top >= 0 && isArray[top] === 1) {
+      // The first element of an array starts at its first byte that is not `]`; later ones after a comma.
+      if ((items[top] === 0 && b !== CLOSE_BRACKET) || b === COMMA) {
+        items[top] = items[top]! + 1;
+        if (items[top]! > maxArrayItems)
+          return { ok: false, message: `array of more than ${maxArrayItems} items at byte ${i}` };
+      }
+    }
     if (b === QUOTE) {
       const start = i;
       i++;
@@ -89,7 +103,7 @@ export function scanJsonLimits(bytes: Uint8Array, limits: JsonBodyLimits): ScanR
         else if (c === QUOTE) break;
         else i++;
       }
-      const length = i - start - 1;
+      const length = Math.min(i, n) - start - 1;
       if (length > maxString)
         return { ok: false, message: `string longer than ${maxString} bytes at byte ${start}` };
       continue;
@@ -97,14 +111,10 @@ export function scanJsonLimits(bytes: Uint8Array, limits: JsonBodyLimits): ScanR
     if (b === OPEN_BRACE || b === OPEN_BRACKET) {
       if (depth >= maxDepth) return { ok: false, message: `nesting deeper than ${maxDepth} at byte ${i}` };
       isArray[depth] = b === OPEN_BRACKET ? 1 : 0;
-      commas[depth] = 0;
+      items[depth] = 0;
       depth++;
     } else if (b === CLOSE_BRACE || b === CLOSE_BRACKET) {
       if (depth > 0) depth--;
-    } else if (b === COMMA && depth > 0 && isArray[depth - 1] === 1) {
-      const items = ++commas[depth - 1]! + 1;
-      if (items > maxArrayItems)
-        return { ok: false, message: `array of more than ${maxArrayItems} items at byte ${i}` };
     }
   }
   return { ok: true };
