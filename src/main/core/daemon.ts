@@ -18,7 +18,7 @@ import { paths } from './config/data-dir.js';
 import { ExoApiClient } from './exo/exo-api-client.js';
 import { exoHome, readExoPidfile } from './exo/exo-pidfile.js';
 import { GuardServer } from './guard/guard-server.js';
-import { acquireLock, releaseLock } from './instance-lock.js';
+import { acquireLock, releaseLock, updateLock } from './instance-lock.js';
 import type { Logger } from './logger.js';
 import { isIogpuKind } from './panics/panic-classifier.js';
 import { summarisePanics } from './panics/panic-summary.js';
@@ -30,8 +30,10 @@ import { assessPlatform, modelEvidence } from './risk/platform-advisory.js';
 import { RiskPipeline } from './risk/risk-pipeline.js';
 import { Sampler, type TickResult } from './sampler.js';
 import { type DatabaseConstructor, type Db, openDatabase } from './store/database.js';
+import { openTimelineDatabase, type Recovered } from './store/database-recovery.js';
 import { ReportStore } from './store/report-store.js';
 import { applyRetention } from './store/retention.js';
+import { type PendingTick, TickWriter } from './store/tick-writer.js';
 import { TimelineStore } from './store/timeline-store.js';
 
 export { VERSION } from './version.js';
@@ -40,12 +42,15 @@ import { VERSION } from './version.js';
 
 export interface Clock {
   now(): number;
+  /** A clock that never jumps (ms); gaps between ticks are measured on it. Default: performance.now(). */
+  monotonic?(): number;
   setTimeout(fn: () => void, ms: number): { unref?: () => void } | number | NodeJS.Timeout;
   clearTimeout(handle: unknown): void;
 }
 
 export const systemClock: Clock = {
   now: () => Date.now(),
+  monotonic: () => performance.now(),
   setTimeout: (fn, ms) => setTimeout(fn, ms),
   clearTimeout: (h) => clearTimeout(h as NodeJS.Timeout),
 };
@@ -110,7 +115,29 @@ export interface DaemonDeps {
   Driver?: DatabaseConstructor;
 }
 
-export type StartResult = { ok: true } | { ok: false; error: string };
+export type StartResult = { ok: true } | { ok: false; error: string; alreadyRunning?: boolean };
+
+/** How long the daemon holds ticks in memory while the timeline cannot be written. */
+const BUFFER_SECONDS = 600;
+/** How often a daemon whose database could not be opened tries it again. */
+const REATTACH_MS = 30_000;
+
+/**
+ * The timeline database, or — when it cannot be opened for writing (read-only or full disk, permissions) — an
+ * in-memory one so that sampling, the guard and the API keep running; `detached` is then why.
+ */
+function openTimeline(
+  path: string,
+  Driver: DatabaseConstructor | undefined,
+): { db: Db; recovered: Recovered | null; detached: unknown } {
+  try {
+    return { ...openTimelineDatabase(path, Driver ? { Driver } : {}), detached: null };
+  } catch (e) {
+    // Errors without a code (a schema newer than this build) need a person, not a fallback.
+    if (typeof (e as { code?: unknown }).code !== 'string') throw e;
+    return { db: openDatabase(':memory:', Driver ? { Driver } : {}), recovered: null, detached: e };
+  }
+}
 
 /**
  * The watchdog: one scheduler and one clock. Every `intervalSeconds` it samples and writes one
@@ -137,6 +164,16 @@ export class Daemon {
   private lastRetention = 0;
   private ticks = 0;
   private lastTickAt: number | null = null;
+  private lastTickMono: number | null = null;
+  private lastReattach = 0;
+  private stopping: Promise<void> | null = null;
+  private readonly writer: TickWriter;
+  private readonly recovered: Recovered | null;
+  /**
+   * Called once a daemon that started without a writable database has written its buffered ticks into it
+   * (the headless shell exits non-zero so launchd/systemd restart it on the real database).
+   */
+  onStorageBack: (() => void) | null = null;
   /** Receives what the API streams over SSE (`sample`, `event`, `level`, `panic`), for in-process shells. */
   onPublish: ((event: string, data: object) => void) | null = null;
   private lastResult: TickResult | null = null;
@@ -144,8 +181,17 @@ export class Daemon {
 
   constructor(private readonly deps: DaemonDeps) {
     this.clock = deps.clock ?? systemClock;
-    this.db = openDatabase(paths(deps.dataDir).database, deps.Driver ? { Driver: deps.Driver } : {});
+    const opened = openTimeline(paths(deps.dataDir).database, deps.Driver);
+    this.db = opened.db;
+    this.recovered = opened.recovered;
     this.store = new TimelineStore(this.db);
+    this.writer = new TickWriter(
+      this.db,
+      this.store,
+      paths(deps.dataDir).database,
+      Math.max(10, Math.round(BUFFER_SECONDS / deps.config.intervalSeconds)),
+      opened.detached,
+    );
     this.reports = new ReportStore(this.db);
     this.audit = new AuditStore(this.db);
     const exoClient = new ExoApiClient(deps.config.exo.url, deps.config.exo.timeoutMs);
@@ -245,10 +291,12 @@ export class Daemon {
     if (!lock.ok) {
       return {
         ok: false,
+        alreadyRunning: true,
         error: `another exo-sentinel daemon (pid ${lock.holder.pid}) already uses ${this.deps.dataDir}`,
       };
     }
     const { events } = this.deps;
+    this.recordStorageAtStart(lock.unrecorded);
     if (this.guard) {
       try {
         const a = await this.guard.start();
@@ -271,6 +319,8 @@ export class Daemon {
       try {
         const a = await this.api.start();
         events.push('api.started', 'info', `API and dashboard on http://${a.host}:${a.port}`, { ...a });
+        // The CLI's `status` asks a running daemon for what only it knows (storage health) at this address.
+        updateLock(this.lockPath, { api: `http://${a.host}:${a.port}` });
       } catch (e) {
         await this.guard?.stop();
         await this.api?.stop();
@@ -315,6 +365,35 @@ export class Daemon {
       events.failed('report-watcher', (e as Error).message);
     }
     return { ok: true };
+  }
+
+  /** Start-up storage findings become events and log lines: a moved-aside corrupt database, no writable one. */
+  private recordStorageAtStart(pidfileProblem: string | null): void {
+    const { events, logger } = this.deps;
+    if (this.recovered) {
+      logger.error({ recovered: this.recovered }, this.recovered.advice);
+      events.push('storage.corrupt', 'error', this.recovered.advice, { ...this.recovered });
+    }
+    const detached = this.writer.detachedFailure(this.clock.now());
+    if (detached) {
+      logger.error(
+        `${detached}: sampling, the guard and the API run; ticks are held in memory until it can be written`,
+      );
+      events.push('storage.failing', 'error', `the timeline cannot be opened for writing: ${detached}`, {
+        path: this.writer.health.path,
+      });
+    }
+    if (pidfileProblem) {
+      const note = `the pidfile ${this.lockPath} cannot be written (${pidfileProblem}): a second daemon would not be stopped`;
+      this.writer.health.note('pidfile', note);
+      logger.warn(note);
+      events.push('storage.pidfile', 'warning', note, { path: this.lockPath, problem: pidfileProblem });
+    }
+  }
+
+  /** A storage note from outside the timeline (the log file); null clears it. */
+  noteStorage(key: string, message: string | null): void {
+    this.writer.health.note(key, message);
   }
 
   /** A new report in the ledger becomes a timeline event (written with the next tick). */
@@ -381,21 +460,72 @@ export class Daemon {
     }
   }
 
+  /**
+   * No tick for much longer than the interval, measured on the monotonic clock (a wall-clock change is not a
+   * gap): the process was suspended or stalled. The wall clock moving much more than the monotonic one is
+   * noted apart — a clock change, or system sleep (the monotonic clock stops while the machine sleeps) —
+   * without counting as a wake; the shells' power events report real sleep and wake.
+   */
+  private noteGap(now: number): void {
+    const mono = this.clock.monotonic?.() ?? performance.now();
+    const limit = Math.max(30_000, 10 * this.deps.config.intervalSeconds * 1000);
+    if (this.lastTickMono !== null && this.lastTickAt !== null) {
+      const gap = mono - this.lastTickMono;
+      const wallGap = now - this.lastTickAt;
+      if (gap > limit) {
+        this.deps.events.push(
+          'power.wake',
+          'info',
+          `no tick for ${Math.round(gap / 1000)} s: the daemon was suspended or stalled`,
+          { gapMs: Math.round(gap), inferred: true },
+        );
+        this.risk.observe('power.wake', now);
+      } else if (Math.abs(wallGap - gap) > limit) {
+        this.deps.events.push(
+          'clock.jump',
+          'info',
+          `the wall clock moved ${Math.round(wallGap / 1000)} s between ticks ${Math.round(gap / 1000)} s apart: the clock was changed or the machine slept`,
+          { wallGapMs: wallGap, gapMs: Math.round(gap) },
+        );
+      }
+    }
+    this.lastTickAt = now;
+    this.lastTickMono = mono;
+  }
+
+  /**
+   * Started without a writable database: every 30 s try it again; once it opens, the buffered ticks go into it
+   * and `onStorageBack` (the headless shell restarts on it). Never throws.
+   */
+  private tryReattach(): void {
+    const mono = this.clock.monotonic?.() ?? performance.now();
+    if (mono - this.lastReattach < REATTACH_MS) return;
+    this.lastReattach = mono;
+    let db: Db | null = null;
+    try {
+      db = openTimelineDatabase(
+        this.writer.health.path,
+        this.deps.Driver ? { Driver: this.deps.Driver } : {},
+      ).db;
+      const n = this.writer.flushInto(db, new TimelineStore(db));
+      this.deps.logger.warn(
+        `${this.writer.health.path} is writable again: ${n} buffered tick(s) written to it`,
+      );
+      db.close();
+      db = null;
+      this.onStorageBack?.();
+    } catch (e) {
+      this.deps.logger.debug({ err: e }, 'the timeline database is still not writable');
+    } finally {
+      db?.close();
+    }
+  }
+
   /** One tick: sample, then write sample + process map + events in one transaction. */
   async tickOnce(): Promise<TickResult | null> {
     const now = this.clock.now();
-    // No tick for much longer than the interval: the machine slept (or the process was stopped).
-    const gap = this.lastTickAt === null ? 0 : now - this.lastTickAt;
-    if (gap > Math.max(30_000, 10 * this.deps.config.intervalSeconds * 1000)) {
-      this.deps.events.push(
-        'power.wake',
-        'info',
-        `no tick for ${Math.round(gap / 1000)} s: the machine slept or the daemon was suspended`,
-        { gapMs: gap, inferred: true },
-      );
-      this.risk.observe('power.wake', now);
-    }
-    this.lastTickAt = now;
+    this.noteGap(now);
+    if (this.writer.isDetached) this.tryReattach();
     const slow = this.ticks === 0 || now - this.lastSlow >= this.deps.config.slowIntervalSeconds * 1000 - 50;
     if (slow) this.lastSlow = now;
     let result: TickResult;
@@ -436,34 +566,80 @@ export class Daemon {
     } catch (e) {
       this.deps.events.failed('risk', (e as Error).stack ?? String(e));
     }
-    const written = events.drain();
+    // The guard learns the level before the write: a full disk must not leave it a tick behind.
     try {
-      this.db.transaction(() => {
-        for (const w of result.watched) this.store.recordProcess(w.entry, w.role, now);
-        for (const c of result.changes)
-          if (c.kind === 'exited') this.store.recordExit(c.entry.pid, c.entry.startTime, now);
-        this.risk.persist();
-        this.guard?.update({
-          level: this.risk.state.level,
-          mode: this.guardMode,
-          hold: readHold(this.store),
-          exo: this.risk.monitor.snapshot,
-          sample: result.sample,
-        });
-        this.store.writeTick(result.sample, written);
-      })();
+      this.guard?.update({
+        level: this.risk.state.level,
+        mode: this.guardMode,
+        hold: readHold(this.store),
+        exo: this.risk.monitor.snapshot,
+        sample: result.sample,
+      });
     } catch (e) {
-      this.deps.logger.error({ err: e }, 'could not write the tick');
+      this.deps.events.failed('guard-update', (e as Error).message);
     }
-    this.afterTick(result, written, slow, now);
+    const stored = this.writeTick(result, events.drain(), now);
+    try {
+      this.afterTick(result, stored.events, slow, now, stored.stored);
+    } catch (e) {
+      this.deps.logger.error({ err: e }, 'publishing the tick failed');
+    }
     this.ticks++;
     this.lastResult = result;
     if (now - this.lastRetention >= 600_000) this.runRetention(now);
     return result;
   }
 
-  /** Metrics and the API's live stream, after the tick is on disk. */
-  private afterTick(result: TickResult, written: TimelineEvent[], slow: boolean, now: number): void {
+  /**
+   * Writes the tick (after any buffered ones). A failed write keeps it in memory; the first failure and the
+   * recovery are events of their own (written with the tick after recovery) and log lines.
+   */
+  private writeTick(
+    result: TickResult,
+    events: TimelineEvent[],
+    now: number,
+  ): { stored: boolean; events: TimelineEvent[] } {
+    const tick: PendingTick = {
+      time: now,
+      sample: result.sample,
+      events,
+      watched: result.watched,
+      exits: result.changes
+        .filter((c) => c.kind === 'exited')
+        .map((c) => ({ pid: c.entry.pid, startTime: c.entry.startTime })),
+    };
+    const out = this.writer.write(tick, now, () => this.risk.persist());
+    if (out.stored) {
+      if (out.recoveredAfterMs !== null) {
+        const message = `the timeline is writable again after ${Math.round(out.recoveredAfterMs / 1000)} s; ${out.flushed} buffered tick(s) written${this.writer.buffer.dropped ? `, ${this.writer.buffer.dropped} dropped while the buffer was full` : ''}`;
+        this.deps.logger.warn(message);
+        this.deps.events.push('storage.recovered', 'info', message, {
+          flushed: out.flushed,
+          dropped: this.writer.buffer.dropped,
+          failedMs: out.recoveredAfterMs,
+        });
+      }
+      return { stored: true, events };
+    }
+    if (out.newFailure) {
+      this.deps.logger.error(
+        `${out.newFailure}: ticks are held in memory (up to ${this.writer.buffer.capacity}) until it can be written`,
+      );
+      this.deps.events.push('storage.failing', 'error', `the timeline cannot be written: ${out.newFailure}`, {
+        path: this.writer.health.path,
+      });
+    }
+    return { stored: false, events };
+  }
+
+  /** Metrics and the API's live stream, after the tick is on disk (or buffered: then marked so). */
+  private afterTick(
+    result: TickResult,
+    written: TimelineEvent[],
+    slow: boolean,
+    now: number,
+    stored: boolean,
+  ): void {
     this.metrics.update(result.sample, this.risk.state, this.risk.monitor.snapshot);
     this.metrics.tickSeconds.observe(result.durationMs / 1000);
     if (slow) this.metrics.setPanics(summarisePanics(this.reports, now).byKind);
@@ -476,13 +652,15 @@ export class Daemon {
           status: String(e.data?.['status']),
         });
     }
+    const mark = stored ? {} : { buffered: true };
     this.publish('sample', {
       sample: result.sample,
       level: this.risk.state.level,
       reasons: this.risk.state.reasons,
+      ...mark,
     });
     for (const e of written) {
-      this.publish('event', e);
+      this.publish('event', { ...e, ...mark });
       if (e.kind === 'risk.level')
         this.publish('level', { level: e.data?.['to'], reasons: e.data?.['reasons'] });
       if (e.kind === 'panic.detected') this.publish('panic', e.data ?? {});
@@ -541,6 +719,7 @@ export class Daemon {
         platform: process.platform,
       },
       panics: summarisePanics(this.reports, now),
+      storage: this.writer.status(),
     };
   }
 
@@ -572,14 +751,22 @@ export class Daemon {
       const delay = interval - (now % interval);
       this.timer = this.clock.setTimeout(() => {
         if (!this.running) return;
-        if (!this.inTick) {
-          this.inTick = this.tickOnce()
-            .then(() => undefined)
-            .finally(() => {
-              this.inTick = null;
-            });
+        try {
+          if (!this.inTick) {
+            this.inTick = this.tickOnce()
+              .then(
+                () => undefined,
+                (e: unknown) => this.contain('tick', e),
+              )
+              .finally(() => {
+                this.inTick = null;
+              });
+          }
+        } catch (e) {
+          this.contain('scheduler', e);
+        } finally {
+          schedule();
         }
-        schedule();
       }, delay);
     };
     schedule();
@@ -602,16 +789,71 @@ export class Daemon {
     if (!this.running) this.start();
   }
 
-  /** Stops the loop, waits for the tick in flight, records the stop and closes the database. */
-  async stop(reason: string): Promise<void> {
-    this.running = false;
-    await this.reportWatcher.stop();
-    await this.risk.settle();
-    await this.guard?.stop();
-    await this.api?.stop();
-    if (this.timer !== null) this.clock.clearTimeout(this.timer);
-    if (this.inTick) await this.inTick;
+  /** A fault caught at an entry point: an event and a log line; the daemon carries on. */
+  contain(where: string, e: unknown): void {
+    const message = e instanceof Error ? e.message : String(e);
     try {
+      this.deps.logger.error({ err: e, where }, `fault in ${where}: ${message}`);
+      this.deps.events.push('daemon.fault', 'error', `fault in ${where}: ${message}`, {
+        where,
+        error: message,
+        stack: e instanceof Error ? e.stack : null,
+      });
+    } catch {
+      // Reporting a fault must not raise another.
+    }
+  }
+
+  /**
+   * Records a fault at once (not with the next tick): for faults the process is about to exit on. Best effort;
+   * returns whether it reached the disk.
+   */
+  recordFaultNow(where: string, e: unknown): boolean {
+    const message = e instanceof Error ? e.message : String(e);
+    try {
+      this.store.writeEvent({
+        time: this.clock.now(),
+        kind: 'daemon.fault',
+        severity: 'critical',
+        message: `unhandled fault (${where}): ${message}`,
+        data: { where, error: message, stack: e instanceof Error ? e.stack : null },
+      });
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  /**
+   * Stops the loop, waits for the tick in flight, records the stop and closes the database. Idempotent: a
+   * second call (power shutdown, then quit) gets the same promise.
+   */
+  stop(reason: string): Promise<void> {
+    this.stopping ??= this.stopOnce(reason);
+    return this.stopping;
+  }
+
+  private async stopOnce(reason: string): Promise<void> {
+    this.running = false;
+    if (this.timer !== null) this.clock.clearTimeout(this.timer);
+    // Each part stops on its own: one that fails must not keep the database open.
+    const parts: Array<[string, () => Promise<unknown> | undefined]> = [
+      ['report watcher', () => this.reportWatcher.stop()],
+      ['risk', () => this.risk.settle()],
+      ['guard', () => this.guard?.stop()],
+      ['api', () => this.api?.stop()],
+      ['tick', () => this.inTick ?? undefined],
+    ];
+    for (const [what, step] of parts) {
+      try {
+        await step();
+      } catch (e) {
+        this.deps.logger.warn({ err: e }, `stopping the ${what} failed: ${(e as Error).message}`);
+      }
+    }
+    try {
+      // Ticks still held in memory go first; a disk still full keeps them (and the stop record) out.
+      if (!this.writer.isDetached) this.writer.flushInto(this.db, this.store);
       this.store.writeEvent({
         time: this.clock.now(),
         kind: 'daemon.stopped',
@@ -621,6 +863,12 @@ export class Daemon {
       });
       for (const e of this.deps.events.drain()) this.store.writeEvent(e);
       this.db.pragma('wal_checkpoint(TRUNCATE)');
+    } catch (e) {
+      const lost = this.writer.buffer.size;
+      this.deps.logger.error(
+        { err: e },
+        `stopping: the timeline could not be written (${(e as Error).message}); ${lost} buffered tick(s) lost`,
+      );
     } finally {
       this.db.close();
       releaseLock(this.lockPath);

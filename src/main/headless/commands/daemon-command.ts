@@ -4,6 +4,8 @@ import { loadConfig } from '../../core/config/config-loader.js';
 import type { ConfigInput } from '../../core/config/config-schema.js';
 import { paths, resolveDataDir } from '../../core/config/data-dir.js';
 import { Daemon, EventCollector } from '../../core/daemon.js';
+import { EXIT_FAULT, installFaultHandlers } from '../../core/fault-handler.js';
+import { runningDaemon } from '../../core/instance-lock.js';
 import { createLogger } from '../../core/logger.js';
 import { createProbe } from '../../core/probes/create-probe.js';
 import { renderSample } from '../output.js';
@@ -83,6 +85,17 @@ async function runDaemon(flags: DaemonFlags): Promise<number> {
   if (flags.api === false || flags.once) config = { ...config, api: { ...config.api, enabled: false } };
   if (flags.contextCap !== undefined)
     config = { ...config, guard: { ...config.guard, contextCap: Math.floor(flags.contextCap) } };
+  // Under launchd stdout and stderr are files in the data directory: a full disk must not make a write to them
+  // an uncaught 'error'.
+  process.stdout.on('error', () => undefined);
+  process.stderr.on('error', () => undefined);
+  // Checked before anything is opened: a second daemon touches nothing. Exit 0, so launchd's KeepAlive
+  // {SuccessfulExit: false} and systemd's Restart=on-failure leave it at that.
+  const holder = runningDaemon(p.pidfile);
+  if (holder) {
+    process.stdout.write(`exo-sentinel: already running (pid ${holder.pid}) for ${dataDir}\n`);
+    return 0;
+  }
   try {
     mkdirSync(dataDir, { recursive: true });
   } catch (e) {
@@ -91,13 +104,36 @@ async function runDaemon(flags: DaemonFlags): Promise<number> {
     );
     return EXIT_FAILURE;
   }
+  let logProblem: string | null = null;
+  let daemon: Daemon | null = null;
   const { logger, close } = await createLogger({
     level: config.logLevel,
     file: p.logFile,
     terminal: process.stderr.isTTY === true,
+    onError: (message) => {
+      if (message === logProblem) return;
+      logProblem = message;
+      daemon?.noteStorage('log', message);
+    },
   });
   const events = new EventCollector(() => Date.now(), logger);
-  let daemon: Daemon;
+  const uninstall = installFaultHandlers(
+    {
+      contain: (where, e) =>
+        daemon
+          ? daemon.contain(where, e)
+          : logger.error({ err: e }, `fault (${where}): ${(e as Error).message}`),
+      fatal: async (where, e) => {
+        logger.fatal(
+          { err: e },
+          `unhandled fault (${where}): ${(e as Error).message}; exiting to be restarted`,
+        );
+        daemon?.recordFaultNow(where, e);
+        await close();
+      },
+    },
+    (code) => process.exit(code),
+  );
   try {
     daemon = new Daemon({
       dataDir,
@@ -110,18 +146,27 @@ async function runDaemon(flags: DaemonFlags): Promise<number> {
     });
   } catch (e) {
     process.stderr.write(`exo-sentinel: cannot open the timeline in ${dataDir}: ${(e as Error).message}\n`);
+    uninstall();
     await close();
     return EXIT_FAILURE;
   }
+  if (logProblem) daemon.noteStorage('log', logProblem);
   const begun = await daemon.begin();
   if (!begun.ok) {
-    process.stderr.write(`exo-sentinel: ${begun.error}\n`);
+    uninstall();
     await close();
+    if (begun.alreadyRunning) {
+      process.stdout.write(`exo-sentinel: already running: ${begun.error}\n`);
+      return 0;
+    }
+    process.stderr.write(`exo-sentinel: ${begun.error}\n`);
     return EXIT_FAILURE;
   }
+  const running = daemon;
   if (flags.once) {
-    const r = await daemon.tickOnce();
-    await daemon.stop('once');
+    const r = await running.tickOnce();
+    await running.stop('once');
+    uninstall();
     await close();
     if (!r) return EXIT_FAILURE;
     process.stdout.write(`${renderSample(r.sample)}\n`);
@@ -138,19 +183,23 @@ async function runDaemon(flags: DaemonFlags): Promise<number> {
         ? `  guard    http://${daemon.guard.address.host}:${daemon.guard.address.port} → ${config.exo.url}\n`
         : '  guard    off\n'),
   );
-  daemon.start();
+  running.start();
   return await new Promise<number>((resolve) => {
     let stopping = false;
-    const stop = (signal: NodeJS.Signals): void => {
+    const stop = (why: string, code: number): void => {
       if (stopping) return;
       stopping = true;
-      logger.info(`${signal}: stopping`);
-      void daemon
-        .stop(signal)
+      logger.info(`${why}: stopping`);
+      running
+        .stop(why)
+        .catch((e: unknown) => logger.error({ err: e }, `stopping failed: ${(e as Error).message}`))
         .then(close)
-        .then(() => resolve(0));
+        .finally(() => resolve(code));
     };
-    process.on('SIGINT', stop);
-    process.on('SIGTERM', stop);
+    process.on('SIGINT', () => stop('SIGINT', 0));
+    process.on('SIGTERM', () => stop('SIGTERM', 0));
+    // Started on a read-only or full disk, the timeline now opens: the buffered ticks are in it; a restart
+    // (by launchd/systemd) opens everything on it.
+    running.onStorageBack = () => stop('the timeline is writable again, restarting on it', EXIT_FAULT);
   });
 }
