@@ -539,6 +539,28 @@ describe('images, audio and files cost a fixed amount whatever their size', () =
     });
   }
 
+  it('counts data URLs inside items it does not model as media, not as base64 text', () => {
+    const screenshot = (d: string): Json => ({
+      input: [
+        { type: 'computer_call_output', call_id: 'c', output: { type: 'computer_screenshot', image_url: d } },
+      ],
+    });
+    const a = factsOf(responses, screenshot('data:image/png;base64,AAAA'));
+    const b = factsOf(responses, screenshot(`data:image/png;base64,${big}`));
+    assert.equal(a.promptTokens, b.promptTokens);
+    assert.equal(b.images, 1);
+    assert.ok(b.promptTokens < IMAGE_TOKENS + 50, String(b.promptTokens));
+    const pdf = factsOf(chat, {
+      messages: [
+        { role: 'user', content: [{ type: 'future_part', blob: `data:application/pdf;base64,${big}` }] },
+      ],
+    });
+    assert.ok(
+      pdf.promptTokens >= FILE_TOKENS && pdf.promptTokens < FILE_TOKENS + 50,
+      String(pdf.promptTokens),
+    );
+  });
+
   it('counts several images, and audio and file parts at their fixed costs', () => {
     const f = factsOf(chat, {
       messages: [

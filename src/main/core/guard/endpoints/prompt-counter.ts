@@ -138,8 +138,8 @@ export class PromptTally {
 
   /**
    * A JSON value rendered into the prompt as JSON (tool schemas, tool-call inputs, response formats): keys
-   * and string values count as text, numbers, booleans and null as their JSON spelling, plus the punctuation
-   * around each member. Iterative, within the node budget.
+   * and string values count as text (data URLs as media), numbers, booleans and null as their JSON spelling,
+   * plus the punctuation around each member. Iterative, within the node budget.
    */
   json(value: unknown): void {
     const stack: unknown[] = [value];
@@ -147,6 +147,13 @@ export class PromptTally {
       if (!this.visit()) return;
       const v = stack.pop();
       if (typeof v === 'string') {
+        // A data URL inside an item we do not model (a screenshot in a tool output, a file in an unknown
+        // part) is media, not text: it costs the fixed amount, never its base64 length.
+        if (v.startsWith('data:')) {
+          if (v.startsWith('data:image/')) this.image();
+          else this.add(FILE_TOKENS);
+          continue;
+        }
         const [a, o] = charClasses(v);
         this.ascii += a + 2;
         this.other += o;
