@@ -1,9 +1,11 @@
 /**
  * The fake EXO as its own process (for end-to-end tests and the guard benchmark):
  *   node --import tsx test/support/fake-exo-main.ts [--port N] [--log FILE] [--token-ms MS] [--prefill-tps N]
+ *     [--max-gen N] [--bytes-per-token N] [--tls-key FILE --tls-cert FILE]
  * It prints `fake-exo listening <url>` when ready. Test-only control paths under /__fake/ let the test
  * drive it: GET requests | cancelled | response/<commandId> | timing/<commandId>; POST mode/<mode>, log (body = message).
  */
+import { readFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { startFakeExo } from './fake-exo-server.js';
@@ -20,6 +22,9 @@ const fake = await startFakeExo({
   prefillTokensPerSecond: Number(arg('--prefill-tps') ?? 20_000),
   bytesPerToken: Number(arg('--bytes-per-token') ?? 64 * 1024),
   maxGeneratedTokens: Number(arg('--max-gen') ?? 8),
+  tls: arg('--tls-key')
+    ? { key: readFileSync(arg('--tls-key')!, 'utf8'), cert: readFileSync(arg('--tls-cert')!, 'utf8') }
+    : null,
 });
 
 // The control surface listens on its own port so it never mixes with EXO's API.

@@ -1,5 +1,6 @@
 import { appendFileSync, mkdirSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { dirname } from 'node:path';
 import { fixture } from './fixtures.js';
@@ -28,6 +29,8 @@ export interface FakeExoOptions {
   tokenIntervalMs?: number;
   /** At most this many generated tokens per request (default 8). */
   maxGeneratedTokens?: number;
+  /** Serve https with this key and certificate (PEM) instead of http. */
+  tls?: { key: string; cert: string } | null;
 }
 
 export interface FakeExoControl {
@@ -36,7 +39,14 @@ export interface FakeExoControl {
   state: Json;
   nodeId: string;
   /** Requests seen, by method and path (the guard tests check what reached EXO). */
-  requests: Array<{ method: string; path: string; body: string; at: number }>;
+  requests: Array<{
+    method: string;
+    path: string;
+    rawPath: string;
+    body: string;
+    at: number;
+    headers: Record<string, unknown>;
+  }>;
   cancelled: string[];
   /** Exactly the bytes a chat response carried, by command id. */
   response(commandId: string): Buffer | undefined;
@@ -55,6 +65,16 @@ export interface FakeExoControl {
 
 const newNodeId = (): string =>
   Array.from({ length: 32 }, () => Math.floor(Math.random() * 16).toString(16)).join('');
+
+/** The endpoint family a decoded path belongs to (the generation endpoints EXO serves). */
+function familyOf(path: string): 'chat' | 'anthropic' | 'responses' | 'ollama' | null {
+  if (['/v1/chat/completions', '/bench/chat/completions', '/ollama/v1/chat/completions'].includes(path))
+    return 'chat';
+  if (path === '/v1/messages') return 'anthropic';
+  if (path === '/v1/responses') return 'responses';
+  if (path === '/ollama/api/chat' || path === '/ollama/api/generate') return 'ollama';
+  return null;
+}
 
 function sseTranscript(): string[] {
   const api = JSON.parse(fixture('exo/api-control-and-stream.json')) as Json;
@@ -112,7 +132,7 @@ export async function startFakeExo(options: FakeExoOptions = {}): Promise<FakeEx
     return b;
   };
 
-  async function chat(req: IncomingMessage, res: ServerResponse, body: string): Promise<void> {
+  async function chat(req: IncomingMessage, res: ServerResponse, body: string, path: string): Promise<void> {
     let parsed: Json;
     try {
       parsed = JSON.parse(body) as Json;
@@ -123,7 +143,12 @@ export async function startFakeExo(options: FakeExoOptions = {}): Promise<FakeEx
     }
     if (parsed['model'] !== modelId)
       return notFound(res, `No instance found for model ${String(parsed['model'])}`);
-    const messages = Array.isArray(parsed['messages']) ? (parsed['messages'] as Json[]) : [];
+    const family = familyOf(path);
+    const messages = Array.isArray(parsed['messages'])
+      ? (parsed['messages'] as Json[])
+      : Array.isArray(parsed['input'])
+        ? (parsed['input'] as Json[])
+        : [{ role: 'user', content: String(parsed['input'] ?? parsed['prompt'] ?? '') }];
     const promptChars = messages.reduce(
       (n, m) => n + (typeof m['content'] === 'string' ? (m['content'] as string).length : 0),
       0,
@@ -132,7 +157,13 @@ export async function startFakeExo(options: FakeExoOptions = {}): Promise<FakeEx
     const forced = Number(req.headers['x-fake-prompt-tokens']);
     const promptTokens =
       Number.isFinite(forced) && forced > 0 ? forced : Math.max(1, Math.ceil(promptChars / 4));
-    const maxTokens = typeof parsed['max_tokens'] === 'number' ? (parsed['max_tokens'] as number) : 8;
+    const maxField =
+      parsed['max_tokens'] ??
+      parsed['max_output_tokens'] ??
+      (parsed['options'] as Json | undefined)?.['num_predict'];
+    const maxTokens = typeof maxField === 'number' ? maxField : 8;
+    const prefillAsEvent = req.headers['x-fake-prefill-form'] === 'event';
+    const bulkBytes = Number(req.headers['x-fake-stream-bytes'] ?? 0);
     const genTokens = Math.min(maxTokens, options.maxGeneratedTokens ?? 8);
     const commandId = crypto.randomUUID();
     const taskId = crypto.randomUUID();
@@ -175,7 +206,7 @@ export async function startFakeExo(options: FakeExoOptions = {}): Promise<FakeEx
       finish();
     });
     const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
-    const stream = parsed['stream'] === true;
+    const stream = family === 'ollama' ? parsed['stream'] !== false : parsed['stream'] === true;
     const sent: Buffer[] = [];
     responses.set(commandId, sent);
     const timing = { start: Date.now(), end: null as number | null };
@@ -185,25 +216,66 @@ export async function startFakeExo(options: FakeExoOptions = {}): Promise<FakeEx
       if (end) res.end(s);
       else res.write(s);
     };
+    /** Waits for the client to take what was written (EXO's server honours backpressure too). */
+    const drained = (): Promise<void> =>
+      res.writableNeedDrain && !aborted
+        ? new Promise((r) => {
+            res.once('drain', () => r());
+            res.once('close', () => r());
+          })
+        : Promise.resolve();
     if (stream) {
       res.writeHead(200, {
-        'content-type': 'text/event-stream',
+        'content-type': family === 'ollama' ? 'application/x-ndjson' : 'text/event-stream',
         'cache-control': 'no-cache',
         connection: 'keep-alive',
       });
-      write(`${transcript[0]}\n\n`);
+      if (family !== 'ollama') write(`${transcript[0]}\n\n`);
+      if (family === 'anthropic')
+        write(
+          `event: message_start\ndata: ${JSON.stringify({ type: 'message_start', message: { id: commandId, type: 'message', role: 'assistant', model: modelId, content: [] } })}\n\n`,
+        );
+      if (family === 'responses')
+        write(
+          `event: response.created\ndata: ${JSON.stringify({ type: 'response.created', response: { id: commandId, status: 'in_progress' } })}\n\n`,
+        );
     }
+    const progressFrame = (done: number): string => {
+      const p = {
+        PrefillProgressChunk: { model: modelId, processed_tokens: done, total_tokens: promptTokens },
+      };
+      if (family === 'ollama')
+        return `${JSON.stringify({ model: modelId, prefill_progress: p.PrefillProgressChunk, done: false })}\n`;
+      return prefillAsEvent
+        ? `event: prefill_progress\ndata: ${JSON.stringify(p)}\n\n`
+        : `: prefill_progress ${JSON.stringify(p)}\n\n`;
+    };
+    const tokenFrame = (content: string, last: boolean, usage: Json): string => {
+      if (family === 'anthropic')
+        return `event: content_block_delta\ndata: ${JSON.stringify({ type: 'content_block_delta', index: 0, delta: { type: 'text_delta', text: content } })}\n\n`;
+      if (family === 'responses')
+        return `event: response.output_text.delta\ndata: ${JSON.stringify({ type: 'response.output_text.delta', delta: content })}\n\n`;
+      if (family === 'ollama')
+        return `${JSON.stringify({ model: modelId, message: { role: 'assistant', content }, done: last, ...(last ? { prompt_eval_count: promptTokens, eval_count: genTokens } : {}) })}\n`;
+      const chunk = {
+        id: commandId,
+        object: 'chat.completion',
+        created: Math.floor(Date.now() / 1000),
+        model: modelId,
+        choices: [
+          { index: 0, delta: { role: 'assistant', content }, ...(last ? { finish_reason: 'stop' } : {}) },
+        ],
+        ...(last ? { usage } : {}),
+      };
+      return `data: ${JSON.stringify(chunk)}\n\n`;
+    };
     // Prefill in 4096-token steps, reporting progress as EXO does; the memory grows with each step.
     for (let done = 0; done < promptTokens && !aborted; ) {
       const step = Math.min(4096, promptTokens - done);
       done += step;
       if (kv) held.delete(kv);
       kv = allocate(done);
-      if (stream) {
-        write(
-          `: prefill_progress ${JSON.stringify({ PrefillProgressChunk: { model: modelId, processed_tokens: done, total_tokens: promptTokens } })}\n\n`,
-        );
-      }
+      if (stream) write(progressFrame(done));
       await sleep(Math.max(1, (step / prefillRate) * 1000));
     }
     const created = Math.floor(Date.now() / 1000);
@@ -226,18 +298,15 @@ export async function startFakeExo(options: FakeExoOptions = {}): Promise<FakeEx
       const content = i === 0 ? 'Here' : ` w${i}`;
       words.push(content);
       if (!stream || aborted) continue;
-      const last = i === genTokens - 1;
-      const chunk = {
-        id: commandId,
-        object: 'chat.completion',
-        created,
-        model: modelId,
-        choices: [
-          { index: 0, delta: { role: 'assistant', content }, ...(last ? { finish_reason: 'stop' } : {}) },
-        ],
-        ...(last ? { usage } : {}),
-      };
-      write(`data: ${JSON.stringify(chunk)}\n\n`);
+      write(tokenFrame(content, i === genTokens - 1, usage));
+      await drained();
+    }
+    // A bulk stream (x-fake-stream-bytes): as fast as the client takes it, never faster.
+    if (stream && bulkBytes > 0) {
+      const frame = `data: ${JSON.stringify({ id: commandId, object: 'chat.completion', choices: [{ index: 0, delta: { content: 'x'.repeat(16 * 1024) } }] })}\n\n`;
+      for (let sentBytes = 0; sentBytes < bulkBytes && !aborted; sentBytes += frame.length) {
+        if (!res.write(frame)) await drained();
+      }
     }
     if (aborted) return;
     const peak = (kv?.length ?? 0) + 1024 ** 3;
@@ -250,8 +319,17 @@ export async function startFakeExo(options: FakeExoOptions = {}): Promise<FakeEx
         peak_memory_usage: { inBytes: peak },
         prefix_cache_hit: 'none',
       };
-      write(`: generation_stats ${JSON.stringify(stats)}\n\n`);
-      write('data: [DONE]\n\n', true);
+      if (family === 'ollama') write('', true);
+      else {
+        write(`: generation_stats ${JSON.stringify(stats)}\n\n`);
+        if (family === 'anthropic') write(`event: message_stop\ndata: {"type":"message_stop"}\n\n`, true);
+        else if (family === 'responses')
+          write(
+            `event: response.completed\ndata: ${JSON.stringify({ type: 'response.completed', response: { id: commandId, status: 'completed' } })}\n\n`,
+            true,
+          );
+        else write('data: [DONE]\n\n', true);
+      }
     } else {
       const text = JSON.stringify({
         id: commandId,
@@ -273,14 +351,27 @@ export async function startFakeExo(options: FakeExoOptions = {}): Promise<FakeEx
   const handler = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const url = new URL(req.url ?? '/', 'http://fake');
     const body = req.method === 'GET' ? '' : await readBody(req);
-    requests.push({ method: req.method ?? 'GET', path: url.pathname, body, at: Date.now() });
+    // Routes on the percent-decoded path, as EXO's server (Starlette on hypercorn) does.
+    let path: string;
+    try {
+      path = decodeURIComponent(url.pathname);
+    } catch {
+      path = url.pathname;
+    }
+    requests.push({
+      method: req.method ?? 'GET',
+      path,
+      rawPath: req.url ?? '',
+      body,
+      at: Date.now(),
+      headers: { ...req.headers },
+    });
     if (mode === 'drop') return void req.socket.destroy();
     if (mode === 'slow') await new Promise((r) => setTimeout(r, 5000));
     if (mode === 'garbage') {
       res.writeHead(200, { 'content-type': 'text/html' });
       return void res.end('<html>502 Bad Gateway</html>');
     }
-    const path = url.pathname;
     if (req.method === 'GET' && path === '/node_id') return json(res, 200, nodeId);
     if (req.method === 'GET' && path === '/state') return json(res, 200, state);
     if (req.method === 'GET' && path.startsWith('/state/')) {
@@ -292,8 +383,7 @@ export async function startFakeExo(options: FakeExoOptions = {}): Promise<FakeEx
       }
       return json(res, 200, cur);
     }
-    if (req.method === 'POST' && (path === '/v1/chat/completions' || path === '/bench/chat/completions'))
-      return chat(req, res, body);
+    if (req.method === 'POST' && familyOf(path) !== null) return chat(req, res, body, path);
     const cancel = /^\/v1\/cancel\/(.+)$/.exec(path);
     if (req.method === 'POST' && cancel) {
       const id = decodeURIComponent(cancel[1]!);
@@ -328,7 +418,11 @@ export async function startFakeExo(options: FakeExoOptions = {}): Promise<FakeEx
     return notFound(res, `Not Found: ${path}`);
   };
 
-  let server: Server = createServer((req, res) => void handler(req, res));
+  const makeServer = (): Server =>
+    options.tls
+      ? (createHttpsServer(options.tls, (req, res) => void handler(req, res)) as unknown as Server)
+      : createServer((req, res) => void handler(req, res));
+  let server: Server = makeServer();
   const listen = (port: number): Promise<number> =>
     new Promise((resolve, reject) => {
       server.once('error', reject);
@@ -343,7 +437,7 @@ export async function startFakeExo(options: FakeExoOptions = {}): Promise<FakeEx
     });
 
   const control: FakeExoControl = {
-    url: `http://127.0.0.1:${port}`,
+    url: `${options.tls ? 'https' : 'http'}://127.0.0.1:${port}`,
     port,
     state,
     get nodeId() {
@@ -362,7 +456,7 @@ export async function startFakeExo(options: FakeExoOptions = {}): Promise<FakeEx
     down: closeServer,
     up: async () => {
       nodeId = newNodeId();
-      server = createServer((req, res) => void handler(req, res));
+      server = makeServer();
       await listen(port);
       log('INFO', `Starting node ${nodeId}`);
     },

@@ -17,6 +17,7 @@ import type { Config } from './config/config-schema.js';
 import { paths } from './config/data-dir.js';
 import { ExoApiClient } from './exo/exo-api-client.js';
 import { exoHome, readExoPidfile } from './exo/exo-pidfile.js';
+import type { ModeSource } from './guard/admission.js';
 import { GuardServer } from './guard/guard-server.js';
 import { acquireLock, releaseLock, updateLock } from './instance-lock.js';
 import type { Logger } from './logger.js';
@@ -203,7 +204,8 @@ export class Daemon {
       this.audit,
       deps.notifier ?? new HeadlessNotifier(deps.logger, deps.config.actions.notify.command),
       exoClient,
-      (mode) => this.guard?.update({ mode }),
+      // One place decides the mode (hand pin, else hold, else level): the runner's level mode never skips a pin.
+      () => this.applyGuardMode(),
     );
     this.guard = deps.config.guard.enabled
       ? new GuardServer(
@@ -211,8 +213,14 @@ export class Daemon {
           deps.config.exo.url,
           (e) => deps.events.push(e.kind, e.severity, e.message, e.data, e.time),
           deps.config.exo.home ?? exoHome(),
+          undefined,
+          {
+            refused: (reason) => this.metrics.guardRefusals.inc({ reason }),
+            queueWait: (seconds) => this.metrics.guardQueueWait.observe(seconds),
+          },
         )
       : null;
+    if (this.guard) this.metrics.attachGuard(() => this.guard?.stats ?? null);
     const dashboard = fileURLToPath(new URL('../../renderer/', import.meta.url));
     this.api = deps.config.api.enabled
       ? new ApiServer({
@@ -570,7 +578,7 @@ export class Daemon {
     try {
       this.guard?.update({
         level: this.risk.state.level,
-        mode: this.guardMode,
+        ...this.guardModeDecision(),
         hold: readHold(this.store),
         exo: this.risk.monitor.snapshot,
         sample: result.sample,
@@ -731,13 +739,27 @@ export class Daemon {
     return readGuardOverride(this.store) ?? this.risk.guardMode;
   }
 
+  /** The mode and who chose it: a hand pin, else the post-panic hold (when it is stricter), else the level. */
+  guardModeDecision(): { mode: GuardMode; modeSource: ModeSource } {
+    const pin = readGuardOverride(this.store);
+    if (pin) return { mode: pin, modeSource: 'pin' };
+    const mode = this.risk.guardMode;
+    const byLevel = this.deps.config.actions.guardModes[this.risk.state.level];
+    return { mode, modeSource: readHold(this.store) && mode !== byLevel ? 'hold' : 'level' };
+  }
+
+  /** Applies the decided mode to the guard at once (not at the next tick, not behind a notification). */
+  private applyGuardMode(): void {
+    this.guard?.update(this.guardModeDecision());
+  }
+
   /** Pins the guard to a mode (null: back to following the level); applied at once. Returns the result. */
   setGuardOverride(
     mode: GuardMode | null,
     by: string,
   ): { guardMode: GuardMode; guardOverride: GuardMode | null } {
     if (pinGuardMode(this.store, this.audit, mode, this.risk.guardMode, this.clock.now(), by))
-      this.guard?.update({ mode: this.guardMode });
+      this.applyGuardMode();
     return { guardMode: this.guardMode, guardOverride: mode };
   }
 

@@ -36,11 +36,39 @@ export class ActionRunner {
     return this.memory.guardMode;
   }
 
+  /**
+   * The guard-mode part of the plan, carried out synchronously (the caller runs it in the tick itself), so a
+   * mode change never waits behind a notification or a notify command.
+   */
+  applyGuardMode(now: number, update: RiskUpdate): TimelineEvent[] {
+    const plan = planActions(now, update.previous, update.state, this.memory, this.config, []);
+    return plan.filter((p) => p.action === 'guard-mode').map((p) => this.executeNow(now, p));
+  }
+
+  /** Everything else the policy plans (notifications, unloads), in order; the mode was applied already. */
   async apply(now: number, update: RiskUpdate, localInstanceIds: string[]): Promise<TimelineEvent[]> {
     const plan = planActions(now, update.previous, update.state, this.memory, this.config, localInstanceIds);
     const events: TimelineEvent[] = [];
-    for (const p of plan) events.push(await this.execute(now, p));
+    for (const p of plan)
+      events.push(p.action === 'guard-mode' ? this.executeNow(now, p) : await this.execute(now, p));
     return events;
+  }
+
+  private executeNow(now: number, p: Extract<PlannedAction, { action: 'guard-mode' }>): TimelineEvent {
+    const dry = this.config.dryRun;
+    const detail = { from: p.from, to: p.to };
+    this.memory.guardMode = p.to;
+    if (!dry) {
+      this.store.setMeta(GUARD_KEY, p.to);
+      this.onGuardMode(p.to);
+    }
+    return this.recorded(
+      now,
+      p,
+      dry ? 'dry-run' : 'done',
+      detail,
+      `${dry ? 'would set' : 'set'} the guard to ${p.to} (was ${p.from})`,
+    );
   }
 
   private async execute(now: number, p: PlannedAction): Promise<TimelineEvent> {
@@ -64,16 +92,8 @@ export class ActionRunner {
         message = `${dry ? 'would notify' : 'notified'}: ${p.title}`;
         break;
       }
-      case 'guard-mode': {
-        detail = { from: p.from, to: p.to };
-        if (!dry) {
-          this.memory.guardMode = p.to;
-          this.store.setMeta(GUARD_KEY, p.to);
-          this.onGuardMode(p.to);
-        } else this.memory.guardMode = p.to;
-        message = `${dry ? 'would set' : 'set'} the guard to ${p.to} (was ${p.from})`;
-        break;
-      }
+      case 'guard-mode':
+        return this.executeNow(now, p);
       case 'unload': {
         this.memory.lastUnload = now;
         detail = { instanceIds: p.instanceIds };
@@ -89,6 +109,18 @@ export class ActionRunner {
         break;
       }
     }
+    return this.recorded(now, p, result, detail, message);
+  }
+
+  /** The audit row and the timeline event of one action. */
+  private recorded(
+    now: number,
+    p: PlannedAction,
+    result: string,
+    detail: Record<string, unknown>,
+    message: string,
+  ): TimelineEvent {
+    const dry = this.config.dryRun;
     this.audit.record({
       time: now,
       action: p.action,

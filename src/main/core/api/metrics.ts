@@ -3,6 +3,19 @@ import { levelRank, type RiskState } from '../../../shared/risk.js';
 import type { Sample } from '../../../shared/sample.js';
 import type { ExoSnapshot } from '../exo/exo-monitor.js';
 
+/** Every reason the guard refuses for (admission.ts RefusalKind, plus reading, body and load refusals). */
+export const GUARD_REFUSAL_REASONS = [
+  'context',
+  'kv-headroom',
+  'mode',
+  'queue-full',
+  'queue-timeout',
+  'body-too-large',
+  'bad-body',
+  'hold',
+  'load-cooldown',
+] as const;
+
 /** Prometheus metrics (prom-client), refreshed each tick; `/metrics` serialises the registry. */
 export class Metrics {
   readonly registry = new Registry();
@@ -71,6 +84,32 @@ export class Metrics {
     labelNames: ['decision', 'status'],
     registers: [this.registry],
   });
+  /** Refusals by reason, every reason present from the start at 0 (a rate over an absent series is nothing). */
+  readonly guardRefusals = new Counter({
+    name: 'exo_sentinel_guard_refusals_total',
+    help: 'Generation requests and model loads the guard refused, by reason',
+    labelNames: ['reason'],
+    registers: [this.registry],
+  });
+  readonly guardQueueWait = new Histogram({
+    name: 'exo_sentinel_guard_queue_wait_seconds',
+    help: 'Time requests spent in the serialise queue, whatever the outcome',
+    buckets: [0.01, 0.1, 0.5, 1, 2, 5, 10, 30, 60, 120, 300],
+    registers: [this.registry],
+  });
+  private guardStats: (() => { inFlight: number; queued: number } | null) | null = null;
+  private readonly guardInFlight: Gauge = new Gauge({
+    name: 'exo_sentinel_guard_in_flight_requests',
+    help: 'Generation requests the guard admitted that are still running',
+    registers: [this.registry],
+    collect: (): void => this.guardInFlight.set(this.guardStats?.()?.inFlight ?? 0),
+  });
+  private readonly guardQueued: Gauge = new Gauge({
+    name: 'exo_sentinel_guard_queue_depth',
+    help: 'Requests waiting in the serialise queue',
+    registers: [this.registry],
+    collect: (): void => this.guardQueued.set(this.guardStats?.()?.queued ?? 0),
+  });
   readonly panics = new Gauge({
     name: 'exo_sentinel_panics',
     help: 'Kernel panic reports on this machine by kind',
@@ -89,6 +128,17 @@ export class Metrics {
     buckets: [0.0005, 0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.5],
     registers: [this.registry],
   });
+
+  constructor() {
+    for (const reason of GUARD_REFUSAL_REASONS) this.guardRefusals.inc({ reason }, 0);
+    this.guardInFlight.set(0);
+    this.guardQueued.set(0);
+  }
+
+  /** The guard's live figures, read at each scrape. */
+  attachGuard(stats: () => { inFlight: number; queued: number } | null): void {
+    this.guardStats = stats;
+  }
 
   update(sample: Sample, risk: RiskState, exo: ExoSnapshot | null): void {
     const m = sample.memory;

@@ -4,9 +4,13 @@ import { formatBytes } from '../util/format.js';
 /** EXO's max_tokens when a request gives none (mlx/constants.py). */
 export const EXO_DEFAULT_MAX_TOKENS = 32168;
 
+/** Who chose the guard's mode: a person (hand pin), the post-panic hold, or the risk level. */
+export type ModeSource = 'pin' | 'hold' | 'level';
+
 export interface AdmissionContext {
   level: RiskLevel;
   mode: GuardMode;
+  modeSource: ModeSource;
   hold: PostPanicHold | null;
   /** The configured cap, tokens (prompt + max_tokens). */
   contextCap: number | null;
@@ -16,6 +20,7 @@ export interface AdmissionContext {
   kvPerToken: number | null;
   /** Room left under the Metal ceiling after what admitted requests may still add; null when unknown. */
   headroomBytes: number | null;
+  /** Requests running or given a turn. */
   inFlight: number;
   queued: number;
   queueMax: number;
@@ -24,23 +29,42 @@ export interface AdmissionContext {
 export interface RequestFacts {
   promptTokens: number;
   maxTokens: number | null;
+  /** The request field that carries the prompt (`messages`, `input`, `prompt`), for the error's `param`. */
+  promptParam: string;
 }
+
+/** Why a request was refused: the refusal metric's label and the allocation log's aggregation key. */
+export type RefusalKind = 'context' | 'kv-headroom' | 'mode' | 'queue-full' | 'queue-timeout';
 
 export type Decision =
   | { decision: 'admit'; tokens: number; kvBytes: number | null }
   | { decision: 'queue'; tokens: number; kvBytes: number | null }
   | {
       decision: 'refuse';
-      status: 413 | 503;
+      /** 400: the request can never fit (do not retry as is); 503: capacity, retry after Retry-After. */
+      status: 400 | 503;
       kind: 'context_length_exceeded' | 'overloaded';
+      reasonKind: RefusalKind;
+      param: string | null;
       message: string;
       tokens: number;
       kvBytes: number | null;
     };
 
+/** Why the mode refuses, in words a person acts on: a hand pin says it is one. */
+export function modeReason(ctx: Pick<AdmissionContext, 'mode' | 'modeSource' | 'level' | 'hold'>): string {
+  if (ctx.modeSource === 'pin')
+    return `the guard is pinned to ${ctx.mode} by hand (\`exo-sentinel guard auto\` returns it to the risk level)`;
+  if (ctx.modeSource === 'hold' && ctx.hold)
+    return `the post-panic hold (${ctx.hold.reason}) keeps the guard in ${ctx.mode} until \`exo-sentinel ack\``;
+  return `EXO is at risk level ${ctx.level} (guard ${ctx.mode}); new requests are refused until the level falls`;
+}
+
 /**
- * Whether a generation request may reach EXO now. Too big is refused first (413, whatever the level);
- * then a raised level or a refusing mode gives 503; serialise queues behind the one in flight.
+ * Whether a generation request may reach EXO now. A request that can never fit the context is refused first
+ * (400, whatever the mode); one that does not fit the KV headroom left now, or that the mode refuses, gets a
+ * retryable 503; serialise queues behind the one in flight. The mode alone decides (the level acts through it),
+ * so a mode pinned by hand is obeyed.
  */
 export function decideAdmission(ctx: AdmissionContext, req: RequestFacts): Decision {
   const max = req.maxTokens ?? EXO_DEFAULT_MAX_TOKENS;
@@ -50,52 +74,42 @@ export function decideAdmission(ctx: AdmissionContext, req: RequestFacts): Decis
   const cap = caps.length ? Math.min(...caps) : null;
   const maxText =
     req.maxTokens === null ? `max_tokens ${max} (EXO's default when none is given)` : `max_tokens ${max}`;
+  const refuse = (
+    status: 400 | 503,
+    reasonKind: RefusalKind,
+    message: string,
+  ): Extract<Decision, { decision: 'refuse' }> => ({
+    decision: 'refuse',
+    status,
+    kind: status === 400 ? 'context_length_exceeded' : 'overloaded',
+    reasonKind,
+    param: status === 400 ? req.promptParam : null,
+    message,
+    tokens,
+    kvBytes,
+  });
   if (cap !== null && tokens > cap) {
-    return {
-      decision: 'refuse',
-      status: 413,
-      kind: 'context_length_exceeded',
-      message: `prompt ≈${req.promptTokens} tokens (estimated) + ${maxText} = ${tokens} tokens exceeds the context cap of ${cap} tokens${ctx.contextCap !== null && cap === ctx.contextCap ? ' set by exo-sentinel' : " (the model's context length)"}`,
-      tokens,
-      kvBytes,
-    };
+    return refuse(
+      400,
+      'context',
+      `prompt ≈${req.promptTokens} tokens (estimated) + ${maxText} = ${tokens} tokens exceeds the context cap of ${cap} tokens${ctx.contextCap !== null && cap === ctx.contextCap ? ' set by exo-sentinel' : " (the model's context length)"}; shorten the prompt or lower max_tokens`,
+    );
   }
+  if (ctx.mode === 'refuse-new' || ctx.mode === 'cancel-newest') return refuse(503, 'mode', modeReason(ctx));
   if (kvBytes !== null && ctx.headroomBytes !== null && kvBytes > ctx.headroomBytes) {
-    return {
-      decision: 'refuse',
-      status: 413,
-      kind: 'context_length_exceeded',
-      message: `prompt ≈${req.promptTokens} tokens + ${maxText} would need ≈${formatBytes(kvBytes)} of KV cache on this node; ${formatBytes(ctx.headroomBytes)} is left under the Metal ceiling`,
-      tokens,
-      kvBytes,
-    };
+    return refuse(
+      503,
+      'kv-headroom',
+      `prompt ≈${req.promptTokens} tokens + ${maxText} would need ≈${formatBytes(kvBytes)} of KV cache on this node; ${formatBytes(ctx.headroomBytes)} is left under the Metal ceiling now (retry when running requests finish, or lower max_tokens)`,
+    );
   }
-  if (
-    ctx.level === 'high' ||
-    ctx.level === 'critical' ||
-    ctx.mode === 'refuse-new' ||
-    ctx.mode === 'cancel-newest'
-  ) {
-    return {
-      decision: 'refuse',
-      status: 503,
-      kind: 'overloaded',
-      message: `EXO is at risk level ${ctx.level} (guard ${ctx.mode}): new requests are refused until memory recovers`,
-      tokens,
-      kvBytes,
-    };
-  }
-  if (ctx.mode === 'serialise' && ctx.inFlight > 0) {
-    if (ctx.queued >= ctx.queueMax) {
-      return {
-        decision: 'refuse',
-        status: 503,
-        kind: 'overloaded',
-        message: `requests are serialised and the queue is full (${ctx.queueMax})`,
-        tokens,
-        kvBytes,
-      };
-    }
+  if (ctx.mode === 'serialise' && (ctx.inFlight > 0 || ctx.queued > 0)) {
+    if (ctx.queued >= ctx.queueMax)
+      return refuse(
+        503,
+        'queue-full',
+        `requests are serialised (${modeReason(ctx).replace(/; new requests are refused until the level falls$/, '')}) and the queue is full (${ctx.queueMax} waiting)`,
+      );
     return { decision: 'queue', tokens, kvBytes };
   }
   return { decision: 'admit', tokens, kvBytes };

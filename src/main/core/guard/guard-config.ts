@@ -36,6 +36,15 @@ export const GuardConfigSchema = z
       })
       .strict()
       .default({ max: 16, timeoutSeconds: 120 }),
+    /** Request headers above this many bytes are answered 431 by the HTTP parser. */
+    maxHeaderBytes: z
+      .number()
+      .int()
+      .min(1024)
+      .max(1024 * 1024)
+      .default(32 * 1024),
+    /** An extra PEM CA bundle to trust for an https:// EXO URL (the system's roots are trusted already). */
+    upstreamCaFile: z.string().min(1).nullable().default(null),
     /** Model loads are refused this long after the last load or unload (back-to-back loads are a trigger). */
     loadCooldownSeconds: z.number().min(0).max(3600).default(120),
     /** Base Retry-After for 503 refusals; ±20 % jitter is added so clients do not retry in step. */

@@ -1,80 +1,117 @@
 import { timingSafeEqual } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import {
-  Agent,
   createServer,
+  Agent as HttpAgent,
   request as httpRequest,
   type IncomingMessage,
   type Server,
   type ServerResponse,
 } from 'node:http';
+import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import type { AddressInfo } from 'node:net';
+import { rootCertificates } from 'node:tls';
 import type { TimelineEvent } from '../../../shared/events.js';
 import type { GuardMode, PostPanicHold, RiskLevel } from '../../../shared/risk.js';
 import type { Sample } from '../../../shared/sample.js';
 import type { ExoSnapshot } from '../exo/exo-monitor.js';
 import { geometryFor } from '../exo/in-flight-kv.js';
 import { kvBytesPerToken, nodeShare } from '../exo/kv-estimator.js';
-import { formatBytes } from '../util/format.js';
-import { decideAdmission, decideLoad, EXO_DEFAULT_MAX_TOKENS, jitteredRetryAfter } from './admission.js';
-import { type EndpointStyle, errorBody, type GatedEndpoint, gatedEndpoint } from './endpoint-styles.js';
+import {
+  decideAdmission,
+  decideLoad,
+  EXO_DEFAULT_MAX_TOKENS,
+  jitteredRetryAfter,
+  type ModeSource,
+  type RefusalKind,
+} from './admission.js';
+import { AdmissionQueue } from './admission-queue.js';
+import { AllocationLog, type GuardRecord } from './allocation-log.js';
+import { type EndpointFamily, type ErrorKind, familyFor, statusFor } from './endpoints/endpoint-family.js';
 import { type GuardConfig, isLoopback, parseListen } from './guard-config.js';
-import { SseObserver } from './sse-observer.js';
-import { estimateTokens } from './token-estimate.js';
+import { HoldTimeEstimator } from './hold-time-estimator.js';
+import { endToEndHeaders } from './hop-by-hop.js';
+import { parseJsonBody } from './json-body.js';
+import { canonicalTarget, routeKey } from './request-path.js';
+import { bodyNotAllowed, readBody } from './request-reader.js';
+import { type PipeHandle, type PipeOutcome, pipeUpstream, type Upstream } from './upstream-pipe.js';
 
 /** What the guard knows of the watchdog's judgement; the daemon refreshes it every tick. */
 export interface GuardView {
   level: RiskLevel;
   mode: GuardMode;
+  modeSource: ModeSource;
   hold: PostPanicHold | null;
   exo: ExoSnapshot | null;
   sample: Sample | null;
 }
 
+/** Counters the guard feeds (Prometheus, through the daemon). */
+export interface GuardMetricsSink {
+  refused(reasonKind: string): void;
+  queueWait(seconds: number): void;
+}
+
 interface InFlight {
   id: number;
   startedAt: number;
-  endpoint: string;
   kvBytes: number | null;
-  cancel: (reason: string) => void;
+  cancel: (status: number, reason: string) => void;
 }
 
-const HOP_BY_HOP = new Set([
-  'connection',
-  'keep-alive',
-  'proxy-connection',
-  'transfer-encoding',
-  'upgrade',
-  'te',
-  'trailer',
-  'proxy-authenticate',
-  'proxy-authorization',
-]);
+/** The request field that carries the prompt, for the `param` of a context error. */
+const PROMPT_PARAM: Record<string, string> = {
+  '/v1/responses': 'input',
+  '/ollama/api/generate': 'prompt',
+};
 const LOAD_PATHS = new Set(['/instance', '/place_instance']);
+/** The guard's own credentials never travel on to EXO. */
+const GUARD_HEADERS = ['x-exo-sentinel-token'];
+const BODY_IDLE_MS = 30_000;
+const JSON_LIMITS = { maxDepth: 64, maxArrayItems: 100_000 };
 
-/** Raw headers minus the hop-by-hop ones (they belong to each connection, not to the message). */
-function endToEnd(raw: string[]): string[] {
-  const out: string[] = [];
-  for (let i = 0; i < raw.length; i += 2)
-    if (!HOP_BY_HOP.has(raw[i]!.toLowerCase())) out.push(raw[i]!, raw[i + 1]!);
-  return out;
+/** Node's bundled roots plus the system's bundle (where there is one) plus an optional extra CA file. */
+function trustedCAs(extra: string | null): string[] {
+  const cas = [...rootCertificates];
+  for (const f of ['/etc/ssl/cert.pem', '/etc/ssl/certs/ca-certificates.crt']) {
+    try {
+      cas.push(readFileSync(f, 'utf8'));
+      break;
+    } catch {}
+  }
+  if (extra) cas.push(readFileSync(extra, 'utf8'));
+  return cas;
 }
 
 /**
- * The admission-control reverse proxy in front of EXO's API. Transparent for everything it does not gate
- * (every method, path, header and body byte passes; responses, SSE included, are forwarded as they arrive).
- * Generation requests are measured and admitted, queued or refused before EXO allocates anything; model
- * loads are gated on the level, a cool-down and the post-panic hold. It forwards only to its one upstream.
+ * The admission-control reverse proxy in front of EXO's API. It routes exactly as EXO's server does (on the
+ * decoded, normalised path, which is also what it forwards), re-frames every body it forwards, and is
+ * transparent for everything it does not gate: responses, SSE included, pass byte for byte with backpressure.
+ * Generation requests are measured and admitted, queued or refused before EXO allocates anything; model loads
+ * are gated on the level, a cool-down and the post-panic hold. It forwards only to its one upstream, and
+ * nothing a client sends can make it throw out of a handler.
  */
 export class GuardServer {
   private server: Server | null = null;
-  private readonly agent = new Agent({ keepAlive: true, maxSockets: 256 });
-  private readonly upstream: URL;
-  private view: GuardView = { level: 'ok', mode: 'open', hold: null, exo: null, sample: null };
+  private readonly upstream: Upstream;
+  private view: GuardView = {
+    level: 'ok',
+    mode: 'open',
+    modeSource: 'level',
+    hold: null,
+    exo: null,
+    sample: null,
+  };
   private readonly inFlight: InFlight[] = [];
-  private readonly queue: Array<{ resolve: (ok: boolean) => void; timer: NodeJS.Timeout }> = [];
+  /** Requests given a turn out of the queue that have not started yet: they hold their slot. */
+  private woken = 0;
+  private readonly queue: AdmissionQueue;
+  private readonly log: AllocationLog;
+  private readonly holds = new HoldTimeEstimator();
   private nextId = 1;
   private lastLoadOrUnload: number | null = null;
-  private cancelTimer: NodeJS.Timeout | null = null;
+  private enforceTimer: NodeJS.Timeout | null = null;
+  private stopping: Promise<void> | null = null;
   address: { host: string; port: number } | null = null;
 
   constructor(
@@ -83,8 +120,21 @@ export class GuardServer {
     private readonly emit: (e: TimelineEvent) => void,
     private readonly exoHomeDir: string | null = null,
     private readonly now: () => number = Date.now,
+    private readonly metrics: GuardMetricsSink = { refused: () => {}, queueWait: () => {} },
   ) {
-    this.upstream = new URL(upstreamUrl);
+    const url = new URL(upstreamUrl);
+    if (url.protocol !== 'http:' && url.protocol !== 'https:')
+      throw new Error(`EXO's URL "${upstreamUrl}" must be http:// or https://`);
+    const agentOptions = { keepAlive: true, maxSockets: 256 };
+    this.upstream = {
+      url,
+      agent:
+        url.protocol === 'https:'
+          ? new HttpsAgent({ ...agentOptions, ca: trustedCAs(config.upstreamCaFile) })
+          : new HttpAgent(agentOptions),
+    };
+    this.queue = new AdmissionQueue(() => this.config.queue.timeoutSeconds * 1000, now);
+    this.log = new AllocationLog(emit, now);
   }
 
   /** Refuses to start on a non-loopback address without a token: the guard is never an open relay. */
@@ -96,53 +146,93 @@ export class GuardServer {
         `the guard would listen on ${this.config.listen}, which is not loopback: set guard.token (16+ characters) first`,
       );
     }
-    this.server = createServer((req, res) => void this.handle(req, res));
-    this.server.on('clientError', (_e, socket) => socket.destroy());
+    this.server = createServer(
+      { maxHeaderSize: this.config.maxHeaderBytes, requestTimeout: 0, headersTimeout: 30_000 },
+      (req, res) => this.handleSafely(req, res),
+    );
+    this.server.on('clientError', (e: NodeJS.ErrnoException, socket) => {
+      // Malformed or oversized framing: answered and closed, never passed on (and never a crash).
+      const status =
+        e.code === 'HPE_HEADER_OVERFLOW' ? '431 Request Header Fields Too Large' : '400 Bad Request';
+      if (socket.writable) socket.end(`HTTP/1.1 ${status}\r\nconnection: close\r\ncontent-length: 0\r\n\r\n`);
+      socket.destroy();
+    });
     await new Promise<void>((resolve, reject) => {
       this.server!.once('error', reject);
       this.server!.listen(listen.port, listen.host, () => resolve());
     });
     const a = this.server.address() as AddressInfo;
     this.address = { host: listen.host, port: a.port };
-    this.cancelTimer = setInterval(() => this.enforceMode(), 1000);
-    this.cancelTimer.unref();
+    this.enforceTimer = setInterval(() => this.tick(), 1000);
+    this.enforceTimer.unref();
     return this.address;
   }
 
-  async stop(): Promise<void> {
-    if (this.cancelTimer) clearInterval(this.cancelTimer);
-    for (const q of this.queue.splice(0)) {
-      clearTimeout(q.timer);
-      q.resolve(false);
-    }
-    for (const f of [...this.inFlight]) f.cancel('exo-sentinel is stopping');
-    if (!this.server) return;
-    await new Promise<void>((resolve) => {
-      this.server!.close(() => resolve());
-      this.server!.closeAllConnections();
-    });
-    this.agent.destroy();
+  /** Stops listening, refuses everything queued, ends what is in flight. Safe to call twice. */
+  stop(): Promise<void> {
+    this.stopping ??= (async () => {
+      if (this.enforceTimer) clearInterval(this.enforceTimer);
+      this.queue.refuseAll();
+      for (const f of [...this.inFlight]) f.cancel(503, 'exo-sentinel is stopping');
+      this.log.flush();
+      const server = this.server;
+      if (server)
+        await new Promise<void>((resolve) => {
+          server.close(() => resolve());
+          server.closeAllConnections();
+        });
+      this.upstream.agent.destroy();
+    })();
+    return this.stopping;
   }
 
   /** The daemon's latest judgement. A change of mode takes effect at once. */
   update(view: Partial<GuardView>): void {
     const before = this.view.mode;
     this.view = { ...this.view, ...view };
-    if (this.view.mode !== before) {
-      this.enforceMode();
-      this.drainQueue();
+    if (this.view.mode !== before) this.tick();
+    else this.drainQueue();
+  }
+
+  get stats(): { inFlight: number; queued: number; mode: GuardMode; modeSource: ModeSource } {
+    return {
+      inFlight: this.inFlight.length,
+      queued: this.queue.length,
+      mode: this.view.mode,
+      modeSource: this.view.modeSource,
+    };
+  }
+
+  /** Every second and on every mode change: cancel-newest acts, the queue is re-judged. */
+  private tick(): void {
+    if (this.view.mode === 'cancel-newest') {
+      const newest = this.inFlight[this.inFlight.length - 1];
+      newest?.cancel(
+        503,
+        `cancelled by exo-sentinel, newest request first: ${this.view.modeSource === 'pin' ? `the guard is pinned to cancel-newest by hand` : `risk level ${this.view.level}`}`,
+      );
     }
+    this.drainQueue();
   }
 
-  get stats(): { inFlight: number; queued: number } {
-    return { inFlight: this.inFlight.length, queued: this.queue.length };
+  private get busy(): number {
+    return this.inFlight.length + this.woken;
   }
 
-  /** cancel-newest: one in-flight request per second, newest first, until the mode changes. */
-  private enforceMode(): void {
-    if (this.view.mode !== 'cancel-newest') return;
-    const newest = this.inFlight[this.inFlight.length - 1];
-    newest?.cancel(`cancelled by exo-sentinel: risk level ${this.view.level}, newest request first`);
+  /** Wakes queued requests while the mode lets them run; refuses them all when it refuses. */
+  private drainQueue(): void {
+    const m = this.view.mode;
+    if (m === 'refuse-new' || m === 'cancel-newest') {
+      this.queue.refuseAll();
+      return;
+    }
+    while (this.queue.length > 0 && (m === 'open' || this.busy === 0)) {
+      this.woken++;
+      if (!this.queue.wakeNext()) {
+        this.woken--;
+        break;
+      }
+    }
   }
 
   private authorised(req: IncomingMessage): boolean {
@@ -154,117 +244,127 @@ export class GuardServer {
     return given.length === want.length && timingSafeEqual(given, want);
   }
 
+  /** Headers to forward: end-to-end only, without the guard's credentials or (for a re-framed body) the length. */
+  private forwardHeaders(req: IncomingMessage, reframed: boolean): string[] {
+    const drop = [...GUARD_HEADERS, ...(reframed ? ['content-length'] : [])];
+    const h = endToEndHeaders(req.rawHeaders, drop);
+    if (!this.config.token) return h;
+    const out: string[] = [];
+    for (let i = 0; i < h.length; i += 2)
+      if (!(h[i]!.toLowerCase() === 'authorization' && /^Bearer /i.test(h[i + 1]!)))
+        out.push(h[i]!, h[i + 1]!);
+    return out;
+  }
+
   private sendError(
     res: ServerResponse,
-    status: number,
-    style: EndpointStyle,
-    kind: Parameters<typeof errorBody>[1],
+    family: EndpointFamily | null,
+    kind: ErrorKind,
     message: string,
-    headers: Record<string, string> = {},
+    opts: { status?: number; param?: string | null; retryAfter?: number | null; close?: boolean } = {},
   ): void {
-    if (res.headersSent) return void res.end();
-    const body = JSON.stringify(errorBody(style, kind, message));
-    res.writeHead(status, {
+    if (res.headersSent || res.destroyed) {
+      if (!res.writableEnded) res.destroy();
+      return;
+    }
+    const body = JSON.stringify(
+      family
+        ? family.errorBody(kind, message, opts.param ?? null)
+        : { error: { message, type: kind, param: opts.param ?? null, code: kind } },
+    );
+    res.writeHead(opts.status ?? statusFor(kind), {
       'content-type': 'application/json',
       'content-length': Buffer.byteLength(body),
-      ...headers,
+      ...(opts.retryAfter ? { 'retry-after': String(opts.retryAfter) } : {}),
+      ...(opts.close ? { connection: 'close' } : {}),
     });
     res.end(body);
   }
 
+  /** No error inside a handler ever escapes: it becomes a 500 in the endpoint's style and an event. */
+  private handleSafely(req: IncomingMessage, res: ServerResponse): void {
+    const fail = (e: unknown): void => {
+      this.emit({
+        time: this.now(),
+        kind: 'guard.fault',
+        severity: 'warning',
+        message: `the guard failed on ${req.method} ${String(req.url).slice(0, 200)}: ${(e as Error)?.message ?? String(e)}`,
+        data: { method: req.method, stack: (e as Error)?.stack?.split('\n').slice(0, 6).join('\n') ?? null },
+      });
+      try {
+        this.sendError(
+          res,
+          null,
+          'internal',
+          'exo-sentinel could not handle this request (recorded as guard.fault)',
+        );
+      } catch {
+        res.destroy();
+      }
+    };
+    try {
+      this.handle(req, res).catch(fail);
+    } catch (e) {
+      fail(e);
+    }
+  }
+
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const raw = req.url ?? '/';
-    if (req.method === 'CONNECT' || !raw.startsWith('/')) {
+    const method = req.method ?? 'GET';
+    if (method === 'CONNECT')
       return this.sendError(
         res,
-        req.method === 'CONNECT' ? 405 : 400,
-        'openai',
+        null,
         'forbidden',
-        `exo-sentinel's guard forwards only to ${this.upstream.origin}; absolute URLs and CONNECT are refused`,
+        `the guard forwards only to ${this.upstream.url.origin}; CONNECT is refused`,
+        { status: 405 },
       );
-    }
-    const path = raw.split('?')[0]!;
-    const gated = gatedEndpoint(req.method ?? 'GET', path);
-    const style = gated?.style ?? (path.startsWith('/ollama/') ? 'ollama' : 'openai');
+    const target = canonicalTarget(req.url ?? '/');
+    const pathGuess = (req.url ?? '').startsWith('/ollama/') ? familyFor('/ollama/api/chat') : null;
+    if (!target.ok)
+      return this.sendError(res, pathGuess, 'invalid_request', `request target refused: ${target.message}`, {
+        close: true,
+      });
+    const key = routeKey(target.path);
+    const family = method === 'POST' ? familyFor(key) : null;
+    const style = family ?? (key.startsWith('/ollama/') ? familyFor('/ollama/api/chat') : null);
     if (!this.authorised(req))
       return this.sendError(
         res,
-        401,
         style,
         'unauthorized',
         'missing or wrong exo-sentinel token (send Authorization: Bearer <token>)',
       );
-    if (gated) return this.handleGated(req, res, gated);
-    if (req.method === 'POST' && LOAD_PATHS.has(path)) {
-      const d = decideLoad({
-        level: this.view.level,
-        hold: this.view.hold,
-        lastLoadOrUnload: this.lastLoadOrUnload,
-        now: this.now(),
-        cooldownSeconds: this.config.loadCooldownSeconds,
-      });
-      if (!d.ok) {
-        this.record({ endpoint: path, decision: 'refuse', status: d.status, reason: d.message });
-        return this.sendError(
-          res,
-          d.status,
-          'openai',
-          'overloaded',
-          d.message,
-          d.retryAfter ? { 'retry-after': String(jitteredRetryAfter(d.retryAfter)) } : {},
-        );
-      }
-      return this.pipe(req, res, null, (status) => {
-        if (status < 300) this.lastLoadOrUnload = this.now();
-        this.record({ endpoint: path, decision: 'admit', status, reason: 'model load' });
-      });
-    }
-    if (req.method === 'DELETE' && path.startsWith('/instance/')) {
-      return this.pipe(req, res, null, (status) => {
-        if (status < 300) this.lastLoadOrUnload = this.now();
-      });
-    }
-    return this.pipe(req, res, null);
+    const noBody = bodyNotAllowed(req);
+    if (noBody) return this.sendError(res, style, 'invalid_request', noBody, { close: true });
+    if (family) return this.handleGated(req, res, family, key, target.target);
+    if (method === 'POST' && LOAD_PATHS.has(key)) return this.handleLoad(req, res, key, target.target);
+    const unload = method === 'DELETE' && key.startsWith('/instance/');
+    this.pipe(req, res, target.target, null, (status) => {
+      if (unload && status < 300) this.lastLoadOrUnload = this.now();
+    });
   }
 
-  /** Reads a request body up to the cap; refuses larger bodies with 413 without reading them whole. */
-  private readBody(req: IncomingMessage, res: ServerResponse, style: EndpointStyle): Promise<Buffer | null> {
-    const limit = this.config.maxBodyBytes;
-    const declared = Number(req.headers['content-length'] ?? Number.NaN);
-    if (Number.isFinite(declared) && declared > limit) {
-      this.sendError(
-        res,
-        413,
-        style,
-        'payload_too_large',
-        `request body of ${declared} bytes is over the ${limit}-byte limit`,
-        { connection: 'close' },
-      );
-      req.destroy();
-      return Promise.resolve(null);
-    }
-    return new Promise((resolve) => {
-      const chunks: Buffer[] = [];
-      let size = 0;
-      req.on('data', (c: Buffer) => {
-        size += c.length;
-        if (size > limit) {
-          this.sendError(
-            res,
-            413,
-            style,
-            'payload_too_large',
-            `request body is over the ${limit}-byte limit`,
-            { connection: 'close' },
-          );
-          req.destroy();
-          resolve(null);
-          return;
-        }
-        chunks.push(c);
+  private handleLoad(req: IncomingMessage, res: ServerResponse, key: string, target: string): void {
+    const d = decideLoad({
+      level: this.view.level,
+      hold: this.view.hold,
+      lastLoadOrUnload: this.lastLoadOrUnload,
+      now: this.now(),
+      cooldownSeconds: this.config.loadCooldownSeconds,
+    });
+    if (!d.ok) {
+      const reasonKind = this.view.hold ? 'hold' : d.retryAfter === 60 ? 'mode' : 'load-cooldown';
+      this.refused({ endpoint: key, decision: 'refuse', status: d.status, reason: d.message, reasonKind });
+      this.sendError(res, null, d.status === 409 ? 'forbidden' : 'overloaded', d.message, {
+        status: d.status,
+        retryAfter: d.retryAfter ? jitteredRetryAfter(d.retryAfter) : null,
       });
-      req.on('end', () => resolve(size > limit ? null : Buffer.concat(chunks)));
-      req.on('error', () => resolve(null));
+      return;
+    }
+    this.pipe(req, res, target, null, (status) => {
+      if (status < 300) this.lastLoadOrUnload = this.now();
+      this.log.record({ endpoint: key, decision: 'admit', status, reason: 'model load', reasonKind: 'load' });
     });
   }
 
@@ -300,287 +400,320 @@ export class GuardServer {
     return Math.max(0, g.ceilingBytes - g.inUseBytes - reserved);
   }
 
-  private waitInQueue(): Promise<boolean> {
-    return new Promise((resolve) => {
-      const entry = {
-        resolve,
-        timer: setTimeout(() => {
-          const i = this.queue.indexOf(entry);
-          if (i >= 0) this.queue.splice(i, 1);
-          resolve(false);
-        }, this.config.queue.timeoutSeconds * 1000),
-      };
-      this.queue.push(entry);
-    });
+  private refused(r: GuardRecord): void {
+    this.metrics.refused(r.reasonKind);
+    this.log.record(r);
   }
 
-  /** Lets the next queued request go when nothing is in flight (serialise), or all of them when open. */
-  private drainQueue(): void {
-    while (
-      this.queue.length > 0 &&
-      (this.view.mode === 'open' || (this.view.mode === 'serialise' && this.inFlight.length === 0))
-    ) {
-      const next = this.queue.shift()!;
-      clearTimeout(next.timer);
-      next.resolve(true);
-      if (this.view.mode === 'serialise') break;
-    }
-    if (this.view.mode === 'refuse-new' || this.view.mode === 'cancel-newest') {
-      for (const q of this.queue.splice(0)) {
-        clearTimeout(q.timer);
-        q.resolve(false);
-      }
-    }
+  /** Retry-After for a capacity refusal: from how long admitted requests actually hold capacity, jittered. */
+  private retryAfter(kind: RefusalKind | 'queue-timeout'): number {
+    const base = this.config.retryAfterSeconds;
+    const ahead = kind === 'queue-full' || kind === 'queue-timeout' ? this.queue.length : 0;
+    const s = kind === 'mode' ? base : this.holds.retryAfter(ahead, base, base * 4);
+    return jitteredRetryAfter(s);
   }
 
-  private async handleGated(req: IncomingMessage, res: ServerResponse, g: GatedEndpoint): Promise<void> {
+  private async handleGated(
+    req: IncomingMessage,
+    res: ServerResponse,
+    family: EndpointFamily,
+    key: string,
+    target: string,
+  ): Promise<void> {
     const received = this.now();
-    const body = await this.readBody(req, res, g.style);
-    if (!body) return;
-    let parsed: Record<string, unknown>;
-    try {
-      const v: unknown = JSON.parse(body.toString('utf8'));
-      if (v === null || typeof v !== 'object' || Array.isArray(v)) throw new Error('not a JSON object');
-      parsed = v as Record<string, unknown>;
-    } catch (e) {
-      return this.sendError(
+    const read = await readBody(req, this.config.maxBodyBytes, BODY_IDLE_MS);
+    if (!read.ok) {
+      if (read.status === 413)
+        this.refused({
+          endpoint: key,
+          decision: 'refuse',
+          status: 413,
+          reason: read.message,
+          reasonKind: 'body-too-large',
+        });
+      if (read.status !== 413 && read.aborted) return void res.destroy();
+      this.sendError(
         res,
-        400,
-        g.style,
-        'invalid_request',
-        `request body is not a JSON object: ${(e as Error).message}`,
+        family,
+        read.status === 413 ? 'payload_too_large' : 'invalid_request',
+        read.message,
+        {
+          status: read.status,
+          close: true,
+        },
       );
+      req.resume();
+      return;
     }
-    const model = typeof parsed['model'] === 'string' ? (parsed['model'] as string) : null;
-    const promptTokens = estimateTokens(g.promptText(parsed));
-    const maxTokens = g.maxTokens(parsed);
+    const parsed = parseJsonBody(read.body, JSON_LIMITS);
+    if (!parsed.ok) {
+      this.refused({
+        endpoint: key,
+        decision: 'refuse',
+        status: 400,
+        reason: parsed.message,
+        reasonKind: 'bad-body',
+      });
+      return this.sendError(res, family, 'invalid_request', `request body refused: ${parsed.message}`, {
+        param: 'body',
+      });
+    }
+    const facts = family.facts(parsed.value);
+    if (!facts.ok) {
+      this.refused({
+        endpoint: key,
+        decision: 'refuse',
+        status: 400,
+        reason: facts.message,
+        reasonKind: 'bad-body',
+      });
+      return this.sendError(res, family, 'invalid_request', facts.message, { param: facts.param });
+    }
+    const { model, promptTokens, maxTokens } = facts.facts;
     const kv = this.kvPerToken(model);
+    const request = { promptTokens, maxTokens, promptParam: PROMPT_PARAM[key] ?? 'messages' };
     const base = {
-      endpoint: g.path,
+      endpoint: key,
       model,
       nodeShare: kv.share,
       promptTokensEstimated: promptTokens,
+      images: facts.facts.images,
+      stream: facts.facts.stream,
       maxTokens: maxTokens ?? EXO_DEFAULT_MAX_TOKENS,
       maxTokensDefaulted: maxTokens === null,
       concurrencyAtAdmission: this.inFlight.length,
     };
-    const ctx = () => ({
+    const ctx = (turn: boolean) => ({
       level: this.view.level,
       mode: this.view.mode,
+      modeSource: this.view.modeSource,
       hold: this.view.hold,
       contextCap: this.config.contextCap,
       modelContext: kv.contextLength,
       kvPerToken: kv.perToken,
       headroomBytes: this.headroom(),
-      inFlight: this.inFlight.length,
-      queued: this.queue.length,
+      // A request given its turn holds the slot: it is judged on everything but the queue.
+      inFlight: turn ? 0 : this.busy,
+      queued: turn ? 0 : this.queue.length,
       queueMax: this.config.queue.max,
     });
-    let d = decideAdmission(ctx(), { promptTokens, maxTokens });
+    let d = decideAdmission(ctx(false), request);
     let queuedMs = 0;
+    let turn = false;
     if (d.decision === 'queue') {
+      const left = new AbortController();
+      const onClose = (): void => left.abort();
+      res.once('close', onClose);
       const t = this.now();
-      const admitted = await this.waitInQueue();
+      const outcome = await this.queue.wait(left.signal);
+      res.off('close', onClose);
       queuedMs = this.now() - t;
-      if (res.destroyed) return;
-      // Let out of the queue: judged again as it is now (the level may have risen meanwhile).
-      const again = decideAdmission(
-        { ...ctx(), inFlight: admitted ? 0 : this.inFlight.length },
-        { promptTokens, maxTokens },
-      );
-      if (again.decision === 'refuse') d = again;
-      else if (admitted) d = { decision: 'admit', tokens: again.tokens, kvBytes: again.kvBytes };
-      else {
-        d = {
-          decision: 'refuse',
-          status: 503,
-          kind: 'overloaded',
-          message: `waited ${Math.round(queuedMs / 1000)} s in the serialise queue without a turn`,
-          tokens: d.tokens,
-          kvBytes: d.kvBytes,
-        };
+      this.metrics.queueWait(queuedMs / 1000);
+      turn = outcome === 'turn';
+      if (!turn || res.destroyed) {
+        if (turn) {
+          // Given a turn after it left: pass the slot on at once.
+          this.woken--;
+          this.drainQueue();
+        }
+        if (outcome === 'left' || res.destroyed) {
+          this.log.record({
+            ...base,
+            decision: 'refuse',
+            status: 499,
+            reason: `the client left after ${queuedMs} ms in the queue`,
+            reasonKind: 'client-left',
+            queuedMs,
+          });
+          return;
+        }
+        const reasonKind: RefusalKind = outcome === 'timeout' ? 'queue-timeout' : 'mode';
+        const now = decideAdmission(ctx(true), request);
+        const message =
+          outcome === 'timeout'
+            ? `waited ${Math.round(queuedMs / 1000)} s in the serialise queue without a turn (the limit is ${this.config.queue.timeoutSeconds} s)`
+            : `refused while queued: ${now.decision === 'refuse' ? now.message : 'the guard stopped admitting requests'}`;
+        this.refused({ ...base, decision: 'refuse', status: 503, reason: message, reasonKind, queuedMs });
+        return this.sendError(res, family, 'overloaded', message, {
+          retryAfter: this.retryAfter(reasonKind),
+        });
       }
+      this.woken--;
+      d = decideAdmission(ctx(true), request);
+      if (d.decision === 'queue') d = { decision: 'admit', tokens: d.tokens, kvBytes: d.kvBytes };
     }
     if (d.decision === 'refuse') {
-      const retry: Record<string, string> =
-        d.status === 503 ? { 'retry-after': String(jitteredRetryAfter(this.config.retryAfterSeconds)) } : {};
-      this.record({
+      this.refused({
         ...base,
         decision: 'refuse',
         status: d.status,
         reason: d.message,
+        reasonKind: d.reasonKind,
         kvBytesEstimated: d.kvBytes,
         queuedMs,
         durationMs: this.now() - received,
       });
-      return this.sendError(res, d.status, g.style, d.kind, d.message, retry);
+      if (turn) this.drainQueue();
+      return this.sendError(res, family, d.kind, d.message, {
+        status: d.status,
+        param: d.param,
+        retryAfter: d.status === 503 ? this.retryAfter(d.reasonKind) : null,
+      });
     }
-    const entry: InFlight = {
-      id: this.nextId++,
-      startedAt: this.now(),
-      endpoint: g.path,
-      kvBytes: d.kvBytes,
-      cancel: () => {},
-    };
+    this.admit(req, res, family, target, read.body, d.kvBytes, {
+      base,
+      received,
+      queuedMs,
+      maxTokens,
+      kv,
+    });
+  }
+
+  private admit(
+    req: IncomingMessage,
+    res: ServerResponse,
+    family: EndpointFamily,
+    target: string,
+    body: Buffer,
+    kvBytes: number | null,
+    m: {
+      base: Record<string, unknown> & { endpoint: string };
+      received: number;
+      queuedMs: number;
+      maxTokens: number | null;
+      kv: { contextLength: number | null };
+    },
+  ): void {
+    const entry: InFlight = { id: this.nextId++, startedAt: this.now(), kvBytes, cancel: () => {} };
     this.inFlight.push(entry);
     const cap = Math.min(
       this.config.contextCap ?? Number.POSITIVE_INFINITY,
-      kv.contextLength ?? Number.POSITIVE_INFINITY,
+      m.kv.contextLength ?? Number.POSITIVE_INFINITY,
     );
-    let cancelledReason: string | null = null;
-    const observer = new SseObserver((total) => {
-      if (total + (maxTokens ?? EXO_DEFAULT_MAX_TOKENS) > cap && cancelledReason === null) {
-        entry.cancel(
-          `the real prompt is ${total} tokens: with max_tokens ${maxTokens ?? EXO_DEFAULT_MAX_TOKENS} it exceeds the context cap of ${cap}`,
-        );
-      }
-    });
-    const done = (status: number): void => {
-      const i = this.inFlight.indexOf(entry);
-      if (i >= 0) this.inFlight.splice(i, 1);
-      this.drainQueue();
-      this.record({
-        ...base,
-        decision: cancelledReason ? 'cancelled' : 'admit',
-        status,
-        reason: cancelledReason ?? 'admitted',
-        kvBytesEstimated: d.kvBytes,
-        promptTokensReal: observer.facts.promptTokens,
-        peakMemoryBytes: observer.facts.peakMemoryBytes,
-        commandId: observer.facts.commandId,
-        queuedMs,
-        durationMs: this.now() - received,
-      });
+    const max = m.maxTokens ?? EXO_DEFAULT_MAX_TOKENS;
+    let cancelled: { status: number; reason: string } | null = null;
+    let handle: PipeHandle | null = null;
+    entry.cancel = (status, reason) => {
+      if (cancelled) return;
+      cancelled = { status, reason };
+      handle?.cancel(status, reason);
     };
-    this.pipe(
+    handle = this.pipe(
       req,
       res,
-      { body, observer, entry, onCancel: (r) => (cancelledReason = r), style: g.style },
-      done,
+      target,
+      {
+        body,
+        family,
+        onPrefill: (total) => {
+          if (total + max > cap)
+            entry.cancel(
+              400,
+              `the real prompt is ${total} tokens: with max_tokens ${max} it exceeds the context cap of ${cap} tokens`,
+            );
+        },
+      },
+      (status, outcome, observer) => {
+        const i = this.inFlight.indexOf(entry);
+        if (i >= 0) this.inFlight.splice(i, 1);
+        if (outcome === 'completed') this.holds.observe(this.now() - entry.startedAt);
+        this.drainQueue();
+        const reason =
+          cancelled?.reason ??
+          (outcome === 'client-left'
+            ? 'client disconnected'
+            : outcome === 'upstream-error'
+              ? 'EXO failed mid-request'
+              : 'admitted');
+        this.log.record({
+          ...m.base,
+          decision: cancelled ? 'cancelled' : 'admit',
+          status: cancelled?.status ?? status,
+          reason,
+          reasonKind: cancelled ? (cancelled.status === 400 ? 'context' : 'mode') : outcome,
+          kvBytesEstimated: kvBytes,
+          promptTokensReal: observer?.facts.promptTokens ?? null,
+          peakMemoryBytes: observer?.facts.peakMemoryBytes ?? null,
+          commandId: observer?.facts.commandId ?? null,
+          upstreamError: observer?.facts.error ?? null,
+          queuedMs: m.queuedMs,
+          durationMs: this.now() - m.received,
+        });
+      },
     );
   }
 
-  /**
-   * Forwards a request to the upstream and streams the answer back as it arrives. With `gated`, the body
-   * was read already, the SSE observer sees every chunk, and the request can be cancelled (upstream closed,
-   * the client told why).
-   */
+  /** Forwards a request (gated: its body already read and measured) and streams the answer back. */
   private pipe(
     req: IncomingMessage,
     res: ServerResponse,
+    target: string,
     gated: {
       body: Buffer;
-      observer: SseObserver;
-      entry: InFlight;
-      onCancel: (reason: string) => void;
-      style: EndpointStyle;
+      family: EndpointFamily;
+      onPrefill: (total: number, processed: number) => void;
     } | null,
-    onDone: (status: number) => void = () => {},
-  ): void {
-    const headers = endToEnd(req.rawHeaders);
-    const up = httpRequest({
-      protocol: this.upstream.protocol,
-      hostname: this.upstream.hostname,
-      port: this.upstream.port,
-      method: req.method,
-      path: req.url,
-      headers: headers,
-      agent: this.agent,
-    });
-    let finished = false;
-    let status = 502;
-    const finish = (): void => {
-      if (finished) return;
-      finished = true;
-      onDone(status);
-    };
-    if (gated) {
-      gated.entry.cancel = (reason: string) => {
-        gated.onCancel(reason);
-        const id = gated.observer.facts.commandId;
-        if (id) this.cancelUpstream(id);
-        up.destroy();
-        if (!res.headersSent) this.sendError(res, 413, gated.style, 'context_length_exceeded', reason);
-        else {
-          res.write(`data: ${JSON.stringify(errorBody(gated.style, 'context_length_exceeded', reason))}\n\n`);
-          res.end();
-        }
-        finish();
-      };
-    }
-    up.on('response', (upRes) => {
-      status = upRes.statusCode ?? 502;
-      res.writeHead(status, upRes.statusMessage ?? '', endToEnd(upRes.rawHeaders));
-      res.flushHeaders();
-      upRes.on('data', (chunk: Buffer) => {
-        // Forward first, then look: the frame that reveals the size reaches the client before any error frame.
-        if (!res.writableEnded) res.write(chunk);
-        gated?.observer.push(chunk);
-      });
-      upRes.on('end', () => {
-        if (!res.writableEnded) res.end();
-        finish();
-      });
-      upRes.on('error', () => {
-        res.destroy();
-        finish();
-      });
-    });
-    up.on('error', (e) => {
-      if (finished) return;
-      if (!res.headersSent)
-        this.sendError(
-          res,
-          502,
-          gated?.style ?? 'openai',
-          'overloaded',
-          `EXO at ${this.upstream.origin} did not answer: ${(e as NodeJS.ErrnoException).code ?? e.message}`,
-        );
-      else res.destroy();
-      finish();
-    });
-    // A client that goes away takes its upstream request with it: EXO sees the disconnect and cancels the task.
-    res.on('close', () => {
-      if (!res.writableFinished) {
-        up.destroy();
-        if (gated && !finished) gated.onCancel('client disconnected');
-        finish();
-      }
-    });
-    if (gated) up.end(gated.body);
-    else req.pipe(up);
+    onDone: (status: number, outcome: PipeOutcome, observer: PipeHandle['observer']) => void,
+  ): PipeHandle {
+    const family = gated?.family ?? null;
+    return pipeUpstream(
+      {
+        upstream: this.upstream,
+        method: req.method ?? 'GET',
+        target,
+        headers: this.forwardHeaders(req, gated !== null),
+        body: gated
+          ? gated.body
+          : req.method === 'GET' || req.method === 'HEAD' || !req.readable
+            ? null
+            : req,
+        res,
+        gated: gated
+          ? {
+              framing: gated.family.streamFraming,
+              onPrefill: gated.onPrefill,
+              errorFrame: (status, message) =>
+                gated.family.streamErrorFrame(
+                  status === 400 ? 'context_length_exceeded' : 'overloaded',
+                  message,
+                ),
+            }
+          : undefined,
+        sendError: (status, message) =>
+          this.sendError(
+            res,
+            family,
+            status === 502
+              ? 'upstream_unavailable'
+              : status === 400
+                ? 'context_length_exceeded'
+                : 'overloaded',
+            message,
+            {
+              status,
+              param: status === 400 ? (PROMPT_PARAM[target.split('?')[0]!] ?? 'messages') : null,
+              retryAfter: status === 503 ? this.retryAfter('mode') : null,
+            },
+          ),
+        onDone,
+      },
+      (id) => this.cancelUpstream(id),
+    );
   }
 
+  /** EXO's own cancel lever (only on the node whose API took the request: this one). */
   private cancelUpstream(commandId: string): void {
-    const r = httpRequest({
-      protocol: this.upstream.protocol,
-      hostname: this.upstream.hostname,
-      port: this.upstream.port,
+    const { url, agent } = this.upstream;
+    const request = url.protocol === 'https:' ? httpsRequest : httpRequest;
+    const r = request({
+      hostname: url.hostname.replace(/^\[|\]$/g, ''),
+      port: url.port || (url.protocol === 'https:' ? 443 : 80),
       method: 'POST',
       path: `/v1/cancel/${encodeURIComponent(commandId)}`,
-      agent: this.agent,
+      agent: agent as HttpAgent,
     });
     r.on('error', () => {});
     r.on('response', (x) => x.resume());
     r.end();
-  }
-
-  /** The allocation log: one event per gated request, never the prompt text. */
-  private record(data: Record<string, unknown>): void {
-    const kv =
-      typeof data['kvBytesEstimated'] === 'number'
-        ? ` KV ≈${formatBytes(data['kvBytesEstimated'] as number)},`
-        : '';
-    const tokens =
-      data['promptTokensEstimated'] !== undefined
-        ? ` ≈${String(data['promptTokensEstimated'])}+${String(data['maxTokens'])} tokens,`
-        : '';
-    this.emit({
-      time: this.now(),
-      kind: 'guard.request',
-      severity: data['decision'] === 'admit' ? 'info' : 'warning',
-      message: `${String(data['decision'])} ${String(data['endpoint'])}${data['model'] ? ` ${String(data['model'])}` : ''}:${tokens}${kv} ${String(data['status'])} — ${String(data['reason'])}`,
-      data,
-    });
   }
 }

@@ -1,0 +1,437 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { createParser, type EventSourceMessage } from 'eventsource-parser';
+import { GuardConfigSchema } from '../../src/main/core/guard/guard-config.js';
+import { GuardServer } from '../../src/main/core/guard/guard-server.js';
+import type { TimelineEvent } from '../../src/shared/events.js';
+import { sleep } from '../support/cli-runner.js';
+import { type FakeExoControl, startFakeExo } from '../support/fake-exo-server.js';
+import { rawRequest, rawSocket, selfSignedCert } from '../support/raw-http.js';
+import { tempDir } from '../support/temp-dir.js';
+
+const MODEL = 'mlx-community/Qwen3-Coder-Next-4bit';
+const cfg = (over: Record<string, unknown> = {}) =>
+  GuardConfigSchema.parse({ listen: '127.0.0.1:0', ...over });
+// biome-ignore lint/suspicious/noExplicitAny: the tests read arbitrary JSON answers
+type Json = Record<string, any>;
+
+const chat = (content: string, extra: Json = {}): string =>
+  JSON.stringify({
+    model: MODEL,
+    max_tokens: 8,
+    stream: true,
+    messages: [{ role: 'user', content }],
+    ...extra,
+  });
+
+/** Reads a whole streamed response as text. */
+async function streamText(res: Response): Promise<string> {
+  const reader = res.body!.getReader();
+  const chunks: Buffer[] = [];
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    chunks.push(Buffer.from(value));
+  }
+  return Buffer.concat(chunks).toString();
+}
+
+/** SSE events as each SDK's parser sees them. */
+function sseEvents(text: string): EventSourceMessage[] {
+  const out: EventSourceMessage[] = [];
+  const p = createParser({ onEvent: (e) => out.push(e) });
+  p.feed(text);
+  return out;
+}
+
+describe('guard hardening: in process, against the fake EXO on loopback', () => {
+  let fake: FakeExoControl;
+  let guard: GuardServer;
+  let port: number;
+  let events: TimelineEvent[];
+  const generation = () => fake.requests.filter((r) => r.method === 'POST' && r.path !== '/instance');
+
+  before(async () => {
+    fake = await startFakeExo({ tokenIntervalMs: 100, maxGeneratedTokens: 30 });
+  });
+  after(async () => {
+    await fake.close();
+  });
+
+  const withGuard = async (over: Record<string, unknown>, fn: () => Promise<void>): Promise<void> => {
+    events = [];
+    guard = new GuardServer(cfg(over), fake.url, (e) => events.push(e));
+    port = (await guard.start()).port;
+    fake.requests.length = 0;
+    try {
+      await fn();
+    } finally {
+      await guard.stop();
+    }
+  };
+
+  it('a body nesting 20,000 levels deep is refused with 400 and the guard keeps serving', () =>
+    withGuard({}, async () => {
+      const deep = `{"model":"${MODEL}","messages":[{"role":"user","content":${'['.repeat(20_000)}${']'.repeat(20_000)}}]}`;
+      const r = await rawRequest(port, 'POST', '/v1/chat/completions', deep, {
+        'content-type': 'application/json',
+      });
+      assert.equal(r.status, 400);
+      assert.match(JSON.parse(r.body).error.message, /nest/i);
+      assert.equal(generation().length, 0);
+      const alive = await rawRequest(port, 'GET', '/node_id');
+      assert.equal(alive.status, 200);
+    }));
+
+  it('routes on the decoded, normalised path as EXO does: encoded and dotted spellings are gated too', () =>
+    withGuard({ contextCap: 1000 }, async () => {
+      const big = chat('a'.repeat(6000));
+      for (const path of [
+        '/v1/chat/completion%73',
+        '/v1//chat/completions',
+        '/v1/x/../chat/completions',
+        '/v1/./chat/completions',
+        '/v1/chat/completions/',
+        '/bench/chat/completions',
+        '/ollama/v1/chat/completions',
+      ]) {
+        const r = await rawRequest(port, 'POST', path, big);
+        assert.equal(r.status, 400, path);
+        const e = JSON.parse(r.body).error;
+        assert.equal(e.code, 'context_length_exceeded', path);
+        assert.equal(e.param, 'messages', path);
+      }
+      for (const path of [
+        '/v1/chat%2Fcompletions',
+        '/v1/chat%2fcompletions',
+        '/v1/chat/completions%00',
+        '/v1/chat/%zz',
+      ]) {
+        const r = await rawRequest(port, 'POST', path, big);
+        assert.equal(r.status, 400, path);
+        assert.match(JSON.parse(r.body).error.message, /request target refused/, path);
+      }
+      assert.equal(generation().length, 0, 'nothing over the cap reached EXO');
+      // A small request through an encoded spelling reaches EXO under the canonical path it was judged by.
+      const ok = await rawRequest(port, 'POST', '/v1/chat/completion%73', chat('hello'));
+      assert.equal(ok.status, 200);
+      assert.deepEqual(
+        generation().map((r) => r.rawPath),
+        ['/v1/chat/completions'],
+      );
+    }));
+
+  it('an encoded /instance is still a model load: the cool-down holds', () =>
+    withGuard({ loadCooldownSeconds: 120 }, async () => {
+      const first = await rawRequest(port, 'POST', '/instance', '{"instance":{}}');
+      assert.equal(first.status, 200);
+      const second = await rawRequest(port, 'POST', '/instanc%65', '{"instance":{}}');
+      assert.equal(second.status, 503);
+      assert.match(JSON.parse(second.body).error.message, /after the last load or unload/);
+      assert.ok(Number(second.headers['retry-after']) > 0);
+      assert.equal(fake.requests.filter((r) => r.path === '/instance').length, 1);
+    }));
+
+  it('never forwards a body EXO would read as another request (chunked GET smuggling)', () =>
+    withGuard({}, async () => {
+      const inner = `POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(chat('smuggled'))}\r\n\r\n${chat('smuggled')}`;
+      const smuggle = `GET /node_id HTTP/1.1\r\nHost: 127.0.0.1\r\nTransfer-Encoding: chunked\r\n\r\n${Buffer.byteLength(inner).toString(16)}\r\n${inner}\r\n0\r\n\r\n`;
+      const out = await rawSocket(port, smuggle);
+      assert.match(out, /^HTTP\/1\.1 400/);
+      assert.match(out, /must not carry a body/);
+      const withLength = await rawSocket(
+        port,
+        `DELETE /instance/x HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: ${Buffer.byteLength(inner)}\r\n\r\n${inner}`,
+      );
+      assert.match(withLength, /^HTTP\/1\.1 400/);
+      await sleep(100);
+      assert.equal(fake.requests.length, 0, 'EXO saw nothing at all');
+    }));
+
+  it('validates max_tokens and friends: negative, fractional and string values are 400s naming the field', () =>
+    withGuard({}, async () => {
+      for (const [field, value] of [
+        ['max_tokens', -1_000_000],
+        ['max_tokens', 1.5],
+        ['max_tokens', '100'],
+        ['max_completion_tokens', -1],
+      ] as const) {
+        const r = await rawRequest(port, 'POST', '/v1/chat/completions', chat('hi', { [field]: value }));
+        assert.equal(r.status, 400, `${field}=${value}`);
+        const e = JSON.parse(r.body).error;
+        assert.equal(e.param, field);
+        assert.match(e.message, new RegExp(field));
+      }
+      const ollama = await rawRequest(
+        port,
+        'POST',
+        '/ollama/api/chat',
+        JSON.stringify({ model: MODEL, messages: [], options: { num_predict: -5 } }),
+      );
+      assert.equal(ollama.status, 400);
+      assert.match(JSON.parse(ollama.body).error, /num_predict/);
+      assert.equal(generation().length, 0);
+    }));
+
+  it('counts the prompt in tools, system and other fields, not only messages', () =>
+    withGuard({ contextCap: 1000 }, async () => {
+      const tools = [
+        { type: 'function', function: { name: 'f', description: 'd'.repeat(6000), parameters: {} } },
+      ];
+      const r = await rawRequest(port, 'POST', '/v1/chat/completions', chat('hi', { tools }));
+      assert.equal(r.status, 400);
+      assert.equal(JSON.parse(r.body).error.code, 'context_length_exceeded');
+      const anthropic = await rawRequest(
+        port,
+        'POST',
+        '/v1/messages',
+        JSON.stringify({
+          model: MODEL,
+          max_tokens: 8,
+          system: 's'.repeat(6000),
+          messages: [{ role: 'user', content: 'hi' }],
+        }),
+      );
+      assert.equal(anthropic.status, 400);
+      assert.deepEqual(Object.keys(JSON.parse(anthropic.body)), ['type', 'error']);
+      assert.equal(JSON.parse(anthropic.body).error.type, 'invalid_request_error');
+      assert.equal(generation().length, 0);
+    }));
+
+  it('a hand-pinned mode says so, with a jittered Retry-After and the overload type of each protocol', () =>
+    withGuard({ retryAfterSeconds: 30 }, async () => {
+      guard.update({ mode: 'refuse-new', modeSource: 'pin' });
+      const r = await rawRequest(port, 'POST', '/v1/chat/completions', chat('hi'));
+      assert.equal(r.status, 503);
+      assert.match(JSON.parse(r.body).error.message, /pinned to refuse-new by hand/);
+      const retry = Number(r.headers['retry-after']);
+      assert.ok(retry >= 24 && retry <= 36, `Retry-After ${retry}`);
+      const a = await rawRequest(
+        port,
+        'POST',
+        '/v1/messages',
+        JSON.stringify({ model: MODEL, max_tokens: 8, messages: [] }),
+      );
+      assert.equal(a.status, 503);
+      assert.equal(JSON.parse(a.body).error.type, 'overloaded_error');
+      guard.update({ mode: 'refuse-new', modeSource: 'level', level: 'high' });
+      const l = await rawRequest(port, 'POST', '/v1/chat/completions', chat('hi'));
+      assert.match(JSON.parse(l.body).error.message, /risk level high/);
+      guard.update({ mode: 'open', modeSource: 'pin', level: 'high' });
+      const open = await rawRequest(port, 'POST', '/v1/chat/completions', chat('hi'));
+      assert.equal(open.status, 200, 'a pin to open is obeyed even at a high level');
+    }));
+
+  it('a retry storm is aggregated: hundreds of refusals make a handful of events', () =>
+    withGuard({}, async () => {
+      guard.update({ mode: 'refuse-new', modeSource: 'level', level: 'high' });
+      const statuses = new Set<number>();
+      for (let i = 0; i < 300; i++)
+        statuses.add((await rawRequest(port, 'POST', '/v1/chat/completions', chat('hi'))).status);
+      await sleep(1100);
+      assert.deepEqual([...statuses], [503]);
+      const recorded = events.filter((e) => e.kind.startsWith('guard.'));
+      assert.ok(recorded.length <= 6, `${recorded.length} events for 300 refusals`);
+      const counted = recorded.reduce(
+        (n, e) => n + (e.kind === 'guard.refusals' ? Number(e.data?.['count']) : 1),
+        0,
+      );
+      assert.equal(counted, 300, 'every refusal is still counted');
+    }));
+
+  it('an error inside a handler is a 500 in style and a guard.fault event, never a dead guard', () =>
+    withGuard({}, async () => {
+      guard.update({ exo: { instances: null } as never });
+      const r = await rawRequest(port, 'POST', '/v1/chat/completions', chat('hi'));
+      assert.equal(r.status, 500);
+      assert.ok(events.some((e) => e.kind === 'guard.fault'));
+      guard.update({ exo: null });
+      assert.equal((await rawRequest(port, 'POST', '/v1/chat/completions', chat('hi'))).status, 200);
+    }));
+
+  it('strips hop-by-hop headers, including those Connection names, and the guard token', () =>
+    withGuard({ token: 'a-very-long-secret-token' }, async () => {
+      const r = await rawRequest(port, 'GET', '/node_id', null, {
+        connection: 'keep-alive, x-hop',
+        'x-hop': 'private',
+        'x-end': 'kept',
+        'x-exo-sentinel-token': 'a-very-long-secret-token',
+      });
+      assert.equal(r.status, 200);
+      const seen = fake.requests.at(-1)!.headers;
+      assert.equal(seen['x-hop'], undefined);
+      assert.equal(seen['x-exo-sentinel-token'], undefined);
+      assert.equal(seen['x-end'], 'kept');
+    }));
+});
+
+describe('guard streams: cancellation frames, both prefill forms, the queue', () => {
+  let fake: FakeExoControl;
+  before(async () => {
+    fake = await startFakeExo({ tokenIntervalMs: 100, maxGeneratedTokens: 30 });
+  });
+  after(async () => {
+    await fake.close();
+  });
+
+  const families: Array<{ path: string; body: Json; check: (text: string) => void }> = [
+    {
+      path: '/v1/chat/completions',
+      body: { model: MODEL, stream: true, max_tokens: 30, messages: [{ role: 'user', content: 'hi' }] },
+      check: (text) => {
+        const last = sseEvents(text).at(-1)!;
+        const err = JSON.parse(last.data).error;
+        assert.match(err.message, /cancelled by exo-sentinel/);
+        assert.equal(typeof err.type, 'string');
+      },
+    },
+    {
+      path: '/v1/messages',
+      body: { model: MODEL, stream: true, max_tokens: 30, messages: [{ role: 'user', content: 'hi' }] },
+      check: (text) => {
+        const last = sseEvents(text).at(-1)!;
+        assert.equal(last.event, 'error');
+        const d = JSON.parse(last.data);
+        assert.equal(d.type, 'error');
+        assert.equal(d.error.type, 'overloaded_error');
+      },
+    },
+    {
+      path: '/v1/responses',
+      body: { model: MODEL, stream: true, max_output_tokens: 30, input: 'hi' },
+      check: (text) => {
+        const last = sseEvents(text).at(-1)!;
+        assert.equal(last.event, 'error');
+        assert.equal(JSON.parse(last.data).type, 'error');
+      },
+    },
+    {
+      path: '/ollama/api/chat',
+      body: { model: MODEL, messages: [{ role: 'user', content: 'hi' }], options: { num_predict: 30 } },
+      check: (text) => {
+        const lines = text.split('\n').filter(Boolean);
+        const parsed = lines.map((l) => JSON.parse(l) as Json); // every line parses: nothing foreign in NDJSON
+        assert.match(parsed.at(-1)!['error'], /cancelled by exo-sentinel/);
+        assert.ok(parsed.length >= 2);
+      },
+    },
+  ];
+
+  for (const f of families) {
+    it(`a mid-stream cancel on ${f.path} ends with the error its own SDK reads`, async () => {
+      const guard = new GuardServer(cfg(), fake.url, () => {});
+      const { port } = await guard.start();
+      try {
+        const res = await fetch(`http://127.0.0.1:${port}${f.path}`, {
+          method: 'POST',
+          body: JSON.stringify(f.body),
+        });
+        assert.equal(res.status, 200);
+        const text = streamText(res);
+        await sleep(400);
+        guard.update({ mode: 'cancel-newest', level: 'critical', modeSource: 'level' });
+        f.check(await text);
+        await sleep(100);
+        assert.ok(fake.cancelled.length > 0, 'EXO was told');
+      } finally {
+        await guard.stop();
+      }
+    });
+  }
+
+  it('reads the real prompt size in both forms EXO sends and cancels past the cap', async () => {
+    for (const form of ['comment', 'event']) {
+      const guard = new GuardServer(cfg({ contextCap: 1000 }), fake.url, () => {});
+      const { port } = await guard.start();
+      try {
+        const before = fake.cancelled.length;
+        const res = await fetch(`http://127.0.0.1:${port}/v1/chat/completions`, {
+          method: 'POST',
+          headers: { 'x-fake-prompt-tokens': '5000', 'x-fake-prefill-form': form },
+          body: chat('short'),
+        });
+        const events = sseEvents(await streamText(res));
+        const err = JSON.parse(events.at(-1)!.data).error;
+        assert.equal(err.code, 'context_length_exceeded', form);
+        assert.match(err.message, /the real prompt is 5000 tokens/);
+        await sleep(100);
+        assert.equal(fake.cancelled.length, before + 1, `${form}: EXO cancelled`);
+      } finally {
+        await guard.stop();
+      }
+    }
+  });
+
+  it('serialise: a queued client that leaves frees its place; the next one starts within 1 s of the slot', async () => {
+    const guard = new GuardServer(cfg(), fake.url, () => {});
+    const { port } = await guard.start();
+    guard.update({ mode: 'serialise', modeSource: 'level', level: 'elevated' });
+    const url = `http://127.0.0.1:${port}/v1/chat/completions`;
+    try {
+      const first = fetch(url, { method: 'POST', body: chat('first', { max_tokens: 15 }) }).then(streamText);
+      await sleep(150);
+      const quitter = new AbortController();
+      const leaving = fetch(url, { method: 'POST', body: chat('leaves'), signal: quitter.signal }).catch(
+        () => null,
+      );
+      await sleep(100);
+      const third = fetch(url, { method: 'POST', body: chat('third') }).then(streamText);
+      await sleep(100);
+      assert.equal(guard.stats.queued, 2);
+      quitter.abort();
+      await leaving;
+      await sleep(50);
+      assert.equal(guard.stats.queued, 1, 'the leaver is gone from the queue at once');
+      const firstText = await first;
+      const firstEnd = Date.now();
+      const thirdText = await third;
+      const ids = [firstText, thirdText].map((t) => /"id":"([0-9a-f-]{36})"/.exec(t)![1]!);
+      const t1 = fake.timings.get(ids[0]!)!;
+      const t3 = fake.timings.get(ids[1]!)!;
+      assert.ok(t3.start >= t1.end!, 'one at a time');
+      assert.ok(t3.start - t1.end! < 1000, `the next started ${t3.start - t1.end!} ms after the slot freed`);
+      assert.ok(Math.abs(firstEnd - t1.end!) < 1000);
+      assert.equal(
+        fake.requests.filter((r) => r.body.includes('leaves')).length,
+        0,
+        'the leaver never reached EXO',
+      );
+    } finally {
+      await guard.stop();
+    }
+  });
+});
+
+describe('guard upstream over https', () => {
+  it('forwards to an https EXO it trusts (an extra CA file), streams included', async () => {
+    const dir = tempDir('guard-tls-');
+    const { key, cert } = selfSignedCert(dir.path);
+    const { readFileSync } = await import('node:fs');
+    const fake = await startFakeExo({
+      tls: { key: readFileSync(key, 'utf8'), cert: readFileSync(cert, 'utf8') },
+    });
+    const guard = new GuardServer(cfg({ upstreamCaFile: cert }), fake.url, () => {});
+    const { port } = await guard.start();
+    try {
+      assert.match(fake.url, /^https:/);
+      const id = await fetch(`http://127.0.0.1:${port}/node_id`);
+      assert.equal(await id.json(), fake.nodeId);
+      const s = await fetch(`http://127.0.0.1:${port}/v1/chat/completions`, {
+        method: 'POST',
+        body: chat('hi'),
+      });
+      const text = await streamText(s);
+      assert.match(text, /data: \[DONE\]/);
+      const untrusted = new GuardServer(cfg(), fake.url, () => {});
+      const u = await untrusted.start();
+      const r = await fetch(`http://127.0.0.1:${u.port}/node_id`);
+      assert.equal(r.status, 502);
+      assert.match(((await r.json()) as Json).error.message, /did not answer/);
+      await untrusted.stop();
+    } finally {
+      await guard.stop();
+      await fake.close();
+      dir.cleanup();
+    }
+  });
+});
