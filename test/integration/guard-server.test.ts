@@ -156,12 +156,14 @@ describe('the guard in process, against the fake EXO on loopback', () => {
       const newer = stream('n');
       await sleep(300);
       assert.equal(g.stats.inFlight, 2);
-      g.update({ mode: 'cancel-newest', level: 'critical' });
+      g.update({ mode: 'cancel-newest', level: 'critical', modeSource: 'level' });
       const n = await newer;
-      assert.match(
-        n.text,
-        /"code":"context_length_exceeded"|cancelled by exo-sentinel: risk level critical, newest request first/,
-      );
+      // The stream ends on a frame boundary with an OpenAI error frame (a retryable overload, not a context error).
+      const last = n.text.trimEnd().split('\n\n').at(-1)!;
+      assert.match(last, /^data: \{"error":/);
+      const err = JSON.parse(last.slice(6)).error;
+      assert.match(err.message, /cancelled by exo-sentinel, newest request first: risk level critical/);
+      assert.notEqual(err.code, 'context_length_exceeded');
       const o = await older;
       assert.ok(o.at >= n.at, 'the older request was cancelled after the newer one');
       assert.match(o.text, /cancelled by exo-sentinel/);
