@@ -87,13 +87,18 @@ export class PromptTally {
   private other = 0;
   private fixed = 0;
   private visited = 0;
-  images = 0;
+  private imageCount = 0;
 
   constructor(private readonly budget: number = NODE_BUDGET) {}
 
   /** True once the walk has visited more values than the budget allows; the caller refuses the body. */
   get overBudget(): boolean {
     return this.visited > this.budget;
+  }
+
+  /** Images counted so far (each costs {@link IMAGE_TOKENS}). */
+  get images(): number {
+    return this.imageCount;
   }
 
   /** The estimate so far: a finite non-negative integer. */
@@ -109,7 +114,7 @@ export class PromptTally {
 
   /** Prompt text: strings count, anything else is ignored (a number here is not prompt text). */
   text(value: unknown): void {
-    if (!this.visit()) return;
+    if (value === undefined || !this.visit()) return;
     if (typeof value !== 'string') return;
     const [a, o] = charClasses(value);
     this.ascii += a;
@@ -123,7 +128,7 @@ export class PromptTally {
 
   image(): void {
     this.visit();
-    this.images++;
+    this.imageCount++;
     this.fixed += IMAGE_TOKENS;
   }
 
