@@ -157,22 +157,23 @@ describe('guard end to end: daemon, guard and fake EXO as real processes on loop
     });
   });
 
-  it('refuses an over-cap prompt with 413 before EXO sees it, in each endpoint style', async () => {
+  it('refuses an over-cap prompt with 400 context_length_exceeded before EXO sees it, in each endpoint style', async () => {
     const before = (await fakeRequests()).length;
     const big = await post(`${guard}/v1/chat/completions`, chatBody(20_000, { max_tokens: 100 }));
-    assert.equal(big.status, 413);
+    assert.equal(big.status, 400);
     const body = JSON.parse(big.bytes.toString());
     assert.equal(body.error.code, 'context_length_exceeded');
     assert.equal(body.error.type, 'invalid_request_error');
+    assert.equal(body.error.param, 'messages');
     assert.match(
       body.error.message,
-      /^prompt ≈6667 tokens \(estimated\) \+ max_tokens 100 = 6767 tokens exceeds the context cap of 4000 tokens set by exo-sentinel$/,
+      /^prompt ≈\d+ tokens \(estimated\) \+ max_tokens 100 = \d+ tokens exceeds the context cap of 4000 tokens set by exo-sentinel; shorten the prompt or lower max_tokens$/,
     );
     const noMax = await post(`${guard}/v1/chat/completions`, {
       model: MODEL,
       messages: [{ role: 'user', content: 'hi' }],
     });
-    assert.equal(noMax.status, 413, "EXO's default max_tokens (32168) counts when none is given");
+    assert.equal(noMax.status, 400, "EXO's default max_tokens (32168) counts when none is given");
     assert.match(
       JSON.parse(noMax.bytes.toString()).error.message,
       /max_tokens 32168 \(EXO's default when none is given\)/,
@@ -182,7 +183,7 @@ describe('guard end to end: daemon, guard and fake EXO as real processes on loop
       max_tokens: 100,
       messages: [{ role: 'user', content: 'b'.repeat(20_000) }],
     });
-    assert.equal(anthropic.status, 413);
+    assert.equal(anthropic.status, 400);
     assert.deepEqual(Object.keys(JSON.parse(anthropic.bytes.toString())), ['type', 'error']);
     assert.equal(JSON.parse(anthropic.bytes.toString()).error.type, 'invalid_request_error');
     const ollama = await post(`${guard}/ollama/api/generate`, {
@@ -190,11 +191,11 @@ describe('guard end to end: daemon, guard and fake EXO as real processes on loop
       prompt: 'c'.repeat(20_000),
       options: { num_predict: 10 },
     });
-    assert.equal(ollama.status, 413);
+    assert.equal(ollama.status, 400);
     assert.match(JSON.parse(ollama.bytes.toString()).error, /exceeds the context cap of 4000/);
     const malformed = await post(`${guard}/v1/chat/completions`, '{"model": ');
     assert.equal(malformed.status, 400);
-    assert.equal(JSON.parse(malformed.bytes.toString()).error.code, 'invalid_request');
+    assert.equal(JSON.parse(malformed.bytes.toString()).error.type, 'invalid_request_error');
     const huge = await post(`${guard}/v1/chat/completions`, chatBody(300_000));
     assert.equal(huge.status, 413);
     assert.match(JSON.parse(huge.bytes.toString()).error.message, /over the 262144-byte limit/);
@@ -206,10 +207,14 @@ describe('guard end to end: daemon, guard and fake EXO as real processes on loop
     assert.equal(r.status, 200);
     const text = r.bytes.toString();
     assert.match(text, /: prefill_progress .*"total_tokens":9000/);
-    assert.match(
-      text,
-      /data: \{"error":\{"message":"the real prompt is 9000 tokens: with max_tokens 8 it exceeds the context cap of 4000","type":"invalid_request_error","param":null,"code":"context_length_exceeded"\}\}/,
-    );
+    const last = text.trimEnd().split('\n\n').at(-1)!;
+    assert.match(last, /^data: /);
+    assert.deepEqual(JSON.parse(last.slice(6)).error, {
+      message: 'the real prompt is 9000 tokens: with max_tokens 8 it exceeds the context cap of 4000 tokens',
+      type: 'invalid_request_error',
+      param: null,
+      code: 'context_length_exceeded',
+    });
     assert.ok(!text.includes('data: [DONE]'));
     await sleep(300);
     const cancelled = (await (await fetch(`${fake.control}/__fake/cancelled`)).json()) as string[];
@@ -263,7 +268,7 @@ describe('guard end to end: daemon, guard and fake EXO as real processes on loop
     const retry = Number(refused.headers.get('retry-after'));
     assert.ok(retry >= 24 && retry <= 36, `Retry-After ${retry} is 30 s ± 20 %`);
     const err = JSON.parse(refused.bytes.toString()).error;
-    assert.equal(err.code, 'overloaded');
+    assert.equal(err.type, 'service_unavailable_error');
     assert.match(err.message, /risk level high \(guard refuse-new\)/);
     const [ra, rb] = await Promise.all([a, b]);
     for (const r of [ra, rb]) {
@@ -279,7 +284,7 @@ describe('guard end to end: daemon, guard and fake EXO as real processes on loop
     db.close();
     const requests = events.filter((e) => e.kind === 'guard.request');
     const decisions = new Set(requests.map((e) => `${e.data?.['decision']}:${e.data?.['status']}`));
-    for (const d of ['admit:200', 'refuse:413', 'refuse:503', 'cancelled:200'])
+    for (const d of ['admit:200', 'refuse:400', 'refuse:413', 'refuse:503', 'cancelled:200'])
       assert.ok(decisions.has(d), `${d} in ${[...decisions].join(', ')}`);
     const admitted = requests.find(
       (e) => e.data?.['decision'] === 'admit' && e.data?.['promptTokensReal'] !== null,

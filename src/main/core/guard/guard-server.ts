@@ -628,7 +628,9 @@ export class GuardServer {
         this.log.record({
           ...m.base,
           decision: cancelled ? 'cancelled' : 'admit',
-          status: cancelled?.status ?? status,
+          // The HTTP status the client got (200 when the cancel came mid-stream), and the cancel's own.
+          status,
+          cancelStatus: cancelled?.status ?? null,
           reason,
           reasonKind: cancelled ? (cancelled.status === 400 ? 'context' : 'mode') : outcome,
           kvBytesEstimated: kvBytes,
