@@ -4,16 +4,19 @@
  */
 export type PanicKind = 'completeMemory' | 'iogpuSibling' | 'watchdogTimeout' | 'other' | 'unknown';
 
-const COMPLETE_MEMORY = /completeMemory\(\) prepare count underflow[\s\S]{0,40}?@IOGPUMemory\.cpp:\d+/;
+// Matched against the line with all whitespace removed: a pasted copy wrapped anywhere (mid-phrase,
+// mid-word) classifies like the unwrapped text.
+const COMPLETE_MEMORY = /completeMemory\(\)preparecountunderflow.{0,40}?@IOGPUMemory\.cpp:\d+/;
 const IOGPU_ASSERTION = /@IOGPU\w*\.cpp:\d+/;
-const WATCHDOG = /watchdog timeout: no checkins from watchdogd/;
+const WATCHDOG = /watchdogtimeout:nocheckinsfromwatchdogd/;
 
 /** @param panicLine the panic line, with its continuation when a pasted copy wrapped it; null if none. */
 export function classifyPanicLine(panicLine: string | null): PanicKind {
   if (panicLine === null) return 'unknown';
-  if (COMPLETE_MEMORY.test(panicLine)) return 'completeMemory';
-  if (IOGPU_ASSERTION.test(panicLine)) return 'iogpuSibling';
-  if (WATCHDOG.test(panicLine)) return 'watchdogTimeout';
+  const squashed = panicLine.replace(/\s+/g, '');
+  if (COMPLETE_MEMORY.test(squashed)) return 'completeMemory';
+  if (IOGPU_ASSERTION.test(squashed)) return 'iogpuSibling';
+  if (WATCHDOG.test(squashed)) return 'watchdogTimeout';
   return 'other';
 }
 

@@ -34,6 +34,8 @@ export interface PanicInfo {
   incidentId: string | null;
   /** The first lines of the panic text, for a crash report excerpt. */
   excerpt: string[];
+  /** False when the text has nothing of a kernel panic log (see PANIC_TEXT): not a kernel panic. */
+  hasPanicText: boolean;
 }
 
 const GAP_MARKER = /^\[\.\.\. gap: .*\]$/;
@@ -61,19 +63,61 @@ function epochValue(text: string, label: string): string | null {
   return new Date(seconds * 1000 + Math.floor(Number.parseInt(m[2]!, 16) / 1000)).toISOString();
 }
 
-/** The panic line; a pasted copy may wrap the quoted message or the `@file:line` onto the next line. */
+/** A line that starts a new field of the panic log (`Debugger message: panic`, `OS version: …`, `CR0: …`). */
+const FIELD_LINE = /^[A-Z][\w ().,/-]*\s?:(\s|$)/;
+const SOURCE_FILE = /@\w+\.\w+:\d+/;
+/** Longer than any real panic line: a line of garbage is cut here. */
+const MAX_PANIC_LINE = 1000;
+
+/**
+ * The panic line. A pasted copy may wrap it anywhere, even mid-phrase or mid-word: following lines (up to
+ * three, never a blank line, a field line or another panic line) are joined while the line is visibly
+ * unfinished (an open quote, nothing after the caller, the source file on the next line), or when joining
+ * them turns an unclassified line into a known kind. The classifier ignores whitespace, so the joined
+ * text classifies like the unwrapped one.
+ */
 function findPanicLine(lines: string[]): { line: string; cpu: number | null } | null {
   const i = lines.findIndex((l) => /panic\(cpu \d+/.test(l));
   if (i < 0) return null;
-  let line = lines[i]!.trim();
-  line = line.slice(line.indexOf('panic(cpu'));
-  const next = lines[i + 1]?.trim();
-  const looksWrapped =
-    !/@\w+\.\w+:\d+/.test(line) && next !== undefined && /^(["@]|[^:]*@\w+\.\w+:\d+)/.test(next);
-  if (looksWrapped || /\):\s*$/.test(line)) line = `${line} ${next ?? ''}`.trim();
+  const first = lines[i]!.trim();
+  const more: string[] = [];
+  for (let k = i + 1; k < lines.length && more.length < 3; k++) {
+    const t = lines[k]!.trim();
+    if (t === '' || FIELD_LINE.test(t) || t.includes('panic(cpu')) break;
+    more.push(t.slice(0, MAX_PANIC_LINE));
+  }
+  let line = first.slice(first.indexOf('panic(cpu')).slice(0, MAX_PANIC_LINE);
+  let used = 0;
+  for (const next of more) {
+    const openQuote = (line.match(/"/g) ?? []).length % 2 === 1;
+    const bareCaller = /\):\s*$/.test(line);
+    const fileNext = !SOURCE_FILE.test(line) && /^(["@]|[^:]*@\w+\.\w+:\d+)/.test(next);
+    if (!(openQuote || bareCaller || fileNext)) break;
+    line = `${line} ${next}`;
+    used++;
+  }
+  if (classifyPanicLine(line) === 'other') {
+    let candidate = line;
+    for (const next of more.slice(used)) {
+      candidate = `${candidate} ${next}`;
+      if (classifyPanicLine(candidate) !== 'other') {
+        line = candidate;
+        break;
+      }
+    }
+  }
+  line = line.slice(0, MAX_PANIC_LINE);
   const cpu = /panic\(cpu (\d+)/.exec(line);
   return { line, cpu: cpu ? Number(cpu[1]) : null };
 }
+
+/**
+ * Whether the text says anything a kernel panic log says: a panic line, the panicked task or thread,
+ * the compressor, paniclog or kernel version lines, the epoch block, a backtrace. A `.panic` file with
+ * none of these (an empty body, a header alone, unrelated text) is not a kernel panic.
+ */
+const PANIC_TEXT =
+  /panic\(cpu|^\s*Panicked (?:task|thread)|^\s*Compressor Info:|^\s*Paniclog version:|^\s*Debugger message:|Darwin Kernel Version|^\s*Epoch Time:|^\s*Kernel Extensions in backtrace|^\s*Backtrace \(CPU/m;
 
 const field = (text: string, label: string): string | null => {
   const m = new RegExp(`^\\s*${label}:\\s*(.+?)\\s*$`, 'm').exec(text);
@@ -151,5 +195,6 @@ export function parsePanicReport(raw: string): PanicInfo {
     bootTime: epochValue(clean, 'Boot'),
     incidentId: typeof c.header?.['incident_id'] === 'string' ? (c.header['incident_id'] as string) : null,
     excerpt: lines.slice(Math.max(0, excerptStart), Math.max(0, excerptStart) + 20).map((l) => l.trimEnd()),
+    hasPanicText: panic !== null || PANIC_TEXT.test(clean),
   };
 }

@@ -24,50 +24,47 @@ export interface ReportContainer {
 const isRecord = (v: unknown): v is Record<string, unknown> =>
   v !== null && typeof v === 'object' && !Array.isArray(v);
 
-/** Decodes a JSON string literal starting right after its opening quote; stops at the end of a truncated text. */
+const ESCAPES: Record<string, string> = { n: '\n', t: '\t', r: '\r', b: '\b', f: '\f' };
+
+/**
+ * Decodes a JSON string literal starting right after its opening quote; stops at the end of a truncated
+ * text. Copies runs between escapes as slices (a 2 MB value is a handful of parts, not 2 M appends).
+ */
 export function readJsonString(text: string, start: number): string {
-  let out = '';
-  for (let i = start; i < text.length; i++) {
-    const c = text[i]!;
-    if (c === '"') return out;
-    if (c !== '\\') {
-      out += c;
-      continue;
+  const parts: string[] = [];
+  let i = Math.max(0, start);
+  let quote = -2;
+  while (i < text.length) {
+    // The closing quote is searched again only once an escaped quote has been passed: linear time.
+    if (quote !== -1 && quote < i) quote = text.indexOf('"', i);
+    const slash = text.indexOf('\\', i);
+    if (slash < 0 || (quote >= 0 && quote < slash)) {
+      parts.push(text.slice(i, quote < 0 ? text.length : quote));
+      return parts.join('');
     }
-    const n = text[++i];
-    if (n === undefined) break;
-    switch (n) {
-      case 'n':
-        out += '\n';
-        break;
-      case 't':
-        out += '\t';
-        break;
-      case 'r':
-        out += '\r';
-        break;
-      case 'b':
-        out += '\b';
-        break;
-      case 'f':
-        out += '\f';
-        break;
-      case 'u': {
-        const hex = text.slice(i + 1, i + 5);
-        if (/^[0-9a-fA-F]{4}$/.test(hex)) {
-          out += String.fromCharCode(Number.parseInt(hex, 16));
-          i += 4;
-        }
-        break;
+    parts.push(text.slice(i, slash));
+    const n = text[slash + 1];
+    if (n === undefined) return parts.join('');
+    i = slash + 2;
+    if (n === 'u') {
+      const hex = text.slice(i, i + 4);
+      if (/^[0-9a-fA-F]{4}$/.test(hex)) {
+        parts.push(String.fromCharCode(Number.parseInt(hex, 16)));
+        i += 4;
       }
-      case '\n':
-        // A line wrap inserted inside an escape by whoever pasted the text.
-        break;
-      default:
-        out += n;
+    } else if (n !== '\n') {
+      // A line wrap inserted inside an escape by whoever pasted the text is dropped.
+      parts.push(ESCAPES[n] ?? n);
     }
   }
-  return out;
+  return parts.join('');
+}
+
+/** Occurrences of `needle` in `text`, without building an array of matches. */
+function countOf(text: string, needle: string): number {
+  let n = 0;
+  for (let i = text.indexOf(needle); i >= 0; i = text.indexOf(needle, i + needle.length)) n++;
+  return n;
 }
 
 /** Top-level `"key":"value"` string fields of a (possibly truncated) JSON object text. */
@@ -153,8 +150,8 @@ export function readContainer(raw: string): ReportContainer {
     };
   }
   // Plain text; or a pasted panicString whose newlines are still `\n` escapes.
-  const escapedNewlines = (rest.match(/\\n/g) ?? []).length;
-  const realNewlines = (rest.match(/\n/g) ?? []).length;
+  const escapedNewlines = countOf(rest, '\\n');
+  const realNewlines = countOf(rest, '\n');
   if (escapedNewlines > 2 && escapedNewlines > realNewlines) {
     const unescaped = readJsonString(rest.replace(/"/g, '\\"'), 0);
     return { ...empty, format: 'escaped-text', header, bugType, panicText: unescaped, bodyText: unescaped };

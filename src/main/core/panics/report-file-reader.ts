@@ -2,8 +2,19 @@ import { createHash } from 'node:crypto';
 import { closeSync, constants, fstatSync, lstatSync, openSync, readSync, realpathSync } from 'node:fs';
 import { basename, dirname, sep } from 'node:path';
 
-/** The most of a report that is read: the panic string sits at the start of the body; the rest is stackshot. */
+/** The hash covers this much of a file (and its size): the identity of a report across names. */
 export const MAX_REPORT_BYTES = 16 * 1024 * 1024;
+/** The text kept from the start of a file: header, body fields and an Apple-silicon `panicString`. */
+export const HEAD_BYTES = 2 * 1024 * 1024;
+/** Kept from a panic-string key found past the head (Intel bodies put it after the stackshot). */
+export const PANIC_CAPTURE_BYTES = 1024 * 1024;
+/** A file is never read past this, whatever its size. */
+export const MAX_SCAN_BYTES = 256 * 1024 * 1024;
+const CHUNK_BYTES = 1024 * 1024;
+/** A key this close to the end of the head may have its panic line cut off: capture from the key. */
+const HEAD_MARGIN = 64 * 1024;
+const PANIC_KEYS = ['"panicString"', '"macOSPanicString"'].map((k) => Buffer.from(k));
+const OVERLAP = Math.max(...PANIC_KEYS.map((k) => k.length)) - 1;
 
 export type ReadOutcome =
   | { ok: true; text: string; size: number; mtime: number; sha256: string; truncated: boolean }
@@ -29,7 +40,9 @@ export function readabilityAdvice(path: string, platform = process.platform): st
 
 /**
  * Reads a report file without trusting it: symlinks that leave the report directory are not followed,
- * FIFOs, sockets and devices are never opened, and at most MAX_REPORT_BYTES are read. Never throws.
+ * FIFOs, sockets and devices are never opened. The file is streamed in 1 MiB chunks through one buffer:
+ * only its head (HEAD_BYTES) and, when the panic string starts past the head, PANIC_CAPTURE_BYTES from
+ * there are kept, so a 60 MB report costs a few MiB whatever its layout. Never throws.
  */
 export function readReportFile(path: string, directory: string, maxBytes = MAX_REPORT_BYTES): ReadOutcome {
   let st: ReturnType<typeof lstatSync>;
@@ -93,23 +106,14 @@ export function readReportFile(path: string, directory: string, maxBytes = MAX_R
         mtime,
         problem: `${basename(path)} is not a regular file: not read`,
       };
-    const length = Math.min(Number(fst.size), maxBytes);
-    const buf = Buffer.alloc(length);
-    let read = 0;
-    while (read < length) {
-      const n = readSync(fd, buf, read, length - read, read);
-      if (n === 0) break;
-      read += n;
-    }
-    const bytes = buf.subarray(0, read);
-    const sha256 = createHash('sha256').update(bytes).update(`:${fst.size}`).digest('hex');
+    const { text, sha256, truncated } = streamHead(fd, Number(fst.size), maxBytes);
     return {
       ok: true,
-      text: bytes.toString('utf8'),
+      text,
       size: Number(fst.size),
       mtime: Math.round(Number(fst.mtimeMs)),
       sha256,
-      truncated: Number(fst.size) > maxBytes,
+      truncated,
     };
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
@@ -119,4 +123,71 @@ export function readReportFile(path: string, directory: string, maxBytes = MAX_R
   } finally {
     closeSync(fd);
   }
+}
+
+/** Index of the first panic-string key in `buf`, or -1. */
+function findPanicKey(buf: Buffer): number {
+  let at = -1;
+  for (const k of PANIC_KEYS) {
+    const i = buf.indexOf(k);
+    if (i >= 0 && (at < 0 || i < at)) at = i;
+  }
+  return at;
+}
+
+/**
+ * Reads `fd` chunk by chunk: hashes the first `hashBytes` (plus the size, as the ledger always has), keeps
+ * the head, and looks for a panic-string key until one is found, the file ends or MAX_SCAN_BYTES.
+ * When the key lies past the head, the text is the header line followed by `{` and the bytes from the
+ * key on: a (truncated) JSON body holding the panic string, which the container reads.
+ */
+function streamHead(
+  fd: number,
+  size: number,
+  hashBytes: number,
+): { text: string; sha256: string; truncated: boolean } {
+  const hash = createHash('sha256');
+  const head = Buffer.allocUnsafe(Math.min(size, HEAD_BYTES));
+  const window = Buffer.allocUnsafe(CHUNK_BYTES + OVERLAP);
+  let capture: Buffer | null = null;
+  let captured = 0;
+  let keyAt = -1;
+  let headLength = 0;
+  let carry = 0;
+  let pos = 0;
+  const limit = Math.min(size, MAX_SCAN_BYTES);
+  while (pos < limit) {
+    const n = readSync(fd, window, carry, Math.min(CHUNK_BYTES, limit - pos), pos);
+    if (n === 0) break;
+    const data = window.subarray(carry, carry + n);
+    if (pos < hashBytes) hash.update(data.subarray(0, Math.min(n, hashBytes - pos)));
+    if (pos < head.length) headLength += data.copy(head, pos, 0, Math.min(n, head.length - pos));
+    if (capture !== null) {
+      if (captured < capture.length) captured += data.copy(capture, captured, 0, capture.length - captured);
+    } else if (keyAt < 0) {
+      const i = findPanicKey(window.subarray(0, carry + n));
+      if (i >= 0) {
+        keyAt = pos - carry + i;
+        if (keyAt + HEAD_MARGIN > head.length) {
+          capture = Buffer.allocUnsafe(PANIC_CAPTURE_BYTES);
+          captured = window.copy(capture, 0, i, Math.min(carry + n, i + PANIC_CAPTURE_BYTES));
+        }
+      }
+    }
+    pos += n;
+    // Keep the last bytes so a key split across two chunks is still found.
+    const kept = Math.min(OVERLAP, carry + n);
+    window.copy(window, 0, carry + n - kept, carry + n);
+    carry = kept;
+    const panicDone = keyAt >= 0 && (capture === null || captured >= capture.length);
+    if (pos >= hashBytes && pos >= head.length && panicDone) break;
+  }
+  hash.update(`:${size}`);
+  let text = head.subarray(0, headLength).toString('utf8');
+  if (capture !== null) {
+    const nl = text.indexOf('\n');
+    const headerLine = nl < 0 ? '' : text.slice(0, nl);
+    text = `${headerLine}\n{${capture.subarray(0, captured).toString('utf8')}`;
+  }
+  return { text, sha256: hash.digest('hex'), truncated: size > headLength };
 }

@@ -9,7 +9,27 @@ import { readContainer } from './report-container.js';
 import { type ReadOutcome, readabilityAdvice, readReportFile } from './report-file-reader.js';
 import { parseJetsamEvent, parseUserCrash } from './user-crash-parser.js';
 
+/** The names a report directory is scanned for: what macOS writes. */
+export const REPORT_NAMES = ['*.panic', '*.ips'] as const;
 export const REPORT_FILE = /\.(panic|ips)$/i;
+/** With `panics scan --dir`: also pasted copies (`.txt`, e.g. `panic-full-….panic.txt` re-attached to an issue). */
+export const PASTED_REPORT_NAMES = ['*.panic', '*.ips', '*.txt'] as const;
+export const PASTED_REPORT_FILE = /\.(panic|ips|txt)$/i;
+
+/** Which file names a scan reads. */
+export interface ReportNames {
+  pattern: RegExp;
+  /** For people: `*.panic, *.ips`. */
+  globs: readonly string[];
+}
+export const MACOS_REPORTS: ReportNames = { pattern: REPORT_FILE, globs: REPORT_NAMES };
+export const REPORTS_AND_PASTED_COPIES: ReportNames = {
+  pattern: PASTED_REPORT_FILE,
+  globs: PASTED_REPORT_NAMES,
+};
+
+/** Why a file is kept in the ledger but is not a kernel panic. */
+export const NOT_A_PANIC = 'not a kernel panic: no panic line, panicked task or panic log fields in the text';
 
 /** Where macOS writes reports: panics system-wide, crashes of the user's processes under ~. */
 export function defaultReportDirs(platform = process.platform, home = process.env['HOME'] ?? ''): string[] {
@@ -23,6 +43,8 @@ export function defaultReportDirs(platform = process.platform, home = process.en
 
 export interface ScanResult {
   dir: string;
+  /** The names read (`*.panic`, `*.ips`, …). */
+  names: readonly string[];
   files: number;
   added: ReportRecord[];
   /** The directory itself could not be listed. */
@@ -43,10 +65,10 @@ export class ReportIngester {
     private readonly now: () => number = Date.now,
   ) {}
 
-  scanDirectory(dir: string): ScanResult {
-    let names: string[];
+  scanDirectory(dir: string, names: ReportNames = MACOS_REPORTS): ScanResult {
+    let entries: string[];
     try {
-      names = readdirSync(dir);
+      entries = readdirSync(dir);
     } catch (e) {
       const code = (e as NodeJS.ErrnoException).code;
       const error =
@@ -55,15 +77,15 @@ export class ReportIngester {
           : code === 'EACCES' || code === 'EPERM'
             ? readabilityAdvice(dir)
             : `${dir}: ${(e as Error).message}`;
-      return { dir, files: 0, added: [], error };
+      return { dir, names: names.globs, files: 0, added: [], error };
     }
     const added: ReportRecord[] = [];
-    const files = names.filter((n) => REPORT_FILE.test(n)).sort();
+    const files = entries.filter((n) => names.pattern.test(n)).sort();
     for (const name of files) {
       const rec = this.ingestFile(join(dir, name), dir);
       if (rec) added.push(rec);
     }
-    return { dir, files: files.length, added, error: null };
+    return { dir, names: names.globs, files: files.length, added, error: null };
   }
 
   /** Ingests one file; returns the new (or newly completed) row, or null if the ledger already had it. */
@@ -130,7 +152,7 @@ export class ReportIngester {
     const row: NewReport = { ...this.base(path, dir, read.size, read.mtime), sha256: read.sha256 };
     const container = readContainer(read.text.slice(0, 4096));
     const bug = container.bugType;
-    const isPanicFile = /\.panic$/i.test(path);
+    const isReportText = /\.(panic|txt)$/i.test(path);
     if (bug === '298') {
       const j = parseJetsamEvent(read.text);
       return {
@@ -195,7 +217,11 @@ export class ReportIngester {
       };
     }
     const p = parsePanicReport(read.text);
-    if (bug === null && !isPanicFile && p.panicLine === null) {
+    // Kept in the ledger (never read again), never counted or listed as a panic.
+    if (!p.hasPanicText) {
+      return { ...row, status: 'skipped', category: 'other', bugType: bug, problem: NOT_A_PANIC };
+    }
+    if (bug === null && !isReportText && p.panicLine === null) {
       return { ...row, status: 'skipped', category: 'other', problem: 'no report header and no panic line' };
     }
     const panicTime = p.panicTime ? Date.parse(p.panicTime) : null;

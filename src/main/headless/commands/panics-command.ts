@@ -7,7 +7,13 @@ import { paths, resolveDataDir } from '../../core/config/data-dir.js';
 import { parsePanicReport } from '../../core/panics/panic-parser.js';
 import { readContainer } from '../../core/panics/report-container.js';
 import { readReportFile } from '../../core/panics/report-file-reader.js';
-import { defaultReportDirs, ReportIngester } from '../../core/panics/report-ingester.js';
+import {
+  defaultReportDirs,
+  MACOS_REPORTS,
+  NOT_A_PANIC,
+  REPORTS_AND_PASTED_COPIES,
+  ReportIngester,
+} from '../../core/panics/report-ingester.js';
 import { parseJetsamEvent, parseUserCrash } from '../../core/panics/user-crash-parser.js';
 import { table } from '../output.js';
 import { EXIT_FAILURE, EXIT_USAGE } from '../usage-error.js';
@@ -76,10 +82,12 @@ export function registerPanics(program: Command): void {
 
   panics
     .command('scan')
-    .description('scan report directories now and ingest what is new (each report exactly once)')
+    .description(
+      `scan report directories now and ingest what is new (each report exactly once); reads ${MACOS_REPORTS.globs.join(' and ')}, and with --dir also pasted copies (*.txt)`,
+    )
     .option(
       '--dir <dir>',
-      'a directory to scan (repeatable; default: the configured or platform directories)',
+      `a directory to scan for ${REPORTS_AND_PASTED_COPIES.globs.join(', ')} (repeatable; default: the configured or platform directories, ${MACOS_REPORTS.globs.join(' and ')} only)`,
       (v: string, prev: string[] = []) => [...prev, v],
     )
     .option('--json', 'print JSON')
@@ -107,14 +115,18 @@ export function registerPanics(program: Command): void {
         return;
       }
       const ingester = new ReportIngester(s.reports, s.timeline);
-      const results = dirs.map((d) => ingester.scanDirectory(resolve(d)));
+      // A directory named by hand may hold copies pasted from issues; the platform ones hold what macOS writes.
+      const names = f.dir ? REPORTS_AND_PASTED_COPIES : MACOS_REPORTS;
+      const results = dirs.map((d) => ingester.scanDirectory(resolve(d), names));
       s.db.close();
       if (f.json) {
         process.stdout.write(`${JSON.stringify(results, null, 2)}\n`);
         return;
       }
       for (const r of results) {
-        process.stdout.write(`${r.dir}: ${r.error ?? `${r.files} report files, ${r.added.length} new`}\n`);
+        const notPanics = r.added.filter((a) => a.problem === NOT_A_PANIC).length;
+        const summary = `${r.files} files (${r.names.join(', ')}), ${r.added.length} new${notPanics ? `, ${notPanics} not a kernel panic` : ''}`;
+        process.stdout.write(`${r.dir}: ${r.error ?? summary}\n`);
         if (r.added.length) process.stdout.write(`${renderReports(r.added).replace(/^/gm, '  ')}\n`);
       }
       if (results.some((r) => r.error && !/does not exist/.test(r.error))) process.exitCode = EXIT_FAILURE;
@@ -122,7 +134,7 @@ export function registerPanics(program: Command): void {
 
   panics
     .command('inspect')
-    .argument('<file>', 'a .panic or .ips file (or a pasted copy)')
+    .argument('<file>', 'a .panic or .ips report, or a pasted copy of one (.txt or any other name)')
     .description('parse and classify one report file without storing it')
     .option('--json', 'print one JSON object')
     .action((file: string, _o: unknown, cmd: Command) => {
@@ -142,24 +154,31 @@ export function registerPanics(program: Command): void {
       }
       const info = parsePanicReport(read.text);
       const bug = readContainer(read.text.slice(0, 4096)).bugType;
+      const category =
+        bug === '298'
+          ? 'jetsam'
+          : bug === '309'
+            ? 'crash'
+            : bug === null || bug === '210'
+              ? 'panic'
+              : 'other';
+      const notAPanic = category === 'panic' && !info.hasPanicText;
       const out = {
         file: path,
         size: read.size,
         truncatedRead: read.truncated,
-        category:
-          bug === '298'
-            ? 'jetsam'
-            : bug === '309'
-              ? 'crash'
-              : bug === null || bug === '210'
-                ? 'panic'
-                : 'other',
+        category: notAPanic ? 'other' : category,
+        ...(notAPanic ? { problem: NOT_A_PANIC } : {}),
         ...info,
         ...(bug === '298' ? { jetsam: parseJetsamEvent(read.text) } : {}),
         ...(bug === '309' ? { crash: parseUserCrash(read.text) } : {}),
       };
       if (f.json) {
         process.stdout.write(`${JSON.stringify(out, null, 2)}\n`);
+        return;
+      }
+      if (notAPanic) {
+        process.stdout.write(`${file}: ${NOT_A_PANIC}\n`);
         return;
       }
       const lines = [
