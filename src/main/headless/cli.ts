@@ -1,5 +1,6 @@
 #!/usr/bin/env -S node --max-semi-space-size=2
 import { Command, CommanderError } from 'commander';
+import { paths, resolveDataDir } from '../core/config/data-dir.js';
 import { VERSION } from '../core/version.js';
 import { registerAck } from './commands/ack-command.js';
 import { registerAgent } from './commands/agent-command.js';
@@ -11,6 +12,7 @@ import { registerPanics } from './commands/panics-command.js';
 import { registerReport } from './commands/report-command.js';
 import { registerStatus } from './commands/status-command.js';
 import { registerTimeline } from './commands/timeline-command.js';
+import { describeStoreProblem } from './store-problem.js';
 import { EXIT_USAGE } from './usage-error.js';
 
 export function buildProgram(): Command {
@@ -38,12 +40,21 @@ export function buildProgram(): Command {
 }
 
 export async function main(argv: string[]): Promise<void> {
+  const program = buildProgram();
   try {
-    await buildProgram().parseAsync(argv);
+    await program.parseAsync(argv);
   } catch (e) {
     if (e instanceof CommanderError) {
       // Help and version exit 0; every other command-line problem is a usage error.
       process.exitCode = e.exitCode === 0 ? 0 : EXIT_USAGE;
+      return;
+    }
+    // A corrupt, locked or read-only database is not a bug: one line, what to do, no stack.
+    const dataDir = resolveDataDir(program.opts<{ dataDir?: string }>().dataDir);
+    const problem = describeStoreProblem(e, paths(dataDir).database);
+    if (problem) {
+      process.stderr.write(`exo-sentinel: ${problem}\n`);
+      process.exitCode = 1;
       return;
     }
     process.stderr.write(`exo-sentinel: ${(e as Error).stack ?? String(e)}\n`);

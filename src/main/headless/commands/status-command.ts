@@ -24,7 +24,9 @@ import { Sampler, type TickResult } from '../../core/sampler.js';
 import { openDatabase } from '../../core/store/database.js';
 import { ReportStore } from '../../core/store/report-store.js';
 import { TimelineStore } from '../../core/store/timeline-store.js';
+import type { StorageStatus } from '../../core/store/write-buffer.js';
 import { renderSample } from '../output.js';
+import { describeStoreProblem } from '../store-problem.js';
 import { EXIT_FAILURE, EXIT_USAGE, httpUrl } from '../usage-error.js';
 
 export interface Reading {
@@ -69,6 +71,18 @@ export async function pollExo(config: Config): Promise<ExoSnapshot> {
   return monitor.snapshot;
 }
 
+/** The running daemon's storage health, from its API (null when it does not answer in time). */
+async function daemonStorage(api: string): Promise<StorageStatus | null> {
+  try {
+    const r = await fetch(`${api}/api/v1/status`, { signal: AbortSignal.timeout(1500) });
+    if (!r.ok) return null;
+    const body = (await r.json()) as { storage?: StorageStatus };
+    return body.storage ?? null;
+  } catch {
+    return null;
+  }
+}
+
 export function registerStatus(program: Command): void {
   program
     .command('status')
@@ -100,6 +114,7 @@ export function registerStatus(program: Command): void {
       let hold: PostPanicHold | null = null;
       let guardMode: string | null = null;
       let iogpuPanics72h = 0;
+      let dbProblem: string | null = null;
       if (existsSync(p.database)) {
         try {
           const db = openDatabase(p.database, { readonly: true });
@@ -114,10 +129,22 @@ export function registerStatus(program: Command): void {
           iogpuPanics72h =
             reports.countPanics('completeMemory', since) + reports.countPanics('iogpuSibling', since);
           db.close();
-        } catch {
+        } catch (e) {
           lastStored = null;
+          dbProblem =
+            describeStoreProblem(e, p.database) ?? `cannot read ${p.database}: ${(e as Error).message}`;
         }
       }
+      // What only the running daemon knows (writes failing on a full or read-only disk): asked over its API.
+      const storage = (daemon?.api ? await daemonStorage(daemon.api) : null) ?? {
+        state: dbProblem ? 'failing' : 'ok',
+        message: dbProblem,
+        path: p.database,
+        buffered: 0,
+        dropped: 0,
+        since: null,
+        notes: [],
+      };
       const sample = result.sample;
       sample.exo = { reachable: exo.reachable, inFlight: exo.reachable ? exo.inFlight : null };
       const kv = estimateInFlightKv(exo, config.risk.charsPerToken, config.exo.home ?? exoHome());
@@ -150,7 +177,12 @@ export function registerStatus(program: Command): void {
           lastSampleAt: lastStored?.time ?? null,
         },
         panics,
+        storage,
       };
+      if (dbProblem) {
+        process.stderr.write(`exo-sentinel: ${dbProblem}\n`);
+        process.exitCode = EXIT_FAILURE;
+      }
       if (flags.json) {
         process.stdout.write(`${JSON.stringify(out, null, 2)}\n`);
         return;
@@ -187,6 +219,11 @@ export function registerStatus(program: Command): void {
             `unreadable    ${u.name} (${new Date(u.mtime).toISOString()}): ${u.problem}\n`,
           );
       }
+      if (storage.state !== 'ok')
+        process.stdout.write(
+          `storage       ${storage.message}${storage.buffered ? ` (${storage.buffered} tick(s) held in memory)` : ''}\n`,
+        );
+      for (const n of storage.notes) process.stdout.write(`storage note  ${n}\n`);
       process.stdout.write(
         daemon
           ? `daemon        running (pid ${daemon.pid}), guard mode ${guardMode}, last sample ${lastStored ? new Date(lastStored.time).toISOString() : 'none yet'}\n`

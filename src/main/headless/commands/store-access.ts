@@ -3,6 +3,7 @@ import { paths, resolveDataDir } from '../../core/config/data-dir.js';
 import { type Db, openDatabase } from '../../core/store/database.js';
 import { ReportStore } from '../../core/store/report-store.js';
 import { TimelineStore } from '../../core/store/timeline-store.js';
+import { describeStoreProblem } from '../store-problem.js';
 
 export interface Stores {
   db: Db;
@@ -28,6 +29,6 @@ export function openStores(
     const db = openDatabase(dbPath, { readonly: mode === 'read' });
     return { db, timeline: new TimelineStore(db), reports: new ReportStore(db), dataDir };
   } catch (e) {
-    return { error: `cannot open ${dbPath}: ${(e as Error).message}` };
+    return { error: describeStoreProblem(e, dbPath) ?? `cannot open ${dbPath}: ${(e as Error).message}` };
   }
 }
