@@ -3,9 +3,14 @@ import type { GuardMode } from '../../shared/risk.js';
 /** What the Electron shell asks of the in-process daemon (the same answers the HTTP API gives). */
 export interface AppBackend {
   status(): Record<string, unknown>;
-  timeline(from: number, to: number): Record<string, unknown>;
+  /** A bounded page of the range: `{resolution, samples|minutes, truncated, next}`. */
+  timeline(from: number, to: number): Record<string, unknown> | Promise<Record<string, unknown>>;
   /** A page of events, newest first: `{events, truncated, next}` (`next`: the `before` of the page after). */
-  events(kind: string, from: number, before?: number): Record<string, unknown>;
+  events(
+    kind: string,
+    from: number,
+    before?: number,
+  ): Record<string, unknown> | Promise<Record<string, unknown>>;
   /** A page of reports, newest first: `{reports, truncated, next}`. */
   panics(before?: number): Record<string, unknown>;
   panicReport(id: number): string | null;

@@ -17,9 +17,9 @@ export function daemonBackend(daemon: Daemon, config: Config, dataDir: string): 
   const exo = new ExoApiClient(config.exo.url, config.exo.timeoutMs);
   return {
     status: () => daemon.statusView(),
-    timeline: (from, to) => ({ ...timelinePage(daemon.store, { from, to }) }),
-    events: (kind, from, before) => ({
-      ...eventsPage(daemon.store, { from, to: Date.now(), kind, before }),
+    timeline: async (from, to) => ({ ...(await timelinePage(daemon.store, { from, to })) }),
+    events: async (kind, from, before) => ({
+      ...(await eventsPage(daemon.store, { from, to: Date.now(), kind, before })),
     }),
     panics: (before) => ({ ...reportsPage(daemon.reports, { before }) }),
     panicReport: (id) => {

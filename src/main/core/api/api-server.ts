@@ -286,7 +286,12 @@ export class ApiServer {
         return this.json(
           res,
           200,
-          timelinePage(this.deps.timeline, { from, to, resolution: q.data.resolution, limit: q.data.limit }),
+          await timelinePage(this.deps.timeline, {
+            from,
+            to,
+            resolution: q.data.resolution,
+            limit: q.data.limit,
+          }),
         );
       }
       if (method === 'GET' && route === 'events') {
@@ -296,7 +301,7 @@ export class ApiServer {
         return this.json(
           res,
           200,
-          eventsPage(this.deps.timeline, {
+          await eventsPage(this.deps.timeline, {
             from: q.data.from ?? to - 3_600_000,
             to,
             kind: q.data.kind,

@@ -6,8 +6,9 @@ import type { MinuteRow, TimelineStore } from '../store/timeline-store.js';
 
 /**
  * The reads a client can ask for (HTTP API and the app's IPC), each bounded: a page of at most a fixed
- * number of rows, `truncated` when there is more and a cursor to ask for it. Caps are sized so that one
- * page costs well under 50 ms of event loop and a few MiB (see test/integration/api-bounded.test.ts).
+ * number of rows, `truncated` when there is more and a cursor to ask for it. A page is read in small
+ * steps (separate indexed queries) with the event loop free in between, so sampling never waits more than
+ * a few milliseconds behind a client (measured in test/integration/api-bounded.test.ts).
  */
 export const RAW_WINDOW_MS = 6 * 3_600_000;
 
@@ -19,6 +20,12 @@ export const PAGE_LIMITS = {
   events: 1000,
   reports: 500,
 } as const;
+
+/** Rows read per step; each step is one query and a few ms of work at most. */
+const STEP = { raw: 200, minute: 120, eventIds: 10_000 } as const;
+
+/** Lets timers and I/O run between two steps of a page. */
+const breathe = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
 export type Resolution = 'raw' | 'minute';
 
@@ -41,7 +48,25 @@ export function pickResolution(from: number, to: number, asked?: 'raw' | 'minute
   return to - from <= RAW_WINDOW_MS ? 'raw' : 'minute';
 }
 
-export function timelinePage(
+/** Up to `limit` rows from `from`, read `step` at a time: returns the rows and the cursor after them. */
+async function stepped<T>(
+  from: number,
+  limit: number,
+  step: number,
+  read: (from: number, n: number) => { rows: T[]; next: number | null },
+): Promise<{ rows: T[]; next: number | null }> {
+  const rows: T[] = [];
+  let cursor: number | null = from;
+  while (cursor !== null && rows.length < limit) {
+    if (rows.length > 0) await breathe();
+    const page = read(cursor, Math.min(step, limit - rows.length));
+    rows.push(...page.rows);
+    cursor = page.next;
+  }
+  return { rows, next: cursor };
+}
+
+export async function timelinePage(
   store: TimelineStore,
   q: {
     from: number;
@@ -49,11 +74,11 @@ export function timelinePage(
     resolution?: 'raw' | 'minute' | 'auto' | undefined;
     limit?: number | undefined;
   },
-): TimelinePage {
+): Promise<TimelinePage> {
   const resolution = pickResolution(q.from, q.to, q.resolution);
   if (resolution === 'raw') {
     const limit = Math.min(q.limit ?? PAGE_LIMITS.rawRows, PAGE_LIMITS.rawRows);
-    const p = store.samplePage(q.from, q.to, limit, true);
+    const p = await stepped(q.from, limit, STEP.raw, (f, n) => store.samplePage(f, q.to, n, true));
     return {
       from: q.from,
       to: q.to,
@@ -65,7 +90,7 @@ export function timelinePage(
     };
   }
   const limit = Math.min(q.limit ?? PAGE_LIMITS.minuteRows, PAGE_LIMITS.minuteRows);
-  const p = store.minutePage(q.from, q.to, limit);
+  const p = await stepped(q.from, limit, STEP.minute, (f, n) => store.minutePage(f, q.to, n));
   return {
     from: q.from,
     to: q.to,
@@ -85,7 +110,11 @@ export interface EventsPage {
   next: number | null;
 }
 
-export function eventsPage(
+/**
+ * Events newest first. The table is walked backwards in windows of ids (each a rowid range, so a kind
+ * that matches nothing costs a few ms per window, never one long scan) until the page is full.
+ */
+export async function eventsPage(
   store: TimelineStore,
   q: {
     from: number;
@@ -94,10 +123,30 @@ export function eventsPage(
     before?: number | undefined;
     limit?: number | undefined;
   },
-): EventsPage {
+): Promise<EventsPage> {
   const limit = Math.min(q.limit ?? PAGE_LIMITS.events, PAGE_LIMITS.events);
-  const p = store.eventPage({ from: q.from, to: q.to, kind: q.kind, before: q.before, limit });
-  return { events: p.events, truncated: p.next !== null, next: p.next };
+  const ids = store.eventIdRange();
+  if (!ids) return { events: [], truncated: false, next: null };
+  // One more than the page is looked for: finding it is what makes the page truncated.
+  const events: TimelineEvent[] = [];
+  let hi = Math.min(q.before ?? ids.max + 1, ids.max + 1);
+  for (let step = 0; hi > ids.min && events.length <= limit; step++) {
+    if (step > 0) await breathe();
+    const lo = Math.max(ids.min - 1, hi - STEP.eventIds - 1);
+    const p = store.eventPage({
+      from: q.from,
+      to: q.to,
+      kind: q.kind,
+      before: hi,
+      after: lo,
+      limit: limit + 1 - events.length,
+    });
+    events.push(...p.events);
+    hi = lo + 1;
+  }
+  const more = events.length > limit;
+  if (more) events.pop();
+  return { events, truncated: more, next: more ? (events[events.length - 1]?.id ?? null) : null };
 }
 
 export interface ReportsPage {

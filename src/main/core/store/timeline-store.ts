@@ -72,6 +72,8 @@ export interface EventQuery {
   kind?: string | undefined;
   /** Only events with an id below this (the cursor from the previous page). */
   before?: number | undefined;
+  /** Only events with an id above this (a window's lower end, for a scan in bounded steps). */
+  after?: number | undefined;
   limit: number;
 }
 
@@ -332,6 +334,10 @@ export class TimelineStore {
       where.push('id < ?');
       args.push(q.before);
     }
+    if (q.after !== undefined) {
+      where.push('id > ?');
+      args.push(q.after);
+    }
     if (q.kind) {
       where.push('+kind >= ?', '+kind < ?');
       args.push(q.kind, prefixEnd(q.kind));
@@ -345,6 +351,18 @@ export class TimelineStore {
       events: rows.map(rowToEvent),
       next: more ? (rows[rows.length - 1]!['id'] as number) : null,
     };
+  }
+
+  /** The lowest and highest event ids (null: no events): the ends of a backwards scan. */
+  eventIdRange(): { min: number; max: number } | null {
+    const r = this.db
+      // One aggregate per SELECT, so each is a single b-tree step, not a scan.
+      .prepare('SELECT (SELECT min(id) FROM events) AS lo, (SELECT max(id) FROM events) AS hi')
+      .get() as {
+      lo: number | null;
+      hi: number | null;
+    };
+    return r.lo === null || r.hi === null ? null : { min: r.lo, max: r.hi };
   }
 
   /** The pid map: which process held a pid at a time (a panic names only `pid N: exo`). */
