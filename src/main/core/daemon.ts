@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { TimelineEvent } from '../../shared/events.js';
@@ -225,7 +226,7 @@ export class Daemon {
     this.api = deps.config.api.enabled
       ? new ApiServer({
           config: deps.config.api,
-          token: loadOrCreateToken(paths(deps.dataDir).apiToken),
+          token: this.apiToken(),
           timeline: this.store,
           reports: this.reports,
           audit: this.audit,
@@ -282,6 +283,18 @@ export class Daemon {
       pidfilePid: readExoPidfile(deps.exoPidfile),
       mlxServerPatterns: patterns,
     }));
+  }
+
+  /** The API token; when the data directory cannot be written, one for this run only (said in the log). */
+  private apiToken(): string {
+    try {
+      return loadOrCreateToken(paths(this.deps.dataDir).apiToken);
+    } catch (e) {
+      this.deps.logger.warn(
+        `the API token cannot be stored (${(e as Error).message}): this run uses one that is not saved`,
+      );
+      return randomBytes(24).toString('base64url');
+    }
   }
 
   get tickCount(): number {

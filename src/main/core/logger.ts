@@ -60,7 +60,17 @@ export async function createLogger(
       );
       stream.on('write', () => report(null));
       roll = stream;
-      streams.push({ level: options.level as pino.Level, stream });
+      // SonicBoom throws from write() when its file never opened (fd -1): a log line must never throw.
+      const guarded = {
+        write: (line: string): void => {
+          try {
+            stream.write(line);
+          } catch (e) {
+            report(`the log file ${options.file} cannot be written: ${(e as Error).message}`);
+          }
+        },
+      };
+      streams.push({ level: options.level as pino.Level, stream: guarded });
     } catch (e) {
       report(`the log file ${options.file} cannot be opened: ${(e as Error).message}`);
     }

@@ -1,3 +1,16 @@
+import { accessSync, constants } from 'node:fs';
+import { dirname } from 'node:path';
+
+/** The file's directory is on a read-only file system (SQLite says only "unable to open database file"). */
+function readOnlyDir(path: string): boolean {
+  try {
+    accessSync(dirname(path), constants.W_OK);
+    return false;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EROFS';
+  }
+}
+
 /**
  * What the daemon holds in memory while the timeline cannot be written (disk full, read-only data directory):
  * a bounded first-in-first-out buffer. Beyond its capacity the oldest entries go, and are counted, so memory
@@ -63,7 +76,12 @@ export function describeStorageError(e: unknown, path: string): string {
   const err = e as { code?: string; message?: string };
   const code = err.code ?? '';
   if (code === 'SQLITE_FULL' || code === 'ENOSPC') return `no space left on device at ${path}`;
-  if (code.startsWith('SQLITE_READONLY') || code === 'EROFS') return `read-only file system at ${path}`;
+  if (
+    code.startsWith('SQLITE_READONLY') ||
+    code === 'EROFS' ||
+    (code === 'SQLITE_CANTOPEN' && readOnlyDir(path))
+  )
+    return `read-only file system at ${path}`;
   if (code === 'EACCES' || code === 'EPERM' || code === 'SQLITE_PERM')
     return `permission denied writing ${path}`;
   if (code.startsWith('SQLITE_IOERR') || code === 'EIO') return `I/O error writing ${path}: ${err.message}`;
