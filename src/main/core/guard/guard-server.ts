@@ -1,95 +1,35 @@
 import { timingSafeEqual } from 'node:crypto';
-import { readFileSync } from 'node:fs';
-import {
-  createServer,
-  Agent as HttpAgent,
-  request as httpRequest,
-  type IncomingMessage,
-  type Server,
-  type ServerResponse,
-} from 'node:http';
-import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { rootCertificates } from 'node:tls';
 import type { TimelineEvent } from '../../../shared/events.js';
-import type { GuardMode, PostPanicHold, RiskLevel } from '../../../shared/risk.js';
-import type { Sample } from '../../../shared/sample.js';
-import type { ExoSnapshot } from '../exo/exo-monitor.js';
-import { geometryFor } from '../exo/in-flight-kv.js';
-import { kvBytesPerToken, nodeShare } from '../exo/kv-estimator.js';
-import {
-  decideAdmission,
-  decideLoad,
-  EXO_DEFAULT_MAX_TOKENS,
-  jitteredRetryAfter,
-  type ModeSource,
-  type RefusalKind,
-} from './admission.js';
-import { AdmissionQueue } from './admission-queue.js';
-import { AllocationLog, type GuardRecord } from './allocation-log.js';
-import { type EndpointFamily, type ErrorKind, familyFor, statusFor } from './endpoints/endpoint-family.js';
+import type { GuardMode } from '../../../shared/risk.js';
+import { decideLoad, jitteredRetryAfter, type ModeSource } from './admission.js';
+import { AllocationLog } from './allocation-log.js';
+import { Capacity } from './capacity.js';
+import { type EndpointFamily, familyFor } from './endpoints/endpoint-family.js';
+import { sendError, styleForPath } from './error-response.js';
+import { GatedRequest, PROMPT_PARAM } from './gated-request.js';
 import { type GuardConfig, isLoopback, parseListen } from './guard-config.js';
-import { HoldTimeEstimator } from './hold-time-estimator.js';
+import type { GuardMetricsSink, GuardView } from './guard-view.js';
 import { endToEndHeaders } from './hop-by-hop.js';
-import { parseJsonBody } from './json-body.js';
 import { canonicalTarget, routeKey } from './request-path.js';
-import { bodyNotAllowed, readBody } from './request-reader.js';
-import { type PipeHandle, type PipeOutcome, pipeUpstream, type Upstream } from './upstream-pipe.js';
+import { bodyNotAllowed } from './request-reader.js';
+import { cancelInExo, createUpstream, type Upstream } from './upstream.js';
+import { type PipeHandle, type PipeOutcome, pipeUpstream } from './upstream-pipe.js';
 
-/** What the guard knows of the watchdog's judgement; the daemon refreshes it every tick. */
-export interface GuardView {
-  level: RiskLevel;
-  mode: GuardMode;
-  modeSource: ModeSource;
-  hold: PostPanicHold | null;
-  exo: ExoSnapshot | null;
-  sample: Sample | null;
-}
+export type { GuardMetricsSink, GuardView } from './guard-view.js';
 
-/** Counters the guard feeds (Prometheus, through the daemon). */
-export interface GuardMetricsSink {
-  refused(reasonKind: string): void;
-  queueWait(seconds: number): void;
-}
-
-interface InFlight {
-  id: number;
-  startedAt: number;
-  kvBytes: number | null;
-  cancel: (status: number, reason: string) => void;
-}
-
-/** The request field that carries the prompt, for the `param` of a context error. */
-const PROMPT_PARAM: Record<string, string> = {
-  '/v1/responses': 'input',
-  '/ollama/api/generate': 'prompt',
-};
 const LOAD_PATHS = new Set(['/instance', '/place_instance']);
-/** The guard's own credentials never travel on to EXO. */
+/** The guard's own credential header never travels on to EXO. */
 const GUARD_HEADERS = ['x-exo-sentinel-token'];
-const BODY_IDLE_MS = 30_000;
-const JSON_LIMITS = { maxDepth: 64, maxArrayItems: 100_000 };
-
-/** Node's bundled roots plus the system's bundle (where there is one) plus an optional extra CA file. */
-function trustedCAs(extra: string | null): string[] {
-  const cas = [...rootCertificates];
-  for (const f of ['/etc/ssl/cert.pem', '/etc/ssl/certs/ca-certificates.crt']) {
-    try {
-      cas.push(readFileSync(f, 'utf8'));
-      break;
-    } catch {}
-  }
-  if (extra) cas.push(readFileSync(extra, 'utf8'));
-  return cas;
-}
 
 /**
- * The admission-control reverse proxy in front of EXO's API. It routes exactly as EXO's server does (on the
- * decoded, normalised path, which is also what it forwards), re-frames every body it forwards, and is
- * transparent for everything it does not gate: responses, SSE included, pass byte for byte with backpressure.
- * Generation requests are measured and admitted, queued or refused before EXO allocates anything; model loads
- * are gated on the level, a cool-down and the post-panic hold. It forwards only to its one upstream, and
- * nothing a client sends can make it throw out of a handler.
+ * The admission-control reverse proxy in front of EXO's API: the listener and its lifecycle, and the routing.
+ * It routes exactly as EXO's server does (on the decoded, normalised path, which is also what it forwards),
+ * refuses bodies on methods that take none and re-frames every body it forwards, and is transparent for
+ * everything it does not gate: answers, SSE included, pass byte for byte with backpressure. Generation
+ * requests go through admission (gated-request.ts); model loads are gated on the level, a cool-down and the
+ * post-panic hold. It forwards only to its one upstream, and nothing a client sends makes a handler throw out.
  */
 export class GuardServer {
   private server: Server | null = null;
@@ -102,13 +42,8 @@ export class GuardServer {
     exo: null,
     sample: null,
   };
-  private readonly inFlight: InFlight[] = [];
-  /** Requests given a turn out of the queue that have not started yet: they hold their slot. */
-  private woken = 0;
-  private readonly queue: AdmissionQueue;
+  private readonly capacity: Capacity;
   private readonly log: AllocationLog;
-  private readonly holds = new HoldTimeEstimator();
-  private nextId = 1;
   private lastLoadOrUnload: number | null = null;
   private enforceTimer: NodeJS.Timeout | null = null;
   private stopping: Promise<void> | null = null;
@@ -122,18 +57,8 @@ export class GuardServer {
     private readonly now: () => number = Date.now,
     private readonly metrics: GuardMetricsSink = { refused: () => {}, queueWait: () => {} },
   ) {
-    const url = new URL(upstreamUrl);
-    if (url.protocol !== 'http:' && url.protocol !== 'https:')
-      throw new Error(`EXO's URL "${upstreamUrl}" must be http:// or https://`);
-    const agentOptions = { keepAlive: true, maxSockets: 256 };
-    this.upstream = {
-      url,
-      agent:
-        url.protocol === 'https:'
-          ? new HttpsAgent({ ...agentOptions, ca: trustedCAs(config.upstreamCaFile) })
-          : new HttpAgent(agentOptions),
-    };
-    this.queue = new AdmissionQueue(() => this.config.queue.timeoutSeconds * 1000, now);
+    this.upstream = createUpstream(upstreamUrl, config.upstreamCaFile);
+    this.capacity = new Capacity(() => this.config.queue.timeoutSeconds * 1000, now);
     this.log = new AllocationLog(emit, now);
   }
 
@@ -146,22 +71,23 @@ export class GuardServer {
         `the guard would listen on ${this.config.listen}, which is not loopback: set guard.token (16+ characters) first`,
       );
     }
-    this.server = createServer(
+    const server = createServer(
       { maxHeaderSize: this.config.maxHeaderBytes, requestTimeout: 0, headersTimeout: 30_000 },
       (req, res) => this.handleSafely(req, res),
     );
-    this.server.on('clientError', (e: NodeJS.ErrnoException, socket) => {
+    server.on('clientError', (e: NodeJS.ErrnoException, socket) => {
       // Malformed or oversized framing: answered and closed, never passed on (and never a crash).
       const status =
         e.code === 'HPE_HEADER_OVERFLOW' ? '431 Request Header Fields Too Large' : '400 Bad Request';
       if (socket.writable) socket.end(`HTTP/1.1 ${status}\r\nconnection: close\r\ncontent-length: 0\r\n\r\n`);
       socket.destroy();
     });
+    this.server = server;
     await new Promise<void>((resolve, reject) => {
-      this.server!.once('error', reject);
-      this.server!.listen(listen.port, listen.host, () => resolve());
+      server.once('error', reject);
+      server.listen(listen.port, listen.host, () => resolve());
     });
-    const a = this.server.address() as AddressInfo;
+    const a = server.address() as AddressInfo;
     this.address = { host: listen.host, port: a.port };
     this.enforceTimer = setInterval(() => this.tick(), 1000);
     this.enforceTimer.unref();
@@ -172,8 +98,7 @@ export class GuardServer {
   stop(): Promise<void> {
     this.stopping ??= (async () => {
       if (this.enforceTimer) clearInterval(this.enforceTimer);
-      this.queue.refuseAll();
-      for (const f of [...this.inFlight]) f.cancel(503, 'exo-sentinel is stopping');
+      this.capacity.closeAll('exo-sentinel is stopping');
       this.log.flush();
       const server = this.server;
       if (server)
@@ -191,13 +116,13 @@ export class GuardServer {
     const before = this.view.mode;
     this.view = { ...this.view, ...view };
     if (this.view.mode !== before) this.tick();
-    else this.drainQueue();
+    else this.capacity.drain(this.view.mode);
   }
 
   get stats(): { inFlight: number; queued: number; mode: GuardMode; modeSource: ModeSource } {
     return {
-      inFlight: this.inFlight.length,
-      queued: this.queue.length,
+      inFlight: this.capacity.inFlight.length,
+      queued: this.capacity.queued,
       mode: this.view.mode,
       modeSource: this.view.modeSource,
     };
@@ -205,34 +130,11 @@ export class GuardServer {
 
   /** Every second and on every mode change: cancel-newest acts, the queue is re-judged. */
   private tick(): void {
-    if (this.view.mode === 'cancel-newest') {
-      const newest = this.inFlight[this.inFlight.length - 1];
-      newest?.cancel(
-        503,
-        `cancelled by exo-sentinel, newest request first: ${this.view.modeSource === 'pin' ? `the guard is pinned to cancel-newest by hand` : `risk level ${this.view.level}`}`,
+    if (this.view.mode === 'cancel-newest')
+      this.capacity.cancelNewest(
+        `cancelled by exo-sentinel, newest request first: ${this.view.modeSource === 'pin' ? 'the guard is pinned to cancel-newest by hand' : `risk level ${this.view.level}`}`,
       );
-    }
-    this.drainQueue();
-  }
-
-  private get busy(): number {
-    return this.inFlight.length + this.woken;
-  }
-
-  /** Wakes queued requests while the mode lets them run; refuses them all when it refuses. */
-  private drainQueue(): void {
-    const m = this.view.mode;
-    if (m === 'refuse-new' || m === 'cancel-newest') {
-      this.queue.refuseAll();
-      return;
-    }
-    while (this.queue.length > 0 && (m === 'open' || this.busy === 0)) {
-      this.woken++;
-      if (!this.queue.wakeNext()) {
-        this.woken--;
-        break;
-      }
-    }
+    this.capacity.drain(this.view.mode);
   }
 
   private authorised(req: IncomingMessage): boolean {
@@ -256,31 +158,6 @@ export class GuardServer {
     return out;
   }
 
-  private sendError(
-    res: ServerResponse,
-    family: EndpointFamily | null,
-    kind: ErrorKind,
-    message: string,
-    opts: { status?: number; param?: string | null; retryAfter?: number | null; close?: boolean } = {},
-  ): void {
-    if (res.headersSent || res.destroyed) {
-      if (!res.writableEnded) res.destroy();
-      return;
-    }
-    const body = JSON.stringify(
-      family
-        ? family.errorBody(kind, message, opts.param ?? null)
-        : { error: { message, type: kind, param: opts.param ?? null, code: kind } },
-    );
-    res.writeHead(opts.status ?? statusFor(kind), {
-      'content-type': 'application/json',
-      'content-length': Buffer.byteLength(body),
-      ...(opts.retryAfter ? { 'retry-after': String(opts.retryAfter) } : {}),
-      ...(opts.close ? { connection: 'close' } : {}),
-    });
-    res.end(body);
-  }
-
   /** No error inside a handler ever escapes: it becomes a 500 in the endpoint's style and an event. */
   private handleSafely(req: IncomingMessage, res: ServerResponse): void {
     const fail = (e: unknown): void => {
@@ -292,9 +169,9 @@ export class GuardServer {
         data: { method: req.method, stack: (e as Error)?.stack?.split('\n').slice(0, 6).join('\n') ?? null },
       });
       try {
-        this.sendError(
+        sendError(
           res,
-          null,
+          styleForPath(req.url ?? '/'),
           'internal',
           'exo-sentinel could not handle this request (recorded as guard.fault)',
         );
@@ -311,38 +188,73 @@ export class GuardServer {
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const method = req.method ?? 'GET';
-    if (method === 'CONNECT')
-      return this.sendError(
+    const raw = req.url ?? '/';
+    if (method === 'CONNECT') {
+      sendError(
         res,
-        null,
+        styleForPath(raw),
         'forbidden',
         `the guard forwards only to ${this.upstream.url.origin}; CONNECT is refused`,
         { status: 405 },
       );
-    const target = canonicalTarget(req.url ?? '/');
-    const pathGuess = (req.url ?? '').startsWith('/ollama/') ? familyFor('/ollama/api/chat') : null;
-    if (!target.ok)
-      return this.sendError(res, pathGuess, 'invalid_request', `request target refused: ${target.message}`, {
+      return;
+    }
+    const target = canonicalTarget(raw);
+    if (!target.ok) {
+      sendError(res, styleForPath(raw), 'invalid_request', `request target refused: ${target.message}`, {
         close: true,
       });
+      return;
+    }
     const key = routeKey(target.path);
     const family = method === 'POST' ? familyFor(key) : null;
-    const style = family ?? (key.startsWith('/ollama/') ? familyFor('/ollama/api/chat') : null);
-    if (!this.authorised(req))
-      return this.sendError(
+    const style = family ?? styleForPath(key);
+    if (!this.authorised(req)) {
+      sendError(
         res,
         style,
         'unauthorized',
         'missing or wrong exo-sentinel token (send Authorization: Bearer <token>)',
       );
+      return;
+    }
     const noBody = bodyNotAllowed(req);
-    if (noBody) return this.sendError(res, style, 'invalid_request', noBody, { close: true });
-    if (family) return this.handleGated(req, res, family, key, target.target);
+    if (noBody) {
+      sendError(res, style, 'invalid_request', noBody, { close: true });
+      return;
+    }
+    if (family) return this.gated(req, res, family, key, target.target).run();
     if (method === 'POST' && LOAD_PATHS.has(key)) return this.handleLoad(req, res, key, target.target);
     const unload = method === 'DELETE' && key.startsWith('/instance/');
     this.pipe(req, res, target.target, null, (status) => {
       if (unload && status < 300) this.lastLoadOrUnload = this.now();
     });
+  }
+
+  private gated(
+    req: IncomingMessage,
+    res: ServerResponse,
+    family: EndpointFamily,
+    key: string,
+    target: string,
+  ) {
+    return new GatedRequest(
+      {
+        config: this.config,
+        view: () => this.view,
+        capacity: this.capacity,
+        log: this.log,
+        metrics: this.metrics,
+        exoHomeDir: this.exoHomeDir,
+        now: this.now,
+        forward: (rq, rs, t, g, onDone) => this.pipe(rq, rs, t, g, onDone),
+      },
+      req,
+      res,
+      family,
+      key,
+      target,
+    );
   }
 
   private handleLoad(req: IncomingMessage, res: ServerResponse, key: string, target: string): void {
@@ -355,8 +267,9 @@ export class GuardServer {
     });
     if (!d.ok) {
       const reasonKind = this.view.hold ? 'hold' : d.retryAfter === 60 ? 'mode' : 'load-cooldown';
-      this.refused({ endpoint: key, decision: 'refuse', status: d.status, reason: d.message, reasonKind });
-      this.sendError(res, null, d.status === 409 ? 'forbidden' : 'overloaded', d.message, {
+      this.metrics.refused(reasonKind);
+      this.log.record({ endpoint: key, decision: 'refuse', status: d.status, reason: d.message, reasonKind });
+      sendError(res, styleForPath(key), d.status === 409 ? 'forbidden' : 'overloaded', d.message, {
         status: d.status,
         retryAfter: d.retryAfter ? jitteredRetryAfter(d.retryAfter) : null,
       });
@@ -368,296 +281,16 @@ export class GuardServer {
     });
   }
 
-  /** This node's KV bytes per token for a model, from EXO's instance (config.json when available). */
-  private kvPerToken(model: string | null): {
-    perToken: number | null;
-    contextLength: number | null;
-    share: string | null;
-  } {
-    const exo = this.view.exo;
-    const inst = exo?.instances.find((i) => i.modelId === model);
-    const shard =
-      inst?.shards.find((s) => s.nodeId === exo?.nodeId) ??
-      (inst && inst.shards.length === 1 ? inst.shards[0] : undefined);
-    if (!shard?.card)
-      return { perToken: null, contextLength: inst?.shards[0]?.card?.contextLength ?? null, share: null };
-    const g = geometryFor(shard.card.modelId, shard.card, this.exoHomeDir);
-    const share = nodeShare(shard, g);
-    return {
-      perToken: kvBytesPerToken(g) * share.kv,
-      contextLength: shard.card.contextLength,
-      share:
-        shard.kind === 'pipeline'
-          ? `layers ${shard.startLayer}-${shard.endLayer} of ${shard.nLayers}`
-          : `${shard.kind} 1/${shard.worldSize}`,
-    };
-  }
-
-  private headroom(): number | null {
-    const g = this.view.sample?.gpu;
-    if (!g || g.ceilingBytes === null || g.inUseBytes === null) return null;
-    const reserved = this.inFlight.reduce((n, f) => n + (f.kvBytes ?? 0), 0);
-    return Math.max(0, g.ceilingBytes - g.inUseBytes - reserved);
-  }
-
-  private refused(r: GuardRecord): void {
-    this.metrics.refused(r.reasonKind);
-    this.log.record(r);
-  }
-
-  /** Retry-After for a capacity refusal: from how long admitted requests actually hold capacity, jittered. */
-  private retryAfter(kind: RefusalKind | 'queue-timeout'): number {
-    const base = this.config.retryAfterSeconds;
-    const ahead = kind === 'queue-full' || kind === 'queue-timeout' ? this.queue.length : 0;
-    const s = kind === 'mode' ? base : this.holds.retryAfter(ahead, base, base * 4);
-    return jitteredRetryAfter(s);
-  }
-
-  private async handleGated(
-    req: IncomingMessage,
-    res: ServerResponse,
-    family: EndpointFamily,
-    key: string,
-    target: string,
-  ): Promise<void> {
-    const received = this.now();
-    const read = await readBody(req, this.config.maxBodyBytes, BODY_IDLE_MS);
-    if (!read.ok) {
-      if (read.status === 413)
-        this.refused({
-          endpoint: key,
-          decision: 'refuse',
-          status: 413,
-          reason: read.message,
-          reasonKind: 'body-too-large',
-        });
-      if (read.status !== 413 && read.aborted) return void res.destroy();
-      this.sendError(
-        res,
-        family,
-        read.status === 413 ? 'payload_too_large' : 'invalid_request',
-        read.message,
-        {
-          status: read.status,
-          close: true,
-        },
-      );
-      req.resume();
-      return;
-    }
-    const parsed = parseJsonBody(read.body, JSON_LIMITS);
-    if (!parsed.ok) {
-      this.refused({
-        endpoint: key,
-        decision: 'refuse',
-        status: 400,
-        reason: parsed.message,
-        reasonKind: 'bad-body',
-      });
-      return this.sendError(res, family, 'invalid_request', `request body refused: ${parsed.message}`, {
-        param: 'body',
-      });
-    }
-    const facts = family.facts(parsed.value);
-    if (!facts.ok) {
-      this.refused({
-        endpoint: key,
-        decision: 'refuse',
-        status: 400,
-        reason: facts.message,
-        reasonKind: 'bad-body',
-      });
-      return this.sendError(res, family, 'invalid_request', facts.message, { param: facts.param });
-    }
-    const { model, promptTokens, maxTokens } = facts.facts;
-    const kv = this.kvPerToken(model);
-    const request = { promptTokens, maxTokens, promptParam: PROMPT_PARAM[key] ?? 'messages' };
-    const base = {
-      endpoint: key,
-      model,
-      nodeShare: kv.share,
-      promptTokensEstimated: promptTokens,
-      images: facts.facts.images,
-      stream: facts.facts.stream,
-      maxTokens: maxTokens ?? EXO_DEFAULT_MAX_TOKENS,
-      maxTokensDefaulted: maxTokens === null,
-      concurrencyAtAdmission: this.inFlight.length,
-    };
-    const ctx = (turn: boolean) => ({
-      level: this.view.level,
-      mode: this.view.mode,
-      modeSource: this.view.modeSource,
-      hold: this.view.hold,
-      contextCap: this.config.contextCap,
-      modelContext: kv.contextLength,
-      kvPerToken: kv.perToken,
-      headroomBytes: this.headroom(),
-      // A request given its turn holds the slot: it is judged on everything but the queue.
-      inFlight: turn ? 0 : this.busy,
-      queued: turn ? 0 : this.queue.length,
-      queueMax: this.config.queue.max,
-    });
-    let d = decideAdmission(ctx(false), request);
-    let queuedMs = 0;
-    let turn = false;
-    if (d.decision === 'queue') {
-      const left = new AbortController();
-      const onClose = (): void => left.abort();
-      res.once('close', onClose);
-      const t = this.now();
-      const outcome = await this.queue.wait(left.signal);
-      res.off('close', onClose);
-      queuedMs = this.now() - t;
-      this.metrics.queueWait(queuedMs / 1000);
-      turn = outcome === 'turn';
-      if (!turn || res.destroyed) {
-        if (turn) {
-          // Given a turn after it left: pass the slot on at once.
-          this.woken--;
-          this.drainQueue();
-        }
-        if (outcome === 'left' || res.destroyed) {
-          this.log.record({
-            ...base,
-            decision: 'refuse',
-            status: 499,
-            reason: `the client left after ${queuedMs} ms in the queue`,
-            reasonKind: 'client-left',
-            queuedMs,
-          });
-          return;
-        }
-        const reasonKind: RefusalKind = outcome === 'timeout' ? 'queue-timeout' : 'mode';
-        const now = decideAdmission(ctx(true), request);
-        const message =
-          outcome === 'timeout'
-            ? `waited ${Math.round(queuedMs / 1000)} s in the serialise queue without a turn (the limit is ${this.config.queue.timeoutSeconds} s)`
-            : `refused while queued: ${now.decision === 'refuse' ? now.message : 'the guard stopped admitting requests'}`;
-        this.refused({ ...base, decision: 'refuse', status: 503, reason: message, reasonKind, queuedMs });
-        return this.sendError(res, family, 'overloaded', message, {
-          retryAfter: this.retryAfter(reasonKind),
-        });
-      }
-      this.woken--;
-      d = decideAdmission(ctx(true), request);
-      if (d.decision === 'queue') d = { decision: 'admit', tokens: d.tokens, kvBytes: d.kvBytes };
-    }
-    if (d.decision === 'refuse') {
-      this.refused({
-        ...base,
-        decision: 'refuse',
-        status: d.status,
-        reason: d.message,
-        reasonKind: d.reasonKind,
-        kvBytesEstimated: d.kvBytes,
-        queuedMs,
-        durationMs: this.now() - received,
-      });
-      if (turn) this.drainQueue();
-      return this.sendError(res, family, d.kind, d.message, {
-        status: d.status,
-        param: d.param,
-        retryAfter: d.status === 503 ? this.retryAfter(d.reasonKind) : null,
-      });
-    }
-    this.admit(req, res, family, target, read.body, d.kvBytes, {
-      base,
-      received,
-      queuedMs,
-      maxTokens,
-      kv,
-    });
-  }
-
-  private admit(
-    req: IncomingMessage,
-    res: ServerResponse,
-    family: EndpointFamily,
-    target: string,
-    body: Buffer,
-    kvBytes: number | null,
-    m: {
-      base: Record<string, unknown> & { endpoint: string };
-      received: number;
-      queuedMs: number;
-      maxTokens: number | null;
-      kv: { contextLength: number | null };
-    },
-  ): void {
-    const entry: InFlight = { id: this.nextId++, startedAt: this.now(), kvBytes, cancel: () => {} };
-    this.inFlight.push(entry);
-    const cap = Math.min(
-      this.config.contextCap ?? Number.POSITIVE_INFINITY,
-      m.kv.contextLength ?? Number.POSITIVE_INFINITY,
-    );
-    const max = m.maxTokens ?? EXO_DEFAULT_MAX_TOKENS;
-    let cancelled: { status: number; reason: string } | null = null;
-    let handle: PipeHandle | null = null;
-    entry.cancel = (status, reason) => {
-      if (cancelled) return;
-      cancelled = { status, reason };
-      handle?.cancel(status, reason);
-    };
-    handle = this.pipe(
-      req,
-      res,
-      target,
-      {
-        body,
-        family,
-        onPrefill: (total) => {
-          if (total + max > cap)
-            entry.cancel(
-              400,
-              `the real prompt is ${total} tokens: with max_tokens ${max} it exceeds the context cap of ${cap} tokens`,
-            );
-        },
-      },
-      (status, outcome, observer) => {
-        const i = this.inFlight.indexOf(entry);
-        if (i >= 0) this.inFlight.splice(i, 1);
-        if (outcome === 'completed') this.holds.observe(this.now() - entry.startedAt);
-        this.drainQueue();
-        const reason =
-          cancelled?.reason ??
-          (outcome === 'client-left'
-            ? 'client disconnected'
-            : outcome === 'upstream-error'
-              ? 'EXO failed mid-request'
-              : 'admitted');
-        this.log.record({
-          ...m.base,
-          decision: cancelled ? 'cancelled' : 'admit',
-          // The HTTP status the client got (200 when the cancel came mid-stream), and the cancel's own.
-          status,
-          cancelStatus: cancelled?.status ?? null,
-          reason,
-          reasonKind: cancelled ? (cancelled.status === 400 ? 'context' : 'mode') : outcome,
-          kvBytesEstimated: kvBytes,
-          promptTokensReal: observer?.facts.promptTokens ?? null,
-          peakMemoryBytes: observer?.facts.peakMemoryBytes ?? null,
-          commandId: observer?.facts.commandId ?? null,
-          upstreamError: observer?.facts.error ?? null,
-          queuedMs: m.queuedMs,
-          durationMs: this.now() - m.received,
-        });
-      },
-    );
-  }
-
   /** Forwards a request (gated: its body already read and measured) and streams the answer back. */
   private pipe(
     req: IncomingMessage,
     res: ServerResponse,
     target: string,
-    gated: {
-      body: Buffer;
-      family: EndpointFamily;
-      onPrefill: (total: number, processed: number) => void;
-    } | null,
+    gated: { body: Buffer; family: EndpointFamily; onPrefill: (total: number) => void } | null,
     onDone: (status: number, outcome: PipeOutcome, observer: PipeHandle['observer']) => void,
   ): PipeHandle {
-    const family = gated?.family ?? null;
+    const style = gated?.family ?? styleForPath(target);
+    const param = PROMPT_PARAM[target.split('?')[0]!] ?? 'messages';
     return pipeUpstream(
       {
         upstream: this.upstream,
@@ -682,9 +315,9 @@ export class GuardServer {
             }
           : undefined,
         sendError: (status, message) =>
-          this.sendError(
+          sendError(
             res,
-            family,
+            style,
             status === 502
               ? 'upstream_unavailable'
               : status === 400
@@ -693,29 +326,14 @@ export class GuardServer {
             message,
             {
               status,
-              param: status === 400 ? (PROMPT_PARAM[target.split('?')[0]!] ?? 'messages') : null,
-              retryAfter: status === 503 ? this.retryAfter('mode') : null,
+              param: status === 400 ? param : null,
+              retryAfter:
+                status === 503 ? this.capacity.retryAfter('mode', this.config.retryAfterSeconds) : null,
             },
           ),
         onDone,
       },
-      (id) => this.cancelUpstream(id),
+      (id) => cancelInExo(this.upstream, id),
     );
-  }
-
-  /** EXO's own cancel lever (only on the node whose API took the request: this one). */
-  private cancelUpstream(commandId: string): void {
-    const { url, agent } = this.upstream;
-    const request = url.protocol === 'https:' ? httpsRequest : httpRequest;
-    const r = request({
-      hostname: url.hostname.replace(/^\[|\]$/g, ''),
-      port: url.port || (url.protocol === 'https:' ? 443 : 80),
-      method: 'POST',
-      path: `/v1/cancel/${encodeURIComponent(commandId)}`,
-      agent: agent as HttpAgent,
-    });
-    r.on('error', () => {});
-    r.on('response', (x) => x.resume());
-    r.end();
   }
 }

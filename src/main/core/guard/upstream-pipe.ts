@@ -1,20 +1,8 @@
-import {
-  type ClientRequest,
-  type Agent as HttpAgent,
-  request as httpRequest,
-  type IncomingMessage,
-  type ServerResponse,
-} from 'node:http';
-import { type Agent as HttpsAgent, request as httpsRequest, type RequestOptions } from 'node:https';
+import type { ClientRequest, IncomingMessage, ServerResponse } from 'node:http';
 import { FrameAligner, type Framing } from './frame-aligner.js';
 import { endToEndHeaders } from './hop-by-hop.js';
 import { StreamObserver } from './stream-observer.js';
-
-/** The one upstream the guard forwards to (EXO's API), over http or https. */
-export interface Upstream {
-  url: URL;
-  agent: HttpAgent | HttpsAgent;
-}
+import { type Upstream, upstreamOptions, upstreamRequest } from './upstream.js';
 
 export type PipeOutcome = 'completed' | 'client-left' | 'cancelled' | 'upstream-error';
 
@@ -53,21 +41,13 @@ const STREAM_TYPES = /^(text\/event-stream|application\/x-ndjson|application\/js
  * A client that goes away takes the upstream request with it, and EXO is told through its cancel endpoint.
  */
 export function pipeUpstream(p: PipeRequest, cancelUpstream: (commandId: string) => void): PipeHandle {
-  const { url, agent } = p.upstream;
-  const request = url.protocol === 'https:' ? httpsRequest : httpRequest;
   const headers = [...p.headers];
   if (Buffer.isBuffer(p.body)) headers.push('content-length', String(p.body.length));
-  const options: RequestOptions = {
-    protocol: url.protocol,
-    hostname: url.hostname.replace(/^\[|\]$/g, ''),
-    port: url.port || (url.protocol === 'https:' ? 443 : 80),
-    servername: url.protocol === 'https:' ? url.hostname : undefined,
-    method: p.method,
-    path: p.target,
-    headers,
-    agent,
-  };
-  const up: ClientRequest = request(options);
+  const up: ClientRequest = upstreamRequest(
+    p.upstream,
+    upstreamOptions(p.upstream, p.method, p.target, headers),
+  );
+  const url = p.upstream.url;
   const res = p.res;
   let status = 502;
   let finished = false;

@@ -1,0 +1,296 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import {
+  type AdmissionContext,
+  decideAdmission,
+  EXO_DEFAULT_MAX_TOKENS,
+  type RefusalKind,
+  type RequestFacts,
+} from './admission.js';
+import type { AllocationLog, GuardRecord } from './allocation-log.js';
+import type { Capacity } from './capacity.js';
+import type { EndpointFamily, PromptFacts } from './endpoints/endpoint-family.js';
+import { sendError } from './error-response.js';
+import type { GuardConfig } from './guard-config.js';
+import type { GuardMetricsSink, GuardView } from './guard-view.js';
+import { parseJsonBody } from './json-body.js';
+import { type NodeKv, nodeKv } from './node-kv.js';
+import { readBody } from './request-reader.js';
+import type { PipeHandle, PipeOutcome } from './upstream-pipe.js';
+
+/** The request field that carries the prompt, for the `param` of a context error. */
+export const PROMPT_PARAM: Record<string, string> = {
+  '/v1/responses': 'input',
+  '/ollama/api/generate': 'prompt',
+};
+const BODY_IDLE_MS = 30_000;
+const JSON_LIMITS = { maxDepth: 64, maxArrayItems: 100_000 };
+
+export interface GatedDeps {
+  config: GuardConfig;
+  view: () => GuardView;
+  capacity: Capacity;
+  log: AllocationLog;
+  metrics: GuardMetricsSink;
+  exoHomeDir: string | null;
+  now: () => number;
+  /** Forwards the measured body upstream and streams the answer back (see upstream-pipe). */
+  forward: (
+    req: IncomingMessage,
+    res: ServerResponse,
+    target: string,
+    gated: { body: Buffer; family: EndpointFamily; onPrefill: (total: number) => void },
+    onDone: (status: number, outcome: PipeOutcome, observer: PipeHandle['observer']) => void,
+  ) => PipeHandle;
+}
+
+/** One gated generation request: read within limits, measured, judged (queued if need be), then admitted. */
+export class GatedRequest {
+  private readonly received: number;
+  private queuedMs = 0;
+
+  constructor(
+    private readonly d: GatedDeps,
+    private readonly req: IncomingMessage,
+    private readonly res: ServerResponse,
+    private readonly family: EndpointFamily,
+    private readonly key: string,
+    private readonly target: string,
+  ) {
+    this.received = d.now();
+  }
+
+  private refused(r: GuardRecord): void {
+    this.d.metrics.refused(r.reasonKind);
+    this.d.log.record(r);
+  }
+
+  private ctx(kv: NodeKv, turn: boolean): AdmissionContext {
+    const v = this.d.view();
+    const c = this.d.capacity;
+    return {
+      level: v.level,
+      mode: v.mode,
+      modeSource: v.modeSource,
+      hold: v.hold,
+      contextCap: this.d.config.contextCap,
+      modelContext: kv.contextLength,
+      kvPerToken: kv.perToken,
+      headroomBytes: c.headroom(v.sample),
+      // A request given its turn holds the slot: it is judged on everything but the queue.
+      inFlight: turn ? 0 : c.busy,
+      queued: turn ? 0 : c.queued,
+      queueMax: this.d.config.queue.max,
+    };
+  }
+
+  /** Reads and parses the body; answers the error itself and returns null when it cannot. */
+  private async facts(): Promise<{ body: Buffer; facts: PromptFacts } | null> {
+    const { req, res, family, key } = this;
+    const read = await readBody(req, this.d.config.maxBodyBytes, BODY_IDLE_MS);
+    if (!read.ok) {
+      if (read.status === 413)
+        this.refused({
+          endpoint: key,
+          decision: 'refuse',
+          status: 413,
+          reason: read.message,
+          reasonKind: 'body-too-large',
+        });
+      if (read.status !== 413 && read.aborted) res.destroy();
+      else {
+        sendError(res, family, read.status === 413 ? 'payload_too_large' : 'invalid_request', read.message, {
+          status: read.status,
+          close: true,
+        });
+        req.resume();
+      }
+      return null;
+    }
+    const parsed = parseJsonBody(read.body, JSON_LIMITS);
+    const facts = parsed.ok ? family.facts(parsed.value) : null;
+    if (!parsed.ok || !facts?.ok) {
+      const message = parsed.ok
+        ? (facts as { message: string }).message
+        : `request body refused: ${parsed.message}`;
+      const param = parsed.ok ? (facts as { param: string }).param : 'body';
+      this.refused({
+        endpoint: key,
+        decision: 'refuse',
+        status: 400,
+        reason: message,
+        reasonKind: 'bad-body',
+      });
+      sendError(res, family, 'invalid_request', message, { param });
+      return null;
+    }
+    return { body: read.body, facts: facts.facts };
+  }
+
+  async run(): Promise<void> {
+    const got = await this.facts();
+    if (!got) return;
+    const { model, promptTokens, maxTokens } = got.facts;
+    const kv = nodeKv(this.d.view().exo, model, this.d.exoHomeDir);
+    const request: RequestFacts = {
+      promptTokens,
+      maxTokens,
+      promptParam: PROMPT_PARAM[this.key] ?? 'messages',
+    };
+    const base = {
+      endpoint: this.key,
+      model,
+      nodeShare: kv.share,
+      promptTokensEstimated: promptTokens,
+      images: got.facts.images,
+      stream: got.facts.stream,
+      maxTokens: maxTokens ?? EXO_DEFAULT_MAX_TOKENS,
+      maxTokensDefaulted: maxTokens === null,
+      concurrencyAtAdmission: this.d.capacity.inFlight.length,
+    };
+    let d = decideAdmission(this.ctx(kv, false), request);
+    let turn = false;
+    if (d.decision === 'queue') {
+      const outcome = await this.waitTurn();
+      if (outcome !== 'turn') return this.leftQueue(outcome, kv, request, base);
+      turn = true;
+      d = decideAdmission(this.ctx(kv, true), request);
+    }
+    if (d.decision === 'refuse') {
+      if (turn) this.d.capacity.pass(this.d.view().mode);
+      this.refused({
+        ...base,
+        decision: 'refuse',
+        status: d.status,
+        reason: d.message,
+        reasonKind: d.reasonKind,
+        kvBytesEstimated: d.kvBytes,
+        queuedMs: this.queuedMs,
+        durationMs: this.d.now() - this.received,
+      });
+      sendError(this.res, this.family, d.kind, d.message, {
+        status: d.status,
+        param: d.param,
+        retryAfter:
+          d.status === 503 ? this.d.capacity.retryAfter(d.reasonKind, this.d.config.retryAfterSeconds) : null,
+      });
+      return;
+    }
+    this.admit(got.body, d.kvBytes, turn, kv, maxTokens, base);
+  }
+
+  /** Waits in the serialise queue; a client that leaves takes its entry with it at once. */
+  private async waitTurn(): Promise<'turn' | 'timeout' | 'left' | 'refused'> {
+    const left = new AbortController();
+    const onClose = (): void => left.abort();
+    this.res.once('close', onClose);
+    const t = this.d.now();
+    let outcome = await this.d.capacity.wait(left.signal);
+    this.res.off('close', onClose);
+    this.queuedMs = this.d.now() - t;
+    this.d.metrics.queueWait(this.queuedMs / 1000);
+    if (outcome === 'turn' && this.res.destroyed) {
+      // Given a turn just as it left: pass the slot on at once.
+      this.d.capacity.pass(this.d.view().mode);
+      outcome = 'left';
+    }
+    return outcome;
+  }
+
+  private leftQueue(
+    outcome: 'timeout' | 'left' | 'refused',
+    kv: NodeKv,
+    request: RequestFacts,
+    base: Record<string, unknown> & { endpoint: string },
+  ): void {
+    if (outcome === 'left') {
+      this.d.log.record({
+        ...base,
+        decision: 'refuse',
+        status: 499,
+        reason: `the client left after ${this.queuedMs} ms in the queue`,
+        reasonKind: 'client-left',
+        queuedMs: this.queuedMs,
+      });
+      return;
+    }
+    const now = decideAdmission(this.ctx(kv, true), request);
+    const reasonKind: RefusalKind = outcome === 'timeout' ? 'queue-timeout' : 'mode';
+    const message =
+      outcome === 'timeout'
+        ? `waited ${Math.round(this.queuedMs / 1000)} s in the serialise queue without a turn (the limit is ${this.d.config.queue.timeoutSeconds} s)`
+        : `refused while queued: ${now.decision === 'refuse' ? now.message : 'the guard stopped admitting requests'}`;
+    this.refused({
+      ...base,
+      decision: 'refuse',
+      status: 503,
+      reason: message,
+      reasonKind,
+      queuedMs: this.queuedMs,
+    });
+    sendError(this.res, this.family, 'overloaded', message, {
+      retryAfter: this.d.capacity.retryAfter(reasonKind, this.d.config.retryAfterSeconds),
+    });
+  }
+
+  private admit(
+    body: Buffer,
+    kvBytes: number | null,
+    fromQueue: boolean,
+    kv: NodeKv,
+    maxTokens: number | null,
+    base: Record<string, unknown> & { endpoint: string },
+  ): void {
+    const entry = this.d.capacity.start(kvBytes, fromQueue);
+    const cap = Math.min(
+      this.d.config.contextCap ?? Number.POSITIVE_INFINITY,
+      kv.contextLength ?? Number.POSITIVE_INFINITY,
+    );
+    const max = maxTokens ?? EXO_DEFAULT_MAX_TOKENS;
+    let cancelled: { status: number; reason: string } | null = null;
+    let handle: PipeHandle | null = null;
+    entry.cancel = (status, reason) => {
+      if (cancelled) return;
+      cancelled = { status, reason };
+      handle?.cancel(status, reason);
+    };
+    const onPrefill = (total: number): void => {
+      if (total + max > cap)
+        entry.cancel(
+          400,
+          `the real prompt is ${total} tokens: with max_tokens ${max} it exceeds the context cap of ${cap} tokens`,
+        );
+    };
+    handle = this.d.forward(
+      this.req,
+      this.res,
+      this.target,
+      { body, family: this.family, onPrefill },
+      (status, outcome, observer) => {
+        this.d.capacity.finish(entry, outcome === 'completed', this.d.view().mode);
+        const c = cancelled as { status: number; reason: string } | null;
+        this.d.log.record({
+          ...base,
+          decision: c ? 'cancelled' : 'admit',
+          // The HTTP status the client got (200 when the cancel came mid-stream), and the cancel's own.
+          status,
+          cancelStatus: c?.status ?? null,
+          reason:
+            c?.reason ??
+            (outcome === 'client-left'
+              ? 'client disconnected'
+              : outcome === 'upstream-error'
+                ? 'EXO failed mid-request'
+                : 'admitted'),
+          reasonKind: c ? (c.status === 400 ? 'context' : 'mode') : outcome,
+          kvBytesEstimated: kvBytes,
+          promptTokensReal: observer?.facts.promptTokens ?? null,
+          peakMemoryBytes: observer?.facts.peakMemoryBytes ?? null,
+          commandId: observer?.facts.commandId ?? null,
+          upstreamError: observer?.facts.error ?? null,
+          queuedMs: this.queuedMs,
+          durationMs: this.d.now() - this.received,
+        });
+      },
+    );
+  }
+}

@@ -1,0 +1,74 @@
+import { readFileSync } from 'node:fs';
+import { Agent as HttpAgent, request as httpRequest } from 'node:http';
+import { Agent as HttpsAgent, request as httpsRequest, type RequestOptions } from 'node:https';
+import { rootCertificates } from 'node:tls';
+
+/** The one upstream the guard forwards to (EXO's API), over http or https. */
+export interface Upstream {
+  url: URL;
+  agent: HttpAgent | HttpsAgent;
+}
+
+/** Node's bundled roots, plus the system's bundle where there is one, plus an optional extra CA file. */
+function trustedCAs(extra: string | null): string[] {
+  const cas = [...rootCertificates];
+  for (const f of ['/etc/ssl/cert.pem', '/etc/ssl/certs/ca-certificates.crt']) {
+    try {
+      cas.push(readFileSync(f, 'utf8'));
+      break;
+    } catch {}
+  }
+  if (extra) cas.push(readFileSync(extra, 'utf8'));
+  return cas;
+}
+
+/** Throws (at start-up, with the URL in the message) for anything but an http or https URL. */
+export function createUpstream(upstreamUrl: string, caFile: string | null): Upstream {
+  let url: URL;
+  try {
+    url = new URL(upstreamUrl);
+  } catch {
+    throw new Error(`EXO's URL "${upstreamUrl}" is not a URL`);
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:')
+    throw new Error(`EXO's URL "${upstreamUrl}" must be http:// or https://`);
+  const options = { keepAlive: true, maxSockets: 256 };
+  return {
+    url,
+    agent:
+      url.protocol === 'https:'
+        ? new HttpsAgent({ ...options, ca: trustedCAs(caFile) })
+        : new HttpAgent(options),
+  };
+}
+
+/** Request options for a path on the upstream (SNI from the URL's host for https). */
+export function upstreamOptions(
+  u: Upstream,
+  method: string,
+  path: string,
+  headers?: string[],
+): RequestOptions {
+  const https = u.url.protocol === 'https:';
+  return {
+    protocol: u.url.protocol,
+    hostname: u.url.hostname.replace(/^\[|\]$/g, ''),
+    port: u.url.port || (https ? 443 : 80),
+    servername: https ? u.url.hostname : undefined,
+    method,
+    path,
+    headers,
+    agent: u.agent,
+  };
+}
+
+export const upstreamRequest = (u: Upstream, options: RequestOptions) =>
+  u.url.protocol === 'https:' ? httpsRequest(options) : httpRequest(options);
+
+/** EXO's own cancel lever, `POST /v1/cancel/{command_id}` (it works on the node whose API took the request). */
+export function cancelInExo(u: Upstream, commandId: string): void {
+  const r = upstreamRequest(u, upstreamOptions(u, 'POST', `/v1/cancel/${encodeURIComponent(commandId)}`));
+  r.on('error', () => {});
+  r.on('response', (x) => x.resume());
+  r.end();
+}

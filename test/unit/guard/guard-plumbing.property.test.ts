@@ -1,0 +1,235 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import fc from 'fast-check';
+import { AdmissionQueue } from '../../../src/main/core/guard/admission-queue.js';
+import { AllocationLog } from '../../../src/main/core/guard/allocation-log.js';
+import { FrameAligner } from '../../../src/main/core/guard/frame-aligner.js';
+import { endToEndHeaders } from '../../../src/main/core/guard/hop-by-hop.js';
+import { canonicalTarget, routeKey } from '../../../src/main/core/guard/request-path.js';
+import { StreamObserver } from '../../../src/main/core/guard/stream-observer.js';
+import type { TimelineEvent } from '../../../src/shared/events.js';
+
+/** Splits a buffer at the given cut points (TCP delivers a stream in arbitrary pieces). */
+function split(buf: Buffer, cuts: number[]): Buffer[] {
+  const points = [...new Set(cuts.map((c) => c % (buf.length + 1)))].sort((a, b) => a - b);
+  const out: Buffer[] = [];
+  let at = 0;
+  for (const p of points) {
+    out.push(buf.subarray(at, p));
+    at = p;
+  }
+  out.push(buf.subarray(at));
+  return out;
+}
+
+const sseFrame = fc.oneof(
+  fc.string({ maxLength: 40 }).map((s) => `data: ${JSON.stringify({ d: s })}\n\n`),
+  fc.string({ maxLength: 40 }).map((s) => `: comment ${s.replace(/[\r\n]/g, ' ')}\r\n\r\n`),
+  fc.string({ maxLength: 40 }).map((s) => `event: x\ndata: ${JSON.stringify(s)}\n\n`),
+);
+
+describe('request targets, as EXO routes them', () => {
+  it('never throws; what it accepts is normalised, and normalising again changes nothing', () => {
+    fc.assert(
+      fc.property(fc.string({ maxLength: 200 }), (s) => {
+        const r = canonicalTarget(`/${s}`);
+        if (!r.ok) return assert.equal(typeof r.message, 'string');
+        assert.ok(!/\/\/|(^|\/)\.\.?(\/|$)/.test(r.path.slice(0, -1) || '/'), r.path);
+        const again = canonicalTarget(r.target);
+        assert.ok(again.ok);
+        assert.equal(again.path, r.path);
+      }),
+      { numRuns: 2000 },
+    );
+  });
+
+  it('an encoded spelling of a gated path routes to the gated path', () => {
+    const path = '/v1/chat/completions';
+    fc.assert(
+      fc.property(fc.array(fc.boolean(), { minLength: path.length, maxLength: path.length }), (enc) => {
+        const spelled = [...path]
+          .map((ch, i) => (enc[i] && ch !== '/' ? `%${ch.charCodeAt(0).toString(16).toUpperCase()}` : ch))
+          .join('');
+        const r = canonicalTarget(spelled);
+        assert.ok(r.ok);
+        assert.equal(routeKey(r.path), path);
+        assert.equal(r.target, path);
+      }),
+      { numRuns: 500 },
+    );
+  });
+
+  it('refuses what would change the path once decoded', () => {
+    for (const t of [
+      '/a%2Fb',
+      '/a%5cb',
+      '/a\\b',
+      '/a%00',
+      '/a%0a',
+      '/a%',
+      '/a%g1',
+      '/a%ff',
+      'http://x/',
+      '/a#b',
+    ])
+      assert.equal(canonicalTarget(t).ok, false, t);
+    assert.deepEqual(canonicalTarget('/v1/./x/../chat//completions?stream=1'), {
+      ok: true,
+      path: '/v1/chat/completions',
+      target: '/v1/chat/completions?stream=1',
+    });
+  });
+});
+
+describe('frame alignment', () => {
+  it('forwards exactly the input, in pieces that end on frame boundaries, whatever the chunking', () => {
+    fc.assert(
+      fc.property(
+        fc.array(sseFrame, { maxLength: 20 }),
+        fc.array(fc.nat(), { maxLength: 30 }),
+        (frames, cuts) => {
+          const input = Buffer.from(frames.join(''));
+          const a = new FrameAligner('sse');
+          const out: Buffer[] = [];
+          for (const piece of split(input, cuts)) {
+            const o = a.push(piece);
+            if (o.length) {
+              const t = o.toString();
+              assert.ok(/(\n\n|\n\r\n)$/.test(t), JSON.stringify(t.slice(-8)));
+            }
+            out.push(o);
+            assert.equal(a.atBoundary, true);
+          }
+          out.push(a.flush());
+          assert.ok(Buffer.concat(out).equals(input));
+        },
+      ),
+      { numRuns: 500 },
+    );
+  });
+
+  it('NDJSON: whole lines only; a cut mid-line is held and dropped on cancel', () => {
+    const a = new FrameAligner('ndjson');
+    assert.equal(a.push(Buffer.from('{"a":1}\n{"b":')).toString(), '{"a":1}\n');
+    assert.equal(a.discard(), '');
+    assert.equal(a.push(Buffer.from('2}\n')).toString(), '2}\n', 'after a discard the tail is gone');
+  });
+
+  it('holds at most maxHold bytes: past it the frame is passed on and closed on cancel', () => {
+    const a = new FrameAligner('sse', 16);
+    assert.equal(a.push(Buffer.from('data: 0123456789abcdef')).length, 22);
+    assert.equal(a.atBoundary, false);
+    assert.equal(a.discard(), '\n\n');
+  });
+});
+
+describe('the stream observer', () => {
+  it('reads prefill progress in both forms, whatever the chunking, and never throws on garbage', () => {
+    fc.assert(
+      fc.property(
+        fc.constantFrom('comment', 'event'),
+        fc.integer({ min: 1, max: 1_000_000 }),
+        fc.array(fc.nat(), { maxLength: 20 }),
+        fc.uint8Array({ maxLength: 200 }),
+        (form, total, cuts, junk) => {
+          const p = JSON.stringify({
+            PrefillProgressChunk: { model: 'm', processed_tokens: 1, total_tokens: total },
+          });
+          const text = `${form === 'comment' ? `: prefill_progress ${p}` : `event: prefill_progress\ndata: ${p}`}\n\n`;
+          const seen: number[] = [];
+          const o = new StreamObserver('sse', (t) => seen.push(t));
+          for (const piece of split(Buffer.concat([Buffer.from(text), Buffer.from(junk)]), cuts))
+            o.push(piece);
+          assert.deepEqual(seen.slice(0, 1), [total]);
+        },
+      ),
+      { numRuns: 300 },
+    );
+  });
+
+  it('decodes UTF-8 split across chunks', () => {
+    const o = new StreamObserver('sse');
+    const bytes = Buffer.from(`data: {"id":"é-😀","error":{"message":"ü"}}\n\n`);
+    for (let i = 0; i < bytes.length; i++) o.push(bytes.subarray(i, i + 1));
+    assert.equal(o.facts.commandId, 'é-😀');
+    assert.equal(o.facts.error, 'ü');
+  });
+});
+
+describe('hop-by-hop headers', () => {
+  it('drops the fixed set and whatever Connection names, in any case', () => {
+    const raw = [
+      'Host',
+      'h',
+      'Connection',
+      'Keep-Alive, X-Private',
+      'x-private',
+      '1',
+      'Keep-Alive',
+      't',
+      'TE',
+      'x',
+      'X-End',
+      'e',
+      'Expect',
+      '100-continue',
+    ];
+    assert.deepEqual(endToEndHeaders(raw), ['Host', 'h', 'X-End', 'e']);
+  });
+});
+
+describe('the queue', () => {
+  it('is FIFO; a leaver is gone at once; refuseAll ends every wait', async () => {
+    const q = new AdmissionQueue(() => 60_000);
+    const a = new AbortController();
+    const first = q.wait(a.signal);
+    const second = q.wait(new AbortController().signal);
+    const third = q.wait(new AbortController().signal);
+    assert.equal(q.length, 3);
+    a.abort();
+    assert.equal(await first, 'left');
+    assert.equal(q.length, 2);
+    assert.equal(q.wakeNext(), true);
+    assert.equal(await second, 'turn');
+    assert.equal(q.refuseAll(), 1);
+    assert.equal(await third, 'refused');
+    assert.equal(q.wakeNext(), false);
+  });
+
+  it('a wait ends on its timeout', async () => {
+    const q = new AdmissionQueue(() => 30);
+    assert.equal(await q.wait(new AbortController().signal), 'timeout');
+    assert.equal(q.length, 0);
+  });
+});
+
+describe('the allocation log under a retry storm', () => {
+  it('records the first refusal of each reason per window in full and counts the rest', () => {
+    fc.assert(
+      fc.property(fc.array(fc.constantFrom('mode', 'queue-full', 'context'), { maxLength: 500 }), (kinds) => {
+        const events: TimelineEvent[] = [];
+        const log = new AllocationLog(
+          (e) => events.push(e),
+          () => 0,
+          60_000,
+        );
+        for (const k of kinds)
+          log.record({
+            endpoint: '/v1/chat/completions',
+            decision: 'refuse',
+            status: 503,
+            reason: 'r',
+            reasonKind: k,
+          });
+        log.flush();
+        assert.ok(events.length <= 6, `${events.length} events`);
+        const total = events.reduce(
+          (n, e) => n + (e.kind === 'guard.refusals' ? Number(e.data?.['count']) : 1),
+          0,
+        );
+        assert.equal(total, kinds.length);
+      }),
+      { numRuns: 200 },
+    );
+  });
+});
