@@ -1,0 +1,110 @@
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { after, describe, it } from 'node:test';
+import {
+  acquireLock,
+  isHeld,
+  type LockInfo,
+  type ProcessIdentity,
+  readLock,
+  releaseLock,
+  runningDaemon,
+  systemIdentity,
+} from '../../../src/main/core/instance-lock.js';
+import { tempDir } from '../../support/temp-dir.js';
+
+const dir = tempDir('exo-sentinel-lock-');
+after(dir.cleanup);
+
+const here = (bootId: string | null, starts: Record<number, string>): ProcessIdentity => ({
+  bootId,
+  startTimeOf: (pid) => starts[pid] ?? null,
+});
+
+const lock = (over: Partial<LockInfo> = {}): LockInfo => ({
+  pid: 4242,
+  startedAt: 1,
+  bootId: 'boot-A',
+  processStart: '1000',
+  ...over,
+});
+
+describe('the stale-lock rule', () => {
+  it('held only for the same boot AND the same process start time', () => {
+    assert.equal(isHeld(lock(), here('boot-A', { 4242: '1000' })), true, 'same boot, same start');
+    assert.equal(
+      isHeld(lock(), here('boot-B', { 4242: '1000' })),
+      false,
+      'another boot (panic reboot), same start ticks',
+    );
+    assert.equal(
+      isHeld(lock(), here('boot-A', { 4242: '2000' })),
+      false,
+      'the pid reused by another process',
+    );
+    assert.equal(isHeld(lock(), here('boot-A', {})), false, 'the process is gone');
+    assert.equal(
+      isHeld(lock({ processStart: null }), here('boot-A', { 4242: '1000' })),
+      false,
+      'no start time recorded',
+    );
+    assert.equal(
+      isHeld(lock({ bootId: null }), here(null, { 4242: '1000' })),
+      true,
+      'no boot id anywhere: the start time decides',
+    );
+    assert.equal(isHeld(lock({ bootId: null }), here('boot-A', { 4242: '1000' })), false);
+  });
+
+  it('on this machine: a live unrelated process (pid 1, a sleep) never blocks; an old pid-only pidfile is stale', {
+    skip: process.platform !== 'linux',
+  }, async () => {
+    const path = `${dir.path}/daemon.pid`;
+    const sleeper = spawn('sleep', ['60']);
+    try {
+      for (const pid of [1, sleeper.pid!]) {
+        // The old format (pid + startedAt only), then one from this boot whose start time does not match.
+        for (const body of [
+          { pid, startedAt: 5 },
+          { pid, startedAt: 5, bootId: systemIdentity().bootId, processStart: '1' },
+        ]) {
+          writeFileSync(path, JSON.stringify(body));
+          assert.equal(runningDaemon(path), null);
+          const got = acquireLock(path, 10);
+          assert.ok(got.ok, `pid ${pid} blocked start-up`);
+          assert.equal(got.stale?.pid, pid, 'the previous record is reported as stale');
+          assert.equal(got.unrecorded, null);
+          const mine = readLock(path)!;
+          assert.equal(mine.pid, process.pid);
+          assert.equal(mine.bootId, readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim());
+          assert.match(mine.processStart ?? '', /^\d+$/);
+          releaseLock(path);
+          assert.equal(readLock(path), null);
+        }
+      }
+      // A pidfile naming the sleeper with its real start time and this boot: that is held.
+      const id = systemIdentity();
+      writeFileSync(
+        path,
+        JSON.stringify({
+          pid: sleeper.pid,
+          startedAt: 5,
+          bootId: id.bootId,
+          processStart: id.startTimeOf(sleeper.pid!),
+        }),
+      );
+      const blocked = acquireLock(path, 10);
+      assert.equal(blocked.ok, false);
+      assert.equal(runningDaemon(path)?.pid, sleeper.pid);
+    } finally {
+      sleeper.kill('SIGKILL');
+    }
+  });
+
+  it('an unwritable pidfile does not stop start-up; it is reported', () => {
+    const got = acquireLock(`${dir.path}/no-such-dir/daemon.pid`, 1);
+    assert.ok(got.ok);
+    assert.match(got.unrecorded ?? '', /ENOENT/);
+  });
+});
