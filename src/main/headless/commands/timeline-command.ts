@@ -15,8 +15,22 @@ interface TimelineFlags {
   json?: boolean;
   csv?: boolean;
   resolution?: 'raw' | 'minute' | 'auto';
+  limit?: number;
+  before?: number;
   dataDir?: string;
 }
+
+/** Events shown at most (newest first); `--before <id>` pages to older ones. */
+const EVENT_LIMIT = 1000;
+
+const positiveInt =
+  (flag: string, max: number) =>
+  (v: string): number => {
+    const n = Number(v);
+    if (!/^\d+$/.test(v) || n < 1 || n > max)
+      throw new InvalidArgumentError(`${flag} expects a whole number from 1 to ${max}, got "${v}"`);
+    return n;
+  };
 
 /** Ranges up to 6 h read the 1 s samples; longer ranges read the per-minute table. */
 const RAW_LIMIT_MS = 6 * 3_600_000;
@@ -33,6 +47,16 @@ export function registerTimeline(program: Command): void {
         throw new InvalidArgumentError(`expected raw, minute or auto, got "${v}"`);
       return v;
     })
+    .option(
+      '--limit <n>',
+      `events shown at most, newest first (default and most ${EVENT_LIMIT})`,
+      positiveInt('--limit', EVENT_LIMIT),
+    )
+    .option(
+      '--before <id>',
+      'only events older than this event id (the cursor printed after a page)',
+      positiveInt('--before', Number.MAX_SAFE_INTEGER),
+    )
     .option('--json', 'print JSON')
     .option('--csv', 'print CSV')
     .action((_o: unknown, cmd: Command) => {
@@ -74,12 +98,19 @@ export function registerTimeline(program: Command): void {
             : to - from <= RAW_LIMIT_MS
               ? 'raw'
               : 'minute';
-        const events = store.events(from, to);
+        // Newest first and bounded: the newest events are the ones a person looks for.
+        const page = store.eventPage({ from, to, before: f.before, limit: f.limit ?? EVENT_LIMIT });
+        const events = page.events;
+        const eventsMore = { eventsTruncated: page.next !== null, eventsNext: page.next };
+        const olderHint =
+          page.next === null
+            ? ''
+            : `(newest ${events.length} events shown; older ones: --before ${page.next})\n`;
         if (resolution === 'minute') {
           const rows = store.minuteSamples(from, to);
           if (f.json)
             process.stdout.write(
-              `${JSON.stringify({ from, to, resolution, minutes: rows, events }, null, 2)}\n`,
+              `${JSON.stringify({ from, to, resolution, minutes: rows, events, ...eventsMore }, null, 2)}\n`,
             );
           else if (f.csv) {
             const cols = SAMPLE_COLUMNS.flatMap((c) => [`${c}_min`, `${c}_avg`, `${c}_max`]);
@@ -109,13 +140,16 @@ export function registerTimeline(program: Command): void {
         }
         const samples: Sample[] = store.samples(from, to, true);
         if (f.json)
-          process.stdout.write(`${JSON.stringify({ from, to, resolution, samples, events }, null, 2)}\n`);
+          process.stdout.write(
+            `${JSON.stringify({ from, to, resolution, samples, events, ...eventsMore }, null, 2)}\n`,
+          );
         else if (f.csv) {
           process.stdout.write(`${TIMELINE_CSV_COLUMNS.join(',')}\n`);
           for (const s of samples) process.stdout.write(`${sampleCsvRow(s)}\n`);
         } else {
           process.stdout.write(`${renderTimeline(samples)}\n`);
-          if (events.length) process.stdout.write(`\nevents\n${renderEvents(events)}\n`);
+          if (events.length)
+            process.stdout.write(`\nevents, newest first\n${renderEvents(events)}\n${olderHint}`);
         }
       } finally {
         db.close();
