@@ -3,7 +3,7 @@
  *   node --import tsx test/support/fake-exo-main.ts [--port N] [--log FILE] [--token-ms MS] [--prefill-tps N]
  *     [--max-gen N] [--bytes-per-token N] [--tls-key FILE --tls-cert FILE]
  * It prints `fake-exo listening <url>` when ready. Test-only control paths under /__fake/ let the test
- * drive it: GET requests | cancelled | response/<commandId> | timing/<commandId>; POST mode/<mode>, log (body = message).
+ * drive it: GET requests | cancelled | bulk | response/<commandId> | timing/<commandId>; POST mode/<mode>, log (body = message).
  */
 import { readFileSync } from 'node:fs';
 import { createServer } from 'node:http';
@@ -46,6 +46,7 @@ const control = createServer((req, res) => {
         fake.requests.map((r) => ({ method: r.method, path: r.path, size: r.body.length, at: r.at })),
       );
     if (what === 'cancelled') return send(fake.cancelled);
+    if (what === 'bulk') return send({ bytes: fake.bulkBytesSent() });
     if (what === 'response') {
       const b = fake.response(id ?? '');
       res.writeHead(b ? 200 : 404, { 'content-type': 'application/octet-stream' });

@@ -60,6 +60,8 @@ export interface FakeExoControl {
   set(key: string, value: unknown): void;
   log(level: string, message: string): void;
   heldBytes(): number;
+  /** Bytes of bulk stream frames (x-fake-stream-bytes) written so far, all requests together. */
+  bulkBytesSent(): number;
   close(): Promise<void>;
 }
 
@@ -99,6 +101,7 @@ export async function startFakeExo(options: FakeExoOptions = {}): Promise<FakeEx
   const prefillRate = options.prefillTokensPerSecond ?? 20_000;
   const tokenMs = options.tokenIntervalMs ?? 20;
   const transcript = sseTranscript();
+  let bulkSent = 0;
 
   const log = (level: string, message: string): void => {
     if (!options.logPath) return;
@@ -305,6 +308,7 @@ export async function startFakeExo(options: FakeExoOptions = {}): Promise<FakeEx
     if (stream && bulkBytes > 0) {
       const frame = `data: ${JSON.stringify({ id: commandId, object: 'chat.completion', choices: [{ index: 0, delta: { content: 'x'.repeat(16 * 1024) } }] })}\n\n`;
       for (let sentBytes = 0; sentBytes < bulkBytes && !aborted; sentBytes += frame.length) {
+        bulkSent += frame.length;
         if (!res.write(frame)) await drained();
       }
     }
@@ -465,6 +469,7 @@ export async function startFakeExo(options: FakeExoOptions = {}): Promise<FakeEx
     },
     log,
     heldBytes: () => [...held].reduce((n, b) => n + b.length, 0),
+    bulkBytesSent: () => bulkSent,
     close: closeServer,
   };
   log('INFO', `Starting node ${nodeId}`);
