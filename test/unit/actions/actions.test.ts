@@ -147,6 +147,39 @@ describe('action runner and audit trail (real SQLite)', () => {
     db.close();
   });
 
+  it('applies the guard mode in the tick itself, never behind a notification that takes 10 s', async () => {
+    const db = openDatabase(`${dir.path}/slow.db`);
+    const store = new TimelineStore(db);
+    const audit = new AuditStore(db);
+    let release: () => void = () => {};
+    const slow: Notifier = {
+      notify: () => new Promise((r) => (release = () => r({ ok: true, detail: 'late' }))),
+    };
+    const modes: Array<[string, number]> = [];
+    const runner = new ActionRunner(config, store, audit, slow, null, (m) => modes.push([m, Date.now()]));
+    const update = { state: state('critical'), changed: true, previous: 'ok' as const };
+    const t = Date.now();
+    const now = runner.applyGuardMode(5000, update);
+    assert.deepEqual(
+      now.map((e) => e.kind),
+      ['action.guard-mode'],
+    );
+    assert.deepEqual(
+      modes.map(([m]) => m),
+      ['cancel-newest'],
+    );
+    assert.ok(modes[0]![1] - t < 100, 'applied synchronously');
+    // The rest of the plan (the notification) runs afterwards and does not set the mode a second time.
+    const rest = runner.apply(5000, update, []);
+    release();
+    assert.deepEqual(
+      (await rest).map((e) => e.kind),
+      ['action.notify'],
+    );
+    assert.equal(modes.length, 1);
+    db.close();
+  });
+
   it('in dry-run mode records what it would do and does nothing', async () => {
     const db = openDatabase(`${dir.path}/b.db`);
     const store = new TimelineStore(db);
