@@ -1,4 +1,5 @@
 import { findKextVersion } from '../probes/darwin/kext-version-parser.js';
+import { finiteNumber } from '../util/finite.js';
 import { classifyPanicLine, type PanicKind } from './panic-classifier.js';
 import { type ContainerFormat, readContainer } from './report-container.js';
 
@@ -60,7 +61,9 @@ function epochValue(text: string, label: string): string | null {
   if (!m) return null;
   const seconds = Number.parseInt(m[1]!, 16);
   if (seconds === 0) return null;
-  return new Date(seconds * 1000 + Math.floor(Number.parseInt(m[2]!, 16) / 1000)).toISOString();
+  const t = seconds * 1000 + Math.floor(Number.parseInt(m[2]!, 16) / 1000);
+  // Past what a Date holds (±8.64e15 ms): not a time.
+  return Math.abs(t) <= 8.64e15 ? new Date(t).toISOString() : null;
 }
 
 /** A line that starts a new field of the panic log (`Debugger message: panic`, `OS version: …`, `CR0: …`). */
@@ -108,7 +111,7 @@ function findPanicLine(lines: string[]): { line: string; cpu: number | null } | 
   }
   line = line.slice(0, MAX_PANIC_LINE);
   const cpu = /panic\(cpu (\d+)/.exec(line);
-  return { line, cpu: cpu ? Number(cpu[1]) : null };
+  return { line, cpu: cpu ? finiteNumber(cpu[1]) : null };
 }
 
 /**
@@ -141,6 +144,7 @@ export function parsePanicReport(raw: string): PanicInfo {
     /Panicked task(?: 0x[0-9a-fA-F]+)?:\s*(?:(\d+) pages, (\d+) threads:\s*)?pid (\d+):\s*(.+?)\s*$/m.exec(
       clean,
     );
+  const taskPid = task ? finiteNumber(task[3]) : null;
   const tid = /Panicked thread:.*\btid:\s*(\d+)/.exec(clean);
   const compressor = /^Compressor Info:\s*(.+)$/m.exec(clean);
   const paniclog = field(clean, 'Paniclog version');
@@ -158,9 +162,9 @@ export function parsePanicReport(raw: string): PanicInfo {
     const swap = /with (\d+) swapfiles/.exec(t);
     compressorInfo = {
       text: t,
-      compressedPercent: pct ? Number(pct[1]) : null,
-      segmentsPercent: seg ? Number(seg[1]) : null,
-      swapfiles: swap ? Number(swap[1]) : null,
+      compressedPercent: pct ? finiteNumber(pct[1]) : null,
+      segmentsPercent: seg ? finiteNumber(seg[1]) : null,
+      swapfiles: swap ? finiteNumber(swap[1]) : null,
       bad: /\(BAD\)/.test(t),
     };
   }
@@ -176,12 +180,10 @@ export function parsePanicReport(raw: string): PanicInfo {
     darwinVersion: kernel ? kernel[1]! : null,
     xnuVersion: kernel ? kernel[2]! : null,
     kernelFamily: kernel?.[3] ?? null,
-    paniclogVersion: paniclog && /^\d+$/.test(paniclog) ? Number(paniclog) : null,
-    process: task ? { pid: Number(task[3]), name: task[4]! } : null,
-    task: task
-      ? { pages: task[1] ? Number(task[1]) : null, threads: task[2] ? Number(task[2]) : null }
-      : null,
-    tid: tid ? Number(tid[1]) : null,
+    paniclogVersion: paniclog && /^\d+$/.test(paniclog) ? finiteNumber(paniclog) : null,
+    process: taskPid !== null ? { pid: taskPid, name: task![4]! } : null,
+    task: task ? { pages: finiteNumber(task[1]), threads: finiteNumber(task[2]) } : null,
+    tid: tid ? finiteNumber(tid[1]) : null,
     iogpuFamilyVersion: findKextVersion(clean),
     compressorInfo,
     panicTime,

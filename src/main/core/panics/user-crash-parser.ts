@@ -1,3 +1,4 @@
+import { finiteNumber } from '../util/finite.js';
 import { parseReportTimestamp } from './panic-parser.js';
 import { readContainer } from './report-container.js';
 
@@ -86,9 +87,7 @@ export function parseUserCrash(raw: string): UserCrashInfo | null {
     bugType: '309',
     cause: classifyCrashText(c.bodyText, exceptionType, terminationText),
     processName: str(b['procName']) ?? str(s['procName']) ?? str(header['app_name']) ?? str(header['name']),
-    pid:
-      int(b['pid']) ??
-      (/"pid"\s*:\s*(\d+)/.exec(c.bodyText) ? Number(/"pid"\s*:\s*(\d+)/.exec(c.bodyText)![1]) : null),
+    pid: int(b['pid']) ?? finiteNumber(/"pid"\s*:\s*(\d+)/.exec(c.bodyText)?.[1]),
     parentPid: int(b['parentPid']),
     processPath: str(b['procPath']) ?? str(s['procPath']),
     exceptionType,

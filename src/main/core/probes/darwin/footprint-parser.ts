@@ -1,3 +1,4 @@
+import { finiteNumber, finiteOrNull } from '../../util/finite.js';
 import { parseSize } from './size-units.js';
 
 /**
@@ -47,18 +48,19 @@ export function parseFootprint(text: string): FootprintReport {
       dirty: parseSize(m[1]!),
       clean: m[2] ? parseSize(m[2]) : null,
       reclaimable: m[3] ? parseSize(m[3]) : null,
-      regions: m[4] ? Number(m[4]) : null,
+      regions: m[4] ? finiteNumber(m[4]) : null,
     });
   }
-  const graphicsBytes = categories
-    .filter((c) => /\(graphics\)/.test(c.category))
-    .reduce((sum, c) => sum + (c.dirty ?? 0), 0);
+  const graphicsBytes =
+    finiteOrNull(
+      categories.filter((c) => /\(graphics\)/.test(c.category)).reduce((sum, c) => sum + (c.dirty ?? 0), 0),
+    ) ?? 0;
   return {
     name: header ? header[1]!.trim() || null : null,
-    pid: header ? Number(header[2]) : null,
+    pid: header ? finiteNumber(header[2]) : null,
     footprintBytes: header ? parseSize(header[3]!) : null,
     physFootprintBytes: phys ? parseSize(phys[1]!) : header ? parseSize(header[3]!) : null,
-    pageSize: header?.[4] ? Number(header[4]) : null,
+    pageSize: header?.[4] ? finiteNumber(header[4]) : null,
     categories,
     graphicsBytes,
   };

@@ -1,3 +1,4 @@
+import { finiteNumber } from '../../util/finite.js';
 /**
  * `memory_pressure -Q` (or the full report): only two facts are worth reading — the machine size line and
  * `System-wide memory free percentage: N%` (the same number as kern.memorystatus_level).
@@ -18,13 +19,14 @@ export function parseMemoryPressure(text: string): MemoryPressureReport {
   const counts: Record<string, number> = {};
   for (const line of text.split(/\r?\n/)) {
     const m = /^([A-Z][\w ]+):\s+(\d+)\s*$/.exec(line);
-    if (m) counts[m[1]!.trim()] = Number(m[2]);
+    const n = m ? finiteNumber(m[2]) : null;
+    if (m && n !== null) counts[m[1]!.trim()] = n;
   }
   return {
-    totalBytes: sys ? Number(sys[1]) : null,
-    totalPages: sys ? Number(sys[2]) : null,
-    pageSize: sys ? Number(sys[3]) : null,
-    freePercent: pct ? Number(pct[1]) : null,
+    totalBytes: sys ? finiteNumber(sys[1]) : null,
+    totalPages: sys ? finiteNumber(sys[2]) : null,
+    pageSize: sys ? finiteNumber(sys[3]) : null,
+    freePercent: pct ? finiteNumber(pct[1]) : null,
     counts,
   };
 }

@@ -1,3 +1,5 @@
+import { finiteNumber, finiteOrNull } from '../../util/finite.js';
+
 /**
  * The Metal working-set ceiling (`recommendedMaxWorkingSetSize`) as printed by the tools people run:
  * - MLX `mx.device_info()` repr: `{'max_recommended_working_set_size': 188743680000, …}`
@@ -19,7 +21,7 @@ const UNITS: Record<string, number> = {
 
 const toBytes = (n: string, unit: string): number | null => {
   const mult = UNITS[unit];
-  return mult === undefined ? null : Math.round(Number(n) * mult);
+  return mult === undefined ? null : finiteOrNull(Math.round(Number(n) * mult));
 };
 
 export interface MetalDeviceInfo {
@@ -38,10 +40,10 @@ export function parseMetalCeiling(text: string): MetalDeviceInfo {
   };
   const mlx = /['"]max_recommended_working_set_size['"]\s*:\s*(\d+)/.exec(text);
   if (mlx) {
-    info.ceilingBytes = Number(mlx[1]);
+    info.ceilingBytes = finiteNumber(mlx[1]);
     const buf = /['"]max_buffer_length['"]\s*:\s*(\d+)/.exec(text);
     const arch = /['"]architecture['"]\s*:\s*['"]([^'"]+)['"]/.exec(text);
-    info.maxBufferLength = buf ? Number(buf[1]) : null;
+    info.maxBufferLength = buf ? finiteNumber(buf[1]) : null;
     info.architecture = arch ? arch[1]! : null;
     return info;
   }

@@ -1,3 +1,4 @@
+import { finiteOrNull } from '../../util/finite.js';
 /**
  * `ps -o …` output, with a header row or headerless (`pid=`). Columns are read by what they are, not by
  * character position: single-token fields, `lstart` (five tokens, localized), and the last column
@@ -63,14 +64,16 @@ const REST_COLUMNS = new Set<PsColumn>(['comm', 'args']);
 export function parseElapsed(s: string): number | null {
   const m = /^(?:(?:(\d+)-)?(\d+):)?(\d+):(\d+)$/.exec(s.trim());
   if (!m) return null;
-  return Number(m[1] ?? 0) * 86400 + Number(m[2] ?? 0) * 3600 + Number(m[3]) * 60 + Number(m[4]);
+  return finiteOrNull(
+    Number(m[1] ?? 0) * 86400 + Number(m[2] ?? 0) * 3600 + Number(m[3]) * 60 + Number(m[4]),
+  );
 }
 
 /** `[hh:]mm:ss.cc` cumulative CPU time → seconds. */
 export function parseCpuTime(s: string): number | null {
   const m = /^(?:(\d+):)?(\d+):(\d+(?:[.,]\d+)?)$/.exec(s.trim());
   if (!m) return null;
-  return Number(m[1] ?? 0) * 3600 + Number(m[2]) * 60 + Number(m[3]!.replace(',', '.'));
+  return finiteOrNull(Number(m[1] ?? 0) * 3600 + Number(m[2]) * 60 + Number(m[3]!.replace(',', '.')));
 }
 
 const MONTHS: Record<string, number> = {
@@ -214,12 +217,12 @@ export function parsePs(text: string, columns?: PsColumn[]): PsRow[] {
           break;
         case 'rss': {
           const v = num(tok);
-          row.rssBytes = v === undefined ? undefined : v * 1024;
+          row.rssBytes = v === undefined ? undefined : (finiteOrNull(v * 1024) ?? undefined);
           break;
         }
         case 'vsz': {
           const v = num(tok);
-          row.vszBytes = v === undefined ? undefined : v * 1024;
+          row.vszBytes = v === undefined ? undefined : (finiteOrNull(v * 1024) ?? undefined);
           break;
         }
         case 'time':

@@ -1,3 +1,5 @@
+import { finiteOrNull } from '../../util/finite.js';
+
 /** Sizes as macOS tools print them: `42 MB`, `6288 KB`, `0 B`, `1946M+`, `15G`, `4346M`. Binary units. */
 const MULTIPLIER: Record<string, number> = {
   B: 1,
@@ -18,5 +20,5 @@ export function parseSize(text: string): number | null {
   const unit = (m[2] ?? 'B').toUpperCase();
   const mult = MULTIPLIER[unit];
   if (mult === undefined) return null;
-  return Math.round(Number(m[1]!.replace(',', '.')) * mult);
+  return finiteOrNull(Math.round(Number(m[1]!.replace(',', '.')) * mult));
 }

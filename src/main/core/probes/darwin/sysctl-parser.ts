@@ -1,3 +1,4 @@
+import { finiteNumber, finiteOrNull } from '../../util/finite.js';
 /**
  * `sysctl name...` prints `name: value` lines; `sysctl -n name` prints the bare value.
  * `sysctl -w` prints `name: old -> new`. Unknown oids go to stderr, so they are simply absent here.
@@ -25,7 +26,7 @@ export function parseSysctl(text: string): SysctlValues {
 export function sysctlInt(values: SysctlValues, name: string): number | null {
   const v = values[name];
   if (v === undefined || !/^-?\d+$/.test(v.trim())) return null;
-  return Number(v.trim());
+  return finiteNumber(v.trim());
 }
 
 export interface SwapUsage {
@@ -47,7 +48,7 @@ export function parseSwapUsage(text: string): SwapUsage | null {
     if (!m) return null;
     const n = Number(m[1]!.replace(',', '.'));
     if (!Number.isFinite(n)) return null;
-    return Math.round(n * (UNIT[m[2] ?? 'B'] ?? 1));
+    return finiteOrNull(Math.round(n * (UNIT[m[2] ?? 'B'] ?? 1)));
   };
   const total = field('total');
   const used = field('used');

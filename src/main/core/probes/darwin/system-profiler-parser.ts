@@ -1,3 +1,4 @@
+import { finiteNumber } from '../../util/finite.js';
 /** `system_profiler SPDisplaysDataType` (text): the GPU's chipset, core count and Metal support. */
 export interface DisplaysInfo {
   chipsetModel: string | null;
@@ -24,7 +25,7 @@ export function parseDisplays(text: string): DisplaysInfo {
   }
   return {
     chipsetModel: field('Chipset Model'),
-    totalCores: cores && /^\d+$/.test(cores) ? Number(cores) : null,
+    totalCores: cores && /^\d+$/.test(cores) ? finiteNumber(cores) : null,
     metalSupport: field('Metal Support'),
     vendor: field('Vendor'),
     displays,

@@ -1,3 +1,4 @@
+import { finiteNumber } from '../../util/finite.js';
 import { parseSize } from './size-units.js';
 
 /**
@@ -63,7 +64,8 @@ export function parseTop(text: string): TopBlock[] {
 function parseRow(line: string, columns: string[]): TopRow | null {
   const tokens = line.trim().split(/\s+/);
   const pidTok = tokens[0]?.replace(/\*$/, '');
-  if (!pidTok || !/^\d+$/.test(pidTok)) return null;
+  const pid = pidTok && /^\d+$/.test(pidTok) ? finiteNumber(pidTok) : null;
+  if (pid === null) return null;
   const values: Record<string, string> = {};
   let command: string | null = null;
   const cmdIndex = columns.indexOf('COMMAND');
@@ -81,7 +83,7 @@ function parseRow(line: string, columns: string[]): TopRow | null {
     });
   }
   const mem = values['MEM'];
-  return { pid: Number(pidTok), command, values, memBytes: mem === undefined ? null : parseSize(mem) };
+  return { pid, command, values, memBytes: mem === undefined ? null : parseSize(mem) };
 }
 
 /** The last block's MEM per pid: what the fallback phys_footprint probe uses. */

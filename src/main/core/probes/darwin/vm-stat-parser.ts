@@ -1,3 +1,4 @@
+import { finiteNumber, finiteOrNull } from '../../util/finite.js';
 /**
  * `vm_stat` (no arguments): a header with the page size, then `Label: value.` lines.
  * Parsed by label, never by column: the label width changed from 30 to 35 characters, newer machines
@@ -34,15 +35,16 @@ export function parseVmStat(text: string): VmStat {
   for (const line of text.split(/\r?\n/)) {
     const header = HEADER.exec(line);
     if (header) {
-      pageSize = Number(header[1]);
+      pageSize = finiteNumber(header[1]);
       continue;
     }
     const m = LINE.exec(line);
-    if (m) values[m[1]!.trim()] = Number(m[2]);
+    const n = m ? finiteNumber(m[2]) : null;
+    if (m && n !== null) values[m[1]!.trim()] = n;
   }
   const pages = (label: string): number | null => {
     const v = values[label];
-    return v === undefined || pageSize === null ? null : v * pageSize;
+    return v === undefined || pageSize === null ? null : finiteOrNull(v * pageSize);
   };
   return {
     pageSize,

@@ -1,0 +1,112 @@
+/**
+ * Counterexamples the parser property tests found, kept as named cases. Each was a throw or a
+ * non-finite number (Infinity from a digit run longer than a double holds, or from an overflowing product).
+ */
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { parsePanicReport } from '../../../src/main/core/panics/panic-parser.js';
+import { parseUserCrash } from '../../../src/main/core/panics/user-crash-parser.js';
+import { parseFootprint } from '../../../src/main/core/probes/darwin/footprint-parser.js';
+import { parseMemoryPressure } from '../../../src/main/core/probes/darwin/memory-pressure-parser.js';
+import {
+  parseAllWorkingSetLines,
+  parseMetalCeiling,
+} from '../../../src/main/core/probes/darwin/metal-ceiling-parser.js';
+import { parseElapsed, parsePs } from '../../../src/main/core/probes/darwin/ps-parser.js';
+import {
+  parseSwapUsage,
+  parseSysctl,
+  sysctlInt,
+} from '../../../src/main/core/probes/darwin/sysctl-parser.js';
+import { parseDisplays } from '../../../src/main/core/probes/darwin/system-profiler-parser.js';
+import { parseTop } from '../../../src/main/core/probes/darwin/top-parser.js';
+import { parseVmStat } from '../../../src/main/core/probes/darwin/vm-stat-parser.js';
+import { assertWellTyped } from '../../support/property.js';
+
+/** 310 nines: Number() of it is Infinity. */
+const HUGE = '9'.repeat(310);
+
+describe('parser regressions found by the property tests', () => {
+  it('vm_stat: a page count past a double is dropped, and a huge page size gives no byte figures', () => {
+    const v = parseVmStat(
+      `Mach Virtual Memory Statistics: (page size of 16384 bytes)\nPages free:   3857.\nPages active:   ${HUGE}446206.\n`,
+    );
+    assertWellTyped(v);
+    assert.equal(v.values['Pages active'], undefined);
+    assert.equal(v.bytes.active, null);
+    assert.equal(v.bytes.free, 3857 * 16384);
+    const big = parseVmStat(
+      `Mach Virtual Memory Statistics: (page size of ${'9'.repeat(300)} bytes)\nPages free:   ${'9'.repeat(20)}.\n`,
+    );
+    assertWellTyped(big);
+    assert.equal(big.bytes.free, null);
+  });
+
+  it('ps: rss, elapsed and cpu time that overflow are left out, the row is kept', () => {
+    const rows = parsePs(
+      `  PID  PPID     ELAPSED   RSS COMMAND\n 544     1 02-17:00:00 ${HUGE} /usr/sbin/fseventsd\n`,
+    );
+    assertWellTyped(rows);
+    assert.equal(rows[0]?.pid, 544);
+    assert.equal(rows[0]?.rssBytes, undefined);
+    assert.equal(parseElapsed(`${HUGE}-00:00:00`), null);
+    const headerless = parsePs(` 544 ${'9'.repeat(306)} 1.0\n`, ['pid', 'rss', 'pcpu']);
+    assertWellTyped(headerless);
+  });
+
+  it('top: a pid past a double is not a row; a MEM past a double has no bytes', () => {
+    const text = `Processes: 1 total\n\nPID    COMMAND          MEM   \n${HUGE} kernel_task 517M+\n0      kernel_task      ${HUGE}517M+ \n69411  firefox          361M+ \n`;
+    const blocks = parseTop(text);
+    assertWellTyped(blocks);
+    assert.deepEqual(
+      blocks.at(-1)?.rows.map((r) => [r.pid, r.memBytes]),
+      [
+        [0, null],
+        [69411, 361 * 1024 ** 2],
+      ],
+    );
+  });
+
+  it('footprint: a category size past a double is null and the graphics sum stays finite', () => {
+    const f = parseFootprint(
+      `ruby [3644]: 64-bit    Footprint: 42 MB (16384 bytes per page)\n  Dirty      Clean  Reclaimable    Regions    Category\n6288 KB ${HUGE}       0 B          0 B        155    untagged ("VM_ALLOCATE")\n${HUGE} KB 0 B 0 B 1 IOAccelerator (graphics)\n`,
+    );
+    assertWellTyped(f);
+  });
+
+  it('memory_pressure, Metal ceiling, sysctl, swap usage, system_profiler: digit runs past a double read as null', () => {
+    assertWellTyped(
+      parseMemoryPressure(`The system has ${HUGE}51539607552 (3145728 pages with a page size of 16384).\n`),
+    );
+    assert.equal(
+      parseMemoryPressure(`The system has ${HUGE} (1 pages with a page size of 16384).`).totalBytes,
+      null,
+    );
+    assert.equal(parseMetalCeiling(`{'max_recommended_working_set_size': ${HUGE}}`).ceilingBytes, null);
+    assert.deepEqual(parseAllWorkingSetLines(`recommendedMaxWorkingSetSize: ${HUGE} GiB`), []);
+    assert.equal(sysctlInt(parseSysctl(`hw.memsize: ${HUGE}`), 'hw.memsize'), null);
+    assert.equal(parseSwapUsage(`total = ${'9'.repeat(306)}.00T  used = 1.00M  free = 1.00M`), null);
+    assertWellTyped(
+      parseDisplays(`Graphics/Displays:\n    Apple M4 Pro:\n      Total Number of Cores: ${HUGE}\n`),
+    );
+  });
+
+  it('panic parser: a Panicked task pid or page count past a double, and an Epoch Calendar past what a Date holds', () => {
+    const p = parsePanicReport(
+      `panic(cpu 8 caller 0xfffffe00513bbe28): "completeMemory() prepare count underflow" @IOGPUMemory.cpp:550\nPanicked task 0xfffffe1e4174a418: ${HUGE}367197 pages, 25 threads: pid ${HUGE}: Python\nEpoch Time:        sec       usec\n  Boot    : 0x${'f'.repeat(16)} 0x00000000\n  Calendar: 0x${'9'.repeat(300)} 0x000d1a2b\n`,
+    );
+    assertWellTyped(p);
+    assert.equal(p.kind, 'completeMemory');
+    assert.deepEqual(p.task, { pages: null, threads: 25 });
+    assert.equal(p.process, null);
+    // Before: new Date(Infinity).toISOString() threw out of the parser.
+    assert.equal(p.panicTime, null);
+    assert.equal(p.bootTime, null);
+  });
+
+  it('crash report: a pid past a double found by text is null', () => {
+    const c = parseUserCrash(`{"bug_type":"309"}\n{"procName":"python3", "pid": ${HUGE}`);
+    assertWellTyped(c);
+    assert.equal(c?.pid, null);
+  });
+});
