@@ -21,6 +21,13 @@ import {
 import { parseDisplays } from '../../../src/main/core/probes/darwin/system-profiler-parser.js';
 import { parseTop } from '../../../src/main/core/probes/darwin/top-parser.js';
 import { parseVmStat } from '../../../src/main/core/probes/darwin/vm-stat-parser.js';
+import { parseMeminfo } from '../../../src/main/core/probes/linux/meminfo-parser.js';
+import {
+  parseKeyValueKb,
+  parseProcStat,
+  parseSystemStat,
+} from '../../../src/main/core/probes/linux/proc-pid-parser.js';
+import { parsePsi } from '../../../src/main/core/probes/linux/psi-parser.js';
 import { assertWellTyped } from '../../support/property.js';
 
 /** 310 nines: Number() of it is Infinity. */
@@ -108,5 +115,29 @@ describe('parser regressions found by the property tests', () => {
     const c = parseUserCrash(`{"bug_type":"309"}\n{"procName":"python3", "pid": ${HUGE}`);
     assertWellTyped(c);
     assert.equal(c?.pid, null);
+  });
+
+  it('linux PSI: an average like 1.2.3 (matched by [\\d.]+) is not read as NaN; the line is dropped', () => {
+    const psi = parsePsi(
+      'some avg10=1.2.3 avg60=0.00 avg300=0.00 total=0\nfull avg10=0.00 avg60=0.00 avg300=0.00 total=0\n',
+    );
+    assertWellTyped(psi);
+    assert.equal(psi.some, null);
+    assert.deepEqual(psi.full, { avg10: 0, avg60: 0, avg300: 0, totalMicros: 0 });
+  });
+
+  it('linux meminfo, status and /proc/stat: values past a double are dropped, not Infinity', () => {
+    const mem = parseMeminfo(`MemTotal:       ${HUGE} kB\nMemFree:         1205032 kB\n`);
+    assert.deepEqual(mem, { MemFree: 1205032 * 1024 });
+    assert.deepEqual(parseKeyValueKb(`VmRSS:\t${'9'.repeat(306)} kB\nThreads:\t12\n`), { Threads: 12 });
+    assertWellTyped(parseSystemStat(`cpu  ${HUGE} 1 2\nbtime ${HUGE}\n`));
+  });
+
+  it('linux /proc/<pid>/stat: no pid before the command, or a field past a double, is not a row', () => {
+    const fields = 'S 1 4242 4242 0 -1 4194560 1200 0 0 0 350 80 0 0 20 0 12 0 123456 4000000000 250000';
+    // Before: Number('') is 0, so a line without a pid was read as pid 0.
+    assert.equal(parseProcStat(`(python3) ${fields}`), null);
+    assert.equal(parseProcStat(`4242 (python3) ${fields.replace('123456', HUGE)}`), null);
+    assert.equal(parseProcStat(`4242 (python3) ${fields}`)?.startTimeTicks, 123456);
   });
 });

@@ -1,3 +1,5 @@
+import { finiteNumber, finiteOrNull } from '../../util/finite.js';
+
 /**
  * Per-process procfs files. `/proc/<pid>/stat` is split after the last `)` because the command name may
  * itself contain spaces and parentheses.
@@ -19,14 +21,15 @@ export function parseProcStat(text: string): ProcStat | null {
   const open = text.indexOf('(');
   const close = text.lastIndexOf(')');
   if (open < 0 || close < open) return null;
-  const pid = Number(text.slice(0, open).trim());
+  const pidText = text.slice(0, open).trim();
+  const pid = /^\d+$/.test(pidText) ? finiteNumber(pidText) : null;
   const rest = text
     .slice(close + 2)
     .trim()
     .split(/\s+/);
   // Fields after comm, numbered from 3 (state) as in proc(5).
-  const f = (n: number): number => Number(rest[n - 3]);
-  if (!Number.isInteger(pid) || rest.length < 22) return null;
+  const f = (n: number): number => (/^-?\d+$/.test(rest[n - 3] ?? '') ? Number(rest[n - 3]) : Number.NaN);
+  if (pid === null || !Number.isInteger(pid) || rest.length < 22) return null;
   const stat: ProcStat = {
     pid,
     comm: text.slice(open + 1, close),
@@ -38,7 +41,7 @@ export function parseProcStat(text: string): ProcStat | null {
     startTimeTicks: f(22),
     rssPages: f(24),
   };
-  return Object.values(stat).some((v) => typeof v === 'number' && Number.isNaN(v)) ? null : stat;
+  return Object.values(stat).some((v) => typeof v === 'number' && !Number.isFinite(v)) ? null : stat;
 }
 
 /** `/proc/<pid>/status` or `smaps_rollup`: `Key:  value [kB]` → bytes for kB values, numbers otherwise. */
@@ -46,7 +49,8 @@ export function parseKeyValueKb(text: string): Record<string, number> {
   const out: Record<string, number> = {};
   for (const line of text.split('\n')) {
     const m = /^([\w_]+):\s+(\d+)(\s+kB)?\s*$/.exec(line);
-    if (m) out[m[1]!] = m[3] ? Number(m[2]) * 1024 : Number(m[2]);
+    const n = m ? finiteOrNull(Number(m[2]) * (m[3] ? 1024 : 1)) : null;
+    if (m && n !== null) out[m[1]!] = n;
   }
   return out;
 }
@@ -72,5 +76,5 @@ export function parseSystemStat(text: string): {
         .split(/\s+/)
         .reduce((s, v) => s + Number(v), 0)
     : null;
-  return { bootTimeSeconds: btime ? Number(btime[1]) : null, cpuTotalTicks: total };
+  return { bootTimeSeconds: finiteNumber(btime?.[1]), cpuTotalTicks: finiteOrNull(total) };
 }

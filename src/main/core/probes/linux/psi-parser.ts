@@ -1,3 +1,5 @@
+import { finiteNumber } from '../../util/finite.js';
+
 /** `/proc/pressure/memory`: `some avg10=0.00 avg60=0.00 avg300=0.00 total=0` and the `full` line. */
 export interface PsiLine {
   avg10: number;
@@ -16,9 +18,11 @@ export function parsePsi(text: string): Psi {
     const m = new RegExp(`^${kind} avg10=([\\d.]+) avg60=([\\d.]+) avg300=([\\d.]+) total=(\\d+)`, 'm').exec(
       text,
     );
-    return m
-      ? { avg10: Number(m[1]), avg60: Number(m[2]), avg300: Number(m[3]), totalMicros: Number(m[4]) }
-      : null;
+    if (!m) return null;
+    const [avg10, avg60, avg300, totalMicros] = m.slice(1, 5).map((v) => finiteNumber(v));
+    // `1.2.3` matches [\d.]+ but is not a number: the line is not read rather than read as NaN.
+    if (avg10 == null || avg60 == null || avg300 == null || totalMicros == null) return null;
+    return { avg10, avg60, avg300, totalMicros };
   };
   return { some: line('some'), full: line('full') };
 }
