@@ -221,12 +221,14 @@ describe('the stream observer and listen addresses', () => {
     // Fed in awkward pieces, as TCP delivers them.
     const bytes = Buffer.from(frames.map((f) => `${f}\n\n`).join(''));
     for (let i = 0; i < bytes.length; i += 37) o.push(bytes.subarray(i, i + 37));
+    o.end();
     assert.deepEqual(seen, [151203, 151203]);
     assert.equal(o.facts.promptTokens, 151203);
     assert.equal(o.facts.commandId, '2b7d9e41-0c3a-4f58-b6e2-91a4c7d35e08');
     assert.ok((o.facts.peakMemoryBytes ?? 0) > 0);
     const err = new StreamObserver('sse');
     err.push(Buffer.from(`${api['SSE error frame (runner died mid-request)']}\n\n`));
+    err.end();
     assert.equal(err.facts.error, 'Runner shutdown before completing command (signal=9 (Killed))');
   });
 

@@ -18,6 +18,8 @@ export interface StreamFacts {
 
 type Json = Record<string, unknown>;
 const MAX_BUFFER_CHARS = 1024 * 1024;
+/** How much of a skimmed stream's end is kept (the stats, usage and error frames are a few hundred bytes). */
+const TAIL_BYTES = 64 * 1024;
 const isObj = (v: unknown): v is Json => v !== null && typeof v === 'object' && !Array.isArray(v);
 const count = (v: unknown): number | null =>
   typeof v === 'number' && Number.isSafeInteger(v) && v >= 0 ? v : null;
@@ -41,24 +43,35 @@ export class StreamObserver {
     error: null,
   };
   private readonly decoder = new TextDecoder('utf-8');
-  private readonly sse: EventSourceParser | null;
+  private sse: EventSourceParser | null;
   private pendingLine = '';
+  /**
+   * Once prefill is over and the command id known, only the end of the stream can still tell something (the
+   * generation stats, the usage, an error frame): the observer then keeps the last bytes and reads them at the
+   * end, instead of parsing every token frame (it costs the guard ~4x less CPU on a fast stream).
+   */
+  private skimming = false;
+  private readonly tail: Buffer[] = [];
+  private tailBytes = 0;
+  private skimDropped = false;
 
   constructor(
     framing: 'sse' | 'ndjson',
     private readonly onPrefill: (total: number, processed: number) => void = () => {},
   ) {
-    this.sse =
-      framing === 'sse'
-        ? createParser({
-            maxBufferSize: MAX_BUFFER_CHARS,
-            onComment: (c) => this.comment(c),
-            onEvent: (e) => this.event(e.event ?? 'message', e.data, e.id),
-          })
-        : null;
+    this.sse = framing === 'sse' ? this.parser() : null;
   }
 
   push(chunk: Buffer): void {
+    if (this.skimming) {
+      this.tail.push(chunk);
+      this.tailBytes += chunk.length;
+      while (this.tailBytes - this.tail[0]!.length >= TAIL_BYTES) {
+        this.tailBytes -= this.tail.shift()!.length;
+        this.skimDropped = true;
+      }
+      return;
+    }
     const text = this.decoder.decode(chunk, { stream: true });
     if (this.sse) {
       this.sse.feed(text);
@@ -69,6 +82,41 @@ export class StreamObserver {
     this.pendingLine = lines.pop() ?? '';
     if (this.pendingLine.length > MAX_BUFFER_CHARS) this.pendingLine = '';
     for (const line of lines) if (line.trim()) this.ndjson(line);
+  }
+
+  /** The stream ended: what was skimmed is read now (from its first whole frame on). */
+  end(): void {
+    if (!this.skimming) return;
+    this.skimming = false;
+    const raw = Buffer.concat(this.tail);
+    this.tail.length = 0;
+    if (!this.skimDropped) {
+      // Nothing was dropped: the parser resumes exactly where it stopped (mid-frame included).
+      this.push(raw);
+      if (this.sse) this.sse.feed('\n\n');
+      else if (this.pendingLine.trim()) this.ndjson(this.pendingLine);
+      return;
+    }
+    const framing = this.sse ? 'sse' : 'ndjson';
+    const sep = framing === 'sse' ? raw.indexOf('\n\n') : raw.indexOf('\n');
+    if (sep < 0) return;
+    const text = new TextDecoder('utf-8').decode(raw.subarray(sep + (framing === 'sse' ? 2 : 1)));
+    if (this.sse) {
+      this.sse = this.parser();
+      this.sse.feed(text);
+      this.sse.feed('\n\n');
+    } else {
+      this.pendingLine = '';
+      for (const line of `${text}\n`.split('\n')) if (line.trim()) this.ndjson(line);
+    }
+  }
+
+  private parser(): EventSourceParser {
+    return createParser({
+      maxBufferSize: MAX_BUFFER_CHARS,
+      onComment: (c) => this.comment(c),
+      onEvent: (e) => this.event(e.event ?? 'message', e.data, e.id),
+    });
   }
 
   private prefill(p: unknown): void {
@@ -108,6 +156,8 @@ export class StreamObserver {
       data.includes('"error"') ||
       (this.facts.promptTokens === null && data.includes('_tokens"'));
     if (wanted) this.data(parseJson(data));
+    // The first token: prefill is over. From here only the stream's end can tell something new.
+    if (this.facts.commandId !== null) this.skimming = true;
   }
 
   private data(d: Json | null): void {
@@ -141,7 +191,10 @@ export class StreamObserver {
       return;
     }
     const wanted = line.includes('"error"') || line.includes('prompt_eval_count');
-    if (!wanted) return;
+    if (!wanted) {
+      if (line.includes('"message"') || line.includes('"response"')) this.skimming = true;
+      return;
+    }
     const d = parseJson(line);
     if (!d) return;
     if (typeof d['error'] === 'string') this.facts.error = d['error'];

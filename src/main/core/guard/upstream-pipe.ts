@@ -76,6 +76,7 @@ export function pipeUpstream(p: PipeRequest, cancelUpstream: (commandId: string)
   const finish = (outcome: PipeOutcome): void => {
     if (finished) return;
     finished = true;
+    handle.observer?.end();
     p.onDone(status, outcome, handle.observer);
   };
 
