@@ -4,6 +4,14 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { parseExoLogLine } from '../../../src/main/core/exo/exo-log-parser.js';
+import {
+  detectFailures,
+  parseNodeIdentities,
+  parseNodeMemory,
+  parsePlacementPreviews,
+  parseRunners,
+} from '../../../src/main/core/exo/exo-state-parser.js';
 import { parsePanicReport } from '../../../src/main/core/panics/panic-parser.js';
 import { parseUserCrash } from '../../../src/main/core/panics/user-crash-parser.js';
 import { parseFootprint } from '../../../src/main/core/probes/darwin/footprint-parser.js';
@@ -139,5 +147,34 @@ describe('parser regressions found by the property tests', () => {
     assert.equal(parseProcStat(`(python3) ${fields}`), null);
     assert.equal(parseProcStat(`4242 (python3) ${fields.replace('123456', HUGE)}`), null);
     assert.equal(parseProcStat(`4242 (python3) ${fields}`)?.startTimeTicks, 123456);
+  });
+
+  it('EXO previews: a memory delta of Infinity (JSON 1e999) is left out', () => {
+    const [p] = parsePlacementPreviews(
+      JSON.parse('{"previews":[{"model_id":"m","memory_delta_by_node":{"a":1e999,"b":1024}}]}'),
+    );
+    assert.deepEqual(p?.memoryDeltaByNode, { b: 1024 });
+  });
+
+  it('EXO node ids named __proto__ are kept as nodes, not lost to the prototype', () => {
+    const memory = parseNodeMemory(JSON.parse('{"__proto__": {"ramTotal": {"inBytes": 1}}}'));
+    assert.deepEqual(Object.entries(memory), [
+      ['__proto__', { ramTotal: 1, ramAvailable: null, swapTotal: null, swapAvailable: null }],
+    ]);
+    assert.deepEqual(Object.keys(parseNodeIdentities(JSON.parse('{"__proto__": {"chipId": "M4"}}'))), [
+      '__proto__',
+    ]);
+  });
+
+  it('EXO log and runner failures: token counts and signals past a double are null', () => {
+    const e = parseExoLogLine(
+      `[ 2026-06-22 14:03:11.512 | INFO     | exo:x:1 ] KV cache added: ${HUGE} tokens`,
+    );
+    assert.equal(e?.data['tokens'], null);
+    const [f] = detectFailures(
+      [],
+      parseRunners({ r: { RunnerFailed: { errorMessage: `killed signal=${HUGE}` } } }),
+    );
+    assert.equal(f?.kind === 'runner-failed' ? f.signal : 'x', null);
   });
 });

@@ -1,3 +1,5 @@
+import { finiteNumber } from '../util/finite.js';
+
 /**
  * Lines of EXO's loguru log (~/.exo/exo_log/exo.log):
  *   [ 2026-06-22 14:03:11.512 | INFO     | exo.worker.engines.mlx.cache:add_kv_cache:269 ] KV cache added: 1200 tokens
@@ -40,19 +42,19 @@ const RULES: Rule[] = [
     re: /KV cache evicted LRU entry \((\d+) tokens\)/,
     kind: 'exo.kv-evicted',
     severity: 'info',
-    data: (m) => ({ tokens: Number(m[1]) }),
+    data: (m) => ({ tokens: finiteNumber(m[1]) }),
   },
   {
     re: /KV cache added: (\d+) tokens/,
     kind: 'exo.kv-added',
     severity: 'debug',
-    data: (m) => ({ tokens: Number(m[1]) }),
+    data: (m) => ({ tokens: finiteNumber(m[1]) }),
   },
   {
     re: /KV cache updated \(index (\d+)\): (\d+) tokens/,
     kind: 'exo.kv-updated',
     severity: 'debug',
-    data: (m) => ({ index: Number(m[1]), tokens: Number(m[2]) }),
+    data: (m) => ({ index: finiteNumber(m[1]), tokens: finiteNumber(m[2]) }),
   },
   { re: /Starting prefill/, kind: 'exo.prefill-started', severity: 'debug', data: () => ({}) },
   {
@@ -61,7 +63,7 @@ const RULES: Rule[] = [
     severity: 'error',
     data: (m) => ({
       detail: m[1],
-      signal: /signal=(\d+)/.exec(m[1]!)?.[1] ? Number(/signal=(\d+)/.exec(m[1]!)![1]) : null,
+      signal: finiteNumber(/signal=(\d+)/.exec(m[1]!)?.[1]),
     }),
   },
   {

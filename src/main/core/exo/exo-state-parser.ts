@@ -1,3 +1,4 @@
+import { finiteNumber } from '../util/finite.js';
 import type { ModelCardShape, ShardShape } from './kv-estimator.js';
 
 /**
@@ -193,35 +194,43 @@ export function parseTasks(body: unknown): ExoTask[] {
   return out;
 }
 
+// Node ids are keys chosen by others: built with Object.fromEntries, a `__proto__` id is an own key like any
+// other (assigning out['__proto__'] would set the prototype and drop the node).
 export function parseNodeMemory(body: unknown): Record<string, ExoNodeMemory> {
-  const out: Record<string, ExoNodeMemory> = {};
-  if (!isObj(body)) return out;
+  if (!isObj(body)) return {};
+  const out: Array<[string, ExoNodeMemory]> = [];
   for (const [node, m] of Object.entries(body)) {
     if (!isObj(m)) continue;
-    out[node] = {
-      ramTotal: bytes(m['ramTotal']),
-      ramAvailable: bytes(m['ramAvailable']),
-      swapTotal: bytes(m['swapTotal']),
-      swapAvailable: bytes(m['swapAvailable']),
-    };
+    out.push([
+      node,
+      {
+        ramTotal: bytes(m['ramTotal']),
+        ramAvailable: bytes(m['ramAvailable']),
+        swapTotal: bytes(m['swapTotal']),
+        swapAvailable: bytes(m['swapAvailable']),
+      },
+    ]);
   }
-  return out;
+  return Object.fromEntries(out);
 }
 
 export function parseNodeIdentities(body: unknown): Record<string, ExoNodeIdentity> {
-  const out: Record<string, ExoNodeIdentity> = {};
-  if (!isObj(body)) return out;
+  if (!isObj(body)) return {};
+  const out: Array<[string, ExoNodeIdentity]> = [];
   for (const [node, i] of Object.entries(body)) {
     if (!isObj(i)) continue;
-    out[node] = {
-      modelId: str(i['modelId']),
-      chipId: str(i['chipId']),
-      friendlyName: str(i['friendlyName']),
-      osVersion: str(i['osVersion']),
-      osBuildVersion: str(i['osBuildVersion']),
-    };
+    out.push([
+      node,
+      {
+        modelId: str(i['modelId']),
+        chipId: str(i['chipId']),
+        friendlyName: str(i['friendlyName']),
+        osVersion: str(i['osVersion']),
+        osBuildVersion: str(i['osBuildVersion']),
+      },
+    ]);
   }
-  return out;
+  return Object.fromEntries(out);
 }
 
 export type FailureState =
@@ -239,7 +248,7 @@ export function detectFailures(instances: ExoInstance[], runners: ExoRunner[]): 
       runnerId: r.runnerId,
       message: r.errorMessage ?? 'RunnerFailed',
       diagnostics: r.diagnostics,
-      signal: sig ? Number(sig[1]) : null,
+      signal: finiteNumber(sig?.[1]),
     });
   }
   const known = new Set(runners.map((r) => r.runnerId));
@@ -267,7 +276,7 @@ export function parsePlacementPreviews(body: unknown): PlacementPreview[] {
   return list.filter(isObj).map((p) => {
     const delta = isObj(p['memory_delta_by_node'])
       ? (Object.fromEntries(
-          Object.entries(p['memory_delta_by_node']).filter(([, v]) => typeof v === 'number'),
+          Object.entries(p['memory_delta_by_node']).filter(([, v]) => num(v) !== null),
         ) as Record<string, number>)
       : null;
     return {
