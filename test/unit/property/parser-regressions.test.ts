@@ -4,6 +4,7 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { validateConfig } from '../../../src/main/core/config/config-loader.js';
 import { parseExoLogLine } from '../../../src/main/core/exo/exo-log-parser.js';
 import {
   detectFailures,
@@ -176,5 +177,15 @@ describe('parser regressions found by the property tests', () => {
       parseRunners({ r: { RunnerFailed: { errorMessage: `killed signal=${HUGE}` } } }),
     );
     assert.equal(f?.kind === 'runner-failed' ? f.signal : 'x', null);
+  });
+
+  it('config: a BigInt where a number belongs is reported, not thrown from the error message', () => {
+    const r = validateConfig({ intervalSeconds: [0n], retention: { rawDays: 10n } }, 'config.json');
+    assert.equal(r.ok, false);
+    assert.ok(
+      !r.ok &&
+        r.errors.some((e) => e.startsWith('config.json: "intervalSeconds" is a value JSON cannot show')),
+    );
+    assert.ok(!r.ok && r.errors.some((e) => e.startsWith('config.json: "retention.rawDays" is 10n')));
   });
 });

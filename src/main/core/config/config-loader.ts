@@ -4,8 +4,14 @@ import { type Config, type ConfigInput, ConfigSchema } from './config-schema.js'
 
 export type ConfigResult = { ok: true; config: Config } | { ok: false; errors: string[] };
 
+/** The value as a message quotes it; a BigInt, a cycle or a throwing toJSON falls back to its kind. */
 const describeValue = (v: unknown): string => {
-  const s = JSON.stringify(v);
+  let s: string | undefined;
+  try {
+    s = JSON.stringify(v);
+  } catch {
+    s = typeof v === 'bigint' ? `${v}n` : 'a value JSON cannot show';
+  }
   return s === undefined ? String(v) : s.length > 60 ? `${s.slice(0, 57)}...` : s;
 };
 
