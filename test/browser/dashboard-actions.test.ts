@@ -1,0 +1,130 @@
+import assert from 'node:assert/strict';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { after, before, describe, it } from 'node:test';
+import type { Browser, Page } from 'playwright-core';
+import { launchChromium, noChromium } from '../support/chromium.js';
+import { sleep, startDaemon, waitForExit } from '../support/cli-runner.js';
+import { type FakeExoControl, startFakeExo } from '../support/fake-exo-server.js';
+import { fixture } from '../support/fixtures.js';
+import { wrapAsPanicFile } from '../support/panic-file.js';
+import { tempDir } from '../support/temp-dir.js';
+
+// biome-ignore lint/suspicious/noExplicitAny: test reads deep into JSON responses; shapes are asserted field by field
+type Json = Record<string, any>;
+
+const TOKEN = 'cluster-token-never-shown-5678';
+
+describe('the dashboard’s own buttons write through the API of a running daemon (headless Chromium)', {
+  skip: noChromium,
+}, () => {
+  const dir = tempDir();
+  const dataDir = `${dir.path}/data`;
+  const reports = `${dir.path}/reports`;
+  let browser: Browser;
+  let fake: FakeExoControl;
+  let daemon: Awaited<ReturnType<typeof startDaemon>>;
+  let api: string;
+  let page: Page;
+  const errors: string[] = [];
+
+  const status = async (): Promise<Json> => (await (await fetch(`${api}/api/v1/status`)).json()) as Json;
+
+  before(async () => {
+    mkdirSync(reports, { recursive: true });
+    mkdirSync(dataDir, { recursive: true });
+    writeFileSync(`${dataDir}/config.json`, JSON.stringify({ cluster: { token: TOKEN } }));
+    // A panic a minute ago: the daemon starts in its post-panic hold, which the Acknowledge button ends.
+    writeFileSync(
+      `${reports}/panic-full-2026-11-26-000000.0002.panic`,
+      wrapAsPanicFile(fixture('panics/omlx-300-5.panic.txt'), { time: Date.now() - 60_000 }),
+    );
+    fake = await startFakeExo();
+    daemon = await startDaemon([
+      '--data-dir',
+      dataDir,
+      '--interval',
+      '0.5',
+      '--exo-url',
+      fake.url,
+      '--reports-dir',
+      reports,
+    ]);
+    api = daemon.apiUrl()!;
+    for (let i = 0; i < 40 && !(await status())['hold']; i++) await sleep(250);
+    browser = await launchChromium();
+    page = await browser.newPage({ viewport: { width: 1000, height: 900 } });
+    page.on('console', (m) => {
+      if (m.type() === 'error') errors.push(m.text());
+    });
+    page.on('pageerror', (e) => errors.push(String(e)));
+    await page.goto(`${api}/`);
+  });
+  after(async () => {
+    await browser?.close();
+    daemon?.kill('SIGTERM');
+    if (daemon) await waitForExit(daemon);
+    await fake?.close();
+    dir.cleanup();
+  });
+
+  it('Acknowledge ends the post-panic hold', async () => {
+    assert.ok((await status())['hold'], 'the daemon holds after the panic');
+    await page.click('#ack', { timeout: 10_000 });
+    let hold: unknown = 'still';
+    for (let i = 0; i < 20 && hold; i++) {
+      await sleep(150);
+      hold = (await status())['hold'];
+    }
+    assert.equal(hold, null, 'the API says the hold is over');
+    await page.waitForSelector('#ack', { state: 'detached', timeout: 5000 });
+  });
+
+  it('the guard mode switch pins the mode and returns it to automatic', async () => {
+    await page.click('nav button:has-text("Guard")');
+    await page.waitForSelector('#guard-mode');
+    await page.selectOption('#guard-mode', 'refuse-new');
+    await page.waitForSelector('#guard-mode-note:text-is("pinned by hand")');
+    const pinned = await status();
+    assert.equal(pinned['guardOverride'], 'refuse-new');
+    assert.equal(pinned['guardMode'], 'refuse-new');
+    await page.selectOption('#guard-mode', 'auto');
+    await page.waitForSelector('#guard-mode-note:text-is("following the risk level")');
+    assert.equal((await status())['guardOverride'], null);
+  });
+
+  it('Settings shows tokens masked and saves; the stored token is kept; a program to run is refused naming the field', async () => {
+    await page.click('nav button:has-text("Settings")');
+    await page.waitForSelector('#config');
+    const shown = await page.inputValue('#config');
+    assert.ok(!shown.includes(TOKEN), 'the token is not in the page');
+    const cfg = JSON.parse(shown) as Json;
+    assert.equal(cfg['cluster']['token'], '••••5678');
+    await page.fill('#config', JSON.stringify({ ...cfg, intervalSeconds: 2 }, null, 2));
+    await page.click('#save-config');
+    await page.waitForSelector('#config-saved', { timeout: 5000 });
+    const onDisk = JSON.parse(readFileSync(`${dataDir}/config.json`, 'utf8')) as Json;
+    assert.equal(onDisk['intervalSeconds'], 2, 'the save reached the file');
+    assert.equal(onDisk['cluster']['token'], TOKEN, 'the mask sent back kept the token');
+    const api2 = (await (await fetch(`${api}/api/v1/config`)).json()) as Json;
+    assert.equal(api2['config']['cluster']['token'], '••••5678');
+
+    const evil = {
+      ...cfg,
+      actions: { ...cfg['actions'], notify: { ...cfg['actions']['notify'], command: ['/bin/sh'] } },
+    };
+    await page.fill('#config', JSON.stringify(evil, null, 2));
+    await page.click('#save-config');
+    await page.waitForSelector('#config-errors', { timeout: 5000 });
+    assert.match(
+      (await page.textContent('#config-errors')) ?? '',
+      /"actions\.notify\.command" names a program to run and cannot be changed from here/,
+    );
+    const after = JSON.parse(readFileSync(`${dataDir}/config.json`, 'utf8')) as Json;
+    assert.deepEqual(after, onDisk, 'nothing written');
+    assert.equal(after['actions']['notify']['command'], null);
+    assert.deepEqual(
+      errors.filter((e) => !/status of 400/.test(e)),
+      [],
+    );
+  });
+});
