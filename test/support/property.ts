@@ -90,7 +90,7 @@ export const anyText: fc.Arbitrary<string> = fc.oneof(
 );
 
 /** Runs fn, failing when it throws or takes longer than `ms`; returns its result. */
-export function bounded<T>(fn: () => T, ms = 250): T {
+export function bounded<T>(fn: () => T, ms = 1000): T {
   const start = performance.now();
   const out = fn();
   const took = performance.now() - start;
