@@ -34,6 +34,7 @@ describe('local HTTP API on a running daemon', { skip: process.platform !== 'lin
       reports,
     ]);
     api = daemon.apiUrl()!;
+    // The fixture is an excerpt of a panicString; wrapAsPanicFile puts it in the .panic container macOS writes.
     writeFileSync(
       `${reports}/panic-full-2026-04-23-100035.0002.panic`,
       wrapAsPanicFile(fixture('panics/exo-1348-1.panic.txt'), { time: Date.now() - 60_000 }),

@@ -21,7 +21,11 @@ interface Listed {
 const list = async (dataDir: string): Promise<Listed[]> =>
   JSON.parse((await runCli(['panics', 'list', '--json', '--data-dir', dataDir])).stdout) as Listed[];
 
-/** The exo-1348 header with the panicked-task lines a full report carries, naming `pid`. */
+/**
+ * The exo-1348 header with the panicked-task lines a full report carries, naming `pid`. The fixture is an
+ * excerpt of a panicString (the reporter posted the first block only); the tests wrap it in the .panic
+ * container macOS writes.
+ */
 const panicNaming = (pid: number): string =>
   fixture('panics/exo-1348-1.panic.txt').replace(
     'TXM load address: 0xfffffe002dd7c000',
@@ -127,7 +131,8 @@ describe('panic reports with the daemon running', { skip: process.platform !== '
     await sleep(800);
     first.kill('SIGTERM');
     await waitForExit(first);
-    // Written "after the reboot", before anything of ours runs.
+    // Written "after the reboot", before anything of ours runs. The fixture is an excerpt of a
+    // panicString; wrapAsPanicFile puts it in the .panic container macOS writes.
     writeFileSync(
       `${reports}/panic-full-2026-05-23-101500.0002.panic`,
       wrapAsPanicFile(fixture('panics/omlx-1372-1.panic.txt'), { date: '2026-05-23 10:14:40.00 +0200' }),

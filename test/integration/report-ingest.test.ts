@@ -32,6 +32,8 @@ describe('report ingestion (real files, real SQLite)', () => {
     const reportDir = `${dir.path}/reports-a`;
     mkdirSync(`${reportDir}/Retired`, { recursive: true });
     const files = listFixtures('panics');
+    // The fixtures are panicString excerpts: each goes into the .panic container macOS writes, except
+    // itlwm-1010-1, which already is one (Intel layout).
     files.forEach((f, i) => {
       const name = `panic-full-2026-04-23-1000${String(i).padStart(2, '0')}.0002.panic`;
       const text = f.includes('itlwm')
@@ -101,6 +103,8 @@ describe('report ingestion (real files, real SQLite)', () => {
     }
     const reportDir = `${dir.path}/reports-b`;
     mkdirSync(reportDir);
+    // The fixture is an excerpt (the first block of the panicString); the panicked-task lines a full report
+    // carries are added here, and the whole goes into the .panic container macOS writes.
     const text = fixture('panics/exo-1348-1.panic.txt').replace(
       'TXM load address: 0xfffffe002dd7c000',
       'TXM load address: 0xfffffe002dd7c000\nPanicked task 0xfffffe2adb458ec0: 127674 pages, 31 threads: pid 1577: exo\nPanicked thread: 0xfffffe2f99fbb3c8, backtrace: 0xfffffe8de993ec80, tid: 18654',
@@ -122,6 +126,7 @@ describe('report ingestion (real files, real SQLite)', () => {
   it('does not follow symlinks out of the directory, never opens a FIFO, and reads only the head of a huge file', () => {
     const reportDir = `${dir.path}/reports-c`;
     mkdirSync(reportDir);
+    // The fixtures are panicString excerpts, wrapped in the .panic container macOS writes.
     writeFileSync(`${dir.path}/outside.panic`, wrapAsPanicFile(fixture('panics/omlx-300-5.panic.txt')));
     symlinkSync(`${dir.path}/outside.panic`, `${reportDir}/link-out.panic`);
     execFileSync('mkfifo', [`${reportDir}/fifo.panic`]);
@@ -151,6 +156,7 @@ describe('report ingestion (real files, real SQLite)', () => {
     mkdirSync(reportDir, { recursive: true });
     mkdirSync(dataDir, { recursive: true });
     const file = `${reportDir}/panic-full-2026-04-23-100035.0002.panic`;
+    // The fixture is an excerpt of a panicString; wrapAsPanicFile puts it in the .panic container macOS writes.
     writeFileSync(file, wrapAsPanicFile(fixture('panics/omlx-300-2.panic.txt')));
     utimesSync(file, new Date(Date.UTC(2026, 3, 23, 10, 0, 35)), new Date(Date.UTC(2026, 3, 23, 10, 0, 35)));
     chmodSync(file, 0o600);

@@ -6,7 +6,7 @@ import { dirname } from 'node:path';
 import { fixture } from './fixtures.js';
 
 /**
- * A fake EXO node for tests (never shipped). It serves the shapes in ../shared/fixtures/exo: `/node_id`,
+ * A fake EXO node for tests (never shipped). It serves the shapes in test/fixtures/exo: `/node_id`,
  * `/state` and its sub-paths (camelCase, tagged unions, `{"inBytes"}`), chat completions streamed with EXO's
  * frame sequence (`: keep-alive`, `: prefill_progress`, `data:` chunks whose id is the command id, the
  * final usage, `: generation_stats`, `[DONE]`), `/v1/cancel/{id}`, `DELETE /instance/{id}`. While it

@@ -5,9 +5,11 @@ import { fileURLToPath } from 'node:url';
 /** The repository root (test/support/../..). */
 export const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 
-/** ../shared/fixtures beside the repository, or EXO_SENTINEL_FIXTURES. */
-export const fixturesRoot =
-  process.env['EXO_SENTINEL_FIXTURES'] ?? resolve(repoRoot, '..', 'shared', 'fixtures');
+/**
+ * test/fixtures: captured macOS outputs, panic excerpts and EXO API shapes, kept in the repository so a
+ * fresh clone tests on its own. Each folder's SOURCES.md says where every file came from.
+ */
+export const fixturesRoot = join(repoRoot, 'test', 'fixtures');
 
 export const fixture = (rel: string): string => readFileSync(join(fixturesRoot, rel), 'utf8');
 

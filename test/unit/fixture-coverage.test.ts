@@ -1,11 +1,11 @@
 import assert from 'node:assert/strict';
-import { readdirSync, readFileSync, statSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { join, relative } from 'node:path';
 import { describe, it } from 'node:test';
-import { listFixtures, repoRoot } from '../support/fixtures.js';
+import { fixturesRoot, listFixtures, repoRoot } from '../support/fixtures.js';
 
 /** Every captured output must be parsed by some test: a fixture nobody reads is a platform case nobody checks. */
-const COVERED_FOLDERS = ['macos', 'panics', 'exo'];
+const COVERED_FOLDERS = ['exo', 'macos', 'panics'];
 
 function testSources(): string {
   const out: string[] = [];
@@ -20,8 +20,26 @@ function testSources(): string {
   return out.join('\n');
 }
 
+/** test/fixtures and every folder below it, relative to the fixtures root ('' for the root). */
+function fixtureFolders(): string[] {
+  const out: string[] = [];
+  const walk = (dir: string): void => {
+    out.push(relative(fixturesRoot, dir));
+    for (const name of readdirSync(dir)) if (statSync(join(dir, name)).isDirectory()) walk(join(dir, name));
+  };
+  walk(fixturesRoot);
+  return out.sort();
+}
+
 describe('fixture coverage', () => {
   const sources = testSources();
+
+  it('reads the fixtures inside the repository (test/fixtures), so a fresh clone tests on its own', () => {
+    assert.equal(relative(repoRoot, fixturesRoot), join('test', 'fixtures'));
+    const top = readdirSync(fixturesRoot).filter((n) => statSync(join(fixturesRoot, n)).isDirectory());
+    assert.deepEqual(top.sort(), COVERED_FOLDERS, 'every top-level fixture folder is covered below');
+  });
+
   for (const folder of COVERED_FOLDERS) {
     it(`every file in fixtures/${folder} is read by a test`, () => {
       const files = listFixtures(folder);
@@ -30,4 +48,23 @@ describe('fixture coverage', () => {
       assert.deepEqual(unread, []);
     });
   }
+
+  it('every fixture folder has a SOURCES.md that names each of its files', () => {
+    const problems: string[] = [];
+    for (const folder of fixtureFolders().filter((f) => f !== '')) {
+      const dir = join(fixturesRoot, folder);
+      const sourcesMd = join(dir, 'SOURCES.md');
+      if (!existsSync(sourcesMd)) {
+        problems.push(`test/fixtures/${folder}: no SOURCES.md`);
+        continue;
+      }
+      const text = readFileSync(sourcesMd, 'utf8');
+      for (const name of readdirSync(dir)) {
+        if (name === 'SOURCES.md' || statSync(join(dir, name)).isDirectory()) continue;
+        if (!text.includes(`\`${name}\``))
+          problems.push(`test/fixtures/${folder}/SOURCES.md does not name \`${name}\``);
+      }
+    }
+    assert.deepEqual(problems, []);
+  });
 });
