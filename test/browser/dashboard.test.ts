@@ -76,6 +76,7 @@ describe('the dashboard in headless Chromium against a running daemon', {
     await page.click('nav button:has-text("Panics")');
     await page.waitForSelector('#panic-list');
     assert.match((await page.textContent('#panic-list')) ?? '', /No panic reports\./);
+    // The fixture is an excerpt of a panicString; wrapAsPanicFile puts it in the .panic container macOS writes.
     writeFileSync(
       `${reports}/panic-full-2026-11-26-000000.0002.panic`,
       wrapAsPanicFile(fixture('panics/omlx-300-5.panic.txt'), { time: Date.now() - 5000 }),
@@ -103,11 +104,19 @@ describe('the dashboard in headless Chromium against a running daemon', {
     assert.ok(overflow <= 0, `no horizontal scroll (overflow ${overflow}px)`);
     const bg = await page.evaluate<string>('getComputedStyle(document.body).backgroundColor');
     assert.equal(bg, 'rgb(23, 25, 28)');
-    for (const tab of ['Guard', 'Cluster', 'Advisory', 'Settings']) {
+    // Each tab is waited for by its own heading: any `main h2` would already be there from the tab before.
+    const headings: Array<[string, string]> = [
+      ['Guard', 'Guard decisions (24 h)'],
+      ['Cluster', 'Cluster'],
+      ['Advisory', 'Platform advisory'],
+      ['Settings', 'Settings'],
+    ];
+    for (const [tab, heading] of headings) {
       await page.click(`nav button:has-text("${tab}")`);
-      await page.waitForSelector('main h2');
+      await page.waitForSelector(`main h2:text-is("${heading}")`, { timeout: 10_000 });
+      assert.equal(await page.getAttribute(`nav button:text-is("${tab}")`, 'class'), 'active');
     }
-    assert.match((await page.textContent('main')) ?? '', /Settings/);
+    assert.ok(await page.$('main textarea#config'), 'the Settings tab shows the config editor');
     await page.screenshot({ path: join(ARTIFACTS, 'dashboard-480x640-dark.png'), fullPage: true });
   });
 });
