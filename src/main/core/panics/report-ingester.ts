@@ -145,7 +145,7 @@ export class ReportIngester {
   }
 
   private daemonWasRunning(time: number): boolean {
-    return this.timeline.samples(time - 60_000, time + 5_000).length > 0;
+    return this.timeline.lastSampleTime(time + 5_000, time - 60_000) !== null;
   }
 
   private describe(path: string, dir: string, read: Extract<ReadOutcome, { ok: true }>): NewReport {
