@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
 import { AuditStore } from '../../src/main/core/actions/audit-store.js';
 import { ApiConfigSchema } from '../../src/main/core/api/api-config.js';
@@ -9,6 +10,7 @@ import { validateConfig } from '../../src/main/core/config/config-loader.js';
 import { type Db, openDatabase } from '../../src/main/core/store/database.js';
 import { ReportStore } from '../../src/main/core/store/report-store.js';
 import { TimelineStore } from '../../src/main/core/store/timeline-store.js';
+import { sleep, startDaemon, waitForExit } from '../support/cli-runner.js';
 import { seedTimeline } from '../support/seed-timeline.js';
 import { tempDir } from '../support/temp-dir.js';
 
@@ -25,8 +27,10 @@ interface Measured {
   body: Json;
   bytes: number;
   ms: number;
-  /** Longest the event loop was held while the request ran (a 1 ms interval's worst lateness). */
+  /** Longest the event loop was held while the request ran (a 1 ms interval's lateness, CPU-attributed). */
   blockMs: number;
+  /** The same lateness by the wall clock (includes waiting for a core on a busy machine). */
+  wallMs: number;
   /** Peak RSS during the request over RSS just before it. */
   rssGrowth: number;
 }
@@ -86,7 +90,7 @@ describe('bounded work per request on a seeded 7-day timeline (API server over r
     // The numbers behind the report, one line per request.
     for (const [path, m] of seen)
       process.stdout.write(
-        `# ${path}: ${m.status}, ${(m.bytes / MiB).toFixed(2)} MiB, ${m.ms.toFixed(0)} ms, loop blocked ${m.blockMs.toFixed(1)} ms, RSS +${(m.rssGrowth / MiB).toFixed(1)} MiB\n`,
+        `# ${path}: ${m.status}, ${(m.bytes / MiB).toFixed(2)} MiB, ${m.ms.toFixed(0)} ms, loop blocked ${m.blockMs.toFixed(1)} ms (wall ${m.wallMs.toFixed(1)}), RSS +${(m.rssGrowth / MiB).toFixed(1)} MiB\n`,
       );
   });
 
@@ -95,11 +99,19 @@ describe('bounded work per request on a seeded 7-day timeline (API server over r
     const rss0 = process.memoryUsage.rss();
     let peak = rss0;
     let last = performance.now();
+    let lastCpu = process.cpuUsage();
     let blockMs = 0;
+    let wallMs = 0;
+    // A 1 ms interval's lateness is how long the loop was held; on a shared machine part of that is the
+    // process waiting for a core, so only the CPU this process used in the gap counts as blocking.
     const probe = setInterval(() => {
       const t = performance.now();
-      blockMs = Math.max(blockMs, t - last - 1);
+      const cpu = process.cpuUsage(lastCpu);
+      const gap = t - last - 1;
+      wallMs = Math.max(wallMs, gap);
+      blockMs = Math.max(blockMs, Math.min(gap, (cpu.user + cpu.system) / 1000));
       last = t;
+      lastCpu = process.cpuUsage();
       peak = Math.max(peak, process.memoryUsage.rss());
     }, 1);
     const t0 = performance.now();
@@ -117,6 +129,7 @@ describe('bounded work per request on a seeded 7-day timeline (API server over r
       bytes: Buffer.byteLength(text),
       ms,
       blockMs: Math.max(0, blockMs),
+      wallMs: Math.max(0, wallMs),
       rssGrowth: peak - rss0,
     };
     seen.push([path, m]);
@@ -220,5 +233,87 @@ describe('bounded work per request on a seeded 7-day timeline (API server over r
       'newest first, ties by id',
     );
     withinBounds(p1, 'reports page');
+  });
+});
+
+/** VmRSS and VmHWM (peak) of a process, in bytes. */
+function memoryOf(pid: number): { rss: number; peak: number } {
+  const text = readFileSync(`/proc/${pid}/status`, 'utf8');
+  const kb = (key: string): number =>
+    Number(new RegExp(`^${key}:\\s+(\\d+) kB`, 'm').exec(text)?.[1] ?? 0) * 1024;
+  return { rss: kb('VmRSS'), peak: kb('VmHWM') };
+}
+
+describe('the same request on a running daemon over a seeded 7-day timeline', {
+  skip: process.platform !== 'linux',
+}, () => {
+  const dir = tempDir();
+  const dataDir = `${dir.path}/data`;
+  let daemon: Awaited<ReturnType<typeof startDaemon>>;
+  let api: string;
+
+  before(async () => {
+    mkdirSync(dataDir, { recursive: true });
+    const now = Date.now();
+    const db = openDatabase(`${dataDir}/timeline.db`);
+    seedTimeline(db, { now: now - 1000, days: 7, processes: 3, guardRequests: 100_000 });
+    // Everything already rolled up, and a raw window of 7 days, so the daemon starts without a long roll-up.
+    db.prepare("INSERT INTO meta (key, value) VALUES ('rolled_up_to', ?)").run(
+      String(Math.floor(now / 60_000) * 60_000),
+    );
+    db.pragma('wal_checkpoint(TRUNCATE)');
+    db.close();
+    writeFileSync(`${dataDir}/config.json`, JSON.stringify({ retention: { rawDays: 7, minuteDays: 30 } }));
+    daemon = await startDaemon(['--data-dir', dataDir, '--no-guard', '--interval', '0.5']);
+    api = daemon.apiUrl()!;
+    await sleep(1500);
+  });
+  after(async () => {
+    daemon?.kill('SIGTERM');
+    if (daemon) await waitForExit(daemon);
+    dir.cleanup();
+  });
+
+  it('GET /api/v1/timeline?from=0&resolution=raw: bounded bytes and rows; the daemon stays responsive and small', async () => {
+    const pid = daemon.pid!;
+    const before = memoryOf(pid);
+    // A tiny request every few ms while the big one runs: its worst latency is how long the loop was held.
+    let worstPing = 0;
+    let peakRss = before.rss;
+    let running = true;
+    const pinger = (async () => {
+      while (running) {
+        const t = performance.now();
+        await (await fetch(`${api}/api/v1/advisory`)).text();
+        worstPing = Math.max(worstPing, performance.now() - t);
+        peakRss = Math.max(peakRss, memoryOf(pid).rss);
+      }
+    })();
+    await sleep(300);
+    const idlePing = worstPing;
+    worstPing = 0;
+    const t0 = performance.now();
+    const res = await fetch(`${api}/api/v1/timeline?from=0&resolution=raw`);
+    const text = await res.text();
+    const ms = performance.now() - t0;
+    await sleep(100);
+    running = false;
+    await pinger;
+    const after = memoryOf(pid);
+    const body = JSON.parse(text) as Json;
+    process.stdout.write(
+      `# daemon: from=0&resolution=raw ${res.status}, ${(text.length / MiB).toFixed(2)} MiB, ${body['samples'].length} samples, ${ms.toFixed(0)} ms; ` +
+        `worst concurrent request ${worstPing.toFixed(1)} ms (idle ${idlePing.toFixed(1)} ms); ` +
+        `RSS ${(before.rss / MiB).toFixed(1)} → peak ${(peakRss / MiB).toFixed(1)} MiB (+${((peakRss - before.rss) / MiB).toFixed(1)}), VmHWM ${(before.peak / MiB).toFixed(1)} → ${(after.peak / MiB).toFixed(1)} MiB\n`,
+    );
+    assert.equal(res.status, 200);
+    assert.equal(body['samples'].length, PAGE_LIMITS.rawRows);
+    assert.equal(body['truncated'], true);
+    assert.ok(text.length < 4 * MiB);
+    assert.ok(worstPing - idlePing <= MAX_BLOCK_MS, `a concurrent request waited ${worstPing.toFixed(1)} ms`);
+    assert.ok(
+      peakRss - before.rss <= MAX_RSS_GROWTH,
+      `RSS grew ${((peakRss - before.rss) / MiB).toFixed(1)} MiB`,
+    );
   });
 });

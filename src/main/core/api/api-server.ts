@@ -15,7 +15,7 @@ import { isLoopback, parseListen } from '../guard/guard-config.js';
 import type { ReportStore } from '../store/report-store.js';
 import type { TimelineStore } from '../store/timeline-store.js';
 import type { ApiConfig } from './api-config.js';
-import { eventsPage, PAGE_LIMITS, reportsPage, timelinePage } from './bounded-queries.js';
+import { eventsPage, PAGE_LIMITS, reportsPage, timelineJson } from './bounded-queries.js';
 import type { Metrics } from './metrics.js';
 import {
   buildOriginPolicy,
@@ -179,6 +179,29 @@ export class ApiServer {
     res.end(text);
   }
 
+  /** A 200 JSON body written piece by piece, waiting for the socket to drain; stops if the client goes. */
+  private async streamJson(res: ServerResponse, pieces: AsyncIterable<string>): Promise<void> {
+    res.writeHead(200, {
+      'content-type': 'application/json; charset=utf-8',
+      'cache-control': 'no-store',
+      ...this.cors(res),
+    });
+    for await (const piece of pieces) {
+      if (res.destroyed) return;
+      if (!res.write(piece))
+        await new Promise<void>((resolve) => {
+          const done = (): void => {
+            res.off('drain', done);
+            res.off('close', done);
+            resolve();
+          };
+          res.on('drain', done);
+          res.on('close', done);
+        });
+    }
+    res.end();
+  }
+
   /** Listed origins get their own origin echoed back; every answer varies by Origin. */
   private readonly corsFor = new WeakMap<ServerResponse, string>();
 
@@ -283,15 +306,9 @@ export class ApiServer {
           return this.json(res, 400, {
             error: { message: 'query: "from" is after "to"', fields: ['query: "from" is after "to"'] },
           });
-        return this.json(
+        return this.streamJson(
           res,
-          200,
-          await timelinePage(this.deps.timeline, {
-            from,
-            to,
-            resolution: q.data.resolution,
-            limit: q.data.limit,
-          }),
+          timelineJson(this.deps.timeline, { from, to, resolution: q.data.resolution, limit: q.data.limit }),
         );
       }
       if (method === 'GET' && route === 'events') {

@@ -22,7 +22,7 @@ export const PAGE_LIMITS = {
 } as const;
 
 /** Rows read per step; each step is one query and a few ms of work at most. */
-const STEP = { raw: 200, minute: 120, eventIds: 10_000 } as const;
+const STEP = { raw: 100, minute: 60, eventIds: 10_000 } as const;
 
 /** Lets timers and I/O run between two steps of a page. */
 const breathe = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
@@ -100,6 +100,41 @@ export async function timelinePage(
     next: p.next,
     limit,
   };
+}
+
+/**
+ * The same page as `timelinePage`, as JSON text in pieces: the rows of each step are serialised and
+ * handed out before the next step is read, so no more than one step's objects are alive at a time (no
+ * page-sized heap, no long collection) and the HTTP response streams with backpressure.
+ */
+export async function* timelineJson(
+  store: TimelineStore,
+  q: {
+    from: number;
+    to: number;
+    resolution?: 'raw' | 'minute' | 'auto' | undefined;
+    limit?: number | undefined;
+  },
+): AsyncGenerator<string> {
+  const resolution = pickResolution(q.from, q.to, q.resolution);
+  const raw = resolution === 'raw';
+  const cap = raw ? PAGE_LIMITS.rawRows : PAGE_LIMITS.minuteRows;
+  const limit = Math.min(q.limit ?? cap, cap);
+  const step = raw ? STEP.raw : STEP.minute;
+  yield `{"from":${q.from},"to":${q.to},"resolution":"${resolution}","limit":${limit},"${raw ? 'samples' : 'minutes'}":[`;
+  let cursor: number | null = q.from;
+  let n = 0;
+  while (cursor !== null && n < limit) {
+    if (n > 0) await breathe();
+    const want = Math.min(step, limit - n);
+    const page: { rows: unknown[]; next: number | null } = raw
+      ? store.samplePage(cursor, q.to, want, true)
+      : store.minutePage(cursor, q.to, want);
+    if (page.rows.length > 0) yield `${n > 0 ? ',' : ''}${JSON.stringify(page.rows).slice(1, -1)}`;
+    n += page.rows.length;
+    cursor = page.next;
+  }
+  yield `],"truncated":${cursor !== null},"next":${cursor ?? 'null'}}`;
 }
 
 export interface EventsPage {
