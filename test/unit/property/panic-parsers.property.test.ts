@@ -52,11 +52,30 @@ function checkPanic(text: string): void {
   } else assert.equal(p.kind, 'unknown');
   if (p.panicTime !== null) assert.ok(!Number.isNaN(Date.parse(p.panicTime)), p.panicTime);
   assert.ok(Array.isArray(p.excerpt) && p.excerpt.length <= 20);
+  // What the ledger stores per report stays small whatever the file holds.
+  assert.ok(JSON.stringify(p).length < 64 * 1024, `${JSON.stringify(p).length} bytes of PanicInfo`);
 }
 
 describe('panic parser and classifier: properties', () => {
   it('never throws, stays bounded and well-typed for arbitrary text and mutated real reports', () => {
     fc.assert(fc.property(inputs, checkPanic), { numRuns: RUNS });
+  });
+
+  it('one huge line in any field (a pasted blob) gives a small PanicInfo', () => {
+    const blob = 'A'.repeat(200_000);
+    fc.assert(
+      fc.property(
+        fc.constantFrom(
+          'panic(cpu 1 caller 0x1): ',
+          'OS version: ',
+          'Compressor Info: ',
+          'Panicked task 0x1: pid 7: ',
+          '',
+        ),
+        (label) => checkPanic(`${label}${blob}\nKernel version: Darwin Kernel Version 25.4.0: ${blob}\n`),
+      ),
+      { numRuns: 5 },
+    );
   });
 
   it('the report container never throws and names one of its formats', () => {

@@ -71,6 +71,8 @@ const FIELD_LINE = /^[A-Z][\w ().,/-]*\s?:(\s|$)/;
 const SOURCE_FILE = /@\w+\.\w+:\d+/;
 /** Longer than any real panic line: a line of garbage is cut here. */
 const MAX_PANIC_LINE = 1000;
+/** Longer than any real field value (`OS version`, the task name, the compressor line). */
+const MAX_FIELD = 300;
 
 /**
  * The panic line. A pasted copy may wrap it anywhere, even mid-phrase or mid-word: following lines (up to
@@ -124,7 +126,7 @@ const PANIC_TEXT =
 
 const field = (text: string, label: string): string | null => {
   const m = new RegExp(`^\\s*${label}:\\s*(.+?)\\s*$`, 'm').exec(text);
-  return m ? m[1]! : null;
+  return m ? m[1]!.slice(0, MAX_FIELD) : null;
 };
 
 export function parsePanicReport(raw: string): PanicInfo {
@@ -156,7 +158,7 @@ export function parsePanicReport(raw: string): PanicInfo {
 
   let compressorInfo: PanicInfo['compressorInfo'] = null;
   if (compressor) {
-    const t = compressor[1]!;
+    const t = compressor[1]!.slice(0, MAX_FIELD);
     const pct = /(\d+)% of compressed pages limit/.exec(t);
     const seg = /(\d+)% of segments limit/.exec(t);
     const swap = /with (\d+) swapfiles/.exec(t);
@@ -181,7 +183,7 @@ export function parsePanicReport(raw: string): PanicInfo {
     xnuVersion: kernel ? kernel[2]! : null,
     kernelFamily: kernel?.[3] ?? null,
     paniclogVersion: paniclog && /^\d+$/.test(paniclog) ? finiteNumber(paniclog) : null,
-    process: taskPid !== null ? { pid: taskPid, name: task![4]! } : null,
+    process: taskPid !== null ? { pid: taskPid, name: task![4]!.slice(0, MAX_FIELD) } : null,
     task: task ? { pages: finiteNumber(task[1]), threads: finiteNumber(task[2]) } : null,
     tid: tid ? finiteNumber(tid[1]) : null,
     iogpuFamilyVersion: findKextVersion(clean),
@@ -196,7 +198,9 @@ export function parsePanicReport(raw: string): PanicInfo {
           : null,
     bootTime: epochValue(clean, 'Boot'),
     incidentId: typeof c.header?.['incident_id'] === 'string' ? (c.header['incident_id'] as string) : null,
-    excerpt: lines.slice(Math.max(0, excerptStart), Math.max(0, excerptStart) + 20).map((l) => l.trimEnd()),
+    excerpt: lines
+      .slice(Math.max(0, excerptStart), Math.max(0, excerptStart) + 20)
+      .map((l) => l.trimEnd().slice(0, MAX_PANIC_LINE)),
     hasPanicText: panic !== null || PANIC_TEXT.test(clean),
   };
 }
