@@ -12,6 +12,7 @@ import { fmt, quantile, saveResult } from './bench-util.js';
 
 const ROUNDS = Number(process.env['BENCH_ROUNDS'] ?? 300);
 const RPS_SECONDS = Number(process.env['BENCH_RPS_SECONDS'] ?? 3);
+const STREAM_ROUNDS = Number(process.env['BENCH_STREAM_ROUNDS'] ?? 9);
 const agent = new Agent({ keepAlive: true, maxSockets: 16 });
 
 function call(
@@ -112,16 +113,19 @@ async function main(): Promise<void> {
       direct.push((await call(fake.url, 'POST', '/v1/chat/completions', chat(2))).ttfb);
       viaGuard.push((await call(guard, 'POST', '/v1/chat/completions', chat(2))).ttfb);
     }
-    const tput = async (base: string): Promise<number> => {
-      const rates: number[] = [];
-      for (let i = 0; i < 5; i++) {
+    // Long streams, alternating direct and guarded so that drift in the machine's load hits both alike.
+    const rates = { direct: [] as number[], guard: [] as number[] };
+    for (let i = 0; i < STREAM_ROUNDS; i++) {
+      for (const [k, base] of [
+        ['direct', fake.url],
+        ['guard', guard],
+      ] as const) {
         const r = await call(base, 'POST', '/v1/chat/completions', chat(20_000));
-        rates.push(r.bytes / (r.total / 1000));
+        rates[k].push(r.bytes / (r.total / 1000));
       }
-      return quantile(rates, 0.5);
-    };
-    const tDirect = await tput(fake.url);
-    const tGuard = await tput(guard);
+    }
+    const tDirect = quantile(rates.direct, 0.5);
+    const tGuard = quantile(rates.guard, 0.5);
     const rDirect = await rps(fake.url);
     const rGuard = await rps(guard);
     const result = {

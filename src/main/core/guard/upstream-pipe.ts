@@ -107,6 +107,8 @@ export function pipeUpstream(p: PipeRequest, cancelUpstream: (commandId: string)
       finish('completed');
     });
     r.on('error', () => {
+      // After a cancel the upstream is destroyed on purpose: the client's answer (its error frame) stands.
+      if (finished) return;
       res.destroy();
       finish('upstream-error');
     });
