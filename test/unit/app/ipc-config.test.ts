@@ -1,0 +1,52 @@
+import assert from 'node:assert/strict';
+import { readFileSync, statSync, writeFileSync } from 'node:fs';
+import { after, describe, it } from 'node:test';
+import type { IpcMain, IpcMainInvokeEvent } from 'electron';
+import { daemonBackend } from '../../../src/main/app/daemon-backend.js';
+import { registerIpcHandlers } from '../../../src/main/app/ipc-handlers.js';
+import { validateConfig } from '../../../src/main/core/config/config-loader.js';
+import type { Daemon } from '../../../src/main/core/daemon.js';
+import { ipcChannel } from '../../../src/shared/ipc.js';
+import { tempDir } from '../../support/temp-dir.js';
+
+const TOKEN = 'guard-token-for-the-app-4321';
+
+describe("the app's config channel keeps the same rules as the API", () => {
+  const dir = tempDir();
+  after(dir.cleanup);
+
+  it('serves the token masked, keeps it when the mask comes back, refuses programs to run naming the field', async () => {
+    writeFileSync(`${dir.path}/config.json`, JSON.stringify({ guard: { token: TOKEN } }));
+    const loaded = validateConfig({ guard: { token: TOKEN } });
+    assert.ok(loaded.ok);
+    // The config channels use only the configuration and the data directory, never the daemon.
+    const backend = daemonBackend({} as Daemon, loaded.config, dir.path);
+    const handlers = new Map<string, (e: IpcMainInvokeEvent, p: unknown) => Promise<unknown>>();
+    const ipcMain = {
+      handle: (c: string, fn: (e: IpcMainInvokeEvent, ...a: unknown[]) => unknown) =>
+        handlers.set(c, fn as never),
+    } satisfies Pick<IpcMain, 'handle'>;
+    registerIpcHandlers(ipcMain, backend, () => true);
+    const call = (c: 'config' | 'saveConfig', p?: unknown) =>
+      handlers.get(ipcChannel(c))!({} as IpcMainInvokeEvent, p) as Promise<Record<string, unknown>>;
+
+    const shown = await call('config');
+    assert.ok(!JSON.stringify(shown).includes(TOKEN));
+    const config = shown['config'] as Record<string, Record<string, unknown>>;
+    assert.equal(config['guard']!['token'], '••••4321');
+
+    assert.deepEqual(await call('saveConfig', { ...config, intervalSeconds: 3 }), { ok: true, errors: [] });
+    const saved = JSON.parse(readFileSync(`${dir.path}/config.json`, 'utf8'));
+    assert.equal(saved.guard.token, TOKEN);
+    assert.equal(saved.intervalSeconds, 3);
+    assert.equal(statSync(`${dir.path}/config.json`).mode & 0o777, 0o600);
+
+    const refused = await call('saveConfig', { ...config, gpu: { ceilingBytes: null, mlxPython: '/tmp/p' } });
+    assert.deepEqual(refused, {
+      ok: false,
+      errors: [
+        'config: "gpu.mlxPython" names a program to run and cannot be changed from here; edit the configuration file',
+      ],
+    });
+  });
+});
