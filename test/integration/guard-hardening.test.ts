@@ -148,6 +148,17 @@ describe('guard hardening: in process, against the fake EXO on loopback', () => 
       assert.equal(fake.requests.length, 0, 'EXO saw nothing at all');
     }));
 
+  it('bounds headers: an oversized header block is 431 and never forwarded', () =>
+    withGuard({ maxHeaderBytes: 8192 }, async () => {
+      const out = await rawSocket(
+        port,
+        `GET /node_id HTTP/1.1\r\nHost: x\r\nX-Big: ${'b'.repeat(20_000)}\r\n\r\n`,
+      );
+      assert.match(out, /^HTTP\/1\.1 431/);
+      assert.equal(fake.requests.length, 0);
+      assert.equal((await rawRequest(port, 'GET', '/node_id')).status, 200);
+    }));
+
   it('validates max_tokens and friends: negative, fractional and string values are 400s naming the field', () =>
     withGuard({}, async () => {
       for (const [field, value] of [

@@ -1,4 +1,6 @@
 import assert from 'node:assert/strict';
+import type { IncomingMessage } from 'node:http';
+import { Readable } from 'node:stream';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
 import { AdmissionQueue } from '../../../src/main/core/guard/admission-queue.js';
@@ -6,6 +8,7 @@ import { AllocationLog } from '../../../src/main/core/guard/allocation-log.js';
 import { FrameAligner } from '../../../src/main/core/guard/frame-aligner.js';
 import { endToEndHeaders } from '../../../src/main/core/guard/hop-by-hop.js';
 import { canonicalTarget, routeKey } from '../../../src/main/core/guard/request-path.js';
+import { readBody } from '../../../src/main/core/guard/request-reader.js';
 import { StreamObserver } from '../../../src/main/core/guard/stream-observer.js';
 import type { TimelineEvent } from '../../../src/shared/events.js';
 
@@ -260,5 +263,50 @@ describe('the allocation log under a retry storm', () => {
       }),
       { numRuns: 200 },
     );
+  });
+});
+
+/** A request body stream as Node's parser would deliver it, in the given pieces. */
+function bodyStream(pieces: Buffer[], headers: Record<string, string>): IncomingMessage {
+  const r = Readable.from(pieces, { objectMode: false }) as unknown as IncomingMessage;
+  Object.assign(r, { headers, complete: false });
+  r.on('end', () => Object.assign(r, { complete: true }));
+  return r;
+}
+
+describe('the body reader', () => {
+  it('returns exactly the bytes sent when under the limit, 413 as soon as they pass it, whatever the chunking', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.uint8Array({ maxLength: 4096 }),
+        fc.array(fc.nat(), { maxLength: 12 }),
+        fc.integer({ min: 0, max: 5000 }),
+        fc.boolean(),
+        async (bytes, cuts, limit, declare) => {
+          const body = Buffer.from(bytes);
+          const headers: Record<string, string> = declare
+            ? { 'content-length': String(body.length) }
+            : { 'transfer-encoding': 'chunked' };
+          const r = await readBody(bodyStream(split(body, cuts), headers), limit, 5000);
+          if (body.length <= limit) {
+            assert.ok(r.ok);
+            assert.ok(r.body.equals(body));
+          } else {
+            assert.equal(r.ok, false);
+            assert.equal(!r.ok && r.status, 413);
+          }
+        },
+      ),
+      { numRuns: 300 },
+    );
+  });
+
+  it('drops a client that stalls mid-body', async () => {
+    const stalled = new Readable({ read() {} }) as unknown as IncomingMessage;
+    Object.assign(stalled, { headers: { 'content-length': '10' }, complete: false });
+    (stalled as unknown as Readable).push(Buffer.from('{"a"'));
+    const r = await readBody(stalled, 1000, 50);
+    assert.equal(r.ok, false);
+    assert.equal(!r.ok && r.status, 408);
   });
 });
