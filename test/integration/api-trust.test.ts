@@ -131,12 +131,14 @@ describe('the local API lets no one in (a running daemon over real HTTP)', {
       origin: LISTED,
       'access-control-request-method': 'PUT',
       'access-control-request-headers': 'content-type',
+      'access-control-request-private-network': 'true',
     });
     assert.equal(preflight.status, 204);
     assert.equal(preflight.headers['access-control-allow-origin'], LISTED);
     assert.match(String(preflight.headers['access-control-allow-methods']), /\bPUT\b/);
     assert.match(String(preflight.headers['access-control-allow-headers']), /\bcontent-type\b/);
     assert.equal(preflight.headers['vary'], 'Origin');
+    assert.equal(preflight.headers['access-control-allow-private-network'], 'true');
     const pinned = await send(
       port,
       'PUT',

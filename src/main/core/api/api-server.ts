@@ -274,6 +274,10 @@ export class ApiServer {
               'access-control-allow-methods': CORS_METHODS,
               'access-control-allow-headers': CORS_HEADERS,
               'access-control-max-age': '600',
+              // Chrome's Private Network Access: a listed public origin may call this loopback API.
+              ...(req.headers['access-control-request-private-network'] === 'true'
+                ? { 'access-control-allow-private-network': 'true' }
+                : {}),
             }
           : {}),
       });
