@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
+import { hostname } from 'node:os';
 import { after, before, describe, it } from 'node:test';
 import { startDaemon, waitForExit } from '../support/cli-runner.js';
 import { freePort } from '../support/free-port.js';
@@ -206,5 +207,26 @@ describe('the local API lets no one in (a running daemon over real HTTP)', {
     assert.match(text, /watching every/, 'the start-up line with the configuration is there');
     for (const t of [GUARD_TOKEN, CLUSTER_TOKEN]) assert.ok(!text.includes(t), 'no token in the log');
     assert.match(text, /"token":"\[redacted\]"/);
+  });
+});
+
+describe('a daemon listening on every address (0.0.0.0)', { skip: process.platform !== 'linux' }, () => {
+  const dir = tempDir();
+  after(dir.cleanup);
+
+  it('answers its own wildcard address and machine names with the token, and still refuses foreign Hosts', async () => {
+    const port = await freePort();
+    const d = await startDaemon(['--data-dir', dir.path, '--no-guard', '--api-listen', `0.0.0.0:${port}`]);
+    try {
+      const auth = { authorization: `Bearer ${readFileSync(`${dir.path}/api-token`, 'utf8').trim()}` };
+      for (const host of [`0.0.0.0:${port}`, `127.0.0.1:${port}`, `${hostname()}:${port}`])
+        assert.equal((await send(port, 'GET', '/api/v1/status', { host, ...auth })).status, 200, host);
+      const evil = await send(port, 'GET', '/api/v1/status', { host: `evil.example:${port}`, ...auth });
+      assert.equal(evil.status, 421, 'the token does not make a foreign Host acceptable');
+      assert.equal((await send(port, 'GET', '/api/v1/status', { host: `127.0.0.1:${port}` })).status, 401);
+    } finally {
+      d.kill('SIGTERM');
+      await waitForExit(d);
+    }
   });
 });

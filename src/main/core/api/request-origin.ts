@@ -49,8 +49,9 @@ export function buildOriginPolicy(opts: {
 }): OriginPolicy {
   const hosts = new Set<string>(LOOPBACK);
   const listen = normaliseHost(opts.listenHost);
+  // The listen address itself too, even a wildcard: the CLI reaches a daemon on 0.0.0.0 by that address.
+  hosts.add(listen);
   if (WILDCARD.has(listen)) for (const n of (opts.machine ?? machineNames)()) hosts.add(normaliseHost(n));
-  else hosts.add(listen);
   for (const h of opts.allowedHosts) hosts.add(normaliseHost(h));
   const corsOrigins = new Set<string>();
   for (const o of opts.corsOrigins) {
