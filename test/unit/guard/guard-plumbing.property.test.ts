@@ -301,6 +301,16 @@ describe('the body reader', () => {
     );
   });
 
+  it('drops a client that trickles its body past the total deadline', async () => {
+    const trickle = new Readable({ read() {} }) as unknown as IncomingMessage;
+    Object.assign(trickle, { headers: { 'transfer-encoding': 'chunked' }, complete: false });
+    const timer = setInterval(() => (trickle as unknown as Readable).push(Buffer.from('a')), 10);
+    const r = await readBody(trickle, 1_000_000, 1000, 120);
+    clearInterval(timer);
+    assert.equal(r.ok, false);
+    assert.match(!r.ok ? r.message : '', /took longer than/);
+  });
+
   it('drops a client that stalls mid-body', async () => {
     const stalled = new Readable({ read() {} }) as unknown as IncomingMessage;
     Object.assign(stalled, { headers: { 'content-length': '10' }, complete: false });

@@ -24,9 +24,15 @@ export type BodyRead =
 /**
  * Reads a whole request body up to `limit` bytes. A declared length over the limit is refused before a byte
  * is read; a chunked body is refused the moment it passes the limit. A client that stalls longer than
- * `idleMs` between chunks is dropped. Never rejects.
+ * `idleMs` between chunks, or takes longer than `totalMs` in all (a trickle that holds a connection), is
+ * dropped. Never rejects.
  */
-export function readBody(req: IncomingMessage, limit: number, idleMs: number): Promise<BodyRead> {
+export function readBody(
+  req: IncomingMessage,
+  limit: number,
+  idleMs: number,
+  totalMs = 120_000,
+): Promise<BodyRead> {
   const declared = Number(req.headers['content-length'] ?? Number.NaN);
   if (Number.isFinite(declared) && declared > limit)
     return Promise.resolve({
@@ -42,11 +48,22 @@ export function readBody(req: IncomingMessage, limit: number, idleMs: number): P
       if (settled) return;
       settled = true;
       clearTimeout(timer);
+      clearTimeout(deadline);
       req.off('data', onData);
       if (!r.ok) chunks.length = 0;
       resolve(r);
     };
     let timer = setTimeout(onIdle, idleMs);
+    const deadline = setTimeout(
+      () =>
+        settle({
+          ok: false,
+          status: 408,
+          message: `the request body took longer than ${Math.round(totalMs / 1000)} s`,
+          aborted: false,
+        }),
+      totalMs,
+    );
     function onIdle(): void {
       settle({
         ok: false,
