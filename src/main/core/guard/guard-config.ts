@@ -36,7 +36,7 @@ export const GuardConfigSchema = z
       })
       .strict()
       .default({ max: 16, timeoutSeconds: 120 }),
-    /** Connections held open at once (each streaming client holds one); more wait in the kernel's backlog. */
+    /** Connections held open at once (each streaming client holds one); Node closes any beyond it at once. */
     maxConnections: z.number().int().min(16).max(65_536).default(1024),
     /** Request headers above this many bytes are answered 431 by the HTTP parser. */
     maxHeaderBytes: z
