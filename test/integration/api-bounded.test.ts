@@ -244,6 +244,13 @@ function memoryOf(pid: number): { rss: number; peak: number } {
   return { rss: kb('VmRSS'), peak: kb('VmHWM') };
 }
 
+/** CPU time (ms) the process's main thread (its event loop) has used: /proc ticks of 10 ms. */
+function mainThreadCpuMs(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/task/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(fields[11]) + Number(fields[12])) * 10;
+}
+
 describe('the same request on a running daemon over a seeded 7-day timeline', {
   skip: process.platform !== 'linux',
 }, () => {
@@ -277,21 +284,28 @@ describe('the same request on a running daemon over a seeded 7-day timeline', {
   it('GET /api/v1/timeline?from=0&resolution=raw: bounded bytes and rows; the daemon stays responsive and small', async () => {
     const pid = daemon.pid!;
     const before = memoryOf(pid);
-    // A tiny request every few ms while the big one runs: its worst latency is how long the loop was held.
+    // A tiny request back to back while the big one runs: its worst latency is how long the daemon's loop
+    // was held. On a shared machine a ping also waits for a core, so the daemon's main-thread CPU during
+    // each ping (10 ms ticks) bounds what counts as the daemon blocking.
     let worstPing = 0;
+    let worstBlock = 0;
     let peakRss = before.rss;
     let running = true;
     const pinger = (async () => {
       while (running) {
         const t = performance.now();
+        const cpu0 = mainThreadCpuMs(pid);
         await (await fetch(`${api}/api/v1/advisory`)).text();
-        worstPing = Math.max(worstPing, performance.now() - t);
+        const latency = performance.now() - t;
+        worstPing = Math.max(worstPing, latency);
+        worstBlock = Math.max(worstBlock, Math.min(latency, mainThreadCpuMs(pid) - cpu0 + 10));
         peakRss = Math.max(peakRss, memoryOf(pid).rss);
       }
     })();
     await sleep(300);
     const idlePing = worstPing;
     worstPing = 0;
+    worstBlock = 0;
     const t0 = performance.now();
     const res = await fetch(`${api}/api/v1/timeline?from=0&resolution=raw`);
     const text = await res.text();
@@ -303,14 +317,17 @@ describe('the same request on a running daemon over a seeded 7-day timeline', {
     const body = JSON.parse(text) as Json;
     process.stdout.write(
       `# daemon: from=0&resolution=raw ${res.status}, ${(text.length / MiB).toFixed(2)} MiB, ${body['samples'].length} samples, ${ms.toFixed(0)} ms; ` +
-        `worst concurrent request ${worstPing.toFixed(1)} ms (idle ${idlePing.toFixed(1)} ms); ` +
+        `worst concurrent request ${worstPing.toFixed(1)} ms (idle ${idlePing.toFixed(1)} ms), daemon CPU within it ≤ ${worstBlock.toFixed(0)} ms; ` +
         `RSS ${(before.rss / MiB).toFixed(1)} → peak ${(peakRss / MiB).toFixed(1)} MiB (+${((peakRss - before.rss) / MiB).toFixed(1)}), VmHWM ${(before.peak / MiB).toFixed(1)} → ${(after.peak / MiB).toFixed(1)} MiB\n`,
     );
     assert.equal(res.status, 200);
     assert.equal(body['samples'].length, PAGE_LIMITS.rawRows);
     assert.equal(body['truncated'], true);
     assert.ok(text.length < 4 * MiB);
-    assert.ok(worstPing - idlePing <= MAX_BLOCK_MS, `a concurrent request waited ${worstPing.toFixed(1)} ms`);
+    assert.ok(
+      worstBlock <= MAX_BLOCK_MS,
+      `a concurrent request waited ${worstPing.toFixed(1)} ms with the daemon busy ${worstBlock.toFixed(0)} ms`,
+    );
     assert.ok(
       peakRss - before.rss <= MAX_RSS_GROWTH,
       `RSS grew ${((peakRss - before.rss) / MiB).toFixed(1)} MiB`,
