@@ -2,6 +2,8 @@ import assert from 'node:assert/strict';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
+import { openDatabase } from '../../src/main/core/store/database.js';
+import { TimelineStore } from '../../src/main/core/store/timeline-store.js';
 import { launchChromium, noChromium } from '../support/chromium.js';
 import { sleep, startDaemon, waitForExit } from '../support/cli-runner.js';
 import { type FakeExoControl, startFakeExo } from '../support/fake-exo-server.js';
@@ -90,6 +92,43 @@ describe('the dashboard’s own buttons write through the API of a running daemo
     await page.selectOption('#guard-mode', 'auto');
     await page.waitForSelector('#guard-mode-note:text-is("following the risk level")');
     assert.equal((await status())['guardOverride'], null);
+  });
+
+  it('the Guard tab lists decisions newest first and pages to older ones past 1000', async () => {
+    // 1 100 decisions in the last hour, written beside the running daemon (WAL: one more writer is fine).
+    const db = openDatabase(`${dataDir}/timeline.db`);
+    const store = new TimelineStore(db);
+    const now = Date.now();
+    db.transaction(() => {
+      for (let i = 0; i < 1100; i++)
+        store.writeEvent({
+          time: now - (1100 - i) * 1000,
+          kind: 'guard.request',
+          severity: 'info',
+          message: `request ${i}`,
+          data: { decision: 'admitted', status: 200, endpoint: '/v1/chat/completions', reason: `n${i}` },
+        });
+    })();
+    db.close();
+    await page.click('nav button:has-text("Overview")');
+    await page.click('nav button:has-text("Guard")');
+    await page.waitForSelector('#guard-decisions tr[data-event]');
+    const firstPage = await page.$$eval('#guard-decisions tr[data-event]', (rows) =>
+      rows.map((r) => r.lastElementChild?.textContent ?? ''),
+    );
+    assert.equal(firstPage.length, 1000);
+    assert.equal(firstPage[0], 'n1099', 'the newest decision is at the top');
+    assert.equal(firstPage[999], 'n100');
+    await page.click('button:has-text("Older decisions")');
+    await page.waitForFunction(
+      () => document.querySelectorAll('#guard-decisions tr[data-event]').length > 1000,
+    );
+    const all = await page.$$eval('#guard-decisions tr[data-event]', (rows) =>
+      rows.map((r) => r.lastElementChild?.textContent ?? ''),
+    );
+    assert.equal(all.length, 1100);
+    assert.equal(all[1099], 'n0');
+    assert.equal(await page.$('button:has-text("Older decisions")'), null, 'no more pages');
   });
 
   it('Settings shows tokens masked and saves; the stored token is kept; a program to run is refused naming the field', async () => {
