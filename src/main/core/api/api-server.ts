@@ -295,7 +295,7 @@ export class ApiServer {
 
     if (method === 'GET' && path === '/metrics') {
       const text = await this.deps.metrics.registry.metrics();
-      res.writeHead(200, { 'content-type': this.deps.metrics.registry.contentType });
+      res.writeHead(200, { 'content-type': this.deps.metrics.registry.contentType, ...this.cors(res) });
       return void res.end(text);
     }
     if (path.startsWith('/api/v1/')) {
@@ -429,6 +429,7 @@ export class ApiServer {
       'x-content-type-options': 'nosniff',
       'referrer-policy': 'no-referrer',
       'cache-control': 'no-cache',
+      vary: 'Origin',
     });
     res.end(data);
   }
