@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join, relative, sep } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -9,8 +9,10 @@ import { writeStubElectronDist } from '../support/stub-electron-dist.js';
 import { tempDir } from '../support/temp-dir.js';
 
 // The packaging config is checked for real: electron-builder's own schema validation, then a `--dir` build of
-// the macOS arm64 app around a stub Electron.app (the real one cannot be downloaded here). Signing,
-// notarization, fuses (they patch the real Electron Framework binary) and dmg/zip need a Mac.
+// the macOS arm64 app around a stub Electron.app (the real one cannot be downloaded here), unsigned as the
+// README's `identity: null` path builds it. The stub's Electron Framework carries a fuse wire, so the fuses
+// are flipped for real, and a `codesign` stand-in on PATH records the ad-hoc re-signing that must follow.
+// Real signing, notarization and dmg/zip need a Mac.
 const root = join(import.meta.dirname, '..', '..');
 const require = createRequire(import.meta.url);
 // Internal module paths: electron-builder is pinned exactly in package.json for this reason.
@@ -33,6 +35,36 @@ const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as {
   devDependencies: Record<string, string>;
 };
 
+// @electron/fuses' marker: the fuse wire follows it (version 1, its length, one byte per fuse).
+const FUSE_SENTINEL = 'dL7pKGdnNz796PbbjQWNKmHXBZaB9tsX';
+const FUSES = 8;
+
+/** An Electron Framework binary with every fuse at Electron's defaults ('1' on, '0' off). */
+function writeStubFramework(electronApp: string): void {
+  const dir = join(electronApp, 'Contents', 'Frameworks', 'Electron Framework.framework');
+  mkdirSync(dir, { recursive: true });
+  const wire = Buffer.from('10111100'); // RunAsNode, CookieEncryption, NodeOptions, Inspect, AsarIntegrity, OnlyAsar, V8Snapshot, FileProtocol
+  writeFileSync(
+    join(dir, 'Electron Framework'),
+    Buffer.concat([
+      Buffer.alloc(64, 0xcc),
+      Buffer.from(FUSE_SENTINEL),
+      Buffer.from([1, FUSES]),
+      wire,
+      Buffer.alloc(64, 0xcc),
+    ]),
+  );
+}
+
+/** The fuse wire as flipped in the packaged app's framework. */
+function fuseWire(appDir: string): string {
+  const bin = readFileSync(
+    join(appDir, 'Contents', 'Frameworks', 'Electron Framework.framework', 'Electron Framework'),
+  );
+  const at = bin.indexOf(FUSE_SENTINEL) + FUSE_SENTINEL.length;
+  return bin.subarray(at + 2, at + 2 + (bin[at + 1] as number)).toString('latin1');
+}
+
 /** Bare module names the bundled main process loads: static and dynamic imports and createRequire calls. */
 function requiredPackages(bundle: string): Set<string> {
   const names = new Set<string>();
@@ -51,6 +83,7 @@ describe('macOS app packaging (electron-builder.yml)', { timeout: 120_000 }, () 
   let files: Set<string>;
   let unpacked: string[];
   let work: { path: string; cleanup: () => void };
+  let codesignCalls: string[][];
 
   after(() => work?.cleanup());
 
@@ -59,25 +92,47 @@ describe('macOS app packaging (electron-builder.yml)', { timeout: 120_000 }, () 
     config = await getConfig(root, null, null);
     work = tempDir('exo-sentinel-package-');
     const configPath = join(work.path, 'electron-builder.json');
-    // Same config, with what only a Mac can do switched off.
+    const electronDist = writeStubElectronDist(join(work.path, 'electron-dist'), '45.5.0');
+    writeStubFramework(join(electronDist, 'Electron.app'));
+    // `codesign` exists only on a Mac: a stand-in records each call (one JSON array of arguments per line).
+    const bin = join(work.path, 'bin');
+    mkdirSync(bin);
+    const calls = join(work.path, 'codesign-calls.jsonl');
+    writeFileSync(
+      join(bin, 'codesign'),
+      `#!${process.execPath}\nrequire('node:fs').appendFileSync(${JSON.stringify(calls)}, JSON.stringify(process.argv.slice(2)) + '\\n');\n`,
+    );
+    chmodSync(join(bin, 'codesign'), 0o755);
+    // Same config, unsigned and not notarized (the README's path without a certificate).
     writeFileSync(
       configPath,
       JSON.stringify({
         ...config,
-        electronFuses: undefined,
-        electronDist: writeStubElectronDist(join(work.path, 'electron-dist'), '45.5.0'),
+        electronDist,
         directories: { ...(config['directories'] as object), output: join(work.path, 'out') },
         mac: { ...(config['mac'] as object), notarize: false, identity: null },
       }),
     );
     const { build, Platform, Arch } = require('electron-builder') as typeof import('electron-builder');
     process.env['CSC_IDENTITY_AUTO_DISCOVERY'] = 'false';
-    await build({
-      projectDir: root,
-      config: configPath,
-      targets: Platform.MAC.createTarget('dir', Arch.arm64),
-      publish: 'never',
-    });
+    const path = process.env['PATH'];
+    process.env['PATH'] = `${bin}:${path}`;
+    try {
+      await build({
+        projectDir: root,
+        config: configPath,
+        targets: Platform.MAC.createTarget('dir', Arch.arm64),
+        publish: 'never',
+      });
+    } finally {
+      process.env['PATH'] = path;
+    }
+    codesignCalls = existsSync(calls)
+      ? readFileSync(calls, 'utf8')
+          .trim()
+          .split('\n')
+          .map((l) => JSON.parse(l) as string[])
+      : [];
     appDir = join(work.path, 'out', 'mac-arm64', 'exo-sentinel.app');
     const resources = join(appDir, 'Contents', 'Resources');
     files = new Set(
@@ -94,6 +149,24 @@ describe('macOS app packaging (electron-builder.yml)', { timeout: 120_000 }, () 
     await validateConfiguration(config, new DebugLogger(false));
   });
 
+  it('an unsigned build flips the fuses and then re-signs the whole bundle ad hoc (Apple Silicon runs nothing unsigned)', () => {
+    const fuses = config['electronFuses'] as Record<string, unknown>;
+    assert.equal(fuses['resetAdHocDarwinSignature'], true);
+    // RunAsNode off, cookie encryption on, NODE_OPTIONS off, --inspect off, asar integrity on, only app.asar on;
+    // the two fuses the config leaves alone keep Electron's defaults.
+    assert.equal(fuseWire(appDir), '01001100');
+    assert.deepEqual(codesignCalls, [
+      [
+        '--sign',
+        '-',
+        '--force',
+        '--preserve-metadata=entitlements,requirements,flags,runtime',
+        '--deep',
+        appDir,
+      ],
+    ]);
+  });
+
   it('builds a menu-bar agent: LSUIElement, bundle id, category, minimum macOS, version', () => {
     const info = parsePlist(readFileSync(join(appDir, 'Contents', 'Info.plist'), 'utf8')) as Record<
       string,
@@ -105,6 +178,17 @@ describe('macOS app packaging (electron-builder.yml)', { timeout: 120_000 }, () 
     assert.equal(info['LSApplicationCategoryType'], 'public.app-category.utilities');
     assert.equal(info['LSMinimumSystemVersion'], '13.0');
     assert.equal(info['CFBundleShortVersionString'], pkg.version);
+    assert.match(String(info['NSLocalNetworkUsageDescription']), /EXO API of the other Macs in your cluster/);
+    assert.equal(info['CFBundleIconFile'], 'icon.icns');
+    const icns = readFileSync(join(appDir, 'Contents', 'Resources', 'icon.icns'));
+    assert.equal(icns.subarray(0, 4).toString('latin1'), 'icns');
+  });
+
+  it('asks for no entitlement beyond V8 JIT under the hardened runtime', () => {
+    const mac = config['mac'] as Record<string, unknown>;
+    assert.equal(mac['hardenedRuntime'], true);
+    const entitlements = parsePlist(readFileSync(join(root, String(mac['entitlements'])), 'utf8'));
+    assert.deepEqual(entitlements, { 'com.apple.security.cs.allow-jit': true });
   });
 
   it('packs the entry, preload, dashboard, tray icons and data files the main process reads', () => {
@@ -171,8 +255,21 @@ describe('macOS app packaging (electron-builder.yml)', { timeout: 120_000 }, () 
     const natives = [...files].filter((f) => f.endsWith('.node'));
     assert.deepEqual(natives, ['node_modules/better-sqlite3-napi/prebuilds/darwin-arm64.node']);
     assert.deepEqual(
-      unpacked.filter((f) => f.endsWith('.node')),
+      unpacked,
       ['node_modules/better-sqlite3-napi/prebuilds/darwin-arm64.node'],
+      'only the native module is outside app.asar: no JavaScript escapes the integrity check',
+    );
+  });
+
+  it('the Node 20 build of better-sqlite3 is nowhere in the bundle, packed or unpacked', () => {
+    const everywhere = listFiles(appDir).map((f) => relative(appDir, f).split(sep).join('/'));
+    assert.deepEqual(
+      everywhere.filter((f) => /node_modules\/better-sqlite3\//.test(f)),
+      [],
+    );
+    assert.deepEqual(
+      [...files].filter((f) => f.startsWith('node_modules/better-sqlite3/')),
+      [],
     );
   });
 });
