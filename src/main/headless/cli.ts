@@ -9,6 +9,7 @@ import { registerDaemon } from './commands/daemon-command.js';
 import { registerDoctor } from './commands/doctor-command.js';
 import { registerGuard } from './commands/guard-command.js';
 import { registerPanics } from './commands/panics-command.js';
+import { registerBacktest, registerReplay } from './commands/replay-command.js';
 import { registerReport } from './commands/report-command.js';
 import { registerStatus } from './commands/status-command.js';
 import { registerTimeline } from './commands/timeline-command.js';
@@ -34,6 +35,8 @@ export function buildProgram(): Command {
   registerGuard(program);
   registerCluster(program);
   registerAgent(program);
+  registerReplay(program);
+  registerBacktest(program);
   const all = (c: Command): Command[] => [c, ...c.commands.flatMap(all)];
   for (const c of all(program).slice(1)) c.exitOverride().showHelpAfterError('(run with --help for usage)');
   return program;

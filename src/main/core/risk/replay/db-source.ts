@@ -1,0 +1,118 @@
+import { isIogpuKind, type PanicKind } from '../../panics/panic-classifier.js';
+import type { Db } from '../../store/database.js';
+import { TimelineStore } from '../../store/timeline-store.js';
+import type { ReplayEvent, ReplayHold, ReplayPanic, ReplaySource, ReplayTick } from './replay-source.js';
+
+/** Event kinds the risk context reads, plus EXO's instance events (the wired limit needs a loaded model). */
+const CONTEXT_KINDS = [
+  'exo.wired-limit-set',
+  'exo.kv-evicted',
+  'exo.model-load',
+  'exo.instance-added',
+  'exo.instance-present',
+  'exo.instance-removed',
+  'exo.restarted',
+  'exo.node-started',
+  'exo.log-rotated',
+  'power.wake',
+];
+
+/** How far before `from` events are read, so a wired limit set (or a model loaded) earlier still counts. */
+const LOOKBACK_MS = 24 * 3_600_000;
+const PAGE = 2000;
+
+/**
+ * A recorded timeline as a replay source: the stored 1 s samples (with process readings), EXO's in-flight
+ * count per tick, the events the risk context reads, the panics and the post-panic holds. Read only.
+ */
+export function dbSource(db: Db, label: string, from: number, to: number): ReplaySource {
+  const store = new TimelineStore(db);
+  const events: ReplayEvent[] = [];
+  const instanceEvents: Array<{ time: number; kind: string; id: string }> = [];
+  const holds: ReplayHold[] = [];
+  const rows = db
+    .prepare(
+      `SELECT ts, kind, data FROM events WHERE ts >= ? AND ts <= ? AND kind IN (${CONTEXT_KINDS.map(() => '?').join(',')})
+       ORDER BY ts, id`,
+    )
+    .iterate(from - LOOKBACK_MS, to, ...CONTEXT_KINDS) as IterableIterator<{
+    ts: number;
+    kind: string;
+    data: string | null;
+  }>;
+  for (const r of rows) {
+    if (r.kind.startsWith('exo.instance-')) {
+      let id = '';
+      try {
+        id = String((JSON.parse(r.data ?? '{}') as { instanceId?: unknown }).instanceId ?? '');
+      } catch {}
+      instanceEvents.push({ time: r.ts, kind: r.kind, id });
+    }
+    if (r.kind !== 'exo.instance-present') events.push({ time: r.ts, kind: r.kind });
+  }
+  const holdRows = db
+    .prepare(
+      "SELECT ts, kind, message FROM events WHERE ts <= ? AND kind IN ('hold.started', 'hold.acknowledged') ORDER BY ts, id",
+    )
+    .all(to) as Array<{ ts: number; kind: string; message: string }>;
+  for (const h of holdRows) {
+    const open = holds.find((x) => x.until === null);
+    if (h.kind === 'hold.started' && !open) holds.push({ since: h.ts, until: null, reason: h.message });
+    else if (h.kind === 'hold.acknowledged' && open) open.until = h.ts;
+  }
+  const panicRows = db
+    .prepare(
+      `SELECT coalesce(panic_time, mtime) AS t, coalesce(kind, 'unknown') AS kind FROM reports
+       WHERE category = 'panic' AND status = 'ingested' AND coalesce(panic_time, mtime) <= ? ORDER BY t`,
+    )
+    .all(to) as Array<{ t: number; kind: string }>;
+  const panics: ReplayPanic[] = panicRows
+    .filter((p) => p.t >= from)
+    .map((p) => ({ time: p.t, kind: p.kind }));
+  const priorIogpuPanics = panicRows
+    .filter((p) => p.t < from && isIogpuKind(p.kind as PanicKind))
+    .map((p) => p.t);
+
+  const ticks = function* (): Generator<ReplayTick> {
+    const live = new Set<string>();
+    let ie = 0;
+    let cursor: number | null = from;
+    while (cursor !== null) {
+      const page = store.samplePage(cursor, to, PAGE, true);
+      for (const sample of page.rows) {
+        while (ie < instanceEvents.length && instanceEvents[ie]!.time <= sample.time) {
+          const e = instanceEvents[ie++]!;
+          if (e.kind === 'exo.instance-removed') live.delete(e.id);
+          else live.add(e.id);
+        }
+        const reachable = sample.exo.reachable === true;
+        yield {
+          time: sample.time,
+          sample,
+          exo: {
+            reachable,
+            inFlight: reachable ? (sample.exo.inFlight ?? 0) : 0,
+            instances: reachable ? live.size : 0,
+            largestPromptTokens: null,
+            kvInFlightBytes: null,
+          },
+        };
+      }
+      cursor = page.next;
+    }
+  };
+  return {
+    label,
+    from,
+    to,
+    ticks,
+    events,
+    panics,
+    priorIogpuPanics,
+    holds,
+    maxTickGapMs: 30_000,
+    notes: [
+      'prompt sizes and in-flight KV are not recorded: the long-prompt and KV-headroom signals are off in a timeline replay',
+    ],
+  };
+}
