@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what `npm ci` needs to build better-sqlite3 from source, then the project's dependencies.
 # Debian/Ubuntu as root: python3, make and g++ from apt when missing. macOS: the Xcode Command Line Tools.
-# With --test, also a Chromium for the dashboard's browser tests (Debian: apt's chromium).
+# With --test, also a Chromium for the dashboard's browser tests (Debian: apt's chromium) and promtool for
+# the metrics tests (Debian: apt's prometheus).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -58,9 +59,25 @@ need_browser() {
   fi
 }
 
+need_promtool() {
+  command -v promtool >/dev/null 2>&1 && return
+  if [ "$(uname -s)" = Linux ] && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    echo "bootstrap: installing prometheus (its promtool checks /metrics in the tests)"
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends prometheus >/dev/null
+    # Only promtool is wanted: a Prometheus server the package started under systemd is stopped again.
+    if [ -d /run/systemd/system ]; then systemctl disable --now prometheus >/dev/null 2>&1 || true; fi
+  else
+    echo "bootstrap: no promtool found; the promtool tests will be skipped (Debian: apt-get install prometheus; macOS: brew install prometheus)" >&2
+  fi
+}
+
 need_node
 need_build_tools
-[ "${1:-}" = "--test" ] && need_browser
+if [ "${1:-}" = "--test" ]; then
+  need_browser
+  need_promtool
+fi
 if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
   npm ci --no-audit --no-fund
 fi

@@ -226,7 +226,8 @@ describe('local HTTP API on a running daemon', { skip: process.platform !== 'lin
     const by = Object.fromEntries(families.map((f) => [f.name, f]));
     for (const name of [
       'exo_sentinel_memory_bytes',
-      'exo_sentinel_memory_free_percent',
+      'exo_sentinel_memory_total_bytes',
+      'exo_sentinel_memory_free_ratio',
       'exo_sentinel_risk_level',
       'exo_sentinel_panics',
       'exo_sentinel_tick_duration_seconds',
@@ -234,13 +235,15 @@ describe('local HTTP API on a running daemon', { skip: process.platform !== 'lin
       'exo_sentinel_process_footprint_bytes',
       'exo_sentinel_guard_requests_total',
       'exo_sentinel_probe_failures_total',
-      'exo_sentinel_gpu_bytes',
+      'exo_sentinel_gpu_in_use_bytes',
+      'exo_sentinel_gpu_ceiling_bytes',
+      'exo_sentinel_build_info',
+      'process_resident_memory_bytes',
     ]) {
       assert.ok(by[name], `${name} is exported`);
     }
-    const total = by['exo_sentinel_memory_bytes']!.metrics.find((m) => m.labels?.['kind'] === 'total');
     assert.equal(
-      Number(total?.value),
+      Number(by['exo_sentinel_memory_total_bytes']!.metrics[0]?.value),
       Number(/^MemTotal:\s+(\d+)/m.exec(readFileSync('/proc/meminfo', 'utf8'))![1]) * 1024,
     );
     assert.equal(
