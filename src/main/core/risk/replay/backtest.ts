@@ -68,7 +68,8 @@ export function backtest(dir: string, config: ReplayConfig): BacktestOutcome {
       file: basename(file),
       name: s.name,
       kind: s.kind,
-      hours: round2((r.to - r.from) / 3_600_000),
+      // Time the machine was awake (ticks), not the wall-clock span: a night asleep is not healthy hours.
+      hours: round2(Object.values(r.levels).reduce((a, x) => a + x, 0) / 3600),
       warned: s.kind === 'incident' ? lead !== null && lead >= s.warnBySeconds : null,
       warnBySeconds: s.kind === 'incident' ? s.warnBySeconds : null,
       leadSeconds: lead,

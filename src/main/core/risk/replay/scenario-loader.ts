@@ -49,36 +49,46 @@ function crossCheck(s: Scenario, file: string): string[] {
     errors.push(
       `${file}: "machine.ceilingGiB" is ${s.machine.ceilingGiB}: the Metal ceiling cannot exceed ramGiB (${s.machine.ramGiB})`,
     );
-  s.segments.forEach((seg, i) => {
+  const check = (seg: Segment, at: string): void => {
     const len = ms(seg.duration);
-    if (len <= 0)
-      errors.push(`${file}: "segments.${i}.duration" is "${seg.duration}": must be longer than 0`);
+    if (len <= 0) errors.push(`${file}: "${at}.duration" is "${seg.duration}": must be longer than 0`);
     for (const key of ['wiredGiB', 'gpuInUseGiB'] as const) {
       const v = seg.memory?.[key];
       if (v === undefined) continue;
       const hi = Math.max(...(Array.isArray(v) ? v : [v]));
       if (hi > s.machine.ramGiB)
         errors.push(
-          `${file}: "segments.${i}.memory.${key}" is ${JSON.stringify(v)}: more than the machine's ${s.machine.ramGiB} GiB`,
+          `${file}: "${at}.memory.${key}" is ${JSON.stringify(v)}: more than the machine's ${s.machine.ramGiB} GiB`,
         );
     }
     seg.events?.forEach((e, j) => {
       const at = e.at ? ms(e.at) : 0;
       if (at >= len && len > 0)
         errors.push(
-          `${file}: "segments.${i}.events.${j}.at" is "${e.at}": past the end of the segment (${seg.duration})`,
+          `${file}: "${at}.events.${j}.at" is "${e.at}": past the end of the segment (${seg.duration})`,
         );
       if (e.every !== undefined && ms(e.every) <= 0)
-        errors.push(`${file}: "segments.${i}.events.${j}.every" is "${e.every}": must be longer than 0`);
+        errors.push(`${file}: "${at}.events.${j}.every" is "${e.every}": must be longer than 0`);
     });
+  };
+  s.segments.forEach((g, i) => {
+    if ('repeat' in g) g.segments.forEach((seg, j) => check(seg, `segments.${i}.segments.${j}`));
+    else check(g, `segments.${i}`);
   });
   return errors;
+}
+
+/** Groups unrolled: the plain list of segments in order. */
+export function flatSegments(s: Scenario): Segment[] {
+  return s.segments.flatMap((g) =>
+    'repeat' in g ? Array.from({ length: g.repeat }, () => g.segments).flat() : [g],
+  );
 }
 
 function expandSegments(s: Scenario, start: number): ExpandedSegment[] {
   let state: State = { ...INITIAL };
   let t = start;
-  return s.segments.map((segment) => {
+  return flatSegments(s).map((segment) => {
     const from = state;
     const m = segment.memory ?? {};
     const x = segment.exo ?? {};

@@ -83,6 +83,15 @@ export const SegmentSchema = z
   })
   .strict();
 
+/** Segments repeated `repeat` times (e.g. 3 min of generation then 2 min idle, 96 times: 8 h of agent traffic). */
+export const SegmentGroupSchema = z
+  .object({
+    name: z.string().min(1),
+    repeat: z.number().int().min(1).max(100_000),
+    segments: z.array(SegmentSchema).min(1),
+  })
+  .strict();
+
 export const ScenarioSchema = z
   .object({
     $schema: z.string().optional(),
@@ -120,7 +129,7 @@ export const ScenarioSchema = z
     warnBySeconds: z.number().min(0).max(86_400).default(30),
     /** Why `warnBySeconds` differs from 30 (what the signals allow). */
     warnByReason: z.string().min(1).optional(),
-    segments: z.array(SegmentSchema).min(1),
+    segments: z.array(z.union([SegmentSchema, SegmentGroupSchema])).min(1),
     /** An incident ends in a panic at the end of the last segment. */
     panic: z
       .object({
