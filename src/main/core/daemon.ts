@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import { existsSync } from 'node:fs';
+import { accessSync, constants, existsSync } from 'node:fs';
+import { dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { TimelineEvent } from '../../shared/events.js';
 import type { ReportRecord } from '../../shared/reports.js';
@@ -121,8 +122,8 @@ export type StartResult = { ok: true } | { ok: false; error: string; alreadyRunn
 
 /** How long the daemon holds ticks in memory while the timeline cannot be written. */
 const BUFFER_SECONDS = 600;
-/** How often a daemon whose database could not be opened tries it again. */
-const REATTACH_MS = 30_000;
+/** How often a daemon whose database could not be opened tries it again (one open attempt: cheap). */
+const REATTACH_MS = 10_000;
 
 /**
  * The timeline database, or — when it cannot be opened for writing (read-only or full disk, permissions) — an
@@ -133,7 +134,25 @@ function openTimeline(
   Driver: DatabaseConstructor | undefined,
 ): { db: Db; recovered: Recovered | null; detached: unknown } {
   try {
-    return { ...openTimelineDatabase(path, Driver ? { Driver } : {}), detached: null };
+    // A read-only directory is found before SQLite opens anything: a connection it opened read-only would be
+    // reused (SQLite shares files per process) by the one that later tries to write there.
+    if (path !== ':memory:') {
+      accessSync(dirname(path), constants.W_OK);
+      if (existsSync(path)) accessSync(path, constants.W_OK);
+    }
+    const opened = openTimelineDatabase(path, Driver ? { Driver } : {});
+    try {
+      // SQLite falls back to a read-only connection on a read-only disk: take the write lock to find out.
+      opened.db.exec('BEGIN IMMEDIATE');
+      opened.db.exec('ROLLBACK');
+    } catch (e) {
+      // Busy is another writer for a moment (a CLI command), not an unwritable disk.
+      if (!String((e as { code?: unknown }).code).startsWith('SQLITE_BUSY')) {
+        opened.db.close();
+        throw e;
+      }
+    }
+    return { ...opened, detached: null };
   } catch (e) {
     // Errors without a code (a schema newer than this build) need a person, not a fallback.
     if (typeof (e as { code?: unknown }).code !== 'string') throw e;
@@ -377,7 +396,11 @@ export class Daemon {
       slowIntervalSeconds: this.deps.config.slowIntervalSeconds,
       identity,
     });
-    if (identity) this.store.setMeta('identity', JSON.stringify(identity));
+    try {
+      if (identity) this.store.setMeta('identity', JSON.stringify(identity));
+    } catch (e) {
+      this.deps.logger.warn(`the machine identity cannot be stored: ${(e as Error).message}`);
+    }
     this.runRetention(now);
     // Reports written while the daemon was down (after a panic's reboot) are found here, exactly once.
     try {
@@ -515,7 +538,7 @@ export class Daemon {
   }
 
   /**
-   * Started without a writable database: every 30 s try it again; once it opens, the buffered ticks go into it
+   * Started without a writable database: every 10 s try it again; once it opens, the buffered ticks go into it
    * and `onStorageBack` (the headless shell restarts on it). Never throws.
    */
   private tryReattach(): void {

@@ -33,6 +33,13 @@ export const REDACT_PATHS = [
 ];
 
 /**
+ * Colour only on a terminal, and never when `NO_COLOR` is set to anything but "" (https://no-color.org;
+ * the CLI's `--no-color` sets it).
+ */
+export const wantsColor = (stream: { isTTY?: boolean }, env: NodeJS.ProcessEnv = process.env): boolean =>
+  stream.isTTY === true && !env['NO_COLOR'];
+
+/**
  * pino with in-process destinations only (no worker-thread transports: they break inside a packaged app).
  * Returns the logger and a function that flushes and closes the file. A log file that cannot be written
  * (disk full, read-only) is reported through `onError` and otherwise ignored: at most 1 MiB waits in memory,
@@ -82,7 +89,7 @@ export async function createLogger(
       level: options.level as pino.Level,
       stream: pretty({
         destination: 2,
-        colorize: process.stderr.isTTY,
+        colorize: wantsColor(process.stderr),
         translateTime: 'SYS:HH:MM:ss',
         sync: true,
       }),
@@ -109,8 +116,8 @@ export async function createLogger(
         // A stream not yet open has nothing to flush.
       }
       // SonicBoom signals completion with 'close' (end's callback is not reliably called).
+      // Not unref'd: the caller awaits this, and a stream that never opened (read-only disk) never closes.
       const timer = setTimeout(resolve, 2000);
-      timer.unref();
       r.once('close', () => {
         clearTimeout(timer);
         resolve();

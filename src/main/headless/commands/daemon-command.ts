@@ -3,7 +3,7 @@ import type { Command } from 'commander';
 import { loadConfig } from '../../core/config/config-loader.js';
 import type { ConfigInput } from '../../core/config/config-schema.js';
 import { paths, resolveDataDir } from '../../core/config/data-dir.js';
-import { Daemon, EventCollector } from '../../core/daemon.js';
+import { Daemon, EventCollector, type StartResult } from '../../core/daemon.js';
 import { EXIT_FAULT, installFaultHandlers } from '../../core/fault-handler.js';
 import { runningDaemon } from '../../core/instance-lock.js';
 import { createLogger } from '../../core/logger.js';
@@ -151,7 +151,11 @@ async function runDaemon(flags: DaemonFlags): Promise<number> {
     return EXIT_FAILURE;
   }
   if (logProblem) daemon.noteStorage('log', logProblem);
-  const begun = await daemon.begin();
+  const begun = await daemon.begin().catch(async (e: unknown): Promise<StartResult> => {
+    // Never left half-started (servers listening, no ticks): stop what began, then fail.
+    await daemon?.stop('start-up failed').catch(() => undefined);
+    return { ok: false, error: `the daemon cannot start: ${(e as Error).message}` };
+  });
   if (!begun.ok) {
     uninstall();
     await close();

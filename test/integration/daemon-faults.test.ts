@@ -1,0 +1,304 @@
+import assert from 'node:assert/strict';
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import {
+  closeSync,
+  existsSync,
+  mkdirSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+  writeSync,
+} from 'node:fs';
+import { after, describe, it } from 'node:test';
+import Database from 'better-sqlite3';
+import { openDatabase } from '../../src/main/core/store/database.js';
+import { TimelineStore } from '../../src/main/core/store/timeline-store.js';
+import type { StorageStatus } from '../../src/main/core/store/write-buffer.js';
+import { runCli, sleep, startDaemon, waitForExit } from '../support/cli-runner.js';
+import { tempDir } from '../support/temp-dir.js';
+
+// Real daemons (the built CLI) against real faults: a full tmpfs, a read-only bind mount, garbage in the
+// database, a pidfile naming a live unrelated process, kill -9 in a loop.
+
+const INTERVAL_MS = 250;
+const dir = tempDir('exo-sentinel-faults-');
+const mounts: string[] = [];
+
+function mount(args: string[]): string | null {
+  try {
+    execFileSync('mount', args, { stdio: 'pipe' });
+    return null;
+  } catch (e) {
+    return `mount ${args.join(' ')} is not permitted here: ${(e as Error).message.split('\n')[0]}`;
+  }
+}
+
+/** Mounting needs root (or CAP_SYS_ADMIN): without it the mount tests are skipped, saying why. */
+const mountProblem = ((): string | null => {
+  if (process.platform !== 'linux') return 'needs Linux mounts';
+  const probe = `${dir.path}/mount-probe`;
+  mkdirSync(probe);
+  const problem = mount(['-t', 'tmpfs', '-o', 'size=64k', 'tmpfs', probe]);
+  if (!problem) execFileSync('umount', [probe]);
+  return problem;
+})();
+
+/** Every daemon a test starts; one left running by a failed assertion is killed at the end. */
+const started: ChildProcess[] = [];
+const start = async (args: string[]): Promise<Awaited<ReturnType<typeof startDaemon>>> => {
+  const d = await startDaemon(args);
+  started.push(d);
+  return d;
+};
+
+after(() => {
+  for (const d of started) if (d.exitCode === null && d.signalCode === null) d.kill('SIGKILL');
+  for (const m of mounts.reverse()) {
+    try {
+      execFileSync('umount', ['-l', m], { stdio: 'pipe' });
+    } catch {
+      // Already unmounted by the test.
+    }
+  }
+  dir.cleanup();
+});
+
+interface StatusBody {
+  storage: StorageStatus;
+  daemon: { ticks: number };
+}
+
+async function apiStatus(url: string): Promise<StatusBody> {
+  const r = await fetch(`${url}/api/v1/status`, { signal: AbortSignal.timeout(3000) });
+  assert.equal(r.status, 200);
+  return (await r.json()) as StatusBody;
+}
+
+/** Fills the file system under `path` with one file until the kernel says ENOSPC; returns its size. */
+function fill(path: string): number {
+  const fd = openSync(path, 'w');
+  const chunk = Buffer.alloc(16 * 1024, 1);
+  let written = 0;
+  try {
+    for (;;) written += writeSync(fd, chunk);
+  } catch (e) {
+    assert.equal((e as NodeJS.ErrnoException).code, 'ENOSPC');
+  } finally {
+    closeSync(fd);
+  }
+  return written;
+}
+
+function samplesOf(dbPath: string): {
+  times: number[];
+  kinds: string[];
+  store: TimelineStore;
+  close: () => void;
+} {
+  const db = openDatabase(dbPath, { readonly: true });
+  const store = new TimelineStore(db);
+  return {
+    times: store.samples(0, Date.now() + 1000).map((s) => s.time),
+    kinds: store.events(0, Date.now() + 1000).map((e) => e.kind),
+    store,
+    close: () => db.close(),
+  };
+}
+
+const gapsOver = (times: number[], limit: number): number[] =>
+  times
+    .slice(1)
+    .map((t, i) => t - times[i]!)
+    .filter((g) => g > limit);
+
+describe('the daemon through storage faults', { skip: mountProblem ?? false }, () => {
+  it('disk full: stays alive, status names the problem, buffered samples land after space returns (no gap)', async () => {
+    const dataDir = `${dir.path}/full`;
+    mkdirSync(dataDir);
+    assert.equal(mount(['-t', 'tmpfs', '-o', 'size=2m', 'tmpfs', dataDir]), null);
+    mounts.push(dataDir);
+    const d = await start(['--data-dir', dataDir, '--interval', String(INTERVAL_MS / 1000)]);
+    await sleep(1500);
+    const filled = fill(`${dataDir}/filler`);
+    assert.ok(filled > 1024 * 1024, `filled ${filled} bytes`);
+    const fullAt = Date.now();
+    await sleep(3000);
+    assert.equal(d.exitCode, null, 'alive on a full disk');
+    const during = await apiStatus(d.apiUrl()!);
+    assert.equal(during.storage.state, 'failing');
+    assert.equal(during.storage.message, `no space left on device at ${dataDir}/timeline.db`);
+    assert.ok(during.storage.buffered >= 8, `buffered ${during.storage.buffered}`);
+    assert.equal(during.storage.dropped, 0);
+    const ticksDuring = during.daemon.ticks;
+    // The CLI asks the running daemon.
+    const cli = await runCli(['status', '--json', '--data-dir', dataDir]);
+    const cliStatus = JSON.parse(cli.stdout);
+    assert.equal(cliStatus.storage.state, 'failing');
+    assert.match(cliStatus.storage.message, /^no space left on device at .*timeline\.db$/);
+    // Still sampling and serving.
+    await sleep(1000);
+    const later = await apiStatus(d.apiUrl()!);
+    assert.ok(later.daemon.ticks >= ticksDuring + 3);
+    rmSync(`${dataDir}/filler`);
+    const freedAt = Date.now();
+    await sleep(1500);
+    const recovered = await apiStatus(d.apiUrl()!);
+    assert.equal(recovered.storage.state, 'ok');
+    assert.equal(recovered.storage.buffered, 0);
+    d.kill('SIGTERM');
+    assert.equal((await waitForExit(d)).code, 0);
+    const { times, kinds, store, close } = samplesOf(`${dataDir}/timeline.db`);
+    const inFull = times.filter((t) => t > fullAt && t < freedAt);
+    assert.ok(inFull.length >= (freedAt - fullAt) / INTERVAL_MS - 3, `samples while full: ${inFull.length}`);
+    assert.deepEqual(gapsOver(times, INTERVAL_MS * 2.5), [], 'no gap in the timeline');
+    assert.ok(kinds.includes('storage.failing') && kinds.includes('storage.recovered'), kinds.join(','));
+    const rec = store.events(0, Date.now() + 1, 'storage.recovered')[0]!;
+    assert.ok((rec.data?.['flushed'] as number) >= 8);
+    assert.equal(rec.data?.['dropped'], 0);
+    close();
+    console.log(
+      `disk full ${freedAt - fullAt} ms: ${inFull.length} samples held and written, flushed ${rec.data?.['flushed']}`,
+    );
+  });
+
+  it('read-only data directory: starts, samples and serves; when it becomes writable the held samples land and it exits 70 to be restarted', async () => {
+    const real = `${dir.path}/ro-real`;
+    const ro = `${dir.path}/ro`;
+    assert.equal((await runCli(['daemon', '--once', '--data-dir', real])).code, 0);
+    mkdirSync(ro);
+    assert.equal(mount(['--bind', real, ro]), null);
+    mounts.push(ro);
+    assert.equal(mount(['-o', 'remount,bind,ro', ro]), null);
+    const initial = samplesOf(`${real}/timeline.db`);
+    initial.close();
+    const d = await start(['--data-dir', ro, '--interval', String(INTERVAL_MS / 1000)]);
+    const startedAt = Date.now();
+    await sleep(2000);
+    assert.equal(d.exitCode, null);
+    const s = await apiStatus(d.apiUrl()!);
+    assert.equal(s.storage.state, 'failing');
+    assert.equal(s.storage.message, `read-only file system at ${ro}/timeline.db`);
+    assert.ok(s.storage.buffered >= 5);
+    assert.ok(
+      (s.storage.notes as string[]).some((n) => /pidfile .* cannot be written/.test(n)),
+      s.storage.notes.join('; '),
+    );
+    // The guard still answers (no EXO behind it here: a gateway error, not a refused connection).
+    const g = await fetch(`${d.guardUrl()}/v1/models`, { signal: AbortSignal.timeout(3000) });
+    assert.ok(g.status >= 200 && g.status < 600);
+    // Reading works on a read-only disk; a CLI write says what is wrong in one line.
+    assert.equal((await runCli(['timeline', '--data-dir', ro, '--since', '1m'])).code, 0);
+    const pin = await runCli(['guard', 'serialise', '--data-dir', ro]);
+    assert.equal(pin.code, 1);
+    assert.match(
+      pin.stderr,
+      /^exo-sentinel: .*ro\/timeline\.db is on a read-only file system or not writable \(.*\); remount it read-write, or copy the data directory elsewhere and pass --data-dir\n$/,
+    );
+    const writableAt = Date.now();
+    assert.equal(mount(['-o', 'remount,bind,rw', ro]), null);
+    const exit = await waitForExit(d, 20_000);
+    assert.equal(exit.code, 70, 'exits non-zero so launchd/systemd restart it on the writable database');
+    const written = samplesOf(`${real}/timeline.db`);
+    const held = written.times.filter((t) => !initial.times.includes(t));
+    assert.ok(
+      held.length >= (writableAt - startedAt) / INTERVAL_MS - 3,
+      `held samples written: ${held.length}`,
+    );
+    assert.deepEqual(gapsOver(held, INTERVAL_MS * 2.5), []);
+    assert.ok(written.kinds.includes('storage.failing'));
+    written.close();
+    console.log(`read-only start: ${held.length} held samples written once writable`);
+  });
+});
+
+describe('the daemon against a corrupt database, stale pidfiles and kill -9', {
+  skip: process.platform !== 'linux',
+}, () => {
+  it('garbage in timeline.db: it starts, the corrupt file is beside it under a new name with its bytes, sampling works', async () => {
+    const dataDir = `${dir.path}/corrupt`;
+    mkdirSync(dataDir);
+    const garbage = Buffer.from(Array.from({ length: 40_000 }, (_, i) => (i * 131 + 7) % 256));
+    writeFileSync(`${dataDir}/timeline.db`, garbage);
+    const d = await start(['--data-dir', dataDir, '--interval', String(INTERVAL_MS / 1000)]);
+    await sleep(1200);
+    d.kill('SIGTERM');
+    assert.equal((await waitForExit(d)).code, 0);
+    const moved = readdirSync(dataDir).filter((f) =>
+      /^timeline\.corrupt-\d{4}-\d\d-\d\dT\d\d-\d\d-\d\dZ\.db$/.test(f),
+    );
+    assert.equal(moved.length, 1, readdirSync(dataDir).join(','));
+    assert.ok(readFileSync(`${dataDir}/${moved[0]}`).equals(garbage), 'bytes intact');
+    const { times, store, close } = samplesOf(`${dataDir}/timeline.db`);
+    assert.ok(times.length >= 3, `samples: ${times.length}`);
+    const ev = store.events(0, Date.now() + 1, 'storage.corrupt');
+    assert.equal(ev.length, 1);
+    assert.ok(ev[0]!.message.includes(`${dataDir}/${moved[0]}`));
+    assert.match(ev[0]!.message, /\.recover/);
+    close();
+    const log = readdirSync(`${dataDir}/logs`)
+      .map((f) => readFileSync(`${dataDir}/logs/${f}`, 'utf8'))
+      .join('');
+    assert.ok(log.includes(moved[0]!), 'the log line says where it is');
+  });
+
+  it('a pidfile naming a live unrelated process does not block; a real second daemon exits 0 saying already running', async () => {
+    const dataDir = `${dir.path}/pids`;
+    mkdirSync(dataDir);
+    const sleeper = spawn('sleep', ['60']);
+    try {
+      const bootId = readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim();
+      for (const body of [
+        { pid: 1, startedAt: 1 },
+        { pid: sleeper.pid, startedAt: 1, bootId, processStart: '12345' },
+        { pid: sleeper.pid, startedAt: 1, bootId: 'another-boot', processStart: '1' },
+      ]) {
+        writeFileSync(`${dataDir}/daemon.pid`, JSON.stringify(body));
+        const d = await start(['--data-dir', dataDir, '--interval', '0.5']);
+        const second = await runCli([
+          'daemon',
+          '--data-dir',
+          dataDir,
+          '--guard-listen',
+          '127.0.0.1:0',
+          '--api-listen',
+          '127.0.0.1:0',
+        ]);
+        assert.equal(second.code, 0);
+        assert.equal(second.stdout, `exo-sentinel: already running (pid ${d.pid}) for ${dataDir}\n`);
+        assert.equal(second.stderr, '');
+        d.kill('SIGTERM');
+        assert.equal((await waitForExit(d)).code, 0);
+      }
+      const { kinds, close } = samplesOf(`${dataDir}/timeline.db`);
+      assert.equal(kinds.filter((k) => k === 'daemon.unclean-stop').length, 3, 'each stale record is noted');
+      close();
+    } finally {
+      sleeper.kill('SIGKILL');
+    }
+  });
+
+  it('kill -9 five times in quick succession: the database passes integrity_check and the daemon restarts', async () => {
+    const dataDir = `${dir.path}/kill9`;
+    for (let i = 0; i < 5; i++) {
+      const d = await start(['--data-dir', dataDir, '--interval', String(INTERVAL_MS / 1000)]);
+      await sleep(300 + i * 100);
+      d.kill('SIGKILL');
+      assert.equal((await waitForExit(d)).signal, 'SIGKILL');
+    }
+    const check = new Database(`${dataDir}/timeline.db`, { readonly: true });
+    assert.equal(check.pragma('integrity_check', { simple: true }), 'ok');
+    check.close();
+    const d = await start(['--data-dir', dataDir, '--interval', String(INTERVAL_MS / 1000)]);
+    await sleep(800);
+    d.kill('SIGTERM');
+    assert.equal((await waitForExit(d)).code, 0);
+    const { kinds, close } = samplesOf(`${dataDir}/timeline.db`);
+    assert.equal(kinds.filter((k) => k === 'daemon.started').length, 6);
+    assert.equal(kinds.filter((k) => k === 'daemon.unclean-stop').length, 5);
+    assert.equal(kinds.filter((k) => k === 'daemon.stopped').length, 1);
+    close();
+    assert.equal(existsSync(`${dataDir}/daemon.pid`), false);
+  });
+});
