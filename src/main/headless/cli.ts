@@ -13,8 +13,10 @@ import { registerBacktest, registerReplay } from './commands/replay-command.js';
 import { registerReport } from './commands/report-command.js';
 import { registerStatus } from './commands/status-command.js';
 import { registerTimeline } from './commands/timeline-command.js';
+import { errorLine, usageLine } from './error-line.js';
+import { asksExitStatus, EXIT_UNKNOWN } from './exit-status.js';
 import { describeStoreProblem } from './store-problem.js';
-import { EXIT_USAGE } from './usage-error.js';
+import { EXIT_FAILURE, EXIT_USAGE } from './usage-error.js';
 
 export function buildProgram(): Command {
   const program = new Command('exo-sentinel')
@@ -23,7 +25,9 @@ export function buildProgram(): Command {
     )
     .version(VERSION)
     .option('--data-dir <dir>', 'data directory (default: EXO_SENTINEL_HOME or the platform location)')
-    .showHelpAfterError('(run with --help for usage)')
+    .option('--no-color', 'no colours in terminal output (as NO_COLOR=1 does)')
+    .option('--debug', 'show the stack trace of an unexpected error')
+    .configureHelp({ showGlobalOptions: true })
     .exitOverride();
   registerDaemon(program);
   registerStatus(program);
@@ -38,7 +42,14 @@ export function buildProgram(): Command {
   registerReplay(program);
   registerBacktest(program);
   const all = (c: Command): Command[] => [c, ...c.commands.flatMap(all)];
-  for (const c of all(program).slice(1)) c.exitOverride().showHelpAfterError('(run with --help for usage)');
+  const path = (c: Command): string => (c.parent ? `${path(c.parent)} ${c.name()}` : c.name());
+  // Every usage error is one line on stderr naming the command and where its help is.
+  for (const c of all(program))
+    c.exitOverride().configureOutput({ outputError: (str, write) => write(usageLine(path(c), str)) });
+  program.hook('preAction', (_program, action) => {
+    // --no-color is NO_COLOR for everything this process (and what it runs) prints.
+    if (action.optsWithGlobals<{ color?: boolean }>().color === false) process.env['NO_COLOR'] = '1';
+  });
   return program;
 }
 
@@ -47,9 +58,11 @@ export async function main(argv: string[]): Promise<void> {
   try {
     await program.parseAsync(argv);
   } catch (e) {
+    // `status --exit-status` promises 0-3 for a level and 4 for anything else.
+    const exitStatus = asksExitStatus(argv);
     if (e instanceof CommanderError) {
       // Help and version exit 0; every other command-line problem is a usage error.
-      process.exitCode = e.exitCode === 0 ? 0 : EXIT_USAGE;
+      process.exitCode = e.exitCode === 0 ? 0 : exitStatus ? EXIT_UNKNOWN : EXIT_USAGE;
       return;
     }
     // A corrupt, locked or read-only database is not a bug: one line, what to do, no stack.
@@ -57,11 +70,11 @@ export async function main(argv: string[]): Promise<void> {
     const problem = describeStoreProblem(e, paths(dataDir).database);
     if (problem) {
       process.stderr.write(`exo-sentinel: ${problem}\n`);
-      process.exitCode = 1;
+      process.exitCode = exitStatus ? EXIT_UNKNOWN : EXIT_FAILURE;
       return;
     }
-    process.stderr.write(`exo-sentinel: ${(e as Error).stack ?? String(e)}\n`);
-    process.exitCode = 1;
+    process.stderr.write(errorLine(e, program.opts<{ debug?: boolean }>().debug === true));
+    process.exitCode = exitStatus ? EXIT_UNKNOWN : EXIT_FAILURE;
   }
 }
 

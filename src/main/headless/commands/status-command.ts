@@ -25,6 +25,7 @@ import { openDatabase } from '../../core/store/database.js';
 import { ReportStore } from '../../core/store/report-store.js';
 import { TimelineStore } from '../../core/store/timeline-store.js';
 import type { StorageStatus } from '../../core/store/write-buffer.js';
+import { EXIT_UNKNOWN, exitCodeForLevel } from '../exit-status.js';
 import { renderSample } from '../output.js';
 import { describeStoreProblem } from '../store-problem.js';
 import { EXIT_FAILURE, EXIT_USAGE, httpUrl } from '../usage-error.js';
@@ -91,18 +92,30 @@ export function registerStatus(program: Command): void {
     )
     .option('--json', 'print one JSON object')
     .option('--exo-url <url>', "EXO's API (default http://127.0.0.1:52415 or the config's)", httpUrl)
+    .option(
+      '--exit-status',
+      'exit with the level, for scripts and monitoring: 0 ok, 1 elevated, 2 high, 3 critical, 4 unknown',
+    )
     .action(async (_o: unknown, cmd: Command) => {
-      const flags = cmd.optsWithGlobals<{ json?: boolean; dataDir?: string; exoUrl?: string }>();
+      const flags = cmd.optsWithGlobals<{
+        json?: boolean;
+        dataDir?: string;
+        exoUrl?: string;
+        exitStatus?: boolean;
+      }>();
       const dataDir = resolveDataDir(flags.dataDir);
       const config = configFor(dataDir, flags.exoUrl);
-      if (!config) return;
+      if (!config) {
+        if (flags.exitStatus) process.exitCode = EXIT_UNKNOWN;
+        return;
+      }
       let reading: Reading;
       let exo: ExoSnapshot;
       try {
         [reading, exo] = await Promise.all([takeReading(config), pollExo(config)]);
       } catch (e) {
         process.stderr.write(`exo-sentinel: cannot read this machine: ${(e as Error).message}\n`);
-        process.exitCode = EXIT_FAILURE;
+        process.exitCode = flags.exitStatus ? EXIT_UNKNOWN : EXIT_FAILURE;
         return;
       }
       const { result, notes, identity } = reading;
@@ -179,15 +192,17 @@ export function registerStatus(program: Command): void {
         panics,
         storage,
       };
+      // The level shown: the running daemon's (it has the history), else this reading's.
+      const level = daemon && daemonRisk ? daemonRisk : { level: now.level, reasons: now.reasons };
       if (dbProblem) {
         process.stderr.write(`exo-sentinel: ${dbProblem}\n`);
         process.exitCode = EXIT_FAILURE;
       }
+      if (flags.exitStatus) process.exitCode = exitCodeForLevel(level.level);
       if (flags.json) {
         process.stdout.write(`${JSON.stringify(out, null, 2)}\n`);
         return;
       }
-      const level = daemon && daemonRisk ? daemonRisk : { level: now.level, reasons: now.reasons };
       process.stdout.write(
         `level         ${level.level.toUpperCase()}${daemon && daemonRisk ? ' (daemon)' : ' (this reading, no history)'}\n`,
       );

@@ -1,0 +1,202 @@
+import assert from 'node:assert/strict';
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { after, before, describe, it } from 'node:test';
+import { LEVEL_EXIT_CODES } from '../../src/main/headless/exit-status.js';
+import { cliPath, runCli } from '../support/cli-runner.js';
+import { fixture } from '../support/fixtures.js';
+import { wrapAsPanicFile } from '../support/panic-file.js';
+import { tempDir } from '../support/temp-dir.js';
+
+const ESC = '\u001b[';
+const hasScript = spawnSync('script', ['--version'], { encoding: 'utf8' }).status === 0;
+
+/** Runs the CLI on a pseudo-terminal (util-linux `script`): stdout and stderr are a TTY, as in a person's shell. */
+function onTerminal(
+  args: string[],
+  env: NodeJS.ProcessEnv,
+): Promise<{ code: number | null; output: string }> {
+  const quote = (s: string): string => `'${s.replaceAll("'", "'\\''")}'`;
+  const command = [process.execPath, cliPath, ...args].map(quote).join(' ');
+  return new Promise((resolve, reject) => {
+    const child = spawn('script', ['-qec', command, '/dev/null'], {
+      env: { ...process.env, ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let output = '';
+    child.stdout.on('data', (d: Buffer) => {
+      output += d.toString();
+    });
+    child.stderr.on('data', (d: Buffer) => {
+      output += d.toString();
+    });
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`${command} on a terminal did not finish\n${output}`));
+    }, 20_000);
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      resolve({ code, output });
+    });
+  });
+}
+
+const lines = (text: string): string[] => text.split('\n').filter((l) => l !== '');
+
+describe('CLI conventions', { skip: process.platform !== 'linux' }, () => {
+  const dir = tempDir();
+  const panicked = `${dir.path}/panicked`;
+  after(dir.cleanup);
+
+  before(async () => {
+    // A data directory whose ledger holds an IOGPU panic from a minute ago: the level is elevated.
+    const reports = `${dir.path}/reports`;
+    mkdirSync(reports, { recursive: true });
+    writeFileSync(
+      `${reports}/panic-full-2026-04-23-100035.0002.panic`,
+      wrapAsPanicFile(fixture('panics/exo-1348-1.panic.txt'), { time: Date.now() - 60_000 }),
+    );
+    const scan = await runCli(['panics', 'scan', '--dir', reports, '--data-dir', panicked]);
+    assert.equal(scan.code, 0, scan.stderr);
+  });
+
+  describe('colour on a pseudo-terminal', {
+    skip: hasScript ? false : 'util-linux `script` is not installed',
+  }, () => {
+    const once = (name: string, extra: string[] = []): string[] => [
+      'daemon',
+      '--once',
+      '--data-dir',
+      `${dir.path}/${name}`,
+      ...extra,
+    ];
+
+    it('the log lines are coloured on a terminal, and not with NO_COLOR or --no-color', async () => {
+      const [plain, noColor, flag, empty] = await Promise.all([
+        onTerminal(once('tty-plain'), { NO_COLOR: '' }),
+        onTerminal(once('tty-no-color'), { NO_COLOR: '1' }),
+        onTerminal(once('tty-flag', ['--no-color']), { NO_COLOR: '' }),
+        onTerminal(once('tty-empty'), { NO_COLOR: '' }),
+      ]);
+      for (const r of [plain, noColor, flag, empty]) {
+        assert.equal(r.code, 0, r.output);
+        assert.match(
+          r.output,
+          /INFO.*gpu unavailable: no Apple GPU on Linux/,
+          'the pretty log reached the terminal',
+        );
+      }
+      assert.ok(plain.output.includes(`${ESC}32mINFO`), 'a terminal gets a green INFO (it is one)');
+      assert.ok(!noColor.output.includes(ESC), `NO_COLOR=1: no escape sequence at all\n${noColor.output}`);
+      assert.ok(!flag.output.includes(ESC), `--no-color: no escape sequence at all\n${flag.output}`);
+      assert.ok(empty.output.includes(ESC), 'NO_COLOR="" counts as unset (no-color.org)');
+    });
+  });
+
+  describe('status --exit-status', () => {
+    it('exits with the level it shows: elevated after an IOGPU panic is 1, and plain status still exits 0', async () => {
+      const [code, text, plain] = await Promise.all([
+        runCli(['status', '--exit-status', '--json', '--data-dir', panicked]),
+        runCli(['status', '--exit-status', '--data-dir', panicked]),
+        runCli(['status', '--data-dir', panicked]),
+      ]);
+      assert.equal(JSON.parse(code.stdout).risk.now.level, 'elevated');
+      assert.equal(code.code, 1, code.stderr);
+      assert.equal(text.code, 1, text.stderr);
+      assert.match(text.stdout, /^level {9}ELEVATED/m);
+      assert.equal(plain.code, 0, plain.stderr);
+    });
+
+    it("on a fresh data directory exits with this reading's level", async () => {
+      const r = await runCli(['status', '--exit-status', '--json', '--data-dir', `${dir.path}/fresh`]);
+      const level = JSON.parse(r.stdout).risk.now.level as keyof typeof LEVEL_EXIT_CODES;
+      assert.equal(r.code, LEVEL_EXIT_CODES[level], `level ${level}`);
+    });
+
+    it('is 4 (unknown) for a bad configuration or command line, where plain status says 2', async () => {
+      const bad = `${dir.path}/bad-config`;
+      mkdirSync(bad, { recursive: true });
+      writeFileSync(`${bad}/config.json`, '{"logLevel": 3}');
+      const [config, usage, plainUsage] = await Promise.all([
+        runCli(['status', '--exit-status', '--data-dir', bad]),
+        runCli(['status', '--exit-status', '--jsn', '--data-dir', panicked]),
+        runCli(['status', '--jsn', '--data-dir', panicked]),
+      ]);
+      assert.equal(config.code, 4);
+      assert.match(config.stderr, /config\.json: "logLevel" is 3/);
+      assert.equal(usage.code, 4);
+      assert.equal(plainUsage.code, 2);
+    });
+  });
+
+  describe('errors on stderr', () => {
+    it('a usage error is one line naming the command, the flag and where the help is; exit 2', async () => {
+      const [option, command, value] = await Promise.all([
+        runCli(['status', '--jsn']),
+        runCli(['bogus']),
+        runCli(['daemon', '--interval', 'fast']),
+      ]);
+      assert.deepEqual(
+        [option.code, command.code, value.code],
+        [2, 2, 2],
+        option.stderr + command.stderr + value.stderr,
+      );
+      assert.deepEqual(lines(option.stderr), [
+        "exo-sentinel status: unknown option '--jsn' (did you mean --json?); see exo-sentinel status --help",
+      ]);
+      assert.deepEqual(lines(command.stderr), [
+        "exo-sentinel: unknown command 'bogus'; see exo-sentinel --help",
+      ]);
+      assert.equal(lines(value.stderr).length, 1, value.stderr);
+      assert.match(
+        value.stderr,
+        /^exo-sentinel daemon: option '--interval <seconds>' argument 'fast' is invalid/,
+      );
+      for (const r of [option, command, value]) assert.equal(r.stdout, '', 'nothing on stdout');
+    });
+
+    it('an unexpected failure is one line with no stack; --debug shows the stack', async () => {
+      const out = `${dir.path}/no-such-dir/report.md`;
+      const [plain, debug] = await Promise.all([
+        runCli(['report', '--latest', '--out', out, '--data-dir', panicked]),
+        runCli(['report', '--latest', '--out', out, '--data-dir', panicked, '--debug']),
+      ]);
+      assert.equal(plain.code, 1);
+      assert.deepEqual(lines(plain.stderr), [
+        `exo-sentinel: ENOENT: no such file or directory, open '${out}' (run with --debug for the stack trace)`,
+      ]);
+      assert.equal(debug.code, 1);
+      assert.match(debug.stderr, /^exo-sentinel: Error: ENOENT: no such file or directory/);
+      assert.ok(lines(debug.stderr).length > 3, debug.stderr);
+      assert.match(debug.stderr, /\n {4}at /, 'stack frames');
+    });
+  });
+
+  it("every command's help shows the global options", async () => {
+    const top = await runCli(['--help']);
+    assert.equal(top.code, 0);
+    const names = (help: string): string[] =>
+      [...(help.split(/^Commands:$/m)[1] ?? '').matchAll(/^ {2}([a-z][\w-]*)/gm)]
+        .map((m) => m[1]!)
+        .filter((n) => n !== 'help');
+    const commands = names(top.stdout);
+    for (const must of ['daemon', 'status', 'timeline', 'panics', 'report', 'doctor', 'agent'])
+      assert.ok(commands.includes(must), `${must} is listed`);
+    const helps = await Promise.all(commands.map(async (c) => ({ c, r: await runCli([c, '--help']) })));
+    const nested = await Promise.all(
+      helps.flatMap(({ c, r }) =>
+        names(r.stdout).map(async (sub) => ({ c: `${c} ${sub}`, r: await runCli([c, sub, '--help']) })),
+      ),
+    );
+    assert.ok(
+      nested.some((h) => h.c === 'panics scan'),
+      'subcommands are checked too',
+    );
+    for (const { c, r } of [...helps, ...nested]) {
+      assert.equal(r.code, 0, `${c} --help`);
+      assert.match(r.stdout, /^Global Options:$/m, `${c} --help shows the global options`);
+      for (const flag of ['--data-dir <dir>', '--no-color', '--debug'])
+        assert.ok(r.stdout.includes(flag), `${c} --help shows ${flag}`);
+    }
+  });
+});
