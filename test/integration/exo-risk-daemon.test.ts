@@ -134,14 +134,15 @@ describe('the daemon against a fake EXO (state over time, failures, down and bac
       );
       assert.ok(!JSON.stringify(s1).includes('x'.repeat(100)), 'no prompt text in status');
       fake.log('INFO', 'KV cache evicted LRU entry (48211 tokens) due to memory usage');
-      const high = await until('the daemon at high', async () => {
+      // The wired limit with two in flight is high already (2 + 2); the eviction adds its point once read.
+      const high = await until('the daemon at high with the eviction counted', async () => {
         const s = await status(dataDir, fake.url);
-        return s.risk.daemon?.level === 'high' ? s : null;
+        return s.risk.daemon?.level === 'high' && s.risk.daemon.score === 5 ? s : null;
       });
       const score = high.risk.daemon!.reasons.find((r) => r.signal === 'trigger-score');
       assert.equal(
         score?.message,
-        'IOGPU trigger score 5: EXO wired the Metal working set (+1), 2 requests in flight (+2), 1 KV-cache eviction(s) and 0 model load/unload(s) in 2 min (+2)',
+        'IOGPU trigger score 5: EXO wired the Metal working set (+2), 2 requests in flight (+2), 1 KV-cache eviction(s) and 0 model load/unload(s) in 2 min (+1)',
       );
       const afterHigh = await until('the guard set to refuse-new', async () => {
         const s = await status(dataDir, fake.url);

@@ -2,7 +2,11 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { RiskEngine } from '../../../src/main/core/risk/risk-engine.js';
 import { evaluateRisk, type RiskInputs } from '../../../src/main/core/risk/risk-signals.js';
-import { DEFAULT_THRESHOLDS } from '../../../src/main/core/risk/risk-thresholds.js';
+import {
+  DEFAULT_THRESHOLDS,
+  type RiskThresholds,
+  RiskThresholdsSchema,
+} from '../../../src/main/core/risk/risk-thresholds.js';
 import type { RiskLevel } from '../../../src/shared/risk.js';
 import { emptyGpu, emptyMemory, type Sample } from '../../../src/shared/sample.js';
 
@@ -52,9 +56,15 @@ function inputs(s: Sample, over: Partial<RiskInputs> = {}): RiskInputs {
   };
 }
 
+/**
+ * The hysteresis and dwell mechanics are tested on the GPU gauge at 75/85/95 % of the ceiling (set here;
+ * the calibrated defaults are 95/100/125 %, see risk-thresholds.ts and the README's calibration).
+ */
+const GAUGE: RiskThresholds = RiskThresholdsSchema.parse({ gpuElevated: 0.75, gpuSoft: 0.85, gpuHard: 0.95 });
+
 /** Runs a 1 Hz sequence; returns the level after each tick and the change events. */
-function run(seq: Array<{ s: Sample; over?: Partial<RiskInputs> }>) {
-  const engine = new RiskEngine(DEFAULT_THRESHOLDS, seq[0]!.s.time);
+function run(seq: Array<{ s: Sample; over?: Partial<RiskInputs> }>, thresholds: RiskThresholds = GAUGE) {
+  const engine = new RiskEngine(thresholds, seq[0]!.s.time);
   const levels: RiskLevel[] = [];
   const changes: Array<{ t: number; from: RiskLevel; to: RiskLevel; reasons: string[] }> = [];
   for (const { s, over } of seq) {
@@ -137,7 +147,7 @@ describe('risk engine scenarios (1 Hz sample sequences)', () => {
     );
   });
 
-  it('churn with two concurrent requests (the best-evidenced trigger) is high, with the reason spelled out', () => {
+  it('the wired limit with two concurrent requests (the best-evidenced trigger) is high at once; churn adds to the score', () => {
     const seq = Array.from({ length: 120 }, (_, i) => ({
       s: sample(at(i), 0.6 * CEILING),
       over: {
@@ -150,23 +160,20 @@ describe('risk engine scenarios (1 Hz sample sequences)', () => {
         recent: { evictions: i >= 60 ? 1 : 0, modelChanges: 0, lastWake: null, swapUsed5mAgo: null },
       },
     }));
-    const r = run(seq);
+    const r = run(seq, DEFAULT_THRESHOLDS);
     assert.deepEqual(
       r.changes.map((c) => [c.from, c.to, (c.t - T0) / 1000]),
-      [
-        ['ok', 'elevated', 30],
-        ['elevated', 'high', 60],
-      ],
+      [['ok', 'high', 30]],
     );
-    assert.ok(
-      r.changes[1]!.reasons.some(
-        (m) =>
-          m ===
-          'IOGPU trigger score 5: EXO wired the Metal working set (+1), 2 requests in flight (+2), 1 KV-cache eviction(s) and 0 model load/unload(s) in 2 min (+2)',
-      ),
-    );
+    assert.deepEqual(r.changes[0]!.reasons, [
+      'IOGPU trigger score 4: EXO wired the Metal working set (+2), 2 requests in flight (+2)',
+    ]);
     const final = r.engine.state;
     assert.equal(final.score, 5);
+    assert.equal(
+      final.reasons.find((x) => x.signal === 'trigger-score')?.message,
+      'IOGPU trigger score 5: EXO wired the Metal working set (+2), 2 requests in flight (+2), 1 KV-cache eviction(s) and 0 model load/unload(s) in 2 min (+1)',
+    );
   });
 
   it('memory exhaustion signals: free %, pressure, wired, swap growth and KV headroom each name their numbers', () => {

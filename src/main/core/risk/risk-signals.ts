@@ -158,42 +158,35 @@ export function evaluateRisk(inp: RiskInputs, t: RiskThresholds, relaxed = false
   // IOGPU trigger score.
   let score = 0;
   const parts: string[] = [];
-  if (inp.exo.wiredLimitActive) {
-    score += 1;
-    parts.push('EXO wired the Metal working set (+1)');
-  }
-  if (inp.exo.inFlight >= 2) {
-    score += 2;
-    parts.push(`${inp.exo.inFlight} requests in flight (+2)`);
-  }
-  if (inp.recent.evictions + inp.recent.modelChanges > 0) {
-    score += 2;
-    parts.push(
-      `${inp.recent.evictions} KV-cache eviction(s) and ${inp.recent.modelChanges} model load/unload(s) in 2 min (+2)`,
+  const w = t.weights;
+  const term = (points: number, text: string): void => {
+    if (points <= 0) return;
+    score += points;
+    parts.push(`${text} (+${points})`);
+  };
+  if (inp.exo.wiredLimitActive) term(w.wiredLimit, 'EXO wired the Metal working set');
+  if (inp.exo.inFlight >= 2) term(w.concurrency, `${inp.exo.inFlight} requests in flight`);
+  if (inp.recent.evictions + inp.recent.modelChanges > 0)
+    term(
+      w.churn,
+      `${inp.recent.evictions} KV-cache eviction(s) and ${inp.recent.modelChanges} model load/unload(s) in 2 min`,
     );
-  }
   if (
     inp.exo.largestPromptTokens !== null &&
     ram &&
     inp.exo.largestPromptTokens / (ram / 1e9) > t.promptTokensPerGb
-  ) {
-    score += 1;
-    parts.push(`a ${Math.round(inp.exo.largestPromptTokens / 1000)}K-token prompt (+1)`);
-  }
+  )
+    term(w.longPrompt, `a ${Math.round(inp.exo.largestPromptTokens / 1000)}K-token prompt`);
   if (
     inp.recent.lastWake !== null &&
-    inp.now - inp.recent.lastWake < 600_000 &&
-    m.wired !== null &&
-    ram &&
-    m.wired / ram > 0.5
-  ) {
-    score += 1;
-    parts.push('woke from sleep with most memory wired (+1)');
-  }
-  if (inp.iogpuPanics72h > 0) {
-    score += 3;
-    parts.push(`${inp.iogpuPanics72h} IOGPU panic(s) in 72 h (+3)`);
-  }
+    inp.now - inp.recent.lastWake < t.wakeWindowSeconds * 1000 &&
+    (inp.exo.wiredLimitActive || (m.wired !== null && ram && m.wired / ram > 0.5))
+  )
+    term(
+      w.wake,
+      `woke from sleep ${Math.round((inp.now - inp.recent.lastWake) / 1000)} s ago with GPU memory wired`,
+    );
+  if (inp.iogpuPanics72h > 0) term(w.recentPanic, `${inp.iogpuPanics72h} IOGPU panic(s) in 72 h`);
   const s = relaxed ? score + 1 : score;
   const scoreLevel: RiskLevel =
     s >= t.scoreCritical ? 'critical' : s >= t.scoreHigh ? 'high' : s >= t.scoreElevated ? 'elevated' : 'ok';
