@@ -8,6 +8,7 @@ import type { Daemon } from '../core/daemon.js';
 import { ExoApiClient } from '../core/exo/exo-api-client.js';
 import { buildCrashReport } from '../core/report/report-builder.js';
 import type { AppBackend } from './app-backend.js';
+import { withLocalNetworkHint } from './local-network.js';
 
 /**
  * The app's IPC answers, from the daemon running in the main process: the same bounded pages, masked tokens
@@ -28,13 +29,11 @@ export function daemonBackend(daemon: Daemon, config: Config, dataDir: string): 
         ? buildCrashReport(r, daemon.store, daemon.reports, Date.now())
         : null;
     },
-    cluster: () =>
-      collectCluster(
-        daemon.statusView(),
-        config.cluster,
-        exo,
-        daemon.risk.monitor.snapshot.nodeId,
-      ) as Promise<unknown> as Promise<Record<string, unknown>>,
+    cluster: async () =>
+      withLocalNetworkHint(
+        await collectCluster(daemon.statusView(), config.cluster, exo, daemon.risk.monitor.snapshot.nodeId),
+        process.platform,
+      ) as unknown as Record<string, unknown>,
     advisory: () => daemon.advisory() as unknown as Record<string, unknown>,
     config: () => ({ config: maskConfig(config), path: paths(dataDir).config }),
     saveConfig: (input) => {

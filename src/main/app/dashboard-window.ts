@@ -21,3 +21,11 @@ export function dashboardWindowOptions(preloadPath: string): BrowserWindowConstr
     },
   };
 }
+
+/**
+ * How to load the dashboard for a view (`Tab` or `Panics:<id>`): in the URL's hash, which the page reads as it
+ * starts — a message sent at `did-finish-load` could arrive before the page listens for it.
+ */
+export function dashboardLoadOptions(view: string | undefined): { hash: string } | undefined {
+  return view ? { hash: view } : undefined;
+}

@@ -28,15 +28,19 @@ export function notifyTimelineEvents(
 
 const ADVISORY_SHOWN = 'app.advisory-shown';
 
-/** The platform advisory, once per data directory: at the app's first start on a machine known to be affected. */
+/**
+ * The platform advisory, once per data directory: at the app's first start on a machine known to be affected.
+ * It is recorded as shown only when it was seen (its banner's `show`, or its menu-bar alert opened), so a banner
+ * that failed or was never displayed is announced again at the next start.
+ */
 export function announceAdvisoryOnce(
   meta: { getMeta(key: string): string | null; setMeta(key: string, value: string): void },
   advisory: Pick<PlatformAssessment, 'affected' | 'summary'>,
   notes: Notes,
-  now: number,
+  now: () => number,
 ): boolean {
   if (!advisory.affected || meta.getMeta(ADVISORY_SHOWN)) return false;
-  notes.advisory(advisory.summary);
-  meta.setMeta(ADVISORY_SHOWN, String(now));
-  return true;
+  return notes.advisory(advisory.summary, () => {
+    if (!meta.getMeta(ADVISORY_SHOWN)) meta.setMeta(ADVISORY_SHOWN, String(now()));
+  });
 }

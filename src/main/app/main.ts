@@ -1,5 +1,8 @@
 // The Electron shell: the only module that loads `electron` at run time. The core runs in this process.
+
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import {
@@ -11,6 +14,8 @@ import {
   Notification,
   nativeImage,
   powerMonitor,
+  powerSaveBlocker,
+  shell,
   Tray,
 } from 'electron';
 import type { TimelineEvent } from '../../shared/events.js';
@@ -23,13 +28,24 @@ import { Daemon, EventCollector } from '../core/daemon.js';
 import { createLogger } from '../core/logger.js';
 import { createProbe } from '../core/probes/create-probe.js';
 import type { DatabaseConstructor } from '../core/store/database.js';
+import { APP_NAP_REASON, AppNapGuard } from './app-nap.js';
 import { daemonBackend } from './daemon-backend.js';
-import { dashboardWindowOptions } from './dashboard-window.js';
+import { dashboardLoadOptions, dashboardWindowOptions } from './dashboard-window.js';
 import { announceAdvisoryOnce, notifyTimelineEvents } from './event-notifications.js';
 import { registerIpcHandlers, trustedSender } from './ipc-handlers.js';
 import { LoginItem } from './login-item.js';
+import { NOTIFICATION_SETTINGS_URL } from './menu-template.js';
 import { NotificationController } from './notification-controller.js';
 import { wirePowerEvents } from './power-events.js';
+import { QuitController } from './quit-controller.js';
+import {
+  notificationOutcome,
+  runSmokeChecks,
+  type SmokeStep,
+  smokeTestTarget,
+  smokeVerdict,
+  waitFor,
+} from './smoke-test.js';
 import { TrayController } from './tray-controller.js';
 import { TRAY_ICONS, trayViewFromStatus } from './tray-view.js';
 
@@ -42,48 +58,73 @@ const preload = join(appRoot, 'dist', 'preload', 'preload.cjs');
 /** Inside the app the Node-API build of better-sqlite3 (13.x) is used; the Node 20 build never ships. */
 const Driver = createRequire(import.meta.url)('better-sqlite3-napi') as DatabaseConstructor;
 
+/** How long quitting may take (daemon stop + log flush) before the app exits anyway. */
+const QUIT_BOUND_MS = 5_000;
+
+const smokeFile = smokeTestTarget(process.argv, join(process.cwd(), 'exo-sentinel-smoke.json'));
+/** A smoke run keeps to a fresh data directory and profile: it never touches (or waits on) a running copy. */
+const smokeHome = smokeFile ? mkdtempSync(join(tmpdir(), 'exo-sentinel-smoke-')) : null;
+
 async function main(): Promise<void> {
+  const startedAt = Date.now();
+  if (smokeHome) app.setPath('userData', join(smokeHome, 'app'));
+  // Chromium's profile (cache, cookies, local storage) in its own folder, not beside timeline.db (userData is
+  // the data directory on macOS). Must be set before `ready`.
+  app.setPath('sessionData', join(app.getPath('userData'), 'Chromium'));
   if (!app.requestSingleInstanceLock()) {
     app.quit();
     return;
   }
   await app.whenReady();
   app.dock?.hide();
-  const dataDir = resolveDataDir(undefined);
+  const dataDir = smokeHome ?? resolveDataDir(undefined);
   const loaded = loadConfig(paths(dataDir).config);
   if (!loaded.ok) throw new Error(loaded.errors.join('\n'));
   const config = loaded.config;
   const { logger, close } = await createLogger({
     level: config.logLevel,
-    file: join(app.getPath('logs'), 'exo-sentinel.log'),
+    file: join(smokeHome ?? app.getPath('logs'), 'exo-sentinel.log'),
     terminal: false,
   });
   const events = new EventCollector(() => Date.now(), logger);
-  const login = new LoginItem(app);
+  const login = new LoginItem({
+    app,
+    exePath: () => app.getPath('exe'),
+    openSettings: (url) => void shell.openExternal(url),
+  });
   let window: BrowserWindow | null = null;
-  let pendingView: string | null = null;
+  let windowLoaded = false;
+  /** When the page last finished loading: it subscribes to pushed messages a few IPC round trips later. */
+  let loadedAt = 0;
   const navigate = (view: string) => ({ event: 'navigate', data: { view } });
 
   const openDashboard = (view?: string): void => {
     if (!window) {
       window = new BrowserWindow(dashboardWindowOptions(preload));
+      windowLoaded = false;
       window.on('closed', () => {
         window = null;
       });
       window.webContents.setWindowOpenHandler(() => ({ action: 'deny' }));
       window.webContents.on('will-navigate', (e) => e.preventDefault());
-      // A view asked for before the page has loaded is sent once it can listen.
-      window.webContents.once('did-finish-load', () => {
-        if (pendingView) window?.webContents.send(IPC_PUSH_CHANNEL, navigate(pendingView));
-        pendingView = null;
+      window.webContents.on('did-finish-load', () => {
+        windowLoaded = true;
+        loadedAt = Date.now();
       });
-      void window.loadFile(rendererIndex);
+      // The view goes in the URL's hash: the page opens it as it starts, with no message to miss.
+      void window.loadFile(rendererIndex, dashboardLoadOptions(view));
       window.once('ready-to-show', () => window?.show());
-      pendingView = view ?? null;
       return;
     }
     window.show();
-    if (view) window.webContents.send(IPC_PUSH_CHANNEL, navigate(view));
+    if (!view) return;
+    // A page that loaded moments ago may not listen yet: load it again with the view in the hash instead.
+    if (windowLoaded && Date.now() - loadedAt > 2_000)
+      window.webContents.send(IPC_PUSH_CHANNEL, navigate(view));
+    else {
+      windowLoaded = false;
+      void window.loadFile(rendererIndex, dashboardLoadOptions(view));
+    }
   };
 
   let trayController: TrayController | null = null;
@@ -91,7 +132,7 @@ async function main(): Promise<void> {
     create: (o) => new Notification(o),
     isSupported: () => Notification.isSupported(),
     open: (view) => openDashboard(view),
-    fallback: (title) => trayController?.flag(`⚠ ${title}`),
+    fallback: (alert) => trayController?.raise(alert),
     log: (m) => logger.warn(m),
     now: () => Date.now(),
   });
@@ -115,6 +156,26 @@ async function main(): Promise<void> {
   if (!begun.ok) throw new Error(begun.error);
   daemon.start();
 
+  // One way out: menu Quit, Cmd-Q, logout, restart and shutdown all end here, in app.exit after the flush.
+  let quitReason = 'quit';
+  const quit = new QuitController({
+    stop: (reason) => {
+      daemon.onPublish = null;
+      return daemon.stop(reason);
+    },
+    flush: close,
+    exit: (code) => app.exit(code),
+    log: (m) => console.error(m),
+    boundMs: QUIT_BOUND_MS,
+    setTimer: (fn, ms) => setTimeout(fn, ms),
+    clearTimer: (t) => clearTimeout(t as NodeJS.Timeout),
+  });
+  app.on('before-quit', (e) => quit.onBeforeQuit(e, quitReason));
+  const requestQuit = (reason: string): void => {
+    quitReason = reason;
+    app.quit();
+  };
+
   const backend = daemonBackend(daemon, config, dataDir);
   registerIpcHandlers(
     ipcMain,
@@ -123,6 +184,7 @@ async function main(): Promise<void> {
   );
 
   const tray = new Tray(nativeImage.createFromPath(join(assets, TRAY_ICONS.ok)));
+  tray.setIgnoreDoubleClickEvents(true);
   trayController = new TrayController(
     tray,
     (t) => Menu.buildFromTemplate(t),
@@ -135,16 +197,26 @@ async function main(): Promise<void> {
         refresh();
       },
       acknowledge: () => backend.ack(),
-      setLaunchAtLogin: (on) => login.set(on),
-      quit: () => app.quit(),
+      toggleLaunchAtLogin: () => {
+        login.toggle();
+        refresh();
+      },
+      openNotificationSettings: () => void shell.openExternal(NOTIFICATION_SETTINGS_URL),
+      quit: () => requestQuit('quit'),
     },
+    () => notes.state,
+    // The login item's status is read when the menu opens (not every tick); it shows at the next build.
+    () => login.refresh(),
   );
+  const appNap = new AppNapGuard(powerSaveBlocker, (m) => logger.info(m));
   // Level banners come from the daemon's action policy (with its cool-downs) through `notifier`.
   const refresh = (): void => {
-    trayController?.update(trayViewFromStatus(daemon.statusView(), login.get()));
+    const v = trayViewFromStatus(daemon.statusView(), login.get());
+    appNap.set(v.exoReachable || v.processes.length > 0);
+    trayController?.update(v);
   };
   refresh();
-  announceAdvisoryOnce(daemon.store, daemon.advisory().platform, notes, Date.now());
+  announceAdvisoryOnce(daemon.store, daemon.advisory().platform, notes, () => Date.now());
   // The dashboard window gets the same live stream the API serves over SSE; the tray follows each tick
   // (nothing to redraw while sampling is paused); new panics and runner deaths raise banners.
   daemon.onPublish = (event, data) => {
@@ -153,22 +225,99 @@ async function main(): Promise<void> {
     window?.webContents.send(IPC_PUSH_CHANNEL, { event, data });
   };
 
-  wirePowerEvents(powerMonitor, daemon);
+  wirePowerEvents(powerMonitor, daemon, requestQuit);
   app.on('second-instance', () => openDashboard());
+  // Opening the app again from Finder or Spotlight while it runs (no Dock icon to click) shows the dashboard.
+  // An activation during the first seconds is the launch itself (at login too): no window for that.
+  const readyAt = Date.now();
+  app.on('activate', () => {
+    if (Date.now() - readyAt > 3_000) openDashboard();
+  });
   app.on('window-all-closed', () => {
     // A menu-bar app keeps running with no window.
   });
-  let quitting = false;
-  app.on('before-quit', (e) => {
-    if (quitting) return;
-    e.preventDefault();
-    quitting = true;
-    daemon.onPublish = null;
-    void daemon
-      .stop('quit')
-      .then(close)
-      .then(() => app.exit(0));
-  });
+
+  if (smokeFile) {
+    const steps: SmokeStep[] = [
+      [
+        'tray',
+        async () =>
+          `menu-bar item ${JSON.stringify(tray.getBounds())}, ${trayController?.menuBuilds} menu build(s)`,
+        5_000,
+      ],
+      [
+        'daemon',
+        async () => {
+          const ticks = await waitFor(
+            () => {
+              const n = (daemon.statusView() as { daemon: { ticks: number } }).daemon.ticks;
+              return n > 0 ? n : null;
+            },
+            'first tick',
+            15_000,
+          );
+          return `${ticks} tick(s), storage ${JSON.stringify(daemon.statusView().storage)}`;
+        },
+        20_000,
+      ],
+      [
+        'window',
+        async () => {
+          openDashboard('Overview');
+          await waitFor(() => (windowLoaded ? true : null), 'dashboard did-finish-load', 20_000);
+          return `dashboard loaded from ${window?.webContents.getURL()}`;
+        },
+        25_000,
+      ],
+      [
+        'ipc',
+        async () => {
+          const level = (await window?.webContents.executeJavaScript(
+            'window.exoSentinel.invoke("status").then((s) => s.risk.level)',
+          )) as unknown;
+          if (typeof level !== 'string') throw new Error(`status over IPC answered ${JSON.stringify(level)}`);
+          return `renderer → preload → main → renderer: level ${level}`;
+        },
+        10_000,
+      ],
+      [
+        'notification',
+        async () => {
+          notes.show('smoke', 'exo-sentinel smoke test', 'A test notification', 'Overview');
+          const state = await waitFor(
+            () => (notes.state === 'unknown' ? null : notes.state),
+            'banner outcome',
+            10_000,
+          );
+          return notificationOutcome(state, trayController?.pendingAlert !== null);
+        },
+        15_000,
+      ],
+      [
+        'app-nap',
+        async () =>
+          `power-save blocker ${appNap.held ? 'held' : 'not held (EXO not running)'}: ${APP_NAP_REASON}`,
+        1_000,
+      ],
+    ];
+    const checks = await runSmokeChecks(steps, () => Date.now(), { ipc: ['window'] });
+    const verdict = smokeVerdict(
+      checks,
+      {
+        app: 'exo-sentinel',
+        version: app.getVersion(),
+        electron: process.versions.electron ?? null,
+        platform: process.platform,
+        arch: process.arch,
+        startedAt: new Date(startedAt).toISOString(),
+      },
+      Date.now(),
+    );
+    writeFileSync(smokeFile, `${JSON.stringify(verdict, null, 2)}\n`);
+    console.log(`smoke test ${verdict.ok ? 'passed' : 'FAILED'}: ${smokeFile}`);
+    quit.exitCode = verdict.ok ? 0 : 2;
+    requestQuit('smoke test done');
+  }
 }
 
 // An agent app has no window to fail in: say why it cannot start (bad config.json, another daemon owning

@@ -9,8 +9,57 @@ export interface MenuActions {
   /** null: follow the risk level again. */
   setGuardMode(mode: GuardMode | null): void;
   acknowledge(): void;
-  setLaunchAtLogin(enabled: boolean): void;
+  /** Launch at login clicked: register, unregister or open Login Items (see LoginItem.toggle). */
+  toggleLaunchAtLogin(): void;
+  /** Opens the sticky alert's view and clears it. */
+  openAlert(): void;
+  openNotificationSettings(): void;
   quit(): void;
+}
+
+/** The Notifications pane of System Settings, where banners for the app are allowed. */
+export const NOTIFICATION_SETTINGS_URL =
+  'x-apple.systempreferences:com.apple.Notifications-Settings.extension';
+
+const clip = (s: string, n: number): string => (s.length > n ? `${s.slice(0, n - 1)}…` : s);
+
+/** The Launch at login item as macOS 13+ reports the state (registered but awaiting approval counts as on). */
+function launchAtLoginItem(v: TrayView, a: MenuActions): MenuItemConstructorOptions {
+  const l = v.launchAtLogin;
+  if (l.status === 'requires-approval')
+    return {
+      label: 'Launch at login — allow in System Settings › Login Items…',
+      type: 'checkbox',
+      checked: true,
+      click: () => a.toggleLaunchAtLogin(),
+    };
+  if (!l.enabled && l.problem)
+    return { label: `Launch at login (${l.problem})`, type: 'checkbox', checked: false, enabled: false };
+  return {
+    label: l.status === 'not-found' ? 'Launch at login (not found: turn on again)' : 'Launch at login',
+    type: 'checkbox',
+    checked: l.enabled,
+    click: () => a.toggleLaunchAtLogin(),
+  };
+}
+
+/** The last alert a banner could not show, and how to get banners back. */
+function alertItems(v: TrayView, a: MenuActions): MenuItemConstructorOptions[] {
+  const items: MenuItemConstructorOptions[] = [];
+  if (v.alert) {
+    items.push({
+      label: `⚠ Last alert: ${clip(v.alert.title, 40)} — ${clip(v.alert.body, 60)}`,
+      click: () => a.openAlert(),
+    });
+  }
+  if (v.banners === 'failed' || v.banners === 'unsupported') {
+    items.push(
+      { label: 'Notifications are not shown (unsigned build, or not allowed)', enabled: false },
+      { label: 'Allow in System Settings › Notifications…', click: () => a.openNotificationSettings() },
+    );
+  }
+  if (items.length > 0) items.push({ type: 'separator' });
+  return items;
 }
 
 const GUARD_CHOICES: Array<[GuardMode, string]> = [
@@ -24,6 +73,7 @@ export function buildMenuTemplate(v: TrayView, a: MenuActions): MenuItemConstruc
   const info = (label: string): MenuItemConstructorOptions => ({ label, enabled: false });
   const gpu = gpuPercent(v);
   const items: MenuItemConstructorOptions[] = [
+    ...alertItems(v, a),
     info(`Level: ${v.level.toUpperCase()}`),
     ...v.reasons
       .slice(0, 4)
@@ -76,12 +126,7 @@ export function buildMenuTemplate(v: TrayView, a: MenuActions): MenuItemConstruc
       ],
     },
     { label: 'Open dashboard', click: () => a.openDashboard() },
-    {
-      label: `Launch at login${v.launchAtLogin.status === 'requires-approval' ? ' (approve in System Settings › Login Items)' : ''}`,
-      type: 'checkbox',
-      checked: v.launchAtLogin.enabled,
-      click: () => a.setLaunchAtLogin(!v.launchAtLogin.enabled),
-    },
+    launchAtLoginItem(v, a),
     { type: 'separator' },
     { label: 'Quit exo-sentinel', click: () => a.quit() },
   );

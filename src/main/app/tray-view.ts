@@ -1,4 +1,6 @@
 import type { GuardMode, RiskLevel, RiskReason } from '../../shared/risk.js';
+import type { LoginItemView } from './login-item.js';
+import type { BannerState } from './notification-controller.js';
 
 /** What the menu bar shows: derived from the daemon's status each tick. */
 export interface TrayView {
@@ -16,7 +18,11 @@ export interface TrayView {
   /** The hand-picked mode, or null when the guard follows the level. */
   guardOverride: GuardMode | null;
   hold: { reason: string } | null;
-  launchAtLogin: { enabled: boolean; status: string | null };
+  launchAtLogin: LoginItemView;
+  /** The alert a banner could not show, until it is opened (set by the tray controller). */
+  alert?: { title: string; body: string; time: number } | null;
+  /** Whether banners reach the person (set by the tray controller from the notification controller). */
+  banners?: BannerState;
 }
 
 export type TrayState = 'ok' | 'elevated' | 'high' | 'critical' | 'exo-down' | 'hold';

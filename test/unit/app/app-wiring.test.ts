@@ -1,14 +1,11 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type {
-  App,
   IpcMain,
   IpcMainInvokeEvent,
   IpcRenderer,
   IpcRendererEvent,
-  Menu,
   MenuItemConstructorOptions,
-  NativeImage,
   NotificationConstructorOptions,
   PowerMonitor,
 } from 'electron';
@@ -16,7 +13,7 @@ import type { AppBackend } from '../../../src/main/app/app-backend.js';
 import { dashboardWindowOptions } from '../../../src/main/app/dashboard-window.js';
 import { announceAdvisoryOnce, notifyTimelineEvents } from '../../../src/main/app/event-notifications.js';
 import { IpcRejection, registerIpcHandlers } from '../../../src/main/app/ipc-handlers.js';
-import { LoginItem } from '../../../src/main/app/login-item.js';
+import { LOGIN_ITEMS_SETTINGS_URL, LoginItem } from '../../../src/main/app/login-item.js';
 import { buildMenuTemplate, type MenuActions } from '../../../src/main/app/menu-template.js';
 import {
   NotificationController,
@@ -27,6 +24,7 @@ import { TrayController, type TrayLike } from '../../../src/main/app/tray-contro
 import type { TrayState, TrayView } from '../../../src/main/app/tray-view.js';
 import { createBridge } from '../../../src/preload/bridge.js';
 import { IPC_PUSH_CHANNEL, ipcChannel } from '../../../src/shared/ipc.js';
+import { FakeLoginItems, FakeTray, fakeMenu } from './electron-fakes.js';
 
 const GiB = 1024 ** 3;
 const view = (over: Partial<TrayView> = {}): TrayView => ({
@@ -43,28 +41,9 @@ const view = (over: Partial<TrayView> = {}): TrayView => ({
   guardMode: 'open',
   guardOverride: null,
   hold: null,
-  launchAtLogin: { enabled: false, status: 'not-registered' },
+  launchAtLogin: { enabled: false, status: 'not-registered', problem: null },
   ...over,
 });
-
-class FakeTray {
-  images: string[] = [];
-  titles: string[] = [];
-  tooltips: string[] = [];
-  menus: MenuItemConstructorOptions[][] = [];
-  setImage(image: NativeImage | string): void {
-    this.images.push(String(image));
-  }
-  setTitle(title: string): void {
-    this.titles.push(title);
-  }
-  setToolTip(tip: string): void {
-    this.tooltips.push(tip);
-  }
-  setContextMenu(menu: Menu | null): void {
-    this.menus.push((menu as unknown as { template: MenuItemConstructorOptions[] }).template);
-  }
-}
 
 const actions = (): MenuActions & { calls: string[] } => {
   const calls: string[] = [];
@@ -74,12 +53,12 @@ const actions = (): MenuActions & { calls: string[] } => {
     openReport: (id) => calls.push(`report:${id}`),
     setGuardMode: (m) => calls.push(`guard:${m}`),
     acknowledge: () => calls.push('ack'),
-    setLaunchAtLogin: (on) => calls.push(`login:${on}`),
+    toggleLaunchAtLogin: () => calls.push('login'),
+    openAlert: () => calls.push('alert'),
+    openNotificationSettings: () => calls.push('notification-settings'),
     quit: () => calls.push('quit'),
   };
 };
-
-const fakeMenu = (template: MenuItemConstructorOptions[]): Menu => ({ template }) as unknown as Menu;
 
 describe('menu-bar wiring (fakes typed against electron.d.ts)', () => {
   it('a level change swaps the icon and rebuilds the menu; an unchanged view does neither', () => {
@@ -89,7 +68,7 @@ describe('menu-bar wiring (fakes typed against electron.d.ts)', () => {
     c.update(view());
     assert.deepEqual(tray.images, ['icon:ok']);
     assert.equal(c.menuBuilds, 1);
-    assert.deepEqual(tray.titles, [' 50%']);
+    assert.deepEqual(tray.titles, [[' 50%', { fontType: 'monospacedDigit' }]]);
     assert.equal(tray.tooltips.at(-1), 'exo-sentinel: OK — GPU 50% of the Metal ceiling');
     c.update(
       view({
@@ -100,8 +79,8 @@ describe('menu-bar wiring (fakes typed against electron.d.ts)', () => {
     );
     assert.deepEqual(tray.images, ['icon:ok', 'icon:high']);
     assert.equal(c.menuBuilds, 2);
-    assert.equal(tray.titles.at(-1), ' 86%');
-    assert.equal(tray.menus.at(-1)?.[0]?.label, 'Level: HIGH');
+    assert.equal(tray.title, ' 86%');
+    assert.equal(tray.menu.template[0]?.label, 'Level: HIGH');
     c.update(view({ exoReachable: false, gpuInUse: 83 * GiB }));
     assert.equal(tray.images.at(-1), 'icon:exo-down');
     c.update(view({ hold: { reason: 'completeMemory kernel panic (report 3)' }, gpuInUse: 83 * GiB }));
@@ -145,7 +124,7 @@ describe('menu-bar wiring (fakes typed against electron.d.ts)', () => {
     (held.find((i) => i.label === 'Acknowledge panic')!.click as () => void)();
     (held.find((i) => i.label?.startsWith('Launch at login'))!.click as () => void)();
     (held.find((i) => i.label === 'Quit exo-sentinel')!.click as () => void)();
-    assert.deepEqual(a.calls, ['guard:serialise', 'guard:null', 'report:3', 'ack', 'login:true', 'quit']);
+    assert.deepEqual(a.calls, ['guard:serialise', 'guard:null', 'report:3', 'ack', 'login', 'quit']);
   });
 
   it('notifications are rate-limited per topic, open the right view, and fall back to the tray when they fail', () => {
@@ -172,7 +151,7 @@ describe('menu-bar wiring (fakes typed against electron.d.ts)', () => {
       },
       isSupported: () => true,
       open: (v) => opened.push(v),
-      fallback: (t) => fallbacks.push(t),
+      fallback: (a) => fallbacks.push(a.title),
       log: () => {},
       now: () => now,
     });
@@ -203,7 +182,7 @@ describe('menu-bar wiring (fakes typed against electron.d.ts)', () => {
       create: () => assert.fail('no banner when unsupported'),
       isSupported: () => false,
       open: () => {},
-      fallback: (t) => fallbacks.push(t),
+      fallback: (a) => fallbacks.push(a.title),
       log: () => {},
       now: () => 0,
     });
@@ -216,8 +195,13 @@ describe('menu-bar wiring (fakes typed against electron.d.ts)', () => {
     const notes = {
       panic: (kind: string | null, when: string, id?: number) => got.push(['panic', kind, when, id]) > 0,
       runnerDied: (m: string) => got.push(['runner', m]) > 0,
-      advisory: (summary: string) => got.push(['advisory', summary]) > 0,
+      advisory: (summary: string, onSeen?: () => void) => {
+        got.push(['advisory', summary]);
+        seen.push(onSeen);
+        return true;
+      },
     };
+    const seen: Array<(() => void) | undefined> = [];
     const iso = (ms: number) => new Date(ms).toISOString();
     const panicAt = Date.UTC(2026, 3, 23, 10, 0, 35);
     notifyTimelineEvents(
@@ -256,17 +240,33 @@ describe('menu-bar wiring (fakes typed against electron.d.ts)', () => {
       getMeta: (k: string) => meta.get(k) ?? null,
       setMeta: (k: string, v: string) => void meta.set(k, v),
     };
-    assert.equal(announceAdvisoryOnce(store, { affected: null, summary: 'unknown build' }, notes, 1), false);
+    const affected = { affected: true, summary: 'macOS 26.4.1 is affected' };
     assert.equal(
-      announceAdvisoryOnce(store, { affected: true, summary: 'macOS 26.4.1 is affected' }, notes, 2),
-      true,
-    );
-    assert.equal(
-      announceAdvisoryOnce(store, { affected: true, summary: 'macOS 26.4.1 is affected' }, notes, 3),
+      announceAdvisoryOnce(store, { affected: null, summary: 'unknown build' }, notes, () => 1),
       false,
     );
-    assert.deepEqual(got, [['advisory', 'macOS 26.4.1 is affected']]);
-    assert.equal(meta.get('app.advisory-shown'), '2');
+    assert.equal(
+      announceAdvisoryOnce(store, affected, notes, () => 2),
+      true,
+    );
+    assert.equal(meta.get('app.advisory-shown'), undefined, 'sent is not seen: nothing recorded yet');
+    // The banner never showed (failed, or the app quit first): the next start announces it again.
+    assert.equal(
+      announceAdvisoryOnce(store, affected, notes, () => 3),
+      true,
+    );
+    seen.at(-1)!();
+    assert.equal(meta.get('app.advisory-shown'), '3', 'recorded when its banner showed');
+    seen.at(-1)!();
+    assert.equal(meta.get('app.advisory-shown'), '3', 'recorded once');
+    assert.equal(
+      announceAdvisoryOnce(store, affected, notes, () => 4),
+      false,
+    );
+    assert.deepEqual(got, [
+      ['advisory', 'macOS 26.4.1 is affected'],
+      ['advisory', 'macOS 26.4.1 is affected'],
+    ]);
   });
 
   it('IPC rejects unknown senders and malformed messages, and answers valid ones', async () => {
@@ -386,7 +386,7 @@ describe('menu-bar wiring (fakes typed against electron.d.ts)', () => {
     assert.equal(o.minWidth, 480);
   });
 
-  it('sleep pauses sampling, wake resumes it, shutdown stops the daemon; launch at login reads back its status', async () => {
+  it('sleep pauses sampling, wake resumes it, shutdown asks the app to quit (one quit path, no second stop)', () => {
     const on = new Map<string, () => void>();
     const power = {
       on: (e: string, fn: () => void) => {
@@ -395,33 +395,77 @@ describe('menu-bar wiring (fakes typed against electron.d.ts)', () => {
       },
     } as unknown as Pick<PowerMonitor, 'on'>;
     const calls: string[] = [];
-    wirePowerEvents(power, {
-      pause: (r) => calls.push(`pause:${r}`),
-      resume: (r) => calls.push(`resume:${r}`),
-      stop: async (r) => void calls.push(`stop:${r}`),
-    });
+    wirePowerEvents(
+      power,
+      {
+        pause: (r) => calls.push(`pause:${r}`),
+        resume: (r) => calls.push(`resume:${r}`),
+      },
+      (r) => calls.push(`quit:${r}`),
+    );
     on.get('suspend')!();
     on.get('resume')!();
     on.get('shutdown')!();
     assert.deepEqual(calls, [
       'pause:the machine is going to sleep',
       'resume:the machine woke up',
-      'stop:shutdown',
+      'quit:shutdown',
     ]);
-    let settings = { openAtLogin: false, status: 'not-registered' };
-    const app = {
-      getLoginItemSettings: () => settings as never,
-      setLoginItemSettings: (s: { openAtLogin?: boolean }) => {
-        settings = { openAtLogin: s.openAtLogin ?? false, status: 'requires-approval' };
-      },
-    } satisfies Pick<App, 'getLoginItemSettings' | 'setLoginItemSettings'>;
-    const li = new LoginItem(app);
-    assert.deepEqual(li.get(), { enabled: false, status: 'not-registered' });
-    assert.deepEqual(li.set(true), { enabled: true, status: 'requires-approval' });
-    const label = buildMenuTemplate(view({ launchAtLogin: li.get() }), actions()).find((i) =>
+  });
+
+  it('launch at login as macOS 13+ reports it: registered but awaiting approval shows on and opens Login Items', () => {
+    const items = new FakeLoginItems();
+    const opened: string[] = [];
+    const li = new LoginItem({
+      app: items,
+      exePath: () => '/Applications/exo-sentinel.app/Contents/MacOS/exo-sentinel',
+      openSettings: (u) => opened.push(u),
+    });
+    assert.deepEqual(li.get(), { enabled: false, status: 'not-registered', problem: null });
+    // Turning on registers; macOS wants approval; Electron says openAtLogin false, the menu says on.
+    assert.deepEqual(li.toggle(), { enabled: true, status: 'requires-approval', problem: null });
+    assert.equal(
+      items.getLoginItemSettings().openAtLogin,
+      false,
+      'what Electron reports while awaiting approval',
+    );
+    assert.deepEqual(opened, [LOGIN_ITEMS_SETTINGS_URL]);
+    const item = buildMenuTemplate(view({ launchAtLogin: li.get() }), actions()).find((i) =>
       i.label?.startsWith('Launch at login'),
     );
-    assert.equal(label?.label, 'Launch at login (approve in System Settings › Login Items)');
-    assert.equal(label?.checked, true);
+    assert.equal(item?.label, 'Launch at login — allow in System Settings › Login Items…');
+    assert.equal(item?.checked, true);
+    // A click while it awaits approval opens Login Items again; it never re-registers or silently unregisters.
+    assert.deepEqual(li.toggle(), { enabled: true, status: 'requires-approval', problem: null });
+    assert.equal(items.sets.length, 1);
+    assert.equal(opened.length, 2);
+    items.approve();
+    assert.equal(li.get().status, 'requires-approval', 'cached until refreshed (the menu refreshes on open)');
+    assert.deepEqual(li.refresh(), { enabled: true, status: 'enabled', problem: null });
+    // Approved, a click turns it off.
+    assert.deepEqual(li.toggle(), { enabled: false, status: 'not-registered', problem: null });
+    assert.deepEqual(
+      items.sets.map((s) => s.openAtLogin),
+      [true, false],
+    );
+  });
+
+  it('launch at login refuses to register from the disk image or a translocated copy', () => {
+    for (const exe of [
+      '/Volumes/exo-sentinel 0.1.0-arm64/exo-sentinel.app/Contents/MacOS/exo-sentinel',
+      '/private/var/folders/x1/T/AppTranslocation/6C1D/d/exo-sentinel.app/Contents/MacOS/exo-sentinel',
+    ]) {
+      const items = new FakeLoginItems();
+      const li = new LoginItem({ app: items, exePath: () => exe, openSettings: () => {} });
+      const v = li.toggle();
+      assert.equal(v.enabled, false);
+      assert.match(String(v.problem), /move exo-sentinel to Applications first/);
+      assert.equal(items.sets.length, 0, `${exe}: nothing registered`);
+      const item = buildMenuTemplate(view({ launchAtLogin: v }), actions()).find((i) =>
+        i.label?.startsWith('Launch at login'),
+      );
+      assert.equal(item?.enabled, false);
+      assert.match(String(item?.label), /Applications first/);
+    }
   });
 });
