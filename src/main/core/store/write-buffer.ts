@@ -1,5 +1,14 @@
-import { accessSync, constants } from 'node:fs';
+import { accessSync, constants, statfsSync } from 'node:fs';
 import { dirname } from 'node:path';
+
+/** No block left for this user on the file's file system. */
+function diskFull(path: string): boolean {
+  try {
+    return statfsSync(dirname(path)).bavail === 0;
+  } catch {
+    return false;
+  }
+}
 
 /** The file's directory is on a read-only file system (SQLite says only "unable to open database file"). */
 function readOnlyDir(path: string): boolean {
@@ -75,7 +84,13 @@ export interface StorageStatus {
 export function describeStorageError(e: unknown, path: string): string {
   const err = e as { code?: string; message?: string };
   const code = err.code ?? '';
-  if (code === 'SQLITE_FULL' || code === 'ENOSPC') return `no space left on device at ${path}`;
+  // A full disk can also surface as an I/O error (the -shm file cannot grow) or "unable to open".
+  if (
+    code === 'SQLITE_FULL' ||
+    code === 'ENOSPC' ||
+    (/^SQLITE_(IOERR|CANTOPEN)/.test(code) && diskFull(path))
+  )
+    return `no space left on device at ${path}`;
   if (
     code.startsWith('SQLITE_READONLY') ||
     code === 'EROFS' ||
