@@ -187,7 +187,7 @@ export function evaluateRisk(inp: RiskInputs, t: RiskThresholds, relaxed = false
       `woke from sleep ${Math.round((inp.now - inp.recent.lastWake) / 1000)} s ago with GPU memory wired`,
     );
   if (inp.iogpuPanics72h > 0) term(w.recentPanic, `${inp.iogpuPanics72h} IOGPU panic(s) in 72 h`);
-  const s = relaxed ? score + 1 : score;
+  const s = relaxed ? score + t.scoreHysteresis : score;
   const scoreLevel: RiskLevel =
     s >= t.scoreCritical ? 'critical' : s >= t.scoreHigh ? 'high' : s >= t.scoreElevated ? 'elevated' : 'ok';
   add('trigger-score', scoreLevel, `IOGPU trigger score ${score}: ${parts.join(', ')}`);

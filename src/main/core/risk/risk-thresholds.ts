@@ -78,6 +78,12 @@ export const RiskThresholdsSchema = z
     scoreElevated: z.number().int().min(1).max(20).default(3),
     scoreHigh: z.number().int().min(1).max(20).default(4),
     scoreCritical: z.number().int().min(1).max(20).default(6),
+    /**
+     * Points the score must fall below a level's threshold to leave it (on top of the dwell). 0: the
+     * score's inputs are already windowed (churn 2 min, wake 10 min) and the dwell holds the level; a margin
+     * of 1 kept every node with the wired limit (+2) at elevated for good after any trigger (2 + 1 ≥ 3).
+     */
+    scoreHysteresis: z.number().int().min(0).max(5).default(0),
     weights: TriggerWeightsSchema.default(TriggerWeightsSchema.parse({})),
     /** A long prompt for the trigger score: tokens per GB of RAM (cM contexts: 0.3K-4.8K tokens/GB). */
     promptTokensPerGb: z.number().min(1).default(1000),

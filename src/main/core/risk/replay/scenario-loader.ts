@@ -1,5 +1,6 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
+import type { z } from 'zod';
 import type { PressureLevel, Sample } from '../../../../shared/sample.js';
 import { formatIssues } from '../../config/config-loader.js';
 import { parseDuration } from '../../util/format.js';
@@ -49,26 +50,26 @@ function crossCheck(s: Scenario, file: string): string[] {
     errors.push(
       `${file}: "machine.ceilingGiB" is ${s.machine.ceilingGiB}: the Metal ceiling cannot exceed ramGiB (${s.machine.ramGiB})`,
     );
-  const check = (seg: Segment, at: string): void => {
+  const check = (seg: Segment, where: string): void => {
     const len = ms(seg.duration);
-    if (len <= 0) errors.push(`${file}: "${at}.duration" is "${seg.duration}": must be longer than 0`);
+    if (len <= 0) errors.push(`${file}: "${where}.duration" is "${seg.duration}": must be longer than 0`);
     for (const key of ['wiredGiB', 'gpuInUseGiB'] as const) {
       const v = seg.memory?.[key];
       if (v === undefined) continue;
       const hi = Math.max(...(Array.isArray(v) ? v : [v]));
       if (hi > s.machine.ramGiB)
         errors.push(
-          `${file}: "${at}.memory.${key}" is ${JSON.stringify(v)}: more than the machine's ${s.machine.ramGiB} GiB`,
+          `${file}: "${where}.memory.${key}" is ${JSON.stringify(v)}: more than the machine's ${s.machine.ramGiB} GiB`,
         );
     }
     seg.events?.forEach((e, j) => {
       const at = e.at ? ms(e.at) : 0;
       if (at >= len && len > 0)
         errors.push(
-          `${file}: "${at}.events.${j}.at" is "${e.at}": past the end of the segment (${seg.duration})`,
+          `${file}: "${where}.events.${j}.at" is "${e.at}": past the end of the segment (${seg.duration})`,
         );
       if (e.every !== undefined && ms(e.every) <= 0)
-        errors.push(`${file}: "${at}.events.${j}.every" is "${e.every}": must be longer than 0`);
+        errors.push(`${file}: "${where}.events.${j}.every" is "${e.every}": must be longer than 0`);
     });
   };
   s.segments.forEach((g, i) => {
@@ -208,6 +209,24 @@ export function scenarioSource(s: Scenario, label: string): ReplaySource {
   };
 }
 
+type Issue = z.core.$ZodIssue;
+
+/**
+ * A segment that is neither a plain segment nor a group fails as a whole ("invalid input" at segments.N);
+ * the problems of the branch it was meant to be (a group has `repeat`) name the field instead.
+ */
+function unionIssues(issues: Issue[], input: unknown): Issue[] {
+  return issues.flatMap((i) => {
+    if (i.code !== 'invalid_union' || i.errors.length !== 2) return [i];
+    let v: unknown = input;
+    for (const k of i.path)
+      v = v && typeof v === 'object' ? (v as Record<PropertyKey, unknown>)[k] : undefined;
+    const branch = v && typeof v === 'object' && 'repeat' in v ? 1 : 0;
+    const nested = i.errors[branch]!.map((n) => ({ ...n, path: [...i.path, ...n.path] }) as Issue);
+    return nested.length ? unionIssues(nested, input) : [i];
+  });
+}
+
 /** Parses and validates scenario text; every message names the file and the field. */
 export function parseScenario(text: string, file: string): ScenarioResult {
   let input: unknown;
@@ -219,7 +238,7 @@ export function parseScenario(text: string, file: string): ScenarioResult {
   if (input === null || typeof input !== 'object' || Array.isArray(input))
     return { ok: false, errors: [`${file}: must hold a JSON object`] };
   const r = ScenarioSchema.safeParse(input);
-  if (!r.success) return { ok: false, errors: formatIssues(r.error.issues, input, file) };
+  if (!r.success) return { ok: false, errors: formatIssues(unionIssues(r.error.issues, input), input, file) };
   const errors = crossCheck(r.data, file);
   if (errors.length) return { ok: false, errors };
   return { ok: true, scenario: r.data, source: scenarioSource(r.data, `scenario:${basename(file)}`) };
