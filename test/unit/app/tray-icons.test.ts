@@ -60,4 +60,38 @@ describe('tray icons', () => {
     }
     assert.equal(dominant.size, STATES.length - 1, `distinct colours: ${[...dominant].join(' | ')}`);
   });
+
+  it('the app icon: a 1024 px PNG and an .icns whose PNG entries have the sizes their types promise', () => {
+    const build = join(import.meta.dirname, '..', '..', '..', 'build');
+    const source = PNG.sync.read(readFileSync(join(build, 'icon.png')));
+    assert.deepEqual([source.width, source.height], [1024, 1024]);
+    // Transparent corners (macOS draws no square behind an app icon), an opaque body.
+    assert.equal(source.data[3], 0);
+    assert.equal(source.data[(512 * 1024 + 512) * 4 + 3], 255);
+    const icns = readFileSync(join(build, 'icon.icns'));
+    assert.equal(icns.subarray(0, 4).toString('latin1'), 'icns');
+    assert.equal(icns.readUInt32BE(4), icns.length);
+    const SIZE: Record<string, number> = {
+      icp4: 16,
+      icp5: 32,
+      ic11: 32,
+      ic12: 64,
+      ic07: 128,
+      ic13: 256,
+      ic08: 256,
+      ic14: 512,
+      ic09: 512,
+      ic10: 1024,
+    };
+    const seen: string[] = [];
+    for (let at = 8; at < icns.length; ) {
+      const type = icns.subarray(at, at + 4).toString('latin1');
+      const length = icns.readUInt32BE(at + 4);
+      const png = PNG.sync.read(icns.subarray(at + 8, at + length));
+      assert.deepEqual([png.width, png.height], [SIZE[type], SIZE[type]], type);
+      seen.push(type);
+      at += length;
+    }
+    assert.deepEqual(seen.sort(), Object.keys(SIZE).sort());
+  });
 });
