@@ -15,9 +15,10 @@ const hasScript = spawnSync('script', ['--version'], { encoding: 'utf8' }).statu
 function onTerminal(
   args: string[],
   env: NodeJS.ProcessEnv,
+  prefix: string[] = [],
 ): Promise<{ code: number | null; output: string }> {
   const quote = (s: string): string => `'${s.replaceAll("'", "'\\''")}'`;
-  const command = [process.execPath, cliPath, ...args].map(quote).join(' ');
+  const command = [...prefix, process.execPath, cliPath, ...args].map(quote).join(' ');
   return new Promise((resolve, reject) => {
     const child = spawn('script', ['-qec', command, '/dev/null'], {
       env: { ...process.env, ...env },
@@ -126,6 +127,66 @@ describe('CLI conventions', { skip: process.platform !== 'linux' }, () => {
       assert.match(config.stderr, /config\.json: "logLevel" is 3/);
       assert.equal(usage.code, 4);
       assert.equal(plainUsage.code, 2);
+    });
+  });
+
+  describe('status --watch', () => {
+    it('piped: one JSON object per line every --interval, until SIGINT, exit 0', async () => {
+      const child = spawn(
+        process.execPath,
+        [cliPath, 'status', '--watch', '--interval', '0.5', '--data-dir', panicked],
+        { stdio: ['ignore', 'pipe', 'pipe'] },
+      );
+      let out = '';
+      let err = '';
+      child.stdout.on('data', (d: Buffer) => {
+        out += d.toString();
+      });
+      child.stderr.on('data', (d: Buffer) => {
+        err += d.toString();
+      });
+      const exited = new Promise<number | null>((r) => child.on('close', (code) => r(code)));
+      const deadline = Date.now() + 15_000;
+      while (lines(out).length < 3 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+      child.kill('SIGINT');
+      assert.equal(await exited, 0, err);
+      const rows = lines(out).map((l) => JSON.parse(l) as { time: number; level: string; memory: object });
+      assert.ok(rows.length >= 3, out);
+      for (const r of rows) {
+        assert.equal(r.level, 'elevated');
+        assert.ok(r.memory);
+      }
+      const gaps = rows.slice(1).map((r, i) => r.time - rows[i]!.time);
+      assert.ok(
+        gaps.every((g) => g > 0),
+        `readings in order: ${gaps}`,
+      );
+      assert.ok(gaps.at(-1)! >= 400 && gaps.at(-1)! < 2000, `about --interval apart: ${gaps}`);
+      assert.equal(err, '');
+    });
+
+    it('on a terminal: redrawn in place on the alternate screen, left on SIGINT', {
+      skip: hasScript ? false : 'util-linux `script` is not installed',
+    }, async () => {
+      const r = await onTerminal(
+        ['status', '--watch', '--interval', '0.5', '--data-dir', panicked],
+        // `timeout` sends the SIGINT a person's Ctrl-C would.
+        {},
+        ['timeout', '-s', 'INT', '2.5'],
+      );
+      assert.ok(r.output.startsWith(`${ESC}?1049h`), 'enters the alternate screen');
+      const redraws = r.output.split(`${ESC}H${ESC}2J`).length - 1;
+      assert.ok(redraws >= 2, `redrawn ${redraws} times`);
+      assert.match(r.output, /exo-sentinel status — every 0\.5 s/);
+      assert.match(r.output, /level {9}ELEVATED/);
+      assert.ok(r.output.trimEnd().endsWith(`${ESC}?1049l`), 'leaves the alternate screen');
+      assert.ok(!r.output.includes('{"time"'), 'no JSON on a terminal');
+    });
+
+    it('does not go with --exit-status', async () => {
+      const r = await runCli(['status', '--watch', '--exit-status', '--data-dir', panicked]);
+      assert.equal(r.code, 4);
+      assert.match(r.stderr, /'--exit-status' cannot be used with option '--watch'/);
     });
   });
 
