@@ -41,6 +41,7 @@ import { QuitController } from './quit-controller.js';
 import {
   notificationOutcome,
   runSmokeChecks,
+  SMOKE_CONFIG,
   type SmokeStep,
   smokeTestTarget,
   smokeVerdict,
@@ -64,6 +65,16 @@ const QUIT_BOUND_MS = 5_000;
 const smokeFile = smokeTestTarget(process.argv, join(process.cwd(), 'exo-sentinel-smoke.json'));
 /** A smoke run keeps to a fresh data directory and profile: it never touches (or waits on) a running copy. */
 const smokeHome = smokeFile ? mkdtempSync(join(tmpdir(), 'exo-sentinel-smoke-')) : null;
+if (smokeHome) writeFileSync(join(smokeHome, 'config.json'), JSON.stringify(SMOKE_CONFIG));
+const smokeMeta = (startedAt: number) => ({
+  app: 'exo-sentinel',
+  version: app.getVersion(),
+  electron: process.versions.electron ?? null,
+  platform: process.platform,
+  arch: process.arch,
+  startedAt: new Date(startedAt).toISOString(),
+});
+const launchedAt = Date.now();
 
 async function main(): Promise<void> {
   const startedAt = Date.now();
@@ -301,18 +312,7 @@ async function main(): Promise<void> {
       ],
     ];
     const checks = await runSmokeChecks(steps, () => Date.now(), { ipc: ['window'] });
-    const verdict = smokeVerdict(
-      checks,
-      {
-        app: 'exo-sentinel',
-        version: app.getVersion(),
-        electron: process.versions.electron ?? null,
-        platform: process.platform,
-        arch: process.arch,
-        startedAt: new Date(startedAt).toISOString(),
-      },
-      Date.now(),
-    );
+    const verdict = smokeVerdict(checks, smokeMeta(startedAt), Date.now());
     writeFileSync(smokeFile, `${JSON.stringify(verdict, null, 2)}\n`);
     console.log(`smoke test ${verdict.ok ? 'passed' : 'FAILED'}: ${smokeFile}`);
     quit.exitCode = verdict.ok ? 0 : 2;
@@ -325,6 +325,16 @@ async function main(): Promise<void> {
 void main().catch((e: unknown) => {
   const message = e instanceof Error ? e.message : String(e);
   console.error(e);
+  if (smokeFile) {
+    // No dialog in a smoke run (nobody to close it on CI): the verdict says why it could not start.
+    const check = { name: 'start', ok: false, ms: Date.now() - launchedAt, detail: message };
+    writeFileSync(
+      smokeFile,
+      `${JSON.stringify(smokeVerdict([check], smokeMeta(launchedAt), Date.now()), null, 2)}\n`,
+    );
+    app.exit(2);
+    return;
+  }
   dialog.showErrorBox('exo-sentinel could not start', message);
   app.exit(1);
 });

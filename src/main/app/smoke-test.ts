@@ -5,6 +5,15 @@
  * needs no Electron: the flag, running the checks with time limits, and the verdict.
  */
 
+/**
+ * The smoke run's config.json (in its fresh data directory): the guard and the API on ports the system picks,
+ * so the run never collides with an installed copy already listening on 52416/52417.
+ */
+export const SMOKE_CONFIG = {
+  guard: { listen: '127.0.0.1:0' },
+  api: { listen: '127.0.0.1:0' },
+} as const;
+
 /** The verdict file: `--smoke-test=FILE`, or `defaultFile` for a bare `--smoke-test`; null when not asked for. */
 export function smokeTestTarget(argv: readonly string[], defaultFile: string): string | null {
   for (const a of argv) {

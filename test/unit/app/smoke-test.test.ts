@@ -7,12 +7,14 @@ import { NotificationController } from '../../../src/main/app/notification-contr
 import {
   notificationOutcome,
   runSmokeChecks,
+  SMOKE_CONFIG,
   type SmokeVerdict,
   smokeTestTarget,
   smokeVerdict,
   waitFor,
 } from '../../../src/main/app/smoke-test.js';
 import { TrayController } from '../../../src/main/app/tray-controller.js';
+import { validateConfig } from '../../../src/main/core/config/config-loader.js';
 import { repoRoot } from '../../support/fixtures.js';
 import { tempDir } from '../../support/temp-dir.js';
 import { FakeNotificationCenter, FakeTray, fakeMenu } from './electron-fakes.js';
@@ -33,6 +35,13 @@ describe('smoke mode (--smoke-test[=FILE])', () => {
     assert.equal(smokeTestTarget(['/x/exo-sentinel', '--smoke-test='], '/d'), '/d');
     assert.equal(smokeTestTarget(['/x/exo-sentinel', '--smoke'], '/d'), null);
     assert.equal(smokeTestTarget(['/x/exo-sentinel'], '/d'), null);
+  });
+
+  it("the smoke run's config is valid and listens on ports the system picks (never an installed copy's)", () => {
+    const loaded = validateConfig(JSON.parse(JSON.stringify(SMOKE_CONFIG)));
+    assert.ok(loaded.ok, loaded.ok ? '' : loaded.errors.join('; '));
+    assert.equal(loaded.config.guard.listen, '127.0.0.1:0');
+    assert.equal(loaded.config.api.listen, '127.0.0.1:0');
   });
 
   it('runs each check with its limit; a failure, a throw or a hang fails that check only, and dependents are skipped', async () => {
