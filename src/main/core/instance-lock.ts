@@ -132,6 +132,7 @@ export function acquireLock(
   };
   let stale: LockInfo | null = null;
   for (let attempt = 0; attempt < 3; attempt++) {
+    const text = readText(path);
     const existing = readLock(path);
     if (existing && existing.pid !== process.pid && isHeld(existing, here))
       return { ok: false, holder: existing };
@@ -144,8 +145,10 @@ export function acquireLock(
       return { ok: true, stale, unrecorded: (e as Error).message };
     }
     try {
-      // A stale or unreadable pidfile goes first; then the link succeeds only if no one else got there.
-      rmSync(path, { force: true });
+      // A stale or unreadable pidfile goes first — moved aside, and only if it is still the one judged stale
+      // (a daemon starting at the same moment may have just taken it); then the link succeeds only if no
+      // one else got there.
+      if (text !== null && !removeIfUnchanged(path, text)) continue;
       linkSync(tmp, path);
       return { ok: true, stale, unrecorded: null };
     } catch (e) {
@@ -161,6 +164,36 @@ export function acquireLock(
   }
   const holder = readLock(path);
   return holder ? { ok: false, holder } : { ok: true, stale, unrecorded: `${path} keeps changing` };
+}
+
+function readText(path: string): string | null {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch {
+    return null;
+  }
+}
+
+/** Removes `path` if it still holds `text`; a newer file found there is put back. False when it changed. */
+function removeIfUnchanged(path: string, text: string): boolean {
+  const aside = `${path}.${process.pid}.stale`;
+  try {
+    renameSync(path, aside);
+  } catch {
+    return true; // Gone already.
+  }
+  const moved = readText(aside);
+  if (moved !== text) {
+    try {
+      linkSync(aside, path);
+    } catch {
+      // Someone took the place meanwhile: theirs stands.
+    }
+    rmSync(aside, { force: true });
+    return false;
+  }
+  rmSync(aside, { force: true });
+  return true;
 }
 
 /** Adds what the holder learns after start (its API address) to its own pidfile; best effort. */

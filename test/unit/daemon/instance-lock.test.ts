@@ -102,6 +102,40 @@ describe('the stale-lock rule', () => {
     }
   });
 
+  it('six processes taking a stale lock at the same instant: exactly one gets it', {
+    skip: process.platform !== 'linux',
+  }, async () => {
+    const path = `${dir.path}/race.pid`;
+    writeFileSync(path, JSON.stringify({ pid: 1, startedAt: 1 }));
+    const script = `${dir.path}/race.mts`;
+    writeFileSync(
+      script,
+      `import { acquireLock } from ${JSON.stringify(`${process.cwd()}/src/main/core/instance-lock.ts`)};
+const at = Number(process.argv[2]);
+while (Date.now() < at) {}
+const r = acquireLock(${JSON.stringify(path)}, Date.now());
+console.log(r.ok ? 'got' : 'refused');
+setTimeout(() => undefined, 1500);
+`,
+    );
+    const at = Date.now() + 2500;
+    const results = await Promise.all(
+      Array.from(
+        { length: 6 },
+        () =>
+          new Promise<string>((resolve) => {
+            const c = spawn(process.execPath, ['--import', 'tsx', script, String(at)]);
+            let out = '';
+            c.stdout.on('data', (d: Buffer) => {
+              out += d.toString();
+            });
+            c.on('close', () => resolve(out.trim()));
+          }),
+      ),
+    );
+    assert.deepEqual(results.sort(), ['got', 'refused', 'refused', 'refused', 'refused', 'refused']);
+  });
+
   it('an unwritable pidfile does not stop start-up; it is reported', () => {
     const got = acquireLock(`${dir.path}/no-such-dir/daemon.pid`, 1);
     assert.ok(got.ok);
