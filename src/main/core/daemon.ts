@@ -188,6 +188,8 @@ export class Daemon {
   private lastTickMono: number | null = null;
   private lastReattach = 0;
   private stopping: Promise<void> | null = null;
+  /** The real database, once it opened after a start without it (in-process shells only). */
+  private attachedDb: Db | null = null;
   private readonly writer: TickWriter;
   private readonly recovered: Recovered | null;
   /**
@@ -551,13 +553,21 @@ export class Daemon {
         this.writer.health.path,
         this.deps.Driver ? { Driver: this.deps.Driver } : {},
       ).db;
-      const n = this.writer.flushInto(db, new TimelineStore(db));
+      const store = new TimelineStore(db);
+      const n = this.writer.flushInto(db, store);
       this.deps.logger.warn(
         `${this.writer.health.path} is writable again: ${n} buffered tick(s) written to it`,
       );
-      db.close();
+      if (this.onStorageBack) {
+        db.close();
+        db = null;
+        this.onStorageBack();
+        return;
+      }
+      // In-process (no restart): ticks go straight to it from now on.
+      this.writer.attach(db, store, this.clock.now());
+      this.attachedDb = db;
       db = null;
-      this.onStorageBack?.();
     } catch (e) {
       this.deps.logger.debug({ err: e }, 'the timeline database is still not writable');
     } finally {
@@ -695,6 +705,12 @@ export class Daemon {
           decision: String(e.data?.['decision']),
           status: String(e.data?.['status']),
         });
+      // Refusals past the first of each second are counted in one aggregated event.
+      if (e.kind === 'guard.refusals')
+        this.metrics.guardRequests.inc(
+          { decision: 'refuse', status: String(e.data?.['status']) },
+          Number(e.data?.['count'] ?? 0),
+        );
     }
     const mark = stored ? {} : { buffered: true };
     this.publish('sample', {
@@ -911,7 +927,7 @@ export class Daemon {
     }
     try {
       // Ticks still held in memory go first; a disk still full keeps them (and the stop record) out.
-      if (!this.writer.isDetached) this.writer.flushInto(this.db, this.store);
+      if (!this.writer.isDetached) this.writer.flush();
       this.store.writeEvent({
         time: this.clock.now(),
         kind: 'daemon.stopped',
@@ -929,6 +945,7 @@ export class Daemon {
       );
     } finally {
       this.db.close();
+      this.attachedDb?.close();
       releaseLock(this.lockPath);
     }
   }

@@ -129,5 +129,11 @@ describe('tick writer against a real SQLite database that fills up (max_page_cou
       [1000, 2000, 3000, 4000, 5000, 6000, 7000],
     );
     assert.equal(writer.buffer.size, 0);
+    // In-process (no restart): later ticks go straight into the database that opened.
+    writer.attach(real, realStore, 8000);
+    assert.equal(writer.isDetached, false);
+    assert.deepEqual(writer.write(tick(8000), 8000), { stored: true, flushed: 0, recoveredAfterMs: null });
+    assert.equal(realStore.sampleCount(), 8);
+    assert.equal(writer.status().state, 'ok');
   });
 });

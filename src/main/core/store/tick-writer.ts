@@ -43,8 +43,8 @@ export class TickWriter {
   private detached: unknown;
 
   constructor(
-    private readonly db: Db,
-    private readonly store: TimelineStore,
+    private db: Db,
+    private store: TimelineStore,
     path: string,
     capacity: number,
     detached: unknown = null,
@@ -56,6 +56,17 @@ export class TickWriter {
 
   get isDetached(): boolean {
     return this.detached !== null;
+  }
+
+  /**
+   * A writer that started detached writes from now on into the database that finally opened (the rest of the
+   * daemon keeps reading its stand-in until a restart).
+   */
+  attach(db: Db, store: TimelineStore, now: number): void {
+    this.db = db;
+    this.store = store;
+    this.detached = null;
+    this.health.succeeded(now);
   }
 
   /** When the database could not be opened for writing: records it as the failure and returns its line. */
@@ -84,6 +95,11 @@ export class TickWriter {
       return { stored: false, newFailure: this.health.failed(e, now) };
     }
     return { stored: true, flushed, recoveredAfterMs: this.health.succeeded(now) };
+  }
+
+  /** Writes the buffer into this writer's database; throws the first failure. */
+  flush(): number {
+    return this.flushInto(this.db, this.store);
   }
 
   /**
