@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { accessSync, constants, existsSync } from 'node:fs';
+import { accessSync, constants, existsSync, mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { TimelineEvent } from '../../shared/events.js';
@@ -9,6 +9,7 @@ import type { Sample } from '../../shared/sample.js';
 import { ActionRunner } from './actions/action-runner.js';
 import { AuditStore } from './actions/audit-store.js';
 import { pinGuardMode, readGuardOverride } from './actions/guard-override.js';
+import { PROTECT_NOTICE, profileMode, readGuardProfile, takeProtectNotice } from './actions/guard-profile.js';
 import { HeadlessNotifier, type Notifier } from './actions/notifier.js';
 import { acknowledgeHold, readHold } from './actions/post-panic-hold.js';
 import { loadOrCreateToken } from './api/api-config.js';
@@ -137,6 +138,7 @@ function openTimeline(
     // A read-only directory is found before SQLite opens anything: a connection it opened read-only would be
     // reused (SQLite shares files per process) by the one that later tries to write there.
     if (path !== ':memory:') {
+      mkdirSync(dirname(path), { recursive: true });
       accessSync(dirname(path), constants.W_OK);
       if (existsSync(path)) accessSync(path, constants.W_OK);
     }
@@ -788,15 +790,34 @@ export class Daemon {
    * running daemon), else what the risk level calls for.
    */
   get guardMode(): GuardMode {
-    return readGuardOverride(this.store) ?? this.risk.guardMode;
+    return this.guardModeDecision().mode;
   }
 
-  /** The mode and who chose it: a hand pin, else the post-panic hold (when it is stricter), else the level. */
+  /** Whether the advisory calls this platform affected (the identity is read at start; asked once). */
+  private platformAffected: boolean | null = null;
+
+  /**
+   * The mode and who chose it: a hand pin, else the guard profile (protect serialises while EXO's wired limit
+   * is active on an affected platform; observe never holds back), else the post-panic hold (when it is
+   * stricter), else the level.
+   */
   guardModeDecision(): { mode: GuardMode; modeSource: ModeSource } {
     const pin = readGuardOverride(this.store);
     if (pin) return { mode: pin, modeSource: 'pin' };
     const mode = this.risk.guardMode;
     const byLevel = this.deps.config.actions.guardModes[this.risk.state.level];
+    const actions = this.deps.config.actions;
+    const profile = readGuardProfile(this.store, actions.guardProfile);
+    this.platformAffected ??= this.advisory().platform.affected === true;
+    const p = profileMode(profile, mode, {
+      affected: actions.guardProfilePlatforms === 'any' || this.platformAffected,
+      wiredLimitActive: this.risk.wiredLimitActive,
+    });
+    if (p.byProfile) {
+      if (profile === 'protect' && takeProtectNotice(this.store))
+        this.deps.events.push('guard.profile-notice', 'warning', PROTECT_NOTICE, { profile });
+      return { mode: p.mode, modeSource: 'profile' };
+    }
     return { mode, modeSource: readHold(this.store) && mode !== byLevel ? 'hold' : 'level' };
   }
 
