@@ -34,6 +34,10 @@ export const ActionConfigSchema = z
       .strict()
       .default({ enabled: false, minLevel: 'critical', cooldownSeconds: 600 }),
     postPanicHold: z.boolean().default(true),
+    /** protect | balanced | observe (guard-profile.ts); `exo-sentinel guard profile` overrides it. */
+    guardProfile: z.enum(['protect', 'balanced', 'observe']).default('protect'),
+    /** `affected`: protect acts on platforms the advisory calls affected; `any`: everywhere. */
+    guardProfilePlatforms: z.enum(['affected', 'any']).default('affected'),
   })
   .strict();
 

@@ -4,8 +4,8 @@ import { formatBytes } from '../util/format.js';
 /** EXO's max_tokens when a request gives none (mlx/constants.py). */
 export const EXO_DEFAULT_MAX_TOKENS = 32168;
 
-/** Who chose the guard's mode: a person (hand pin), the post-panic hold, or the risk level. */
-export type ModeSource = 'pin' | 'hold' | 'level';
+/** Who chose the guard's mode: a person (hand pin), the guard profile, the post-panic hold, or the risk level. */
+export type ModeSource = 'pin' | 'profile' | 'hold' | 'level';
 
 export interface AdmissionContext {
   level: RiskLevel;
@@ -55,6 +55,8 @@ export type Decision =
 export function modeReason(ctx: Pick<AdmissionContext, 'mode' | 'modeSource' | 'level' | 'hold'>): string {
   if (ctx.modeSource === 'pin')
     return `the guard is pinned to ${ctx.mode} by hand (\`exo-sentinel guard auto\` returns it to the risk level)`;
+  if (ctx.modeSource === 'profile')
+    return `the protect profile serialises requests while EXO has wired the Metal working set on this macOS build (\`exo-sentinel guard profile balanced\` leaves it to the risk level)`;
   if (ctx.modeSource === 'hold' && ctx.hold)
     return `the post-panic hold (${ctx.hold.reason}) keeps the guard in ${ctx.mode} until \`exo-sentinel ack\``;
   return `EXO is at risk level ${ctx.level} (guard ${ctx.mode}); new requests are refused until the level falls`;

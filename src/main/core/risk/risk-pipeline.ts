@@ -65,6 +65,11 @@ export class RiskPipeline {
     return this.actions.guardMode;
   }
 
+  /** EXO wired the Metal working set since it started, and has a model loaded (the guard profile reads it). */
+  get wiredLimitActive(): boolean {
+    return this.context.wiredLimitActive && this.monitor.snapshot.instances.length > 0;
+  }
+
   private push(
     kind: string,
     severity: Parameters<EventCollector['push']>[1],

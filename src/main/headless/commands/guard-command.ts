@@ -10,6 +10,7 @@ import {
   readGuardOverride,
 } from '../../core/actions/guard-override.js';
 import { EXIT_FAILURE } from '../usage-error.js';
+import { registerGuardProfile } from './guard-profile-command.js';
 import { openStores } from './store-access.js';
 
 /**
@@ -17,7 +18,7 @@ import { openStores } from './store-access.js';
  * Written to the data directory like `ack`, so a running daemon applies it at its next tick.
  */
 export function registerGuard(program: Command): void {
-  program
+  const guard = program
     .command('guard')
     .description('show the guard mode, or pin it by hand (auto = follow the risk level)')
     .argument('[mode]', GUARD_CHOICES_TEXT, (v: string) => {
@@ -53,4 +54,5 @@ export function registerGuard(program: Command): void {
         s.db.close();
       }
     });
+  registerGuardProfile(guard);
 }
