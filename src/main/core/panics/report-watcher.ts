@@ -43,7 +43,13 @@ export class ReportWatcher {
   }
 
   async start(): Promise<ScanResult[]> {
-    const results = this.scanAll();
+    // A first scan that fails (the ledger cannot be written: disk full) must not leave the directories unwatched.
+    let results: ScanResult[] = [];
+    try {
+      results = this.scanAll();
+    } catch (e) {
+      this.events.onDirectoryProblem(this.dirs.join(', '), `scan failed: ${(e as Error).message}`);
+    }
     const existing = this.dirs.filter((d) => existsSync(d));
     if (existing.length > 0) {
       const { watch } = await import('chokidar');
