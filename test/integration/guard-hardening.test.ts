@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { type AddressInfo, connect, createServer as createTcpServer, type Socket } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { createParser, type EventSourceMessage } from 'eventsource-parser';
 import { GuardConfigSchema } from '../../src/main/core/guard/guard-config.js';
@@ -410,6 +411,241 @@ describe('guard streams: cancellation frames, both prefill forms, the queue', ()
     } finally {
       await guard.stop();
     }
+  });
+});
+
+describe('guard hardening: what an outside review found', () => {
+  let fake: FakeExoControl;
+  before(async () => {
+    fake = await startFakeExo({ tokenIntervalMs: 100, maxGeneratedTokens: 10 });
+  });
+  after(async () => {
+    await fake.close();
+  });
+  const start = async (over: Record<string, unknown> = {}, url = fake.url) => {
+    const g = new GuardServer(cfg(over), url, () => {});
+    return { g, port: (await g.start()).port };
+  };
+  /** A raw upstream that answers every request with the given bytes (or never, with null). */
+  const rawUpstream = async (answer: string | null) => {
+    const sockets: Socket[] = [];
+    const server = createTcpServer((s) => {
+      sockets.push(s);
+      s.on('error', () => {});
+      s.on('data', () => {
+        if (answer !== null) s.write(answer);
+      });
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+    return {
+      url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+      close: () => {
+        for (const s of sockets) s.destroy();
+        server.close();
+      },
+    };
+  };
+
+  it('sees a Transfer-Encoding hidden past 2,000 headers: the smuggled body is refused, EXO sees nothing', async () => {
+    const { g, port } = await start({ contextCap: 1000 });
+    fake.requests.length = 0;
+    try {
+      const body = chat('x'.repeat(30_000), { max_tokens: 100_000 });
+      const inner = `POST /v1/chat/completions HTTP/1.1\r\nHost: exo\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`;
+      const filler = Array.from({ length: 2000 }, (_, i) => `a${i}: b\r\n`).join('');
+      for (const line of ['DELETE /instance/nope', 'OPTIONS /node_id']) {
+        const out = await rawSocket(
+          port,
+          `${line} HTTP/1.1\r\nHost: x\r\n${filler}Transfer-Encoding: chunked\r\n\r\n${Buffer.byteLength(inner).toString(16)}\r\n${inner}\r\n0\r\n\r\n`,
+        );
+        assert.match(out, /^HTTP\/1\.1 400/, line);
+      }
+      await sleep(200);
+      assert.deepEqual(fake.requests, []);
+    } finally {
+      await g.stop();
+    }
+  });
+
+  it("gates EXO's two other spellings of the Ollama chat endpoint", async () => {
+    const { g, port } = await start();
+    g.update({ mode: 'refuse-new', modeSource: 'pin' });
+    fake.requests.length = 0;
+    try {
+      for (const path of ['/ollama/api/api/chat', '/ollama/api/v1/chat']) {
+        const r = await rawRequest(port, 'POST', path, JSON.stringify({ model: MODEL, messages: [] }));
+        assert.equal(r.status, 503, path);
+        assert.match(JSON.parse(r.body).error, /pinned/);
+      }
+      assert.deepEqual(fake.requests, []);
+    } finally {
+      await g.stop();
+    }
+  });
+
+  it('counts what EXO will run: max_tokens over max_completion_tokens, 0 as the default, unknown fields', async () => {
+    const { g, port } = await start({ contextCap: 1000 });
+    fake.requests.length = 0;
+    try {
+      const cases: Array<[string, Json]> = [
+        [
+          '/v1/chat/completions',
+          {
+            model: MODEL,
+            messages: [{ role: 'user', content: 'hi' }],
+            max_completion_tokens: 10,
+            max_tokens: 1_000_000,
+          },
+        ],
+        [
+          '/v1/chat/completions',
+          { model: MODEL, messages: [{ role: 'user', content: 'hi' }], max_completion_tokens: 10 },
+        ],
+        [
+          '/v1/chat/completions',
+          { model: MODEL, messages: [{ role: 'user', content: 'hi' }], max_tokens: 0 },
+        ],
+        ['/v1/messages', { model: MODEL, messages: [{ role: 'user', content: 'hi' }], max_tokens: 0 }],
+        ['/ollama/api/generate', { model: MODEL, prompt: 'hi', options: { num_predict: 0 }, stream: false }],
+        [
+          '/v1/responses',
+          {
+            model: MODEL,
+            input: 'hi',
+            max_output_tokens: 10,
+            chat_template_messages: [{ role: 'user', content: 'x'.repeat(30_000) }],
+          },
+        ],
+      ];
+      for (const [path, body] of cases) {
+        const r = await rawRequest(port, 'POST', path, JSON.stringify(body));
+        assert.equal(r.status, 400, `${path} ${JSON.stringify(body).slice(0, 120)}`);
+      }
+      assert.deepEqual(fake.requests, []);
+    } finally {
+      await g.stop();
+    }
+  });
+
+  it('an upstream status line Node will not relay is a 502, and the guard lives on', async () => {
+    for (const line of ['HTTP/1.1 099 Odd', 'HTTP/1.1 200 O\x01K']) {
+      const up = await rawUpstream(`${line}\r\nContent-Length: 0\r\n\r\n`);
+      const { g, port } = await start({}, up.url);
+      try {
+        const r = await rawRequest(port, 'GET', '/node_id');
+        assert.ok(r.status === 502 || r.status === 200, `${JSON.stringify(line)} → ${r.status}`);
+        if (line.includes('099')) assert.equal(r.status, 502);
+        assert.equal((await rawRequest(port, 'GET', '/node_id')).status >= 200, true, 'still serving');
+      } finally {
+        await g.stop();
+        up.close();
+      }
+    }
+  });
+
+  it('a hung EXO (silent, or answering 101) frees the slot with 504/502 instead of holding it for ever', async () => {
+    for (const [answer, status] of [
+      [null, 504],
+      ['HTTP/1.1 101 Switching Protocols\r\nUpgrade: x\r\nConnection: upgrade\r\n\r\n', 502],
+    ] as const) {
+      const up = await rawUpstream(answer);
+      const { g, port } = await start({ upstreamHeadersSeconds: 1 }, up.url);
+      g.update({ mode: 'serialise', modeSource: 'level', level: 'elevated' });
+      try {
+        const t = Date.now();
+        const r = await rawRequest(port, 'POST', '/v1/chat/completions', chat('hi'));
+        assert.equal(r.status, status);
+        assert.ok(Date.now() - t < 3000);
+        assert.equal(g.stats.inFlight, 0);
+      } finally {
+        await g.stop();
+        up.close();
+      }
+    }
+  });
+
+  it('a client that leaves takes its pipelined requests with it: nothing stays in flight or queued', async () => {
+    const { g, port } = await start({ contextCap: 100_000 });
+    g.update({ mode: 'serialise', modeSource: 'level', level: 'elevated' });
+    try {
+      const b = chat('hi', { max_tokens: 10 });
+      const one = (h = '') =>
+        `POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\n${h}Content-Length: ${Buffer.byteLength(b)}\r\n\r\n${b}`;
+      const s = connect(port, '127.0.0.1');
+      s.on('error', () => {});
+      s.write(one() + one('x-fake-stream-bytes: 100000000\r\n'));
+      await sleep(300);
+      s.destroy();
+      for (let i = 0; i < 40 && (g.stats.inFlight > 0 || g.stats.queued > 0); i++) await sleep(100);
+      assert.deepEqual([g.stats.inFlight, g.stats.queued], [0, 0]);
+      const sent = fake.bulkBytesSent();
+      await sleep(500);
+      assert.equal(fake.bulkBytesSent(), sent, 'no stream left running in EXO');
+    } finally {
+      await g.stop();
+    }
+  });
+
+  it('bodies held at once share a budget: past it a new body is refused with 503, and the budget comes back', async () => {
+    const { g, port } = await start({ maxBufferedBodyBytes: 1024 * 1024, maxBodyBytes: 900 * 1024 });
+    try {
+      const part = Buffer.alloc(700 * 1024, 0x61);
+      const hold = connect(port, '127.0.0.1');
+      hold.on('error', () => {});
+      hold.write(`POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nContent-Length: ${800 * 1024}\r\n\r\n`);
+      hold.write(part);
+      await sleep(200);
+      const second = await rawRequest(
+        port,
+        'POST',
+        '/v1/chat/completions',
+        `{"model":"${MODEL}","messages":[{"role":"user","content":"${'a'.repeat(600 * 1024)}"}]}`,
+      );
+      assert.equal(second.status, 503);
+      assert.match(JSON.parse(second.body).error.message, /too many request bodies/);
+      hold.destroy();
+      await sleep(200);
+      assert.equal((await rawRequest(port, 'POST', '/v1/chat/completions', chat('small'))).status, 200);
+    } finally {
+      await g.stop();
+    }
+  });
+
+  it('concurrent model loads: the first reserves the cool-down, the others are refused', async () => {
+    const { g, port } = await start({ loadCooldownSeconds: 120 });
+    fake.requests.length = 0;
+    try {
+      const statuses = await Promise.all(
+        ['/place_instance', '/place_instance', '/instance', '/place_instance', '/instance'].map(
+          async (p) => (await rawRequest(port, 'POST', p, '{"model_id":"m"}')).status,
+        ),
+      );
+      assert.deepEqual(statuses.sort(), [200, 503, 503, 503, 503]);
+      assert.equal(fake.requests.filter((r) => r.method === 'POST').length, 1);
+    } finally {
+      await g.stop();
+    }
+  });
+
+  it('stop() answers a queued client 503 and ends an in-flight stream with its error frame', async () => {
+    const { g, port } = await start();
+    g.update({ mode: 'serialise', modeSource: 'level', level: 'elevated' });
+    const url = `http://127.0.0.1:${port}/v1/chat/completions`;
+    const inflight = fetch(url, { method: 'POST', body: chat('a') }).then(
+      async (r) => [r.status, await streamText(r)] as const,
+    );
+    await sleep(200);
+    const queued = fetch(url, { method: 'POST', body: chat('b') }).then(
+      async (r) => [r.status, await r.text()] as const,
+    );
+    await sleep(200);
+    await g.stop();
+    const [qs, qb] = await queued;
+    assert.equal(qs, 503);
+    assert.match(JSON.parse(qb).error.message, /stopping|refused/);
+    const [fs, fb] = await inflight;
+    assert.equal(fs, 200);
+    assert.match(sseEvents(fb).at(-1)!.data, /exo-sentinel is stopping/);
   });
 });
 

@@ -278,7 +278,8 @@ export async function startFakeExo(options: FakeExoOptions = {}): Promise<FakeEx
       done += step;
       if (kv) held.delete(kv);
       kv = allocate(done);
-      if (stream) write(progressFrame(done));
+      // EXO's Claude, Responses and Ollama adapters skip PrefillProgressChunk: only chat streams carry it.
+      if (stream && family === 'chat') write(progressFrame(done));
       await sleep(Math.max(1, (step / prefillRate) * 1000));
     }
     const created = Math.floor(Date.now() / 1000);

@@ -54,6 +54,8 @@ describe('family registry and statuses', () => {
       '/v1/responses': 'openai-responses',
       '/v1/messages': 'anthropic',
       '/ollama/api/chat': 'ollama',
+      '/ollama/api/api/chat': 'ollama',
+      '/ollama/api/v1/chat': 'ollama',
       '/ollama/api/generate': 'ollama',
     };
     for (const [path, protocol] of Object.entries(expected))
@@ -618,12 +620,14 @@ describe('output limit validation', () => {
         assert.equal(r.param, param);
         assert.equal(r.message, `${param} must be an integer from 0 to 2147483647, got ${shown}`);
       }
+      // EXO reads only max_tokens in chat: max_completion_tokens is validated but leaves EXO's default.
+      const counted = param !== 'max_completion_tokens';
       for (const [value, expected] of [
         [null, null],
         [undefined, null],
-        [0, 0],
-        [4096, 4096],
-        [2 ** 31 - 1, 2 ** 31 - 1],
+        [0, null], // EXO runs `max_output_tokens or MAX_TOKENS`: 0 is its default
+        [4096, counted ? 4096 : null],
+        [2 ** 31 - 1, counted ? 2 ** 31 - 1 : null],
       ] as const)
         assert.equal(factsOf(f, body(value)).maxTokens, expected, `${param}=${value}`);
     });
@@ -634,11 +638,28 @@ describe('output limit validation', () => {
     assert.ok(!r.ok && r.message.length < 120 && r.message.includes('…'), JSON.stringify(r));
   });
 
-  it('prefers max_completion_tokens over max_tokens, and still refuses an invalid max_tokens beside it', () => {
-    assert.equal(factsOf(chat, { max_completion_tokens: 100, max_tokens: 200 }).maxTokens, 100);
+  it('counts max_tokens, the field EXO reads, never a smaller max_completion_tokens beside it', () => {
+    assert.equal(factsOf(chat, { max_completion_tokens: 10, max_tokens: 1_000_000 }).maxTokens, 1_000_000);
+    assert.equal(factsOf(chat, { max_completion_tokens: 10 }).maxTokens, null, "EXO's default applies");
     assert.equal(factsOf(chat, { max_completion_tokens: null, max_tokens: 200 }).maxTokens, 200);
     const r = chat.facts({ max_completion_tokens: 100, max_tokens: -5 });
     assert.ok(!r.ok && r.param === 'max_tokens');
+    const c = chat.facts({ max_completion_tokens: -5, max_tokens: 100 });
+    assert.ok(!c.ok && c.param === 'max_completion_tokens');
+  });
+
+  it('counts fields it does not know by name (EXO renders chat_template_messages), never sampling parameters', () => {
+    const base = factsOf(responses, { input: 'hi', temperature: 0.2, top_p: 0.9, seed: 7 }).promptTokens;
+    const hidden = factsOf(responses, {
+      input: 'hi',
+      chat_template_messages: [{ role: 'user', content: 'x'.repeat(30_000) }],
+    }).promptTokens;
+    assert.ok(hidden - base >= 10_000, `${hidden} vs ${base}`);
+    for (const f of [chat, anthropic, ollamaChat, ollamaGenerate]) {
+      const plain = factsOf(f, { temperature: 0.5, stream: true }).promptTokens;
+      const extra = factsOf(f, { some_new_field: 'y'.repeat(3000) }).promptTokens;
+      assert.ok(extra - plain >= 1000, `${f.paths[0]}: ${extra} vs ${plain}`);
+    }
   });
 
   it("reads Ollama's -1 (unlimited) and -2 (fill the context) as no limit, and refuses other negatives", () => {

@@ -14,7 +14,7 @@ import type { GuardConfig } from './guard-config.js';
 import type { GuardMetricsSink, GuardView } from './guard-view.js';
 import { parseJsonBody } from './json-body.js';
 import { type NodeKv, nodeKv } from './node-kv.js';
-import { readBody } from './request-reader.js';
+import { type BodyBudget, readBody } from './request-reader.js';
 import type { PipeHandle, PipeOutcome } from './upstream-pipe.js';
 
 /** The request field that carries the prompt, for the `param` of a context error. */
@@ -33,6 +33,8 @@ export interface GatedDeps {
   metrics: GuardMetricsSink;
   exoHomeDir: string | null;
   now: () => number;
+  /** The bytes all bodies held at once may take (read, queued or being sent). */
+  budget: BodyBudget;
   /** Forwards the measured body upstream and streams the answer back (see upstream-pipe). */
   forward: (
     req: IncomingMessage,
@@ -47,6 +49,7 @@ export interface GatedDeps {
 export class GatedRequest {
   private readonly received: number;
   private queuedMs = 0;
+  private held = 0;
 
   constructor(
     private readonly d: GatedDeps,
@@ -86,7 +89,20 @@ export class GatedRequest {
   /** Reads and parses the body; answers the error itself and returns null when it cannot. */
   private async facts(): Promise<{ body: Buffer; facts: PromptFacts } | null> {
     const { req, res, family, key } = this;
-    const read = await readBody(req, this.d.config.maxBodyBytes, BODY_IDLE_MS);
+    const read = await readBody(req, this.d.config.maxBodyBytes, BODY_IDLE_MS, undefined, this.d.budget);
+    if (read.ok) this.held = read.body.length;
+    if (!read.ok && read.status === 503) {
+      this.refused({
+        endpoint: key,
+        decision: 'refuse',
+        status: 503,
+        reason: read.message,
+        reasonKind: 'body-budget',
+      });
+      sendError(res, family, 'overloaded', read.message, { retryAfter: 1, close: true });
+      req.resume();
+      return null;
+    }
     if (!read.ok) {
       if (read.status === 413)
         this.refused({
@@ -96,7 +112,7 @@ export class GatedRequest {
           reason: read.message,
           reasonKind: 'body-too-large',
         });
-      if (read.status !== 413 && read.aborted) res.destroy();
+      if ('aborted' in read && read.aborted) res.destroy();
       else {
         sendError(res, family, read.status === 413 ? 'payload_too_large' : 'invalid_request', read.message, {
           status: read.status,
@@ -126,9 +142,25 @@ export class GatedRequest {
     return { body: read.body, facts: facts.facts };
   }
 
+  /** The body's bytes go back to the shared budget (once). */
+  private release(): void {
+    this.d.budget.give(this.held);
+    this.held = 0;
+  }
+
   async run(): Promise<void> {
+    let admitted = false;
+    try {
+      admitted = await this.judge();
+    } finally {
+      if (!admitted) this.release();
+    }
+  }
+
+  /** True when the request was admitted (its body is then released when the answer ends). */
+  private async judge(): Promise<boolean> {
     const got = await this.facts();
-    if (!got) return;
+    if (!got) return false;
     const { model, promptTokens, maxTokens } = got.facts;
     const kv = nodeKv(this.d.view().exo, model, this.d.exoHomeDir);
     const request: RequestFacts = {
@@ -151,7 +183,10 @@ export class GatedRequest {
     let turn = false;
     if (d.decision === 'queue') {
       const outcome = await this.waitTurn();
-      if (outcome !== 'turn') return this.leftQueue(outcome, kv, request, base);
+      if (outcome !== 'turn') {
+        this.leftQueue(outcome, kv, request, base);
+        return false;
+      }
       turn = true;
       d = decideAdmission(this.ctx(kv, true), request);
     }
@@ -173,22 +208,27 @@ export class GatedRequest {
         retryAfter:
           d.status === 503 ? this.d.capacity.retryAfter(d.reasonKind, this.d.config.retryAfterSeconds) : null,
       });
-      return;
+      return false;
     }
     this.admit(got.body, d.kvBytes, turn, kv, maxTokens, base);
+    return true;
   }
 
   /** Waits in the serialise queue; a client that leaves takes its entry with it at once. */
   private async waitTurn(): Promise<'turn' | 'timeout' | 'left' | 'refused'> {
     const left = new AbortController();
     const onClose = (): void => left.abort();
+    // A pipelined request of a client that left never sees its response close: its socket's close counts.
+    const socket = this.req.socket;
     this.res.once('close', onClose);
+    socket?.once('close', onClose);
     const t = this.d.now();
     let outcome = await this.d.capacity.wait(left.signal);
     this.res.off('close', onClose);
+    socket?.off('close', onClose);
     this.queuedMs = this.d.now() - t;
     this.d.metrics.queueWait(this.queuedMs / 1000);
-    if (outcome === 'turn' && this.res.destroyed) {
+    if (outcome === 'turn' && (this.res.destroyed || this.req.socket?.destroyed)) {
       // Given a turn just as it left: pass the slot on at once.
       this.d.capacity.pass(this.d.view().mode);
       outcome = 'left';
@@ -266,6 +306,7 @@ export class GatedRequest {
       this.target,
       { body, family: this.family, onPrefill },
       (status, outcome, observer) => {
+        this.release();
         this.d.capacity.finish(entry, outcome === 'completed', this.d.view().mode);
         const c = cancelled as { status: number; reason: string } | null;
         this.d.log.record({

@@ -38,6 +38,16 @@ export const GuardConfigSchema = z
       .default({ max: 16, timeoutSeconds: 120 }),
     /** Connections held open at once (each streaming client holds one); Node closes any beyond it at once. */
     maxConnections: z.number().int().min(16).max(65_536).default(1024),
+    /** All request bodies being read or waiting in the queue at once, bytes: past it new bodies get 503. */
+    maxBufferedBodyBytes: z
+      .number()
+      .int()
+      .min(1024 * 1024)
+      .default(256 * 1024 * 1024),
+    /** How long EXO may take to start its answer (a non-streamed generation answers only at its end). */
+    upstreamHeadersSeconds: z.number().min(1).max(86_400).default(1800),
+    /** How long a stream from EXO may stay silent (EXO sends a keep-alive every 10 s). */
+    upstreamIdleSeconds: z.number().min(1).max(3600).default(120),
     /** Request headers above this many bytes are answered 431 by the HTTP parser. */
     maxHeaderBytes: z
       .number()

@@ -13,13 +13,15 @@ import { type GuardConfig, isLoopback, parseListen } from './guard-config.js';
 import type { GuardMetricsSink, GuardView } from './guard-view.js';
 import { endToEndHeaders } from './hop-by-hop.js';
 import { canonicalTarget, routeKey } from './request-path.js';
-import { bodyNotAllowed } from './request-reader.js';
+import { BodyBudget, bodyNotAllowed, boundStreamedBody, isBodyless } from './request-reader.js';
 import { cancelInExo, createUpstream, type Upstream } from './upstream.js';
 import { type PipeHandle, type PipeOutcome, pipeUpstream } from './upstream-pipe.js';
 
 export type { GuardMetricsSink, GuardView } from './guard-view.js';
 
 const LOAD_PATHS = new Set(['/instance', '/place_instance']);
+const BODY_IDLE_MS = 30_000;
+const BODY_TOTAL_MS = 120_000;
 /** The guard's own credential header never travels on to EXO. */
 const GUARD_HEADERS = ['x-exo-sentinel-token'];
 
@@ -44,6 +46,7 @@ export class GuardServer {
   };
   private readonly capacity: Capacity;
   private readonly log: AllocationLog;
+  private readonly budget: BodyBudget;
   private lastLoadOrUnload: number | null = null;
   private enforceTimer: NodeJS.Timeout | null = null;
   private stopping: Promise<void> | null = null;
@@ -60,6 +63,7 @@ export class GuardServer {
     this.upstream = createUpstream(upstreamUrl, config.upstreamCaFile);
     this.capacity = new Capacity(() => this.config.queue.timeoutSeconds * 1000, now);
     this.log = new AllocationLog(emit, now);
+    this.budget = new BodyBudget(config.maxBufferedBodyBytes);
   }
 
   /** Refuses to start on a non-loopback address without a token: the guard is never an open relay. */
@@ -83,6 +87,9 @@ export class GuardServer {
       socket.destroy();
     });
     server.maxConnections = this.config.maxConnections;
+    // Every header is seen: Node frames the body with headers past the default count of 2000 but would hide
+    // them from the guard (a hidden Transfer-Encoding smuggles a body). The byte limit bounds the block.
+    server.maxHeadersCount = 0;
     this.server = server;
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
@@ -95,7 +102,10 @@ export class GuardServer {
     return this.address;
   }
 
-  /** Stops listening, refuses everything queued, ends what is in flight. Safe to call twice. */
+  /**
+   * Stops listening, refuses everything queued (503), ends what is in flight with its error frame, gives the
+   * answers a moment to leave, then closes every connection. Safe to call twice.
+   */
   stop(): Promise<void> {
     this.stopping ??= (async () => {
       if (this.enforceTimer) clearInterval(this.enforceTimer);
@@ -105,7 +115,9 @@ export class GuardServer {
       if (server)
         await new Promise<void>((resolve) => {
           server.close(() => resolve());
-          server.closeAllConnections();
+          // The refusals settle in the next turns of the loop; then idle sockets go, the rest after 500 ms.
+          setImmediate(() => server.closeIdleConnections());
+          setTimeout(() => server.closeAllConnections(), 500).unref();
         });
       this.upstream.agent.destroy();
     })();
@@ -248,6 +260,7 @@ export class GuardServer {
         metrics: this.metrics,
         exoHomeDir: this.exoHomeDir,
         now: this.now,
+        budget: this.budget,
         forward: (rq, rs, t, g, onDone) => this.pipe(rq, rs, t, g, onDone),
       },
       req,
@@ -276,8 +289,12 @@ export class GuardServer {
       });
       return;
     }
+    // The load reserves the cool-down now, so loads sent at the same moment cannot all pass; a load EXO
+    // refuses gives it back.
+    const before = this.lastLoadOrUnload;
+    this.lastLoadOrUnload = this.now();
     this.pipe(req, res, target, null, (status) => {
-      if (status < 300) this.lastLoadOrUnload = this.now();
+      if (status >= 300) this.lastLoadOrUnload = before;
       this.log.record({ endpoint: key, decision: 'admit', status, reason: 'model load', reasonKind: 'load' });
     });
   }
@@ -292,17 +309,25 @@ export class GuardServer {
   ): PipeHandle {
     const style = gated?.family ?? styleForPath(target);
     const param = PROMPT_PARAM[target.split('?')[0]!] ?? 'messages';
+    const method = req.method ?? 'GET';
+    let body: Buffer | IncomingMessage | null = gated ? gated.body : req;
+    if (!gated && isBodyless(method)) {
+      // Nothing is ever forwarded from a method that takes no body; a byte arriving anyway ends the connection.
+      body = null;
+      if (!req.complete) req.once('data', () => req.socket?.destroy());
+    } else if (!gated) boundStreamedBody(req, BODY_IDLE_MS, BODY_TOTAL_MS);
     return pipeUpstream(
       {
         upstream: this.upstream,
-        method: req.method ?? 'GET',
+        method,
         target,
         headers: this.forwardHeaders(req, gated !== null),
-        body: gated
-          ? gated.body
-          : req.method === 'GET' || req.method === 'HEAD' || !req.readable
-            ? null
-            : req,
+        body,
+        req,
+        timeouts: {
+          headersMs: this.config.upstreamHeadersSeconds * 1000,
+          idleMs: this.config.upstreamIdleSeconds * 1000,
+        },
         res,
         gated: gated
           ? {
@@ -319,7 +344,7 @@ export class GuardServer {
           sendError(
             res,
             style,
-            status === 502
+            status === 502 || status === 504
               ? 'upstream_unavailable'
               : status === 400
                 ? 'context_length_exceeded'

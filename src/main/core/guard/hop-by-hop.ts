@@ -24,7 +24,8 @@ export function endToEndHeaders(raw: readonly string[], extraDrop: readonly stri
     if (raw[i]!.toLowerCase() !== 'connection') continue;
     for (const token of raw[i + 1]!.split(',')) {
       const t = token.trim().toLowerCase();
-      if (t) drop.add(t);
+      // Host is never hop-by-hop: dropping it would make the next hop refuse the request.
+      if (t && t !== 'host') drop.add(t);
     }
   }
   const out: string[] = [];

@@ -3,6 +3,8 @@ import type { IncomingMessage } from 'node:http';
 /** Methods whose requests EXO never reads a body from: a body there could be read upstream as another request. */
 const BODYLESS = new Set(['GET', 'HEAD', 'DELETE', 'OPTIONS', 'TRACE']);
 
+export const isBodyless = (method: string): boolean => BODYLESS.has(method);
+
 /** Whether the request announces a body (Node's parser has already checked that its framing is well-formed). */
 export const announcesBody = (req: IncomingMessage): boolean =>
   req.headers['transfer-encoding'] !== undefined ||
@@ -16,9 +18,47 @@ export function bodyNotAllowed(req: IncomingMessage): string | null {
     : null;
 }
 
+/**
+ * Bounds a body the guard pipes through without reading it (ungated POST/PUT/PATCH): a client that stalls
+ * `idleMs` between chunks or takes longer than `totalMs` in all is dropped, so it cannot hold an upstream
+ * connection open for ever.
+ */
+export function boundStreamedBody(req: IncomingMessage, idleMs: number, totalMs: number): void {
+  if (req.complete) return;
+  let idle = setTimeout(() => req.destroy(), idleMs);
+  const total = setTimeout(() => req.destroy(), totalMs);
+  const done = (): void => {
+    clearTimeout(idle);
+    clearTimeout(total);
+  };
+  req.on('data', () => {
+    clearTimeout(idle);
+    idle = setTimeout(() => req.destroy(), idleMs);
+  });
+  req.once('end', done);
+  req.once('close', done);
+}
+
+/** The bytes all bodies being read or queued may hold at once (a shared budget: each body reserves as it grows). */
+export class BodyBudget {
+  private used = 0;
+  constructor(private readonly max: number) {}
+  take(n: number): boolean {
+    if (this.used + n > this.max) return false;
+    this.used += n;
+    return true;
+  }
+  give(n: number): void {
+    this.used = Math.max(0, this.used - n);
+  }
+  get inUse(): number {
+    return this.used;
+  }
+}
+
 export type BodyRead =
   | { ok: true; body: Buffer }
-  | { ok: false; status: 413; message: string }
+  | { ok: false; status: 413 | 503; message: string }
   | { ok: false; status: 400 | 408; message: string; aborted: boolean };
 
 /**
@@ -32,6 +72,7 @@ export function readBody(
   limit: number,
   idleMs: number,
   totalMs = 120_000,
+  budget: BodyBudget | null = null,
 ): Promise<BodyRead> {
   const declared = Number(req.headers['content-length'] ?? Number.NaN);
   if (Number.isFinite(declared) && declared > limit)
@@ -43,10 +84,13 @@ export function readBody(
   return new Promise((resolve) => {
     const chunks: Buffer[] = [];
     let size = 0;
+    let reserved = 0;
     let settled = false;
     const settle = (r: BodyRead): void => {
       if (settled) return;
       settled = true;
+      // A refused body gives its bytes back now; an accepted one keeps them until the caller gives them back.
+      if (!r.ok && budget) budget.give(reserved);
       clearTimeout(timer);
       clearTimeout(deadline);
       req.off('data', onData);
@@ -78,6 +122,15 @@ export function readBody(
         settle({ ok: false, status: 413, message: `the request body is over the ${limit}-byte limit` });
         return;
       }
+      if (budget && !budget.take(c.length)) {
+        settle({
+          ok: false,
+          status: 503,
+          message: 'the guard is holding too many request bodies at once; retry shortly',
+        });
+        return;
+      }
+      reserved += c.length;
       chunks.push(c);
       clearTimeout(timer);
       timer = setTimeout(onIdle, idleMs);

@@ -13,6 +13,10 @@ export interface PipeRequest {
   target: string;
   /** End-to-end request headers (hop-by-hop and the guard's own token already removed). */
   headers: string[];
+  /** The client's request (its socket tells when a pipelined client has gone). */
+  req: IncomingMessage;
+  /** How long EXO may stay silent: before its answer starts, and between stream chunks. */
+  timeouts: { headersMs: number; idleMs: number };
   /** A body read whole (re-framed with its own Content-Length), or the client's stream to pipe through. */
   body: Buffer | IncomingMessage | null;
   res: ServerResponse;
@@ -49,10 +53,14 @@ export function pipeUpstream(p: PipeRequest, cancelUpstream: (commandId: string)
   );
   const url = p.upstream.url;
   const res = p.res;
+  // A pipelined request whose client left has a response that is never attached to the socket and never
+  // emits 'close': the socket's own close is what says the client is gone.
+  const socket = p.req.socket;
   let status = 502;
   let finished = false;
   let aligner: FrameAligner | null = null;
   let upRes: IncomingMessage | null = null;
+  let timer: NodeJS.Timeout | null = null;
   const handle: PipeHandle = {
     observer: null,
     cancel: (cancelStatus, message) => {
@@ -76,29 +84,81 @@ export function pipeUpstream(p: PipeRequest, cancelUpstream: (commandId: string)
   const finish = (outcome: PipeOutcome): void => {
     if (finished) return;
     finished = true;
+    if (timer) clearTimeout(timer);
+    socket?.off('close', onClientGone);
     handle.observer?.end();
     p.onDone(status, outcome, handle.observer);
   };
+  /** EXO silent past its limit: before the answer starts (a hung node), or mid-stream (no keep-alive). */
+  const watch = (ms: number, what: string): void => {
+    if (timer) clearTimeout(timer);
+    timer = setTimeout(() => {
+      if (finished) return;
+      up.destroy();
+      if (!res.headersSent) {
+        status = 504;
+        p.sendError(504, `EXO at ${url.origin} sent nothing for ${Math.round(ms / 1000)} s ${what}`);
+      } else res.destroy();
+      finish('upstream-error');
+    }, ms);
+    timer.unref();
+  };
+  const upstreamFailed = (message: string): void => {
+    if (finished) return;
+    up.destroy();
+    if (!res.headersSent) {
+      status = 502;
+      p.sendError(502, message);
+    } else res.destroy();
+    finish('upstream-error');
+  };
+  function onClientGone(): void {
+    if (finished || res.writableFinished) return;
+    const id = handle.observer?.facts.commandId;
+    if (p.gated && id) cancelUpstream(id);
+    up.destroy();
+    finish('client-left');
+  }
+  watch(p.timeouts.headersMs, 'before answering');
 
   up.on('response', (r) => {
     upRes = r;
-    status = r.statusCode ?? 502;
+    const code = r.statusCode ?? 0;
+    if (code < 200 || code > 999) return upstreamFailed(`EXO at ${url.origin} answered with status ${code}`);
+    status = code;
     const type = String(r.headers['content-type'] ?? '');
     if (p.gated && STREAM_TYPES.test(type)) {
       const framing: Framing = /event-stream/i.test(type) ? 'sse' : 'ndjson';
       aligner = new FrameAligner(framing);
       handle.observer = new StreamObserver(framing, p.gated.onPrefill);
     }
-    res.writeHead(status, r.statusMessage ?? '', endToEndHeaders(r.rawHeaders));
-    res.flushHeaders();
+    try {
+      // A reason phrase with bytes Node will not send is dropped (Node then sends the standard one).
+      const reason = /^[\t\x20-\x7e]*$/.test(r.statusMessage ?? '') ? (r.statusMessage ?? '') : '';
+      res.writeHead(status, reason, endToEndHeaders(r.rawHeaders));
+      res.flushHeaders();
+    } catch (e) {
+      // Headers Node refuses to send (invalid characters): the answer cannot be relayed as it is.
+      return upstreamFailed(
+        `EXO at ${url.origin} sent an answer that cannot be relayed: ${(e as Error).message}`,
+      );
+    }
+    if (aligner) watch(p.timeouts.idleMs, 'mid-stream');
+    else if (timer) clearTimeout(timer);
     r.on('data', (chunk: Buffer) => {
       if (res.writableEnded || res.destroyed) return;
+      if (aligner) watch(p.timeouts.idleMs, 'mid-stream');
       const out = aligner ? aligner.push(chunk) : chunk;
       const ok = out.length ? res.write(out) : true;
       handle.observer?.push(chunk);
       if (!ok && !finished) {
         r.pause();
-        res.once('drain', () => r.resume());
+        // A paused stream is the client's doing, not EXO's silence.
+        if (timer) clearTimeout(timer);
+        res.once('drain', () => {
+          if (aligner && !finished) watch(p.timeouts.idleMs, 'mid-stream');
+          r.resume();
+        });
       }
     });
     r.on('end', () => {
@@ -113,21 +173,16 @@ export function pipeUpstream(p: PipeRequest, cancelUpstream: (commandId: string)
       finish('upstream-error');
     });
   });
-  up.on('error', (e: NodeJS.ErrnoException) => {
-    if (finished) return;
-    if (!res.headersSent) {
-      status = 502;
-      p.sendError(502, `EXO at ${url.origin} did not answer: ${e.code ?? e.message}`);
-    } else res.destroy();
-    finish('upstream-error');
+  // EXO speaks no protocol upgrades: a 101 would leave the request hanging.
+  up.on('upgrade', (_r, s) => {
+    s.destroy();
+    upstreamFailed(`EXO at ${url.origin} answered 101 Switching Protocols`);
   });
-  res.on('close', () => {
-    if (finished || res.writableFinished) return;
-    const id = handle.observer?.facts.commandId;
-    if (p.gated && id) cancelUpstream(id);
-    up.destroy();
-    finish('client-left');
-  });
+  up.on('error', (e: NodeJS.ErrnoException) =>
+    upstreamFailed(`EXO at ${url.origin} did not answer: ${e.code ?? e.message}`),
+  );
+  res.on('close', onClientGone);
+  socket?.on('close', onClientGone);
   if (p.body === null) up.end();
   else if (Buffer.isBuffer(p.body)) up.end(p.body);
   else p.body.pipe(up);

@@ -32,7 +32,9 @@ export function createUpstream(upstreamUrl: string, caFile: string | null): Upst
   }
   if (url.protocol !== 'http:' && url.protocol !== 'https:')
     throw new Error(`EXO's URL "${upstreamUrl}" must be http:// or https://`);
-  const options = { keepAlive: true, maxSockets: 256 };
+  // No pool limit: client connections are bounded (guard.maxConnections), and a full pool would make every
+  // request, EXO's cancel calls included, wait for a socket with no answer and no timeout.
+  const options = { keepAlive: true, maxSockets: Number.POSITIVE_INFINITY };
   return {
     url,
     agent:

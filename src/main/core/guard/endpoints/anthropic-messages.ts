@@ -4,6 +4,7 @@
  */
 import type { EndpointFamily, ErrorKind, FactsResult } from './endpoint-family.js';
 import {
+  countOtherFields,
   FILE_TOKENS,
   firstMaxTokens,
   isObj,
@@ -136,6 +137,7 @@ export function anthropicFacts(body: Json, tally: PromptTally = new PromptTally(
     const v = body[key];
     if (v !== undefined && v !== null) t.json(v);
   }
+  countOtherFields(body, ['system', 'messages', 'tools', 'tool_choice'], t);
   if (t.overBudget) return { ok: false, param: 'body', message: overBudgetMessage() };
   return {
     ok: true,

@@ -6,6 +6,7 @@
 import type { EndpointFamily, FactsResult, PromptFacts } from './endpoint-family.js';
 import { countArguments } from './openai-chat.js';
 import {
+  countOtherFields,
   isObj,
   type MaxTokensResult,
   measureSafely,
@@ -100,6 +101,7 @@ export function ollamaChatFacts(body: Json, tally: PromptTally = new PromptTally
   }
   if (body['tools'] !== undefined && body['tools'] !== null) t.json(body['tools']);
   countFormat(body, t);
+  countOtherFields(body, ['messages', 'tools', 'format'], t);
   return finish(body, t, max.value);
 }
 
@@ -117,6 +119,7 @@ export function ollamaGenerateFacts(body: Json, tally: PromptTally = new PromptT
     t.add(context.length);
   }
   countFormat(body, t);
+  countOtherFields(body, ['prompt', 'system', 'template', 'suffix', 'images', 'context', 'format'], t);
   return finish(body, t, max.value);
 }
 
@@ -134,7 +137,8 @@ const ollamaErrors: Pick<EndpointFamily, 'protocol' | 'streamFraming' | 'errorBo
 
 export const ollamaChat: EndpointFamily = {
   ...ollamaErrors,
-  paths: ['/ollama/api/chat'],
+  // EXO registers the same handler under two more spellings (api/main.py): all three are gated.
+  paths: ['/ollama/api/chat', '/ollama/api/api/chat', '/ollama/api/v1/chat'],
   facts: (body) => measureSafely(() => ollamaChatFacts(body)),
 };
 

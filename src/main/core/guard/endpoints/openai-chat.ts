@@ -6,12 +6,13 @@
 import type { EndpointFamily, ErrorKind, FactsResult } from './endpoint-family.js';
 import {
   AUDIO_TOKENS,
+  countOtherFields,
   FILE_TOKENS,
-  firstMaxTokens,
   isObj,
   measureSafely,
   overBudgetMessage,
   PromptTally,
+  readMaxTokens,
   readModel,
 } from './prompt-counter.js';
 
@@ -167,10 +168,11 @@ export function countChatMessage(m: unknown, t: PromptTally): void {
 const CHAT_JSON_FIELDS = ['tools', 'functions', 'tool_choice', 'function_call', 'response_format'] as const;
 
 export function chatFacts(body: Json, tally: PromptTally = new PromptTally()): FactsResult {
-  const max = firstMaxTokens([
-    [body['max_completion_tokens'], 'max_completion_tokens'],
-    [body['max_tokens'], 'max_tokens'],
-  ]);
+  // EXO's ChatCompletionRequest reads only `max_tokens`: `max_completion_tokens` is validated but never
+  // lowers the count (a client that sends only it runs EXO's default 32168).
+  const completion = readMaxTokens(body['max_completion_tokens'], 'max_completion_tokens');
+  if (!completion.ok) return completion;
+  const max = readMaxTokens(body['max_tokens'], 'max_tokens');
   if (!max.ok) return max;
   const t = tally;
   const messages = body['messages'];
@@ -186,6 +188,7 @@ export function chatFacts(body: Json, tally: PromptTally = new PromptTally()): F
     const v = body[key];
     if (v !== undefined && v !== null) t.json(v);
   }
+  countOtherFields(body, ['messages', ...CHAT_JSON_FIELDS], t);
   if (t.overBudget) return { ok: false, param: 'body', message: overBudgetMessage() };
   return {
     ok: true,

@@ -6,6 +6,7 @@
 import type { EndpointFamily, ErrorKind, FactsResult } from './endpoint-family.js';
 import { countArguments, countOpenaiContent, openaiError } from './openai-chat.js';
 import {
+  countOtherFields,
   firstMaxTokens,
   isObj,
   measureSafely,
@@ -106,6 +107,8 @@ export function responsesFacts(body: Json, tally: PromptTally = new PromptTally(
     const v = body[key];
     if (v !== undefined && v !== null) t.json(v);
   }
+  // Includes EXO's own `chat_template_messages`, which its adapter renders when `input` builds nothing.
+  countOtherFields(body, ['instructions', 'input', ...RESPONSES_JSON_FIELDS], t);
   if (t.overBudget) return { ok: false, param: 'body', message: overBudgetMessage() };
   return {
     ok: true,

@@ -211,6 +211,8 @@ export type MaxTokensResult =
  */
 export function readMaxTokens(value: unknown, param: string): MaxTokensResult {
   if (value === undefined || value === null) return { ok: true, value: null };
+  // EXO runs `max_output_tokens or MAX_TOKENS` (batch_generate.py): a limit of 0 means its default, 32168.
+  if (value === 0) return { ok: true, value: null };
   if (typeof value === 'number' && Number.isSafeInteger(value) && value >= 0 && value <= MAX_TOKENS_LIMIT)
     return { ok: true, value };
   return {
@@ -253,5 +255,63 @@ export function measureSafely<T extends { ok: boolean }>(
     return measure();
   } catch (e) {
     return { ok: false, param: 'body', message: `body could not be measured: ${(e as Error)?.message ?? e}` };
+  }
+}
+
+/**
+ * Request fields that never reach the prompt: sampling, streaming and bookkeeping parameters of the OpenAI,
+ * Anthropic and Ollama APIs. Everything else a family does not count by name is counted whole as JSON.
+ */
+const NON_PROMPT_FIELDS = new Set([
+  'model',
+  'stream',
+  'stream_options',
+  'temperature',
+  'top_p',
+  'top_k',
+  'min_p',
+  'seed',
+  'n',
+  'stop',
+  'stop_sequences',
+  'presence_penalty',
+  'frequency_penalty',
+  'repetition_penalty',
+  'logit_bias',
+  'logprobs',
+  'top_logprobs',
+  'user',
+  'metadata',
+  'store',
+  'service_tier',
+  'parallel_tool_calls',
+  'max_tokens',
+  'max_completion_tokens',
+  'max_output_tokens',
+  'reasoning_effort',
+  'reasoning',
+  'thinking',
+  'think',
+  'enable_thinking',
+  'truncation',
+  'background',
+  'include',
+  'previous_response_id',
+  'options',
+  'keep_alive',
+  'raw',
+]);
+
+/**
+ * The catch-all that keeps the count from being walked around: a top-level field that the family does not
+ * count by name and that is not a known parameter is counted whole as JSON (EXO's Responses adapter, for one,
+ * renders a client-supplied `chat_template_messages`). Over-counting an unknown field is the safe error.
+ */
+export function countOtherFields(body: Json, counted: readonly string[], t: PromptTally): void {
+  for (const key of Object.keys(body)) {
+    if (t.overBudget) return;
+    if (NON_PROMPT_FIELDS.has(key) || counted.includes(key)) continue;
+    const v = body[key];
+    if (v !== undefined && v !== null) t.json(v);
   }
 }
