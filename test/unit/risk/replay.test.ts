@@ -64,9 +64,16 @@ describe('replay', () => {
     const r = replay(load(incident), DEFAULTS);
     assert.equal(r.ticks, 160);
     assert.deepEqual(r.levels, { ok: 100, elevated: 0, high: 60, critical: 0 });
-    assert.deepEqual(r.guardModes, { open: 100, serialise: 0, 'refuse-new': 60, 'cancel-newest': 0 });
-    assert.equal(r.changes.length, 1);
-    const c = r.changes[0]!;
+    // The protect profile (default) serialises from the wired limit on; the level then asks for refuse-new.
+    assert.deepEqual(r.guardModes, { open: 90, serialise: 10, 'refuse-new': 60, 'cancel-newest': 0 });
+    assert.deepEqual(
+      r.changes.map((x) => [(x.time - T0) / 1000, x.from, x.to, x.guardMode]),
+      [
+        [90, 'ok', 'ok', 'serialise'],
+        [100, 'ok', 'high', 'refuse-new'],
+      ],
+    );
+    const c = r.changes[1]!;
     assert.deepEqual(
       [c.time - T0, c.from, c.to, c.guardMode, c.score],
       [100_000, 'ok', 'high', 'refuse-new', 4],
@@ -87,13 +94,19 @@ describe('replay', () => {
     assert.equal(r.falseAlarms, 0);
     assert.equal(r.notifications, 1);
     assert.equal(r.maxScore, 5);
+    const balanced = replay(load(incident), {
+      ...DEFAULTS,
+      actions: ActionConfigSchema.parse({ guardProfile: 'balanced' }),
+    });
+    assert.deepEqual(balanced.guardModes, { open: 100, serialise: 0, 'refuse-new': 60, 'cancel-newest': 0 });
+    assert.deepEqual(balanced.levels, r.levels);
   });
 
   it('another configuration changes the outcome: without the concurrency weight the panic is not warned', () => {
     const r = replay(load(incident), withRisk({ weights: { concurrency: 0 } }));
     // Wired limit (2) + the eviction at 105 s (1) = 3: elevated, the guard serialises; never high.
     assert.deepEqual(r.levels, { ok: 105, elevated: 55, high: 0, critical: 0 });
-    assert.deepEqual(r.guardModes, { open: 105, serialise: 55, 'refuse-new': 0, 'cancel-newest': 0 });
+    assert.deepEqual(r.guardModes, { open: 90, serialise: 70, 'refuse-new': 0, 'cancel-newest': 0 });
     assert.deepEqual(
       r.panics.map((p) => [p.firstWarning, p.leadSeconds, p.levelAtPanic]),
       [[null, null, 'elevated']],
@@ -123,7 +136,7 @@ describe('replay', () => {
     // Each burst: high for its 60 s plus the 30 s dwell before falling.
     assert.deepEqual(r.levels, { ok: 310, elevated: 0, high: 180, critical: 0 });
     assert.deepEqual(
-      r.changes.map((c) => [(c.time - T0) / 1000, c.from, c.to]),
+      r.changes.filter((c) => c.from !== c.to).map((c) => [(c.time - T0) / 1000, c.from, c.to]),
       [
         [10, 'ok', 'high'],
         [100, 'high', 'ok'],

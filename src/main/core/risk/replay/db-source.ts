@@ -1,6 +1,8 @@
 import { isIogpuKind, type PanicKind } from '../../panics/panic-classifier.js';
+import type { MachineIdentity } from '../../probes/probe-types.js';
 import type { Db } from '../../store/database.js';
 import { TimelineStore } from '../../store/timeline-store.js';
+import { assessPlatform } from '../platform-advisory.js';
 import type { ReplayEvent, ReplayHold, ReplayPanic, ReplaySource, ReplayTick } from './replay-source.js';
 
 /** Event kinds the risk context reads, plus EXO's instance events (the wired limit needs a loaded model). */
@@ -16,6 +18,26 @@ const CONTEXT_KINDS = [
   'exo.log-rotated',
   'power.wake',
 ];
+
+/** The advisory's verdict for the machine that recorded the timeline (its stored identity). */
+function affectedFromIdentity(stored: string | null): boolean {
+  try {
+    const id = stored ? (JSON.parse(stored) as Partial<MachineIdentity>) : null;
+    if (!id?.platform) return false;
+    return (
+      assessPlatform({
+        platform: id.platform,
+        chip: id.chip ?? null,
+        memoryBytes: id.memoryBytes ?? null,
+        osVersion: id.osVersion ?? null,
+        osBuild: id.osBuild ?? null,
+        iogpuFamilyVersion: id.iogpuFamilyVersion ?? null,
+      }).affected === true
+    );
+  } catch {
+    return false;
+  }
+}
 
 /** How far before `from` events are read, so a wired limit set (or a model loaded) earlier still counts. */
 const LOOKBACK_MS = 24 * 3_600_000;
@@ -110,6 +132,7 @@ export function dbSource(db: Db, label: string, from: number, to: number): Repla
     panics,
     priorIogpuPanics,
     holds,
+    platformAffected: affectedFromIdentity(store.getMeta('identity')),
     maxTickGapMs: 30_000,
     notes: [
       'prompt sizes and in-flight KV are not recorded: the long-prompt and KV-headroom signals are off in a timeline replay',

@@ -7,6 +7,7 @@ import {
 } from '../../../../shared/risk.js';
 import type { ActionConfig } from '../../actions/action-config.js';
 import { type PlannerMemory, planActions } from '../../actions/action-planner.js';
+import { profileMode } from '../../actions/guard-profile.js';
 import type { ExoSnapshot } from '../../exo/exo-monitor.js';
 import type { ExoInstance } from '../../exo/exo-state-parser.js';
 import { isIogpuKind, type PanicKind } from '../../panics/panic-classifier.js';
@@ -117,6 +118,8 @@ export function replay(source: ReplaySource, config: ReplayConfig): ReplayResult
   /** The open stretch at high or above: its start, and whether a panic came during it. */
   let episode: { start: number; panicked: boolean } | null = null;
   let prev: { time: number; level: RiskLevel; mode: GuardMode } | null = null;
+  const affected = config.actions.guardProfilePlatforms === 'any' || source.platformAffected;
+  let lastMode: GuardMode = 'open';
 
   const account = (until: number): void => {
     if (!prev) return;
@@ -179,12 +182,17 @@ export function replay(source: ReplaySource, config: ReplayConfig): ReplayResult
     account(now);
     const level = update.state.level;
     maxScore = Math.max(maxScore, update.state.score);
-    if (update.changed || memory.guardMode !== (prev?.mode ?? 'open')) {
+    // The guard's mode as the daemon decides it: the level's (with a hold), through the guard profile.
+    const mode = profileMode(config.actions.guardProfile, memory.guardMode, {
+      affected,
+      wiredLimitActive: inputs.exo.wiredLimitActive,
+    }).mode;
+    if (update.changed || mode !== lastMode) {
       changes.push({
         time: now,
         from: update.previous,
         to: level,
-        guardMode: memory.guardMode,
+        guardMode: mode,
         score: update.state.score,
         reasons: update.state.reasons,
       });
@@ -195,7 +203,8 @@ export function replay(source: ReplaySource, config: ReplayConfig): ReplayResult
       if (!episode.panicked) falseAlarms++;
       episode = null;
     }
-    prev = { time: now, level, mode: memory.guardMode };
+    prev = { time: now, level, mode };
+    lastMode = mode;
     ticks++;
   }
   panicsUpTo(Number.POSITIVE_INFINITY);

@@ -47,6 +47,8 @@ export interface ReplaySource {
   /** Times of IOGPU panics before the range (the recent-panic signal counts those in the last 72 h). */
   priorIogpuPanics: number[];
   holds: ReplayHold[];
+  /** The advisory calls the machine affected (the protect profile acts only there, unless configured for any). */
+  platformAffected: boolean;
   /** The longest gap between two ticks that still counts as time at a level (longer: the machine slept or the daemon was off). */
   maxTickGapMs: number;
   /** What the source cannot give (e.g. prompt sizes are not recorded). */

@@ -204,6 +204,8 @@ export function scenarioSource(s: Scenario, label: string): ReplaySource {
     panics: s.panic ? [{ time: end, kind: s.panic.kind }] : [],
     priorIogpuPanics: s.priorPanicsHoursAgo.map((h) => start - h * 3_600_000).sort((a, b) => a - b),
     holds: [],
+    // Every scenario is an Apple-silicon Mac; no macOS is documented to fix the panic (platform-advisory.ts).
+    platformAffected: true,
     maxTickGapMs: Math.max(30_000, 2 * step),
     notes: ['scenarios model no per-process readings: the runner-footprint signal is not exercised'],
   };
