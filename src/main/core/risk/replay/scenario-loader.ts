@@ -73,7 +73,10 @@ function crossCheck(s: Scenario, file: string): string[] {
     });
   };
   s.segments.forEach((g, i) => {
-    if ('repeat' in g) g.segments.forEach((seg, j) => check(seg, `segments.${i}.segments.${j}`));
+    if ('repeat' in g)
+      g.segments.forEach((seg, j) => {
+        check(seg, `segments.${i}.segments.${j}`);
+      });
     else check(g, `segments.${i}`);
   });
   return errors;
