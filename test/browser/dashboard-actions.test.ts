@@ -120,7 +120,13 @@ describe('the dashboard’s own buttons write through the API of a running daemo
     assert.equal(firstPage[0], 'n1099', 'the newest decision is at the top');
     assert.equal(firstPage[999], 'n100');
     await page.click('button:has-text("Older decisions")');
-    await page.waitForFunction("document.querySelectorAll('#guard-decisions tr[data-event]').length > 1000");
+    // A function, not a string: the page's CSP forbids eval, and a function runs through the debugger protocol.
+    await page.waitForFunction(
+      () =>
+        (
+          globalThis as unknown as { document: { querySelectorAll(s: string): { length: number } } }
+        ).document.querySelectorAll('#guard-decisions tr[data-event]').length > 1000,
+    );
     const all = await page.$$eval('#guard-decisions tr[data-event]', (rows) =>
       rows.map((r) => r.lastElementChild?.textContent ?? ''),
     );
