@@ -145,9 +145,19 @@ async function main(): Promise<void> {
       await sleep(3000);
       await fetch(`${fake.control}/__fake/mode/normal`).catch(() => {});
     })();
+    // The JS heap in use (prom-client's default metrics) tells a leak from a heap still growing to its size.
+    const heap: Array<[number, number]> = [];
+    const heapUsed = async (): Promise<number | null> => {
+      const text = await (await fetch(`${daemon.apiUrl()}/metrics`)).text().catch(() => '');
+      const m = /^nodejs_heap_size_used_bytes (\S+)$/m.exec(text);
+      return m ? Number(m[1]) : null;
+    };
     while (Date.now() - t0 < SECONDS * 1000) {
       await sleep(5000);
-      samples.push([(Date.now() - t0) / 1000, rss(pid)]);
+      const t = (Date.now() - t0) / 1000;
+      samples.push([t, rss(pid)]);
+      const h = await heapUsed();
+      if (h !== null) heap.push([t, h]);
     }
     stop = true;
     await Promise.all([load, changes, outage]);
@@ -157,6 +167,8 @@ async function main(): Promise<void> {
     const secondHalf = samples.filter(([t]) => t >= wall / 2);
     const growthPerHour = slope(secondHalf.length >= 2 ? secondHalf : samples) * 3600;
     const dbGrowth = dbBytes(dataDir) - db0;
+    const heapSecondHalf = heap.filter(([t]) => t >= wall / 2);
+    const heapGrowthPerHour = heapSecondHalf.length >= 2 ? slope(heapSecondHalf) * 3600 : Number.NaN;
     const requests = [...statuses.values()].reduce((a, b) => a + b, 0);
     const result = {
       seconds: wall,
@@ -169,6 +181,9 @@ async function main(): Promise<void> {
       rssEndMiB: (samples.at(-1)?.[1] ?? 0) / MiB,
       rssPeakMiB: Math.max(...samples.map(([, r]) => r)) / MiB,
       rssGrowthMiBPerHour: growthPerHour / MiB,
+      heapUsedStartMiB: (heap[0]?.[1] ?? 0) / MiB,
+      heapUsedEndMiB: (heap.at(-1)?.[1] ?? 0) / MiB,
+      heapGrowthMiBPerHour: heapGrowthPerHour / MiB,
       databaseBytesPerDay: (dbGrowth / wall) * 86_400,
     };
     console.log(
@@ -178,6 +193,9 @@ async function main(): Promise<void> {
     console.log(`  CPU ${fmt(cpu, 2)} % of a core (idle-node baseline ${fmt(cpuBaseline, 2)} %)`);
     console.log(
       `  RSS ${fmt(result.rssStartMiB, 1)} → ${fmt(result.rssEndMiB, 1)} MiB (peak ${fmt(result.rssPeakMiB, 1)}), growth ${fmt(result.rssGrowthMiBPerHour, 2)} MiB/hour over the second half`,
+    );
+    console.log(
+      `  JS heap in use ${fmt(result.heapUsedStartMiB, 1)} → ${fmt(result.heapUsedEndMiB, 1)} MiB, growth ${fmt(result.heapGrowthMiBPerHour, 2)} MiB/hour over the second half`,
     );
     console.log(
       `  database +${fmt(dbGrowth / MiB, 1)} MiB in the run → ${fmt(result.databaseBytesPerDay / MiB, 0)} MiB/day at this rate (10 Hz, ${RPS} req/s)`,
