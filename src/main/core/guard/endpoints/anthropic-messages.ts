@@ -9,9 +9,8 @@ import {
   firstMaxTokens,
   isObj,
   measureSafely,
-  overBudgetMessage,
   PromptTally,
-  readModel,
+  tallyFacts,
 } from './prompt-counter.js';
 
 type Json = Record<string, unknown>;
@@ -138,17 +137,7 @@ export function anthropicFacts(body: Json, tally: PromptTally = new PromptTally(
     if (v !== undefined && v !== null) t.json(v);
   }
   countOtherFields(body, ['system', 'messages', 'tools', 'tool_choice'], t);
-  if (t.overBudget) return { ok: false, param: 'body', message: overBudgetMessage() };
-  return {
-    ok: true,
-    facts: {
-      model: readModel(body),
-      promptTokens: t.tokens,
-      maxTokens: max.value,
-      stream: body['stream'] === true,
-      images: t.images,
-    },
-  };
+  return tallyFacts(body, t, max.value, body['stream'] === true);
 }
 
 /** `error.type` for each kind, as Anthropic's API documents its errors. */

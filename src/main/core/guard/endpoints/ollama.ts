@@ -3,18 +3,17 @@
  * default), `options.num_predict` as the output limit, images as a list of base64 strings, errors as
  * `{"error":"message"}`.
  */
-import type { EndpointFamily, FactsResult, PromptFacts } from './endpoint-family.js';
+import type { EndpointFamily, FactsResult } from './endpoint-family.js';
 import { countArguments } from './openai-chat.js';
 import {
   countOtherFields,
   isObj,
   type MaxTokensResult,
   measureSafely,
-  overBudgetMessage,
   PromptTally,
   quoteValue,
   readMaxTokens,
-  readModel,
+  tallyFacts,
 } from './prompt-counter.js';
 
 type Json = Record<string, unknown>;
@@ -67,18 +66,9 @@ function countOllamaMessage(m: unknown, t: PromptTally): void {
   }
 }
 
-function finish(body: Json, t: PromptTally, maxTokens: number | null): FactsResult {
-  if (t.overBudget) return { ok: false, param: 'body', message: overBudgetMessage() };
-  const facts: PromptFacts = {
-    model: readModel(body),
-    promptTokens: t.tokens,
-    maxTokens,
-    // Ollama streams unless the client says `stream: false`.
-    stream: body['stream'] !== false,
-    images: t.images,
-  };
-  return { ok: true, facts };
-}
+/** Ollama streams unless the client says `stream: false`. */
+const finish = (body: Json, t: PromptTally, maxTokens: number | null): FactsResult =>
+  tallyFacts(body, t, maxTokens, body['stream'] !== false);
 
 /** `format` is "json" or a JSON schema; either is rendered into the prompt or the grammar. */
 function countFormat(body: Json, t: PromptTally): void {

@@ -10,10 +10,9 @@ import {
   FILE_TOKENS,
   isObj,
   measureSafely,
-  overBudgetMessage,
   PromptTally,
   readMaxTokens,
-  readModel,
+  tallyFacts,
 } from './prompt-counter.js';
 
 type Json = Record<string, unknown>;
@@ -189,17 +188,7 @@ export function chatFacts(body: Json, tally: PromptTally = new PromptTally()): F
     if (v !== undefined && v !== null) t.json(v);
   }
   countOtherFields(body, ['messages', ...CHAT_JSON_FIELDS], t);
-  if (t.overBudget) return { ok: false, param: 'body', message: overBudgetMessage() };
-  return {
-    ok: true,
-    facts: {
-      model: readModel(body),
-      promptTokens: t.tokens,
-      maxTokens: max.value,
-      stream: body['stream'] === true,
-      images: t.images,
-    },
-  };
+  return tallyFacts(body, t, max.value, body['stream'] === true);
 }
 
 export const openaiChat: EndpointFamily = {

@@ -10,9 +10,8 @@ import {
   firstMaxTokens,
   isObj,
   measureSafely,
-  overBudgetMessage,
   PromptTally,
-  readModel,
+  tallyFacts,
 } from './prompt-counter.js';
 
 type Json = Record<string, unknown>;
@@ -109,17 +108,7 @@ export function responsesFacts(body: Json, tally: PromptTally = new PromptTally(
   }
   // Includes EXO's own `chat_template_messages`, which its adapter renders when `input` builds nothing.
   countOtherFields(body, ['instructions', 'input', ...RESPONSES_JSON_FIELDS], t);
-  if (t.overBudget) return { ok: false, param: 'body', message: overBudgetMessage() };
-  return {
-    ok: true,
-    facts: {
-      model: readModel(body),
-      promptTokens: t.tokens,
-      maxTokens: max.value,
-      stream: body['stream'] === true,
-      images: t.images,
-    },
-  };
+  return tallyFacts(body, t, max.value, body['stream'] === true);
 }
 
 /**

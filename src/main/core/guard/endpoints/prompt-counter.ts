@@ -12,6 +12,7 @@
  * The guard then checks the real count from EXO's `prefill_progress` frames (total_tokens), which arrive
  * before the large allocations finish, and cancels a request that breaks the cap.
  */
+import type { FactsResult } from './endpoint-family.js';
 export function estimateTokens(text: string): number {
   const [ascii, other] = charClasses(text);
   return Math.ceil(ascii / 3) + other;
@@ -314,4 +315,18 @@ export function countOtherFields(body: Json, counted: readonly string[], t: Prom
     const v = body[key];
     if (v !== undefined && v !== null) t.json(v);
   }
+}
+
+/** What a family returns once its fields are counted: the facts, or the refusal of a body past the budget. */
+export function tallyFacts(
+  body: Json,
+  t: PromptTally,
+  maxTokens: number | null,
+  stream: boolean,
+): FactsResult {
+  if (t.overBudget) return { ok: false, param: 'body', message: overBudgetMessage() };
+  return {
+    ok: true,
+    facts: { model: readModel(body), promptTokens: t.tokens, maxTokens, stream, images: t.images },
+  };
 }
