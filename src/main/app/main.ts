@@ -56,8 +56,8 @@ const assets = join(appRoot, 'assets');
 const rendererIndex = join(appRoot, 'dist', 'renderer', 'index.html');
 const preload = join(appRoot, 'dist', 'preload', 'preload.cjs');
 
-/** Inside the app the Node-API build of better-sqlite3 (13.x) is used; the Node 20 build never ships. */
-const Driver = createRequire(import.meta.url)('better-sqlite3-napi') as DatabaseConstructor;
+/** better-sqlite3 13 is Node-API: the same prebuild loads in Electron's Node as in the daemon's. */
+const Driver = createRequire(import.meta.url)('better-sqlite3') as DatabaseConstructor;
 
 /** How long quitting may take (daemon stop + log flush) before the app exits anyway. */
 const QUIT_BOUND_MS = 5_000;

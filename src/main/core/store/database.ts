@@ -6,7 +6,7 @@ import { MIGRATIONS } from './migrations.js';
 
 export type Db = Database.Database;
 
-/** The better-sqlite3-shaped constructor: the Electron shell passes its own build, the daemon this one. */
+/** The better-sqlite3-shaped constructor (injectable: tests and the app pass theirs). */
 export type DatabaseConstructor = new (path: string, options?: Database.Options) => Db;
 
 export interface OpenOptions {
@@ -14,10 +14,7 @@ export interface OpenOptions {
   Driver?: DatabaseConstructor;
 }
 
-/**
- * The build for the Node that runs the daemon, loaded only when no driver is given: the Electron app passes
- * its Node-API build and must never load this one (it is not packaged, and its ABI would not match).
- */
+/** better-sqlite3 13, a Node-API build: the same binary in the project's Node and in Electron's. */
 function nodeDriver(): DatabaseConstructor {
   return createRequire(import.meta.url)('better-sqlite3') as DatabaseConstructor;
 }
