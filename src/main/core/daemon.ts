@@ -8,6 +8,7 @@ import type { GuardMode } from '../../shared/risk.js';
 import type { Sample } from '../../shared/sample.js';
 import { ActionRunner } from './actions/action-runner.js';
 import { AuditStore } from './actions/audit-store.js';
+import { DesktopNotifier } from './actions/desktop-notifier.js';
 import { pinGuardMode, readGuardOverride } from './actions/guard-override.js';
 import { PROTECT_NOTICE, profileMode, readGuardProfile, takeProtectNotice } from './actions/guard-profile.js';
 import { HeadlessNotifier, type Notifier } from './actions/notifier.js';
@@ -201,6 +202,8 @@ export class Daemon {
   onStorageBack: (() => void) | null = null;
   /** Receives what the API streams over SSE (`sample`, `event`, `level`, `panic`), for in-process shells. */
   onPublish: ((event: string, data: object) => void) | null = null;
+  /** The headless daemon's desktop banners (null when a shell brings its own notifier). */
+  desktop: DesktopNotifier | null = null;
   private lastResult: TickResult | null = null;
   private readonly lockPath: string;
 
@@ -222,11 +225,13 @@ export class Daemon {
     const exoClient = new ExoApiClient(deps.config.exo.url, deps.config.exo.timeoutMs);
     this.exoClient = exoClient;
     this.startedAt = this.clock.now();
+    this.desktop = deps.notifier ? null : new DesktopNotifier({ mode: deps.config.notifications.desktop });
     const runner = new ActionRunner(
       deps.config.actions,
       this.store,
       this.audit,
-      deps.notifier ?? new HeadlessNotifier(deps.logger, deps.config.actions.notify.command),
+      deps.notifier ??
+        new HeadlessNotifier(deps.logger, deps.config.actions.notify.command, 10_000, this.desktop),
       exoClient,
       // One place decides the mode (hand pin, else hold, else level): the runner's level mode never skips a pin.
       () => this.applyGuardMode(),

@@ -1,6 +1,7 @@
 import { execFile } from 'node:child_process';
 import type { RiskLevel } from '../../../shared/risk.js';
 import type { Logger } from '../logger.js';
+import type { DesktopNotifier } from './desktop-notifier.js';
 
 export interface Notification {
   title: string;
@@ -16,19 +17,33 @@ export interface Notifier {
 }
 
 /**
- * Headless notifications: a log line, plus an optional user program run with an argument array and the
- * notification in its environment (EXO_SENTINEL_TITLE, EXO_SENTINEL_BODY, EXO_SENTINEL_LEVEL, EXO_SENTINEL_TOPIC).
+ * Headless notifications: a log line, a desktop banner where there is a desktop (see desktop-notifier.ts), and
+ * an optional user program run with an argument array and the notification in its environment
+ * (EXO_SENTINEL_TITLE, EXO_SENTINEL_BODY, EXO_SENTINEL_LEVEL, EXO_SENTINEL_TOPIC). The result is not ok when the
+ * banner or the program failed, and says why.
  */
 export class HeadlessNotifier implements Notifier {
   constructor(
     private readonly logger: Logger,
     private readonly command: string[] | null,
     private readonly timeoutMs = 10_000,
+    private readonly desktop: Pick<DesktopNotifier, 'notify'> | null = null,
   ) {}
 
   async notify(n: Notification): Promise<{ ok: boolean; detail: string }> {
     this.logger.warn({ notification: n }, `${n.title}: ${n.body}`);
-    if (!this.command) return { ok: true, detail: 'logged' };
+    const [banner, program] = await Promise.all([
+      this.desktop ? this.desktop.notify(n) : null,
+      this.runCommand(n),
+    ]);
+    const details = ['logged'];
+    if (banner && (banner.shown || !banner.ok)) details.push(banner.detail);
+    if (program) details.push(program.detail);
+    return { ok: (banner?.ok ?? true) && (program?.ok ?? true), detail: details.join('; ') };
+  }
+
+  private runCommand(n: Notification): Promise<{ ok: boolean; detail: string } | null> {
+    if (!this.command) return Promise.resolve(null);
     const [file, ...args] = this.command;
     return new Promise((resolve) => {
       execFile(
@@ -46,7 +61,7 @@ export class HeadlessNotifier implements Notifier {
         },
         (error, _stdout, stderr) => {
           if (error) resolve({ ok: false, detail: `${file}: ${String(stderr).trim() || error.message}` });
-          else resolve({ ok: true, detail: `logged; ran ${file}` });
+          else resolve({ ok: true, detail: `ran ${file}` });
         },
       );
     });

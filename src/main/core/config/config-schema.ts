@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { ActionConfigSchema } from '../actions/action-config.js';
+import { NotificationsConfigSchema } from '../actions/notifications-config.js';
 import { ApiConfigSchema, ClusterConfigSchema } from '../api/api-config.js';
 import { DEFAULT_MLX_SERVER_PATTERNS } from '../exo/process-classifier.js';
 import { GuardConfigSchema } from '../guard/guard-config.js';
@@ -69,6 +70,7 @@ export const ConfigSchema = z
     cluster: ClusterConfigSchema.default(ClusterConfigSchema.parse({})),
     risk: RiskThresholdsSchema.default(RiskThresholdsSchema.parse({})),
     actions: ActionConfigSchema.default(ActionConfigSchema.parse({})),
+    notifications: NotificationsConfigSchema.default(NotificationsConfigSchema.parse({})),
     logLevel: z.enum(['trace', 'debug', 'info', 'warn', 'error']).default('info'),
   })
   .strict();
