@@ -95,9 +95,23 @@ describe('the daemon against a fake EXO (state over time, failures, down and bac
         },
       }),
     );
+    // A desktop session: a session bus socket and a fake notify-send first on PATH, recording its argv.
+    const desktop = `${dir.path}/desktop`;
+    mkdirSync(desktop);
+    writeFileSync(`${desktop}/bus`, '');
+    writeFileSync(
+      `${desktop}/notify-send`,
+      `#!/bin/sh\nfor a in "$@"; do printf '%s|' "$a"; done >> "${desktop}/banners"\necho >> "${desktop}/banners"\n`,
+      { mode: 0o755 },
+    );
     const daemon = await startDaemon(
       ['--data-dir', dataDir, '--interval', '0.5', '--reports-dir', `${dir.path}/reports`],
-      { NOTIFIED: notified },
+      {
+        NOTIFIED: notified,
+        PATH: `${desktop}:${process.env['PATH']}`,
+        XDG_RUNTIME_DIR: desktop,
+        DBUS_SESSION_BUS_ADDRESS: '',
+      },
     );
     const requests: AbortController[] = [];
     try {
@@ -153,6 +167,10 @@ describe('the daemon against a fake EXO (state over time, failures, down and bac
         'the notification command ran',
         async () => existsSync(notified) && readFileSync(notified, 'utf8').includes('high EXO risk high'),
       );
+      const banner = readFileSync(`${desktop}/banners`, 'utf8')
+        .split('\n')
+        .find((l) => l.includes('EXO risk high'));
+      assert.match(banner ?? '', /^--app-name=exo-sentinel\|--urgency=normal\|--\|EXO risk high\|.+\|$/);
       for (const r of requests) r.abort();
 
       // Failure states: a failed runner, then runners gone while the instance stays.
