@@ -13,6 +13,7 @@ import { registerBacktest, registerReplay } from './commands/replay-command.js';
 import { registerReport } from './commands/report-command.js';
 import { registerStatus } from './commands/status-command.js';
 import { registerTimeline } from './commands/timeline-command.js';
+import { registerUninstall } from './commands/uninstall-command.js';
 import { errorLine, usageLine } from './error-line.js';
 import { asksExitStatus, EXIT_UNKNOWN } from './exit-status.js';
 import { describeStoreProblem } from './store-problem.js';
@@ -39,6 +40,7 @@ export function buildProgram(): Command {
   registerGuard(program);
   registerCluster(program);
   registerAgent(program);
+  registerUninstall(program);
   registerReplay(program);
   registerBacktest(program);
   const all = (c: Command): Command[] => [c, ...c.commands.flatMap(all)];

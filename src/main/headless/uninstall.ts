@@ -1,0 +1,140 @@
+import { existsSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { basename, dirname, resolve, sep } from 'node:path';
+import { paths } from '../core/config/data-dir.js';
+import { type LockInfo, runningDaemon } from '../core/instance-lock.js';
+import type { AgentManager, AgentStatus } from './agent/agent-manager.js';
+
+/** One thing `uninstall` removes, as printed. */
+export interface Removal {
+  what: 'agent' | 'data' | 'config' | 'logs';
+  path: string;
+}
+
+export interface UninstallPlan {
+  dataDir: string;
+  remove: Removal[];
+  /** Left in place (without --purge), as printed. */
+  keep: Removal[];
+  /** What the person does by hand (the app's login item lives in System Settings). */
+  hints: string[];
+  /** Why nothing may be removed (a data directory that is not recognisably this tool's). */
+  refusal: string | null;
+}
+
+/** Files only this tool writes in a data directory: one of them makes a directory safe to purge. */
+const OURS = ['timeline.db', 'config.json', 'daemon.pid', 'api-token', 'logs', 'log'];
+
+/** A directory the purge may remove: named exo-sentinel, empty, or holding this tool's files; never home or /. */
+export function purgeable(dir: string): string | null {
+  const d = resolve(dir);
+  if (d === sep || d === resolve(homedir()) || d.split(sep).length < 3)
+    return `refusing to remove ${d}: it is the root, the home directory or too close to them`;
+  if (!existsSync(d)) return null;
+  if (!statSync(d).isDirectory()) return `refusing to remove ${d}: it is not a directory`;
+  if (basename(d) === 'exo-sentinel') return null;
+  const entries = readdirSync(d);
+  if (entries.length === 0 || entries.some((e) => OURS.includes(e))) return null;
+  return `refusing to remove ${d}: it holds none of exo-sentinel's files (timeline.db, config.json, daemon.pid)`;
+}
+
+const inside = (path: string, dir: string): boolean =>
+  resolve(path) === resolve(dir) || resolve(path).startsWith(resolve(dir) + sep);
+
+/** What `uninstall [--purge]` removes for this data directory and agent. Pure apart from existence checks. */
+export function planUninstall(
+  dataDir: string,
+  agent: Pick<AgentStatus, 'installed' | 'path'>,
+  purge: boolean,
+  platform: NodeJS.Platform = process.platform,
+): UninstallPlan {
+  const p = paths(dataDir);
+  const remove: Removal[] = [];
+  const keep: Removal[] = [];
+  if (agent.installed) remove.push({ what: 'agent', path: agent.path });
+  const data: Removal[] = [];
+  if (existsSync(dataDir)) data.push({ what: 'data', path: resolve(dataDir) });
+  // The config and the logs live apart from the data on some platforms (~/.config, ~/Library/Logs).
+  const configDir = dirname(p.config);
+  if (existsSync(p.config) && !inside(p.config, dataDir))
+    data.push(
+      basename(configDir) === 'exo-sentinel'
+        ? { what: 'config', path: configDir }
+        : { what: 'config', path: p.config },
+    );
+  if (existsSync(p.logs) && !inside(p.logs, dataDir)) data.push({ what: 'logs', path: p.logs });
+  let refusal: string | null = null;
+  if (purge) {
+    remove.push(...data);
+    refusal = purgeable(dataDir);
+  } else keep.push(...data);
+  const hints =
+    platform === 'darwin'
+      ? [
+          "the menu-bar app's login item, if you enabled it: untick Open at Login in its menu, or remove exo-sentinel in System Settings › General › Login Items",
+          'the app itself: move exo-sentinel.app from Applications to the Bin',
+        ]
+      : [];
+  return { dataDir: resolve(dataDir), remove, keep, hints, refusal };
+}
+
+export function describePlan(plan: UninstallPlan): string {
+  const line = (r: Removal): string => `  ${r.what.padEnd(7)}${r.path}`;
+  const out: string[] = [];
+  out.push(plan.remove.length ? 'removes:' : 'nothing to remove');
+  out.push(...plan.remove.map(line));
+  if (plan.keep.length) out.push('keeps (remove them with --purge):', ...plan.keep.map(line));
+  if (plan.hints.length) out.push('by hand:', ...plan.hints.map((h) => `  ${h}`));
+  return `${out.join('\n')}\n`;
+}
+
+/**
+ * A daemon of this data directory that is running must stop first. It stops when the agent ran it (removing
+ * the agent stops it); one started any other way is left alone and the uninstall refused.
+ */
+export function blockingDaemon(
+  dataDir: string,
+  agent: Pick<AgentStatus, 'installed' | 'running' | 'pid'>,
+): { daemon: LockInfo; stoppable: boolean } | null {
+  const daemon = runningDaemon(paths(dataDir).pidfile);
+  if (!daemon) return null;
+  const stoppable =
+    agent.installed && agent.running === true && (agent.pid === null || agent.pid === daemon.pid);
+  return { daemon, stoppable };
+}
+
+/** Waits until no daemon holds the data directory's pidfile. */
+export async function waitForStop(dataDir: string, timeoutMs: number): Promise<boolean> {
+  const end = Date.now() + timeoutMs;
+  while (runningDaemon(paths(dataDir).pidfile)) {
+    if (Date.now() > end) return false;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return true;
+}
+
+export interface UninstallOutcome {
+  ok: boolean;
+  lines: string[];
+}
+
+/** Removes the agent (through the manager: it stops and unloads it) and, in the plan, the rest. */
+export async function executeUninstall(plan: UninstallPlan, agent: AgentManager): Promise<UninstallOutcome> {
+  const lines: string[] = [];
+  let ok = true;
+  for (const r of plan.remove) {
+    try {
+      if (r.what === 'agent') {
+        const u = await agent.uninstall();
+        lines.push(`removed agent   ${r.path}${u.ok ? '' : ` (${u.message})`}`);
+      } else {
+        rmSync(r.path, { recursive: true, force: true });
+        lines.push(`removed ${r.what.padEnd(7)} ${r.path}`);
+      }
+    } catch (e) {
+      ok = false;
+      lines.push(`could not remove ${r.path}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+    }
+  }
+  return { ok, lines };
+}

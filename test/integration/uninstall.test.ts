@@ -1,0 +1,134 @@
+import assert from 'node:assert/strict';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, describe, it } from 'node:test';
+import { purgeable } from '../../src/main/headless/uninstall.js';
+import { runCli, startDaemon, waitForExit } from '../support/cli-runner.js';
+import { tempDir } from '../support/temp-dir.js';
+
+/**
+ * `exo-sentinel uninstall` with a temporary HOME and a fake `systemctl` first on PATH: it records its calls,
+ * answers is-active/MainPID from files, and `disable --now` stops the daemon it names (as systemd would).
+ */
+describe('exo-sentinel uninstall [--purge] [--yes]', { skip: process.platform !== 'linux' }, () => {
+  const dir = tempDir();
+  after(dir.cleanup);
+  const home = join(dir.path, 'home');
+  const fake = join(dir.path, 'fake-bin');
+  mkdirSync(home);
+  mkdirSync(fake);
+  writeFileSync(
+    join(fake, 'systemctl'),
+    [
+      '#!/bin/sh',
+      `echo "$*" >> "${fake}/calls"`,
+      'case "$*" in',
+      `  "--user is-active exo-sentinel.service") if [ -f "${fake}/active" ]; then echo active; else echo inactive; exit 3; fi ;;`,
+      `  "--user show -p MainPID --value exo-sentinel.service") cat "${fake}/mainpid" 2>/dev/null || echo 0 ;;`,
+      `  "--user disable --now exo-sentinel.service") if [ -f "${fake}/mainpid" ]; then kill -TERM "$(cat "${fake}/mainpid")"; rm -f "${fake}/mainpid"; fi; rm -f "${fake}/active" ;;`,
+      'esac',
+      'exit 0',
+      '',
+    ].join('\n'),
+    { mode: 0o755 },
+  );
+  const env = {
+    HOME: home,
+    PATH: `${fake}:${process.env['PATH']}`,
+    EXO_SENTINEL_HOME: '',
+    XDG_STATE_HOME: '',
+    XDG_CONFIG_HOME: '',
+  };
+  const dataDir = join(home, '.local', 'state', 'exo-sentinel');
+  const unit = join(home, '.config', 'systemd', 'user', 'exo-sentinel.service');
+  const calls = (): string[] =>
+    existsSync(join(fake, 'calls')) ? readFileSync(join(fake, 'calls'), 'utf8').trim().split('\n') : [];
+  const seedData = (): void => {
+    mkdirSync(join(dataDir, 'log'), { recursive: true });
+    writeFileSync(join(dataDir, 'timeline.db'), '');
+    writeFileSync(join(dataDir, 'config.json'), '{}');
+    writeFileSync(join(dataDir, 'log', 'exo-sentinel.log'), '{}\n');
+  };
+
+  it('lists what it removes; off a terminal it asks for --yes and removes nothing', async () => {
+    seedData();
+    const install = await runCli(['agent', 'install'], env);
+    assert.equal(install.code, 0, install.stderr);
+    assert.ok(existsSync(unit));
+    const r = await runCli(['uninstall', '--purge'], env);
+    assert.equal(r.code, 2);
+    assert.equal(r.stdout, `removes:\n  agent  ${unit}\n  data   ${dataDir}\n`);
+    assert.equal(r.stderr, 'exo-sentinel: not on a terminal: add --yes to remove these without asking\n');
+    assert.ok(existsSync(unit) && existsSync(join(dataDir, 'timeline.db')));
+  });
+
+  it('without --purge removes the agent (stopped and disabled) and keeps the data', async () => {
+    const before = calls().length;
+    const r = await runCli(['uninstall', '--yes'], env);
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(
+      r.stdout,
+      [
+        'removes:',
+        `  agent  ${unit}`,
+        'keeps (remove them with --purge):',
+        `  data   ${dataDir}`,
+        `removed agent   ${unit}`,
+        '',
+      ].join('\n'),
+    );
+    assert.ok(!existsSync(unit));
+    assert.ok(existsSync(join(dataDir, 'timeline.db')));
+    const made = calls().slice(before);
+    assert.ok(made.includes('--user disable --now exo-sentinel.service'), made.join('; '));
+    assert.ok(made.includes('--user daemon-reload'));
+  });
+
+  it('refuses while a daemon it did not start runs for the data directory, and removes nothing', async () => {
+    const daemon = await startDaemon(['--reports-dir', join(dir.path, 'reports')], env);
+    try {
+      const r = await runCli(['uninstall', '--purge', '--yes'], env);
+      assert.equal(r.code, 1);
+      assert.equal(
+        r.stderr,
+        `exo-sentinel: a daemon (pid ${daemon.pid}) is running for ${dataDir} and was not started by the agent: stop it (kill ${daemon.pid}) and run uninstall again\n`,
+      );
+      assert.ok(existsSync(join(dataDir, 'timeline.db')));
+      assert.equal(daemon.exitCode, null, 'the daemon still runs');
+
+      // The same daemon run by the agent: uninstall stops it through systemctl, then purges.
+      assert.equal((await runCli(['agent', 'install'], env)).code, 0);
+      writeFileSync(join(fake, 'active'), '');
+      writeFileSync(join(fake, 'mainpid'), String(daemon.pid));
+      const purge = await runCli(['uninstall', '--purge', '--yes'], env);
+      assert.equal(purge.code, 0, purge.stderr);
+      assert.match(purge.stdout, new RegExp(`stopping the daemon \\(pid ${daemon.pid}\\) through its agent`));
+      assert.match(purge.stdout, new RegExp(`removed data    ${dataDir}\n`));
+      const exit = await waitForExit(daemon);
+      assert.equal(exit.code, 0, 'stopped by SIGTERM, cleanly');
+      assert.ok(!existsSync(dataDir), 'data, config and logs gone');
+      assert.ok(!existsSync(unit));
+    } finally {
+      if (daemon.exitCode === null) daemon.kill('SIGKILL');
+    }
+  });
+
+  it('with nothing installed there is nothing to remove', async () => {
+    const r = await runCli(['uninstall', '--purge'], env);
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(r.stdout, 'nothing to remove\n');
+  });
+
+  it('never purges a directory that is not exo-sentinel’s', async () => {
+    const other = join(dir.path, 'projects');
+    mkdirSync(other);
+    writeFileSync(join(other, 'thesis.tex'), 'years of work');
+    const r = await runCli(['uninstall', '--purge', '--yes', '--data-dir', other], env);
+    assert.equal(r.code, 1);
+    assert.match(r.stderr, /refusing to remove .*projects: it holds none of exo-sentinel's files/);
+    assert.ok(existsSync(join(other, 'thesis.tex')));
+    assert.match(purgeable('/') ?? '', /the root, the home directory/);
+    assert.match(purgeable(process.env['HOME'] ?? '/root') ?? '', /the root, the home directory/);
+    assert.equal(purgeable(join(dir.path, 'missing')), null);
+  });
+});
