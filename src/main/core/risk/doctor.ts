@@ -154,6 +154,10 @@ export function renderDoctor(r: DoctorReport): string {
     ...r.platform.builds.map(
       (b) => `  evidence    macOS ${b.macos} (${b.build}) ${b.assertion}: ${b.sources.join(' ')}`,
     ),
+    ...r.platform.observations.map(
+      (o) =>
+        `  observed    macOS ${o.macos} (${o.build}) without panics ${o.condition} — not a fix: ${o.sources.join(' ')}`,
+    ),
     ...r.platform.chips.map(
       (c) => `  evidence    ${c.chip} (${c.ramGB.join('/')} GB) panicked: ${c.sources.join(' ')}`,
     ),
