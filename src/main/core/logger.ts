@@ -1,14 +1,16 @@
 import pino, { type Logger } from 'pino';
-import buildRoll, { type RollStream } from 'pino-roll';
+import { RotatingFile, type RotationLimits } from './rotating-file.js';
 
 export type { Logger };
 
 export interface LoggerOptions {
   level: string;
-  /** JSON lines go here, rotated daily or at 10 MB, 7 old files kept. */
+  /** JSON lines go here, rotated at 10 MB, 7 old files kept (see LOG_ROTATION). */
   file: string | null;
   /** Also print readable lines (to stderr) — when a person is watching a terminal. */
   terminal: boolean;
+  /** Size and count limits of the file (default LOG_ROTATION). */
+  rotation?: RotationLimits;
   /** Called when the log file cannot be written (disk full, read-only): logging never stops the process. */
   onError?: (message: string | null) => void;
 }
@@ -39,49 +41,24 @@ export const REDACT_PATHS = [
 export const wantsColor = (stream: { isTTY?: boolean }, env: NodeJS.ProcessEnv = process.env): boolean =>
   stream.isTTY === true && !env['NO_COLOR'];
 
+/** The log file's rotation: the current file plus 7 older ones of at most 10 MB each. */
+export const LOG_ROTATION: RotationLimits = { maxBytes: 10 * 1024 * 1024, keep: 7 };
+
 /**
  * pino with in-process destinations only (no worker-thread transports: they break inside a packaged app).
- * Returns the logger and a function that flushes and closes the file. A log file that cannot be written
- * (disk full, read-only) is reported through `onError` and otherwise ignored: at most 1 MiB waits in memory,
- * newer lines beyond that are dropped, and writing resumes by itself when the disk has room again.
+ * Returns the logger and a function that closes the file. The file rotates by size (rotating-file.ts; its
+ * current name never changes). A log file that cannot be written (disk full, read-only) is reported through
+ * `onError` and otherwise ignored: the line is dropped, nothing waits in memory, and writing resumes by itself
+ * when the disk has room again.
  */
 export async function createLogger(
   options: LoggerOptions,
 ): Promise<{ logger: Logger; close: () => Promise<void> }> {
   const streams: pino.StreamEntry[] = [];
-  let roll: RollStream | null = null;
-  if (options.file) {
-    const report = options.onError ?? (() => undefined);
-    try {
-      // maxLength is SonicBoom's (pino-roll passes it through; its types do not list it).
-      const stream = await buildRoll({
-        file: options.file,
-        size: '10m',
-        frequency: 'daily',
-        limit: { count: 7 },
-        mkdir: true,
-        ...{ maxLength: 1024 * 1024 },
-      });
-      stream.on('error', (e: NodeJS.ErrnoException) =>
-        report(`the log file ${options.file} cannot be written: ${e.code ?? e.message}`),
-      );
-      stream.on('write', () => report(null));
-      roll = stream;
-      // SonicBoom throws from write() when its file never opened (fd -1): a log line must never throw.
-      const guarded = {
-        write: (line: string): void => {
-          try {
-            stream.write(line);
-          } catch (e) {
-            report(`the log file ${options.file} cannot be written: ${(e as Error).message}`);
-          }
-        },
-      };
-      streams.push({ level: options.level as pino.Level, stream: guarded });
-    } catch (e) {
-      report(`the log file ${options.file} cannot be opened: ${(e as Error).message}`);
-    }
-  }
+  const file = options.file
+    ? new RotatingFile(options.file, options.rotation ?? LOG_ROTATION, options.onError ?? (() => undefined))
+    : null;
+  if (file) streams.push({ level: options.level as pino.Level, stream: file });
   if (options.terminal) {
     // Loaded only when a person watches a terminal: a launchd/systemd daemon never pays for it.
     const { default: pretty } = await import('pino-pretty');
@@ -106,24 +83,6 @@ export async function createLogger(
           pino.multistream(streams),
         )
       : pino({ level: 'silent' });
-  const close = (): Promise<void> =>
-    new Promise((resolve) => {
-      const r = roll;
-      if (!r) return resolve();
-      try {
-        r.flushSync();
-      } catch {
-        // A stream not yet open has nothing to flush.
-      }
-      // SonicBoom signals completion with 'close' (end's callback is not reliably called).
-      // Not unref'd: the caller awaits this, and a stream that never opened (read-only disk) never closes.
-      const timer = setTimeout(resolve, 2000);
-      r.once('close', () => {
-        clearTimeout(timer);
-        resolve();
-      });
-      r.once('error', () => resolve());
-      r.end();
-    });
+  const close = async (): Promise<void> => file?.close();
   return { logger, close };
 }

@@ -53,6 +53,15 @@ describe('agent files', () => {
     });
   });
 
+  it('launchd writes stdout/stderr to the log directory when one is given (~/Library/Logs/exo-sentinel)', () => {
+    const p = parse(launchdPlist({ ...spec, logDir: '/Users/ops/Library/Logs/exo-sentinel' })) as Record<
+      string,
+      unknown
+    >;
+    assert.equal(p['StandardOutPath'], '/Users/ops/Library/Logs/exo-sentinel/launchd.out.log');
+    assert.equal(p['StandardErrorPath'], '/Users/ops/Library/Logs/exo-sentinel/launchd.err.log');
+  });
+
   it('a systemd user unit that restarts on failure and quotes paths with spaces', () => {
     const u = systemdUnit(spec);
     assert.match(

@@ -14,7 +14,16 @@ export interface AgentSpec {
   dataDir: string;
   /** Extra daemon flags, e.g. ['--exo-url', 'http://127.0.0.1:52415']. */
   args: string[];
+  /** Where launchd writes the daemon's stdout/stderr (the log directory; default `logs/` in the data directory). */
+  logDir?: string;
 }
+
+/** The daemon's stdout and stderr under launchd: start lines and crashes only (it logs to its own file). */
+export const LAUNCHD_STDOUT = 'launchd.out.log';
+export const LAUNCHD_STDERR = 'launchd.err.log';
+/** Their rotation, by the daemon at start and every hour: 1 MiB, two older copies. */
+export const AGENT_OUTPUT_ROTATION = { maxBytes: 1024 * 1024, keep: 2 };
+export const agentLogDir = (spec: AgentSpec): string => spec.logDir ?? join(spec.dataDir, 'logs');
 
 export function agentFile(
   platform: NodeJS.Platform,
@@ -27,7 +36,8 @@ export function agentFile(
 
 /**
  * A launchd agent: restarted (at most every 10 s) when it fails, not when it exits 0 — "already running"
- * exits 0, so a second copy does not loop; logs in the data directory.
+ * exits 0, so a second copy does not loop. launchd never rotates StandardOutPath/StandardErrorPath: they go to
+ * the log directory and the daemon rotates them in place (rotating-file.ts rotateInPlace).
  */
 export function launchdPlist(spec: AgentSpec): string {
   return build({
@@ -47,15 +57,18 @@ export function launchdPlist(spec: AgentSpec): string {
     ProcessType: 'Standard',
     WorkingDirectory: spec.dataDir,
     EnvironmentVariables: { PATH: '/usr/bin:/bin:/usr/sbin:/sbin', EXO_SENTINEL_HOME: spec.dataDir },
-    StandardOutPath: join(spec.dataDir, 'logs', 'launchd.out.log'),
-    StandardErrorPath: join(spec.dataDir, 'logs', 'launchd.err.log'),
+    StandardOutPath: join(agentLogDir(spec), LAUNCHD_STDOUT),
+    StandardErrorPath: join(agentLogDir(spec), LAUNCHD_STDERR),
   });
 }
 
 const quote = (a: string): string =>
   /^[\w@%+=:,./-]+$/.test(a) ? a : `"${a.replace(/(["\\$`])/g, '\\$1')}"`;
 
-/** A systemd user unit: restarted after 10 s when it fails (not on exit 0); the journal keeps stdout/stderr. */
+/**
+ * A systemd user unit: restarted after 10 s when it fails (not on exit 0); the journal keeps stdout/stderr
+ * (`journalctl --user -u exo-sentinel`, bounded by journald), the daemon's own log is its rotated file.
+ */
 export function systemdUnit(spec: AgentSpec): string {
   return [
     '[Unit]',

@@ -4,6 +4,7 @@ import type { CommandRunner } from '../../core/probes/command-runner.js';
 import {
   type AgentSpec,
   agentFile,
+  agentLogDir,
   LAUNCHD_LABEL,
   launchdPlist,
   SYSTEMD_UNIT,
@@ -55,7 +56,7 @@ export class AgentManager {
     const before = existsSync(this.file.path) ? readFileSync(this.file.path, 'utf8') : null;
     const changed = before !== text;
     mkdirSync(dirname(this.file.path), { recursive: true });
-    mkdirSync(`${spec.dataDir}/logs`, { recursive: true });
+    mkdirSync(agentLogDir(spec), { recursive: true });
     if (changed) writeFileSync(this.file.path, text, { mode: 0o644 });
     if (this.file.kind === 'launchd') {
       if (changed) await this.run('/bin/launchctl', ['bootout', `${this.domain}/${LAUNCHD_LABEL}`]);

@@ -29,6 +29,7 @@ export function registerAgent(program: Command): void {
         node: process.execPath,
         cli,
         dataDir,
+        logDir: paths(dataDir).logs,
         args: f.exoUrl ? ['--exo-url', f.exoUrl] : [],
       });
       process.stdout.write(`${r.message}\n`);

@@ -1,4 +1,5 @@
 import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
 import type { Command } from 'commander';
 import { loadConfig } from '../../core/config/config-loader.js';
 import type { ConfigInput } from '../../core/config/config-schema.js';
@@ -8,6 +9,8 @@ import { EXIT_FAULT, installFaultHandlers } from '../../core/fault-handler.js';
 import { runningDaemon } from '../../core/instance-lock.js';
 import { createLogger } from '../../core/logger.js';
 import { createProbe } from '../../core/probes/create-probe.js';
+import { rotateInPlace } from '../../core/rotating-file.js';
+import { AGENT_OUTPUT_ROTATION, LAUNCHD_STDERR, LAUNCHD_STDOUT } from '../agent/agent-files.js';
 import { renderSample } from '../output.js';
 import { EXIT_FAILURE, EXIT_USAGE, httpUrl, listenAddress, positiveNumber } from '../usage-error.js';
 
@@ -116,6 +119,15 @@ async function runDaemon(flags: DaemonFlags): Promise<number> {
       daemon?.noteStorage('log', message);
     },
   });
+  // Under launchd stdout and stderr are files nobody else rotates: the daemon does, now and every hour.
+  const rotateAgentOutput = (): void => {
+    for (const name of [LAUNCHD_STDOUT, LAUNCHD_STDERR]) {
+      const r = rotateInPlace(join(p.logs, name), AGENT_OUTPUT_ROTATION);
+      if (typeof r === 'string') logger.warn(`cannot rotate ${r}`);
+    }
+  };
+  rotateAgentOutput();
+  setInterval(rotateAgentOutput, 3_600_000).unref();
   const events = new EventCollector(() => Date.now(), logger);
   const uninstall = installFaultHandlers(
     {
