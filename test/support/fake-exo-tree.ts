@@ -47,7 +47,14 @@ const IDLE_JS = `process.on('SIGTERM', () => process.exit(0)); setInterval(() =>
 
 export async function startFakeExoTree(
   root: string,
-  options: { kind?: 'app' | 'source'; runners?: number; runnerMiB?: number } = {},
+  options: {
+    kind?: 'app' | 'source';
+    runners?: number;
+    runnerMiB?: number;
+    /** Extra environment of the main process (EXO's knobs), and extra arguments after its script. */
+    env?: Record<string, string>;
+    args?: string[];
+  } = {},
 ): Promise<FakeExoTree> {
   const kind = options.kind ?? 'app';
   const scripts = join(root, 'scripts');
@@ -84,10 +91,10 @@ export async function startFakeExoTree(
     runnerMiB: options.runnerMiB ?? 64,
     report,
   };
-  const main: ChildProcess = spawn(exo, mainArgs, {
+  const main: ChildProcess = spawn(exo, [...mainArgs, ...(options.args ?? [])], {
     detached: true,
     stdio: 'ignore',
-    env: { ...process.env, FAKE_EXO_LAYOUT: JSON.stringify(layout) },
+    env: { ...process.env, ...options.env, FAKE_EXO_LAYOUT: JSON.stringify(layout) },
   });
   const tree: FakeExoTree = {
     mainPid: main.pid!,

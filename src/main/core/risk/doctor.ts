@@ -1,6 +1,7 @@
 import type { ExoVersion } from '../exo/exo-version.js';
 import type { MachineIdentity } from '../probes/probe-types.js';
 import { formatBytes } from '../util/format.js';
+import { type ExoKnob, type ExoProcessFacts, exoKnobs } from './exo-knobs.js';
 import {
   type Advisory,
   assessPlatform,
@@ -24,7 +25,15 @@ export interface DoctorInputs {
     unreadable: number;
     problem: string | null;
   }>;
-  exo: { url: string; reachable: boolean; error: string | null; version: ExoVersion; models: string[] };
+  exo: {
+    url: string;
+    reachable: boolean;
+    error: string | null;
+    version: ExoVersion;
+    models: string[];
+    /** EXO's main process as the process map records it (argv) and its environment where readable. */
+    process?: ExoProcessFacts;
+  };
 }
 
 export interface Advice {
@@ -45,6 +54,8 @@ export interface DoctorReport {
   reportDirs: DoctorInputs['reportDirs'];
   exo: DoctorInputs['exo'];
   modelEvidence: ReturnType<typeof modelEvidence>;
+  /** EXO's own settings against the panic: the current value (or unknown), the advised one and its cost. */
+  exoKnobs: ExoKnob[];
   advice: Advice[];
 }
 
@@ -72,6 +83,7 @@ export function diagnose(inp: DoctorInputs, advisory: Advisory = loadAdvisory())
   const evidence = inp.exo.models.flatMap((m) => modelEvidence(m, advisory));
   const advice: Advice[] = [];
   const darwin = id?.platform === 'darwin';
+  const knobs = exoKnobs(inp.exo.process ?? { argv: null, env: null }, ram);
 
   if (inp.translated) {
     advice.push({
@@ -81,11 +93,14 @@ export function diagnose(inp: DoctorInputs, advisory: Advisory = loadAdvisory())
     });
   }
   if (platform.affected) {
-    advice.push({
-      severity: 'action',
-      text: 'Serialise requests: two concurrent requests with prompt-cache churn is the best-evidenced trigger. Start EXO with one request per runner (EXO.app: Settings → Advanced → custom environment variables).',
-      command: 'EXO_MAX_CONCURRENT_REQUESTS=1 uv run exo',
-    });
+    for (const k of knobs) {
+      if (k.atAdvised === true) continue;
+      advice.push({
+        severity: k.name === 'EXO_MAX_CONCURRENT_REQUESTS' ? 'action' : 'info',
+        text: `${k.name} ${knobValue(k)} → ${k.advised}: ${k.why}. Cost: ${k.cost}. EXO reads it at start (restart EXO; EXO.app: Settings → Advanced → custom environment variables).`,
+        command: k.command,
+      });
+    }
     advice.push({
       severity: 'info',
       text: 'EXO wires the whole Metal working set at every model load (mx.set_wired_limit). Not setting it was the one measured cure (3/3 panics → 0 in 10 runs, ml-explore/mlx#3186); EXO has no option for it, so keep contexts bounded and avoid loading/unloading models under load.',
@@ -141,8 +156,17 @@ export function diagnose(inp: DoctorInputs, advisory: Advisory = loadAdvisory())
     reportDirs: inp.reportDirs,
     exo: inp.exo,
     modelEvidence: evidence,
+    exoKnobs: knobs,
     advice,
   };
+}
+
+/** A knob's current value in words: the value and where it comes from, or why it is unknown. */
+export function knobValue(k: ExoKnob): string {
+  if (k.current === null)
+    return `unknown (EXO's environment is not readable here; EXO's default is ${k.defaultValue})`;
+  if (k.source === 'default') return `${k.current} (EXO's default: not set)`;
+  return `${k.current} (from EXO's ${k.source === 'argv' ? 'command line' : 'environment'})`;
 }
 
 export function renderDoctor(r: DoctorReport): string {
@@ -167,6 +191,11 @@ export function renderDoctor(r: DoctorReport): string {
         `reports       ${d.dir}: ${!d.exists ? 'absent' : d.readable ? `${d.reports} report(s)${d.unreadable ? `, ${d.unreadable} unreadable` : ''}` : `not readable (${d.problem})`}`,
     ),
     `exo           ${r.exo.reachable ? `answers at ${r.exo.url}` : `not reachable at ${r.exo.url}`}; version ${r.exo.version.version}${r.exo.models.length ? `; models ${r.exo.models.join(', ')}` : ''}`,
+    'exo knobs',
+    ...r.exoKnobs.map(
+      (k) =>
+        `  ${k.name.padEnd(28)} ${knobValue(k)}; advised ${k.advised}${k.atAdvised ? ' (already)' : ''}; cost: ${k.cost}`,
+    ),
     '',
     'advice',
     ...r.advice.map((a) => `  [${a.severity}] ${a.text}${a.command ? `\n      $ ${a.command}` : ''}`),

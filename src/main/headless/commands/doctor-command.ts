@@ -1,4 +1,4 @@
-import { closeSync, constants, existsSync, openSync, readdirSync } from 'node:fs';
+import { closeSync, constants, existsSync, openSync, readdirSync, readSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Command } from 'commander';
 import { resolveDataDir } from '../../core/config/data-dir.js';
@@ -10,6 +10,7 @@ import { createProbe } from '../../core/probes/create-probe.js';
 import { parseUname } from '../../core/probes/darwin/identity-parser.js';
 import { parseSysctl, sysctlInt } from '../../core/probes/darwin/sysctl-parser.js';
 import { type DoctorInputs, diagnose, renderDoctor } from '../../core/risk/doctor.js';
+import { type ExoProcessFacts, knobsFromEnviron } from '../../core/risk/exo-knobs.js';
 import { httpUrl } from '../usage-error.js';
 import { configFor, pollExo, takeReading } from './status-command.js';
 
@@ -38,6 +39,27 @@ function inspectReportDir(dir: string): DoctorInputs['reportDirs'][number] {
     }
   }
   return { dir, exists: true, readable: true, reports: names.length, unreadable, problem: null };
+}
+
+/**
+ * EXO's knobs from its main process's environment, where the platform lets a same-user process read it
+ * (Linux `/proc/PID/environ`, first 1 MiB); only the three knob keys are kept. macOS: null (not readable
+ * without spawning `ps -E`, which would also print every other variable).
+ */
+function readExoEnviron(pid: number): ExoProcessFacts['env'] {
+  if (process.platform !== 'linux' || !Number.isInteger(pid) || pid <= 0) return null;
+  let fd: number | null = null;
+  try {
+    fd = openSync(`/proc/${pid}/environ`, constants.O_RDONLY);
+    const buf = Buffer.alloc(1024 * 1024);
+    let n = 0;
+    for (let got = 1; got > 0 && n < buf.length; n += got) got = readSync(fd, buf, n, buf.length - n, null);
+    return knobsFromEnviron(buf.subarray(0, n).toString('latin1'));
+  } catch {
+    return null;
+  } finally {
+    if (fd !== null) closeSync(fd);
+  }
 }
 
 export function registerDoctor(program: Command): void {
@@ -78,6 +100,9 @@ export function registerDoctor(program: Command): void {
           error: exo.error,
           version: readExoVersion(exoMain ? { exoArgv: exoMain.entry.argv } : {}),
           models: [...new Set(exo.instances.map((i) => i.modelId).filter((m): m is string => m !== null))],
+          process: exoMain
+            ? { argv: exoMain.entry.argv, env: readExoEnviron(exoMain.entry.pid) }
+            : { argv: null, env: null },
         },
       });
       process.stdout.write(flags.json ? `${JSON.stringify(report, null, 2)}\n` : renderDoctor(report));
