@@ -27,7 +27,7 @@ describe('the daemon in-process, as the Electron main process hosts it', {
       const loaded = validateConfig({
         intervalSeconds: 0.2,
         api: { enabled: false },
-        guard: { enabled: false },
+        guard: { enabled: false, wakeHoldSeconds: 1 },
         exo: { url: `http://127.0.0.1:${await freePort()}` },
         reports: { dirs: [reports] },
       });
@@ -78,8 +78,13 @@ describe('the daemon in-process, as the Electron main process hosts it', {
       assert.equal(daemon.tickCount, asleep, 'no sampling while asleep');
 
       power.get('resume')!();
+      // New requests are held from the sleep notice until guard.wakeHoldSeconds after the wake.
+      assert.equal(daemon.statusView()['guardModeSource'], 'wake-hold');
+      assert.equal(daemon.statusView()['guardMode'], 'refuse-new');
       await sleep(700);
       assert.ok(daemon.tickCount >= asleep + 2, `ticks resumed: ${asleep} → ${daemon.tickCount}`);
+      await sleep(500);
+      assert.equal(daemon.statusView()['wakeHold'], null, 'the 1 s hold is over');
 
       // The menu's guard switch pins the mode over the level's, through ticks, until "Automatic".
       assert.equal(daemon.statusView()['guardMode'], 'open');

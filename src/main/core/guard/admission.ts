@@ -4,14 +4,24 @@ import { formatBytes } from '../util/format.js';
 /** EXO's max_tokens when a request gives none (mlx/constants.py). */
 export const EXO_DEFAULT_MAX_TOKENS = 32168;
 
-/** Who chose the guard's mode: a person (hand pin), the guard profile, the post-panic hold, or the risk level. */
-export type ModeSource = 'pin' | 'profile' | 'hold' | 'level';
+/**
+ * Who chose the guard's mode: a person (hand pin), the guard profile, the post-panic hold, the sleep/wake
+ * hold, or the risk level.
+ */
+export type ModeSource = 'pin' | 'profile' | 'hold' | 'wake-hold' | 'level';
+
+/** The sleep/wake hold as the guard sees it: why, and when it ends (null while the machine sleeps). */
+export interface WakeHoldView {
+  reason: string;
+  until: number | null;
+}
 
 export interface AdmissionContext {
   level: RiskLevel;
   mode: GuardMode;
   modeSource: ModeSource;
   hold: PostPanicHold | null;
+  wakeHold?: WakeHoldView | null;
   /** The configured cap, tokens (prompt + max_tokens). */
   contextCap: number | null;
   /** The model's own context length from its card. */
@@ -52,13 +62,16 @@ export type Decision =
     };
 
 /** Why the mode refuses, in words a person acts on: a hand pin says it is one. */
-export function modeReason(ctx: Pick<AdmissionContext, 'mode' | 'modeSource' | 'level' | 'hold'>): string {
+export function modeReason(
+  ctx: Pick<AdmissionContext, 'mode' | 'modeSource' | 'level' | 'hold' | 'wakeHold'>,
+): string {
   if (ctx.modeSource === 'pin')
     return `the guard is pinned to ${ctx.mode} by hand (\`exo-sentinel guard auto\` returns it to the risk level)`;
   if (ctx.modeSource === 'profile')
     return `the protect profile serialises requests while EXO has wired the Metal working set on this macOS build (\`exo-sentinel guard profile balanced\` leaves it to the risk level)`;
   if (ctx.modeSource === 'hold' && ctx.hold)
     return `the post-panic hold (${ctx.hold.reason}) keeps the guard in ${ctx.mode} until \`exo-sentinel ack\``;
+  if (ctx.modeSource === 'wake-hold' && ctx.wakeHold) return `sleep/wake hold: ${ctx.wakeHold.reason}`;
   return `EXO is at risk level ${ctx.level} (guard ${ctx.mode}); new requests are refused until the level falls`;
 }
 
@@ -157,6 +170,21 @@ export function decideLoad(
     }
   }
   return { ok: true };
+}
+
+/**
+ * Retry-After for a refusal of the sleep/wake hold: the seconds left, plus up to 20 % (never less: a client
+ * that comes back early is refused again); the base while the machine still sleeps.
+ */
+export function wakeHoldRetryAfter(
+  hold: WakeHoldView,
+  now: number,
+  base: number,
+  random: () => number = Math.random,
+): number {
+  if (hold.until === null) return jitteredRetryAfter(base, random);
+  const left = Math.max(1, Math.ceil((hold.until - now) / 1000));
+  return left + Math.floor(left * 0.2 * random());
 }
 
 /** Retry-After with ±20 % jitter, so refused clients do not come back in step. */

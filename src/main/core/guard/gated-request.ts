@@ -5,6 +5,7 @@ import {
   EXO_DEFAULT_MAX_TOKENS,
   type RefusalKind,
   type RequestFacts,
+  wakeHoldRetryAfter,
 } from './admission.js';
 import type { AllocationLog, GuardRecord } from './allocation-log.js';
 import type { Capacity } from './capacity.js';
@@ -62,6 +63,14 @@ export class GatedRequest {
     this.received = d.now();
   }
 
+  /** A refusing mode of the sleep/wake hold ends at a known time: Retry-After says when. */
+  private retryAfter(kind: RefusalKind): number {
+    const v = this.d.view();
+    if (kind === 'mode' && v.modeSource === 'wake-hold' && v.wakeHold)
+      return wakeHoldRetryAfter(v.wakeHold, this.d.now(), this.d.config.retryAfterSeconds);
+    return this.d.capacity.retryAfter(kind, this.d.config.retryAfterSeconds);
+  }
+
   private refused(r: GuardRecord): void {
     this.d.metrics.refused(r.reasonKind);
     this.d.log.record(r);
@@ -75,6 +84,7 @@ export class GatedRequest {
       mode: v.mode,
       modeSource: v.modeSource,
       hold: v.hold,
+      wakeHold: v.wakeHold ?? null,
       contextCap: this.d.config.contextCap,
       modelContext: kv.contextLength,
       kvPerToken: kv.perToken,
@@ -205,8 +215,7 @@ export class GatedRequest {
       sendError(this.res, this.family, d.kind, d.message, {
         status: d.status,
         param: d.param,
-        retryAfter:
-          d.status === 503 ? this.d.capacity.retryAfter(d.reasonKind, this.d.config.retryAfterSeconds) : null,
+        retryAfter: d.status === 503 ? this.retryAfter(d.reasonKind) : null,
       });
       return false;
     }
@@ -268,7 +277,7 @@ export class GatedRequest {
       queuedMs: this.queuedMs,
     });
     sendError(this.res, this.family, 'overloaded', message, {
-      retryAfter: this.d.capacity.retryAfter(reasonKind, this.d.config.retryAfterSeconds),
+      retryAfter: this.retryAfter(reasonKind),
     });
   }
 

@@ -59,6 +59,12 @@ export const GuardConfigSchema = z
     upstreamCaFile: z.string().min(1).nullable().default(null),
     /** Model loads are refused this long after the last load or unload (back-to-back loads are a trigger). */
     loadCooldownSeconds: z.number().min(0).max(3600).default(120),
+    /**
+     * The sleep/wake hold: no new generation request from the sleep notice until this long after the wake
+     * (0 = off). Evidence and assumptions in actions/wake-hold.ts: omlx#978 panics right after a wake, no
+     * report says how long after; 120 s covers the reconnect burst after the wake.
+     */
+    wakeHoldSeconds: z.number().int().min(0).max(3600).default(120),
     /** Base Retry-After for 503 refusals; ±20 % jitter is added so clients do not retry in step. */
     retryAfterSeconds: z.number().int().min(1).max(3600).default(30),
   })

@@ -5,6 +5,7 @@ import type { PostPanicHold, RiskLevel, RiskReason, RiskState } from '../../../s
 import type { Sample } from '../../../shared/sample.js';
 import { readGuardMode } from '../../core/actions/action-runner.js';
 import { readHold } from '../../core/actions/post-panic-hold.js';
+import { readWakeHold, type WakeHold, wakeHoldActive, wakeHoldReason } from '../../core/actions/wake-hold.js';
 import { loadConfig } from '../../core/config/config-loader.js';
 import type { Config } from '../../core/config/config-schema.js';
 import { paths, resolveDataDir } from '../../core/config/data-dir.js';
@@ -193,6 +194,7 @@ async function readStatus(
   let daemonRisk: RiskState | null = null;
   let hold: PostPanicHold | null = null;
   let guardMode: string | null = null;
+  let wakeHold: (WakeHold & { reason: string }) | null = null;
   let iogpuPanics72h = 0;
   let dbProblem: string | null = null;
   if (existsSync(p.database)) {
@@ -205,6 +207,11 @@ async function readStatus(
       daemonRisk = readRiskState(timeline);
       hold = readHold(timeline);
       guardMode = readGuardMode(timeline);
+      const w = readWakeHold(timeline);
+      wakeHold =
+        w && wakeHoldActive(w, Date.now())
+          ? { ...w, reason: wakeHoldReason(w, config.guard.wakeHoldSeconds) }
+          : null;
       const since = Date.now() - 72 * 3_600_000;
       iogpuPanics72h =
         reports.countPanics('completeMemory', since) + reports.countPanics('iogpuSibling', since);
@@ -240,6 +247,7 @@ async function readStatus(
     daemonRisk,
     guardMode,
     hold,
+    wakeHold,
     daemon: {
       running: daemon !== null,
       pid: daemon?.pid ?? null,
@@ -264,6 +272,7 @@ function statusObject(r: {
   daemonRisk: RiskState | null;
   guardMode: string | null;
   hold: PostPanicHold | null;
+  wakeHold: (WakeHold & { reason: string }) | null;
   daemon: { running: boolean; pid: number | null; dataDir: string; lastSampleAt: number | null };
   panics: PanicSummary | null;
   storage: StorageStatus;
@@ -290,6 +299,7 @@ function statusObject(r: {
     },
     guardMode: r.guardMode,
     hold: r.hold,
+    wakeHold: r.wakeHold,
     daemon: r.daemon,
     panics: r.panics,
     storage: r.storage,
@@ -308,6 +318,7 @@ function renderStatus(view: StatusView): string {
     lines.push(
       `hold          post-panic hold since ${new Date(hold.since).toISOString()}: ${hold.reason} — end it with: exo-sentinel ack`,
     );
+  if (out.wakeHold) lines.push(`wake hold     ${out.wakeHold.reason}`);
   lines.push(renderSample(out));
   lines.push(
     exo.reachable
