@@ -26,7 +26,7 @@ import { loadConfig } from '../core/config/config-loader.js';
 import { paths, resolveDataDir } from '../core/config/data-dir.js';
 import { Daemon, EventCollector } from '../core/daemon.js';
 import { createLogger } from '../core/logger.js';
-import { createProbe } from '../core/probes/create-probe.js';
+import { createProbe, nativeDisabledBy } from '../core/probes/create-probe.js';
 import type { DatabaseConstructor } from '../core/store/database.js';
 import { APP_NAP_REASON, AppNapGuard } from './app-nap.js';
 import { daemonBackend } from './daemon-backend.js';
@@ -157,7 +157,11 @@ async function main(): Promise<void> {
   const daemon = new Daemon({
     dataDir,
     config,
-    probe: createProbe(events, { ceilingBytes: config.gpu.ceilingBytes, mlxPython: config.gpu.mlxPython }),
+    probe: createProbe(
+      events,
+      { ceilingBytes: config.gpu.ceilingBytes, mlxPython: config.gpu.mlxPython },
+      { nativeDisabled: nativeDisabledBy(process.env) },
+    ),
     events,
     logger,
     notifier,

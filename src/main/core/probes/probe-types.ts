@@ -41,6 +41,27 @@ export interface MachineIdentity {
   iogpuFamilyVersion: string | null;
 }
 
+/** Which readers a probe uses, for `status --json` and `doctor --probes`. */
+export interface ProbeDescription {
+  backend: 'native' | 'command' | 'procfs';
+  native: { loaded: boolean; version: string | null; error: string | null };
+  /** Where each signal group is read from (e.g. `native:host_statistics64`, `command:vm_stat`). */
+  sources: {
+    memory: string;
+    gpu: string;
+    processes: string;
+    processStats: string;
+    pressureEvents: string;
+  };
+}
+
+/** A pressure change delivered as it happens (PSI trigger, dispatch source), not on the next tick. */
+export interface PressureChange {
+  /** 1/2/4 where the source says (macOS); null when it only says "pressure rose" (a PSI trigger). */
+  level: 1 | 2 | 4 | null;
+  source: string;
+}
+
 /**
  * A platform's readers. `slow` is true on the expensive cadence (default every 5 s): probes that spawn
  * commands or walk every process do that work only then and return their last reading otherwise.
@@ -54,4 +75,12 @@ export interface PlatformProbe {
   identity(): Promise<MachineIdentity>;
   /** Spawned child processes so far (the benchmark asserts none on the fast path). */
   readonly spawnCount: number;
+  describe?(): ProbeDescription;
+  /**
+   * Starts watching for pressure changes; returns the stop function, or why it cannot watch. The handler runs
+   * on the event loop, never on the watcher's thread.
+   */
+  watchPressure?(onChange: (change: PressureChange) => void): (() => void) | string;
+  /** Stops background readers (the daemon's stop). */
+  close?(): void;
 }

@@ -8,7 +8,7 @@ import { Daemon, EventCollector, type StartResult } from '../../core/daemon.js';
 import { EXIT_FAULT, installFaultHandlers } from '../../core/fault-handler.js';
 import { runningDaemon } from '../../core/instance-lock.js';
 import { createLogger } from '../../core/logger.js';
-import { createProbe } from '../../core/probes/create-probe.js';
+import { createProbe, nativeDisabledBy } from '../../core/probes/create-probe.js';
 import { rotateInPlace } from '../../core/rotating-file.js';
 import { AGENT_OUTPUT_ROTATION, LAUNCHD_STDERR, LAUNCHD_STDOUT } from '../agent/agent-files.js';
 import { renderSample } from '../output.js';
@@ -150,7 +150,11 @@ async function runDaemon(flags: DaemonFlags): Promise<number> {
     daemon = new Daemon({
       dataDir,
       config,
-      probe: createProbe(events, { ceilingBytes: config.gpu.ceilingBytes, mlxPython: config.gpu.mlxPython }),
+      probe: createProbe(
+        events,
+        { ceilingBytes: config.gpu.ceilingBytes, mlxPython: config.gpu.mlxPython },
+        { nativeDisabled: nativeDisabledBy(process.env) },
+      ),
       events,
       logger,
       ...(config.watch.exoPidfile ? { exoPidfile: config.watch.exoPidfile } : {}),

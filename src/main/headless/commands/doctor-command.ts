@@ -6,12 +6,13 @@ import { EventCollector } from '../../core/daemon.js';
 import { readExoVersion } from '../../core/exo/exo-version.js';
 import { defaultReportDirs, REPORT_FILE } from '../../core/panics/report-ingester.js';
 import { runCommand } from '../../core/probes/command-runner.js';
-import { createProbe } from '../../core/probes/create-probe.js';
+import { createProbe, nativeDisabledBy } from '../../core/probes/create-probe.js';
 import { parseUname } from '../../core/probes/darwin/identity-parser.js';
 import { parseSysctl, sysctlInt } from '../../core/probes/darwin/sysctl-parser.js';
 import { type DoctorInputs, diagnose, renderDoctor } from '../../core/risk/doctor.js';
 import { type ExoProcessFacts, knobsFromEnviron } from '../../core/risk/exo-knobs.js';
 import { httpUrl } from '../usage-error.js';
+import { runProbeCheck } from './probes-check.js';
 import { configFor, pollExo, takeReading } from './status-command.js';
 
 function inspectReportDir(dir: string): DoctorInputs['reportDirs'][number] {
@@ -70,14 +71,31 @@ export function registerDoctor(program: Command): void {
     )
     .option('--json', 'print one JSON object')
     .option('--exo-url <url>', "EXO's API (default http://127.0.0.1:52415 or the config's)", httpUrl)
+    .option(
+      '--probes',
+      'read every signal with the native addon and with the fallback readers, and compare (exit 1 on a disagreement)',
+    )
     .action(async (_o: unknown, cmd: Command) => {
-      const flags = cmd.optsWithGlobals<{ json?: boolean; dataDir?: string; exoUrl?: string }>();
+      const flags = cmd.optsWithGlobals<{
+        json?: boolean;
+        dataDir?: string;
+        exoUrl?: string;
+        probes?: boolean;
+      }>();
       const config = configFor(resolveDataDir(flags.dataDir), flags.exoUrl);
       if (!config) return;
-      const probe = createProbe(new EventCollector(() => Date.now()), {
-        ceilingBytes: config.gpu.ceilingBytes,
-        mlxPython: config.gpu.mlxPython,
-      });
+      if (flags.probes) {
+        process.exitCode = await runProbeCheck(config, flags.json === true);
+        return;
+      }
+      const probe = createProbe(
+        new EventCollector(() => Date.now()),
+        {
+          ceilingBytes: config.gpu.ceilingBytes,
+          mlxPython: config.gpu.mlxPython,
+        },
+        { nativeDisabled: nativeDisabledBy(process.env) },
+      );
       const darwin = process.platform === 'darwin';
       const [identity, gpu, reading, exo, uname, wired] = await Promise.all([
         probe.identity().catch(() => null),

@@ -5,7 +5,12 @@ import type { PostPanicHold, RiskLevel, RiskReason, RiskState } from '../../../s
 import type { Sample } from '../../../shared/sample.js';
 import { readGuardMode } from '../../core/actions/action-runner.js';
 import { readHold } from '../../core/actions/post-panic-hold.js';
-import { readWakeHold, type WakeHold, wakeHoldActive, wakeHoldReason } from '../../core/actions/wake-hold.js';
+import {
+  readWakeHold,
+  type WakeHold,
+  wakeHoldActive,
+  wakeHoldReason,
+} from '../../core/actions/wake-hold.js';
 import { loadConfig } from '../../core/config/config-loader.js';
 import type { Config } from '../../core/config/config-schema.js';
 import { paths, resolveDataDir } from '../../core/config/data-dir.js';
@@ -16,8 +21,8 @@ import { exoHome, readExoPidfile } from '../../core/exo/exo-pidfile.js';
 import { estimateInFlightKv } from '../../core/exo/in-flight-kv.js';
 import { runningDaemon } from '../../core/instance-lock.js';
 import { type PanicSummary, summarisePanics } from '../../core/panics/panic-summary.js';
-import { createProbe } from '../../core/probes/create-probe.js';
-import type { MachineIdentity } from '../../core/probes/probe-types.js';
+import { createProbe, nativeDisabledBy } from '../../core/probes/create-probe.js';
+import type { MachineIdentity, ProbeDescription } from '../../core/probes/probe-types.js';
 import { RiskContext } from '../../core/risk/risk-context.js';
 import { readRiskState } from '../../core/risk/risk-pipeline.js';
 import { type Evaluation, evaluateRisk } from '../../core/risk/risk-signals.js';
@@ -35,6 +40,8 @@ export interface Reading {
   result: TickResult;
   notes: TimelineEvent[];
   identity: MachineIdentity | null;
+  /** Which readers took it (native addon, commands, procfs) and why the addon is not in use. */
+  probes: ProbeDescription | null;
 }
 
 /**
@@ -44,10 +51,14 @@ export interface Reading {
  */
 export function createReader(config: Config): () => Promise<Reading> {
   const events = new EventCollector(() => Date.now());
-  const probe = createProbe(events, {
-    ceilingBytes: config.gpu.ceilingBytes,
-    mlxPython: config.gpu.mlxPython,
-  });
+  const probe = createProbe(
+    events,
+    {
+      ceilingBytes: config.gpu.ceilingBytes,
+      mlxPython: config.gpu.mlxPython,
+    },
+    { nativeDisabled: nativeDisabledBy(process.env) },
+  );
   const patterns = config.watch.mlxServerPatterns.map((p) => new RegExp(p));
   const sampler = new Sampler(probe, () => ({
     pidfilePid: readExoPidfile(config.watch.exoPidfile ?? undefined),
@@ -73,6 +84,7 @@ export function createReader(config: Config): () => Promise<Reading> {
       result,
       notes: [...unavailable, ...drained.filter((n) => n.kind !== 'probe.unavailable')],
       identity,
+      probes: probe.describe?.() ?? null,
     };
   };
 }
@@ -121,7 +133,7 @@ interface StatusFlags {
 /** One status: the JSON object `--json` prints, the level shown, and a database problem if any. */
 interface StatusView {
   /** The JSON object, with `level`: the level shown (the running daemon's, else this reading's). */
-  out: ReturnType<typeof statusObject> & { level: RiskLevel };
+  out: ReturnType<typeof statusObject> & { probes: ProbeDescription | null; level: RiskLevel };
   level: { level: RiskLevel; reasons: RiskReason[] };
   fromDaemon: boolean;
   dbProblem: string | null;
@@ -260,7 +272,7 @@ async function readStatus(
   // The level shown: the running daemon's (it has the history), else this reading's.
   const fromDaemon = daemon !== null && daemonRisk !== null;
   const level = fromDaemon && daemonRisk ? daemonRisk : { level: now.level, reasons: now.reasons };
-  return { out: { ...out, level: level.level }, level, fromDaemon, dbProblem };
+  return { out: { ...out, probes: reading.probes, level: level.level }, level, fromDaemon, dbProblem };
 }
 
 function statusObject(r: {
@@ -328,6 +340,10 @@ function renderStatus(view: StatusView): string {
   for (const f of exo.failures)
     lines.push(
       `exo failure   ${f.kind === 'runner-failed' ? `runner ${f.runnerId}: ${f.message}` : `instance ${f.instanceId} has no runner for ${f.missing.length} shard(s)`}`,
+    );
+  if (out.probes)
+    lines.push(
+      `probes        ${out.probes.backend}${out.probes.native.loaded ? ` (addon ${out.probes.native.version})` : out.probes.native.error ? ` (addon not used: ${out.probes.native.error})` : ''}`,
     );
   for (const u of out.unavailable) lines.push(`note          ${String(u.field)}: ${String(u.reason)}`);
   for (const problem of out.problems) lines.push(`problem       ${problem}`);

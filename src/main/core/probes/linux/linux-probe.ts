@@ -4,13 +4,15 @@ import { emptyGpu, emptyMemory, type GpuReading, type MemoryReading } from '../.
 import type {
   MachineIdentity,
   PlatformProbe,
+  ProbeDescription,
   ProbeReporter,
   ProcessEntry,
   ProcessStats,
 } from '../probe-types.js';
+import { linuxMemoryReading } from './linux-memory.js';
 import { parseMeminfo } from './meminfo-parser.js';
 import { parseCmdline, parseKeyValueKb, parseProcStat, parseSystemStat } from './proc-pid-parser.js';
-import { parsePsi, psiToPressureLevel } from './psi-parser.js';
+import { parsePsi } from './psi-parser.js';
 
 /** USER_HZ: 100 on every mainstream Linux architecture (the kernel ABI fixes it for /proc). */
 const CLOCK_TICKS = 100;
@@ -34,6 +36,8 @@ interface CpuMark {
 export class LinuxProbe implements PlatformProbe {
   readonly platform = 'linux' as const;
   readonly spawnCount = 0;
+  /** Set by whoever chose this probe, to say why it is the one in use. */
+  describe?: () => ProbeDescription;
   private readonly table = new Map<number, CachedEntry>();
   private readonly cpuMarks = new Map<string, CpuMark>();
   private bootTimeMs: number | null = null;
@@ -61,32 +65,8 @@ export class LinuxProbe implements PlatformProbe {
       this.reporter.failed('meminfo', `${this.procRoot}/meminfo is not readable`);
       return nullMemory();
     }
-    const m = parseMeminfo(text);
-    const total = m['MemTotal'] ?? null;
-    const available = m['MemAvailable'] ?? null;
     const psiText = this.read('pressure/memory');
-    let pressureLevel: MemoryReading['pressureLevel'] = null;
-    if (psiText === null)
-      this.reporter.unavailable('memory.pressureLevel', 'no /proc/pressure/memory (kernel without PSI)');
-    else pressureLevel = psiToPressureLevel(parsePsi(psiText));
-    if (m['Zswap'] === undefined)
-      this.reporter.unavailable('memory.compressed', 'zswap is not enabled on this kernel');
-    return {
-      total,
-      usable: total,
-      free: m['MemFree'] ?? null,
-      active: m['Active'] ?? null,
-      inactive: m['Inactive'] ?? null,
-      speculative: null,
-      // Closest analogue of macOS wired pages: unevictable memory (mlock'd pages, ramfs).
-      wired: m['Unevictable'] ?? null,
-      compressed: m['Zswap'] ?? null,
-      swapUsed:
-        m['SwapTotal'] !== undefined && m['SwapFree'] !== undefined ? m['SwapTotal'] - m['SwapFree'] : null,
-      swapTotal: m['SwapTotal'] ?? null,
-      pressureLevel,
-      freePercent: total && available !== null ? Math.round((1000 * available) / total) / 10 : null,
-    };
+    return linuxMemoryReading(parseMeminfo(text), psiText === null ? null : parsePsi(psiText), this.reporter);
   }
 
   async readGpu(): Promise<GpuReading> {
