@@ -13,6 +13,17 @@ import { pinGuardMode, readGuardOverride } from './actions/guard-override.js';
 import { PROTECT_NOTICE, profileMode, readGuardProfile, takeProtectNotice } from './actions/guard-profile.js';
 import { HeadlessNotifier, type Notifier } from './actions/notifier.js';
 import { acknowledgeHold, readHold } from './actions/post-panic-hold.js';
+import {
+  inferSleep,
+  readWakeHold,
+  sleepNotice,
+  type WakeHold,
+  wakeHoldActive,
+  wakeHoldReason,
+  wakeNotice,
+  withWakeHold,
+  writeWakeHold,
+} from './actions/wake-hold.js';
 import { loadOrCreateToken } from './api/api-config.js';
 import { ApiServer, type StatusView } from './api/api-server.js';
 import { Metrics } from './api/metrics.js';
@@ -21,7 +32,7 @@ import type { Config } from './config/config-schema.js';
 import { paths } from './config/data-dir.js';
 import { ExoApiClient } from './exo/exo-api-client.js';
 import { exoHome, readExoPidfile } from './exo/exo-pidfile.js';
-import type { ModeSource } from './guard/admission.js';
+import type { ModeSource, WakeHoldView } from './guard/admission.js';
 import { GuardServer } from './guard/guard-server.js';
 import { acquireLock, releaseLock, updateLock } from './instance-lock.js';
 import type { Logger } from './logger.js';
@@ -536,6 +547,22 @@ export class Daemon {
           { gapMs: Math.round(gap), inferred: true },
         );
         this.risk.observe('power.wake', now);
+      } else if (
+        inferSleep(
+          { wall: this.lastTickAt, mono: this.lastTickMono },
+          { wall: now, mono },
+          this.deps.config.intervalSeconds * 1000,
+        )
+      ) {
+        // Headless has no power events: a wall clock far ahead of the monotonic one is a sleep (wake-hold.ts).
+        this.deps.events.push(
+          'power.wake',
+          'info',
+          `the wall clock moved ${Math.round(wallGap / 1000)} s between ticks ${Math.round(gap / 1000)} s apart on the monotonic clock: the machine slept (or the clock was set forward)`,
+          { wallGapMs: wallGap, gapMs: Math.round(gap), sleptMs: Math.round(wallGap - gap), inferred: true },
+        );
+        this.risk.observe('power.wake', now);
+        this.startWakeHold(wakeNotice(null, now, this.wakeHoldSeconds, 'clock-gap', this.lastTickAt));
       } else if (Math.abs(wallGap - gap) > limit) {
         this.deps.events.push(
           'clock.jump',
@@ -775,6 +802,8 @@ export class Daemon {
       risk: this.risk.state,
       guardMode: this.guardMode,
       guardOverride: readGuardOverride(this.store),
+      guardModeSource: this.guardModeDecision().modeSource,
+      wakeHold: this.wakeHoldView(now),
       hold: readHold(this.store),
       exo: this.risk.monitor.snapshot,
       guard: this.guard?.address
@@ -810,13 +839,35 @@ export class Daemon {
    * is active on an affected platform; observe never holds back), else the post-panic hold (when it is
    * stricter), else the level.
    */
-  guardModeDecision(): { mode: GuardMode; modeSource: ModeSource } {
+  guardModeDecision(): { mode: GuardMode; modeSource: ModeSource; wakeHold: WakeHoldView | null } {
     const pin = readGuardOverride(this.store);
-    if (pin) return { mode: pin, modeSource: 'pin' };
+    if (pin) return { mode: pin, modeSource: 'pin', wakeHold: null };
+    const now = this.clock.now();
+    const profile = readGuardProfile(this.store, this.deps.config.actions.guardProfile);
+    const held = withWakeHold(this.levelProfileDecision(profile), this.currentWakeHold(), now, profile);
+    const active = held.modeSource === 'wake-hold';
+    if (this.wakeHoldWasActive && !wakeHoldActive(this.currentWakeHold(), now))
+      this.deps.events.push(
+        'guard.wake-hold-ended',
+        'info',
+        'the sleep/wake hold ended: new generation requests are admitted again',
+        {},
+      );
+    this.wakeHoldWasActive = active;
+    const v = active ? this.wakeHoldView(now) : null;
+    // The guard counts Retry-After down on Date.now(); the hold ends on the daemon's clock.
+    const until = v === null || v.until === null ? null : v.until - now + Date.now();
+    return { ...held, wakeHold: v ? { reason: v.reason, until } : null };
+  }
+
+  /** The mode the profile and the level (and the post-panic hold) call for. */
+  private levelProfileDecision(profile: ReturnType<typeof readGuardProfile>): {
+    mode: GuardMode;
+    modeSource: ModeSource;
+  } {
     const mode = this.risk.guardMode;
     const byLevel = this.deps.config.actions.guardModes[this.risk.state.level];
     const actions = this.deps.config.actions;
-    const profile = readGuardProfile(this.store, actions.guardProfile);
     this.platformAffected ??= this.advisory().platform.affected === true;
     const p = profileMode(profile, mode, {
       affected: actions.guardProfilePlatforms === 'any' || this.platformAffected,
@@ -904,7 +955,10 @@ export class Daemon {
         });
     });
     if (typeof stop === 'string')
-      this.deps.events.unavailable('memory.pressureEvents', `no pressure events, polled each tick instead: ${stop}`);
+      this.deps.events.unavailable(
+        'memory.pressureEvents',
+        `no pressure events, polled each tick instead: ${stop}`,
+      );
     else this.stopPressureWatch = stop;
   }
 
@@ -912,6 +966,7 @@ export class Daemon {
     this.stopPressureWatch?.();
     this.stopPressureWatch = null;
   }
+
   /** Pauses sampling (the machine is going to sleep); the timeline notes it. */
   pause(reason: string): void {
     this.running = false;
@@ -919,6 +974,8 @@ export class Daemon {
     if (this.timer !== null) this.clock.clearTimeout(this.timer);
     this.timer = null;
     this.deps.events.push('power.sleep', 'info', `sampling paused: ${reason}`, { reason });
+    // The sleep/wake hold starts with the sleep notice and is timed by the wake (wake-hold.ts).
+    this.startWakeHold(sleepNotice(this.clock.now()));
   }
 
   /** Resumes after a pause (wake); the wake also counts for the sleep/wake risk signal. */
@@ -926,8 +983,56 @@ export class Daemon {
     const now = this.clock.now();
     this.deps.events.push('power.wake', 'info', `sampling resumed: ${reason}`, { reason });
     this.risk.observe('power.wake', now);
+    this.startWakeHold(wakeNotice(this.currentWakeHold(), now, this.wakeHoldSeconds, 'power-event'));
     this.lastTickAt = null;
     if (!this.running) this.start();
+  }
+
+  private get wakeHoldSeconds(): number {
+    return this.deps.config.guard.wakeHoldSeconds;
+  }
+
+  /** The sleep/wake hold, read from the store once (a hold left asleep by a stopped daemon counts from now). */
+  private wakeHold: WakeHold | null | undefined = undefined;
+  private wakeHoldWasActive = false;
+
+  private currentWakeHold(): WakeHold | null {
+    if (this.wakeHold === undefined) {
+      let h: WakeHold | null = null;
+      try {
+        h = readWakeHold(this.store);
+      } catch {
+        h = null;
+      }
+      // Running again means awake: a sleep notice with no wake (the process ended asleep) is a wake now.
+      if (h && h.until === null) h = wakeNotice(h, this.clock.now(), this.wakeHoldSeconds, h.via);
+      this.wakeHold = h;
+    }
+    return this.wakeHold;
+  }
+
+  /** Starts (or times) the sleep/wake hold: persisted, in the timeline, applied to the guard at once. */
+  private startWakeHold(h: WakeHold): void {
+    if (this.wakeHoldSeconds <= 0) return;
+    this.wakeHold = h;
+    try {
+      writeWakeHold(this.store, h);
+    } catch (e) {
+      this.deps.logger.warn({ err: e }, `the sleep/wake hold could not be stored: ${(e as Error).message}`);
+    }
+    this.deps.events.push('guard.wake-hold', 'info', wakeHoldReason(h, this.wakeHoldSeconds), { ...h });
+    try {
+      this.applyGuardMode();
+    } catch (e) {
+      this.contain('wake-hold', e);
+    }
+  }
+
+  /** The hold as the status, the API and the guard show it; null when it does not hold. */
+  wakeHoldView(now: number = this.clock.now()): (WakeHoldView & WakeHold) | null {
+    const h = this.currentWakeHold();
+    if (!h || !wakeHoldActive(h, now)) return null;
+    return { ...h, reason: wakeHoldReason(h, this.wakeHoldSeconds) };
   }
 
   /** A fault caught at an entry point: an event and a log line; the daemon carries on. */
