@@ -32,6 +32,11 @@ export interface GpuReading {
   ceilingBytes: number | null;
   /** "Device Utilization %", 0-100. */
   utilization: number | null;
+  /**
+   * IOAccelerator PerformanceStatistics `recoveryCount`: GPU recoveries (hang and reset of the GPU) since
+   * boot. Optional: readers that cannot see it leave it out or null.
+   */
+  recoveryCount?: number | null;
   /** When the GPU figures were read (they come from a slower probe); null if never. */
   sampledAt: number | null;
 }

@@ -129,6 +129,7 @@ describe('darwin command probe on captured outputs', () => {
       ceilingBytes: 26000 * MiB,
       utilization: 100,
       sampledAt: 42,
+      recoveryCount: 0,
     });
     const spawned = probe.spawnCount;
     assert.deepEqual(await probe.readGpu(false), gpu, 'the fast cadence returns the last reading');

@@ -53,7 +53,7 @@ describe('migration 4 on a database with old-shape rows', () => {
 
     const db = openDatabase(path);
     assert.equal(schemaVersion(db), MIGRATIONS.length);
-    assert.equal(MIGRATIONS.length, 4);
+    assert.equal(MIGRATIONS.length, 5);
     const store = new TimelineStore(db);
     const [m0, m1] = store.minuteSamples(0, 2 * MIN);
     assert.deepEqual(
@@ -69,6 +69,42 @@ describe('migration 4 on a database with old-shape rows', () => {
     assert.deepEqual(m1?.values.mem_wired, { min: 5, avg: 6, max: 7 });
     assert.equal(store.events(0, 10).length, 1);
     assert.equal(new AuditStore(db).list().length, 1);
+    db.close();
+  });
+});
+
+describe('migration 5: the GPU recovery counter, by name', () => {
+  it('adds the column to a schema-4 database with rows, fills the minute max from raw rows, stores new samples by name', () => {
+    const path = `${dir.path}/v4.db`;
+    const old = new Driver(path);
+    for (const m of MIGRATIONS.slice(0, 4)) old.exec(m);
+    old.pragma('user_version = 4');
+    old.prepare('INSERT INTO samples (ts, mem_wired, risk_level) VALUES (?, ?, ?)').run(0, 7, 1);
+    old.prepare('INSERT INTO samples_minute (ts, n, risk_level_max) VALUES (?, ?, ?)').run(0, 1, 1);
+    old.close();
+
+    const db = openDatabase(path);
+    assert.equal(schemaVersion(db), 5);
+    const store = new TimelineStore(db);
+    const before = store.samples(0, 1)[0]!;
+    assert.equal(before.memory.wired, 7, 'old rows kept');
+    assert.equal(before.gpu.recoveryCount, null, 'never read: null, not 0');
+    assert.equal(store.minuteSamples(0, MIN)[0]?.gpuRecoveryCountMax, null);
+
+    for (const [t, rc] of [
+      [MIN, 3],
+      [MIN + 1000, 4],
+      [MIN + 2000, null],
+    ] as const) {
+      const s = makeSample(t);
+      store.writeTick({ ...s, gpu: { ...s.gpu, recoveryCount: rc } });
+    }
+    assert.deepEqual(
+      store.samples(MIN, MIN + 2000).map((s) => s.gpu.recoveryCount),
+      [3, 4, null],
+    );
+    applyRetention(db, 3 * MIN);
+    assert.equal(store.minuteSamples(MIN, MIN)[0]?.gpuRecoveryCountMax, 4);
     db.close();
   });
 });

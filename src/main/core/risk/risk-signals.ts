@@ -30,6 +30,10 @@ export interface RiskInputs {
     lastWake: number | null;
     /** Swap used 5 minutes ago. */
     swapUsed5mAgo: number | null;
+    /** When the GPU's recovery counter last went up (a GPU hang and reset), epoch ms. Optional: older callers. */
+    lastGpuRecovery?: number | null;
+    /** GPU recoveries in the last hour. */
+    gpuRecoveries1h?: number;
   };
   /** IOGPU-kind panics on this machine in the last 72 h. */
   iogpuPanics72h: number;
@@ -187,6 +191,12 @@ export function evaluateRisk(inp: RiskInputs, t: RiskThresholds, relaxed = false
       `woke from sleep ${Math.round((inp.now - inp.recent.lastWake) / 1000)} s ago with GPU memory wired`,
     );
   if (inp.iogpuPanics72h > 0) term(w.recentPanic, `${inp.iogpuPanics72h} IOGPU panic(s) in 72 h`);
+  const lastRecovery = inp.recent.lastGpuRecovery ?? null;
+  if (lastRecovery !== null && inp.now - lastRecovery < t.gpuRecoveryWindowSeconds * 1000)
+    term(
+      w.gpuRecovery,
+      `the GPU recovered from a hang ${Math.round((inp.now - lastRecovery) / 1000)} s ago (IOAccelerator recoveryCount; ${inp.recent.gpuRecoveries1h ?? 1} in the last hour)`,
+    );
   const s = relaxed ? score + t.scoreHysteresis : score;
   const scoreLevel: RiskLevel =
     s >= t.scoreCritical ? 'critical' : s >= t.scoreHigh ? 'high' : s >= t.scoreElevated ? 'elevated' : 'ok';

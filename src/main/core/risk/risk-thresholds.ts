@@ -33,6 +33,17 @@ export const TriggerWeightsSchema = z
     wake: z.number().int().min(0).max(10).default(2),
     /** An IOGPU panic on this machine in the last 72 h: the strongest predictor (omlx#435 4 in 1 h, mlx#3346 9 in 6 days). */
     recentPanic: z.number().int().min(0).max(10).default(3),
+    /**
+     * The GPU's recovery counter went up within `gpuRecoveryWindowSeconds` (IOAccelerator
+     * PerformanceStatistics `recoveryCount`: the driver reset a hung GPU). A recovery is the GPU already
+     * failing: GPU hangs precede the watchdog panics (exo#1939; mlx#3267 display-on hang → panic in ~11 min;
+     * EXO's `RunnerMetalGpuTimeout` runner diagnostic), and a reset tears down and re-creates the GPU's
+     * memory mappings — the prepare/complete bookkeeping the completeMemory assertion checks — while MLX
+     * holds its buffers wired. No public report ties an increment to a completeMemory panic, so it is
+     * weighted to reach elevated alone (3 = scoreElevated) and high with the wired limit active
+     * (2 + 3 = 5 ≥ scoreHigh 4), never critical without another trigger.
+     */
+    gpuRecovery: z.number().int().min(0).max(10).default(3),
   })
   .strict();
 
@@ -87,6 +98,11 @@ export const RiskThresholdsSchema = z
     weights: TriggerWeightsSchema.default(TriggerWeightsSchema.parse({})),
     /** A long prompt for the trigger score: tokens per GB of RAM (cM contexts: 0.3K-4.8K tokens/GB). */
     promptTokensPerGb: z.number().min(1).default(1000),
+    /**
+     * How long a GPU recovery counts (the counter is read at the slow probe's cadence; 10 min like a wake:
+     * a heuristic, no report gives how long after a GPU reset a panic came).
+     */
+    gpuRecoveryWindowSeconds: z.number().min(0).max(86_400).default(600),
     /** How long after a wake the wake trigger counts (omlx#978: panics "right after" a wake; 10 min). */
     wakeWindowSeconds: z.number().min(0).max(86_400).default(600),
     /** Characters per token for prompt sizes read from EXO's tasks (a conservative 3). */

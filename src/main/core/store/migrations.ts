@@ -147,4 +147,12 @@ UPDATE samples_minute SET
   exo_in_flight_max = (SELECT max(s.exo_in_flight) FROM samples s WHERE s.ts >= samples_minute.ts AND s.ts < samples_minute.ts + 60000);
 CREATE INDEX actions_action ON actions (action, ts);
 `,
+  // 5: the GPU's recovery counter (IOAccelerator recoveryCount: GPU hangs and resets since boot), per tick
+  // and as the minute's highest value; columns named, never positional.
+  `
+ALTER TABLE samples ADD COLUMN gpu_recovery_count INTEGER;
+ALTER TABLE samples_minute ADD COLUMN gpu_recovery_count_max INTEGER;
+UPDATE samples_minute SET
+  gpu_recovery_count_max = (SELECT max(s.gpu_recovery_count) FROM samples s WHERE s.ts >= samples_minute.ts AND s.ts < samples_minute.ts + 60000);
+`,
 ];

@@ -114,9 +114,9 @@ export function applyRetention(
     const rolled = db
       .prepare(
         `INSERT OR REPLACE INTO samples_minute (ts, n, ${targets},
-           risk_level_max, exo_reachable_min, exo_in_flight_avg, exo_in_flight_max)
+           risk_level_max, exo_reachable_min, exo_in_flight_avg, exo_in_flight_max, gpu_recovery_count_max)
          SELECT (ts / ${MINUTE}) * ${MINUTE} AS m, count(*), ${aggregates},
-           max(risk_level), min(exo_reachable), avg(exo_in_flight), max(exo_in_flight)
+           max(risk_level), min(exo_reachable), avg(exo_in_flight), max(exo_in_flight), max(gpu_recovery_count)
          FROM samples WHERE ts >= ? AND ts < ? GROUP BY m`,
       )
       .run(from, currentMinute);

@@ -25,6 +25,8 @@ export interface MinuteRow {
   /** EXO reachable on every tick of the minute (false if any tick was not); null if never asked. */
   exoReachable: boolean | null;
   exoInFlight: { avg: number | null; max: number | null };
+  /** The GPU's recovery counter at its highest in the minute (null before schema 5 or when not read). */
+  gpuRecoveryCountMax: number | null;
 }
 
 const sampleRow = (s: Sample): Array<number | null> => [
@@ -49,6 +51,7 @@ const sampleRow = (s: Sample): Array<number | null> => [
   s.exo.reachable === null ? null : s.exo.reachable ? 1 : 0,
   s.exo.inFlight,
   s.riskLevel ?? null,
+  s.gpu.recoveryCount ?? null,
 ];
 
 type Row = Record<string, number | string | null>;
@@ -126,6 +129,7 @@ function rowToSample(r: Row, processes: ProcessReading[] = []): Sample {
       ceilingBytes: num(r['gpu_ceiling']),
       utilization: num(r['gpu_util']),
       sampledAt: num(r['gpu_sampled_at']),
+      recoveryCount: num(r['gpu_recovery_count']),
     },
     processes,
     exo: {
@@ -151,7 +155,15 @@ export class TimelineStore {
   private readonly upsertMeta;
 
   constructor(readonly db: Db) {
-    const cols = ['ts', ...SAMPLE_COLUMNS, 'gpu_sampled_at', 'exo_reachable', 'exo_in_flight', 'risk_level'];
+    const cols = [
+      'ts',
+      ...SAMPLE_COLUMNS,
+      'gpu_sampled_at',
+      'exo_reachable',
+      'exo_in_flight',
+      'risk_level',
+      'gpu_recovery_count',
+    ];
     this.insertSample = db.prepare(
       `INSERT OR REPLACE INTO samples (${cols.join(',')}) VALUES (${cols.map(() => '?').join(',')})`,
     );
@@ -410,6 +422,7 @@ function rowToMinute(r: Row): MinuteRow {
     riskLevelMax: num(r['risk_level_max']),
     exoReachable: reachable === null ? null : reachable === 1,
     exoInFlight: { avg: num(r['exo_in_flight_avg']), max: num(r['exo_in_flight_max']) },
+    gpuRecoveryCountMax: num(r['gpu_recovery_count_max']),
   };
 }
 

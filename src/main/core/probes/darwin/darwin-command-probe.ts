@@ -133,6 +133,7 @@ export class DarwinCommandProbe implements PlatformProbe {
         gpu.inUseBytes = node.inUseSystemMemory;
         gpu.allocBytes = node.allocSystemMemory;
         gpu.utilization = node.deviceUtilization;
+        gpu.recoveryCount = node.recoveryCount;
         gpu.sampledAt = this.now();
       } else this.reporter.failed('ioreg', 'no IOAccelerator node with PerformanceStatistics');
     } else this.reporter.failed('ioreg', r.error);

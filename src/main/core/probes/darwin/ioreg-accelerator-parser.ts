@@ -14,7 +14,10 @@ export interface AcceleratorNode {
   deviceUtilization: number | null;
   rendererUtilization: number | null;
   tilerUtilization: number | null;
+  /** GPU recoveries (hang and reset) since boot. */
   recoveryCount: number | null;
+  /** When the last recovery happened, as printed (0 = none; the unit is not documented). */
+  lastRecoveryTime: number | null;
   model: string | null;
   /** e.g. `gpu,t6040`: the exact SoC, unlike the kernel family. */
   nameMatched: string | null;
@@ -86,6 +89,7 @@ export function parseIoregAccelerators(text: string): AcceleratorNode[] {
       rendererUtilization: safeInt(stats['Renderer Utilization %']),
       tilerUtilization: safeInt(stats['Tiler Utilization %']),
       recoveryCount: safeInt(stats['recoveryCount']),
+      lastRecoveryTime: safeInt(stats['lastRecoveryTime']),
       model: unquote(props['model']),
       nameMatched: unquote(props['IONameMatched']),
       gpuCoreCount: safeInt(props['gpu-core-count']),
