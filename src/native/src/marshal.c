@@ -99,3 +99,8 @@ napi_value es_marshal_gpu_stats(napi_env env, napi_callback_info info) {
   if (!buffer_arg(env, info, sizeof gpu, &gpu, NULL)) return NULL;
   return es_gpu_stats_to_js(env, &gpu);
 }
+
+/* The sizes the tests build their buffers with (and darwin.c checks against the kernel's structures). */
+_Static_assert(sizeof(es_vm_statistics64) == 160, "es_vm_statistics64 is 160 bytes");
+_Static_assert(sizeof(es_xsw_usage) == 32, "es_xsw_usage is 32 bytes");
+_Static_assert(sizeof(es_gpu_stats) == 56, "es_gpu_stats is 56 bytes");
