@@ -14,6 +14,8 @@ export const IPC_INVOKE_CHANNELS = [
   'saveConfig',
   'ack',
   'setGuardMode',
+  'guardProfile',
+  'setGuardProfile',
 ] as const;
 
 export type IpcInvokeChannel = (typeof IPC_INVOKE_CHANNELS)[number];

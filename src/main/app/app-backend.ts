@@ -1,4 +1,5 @@
 import type { GuardMode } from '../../shared/risk.js';
+import type { GuardProfile } from '../core/actions/guard-profile.js';
 
 /** What the Electron shell asks of the in-process daemon (the same answers the HTTP API gives). */
 export interface AppBackend {
@@ -21,4 +22,8 @@ export interface AppBackend {
   ack(): Record<string, unknown>;
   /** Pins the guard's mode; null follows the risk level again. */
   setGuardMode(mode: GuardMode | null): Record<string, unknown>;
+  /** The guard profile in effect and the configured one: `{profile, configured, profiles}`. */
+  guardProfile(): Record<string, unknown>;
+  /** Chooses the guard profile (the same call as `exo-sentinel guard profile` and the API's PUT). */
+  setGuardProfile(profile: GuardProfile): Record<string, unknown>;
 }

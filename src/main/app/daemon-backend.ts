@@ -42,5 +42,7 @@ export function daemonBackend(daemon: Daemon, config: Config, dataDir: string): 
     },
     ack: () => ({ ended: acknowledgeHold(daemon.store, daemon.audit, Date.now(), 'the menu bar') }),
     setGuardMode: (mode) => daemon.setGuardOverride(mode, 'the dashboard'),
+    guardProfile: () => daemon.guardProfileView(),
+    setGuardProfile: (profile) => daemon.chooseGuardProfile(profile, 'the dashboard'),
   };
 }

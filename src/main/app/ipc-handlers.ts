@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { IPC_INVOKE_CHANNELS, type IpcInvokeChannel, ipcChannel } from '../../shared/ipc.js';
 import type { GuardMode } from '../../shared/risk.js';
 import { GuardChoice } from '../core/actions/guard-override.js';
+import { type GuardProfile, GuardProfileSchema } from '../core/actions/guard-profile.js';
 import type { AppBackend } from './app-backend.js';
 
 const time = z.number().int().nonnegative();
@@ -25,6 +26,8 @@ export const IPC_SCHEMAS: Record<IpcInvokeChannel, z.ZodType> = {
   saveConfig: z.record(z.string(), z.unknown()),
   ack: z.undefined(),
   setGuardMode: z.object({ mode: GuardChoice }).strict(),
+  guardProfile: z.undefined(),
+  setGuardProfile: z.object({ profile: GuardProfileSchema }).strict(),
 };
 
 export class IpcRejection extends Error {}
@@ -75,6 +78,10 @@ export function registerIpcHandlers(
           return backend.ack();
         case 'setGuardMode':
           return backend.setGuardMode(p['mode'] as GuardMode | null);
+        case 'guardProfile':
+          return backend.guardProfile();
+        case 'setGuardProfile':
+          return backend.setGuardProfile(p['profile'] as GuardProfile);
       }
     });
   }

@@ -211,6 +211,10 @@ async function main(): Promise<void> {
         daemon.setGuardOverride(mode, 'the menu bar');
         refresh();
       },
+      setGuardProfile: (profile) => {
+        daemon.chooseGuardProfile(profile, 'the menu bar');
+        refresh();
+      },
       acknowledge: () => backend.ack(),
       toggleLaunchAtLogin: () => {
         login.toggle();

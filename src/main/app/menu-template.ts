@@ -1,6 +1,7 @@
 import type { MenuItemConstructorOptions } from 'electron';
 import { formatBytes, formatPercent } from '../../shared/format.js';
 import type { GuardMode } from '../../shared/risk.js';
+import type { GuardProfile } from '../core/actions/guard-profile.js';
 import { gpuPercent, type TrayView } from './tray-view.js';
 
 export interface MenuActions {
@@ -8,6 +9,8 @@ export interface MenuActions {
   openReport(id: number): void;
   /** null: follow the risk level again. */
   setGuardMode(mode: GuardMode | null): void;
+  /** Chooses the guard profile (the same call as `exo-sentinel guard profile`). */
+  setGuardProfile?(profile: GuardProfile): void;
   acknowledge(): void;
   /** Launch at login clicked: register, unregister or open Login Items (see LoginItem.toggle). */
   toggleLaunchAtLogin(): void;
@@ -68,6 +71,30 @@ const GUARD_CHOICES: Array<[GuardMode, string]> = [
   ['refuse-new', 'Refuse new requests'],
 ];
 
+/** The profiles as the menu names them: what each does, in a few words. */
+export const PROFILE_CHOICES: Array<[GuardProfile, string]> = [
+  ['protect', 'Protect — one request at a time while EXO wires GPU memory'],
+  ['balanced', 'Balanced — the risk level decides'],
+  ['observe', 'Observe — record only, never hold back'],
+];
+
+/** The guard profile as a radio group (only when the status says which one is in effect). */
+function profileItems(v: TrayView, a: MenuActions): MenuItemConstructorOptions[] {
+  const current = v.guardProfile;
+  if (current === undefined) return [];
+  return [
+    {
+      label: 'Guard profile',
+      submenu: PROFILE_CHOICES.map(([profile, label]) => ({
+        label,
+        type: 'radio' as const,
+        checked: current === profile,
+        click: () => a.setGuardProfile?.(profile),
+      })),
+    },
+  ];
+}
+
 /** The menu, from the view: level and reasons, figures, EXO, the last panic, the guard, and the app's items. */
 export function buildMenuTemplate(v: TrayView, a: MenuActions): MenuItemConstructorOptions[] {
   const info = (label: string): MenuItemConstructorOptions => ({ label, enabled: false });
@@ -125,6 +152,7 @@ export function buildMenuTemplate(v: TrayView, a: MenuActions): MenuItemConstruc
         })),
       ],
     },
+    ...profileItems(v, a),
     { label: 'Open dashboard', click: () => a.openDashboard() },
     launchAtLoginItem(v, a),
     { type: 'separator' },

@@ -1,4 +1,5 @@
 import type { GuardMode, RiskLevel, RiskReason } from '../../shared/risk.js';
+import { GUARD_PROFILES, type GuardProfile } from '../core/actions/guard-profile.js';
 import type { LoginItemView } from './login-item.js';
 import type { BannerState } from './notification-controller.js';
 
@@ -18,6 +19,8 @@ export interface TrayView {
   /** The hand-picked mode, or null when the guard follows the level. */
   guardOverride: GuardMode | null;
   hold: { reason: string } | null;
+  /** The guard profile in effect (protect, balanced, observe); absent when the status does not say. */
+  guardProfile?: GuardProfile;
   launchAtLogin: LoginItemView;
   /** The alert a banner could not show, until it is opened (set by the tray controller). */
   alert?: { title: string; body: string; time: number } | null;
@@ -87,6 +90,9 @@ export function trayViewFromStatus(status: Json, launchAtLogin: TrayView['launch
     guardMode: (status['guardMode'] as GuardMode) ?? 'open',
     guardOverride: (status['guardOverride'] as GuardMode | null | undefined) ?? null,
     hold: status['hold'] ? { reason: String((status['hold'] as Json)['reason']) } : null,
+    ...((GUARD_PROFILES as readonly unknown[]).includes(status['guardProfile'])
+      ? { guardProfile: status['guardProfile'] as GuardProfile }
+      : {}),
     launchAtLogin,
   };
 }

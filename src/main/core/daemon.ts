@@ -10,7 +10,15 @@ import { ActionRunner } from './actions/action-runner.js';
 import { AuditStore } from './actions/audit-store.js';
 import { DesktopNotifier } from './actions/desktop-notifier.js';
 import { pinGuardMode, readGuardOverride } from './actions/guard-override.js';
-import { PROTECT_NOTICE, profileMode, readGuardProfile, takeProtectNotice } from './actions/guard-profile.js';
+import {
+  GUARD_PROFILES,
+  type GuardProfile,
+  PROTECT_NOTICE,
+  profileMode,
+  readGuardProfile,
+  setGuardProfile,
+  takeProtectNotice,
+} from './actions/guard-profile.js';
 import { HeadlessNotifier, type Notifier } from './actions/notifier.js';
 import { acknowledgeHold, readHold } from './actions/post-panic-hold.js';
 import {
@@ -282,6 +290,8 @@ export class Daemon {
           },
           ack: () => acknowledgeHold(this.store, this.audit, this.clock.now(), 'the API'),
           setGuardMode: (mode) => this.setGuardOverride(mode, 'the API'),
+          guardProfile: () => this.guardProfileView(),
+          setGuardProfile: (profile) => this.chooseGuardProfile(profile, 'the API'),
           advisory: () => this.advisory(),
           cluster: () =>
             collectCluster(
@@ -802,6 +812,7 @@ export class Daemon {
       risk: this.risk.state,
       guardMode: this.guardMode,
       guardOverride: readGuardOverride(this.store),
+      guardProfile: readGuardProfile(this.store, this.deps.config.actions.guardProfile),
       guardModeSource: this.guardModeDecision().modeSource,
       wakeHold: this.wakeHoldView(now),
       hold: readHold(this.store),
@@ -884,6 +895,31 @@ export class Daemon {
   /** Applies the decided mode to the guard at once (not at the next tick, not behind a notification). */
   private applyGuardMode(): void {
     this.guard?.update(this.guardModeDecision());
+  }
+
+  /** The guard profile in effect (chosen by hand, else configured) and the configured one. */
+  guardProfileView(): { profile: GuardProfile; configured: GuardProfile; profiles: readonly GuardProfile[] } {
+    const configured = this.deps.config.actions.guardProfile;
+    return { profile: readGuardProfile(this.store, configured), configured, profiles: GUARD_PROFILES };
+  }
+
+  /**
+   * Chooses the guard profile through the same call as `exo-sentinel guard profile` (kept in the store,
+   * audited, a `guard.profile` event); applied to the guard at once. For the API and the menu bar.
+   */
+  chooseGuardProfile(
+    profile: GuardProfile,
+    by: string,
+  ): { profile: GuardProfile; configured: GuardProfile; changed: boolean; guardMode: GuardMode } {
+    const configured = this.deps.config.actions.guardProfile;
+    const changed = setGuardProfile(this.store, this.audit, profile, configured, this.clock.now(), by);
+    if (changed) this.applyGuardMode();
+    return {
+      profile: readGuardProfile(this.store, configured),
+      configured,
+      changed,
+      guardMode: this.guardMode,
+    };
   }
 
   /** Pins the guard to a mode (null: back to following the level); applied at once. Returns the result. */

@@ -295,6 +295,11 @@ describe('menu-bar wiring (fakes typed against electron.d.ts)', () => {
         calls.push(`guard:${mode}`);
         return { guardMode: mode ?? 'open' };
       },
+      guardProfile: () => ({ profile: 'protect', configured: 'protect' }),
+      setGuardProfile: (profile) => {
+        calls.push(`profile:${profile}`);
+        return { profile };
+      },
     };
     const trusted = (e: Pick<IpcMainInvokeEvent, 'senderFrame' | 'sender'>) => e.sender.id === 7;
     registerIpcHandlers(fakeIpcMain, backend, trusted);
@@ -334,6 +339,14 @@ describe('menu-bar wiring (fakes typed against electron.d.ts)', () => {
     assert.deepEqual(await call('setGuardMode', ours, { mode: 'refuse-new' }), { guardMode: 'refuse-new' });
     await call('setGuardMode', ours, { mode: 'auto' });
     assert.deepEqual(calls, ['guard:refuse-new', 'guard:null'], '"auto" reaches the backend as null');
+    assert.deepEqual(await call('guardProfile', ours), { profile: 'protect', configured: 'protect' });
+    await assert.rejects(
+      call('setGuardProfile', ours, { profile: 'reckless' }),
+      /setGuardProfile: malformed message: profile: /,
+    );
+    await assert.rejects(call('setGuardProfile', stranger, { profile: 'observe' }), /unknown sender/);
+    assert.deepEqual(await call('setGuardProfile', ours, { profile: 'balanced' }), { profile: 'balanced' });
+    assert.equal(calls.at(-1), 'profile:balanced');
   });
 
   it('the preload bridge exposes only the contract and filters pushed messages', async () => {

@@ -8,6 +8,7 @@ import type { TimelineEvent } from '../../../shared/events.js';
 import type { GuardMode } from '../../../shared/risk.js';
 import type { AuditStore } from '../actions/audit-store.js';
 import { GuardChoice } from '../actions/guard-override.js';
+import { type GuardProfile, GuardProfileSchema } from '../actions/guard-profile.js';
 import { formatIssues } from '../config/config-loader.js';
 import type { Config } from '../config/config-schema.js';
 import { maskConfig, saveClientConfig } from '../config/config-update.js';
@@ -41,6 +42,10 @@ export interface ApiDeps {
   ack: () => unknown;
   /** Pins the guard's mode (null: follow the level). */
   setGuardMode: (mode: GuardMode | null) => unknown;
+  /** The guard profile in effect and the configured one (absent: no profile routes). */
+  guardProfile?: () => unknown;
+  /** Chooses the guard profile, through the same call as `exo-sentinel guard profile`. */
+  setGuardProfile?: (profile: GuardProfile) => unknown;
   cluster: () => Promise<unknown>;
   advisory: () => unknown;
   currentConfig: () => Config;
@@ -51,6 +56,7 @@ export interface ApiDeps {
 }
 
 const GuardModeBody = z.object({ mode: GuardChoice }).strict();
+const GuardProfileBody = z.object({ profile: GuardProfileSchema }).strict();
 const MAX_BODY = 64 * 1024;
 
 const time = z.string().transform((v, ctx) => {
@@ -385,6 +391,15 @@ export class ApiServer {
         const m = GuardModeBody.safeParse(body.value);
         if (!m.success) return this.badRequest(res, m.error.issues, body.value, 'body');
         return this.json(res, 200, this.deps.setGuardMode(m.data.mode));
+      }
+      if (route === 'guard/profile' && method === 'GET' && this.deps.guardProfile)
+        return this.json(res, 200, this.deps.guardProfile());
+      if (route === 'guard/profile' && method === 'PUT' && this.deps.setGuardProfile) {
+        const body = await this.jsonBody(req, res, 'body');
+        if (!body.ok) return;
+        const p = GuardProfileBody.safeParse(body.value);
+        if (!p.success) return this.badRequest(res, p.error.issues, body.value, 'body');
+        return this.json(res, 200, this.deps.setGuardProfile(p.data.profile));
       }
       if (method === 'GET' && route === 'advisory') return this.json(res, 200, this.deps.advisory());
       if (method === 'GET' && route === 'cluster') return this.json(res, 200, await this.deps.cluster());
