@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
+import { ActionConfigSchema } from '../../../src/main/core/actions/action-config.js';
 import {
   inferSleep,
   sleepNotice,
@@ -11,6 +12,9 @@ import {
   withWakeHold,
 } from '../../../src/main/core/actions/wake-hold.js';
 import { modeReason, wakeHoldRetryAfter } from '../../../src/main/core/guard/admission.js';
+import { replay } from '../../../src/main/core/risk/replay/replay-engine.js';
+import { parseScenario } from '../../../src/main/core/risk/replay/scenario-loader.js';
+import { RiskThresholdsSchema } from '../../../src/main/core/risk/risk-thresholds.js';
 import type { GuardMode } from '../../../src/shared/risk.js';
 
 const T = Date.parse('2026-11-28T08:00:00Z');
@@ -113,5 +117,41 @@ describe('the sleep/wake hold', () => {
     );
     const asleep = wakeHoldRetryAfter({ reason, until: null }, T, 30, () => 0.5);
     assert.equal(asleep, 30, 'asleep: the base Retry-After');
+  });
+
+  it('replay applies it as the daemon does: refuse-new for guard.wakeHoldSeconds after a wake, levels unchanged', () => {
+    // A Mac with little wired memory and no wired limit: the wake trigger does not count, the level stays ok.
+    const scenario = {
+      name: 'wake-hold-replay',
+      kind: 'healthy',
+      description: 'idle, a night asleep, idle again',
+      source: { refs: ['test'], known: [], assumed: ['everything'] },
+      machine: { chip: 'Apple M4 Max', ramGiB: 128, ceilingGiB: 96, swapTotalGiB: 2 },
+      segments: [
+        { name: 'idle', duration: '5m', memory: { wiredGiB: 8, gpuInUseGiB: 1, freePercent: 70 } },
+        { name: 'asleep', duration: '1h', sleep: true },
+        { name: 'awake', duration: '10m' },
+      ],
+    };
+    const run = (wakeHoldSeconds: number, guardProfile: 'protect' | 'observe' = 'protect') => {
+      const loaded = parseScenario(JSON.stringify(scenario), 'wake-hold-replay.json');
+      assert.ok(loaded.ok, loaded.ok ? '' : loaded.errors.join('; '));
+      return replay(loaded.source, {
+        risk: RiskThresholdsSchema.parse({}),
+        actions: ActionConfigSchema.parse({ guardProfile }),
+        guard: { wakeHoldSeconds },
+      });
+    };
+    const off = run(0);
+    const on = run(120);
+    assert.deepEqual(on.levels, off.levels, 'the hold is a guard mode, not a risk level');
+    assert.equal(off.guardModes['refuse-new'], 0);
+    assert.equal(on.guardModes['refuse-new'], 120, 'refuse-new for exactly the 120 s after the wake');
+    assert.deepEqual(
+      on.changes.map((c) => c.guardMode),
+      ['refuse-new', 'open'],
+      'one change in, one out',
+    );
+    assert.equal(run(120, 'observe').guardModes['refuse-new'], 0, 'observe never holds back');
   });
 });

@@ -43,7 +43,7 @@ function replayConfig(
     return null;
   }
   return {
-    config: { risk: r.config.risk, actions: r.config.actions },
+    config: { risk: r.config.risk, actions: r.config.actions, guard: r.config.guard },
     label: file ?? (existsSync(path) ? path : 'defaults'),
   };
 }

@@ -8,6 +8,7 @@ import {
 import type { ActionConfig } from '../../actions/action-config.js';
 import { type PlannerMemory, planActions } from '../../actions/action-planner.js';
 import { profileMode } from '../../actions/guard-profile.js';
+import { type WakeHold, wakeNotice, withWakeHold } from '../../actions/wake-hold.js';
 import type { ExoSnapshot } from '../../exo/exo-monitor.js';
 import type { ExoInstance } from '../../exo/exo-state-parser.js';
 import { isIogpuKind, type PanicKind } from '../../panics/panic-classifier.js';
@@ -24,6 +25,8 @@ export const WARNING_LEVEL: RiskLevel = 'high';
 export interface ReplayConfig {
   risk: RiskThresholds;
   actions: ActionConfig;
+  /** The sleep/wake hold (guard.wakeHoldSeconds); absent or 0: none. */
+  guard?: { wakeHoldSeconds: number };
 }
 
 export interface ReplayChange {
@@ -120,6 +123,9 @@ export function replay(source: ReplaySource, config: ReplayConfig): ReplayResult
   let prev: { time: number; level: RiskLevel; mode: GuardMode } | null = null;
   const affected = config.actions.guardProfilePlatforms === 'any' || source.platformAffected;
   let lastMode: GuardMode = 'open';
+  const wakeHoldSeconds = config.guard?.wakeHoldSeconds ?? 0;
+  // The sleep/wake hold as the daemon keeps it; the data has no ticks while asleep, so it runs from the wake.
+  let wakeHold: WakeHold | null = null;
 
   const account = (until: number): void => {
     if (!prev) return;
@@ -153,6 +159,8 @@ export function replay(source: ReplaySource, config: ReplayConfig): ReplayResult
     while (ev < source.events.length && source.events[ev]!.time <= now) {
       const e = source.events[ev++]!;
       context.observe(e.kind, e.time);
+      if (e.kind === 'power.wake' && wakeHoldSeconds > 0)
+        wakeHold = wakeNotice(null, e.time, wakeHoldSeconds, 'power-event');
     }
     const since = now - HOLD_WINDOW_MS;
     let recentPanics = 0;
@@ -182,11 +190,21 @@ export function replay(source: ReplaySource, config: ReplayConfig): ReplayResult
     account(now);
     const level = update.state.level;
     maxScore = Math.max(maxScore, update.state.score);
-    // The guard's mode as the daemon decides it: the level's (with a hold), through the guard profile.
-    const mode = profileMode(config.actions.guardProfile, memory.guardMode, {
-      affected,
-      wiredLimitActive: inputs.exo.wiredLimitActive,
-    }).mode;
+    // The guard's mode as the daemon decides it: the level's (with a hold), through the guard profile,
+    // then the sleep/wake hold.
+    const profile = config.actions.guardProfile;
+    const mode = withWakeHold(
+      {
+        mode: profileMode(profile, memory.guardMode, {
+          affected,
+          wiredLimitActive: inputs.exo.wiredLimitActive,
+        }).mode,
+        modeSource: 'level',
+      },
+      wakeHold,
+      now,
+      profile,
+    ).mode;
     if (update.changed || mode !== lastMode) {
       changes.push({
         time: now,
