@@ -4,11 +4,13 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { pino } from 'pino';
+import { wakeNotice, writeWakeHold } from '../../src/main/core/actions/wake-hold.js';
 import { validateConfig } from '../../src/main/core/config/config-loader.js';
 import { type Clock, Daemon, EventCollector } from '../../src/main/core/daemon.js';
 import { createProbe } from '../../src/main/core/probes/create-probe.js';
 import { openDatabase } from '../../src/main/core/store/database.js';
 import { TimelineStore } from '../../src/main/core/store/timeline-store.js';
+import { runCli } from '../support/cli-runner.js';
 import { type FakeExoControl, startFakeExo } from '../support/fake-exo-server.js';
 import { freePort } from '../support/free-port.js';
 import { tempDir } from '../support/temp-dir.js';
@@ -157,5 +159,33 @@ describe('the sleep/wake hold in a running daemon (real guard, real HTTP, real S
     assert.ok(Number(r.retryAfter) >= 1 && Number(r.retryAfter) <= 3, `Retry-After ${r.retryAfter}`);
     const back = await until(async () => ((await chat(guard)).status === 200 ? Date.now() : null), 'the end');
     assert.ok(back - woke >= 1800, `admitted ${back - woke} ms after the wake (hold 2 s)`);
+  });
+
+  it('`exo-sentinel status` shows a hold the daemon stored, with its reason, and not once it is over', async () => {
+    const data = join(dir.path, 'cli');
+    mkdirSync(data);
+    const db = openDatabase(join(data, 'timeline.db'));
+    const now = Date.now();
+    writeWakeHold(new TimelineStore(db), wakeNotice(null, now, 120, 'clock-gap', now - 3_600_000));
+    db.close();
+    const args = ['--data-dir', data, '--exo-url', fake.url];
+    const [json, text] = await Promise.all([
+      runCli(['status', '--json', ...args]),
+      runCli(['status', ...args]),
+    ]);
+    assert.equal(json.code, 0, json.stderr);
+    const hold = JSON.parse(json.stdout).wakeHold as { until: number; via: string; reason: string };
+    assert.equal(hold.until, now + 120_000);
+    assert.equal(hold.via, 'clock-gap');
+    assert.match(
+      text.stdout,
+      /^wake hold {5}the machine slept \(seen from a clock gap\) and woke at .*guard\.wakeHoldSeconds 120/m,
+    );
+
+    const db2 = openDatabase(join(data, 'timeline.db'));
+    writeWakeHold(new TimelineStore(db2), wakeNotice(null, now - 600_000, 120, 'power-event'));
+    db2.close();
+    const over = await runCli(['status', '--json', ...args]);
+    assert.equal(JSON.parse(over.stdout).wakeHold, null);
   });
 });
