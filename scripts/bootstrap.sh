@@ -100,12 +100,37 @@ need_promtool() {
   fi
 }
 
+# The native addon's darwin sources are compile-checked for aarch64-macos on every test run (no Mac here): Zig's
+# toolchain, from PyPI's ziglang wheel, into .cache/zig.
+ZIG_VERSION=0.17.1
+need_zig() {
+  [ -x .cache/zig/ziglang/zig ] && return
+  if ! python3 -m pip --version >/dev/null 2>&1; then
+    if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+      apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3-pip >/dev/null
+    else
+      echo "bootstrap: no pip: the darwin compile check of the native addon will be skipped" >&2
+      return
+    fi
+  fi
+  echo "bootstrap: fetching Zig $ZIG_VERSION (PyPI ziglang) to compile-check the addon's darwin sources"
+  rm -rf .cache/zig && mkdir -p .cache/zig
+  if python3 -m pip download --quiet --no-deps --only-binary :all: -d .cache/zig "ziglang==$ZIG_VERSION" &&
+    python3 -c 'import sys, zipfile, glob; zipfile.ZipFile(glob.glob(".cache/zig/*.whl")[0]).extractall(".cache/zig")'; then
+    chmod +x .cache/zig/ziglang/zig
+    rm -f .cache/zig/*.whl
+  else
+    echo "bootstrap: Zig could not be fetched: the darwin compile check will be skipped" >&2
+  fi
+}
+
 need_node
 use_project_node
 need_build_tools
 if [ "${1:-}" = "--test" ]; then
   need_browser
   need_promtool
+  need_zig
 fi
 if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
   npm ci --no-audit --no-fund

@@ -1,4 +1,3 @@
-import { readdirSync } from 'node:fs';
 import { emptyMemory, type GpuReading, type MemoryReading } from '../../../../shared/sample.js';
 import { linuxMemoryReading } from '../linux/linux-memory.js';
 import { LinuxProbe } from '../linux/linux-probe.js';
@@ -15,15 +14,12 @@ import { CpuMeter } from './cpu-meter.js';
 import type { NativeBinding, NativeLinuxMemory, NativeStatus } from './native-binding.js';
 
 /**
- * Linux readers over the addon: sysinfo(2) and procfs read in C, a PSI trigger on the addon's thread. The
- * process table is listed natively whenever the set of pids changed (a `readdir` of /proc tells, ~50 µs) or
- * on the slow cadence, so a new EXO process is seen on the next tick as with the procfs probe.
+ * Linux readers over the addon: memory (sysinfo(2), /proc/meminfo, PSI) and the watched processes' stats read in
+ * C, a PSI trigger on the addon's thread. A new EXO process is seen on the next tick, as with the procfs probe.
  */
 export class LinuxNativeProbe implements PlatformProbe {
   readonly platform = 'linux' as const;
   readonly spawnCount = 0;
-  private entries: ProcessEntry[] = [];
-  private pids = '';
   private readonly cpu = new CpuMeter();
   private readonly procfs: LinuxProbe;
 
@@ -59,29 +55,13 @@ export class LinuxNativeProbe implements PlatformProbe {
     return this.procfs.readGpu();
   }
 
-  async listProcesses(slow: boolean): Promise<ProcessEntry[]> {
-    let pids: string;
-    try {
-      pids = readdirSync('/proc')
-        .filter((n) => n.charCodeAt(0) >= 48 && n.charCodeAt(0) <= 57)
-        .join(',');
-    } catch (e) {
-      this.reporter.failed('process-table', `cannot list /proc: ${(e as Error).message}`);
-      return this.entries;
-    }
-    if (!slow && pids === this.pids && this.entries.length > 0) return this.entries;
-    this.pids = pids;
-    const list = this.call('listProcesses', () => this.native.listProcesses(), null);
-    if (list === null) return this.entries;
-    this.entries = list.map((p) => ({
-      pid: p.pid,
-      ppid: p.ppid,
-      argv: p.argv,
-      executable: p.executable,
-      name: p.name,
-      startTime: p.startTime,
-    }));
-    return this.entries;
+  /**
+   * The process table from procfs in JS, cached by pid and start time (a new pid costs three small reads,
+   * a known one nothing): cheaper per tick than listing every process again natively. The native listing is
+   * what `doctor --probes` compares against it.
+   */
+  listProcesses(slow: boolean): Promise<ProcessEntry[]> {
+    return this.procfs.listProcesses(slow);
   }
 
   async readProcessStats(entries: ProcessEntry[]): Promise<Map<number, ProcessStats>> {
@@ -131,7 +111,7 @@ export class LinuxNativeProbe implements PlatformProbe {
       sources: {
         memory: 'native:/proc/meminfo+sysinfo',
         gpu: 'none (no Apple GPU on Linux)',
-        processes: 'native:/proc/<pid>/{stat,cmdline,exe}',
+        processes: 'procfs:/proc/<pid> (cached by pid and start time)',
         processStats: 'native:/proc/<pid>/{stat,status}',
         pressureEvents: 'native:psi-trigger',
       },
