@@ -8,6 +8,7 @@ import {
   exoDefaultMemoryThreshold,
   exoKnobs,
   knobsFromEnviron,
+  knobsFromPsEnvironment,
 } from '../../../src/main/core/risk/exo-knobs.js';
 
 const GiB = 1024 ** 3;
@@ -103,6 +104,31 @@ describe("EXO's own knobs", () => {
           assert.ok(['EXO_MAX_CONCURRENT_REQUESTS', 'EXO_NO_BATCH', 'EXO_MEMORY_THRESHOLD'].includes(k));
           assert.match(v!, /^[\x20-\x7e]{0,32}$/);
         }
+      }),
+    );
+  });
+
+  it('macOS `ps -E`: the knobs after the command line; no environment shown is unknown, not "not set"', () => {
+    const app = '/Applications/EXO.app/Contents/Resources/exo/exo';
+    assert.deepEqual(
+      knobsFromPsEnvironment(
+        `${app} HF_TOKEN=hf_x PATH=/usr/bin:/bin EXO_MAX_CONCURRENT_REQUESTS=1 HOME=/Users/a EXO_MEMORY_THRESHOLD=0.7\n`,
+      ),
+      { EXO_MAX_CONCURRENT_REQUESTS: '1', EXO_MEMORY_THRESHOLD: '0.7' },
+    );
+    assert.deepEqual(knobsFromPsEnvironment(`${app} PATH=/usr/bin HOME=/Users/a`), {}, 'none set: defaults');
+    assert.equal(knobsFromPsEnvironment(`${app} --no-batch`), null, "another user's process: no environment");
+    assert.equal(knobsFromPsEnvironment(''), null);
+    assert.deepEqual(
+      knobsFromPsEnvironment(`${app} --flag=EXO_NO_BATCH=1 PATH=/x EXO_NO_BATCH=1 EXO_NO_BATCH=0`),
+      { EXO_NO_BATCH: '1' },
+      'a key inside another word is not read; the first of a repeated key wins',
+    );
+    fc.assert(
+      fc.property(fc.string({ maxLength: 300 }), (text) => {
+        const out = knobsFromPsEnvironment(`x PATH=/bin ${text}`) ?? {};
+        for (const v of Object.values(out)) assert.match(v!, /^[\x20-\x7e]{0,32}$/);
+        assert.ok(Object.keys(out).every((k) => k.startsWith('EXO_')));
       }),
     );
   });

@@ -29,7 +29,10 @@ export interface ExoKnob {
 export interface ExoProcessFacts {
   /** The main process's argv (the daemon's process map records it); null when no EXO process was found. */
   argv: string[] | null;
-  /** The three keys from EXO's environment where it could be read (Linux /proc/PID/environ); null = not readable. */
+  /**
+   * The three keys from EXO's environment where it could be read (Linux `/proc/PID/environ`, macOS
+   * `ps -E`); null = not readable.
+   */
   env: Partial<
     Record<'EXO_MAX_CONCURRENT_REQUESTS' | 'EXO_NO_BATCH' | 'EXO_MEMORY_THRESHOLD', string>
   > | null;
@@ -67,6 +70,28 @@ export function knobsFromEnviron(text: string): NonNullable<ExoProcessFacts['env
     const key = entry.slice(0, eq);
     if (key === 'EXO_MAX_CONCURRENT_REQUESTS' || key === 'EXO_NO_BATCH' || key === 'EXO_MEMORY_THRESHOLD')
       out[key] = shown(entry.slice(eq + 1));
+  }
+  return out;
+}
+
+const KNOB_IN_PS = /(?:^|\s)(EXO_MAX_CONCURRENT_REQUESTS|EXO_NO_BATCH|EXO_MEMORY_THRESHOLD)=(\S*)/g;
+
+/** Variables every launched process has: without one, `ps` showed no environment (another user's process). */
+const ANY_ENVIRONMENT = /(?:^|\s)(PATH|HOME|USER|LOGNAME|TMPDIR|SHELL)=/;
+
+/**
+ * macOS `ps -E -ww -o command= -p PID`: the command line followed by the environment the process started
+ * with, space-separated (only for the user's own processes). Only EXO's three knobs are kept (never another
+ * variable); a value with spaces cannot be told apart and is cut at the first one. No environment shown
+ * (empty output, or another user's process): null, unknown — never "not set".
+ */
+export function knobsFromPsEnvironment(text: string): ExoProcessFacts['env'] {
+  const line = text.slice(0, 1024 * 1024).trim();
+  if (!line || !ANY_ENVIRONMENT.test(line)) return null;
+  const out: NonNullable<ExoProcessFacts['env']> = {};
+  for (const m of line.matchAll(KNOB_IN_PS)) {
+    const key = m[1] as keyof NonNullable<ExoProcessFacts['env']>;
+    if (!(key in out)) out[key] = shown(m[2]);
   }
   return out;
 }

@@ -10,7 +10,7 @@ import { createProbe, nativeDisabledBy } from '../../core/probes/create-probe.js
 import { parseUname } from '../../core/probes/darwin/identity-parser.js';
 import { parseSysctl, sysctlInt } from '../../core/probes/darwin/sysctl-parser.js';
 import { type DoctorInputs, diagnose, renderDoctor } from '../../core/risk/doctor.js';
-import { type ExoProcessFacts, knobsFromEnviron } from '../../core/risk/exo-knobs.js';
+import { type ExoProcessFacts, knobsFromEnviron, knobsFromPsEnvironment } from '../../core/risk/exo-knobs.js';
 import { httpUrl } from '../usage-error.js';
 import { runProbeCheck } from './probes-check.js';
 import { configFor, pollExo, takeReading } from './status-command.js';
@@ -43,12 +43,20 @@ function inspectReportDir(dir: string): DoctorInputs['reportDirs'][number] {
 }
 
 /**
- * EXO's knobs from its main process's environment, where the platform lets a same-user process read it
- * (Linux `/proc/PID/environ`, first 1 MiB); only the three knob keys are kept. macOS: null (not readable
- * without spawning `ps -E`, which would also print every other variable).
+ * EXO's knobs from its main process's environment, where the platform lets a same-user process read it:
+ * Linux `/proc/PID/environ` (first 1 MiB), macOS `ps -E` (once, for this command only). Only the three
+ * knob keys are kept; nothing else of the environment is printed, stored or logged.
  */
-function readExoEnviron(pid: number): ExoProcessFacts['env'] {
-  if (process.platform !== 'linux' || !Number.isInteger(pid) || pid <= 0) return null;
+async function readExoEnviron(pid: number): Promise<ExoProcessFacts['env']> {
+  if (!Number.isInteger(pid) || pid <= 0) return null;
+  if (process.platform === 'darwin') {
+    const r = await runCommand('/bin/ps', ['-E', '-ww', '-o', 'command=', '-p', String(pid)], {
+      timeoutMs: 2000,
+      maxBytes: 1024 * 1024,
+    });
+    return r.ok ? knobsFromPsEnvironment(r.stdout) : null;
+  }
+  if (process.platform !== 'linux') return null;
   let fd: number | null = null;
   try {
     fd = openSync(`/proc/${pid}/environ`, constants.O_RDONLY);
@@ -119,7 +127,7 @@ export function registerDoctor(program: Command): void {
           version: readExoVersion(exoMain ? { exoArgv: exoMain.entry.argv } : {}),
           models: [...new Set(exo.instances.map((i) => i.modelId).filter((m): m is string => m !== null))],
           process: exoMain
-            ? { argv: exoMain.entry.argv, env: readExoEnviron(exoMain.entry.pid) }
+            ? { argv: exoMain.entry.argv, env: await readExoEnviron(exoMain.entry.pid) }
             : { argv: null, env: null },
         },
       });
