@@ -1,6 +1,6 @@
 // The Electron shell: the only module that loads `electron` at run time. The core runs in this process.
 
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -49,6 +49,7 @@ import {
 } from './smoke-test.js';
 import { TrayController } from './tray-controller.js';
 import { TRAY_ICONS, trayViewFromStatus } from './tray-view.js';
+import { startUpdater } from './updater.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const appRoot = join(here, '..', '..', '..');
@@ -94,7 +95,8 @@ async function main(): Promise<void> {
   const config = loaded.config;
   const { logger, close } = await createLogger({
     level: config.logLevel,
-    file: join(smokeHome ?? app.getPath('logs'), 'exo-sentinel.log'),
+    // Beside the daemon's log (~/Library/Logs/exo-sentinel), under its own name: both may run at once.
+    file: join(smokeHome ?? paths(dataDir).logs, 'app.log'),
     terminal: false,
   });
   const events = new EventCollector(() => Date.now(), logger);
@@ -190,6 +192,24 @@ async function main(): Promise<void> {
     quitReason = reason;
     app.quit();
   };
+
+  // Self-update from the release's zip, only in a packaged build with a publish configuration (README).
+  if (!smokeHome)
+    void startUpdater({
+      isPackaged: app.isPackaged,
+      updateConfigFile: join(process.resourcesPath, 'app-update.yml'),
+      exists: existsSync,
+      env: process.env,
+      load: async () => (await import('electron-updater')).default.autoUpdater,
+      log: (level, m) => logger[level](m),
+      onReady: (version) =>
+        notes.show(
+          'update',
+          `exo-sentinel ${version} is ready`,
+          'It is installed when you quit.',
+          'Overview',
+        ),
+    });
 
   const backend = daemonBackend(daemon, config, dataDir);
   registerIpcHandlers(
