@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { Agent as HttpAgent, request as httpRequest } from 'node:http';
 import { Agent as HttpsAgent, request as httpsRequest, type RequestOptions } from 'node:https';
+import { isIP } from 'node:net';
 import { rootCertificates } from 'node:tls';
 
 /** The one upstream the guard forwards to (EXO's API), over http or https. */
@@ -44,7 +45,7 @@ export function createUpstream(upstreamUrl: string, caFile: string | null): Upst
   };
 }
 
-/** Request options for a path on the upstream (SNI from the URL's host for https). */
+/** Request options for a path on the upstream (SNI from the URL's host name for https; never an IP: RFC 6066). */
 export function upstreamOptions(
   u: Upstream,
   method: string,
@@ -56,7 +57,7 @@ export function upstreamOptions(
     protocol: u.url.protocol,
     hostname: u.url.hostname.replace(/^\[|\]$/g, ''),
     port: u.url.port || (https ? 443 : 80),
-    servername: https ? u.url.hostname : undefined,
+    servername: https && isIP(u.url.hostname.replace(/^\[|\]$/g, '')) === 0 ? u.url.hostname : undefined,
     method,
     path,
     headers,
