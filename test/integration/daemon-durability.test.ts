@@ -76,8 +76,8 @@ describe('daemon durability against the real machine', { skip: process.platform 
         'time,free_percent,mem_free,mem_wired,mem_compressed,swap_used,pressure_level,gpu_in_use,gpu_alloc,gpu_ceiling,exo_runner_footprint,exo_main_footprint',
       );
       assert.equal(lines.length - 1, samples.length);
-      // Logs: JSON lines in a rotated file in the data directory.
-      const logFiles = readdirSync(`${dataDir}/logs`).filter((f) => /^exo-sentinel\.\d+\.log$/.test(f));
+      // Logs: JSON lines in the data directory's log file (exo-sentinel.log, rotated ones exo-sentinel.N.log).
+      const logFiles = readdirSync(`${dataDir}/logs`).filter((f) => /^exo-sentinel(\.\d+)?\.log$/.test(f));
       assert.ok(logFiles.length >= 1, `log files: ${logFiles.join(',')}`);
       const records = logFiles
         .flatMap((f) => readFileSync(`${dataDir}/logs/${f}`, 'utf8').trim().split('\n'))
