@@ -11,6 +11,7 @@ export const IPC_INVOKE_CHANNELS = [
   'cluster',
   'advisory',
   'config',
+  'configSchema',
   'saveConfig',
   'ack',
   'setGuardMode',

@@ -18,6 +18,8 @@ export interface AppBackend {
   cluster(): Promise<Record<string, unknown>>;
   advisory(): Record<string, unknown>;
   config(): Record<string, unknown>;
+  /** The configuration file's JSON Schema (the same as GET /api/v1/config/schema). */
+  configSchema(): Record<string, unknown>;
   saveConfig(config: unknown): { ok: boolean; errors: string[] };
   ack(): Record<string, unknown>;
   /** Pins the guard's mode; null follows the risk level again. */

@@ -1,6 +1,7 @@
 import { acknowledgeHold } from '../core/actions/post-panic-hold.js';
 import { eventsPage, reportsPage, timelinePage } from '../core/api/bounded-queries.js';
 import { collectCluster } from '../core/cluster/cluster-view.js';
+import { configJsonSchema } from '../core/config/config-json-schema.js';
 import type { Config } from '../core/config/config-schema.js';
 import { maskConfig, saveClientConfig } from '../core/config/config-update.js';
 import { paths } from '../core/config/data-dir.js';
@@ -36,6 +37,7 @@ export function daemonBackend(daemon: Daemon, config: Config, dataDir: string): 
       ) as unknown as Record<string, unknown>,
     advisory: () => daemon.advisory() as unknown as Record<string, unknown>,
     config: () => ({ config: maskConfig(config), path: paths(dataDir).config }),
+    configSchema: () => configJsonSchema(),
     saveConfig: (input) => {
       const r = saveClientConfig(paths(dataDir).config, input);
       return r.ok ? { ok: true, errors: [] } : { ok: false, errors: r.errors };

@@ -23,6 +23,7 @@ export const IPC_SCHEMAS: Record<IpcInvokeChannel, z.ZodType> = {
   cluster: z.undefined(),
   advisory: z.undefined(),
   config: z.undefined(),
+  configSchema: z.undefined(),
   saveConfig: z.record(z.string(), z.unknown()),
   ack: z.undefined(),
   setGuardMode: z.object({ mode: GuardChoice }).strict(),
@@ -72,6 +73,8 @@ export function registerIpcHandlers(
           return backend.advisory();
         case 'config':
           return backend.config();
+        case 'configSchema':
+          return backend.configSchema();
         case 'saveConfig':
           return backend.saveConfig(p);
         case 'ack':

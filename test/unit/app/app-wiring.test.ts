@@ -286,6 +286,7 @@ describe('menu-bar wiring (fakes typed against electron.d.ts)', () => {
       cluster: async () => ({ rows: [] }),
       advisory: () => ({}),
       config: () => ({}),
+      configSchema: () => ({ type: 'object', title: 'exo-sentinel configuration' }),
       saveConfig: () => ({ ok: true, errors: [] }),
       ack: () => {
         calls.push('ack');
@@ -316,6 +317,11 @@ describe('menu-bar wiring (fakes typed against electron.d.ts)', () => {
     assert.deepEqual(await call('status', ours), { level: 'ok' });
     assert.deepEqual(await call('timeline', ours, { from: 1, to: 2 }), { f: 1, t: 2 });
     assert.equal(await call('panicReport', ours, { id: 1 }), '# report');
+    assert.deepEqual(await call('configSchema', ours), {
+      type: 'object',
+      title: 'exo-sentinel configuration',
+    });
+    await assert.rejects(call('configSchema', ours, { x: 1 }), /configSchema: malformed message/);
     await assert.rejects(
       call('ack', stranger),
       (e: Error) => e instanceof IpcRejection && /unknown sender/.test(e.message),

@@ -9,6 +9,7 @@ import type { GuardMode } from '../../../shared/risk.js';
 import type { AuditStore } from '../actions/audit-store.js';
 import { GuardChoice } from '../actions/guard-override.js';
 import { type GuardProfile, GuardProfileSchema } from '../actions/guard-profile.js';
+import { configJsonSchema } from '../config/config-json-schema.js';
 import { formatIssues } from '../config/config-loader.js';
 import type { Config } from '../config/config-schema.js';
 import { maskConfig, saveClientConfig } from '../config/config-update.js';
@@ -370,6 +371,7 @@ export class ApiServer {
           config: maskConfig(this.deps.currentConfig()),
           path: this.deps.configPath,
         });
+      if (method === 'GET' && route === 'config/schema') return this.json(res, 200, configJsonSchema());
       if (method === 'PUT' && route === 'config') {
         const body = await this.jsonBody(req, res, 'configuration body');
         if (!body.ok) return;

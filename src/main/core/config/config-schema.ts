@@ -18,9 +18,16 @@ const regex = z.string().refine(
   { message: 'must be a valid regular expression' },
 );
 
-/** The daemon's configuration file (config.json in the data directory). Unknown keys are errors. */
+/** The daemon's configuration file (config.json). Unknown keys are errors; `$schema` is allowed for editors. */
 export const ConfigSchema = z
   .object({
+    $schema: z
+      .string()
+      .max(2048)
+      .optional()
+      .describe(
+        'where an editor finds this JSON Schema (`exo-sentinel config schema`); ignored by the daemon',
+      ),
     intervalSeconds: z.number().min(0.1).max(60).default(1).describe('cheap probes (memory, EXO processes)'),
     slowIntervalSeconds: z.number().min(1).max(600).default(5).describe('expensive probes (ioreg, ps, top)'),
     retention: z

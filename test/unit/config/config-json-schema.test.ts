@@ -1,0 +1,120 @@
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import fc from 'fast-check';
+import { configJsonSchema, schemaNodeAt } from '../../../src/main/core/config/config-json-schema.js';
+import { needsRestart } from '../../../src/main/core/config/config-keys.js';
+import { validateConfig } from '../../../src/main/core/config/config-loader.js';
+import { ConfigSchema } from '../../../src/main/core/config/config-schema.js';
+import { repoRoot } from '../../support/fixtures.js';
+import { checkJsonSchema } from '../../support/json-schema-check.js';
+
+const schema = configJsonSchema();
+const SCHEMA_FILE = join(repoRoot, 'src/main/core/config/config.schema.json');
+
+/** The JSON block of the README's Configuration section: the sample a person copies. */
+function readmeSample(): Record<string, unknown> {
+  const readme = readFileSync(join(repoRoot, 'README.md'), 'utf8');
+  const section = readme.slice(readme.indexOf('\n## Configuration'));
+  const m = /```json\n([\s\S]*?)```/.exec(section);
+  assert.ok(m, 'the README has a JSON sample under Configuration');
+  return JSON.parse(m[1]!) as Record<string, unknown>;
+}
+
+describe('the configuration JSON Schema', () => {
+  it('the file in the repository is the one the zod schema generates (`exo-sentinel config schema`)', () => {
+    assert.deepEqual(
+      JSON.parse(readFileSync(SCHEMA_FILE, 'utf8')),
+      schema,
+      'regenerate it: node dist/main/headless/cli.js config schema > src/main/core/config/config.schema.json',
+    );
+  });
+
+  it('accepts the README sample, the full defaults and {} and the daemon accepts them too', () => {
+    const full = ConfigSchema.parse({});
+    for (const [name, sample] of [
+      ['README', readmeSample()],
+      ['defaults', full],
+      ['empty', {}],
+      ['with $schema', { $schema: './config.schema.json', logLevel: 'debug' }],
+    ] as const) {
+      assert.deepEqual(checkJsonSchema(schema, sample), [], `${name} against the JSON Schema`);
+      assert.ok(validateConfig(sample).ok, `${name} against the zod schema`);
+    }
+  });
+
+  it('refuses what the daemon refuses, naming the key', () => {
+    const cases: Array<[unknown, RegExp]> = [
+      [{ intervalSeconds: 0 }, /^intervalSeconds: below 0\.1/],
+      [{ guard: { queue: { max: 'many' } } }, /^guard\.queue\.max: expected integer/],
+      [{ api: { listne: 'x' } }, /^api: unknown key "listne"/],
+      [{ logLevel: 'loud' }, /^logLevel: not one of/],
+      [{ exo: { url: 'not a url' } }, /^exo\.url: not a URI/],
+      [{ risk: { weights: { churn: 1.5 } } }, /^risk\.weights\.churn: expected integer/],
+      [{ nope: 1 }, /^\(top level\): unknown key "nope"/],
+    ];
+    for (const [input, message] of cases) {
+      const errors = checkJsonSchema(schema, input);
+      assert.ok(
+        errors.some((e) => message.test(e)),
+        `${JSON.stringify(input)}: ${errors.join('; ')}`,
+      );
+      assert.equal(validateConfig(input).ok, false, JSON.stringify(input));
+    }
+  });
+
+  it('marks secrets, file-only fields and what needs a restart', () => {
+    for (const k of ['guard.token', 'cluster.token']) {
+      assert.equal(schemaNodeAt(schema, k)?.['writeOnly'], true, k);
+      assert.equal(schemaNodeAt(schema, k)?.['x-secret'], true, k);
+    }
+    assert.equal(schemaNodeAt(schema, 'actions.notify.command')?.['x-file-only'], true);
+    assert.equal(schemaNodeAt(schema, 'gpu.mlxPython')?.['x-file-only'], true);
+    assert.equal(schemaNodeAt(schema, 'api.listen')?.['x-restart-required'], true);
+    assert.equal(schemaNodeAt(schema, 'guard.listen')?.['x-restart-required'], true);
+    assert.equal(schemaNodeAt(schema, 'risk.gpuSoft')?.['x-restart-required'], undefined);
+    assert.equal(schemaNodeAt(schema, 'guard.contextCap')?.['x-restart-required'], undefined);
+    assert.equal(needsRestart('api'), true);
+    assert.equal(needsRestart('apiX'), false);
+    assert.equal(schemaNodeAt(schema, 'guard.nope'), null);
+  });
+
+  it('agrees with the zod schema on random edits of a valid configuration', () => {
+    const leafKeys: string[] = [];
+    const walk = (node: Record<string, unknown>, at: string): void => {
+      const props = node['properties'] as Record<string, Record<string, unknown>> | undefined;
+      if (!props) return void leafKeys.push(at);
+      for (const [k, v] of Object.entries(props)) walk(v, at ? `${at}.${k}` : k);
+    };
+    walk(schema, '');
+    const value = fc.oneof(
+      fc.integer({ min: -5, max: 100_000 }),
+      fc.double({ min: -10, max: 5000, noNaN: true }),
+      fc.boolean(),
+      fc.constant(null),
+      fc.string({ maxLength: 12 }),
+      fc.constantFrom('open', 'serialise', 'auto', 'http://127.0.0.1:1', '127.0.0.1:9', 'info', 'high'),
+      fc.array(fc.string({ maxLength: 6 }), { maxLength: 2 }),
+    );
+    fc.assert(
+      fc.property(fc.constantFrom(...leafKeys), value, (key, v) => {
+        const input: Record<string, unknown> = {};
+        let cur = input;
+        const parts = key.split('.');
+        for (const p of parts.slice(0, -1)) {
+          cur[p] = {};
+          cur = cur[p] as Record<string, unknown>;
+        }
+        cur[parts.at(-1)!] = v;
+        const jsonOk = checkJsonSchema(schema, input).length === 0;
+        const zodOk = validateConfig(input).ok;
+        // zod refinements the JSON Schema cannot say (a valid RegExp, HOST:PORT forms, cross-field
+        // orderings) may refuse more; the JSON Schema must never refuse what the daemon accepts.
+        if (zodOk)
+          assert.ok(jsonOk, `${key}=${JSON.stringify(v)}: ${checkJsonSchema(schema, input).join('; ')}`);
+      }),
+      { numRuns: 2000 },
+    );
+  });
+});
