@@ -36,11 +36,14 @@ import { loadOrCreateToken } from './api/api-config.js';
 import { ApiServer, type StatusView } from './api/api-server.js';
 import { Metrics } from './api/metrics.js';
 import { collectCluster } from './cluster/cluster-view.js';
+import type { ConfigResult } from './config/config-loader.js';
+import { ConfigReloader, type ReloadOutcome, type ReloadTrigger } from './config/config-reload.js';
 import type { Config } from './config/config-schema.js';
 import { paths } from './config/data-dir.js';
 import { ExoApiClient } from './exo/exo-api-client.js';
 import { exoHome, readExoPidfile } from './exo/exo-pidfile.js';
 import type { ModeSource, WakeHoldView } from './guard/admission.js';
+import { isLoopback } from './guard/guard-config.js';
 import { GuardServer } from './guard/guard-server.js';
 import { acquireLock, releaseLock, updateLock } from './instance-lock.js';
 import type { Logger } from './logger.js';
@@ -135,6 +138,8 @@ export interface DaemonDeps {
   reportDirs?: string[];
   /** The shell's notifier; default: the headless one (log + optional command). */
   notifier?: Notifier;
+  /** The configuration file (default: the data directory's); API writes go there. */
+  configPath?: string;
   /** The SQLite driver (the Electron app passes its Node-API build of better-sqlite3). */
   Driver?: DatabaseConstructor;
 }
@@ -228,6 +233,9 @@ export class Daemon {
   desktop: DesktopNotifier | null = null;
   private lastResult: TickResult | null = null;
   private readonly lockPath: string;
+  private readonly actionRunner: ActionRunner;
+  /** Watches the configuration file once the shell asks for it (watchConfig). */
+  private configReload: ConfigReloader | null = null;
 
   constructor(private readonly deps: DaemonDeps) {
     this.clock = deps.clock ?? systemClock;
@@ -258,6 +266,7 @@ export class Daemon {
       // One place decides the mode (hand pin, else hold, else level): the runner's level mode never skips a pin.
       () => this.applyGuardMode(),
     );
+    this.actionRunner = runner;
     this.guard = deps.config.guard.enabled
       ? new GuardServer(
           deps.config.guard,
@@ -301,7 +310,11 @@ export class Daemon {
               this.risk.monitor.snapshot.nodeId,
             ),
           currentConfig: () => deps.config,
-          configPath: paths(deps.dataDir).config,
+          configReload: {
+            state: () => this.configReload?.state ?? null,
+            reload: () => this.reloadConfig('api'),
+          },
+          configPath: deps.configPath ?? paths(deps.dataDir).config,
           dashboardDir: existsSync(`${dashboard}index.html`) ? dashboard : null,
         })
       : null;
@@ -831,7 +844,75 @@ export class Daemon {
       probes: this.deps.probe.describe?.() ?? null,
       panics: summarisePanics(this.reports, now),
       storage: this.writer.status(),
+      config: this.configReload?.state ?? null,
     };
+  }
+
+  /**
+   * Reloads the configuration file when it changes and when asked (SIGHUP, the API): `load` reads it as at
+   * start (with the command line's overrides). What can change live applies at once; the rest is listed as
+   * needing a restart (log, a `config.reloaded` event, the status and the API).
+   */
+  watchConfig(path: string, load: () => ConfigResult): void {
+    this.configReload?.stop();
+    this.configReload = new ConfigReloader({
+      path,
+      load,
+      started: this.deps.config,
+      apply: (next) => this.applyConfig(next),
+      report: (o) => this.reportReload(o),
+      now: () => this.clock.now(),
+    });
+    this.configReload.start();
+  }
+
+  /** Reads the configuration file now (null when the shell did not ask for reloads). */
+  reloadConfig(trigger: ReloadTrigger): ReloadOutcome | null {
+    return this.configReload?.reload(trigger) ?? null;
+  }
+
+  /** Applies a validated configuration whose restart-only keys hold the running values. */
+  private applyConfig(next: Config): string[] {
+    const g = this.guard?.address;
+    if (g && !isLoopback(g.host) && !next.guard.token)
+      return [
+        `"guard.token": the guard listens on ${g.host}:${g.port}, beyond loopback, so its token cannot be removed while it runs`,
+      ];
+    this.deps.config = next;
+    this.risk.reconfigure(next);
+    this.actionRunner.setConfig(next.actions);
+    this.guard?.reconfigure(next.guard);
+    this.desktop?.setMode(next.notifications.desktop);
+    this.deps.logger.level = next.logLevel;
+    this.applyGuardMode();
+    return [];
+  }
+
+  private reportReload(o: ReloadOutcome): void {
+    const { events, logger } = this.deps;
+    const path = this.configReload?.state.path ?? 'the configuration';
+    if (!o.ok) {
+      const message = `${path} was not applied (${o.trigger}), the previous configuration stays: ${o.errors.join('; ')}`;
+      logger.error({ errors: o.errors, trigger: o.trigger }, message);
+      events.push('config.invalid', 'error', message, { path, trigger: o.trigger, errors: o.errors }, o.at);
+      return;
+    }
+    const parts = [
+      o.applied.length ? `applied ${o.applied.join(', ')}` : 'nothing to apply',
+      ...(o.restartRequired.length ? [`needs a restart for ${o.restartRequired.join(', ')}`] : []),
+    ];
+    const message = `configuration reloaded from ${path} (${o.trigger}): ${parts.join('; ')}`;
+    logger[o.restartRequired.length ? 'warn' : 'info'](
+      { applied: o.applied, restartRequired: o.restartRequired, trigger: o.trigger },
+      message,
+    );
+    events.push(
+      'config.reloaded',
+      o.restartRequired.length ? 'warning' : 'info',
+      message,
+      { path, trigger: o.trigger, applied: o.applied, restartRequired: o.restartRequired },
+      o.at,
+    );
   }
 
   /**
@@ -1118,6 +1199,7 @@ export class Daemon {
   private async stopOnce(reason: string): Promise<void> {
     this.running = false;
     this.unwatchPressure();
+    this.configReload?.stop();
     if (this.timer !== null) this.clock.clearTimeout(this.timer);
     // Each part stops on its own: one that fails must not keep the database open.
     const parts: Array<[string, () => Promise<unknown> | undefined]> = [

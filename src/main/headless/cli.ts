@@ -5,6 +5,7 @@ import { VERSION } from '../core/version.js';
 import { registerAck } from './commands/ack-command.js';
 import { registerAgent } from './commands/agent-command.js';
 import { registerCluster } from './commands/cluster-command.js';
+import { registerConfig } from './commands/config-command.js';
 import { registerDaemon } from './commands/daemon-command.js';
 import { registerDoctor } from './commands/doctor-command.js';
 import { registerGuard } from './commands/guard-command.js';
@@ -43,6 +44,7 @@ export function buildProgram(): Command {
   registerUninstall(program);
   registerReplay(program);
   registerBacktest(program);
+  registerConfig(program);
   const all = (c: Command): Command[] => [c, ...c.commands.flatMap(all)];
   const path = (c: Command): string => (c.parent ? `${path(c.parent)} ${c.name()}` : c.name());
   // Every usage error is one line on stderr naming the command and where its help is.

@@ -22,7 +22,7 @@ export class ActionRunner {
   private readonly memory: PlannerMemory;
 
   constructor(
-    private readonly config: ActionConfig,
+    private config: ActionConfig,
     private readonly store: TimelineStore,
     private readonly audit: AuditStore,
     private readonly notifier: Notifier,
@@ -34,6 +34,11 @@ export class ActionRunner {
 
   get guardMode(): GuardMode {
     return this.memory.guardMode;
+  }
+
+  /** A reloaded configuration: the policy (levels, cooldowns, dry run, guard modes) from the next plan. */
+  setConfig(config: ActionConfig): void {
+    this.config = config;
   }
 
   /**

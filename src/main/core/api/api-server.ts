@@ -11,6 +11,7 @@ import { GuardChoice } from '../actions/guard-override.js';
 import { type GuardProfile, GuardProfileSchema } from '../actions/guard-profile.js';
 import { configJsonSchema } from '../config/config-json-schema.js';
 import { formatIssues } from '../config/config-loader.js';
+import type { ConfigReloadState, ReloadOutcome } from '../config/config-reload.js';
 import type { Config } from '../config/config-schema.js';
 import { maskConfig, saveClientConfig } from '../config/config-update.js';
 import { isLoopback, parseListen } from '../guard/guard-config.js';
@@ -51,6 +52,8 @@ export interface ApiDeps {
   advisory: () => unknown;
   currentConfig: () => Config;
   configPath: string;
+  /** The running daemon's configuration reloads (absent: a write applies at the next start). */
+  configReload?: { state: () => ConfigReloadState | null; reload: () => ReloadOutcome | null };
   /** The built dashboard (dist/renderer); null to serve no page. */
   dashboardDir: string | null;
   now?: () => number;
@@ -370,7 +373,19 @@ export class ApiServer {
         return this.json(res, 200, {
           config: maskConfig(this.deps.currentConfig()),
           path: this.deps.configPath,
+          reload: this.deps.configReload?.state() ?? null,
         });
+      if (method === 'POST' && route === 'config/reload') {
+        const r = this.deps.configReload?.reload() ?? null;
+        if (!r)
+          return this.json(res, 409, { error: { message: 'this daemon does not reload its configuration' } });
+        if (!r.ok)
+          return this.json(res, 400, {
+            error: { message: r.errors.join('; '), fields: r.errors },
+            reload: r,
+          });
+        return this.json(res, 200, { reload: r });
+      }
       if (method === 'GET' && route === 'config/schema') return this.json(res, 200, configJsonSchema());
       if (method === 'PUT' && route === 'config') {
         const body = await this.jsonBody(req, res, 'configuration body');
@@ -380,10 +395,15 @@ export class ApiServer {
           return this.json(res, saved.reason === 'write-failed' ? 500 : 400, {
             error: { message: saved.errors.join('; '), fields: saved.errors },
           });
+        // Applied at once by a daemon that reloads (`reloaded`), with the keys that wait for a restart.
+        const r = this.deps.configReload?.reload() ?? null;
         return this.json(res, 200, {
           saved: this.deps.configPath,
           config: maskConfig(saved.config),
-          restartRequired: true,
+          reloaded: r?.ok === true,
+          applied: r?.ok ? r.applied : [],
+          restartRequired: r?.ok ? r.restartRequired : [],
+          ...(r && !r.ok ? { reloadErrors: r.errors } : {}),
         });
       }
       if (method === 'POST' && route === 'ack') return this.json(res, 200, { ended: this.deps.ack() });

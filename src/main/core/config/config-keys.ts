@@ -7,18 +7,19 @@ export const RESTART_KEYS = [
   'api',
   'guard.enabled',
   'guard.listen',
-  'guard.maxConnections',
   'guard.maxHeaderBytes',
+  'guard.maxBufferedBodyBytes',
   'guard.upstreamCaFile',
   // Readers built once at start.
   'intervalSeconds',
-  'slowIntervalSeconds',
   'gpu',
   'watch',
-  'reports.dirs',
+  'reports',
   'exo.url',
   'exo.timeoutMs',
   'exo.home',
+  // The notifier's program is started with the daemon.
+  'actions.notify.command',
 ] as const;
 
 /** True when a change to `key` (dotted) takes effect only after the daemon restarts. */

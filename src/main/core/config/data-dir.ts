@@ -1,5 +1,6 @@
+import { existsSync } from 'node:fs';
 import { homedir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 
 /**
  * The data directory: `--data-dir`, else EXO_SENTINEL_HOME, else the platform's place —
@@ -37,9 +38,52 @@ export function logDir(
 /** The daemon's log file keeps this name (the current file); older ones are exo-sentinel.1.log, .2.log … */
 export const DAEMON_LOG = 'exo-sentinel.log';
 
+/** Where the configuration file is read and written, where it belongs, and an old file found in the data dir. */
+export interface ConfigLocation {
+  /** The file in use: `preferred`, or `legacy` while only the old file exists. */
+  path: string;
+  preferred: string;
+  /** config.json in the platform's data directory, where versions before 0.2 kept it (null: none there). */
+  legacy: string | null;
+}
+
+/**
+ * The configuration file. For the platform's data directory: $XDG_CONFIG_HOME/exo-sentinel/config.json
+ * (~/.config/exo-sentinel/config.json) on Linux, ~/Library/Application Support/exo-sentinel/config.json on
+ * macOS. A data directory chosen with `--data-dir` or EXO_SENTINEL_HOME keeps its config.json inside it. A
+ * config.json left in the Linux data directory (the old place) is still used while the new one does not
+ * exist; the daemon says where to move it.
+ */
+export function configLocation(
+  dataDir: string,
+  env: NodeJS.ProcessEnv = process.env,
+  platform: NodeJS.Platform = process.platform,
+): ConfigLocation {
+  const inDir = join(dataDir, 'config.json');
+  const { EXO_SENTINEL_HOME: _, ...rest } = env;
+  if (resolve(dataDir) !== resolve(resolveDataDir(undefined, rest, platform)))
+    return { path: inDir, preferred: inDir, legacy: null };
+  const xdg = env['XDG_CONFIG_HOME'];
+  const preferred =
+    platform === 'darwin'
+      ? join(homedir(), 'Library', 'Application Support', 'exo-sentinel', 'config.json')
+      : join(xdg?.startsWith('/') ? xdg : join(homedir(), '.config'), 'exo-sentinel', 'config.json');
+  if (resolve(preferred) === resolve(inDir)) return { path: inDir, preferred, legacy: null };
+  const legacy = existsSync(inDir) ? inDir : null;
+  return { path: legacy && !existsSync(preferred) ? legacy : preferred, preferred, legacy };
+}
+
+/** The line the daemon logs at start when a config.json sits at the old place (null: nothing to say). */
+export function legacyConfigNotice(loc: ConfigLocation): string | null {
+  if (!loc.legacy) return null;
+  return loc.path === loc.legacy
+    ? `the configuration is read from ${loc.legacy}, its old place; move it to ${loc.preferred} (mkdir -p "${dirname(loc.preferred)}" && mv "${loc.legacy}" "${loc.preferred}")`
+    : `${loc.legacy} is ignored: the configuration is read from ${loc.preferred}; remove the old file`;
+}
+
 export const paths = (dataDir: string) => ({
   database: join(dataDir, 'timeline.db'),
-  config: join(dataDir, 'config.json'),
+  config: configLocation(dataDir).path,
   logs: logDir(dataDir),
   logFile: join(logDir(dataDir), DAEMON_LOG),
   pidfile: join(dataDir, 'daemon.pid'),

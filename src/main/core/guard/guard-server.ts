@@ -53,7 +53,7 @@ export class GuardServer {
   address: { host: string; port: number } | null = null;
 
   constructor(
-    private readonly config: GuardConfig,
+    private config: GuardConfig,
     upstreamUrl: string,
     private readonly emit: (e: TimelineEvent) => void,
     private readonly exoHomeDir: string | null = null,
@@ -64,6 +64,15 @@ export class GuardServer {
     this.capacity = new Capacity(() => this.config.queue.timeoutSeconds * 1000, now);
     this.log = new AllocationLog(emit, now);
     this.budget = new BodyBudget(config.maxBufferedBodyBytes);
+  }
+
+  /**
+   * A reloaded configuration for the requests that arrive from now on (limits, token, timeouts, queue);
+   * the listener, header size, body budget and upstream CA stay as started (the daemon says so).
+   */
+  reconfigure(next: GuardConfig): void {
+    this.config = next;
+    if (this.server) this.server.maxConnections = next.maxConnections;
   }
 
   /** Refuses to start on a non-loopback address without a token: the guard is never an open relay. */

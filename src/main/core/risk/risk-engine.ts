@@ -18,7 +18,7 @@ export class RiskEngine {
   private lowerSince: number | null = null;
 
   constructor(
-    private readonly thresholds: RiskThresholds,
+    private thresholds: RiskThresholds,
     now: number,
     initial?: RiskState | null,
   ) {
@@ -34,6 +34,11 @@ export class RiskEngine {
 
   get state(): RiskState {
     return this.current;
+  }
+
+  /** New thresholds (a reloaded configuration) for the next update; the current level stays until then. */
+  setThresholds(thresholds: RiskThresholds): void {
+    this.thresholds = thresholds;
   }
 
   update(inputs: RiskInputs): RiskUpdate {

@@ -43,7 +43,7 @@ export class RiskPipeline {
   private logMissingSaid = false;
 
   constructor(
-    private readonly config: Config,
+    private config: Config,
     private readonly store: TimelineStore,
     private readonly reports: ReportStore,
     private readonly events: EventCollector,
@@ -59,6 +59,12 @@ export class RiskPipeline {
 
   get state(): RiskState {
     return this.engine.state;
+  }
+
+  /** A reloaded configuration: thresholds and EXO's poll interval apply from the next tick. */
+  reconfigure(config: Config): void {
+    this.config = config;
+    this.engine.setThresholds(config.risk);
   }
 
   get guardMode(): GuardMode {

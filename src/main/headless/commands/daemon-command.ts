@@ -1,9 +1,9 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Command } from 'commander';
-import { loadConfig } from '../../core/config/config-loader.js';
+import { type ConfigResult, loadConfig } from '../../core/config/config-loader.js';
 import type { ConfigInput } from '../../core/config/config-schema.js';
-import { paths, resolveDataDir } from '../../core/config/data-dir.js';
+import { configLocation, legacyConfigNotice, paths, resolveDataDir } from '../../core/config/data-dir.js';
 import { Daemon, EventCollector, type StartResult } from '../../core/daemon.js';
 import { EXIT_FAULT, installFaultHandlers } from '../../core/fault-handler.js';
 import { runningDaemon } from '../../core/instance-lock.js';
@@ -66,19 +66,14 @@ export function registerDaemon(program: Command): void {
     });
 }
 
-async function runDaemon(flags: DaemonFlags): Promise<number> {
-  const dataDir = resolveDataDir(flags.dataDir);
-  const p = paths(dataDir);
+/** The configuration file with the command line's flags over it (at start and at every reload). */
+function loadWithFlags(path: string, flags: DaemonFlags): ConfigResult {
   const overrides: Partial<ConfigInput> = {};
   if (flags.interval !== undefined) overrides.intervalSeconds = flags.interval;
   if (flags.slowInterval !== undefined) overrides.slowIntervalSeconds = flags.slowInterval;
   if (flags.logLevel !== undefined) overrides.logLevel = flags.logLevel as ConfigInput['logLevel'];
-  const loaded = loadConfig(flags.config ?? p.config, overrides, flags.config !== undefined);
-  if (!loaded.ok) {
-    for (const e of loaded.errors) process.stderr.write(`exo-sentinel: ${e}\n`);
-    process.stderr.write('exo-sentinel: the daemon does not start with an invalid configuration\n');
-    return EXIT_USAGE;
-  }
+  const loaded = loadConfig(path, overrides, flags.config !== undefined);
+  if (!loaded.ok) return loaded;
   let config = loaded.config;
   if (flags.exoUrl) config = { ...config, exo: { ...config.exo, url: flags.exoUrl } };
   if (flags.dryRun) config = { ...config, actions: { ...config.actions, dryRun: true } };
@@ -88,6 +83,20 @@ async function runDaemon(flags: DaemonFlags): Promise<number> {
   if (flags.api === false || flags.once) config = { ...config, api: { ...config.api, enabled: false } };
   if (flags.contextCap !== undefined)
     config = { ...config, guard: { ...config.guard, contextCap: Math.floor(flags.contextCap) } };
+  return { ok: true, config };
+}
+
+async function runDaemon(flags: DaemonFlags): Promise<number> {
+  const dataDir = resolveDataDir(flags.dataDir);
+  const p = paths(dataDir);
+  const configPath = flags.config ?? p.config;
+  const loaded = loadWithFlags(configPath, flags);
+  if (!loaded.ok) {
+    for (const e of loaded.errors) process.stderr.write(`exo-sentinel: ${e}\n`);
+    process.stderr.write('exo-sentinel: the daemon does not start with an invalid configuration\n');
+    return EXIT_USAGE;
+  }
+  const config = loaded.config;
   // Under launchd stdout and stderr are files in the data directory: a full disk must not make a write to them
   // an uncaught 'error'.
   process.stdout.on('error', () => undefined);
@@ -119,6 +128,8 @@ async function runDaemon(flags: DaemonFlags): Promise<number> {
       daemon?.noteStorage('log', message);
     },
   });
+  const moveNotice = flags.config === undefined ? legacyConfigNotice(configLocation(dataDir)) : null;
+  if (moveNotice) logger.warn(moveNotice);
   // Under launchd stdout and stderr are files nobody else rotates: the daemon does, now and every hour.
   const rotateAgentOutput = (): void => {
     for (const name of [LAUNCHD_STDOUT, LAUNCHD_STDERR]) {
@@ -150,6 +161,7 @@ async function runDaemon(flags: DaemonFlags): Promise<number> {
     daemon = new Daemon({
       dataDir,
       config,
+      configPath,
       probe: createProbe(
         events,
         { ceilingBytes: config.gpu.ceilingBytes, mlxPython: config.gpu.mlxPython },
@@ -204,6 +216,9 @@ async function runDaemon(flags: DaemonFlags): Promise<number> {
         : '  guard    off\n'),
   );
   running.start();
+  // An edited configuration file applies without a restart (what cannot is said); SIGHUP reloads it too.
+  running.watchConfig(configPath, () => loadWithFlags(configPath, flags));
+  process.on('SIGHUP', () => running.reloadConfig('SIGHUP'));
   return await new Promise<number>((resolve) => {
     let stopping = false;
     const stop = (why: string, code: number): void => {

@@ -5,13 +5,9 @@ import type { PostPanicHold, RiskLevel, RiskReason, RiskState } from '../../../s
 import type { Sample } from '../../../shared/sample.js';
 import { readGuardMode } from '../../core/actions/action-runner.js';
 import { readHold } from '../../core/actions/post-panic-hold.js';
-import {
-  readWakeHold,
-  type WakeHold,
-  wakeHoldActive,
-  wakeHoldReason,
-} from '../../core/actions/wake-hold.js';
+import { readWakeHold, type WakeHold, wakeHoldActive, wakeHoldReason } from '../../core/actions/wake-hold.js';
 import { loadConfig } from '../../core/config/config-loader.js';
+import type { ConfigReloadState } from '../../core/config/config-reload.js';
 import type { Config } from '../../core/config/config-schema.js';
 import { paths, resolveDataDir } from '../../core/config/data-dir.js';
 import { EventCollector } from '../../core/daemon.js';
@@ -109,13 +105,18 @@ export async function pollExo(config: Config): Promise<ExoSnapshot> {
   return monitor.snapshot;
 }
 
-/** The running daemon's storage health, from its API (null when it does not answer in time). */
-async function daemonStorage(api: string): Promise<StorageStatus | null> {
+/**
+ * What only the running daemon knows, from its API: its storage health and its configuration reloads (null
+ * when it does not answer in time).
+ */
+async function daemonView(
+  api: string,
+): Promise<{ storage: StorageStatus | null; config: ConfigReloadState | null } | null> {
   try {
     const r = await fetch(`${api}/api/v1/status`, { signal: AbortSignal.timeout(1500) });
     if (!r.ok) return null;
-    const body = (await r.json()) as { storage?: StorageStatus };
-    return body.storage ?? null;
+    const body = (await r.json()) as { storage?: StorageStatus; config?: ConfigReloadState };
+    return { storage: body.storage ?? null, config: body.config ?? null };
   } catch {
     return null;
   }
@@ -234,7 +235,8 @@ async function readStatus(
     }
   }
   // What only the running daemon knows (writes failing on a full or read-only disk): asked over its API.
-  const storage = (daemon?.api ? await daemonStorage(daemon.api) : null) ?? {
+  const fromApi = daemon?.api ? await daemonView(daemon.api) : null;
+  const storage = fromApi?.storage ?? {
     state: dbProblem ? 'failing' : 'ok',
     message: dbProblem,
     path: p.database,
@@ -265,6 +267,7 @@ async function readStatus(
       pid: daemon?.pid ?? null,
       dataDir,
       lastSampleAt: lastStored?.time ?? null,
+      config: fromApi?.config ?? null,
     },
     panics,
     storage,
@@ -285,7 +288,14 @@ function statusObject(r: {
   guardMode: string | null;
   hold: PostPanicHold | null;
   wakeHold: (WakeHold & { reason: string }) | null;
-  daemon: { running: boolean; pid: number | null; dataDir: string; lastSampleAt: number | null };
+  daemon: {
+    running: boolean;
+    pid: number | null;
+    dataDir: string;
+    lastSampleAt: number | null;
+    /** The running daemon's configuration reloads (file, restart-required keys, last error). */
+    config: ConfigReloadState | null;
+  };
   panics: PanicSummary | null;
   storage: StorageStatus;
 }) {
@@ -365,6 +375,10 @@ function renderStatus(view: StatusView): string {
       ? `daemon        running (pid ${daemon.pid}), guard mode ${out.guardMode}, last sample ${daemon.lastSampleAt ? new Date(daemon.lastSampleAt).toISOString() : 'none yet'}`
       : `daemon        not running for ${daemon.dataDir}`,
   );
+  if (daemon.config?.error)
+    lines.push(`config        ${daemon.config.path} not applied: ${daemon.config.error.errors.join('; ')}`);
+  if (daemon.config?.restartRequired.length)
+    lines.push(`config        restart the daemon to apply ${daemon.config.restartRequired.join(', ')}`);
   return `${lines.join('\n')}\n`;
 }
 

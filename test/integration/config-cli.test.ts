@@ -1,0 +1,82 @@
+import assert from 'node:assert/strict';
+import { mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, describe, it } from 'node:test';
+import { runCli } from '../support/cli-runner.js';
+import { repoRoot } from '../support/fixtures.js';
+import { tempDir } from '../support/temp-dir.js';
+
+const dir = tempDir();
+after(dir.cleanup);
+
+/** A person's environment with only HOME set: the platform's places, no overrides. */
+const homeEnv = (home: string): NodeJS.ProcessEnv => ({
+  HOME: home,
+  EXO_SENTINEL_HOME: undefined,
+  XDG_CONFIG_HOME: undefined,
+  XDG_STATE_HOME: undefined,
+  NO_COLOR: '1',
+});
+
+describe('exo-sentinel config (no daemon)', { skip: process.platform !== 'linux' && 'Linux paths' }, () => {
+  it('keeps the file in ~/.config/exo-sentinel, created 0600 in a 0700 directory', async () => {
+    const home = join(dir.path, 'fresh');
+    mkdirSync(home);
+    const env = homeEnv(home);
+    const where = join(home, '.config', 'exo-sentinel', 'config.json');
+    const p = await runCli(['config', 'path'], env);
+    assert.deepEqual([p.code, p.stdout, p.stderr], [0, `${where}\n`, '']);
+    const set = await runCli(['config', 'set', 'logLevel', 'debug'], env);
+    assert.equal(set.stdout, `set logLevel in ${where} (applies when the daemon starts)\n`);
+    assert.equal(statSync(where).mode & 0o777, 0o600);
+    assert.equal(statSync(join(home, '.config', 'exo-sentinel')).mode & 0o777, 0o700);
+    assert.deepEqual(JSON.parse(readFileSync(where, 'utf8')), { logLevel: 'debug' });
+    const get = await runCli(['config', 'get', 'logLevel'], env);
+    assert.equal(get.stdout, 'debug\n');
+    const json = await runCli(['config', 'path', '--json'], env);
+    assert.deepEqual(JSON.parse(json.stdout), { path: where, preferred: where, legacy: null, exists: true });
+  });
+
+  it('reads an old config.json in the data directory and says where it belongs (daemon log too)', async () => {
+    const home = join(dir.path, 'old');
+    const state = join(home, '.local', 'state', 'exo-sentinel');
+    mkdirSync(state, { recursive: true });
+    writeFileSync(join(state, 'config.json'), JSON.stringify({ guard: { contextCap: 4096 } }), {
+      mode: 0o600,
+    });
+    const env = homeEnv(home);
+    const p = await runCli(['config', 'path'], env);
+    assert.equal(p.stdout, `${join(state, 'config.json')}\n`);
+    assert.match(
+      p.stderr,
+      /^exo-sentinel: the configuration is read from .*\.local\/state\/exo-sentinel\/config\.json, its old place; move it to .*\.config\/exo-sentinel\/config\.json/,
+    );
+    assert.equal((await runCli(['config', 'get', 'guard.contextCap'], env)).stdout, '4096\n');
+    const once = await runCli(['daemon', '--once', '--exo-url', 'http://127.0.0.1:9'], env);
+    assert.equal(once.code, 0, once.stderr);
+    const log = readFileSync(join(state, 'log', 'exo-sentinel.log'), 'utf8');
+    assert.match(log, /its old place; move it to .*\.config\/exo-sentinel\/config\.json/);
+  });
+
+  it('prints the JSON Schema the repository ships, and validates files', async () => {
+    const env = { EXO_SENTINEL_HOME: join(dir.path, 'v') };
+    const schema = await runCli(['config', 'schema'], env);
+    assert.equal(
+      schema.stdout,
+      readFileSync(join(repoRoot, 'src/main/core/config/config.schema.json'), 'utf8'),
+    );
+    const file = join(dir.path, 'try.json');
+    writeFileSync(file, JSON.stringify({ $schema: 'x', guard: { queue: { max: -1 } }, nope: 1 }));
+    const bad = await runCli(['config', 'validate', file, '--json'], env);
+    assert.equal(bad.code, 1);
+    const out = JSON.parse(bad.stdout);
+    assert.equal(out.valid, false);
+    assert.ok(out.errors.some((e: string) => e.endsWith('unknown key "nope"')));
+    writeFileSync(file, JSON.stringify({ $schema: './config.schema.json', logLevel: 'warn' }));
+    const ok = await runCli(['config', 'validate', file], env);
+    assert.deepEqual([ok.code, ok.stdout], [0, `${file}: valid\n`]);
+    const missing = await runCli(['config', 'validate', join(dir.path, 'none.json')], env);
+    assert.equal(missing.code, 1);
+    assert.match(missing.stderr, /none\.json: cannot read \(ENOENT\)/);
+  });
+});
