@@ -5,10 +5,12 @@ import { VERSION } from '../core/version.js';
 import { registerAck } from './commands/ack-command.js';
 import { registerAgent } from './commands/agent-command.js';
 import { registerCluster } from './commands/cluster-command.js';
+import { registerCompletion } from './commands/completion-command.js';
 import { registerConfig } from './commands/config-command.js';
 import { registerDaemon } from './commands/daemon-command.js';
 import { registerDoctor } from './commands/doctor-command.js';
 import { registerGuard } from './commands/guard-command.js';
+import { registerLogs } from './commands/logs-command.js';
 import { registerPanics } from './commands/panics-command.js';
 import { registerBacktest, registerReplay } from './commands/replay-command.js';
 import { registerReport } from './commands/report-command.js';
@@ -45,6 +47,8 @@ export function buildProgram(): Command {
   registerReplay(program);
   registerBacktest(program);
   registerConfig(program);
+  registerLogs(program);
+  registerCompletion(program);
   const all = (c: Command): Command[] => [c, ...c.commands.flatMap(all)];
   const path = (c: Command): string => (c.parent ? `${path(c.parent)} ${c.name()}` : c.name());
   // Every usage error is one line on stderr naming the command and where its help is.

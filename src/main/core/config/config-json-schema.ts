@@ -18,6 +18,23 @@ export function schemaNodeAt(schema: Node, dotted: string): Node | null {
   return cur;
 }
 
+/** Every dotted key the schema knows, parents before children (`guard`, `guard.listen`, …), `$schema` left out. */
+export function configKeys(schema: Node = configJsonSchema()): string[] {
+  const out: string[] = [];
+  const walk = (node: Node, at: string): void => {
+    const props = node['properties'];
+    if (!isNode(props)) return;
+    for (const [k, child] of Object.entries(props)) {
+      if (k === '$schema' || !isNode(child)) continue;
+      const key = at ? `${at}.${k}` : k;
+      out.push(key);
+      walk(child, key);
+    }
+  };
+  walk(schema, '');
+  return out;
+}
+
 function annotate(node: Node, key: string): void {
   if (key && needsRestart(key)) node['x-restart-required'] = true;
   const props = node['properties'];

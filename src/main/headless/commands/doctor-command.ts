@@ -11,6 +11,7 @@ import { parseUname } from '../../core/probes/darwin/identity-parser.js';
 import { parseSysctl, sysctlInt } from '../../core/probes/darwin/sysctl-parser.js';
 import { type DoctorInputs, diagnose, renderDoctor } from '../../core/risk/doctor.js';
 import { type ExoProcessFacts, knobsFromEnviron, knobsFromPsEnvironment } from '../../core/risk/exo-knobs.js';
+import { startProgress } from '../progress.js';
 import { httpUrl } from '../usage-error.js';
 import { runProbeCheck } from './probes-check.js';
 import { configFor, pollExo, takeReading } from './status-command.js';
@@ -105,6 +106,8 @@ export function registerDoctor(program: Command): void {
         { nativeDisabled: nativeDisabledBy(process.env) },
       );
       const darwin = process.platform === 'darwin';
+      const progress = startProgress('doctor');
+      progress.update('reading this machine, its GPU and EXO');
       const [identity, gpu, reading, exo, uname, wired] = await Promise.all([
         probe.identity().catch(() => null),
         probe.readGpu(true),
@@ -113,6 +116,7 @@ export function registerDoctor(program: Command): void {
         darwin ? runCommand('/usr/bin/uname', ['-a']) : Promise.resolve(null),
         darwin ? runCommand('/usr/sbin/sysctl', ['iogpu.wired_limit_mb']) : Promise.resolve(null),
       ]);
+      progress.update("checking report directories and EXO's settings");
       const exoMain = reading.result.watched.find((w) => w.role === 'exo-main');
       const report = diagnose({
         identity,
@@ -131,6 +135,7 @@ export function registerDoctor(program: Command): void {
             : { argv: null, env: null },
         },
       });
+      progress.done();
       process.stdout.write(flags.json ? `${JSON.stringify(report, null, 2)}\n` : renderDoctor(report));
     });
 }

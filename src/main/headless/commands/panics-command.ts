@@ -16,6 +16,7 @@ import {
 } from '../../core/panics/report-ingester.js';
 import { parseJetsamEvent, parseUserCrash } from '../../core/panics/user-crash-parser.js';
 import { table } from '../output.js';
+import { startProgress } from '../progress.js';
 import { EXIT_FAILURE, EXIT_USAGE } from '../usage-error.js';
 import { openStores } from './store-access.js';
 
@@ -117,7 +118,12 @@ export function registerPanics(program: Command): void {
       const ingester = new ReportIngester(s.reports, s.timeline);
       // A directory named by hand may hold copies pasted from issues; the platform ones hold what macOS writes.
       const names = f.dir ? REPORTS_AND_PASTED_COPIES : MACOS_REPORTS;
-      const results = dirs.map((d) => ingester.scanDirectory(resolve(d), names));
+      const progress = startProgress('panics scan');
+      const results = dirs.map((d, i) => {
+        progress.update(`${resolve(d)} (${i + 1}/${dirs.length})`);
+        return ingester.scanDirectory(resolve(d), names);
+      });
+      progress.done();
       s.db.close();
       if (f.json) {
         process.stdout.write(`${JSON.stringify(results, null, 2)}\n`);

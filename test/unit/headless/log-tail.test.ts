@@ -1,0 +1,51 @@
+import assert from 'node:assert/strict';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, describe, it } from 'node:test';
+import fc from 'fast-check';
+import { formatLogLine } from '../../../src/main/headless/commands/logs-command.js';
+import { lastLines } from '../../../src/main/headless/log-tail.js';
+import { progressStyle } from '../../../src/main/headless/progress.js';
+import { tempDir } from '../../support/temp-dir.js';
+
+const dir = tempDir();
+after(dir.cleanup);
+
+describe('log tail and progress pieces', () => {
+  it('lastLines reads from the end, across chunk edges, with or without a final newline', () => {
+    const file = join(dir.path, 'big.log');
+    const lines = Array.from({ length: 3000 }, (_, i) => `${i} ${'x'.repeat(i % 700)}`);
+    writeFileSync(file, `${lines.join('\n')}\n`);
+    assert.deepEqual(lastLines(file, 3), lines.slice(-3));
+    assert.deepEqual(lastLines(file, 2500), lines.slice(-2500));
+    assert.deepEqual(lastLines(file, 10_000), lines);
+    assert.deepEqual(lastLines(file, 0), []);
+    writeFileSync(file, 'a\nb');
+    assert.deepEqual(lastLines(file, 5), ['a', 'b']);
+    writeFileSync(file, '');
+    assert.deepEqual(lastLines(file, 5), []);
+    // Bounded: reading stops at maxBytes and drops the cut line.
+    writeFileSync(file, `${'y'.repeat(300_000)}\nlast\n`);
+    assert.deepEqual(lastLines(file, 5, 70_000), ['last']);
+  });
+
+  it('formats the daemon JSON lines and leaves anything else as it is, never throwing', () => {
+    assert.equal(
+      formatLogLine('{"level":50,"time":0,"msg":"boom","err":{"message":"disk full"}}'),
+      '1970-01-01T00:00:00.000Z ERROR boom (disk full)',
+    );
+    assert.equal(formatLogLine('[1,2]'), '[1,2]');
+    assert.equal(formatLogLine('{"msg":5}'), '- -     ');
+    fc.assert(fc.property(fc.string({ maxLength: 200 }), (s) => typeof formatLogLine(s) === 'string'));
+    fc.assert(fc.property(fc.json({ maxDepth: 2 }), (s) => typeof formatLogLine(s) === 'string'));
+  });
+
+  it('progress: a spinner on a terminal, plain lines with NO_COLOR or TERM=dumb, nothing otherwise', () => {
+    assert.equal(progressStyle({ isTTY: true }, {}), 'spinner');
+    assert.equal(progressStyle({ isTTY: true }, { NO_COLOR: '1' }), 'plain');
+    assert.equal(progressStyle({ isTTY: true }, { NO_COLOR: '' }), 'spinner', 'an empty NO_COLOR is unset');
+    assert.equal(progressStyle({ isTTY: true }, { TERM: 'dumb' }), 'plain');
+    assert.equal(progressStyle({ isTTY: false }, {}), 'none');
+    assert.equal(progressStyle({}, {}), 'none');
+  });
+});
