@@ -3,7 +3,12 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
-import { configJsonSchema, schemaNodeAt } from '../../../src/main/core/config/config-json-schema.js';
+import { CONFIG_HELP } from '../../../src/main/core/config/config-help.js';
+import {
+  configJsonSchema,
+  configKeys,
+  schemaNodeAt,
+} from '../../../src/main/core/config/config-json-schema.js';
 import { needsRestart } from '../../../src/main/core/config/config-keys.js';
 import { validateConfig } from '../../../src/main/core/config/config-loader.js';
 import { ConfigSchema } from '../../../src/main/core/config/config-schema.js';
@@ -62,6 +67,20 @@ describe('the configuration JSON Schema', () => {
       );
       assert.equal(validateConfig(input).ok, false, JSON.stringify(input));
     }
+  });
+
+  it('describes every key in one line, and describes no key that is gone', () => {
+    const keys = configKeys(schema);
+    assert.ok(keys.length > 90, `${keys.length} keys`);
+    for (const k of keys) {
+      const d = schemaNodeAt(schema, k)?.['description'];
+      assert.ok(typeof d === 'string' && d.length > 5 && !d.includes('\n'), `${k} has a description`);
+    }
+    assert.deepEqual(
+      Object.keys(CONFIG_HELP).filter((k) => !keys.includes(k)),
+      [],
+      'help for keys the schema no longer has',
+    );
   });
 
   it('marks secrets, file-only fields and what needs a restart', () => {

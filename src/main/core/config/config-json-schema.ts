@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { CONFIG_HELP } from './config-help.js';
 import { needsRestart } from './config-keys.js';
 import { ConfigSchema } from './config-schema.js';
 import { EXECUTABLE_FIELDS, SECRET_FIELDS } from './config-update.js';
@@ -36,6 +37,8 @@ export function configKeys(schema: Node = configJsonSchema()): string[] {
 }
 
 function annotate(node: Node, key: string): void {
+  const help = CONFIG_HELP[key];
+  if (help) node['description'] = help;
   if (key && needsRestart(key)) node['x-restart-required'] = true;
   const props = node['properties'];
   if (!isNode(props)) return;
@@ -46,7 +49,7 @@ function annotate(node: Node, key: string): void {
 
 /**
  * The configuration file's JSON Schema (draft 2020-12), generated from the zod schema that validates it, so
- * the two cannot disagree. Beyond the standard keywords: `writeOnly` and `x-secret` on tokens (never served,
+ * the two cannot disagree; every key has a one-line `description` (config-help.ts). Beyond the standard keywords: `writeOnly` and `x-secret` on tokens (never served,
  * shown masked), `x-file-only` on fields only the file may change (a program to run), `x-restart-required`
  * on what a running daemon takes only at its next start.
  */
