@@ -32,7 +32,7 @@ describe('the configuration JSON Schema', () => {
     assert.deepEqual(
       JSON.parse(readFileSync(SCHEMA_FILE, 'utf8')),
       schema,
-      'regenerate it: node dist/main/headless/cli.js config schema > src/main/core/config/config.schema.json',
+      'regenerate it: node dist/main/headless/cli.js config schema > src/main/core/config/config.schema.json && npx biome format --write src/main/core/config/config.schema.json',
     );
   });
 
