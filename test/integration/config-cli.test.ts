@@ -61,9 +61,9 @@ describe('exo-sentinel config (no daemon)', { skip: process.platform !== 'linux'
   it('prints the JSON Schema the repository ships, and validates files', async () => {
     const env = { EXO_SENTINEL_HOME: join(dir.path, 'v') };
     const schema = await runCli(['config', 'schema'], env);
-    assert.equal(
-      schema.stdout,
-      readFileSync(join(repoRoot, 'src/main/core/config/config.schema.json'), 'utf8'),
+    assert.deepEqual(
+      JSON.parse(schema.stdout),
+      JSON.parse(readFileSync(join(repoRoot, 'src/main/core/config/config.schema.json'), 'utf8')),
     );
     const file = join(dir.path, 'try.json');
     writeFileSync(file, JSON.stringify({ $schema: 'x', guard: { queue: { max: -1 } }, nope: 1 }));
