@@ -20,7 +20,14 @@ export interface AppBackend {
   config(): Record<string, unknown>;
   /** The configuration file's JSON Schema (the same as GET /api/v1/config/schema). */
   configSchema(): Record<string, unknown>;
-  saveConfig(config: unknown): { ok: boolean; errors: string[] };
+  /** Saves and applies a configuration: `applied` and `restartRequired` name keys (the daemon's reload). */
+  saveConfig(config: unknown): {
+    ok: boolean;
+    errors: string[];
+    applied?: string[];
+    restartRequired?: string[];
+    reloadErrors?: string[];
+  };
   ack(): Record<string, unknown>;
   /** Pins the guard's mode; null follows the risk level again. */
   setGuardMode(mode: GuardMode | null): Record<string, unknown>;

@@ -32,15 +32,29 @@ export function daemonBackend(daemon: Daemon, config: Config, dataDir: string): 
     },
     cluster: async () =>
       withLocalNetworkHint(
-        await collectCluster(daemon.statusView(), config.cluster, exo, daemon.risk.monitor.snapshot.nodeId),
+        await collectCluster(
+          daemon.statusView(),
+          daemon.config.cluster,
+          exo,
+          daemon.risk.monitor.snapshot.nodeId,
+        ),
         process.platform,
       ) as unknown as Record<string, unknown>,
     advisory: () => daemon.advisory() as unknown as Record<string, unknown>,
-    config: () => ({ config: maskConfig(config), path: paths(dataDir).config }),
+    config: () => ({
+      config: maskConfig(daemon.config),
+      path: paths(dataDir).config,
+      reload: daemon.statusView()['config'] ?? null,
+    }),
     configSchema: () => configJsonSchema(),
+    // Saved, then applied at once by the daemon's reload; what waits for a restart is listed.
     saveConfig: (input) => {
       const r = saveClientConfig(paths(dataDir).config, input);
-      return r.ok ? { ok: true, errors: [] } : { ok: false, errors: r.errors };
+      if (!r.ok) return { ok: false, errors: r.errors };
+      const applied = daemon.reloadConfig('app');
+      return applied?.ok
+        ? { ok: true, errors: [], applied: applied.applied, restartRequired: applied.restartRequired }
+        : { ok: true, errors: [], ...(applied ? { reloadErrors: applied.errors } : {}) };
     },
     ack: () => ({ ended: acknowledgeHold(daemon.store, daemon.audit, Date.now(), 'the menu bar') }),
     setGuardMode: (mode) => daemon.setGuardOverride(mode, 'the dashboard'),

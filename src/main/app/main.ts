@@ -172,6 +172,9 @@ async function main(): Promise<void> {
   const begun = await daemon.begin();
   if (!begun.ok) throw new Error(begun.error);
   daemon.start();
+  // The configuration file applies when it changes (the Settings tab writes it too), as in the headless daemon.
+  const configPath = paths(dataDir).config;
+  daemon.watchConfig(configPath, () => loadConfig(configPath));
 
   // One way out: menu Quit, Cmd-Q, logout, restart and shutdown all end here, in app.exit after the flush.
   let quitReason = 'quit';

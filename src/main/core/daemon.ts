@@ -366,6 +366,11 @@ export class Daemon {
     return this.ticks;
   }
 
+  /** The configuration in use (after reloads; restart-only keys hold the values it started with). */
+  get config(): Config {
+    return this.deps.config;
+  }
+
   get latest(): Sample | null {
     return this.lastResult?.sample ?? null;
   }

@@ -19,8 +19,24 @@ describe("the app's config channel keeps the same rules as the API", () => {
     writeFileSync(`${dir.path}/config.json`, JSON.stringify({ guard: { token: TOKEN } }));
     const loaded = validateConfig({ guard: { token: TOKEN } });
     assert.ok(loaded.ok);
-    // The config channels use only the configuration and the data directory, never the daemon.
-    const backend = daemonBackend({} as Daemon, loaded.config, dir.path);
+    // The config channels use the daemon's configuration and its reload, and the data directory.
+    const reloads: string[] = [];
+    const daemon = {
+      config: loaded.config,
+      statusView: () => ({ config: null }),
+      reloadConfig: (trigger: string) => {
+        reloads.push(trigger);
+        return {
+          ok: true,
+          trigger,
+          at: 0,
+          changed: ['intervalSeconds'],
+          applied: [],
+          restartRequired: ['intervalSeconds'],
+        };
+      },
+    } as unknown as Daemon;
+    const backend = daemonBackend(daemon, loaded.config, dir.path);
     const handlers = new Map<string, (e: IpcMainInvokeEvent, p: unknown) => Promise<unknown>>();
     const ipcMain = {
       handle: (c: string, fn: (e: IpcMainInvokeEvent, ...a: unknown[]) => unknown) =>
@@ -35,7 +51,13 @@ describe("the app's config channel keeps the same rules as the API", () => {
     const config = shown['config'] as Record<string, Record<string, unknown>>;
     assert.equal(config['guard']!['token'], '••••4321');
 
-    assert.deepEqual(await call('saveConfig', { ...config, intervalSeconds: 3 }), { ok: true, errors: [] });
+    assert.deepEqual(await call('saveConfig', { ...config, intervalSeconds: 3 }), {
+      ok: true,
+      errors: [],
+      applied: [],
+      restartRequired: ['intervalSeconds'],
+    });
+    assert.deepEqual(reloads, ['app'], 'the saved file is applied at once');
     const saved = JSON.parse(readFileSync(`${dir.path}/config.json`, 'utf8'));
     assert.equal(saved.guard.token, TOKEN);
     assert.equal(saved.intervalSeconds, 3);
