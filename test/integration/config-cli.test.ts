@@ -1,10 +1,13 @@
 import assert from 'node:assert/strict';
-import { mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import { runCli } from '../support/cli-runner.js';
+import { runCli, sleep, startDaemon, waitForExit } from '../support/cli-runner.js';
 import { repoRoot } from '../support/fixtures.js';
 import { tempDir } from '../support/temp-dir.js';
+
+// biome-ignore lint/suspicious/noExplicitAny: the test reads deep into JSON answers; shapes are asserted field by field
+type Json = Record<string, any>;
 
 const dir = tempDir();
 after(dir.cleanup);
@@ -18,7 +21,9 @@ const homeEnv = (home: string): NodeJS.ProcessEnv => ({
   NO_COLOR: '1',
 });
 
-describe('exo-sentinel config (no daemon)', { skip: process.platform !== 'linux' && 'Linux paths' }, () => {
+describe('exo-sentinel config: where the file lives, following it, schema and validate', {
+  skip: process.platform !== 'linux' && 'Linux paths',
+}, () => {
   it('keeps the file in ~/.config/exo-sentinel, created 0600 in a 0700 directory', async () => {
     const home = join(dir.path, 'fresh');
     mkdirSync(home);
@@ -56,6 +61,38 @@ describe('exo-sentinel config (no daemon)', { skip: process.platform !== 'linux'
     assert.equal(once.code, 0, once.stderr);
     const log = readFileSync(join(state, 'log', 'exo-sentinel.log'), 'utf8');
     assert.match(log, /its old place; move it to .*\.config\/exo-sentinel\/config\.json/);
+  });
+
+  it('a running daemon follows an old config.json moved to its new place', async () => {
+    const home = join(dir.path, 'moving');
+    const state = join(home, '.local', 'state', 'exo-sentinel');
+    const config = join(home, '.config', 'exo-sentinel');
+    mkdirSync(state, { recursive: true });
+    writeFileSync(join(state, 'config.json'), JSON.stringify({ actions: { guardProfile: 'balanced' } }));
+    const env = homeEnv(home);
+    const daemon = await startDaemon(['--exo-url', 'http://127.0.0.1:9'], env);
+    try {
+      const status = async (): Promise<Json> =>
+        (await fetch(`${daemon.apiUrl()}/api/v1/status`)).json() as Promise<Json>;
+      assert.equal((await status())['config']['path'], join(state, 'config.json'));
+      assert.equal((await status())['guardProfile'], 'balanced');
+      mkdirSync(config, { recursive: true });
+      writeFileSync(join(state, 'config.json'), JSON.stringify({ actions: { guardProfile: 'observe' } }));
+      renameSync(join(state, 'config.json'), join(config, 'config.json'));
+      const deadline = Date.now() + 6000;
+      while ((await status())['guardProfile'] !== 'observe' && Date.now() < deadline) await sleep(100);
+      const s = await status();
+      assert.equal(s['guardProfile'], 'observe');
+      assert.equal(s['config']['path'], join(config, 'config.json'));
+      // Edits at the new place apply too.
+      writeFileSync(join(config, 'config.json'), JSON.stringify({ actions: { guardProfile: 'protect' } }));
+      const until = Date.now() + 6000;
+      while ((await status())['guardProfile'] !== 'protect' && Date.now() < until) await sleep(100);
+      assert.equal((await status())['guardProfile'], 'protect');
+    } finally {
+      daemon.kill('SIGTERM');
+      await waitForExit(daemon);
+    }
   });
 
   it('prints the JSON Schema the repository ships, and validates files', async () => {

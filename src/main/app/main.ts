@@ -173,8 +173,7 @@ async function main(): Promise<void> {
   if (!begun.ok) throw new Error(begun.error);
   daemon.start();
   // The configuration file applies when it changes (the Settings tab writes it too), as in the headless daemon.
-  const configPath = paths(dataDir).config;
-  daemon.watchConfig(configPath, () => loadConfig(configPath));
+  daemon.watchConfig((path) => loadConfig(path));
 
   // One way out: menu Quit, Cmd-Q, logout, restart and shutdown all end here, in app.exit after the flush.
   let quitReason = 'quit';

@@ -314,7 +314,8 @@ export class Daemon {
             state: () => this.configReload?.state ?? null,
             reload: () => this.reloadConfig('api'),
           },
-          configPath: deps.configPath ?? paths(deps.dataDir).config,
+          // Asked at each request: an old config.json may move to the platform's config directory.
+          configPath: () => this.configPath,
           dashboardDir: existsSync(`${dashboard}index.html`) ? dashboard : null,
         })
       : null;
@@ -364,6 +365,11 @@ export class Daemon {
 
   get tickCount(): number {
     return this.ticks;
+  }
+
+  /** The configuration file: `--config`, else the platform's place (followed when an old file is moved). */
+  get configPath(): string {
+    return this.deps.configPath ?? paths(this.deps.dataDir).config;
   }
 
   /** The configuration in use (after reloads; restart-only keys hold the values it started with). */
@@ -858,10 +864,10 @@ export class Daemon {
    * start (with the command line's overrides). What can change live applies at once; the rest is listed as
    * needing a restart (log, a `config.reloaded` event, the status and the API).
    */
-  watchConfig(path: string, load: () => ConfigResult): void {
+  watchConfig(load: (path: string) => ConfigResult): void {
     this.configReload?.stop();
     this.configReload = new ConfigReloader({
-      path,
+      locate: () => this.configPath,
       load,
       started: this.deps.config,
       apply: (next) => this.applyConfig(next),

@@ -46,8 +46,8 @@ describe('configuration reload', () => {
     const reports: ReloadOutcome[] = [];
     let refuse: string[] = [];
     const r = new ConfigReloader({
-      path,
-      load: () => loadConfig(path),
+      locate: () => path,
+      load: (p) => loadConfig(p),
       started,
       apply: (next) => {
         if (refuse.length) return refuse;
@@ -107,8 +107,8 @@ describe('configuration reload', () => {
     const path = join(dir.path, 'later', 'config.json');
     const seen: ReloadOutcome[] = [];
     const r = new ConfigReloader({
-      path,
-      load: () => loadConfig(path),
+      locate: () => path,
+      load: (p) => loadConfig(p),
       started: parse({}),
       apply: () => [],
       report: (o) => seen.push(o),

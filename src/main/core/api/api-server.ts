@@ -51,7 +51,8 @@ export interface ApiDeps {
   cluster: () => Promise<unknown>;
   advisory: () => unknown;
   currentConfig: () => Config;
-  configPath: string;
+  /** The configuration file API writes go to (asked at each request: it may move). */
+  configPath: string | (() => string);
   /** The running daemon's configuration reloads (absent: a write applies at the next start). */
   configReload?: { state: () => ConfigReloadState | null; reload: () => ReloadOutcome | null };
   /** The built dashboard (dist/renderer); null to serve no page. */
@@ -129,6 +130,11 @@ export class ApiServer {
   address: { host: string; port: number } | null = null;
 
   constructor(private readonly deps: ApiDeps) {}
+
+  private configPath(): string {
+    const p = this.deps.configPath;
+    return typeof p === 'function' ? p() : p;
+  }
 
   async start(): Promise<{ host: string; port: number }> {
     const listen = parseListen(this.deps.config.listen);
@@ -372,7 +378,7 @@ export class ApiServer {
       if (method === 'GET' && route === 'config')
         return this.json(res, 200, {
           config: maskConfig(this.deps.currentConfig()),
-          path: this.deps.configPath,
+          path: this.configPath(),
           reload: this.deps.configReload?.state() ?? null,
         });
       if (method === 'POST' && route === 'config/reload') {
@@ -390,7 +396,7 @@ export class ApiServer {
       if (method === 'PUT' && route === 'config') {
         const body = await this.jsonBody(req, res, 'configuration body');
         if (!body.ok) return;
-        const saved = saveClientConfig(this.deps.configPath, body.value);
+        const saved = saveClientConfig(this.configPath(), body.value);
         if (!saved.ok)
           return this.json(res, saved.reason === 'write-failed' ? 500 : 400, {
             error: { message: saved.errors.join('; '), fields: saved.errors },
@@ -398,7 +404,7 @@ export class ApiServer {
         // Applied at once by a daemon that reloads (`reloaded`), with the keys that wait for a restart.
         const r = this.deps.configReload?.reload() ?? null;
         return this.json(res, 200, {
-          saved: this.deps.configPath,
+          saved: this.configPath(),
           config: maskConfig(saved.config),
           reloaded: r?.ok === true,
           applied: r?.ok ? r.applied : [],

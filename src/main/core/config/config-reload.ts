@@ -54,9 +54,13 @@ export interface ConfigReloadState {
 }
 
 export interface ConfigReloaderOptions {
-  path: string;
-  /** Reads and validates the file with the command line's overrides, as at start. */
-  load: () => ConfigResult;
+  /**
+   * Where the file is, asked at every check: it may move (an old config.json moved to the platform's
+   * config directory), and the watch follows it.
+   */
+  locate: () => string;
+  /** Reads and validates the file at `path` with the command line's overrides, as at start. */
+  load: (path: string) => ConfigResult;
   /** The configuration the daemon started with (restart-only keys are compared with it). */
   started: Config;
   /**
@@ -81,6 +85,7 @@ export interface ConfigReloaderOptions {
  */
 export class ConfigReloader {
   private watcher: FSWatcher | null = null;
+  private path: string;
   private poll: NodeJS.Timeout | null = null;
   private debounce: NodeJS.Timeout | null = null;
   private signature: string;
@@ -92,10 +97,11 @@ export class ConfigReloader {
   constructor(private readonly o: ConfigReloaderOptions) {
     this.now = o.now ?? Date.now;
     this.current = o.started;
+    this.path = o.locate();
     this.signature = this.stat();
     this.fileText = this.read();
     this.st = {
-      path: o.path,
+      path: this.path,
       loadedAt: this.now(),
       reloads: 0,
       restartRequired: [],
@@ -109,24 +115,11 @@ export class ConfigReloader {
   }
 
   start(): void {
-    const dir = dirname(this.o.path);
-    const name = basename(this.o.path);
-    try {
-      this.watcher = watch(dir, { persistent: false }, (_event, file) => {
-        if (file === null || file === name) this.soon();
-      });
-      this.watcher.on('error', () => {
-        this.watcher?.close();
-        this.watcher = null;
-      });
-    } catch {
-      // The directory does not exist yet (no config file): the periodic stat notices one appearing.
-      this.watcher = null;
-    }
+    this.watch();
     const every = this.o.pollMs ?? 2000;
     if (every > 0) {
       this.poll = setInterval(() => {
-        if (this.stat() !== this.signature) this.soon();
+        if (this.o.locate() !== this.path || this.stat() !== this.signature) this.soon();
       }, every);
       this.poll.unref();
     }
@@ -140,14 +133,44 @@ export class ConfigReloader {
     this.poll = this.debounce = null;
   }
 
+  /** A watch on the file's directory: editors and atomic writes replace the file, so its name is watched. */
+  private watch(): void {
+    this.watcher?.close();
+    this.watcher = null;
+    const name = basename(this.path);
+    try {
+      this.watcher = watch(dirname(this.path), { persistent: false }, (_event, file) => {
+        if (file === null || file === name) this.soon();
+      });
+      this.watcher.on('error', () => {
+        this.watcher?.close();
+        this.watcher = null;
+      });
+    } catch {
+      // The directory does not exist yet (no config file): the periodic stat notices one appearing.
+      this.watcher = null;
+    }
+  }
+
+  /** Follows the file to where it is now (an old config.json moved to the platform's place). */
+  private relocate(): boolean {
+    const now = this.o.locate();
+    if (now === this.path) return false;
+    this.path = now;
+    this.st.path = now;
+    if (this.poll) this.watch();
+    return true;
+  }
+
   private soon(): void {
     if (this.debounce) clearTimeout(this.debounce);
     this.debounce = setTimeout(() => {
       this.debounce = null;
-      // Same bytes (a touch, an editor's backup dance): nothing to do.
+      const moved = this.relocate();
+      // Same bytes (a touch, an editor's backup dance, the same file moved): nothing to do.
       const text = this.read();
       this.signature = this.stat();
-      if (text === this.fileText) return;
+      if (text === this.fileText && !moved) return;
       this.reload('file');
     }, this.o.debounceMs ?? 150);
     this.debounce.unref();
@@ -156,9 +179,10 @@ export class ConfigReloader {
   /** Reads, validates and applies the file now. */
   reload(trigger: ReloadTrigger): ReloadOutcome {
     const at = this.now();
+    this.relocate();
     this.fileText = this.read();
     this.signature = this.stat();
-    const loaded = this.o.load();
+    const loaded = this.o.load(this.path);
     let outcome: ReloadOutcome;
     if (!loaded.ok) outcome = { ok: false, trigger, at, errors: loaded.errors };
     else {
@@ -191,7 +215,7 @@ export class ConfigReloader {
 
   private stat(): string {
     try {
-      const s = statSync(this.o.path);
+      const s = statSync(this.path);
       return `${s.ino}:${s.size}:${s.mtimeMs}`;
     } catch (e) {
       return (e as NodeJS.ErrnoException).code ?? 'error';
@@ -200,7 +224,7 @@ export class ConfigReloader {
 
   private read(): string | null {
     try {
-      return readFileSync(this.o.path, 'utf8');
+      return readFileSync(this.path, 'utf8');
     } catch {
       return null;
     }

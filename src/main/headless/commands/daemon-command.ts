@@ -161,7 +161,7 @@ async function runDaemon(flags: DaemonFlags): Promise<number> {
     daemon = new Daemon({
       dataDir,
       config,
-      configPath,
+      ...(flags.config !== undefined ? { configPath: flags.config } : {}),
       probe: createProbe(
         events,
         { ceilingBytes: config.gpu.ceilingBytes, mlxPython: config.gpu.mlxPython },
@@ -217,7 +217,7 @@ async function runDaemon(flags: DaemonFlags): Promise<number> {
   );
   running.start();
   // An edited configuration file applies without a restart (what cannot is said); SIGHUP reloads it too.
-  running.watchConfig(configPath, () => loadWithFlags(configPath, flags));
+  running.watchConfig((path) => loadWithFlags(path, flags));
   process.on('SIGHUP', () => running.reloadConfig('SIGHUP'));
   return await new Promise<number>((resolve) => {
     let stopping = false;
