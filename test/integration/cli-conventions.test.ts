@@ -194,7 +194,7 @@ describe('CLI conventions', { skip: process.platform !== 'linux' }, () => {
     it('a usage error is one line naming the command, the flag and where the help is; exit 2', async () => {
       const [option, command, value] = await Promise.all([
         runCli(['status', '--jsn']),
-        runCli(['bogus']),
+        runCli(['frobnicate']),
         runCli(['daemon', '--interval', 'fast']),
       ]);
       assert.deepEqual(
@@ -206,7 +206,7 @@ describe('CLI conventions', { skip: process.platform !== 'linux' }, () => {
         "exo-sentinel status: unknown option '--jsn' (did you mean --json?); see exo-sentinel status --help",
       ]);
       assert.deepEqual(lines(command.stderr), [
-        "exo-sentinel: unknown command 'bogus'; see exo-sentinel --help",
+        "exo-sentinel: unknown command 'frobnicate'; see exo-sentinel --help",
       ]);
       assert.equal(lines(value.stderr).length, 1, value.stderr);
       assert.match(
