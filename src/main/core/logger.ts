@@ -58,12 +58,14 @@ export async function createLogger(
   const file = options.file
     ? new RotatingFile(options.file, options.rotation ?? LOG_ROTATION, options.onError ?? (() => undefined))
     : null;
-  if (file) streams.push({ level: options.level as pino.Level, stream: file });
+  // Every stream takes every level the logger lets through: the logger's own level is the one filter, so a
+  // reloaded configuration's logLevel (logger.level = …) reaches the file and the terminal alike.
+  if (file) streams.push({ level: 'trace', stream: file });
   if (options.terminal) {
     // Loaded only when a person watches a terminal: a launchd/systemd daemon never pays for it.
     const { default: pretty } = await import('pino-pretty');
     streams.push({
-      level: options.level as pino.Level,
+      level: 'trace',
       stream: pretty({
         destination: 2,
         colorize: wantsColor(process.stderr),
