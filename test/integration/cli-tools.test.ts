@@ -73,6 +73,8 @@ describe('shell completion, generated from the command tree', () => {
       'guard.queue.timeoutSeconds',
     ]);
     assert.deepEqual(complete('exo-sentinel', 'completion', 'f'), ['fish']);
+    assert.deepEqual(complete('exo-sentinel', 'guard', 's'), ['serialise']);
+    assert.deepEqual(complete('exo-sentinel', 'guard', 'profile', 'b'), ['balanced']);
     assert.deepEqual(complete('exo-sentinel', 'logs', '--f'), ['--follow']);
     assert.ok(complete('exo-sentinel', 'status', '--').includes('--data-dir'), 'global options everywhere');
     assert.ok(!complete('exo-sentinel', 'status', '--').includes('--version'), '--version only at the top');

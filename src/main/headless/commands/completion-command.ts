@@ -1,4 +1,6 @@
 import { Argument, type Command } from 'commander';
+import { GUARD_MODES } from '../../../shared/risk.js';
+import { GUARD_PROFILES } from '../../core/actions/guard-profile.js';
 import { configKeys } from '../../core/config/config-json-schema.js';
 import { completionScript, SHELLS, type Shell } from '../completion.js';
 
@@ -17,7 +19,13 @@ export function registerCompletion(program: Command): void {
     .action((shell: Shell) => {
       const keys = configKeys();
       process.stdout.write(
-        completionScript(shell, program, { '/config/get': keys, '/config/set': keys, '/config/unset': keys }),
+        completionScript(shell, program, {
+          '/config/get': keys,
+          '/config/set': keys,
+          '/config/unset': keys,
+          '/guard': ['auto', ...GUARD_MODES],
+          '/guard/profile': [...GUARD_PROFILES],
+        }),
       );
     });
 }
