@@ -4,7 +4,7 @@
  * Reports work per tick (fast and slow cadence), the SQLite write per tick, and spawns on the fast path.
  */
 import { readFileSync } from 'node:fs';
-import { EventCollector } from '../src/main/core/daemon.js';
+import { EventCollector } from '../src/main/core/event-collector.js';
 import { DEFAULT_MLX_SERVER_PATTERNS } from '../src/main/core/exo/process-classifier.js';
 import { LinuxProbe } from '../src/main/core/probes/linux/linux-probe.js';
 import { Sampler } from '../src/main/core/sampler.js';

@@ -40,6 +40,7 @@ import type { ConfigResult } from './config/config-loader.js';
 import { ConfigReloader, type ReloadOutcome, type ReloadTrigger } from './config/config-reload.js';
 import type { Config } from './config/config-schema.js';
 import { paths } from './config/data-dir.js';
+import type { EventCollector } from './event-collector.js';
 import { ExoApiClient } from './exo/exo-api-client.js';
 import { exoHome, readExoPidfile } from './exo/exo-pidfile.js';
 import type { ModeSource, WakeHoldView } from './guard/admission.js';
@@ -51,7 +52,7 @@ import { isIogpuKind } from './panics/panic-classifier.js';
 import { summarisePanics } from './panics/panic-summary.js';
 import { defaultReportDirs, ReportIngester } from './panics/report-ingester.js';
 import { ReportWatcher } from './panics/report-watcher.js';
-import type { MachineIdentity, PlatformProbe, ProbeReporter } from './probes/probe-types.js';
+import type { MachineIdentity, PlatformProbe } from './probes/probe-types.js';
 import { buildCrashReport } from './report/report-builder.js';
 import { assessPlatform, modelEvidence } from './risk/platform-advisory.js';
 import { RiskPipeline } from './risk/risk-pipeline.js';
@@ -81,50 +82,6 @@ export const systemClock: Clock = {
   setTimeout: (fn, ms) => setTimeout(fn, ms),
   clearTimeout: (h) => clearTimeout(h as NodeJS.Timeout),
 };
-
-/** Collects what probes report; `unavailable` once per field for the daemon's life. */
-export class EventCollector implements ProbeReporter {
-  private readonly said = new Set<string>();
-  private pending: TimelineEvent[] = [];
-  private readonly failedAt = new Map<string, number>();
-
-  constructor(
-    private readonly now: () => number,
-    private readonly logger?: Logger,
-  ) {}
-
-  unavailable(field: string, reason: string): void {
-    if (this.said.has(field)) return;
-    this.said.add(field);
-    this.logger?.info({ field, reason }, `${field} unavailable: ${reason}`);
-    this.push('probe.unavailable', 'info', `${field} is unavailable: ${reason}`, { field, reason });
-  }
-
-  failed(probe: string, error: string): void {
-    // At most one event per probe per minute: a hung command must not flood the timeline.
-    const last = this.failedAt.get(probe);
-    if (last !== undefined && this.now() - last < 60_000) return;
-    this.failedAt.set(probe, this.now());
-    this.logger?.warn({ probe, error }, `probe ${probe} failed: ${error}`);
-    this.push('probe.failed', 'warning', `probe ${probe} failed: ${error}`, { probe, error });
-  }
-
-  push(
-    kind: string,
-    severity: TimelineEvent['severity'],
-    message: string,
-    data?: Record<string, unknown>,
-    time?: number,
-  ): void {
-    this.pending.push({ time: time ?? this.now(), kind, severity, message, ...(data ? { data } : {}) });
-  }
-
-  drain(): TimelineEvent[] {
-    const out = this.pending;
-    this.pending = [];
-    return out;
-  }
-}
 
 export interface DaemonDeps {
   dataDir: string;

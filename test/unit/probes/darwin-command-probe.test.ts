@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { EventCollector } from '../../../src/main/core/daemon.js';
+import { EventCollector } from '../../../src/main/core/event-collector.js';
 import {
   type CommandResult,
   countingRunner,

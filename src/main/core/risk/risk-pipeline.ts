@@ -5,7 +5,7 @@ import type { Sample } from '../../../shared/sample.js';
 import type { ActionRunner } from '../actions/action-runner.js';
 import { readHold } from '../actions/post-panic-hold.js';
 import type { Config } from '../config/config-schema.js';
-import type { EventCollector } from '../daemon.js';
+import type { EventCollector } from '../event-collector.js';
 import type { ExoApiClient } from '../exo/exo-api-client.js';
 import { ExoLogTail } from '../exo/exo-log-tail.js';
 import { ExoMonitor } from '../exo/exo-monitor.js';

@@ -2,7 +2,7 @@ import { closeSync, constants, existsSync, openSync, readdirSync, readSync } fro
 import { join } from 'node:path';
 import type { Command } from 'commander';
 import { resolveDataDir } from '../../core/config/data-dir.js';
-import { EventCollector } from '../../core/daemon.js';
+import { EventCollector } from '../../core/event-collector.js';
 import { readExoVersion } from '../../core/exo/exo-version.js';
 import { defaultReportDirs, REPORT_FILE } from '../../core/panics/report-ingester.js';
 import { runCommand } from '../../core/probes/command-runner.js';

@@ -1,5 +1,5 @@
 import type { Config } from '../../core/config/config-schema.js';
-import { EventCollector } from '../../core/daemon.js';
+import { EventCollector } from '../../core/event-collector.js';
 import { createProbePair, nativeDisabledBy } from '../../core/probes/create-probe.js';
 import { compareProbes, type SignalAgreement } from '../../core/probes/probe-agreement.js';
 

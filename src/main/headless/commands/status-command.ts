@@ -10,7 +10,7 @@ import { loadConfig } from '../../core/config/config-loader.js';
 import type { ConfigReloadState } from '../../core/config/config-reload.js';
 import type { Config } from '../../core/config/config-schema.js';
 import { paths, resolveDataDir } from '../../core/config/data-dir.js';
-import { EventCollector } from '../../core/daemon.js';
+import { EventCollector } from '../../core/event-collector.js';
 import { ExoApiClient } from '../../core/exo/exo-api-client.js';
 import { ExoMonitor, type ExoSnapshot } from '../../core/exo/exo-monitor.js';
 import { exoHome, readExoPidfile } from '../../core/exo/exo-pidfile.js';
