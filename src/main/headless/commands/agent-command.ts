@@ -5,6 +5,7 @@ import { fileURLToPath } from 'node:url';
 import type { Command } from 'commander';
 import { loadOrCreateToken } from '../../core/api/api-config.js';
 import { paths, resolveDataDir } from '../../core/config/data-dir.js';
+import { runningDaemon } from '../../core/instance-lock.js';
 import { runCommand } from '../../core/probes/command-runner.js';
 import { AgentManager } from '../agent/agent-manager.js';
 import { EXIT_FAILURE, httpUrl } from '../usage-error.js';
@@ -54,7 +55,8 @@ export function registerAgent(program: Command): void {
       const config = configFor(dataDir);
       if (!config) return;
       const s = await manager().status();
-      const api = `http://${config.api.listen}`;
+      // The running daemon of this data directory says where it listens; else the configured address.
+      const api = runningDaemon(paths(dataDir).pidfile)?.api ?? `http://${config.api.listen}`;
       let answers = false;
       try {
         answers = (await fetch(`${api}/api/v1/status`, { signal: AbortSignal.timeout(1500) })).ok;

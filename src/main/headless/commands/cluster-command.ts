@@ -3,6 +3,7 @@ import type { Command } from 'commander';
 import { type ClusterRow, collectCluster } from '../../core/cluster/cluster-view.js';
 import { paths, resolveDataDir } from '../../core/config/data-dir.js';
 import { ExoApiClient } from '../../core/exo/exo-api-client.js';
+import { runningDaemon } from '../../core/instance-lock.js';
 import { formatBytes, formatPercent } from '../../core/util/format.js';
 import { table } from '../output.js';
 import { configFor, pollExo, takeReading } from './status-command.js';
@@ -41,7 +42,8 @@ export function registerCluster(program: Command): void {
       const tokenFile = paths(dataDir).apiToken;
       const token = existsSync(tokenFile) ? readFileSync(tokenFile, 'utf8').trim() : null;
       try {
-        const r = await fetch(`http://${config.api.listen}/api/v1/cluster`, {
+        const api = runningDaemon(paths(dataDir).pidfile)?.api ?? `http://${config.api.listen}`;
+        const r = await fetch(`${api}/api/v1/cluster`, {
           headers: token ? { authorization: `Bearer ${token}` } : {},
           signal: AbortSignal.timeout(config.cluster.timeoutMs + 3000),
         });

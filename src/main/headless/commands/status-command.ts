@@ -4,6 +4,7 @@ import type { TimelineEvent } from '../../../shared/events.js';
 import type { PostPanicHold, RiskLevel, RiskReason, RiskState } from '../../../shared/risk.js';
 import type { Sample } from '../../../shared/sample.js';
 import { readGuardMode } from '../../core/actions/action-runner.js';
+import { readGuardOverride } from '../../core/actions/guard-override.js';
 import { readHold } from '../../core/actions/post-panic-hold.js';
 import { readWakeHold, type WakeHold, wakeHoldActive, wakeHoldReason } from '../../core/actions/wake-hold.js';
 import { loadConfig } from '../../core/config/config-loader.js';
@@ -207,6 +208,7 @@ async function readStatus(
   let daemonRisk: RiskState | null = null;
   let hold: PostPanicHold | null = null;
   let guardMode: string | null = null;
+  let guardOverride: string | null = null;
   let wakeHold: (WakeHold & { reason: string }) | null = null;
   let iogpuPanics72h = 0;
   let dbProblem: string | null = null;
@@ -220,6 +222,7 @@ async function readStatus(
       daemonRisk = readRiskState(timeline);
       hold = readHold(timeline);
       guardMode = readGuardMode(timeline);
+      guardOverride = readGuardOverride(timeline);
       const w = readWakeHold(timeline);
       wakeHold =
         w && wakeHoldActive(w, Date.now())
@@ -260,6 +263,7 @@ async function readStatus(
     now,
     daemonRisk,
     guardMode,
+    guardOverride,
     hold,
     wakeHold,
     daemon: {
@@ -286,6 +290,8 @@ function statusObject(r: {
   now: Evaluation;
   daemonRisk: RiskState | null;
   guardMode: string | null;
+  /** The mode pinned with `exo-sentinel guard <mode>`, or null when the level decides. */
+  guardOverride: string | null;
   hold: PostPanicHold | null;
   wakeHold: (WakeHold & { reason: string }) | null;
   daemon: {
@@ -320,6 +326,7 @@ function statusObject(r: {
       daemon: r.daemonRisk,
     },
     guardMode: r.guardMode,
+    guardOverride: r.guardOverride,
     hold: r.hold,
     wakeHold: r.wakeHold,
     daemon: r.daemon,
@@ -372,7 +379,7 @@ function renderStatus(view: StatusView): string {
   for (const n of storage.notes) lines.push(`storage note  ${n}`);
   lines.push(
     daemon.running
-      ? `daemon        running (pid ${daemon.pid}), guard mode ${out.guardMode}, last sample ${daemon.lastSampleAt ? new Date(daemon.lastSampleAt).toISOString() : 'none yet'}`
+      ? `daemon        running (pid ${daemon.pid}), guard mode ${out.guardMode}${out.guardOverride ? ' (pinned)' : ''}, last sample ${daemon.lastSampleAt ? new Date(daemon.lastSampleAt).toISOString() : 'none yet'}`
       : `daemon        not running for ${daemon.dataDir}`,
   );
   if (daemon.config?.error)
