@@ -1,4 +1,18 @@
+import type {
+  AdvisoryView,
+  ClusterView,
+  ConfigView,
+  EventView,
+  GuardProfile,
+  JsonSchemaNode,
+  ListPage,
+  ReportView,
+  StatusView,
+  TimelinePageView,
+} from '../shared/api-contracts.js';
 import type { SentinelBridge } from '../shared/bridge.js';
+import type { RiskLevel, RiskReason } from '../shared/risk.js';
+import type { Sample } from '../shared/sample.js';
 
 /**
  * The dashboard's one interface to the watchdog. Two implementations: HTTP + Server-Sent Events (the page
@@ -6,80 +20,99 @@ import type { SentinelBridge } from '../shared/bridge.js';
  */
 export type Json = Record<string, unknown>;
 
-/** One page of a list, newest first; `next` is the cursor for older items (null: none). */
-export interface Page {
-  items: Json[];
-  truncated: boolean;
-  next: number | null;
-}
+export type Page<T = Json> = ListPage<T>;
+
+/** What the daemon pushes (SSE in a browser, the push channel in the app). */
+export type LiveEvent =
+  | { event: 'sample'; data: { sample: Sample; level: RiskLevel; reasons: RiskReason[] } }
+  | { event: 'level'; data: { level: RiskLevel } }
+  | { event: 'panic'; data: Json }
+  | { event: 'event'; data: Json }
+  | { event: 'status'; data: Json }
+  | { event: 'navigate'; data: { view?: string } };
+
+/** Timeline resolution: raw samples, or the store's per-minute roll-ups. */
+export type Resolution = 'raw' | 'minute';
 
 /** Pages of the timeline followed per request (each one bounded by the daemon). */
 const MAX_TIMELINE_PAGES = 8;
 
 /** A page from either shape: `{<key>: [...], truncated, next}` or, from an older peer, a bare array. */
-function toPage(v: unknown, key: string): Page {
-  if (Array.isArray(v)) return { items: v as Json[], truncated: false, next: null };
+function toPage<T>(v: unknown, key: string): Page<T> {
+  if (Array.isArray(v)) return { items: v as T[], truncated: false, next: null };
   const o = (v ?? {}) as Json;
   return {
-    items: (o[key] as Json[] | undefined) ?? [],
+    items: (o[key] as T[] | undefined) ?? [],
     truncated: o['truncated'] === true,
     next: typeof o['next'] === 'number' ? (o['next'] as number) : null,
   };
 }
 
 /** A timeline range: bounded pages followed in turn (`next` is the following page's `from`). */
-async function followTimeline(first: (from: number) => Promise<Json>, from: number): Promise<Json> {
+async function followTimeline(
+  first: (from: number) => Promise<TimelinePageView>,
+  from: number,
+): Promise<TimelinePageView> {
   let page = await first(from);
-  const samples = [...((page['samples'] as Json[] | undefined) ?? [])];
-  const minutes = [...((page['minutes'] as Json[] | undefined) ?? [])];
-  for (let i = 1; i < MAX_TIMELINE_PAGES && typeof page['next'] === 'number'; i++) {
-    page = await first(page['next'] as number);
-    samples.push(...((page['samples'] as Json[] | undefined) ?? []));
-    minutes.push(...((page['minutes'] as Json[] | undefined) ?? []));
+  const samples = [...(page.samples ?? [])];
+  const minutes = [...(page.minutes ?? [])];
+  for (let i = 1; i < MAX_TIMELINE_PAGES && typeof page.next === 'number'; i++) {
+    page = await first(page.next);
+    samples.push(...(page.samples ?? []));
+    minutes.push(...(page.minutes ?? []));
   }
   return { ...page, samples, minutes };
 }
 
 export interface SentinelClient {
-  status(): Promise<Json>;
+  status(): Promise<StatusView>;
   /** The range's samples (or minutes), following the daemon's bounded pages up to a few. */
-  timeline(fromMs: number, toMs: number): Promise<Json>;
+  timeline(fromMs: number, toMs: number, resolution: Resolution): Promise<TimelinePageView>;
   /** Events of a kind since `fromMs`, newest first; `before` asks for the page after an earlier one. */
-  events(kind: string, fromMs: number, before?: number): Promise<Page>;
+  events(kind: string, fromMs: number, before?: number): Promise<Page<EventView>>;
   /** Reports newest first; `before` asks for the page after an earlier one. */
-  panics(before?: number): Promise<Page>;
+  panics(before?: number): Promise<Page<ReportView>>;
   panicReport(id: number): Promise<string>;
-  cluster(): Promise<Json>;
-  advisory(): Promise<Json>;
-  config(): Promise<Json>;
+  cluster(): Promise<ClusterView>;
+  advisory(): Promise<AdvisoryView>;
+  config(): Promise<ConfigView>;
+  /** The configuration's JSON Schema; rejects when this daemon does not serve it. */
+  configSchema(): Promise<JsonSchemaNode>;
   saveConfig(config: unknown): Promise<{ ok: boolean; errors: string[] }>;
   ack(): Promise<Json>;
   /** `auto` follows the risk level; any other mode pins the guard to it. */
   setGuardMode(mode: string): Promise<Json>;
-  /** Live updates: `sample`, `level`, `panic`, `event`. Returns an unsubscribe function. */
-  subscribe(on: (event: string, data: Json) => void): () => void;
+  /** The guard profile; rejects when this daemon does not serve it. */
+  guardProfile(): Promise<GuardProfile>;
+  setGuardProfile(profile: GuardProfile): Promise<GuardProfile>;
+  /** Live updates. Returns an unsubscribe function. */
+  subscribe(on: (e: LiveEvent) => void): () => void;
 }
 
-async function getJson(path: string): Promise<Json> {
+async function getJson<T>(path: string): Promise<T> {
   const r = await fetch(path, { headers: { accept: 'application/json' } });
   if (!r.ok) throw new Error(`${path}: HTTP ${r.status}`);
-  return (await r.json()) as Json;
+  return (await r.json()) as T;
 }
+
+/** Spans up to this read raw samples unless the roll-ups are asked for (the daemon's raw window). */
+const RAW_SPAN_MS = 6 * 3_600_000;
 
 export class HttpClient implements SentinelClient {
   constructor(private readonly base = '') {}
 
-  status(): Promise<Json> {
+  status(): Promise<StatusView> {
     return getJson(`${this.base}/api/v1/status`);
   }
-  timeline(fromMs: number, toMs: number): Promise<Json> {
+  timeline(fromMs: number, toMs: number, resolution: Resolution): Promise<TimelinePageView> {
     const to = Math.ceil(toMs);
     return followTimeline(
-      (from) => getJson(`${this.base}/api/v1/timeline?from=${Math.floor(from)}&to=${to}`),
+      (from) =>
+        getJson(`${this.base}/api/v1/timeline?from=${Math.floor(from)}&to=${to}&resolution=${resolution}`),
       fromMs,
     );
   }
-  async events(kind: string, fromMs: number, before?: number): Promise<Page> {
+  async events(kind: string, fromMs: number, before?: number): Promise<Page<EventView>> {
     const cursor = before === undefined ? '' : `&before=${before}`;
     return toPage(
       await getJson(
@@ -88,7 +121,7 @@ export class HttpClient implements SentinelClient {
       'events',
     );
   }
-  async panics(before?: number): Promise<Page> {
+  async panics(before?: number): Promise<Page<ReportView>> {
     const cursor = before === undefined ? '' : `?before=${before}`;
     return toPage(await getJson(`${this.base}/api/v1/panics${cursor}`), 'reports');
   }
@@ -97,14 +130,17 @@ export class HttpClient implements SentinelClient {
     if (!r.ok) throw new Error(`report ${id}: HTTP ${r.status}`);
     return r.text();
   }
-  cluster(): Promise<Json> {
+  cluster(): Promise<ClusterView> {
     return getJson(`${this.base}/api/v1/cluster`);
   }
-  advisory(): Promise<Json> {
+  advisory(): Promise<AdvisoryView> {
     return getJson(`${this.base}/api/v1/advisory`);
   }
-  config(): Promise<Json> {
+  config(): Promise<ConfigView> {
     return getJson(`${this.base}/api/v1/config`);
+  }
+  configSchema(): Promise<JsonSchemaNode> {
+    return getJson(`${this.base}/api/v1/config/schema`);
   }
   async saveConfig(config: unknown): Promise<{ ok: boolean; errors: string[] }> {
     const r = await fetch(`${this.base}/api/v1/config`, {
@@ -130,10 +166,24 @@ export class HttpClient implements SentinelClient {
     if (!r.ok) throw new Error(body.error?.message ?? `HTTP ${r.status}`);
     return body;
   }
-  subscribe(on: (event: string, data: Json) => void): () => void {
+  async guardProfile(): Promise<GuardProfile> {
+    return ((await getJson(`${this.base}/api/v1/guard/profile`)) as { profile: GuardProfile }).profile;
+  }
+  async setGuardProfile(profile: GuardProfile): Promise<GuardProfile> {
+    const r = await fetch(`${this.base}/api/v1/guard/profile`, {
+      method: 'PUT',
+      body: JSON.stringify({ profile }),
+    });
+    const body = (await r.json()) as { profile?: GuardProfile; error?: { message?: string } };
+    if (!r.ok || !body.profile) throw new Error(body.error?.message ?? `HTTP ${r.status}`);
+    return body.profile;
+  }
+  subscribe(on: (e: LiveEvent) => void): () => void {
     const es = new EventSource(`${this.base}/api/v1/stream`);
-    for (const name of ['status', 'sample', 'level', 'panic', 'event']) {
-      es.addEventListener(name, (e) => on(name, JSON.parse((e as MessageEvent<string>).data) as Json));
+    for (const name of ['status', 'sample', 'level', 'panic', 'event'] as const) {
+      es.addEventListener(name, (e) =>
+        on({ event: name, data: JSON.parse((e as MessageEvent<string>).data) } as LiveEvent),
+      );
     }
     return () => es.close();
   }
@@ -146,31 +196,39 @@ export class BridgeClient implements SentinelClient {
   private call<T>(channel: string, payload?: unknown): Promise<T> {
     return this.bridge.invoke(channel, payload) as Promise<T>;
   }
-  status(): Promise<Json> {
+  status(): Promise<StatusView> {
     return this.call('status');
   }
-  timeline(fromMs: number, toMs: number): Promise<Json> {
+  /**
+   * The app picks the resolution by span (raw up to 6 h): a roll-up asked for a span of 6 h or less
+   * starts a minute earlier, so the app serves the minutes.
+   */
+  timeline(fromMs: number, toMs: number, resolution: Resolution): Promise<TimelinePageView> {
     const to = Math.ceil(toMs);
-    return followTimeline((from) => this.call('timeline', { from: Math.floor(from), to }), fromMs);
+    const start = resolution === 'minute' && to - fromMs <= RAW_SPAN_MS ? to - RAW_SPAN_MS - 60_000 : fromMs;
+    return followTimeline((from) => this.call('timeline', { from: Math.floor(from), to }), start);
   }
-  async events(kind: string, fromMs: number, before?: number): Promise<Page> {
+  async events(kind: string, fromMs: number, before?: number): Promise<Page<EventView>> {
     const payload = { kind, from: Math.floor(fromMs), ...(before === undefined ? {} : { before }) };
     return toPage(await this.call('events', payload), 'events');
   }
-  async panics(before?: number): Promise<Page> {
+  async panics(before?: number): Promise<Page<ReportView>> {
     return toPage(await this.call('panics', before === undefined ? undefined : { before }), 'reports');
   }
   panicReport(id: number): Promise<string> {
     return this.call('panicReport', { id });
   }
-  cluster(): Promise<Json> {
+  cluster(): Promise<ClusterView> {
     return this.call('cluster');
   }
-  advisory(): Promise<Json> {
+  advisory(): Promise<AdvisoryView> {
     return this.call('advisory');
   }
-  config(): Promise<Json> {
+  config(): Promise<ConfigView> {
     return this.call('config');
+  }
+  configSchema(): Promise<JsonSchemaNode> {
+    return this.call('configSchema');
   }
   saveConfig(config: unknown): Promise<{ ok: boolean; errors: string[] }> {
     return this.call('saveConfig', config);
@@ -181,8 +239,14 @@ export class BridgeClient implements SentinelClient {
   setGuardMode(mode: string): Promise<Json> {
     return this.call('setGuardMode', { mode });
   }
-  subscribe(on: (event: string, data: Json) => void): () => void {
-    return this.bridge.onEvent(on);
+  async guardProfile(): Promise<GuardProfile> {
+    return (await this.call<{ profile: GuardProfile }>('guardProfile')).profile;
+  }
+  async setGuardProfile(profile: GuardProfile): Promise<GuardProfile> {
+    return (await this.call<{ profile: GuardProfile }>('setGuardProfile', { profile })).profile;
+  }
+  subscribe(on: (e: LiveEvent) => void): () => void {
+    return this.bridge.onEvent((event, data) => on({ event, data } as LiveEvent));
   }
 }
 

@@ -88,9 +88,9 @@ describe('the dashboard over the preload bridge (as in the Electron window), in 
     await p.click('nav button:has-text("Panics")');
     await p.waitForSelector('#panic-list tr[data-id="4"]');
     await p.click('#panic-list tr[data-id="4"]');
-    await p.waitForSelector('pre.report');
+    await p.waitForSelector('article.report');
     const calls = await p.evaluate<string[]>('window.__calls');
-    assert.deepEqual([...new Set(calls)].sort(), ['panicReport', 'panics', 'status', 'timeline']);
+    assert.deepEqual([...new Set(calls)].sort(), ['events', 'panicReport', 'panics', 'status', 'timeline']);
     assert.ok(
       requests.every((u) => u.startsWith('file://') || u.startsWith('data:')),
       `no network: ${requests.filter((u) => !u.startsWith('file://')).join(', ')}`,
@@ -107,8 +107,8 @@ describe('the dashboard over the preload bridge (as in the Electron window), in 
     await p.waitForSelector('#level.badge.high');
     await p.waitForFunction('typeof window.__push === "function"');
     await p.evaluate('window.__push("navigate", { view: "Panics:4" })');
-    await p.waitForSelector('pre.report');
-    assert.match((await p.textContent('pre.report')) ?? '', /completeMemory\(\) prepare count underflow/);
+    await p.waitForSelector('article.report');
+    assert.match((await p.textContent('article.report')) ?? '', /completeMemory\(\) prepare count underflow/);
     assert.equal(await p.textContent('nav button.active'), 'Panics');
     await p.evaluate('window.__push("navigate", { view: "Nowhere:1" })');
     assert.equal(await p.textContent('nav button.active'), 'Panics', 'an unknown view is ignored');

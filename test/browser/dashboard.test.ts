@@ -84,10 +84,11 @@ describe('the dashboard in headless Chromium against a running daemon', {
     await page.waitForSelector('#panic-list tr[data-id]', { timeout: 10_000 });
     assert.match((await page.textContent('#panic-list')) ?? '', /completeMemory/);
     await page.click('#panic-list tr[data-id]');
-    await page.waitForSelector('pre.report');
+    await page.waitForSelector('article.report');
     assert.match(
-      (await page.textContent('pre.report')) ?? '',
-      /^# Kernel panic on .+: IOGPUFamily completeMemory\(\) prepare count underflow/,
+      (await page.textContent('article.report h3')) ?? '',
+      /^Kernel panic on .+: IOGPUFamily completeMemory\(\) prepare count underflow$/,
+      'the report is rendered: its title a heading, no Markdown marks',
     );
     assert.ok(await page.$('button:has-text("Copy report")'));
     await page.screenshot({ path: join(ARTIFACTS, 'dashboard-panic.png'), fullPage: true });

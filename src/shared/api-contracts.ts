@@ -1,0 +1,139 @@
+/**
+ * What the daemon's API (and the app's IPC, which answers the same) returns to a reader: the dashboard
+ * reads these, never untyped keys. Types only; the core builds the values.
+ */
+import type { TimelineEvent } from './events.js';
+import type { ReportRecord } from './reports.js';
+import type { GuardMode, PostPanicHold, RiskLevel, RiskReason, RiskState } from './risk.js';
+import type { Sample } from './sample.js';
+
+export type GuardProfile = 'protect' | 'balanced' | 'observe';
+export const GUARD_PROFILES: GuardProfile[] = ['protect', 'balanced', 'observe'];
+
+export interface ExoInstanceView {
+  instanceId: string;
+  kind: string;
+  modelId: string | null;
+  shards: unknown[];
+}
+
+export interface ExoRunnerView {
+  runnerId: string;
+  /** EXO's status name: RunnerRunning, RunnerFailed, … */
+  status: string;
+  /** EXO's own error text for a failed runner. */
+  errorMessage: string | null;
+  diagnostics: string[];
+  layersLoaded: number | null;
+  totalLayers: number | null;
+}
+
+export interface ExoView {
+  url?: string;
+  reachable: boolean;
+  /** Why not, when not reachable. */
+  error?: string | null;
+  inFlight: number;
+  instances: ExoInstanceView[];
+  runners: ExoRunnerView[];
+}
+
+export interface GuardAddressView {
+  host: string;
+  port: number;
+  upstream: string;
+}
+
+/** `GET /api/v1/status`. */
+export interface StatusView {
+  time: number;
+  identity: { hostname?: string; platform?: string } | null;
+  sample: Sample | null;
+  risk: RiskState;
+  guardMode: GuardMode;
+  /** A mode pinned by hand; null when the level (or the profile) chooses. */
+  guardOverride: GuardMode | null;
+  /** The guard profile in effect, when the daemon reports it. */
+  guardProfile?: GuardProfile;
+  hold: PostPanicHold | null;
+  exo: ExoView;
+  guard: GuardAddressView | null;
+}
+
+/** One minute of the per-minute roll-up; `values` keyed by the store's column names. */
+export interface MinuteRowView {
+  time: number;
+  count: number;
+  values: Partial<
+    Record<
+      'mem_total' | 'mem_usable' | 'mem_wired' | 'free_percent' | 'gpu_in_use' | 'gpu_ceiling' | string,
+      { min: number | null; avg: number | null; max: number | null }
+    >
+  >;
+  /** The highest risk level of the minute (0 ok … 3 critical). */
+  riskLevelMax: number | null;
+}
+
+/** `GET /api/v1/timeline`: raw samples (ranges up to 6 h) or per-minute roll-ups, one bounded page. */
+export interface TimelinePageView {
+  from: number;
+  to: number;
+  resolution: 'raw' | 'minute';
+  samples?: Sample[];
+  minutes?: MinuteRowView[];
+  truncated: boolean;
+  next: number | null;
+}
+
+/** A list page, newest first: `next` is the cursor for older items (null: none). */
+export interface ListPage<T> {
+  items: T[];
+  truncated: boolean;
+  next: number | null;
+}
+
+export type EventView = TimelineEvent & { id: number };
+export type ReportView = ReportRecord;
+
+export interface ClusterRowView {
+  host: string;
+  reachable: boolean;
+  error: string | null;
+  level: RiskLevel | null;
+  reasons: RiskReason[];
+  memory: { total: number | null; freePercent: number | null; wired: number | null };
+  gpu: { inUseBytes: number | null; ceilingBytes: number | null };
+  panics72h: number | null;
+}
+
+export interface ClusterView {
+  rows: ClusterRowView[];
+}
+
+export interface AdvisoryView {
+  platform: {
+    verdict: string;
+    summary: string;
+    builds?: Array<{ macos: string; build: string; sources: string[] }>;
+  };
+  models: Array<{ model: string; kind: string; hardware: string; workload: string; source: string }>;
+}
+
+export interface ConfigView {
+  /** The configuration with every secret masked (`••••` and the last four characters). */
+  config: Record<string, unknown>;
+  path: string;
+}
+
+/** A JSON Schema node, as much of it as the Settings form reads. */
+export interface JsonSchemaNode {
+  type?: string | string[];
+  description?: string;
+  default?: unknown;
+  enum?: unknown[];
+  properties?: Record<string, JsonSchemaNode>;
+  items?: JsonSchemaNode;
+  anyOf?: JsonSchemaNode[];
+  minimum?: number;
+  maximum?: number;
+}
