@@ -6,6 +6,8 @@ import { fixturesRoot, listFixtures, repoRoot } from '../support/fixtures.js';
 
 /** Every captured output must be parsed by some test: a fixture nobody reads is a platform case nobody checks. */
 const COVERED_FOLDERS = ['exo', 'macos', 'panics'];
+/** Hand-written source trees (not captured outputs): one SOURCES.md at the top names every file by its path inside. */
+const SOURCE_TREES = ['architecture'];
 
 function testSources(): string {
   const out: string[] = [];
@@ -37,7 +39,11 @@ describe('fixture coverage', () => {
   it('reads the fixtures inside the repository (test/fixtures), so a fresh clone tests on its own', () => {
     assert.equal(relative(repoRoot, fixturesRoot), join('test', 'fixtures'));
     const top = readdirSync(fixturesRoot).filter((n) => statSync(join(fixturesRoot, n)).isDirectory());
-    assert.deepEqual(top.sort(), COVERED_FOLDERS, 'every top-level fixture folder is covered below');
+    assert.deepEqual(
+      top.sort(),
+      [...COVERED_FOLDERS, ...SOURCE_TREES].sort(),
+      'every top-level fixture folder is covered below',
+    );
   });
 
   for (const folder of COVERED_FOLDERS) {
@@ -51,7 +57,8 @@ describe('fixture coverage', () => {
 
   it('every fixture folder has a SOURCES.md that names each of its files', () => {
     const problems: string[] = [];
-    for (const folder of fixtureFolders().filter((f) => f !== '')) {
+    const inTree = (f: string): boolean => SOURCE_TREES.some((t) => f.startsWith(`${t}/`));
+    for (const folder of fixtureFolders().filter((f) => f !== '' && !inTree(f))) {
       const dir = join(fixturesRoot, folder);
       const sourcesMd = join(dir, 'SOURCES.md');
       if (!existsSync(sourcesMd)) {
@@ -59,12 +66,22 @@ describe('fixture coverage', () => {
         continue;
       }
       const text = readFileSync(sourcesMd, 'utf8');
-      for (const name of readdirSync(dir)) {
-        if (name === 'SOURCES.md' || statSync(join(dir, name)).isDirectory()) continue;
+      const tree = SOURCE_TREES.includes(folder);
+      const names = tree
+        ? listFixtures(folder).map((f) => relative(folder, f))
+        : readdirSync(dir).filter((n) => !statSync(join(dir, n)).isDirectory());
+      for (const name of names) {
+        if (name === 'SOURCES.md') continue;
         if (!text.includes(`\`${name}\``))
           problems.push(`test/fixtures/${folder}/SOURCES.md does not name \`${name}\``);
       }
     }
     assert.deepEqual(problems, []);
   });
+
+  for (const tree of SOURCE_TREES) {
+    it(`the ${tree} tree is read by its test`, () => {
+      assert.match(sources, new RegExp(`fixturesRoot, '${tree}'`));
+    });
+  }
 });
