@@ -77,7 +77,9 @@ need_build_tools() {
 }
 
 need_browser() {
-  if [ -n "${CHROMIUM_PATH:-}" ] || [ -x /usr/bin/chromium ] || [ -x "/Applications/Google Chrome.app/Contents/MacOS/Google Chrome" ]; then return; fi
+  if [ -n "${CHROMIUM_PATH:-}" ] || [ -x /usr/bin/chromium ] || [ -x /usr/bin/chromium-browser ] ||
+    [ -x "/Applications/Google Chrome.app/Contents/MacOS/Google Chrome" ] ||
+    [ -x /Applications/Chromium.app/Contents/MacOS/Chromium ]; then return; fi
   if [ "$(uname -s)" = Linux ] && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
     echo "bootstrap: installing chromium (the dashboard's browser tests)"
     apt-get update -qq
@@ -105,6 +107,13 @@ need_promtool() {
 ZIG_VERSION=0.17.1
 need_zig() {
   [ -x .cache/zig/ziglang/zig ] && return
+  # macOS: the Command Line Tools' python3 (or Homebrew's) has pip; `pip download` installs nothing, so a
+  # Homebrew Python's externally-managed marker does not refuse it. Without the tools (which Homebrew needs
+  # too) /usr/bin/python3 is only a stub that opens an install dialog: not called.
+  if [ "$(uname -s)" = Darwin ] && ! xcode-select -p >/dev/null 2>&1; then
+    echo "bootstrap: no python3 (Command Line Tools): the darwin compile check of the native addon will be skipped" >&2
+    return
+  fi
   if ! python3 -m pip --version >/dev/null 2>&1; then
     if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
       apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3-pip >/dev/null
