@@ -74,6 +74,12 @@ export interface MinuteRowView {
   riskLevelMax: number | null;
 }
 
+/**
+ * Ranges up to 6 h read the 1 s samples; longer ranges read the per-minute roll-ups. One limit for the API,
+ * the CLI's `timeline` and the dashboard's range picker.
+ */
+export const RAW_LIMIT_MS = 6 * 3_600_000;
+
 /** `GET /api/v1/timeline`: raw samples (ranges up to 6 h) or per-minute roll-ups, one bounded page. */
 export interface TimelinePageView {
   from: number;
@@ -136,4 +142,75 @@ export interface JsonSchemaNode {
   anyOf?: JsonSchemaNode[];
   minimum?: number;
   maximum?: number;
+  exclusiveMinimum?: number;
+  format?: string;
+  /** A secret: never served, shown as set or not set. */
+  writeOnly?: boolean;
+  'x-secret'?: boolean;
+  /** Only the configuration file sets it (a program to run). */
+  'x-file-only'?: boolean;
+  /** A running daemon takes it only at its next start. */
+  'x-restart-required'?: boolean;
+}
+
+/** A change to some keys of the stored configuration (PATCH /api/v1/config). */
+export interface ConfigPatch {
+  /** Dotted keys and their new values. */
+  set?: Record<string, unknown>;
+  /** Dotted keys removed from the file (their defaults apply again). */
+  unset?: string[];
+}
+
+/** What a configuration write answered. */
+export interface ConfigSaveResult {
+  ok: boolean;
+  /** Why it was refused, one line per problem, each naming its key (`config: "intervalSeconds" is …`). */
+  errors: string[];
+  /** Keys the running daemon took at once. */
+  applied: string[];
+  /** Keys saved that the running daemon takes only at its next start. */
+  restartRequired: string[];
+}
+
+/** `PUT /api/v1/guard/mode`: the mode in force after the pin (null pin: the level chooses again). */
+export interface GuardModeResult {
+  guardMode: GuardMode;
+  guardOverride: GuardMode | null;
+}
+
+/** `GET /api/v1/guard/profile`: the profile in effect (chosen by hand, else configured). */
+export interface GuardProfileView {
+  profile: GuardProfile;
+  configured: GuardProfile;
+  profiles: readonly GuardProfile[];
+}
+
+/** `PUT /api/v1/guard/profile`. */
+export interface GuardProfileChoice {
+  profile: GuardProfile;
+  configured: GuardProfile;
+  changed: boolean;
+  guardMode: GuardMode;
+}
+
+/** `POST /api/v1/ack`: the post-panic hold that ended, null when none was active. */
+export interface AckResult {
+  ended: PostPanicHold | null;
+}
+
+/** One directory of `POST /api/v1/panics/scan`. */
+export interface PanicScanDirView {
+  dir: string;
+  names: readonly string[];
+  files: number;
+  /** The reports this scan added to the ledger (each report is added once, ever). */
+  added: ReportRecord[];
+  error: string | null;
+}
+
+/** `POST /api/v1/panics/scan`: `found` report files seen, `new` of them added now. */
+export interface PanicScanView {
+  found: number;
+  new: number;
+  results: PanicScanDirView[];
 }

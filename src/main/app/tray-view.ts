@@ -1,3 +1,4 @@
+import { num } from '../../shared/narrow.js';
 import type { GuardMode, RiskLevel, RiskReason } from '../../shared/risk.js';
 import { GUARD_PROFILES, type GuardProfile } from '../core/actions/guard-profile.js';
 import type { LoginItemView } from './login-item.js';
@@ -54,7 +55,6 @@ export function gpuPercent(v: Pick<TrayView, 'gpuInUse' | 'gpuCeiling'>): number
 }
 
 type Json = Record<string, unknown>;
-const num = (x: unknown): number | null => (typeof x === 'number' ? x : null);
 
 /** Builds the view from the daemon's status (the same object `/api/v1/status` returns). */
 export function trayViewFromStatus(status: Json, launchAtLogin: TrayView['launchAtLogin']): TrayView {

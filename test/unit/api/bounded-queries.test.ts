@@ -4,12 +4,12 @@ import {
   eventsPage,
   PAGE_LIMITS,
   pickResolution,
-  RAW_WINDOW_MS,
   timelineJson,
   timelinePage,
 } from '../../../src/main/core/api/bounded-queries.js';
 import { openDatabase } from '../../../src/main/core/store/database.js';
 import { TimelineStore } from '../../../src/main/core/store/timeline-store.js';
+import { RAW_LIMIT_MS } from '../../../src/shared/api-contracts.js';
 import { makeSample } from '../../support/sample-factory.js';
 
 function storeWithEvents(kinds: (i: number) => string, n: number): TimelineStore {
@@ -23,9 +23,9 @@ function storeWithEvents(kinds: (i: number) => string, n: number): TimelineStore
 
 describe('bounded pages', () => {
   it('picks raw up to the raw window, minutes beyond, unless asked', () => {
-    assert.equal(pickResolution(0, RAW_WINDOW_MS), 'raw');
-    assert.equal(pickResolution(0, RAW_WINDOW_MS + 1), 'minute');
-    assert.equal(pickResolution(0, 10 * RAW_WINDOW_MS, 'raw'), 'raw');
+    assert.equal(pickResolution(0, RAW_LIMIT_MS), 'raw');
+    assert.equal(pickResolution(0, RAW_LIMIT_MS + 1), 'minute');
+    assert.equal(pickResolution(0, 10 * RAW_LIMIT_MS, 'raw'), 'raw');
     assert.equal(pickResolution(0, 1000, 'minute'), 'minute');
   });
 

@@ -1,3 +1,4 @@
+import { isFiniteNumber } from '../../../shared/narrow.js';
 import type { GuardMode } from '../../../shared/risk.js';
 import type { TimelineStore } from '../store/timeline-store.js';
 
@@ -104,8 +105,11 @@ export function readWakeHold(store: TimelineStore): WakeHold | null {
   if (!raw) return null;
   try {
     const v = JSON.parse(raw) as Partial<WakeHold>;
-    const num = (x: unknown): x is number => typeof x === 'number' && Number.isFinite(x);
-    if (!num(v.since) || (v.wokeAt !== null && !num(v.wokeAt)) || (v.until !== null && !num(v.until)))
+    if (
+      !isFiniteNumber(v.since) ||
+      (v.wokeAt !== null && !isFiniteNumber(v.wokeAt)) ||
+      (v.until !== null && !isFiniteNumber(v.until))
+    )
       return null;
     return {
       since: v.since,

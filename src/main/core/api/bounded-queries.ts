@@ -1,3 +1,4 @@
+import { RAW_LIMIT_MS } from '../../../shared/api-contracts.js';
 import type { TimelineEvent } from '../../../shared/events.js';
 import type { ReportRecord } from '../../../shared/reports.js';
 import type { Sample } from '../../../shared/sample.js';
@@ -10,8 +11,6 @@ import type { MinuteRow, TimelineStore } from '../store/timeline-store.js';
  * steps (separate indexed queries) with the event loop free in between, so sampling never waits more than
  * a few milliseconds behind a client (measured in test/integration/api-bounded.test.ts).
  */
-export const RAW_WINDOW_MS = 6 * 3_600_000;
-
 export const PAGE_LIMITS = {
   /** 1 s samples with their process readings: 30 min at 1 Hz. */
   rawRows: 1800,
@@ -45,7 +44,7 @@ export interface TimelinePage {
 /** Ranges up to the raw window read the 1 s samples, longer ones the per-minute roll-up, unless asked. */
 export function pickResolution(from: number, to: number, asked?: 'raw' | 'minute' | 'auto'): Resolution {
   if (asked === 'raw' || asked === 'minute') return asked;
-  return to - from <= RAW_WINDOW_MS ? 'raw' : 'minute';
+  return to - from <= RAW_LIMIT_MS ? 'raw' : 'minute';
 }
 
 /** Up to `limit` rows from `from`, read `step` at a time: returns the rows and the cursor after them. */

@@ -1,3 +1,4 @@
+import { num } from '../../../shared/narrow.js';
 import type { RiskLevel, RiskReason } from '../../../shared/risk.js';
 import type { ClusterConfig } from '../api/api-config.js';
 import type { ExoApiClient } from '../exo/exo-api-client.js';
@@ -22,7 +23,6 @@ export interface ClusterRow {
 type Json = Record<string, unknown>;
 const obj = (v: unknown): Json =>
   v !== null && typeof v === 'object' && !Array.isArray(v) ? (v as Json) : {};
-const num = (v: unknown): number | null => (typeof v === 'number' && Number.isFinite(v) ? v : null);
 
 /** A row from an exo-sentinel `/api/v1/status` body. */
 export function rowFromStatus(

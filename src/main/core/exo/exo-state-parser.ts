@@ -1,3 +1,4 @@
+import { num } from '../../../shared/narrow.js';
 import { finiteNumber } from '../util/finite.js';
 import type { ModelCardShape, ShardShape } from './kv-estimator.js';
 
@@ -9,7 +10,6 @@ import type { ModelCardShape, ShardShape } from './kv-estimator.js';
 
 type Json = Record<string, unknown>;
 const isObj = (v: unknown): v is Json => v !== null && typeof v === 'object' && !Array.isArray(v);
-const num = (v: unknown): number | null => (typeof v === 'number' && Number.isFinite(v) ? v : null);
 const str = (v: unknown): string | null => (typeof v === 'string' ? v : null);
 const bytes = (v: unknown): number | null => (isObj(v) ? num(v['inBytes']) : null);
 

@@ -1,3 +1,4 @@
+import { num } from '../../../shared/narrow.js';
 /**
  * KV-cache arithmetic for the models EXO serves with MLX.
  *
@@ -27,7 +28,6 @@ export interface ModelGeometry {
 }
 
 type Json = Record<string, unknown>;
-const num = (v: unknown): number | null => (typeof v === 'number' && Number.isFinite(v) ? v : null);
 
 function dtypeBytes(config: Json, notes: string[]): number {
   const d = String(config['torch_dtype'] ?? config['dtype'] ?? '');

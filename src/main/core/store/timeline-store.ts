@@ -1,4 +1,5 @@
 import type { EventSeverity, TimelineEvent } from '../../../shared/events.js';
+import { num } from '../../../shared/narrow.js';
 import type { ProcessReading, ProcessRole, Sample } from '../../../shared/sample.js';
 import type { ProcessEntry } from '../probes/probe-types.js';
 import type { Db } from './database.js';
@@ -91,8 +92,6 @@ const rowToEvent = (r: Row): TimelineEvent => ({
 
 /** The smallest string above every string starting with `prefix` (an index range instead of LIKE). */
 const prefixEnd = (prefix: string): string => `${prefix}\uffff`;
-
-const num = (v: unknown): number | null => (typeof v === 'number' ? v : null);
 
 const rowToProcessReading = (p: Row): ProcessReading => ({
   pid: p['pid'] as number,

@@ -1,16 +1,6 @@
 /**
  * Numbers read from text (tool output, reports, logs). A digit run longer than a double holds reads as
  * Infinity, a product of two large values overflows: every parser returns null for those, never a
- * non-finite number.
+ * non-finite number. The rule lives in src/shared/narrow.ts (one for the core, the shells and the window).
  */
-
-/** `Number(text)` when finite, else null (also for undefined). */
-export function finiteNumber(text: string | undefined | null): number | null {
-  if (text === undefined || text === null) return null;
-  const n = Number(text);
-  return Number.isFinite(n) ? n : null;
-}
-
-/** The value when it is a finite number, else null. */
-export const finiteOrNull = (n: number | null | undefined): number | null =>
-  typeof n === 'number' && Number.isFinite(n) ? n : null;
+export { finiteNumber, finiteOrNull } from '../../../shared/narrow.js';

@@ -1,5 +1,6 @@
 import { existsSync } from 'node:fs';
 import { type Command, InvalidArgumentError } from 'commander';
+import { RAW_LIMIT_MS } from '../../../shared/api-contracts.js';
 import type { Sample } from '../../../shared/sample.js';
 import { paths, resolveDataDir } from '../../core/config/data-dir.js';
 import { openDatabase } from '../../core/store/database.js';
@@ -31,9 +32,6 @@ const positiveInt =
       throw new InvalidArgumentError(`${flag} expects a whole number from 1 to ${max}, got "${v}"`);
     return n;
   };
-
-/** Ranges up to 6 h read the 1 s samples; longer ranges read the per-minute table. */
-const RAW_LIMIT_MS = 6 * 3_600_000;
 
 export function registerTimeline(program: Command): void {
   program

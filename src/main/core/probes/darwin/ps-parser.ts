@@ -1,4 +1,4 @@
-import { finiteOrNull } from '../../util/finite.js';
+import { finiteNumber, finiteOrNull } from '../../util/finite.js';
 /**
  * `ps -o …` output, with a header row or headerless (`pid=`). Columns are read by what they are, not by
  * character position: single-token fields, `lstart` (five tokens, localized), and the last column
@@ -144,11 +144,8 @@ function headerColumns(line: string): PsColumn[] | null {
   return cols;
 }
 
-const num = (s: string | undefined): number | undefined => {
-  if (s === undefined) return undefined;
-  const n = Number(s.replace(',', '.'));
-  return Number.isFinite(n) ? n : undefined;
-};
+/** A decimal in either locale's notation (`1,5` or `1.5`); undefined when not a finite number. */
+const decimal = (s: string): number | undefined => finiteNumber(s.replace(',', '.')) ?? undefined;
 
 /**
  * @param columns the `-o` list used, for headerless output; with a header row it is read from the header.
@@ -204,24 +201,24 @@ export function parsePs(text: string, columns?: PsColumn[]): PsRow[] {
           row.pid = /^\d+$/.test(tok) ? Number(tok) : Number.NaN;
           break;
         case 'ppid':
-          row.ppid = num(tok);
+          row.ppid = decimal(tok);
           break;
         case 'pgid':
-          row.pgid = num(tok);
+          row.pgid = decimal(tok);
           break;
         case 'pcpu':
-          row.cpuPercent = num(tok);
+          row.cpuPercent = decimal(tok);
           break;
         case 'pmem':
-          row.memPercent = num(tok);
+          row.memPercent = decimal(tok);
           break;
         case 'rss': {
-          const v = num(tok);
+          const v = decimal(tok);
           row.rssBytes = v === undefined ? undefined : (finiteOrNull(v * 1024) ?? undefined);
           break;
         }
         case 'vsz': {
-          const v = num(tok);
+          const v = decimal(tok);
           row.vszBytes = v === undefined ? undefined : (finiteOrNull(v * 1024) ?? undefined);
           break;
         }
