@@ -1,83 +1,129 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { EventCollector } from '../../../src/main/core/event-collector.js';
-import {
-  type CommandResult,
-  countingRunner,
-  runCommand,
-} from '../../../src/main/core/probes/command-runner.js';
+import { countingRunner, runCommand } from '../../../src/main/core/probes/command-runner.js';
 import { DarwinCommandProbe } from '../../../src/main/core/probes/darwin/darwin-command-probe.js';
+import {
+  type CapturedMacOptions,
+  type CapturedProcess,
+  capturedMac,
+  capturedProcesses,
+  sysctlLines,
+} from '../../support/captured-mac.js';
 import { fixture } from '../../support/fixtures.js';
 
 const P = 16384;
 const MiB = 1024 * 1024;
 
 /**
- * A command runner that answers with outputs captured on Macs. The memory sysctls are one captured
- * `sysctl name…` answer assembled from the fixture files (each fixture is a single oid's output).
+ * EXO as ps and top would show it (no published capture of an EXO process table exists): the app, its Python
+ * main process, and a runner that top leaves out, so footprint -p is asked for it (the captured MLX footprint).
  */
-function macRunner(overrides: Record<string, CommandResult | (() => CommandResult)> = {}) {
-  const calls: string[] = [];
-  const ok = (stdout: string): CommandResult => ({ ok: true, stdout, stderr: '', exitCode: 0 });
-  const answers: Record<string, CommandResult> = {
-    '/usr/bin/vm_stat': ok(fixture('macos/vm_stat/vm_stat.wide-53col.useful-system-monitor.txt')),
-    '/usr/sbin/sysctl hw.memsize hw.memsize_usable vm.swapusage kern.memorystatus_vm_pressure_level kern.memorystatus_level':
-      ok(
-        [
-          'hw.memsize: 17179869184',
-          fixture('macos/sysctl/sysctl-vm.swapusage.high.macos27.diskdiet.txt').trim(),
-          `kern.memorystatus_vm_pressure_level: ${fixture('macos/sysctl/sysctl-n-kern.memorystatus_vm_pressure_level.m5pro.wtfssd.txt').trim()}`,
-          'kern.memorystatus_level: 39',
-        ].join('\n'),
-      ),
-    '/usr/sbin/sysctl iogpu.wired_limit_mb': ok(
-      fixture('macos/sysctl/sysctl-w-iogpu.wired_limit_mb.m1max-32gb.llmfit-issue570.txt'),
-    ),
-    '/usr/sbin/ioreg -r -d 1 -w 0 -c IOAccelerator': ok(
-      fixture('macos/ioreg/ioreg-r-c-IOAccelerator-d1.m4pro.macos26.sonar.txt'),
-    ),
-    '/bin/ps -axww -o pid=,ppid=,lstart=,args=': ok(
-      [
-        '  500     1 Sat Aug  1 17:46:44 2026     /Applications/EXO.app/Contents/MacOS/EXO',
-        ' 1577   500 Sat Aug  1 17:46:45 2026     /Applications/EXO.app/Contents/Resources/exo/exo',
-        ' 1601  1577 Sat Aug  1 17:50:02 2026     /Applications/EXO.app/Contents/Resources/exo/exo --multiprocessing-fork tracker_fd=9 pipe_handle=11',
-        '  900     1 Sat Aug  1 17:48:22 2026     /usr/libexec/logd',
-      ].join('\n'),
-    ),
-    '/bin/ps -axww -o pid=,comm=': ok(
-      [
-        '  500 /Applications/EXO.app/Contents/MacOS/EXO',
-        ' 1577 /Applications/EXO.app/Contents/Resources/exo/exo',
-        ' 1601 /Applications/EXO.app/Contents/Resources/exo/exo',
-        '  900 /usr/libexec/logd',
-      ].join('\n'),
-    ),
-    '/bin/ps -o pid=,rss=,%cpu= -p 500,1577,1601': ok(
-      '  500  81920   0.5\n 1577 524288   3.0\n 1601 1048576  97.5\n',
-    ),
-    // top reports the main process and the app; the runner is missing, so footprint -p is asked.
-    '/usr/bin/top -l 1 -s 0 -stats pid,mem -pid 500 -pid 1577 -pid 1601': ok(
-      'Processes: 3 total\nPhysMem: 15G used (4346M wired, 5972M compressor), 106M unused.\n\nPID    MEM\n500    90M\n1577   2048M+\n',
-    ),
-    '/usr/bin/footprint -p 1601': ok(
-      fixture('macos/footprint/footprint.mlx-summary.m5max.mlx-issue3896.EXCERPT.txt'),
-    ),
-  };
-  const runner = countingRunner(async (file, args) => {
-    const key = [file, ...args].join(' ');
-    calls.push(key);
-    const o = overrides[key];
-    if (o) return typeof o === 'function' ? o() : o;
-    return answers[key] ?? { ok: false, error: `${key}: command not found` };
-  });
-  return { runner, calls };
+const EXO: CapturedProcess[] = [
+  {
+    pid: 500,
+    ppid: 1,
+    lstart: 'Sat Aug  1 17:46:44 2026',
+    comm: '/Applications/EXO.app/Contents/MacOS/EXO',
+    args: '/Applications/EXO.app/Contents/MacOS/EXO',
+    rssKiB: 81920,
+    cpuPercent: 0.5,
+    topMem: '90M',
+  },
+  {
+    pid: 1577,
+    ppid: 500,
+    lstart: 'Sat Aug  1 17:46:45 2026',
+    comm: '/Applications/EXO.app/Contents/Resources/exo/exo',
+    args: '/Applications/EXO.app/Contents/Resources/exo/exo',
+    rssKiB: 524288,
+    cpuPercent: 3,
+    topMem: '2048M+',
+  },
+  {
+    pid: 1601,
+    ppid: 1577,
+    lstart: 'Sat Aug  1 17:50:02 2026',
+    comm: '/Applications/EXO.app/Contents/Resources/exo/exo',
+    args: '/Applications/EXO.app/Contents/Resources/exo/exo --multiprocessing-fork tracker_fd=9 pipe_handle=11',
+    rssKiB: 1048576,
+    cpuPercent: 97.5,
+    footprintFixture: 'macos/footprint/footprint.mlx-summary.m5max.mlx-issue3896.EXCERPT.txt',
+  },
+];
+
+/** The darwin command probe on a Mac made of captured outputs, with the runner counting spawns. */
+function onCapturedMac(options: CapturedMacOptions = {}, now?: () => number) {
+  const mac = capturedMac({ extraProcesses: EXO, ...options });
+  const events = new EventCollector(() => 0);
+  const probe = new DarwinCommandProbe(countingRunner(mac.runner), events, {}, now);
+  return { ...mac, events, probe };
 }
 
+describe('the captured Mac answers as macOS would, whatever form the reader chooses', () => {
+  it('sysctl: any oids in any order, -n for values only, unknown oids on stderr with exit 1', async () => {
+    const { runner } = capturedMac();
+    const r = await runner('/usr/sbin/sysctl', ['vm.swapusage', 'hw.memsize', 'kern.memorystatus_level']);
+    assert.ok(r.ok);
+    assert.equal(
+      r.stdout,
+      'vm.swapusage: total = 45056.00M  used = 43437.06M  free = 1618.94M  (encrypted)\nhw.memsize: 17179869184\n',
+    );
+    assert.equal(r.exitCode, 1);
+    assert.match(r.stderr, /unknown oid 'kern\.memorystatus_level'/);
+    const n = await runner('sysctl', ['-n', 'iogpu.wired_limit_mb']);
+    assert.ok(n.ok && n.stdout === '26000\n');
+    assert.equal((await runner('/usr/sbin/sysctl', ['-a'])).ok, false, 'no full dump was captured');
+    assert.equal((await runner('/usr/sbin/sysctl', ['iogpu.wired_limit_mb=0'])).ok, false, 'never a write');
+    assert.equal((await runner('/sbin/sysctl', ['hw.memsize'])).ok, false, 'sysctl lives in /usr/sbin');
+  });
+
+  it('ps: the keywords in the order asked, headers hidden by =, variable-width columns last only', async () => {
+    const { runner } = capturedMac();
+    const a = await runner('/bin/ps', ['-p', '1,542', '-o', 'rss=,pid=,comm=']);
+    assert.ok(a.ok);
+    assert.equal(a.stdout, '  8912     1 /sbin/launchd\n  9792   542 /usr/libexec/logd\n');
+    const b = await runner('/bin/ps', ['-o', 'pid,lstart', '-p', '1']);
+    assert.ok(b.ok);
+    assert.equal(b.stdout, '  PID STARTED\n    1 Sat Aug  1 17:46:44 2026\n');
+    assert.equal((await runner('/bin/ps', ['-ax', '-o', 'args=,pid='])).ok, false, 'ps would cut args');
+    const bad = await runner('/bin/ps', ['-ax', '-o', 'pid=,footprint=']);
+    assert.ok(!bad.ok && /footprint: keyword not found/.test(bad.error));
+  });
+
+  it('the captured process table: two ps captures of one Mac joined by pid', () => {
+    const table = capturedProcesses();
+    assert.equal(table.length, 800, '801 rows each, one pid in each that the other lacks');
+    assert.deepEqual(
+      table.find((p) => p.pid === 542),
+      {
+        pid: 542,
+        ppid: 1,
+        lstart: 'Sat Aug  1 17:48:22 2026',
+        comm: '/usr/libexec/logd',
+        args: '/usr/libexec/logd',
+        rssKiB: 9792,
+        cpuPercent: 0,
+      },
+    );
+  });
+
+  it('refuses what would hang, allocate or was never captured', async () => {
+    const { runner } = capturedMac();
+    assert.equal((await runner('/usr/bin/vm_stat', ['1'])).ok, false);
+    assert.equal((await runner('/usr/bin/memory_pressure', ['-l', 'warn'])).ok, false);
+    assert.equal(
+      (await runner('/usr/bin/top', ['-stats', 'pid,mem'])).ok,
+      false,
+      'top without -l never exits',
+    );
+    assert.equal((await runner('/usr/sbin/ioreg', ['-a', '-c', 'IOAccelerator'])).ok, false);
+  });
+});
+
 describe('darwin command probe on captured outputs', () => {
-  it('builds the memory reading from vm_stat and sysctl', async () => {
-    const { runner } = macRunner();
-    const events = new EventCollector(() => 0);
-    const probe = new DarwinCommandProbe(runner, events);
+  it('builds the memory reading from vm_stat, sysctl and, as that Mac has no kern.memorystatus_level, memory_pressure -Q', async () => {
+    const { probe, programs } = onCapturedMac();
     const m = await probe.readMemory(true);
     assert.deepEqual(m, {
       total: 17179869184,
@@ -93,102 +139,127 @@ describe('darwin command probe on captured outputs', () => {
       pressureLevel: 1,
       freePercent: 39,
     });
+    assert.deepEqual(programs().sort(), ['memory_pressure', 'sysctl', 'vm_stat']);
+    assert.equal(probe.spawnCount, 3);
+  });
+
+  it('takes the free percentage from sysctl when the kernel has it, and the usable size where it is given', async () => {
+    // kern.memorystatus_level is the figure memory_pressure -Q prints (its capture: 39 %); the M3 Max capture
+    // has hw.memsize_usable.
+    const m3max = sysctlLines(fixture('macos/sysctl/sysctl-hw-machdep.m3max.macos15.archspec.txt'));
+    const { probe, programs } = onCapturedMac({
+      sysctl: {
+        'hw.memsize': m3max['hw.memsize']!,
+        'hw.memsize_usable': m3max['hw.memsize_usable']!,
+        'kern.memorystatus_level': '39',
+      },
+    });
+    const m = await probe.readMemory(true);
+    assert.equal(m.total, 38654705664);
+    assert.equal(m.usable, 37751357440);
+    assert.equal(m.freePercent, 39);
+    assert.ok(!programs().includes('memory_pressure'), 'no third command when sysctl answered');
     assert.equal(probe.spawnCount, 2);
   });
 
-  it('falls back to memory_pressure -Q when the free-percentage sysctl is absent', async () => {
-    const { runner, calls } = macRunner({
-      '/usr/sbin/sysctl hw.memsize hw.memsize_usable vm.swapusage kern.memorystatus_vm_pressure_level kern.memorystatus_level':
-        {
-          ok: true,
-          stdout: 'hw.memsize: 51539607552\n',
-          stderr: "sysctl: unknown oid 'kern.memorystatus_level'",
-          exitCode: 1,
-        },
-      '/usr/bin/memory_pressure -Q': {
-        ok: true,
-        stdout: fixture('macos/memory_pressure/memory_pressure-Q.macos27.48gb.diskdiet.txt'),
-        stderr: '',
-        exitCode: 0,
-      },
-    });
-    const m = await new DarwinCommandProbe(runner, new EventCollector(() => 0)).readMemory(true);
-    assert.equal(m.total, 51539607552);
-    assert.equal(m.freePercent, 39);
-    assert.ok(calls.includes('/usr/bin/memory_pressure -Q'));
-    assert.ok(!calls.some((c) => /memory_pressure -[lp]/.test(c)), 'never the allocating modes');
-  });
-
   it('reads the GPU on the slow cadence only, with the ceiling from iogpu.wired_limit_mb', async () => {
-    const { runner } = macRunner();
-    const probe = new DarwinCommandProbe(runner, new EventCollector(() => 0), {}, () => 42);
+    const { probe } = onCapturedMac({}, () => 42);
     const gpu = await probe.readGpu(true);
-    assert.deepEqual(gpu, {
-      inUseBytes: 10977263616,
-      allocBytes: 66160230400,
-      ceilingBytes: 26000 * MiB,
-      utilization: 100,
-      sampledAt: 42,
-      recoveryCount: 0,
-    });
+    // The ioreg capture's PerformanceStatistics and the wired limit as set (26000 MB).
+    assert.deepEqual(
+      {
+        inUseBytes: gpu.inUseBytes,
+        allocBytes: gpu.allocBytes,
+        ceilingBytes: gpu.ceilingBytes,
+        utilization: gpu.utilization,
+        sampledAt: gpu.sampledAt,
+        recoveryCount: gpu.recoveryCount,
+      },
+      {
+        inUseBytes: 10977263616,
+        allocBytes: 66160230400,
+        ceilingBytes: 26000 * MiB,
+        utilization: 100,
+        sampledAt: 42,
+        recoveryCount: 0,
+      },
+    );
     const spawned = probe.spawnCount;
     assert.deepEqual(await probe.readGpu(false), gpu, 'the fast cadence returns the last reading');
     assert.equal(probe.spawnCount, spawned, 'and spawns nothing');
   });
 
   it('says the ceiling is unknown rather than guessing when the wired limit is 0', async () => {
-    const { runner } = macRunner({
-      '/usr/sbin/sysctl iogpu.wired_limit_mb': {
-        ok: true,
-        stdout: 'iogpu.wired_limit_mb: 0\n',
-        stderr: '',
-        exitCode: 0,
-      },
-    });
-    const events = new EventCollector(() => 0);
-    const gpu = await new DarwinCommandProbe(runner, events).readGpu(true);
+    // 0 is the system default (no capture of it read back exists: SOURCES.md).
+    const { probe, events } = onCapturedMac({ sysctl: { 'iogpu.wired_limit_mb': '0' } });
+    const gpu = await probe.readGpu(true);
     assert.equal(gpu.ceilingBytes, null);
     assert.ok(
       events.drain().some((e) => e.kind === 'probe.unavailable' && e.data?.['field'] === 'gpu.ceilingBytes'),
     );
-    const configured = await new DarwinCommandProbe(
-      macRunner({
-        '/usr/sbin/sysctl iogpu.wired_limit_mb': {
-          ok: true,
-          stdout: 'iogpu.wired_limit_mb: 0\n',
-          stderr: '',
-          exitCode: 0,
-        },
-      }).runner,
-      events,
-      { ceilingBytes: 96 * 1024 * MiB },
-    ).readGpu(true);
+    const mac = capturedMac({ sysctl: { 'iogpu.wired_limit_mb': '0' } });
+    const configured = await new DarwinCommandProbe(countingRunner(mac.runner), events, {
+      ceilingBytes: 96 * 1024 * MiB,
+    }).readGpu(true);
     assert.equal(configured.ceilingBytes, 96 * 1024 * MiB);
   });
 
-  it('finds EXO in ps output and reads footprints from top, then footprint -p for the rest', async () => {
-    const { runner } = macRunner();
-    const probe = new DarwinCommandProbe(runner, new EventCollector(() => 0));
+  it('lists every process of the captured table and EXO, with exact start times and executables', async () => {
+    const { probe } = onCapturedMac();
     const entries = await probe.listProcesses(true);
-    assert.equal(entries.length, 4);
+    assert.equal(entries.length, 800 + EXO.length);
+    const launchd = entries.find((e) => e.pid === 1)!;
+    assert.equal(launchd.executable, '/sbin/launchd');
+    assert.equal(launchd.name, 'launchd');
+    assert.equal(launchd.ppid, 0);
+    assert.equal(launchd.startTime, new Date(2026, 7, 1, 17, 46, 44).getTime());
     const runnerEntry = entries.find((e) => e.pid === 1601)!;
     assert.equal(runnerEntry.executable, '/Applications/EXO.app/Contents/Resources/exo/exo');
+    assert.equal(runnerEntry.ppid, 1577);
     assert.deepEqual(runnerEntry.argv.slice(1), ['--multiprocessing-fork', 'tracker_fd=9', 'pipe_handle=11']);
     assert.equal(runnerEntry.startTime, new Date(2026, 7, 1, 17, 50, 2).getTime());
-    const exo = entries.filter((e) => e.pid !== 900);
+  });
+
+  it('reads footprints from top, then footprint for only the pids top left out', async () => {
+    const { probe, calls, programs } = onCapturedMac();
+    const exo = (await probe.listProcesses(true)).filter((e) => EXO.some((x) => x.pid === e.pid));
+    const before = calls.length;
     const stats = await probe.readProcessStats(exo, true);
+    assert.deepEqual(stats.get(500), {
+      rss: 81920 * 1024,
+      physFootprint: 90 * MiB,
+      cpuPercent: 0.5,
+      threads: null,
+    });
     assert.deepEqual(stats.get(1577), {
       rss: 524288 * 1024,
       physFootprint: 2048 * MiB,
       cpuPercent: 3,
       threads: null,
     });
+    // The captured MLX footprint: `phys_footprint: 110 GB`.
     assert.deepEqual(stats.get(1601), {
       rss: 1048576 * 1024,
       physFootprint: 110 * 1024 * MiB,
       cpuPercent: 97.5,
       threads: null,
     });
+    const asked = calls.slice(before).filter((c) => /\/footprint /.test(c));
+    assert.equal(asked.length, 1, asked.join('\n'));
+    assert.match(asked[0]!, /\b1601$/);
+    assert.deepEqual([...new Set(programs().slice(before))].sort(), ['footprint', 'ps', 'top']);
+  });
+
+  it('reads the identity from sysctl, uname -a and kmutil', async () => {
+    const { probe } = onCapturedMac();
+    const id = await probe.identity();
+    assert.equal(id.platform, 'darwin');
+    assert.equal(id.chip, 'Apple M1 Pro');
+    assert.equal(id.memoryBytes, 17179869184);
+    assert.equal(id.model, null, 'that capture has no hw.model');
+    assert.equal(id.kernelVersion, '24.0.0');
+    assert.equal(id.kernelFamily, 'T6031');
+    assert.equal(id.iogpuFamilyVersion, null, 'the captured listing has no IOGPUFamily row');
   });
 
   it('turns a hung or failing command into nulls and one event per minute, never an exception', async () => {
