@@ -4,61 +4,35 @@
  */
 import type { TimelineEvent } from './events.js';
 import type { ReportRecord } from './reports.js';
-import type { GuardMode, PostPanicHold, RiskLevel, RiskReason, RiskState } from './risk.js';
+import type { GuardMode, PostPanicHold, RiskLevel, RiskReason } from './risk.js';
 import type { Sample } from './sample.js';
 
 export type GuardProfile = 'protect' | 'balanced' | 'observe';
 export const GUARD_PROFILES: GuardProfile[] = ['protect', 'balanced', 'observe'];
 
-export interface ExoInstanceView {
-  instanceId: string;
-  kind: string;
-  modelId: string | null;
-  shards: unknown[];
-}
-
-export interface ExoRunnerView {
-  runnerId: string;
-  /** EXO's status name: RunnerRunning, RunnerFailed, … */
-  status: string;
-  /** EXO's own error text for a failed runner. */
-  errorMessage: string | null;
-  diagnostics: string[];
-  layersLoaded: number | null;
-  totalLayers: number | null;
-}
-
-export interface ExoView {
-  url?: string;
-  reachable: boolean;
-  /** Why not, when not reachable. */
-  error?: string | null;
-  inFlight: number;
-  instances: ExoInstanceView[];
-  runners: ExoRunnerView[];
-}
-
-export interface GuardAddressView {
-  host: string;
-  port: number;
-  upstream: string;
-}
-
-/** `GET /api/v1/status`. */
-export interface StatusView {
-  time: number;
-  identity: { hostname?: string; platform?: string } | null;
-  sample: Sample | null;
-  risk: RiskState;
-  guardMode: GuardMode;
-  /** A mode pinned by hand; null when the level (or the profile) chooses. */
-  guardOverride: GuardMode | null;
-  /** The guard profile in effect, when the daemon reports it. */
-  guardProfile?: GuardProfile;
-  hold: PostPanicHold | null;
-  exo: ExoView;
-  guard: GuardAddressView | null;
-}
+export type {
+  ConfigReloadState,
+  DaemonInfoView,
+  ExoFailureView,
+  ExoInstanceView,
+  ExoRunnerView,
+  ExoShardView,
+  ExoTaskView,
+  ExoView,
+  GuardAddressView,
+  GuardStatusView,
+  MachineIdentityView,
+  ModeSource,
+  PanicSummary,
+  ProbeDescription,
+  ReloadOutcome,
+  ReloadTrigger,
+  StatusView,
+  StorageState,
+  StorageStatus,
+  WakeHoldStatusView,
+  WakeHoldView,
+} from './status-view.js';
 
 /** One minute of the per-minute roll-up; `values` keyed by the store's column names. */
 export interface MinuteRowView {

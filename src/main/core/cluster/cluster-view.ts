@@ -24,13 +24,14 @@ type Json = Record<string, unknown>;
 const obj = (v: unknown): Json =>
   v !== null && typeof v === 'object' && !Array.isArray(v) ? (v as Json) : {};
 
-/** A row from an exo-sentinel `/api/v1/status` body. */
+/** A row from an exo-sentinel `/api/v1/status` body (a peer's is untrusted JSON: every figure is narrowed). */
 export function rowFromStatus(
-  status: Json,
+  body: unknown,
   url: string | null,
   self: boolean,
   source: ClusterRow['source'],
 ): ClusterRow {
+  const status = obj(body);
   const sample = obj(status['sample']);
   const memory = obj(sample['memory']);
   const gpu = obj(sample['gpu']);
@@ -80,7 +81,7 @@ export function peersFromTopology(topology: unknown, selfNodeId: string | null, 
  * with the cluster token. A node that does not answer is a row saying so.
  */
 export async function collectCluster(
-  self: Json,
+  self: unknown,
   config: ClusterConfig,
   exo: ExoApiClient | null,
   selfNodeId: string | null,
@@ -106,7 +107,7 @@ export async function collectCluster(
           throw new Error(
             `HTTP ${res.status}${res.status === 401 ? ' (wrong or missing cluster.token)' : ''}`,
           );
-        return rowFromStatus((await res.json()) as Json, url, false, source);
+        return rowFromStatus(await res.json(), url, false, source);
       } catch (e) {
         const err = e as Error;
         return {

@@ -1,5 +1,6 @@
 import { type FSWatcher, readFileSync, statSync, watch } from 'node:fs';
 import { basename, dirname } from 'node:path';
+import type { ConfigReloadState, ReloadOutcome, ReloadTrigger } from '../../../shared/status-view.js';
 import { needsRestart, RESTART_KEYS } from './config-keys.js';
 import type { ConfigResult } from './config-loader.js';
 import type { Config } from './config-schema.js';
@@ -26,32 +27,8 @@ export function liveConfig(running: Config, next: Config): Config {
   return out as unknown as Config;
 }
 
-export type ReloadTrigger = 'file' | 'SIGHUP' | 'api' | 'app';
-
-/** What one reload did: keys only, never values (a value may be a token). */
-export type ReloadOutcome =
-  | {
-      ok: true;
-      trigger: ReloadTrigger;
-      at: number;
-      changed: string[];
-      applied: string[];
-      restartRequired: string[];
-    }
-  | { ok: false; trigger: ReloadTrigger; at: number; errors: string[] };
-
-/** The reloader's state, as the status and the API show it. */
-export interface ConfigReloadState {
-  path: string;
-  /** When the configuration in use was read (start or the last good reload). */
-  loadedAt: number;
-  reloads: number;
-  /** Keys changed in the file that the running daemon takes only at its next start. */
-  restartRequired: string[];
-  /** The last reload refused (the previous configuration stayed); null once a later one succeeds. */
-  error: { at: number; trigger: ReloadTrigger; errors: string[] } | null;
-  last: ReloadOutcome | null;
-}
+/** What asked for a reload, what one did, and the reloader's state (as the status and the API show it). */
+export type { ConfigReloadState, ReloadOutcome, ReloadTrigger };
 
 export interface ConfigReloaderOptions {
   /**

@@ -1,20 +1,12 @@
 import type { GuardMode, PostPanicHold, RiskLevel } from '../../../shared/risk.js';
+import type { ModeSource, WakeHoldView } from '../../../shared/status-view.js';
 import { formatBytes } from '../util/format.js';
 
 /** EXO's max_tokens when a request gives none (mlx/constants.py). */
 export const EXO_DEFAULT_MAX_TOKENS = 32168;
 
-/**
- * Who chose the guard's mode: a person (hand pin), the guard profile, the post-panic hold, the sleep/wake
- * hold, or the risk level.
- */
-export type ModeSource = 'pin' | 'profile' | 'hold' | 'wake-hold' | 'level';
-
-/** The sleep/wake hold as the guard sees it: why, and when it ends (null while the machine sleeps). */
-export interface WakeHoldView {
-  reason: string;
-  until: number | null;
-}
+/** Who chose the guard's mode, and the sleep/wake hold as the guard sees it (wire types in shared). */
+export type { ModeSource, WakeHoldView };
 
 export interface AdmissionContext {
   level: RiskLevel;

@@ -1,17 +1,8 @@
 import type { ReportRecord } from '../../../shared/reports.js';
+import type { PanicSummary } from '../../../shared/status-view.js';
 import type { ReportStore } from '../store/report-store.js';
 
-export interface PanicSummary {
-  total: number;
-  last72h: number;
-  byKind: Record<string, number>;
-  byKind72h: Record<string, number>;
-  latest: Pick<
-    ReportRecord,
-    'id' | 'kind' | 'panicTime' | 'mtime' | 'pid' | 'processName' | 'attribution'
-  > | null;
-  unreadable: Array<Pick<ReportRecord, 'id' | 'name' | 'mtime' | 'problem'>>;
-}
+export type { PanicSummary };
 
 /** Panic counts (all time and the last 72 h, by kind), the latest one, and reports present but unreadable. */
 export function summarisePanics(reports: ReportStore, now: number): PanicSummary {

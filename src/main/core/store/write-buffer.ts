@@ -1,5 +1,6 @@
 import { accessSync, constants, statfsSync } from 'node:fs';
 import { dirname } from 'node:path';
+import type { StorageState, StorageStatus } from '../../../shared/status-view.js';
 
 /** No block left for this user on the file's file system. */
 function diskFull(path: string): boolean {
@@ -62,23 +63,8 @@ export class BoundedBuffer<T> {
   }
 }
 
-export type StorageState = 'ok' | 'failing';
-
-/** The timeline's write health, as `status` shows it. */
-export interface StorageStatus {
-  state: StorageState;
-  /** E.g. "no space left on device at /path/timeline.db"; null when writes succeed. */
-  message: string | null;
-  path: string;
-  /** Ticks held in memory, waiting to be written. */
-  buffered: number;
-  /** Ticks dropped (oldest first) because the buffer was full. */
-  dropped: number;
-  /** When writes started failing (epoch ms); null when ok. */
-  since: number | null;
-  /** Other storage problems that do not stop the timeline (the log file, the pidfile). */
-  notes: string[];
-}
+/** The timeline's write health, as `status` shows it (the wire type lives in shared). */
+export type { StorageState, StorageStatus };
 
 /** One line naming a storage failure: what and where, from SQLite's or the OS's error code. */
 export function describeStorageError(e: unknown, path: string): string {
