@@ -36,7 +36,7 @@ async function makeDaemon(dataDir: string): Promise<Daemon> {
   });
 }
 
-describe('daemon stop()', { skip: process.platform !== 'linux' }, () => {
+describe('daemon stop()', () => {
   it('is idempotent: a second call (power shutdown, then quit) gets the same promise and records one stop', async () => {
     const dataDir = `${dir.path}/stop`;
     const d = await makeDaemon(dataDir);
