@@ -7,6 +7,7 @@ import { ApiServer } from '../../src/main/core/api/api-server.js';
 import { PAGE_LIMITS } from '../../src/main/core/api/bounded-queries.js';
 import { Metrics } from '../../src/main/core/api/metrics.js';
 import { validateConfig } from '../../src/main/core/config/config-loader.js';
+import { SentinelService } from '../../src/main/core/service/sentinel-service.js';
 import { type Db, openDatabase } from '../../src/main/core/store/database.js';
 import { ReportStore } from '../../src/main/core/store/report-store.js';
 import { TimelineStore } from '../../src/main/core/store/timeline-store.js';
@@ -61,18 +62,16 @@ describe('bounded work per request on a seeded 7-day timeline (API server over r
     server = new ApiServer({
       config: ApiConfigSchema.parse({ listen: '127.0.0.1:0' }),
       token: 'x'.repeat(32),
-      timeline,
-      reports: new ReportStore(db),
-      audit: new AuditStore(db),
       metrics: new Metrics(),
-      status: () => ({}),
-      crashReport: () => null,
-      ack: () => null,
-      setGuardMode: () => ({}),
-      cluster: async () => ({}),
-      advisory: () => ({}),
-      currentConfig: () => cfg.config,
-      configPath: `${dir.path}/config.json`,
+      service: new SentinelService({
+        timeline,
+        reports: new ReportStore(db),
+        audit: new AuditStore(db),
+        now: () => NOW,
+        status: () => ({}) as never,
+        config: () => cfg.config,
+        configPath: () => `${dir.path}/config.json`,
+      }),
       dashboardDir: null,
       now: () => NOW,
     });

@@ -10,6 +10,7 @@ import { Metrics } from '../../src/main/core/api/metrics.js';
 import { loadConfig, validateConfig } from '../../src/main/core/config/config-loader.js';
 import { ConfigReloader } from '../../src/main/core/config/config-reload.js';
 import type { Config } from '../../src/main/core/config/config-schema.js';
+import { SentinelService } from '../../src/main/core/service/sentinel-service.js';
 import { type Db, openDatabase } from '../../src/main/core/store/database.js';
 import { ReportStore } from '../../src/main/core/store/report-store.js';
 import { TimelineStore } from '../../src/main/core/store/timeline-store.js';
@@ -50,19 +51,17 @@ describe('configuration writes over HTTP under random bodies', () => {
     server = new ApiServer({
       config: ApiConfigSchema.parse({ listen: '127.0.0.1:0' }),
       token: 'x'.repeat(32),
-      timeline: new TimelineStore(db),
-      reports: new ReportStore(db),
-      audit: new AuditStore(db),
       metrics: new Metrics(),
-      status: () => ({}),
-      crashReport: () => null,
-      ack: () => null,
-      setGuardMode: () => ({}),
-      cluster: async () => ({}),
-      advisory: () => ({}),
-      currentConfig: () => running,
-      configPath: () => path,
-      configReload: { state: () => reloader.state, reload: () => reloader.reload('api') },
+      service: new SentinelService({
+        timeline: new TimelineStore(db),
+        reports: new ReportStore(db),
+        audit: new AuditStore(db),
+        now: Date.now,
+        status: () => ({}) as never,
+        config: () => running,
+        configPath: () => path,
+        configReload: { state: () => reloader.state, reload: (trigger) => reloader.reload(trigger) },
+      }),
       dashboardDir: null,
     });
     const a = await server.start();

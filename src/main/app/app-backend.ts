@@ -1,25 +1,27 @@
 import type { GuardMode } from '../../shared/risk.js';
 import type { GuardProfile } from '../core/actions/guard-profile.js';
 
-/** What the Electron shell asks of the in-process daemon (the same answers the HTTP API gives). */
+type Answer<T> = T | Promise<T>;
+
+/**
+ * What the Electron shell's IPC asks of the in-process daemon: its service's calls (daemon-backend.ts), the
+ * same answers the HTTP API gives. The shapes are the service's (src/shared/api-contracts.ts); this
+ * interface only names the channels, so a test can stand in for the daemon.
+ */
 export interface AppBackend {
-  status(): Record<string, unknown>;
+  status(): object;
   /** A bounded page of the range: `{resolution, samples|minutes, truncated, next}`. */
-  timeline(from: number, to: number): Record<string, unknown> | Promise<Record<string, unknown>>;
+  timeline(from: number, to: number): Answer<object>;
   /** A page of events, newest first: `{events, truncated, next}` (`next`: the `before` of the page after). */
-  events(
-    kind: string,
-    from: number,
-    before?: number,
-  ): Record<string, unknown> | Promise<Record<string, unknown>>;
+  events(kind: string, from: number, before?: number): Answer<object>;
   /** A page of reports, newest first: `{reports, truncated, next}`. */
-  panics(before?: number): Record<string, unknown>;
+  panics(before?: number): object;
   panicReport(id: number): string | null;
-  cluster(): Promise<Record<string, unknown>>;
-  advisory(): Record<string, unknown>;
-  config(): Record<string, unknown>;
+  cluster(): Promise<object>;
+  advisory(): object;
+  config(): object;
   /** The configuration file's JSON Schema (the same as GET /api/v1/config/schema). */
-  configSchema(): Record<string, unknown>;
+  configSchema(): object;
   /** Saves and applies a configuration: `applied` and `restartRequired` name keys (the daemon's reload). */
   saveConfig(config: unknown): {
     ok: boolean;
@@ -28,11 +30,11 @@ export interface AppBackend {
     restartRequired?: string[];
     reloadErrors?: string[];
   };
-  ack(): Record<string, unknown>;
+  ack(): object;
   /** Pins the guard's mode; null follows the risk level again. */
-  setGuardMode(mode: GuardMode | null): Record<string, unknown>;
+  setGuardMode(mode: GuardMode | null): object;
   /** The guard profile in effect and the configured one: `{profile, configured, profiles}`. */
-  guardProfile(): Record<string, unknown>;
+  guardProfile(): object;
   /** Chooses the guard profile (the same call as `exo-sentinel guard profile` and the API's PUT). */
-  setGuardProfile(profile: GuardProfile): Record<string, unknown>;
+  setGuardProfile(profile: GuardProfile): object;
 }

@@ -214,7 +214,7 @@ async function main(): Promise<void> {
         ),
     });
 
-  const backend = daemonBackend(daemon, config, dataDir);
+  const backend = daemonBackend(daemon.service);
   registerIpcHandlers(
     ipcMain,
     backend,
@@ -231,11 +231,11 @@ async function main(): Promise<void> {
       openDashboard,
       openReport: (id) => openDashboard(`Panics:${id}`),
       setGuardMode: (mode: GuardMode | null) => {
-        daemon.setGuardOverride(mode, 'the menu bar');
+        daemon.service.setGuardMode(mode, 'the menu bar');
         refresh();
       },
       setGuardProfile: (profile) => {
-        daemon.chooseGuardProfile(profile, 'the menu bar');
+        daemon.service.setGuardProfile(profile, 'the menu bar');
         refresh();
       },
       acknowledge: () => backend.ack(),
@@ -253,12 +253,14 @@ async function main(): Promise<void> {
   const appNap = new AppNapGuard(powerSaveBlocker, (m) => logger.info(m));
   // Level banners come from the daemon's action policy (with its cool-downs) through `notifier`.
   const refresh = (): void => {
-    const v = trayViewFromStatus(daemon.statusView(), login.get());
+    const v = trayViewFromStatus(daemon.service.status(), login.get());
     appNap.set(v.exoReachable || v.processes.length > 0);
     trayController?.update(v);
   };
   refresh();
-  announceAdvisoryOnce(daemon.store, daemon.advisory().platform, notes, () => Date.now());
+  const advisory = daemon.service.advisory();
+  if ('platform' in advisory)
+    announceAdvisoryOnce(daemon.service.shellMeta(), advisory.platform, notes, () => Date.now());
   // The dashboard window gets the same live stream the API serves over SSE; the tray follows each tick
   // (nothing to redraw while sampling is paused); new panics and runner deaths raise banners.
   daemon.onPublish = (event, data) => {
@@ -292,13 +294,13 @@ async function main(): Promise<void> {
         async () => {
           const ticks = await waitFor(
             () => {
-              const n = (daemon.statusView() as { daemon: { ticks: number } }).daemon.ticks;
+              const n = (daemon.service.status() as { daemon: { ticks: number } }).daemon.ticks;
               return n > 0 ? n : null;
             },
             'first tick',
             15_000,
           );
-          return `${ticks} tick(s), storage ${JSON.stringify(daemon.statusView().storage)}`;
+          return `${ticks} tick(s), storage ${JSON.stringify(daemon.service.status().storage)}`;
         },
         20_000,
       ],

@@ -50,13 +50,14 @@ import { acquireLock, releaseLock, updateLock } from './instance-lock.js';
 import type { Logger } from './logger.js';
 import { isIogpuKind } from './panics/panic-classifier.js';
 import { summarisePanics } from './panics/panic-summary.js';
-import { defaultReportDirs, ReportIngester } from './panics/report-ingester.js';
+import { defaultReportDirs, REPORTS_AND_PASTED_COPIES, ReportIngester } from './panics/report-ingester.js';
 import { ReportWatcher } from './panics/report-watcher.js';
 import type { MachineIdentity, PlatformProbe } from './probes/probe-types.js';
 import { buildCrashReport } from './report/report-builder.js';
 import { assessPlatform, modelEvidence } from './risk/platform-advisory.js';
 import { RiskPipeline } from './risk/risk-pipeline.js';
 import { Sampler, type TickResult } from './sampler.js';
+import { SentinelService } from './service/sentinel-service.js';
 import { type DatabaseConstructor, type Db, openDatabase } from './store/database.js';
 import { openTimelineDatabase, type Recovered } from './store/database-recovery.js';
 import { ReportStore } from './store/report-store.js';
@@ -157,6 +158,8 @@ export class Daemon {
   readonly guard: GuardServer | null;
   readonly api: ApiServer | null;
   readonly metrics = new Metrics();
+  /** What the shells (the API, the app, the CLI through the API) read and change. */
+  readonly service: SentinelService;
   private readonly exoClient: ExoApiClient;
   private readonly startedAt: number;
   private readonly db: Db;
@@ -239,40 +242,13 @@ export class Daemon {
       : null;
     if (this.guard) this.metrics.attachGuard(() => this.guard?.stats ?? null);
     const dashboard = fileURLToPath(new URL('../../renderer/', import.meta.url));
+    this.service = this.buildService();
     this.api = deps.config.api.enabled
       ? new ApiServer({
           config: deps.config.api,
           token: this.apiToken(),
-          timeline: this.store,
-          reports: this.reports,
-          audit: this.audit,
           metrics: this.metrics,
-          status: () => this.statusView(),
-          crashReport: (id) => {
-            const r = this.reports.get(id);
-            return r && r.category === 'panic' && r.status === 'ingested'
-              ? buildCrashReport(r, this.store, this.reports, this.clock.now())
-              : null;
-          },
-          ack: () => acknowledgeHold(this.store, this.audit, this.clock.now(), 'the API'),
-          setGuardMode: (mode) => this.setGuardOverride(mode, 'the API'),
-          guardProfile: () => this.guardProfileView(),
-          setGuardProfile: (profile) => this.chooseGuardProfile(profile, 'the API'),
-          advisory: () => this.advisory(),
-          cluster: () =>
-            collectCluster(
-              this.statusView(),
-              deps.config.cluster,
-              this.exoClient,
-              this.risk.monitor.snapshot.nodeId,
-            ),
-          currentConfig: () => deps.config,
-          configReload: {
-            state: () => this.configReload?.state ?? null,
-            reload: () => this.reloadConfig('api'),
-          },
-          // Asked at each request: an old config.json may move to the platform's config directory.
-          configPath: () => this.configPath,
+          service: this.service,
           dashboardDir: existsSync(`${dashboard}index.html`) ? dashboard : null,
         })
       : null;
@@ -306,6 +282,44 @@ export class Daemon {
       pidfilePid: readExoPidfile(deps.exoPidfile),
       mlxServerPatterns: patterns,
     }));
+  }
+
+  private buildService(): SentinelService {
+    const ingesterFor = (): ReportIngester =>
+      new ReportIngester(this.reports, this.store, () => this.clock.now());
+    return new SentinelService({
+      timeline: this.store,
+      reports: this.reports,
+      audit: this.audit,
+      now: () => this.clock.now(),
+      status: () => this.statusView(),
+      config: () => this.deps.config,
+      configPath: () => this.configPath,
+      configReload: {
+        state: () => this.configReload?.state ?? null,
+        reload: (trigger) => this.reloadConfig(trigger),
+      },
+      guard: {
+        pin: (mode, by) => this.setGuardOverride(mode, by),
+        profile: () => this.guardProfileView(),
+        chooseProfile: (profile, by) => this.chooseGuardProfile(profile, by),
+      },
+      advisory: () => this.advisory(),
+      cluster: () =>
+        collectCluster(
+          this.statusView(),
+          this.deps.config.cluster,
+          this.exoClient,
+          this.risk.monitor.snapshot.nodeId,
+        ),
+      scan: (dirs) => {
+        if (!dirs) return this.reportWatcher.scanAll();
+        // Directories named by hand may hold copies pasted from issues.
+        const results = dirs.map((d) => ingesterFor().scanDirectory(d, REPORTS_AND_PASTED_COPIES));
+        for (const r of results) for (const rec of r.added) this.recordReport(rec);
+        return results;
+      },
+    });
   }
 
   /** The API token; when the data directory cannot be written, one for this run only (said in the log). */

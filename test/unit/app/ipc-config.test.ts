@@ -5,7 +5,7 @@ import type { IpcMain, IpcMainInvokeEvent } from 'electron';
 import { daemonBackend } from '../../../src/main/app/daemon-backend.js';
 import { registerIpcHandlers } from '../../../src/main/app/ipc-handlers.js';
 import { validateConfig } from '../../../src/main/core/config/config-loader.js';
-import type { Daemon } from '../../../src/main/core/daemon.js';
+import { SentinelService } from '../../../src/main/core/service/sentinel-service.js';
 import { ipcChannel } from '../../../src/shared/ipc.js';
 import { tempDir } from '../../support/temp-dir.js';
 
@@ -19,24 +19,32 @@ describe("the app's config channel keeps the same rules as the API", () => {
     writeFileSync(`${dir.path}/config.json`, JSON.stringify({ guard: { token: TOKEN } }));
     const loaded = validateConfig({ guard: { token: TOKEN } });
     assert.ok(loaded.ok);
-    // The config channels use the daemon's configuration and its reload, and the data directory.
+    // The config channels use the service's configuration, its file and the daemon's reload.
     const reloads: string[] = [];
-    const daemon = {
-      config: loaded.config,
-      statusView: () => ({ config: null }),
-      reloadConfig: (trigger: string) => {
-        reloads.push(trigger);
-        return {
-          ok: true,
-          trigger,
-          at: 0,
-          changed: ['intervalSeconds'],
-          applied: [],
-          restartRequired: ['intervalSeconds'],
-        };
+    const service = new SentinelService({
+      timeline: {} as never,
+      reports: {} as never,
+      audit: {} as never,
+      now: Date.now,
+      status: () => ({}) as never,
+      config: () => loaded.config,
+      configPath: () => `${dir.path}/config.json`,
+      configReload: {
+        state: () => null,
+        reload: (trigger) => {
+          reloads.push(trigger);
+          return {
+            ok: true,
+            trigger,
+            at: 0,
+            changed: ['intervalSeconds'],
+            applied: [],
+            restartRequired: ['intervalSeconds'],
+          };
+        },
       },
-    } as unknown as Daemon;
-    const backend = daemonBackend(daemon, loaded.config, dir.path);
+    });
+    const backend = daemonBackend(service);
     const handlers = new Map<string, (e: IpcMainInvokeEvent, p: unknown) => Promise<unknown>>();
     const ipcMain = {
       handle: (c: string, fn: (e: IpcMainInvokeEvent, ...a: unknown[]) => unknown) =>

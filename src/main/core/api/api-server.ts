@@ -3,22 +3,13 @@ import { readFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { extname, join, normalize } from 'node:path';
-import { z } from 'zod';
+import type { z } from 'zod';
 import type { TimelineEvent } from '../../../shared/events.js';
-import type { GuardMode } from '../../../shared/risk.js';
-import type { AuditStore } from '../actions/audit-store.js';
-import { GuardChoice } from '../actions/guard-override.js';
-import { type GuardProfile, GuardProfileSchema } from '../actions/guard-profile.js';
-import { configJsonSchema } from '../config/config-json-schema.js';
 import { formatIssues } from '../config/config-loader.js';
-import type { ConfigReloadState, ReloadOutcome } from '../config/config-reload.js';
-import type { Config } from '../config/config-schema.js';
-import { maskConfig, saveClientConfig } from '../config/config-update.js';
 import { isLoopback, parseListen } from '../guard/guard-config.js';
-import type { ReportStore } from '../store/report-store.js';
-import type { TimelineStore } from '../store/timeline-store.js';
+import type { SentinelService } from '../service/sentinel-service.js';
 import type { ApiConfig } from './api-config.js';
-import { eventsPage, PAGE_LIMITS, reportsPage, timelineJson } from './bounded-queries.js';
+import { findRoute, ROUTES, type RouteContext } from './api-routes.js';
 import type { Metrics } from './metrics.js';
 import {
   buildOriginPolicy,
@@ -35,71 +26,15 @@ export type StatusView = Record<string, unknown>;
 export interface ApiDeps {
   config: ApiConfig;
   token: string;
-  timeline: TimelineStore;
-  reports: ReportStore;
-  audit: AuditStore;
   metrics: Metrics;
-  status: () => StatusView;
-  crashReport: (id: number) => string | null;
-  ack: () => unknown;
-  /** Pins the guard's mode (null: follow the level). */
-  setGuardMode: (mode: GuardMode | null) => unknown;
-  /** The guard profile in effect and the configured one (absent: no profile routes). */
-  guardProfile?: () => unknown;
-  /** Chooses the guard profile, through the same call as `exo-sentinel guard profile`. */
-  setGuardProfile?: (profile: GuardProfile) => unknown;
-  cluster: () => Promise<unknown>;
-  advisory: () => unknown;
-  currentConfig: () => Config;
-  /** The configuration file API writes go to (asked at each request: it may move). */
-  configPath: string | (() => string);
-  /** The running daemon's configuration reloads (absent: a write applies at the next start). */
-  configReload?: { state: () => ConfigReloadState | null; reload: () => ReloadOutcome | null };
+  /** Every answer comes from the service: the API is one of its shells. */
+  service: SentinelService;
   /** The built dashboard (dist/renderer); null to serve no page. */
   dashboardDir: string | null;
   now?: () => number;
 }
 
-const GuardModeBody = z.object({ mode: GuardChoice }).strict();
-const GuardProfileBody = z.object({ profile: GuardProfileSchema }).strict();
 const MAX_BODY = 64 * 1024;
-
-const time = z.string().transform((v, ctx) => {
-  const t = /^\d{10,}$/.test(v) ? Number(v) : Date.parse(v);
-  if (Number.isNaN(t)) {
-    ctx.addIssue({ code: 'custom', message: 'expected epoch ms or an ISO 8601 time' });
-    return z.NEVER;
-  }
-  return t;
-});
-const RangeQuery = z
-  .object({
-    from: time.optional(),
-    to: time.optional(),
-    resolution: z.enum(['raw', 'minute', 'auto']).optional(),
-    limit: z.coerce.number().int().min(1).max(PAGE_LIMITS.rawRows).optional(),
-  })
-  .strict();
-const ActionsQuery = z.object({ from: time.optional(), to: time.optional() }).strict();
-const cursor = z.coerce.number().int().positive();
-const EventsQuery = z
-  .object({
-    from: time.optional(),
-    to: time.optional(),
-    kind: z
-      .string()
-      .regex(/^[a-z][a-z0-9.-]{0,63}$/, 'expected an event kind prefix like panic. or guard.request')
-      .optional(),
-    limit: z.coerce.number().int().min(1).max(PAGE_LIMITS.events).optional(),
-    before: cursor.optional(),
-  })
-  .strict();
-const ReportsQuery = z
-  .object({
-    limit: z.coerce.number().int().min(1).max(PAGE_LIMITS.reports).optional(),
-    before: cursor.optional(),
-  })
-  .strict();
 
 const TYPES: Record<string, string> = {
   '.html': 'text/html; charset=utf-8',
@@ -130,11 +65,6 @@ export class ApiServer {
   address: { host: string; port: number } | null = null;
 
   constructor(private readonly deps: ApiDeps) {}
-
-  private configPath(): string {
-    const p = this.deps.configPath;
-    return typeof p === 'function' ? p() : p;
-  }
 
   async start(): Promise<{ host: string; port: number }> {
     const listen = parseListen(this.deps.config.listen);
@@ -231,12 +161,14 @@ export class ApiServer {
     req: IncomingMessage,
     res: ServerResponse,
     what: string,
+    allowEmpty = false,
   ): Promise<{ ok: true; value: unknown } | { ok: false }> {
     const raw = await this.body(req);
     if (raw === null) {
       this.json(res, 413, { error: { message: `${what} over ${MAX_BODY} bytes` } });
       return { ok: false };
     }
+    if (allowEmpty && raw.toString('utf8').trim() === '') return { ok: true, value: {} };
     try {
       return { ok: true, value: JSON.parse(raw.toString('utf8')) };
     } catch (e) {
@@ -275,13 +207,34 @@ export class ApiServer {
     const url = new URL(req.url ?? '/', 'http://local');
     const path = url.pathname;
     const method = req.method ?? 'GET';
+    if (!this.admitted(req, res)) return;
+    const found = findRoute(ROUTES, this.deps.service, method, path);
+    if (found)
+      return found.route.handler(this.context(req, res, found.params, Object.fromEntries(url.searchParams)));
+    if (method === 'GET' && this.deps.dashboardDir && !path.startsWith('/api/v1/'))
+      return this.file(res, path === '/' ? '/index.html' : path);
+    return this.json(res, 404, { error: { message: `no ${method} ${path}` } });
+  }
+
+  /**
+   * Host, origin, preflight and token checks; false when the answer was already sent (a refusal, or the
+   * preflight's 204).
+   */
+  private admitted(req: IncomingMessage, res: ServerResponse): boolean {
     const policy = this.policy!;
     const host = checkHost(policy, req.headers.host);
-    if (!host.ok) return this.json(res, host.status, { error: { message: host.message } });
     const origin = checkOrigin(policy, req.headers.origin, req.headers.host);
-    if (origin.kind === 'foreign') return this.json(res, 403, { error: { message: origin.message } });
+    const refusal = !host.ok
+      ? { status: host.status, message: host.message }
+      : origin.kind === 'foreign'
+        ? { status: 403, message: origin.message }
+        : null;
+    if (refusal) {
+      this.json(res, refusal.status, { error: { message: refusal.message } });
+      return false;
+    }
     if (origin.kind === 'listed') this.corsFor.set(res, origin.origin);
-    if (method === 'OPTIONS') {
+    if (req.method === 'OPTIONS') {
       res.writeHead(204, {
         allow: CORS_METHODS,
         ...this.cors(res),
@@ -297,146 +250,43 @@ export class ApiServer {
             }
           : {}),
       });
-      return void res.end();
+      res.end();
+      return false;
     }
-    if (!this.authorised(req))
-      return this.json(
-        res,
-        401,
-        { error: { message: 'missing or wrong bearer token (see `exo-sentinel agent status`)' } },
-        { 'www-authenticate': 'Bearer' },
-      );
-    const query = Object.fromEntries(url.searchParams);
-    const now = (this.deps.now ?? Date.now)();
+    if (this.authorised(req)) return true;
+    this.json(
+      res,
+      401,
+      { error: { message: 'missing or wrong bearer token (see `exo-sentinel agent status`)' } },
+      { 'www-authenticate': 'Bearer' },
+    );
+    return false;
+  }
 
-    if (method === 'GET' && path === '/metrics') {
-      const text = await this.deps.metrics.registry.metrics();
-      res.writeHead(200, { 'content-type': this.deps.metrics.registry.contentType, ...this.cors(res) });
-      return void res.end(text);
-    }
-    if (path.startsWith('/api/v1/')) {
-      const route = path.slice('/api/v1/'.length);
-      if (method === 'GET' && route === 'status') return this.json(res, 200, this.deps.status());
-      if (method === 'GET' && route === 'timeline') {
-        const q = RangeQuery.safeParse(query);
-        if (!q.success) return this.badRequest(res, q.error.issues, query, 'query');
-        const to = q.data.to ?? now;
-        const from = q.data.from ?? to - 3_600_000;
-        if (from > to)
-          return this.json(res, 400, {
-            error: { message: 'query: "from" is after "to"', fields: ['query: "from" is after "to"'] },
-          });
-        return this.streamJson(
-          res,
-          timelineJson(this.deps.timeline, { from, to, resolution: q.data.resolution, limit: q.data.limit }),
-        );
-      }
-      if (method === 'GET' && route === 'events') {
-        const q = EventsQuery.safeParse(query);
-        if (!q.success) return this.badRequest(res, q.error.issues, query, 'query');
-        const to = q.data.to ?? now;
-        return this.json(
-          res,
-          200,
-          await eventsPage(this.deps.timeline, {
-            from: q.data.from ?? to - 3_600_000,
-            to,
-            kind: q.data.kind,
-            before: q.data.before,
-            limit: q.data.limit,
-          }),
-        );
-      }
-      if (method === 'GET' && route === 'panics') {
-        const q = ReportsQuery.safeParse(query);
-        if (!q.success) return this.badRequest(res, q.error.issues, query, 'query');
-        return this.json(res, 200, reportsPage(this.deps.reports, q.data));
-      }
-      const one = /^panics\/([^/]+)(\/report)?$/.exec(route);
-      if (method === 'GET' && one) {
-        const id = z.coerce.number().int().positive().safeParse(one[1]);
-        if (!id.success)
-          return this.json(res, 400, {
-            error: { message: `panic id "${one[1]}" is not a positive integer`, fields: ['id'] },
-          });
-        const rec = this.deps.reports.get(id.data);
-        if (!rec) return this.json(res, 404, { error: { message: `no report with id ${id.data}` } });
-        if (!one[2]) return this.json(res, 200, rec);
-        const md = this.deps.crashReport(id.data);
-        if (md === null)
-          return this.json(res, 409, {
-            error: { message: `report ${id.data} is not a readable kernel panic` },
-          });
-        res.writeHead(200, { 'content-type': 'text/markdown; charset=utf-8', 'cache-control': 'no-store' });
-        return void res.end(md);
-      }
-      if (method === 'GET' && route === 'actions') {
-        const q = ActionsQuery.safeParse(query);
-        if (!q.success) return this.badRequest(res, q.error.issues, query, 'query');
-        return this.json(res, 200, { actions: this.deps.audit.list(q.data.from ?? 0, q.data.to ?? now) });
-      }
-      if (method === 'GET' && route === 'config')
-        return this.json(res, 200, {
-          config: maskConfig(this.deps.currentConfig()),
-          path: this.configPath(),
-          reload: this.deps.configReload?.state() ?? null,
-        });
-      if (method === 'POST' && route === 'config/reload') {
-        const r = this.deps.configReload?.reload() ?? null;
-        if (!r)
-          return this.json(res, 409, { error: { message: 'this daemon does not reload its configuration' } });
-        if (!r.ok)
-          return this.json(res, 400, {
-            error: { message: r.errors.join('; '), fields: r.errors },
-            reload: r,
-          });
-        return this.json(res, 200, { reload: r });
-      }
-      if (method === 'GET' && route === 'config/schema') return this.json(res, 200, configJsonSchema());
-      if (method === 'PUT' && route === 'config') {
-        const body = await this.jsonBody(req, res, 'configuration body');
-        if (!body.ok) return;
-        const saved = saveClientConfig(this.configPath(), body.value);
-        if (!saved.ok)
-          return this.json(res, saved.reason === 'write-failed' ? 500 : 400, {
-            error: { message: saved.errors.join('; '), fields: saved.errors },
-          });
-        // Applied at once by a daemon that reloads (`reloaded`), with the keys that wait for a restart.
-        const r = this.deps.configReload?.reload() ?? null;
-        return this.json(res, 200, {
-          saved: this.configPath(),
-          config: maskConfig(saved.config),
-          reloaded: r?.ok === true,
-          applied: r?.ok ? r.applied : [],
-          restartRequired: r?.ok ? r.restartRequired : [],
-          ...(r && !r.ok ? { reloadErrors: r.errors } : {}),
-        });
-      }
-      if (method === 'POST' && route === 'ack') return this.json(res, 200, { ended: this.deps.ack() });
-      if (method === 'PUT' && route === 'guard/mode') {
-        const body = await this.jsonBody(req, res, 'body');
-        if (!body.ok) return;
-        const m = GuardModeBody.safeParse(body.value);
-        if (!m.success) return this.badRequest(res, m.error.issues, body.value, 'body');
-        return this.json(res, 200, this.deps.setGuardMode(m.data.mode));
-      }
-      if (route === 'guard/profile' && method === 'GET' && this.deps.guardProfile)
-        return this.json(res, 200, this.deps.guardProfile());
-      if (route === 'guard/profile' && method === 'PUT' && this.deps.setGuardProfile) {
-        const body = await this.jsonBody(req, res, 'body');
-        if (!body.ok) return;
-        const p = GuardProfileBody.safeParse(body.value);
-        if (!p.success) return this.badRequest(res, p.error.issues, body.value, 'body');
-        return this.json(res, 200, this.deps.setGuardProfile(p.data.profile));
-      }
-      if (method === 'GET' && route === 'advisory') return this.json(res, 200, this.deps.advisory());
-      if (method === 'GET' && route === 'cluster') return this.json(res, 200, await this.deps.cluster());
-      if (method === 'GET' && route === 'stream') return this.stream(req, res);
-      return this.json(res, 404, { error: { message: `no ${method} ${path}` } });
-    }
-    if (method === 'GET' && this.deps.dashboardDir)
-      return this.file(res, path === '/' ? '/index.html' : path);
-    return this.json(res, 404, { error: { message: `no ${method} ${path}` } });
+  private context(
+    req: IncomingMessage,
+    res: ServerResponse,
+    params: string[],
+    query: Record<string, string>,
+  ): RouteContext {
+    return {
+      req,
+      res,
+      params,
+      query,
+      now: (this.deps.now ?? Date.now)(),
+      service: this.deps.service,
+      json: (status, body, extra) => this.json(res, status, body, extra),
+      badRequest: (issues, input, where) => this.badRequest(res, issues, input, where),
+      readJson: (what, allowEmpty) => this.jsonBody(req, res, what, allowEmpty),
+      streamJson: (pieces) => this.streamJson(res, pieces),
+      sse: () => this.stream(req, res),
+      metrics: async () => {
+        const text = await this.deps.metrics.registry.metrics();
+        res.writeHead(200, { 'content-type': this.deps.metrics.registry.contentType, ...this.cors(res) });
+        res.end(text);
+      },
+    };
   }
 
   private stream(req: IncomingMessage, res: ServerResponse): void {
@@ -446,7 +296,7 @@ export class ApiServer {
       connection: 'keep-alive',
       ...this.cors(res),
     });
-    res.write(`: connected\n\nevent: status\ndata: ${JSON.stringify(this.deps.status())}\n\n`);
+    res.write(`: connected\n\nevent: status\ndata: ${JSON.stringify(this.deps.service.status())}\n\n`);
     this.clients.add(res);
     req.on('close', () => this.clients.delete(res));
   }
