@@ -9,7 +9,7 @@ import { tempDir } from '../support/temp-dir.js';
 
 const INTERVAL_MS = 500;
 
-describe('daemon durability against the real machine', { skip: process.platform !== 'linux' }, () => {
+describe('daemon durability against the real machine', () => {
   const dir = tempDir();
   after(dir.cleanup);
 

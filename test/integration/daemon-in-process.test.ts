@@ -17,9 +17,7 @@ import { tempDir } from '../support/temp-dir.js';
 
 // The daemon as the menu-bar app runs it: in-process, with the shell's SQLite driver injected, its live
 // stream going to the window instead of SSE, and sampling paused by powerMonitor across sleep.
-describe('the daemon in-process, as the Electron main process hosts it', {
-  skip: process.platform !== 'linux',
-}, () => {
+describe('the daemon in-process, as the Electron main process hosts it', () => {
   it('uses the injected driver, publishes each tick, pauses across sleep, resumes on wake, keeps a pinned guard mode, flushes on quit', async () => {
     const dir = tempDir('exo-sentinel-inproc-');
     try {

@@ -32,7 +32,7 @@ const panicNaming = (pid: number): string =>
     `TXM load address: 0xfffffe002dd7c000\nCompressor Info: 0% of compressed pages limit (OK) and 0% of segments limit (OK) with 0 swapfiles and OK swap space\nPanicked task 0xfffffe2adb458ec0: 127674 pages, 31 threads: pid ${pid}: exo\nPanicked thread: 0xfffffe2f99fbb3c8, backtrace: 0xfffffe8de993ec80, tid: 18654`,
   );
 
-describe('panic reports with the daemon running', { skip: process.platform !== 'linux' }, () => {
+describe('panic reports with the daemon running', () => {
   const dir = tempDir();
   after(dir.cleanup);
 

@@ -59,7 +59,7 @@ function chat(url: string): AbortController {
   return ac;
 }
 
-describe('replay --db on a timeline recorded by the daemon', { skip: process.platform !== 'linux' }, () => {
+describe('replay --db on a timeline recorded by the daemon', () => {
   const dir = tempDir();
   after(dir.cleanup);
 

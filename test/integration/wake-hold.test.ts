@@ -38,9 +38,7 @@ async function until<T>(f: () => Promise<T | null>, what: string, ms = 5000): Pr
   }
 }
 
-describe('the sleep/wake hold in a running daemon (real guard, real HTTP, real SQLite)', {
-  skip: process.platform !== 'linux',
-}, () => {
+describe('the sleep/wake hold in a running daemon (real guard, real HTTP, real SQLite)', () => {
   const dir = tempDir('exo-sentinel-wake-');
   let fake: FakeExoControl;
   let daemon: Daemon;

@@ -36,3 +36,15 @@ export function bootId(): string {
 
 /** How a process's start is recorded in a pidfile: Linux start ticks, macOS `ps -o lstart=` text. */
 export const PROCESS_START = linux ? /^\d+$/ : /^[A-Z][a-z]{2} [A-Z][a-z]{2} +\d{1,2} \d\d:\d\d:\d\d \d{4}$/;
+
+/** The free share of memory, 0-1: Linux MemAvailable / MemTotal, macOS kern.memorystatus_level / 100. */
+export function freeRatio(): number {
+  if (linux) {
+    const meminfo = readFileSync('/proc/meminfo', 'utf8');
+    const kib = (key: string): number => Number(new RegExp(`^${key}:\\s+(\\d+)`, 'm').exec(meminfo)![1]);
+    return kib('MemAvailable') / kib('MemTotal');
+  }
+  return (
+    Number(execFileSync('/usr/sbin/sysctl', ['-n', 'kern.memorystatus_level'], { encoding: 'utf8' })) / 100
+  );
+}
