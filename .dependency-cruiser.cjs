@@ -55,6 +55,16 @@ module.exports = {
       to: { path: '^src/(main|renderer)/', dependencyTypesNot: ['type-only'] },
     },
     {
+      name: 'window-no-zod',
+      severity: 'error',
+      comment:
+        'The renderer and the preload take the IPC channel map (src/shared/ipc.ts), never the zod schemas ' +
+        '(src/shared/ipc-schemas.ts, guard-schemas.ts), directly or through another module: main validates, ' +
+        'and the window bundles stay free of zod.',
+      from: { path: '^src/(renderer|preload)/' },
+      to: { path: 'node_modules/zod/', reachable: true },
+    },
+    {
       name: 'daemon-only-from-roots',
       severity: 'error',
       comment:

@@ -7,8 +7,9 @@ import type { ReportRecord } from './reports.js';
 import type { GuardMode, PostPanicHold, RiskLevel, RiskReason } from './risk.js';
 import type { Sample } from './sample.js';
 
-export type GuardProfile = 'protect' | 'balanced' | 'observe';
-export const GUARD_PROFILES: GuardProfile[] = ['protect', 'balanced', 'observe'];
+/** How the guard reads the evidence: protect, balanced (the level alone), observe (record only). */
+export const GUARD_PROFILES = ['protect', 'balanced', 'observe'] as const;
+export type GuardProfile = (typeof GUARD_PROFILES)[number];
 
 export type {
   ConfigReloadState,

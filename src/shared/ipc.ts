@@ -1,6 +1,7 @@
 /**
  * The dashboard window's IPC contract: one invoke channel per request (the renderer asks, main answers)
- * and one push channel for live events. Main validates every payload and checks every sender.
+ * and one push channel for live events. Main validates every payload (the schemas in ./ipc-schemas.ts, kept
+ * apart so that the window's bundles never pull zod) and checks every sender.
  */
 export const IPC_INVOKE_CHANNELS = [
   'status',

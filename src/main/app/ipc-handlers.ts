@@ -1,37 +1,38 @@
 import type { IpcMain, IpcMainInvokeEvent } from 'electron';
-import { z } from 'zod';
 import { IPC_INVOKE_CHANNELS, type IpcInvokeChannel, ipcChannel } from '../../shared/ipc.js';
-import type { GuardMode } from '../../shared/risk.js';
-import { GuardChoice } from '../core/actions/guard-override.js';
-import { type GuardProfile, GuardProfileSchema } from '../core/actions/guard-profile.js';
+import { IPC_SCHEMAS, type IpcRequest } from '../../shared/ipc-schemas.js';
 import type { AppBackend } from './app-backend.js';
 
-const time = z.number().int().nonnegative();
-/** Every payload the renderer may send, by channel. Anything else is refused. */
-export const IPC_SCHEMAS: Record<IpcInvokeChannel, z.ZodType> = {
-  status: z.undefined(),
-  timeline: z.object({ from: time, to: time }).strict(),
-  events: z
-    .object({
-      kind: z.string().regex(/^[a-z][a-z0-9.-]{0,63}$/),
-      from: time,
-      before: z.number().int().positive().optional(),
-    })
-    .strict(),
-  panics: z.object({ before: z.number().int().positive().optional() }).strict().optional(),
-  panicReport: z.object({ id: z.number().int().positive() }).strict(),
-  cluster: z.undefined(),
-  advisory: z.undefined(),
-  config: z.undefined(),
-  configSchema: z.undefined(),
-  saveConfig: z.record(z.string(), z.unknown()),
-  ack: z.undefined(),
-  setGuardMode: z.object({ mode: GuardChoice }).strict(),
-  guardProfile: z.undefined(),
-  setGuardProfile: z.object({ profile: GuardProfileSchema }).strict(),
+export class IpcRejection extends Error {}
+
+type Handlers = { [C in IpcInvokeChannel]: (backend: AppBackend, p: IpcRequest<C>) => unknown };
+
+/** One handler per channel, each given its validated payload. */
+const HANDLERS: Handlers = {
+  status: (b) => b.status(),
+  timeline: (b, p) => b.timeline(p.from, p.to),
+  events: (b, p) => b.events(p.kind, p.from, p.before),
+  panics: (b, p) => b.panics(p?.before),
+  panicReport: (b, p) => {
+    const md = b.panicReport(p.id);
+    if (md === null) throw new IpcRejection(`report ${p.id} is not a readable kernel panic`);
+    return md;
+  },
+  cluster: (b) => b.cluster(),
+  advisory: (b) => b.advisory(),
+  config: (b) => b.config(),
+  configSchema: (b) => b.configSchema(),
+  saveConfig: (b, p) => b.saveConfig(p),
+  ack: (b) => b.ack(),
+  setGuardMode: (b, p) => b.setGuardMode(p.mode),
+  guardProfile: (b) => b.guardProfile(),
+  setGuardProfile: (b, p) => b.setGuardProfile(p.profile),
 };
 
-export class IpcRejection extends Error {}
+/** Dispatches a validated payload: the schema of `channel` parsed it, so it is that channel's request. */
+function answer<C extends IpcInvokeChannel>(channel: C, backend: AppBackend, payload: unknown): unknown {
+  return (HANDLERS[channel] as (b: AppBackend, p: unknown) => unknown)(backend, payload);
+}
 
 /**
  * Registers one handler per channel. Each checks the sender (only the dashboard window, loaded from the
@@ -52,40 +53,7 @@ export function registerIpcHandlers(
           `${channel}: malformed message: ${parsed.error.issues.map((i) => `${i.path.join('.') || 'payload'}: ${i.message}`).join('; ')}`,
         );
       }
-      const p = parsed.data as Record<string, unknown>;
-      switch (channel) {
-        case 'status':
-          return backend.status();
-        case 'timeline':
-          return backend.timeline(p['from'] as number, p['to'] as number);
-        case 'events':
-          return backend.events(p['kind'] as string, p['from'] as number, p['before'] as number | undefined);
-        case 'panics':
-          return backend.panics((p as Record<string, unknown> | undefined)?.['before'] as number | undefined);
-        case 'panicReport': {
-          const md = backend.panicReport(p['id'] as number);
-          if (md === null) throw new IpcRejection(`report ${String(p['id'])} is not a readable kernel panic`);
-          return md;
-        }
-        case 'cluster':
-          return backend.cluster();
-        case 'advisory':
-          return backend.advisory();
-        case 'config':
-          return backend.config();
-        case 'configSchema':
-          return backend.configSchema();
-        case 'saveConfig':
-          return backend.saveConfig(p);
-        case 'ack':
-          return backend.ack();
-        case 'setGuardMode':
-          return backend.setGuardMode(p['mode'] as GuardMode | null);
-        case 'guardProfile':
-          return backend.guardProfile();
-        case 'setGuardProfile':
-          return backend.setGuardProfile(p['profile'] as GuardProfile);
-      }
+      return answer(channel, backend, parsed.data);
     });
   }
 }

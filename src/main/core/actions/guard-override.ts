@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import { GuardChoice } from '../../../shared/guard-schemas.js';
 import { GUARD_MODES, type GuardMode, isGuardMode } from '../../../shared/risk.js';
 import type { TimelineStore } from '../store/timeline-store.js';
 import type { AuditStore } from './audit-store.js';
@@ -12,9 +12,7 @@ export function readGuardOverride(store: TimelineStore): GuardMode | null {
 }
 
 /** What a person may choose (CLI, API, dashboard, menu): a guard mode, or `auto` (→ null) to follow the level. */
-export const GuardChoice = z
-  .enum(['auto', ...GUARD_MODES])
-  .transform((v): GuardMode | null => (v === 'auto' ? null : v));
+export { GuardChoice };
 
 export const GUARD_CHOICES_TEXT = `auto, ${GUARD_MODES.join(', ')}`;
 

@@ -1,4 +1,5 @@
-import { z } from 'zod';
+import { GUARD_PROFILES, type GuardProfile } from '../../../shared/api-contracts.js';
+import { GuardProfileSchema } from '../../../shared/guard-schemas.js';
 import type { GuardMode } from '../../../shared/risk.js';
 import type { TimelineStore } from '../store/timeline-store.js';
 import type { AuditStore } from './audit-store.js';
@@ -10,9 +11,8 @@ import type { AuditStore } from './audit-store.js';
  * serialised whatever the level. `balanced`: the level alone chooses the mode. `observe`: record only, the
  * guard never holds back a request.
  */
-export const GUARD_PROFILES = ['protect', 'balanced', 'observe'] as const;
-export type GuardProfile = (typeof GUARD_PROFILES)[number];
-export const GuardProfileSchema = z.enum(GUARD_PROFILES);
+export { GUARD_PROFILES, type GuardProfile, GuardProfileSchema };
+
 const isProfile = (v: unknown): v is GuardProfile => (GUARD_PROFILES as readonly unknown[]).includes(v);
 
 const PROFILE_KEY = 'guard.profile';
