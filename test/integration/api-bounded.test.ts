@@ -13,6 +13,7 @@ import { ReportStore } from '../../src/main/core/store/report-store.js';
 import { TimelineStore } from '../../src/main/core/store/timeline-store.js';
 import { sleep, startDaemon, waitForExit } from '../support/cli-runner.js';
 import { seedTimeline } from '../support/seed-timeline.js';
+import { makeStatusView } from '../support/status-view-factory.js';
 import { tempDir } from '../support/temp-dir.js';
 
 // biome-ignore lint/suspicious/noExplicitAny: test reads deep into JSON responses; shapes are asserted field by field
@@ -68,7 +69,7 @@ describe('bounded work per request on a seeded 7-day timeline (API server over r
         reports: new ReportStore(db),
         audit: new AuditStore(db),
         now: () => NOW,
-        status: () => ({}) as never,
+        status: () => makeStatusView(),
         config: () => cfg.config,
         configPath: () => `${dir.path}/config.json`,
       }),

@@ -14,6 +14,7 @@ import { SentinelService } from '../../src/main/core/service/sentinel-service.js
 import { type Db, openDatabase } from '../../src/main/core/store/database.js';
 import { ReportStore } from '../../src/main/core/store/report-store.js';
 import { TimelineStore } from '../../src/main/core/store/timeline-store.js';
+import { makeStatusView } from '../support/status-view-factory.js';
 import { tempDir } from '../support/temp-dir.js';
 
 const TOKEN = 'stored-guard-token-0123456789';
@@ -57,7 +58,7 @@ describe('configuration writes over HTTP under random bodies', () => {
         reports: new ReportStore(db),
         audit: new AuditStore(db),
         now: Date.now,
-        status: () => ({}) as never,
+        status: () => makeStatusView(),
         config: () => running,
         configPath: () => path,
         configReload: { state: () => reloader.state, reload: (trigger) => reloader.reload(trigger) },

@@ -1,4 +1,5 @@
 import type { GuardMode } from '../../shared/risk.js';
+import type { StatusView } from '../../shared/status-view.js';
 import type { GuardProfile } from '../core/actions/guard-profile.js';
 
 type Answer<T> = T | Promise<T>;
@@ -9,7 +10,7 @@ type Answer<T> = T | Promise<T>;
  * interface only names the channels, so a test can stand in for the daemon.
  */
 export interface AppBackend {
-  status(): object;
+  status(): StatusView;
   /** A bounded page of the range: `{resolution, samples|minutes, truncated, next}`. */
   timeline(from: number, to: number): Answer<object>;
   /** A page of events, newest first: `{events, truncated, next}` (`next`: the `before` of the page after). */

@@ -294,7 +294,7 @@ async function main(): Promise<void> {
         async () => {
           const ticks = await waitFor(
             () => {
-              const n = (daemon.service.status() as { daemon: { ticks: number } }).daemon.ticks;
+              const n = daemon.service.status().daemon.ticks;
               return n > 0 ? n : null;
             },
             'first tick',

@@ -1,6 +1,7 @@
 import { num } from '../../shared/narrow.js';
 import type { GuardMode, RiskLevel, RiskReason } from '../../shared/risk.js';
-import { GUARD_PROFILES, type GuardProfile } from '../core/actions/guard-profile.js';
+import type { StatusView } from '../../shared/status-view.js';
+import type { GuardProfile } from '../core/actions/guard-profile.js';
 import type { LoginItemView } from './login-item.js';
 import type { BannerState } from './notification-controller.js';
 
@@ -54,45 +55,32 @@ export function gpuPercent(v: Pick<TrayView, 'gpuInUse' | 'gpuCeiling'>): number
   return v.gpuInUse !== null && v.gpuCeiling ? Math.round((100 * v.gpuInUse) / v.gpuCeiling) : null;
 }
 
-type Json = Record<string, unknown>;
-
-/** Builds the view from the daemon's status (the same object `/api/v1/status` returns). */
-export function trayViewFromStatus(status: Json, launchAtLogin: TrayView['launchAtLogin']): TrayView {
-  const sample = (status['sample'] ?? {}) as Json;
-  const memory = (sample['memory'] ?? {}) as Json;
-  const gpu = (sample['gpu'] ?? {}) as Json;
-  const risk = (status['risk'] ?? {}) as Json;
-  const exo = (status['exo'] ?? {}) as Json;
-  const panics = (status['panics'] ?? {}) as Json;
-  const latest = panics['latest'] as Json | null | undefined;
-  const instances = (exo['instances'] as Json[] | undefined) ?? [];
+/**
+ * Builds the view from the daemon's status (the same object `/api/v1/status` returns). Figures are narrowed
+ * once more (`num`): a reading that is not a finite number shows as unknown, never as NaN.
+ */
+export function trayViewFromStatus(status: StatusView, launchAtLogin: TrayView['launchAtLogin']): TrayView {
+  const { sample, risk, exo, panics } = status;
+  const latest = panics.latest;
   return {
-    level: (risk['level'] as TrayView['level']) ?? 'ok',
-    reasons: (risk['reasons'] as RiskReason[] | undefined) ?? [],
-    freePercent: num(memory['freePercent']),
-    wiredBytes: num(memory['wired']),
-    gpuInUse: num(gpu['inUseBytes']),
-    gpuCeiling: num(gpu['ceilingBytes']),
-    exoReachable: exo['reachable'] === true,
-    model: (instances[0]?.['modelId'] as string | undefined) ?? null,
-    processes: ((sample['processes'] as Json[] | undefined) ?? []).map((p) => ({
-      pid: p['pid'] as number,
-      role: String(p['role']),
-      footprint: num(p['physFootprint']),
+    level: risk.level,
+    reasons: risk.reasons,
+    freePercent: num(sample?.memory.freePercent),
+    wiredBytes: num(sample?.memory.wired),
+    gpuInUse: num(sample?.gpu.inUseBytes),
+    gpuCeiling: num(sample?.gpu.ceilingBytes),
+    exoReachable: exo.reachable,
+    model: exo.instances[0]?.modelId ?? null,
+    processes: (sample?.processes ?? []).map((p) => ({
+      pid: p.pid,
+      role: p.role,
+      footprint: num(p.physFootprint),
     })),
-    lastPanic: latest
-      ? {
-          id: latest['id'] as number,
-          kind: (latest['kind'] as string | null) ?? null,
-          time: (num(latest['panicTime']) ?? num(latest['mtime'])) as number,
-        }
-      : null,
-    guardMode: (status['guardMode'] as GuardMode) ?? 'open',
-    guardOverride: (status['guardOverride'] as GuardMode | null | undefined) ?? null,
-    hold: status['hold'] ? { reason: String((status['hold'] as Json)['reason']) } : null,
-    ...((GUARD_PROFILES as readonly unknown[]).includes(status['guardProfile'])
-      ? { guardProfile: status['guardProfile'] as GuardProfile }
-      : {}),
+    lastPanic: latest ? { id: latest.id, kind: latest.kind, time: latest.panicTime ?? latest.mtime } : null,
+    guardMode: status.guardMode,
+    guardOverride: status.guardOverride,
+    hold: status.hold ? { reason: status.hold.reason } : null,
+    guardProfile: status.guardProfile,
     launchAtLogin,
   };
 }

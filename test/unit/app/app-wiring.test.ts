@@ -24,6 +24,7 @@ import { TrayController, type TrayLike } from '../../../src/main/app/tray-contro
 import type { TrayState, TrayView } from '../../../src/main/app/tray-view.js';
 import { createBridge } from '../../../src/preload/bridge.js';
 import { IPC_PUSH_CHANNEL, ipcChannel } from '../../../src/shared/ipc.js';
+import { makeStatusView } from '../../support/status-view-factory.js';
 import { FakeLoginItems, FakeTray, fakeMenu } from './electron-fakes.js';
 
 const GiB = 1024 ** 3;
@@ -278,7 +279,7 @@ describe('menu-bar wiring (fakes typed against electron.d.ts)', () => {
     } satisfies Pick<IpcMain, 'handle'>;
     const calls: string[] = [];
     const backend: AppBackend = {
-      status: () => ({ level: 'ok' }),
+      status: () => makeStatusView(7),
       timeline: (f, t) => ({ f, t }),
       events: (k) => ({ events: [{ k }] }),
       panics: () => ({ reports: [] }),
@@ -314,7 +315,7 @@ describe('menu-bar wiring (fakes typed against electron.d.ts)', () => {
     } as unknown as IpcMainInvokeEvent;
     const call = (c: string, e: IpcMainInvokeEvent, p?: unknown) =>
       handlers.get(ipcChannel(c as never))!(e, p);
-    assert.deepEqual(await call('status', ours), { level: 'ok' });
+    assert.deepEqual(await call('status', ours), makeStatusView(7));
     assert.deepEqual(await call('timeline', ours, { from: 1, to: 2 }), { f: 1, t: 2 });
     assert.equal(await call('panicReport', ours, { id: 1 }), '# report');
     assert.deepEqual(await call('configSchema', ours), {

@@ -4,10 +4,11 @@ import type { MenuItemConstructorOptions } from 'electron';
 import { buildMenuTemplate, type MenuActions, PROFILE_CHOICES } from '../../../src/main/app/menu-template.js';
 import { type TrayView, trayViewFromStatus } from '../../../src/main/app/tray-view.js';
 import type { GuardProfile } from '../../../src/main/core/actions/guard-profile.js';
+import { makeStatusView } from '../../support/status-view-factory.js';
 
 const launch = { enabled: false, status: 'not-registered', problem: null } as const;
 const view = (over: Partial<TrayView> = {}): TrayView => ({
-  ...trayViewFromStatus({ guardMode: 'open', guardOverride: null }, launch),
+  ...trayViewFromStatus(makeStatusView(), launch),
   ...over,
 });
 
@@ -50,10 +51,10 @@ describe('the guard profile in the tray menu', () => {
     );
   });
 
-  it('comes from the status the daemon serves; absent or unknown profile: no group, never a guess', () => {
-    assert.equal(trayViewFromStatus({ guardProfile: 'observe' }, launch).guardProfile, 'observe');
-    assert.equal(trayViewFromStatus({ guardProfile: 'reckless' }, launch).guardProfile, undefined);
-    assert.equal(trayViewFromStatus({}, launch).guardProfile, undefined);
-    assert.equal(profileMenu(buildMenuTemplate(view(), actions([]))), undefined);
+  it('comes from the status the daemon serves (typed: always one of the three); absent: no group, never a guess', () => {
+    for (const p of ['protect', 'balanced', 'observe'] as const)
+      assert.equal(trayViewFromStatus(makeStatusView(0, { guardProfile: p }), launch).guardProfile, p);
+    const { guardProfile: _none, ...withoutProfile } = view();
+    assert.equal(profileMenu(buildMenuTemplate(withoutProfile, actions([]))), undefined);
   });
 });

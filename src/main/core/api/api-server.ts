@@ -21,7 +21,7 @@ import {
 } from './request-origin.js';
 
 /** What `/api/v1/status` returns: the daemon's live view. */
-export type StatusView = Record<string, unknown>;
+export type StatusView = import('../../../shared/status-view.js').StatusView;
 
 export interface ApiDeps {
   config: ApiConfig;

@@ -31,7 +31,7 @@ import type { ReportStore } from '../store/report-store.js';
 import type { TimelineStore } from '../store/timeline-store.js';
 
 /** What `/api/v1/status` returns: the daemon's live view (typed in src/shared/api-contracts.ts). */
-export type ServiceStatus = Record<string, unknown>;
+export type ServiceStatus = import('../../../shared/status-view.js').StatusView;
 
 export interface Advisory {
   platform: ReturnType<typeof assessPlatform>;
