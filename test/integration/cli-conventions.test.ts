@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
 import { LEVEL_EXIT_CODES } from '../../src/main/headless/exit-status.js';
 import { cliPath, runCli } from '../support/cli-runner.js';
@@ -9,9 +9,26 @@ import { wrapAsPanicFile } from '../support/panic-file.js';
 import { tempDir } from '../support/temp-dir.js';
 
 const ESC = '\u001b[';
-const hasScript = spawnSync('script', ['--version'], { encoding: 'utf8' }).status === 0;
+const linux = process.platform === 'linux';
+// util-linux `script -qec CMD /dev/null` on Linux; the BSD one (`script -q /dev/null CMD…`) on macOS.
+const hasScript = linux
+  ? spawnSync('script', ['--version'], { encoding: 'utf8' }).status === 0
+  : existsSync('/usr/bin/script');
+const NO_SCRIPT = linux ? 'util-linux `script` is not installed' : 'no /usr/bin/script';
+// `timeout -s INT` (coreutils; not on macOS) or the same in Node: a SIGINT after N seconds, as Ctrl-C sends.
+const hasTimeout = spawnSync('timeout', ['--version']).status === 0;
+const interruptAfter = (seconds: number): string[] =>
+  hasTimeout
+    ? ['timeout', '-s', 'INT', String(seconds)]
+    : [
+        process.execPath,
+        '-e',
+        `const c = require('node:child_process').spawn(process.argv[1], process.argv.slice(2), { stdio: 'inherit' });
+setTimeout(() => c.kill('SIGINT'), ${seconds * 1000});
+c.on('exit', (code, signal) => process.exit(code ?? (signal ? 130 : 0)));`,
+      ];
 
-/** Runs the CLI on a pseudo-terminal (util-linux `script`): stdout and stderr are a TTY, as in a person's shell. */
+/** Runs the CLI on a pseudo-terminal (`script`): stdout and stderr are a TTY, as in a person's shell. */
 function onTerminal(
   args: string[],
   env: NodeJS.ProcessEnv,
@@ -20,10 +37,15 @@ function onTerminal(
   const quote = (s: string): string => `'${s.replaceAll("'", "'\\''")}'`;
   const command = [...prefix, process.execPath, cliPath, ...args].map(quote).join(' ');
   return new Promise((resolve, reject) => {
-    const child = spawn('script', ['-qec', command, '/dev/null'], {
-      env: { ...process.env, ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    // BSD script forwards its stdin to the terminal: an open pipe, not /dev/null's end-of-file (a ^D).
+    const child = spawn(
+      'script',
+      linux ? ['-qec', command, '/dev/null'] : ['-q', '/dev/null', '/bin/sh', '-c', command],
+      {
+        env: { ...process.env, ...env },
+        stdio: [linux ? 'ignore' : 'pipe', 'pipe', 'pipe'],
+      },
+    );
     let output = '';
     child.stdout.on('data', (d: Buffer) => {
       output += d.toString();
@@ -37,6 +59,7 @@ function onTerminal(
     }, 20_000);
     child.on('close', (code) => {
       clearTimeout(timer);
+      child.stdin?.end();
       resolve({ code, output });
     });
   });
@@ -44,7 +67,7 @@ function onTerminal(
 
 const lines = (text: string): string[] => text.split('\n').filter((l) => l !== '');
 
-describe('CLI conventions', { skip: process.platform !== 'linux' }, () => {
+describe('CLI conventions', () => {
   const dir = tempDir();
   const panicked = `${dir.path}/panicked`;
   after(dir.cleanup);
@@ -61,9 +84,7 @@ describe('CLI conventions', { skip: process.platform !== 'linux' }, () => {
     assert.equal(scan.code, 0, scan.stderr);
   });
 
-  describe('colour on a pseudo-terminal', {
-    skip: hasScript ? false : 'util-linux `script` is not installed',
-  }, () => {
+  describe('colour on a pseudo-terminal', { skip: hasScript ? false : NO_SCRIPT }, () => {
     const once = (name: string, extra: string[] = []): string[] => [
       'daemon',
       '--once',
@@ -73,19 +94,19 @@ describe('CLI conventions', { skip: process.platform !== 'linux' }, () => {
     ];
 
     it('the log lines are coloured on a terminal, and not with NO_COLOR or --no-color', async () => {
+      // An INFO line every run logs: Linux has no Apple GPU; on a Mac, EXO's log is absent from an empty HOME.
+      const home = `${dir.path}/home`;
+      mkdirSync(home, { recursive: true });
+      const info = linux ? /INFO.*gpu unavailable: no Apple GPU on Linux/ : /INFO.*exo\.log unavailable: /;
       const [plain, noColor, flag, empty] = await Promise.all([
-        onTerminal(once('tty-plain'), { NO_COLOR: '' }),
-        onTerminal(once('tty-no-color'), { NO_COLOR: '1' }),
-        onTerminal(once('tty-flag', ['--no-color']), { NO_COLOR: '' }),
-        onTerminal(once('tty-empty'), { NO_COLOR: '' }),
+        onTerminal(once('tty-plain'), { NO_COLOR: '', HOME: home }),
+        onTerminal(once('tty-no-color'), { NO_COLOR: '1', HOME: home }),
+        onTerminal(once('tty-flag', ['--no-color']), { NO_COLOR: '', HOME: home }),
+        onTerminal(once('tty-empty'), { NO_COLOR: '', HOME: home }),
       ]);
       for (const r of [plain, noColor, flag, empty]) {
         assert.equal(r.code, 0, r.output);
-        assert.match(
-          r.output,
-          /INFO.*gpu unavailable: no Apple GPU on Linux/,
-          'the pretty log reached the terminal',
-        );
+        assert.match(r.output, info, 'the pretty log reached the terminal');
       }
       assert.ok(plain.output.includes(`${ESC}32mINFO`), 'a terminal gets a green INFO (it is one)');
       assert.ok(!noColor.output.includes(ESC), `NO_COLOR=1: no escape sequence at all\n${noColor.output}`);
@@ -166,13 +187,13 @@ describe('CLI conventions', { skip: process.platform !== 'linux' }, () => {
     });
 
     it('on a terminal: redrawn in place on the alternate screen, left on SIGINT', {
-      skip: hasScript ? false : 'util-linux `script` is not installed',
+      skip: hasScript ? false : NO_SCRIPT,
     }, async () => {
       const r = await onTerminal(
         ['status', '--watch', '--interval', '0.5', '--data-dir', panicked],
-        // `timeout` sends the SIGINT a person's Ctrl-C would.
+        // The SIGINT a person's Ctrl-C would send.
         {},
-        ['timeout', '-s', 'INT', '2.5'],
+        interruptAfter(2.5),
       );
       assert.ok(r.output.startsWith(`${ESC}?1049h`), 'enters the alternate screen');
       const redraws = r.output.split(`${ESC}H${ESC}2J`).length - 1;
