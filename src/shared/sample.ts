@@ -23,13 +23,45 @@ export interface MemoryReading {
   freePercent: number | null;
 }
 
+/**
+ * Where the Metal working-set ceiling came from, best first: the addon's
+ * `MTLDevice.recommendedMaxWorkingSetSize` (`metal`), `iogpu.wired_limit_mb` when set above 0
+ * (`wired-limit-sysctl`), the configured `gpu.ceilingBytes` (`config`), the configured `gpu.mlxPython` (`mlx-python`),
+ * EXO's own Python found in its processes' argv (`exo-python`), else a conservative figure from physical RAM
+ * (`estimate`).
+ */
+export type CeilingSource =
+  | 'metal'
+  | 'wired-limit-sysctl'
+  | 'config'
+  | 'mlx-python'
+  | 'exo-python'
+  | 'estimate';
+
+export const CEILING_SOURCES: readonly CeilingSource[] = [
+  'metal',
+  'wired-limit-sysctl',
+  'config',
+  'mlx-python',
+  'exo-python',
+  'estimate',
+];
+
+export const isCeilingSource = (v: unknown): v is CeilingSource =>
+  (CEILING_SOURCES as readonly unknown[]).includes(v);
+
 export interface GpuReading {
   /** IOAccelerator "In use system memory", all processes. */
   inUseBytes: number | null;
   /** IOAccelerator "Alloc system memory" (>= in use: pooled by the driver). */
   allocBytes: number | null;
-  /** The Metal working-set ceiling (recommendedMaxWorkingSetSize or iogpu.wired_limit_mb). */
+  /** The Metal working-set ceiling (recommendedMaxWorkingSetSize, iogpu.wired_limit_mb, … or an estimate). */
   ceilingBytes: number | null;
+  /**
+   * Where `ceilingBytes` came from; null when no ceiling is known. Optional: readings stored before the source
+   * was recorded, and replayed scenarios, leave it out.
+   */
+  ceilingSource?: CeilingSource | null;
   /** "Device Utilization %", 0-100. */
   utilization: number | null;
   /**
@@ -101,6 +133,7 @@ export const emptyGpu = (): GpuReading => ({
   inUseBytes: null,
   allocBytes: null,
   ceilingBytes: null,
+  ceilingSource: null,
   utilization: null,
   sampledAt: null,
 });

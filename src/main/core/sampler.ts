@@ -50,8 +50,9 @@ export class Sampler {
       };
     });
     const changes = this.tracker.update(watched);
+    const withCeiling = this.probe.ceiling ? this.probe.ceiling.resolve(gpu, memory, watched) : gpu;
     return {
-      sample: { time, memory, gpu, processes, exo: { reachable: null, inFlight: null } },
+      sample: { time, memory, gpu: withCeiling, processes, exo: { reachable: null, inFlight: null } },
       changes,
       watched,
       durationMs: performance.now() - started,

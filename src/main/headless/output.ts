@@ -35,7 +35,7 @@ export function renderSample(sample: Sample): string {
     `memory        total ${formatBytes(m.total)}, free ${formatPercent(m.freePercent)}, wired ${formatBytes(m.wired)}, compressed ${formatBytes(m.compressed)}`,
     `              active ${formatBytes(m.active)}, inactive ${formatBytes(m.inactive)}, pressure ${pressureName(m.pressureLevel)}`,
     `swap          ${formatBytes(m.swapUsed)} used of ${formatBytes(m.swapTotal)}`,
-    `gpu           in use ${formatBytes(g.inUseBytes)}, allocated ${formatBytes(g.allocBytes)}, ceiling ${formatBytes(g.ceilingBytes)}${gpuShare}`,
+    `gpu           in use ${formatBytes(g.inUseBytes)}, allocated ${formatBytes(g.allocBytes)}, ceiling ${formatBytes(g.ceilingBytes)}${g.ceilingSource ? ` (${g.ceilingSource === 'estimate' ? 'estimated from RAM' : `from ${g.ceilingSource}`})` : ''}${gpuShare}`,
   ];
   if (sample.processes.length === 0) lines.push('processes     no EXO or MLX server process found');
   else {

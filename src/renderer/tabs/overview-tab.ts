@@ -122,7 +122,8 @@ function gpuCard(s: StatusView): HTMLElement {
       why('gpu') ?? 'GPU statistics not readable.',
       'card-gpu',
     );
-  return card('GPU in use', `${bytes(g.inUseBytes)} / ${bytes(g.ceilingBytes)}`, null, 'card-gpu');
+  const estimated = g.ceilingSource === 'estimate' ? 'Ceiling estimated from RAM (see the reasons).' : null;
+  return card('GPU in use', `${bytes(g.inUseBytes)} / ${bytes(g.ceilingBytes)}`, estimated, 'card-gpu');
 }
 
 function nowCards(s: StatusView): HTMLElement[] {

@@ -174,6 +174,7 @@ describe('darwin command probe on captured outputs', () => {
         utilization: gpu.utilization,
         sampledAt: gpu.sampledAt,
         recoveryCount: gpu.recoveryCount,
+        ceilingSource: gpu.ceilingSource,
       },
       {
         inUseBytes: 10977263616,
@@ -182,6 +183,7 @@ describe('darwin command probe on captured outputs', () => {
         utilization: 100,
         sampledAt: 42,
         recoveryCount: 0,
+        ceilingSource: 'wired-limit-sysctl',
       },
     );
     const spawned = probe.spawnCount;
@@ -189,19 +191,20 @@ describe('darwin command probe on captured outputs', () => {
     assert.equal(probe.spawnCount, spawned, 'and spawns nothing');
   });
 
-  it('says the ceiling is unknown rather than guessing when the wired limit is 0', async () => {
-    // 0 is the system default (no capture of it read back exists: SOURCES.md).
-    const { probe, events } = onCapturedMac({ sysctl: { 'iogpu.wired_limit_mb': '0' } });
+  it('gives no ceiling of its own when the wired limit is 0 (the chain goes on), or the configured one', async () => {
+    // 0 is the system default (no capture of it read back exists: SOURCES.md). Metal's default then needs the
+    // addon or a Python: the sampler's CeilingChain asks one in the background, never within this reader.
+    const { probe, events, calls } = onCapturedMac({ sysctl: { 'iogpu.wired_limit_mb': '0' } });
     const gpu = await probe.readGpu(true);
-    assert.equal(gpu.ceilingBytes, null);
-    assert.ok(
-      events.drain().some((e) => e.kind === 'probe.unavailable' && e.data?.['field'] === 'gpu.ceilingBytes'),
-    );
+    assert.deepEqual([gpu.ceilingBytes, gpu.ceilingSource], [null, null]);
+    assert.ok(!calls.some((c) => /python/i.test(c)), 'no Python on the GPU reader');
     const mac = capturedMac({ sysctl: { 'iogpu.wired_limit_mb': '0' } });
     const configured = await new DarwinCommandProbe(countingRunner(mac.runner), events, {
       ceilingBytes: 96 * 1024 * MiB,
+      mlxPython: '/opt/mlx/bin/python3',
     }).readGpu(true);
-    assert.equal(configured.ceilingBytes, 96 * 1024 * MiB);
+    assert.deepEqual([configured.ceilingBytes, configured.ceilingSource], [96 * 1024 * MiB, 'config']);
+    assert.ok(!mac.calls.some((c) => /python/i.test(c)), 'the configured Python is the chain’s to ask');
   });
 
   it('lists every process of the captured table and EXO, with exact start times and executables', async () => {

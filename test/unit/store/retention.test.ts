@@ -53,7 +53,7 @@ describe('migration 4 on a database with old-shape rows', () => {
 
     const db = openDatabase(path);
     assert.equal(schemaVersion(db), MIGRATIONS.length);
-    assert.equal(MIGRATIONS.length, 5);
+    assert.equal(MIGRATIONS.length, 6);
     const store = new TimelineStore(db);
     const [m0, m1] = store.minuteSamples(0, 2 * MIN);
     assert.deepEqual(
@@ -84,7 +84,7 @@ describe('migration 5: the GPU recovery counter, by name', () => {
     old.close();
 
     const db = openDatabase(path);
-    assert.equal(schemaVersion(db), 5);
+    assert.equal(schemaVersion(db), MIGRATIONS.length);
     const store = new TimelineStore(db);
     const before = store.samples(0, 1)[0]!;
     assert.equal(before.memory.wired, 7, 'old rows kept');

@@ -1,4 +1,4 @@
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 
 /**
  * Runs a command with an argument array (never a shell string), `LC_ALL=C` so numbers and dates are not
@@ -64,3 +64,70 @@ export function countingRunner(inner: CommandRunner): CommandRunner & { count: n
   );
   return wrapped;
 }
+
+/**
+ * The same contract as `runCommand` for a command whose answer may come after its caller is gone (the Metal
+ * ceiling asked of a Python, up to seconds): the child, its pipes and its timeout never keep Node running, so
+ * a one-shot CLI reading exits at once and leaves the child to finish (or be killed by its own timeout while
+ * the daemon lives). Argument array, no shell; output capped; killed with SIGKILL at the timeout.
+ */
+export const runInBackground: CommandRunner = (file, args, options = {}) =>
+  new Promise((resolve) => {
+    const timeout = options.timeoutMs ?? 3000;
+    const cap = options.maxBytes ?? 1024 * 1024;
+    const label = [file, ...args].join(' ');
+    let child: ReturnType<typeof spawn>;
+    try {
+      child = spawn(file, args, {
+        stdio: ['ignore', 'pipe', 'pipe'],
+        env: { ...process.env, LC_ALL: 'C', LANG: 'C' },
+        windowsHide: true,
+      });
+    } catch (e) {
+      resolve({ ok: false, error: `${label}: ${(e as Error).message}` });
+      return;
+    }
+    const out: Buffer[] = [];
+    const err: Buffer[] = [];
+    let size = 0;
+    let settled = false;
+    const finish = (r: CommandResult): void => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      resolve(r);
+    };
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      finish({ ok: false, error: `${label}: no answer within ${timeout} ms` });
+    }, timeout);
+    timer.unref();
+    const take = (into: Buffer[]) => (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > cap) {
+        child.kill('SIGKILL');
+        finish({ ok: false, error: `${label}: output over the cap` });
+      } else into.push(chunk);
+    };
+    child.stdout?.on('data', take(out));
+    child.stderr?.on('data', take(err));
+    child.on('error', (e: NodeJS.ErrnoException) =>
+      finish({
+        ok: false,
+        error: e.code === 'ENOENT' ? `${label}: command not found` : `${label}: ${e.message}`,
+      }),
+    );
+    child.on('close', (code, signal) => {
+      const stdout = Buffer.concat(out).toString('utf8');
+      const stderr = Buffer.concat(err).toString('utf8');
+      if (code === 0) finish({ ok: true, stdout, stderr, exitCode: 0 });
+      else if (typeof code === 'number' && stdout) finish({ ok: true, stdout, stderr, exitCode: code });
+      else
+        finish({
+          ok: false,
+          error: `${label}: ${stderr.trim().split('\n').pop() || (signal ? `killed by ${signal}` : `exit ${code}`)}`,
+        });
+    });
+    child.unref();
+    for (const s of [child.stdout, child.stderr] as Array<{ unref?: () => void } | null>) s?.unref?.();
+  });

@@ -3,6 +3,7 @@ import { emptyGpu, emptyMemory } from '../../../shared/sample.js';
 import { BudgetedProbe } from './budgeted-probe.js';
 import { countingRunner, runCommand } from './command-runner.js';
 import { DarwinCommandProbe, type DarwinProbeOptions } from './darwin/darwin-command-probe.js';
+import { CeilingChain } from './gpu-ceiling.js';
 import { LinuxProbe } from './linux/linux-probe.js';
 import { DarwinNativeProbe } from './native/darwin-native-probe.js';
 import { LinuxNativeProbe } from './native/linux-native-probe.js';
@@ -71,28 +72,38 @@ export function createProbe(
     ...(options.nativeCandidates ? { candidates: options.nativeCandidates } : {}),
   });
   let status = loaded.status;
+  // The ceiling chain after what the probe reads itself: configured figure, a Python, the estimate from RAM.
+  const withCeiling = (probe: PlatformProbe): PlatformProbe => {
+    probe.ceiling = new CeilingChain(reporter, {
+      ceilingBytes: darwin.ceilingBytes ?? null,
+      mlxPython: darwin.mlxPython ?? null,
+    });
+    return probe;
+  };
   if (loaded.binding) {
     const problem = nativeStartupCheck(loaded.binding);
     if (problem === null) {
-      return process.platform === 'darwin'
-        ? new DarwinNativeProbe(loaded.binding, status, reporter, {
-            ceilingBytes: darwin.ceilingBytes ?? null,
-          })
-        : new LinuxNativeProbe(loaded.binding, status, reporter);
+      return withCeiling(
+        process.platform === 'darwin'
+          ? new DarwinNativeProbe(loaded.binding, status, reporter)
+          : new LinuxNativeProbe(loaded.binding, status, reporter),
+      );
     }
     status = { ...status, loaded: false, error: `failed its start-up check: ${problem}` };
   }
   reporter.unavailable('probes.native', `the native sampling addon is not used: ${status.error}`);
   if (process.platform === 'darwin') {
     const commands = new DarwinCommandProbe(countingRunner(runCommand), reporter, darwin);
-    return new BudgetedProbe(commands, reporter, emptyMemory(), emptyGpu(), undefined, () =>
-      fallbackDescription('command', status, {
-        memory: 'command:vm_stat+sysctl',
-        gpu: 'command:ioreg',
-        processes: 'command:ps',
-        processStats: 'command:ps+top+footprint',
-        pressureEvents: 'none (polled each tick)',
-      }),
+    return withCeiling(
+      new BudgetedProbe(commands, reporter, emptyMemory(), emptyGpu(), undefined, () =>
+        fallbackDescription('command', status, {
+          memory: 'command:vm_stat+sysctl',
+          gpu: 'command:ioreg',
+          processes: 'command:ps',
+          processStats: 'command:ps+top+footprint',
+          pressureEvents: 'none (polled each tick)',
+        }),
+      ),
     );
   }
   const procfs = new LinuxProbe(reporter);
@@ -104,7 +115,7 @@ export function createProbe(
       processStats: 'procfs:/proc/<pid>/{stat,status}',
       pressureEvents: 'none (polled each tick)',
     });
-  return procfs;
+  return withCeiling(procfs);
 }
 
 /** `EXO_SENTINEL_NATIVE=0` forces the fallback readers (read by the shells, passed as `nativeDisabled`). */
@@ -128,9 +139,7 @@ export function createProbePair(
   if (!loaded.binding) return { native: null, fallback, status: loaded.status };
   const native =
     process.platform === 'darwin'
-      ? new DarwinNativeProbe(loaded.binding, loaded.status, reporter, {
-          ceilingBytes: darwin.ceilingBytes ?? null,
-        })
+      ? new DarwinNativeProbe(loaded.binding, loaded.status, reporter)
       : new LinuxNativeProbe(loaded.binding, loaded.status, reporter);
   return { native, fallback, status: loaded.status };
 }

@@ -1,4 +1,4 @@
-import type { GpuReading, MemoryReading } from '../../../shared/sample.js';
+import type { GpuReading, MemoryReading, ProcessRole } from '../../../shared/sample.js';
 
 /** One row of the process table, enough to classify it and to tell it from a later process with its pid. */
 export interface ProcessEntry {
@@ -83,4 +83,18 @@ export interface PlatformProbe {
   watchPressure?(onChange: (change: PressureChange) => void): (() => void) | string;
   /** Stops background readers (the daemon's stop). */
   close?(): void;
+  /**
+   * The rest of the Metal ceiling chain (configured figure, a Python, the estimate from RAM), applied by the
+   * sampler once the watched EXO processes are known. Absent: the probe's own ceiling stands.
+   */
+  ceiling?: CeilingResolver;
+}
+
+/** Fills in the GPU reading's ceiling and its source; never waits (a slow source answers on a later tick). */
+export interface CeilingResolver {
+  resolve(
+    gpu: GpuReading,
+    memory: MemoryReading,
+    watched: ReadonlyArray<{ entry: ProcessEntry; role: ProcessRole }>,
+  ): GpuReading;
 }

@@ -6,6 +6,7 @@ import {
   type RiskReason,
 } from '../../../shared/risk.js';
 import type { Sample } from '../../../shared/sample.js';
+import { estimateShare } from '../probes/ceiling-estimate.js';
 import { formatBytes } from '../util/format.js';
 import type { RiskThresholds } from './risk-thresholds.js';
 
@@ -66,6 +67,11 @@ export function evaluateRisk(inp: RiskInputs, t: RiskThresholds, relaxed = false
   const m = inp.sample.memory;
   const g = inp.sample.gpu;
   const ram = m.usable ?? m.total;
+  // An estimated ceiling still drives the signals (it is the low side of every published default), and says so.
+  const ceilingName =
+    g.ceilingSource === 'estimate'
+      ? `${formatBytes(g.ceilingBytes)} Metal ceiling (estimated from RAM)`
+      : `${formatBytes(g.ceilingBytes)} Metal ceiling`;
 
   // Memory gauge.
   if (g.inUseBytes !== null && g.ceilingBytes) {
@@ -81,7 +87,7 @@ export function evaluateRisk(inp: RiskInputs, t: RiskThresholds, relaxed = false
     add(
       'gpu-in-use',
       lvl,
-      `GPU in use ${formatBytes(g.inUseBytes)} = ${pct(r)} of the ${formatBytes(g.ceilingBytes)} Metal ceiling (soft ${pct(t.gpuSoft)}, hard ${pct(t.gpuHard)})`,
+      `GPU in use ${formatBytes(g.inUseBytes)} = ${pct(r)} of the ${ceilingName} (soft ${pct(t.gpuSoft)}, hard ${pct(t.gpuHard)})`,
     );
   }
   const runners = inp.sample.processes.filter((p) => p.role === 'exo-runner' || p.role === 'mlx-server');
@@ -92,18 +98,14 @@ export function evaluateRisk(inp: RiskInputs, t: RiskThresholds, relaxed = false
     add(
       'runner-footprint',
       lvl,
-      `MLX processes' footprint ${formatBytes(footprint)} = ${pct(r)} of the Metal ceiling`,
+      `MLX processes' footprint ${formatBytes(footprint)} = ${pct(r)} of the ${g.ceilingSource === 'estimate' ? 'estimated ' : ''}Metal ceiling`,
     );
   }
   if (m.wired !== null && g.ceilingBytes) {
     // MLX wires its buffers up to the working-set ceiling: wired memory at the ceiling is the range before the panic.
     const r = m.wired / g.ceilingBytes;
     const lvl: RiskLevel = r >= t.gpuHard - ratio ? 'critical' : r >= t.gpuSoft - ratio ? 'high' : 'ok';
-    add(
-      'wired-ceiling',
-      lvl,
-      `wired ${formatBytes(m.wired)} = ${pct(r)} of the ${formatBytes(g.ceilingBytes)} Metal ceiling`,
-    );
+    add('wired-ceiling', lvl, `wired ${formatBytes(m.wired)} = ${pct(r)} of the ${ceilingName}`);
   }
   if (m.wired !== null && ram) {
     const r = m.wired / ram;
@@ -202,6 +204,9 @@ export function evaluateRisk(inp: RiskInputs, t: RiskThresholds, relaxed = false
     s >= t.scoreCritical ? 'critical' : s >= t.scoreHigh ? 'high' : s >= t.scoreElevated ? 'elevated' : 'ok';
   add('trigger-score', scoreLevel, `IOGPU trigger score ${score}: ${parts.join(', ')}`);
 
+  const ceiling = ceilingReason(inp.sample);
+  if (ceiling) reasons.push(ceiling);
+
   if (inp.hold)
     add(
       'post-panic-hold',
@@ -211,4 +216,29 @@ export function evaluateRisk(inp: RiskInputs, t: RiskThresholds, relaxed = false
 
   reasons.sort((a, b) => levelRank(b.level) - levelRank(a.level));
   return { level: maxLevel(...reasons.map((r) => r.level)), reasons, score };
+}
+
+/**
+ * "The ceiling is estimated / unknown" as a reason of its own, at level ok: it raises nothing by itself (no
+ * evidence ties an estimated ceiling to a panic), but the level and the guard then rest on a guess, and the
+ * person should know how to make it exact. None when the ceiling was read (or its source was not recorded).
+ */
+export function ceilingReason(sample: Sample): RiskReason | null {
+  const g = sample.gpu;
+  const ram = sample.memory.total;
+  const fix =
+    'to read the exact figure build the native addon (npm run build:native) and check it with exo-sentinel doctor --probes, or set gpu.ceilingBytes';
+  if (g.ceilingSource === 'estimate' && g.ceilingBytes !== null)
+    return {
+      signal: 'ceiling-estimated',
+      level: 'ok',
+      message: `Metal ceiling estimated: ${formatBytes(g.ceilingBytes)}${ram ? ` = ${estimateShare(ram)} of ${formatBytes(ram)} RAM` : ''}, since neither Metal, iogpu.wired_limit_mb nor a Python told it; the GPU signals and the guard use this estimate; ${fix}`,
+    };
+  if (g.ceilingBytes === null && g.ceilingSource !== undefined)
+    return {
+      signal: 'ceiling-unknown',
+      level: 'ok',
+      message: `Metal ceiling unknown: the GPU-in-use, runner-footprint and wired-ceiling signals and the guard's KV check are off; ${fix}`,
+    };
+  return null;
 }

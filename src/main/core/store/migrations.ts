@@ -155,4 +155,9 @@ ALTER TABLE samples_minute ADD COLUMN gpu_recovery_count_max INTEGER;
 UPDATE samples_minute SET
   gpu_recovery_count_max = (SELECT max(s.gpu_recovery_count) FROM samples s WHERE s.ts >= samples_minute.ts AND s.ts < samples_minute.ts + 60000);
 `,
+  // 6: where the tick's Metal ceiling came from (metal, wired-limit-sysctl, config, mlx-python, exo-python,
+  // estimate; NULL when none was known or before this migration), so an estimated ceiling is told apart later.
+  `
+ALTER TABLE samples ADD COLUMN gpu_ceiling_source TEXT;
+`,
 ];

@@ -1,6 +1,11 @@
 import type { EventSeverity, TimelineEvent } from '../../../shared/events.js';
 import { num } from '../../../shared/narrow.js';
-import type { ProcessReading, ProcessRole, Sample } from '../../../shared/sample.js';
+import {
+  isCeilingSource,
+  type ProcessReading,
+  type ProcessRole,
+  type Sample,
+} from '../../../shared/sample.js';
 import type { ProcessEntry } from '../probes/probe-types.js';
 import type { Db } from './database.js';
 import { SAMPLE_COLUMNS, type SampleColumn } from './migrations.js';
@@ -30,7 +35,7 @@ export interface MinuteRow {
   gpuRecoveryCountMax: number | null;
 }
 
-const sampleRow = (s: Sample): Array<number | null> => [
+const sampleRow = (s: Sample): Array<number | string | null> => [
   s.time,
   s.memory.total,
   s.memory.usable,
@@ -53,6 +58,7 @@ const sampleRow = (s: Sample): Array<number | null> => [
   s.exo.inFlight,
   s.riskLevel ?? null,
   s.gpu.recoveryCount ?? null,
+  s.gpu.ceilingSource ?? null,
 ];
 
 type Row = Record<string, number | string | null>;
@@ -129,6 +135,7 @@ function rowToSample(r: Row, processes: ProcessReading[] = []): Sample {
       utilization: num(r['gpu_util']),
       sampledAt: num(r['gpu_sampled_at']),
       recoveryCount: num(r['gpu_recovery_count']),
+      ceilingSource: isCeilingSource(r['gpu_ceiling_source']) ? r['gpu_ceiling_source'] : null,
     },
     processes,
     exo: {
@@ -162,6 +169,7 @@ export class TimelineStore {
       'exo_in_flight',
       'risk_level',
       'gpu_recovery_count',
+      'gpu_ceiling_source',
     ];
     this.insertSample = db.prepare(
       `INSERT OR REPLACE INTO samples (${cols.join(',')}) VALUES (${cols.map(() => '?').join(',')})`,

@@ -1,5 +1,11 @@
 import { hostname } from 'node:os';
-import { emptyGpu, emptyMemory, type GpuReading, type MemoryReading } from '../../../../shared/sample.js';
+import {
+  type CeilingSource,
+  emptyGpu,
+  emptyMemory,
+  type GpuReading,
+  type MemoryReading,
+} from '../../../../shared/sample.js';
 import type { CommandRunner } from '../command-runner.js';
 import type {
   MachineIdentity,
@@ -13,7 +19,6 @@ import { parseIdentity, parseUname } from './identity-parser.js';
 import { parseIoregAccelerators } from './ioreg-accelerator-parser.js';
 import { findKextVersion } from './kext-version-parser.js';
 import { parseMemoryPressure } from './memory-pressure-parser.js';
-import { parseMetalCeiling } from './metal-ceiling-parser.js';
 import { parsePs } from './ps-parser.js';
 import { parsePressureLevel, parseSwapUsage, parseSysctl, sysctlInt } from './sysctl-parser.js';
 import { topFootprints } from './top-parser.js';
@@ -30,9 +35,9 @@ const MEMORY_SYSCTLS = [
 const FOOTPRINT_FALLBACK_MAX = 4;
 
 export interface DarwinProbeOptions {
-  /** A configured Metal ceiling, used when neither iogpu.wired_limit_mb nor MLX can tell. */
+  /** A configured Metal ceiling, used when iogpu.wired_limit_mb is 0 (the system default). */
   ceilingBytes?: number | null;
-  /** A python that has MLX, asked once for recommendedMaxWorkingSetSize. */
+  /** A python that has MLX, asked once for recommendedMaxWorkingSetSize (by the sampler's `CeilingChain`). */
   mlxPython?: string | null;
 }
 
@@ -47,7 +52,6 @@ export class DarwinCommandProbe implements PlatformProbe {
   private lastGpu: GpuReading = emptyGpu();
   private lastEntries: ProcessEntry[] = [];
   private lastStats = new Map<number, ProcessStats>();
-  private mlxCeiling: number | null | undefined;
 
   constructor(
     private readonly run: CommandRunner & { count: number },
@@ -96,28 +100,18 @@ export class DarwinCommandProbe implements PlatformProbe {
     return mem;
   }
 
-  private async ceiling(): Promise<number | null> {
+  /**
+   * What the machine says without the addon: `iogpu.wired_limit_mb` when set above 0, else the configured
+   * gpu.ceilingBytes. Metal's own default needs the addon or a Python: the sampler's `CeilingChain` asks one in
+   * the background (never within this reader's budget) and falls back to an estimate from RAM.
+   */
+  private async probeCeiling(): Promise<{ bytes: number | null; source: CeilingSource | null }> {
     const sc = await this.run('/usr/sbin/sysctl', ['iogpu.wired_limit_mb'], { timeoutMs: 2000 });
     const limitMb = sc.ok ? sysctlInt(parseSysctl(sc.stdout), 'iogpu.wired_limit_mb') : null;
-    if (limitMb !== null && limitMb > 0) return limitMb * 1024 * 1024;
-    if (this.options.ceilingBytes) return this.options.ceilingBytes;
-    if (this.mlxCeiling === undefined) {
-      this.mlxCeiling = null;
-      if (this.options.mlxPython) {
-        const r = await this.run(
-          this.options.mlxPython,
-          ['-c', 'import mlx.core as mx; print(mx.device_info())'],
-          { timeoutMs: 15000 },
-        );
-        this.mlxCeiling = r.ok ? parseMetalCeiling(r.stdout).ceilingBytes : null;
-      }
-    }
-    if (this.mlxCeiling === null)
-      this.reporter.unavailable(
-        'gpu.ceilingBytes',
-        'Metal ceiling unknown: iogpu.wired_limit_mb is 0 (system default) and no MLX python or gpu.ceilingBytes is configured',
-      );
-    return this.mlxCeiling;
+    if (limitMb !== null && limitMb > 0)
+      return { bytes: limitMb * 1024 * 1024, source: 'wired-limit-sysctl' };
+    if (this.options.ceilingBytes) return { bytes: this.options.ceilingBytes, source: 'config' };
+    return { bytes: null, source: null };
   }
 
   async readGpu(slow: boolean): Promise<GpuReading> {
@@ -137,7 +131,9 @@ export class DarwinCommandProbe implements PlatformProbe {
         gpu.sampledAt = this.now();
       } else this.reporter.failed('ioreg', 'no IOAccelerator node with PerformanceStatistics');
     } else this.reporter.failed('ioreg', r.error);
-    gpu.ceilingBytes = await this.ceiling();
+    const ceiling = await this.probeCeiling();
+    gpu.ceilingBytes = ceiling.bytes;
+    gpu.ceilingSource = ceiling.source;
     this.lastGpu = gpu;
     return gpu;
   }

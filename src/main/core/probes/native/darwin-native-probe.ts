@@ -1,5 +1,6 @@
 import { hostname } from 'node:os';
 import {
+  type CeilingSource,
   emptyGpu,
   emptyMemory,
   type GpuReading,
@@ -35,11 +36,6 @@ const IDENTITY_NUMBERS = [
   'hw.perflevel1.physicalcpu',
 ];
 
-export interface DarwinNativeOptions {
-  /** A configured Metal ceiling, used when neither Metal nor iogpu.wired_limit_mb gives one. */
-  ceilingBytes?: number | null;
-}
-
 const pressureLevel = (v: number | null): PressureLevel | null => (v === 1 || v === 2 || v === 4 ? v : null);
 
 /**
@@ -60,7 +56,6 @@ export class DarwinNativeProbe implements PlatformProbe {
     private readonly native: NativeBinding,
     private readonly status: NativeStatus,
     private readonly reporter: ProbeReporter,
-    private readonly options: DarwinNativeOptions = {},
     private readonly now: () => number = Date.now,
   ) {}
 
@@ -95,17 +90,15 @@ export class DarwinNativeProbe implements PlatformProbe {
     return mem;
   }
 
-  /** Metal's own figure first (what EXO wires), then the sysctl override, then the configured one. */
-  private ceiling(): { bytes: number | null; source: string | null } {
+  /**
+   * Metal's own figure first (what EXO wires), then `iogpu.wired_limit_mb` when set above 0; the rest of the
+   * chain (configured figure, a Python, the estimate) is the sampler's `CeilingChain`.
+   */
+  private probeCeiling(): { bytes: number | null; source: CeilingSource | null } {
     const metal = this.call('metalCeiling', () => this.native.metalCeiling(), null);
     if (metal !== null && metal > 0) return { bytes: metal, source: 'metal' };
     if (this.wiredLimitMb !== null && this.wiredLimitMb > 0)
-      return { bytes: this.wiredLimitMb * 1024 * 1024, source: 'wired-limit' };
-    if (this.options.ceilingBytes) return { bytes: this.options.ceilingBytes, source: 'config' };
-    this.reporter.unavailable(
-      'gpu.ceilingBytes',
-      'Metal ceiling unknown: no Metal device, iogpu.wired_limit_mb is 0 and gpu.ceilingBytes is not configured',
-    );
+      return { bytes: this.wiredLimitMb * 1024 * 1024, source: 'wired-limit-sysctl' };
     return { bytes: null, source: null };
   }
 
@@ -119,10 +112,10 @@ export class DarwinNativeProbe implements PlatformProbe {
       gpu.utilization = stats.utilization;
       gpu.sampledAt = this.now();
     } else this.reporter.failed('native.IOAccelerator', 'no IOAccelerator with PerformanceStatistics');
-    const ceiling = this.ceiling();
+    const ceiling = this.probeCeiling();
     gpu.ceilingBytes = ceiling.bytes;
-    // Fields other readers of the sample may carry (the ceiling's source, the GPU recovery counter).
-    Object.assign(gpu, { ceilingSource: ceiling.source, recoveryCount: stats?.recoveryCount ?? null });
+    gpu.ceilingSource = ceiling.source;
+    gpu.recoveryCount = stats?.recoveryCount ?? null;
     this.lastGpu = gpu;
     return gpu;
   }
