@@ -47,10 +47,10 @@ function onTerminal(
       },
     );
     let output = '';
-    child.stdout.on('data', (d: Buffer) => {
+    child.stdout?.on('data', (d: Buffer) => {
       output += d.toString();
     });
-    child.stderr.on('data', (d: Buffer) => {
+    child.stderr?.on('data', (d: Buffer) => {
       output += d.toString();
     });
     const timer = setTimeout(() => {
