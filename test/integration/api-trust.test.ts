@@ -39,9 +39,7 @@ const GUARD_TOKEN = 'guard-token-kept-secret-1234';
 const CLUSTER_TOKEN = 'cluster-token-kept-secret-9876';
 const LISTED = 'https://grafana.example:3000';
 
-describe('the local API lets no one in (a running daemon over real HTTP)', {
-  skip: process.platform !== 'linux',
-}, () => {
+describe('the local API lets no one in (a running daemon over real HTTP)', () => {
   const dir = tempDir();
   const dataDir = `${dir.path}/data`;
   let daemon: Awaited<ReturnType<typeof startDaemon>>;
@@ -210,7 +208,7 @@ describe('the local API lets no one in (a running daemon over real HTTP)', {
   });
 });
 
-describe('a daemon listening on every address (0.0.0.0)', { skip: process.platform !== 'linux' }, () => {
+describe('a daemon listening on every address (0.0.0.0)', () => {
   const dir = tempDir();
   after(dir.cleanup);
 

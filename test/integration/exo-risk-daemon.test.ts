@@ -9,6 +9,8 @@ import { startFakeExo } from '../support/fake-exo-server.js';
 import { fixture } from '../support/fixtures.js';
 import { tempDir } from '../support/temp-dir.js';
 
+const linux = process.platform === 'linux';
+
 const MODEL = 'mlx-community/Qwen3-Coder-Next-4bit';
 
 interface Status {
@@ -63,9 +65,7 @@ function chat(url: string, promptChars: number): AbortController {
   return ac;
 }
 
-describe('the daemon against a fake EXO (state over time, failures, down and back)', {
-  skip: process.platform !== 'linux',
-}, () => {
+describe('the daemon against a fake EXO (state over time, failures, down and back)', () => {
   const dir = tempDir();
   after(dir.cleanup);
 
@@ -84,6 +84,8 @@ describe('the daemon against a fake EXO (state over time, failures, down and bac
       `${dataDir}/config.json`,
       JSON.stringify({
         exo: { url: fake.url, home: exoHome },
+        // macOS asks launchctl whether this is a desktop session (auto); a CI runner may not be one.
+        ...(linux ? {} : { notifications: { desktop: 'on' } }),
         actions: {
           notify: {
             command: [
@@ -95,12 +97,13 @@ describe('the daemon against a fake EXO (state over time, failures, down and bac
         },
       }),
     );
-    // A desktop session: a session bus socket and a fake notify-send first on PATH, recording its argv.
+    // A desktop session: a session bus socket and a fake notify-send first on PATH, recording its argv
+    // (macOS: a fake terminal-notifier, which the daemon prefers to osascript).
     const desktop = `${dir.path}/desktop`;
     mkdirSync(desktop);
     writeFileSync(`${desktop}/bus`, '');
     writeFileSync(
-      `${desktop}/notify-send`,
+      `${desktop}/${linux ? 'notify-send' : 'terminal-notifier'}`,
       `#!/bin/sh\nfor a in "$@"; do printf '%s|' "$a"; done >> "${desktop}/banners"\necho >> "${desktop}/banners"\n`,
       { mode: 0o755 },
     );
@@ -170,7 +173,12 @@ describe('the daemon against a fake EXO (state over time, failures, down and bac
       const banner = readFileSync(`${desktop}/banners`, 'utf8')
         .split('\n')
         .find((l) => l.includes('EXO risk high'));
-      assert.match(banner ?? '', /^--app-name=exo-sentinel\|--urgency=normal\|--\|EXO risk high\|.+\|$/);
+      assert.match(
+        banner ?? '',
+        linux
+          ? /^--app-name=exo-sentinel\|--urgency=normal\|--\|EXO risk high\|.+\|$/
+          : /^-title\|EXO risk high\|-message\|.+\|-group\|exo-sentinel\..+\|$/,
+      );
       for (const r of requests) r.abort();
 
       // Failure states: a failed runner, then runners gone while the instance stays.
