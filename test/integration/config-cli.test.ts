@@ -21,20 +21,30 @@ const homeEnv = (home: string): NodeJS.ProcessEnv => ({
   NO_COLOR: '1',
 });
 
-describe('exo-sentinel config: where the file lives, following it, schema and validate', {
-  skip: process.platform !== 'linux' && 'Linux paths',
-}, () => {
-  it('keeps the file in ~/.config/exo-sentinel, created 0600 in a 0700 directory', async () => {
+const linux = process.platform === 'linux';
+/** The configuration's folder under a HOME: XDG's on Linux, the data directory in Application Support on macOS. */
+const configDir = (home: string): string =>
+  linux
+    ? join(home, '.config', 'exo-sentinel')
+    : join(home, 'Library', 'Application Support', 'exo-sentinel');
+// Only Linux keeps configuration (XDG_CONFIG_HOME) and data (XDG_STATE_HOME) apart, so only there has an old
+// config.json in the data directory another place to move to.
+const OLD_PLACE = linux
+  ? false
+  : 'Linux only: on macOS the configuration lives in the data directory (no old place)';
+
+describe('exo-sentinel config: where the file lives, following it, schema and validate', () => {
+  it('keeps the file in ~/.config/exo-sentinel (macOS: Application Support), created 0600 in a 0700 directory', async () => {
     const home = join(dir.path, 'fresh');
     mkdirSync(home);
     const env = homeEnv(home);
-    const where = join(home, '.config', 'exo-sentinel', 'config.json');
+    const where = join(configDir(home), 'config.json');
     const p = await runCli(['config', 'path'], env);
     assert.deepEqual([p.code, p.stdout, p.stderr], [0, `${where}\n`, '']);
     const set = await runCli(['config', 'set', 'logLevel', 'debug'], env);
     assert.equal(set.stdout, `set logLevel in ${where} (applies when the daemon starts)\n`);
     assert.equal(statSync(where).mode & 0o777, 0o600);
-    assert.equal(statSync(join(home, '.config', 'exo-sentinel')).mode & 0o777, 0o700);
+    assert.equal(statSync(configDir(home)).mode & 0o777, 0o700);
     assert.deepEqual(JSON.parse(readFileSync(where, 'utf8')), { logLevel: 'debug' });
     const get = await runCli(['config', 'get', 'logLevel'], env);
     assert.equal(get.stdout, 'debug\n');
@@ -42,7 +52,9 @@ describe('exo-sentinel config: where the file lives, following it, schema and va
     assert.deepEqual(JSON.parse(json.stdout), { path: where, preferred: where, legacy: null, exists: true });
   });
 
-  it('reads an old config.json in the data directory and says where it belongs (daemon log too)', async () => {
+  it('reads an old config.json in the data directory and says where it belongs (daemon log too)', {
+    skip: OLD_PLACE,
+  }, async () => {
     const home = join(dir.path, 'old');
     const state = join(home, '.local', 'state', 'exo-sentinel');
     mkdirSync(state, { recursive: true });
@@ -63,7 +75,7 @@ describe('exo-sentinel config: where the file lives, following it, schema and va
     assert.match(log, /its old place; move it to .*\.config\/exo-sentinel\/config\.json/);
   });
 
-  it('a running daemon follows an old config.json moved to its new place', async () => {
+  it('a running daemon follows an old config.json moved to its new place', { skip: OLD_PLACE }, async () => {
     const home = join(dir.path, 'moving');
     const state = join(home, '.local', 'state', 'exo-sentinel');
     const config = join(home, '.config', 'exo-sentinel');
