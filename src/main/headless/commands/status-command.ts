@@ -1,14 +1,20 @@
 import { existsSync } from 'node:fs';
 import { type Command, Option } from 'commander';
 import type { TimelineEvent } from '../../../shared/events.js';
-import type { PostPanicHold, RiskLevel, RiskReason, RiskState } from '../../../shared/risk.js';
+import type { PostPanicHold, RiskState } from '../../../shared/risk.js';
 import type { Sample } from '../../../shared/sample.js';
+import type {
+  ConfigReloadState,
+  ProbeDescription,
+  StatusView,
+  StorageStatus,
+  WakeHoldStatusView,
+} from '../../../shared/status-view.js';
 import { readGuardMode } from '../../core/actions/action-runner.js';
 import { readGuardOverride } from '../../core/actions/guard-override.js';
 import { readHold } from '../../core/actions/post-panic-hold.js';
-import { readWakeHold, type WakeHold, wakeHoldActive, wakeHoldReason } from '../../core/actions/wake-hold.js';
+import { readWakeHold, wakeHoldActive, wakeHoldReason } from '../../core/actions/wake-hold.js';
 import { loadConfig } from '../../core/config/config-loader.js';
-import type { ConfigReloadState } from '../../core/config/config-reload.js';
 import type { Config } from '../../core/config/config-schema.js';
 import { paths, resolveDataDir } from '../../core/config/data-dir.js';
 import { EventCollector } from '../../core/event-collector.js';
@@ -19,7 +25,7 @@ import { estimateInFlightKv } from '../../core/exo/in-flight-kv.js';
 import { runningDaemon } from '../../core/instance-lock.js';
 import { type PanicSummary, summarisePanics } from '../../core/panics/panic-summary.js';
 import { createProbe, nativeDisabledBy } from '../../core/probes/create-probe.js';
-import type { MachineIdentity, ProbeDescription } from '../../core/probes/probe-types.js';
+import type { MachineIdentity } from '../../core/probes/probe-types.js';
 import { RiskContext } from '../../core/risk/risk-context.js';
 import { readRiskState } from '../../core/risk/risk-pipeline.js';
 import { type Evaluation, evaluateRisk } from '../../core/risk/risk-signals.js';
@@ -27,11 +33,10 @@ import { Sampler, type TickResult } from '../../core/sampler.js';
 import { openDatabase } from '../../core/store/database.js';
 import { ReportStore } from '../../core/store/report-store.js';
 import { TimelineStore } from '../../core/store/timeline-store.js';
-import type { StorageStatus } from '../../core/store/write-buffer.js';
 import { EXIT_UNKNOWN, exitCodeForLevel } from '../exit-status.js';
-import { renderSample } from '../output.js';
 import { describeStoreProblem } from '../store-problem.js';
 import { EXIT_FAILURE, EXIT_USAGE, httpUrl, positiveNumber } from '../usage-error.js';
+import { type CliStatus, renderStatus, statusObject } from './status-render.js';
 
 export interface Reading {
   result: TickResult;
@@ -116,7 +121,9 @@ async function daemonView(
   try {
     const r = await fetch(`${api}/api/v1/status`, { signal: AbortSignal.timeout(1500) });
     if (!r.ok) return null;
-    const body = (await r.json()) as { storage?: StorageStatus; config?: ConfigReloadState };
+    // The daemon of this data directory, on loopback: its status is the shared StatusView (an older daemon
+    // may lack a part, hence Partial).
+    const body = (await r.json()) as Partial<Pick<StatusView, 'storage' | 'config'>>;
     return { storage: body.storage ?? null, config: body.config ?? null };
   } catch {
     return null;
@@ -130,15 +137,6 @@ interface StatusFlags {
   exitStatus?: boolean;
   watch?: boolean;
   interval?: number;
-}
-
-/** One status: the JSON object `--json` prints, the level shown, and a database problem if any. */
-interface StatusView {
-  /** The JSON object, with `level`: the level shown (the running daemon's, else this reading's). */
-  out: ReturnType<typeof statusObject> & { probes: ProbeDescription | null; level: RiskLevel };
-  level: { level: RiskLevel; reasons: RiskReason[] };
-  fromDaemon: boolean;
-  dbProblem: string | null;
 }
 
 export function registerStatus(program: Command): void {
@@ -176,7 +174,7 @@ export function registerStatus(program: Command): void {
         process.exitCode = await watchStatus(dataDir, config, flags);
         return;
       }
-      let view: StatusView;
+      let view: CliStatus;
       try {
         view = await readStatus(dataDir, config, createReader(config));
       } catch (e) {
@@ -193,50 +191,77 @@ export function registerStatus(program: Command): void {
     });
 }
 
+/** What the data directory's database says (read-only): empty when there is none, with the problem if unreadable. */
+interface Stored {
+  lastStored: Sample | null;
+  panics: PanicSummary | null;
+  daemonRisk: RiskState | null;
+  hold: PostPanicHold | null;
+  guardMode: string | null;
+  guardOverride: string | null;
+  wakeHold: WakeHoldStatusView | null;
+  iogpuPanics72h: number;
+  dbProblem: string | null;
+}
+
+function readStored(database: string, config: Config): Stored {
+  const none: Stored = {
+    lastStored: null,
+    panics: null,
+    daemonRisk: null,
+    hold: null,
+    guardMode: null,
+    guardOverride: null,
+    wakeHold: null,
+    iogpuPanics72h: 0,
+    dbProblem: null,
+  };
+  if (!existsSync(database)) return none;
+  const s = none;
+  try {
+    const db = openDatabase(database, { readonly: true });
+    const timeline = new TimelineStore(db);
+    const reports = new ReportStore(db);
+    s.lastStored = timeline.latestSample();
+    s.panics = summarisePanics(reports, Date.now());
+    s.daemonRisk = readRiskState(timeline);
+    s.hold = readHold(timeline);
+    s.guardMode = readGuardMode(timeline);
+    s.guardOverride = readGuardOverride(timeline);
+    const w = readWakeHold(timeline);
+    s.wakeHold =
+      w && wakeHoldActive(w, Date.now())
+        ? { ...w, reason: wakeHoldReason(w, config.guard.wakeHoldSeconds) }
+        : null;
+    const since = Date.now() - 72 * 3_600_000;
+    s.iogpuPanics72h =
+      reports.countPanics('completeMemory', since) + reports.countPanics('iogpuSibling', since);
+    db.close();
+  } catch (e) {
+    // What was read before the failure stays; the last stored sample does not.
+    s.lastStored = null;
+    s.dbProblem = describeStoreProblem(e, database) ?? `cannot read ${database}: ${(e as Error).message}`;
+  }
+  return s;
+}
+
 /** Reads this machine, EXO and the data directory once. Throws when the machine cannot be read. */
-async function readStatus(
-  dataDir: string,
-  config: Config,
-  read: () => Promise<Reading>,
-): Promise<StatusView> {
+async function readStatus(dataDir: string, config: Config, read: () => Promise<Reading>): Promise<CliStatus> {
   const [reading, exo] = await Promise.all([read(), pollExo(config)]);
   const { result, notes, identity } = reading;
   const p = paths(dataDir);
   const daemon = runningDaemon(p.pidfile);
-  let lastStored: Sample | null = null;
-  let panics: PanicSummary | null = null;
-  let daemonRisk: RiskState | null = null;
-  let hold: PostPanicHold | null = null;
-  let guardMode: string | null = null;
-  let guardOverride: string | null = null;
-  let wakeHold: (WakeHold & { reason: string }) | null = null;
-  let iogpuPanics72h = 0;
-  let dbProblem: string | null = null;
-  if (existsSync(p.database)) {
-    try {
-      const db = openDatabase(p.database, { readonly: true });
-      const timeline = new TimelineStore(db);
-      const reports = new ReportStore(db);
-      lastStored = timeline.latestSample();
-      panics = summarisePanics(reports, Date.now());
-      daemonRisk = readRiskState(timeline);
-      hold = readHold(timeline);
-      guardMode = readGuardMode(timeline);
-      guardOverride = readGuardOverride(timeline);
-      const w = readWakeHold(timeline);
-      wakeHold =
-        w && wakeHoldActive(w, Date.now())
-          ? { ...w, reason: wakeHoldReason(w, config.guard.wakeHoldSeconds) }
-          : null;
-      const since = Date.now() - 72 * 3_600_000;
-      iogpuPanics72h =
-        reports.countPanics('completeMemory', since) + reports.countPanics('iogpuSibling', since);
-      db.close();
-    } catch (e) {
-      lastStored = null;
-      dbProblem = describeStoreProblem(e, p.database) ?? `cannot read ${p.database}: ${(e as Error).message}`;
-    }
-  }
+  const {
+    lastStored,
+    panics,
+    daemonRisk,
+    hold,
+    guardMode,
+    guardOverride,
+    wakeHold,
+    iogpuPanics72h,
+    dbProblem,
+  } = readStored(p.database, config);
   // What only the running daemon knows (writes failing on a full or read-only disk): asked over its API.
   const fromApi = daemon?.api ? await daemonView(daemon.api) : null;
   const storage = fromApi?.storage ?? {
@@ -280,113 +305,6 @@ async function readStatus(
   const fromDaemon = daemon !== null && daemonRisk !== null;
   const level = fromDaemon && daemonRisk ? daemonRisk : { level: now.level, reasons: now.reasons };
   return { out: { ...out, probes: reading.probes, level: level.level }, level, fromDaemon, dbProblem };
-}
-
-function statusObject(r: {
-  result: TickResult;
-  notes: TimelineEvent[];
-  identity: MachineIdentity | null;
-  exo: ExoSnapshot;
-  now: Evaluation;
-  daemonRisk: RiskState | null;
-  guardMode: string | null;
-  /** The mode pinned with `exo-sentinel guard <mode>`, or null when the level decides. */
-  guardOverride: string | null;
-  hold: PostPanicHold | null;
-  wakeHold: (WakeHold & { reason: string }) | null;
-  daemon: {
-    running: boolean;
-    pid: number | null;
-    dataDir: string;
-    lastSampleAt: number | null;
-    /** The running daemon's configuration reloads (file, restart-required keys, last error). */
-    config: ConfigReloadState | null;
-  };
-  panics: PanicSummary | null;
-  storage: StorageStatus;
-}) {
-  const { sample, watched } = r.result;
-  const argvOf = new Map(watched.map((w) => [w.entry.pid, w.entry]));
-  return {
-    ...sample,
-    processes: sample.processes.map((pr) => ({
-      ...pr,
-      argv: argvOf.get(pr.pid)?.argv ?? [],
-      executable: argvOf.get(pr.pid)?.executable ?? null,
-    })),
-    platform: process.platform,
-    identity: r.identity,
-    unavailable: r.notes
-      .filter((n) => n.kind === 'probe.unavailable')
-      .map((n) => ({ field: n.data?.['field'], reason: n.data?.['reason'] })),
-    problems: r.notes.filter((n) => n.kind === 'probe.failed').map((n) => n.message),
-    exo: r.exo,
-    risk: {
-      now: { level: r.now.level, reasons: r.now.reasons, score: r.now.score },
-      daemon: r.daemonRisk,
-    },
-    guardMode: r.guardMode,
-    guardOverride: r.guardOverride,
-    hold: r.hold,
-    wakeHold: r.wakeHold,
-    daemon: r.daemon,
-    panics: r.panics,
-    storage: r.storage,
-  };
-}
-
-/** The status as text, the lines `exo-sentinel status` prints. */
-function renderStatus(view: StatusView): string {
-  const { out, level } = view;
-  const { exo, hold, panics, storage, daemon } = out;
-  const lines: string[] = [
-    `level         ${level.level.toUpperCase()}${view.fromDaemon ? ' (daemon)' : ' (this reading, no history)'}`,
-  ];
-  for (const r of level.reasons) lines.push(`  ${r.level.padEnd(9)}${r.message}`);
-  if (hold)
-    lines.push(
-      `hold          post-panic hold since ${new Date(hold.since).toISOString()}: ${hold.reason} — end it with: exo-sentinel ack`,
-    );
-  if (out.wakeHold) lines.push(`wake hold     ${out.wakeHold.reason}`);
-  lines.push(renderSample(out));
-  lines.push(
-    exo.reachable
-      ? `exo           ${exo.url} node ${exo.nodeId}: ${exo.instances.length} instance(s) ${exo.instances.map((i) => i.modelId).join(', ')}; runners ${exo.runners.map((r) => r.status).join(', ') || 'none'}; ${exo.inFlight} request(s) in flight`
-      : `exo           not reachable: ${exo.error}`,
-  );
-  for (const f of exo.failures)
-    lines.push(
-      `exo failure   ${f.kind === 'runner-failed' ? `runner ${f.runnerId}: ${f.message}` : `instance ${f.instanceId} has no runner for ${f.missing.length} shard(s)`}`,
-    );
-  if (out.probes)
-    lines.push(
-      `probes        ${out.probes.backend}${out.probes.native.loaded ? ` (addon ${out.probes.native.version})` : out.probes.native.error ? ` (addon not used: ${out.probes.native.error})` : ''}`,
-    );
-  for (const u of out.unavailable) lines.push(`note          ${String(u.field)}: ${String(u.reason)}`);
-  for (const problem of out.problems) lines.push(`problem       ${problem}`);
-  if (panics) {
-    const l = panics.latest;
-    lines.push(
-      `panics        ${panics.total} recorded, ${panics.last72h} in the last 72 h${l ? `; latest ${l.kind} at ${new Date(l.panicTime ?? l.mtime).toISOString()} (exo-sentinel report ${l.id})` : ''}`,
-    );
-    for (const u of panics.unreadable)
-      lines.push(`unreadable    ${u.name} (${new Date(u.mtime).toISOString()}): ${u.problem}`);
-  }
-  if (storage.state !== 'ok')
-    lines.push(
-      `storage       ${storage.message}${storage.buffered ? ` (${storage.buffered} tick(s) held in memory)` : ''}`,
-    );
-  for (const n of storage.notes) lines.push(`storage note  ${n}`);
-  lines.push(
-    daemon.running
-      ? `daemon        running (pid ${daemon.pid}), guard mode ${out.guardMode}${out.guardOverride ? ' (pinned)' : ''}, last sample ${daemon.lastSampleAt ? new Date(daemon.lastSampleAt).toISOString() : 'none yet'}`
-      : `daemon        not running for ${daemon.dataDir}`,
-  );
-  if (daemon.config?.error)
-    lines.push(`config        ${daemon.config.path} not applied: ${daemon.config.error.errors.join('; ')}`);
-  if (daemon.config?.restartRequired.length)
-    lines.push(`config        restart the daemon to apply ${daemon.config.restartRequired.join(', ')}`);
-  return `${lines.join('\n')}\n`;
 }
 
 /** Escape sequences of the live view: the terminal's alternate screen (as `top` uses), cursor home and clear. */
