@@ -1,5 +1,6 @@
 import { userInfo } from 'node:os';
 import { type Command, InvalidArgumentError } from 'commander';
+import type { GuardProfileChoice } from '../../../shared/api-contracts.js';
 import { AuditStore } from '../../core/actions/audit-store.js';
 import {
   GUARD_PROFILES,
@@ -9,7 +10,8 @@ import {
   setGuardProfile,
 } from '../../core/actions/guard-profile.js';
 import { loadConfig } from '../../core/config/config-loader.js';
-import { paths } from '../../core/config/data-dir.js';
+import { paths, resolveDataDir } from '../../core/config/data-dir.js';
+import { askDaemon, findDaemon } from '../daemon-client.js';
 import { EXIT_FAILURE } from '../usage-error.js';
 import { openStores } from './store-access.js';
 
@@ -19,6 +21,48 @@ const DESCRIPTIONS: Record<GuardProfile, string> = {
   balanced: 'the risk level alone chooses the mode',
   observe: 'record only: the guard never holds a request back',
 };
+
+interface ProfileView {
+  profile: GuardProfile;
+  configured: GuardProfile;
+  changed: boolean;
+}
+
+const fail = (message: string): void => {
+  process.stderr.write(`exo-sentinel: ${message}\n`);
+  process.exitCode = EXIT_FAILURE;
+};
+
+/**
+ * Shows the profile (read-only), or chooses one: through the running daemon's API when there is one (it
+ * applies it at once), else in the database itself.
+ */
+async function profileView(
+  dataDir: string | undefined,
+  profile: GuardProfile | undefined,
+): Promise<ProfileView | null> {
+  const daemon = profile === undefined ? null : findDaemon(resolveDataDir(dataDir));
+  if (daemon && profile !== undefined) {
+    const r = await askDaemon<GuardProfileChoice>(daemon, 'PUT', '/api/v1/guard/profile', { profile });
+    if (!r.ok) fail(r.message);
+    return r.ok ? { profile: r.body.profile, configured: r.body.configured, changed: r.body.changed } : null;
+  }
+  const s = openStores(dataDir, profile === undefined ? 'read' : 'write');
+  if ('error' in s) {
+    fail(s.error);
+    return null;
+  }
+  try {
+    const cfg = loadConfig(paths(s.dataDir).config);
+    const configured: GuardProfile = cfg.ok ? cfg.config.actions.guardProfile : 'protect';
+    const changed =
+      profile !== undefined &&
+      setGuardProfile(s.timeline, new AuditStore(s.db), profile, configured, Date.now(), userInfo().username);
+    return { profile: readGuardProfile(s.timeline, configured), configured, changed };
+  } finally {
+    s.db.close();
+  }
+}
 
 /** `exo-sentinel guard profile [protect|balanced|observe]`: shows or chooses the guard's profile. */
 export function registerGuardProfile(guard: Command): void {
@@ -32,32 +76,11 @@ export function registerGuardProfile(guard: Command): void {
       return p.data;
     })
     .option('--json', 'print JSON')
-    .action((profile: GuardProfile | undefined, _o: unknown, cmd: Command) => {
+    .action(async (profile: GuardProfile | undefined, _o: unknown, cmd: Command) => {
       const f = cmd.optsWithGlobals<{ json?: boolean; dataDir?: string }>();
-      const s = openStores(f.dataDir, profile === undefined ? 'read' : 'write');
-      if ('error' in s) {
-        process.stderr.write(`exo-sentinel: ${s.error}\n`);
-        process.exitCode = EXIT_FAILURE;
-        return;
-      }
-      try {
-        const cfg = loadConfig(paths(s.dataDir).config);
-        const configured: GuardProfile = cfg.ok ? cfg.config.actions.guardProfile : 'protect';
-        const changed =
-          profile !== undefined &&
-          setGuardProfile(
-            s.timeline,
-            new AuditStore(s.db),
-            profile,
-            configured,
-            Date.now(),
-            userInfo().username,
-          );
-        const now = readGuardProfile(s.timeline, configured);
-        if (f.json) process.stdout.write(`${JSON.stringify({ profile: now, configured, changed })}\n`);
-        else process.stdout.write(`guard profile: ${now} — ${DESCRIPTIONS[now]}\n`);
-      } finally {
-        s.db.close();
-      }
+      const v = await profileView(f.dataDir, profile);
+      if (!v) return;
+      if (f.json) process.stdout.write(`${JSON.stringify(v)}\n`);
+      else process.stdout.write(`guard profile: ${v.profile} — ${DESCRIPTIONS[v.profile]}\n`);
     });
 }

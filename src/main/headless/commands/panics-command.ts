@@ -1,6 +1,7 @@
 import { existsSync, statSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { type Command, InvalidArgumentError } from 'commander';
+import type { PanicScanDirView, PanicScanView } from '../../../shared/api-contracts.js';
 import type { ReportCategory, ReportRecord } from '../../../shared/reports.js';
 import { loadConfig } from '../../core/config/config-loader.js';
 import { paths, resolveDataDir } from '../../core/config/data-dir.js';
@@ -15,6 +16,7 @@ import {
   ReportIngester,
 } from '../../core/panics/report-ingester.js';
 import { parseJetsamEvent, parseUserCrash } from '../../core/panics/user-crash-parser.js';
+import { askDaemon, findDaemon } from '../daemon-client.js';
 import { table } from '../output.js';
 import { startProgress } from '../progress.js';
 import { EXIT_FAILURE, EXIT_USAGE } from '../usage-error.js';
@@ -47,7 +49,13 @@ export function registerPanics(program: Command): void {
   const panics = program
     .command('panics')
     .description('kernel panic reports, JetsamEvents and crashes of the watched processes');
+  registerList(panics);
+  registerScan(panics);
+  registerInspect(panics);
+}
 
+/** `panics list`: the ledger, read-only. */
+function registerList(panics: Command): void {
   panics
     .command('list')
     .description(
@@ -80,7 +88,16 @@ export function registerPanics(program: Command): void {
       s.db.close();
       process.stdout.write(f.json ? `${JSON.stringify(rows, null, 2)}\n` : `${renderReports(rows)}\n`);
     });
+}
 
+interface ScanFlags {
+  dir?: string[];
+  json?: boolean;
+  dataDir?: string;
+}
+
+/** `panics scan`: through the running daemon's API when there is one (it is the ledger's one writer). */
+function registerScan(panics: Command): void {
   panics
     .command('scan')
     .description(
@@ -92,52 +109,79 @@ export function registerPanics(program: Command): void {
       (v: string, prev: string[] = []) => [...prev, v],
     )
     .option('--json', 'print JSON')
-    .action((_o: unknown, cmd: Command) => {
-      const f = cmd.optsWithGlobals<{ dir?: string[]; json?: boolean; dataDir?: string }>();
-      const dataDir = resolveDataDir(f.dataDir);
-      const config = loadConfig(paths(dataDir).config);
-      if (!config.ok) {
-        for (const e of config.errors) process.stderr.write(`exo-sentinel: ${e}\n`);
-        process.exitCode = EXIT_USAGE;
-        return;
-      }
-      const dirs = f.dir ?? config.config.reports.dirs ?? defaultReportDirs();
-      if (dirs.length === 0) {
-        process.stderr.write(
-          'exo-sentinel: no report directory to scan on this platform; name one with --dir\n',
-        );
-        process.exitCode = EXIT_USAGE;
-        return;
-      }
-      const s = openStores(f.dataDir, 'write');
-      if ('error' in s) {
-        process.stderr.write(`exo-sentinel: ${s.error}\n`);
-        process.exitCode = EXIT_FAILURE;
-        return;
-      }
-      const ingester = new ReportIngester(s.reports, s.timeline);
-      // A directory named by hand may hold copies pasted from issues; the platform ones hold what macOS writes.
-      const names = f.dir ? REPORTS_AND_PASTED_COPIES : MACOS_REPORTS;
-      const progress = startProgress('panics scan');
-      const results = dirs.map((d, i) => {
-        progress.update(`${resolve(d)} (${i + 1}/${dirs.length})`);
-        return ingester.scanDirectory(resolve(d), names);
-      });
-      progress.done();
-      s.db.close();
-      if (f.json) {
-        process.stdout.write(`${JSON.stringify(results, null, 2)}\n`);
-        return;
-      }
-      for (const r of results) {
-        const notPanics = r.added.filter((a) => a.problem === NOT_A_PANIC).length;
-        const summary = `${r.files} files (${r.names.join(', ')}), ${r.added.length} new${notPanics ? `, ${notPanics} not a kernel panic` : ''}`;
-        process.stdout.write(`${r.dir}: ${r.error ?? summary}\n`);
-        if (r.added.length) process.stdout.write(`${renderReports(r.added).replace(/^/gm, '  ')}\n`);
-      }
-      if (results.some((r) => r.error && !/does not exist/.test(r.error))) process.exitCode = EXIT_FAILURE;
+    .action(async (_o: unknown, cmd: Command) => {
+      const f = cmd.optsWithGlobals<ScanFlags>();
+      const daemon = findDaemon(resolveDataDir(f.dataDir));
+      const results = daemon
+        ? await askDaemon<PanicScanView>(
+            daemon,
+            'POST',
+            '/api/v1/panics/scan',
+            f.dir ? { dirs: f.dir.map((d) => resolve(d)) } : {},
+          ).then((r) => {
+            if (!r.ok) {
+              process.stderr.write(`exo-sentinel: ${r.message}\n`);
+              process.exitCode = EXIT_FAILURE;
+            }
+            return r.ok ? r.body.results : null;
+          })
+        : scanHere(f);
+      if (results) printScan(results, f.json === true);
     });
+}
 
+/** No daemon runs: the scan writes the ledger itself (the configured or platform directories, or --dir). */
+function scanHere(f: ScanFlags): PanicScanDirView[] | null {
+  const dataDir = resolveDataDir(f.dataDir);
+  const config = loadConfig(paths(dataDir).config);
+  if (!config.ok) {
+    for (const e of config.errors) process.stderr.write(`exo-sentinel: ${e}\n`);
+    process.exitCode = EXIT_USAGE;
+    return null;
+  }
+  const dirs = f.dir ?? config.config.reports.dirs ?? defaultReportDirs();
+  if (dirs.length === 0) {
+    process.stderr.write('exo-sentinel: no report directory to scan on this platform; name one with --dir\n');
+    process.exitCode = EXIT_USAGE;
+    return null;
+  }
+  const s = openStores(f.dataDir, 'write');
+  if ('error' in s) {
+    process.stderr.write(`exo-sentinel: ${s.error}\n`);
+    process.exitCode = EXIT_FAILURE;
+    return null;
+  }
+  const ingester = new ReportIngester(s.reports, s.timeline);
+  // A directory named by hand may hold copies pasted from issues; the platform ones hold what macOS writes.
+  const names = f.dir ? REPORTS_AND_PASTED_COPIES : MACOS_REPORTS;
+  const progress = startProgress('panics scan');
+  try {
+    return dirs.map((d, i) => {
+      progress.update(`${resolve(d)} (${i + 1}/${dirs.length})`);
+      return ingester.scanDirectory(resolve(d), names);
+    });
+  } finally {
+    progress.done();
+    s.db.close();
+  }
+}
+
+function printScan(results: PanicScanDirView[], json: boolean): void {
+  if (json) {
+    process.stdout.write(`${JSON.stringify(results, null, 2)}\n`);
+    return;
+  }
+  for (const r of results) {
+    const notPanics = r.added.filter((a) => a.problem === NOT_A_PANIC).length;
+    const summary = `${r.files} files (${r.names.join(', ')}), ${r.added.length} new${notPanics ? `, ${notPanics} not a kernel panic` : ''}`;
+    process.stdout.write(`${r.dir}: ${r.error ?? summary}\n`);
+    if (r.added.length) process.stdout.write(`${renderReports(r.added).replace(/^/gm, '  ')}\n`);
+  }
+  if (results.some((r) => r.error && !/does not exist/.test(r.error))) process.exitCode = EXIT_FAILURE;
+}
+
+/** `panics inspect <file>`: parse and classify one file, nothing stored. */
+function registerInspect(panics: Command): void {
   panics
     .command('inspect')
     .argument('<file>', 'a .panic or .ips report, or a pasted copy of one (.txt or any other name)')
@@ -145,59 +189,64 @@ export function registerPanics(program: Command): void {
     .option('--json', 'print one JSON object')
     .action((file: string, _o: unknown, cmd: Command) => {
       const f = cmd.optsWithGlobals<{ json?: boolean }>();
-      const path = resolve(file);
-      if (!existsSync(path)) {
-        process.stderr.write(`exo-sentinel: ${file}: no such file\n`);
-        process.exitCode = EXIT_FAILURE;
-        return;
-      }
-      const isDir = statSync(path).isDirectory();
-      const read = isDir ? null : readReportFile(path, dirname(path));
-      if (read === null || read.ok === false) {
-        process.stderr.write(`exo-sentinel: ${file}: ${read ? read.problem : 'is a directory'}\n`);
-        process.exitCode = EXIT_FAILURE;
-        return;
-      }
-      const info = parsePanicReport(read.text);
-      const bug = readContainer(read.text.slice(0, 4096)).bugType;
-      const category =
-        bug === '298'
-          ? 'jetsam'
-          : bug === '309'
-            ? 'crash'
-            : bug === null || bug === '210'
-              ? 'panic'
-              : 'other';
-      const notAPanic = category === 'panic' && !info.hasPanicText;
-      const out = {
-        file: path,
-        size: read.size,
-        truncatedRead: read.truncated,
-        category: notAPanic ? 'other' : category,
-        ...(notAPanic ? { problem: NOT_A_PANIC } : {}),
-        ...info,
-        ...(bug === '298' ? { jetsam: parseJetsamEvent(read.text) } : {}),
-        ...(bug === '309' ? { crash: parseUserCrash(read.text) } : {}),
-      };
-      if (f.json) {
-        process.stdout.write(`${JSON.stringify(out, null, 2)}\n`);
-        return;
-      }
-      if (notAPanic) {
-        process.stdout.write(`${file}: ${NOT_A_PANIC}\n`);
-        return;
-      }
-      const lines = [
-        `kind          ${out.kind}`,
-        `panic line    ${out.panicLine ?? '—'}`,
-        `panic time    ${out.panicTime ?? 'unknown'}${out.panicTimeSource ? ` (${out.panicTimeSource})` : ''}`,
-        `macOS build   ${out.osBuild ?? '—'}${out.osVersion ? ` (${out.osVersion})` : ''}`,
-        `Darwin / xnu  ${out.darwinVersion ?? '—'} / ${out.xnuVersion ?? '—'}`,
-        `kernel family ${out.kernelFamily ?? '—'}`,
-        `IOGPUFamily   ${out.iogpuFamilyVersion ?? '—'}`,
-        `process       ${out.process ? `pid ${out.process.pid}: ${out.process.name}` : '—'}${out.task?.pages ? ` (${out.task.pages} pages, ${out.task.threads} threads)` : ''}`,
-        `compressor    ${out.compressorInfo?.text ?? '—'}`,
-      ];
-      process.stdout.write(`${lines.join('\n')}\n`);
+      const out = inspectFile(file);
+      if (!out) return;
+      if (f.json) process.stdout.write(`${JSON.stringify(out, null, 2)}\n`);
+      else if (out.problem === NOT_A_PANIC) process.stdout.write(`${file}: ${NOT_A_PANIC}\n`);
+      else process.stdout.write(`${renderInspection(out).join('\n')}\n`);
     });
+}
+
+type Inspection = ReturnType<typeof parsePanicReport> & {
+  file: string;
+  size: number;
+  truncatedRead: boolean;
+  category: string;
+  problem?: string;
+};
+
+/** One file read and classified, or null with the reason printed. */
+function inspectFile(file: string): Inspection | null {
+  const path = resolve(file);
+  if (!existsSync(path)) {
+    process.stderr.write(`exo-sentinel: ${file}: no such file\n`);
+    process.exitCode = EXIT_FAILURE;
+    return null;
+  }
+  const isDir = statSync(path).isDirectory();
+  const read = isDir ? null : readReportFile(path, dirname(path));
+  if (read === null || read.ok === false) {
+    process.stderr.write(`exo-sentinel: ${file}: ${read ? read.problem : 'is a directory'}\n`);
+    process.exitCode = EXIT_FAILURE;
+    return null;
+  }
+  const info = parsePanicReport(read.text);
+  const bug = readContainer(read.text.slice(0, 4096)).bugType;
+  const category =
+    bug === '298' ? 'jetsam' : bug === '309' ? 'crash' : bug === null || bug === '210' ? 'panic' : 'other';
+  const notAPanic = category === 'panic' && !info.hasPanicText;
+  return {
+    file: path,
+    size: read.size,
+    truncatedRead: read.truncated,
+    category: notAPanic ? 'other' : category,
+    ...(notAPanic ? { problem: NOT_A_PANIC } : {}),
+    ...info,
+    ...(bug === '298' ? { jetsam: parseJetsamEvent(read.text) } : {}),
+    ...(bug === '309' ? { crash: parseUserCrash(read.text) } : {}),
+  };
+}
+
+function renderInspection(out: Inspection): string[] {
+  return [
+    `kind          ${out.kind}`,
+    `panic line    ${out.panicLine ?? '—'}`,
+    `panic time    ${out.panicTime ?? 'unknown'}${out.panicTimeSource ? ` (${out.panicTimeSource})` : ''}`,
+    `macOS build   ${out.osBuild ?? '—'}${out.osVersion ? ` (${out.osVersion})` : ''}`,
+    `Darwin / xnu  ${out.darwinVersion ?? '—'} / ${out.xnuVersion ?? '—'}`,
+    `kernel family ${out.kernelFamily ?? '—'}`,
+    `IOGPUFamily   ${out.iogpuFamilyVersion ?? '—'}`,
+    `process       ${out.process ? `pid ${out.process.pid}: ${out.process.name}` : '—'}${out.task?.pages ? ` (${out.task.pages} pages, ${out.task.threads} threads)` : ''}`,
+    `compressor    ${out.compressorInfo?.text ?? '—'}`,
+  ];
 }

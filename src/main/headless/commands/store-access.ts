@@ -3,6 +3,7 @@ import { paths, resolveDataDir } from '../../core/config/data-dir.js';
 import { type Db, openDatabase } from '../../core/store/database.js';
 import { ReportStore } from '../../core/store/report-store.js';
 import { TimelineStore } from '../../core/store/timeline-store.js';
+import { debugClient } from '../daemon-client.js';
 import { describeStoreProblem } from '../store-problem.js';
 
 export interface Stores {
@@ -13,8 +14,10 @@ export interface Stores {
 }
 
 /**
- * Opens the data directory's database for a CLI command. Read commands open it read-only and need it to
- * exist; `write` creates it (a scan may run before any daemon has).
+ * Opens the data directory's database for a CLI command. Read commands open it read-only (SQLite's read-only
+ * open, and `query_only`) and need it to exist; `write` creates it (a scan may run before any daemon has).
+ * Commands that change state open it for writing only when no daemon of the directory runs with its API
+ * (daemon-client.ts): the daemon is the one writer.
  */
 export function openStores(
   dataDirFlag: string | undefined,
@@ -27,6 +30,7 @@ export function openStores(
   }
   try {
     const db = openDatabase(dbPath, { readonly: mode === 'read' });
+    debugClient(`opened ${dbPath} ${mode === 'read' ? 'read-only' : 'for writing'}`);
     return { db, timeline: new TimelineStore(db), reports: new ReportStore(db), dataDir };
   } catch (e) {
     return { error: describeStoreProblem(e, dbPath) ?? `cannot open ${dbPath}: ${(e as Error).message}` };
