@@ -17,6 +17,7 @@ import { openDatabase } from '../../src/main/core/store/database.js';
 import { TimelineStore } from '../../src/main/core/store/timeline-store.js';
 import type { StorageStatus } from '../../src/main/core/store/write-buffer.js';
 import { runCli, sleep, startDaemon, waitForExit } from '../support/cli-runner.js';
+import { bootId } from '../support/machine.js';
 import { tempDir } from '../support/temp-dir.js';
 
 // Real daemons (the built CLI) against real faults: a full tmpfs, a read-only bind mount, garbage in the
@@ -37,7 +38,8 @@ function mount(args: string[]): string | null {
 
 /** Mounting needs root (or CAP_SYS_ADMIN): without it the mount tests are skipped, saying why. */
 const mountProblem = ((): string | null => {
-  if (process.platform !== 'linux') return 'needs Linux mounts';
+  // tmpfs, bind and remount,ro mounts: Linux's (macOS has no tmpfs and no bind mounts).
+  if (process.platform !== 'linux') return 'Linux only: tmpfs and bind mounts';
   const probe = `${dir.path}/mount-probe`;
   mkdirSync(probe);
   const problem = mount(['-t', 'tmpfs', '-o', 'size=64k', 'tmpfs', probe]);
@@ -213,9 +215,7 @@ describe('the daemon through storage faults', { skip: mountProblem ?? false }, (
   });
 });
 
-describe('the daemon against a corrupt database, stale pidfiles and kill -9', {
-  skip: process.platform !== 'linux',
-}, () => {
+describe('the daemon against a corrupt database, stale pidfiles and kill -9', () => {
   it('garbage in timeline.db: it starts, the corrupt file is beside it under a new name with its bytes, sampling works', async () => {
     const dataDir = `${dir.path}/corrupt`;
     mkdirSync(dataDir);
@@ -248,10 +248,10 @@ describe('the daemon against a corrupt database, stale pidfiles and kill -9', {
     mkdirSync(dataDir);
     const sleeper = spawn('sleep', ['60']);
     try {
-      const bootId = readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim();
+      const thisBoot = bootId();
       for (const body of [
         { pid: 1, startedAt: 1 },
-        { pid: sleeper.pid, startedAt: 1, bootId, processStart: '12345' },
+        { pid: sleeper.pid, startedAt: 1, bootId: thisBoot, processStart: '12345' },
         { pid: sleeper.pid, startedAt: 1, bootId: 'another-boot', processStart: '1' },
       ]) {
         writeFileSync(`${dataDir}/daemon.pid`, JSON.stringify(body));

@@ -10,7 +10,11 @@ import { tempDir } from '../support/temp-dir.js';
  * `exo-sentinel uninstall` with a temporary HOME and a fake `systemctl` first on PATH: it records its calls,
  * answers is-active/MainPID from files, and `disable --now` stops the daemon it names (as systemd would).
  */
-describe('exo-sentinel uninstall [--purge] [--yes]', { skip: process.platform !== 'linux' }, () => {
+describe('exo-sentinel uninstall [--purge] [--yes]', {
+  // The agent here is the systemd user unit driven through a fake systemctl; macOS's LaunchAgent (launchctl) and
+  // its paths are covered by test/unit/agent, not by this suite.
+  skip: process.platform !== 'linux' && 'Linux only: a systemd user unit and a fake systemctl',
+}, () => {
   const dir = tempDir();
   after(dir.cleanup);
   const home = join(dir.path, 'home');
