@@ -4,6 +4,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import parsePrometheusTextFormat from 'parse-prometheus-text-format';
+import { estimateCeiling } from '../../src/main/core/probes/ceiling-estimate.js';
 import { VERSION } from '../../src/main/core/version.js';
 import { sleep, startDaemon, waitForExit } from '../support/cli-runner.js';
 import { type FakeExoControl, startFakeExo } from '../support/fake-exo-server.js';
@@ -128,7 +129,7 @@ describe('/metrics on a running daemon: Prometheus conventions', () => {
     assert.ok(by('exo_sentinel_swap_total_bytes').metrics.length === 1);
     assert.ok(by('exo_sentinel_swap_used_bytes').metrics.length === 1);
     // Linux has no Apple GPU: declared, no sample, never a false 0. A Mac has at most one of each.
-    for (const name of ['exo_sentinel_gpu_in_use_bytes', 'exo_sentinel_gpu_ceiling_bytes'])
+    for (const name of ['exo_sentinel_gpu_in_use_bytes'])
       if (process.platform === 'linux')
         assert.equal(
           by(name).metrics.length,
@@ -136,6 +137,15 @@ describe('/metrics on a running daemon: Prometheus conventions', () => {
           `${name}: declared, no sample (no Apple GPU here), never a false 0`,
         );
       else assert.ok(by(name).metrics.length <= 1, name);
+    // The ceiling is always known: on Linux (no Metal) the estimate from RAM, flagged as such.
+    const ceiling = by('exo_sentinel_gpu_ceiling_bytes').metrics;
+    const estimated = by('exo_sentinel_gpu_ceiling_estimated').metrics;
+    assert.equal(ceiling.length, 1);
+    assert.equal(estimated.length, 1);
+    if (process.platform === 'linux') {
+      assert.equal(Number(ceiling[0]!.value), estimateCeiling(total));
+      assert.equal(Number(estimated[0]!.value), 1);
+    }
   });
 
   it('counters start at 0 for every known label; histograms and help texts carry units', () => {

@@ -105,7 +105,12 @@ export class Metrics {
   });
   private readonly gpuCeiling = new Gauge({
     name: 'exo_sentinel_gpu_ceiling_bytes',
-    help: 'The Metal working-set ceiling, in bytes (iogpu.wired_limit_mb, MLX or the configured gpu.ceilingBytes)',
+    help: 'The Metal working-set ceiling, in bytes (Metal, iogpu.wired_limit_mb, gpu.ceilingBytes, a Python with MLX, else estimated from RAM)',
+    registers: [this.registry],
+  });
+  private readonly gpuCeilingEstimated = new Gauge({
+    name: 'exo_sentinel_gpu_ceiling_estimated',
+    help: '1 when the Metal ceiling is estimated from RAM (nothing on the machine told it), 0 when it was read',
     registers: [this.registry],
   });
   private readonly gpuUtilisation = new Gauge({
@@ -275,6 +280,10 @@ export class Metrics {
     setKnown(this.gpuInUse, g.inUseBytes);
     setKnown(this.gpuAllocated, g.allocBytes);
     setKnown(this.gpuCeiling, g.ceilingBytes);
+    setKnown(
+      this.gpuCeilingEstimated,
+      g.ceilingBytes === null || !g.ceilingSource ? null : g.ceilingSource === 'estimate' ? 1 : 0,
+    );
     setKnown(this.gpuUtilisation, g.utilization === null ? null : g.utilization / 100);
     this.setRoles(sample.processes);
     this.level.set(levelRank(risk.level));
