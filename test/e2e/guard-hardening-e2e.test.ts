@@ -1,17 +1,17 @@
 import assert from 'node:assert/strict';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { runCli, sleep, startDaemon, startFakeExoProcess, waitForExit } from '../support/cli-runner.js';
+import { residentBytes } from '../support/machine.js';
 import { rawRequest, selfSignedCert } from '../support/raw-http.js';
 import { tempDir } from '../support/temp-dir.js';
 
 const MODEL = 'mlx-community/Qwen3-Coder-Next-4bit';
 const MiB = 1024 * 1024;
 
-/** Resident memory of a process (Linux procfs), bytes. */
-const rss = (pid: number): number =>
-  Number(/VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0) * 1024;
+/** Resident memory of a process (Linux procfs, macOS ps), bytes. */
+const rss = residentBytes;
 
 const chat = (content: string, extra: Record<string, unknown> = {}): string =>
   JSON.stringify({
@@ -22,9 +22,7 @@ const chat = (content: string, extra: Record<string, unknown> = {}): string =>
     ...extra,
   });
 
-describe('guard hardening end to end: daemon, guard and fake EXO as real processes', {
-  skip: process.platform !== 'linux',
-}, () => {
+describe('guard hardening end to end: daemon, guard and fake EXO as real processes', () => {
   const dir = tempDir();
   let fake: Awaited<ReturnType<typeof startFakeExoProcess>>;
   let daemon: Awaited<ReturnType<typeof startDaemon>>;
@@ -133,7 +131,7 @@ describe('guard hardening end to end: daemon, guard and fake EXO as real process
   });
 });
 
-describe('guard end to end over https', { skip: process.platform !== 'linux' }, () => {
+describe('guard end to end over https', () => {
   it('a daemon in front of an https EXO (its CA in guard.upstreamCaFile) forwards and watches it', async () => {
     const dir = tempDir();
     const { key, cert } = selfSignedCert(dir.path);

@@ -23,7 +23,7 @@ const chat = async (url: string): Promise<{ status: number; id: string | null }>
   return { status: res.status, id: /"id":"([0-9a-f-]{36})"/.exec(text)?.[1] ?? null };
 };
 
-describe('guard end to end: the protect profile', { skip: process.platform !== 'linux' }, () => {
+describe('guard end to end: the protect profile', () => {
   const dir = tempDir();
   after(dir.cleanup);
 
