@@ -1,14 +1,18 @@
 import type { EventSeverity, TimelineEvent } from '../../../shared/events.js';
 import { num } from '../../../shared/narrow.js';
-import {
-  isCeilingSource,
-  type ProcessReading,
-  type ProcessRole,
-  type Sample,
-} from '../../../shared/sample.js';
+import type { ProcessReading, ProcessRole, Sample } from '../../../shared/sample.js';
 import type { ProcessEntry } from '../probes/probe-types.js';
 import type { Db } from './database.js';
 import { SAMPLE_COLUMNS, type SampleColumn } from './migrations.js';
+import {
+  insertSql,
+  PROCESS_ROW,
+  type Row,
+  rowToProcessReading,
+  rowToSample,
+  rowValues,
+  SAMPLE_ROW,
+} from './sample-row.js';
 
 export interface StoredProcess {
   pid: number;
@@ -34,34 +38,6 @@ export interface MinuteRow {
   /** The GPU's recovery counter at its highest in the minute (null before schema 5 or when not read). */
   gpuRecoveryCountMax: number | null;
 }
-
-const sampleRow = (s: Sample): Array<number | string | null> => [
-  s.time,
-  s.memory.total,
-  s.memory.usable,
-  s.memory.free,
-  s.memory.active,
-  s.memory.inactive,
-  s.memory.speculative,
-  s.memory.wired,
-  s.memory.compressed,
-  s.memory.swapUsed,
-  s.memory.swapTotal,
-  s.memory.pressureLevel,
-  s.memory.freePercent,
-  s.gpu.inUseBytes,
-  s.gpu.allocBytes,
-  s.gpu.ceilingBytes,
-  s.gpu.utilization,
-  s.gpu.sampledAt,
-  s.exo.reachable === null ? null : s.exo.reachable ? 1 : 0,
-  s.exo.inFlight,
-  s.riskLevel ?? null,
-  s.gpu.recoveryCount ?? null,
-  s.gpu.ceilingSource ?? null,
-];
-
-type Row = Record<string, number | string | null>;
 
 /** One page of samples or minutes, oldest first; `next` is the `from` of the following page (null: no more). */
 export interface RangePage<T> {
@@ -99,54 +75,6 @@ const rowToEvent = (r: Row): TimelineEvent => ({
 /** The smallest string above every string starting with `prefix` (an index range instead of LIKE). */
 const prefixEnd = (prefix: string): string => `${prefix}\uffff`;
 
-const rowToProcessReading = (p: Row): ProcessReading => ({
-  pid: p['pid'] as number,
-  ppid: null,
-  role: p['role'] as ProcessRole,
-  startTime: num(p['start_time']),
-  rss: num(p['rss']),
-  physFootprint: num(p['phys_footprint']),
-  cpuPercent: num(p['cpu_percent']),
-  threads: num(p['threads']),
-});
-
-function rowToSample(r: Row, processes: ProcessReading[] = []): Sample {
-  const pl = num(r['pressure_level']);
-  return {
-    time: r['ts'] as number,
-    memory: {
-      total: num(r['mem_total']),
-      usable: num(r['mem_usable']),
-      free: num(r['mem_free']),
-      active: num(r['mem_active']),
-      inactive: num(r['mem_inactive']),
-      speculative: num(r['mem_speculative']),
-      wired: num(r['mem_wired']),
-      compressed: num(r['mem_compressed']),
-      swapUsed: num(r['swap_used']),
-      swapTotal: num(r['swap_total']),
-      pressureLevel: pl === 1 || pl === 2 || pl === 4 ? pl : null,
-      freePercent: num(r['free_percent']),
-    },
-    gpu: {
-      inUseBytes: num(r['gpu_in_use']),
-      allocBytes: num(r['gpu_alloc']),
-      ceilingBytes: num(r['gpu_ceiling']),
-      utilization: num(r['gpu_util']),
-      sampledAt: num(r['gpu_sampled_at']),
-      recoveryCount: num(r['gpu_recovery_count']),
-      ceilingSource: isCeilingSource(r['gpu_ceiling_source']) ? r['gpu_ceiling_source'] : null,
-    },
-    processes,
-    exo: {
-      reachable:
-        r['exo_reachable'] === null || r['exo_reachable'] === undefined ? null : r['exo_reachable'] === 1,
-      inFlight: num(r['exo_in_flight']),
-    },
-    riskLevel: num(r['risk_level']),
-  };
-}
-
 /**
  * The timeline: samples, process snapshots, the pid map and events. One writer (the daemon); readers
  * (CLI, API) open their own connections. Each tick is one transaction.
@@ -161,23 +89,8 @@ export class TimelineStore {
   private readonly upsertMeta;
 
   constructor(readonly db: Db) {
-    const cols = [
-      'ts',
-      ...SAMPLE_COLUMNS,
-      'gpu_sampled_at',
-      'exo_reachable',
-      'exo_in_flight',
-      'risk_level',
-      'gpu_recovery_count',
-      'gpu_ceiling_source',
-    ];
-    this.insertSample = db.prepare(
-      `INSERT OR REPLACE INTO samples (${cols.join(',')}) VALUES (${cols.map(() => '?').join(',')})`,
-    );
-    this.insertProcessSample = db.prepare(
-      `INSERT OR REPLACE INTO process_samples (ts, pid, start_time, role, rss, phys_footprint, cpu_percent, threads)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
-    );
+    this.insertSample = db.prepare(insertSql('samples', SAMPLE_ROW));
+    this.insertProcessSample = db.prepare(insertSql('process_samples', PROCESS_ROW));
     this.insertEvent = db.prepare(
       'INSERT INTO events (ts, kind, severity, message, data) VALUES (?, ?, ?, ?, ?)',
     );
@@ -200,19 +113,9 @@ export class TimelineStore {
   /** Writes one tick: the sample, its process readings and any events, atomically. */
   writeTick(sample: Sample, events: TimelineEvent[] = []): void {
     this.db.transaction(() => {
-      this.insertSample.run(sampleRow(sample));
-      for (const p of sample.processes) {
-        this.insertProcessSample.run(
-          sample.time,
-          p.pid,
-          p.startTime,
-          p.role,
-          p.rss,
-          p.physFootprint,
-          p.cpuPercent,
-          p.threads,
-        );
-      }
+      this.insertSample.run(rowValues(SAMPLE_ROW, sample));
+      for (const p of sample.processes)
+        this.insertProcessSample.run(rowValues(PROCESS_ROW, { ...p, ts: sample.time }));
       for (const e of events) this.writeEventRow(e);
     })();
   }
