@@ -1,6 +1,8 @@
 import type {
   AdvisoryView,
   ClusterView,
+  ConfigPatch,
+  ConfigSaveResult,
   ConfigView,
   EventView,
   GuardProfile,
@@ -79,6 +81,8 @@ export interface SentinelClient {
   /** The configuration's JSON Schema; rejects when this daemon does not serve it. */
   configSchema(): Promise<JsonSchemaNode>;
   saveConfig(config: unknown): Promise<{ ok: boolean; errors: string[] }>;
+  /** Changes the keys named and keeps the rest of the stored file; answers with what applied. */
+  patchConfig(patch: ConfigPatch): Promise<ConfigSaveResult>;
   ack(): Promise<Json>;
   /** `auto` follows the risk level; any other mode pins the guard to it. */
   setGuardMode(mode: string): Promise<Json>;
@@ -153,6 +157,33 @@ export class HttpClient implements SentinelClient {
       ? { ok: true, errors: [] }
       : { ok: false, errors: body.error?.fields ?? [body.error?.message ?? `HTTP ${r.status}`] };
   }
+  async patchConfig(patch: ConfigPatch): Promise<ConfigSaveResult> {
+    let r = await fetch(`${this.base}/api/v1/config`, {
+      method: 'PATCH',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(patch),
+    });
+    // A daemon without PATCH takes the whole configuration: the change made on the one in use, sent whole.
+    if (r.status === 404 || r.status === 405)
+      r = await fetch(`${this.base}/api/v1/config`, {
+        method: 'PUT',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(applyPatch((await this.config()).config, patch)),
+      });
+    const body = (await r.json().catch(() => ({}))) as {
+      applied?: string[];
+      restartRequired?: string[];
+      error?: { fields?: string[]; message?: string };
+    };
+    return r.ok
+      ? { ok: true, errors: [], applied: body.applied ?? [], restartRequired: body.restartRequired ?? [] }
+      : {
+          ok: false,
+          errors: body.error?.fields ?? [body.error?.message ?? `HTTP ${r.status}`],
+          applied: [],
+          restartRequired: [],
+        };
+  }
   async ack(): Promise<Json> {
     const r = await fetch(`${this.base}/api/v1/ack`, { method: 'POST' });
     return (await r.json()) as Json;
@@ -190,6 +221,27 @@ export class HttpClient implements SentinelClient {
 }
 
 export type { SentinelBridge };
+
+/** A whole configuration with a change made on it (for a peer that takes only whole ones). */
+function applyPatch(config: Json, patch: ConfigPatch): Json {
+  let next = config;
+  for (const k of patch.unset ?? []) next = withDotted(next, k, undefined);
+  for (const [k, v] of Object.entries(patch.set ?? {})) next = withDotted(next, k, v);
+  return next;
+}
+
+/** A copy of `o` with the dotted key set (undefined removes it). */
+function withDotted(o: Json, dotted: string, value: unknown): Json {
+  const [head, ...rest] = dotted.split('.');
+  const key = head!;
+  if (rest.length === 0) {
+    const { [key]: _gone, ...others } = o;
+    return value === undefined ? others : { ...others, [key]: value };
+  }
+  const child = o[key];
+  const inner = child !== null && typeof child === 'object' && !Array.isArray(child) ? (child as Json) : {};
+  return { ...o, [key]: withDotted(inner, rest.join('.'), value) };
+}
 
 export class BridgeClient implements SentinelClient {
   constructor(private readonly bridge: SentinelBridge) {}
@@ -232,6 +284,20 @@ export class BridgeClient implements SentinelClient {
   }
   saveConfig(config: unknown): Promise<{ ok: boolean; errors: string[] }> {
     return this.call('saveConfig', config);
+  }
+  /**
+   * The app's channel takes a whole configuration: the change is made on the configuration in use (secrets
+   * masked, which the app puts back) and sent whole.
+   */
+  async patchConfig(patch: ConfigPatch): Promise<ConfigSaveResult> {
+    const next = applyPatch((await this.config()).config, patch);
+    const r = await this.call<Partial<ConfigSaveResult>>('saveConfig', next);
+    return {
+      ok: r.ok === true,
+      errors: r.errors ?? [],
+      applied: r.applied ?? [],
+      restartRequired: r.restartRequired ?? [],
+    };
   }
   ack(): Promise<Json> {
     return this.call('ack');

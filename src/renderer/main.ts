@@ -64,10 +64,15 @@ async function render(): Promise<void> {
   view.removeAttribute('aria-busy');
 }
 
-async function refresh(): Promise<void> {
+/** Reads the status again for the header. */
+async function readStatus(): Promise<void> {
   status = await client.status();
   document.getElementById('host')!.textContent = status.identity?.hostname ?? '';
   setLevel(status.risk?.level);
+}
+
+async function refresh(): Promise<void> {
+  await readStatus();
   await render();
 }
 
@@ -137,7 +142,8 @@ async function start(): Promise<void> {
       setLevel(e.data.level);
       overviewSample(ctx, e.data.sample, e.data.level);
     } else if (e.event === 'panic') {
-      void refresh();
+      // A form being edited is not redrawn under the user's hands: only the header follows.
+      void (current === 'Settings' ? readStatus() : refresh());
     } else if (e.event === 'level') {
       setLevel(e.data.level);
     } else if (e.event === 'navigate') {

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
 import { openDatabase } from '../../src/main/core/store/database.js';
@@ -83,7 +83,7 @@ describe('the dashboard’s own buttons write through the API of a running daemo
 
   it('the guard mode switch pins the mode and returns it to automatic', async () => {
     await page.click('nav button:has-text("Guard")');
-    await page.waitForSelector('#guard-mode');
+    await page.waitForSelector('#view[data-tab="Guard"] #guard-mode');
     await page.selectOption('#guard-mode', 'refuse-new');
     await page.waitForSelector('#guard-mode-note:text-is("pinned by hand")');
     const pinned = await status();
@@ -111,8 +111,9 @@ describe('the dashboard’s own buttons write through the API of a running daemo
     })();
     db.close();
     await page.click('nav button:has-text("Overview")');
+    await page.waitForSelector('#view[data-tab="Overview"] #chart');
     await page.click('nav button:has-text("Guard")');
-    await page.waitForSelector('#guard-decisions tr[data-event]');
+    await page.waitForSelector('#view[data-tab="Guard"] #guard-decisions tr[data-event]');
     const firstPage = await page.$$eval('#guard-decisions tr[data-event]', (rows) =>
       rows.map((r) => r.lastElementChild?.textContent ?? ''),
     );
@@ -134,40 +135,8 @@ describe('the dashboard’s own buttons write through the API of a running daemo
     assert.equal(all[1099], 'n0');
     assert.equal(await page.$('button:has-text("Older decisions")'), null, 'no more pages');
   });
-
-  it('Settings shows tokens masked and saves; the stored token is kept; a program to run is refused naming the field', async () => {
-    await page.click('nav button:has-text("Settings")');
-    await page.waitForSelector('#config');
-    const shown = await page.inputValue('#config');
-    assert.ok(!shown.includes(TOKEN), 'the token is not in the page');
-    const cfg = JSON.parse(shown) as Json;
-    assert.equal(cfg['cluster']['token'], '••••5678');
-    await page.fill('#config', JSON.stringify({ ...cfg, intervalSeconds: 2 }, null, 2));
-    await page.click('#save-config');
-    await page.waitForSelector('#config-saved', { timeout: 5000 });
-    const onDisk = JSON.parse(readFileSync(`${dataDir}/config.json`, 'utf8')) as Json;
-    assert.equal(onDisk['intervalSeconds'], 2, 'the save reached the file');
-    assert.equal(onDisk['cluster']['token'], TOKEN, 'the mask sent back kept the token');
-    const api2 = (await (await fetch(`${api}/api/v1/config`)).json()) as Json;
-    assert.equal(api2['config']['cluster']['token'], '••••5678');
-
-    const evil = {
-      ...cfg,
-      actions: { ...cfg['actions'], notify: { ...cfg['actions']['notify'], command: ['/bin/sh'] } },
-    };
-    await page.fill('#config', JSON.stringify(evil, null, 2));
-    await page.click('#save-config');
-    await page.waitForSelector('#config-errors', { timeout: 5000 });
-    assert.match(
-      (await page.textContent('#config-errors')) ?? '',
-      /"actions\.notify\.command" names a program to run and cannot be changed from here/,
-    );
-    const after = JSON.parse(readFileSync(`${dataDir}/config.json`, 'utf8')) as Json;
-    assert.deepEqual(after, onDisk, 'nothing written');
-    assert.equal(after['actions']['notify']['command'], null);
-    assert.deepEqual(
-      errors.filter((e) => !/status of 400/.test(e)),
-      [],
-    );
+  it('left no error in the console', () => {
+    assert.deepEqual(errors, []);
   });
+  // The Settings tab's writes (a form over PATCH /api/v1/config) are tested in settings-form.test.ts.
 });

@@ -74,7 +74,7 @@ describe('the dashboard in headless Chromium against a running daemon', {
     await page.screenshot({ path: join(ARTIFACTS, 'dashboard-overview.png'), fullPage: true });
 
     await page.click('nav button:has-text("Panics")');
-    await page.waitForSelector('#panic-list');
+    await page.waitForSelector('#view[data-tab="Panics"] #panic-list');
     assert.match((await page.textContent('#panic-list')) ?? '', /No panic reports\./);
     // The fixture is an excerpt of a panicString; wrapAsPanicFile puts it in the .panic container macOS writes.
     writeFileSync(
@@ -105,19 +105,20 @@ describe('the dashboard in headless Chromium against a running daemon', {
     assert.ok(overflow <= 0, `no horizontal scroll (overflow ${overflow}px)`);
     const bg = await page.evaluate<string>('getComputedStyle(document.body).backgroundColor');
     assert.equal(bg, 'rgb(23, 25, 28)');
-    // Each tab is waited for by its own heading: any `main h2` would already be there from the tab before.
-    const headings: Array<[string, string]> = [
-      ['Guard', 'Guard decisions (24 h)'],
-      ['Cluster', 'Cluster'],
-      ['Advisory', 'Platform advisory'],
-      ['Settings', 'Settings'],
+    // Each tab is waited for by the view carrying it (data-tab) and content only that tab renders: a
+    // heading alone could still be the tab before's.
+    const own: Array<[string, string]> = [
+      ['Guard', '#guard-decisions'],
+      ['Cluster', 'h2:text-is("Cluster")'],
+      ['Advisory', 'h2:text-is("Platform advisory")'],
+      ['Settings', '#settings-form'],
     ];
-    for (const [tab, heading] of headings) {
+    for (const [tab, content] of own) {
       await page.click(`nav button:has-text("${tab}")`);
-      await page.waitForSelector(`main h2:text-is("${heading}")`, { timeout: 10_000 });
+      await page.waitForSelector(`#view[data-tab="${tab}"] ${content}`, { timeout: 10_000 });
       assert.equal(await page.getAttribute(`nav button:text-is("${tab}")`, 'class'), 'active');
     }
-    assert.ok(await page.$('main textarea#config'), 'the Settings tab shows the config editor');
+    assert.ok(await page.$('#settings-form .field[data-key="intervalSeconds"]'), 'the Settings form');
     await page.screenshot({ path: join(ARTIFACTS, 'dashboard-480x640-dark.png'), fullPage: true });
   });
 });

@@ -3,6 +3,7 @@ import { isAbsolute } from 'node:path';
 import { z } from 'zod';
 import { GuardChoice } from '../actions/guard-override.js';
 import { GuardProfileSchema } from '../actions/guard-profile.js';
+import { patchedConfig } from '../config/config-patch.js';
 import { type SentinelService, ServiceUnavailable } from '../service/sentinel-service.js';
 import { PAGE_LIMITS } from './bounded-queries.js';
 
@@ -26,7 +27,7 @@ export interface RouteContext {
 }
 
 export interface Route {
-  method: 'GET' | 'POST' | 'PUT';
+  method: 'GET' | 'POST' | 'PUT' | 'PATCH';
   /** Matched against the whole path. */
   pattern: RegExp;
   handler(ctx: RouteContext): void | Promise<void>;
@@ -166,6 +167,20 @@ async function saveConfig(c: RouteContext): Promise<void> {
   c.json(200, answer);
 }
 
+/** PATCH: `{set: {dotted.key: value}, unset: [dotted.key]}` made on the stored file, the rest kept. */
+async function patchConfig(c: RouteContext): Promise<void> {
+  const body = await c.readJson('configuration change');
+  if (!body.ok) return;
+  const next = patchedConfig(c.service.config().path, body.value);
+  const saved = next.ok ? c.service.saveConfig(next.value, 'api') : next;
+  if (!saved.ok)
+    return c.json(saved.reason === 'write-failed' ? 500 : 400, {
+      error: { message: saved.errors.join('; '), fields: saved.errors },
+    });
+  const { ok: _ok, ...answer } = saved;
+  c.json(200, answer);
+}
+
 async function setGuardMode(c: RouteContext): Promise<void> {
   const body = await c.readJson('body');
   if (!body.ok) return;
@@ -212,6 +227,7 @@ export const ROUTES: readonly Route[] = [
   },
   { method: 'GET', pattern: v1('config'), handler: (c) => c.json(200, c.service.config()) },
   { method: 'PUT', pattern: v1('config'), handler: saveConfig },
+  { method: 'PATCH', pattern: v1('config'), handler: patchConfig },
   { method: 'POST', pattern: v1('config/reload'), handler: reloadConfig },
   { method: 'GET', pattern: v1('config/schema'), handler: (c) => c.json(200, c.service.configSchema()) },
   { method: 'POST', pattern: v1('ack'), handler: (c) => c.json(200, c.service.ack('the API')) },

@@ -109,5 +109,5 @@ export function checkOrigin(
 }
 
 /** What a CORS preflight and a listed origin's responses carry. */
-export const CORS_METHODS = 'GET, PUT, POST, OPTIONS';
+export const CORS_METHODS = 'GET, PUT, PATCH, POST, OPTIONS';
 export const CORS_HEADERS = 'content-type, authorization, accept';
