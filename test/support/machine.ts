@@ -48,3 +48,21 @@ export function freeRatio(): number {
     Number(execFileSync('/usr/sbin/sysctl', ['-n', 'kern.memorystatus_level'], { encoding: 'utf8' })) / 100
   );
 }
+
+/**
+ * CPU time a process's event loop has used, ms. Linux: its main thread's utime + stime (10 ms ticks); macOS has
+ * no per-thread figure outside the process, so the whole process's (`ps -o time=`, centiseconds): never less.
+ */
+export function eventLoopCpuMs(pid: number): number {
+  if (linux) {
+    const stat = readFileSync(`/proc/${pid}/task/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[11]) + Number(fields[12])) * 10;
+  }
+  const time = execFileSync('/bin/ps', ['-o', 'time=', '-p', String(pid)], { encoding: 'utf8' }).trim();
+  // [[dd-]hh:]mm:ss.cc
+  const [days, rest] = time.includes('-') ? time.split('-') : ['0', time];
+  const parts = (rest ?? '').split(':').map(Number);
+  const seconds = parts.reduce((acc, p) => acc * 60 + p, 0);
+  return Math.round((Number(days) * 86_400 + seconds) * 1000);
+}
