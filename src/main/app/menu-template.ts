@@ -2,7 +2,7 @@ import type { MenuItemConstructorOptions } from 'electron';
 import { formatBytes, formatPercent } from '../../shared/format.js';
 import type { GuardMode } from '../../shared/risk.js';
 import type { GuardProfile } from '../core/actions/guard-profile.js';
-import { gpuPercent, type TrayView } from './tray-view.js';
+import { ceilingNote, gpuPercent, type TrayView } from './tray-view.js';
 
 export interface MenuActions {
   openDashboard(view?: string): void;
@@ -108,7 +108,7 @@ export function buildMenuTemplate(v: TrayView, a: MenuActions): MenuItemConstruc
     { type: 'separator' },
     info(`Memory: free ${formatPercent(v.freePercent)}, wired ${formatBytes(v.wiredBytes)}`),
     info(
-      `GPU: ${formatBytes(v.gpuInUse)} of ${formatBytes(v.gpuCeiling)}${gpu !== null ? ` (${gpu}%)` : ''}`,
+      `GPU: ${formatBytes(v.gpuInUse)} of ${formatBytes(v.gpuCeiling)}${gpu !== null ? ` (${gpu}%)` : ''}${ceilingNote(v)}`,
     ),
     { type: 'separator' },
     info(v.exoReachable ? `EXO: running${v.model ? ` — ${v.model}` : ''}` : 'EXO: not running'),

@@ -1,5 +1,6 @@
 import { num } from '../../shared/narrow.js';
 import type { GuardMode, RiskLevel, RiskReason } from '../../shared/risk.js';
+import type { CeilingSource } from '../../shared/sample.js';
 import type { StatusView } from '../../shared/status-view.js';
 import type { GuardProfile } from '../core/actions/guard-profile.js';
 import type { LoginItemView } from './login-item.js';
@@ -13,6 +14,8 @@ export interface TrayView {
   wiredBytes: number | null;
   gpuInUse: number | null;
   gpuCeiling: number | null;
+  /** Where the ceiling came from (metal, wired-limit-sysctl, …, estimate); absent or null when not said. */
+  gpuCeilingSource?: CeilingSource | null;
   exoReachable: boolean;
   model: string | null;
   processes: Array<{ pid: number; role: string; footprint: number | null }>;
@@ -55,6 +58,15 @@ export function gpuPercent(v: Pick<TrayView, 'gpuInUse' | 'gpuCeiling'>): number
   return v.gpuInUse !== null && v.gpuCeiling ? Math.round((100 * v.gpuInUse) / v.gpuCeiling) : null;
 }
 
+/** The menu's word on the ceiling: "estimated" when it is the guess from RAM, its source when read, else nothing. */
+export function ceilingNote(v: Pick<TrayView, 'gpuCeiling' | 'gpuCeilingSource'>): string {
+  if (v.gpuCeiling === null) return ' (ceiling unknown)';
+  if (!v.gpuCeilingSource) return '';
+  return v.gpuCeilingSource === 'estimate'
+    ? ' (ceiling estimated from RAM)'
+    : ` (ceiling: ${v.gpuCeilingSource})`;
+}
+
 /**
  * Builds the view from the daemon's status (the same object `/api/v1/status` returns). Figures are narrowed
  * once more (`num`): a reading that is not a finite number shows as unknown, never as NaN.
@@ -69,6 +81,7 @@ export function trayViewFromStatus(status: StatusView, launchAtLogin: TrayView['
     wiredBytes: num(sample?.memory.wired),
     gpuInUse: num(sample?.gpu.inUseBytes),
     gpuCeiling: num(sample?.gpu.ceilingBytes),
+    gpuCeilingSource: sample?.gpu.ceilingSource ?? null,
     exoReachable: exo.reachable,
     model: exo.instances[0]?.modelId ?? null,
     processes: (sample?.processes ?? []).map((p) => ({
