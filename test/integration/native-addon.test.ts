@@ -60,7 +60,10 @@ describe('the native sampling addon', { skip: disabled ? 'EXO_SENTINEL_NATIVE=0'
     assert.equal(nativeStartupCheck(binding()), null);
   });
 
-  it('reads every signal as the fallback readers do on this machine', { skip: !linux }, async () => {
+  it('reads every signal as the fallback readers do on this machine', {
+    // On a Mac the fallback is the command readers: CI's `doctor --probes --json` step compares them there.
+    skip: !linux && 'Linux: against the procfs readers (macOS: the doctor --probes step of CI)',
+  }, async () => {
     const pair = createProbePair(recorder());
     assert.ok(pair.native);
     const rows = await compareProbes(pair.native, pair.fallback);
@@ -84,7 +87,9 @@ describe('the native sampling addon', { skip: disabled ? 'EXO_SENTINEL_NATIVE=0'
     assert.ok((m.total ?? 0) > 0 && (m.free ?? -1) >= 0);
   });
 
-  it('registers a PSI trigger on its own thread and releases it on close', { skip: !linux }, () => {
+  it('registers a PSI trigger on its own thread and releases it on close', {
+    skip: !linux && 'Linux only: PSI (/proc/pressure/memory)',
+  }, () => {
     const psiFds = (): number =>
       readdirSync('/proc/self/fd').filter((fd) => {
         try {
@@ -184,7 +189,13 @@ describe('the native sampling addon', { skip: disabled ? 'EXO_SENTINEL_NATIVE=0'
       'occupiedByCompressor',
     ] as const)
       assert.equal(out[key], v.bytes[key], key);
-    assert.ok(out.wired > 0 && out.free > 0);
+    // The captured figures themselves (16 KiB pages): a parser and the marshalling agreeing on a wrong number
+    // would not pass.
+    assert.equal(out.pageSize, 16384);
+    assert.equal(out.wired, 251285 * 16384);
+    assert.equal(out.free, 3860 * 16384);
+    assert.equal(out.occupiedByCompressor, 389264 * 16384);
+    assert.equal(out.speculative, 299 * 16384);
     assert.throws(
       () => binding().marshalVmStatistics(Buffer.alloc(10), 16384),
       /expected a Buffer of 160 bytes, got 10/,
@@ -208,6 +219,9 @@ describe('the native sampling addon', { skip: disabled ? 'EXO_SENTINEL_NATIVE=0'
       available: Math.round(swap.free),
       encrypted: true,
     });
+    // `total = 45056.00M  used = 43437.06M  free = 1618.94M`
+    assert.equal(out.total, 45056 * 1024 * 1024);
+    assert.equal(out.used, Math.round(43437.06 * 1024 * 1024));
 
     const node = parseIoregAccelerators(
       fixture('macos/ioreg/ioreg-r-c-IOAccelerator-d1.m4pro.macos26.sonar.txt'),
@@ -233,6 +247,11 @@ describe('the native sampling addon', { skip: disabled ? 'EXO_SENTINEL_NATIVE=0'
     assert.equal(gpu.utilization, node.deviceUtilization);
     assert.equal(gpu.inUseDriverBytes, null, 'a field the dictionary lacks stays null');
     assert.equal(gpu.recoveryCount, node.recoveryCount);
+    // The M4 Pro capture: "In use system memory"=10977263616, "Alloc system memory"=66160230400, 100 %.
+    assert.deepEqual(
+      [gpu.inUseBytes, gpu.allocBytes, gpu.utilization, gpu.recoveryCount],
+      [10977263616, 66160230400, 100, 0],
+    );
   });
 
   it('takes the fallback and says why when disabled or when the build cannot be loaded', () => {
