@@ -316,3 +316,65 @@ describe('running the Python for real (a stand-in script, no MLX needed)', () =>
     assert.ok(Date.now() - started < 2000);
   });
 });
+
+describe('a Python’s answer kept for the rest of the boot', () => {
+  const dir = tempDir();
+  after(dir.cleanup);
+
+  it('a restarted daemon (a new chain) in the same boot uses it without asking; after a reboot it asks again', async () => {
+    const cacheFile = join(dir.path, 'metal-ceiling.json');
+    const watched = watchedOf('source-install');
+    const py = fakePython(() => ok(fixture(DEVICE_INFO)));
+    py.release();
+    const boot = 5_000_000;
+    const first = new CeilingChain(new EventCollector(() => 0), {
+      platform: 'darwin',
+      untrusted: () => null,
+      run: py.run,
+      bootTime: () => boot,
+      cacheFile,
+    });
+    first.resolve(emptyGpu(), memory(192 * GiB), watched);
+    await settle();
+    assert.equal(py.calls.length, 1);
+    assert.deepEqual(JSON.parse(readFileSync(cacheFile, 'utf8')), {
+      bootTime: boot,
+      bytes: M2_ULTRA_CEILING,
+      source: 'exo-python',
+      path: '/Users/me/exo/.venv/bin/python3',
+    });
+
+    const restarted = new CeilingChain(new EventCollector(() => 0), {
+      platform: 'darwin',
+      run: py.run,
+      bootTime: () => boot + 30_000, // the uptime clock and the wall clock drift a little
+      cacheFile,
+    });
+    const g = restarted.resolve(emptyGpu(), memory(192 * GiB), watched);
+    assert.deepEqual([g.ceilingBytes, g.ceilingSource], [M2_ULTRA_CEILING, 'exo-python']);
+    assert.equal(py.calls.length, 1, 'not asked again in the same boot');
+
+    const rebooted = new CeilingChain(new EventCollector(() => 0), {
+      platform: 'darwin',
+      untrusted: () => null,
+      run: py.run,
+      bootTime: () => boot + 3_600_000,
+      cacheFile,
+    });
+    assert.equal(rebooted.resolve(emptyGpu(), memory(192 * GiB), watched).ceilingSource, 'estimate');
+    await settle();
+    assert.equal(py.calls.length, 2, 'asked again after a reboot');
+
+    writeFileSync(cacheFile, '{"bootTime": 5000000, "bytes": "lots", "source": "exo-python", "path": "/x"}');
+    const garbled = new CeilingChain(new EventCollector(() => 0), {
+      platform: 'darwin',
+      bootTime: () => boot,
+      cacheFile,
+    });
+    assert.equal(
+      garbled.resolve(emptyGpu(), memory(192 * GiB), []).ceilingSource,
+      'estimate',
+      'a bad file is ignored',
+    );
+  });
+});

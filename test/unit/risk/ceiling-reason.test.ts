@@ -46,7 +46,7 @@ describe('an estimated or unknown Metal ceiling is a reason of its own', () => {
     assert.equal(r?.level, 'ok');
     assert.equal(
       r?.message,
-      'Metal ceiling estimated: 96.0 GiB = 3/4 of 128.0 GiB RAM, since neither Metal, iogpu.wired_limit_mb nor a Python told it; the GPU signals and the guard use this estimate; to read the exact figure build the native addon (npm run build:native) and check it with exo-sentinel doctor --probes, or set gpu.ceilingBytes',
+      'Metal ceiling estimated: 96.0 GiB = 3/4 of 128.0 GiB RAM, since neither Metal, iogpu.wired_limit_mb nor a Python told it; the GPU signals and the guard use this estimate; to read the exact figure on a Mac build the native addon (npm run build:native) and check it with exo-sentinel doctor --probes, or set gpu.ceilingBytes',
     );
   });
 

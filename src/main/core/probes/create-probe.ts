@@ -77,6 +77,7 @@ export function createProbe(
     probe.ceiling = new CeilingChain(reporter, {
       ceilingBytes: darwin.ceilingBytes ?? null,
       mlxPython: darwin.mlxPython ?? null,
+      cacheFile: darwin.ceilingCacheFile ?? null,
     });
     return probe;
   };

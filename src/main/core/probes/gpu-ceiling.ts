@@ -1,4 +1,4 @@
-import { statSync } from 'node:fs';
+import { readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import { uptime } from 'node:os';
 import type { CeilingSource, GpuReading, MemoryReading, ProcessRole } from '../../../shared/sample.js';
 import { estimateCeiling } from './ceiling-estimate.js';
@@ -110,6 +110,40 @@ export interface CeilingChainOptions {
   bootTime?: () => number;
   /** Whether a program may be run (tests); default `untrustedExecutable`. */
   untrusted?: (path: string) => string | null;
+  /**
+   * Where a Python's answer is kept for the rest of the boot (the data directory's metal-ceiling.json), so a
+   * restarted daemon does not ask again; none: kept in memory only.
+   */
+  cacheFile?: string | null;
+}
+
+interface CachedAnswer {
+  bootTime: number;
+  bytes: number;
+  source: 'mlx-python' | 'exo-python';
+  path: string;
+}
+
+/** Two boot-time readings this close are the same boot (the uptime clock and the wall clock drift apart). */
+const SAME_BOOT_MS = 120_000;
+
+function readCache(file: string, boot: number): CachedAnswer | null {
+  try {
+    const text = readFileSync(file, 'utf8');
+    if (text.length > 4096) return null;
+    const c = JSON.parse(text) as Partial<CachedAnswer>;
+    const ok =
+      typeof c.bootTime === 'number' &&
+      Math.abs(c.bootTime - boot) <= SAME_BOOT_MS &&
+      typeof c.bytes === 'number' &&
+      Number.isSafeInteger(c.bytes) &&
+      c.bytes > 0 &&
+      (c.source === 'mlx-python' || c.source === 'exo-python') &&
+      typeof c.path === 'string';
+    return ok ? (c as CachedAnswer) : null;
+  } catch {
+    return null;
+  }
 }
 
 type Asked = { state: 'pending' } | { state: 'failed'; error: string } | { state: 'found'; bytes: number };
@@ -135,6 +169,24 @@ export class CeilingChain {
     this.run = options.run ?? runInBackground;
     this.bootTime = options.bootTime ?? (() => Date.now() - uptime() * 1000);
     this.boot = this.bootTime();
+    const cached = options.cacheFile ? readCache(options.cacheFile, this.boot) : null;
+    if (cached) {
+      this.found = { bytes: cached.bytes, source: cached.source, path: cached.path };
+      this.asked.set(cached.path, { state: 'found', bytes: cached.bytes });
+    }
+  }
+
+  /** Keeps the answer for the rest of the boot; a failure to write costs a later restart one more ask. */
+  private writeCache(found: { bytes: number; source: 'mlx-python' | 'exo-python'; path: string }): void {
+    const file = this.options.cacheFile;
+    if (!file) return;
+    try {
+      const tmp = `${file}.${process.pid}.tmp`;
+      writeFileSync(tmp, `${JSON.stringify({ bootTime: this.boot, ...found })}\n`, { mode: 0o600 });
+      renameSync(tmp, file);
+    } catch (e) {
+      this.reporter.failed('gpu.ceiling.cache', `${file}: ${(e as Error).message}`);
+    }
   }
 
   /** The Python that answered, if any (for status and tests). */
@@ -162,7 +214,7 @@ export class CeilingChain {
   private pythonCeiling(watched: readonly WatchedProcess[]): { bytes: number; source: CeilingSource } | null {
     if ((this.options.platform ?? process.platform) !== 'darwin') return null;
     const boot = this.bootTime();
-    if (Math.abs(boot - this.boot) > 120_000) {
+    if (Math.abs(boot - this.boot) > SAME_BOOT_MS) {
       // A new boot (a suspended VM resumed, a clock jump): what was asked before may no longer hold.
       this.boot = boot;
       this.asked.clear();
@@ -195,6 +247,7 @@ export class CeilingChain {
         if (bytes !== null && bytes > 0) {
           this.asked.set(c.path, { state: 'found', bytes });
           this.found = { bytes, source: c.source, path: c.path };
+          this.writeCache(this.found);
           return;
         }
         const error = r.ok ? 'its output has no max_recommended_working_set_size' : r.error;

@@ -51,29 +51,28 @@ export interface Evaluation {
 
 const pct = (x: number): string => `${(x * 100).toFixed(1)}%`;
 
+/** Records a reason unless its level is ok. */
+type Add = (signal: string, level: RiskLevel, message: string) => void;
+
 /**
- * Two gauges, the higher wins. The memory gauge catches exhaustion (OOM, watchdog panics, the wired range
- * before the IOGPU panic); the trigger score follows the best-evidenced completeMemory triggers. With
- * `relaxed`, every threshold moves by the hysteresis margin toward "worse": a level is only left when
- * even the relaxed evaluation is lower.
+ * How far every threshold moves toward "worse" in a relaxed evaluation (hysteresis): `ratio` for fractions,
+ * `points` for percentages. Zero when not relaxed.
  */
-export function evaluateRisk(inp: RiskInputs, t: RiskThresholds, relaxed = false): Evaluation {
-  const ratio = relaxed ? t.hysteresisRatio : 0;
-  const points = relaxed ? t.hysteresisPercent : 0;
-  const reasons: RiskReason[] = [];
-  const add = (signal: string, level: RiskLevel, message: string): void => {
-    if (level !== 'ok') reasons.push({ signal, level, message });
-  };
+interface Margin {
+  relaxed: boolean;
+  ratio: number;
+  points: number;
+}
+
+/** The GPU side of the memory gauge: in use, the MLX processes' footprint and wired memory against the ceiling. */
+function gpuReasons(inp: RiskInputs, t: RiskThresholds, { ratio }: Margin, add: Add): void {
   const m = inp.sample.memory;
   const g = inp.sample.gpu;
-  const ram = m.usable ?? m.total;
   // An estimated ceiling still drives the signals (it is the low side of every published default), and says so.
   const ceilingName =
     g.ceilingSource === 'estimate'
       ? `${formatBytes(g.ceilingBytes)} Metal ceiling (estimated from RAM)`
       : `${formatBytes(g.ceilingBytes)} Metal ceiling`;
-
-  // Memory gauge.
   if (g.inUseBytes !== null && g.ceilingBytes) {
     const r = g.inUseBytes / g.ceilingBytes;
     const lvl: RiskLevel =
@@ -107,6 +106,12 @@ export function evaluateRisk(inp: RiskInputs, t: RiskThresholds, relaxed = false
     const lvl: RiskLevel = r >= t.gpuHard - ratio ? 'critical' : r >= t.gpuSoft - ratio ? 'high' : 'ok';
     add('wired-ceiling', lvl, `wired ${formatBytes(m.wired)} = ${pct(r)} of the ${ceilingName}`);
   }
+}
+
+/** The RAM side of the memory gauge: wired share, free percentage, pressure and swap. */
+function ramReasons(inp: RiskInputs, t: RiskThresholds, { relaxed, ratio, points }: Margin, add: Add): void {
+  const m = inp.sample.memory;
+  const ram = m.usable ?? m.total;
   if (m.wired !== null && ram) {
     const r = m.wired / ram;
     const lvl: RiskLevel =
@@ -149,6 +154,10 @@ export function evaluateRisk(inp: RiskInputs, t: RiskThresholds, relaxed = false
         `swap ${pct(r)} used (${formatBytes(m.swapUsed)} of ${formatBytes(m.swapTotal)})`,
       );
   }
+}
+
+/** The KV cache the in-flight requests may still add, against the room left under the ceiling. */
+function kvReason(inp: RiskInputs, { relaxed, ratio }: Margin, add: Add): void {
   if (
     inp.kv.inFlightBytes !== null &&
     inp.kv.headroomBytes !== null &&
@@ -160,8 +169,12 @@ export function evaluateRisk(inp: RiskInputs, t: RiskThresholds, relaxed = false
       `in-flight requests may add ${formatBytes(inp.kv.inFlightBytes)} of KV cache; ${formatBytes(inp.kv.headroomBytes)} is left under the ceiling`,
     );
   }
+}
 
-  // IOGPU trigger score.
+/** The IOGPU trigger score: the weight of each best-evidenced completeMemory trigger present now, and its terms. */
+function triggerScore(inp: RiskInputs, t: RiskThresholds): { score: number; parts: string[] } {
+  const m = inp.sample.memory;
+  const ram = m.usable ?? m.total;
   let score = 0;
   const parts: string[] = [];
   const w = t.weights;
@@ -199,6 +212,33 @@ export function evaluateRisk(inp: RiskInputs, t: RiskThresholds, relaxed = false
       w.gpuRecovery,
       `the GPU recovered from a hang ${Math.round((inp.now - lastRecovery) / 1000)} s ago (IOAccelerator recoveryCount; ${inp.recent.gpuRecoveries1h ?? 1} in the last hour)`,
     );
+  return { score, parts };
+}
+
+/**
+ * Two gauges, the higher wins. The memory gauge catches exhaustion (OOM, watchdog panics, the wired range
+ * before the IOGPU panic); the trigger score follows the best-evidenced completeMemory triggers. With
+ * `relaxed`, every threshold moves by the hysteresis margin toward "worse": a level is only left when
+ * even the relaxed evaluation is lower.
+ */
+export function evaluateRisk(inp: RiskInputs, t: RiskThresholds, relaxed = false): Evaluation {
+  const margin: Margin = {
+    relaxed,
+    ratio: relaxed ? t.hysteresisRatio : 0,
+    points: relaxed ? t.hysteresisPercent : 0,
+  };
+  const reasons: RiskReason[] = [];
+  const add: Add = (signal, level, message) => {
+    if (level !== 'ok') reasons.push({ signal, level, message });
+  };
+
+  // Memory gauge (the order of the reasons is kept: the sort below is stable).
+  gpuReasons(inp, t, margin, add);
+  ramReasons(inp, t, margin, add);
+  kvReason(inp, margin, add);
+
+  // IOGPU trigger score.
+  const { score, parts } = triggerScore(inp, t);
   const s = relaxed ? score + t.scoreHysteresis : score;
   const scoreLevel: RiskLevel =
     s >= t.scoreCritical ? 'critical' : s >= t.scoreHigh ? 'high' : s >= t.scoreElevated ? 'elevated' : 'ok';
@@ -227,7 +267,7 @@ export function ceilingReason(sample: Sample): RiskReason | null {
   const g = sample.gpu;
   const ram = sample.memory.total;
   const fix =
-    'to read the exact figure build the native addon (npm run build:native) and check it with exo-sentinel doctor --probes, or set gpu.ceilingBytes';
+    'to read the exact figure on a Mac build the native addon (npm run build:native) and check it with exo-sentinel doctor --probes, or set gpu.ceilingBytes';
   if (g.ceilingSource === 'estimate' && g.ceilingBytes !== null)
     return {
       signal: 'ceiling-estimated',

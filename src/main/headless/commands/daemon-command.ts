@@ -165,7 +165,11 @@ async function runDaemon(flags: DaemonFlags): Promise<number> {
       ...(flags.config !== undefined ? { configPath: flags.config } : {}),
       probe: createProbe(
         events,
-        { ceilingBytes: config.gpu.ceilingBytes, mlxPython: config.gpu.mlxPython },
+        {
+          ceilingBytes: config.gpu.ceilingBytes,
+          mlxPython: config.gpu.mlxPython,
+          ceilingCacheFile: join(dataDir, 'metal-ceiling.json'),
+        },
         { nativeDisabled: nativeDisabledBy(process.env) },
       ),
       events,

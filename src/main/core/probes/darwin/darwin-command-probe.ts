@@ -39,6 +39,8 @@ export interface DarwinProbeOptions {
   ceilingBytes?: number | null;
   /** A python that has MLX, asked once for recommendedMaxWorkingSetSize (by the sampler's `CeilingChain`). */
   mlxPython?: string | null;
+  /** Where the `CeilingChain` keeps a Python's answer for the rest of the boot (the daemon's data directory). */
+  ceilingCacheFile?: string | null;
 }
 
 /**
