@@ -38,13 +38,29 @@ export interface Band {
   to: number;
 }
 
-/** Consecutive times of the same non-ok level as one band; each point lasts until the next one. */
+/** The usual time between points: the median step (1 s when there are too few points to tell). */
+export function typicalStep(times: number[]): number {
+  if (times.length < 2) return 1000;
+  const steps = times.slice(1).map((t, i) => t - times[i]!);
+  steps.sort((a, b) => a - b);
+  return Math.max(1, steps[Math.floor(steps.length / 2)]!);
+}
+
+/** A step longer than this is a gap (the daemon or the machine was down): nothing is drawn across it. */
+export const gapAfter = (step: number): number => Math.max(5 * step, 5000);
+
+/**
+ * Consecutive times of the same non-ok level as one band; each point lasts until the next one, or one
+ * usual step when a gap follows it (a band does not cover the time nothing was read).
+ */
 export function levelBands(times: number[], levels: Array<number | null>): Band[] {
   const bands: Band[] = [];
-  const step = times.length > 1 ? (times[times.length - 1]! - times[0]!) / (times.length - 1) : 1000;
+  const step = typicalStep(times);
+  const gap = gapAfter(step);
   for (let i = 0; i < times.length; i++) {
     const level = levels[i] ?? 0;
-    const end = times[i + 1] ?? times[i]! + step;
+    const next = times[i + 1];
+    const end = next !== undefined && next - times[i]! <= gap ? next : times[i]! + step;
     const last = bands[bands.length - 1];
     if (level <= 0) continue;
     if (last && last.level === level && last.to === times[i]) last.to = end;
@@ -62,6 +78,29 @@ const LEVEL_COLOURS = ['--ok', '--elevated', '--high', '--critical'];
 function levelColour(level: number, alpha: string): string {
   const c = cssVar(LEVEL_COLOURS[level] ?? '--critical', '#c92a2a');
   return /^#[0-9a-f]{6}$/i.test(c) ? `${c}${alpha}` : c;
+}
+
+/**
+ * uPlot's columns (seconds, then each series), with a point of nulls one step after each gap, so a line
+ * stops where readings stop instead of joining across the hole.
+ */
+function withBreaks(data: ChartData): Array<Array<number | null>> {
+  const step = typicalStep(data.times);
+  const gap = gapAfter(step);
+  const x: number[] = [];
+  const ys: Array<Array<number | null>> = data.series.map(() => []);
+  data.times.forEach((t, i) => {
+    x.push(t / 1000);
+    data.series.forEach((s, j) => {
+      ys[j]!.push(s.values[i] ?? null);
+    });
+    const next = data.times[i + 1];
+    if (next !== undefined && next - t > gap) {
+      x.push((t + step) / 1000);
+      for (const y of ys) y.push(null);
+    }
+  });
+  return [x, ...ys];
 }
 
 export class Chart {
@@ -82,7 +121,7 @@ export class Chart {
       return;
     }
     this.data = data;
-    const aligned = [data.times.map((t) => t / 1000), ...data.series.map((s) => s.values)];
+    const aligned = withBreaks(data);
     const labels = data.series.map((s) => s.label).join('\n');
     if (this.plot && this.host.dataset['labels'] === labels && this.host.isConnected) {
       this.plot.setData(aligned as uPlot.AlignedData);
@@ -169,15 +208,17 @@ export class Chart {
       this.host.after(legend);
     }
     legend.replaceChildren(
-      ...bands
-        .slice(-5)
-        .map((b) =>
-          h(
-            'li',
-            { class: `band ${LEVELS[b.level] ?? ''}` },
-            `${LEVELS[b.level] ?? b.level} from ${time(b.from)} to ${time(b.to)}`,
-          ),
+      ...bands.slice(-5).map((b) =>
+        h(
+          'li',
+          {
+            class: `band ${LEVELS[b.level] ?? ''}`,
+            'data-from': String(b.from),
+            'data-to': String(b.to),
+          },
+          `${LEVELS[b.level] ?? b.level} from ${time(b.from)} to ${time(b.to)}`,
         ),
+      ),
       ...markers.map((m) => h('li', { class: 'marker' }, `${m.label} at ${time(m.time)}`)),
     );
   }

@@ -135,6 +135,16 @@ describe('the dashboard’s views over a seeded day, against a running daemon (h
     assert.match(bands, /\bhigh:\d+/, bands);
     assert.equal(await page.getAttribute('#chart', 'data-markers'), '1', 'the panic 30 minutes ago');
     assert.match((await page.textContent('#chart + ul.chart-notes')) ?? '', /panic/);
+    // The high band stops at the last reading before the panic: the restart's gap is not coloured, and
+    // no line is drawn across it.
+    const high = await page.$$eval('#chart + ul.chart-notes li.band.high', (els) =>
+      els.map((e) => Number(e.getAttribute('data-to'))),
+    );
+    assert.equal(high.length, 1);
+    assert.ok(
+      Math.abs(high[0]! - story.panicTime) < 5000,
+      `high until ${high[0]! - story.panicTime} ms after the panic`,
+    );
     assert.ok(Number(await page.getAttribute('#process-chart', 'data-points')) >= 3000);
     assert.match((await page.textContent('#process-chart-note')) ?? '', /Footprint .* of EXO’s processes/);
     // Pressure as a word; where the box has no reading (no PSI), a dash and why, never a bare number.
@@ -274,6 +284,13 @@ describe('the dashboard’s views over a seeded day, against a running daemon (h
     await page.goto(`${api}/#Guard`);
     await showing(page, 'Guard');
     await page.waitForSelector('#guard-profile:not([disabled])');
+    // The seeded decisions, newest first: refused while high, queued while elevated.
+    const decisions = await page.$$eval('#guard-decisions tr[data-event] td:nth-child(2)', (els) =>
+      els.map((e) => e.textContent),
+    );
+    assert.equal(decisions.length, 28, 'a request every 2 minutes but while the machine restarted');
+    assert.equal(decisions[0], 'admit');
+    for (const d of ['refuse', 'queue']) assert.ok(decisions.includes(d), d);
     const before = (await getJson('/api/v1/guard/profile'))['profile'];
     assert.equal(await page.inputValue('#guard-profile'), before);
     await page.selectOption('#guard-profile', 'observe');

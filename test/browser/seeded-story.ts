@@ -105,6 +105,31 @@ export function seedStory(dataDir: string, end: number): Story {
   db.transaction(() => {
     for (let t = end - 24 * 60 * MIN; t < end - 70 * MIN; t += MIN) write(t);
     for (let t = end - 70 * MIN; t <= end; t += 1000) write(t);
+    // The guard's decisions: a chat request every 2 minutes, held back as the level rose.
+    for (let t = end - 58 * MIN; t <= end; t += 2 * MIN) {
+      const s = shape(end - t);
+      if (!s) continue;
+      const tokens = 2000 + (Math.floor(t / MIN) % 7) * 1500;
+      const r =
+        s.level >= 2
+          ? { decision: 'refuse', status: 503, reason: 'level high: refuse-new' }
+          : s.level === 1
+            ? { decision: 'queue', status: 200, reason: 'level elevated: serialise (1 in flight)' }
+            : { decision: 'admit', status: 200, reason: 'level ok' };
+      store.writeEvent({
+        time: t,
+        kind: 'guard.request',
+        severity: r.decision === 'admit' ? 'info' : 'warning',
+        message: `${r.decision} /v1/chat/completions: ${r.status} — ${r.reason}`,
+        data: {
+          ...r,
+          endpoint: '/v1/chat/completions',
+          model: 'mlx-community/Qwen3-Coder-Next-4bit',
+          promptTokensEstimated: tokens,
+          kvBytesEstimated: tokens * 196_608,
+        },
+      });
+    }
   })();
   applyRetention(db, end);
   const minutes = (db.prepare('SELECT count(*) AS c FROM samples_minute').get() as { c: number }).c;
