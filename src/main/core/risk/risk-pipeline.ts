@@ -51,8 +51,13 @@ export class RiskPipeline {
     client: ExoApiClient,
     private readonly exoHomeDir: string,
     now: number,
+    /**
+     * The daemon's clock: EXO's poll results and events that carry no time of their own are stamped with it
+     * (wall clock by default, for callers without one).
+     */
+    private readonly clock: () => number = Date.now,
   ) {
-    this.monitor = new ExoMonitor(client);
+    this.monitor = new ExoMonitor(client, clock);
     this.logTail = new ExoLogTail(join(exoHomeDir, 'exo_log', 'exo.log'));
     this.engine = new RiskEngine(config.risk, now, readRiskState(store));
   }
@@ -83,7 +88,7 @@ export class RiskPipeline {
     data?: Record<string, unknown>,
     time?: number,
   ): void {
-    this.context.observe(kind, time ?? Date.now());
+    this.context.observe(kind, time ?? this.clock());
     this.events.push(kind, severity, message, data, time);
   }
 
