@@ -52,6 +52,7 @@ export interface Reading {
  * CPU percentages are rates. The expensive probes run on the first call and then every slowIntervalSeconds.
  */
 export function createReader(config: Config): () => Promise<Reading> {
+  // A CLI command is its own composition root: its readings are of now, on the wall clock (no injected clock).
   const events = new EventCollector(() => Date.now());
   const probe = createProbe(
     events,
