@@ -175,6 +175,27 @@ describe('doctor verdicts for the identities in fixtures/macos and fixtures/pani
     );
   });
 
+  it('says where the ceiling came from, and when it is only estimated how to make it exact', () => {
+    const id = {
+      ...fromSysctl('macos/sysctl/sysctl-hw-machdep.m4max.macos15.archspec.txt'),
+      memoryBytes: 128 * GiB,
+    };
+    const estimated = diagnose(
+      inputs(id, { ceilingBytes: 96 * GiB, ceilingSource: 'estimate', wiredLimitMb: 0 }),
+    );
+    assert.equal(estimated.metal.ceilingSource, 'estimate');
+    assert.match(
+      renderDoctor(estimated),
+      /^metal\s+ceiling 96\.0 GiB of 128\.0 GiB RAM \(75%\), estimated from RAM;/m,
+    );
+    const a = estimated.advice.find((x) => x.text.startsWith('The Metal ceiling is estimated'));
+    assert.equal(a?.severity, 'warning');
+    assert.equal(a?.command, 'npm run build:native && exo-sentinel doctor --probes');
+    const read = diagnose(inputs(id, { ceilingBytes: 96 * GiB, ceilingSource: 'metal', wiredLimitMb: 0 }));
+    assert.match(renderDoctor(read), /RAM \(75%\), from metal;/);
+    assert.ok(!read.advice.some((x) => x.text.startsWith('The Metal ceiling is estimated')));
+  });
+
   it('shows the public reports for a loaded model, and says how to make reports readable', () => {
     const r = diagnose(
       inputs(fromSysctl('macos/sysctl/sysctl-hw-machdep.m4max.macos15.archspec.txt'), {

@@ -1,3 +1,4 @@
+import type { CeilingSource } from '../../../shared/sample.js';
 import type { ExoVersion } from '../exo/exo-version.js';
 import type { MachineIdentity } from '../probes/probe-types.js';
 import { formatBytes } from '../util/format.js';
@@ -15,6 +16,8 @@ export interface DoctorInputs {
   /** The shell runs under Rosetta (uname says x86_64 on an ARM64 kernel). */
   translated: boolean;
   ceilingBytes: number | null;
+  /** Where the ceiling came from (metal, wired-limit-sysctl, …, estimate); optional for older callers. */
+  ceilingSource?: CeilingSource | null;
   /** iogpu.wired_limit_mb; 0 = the system default; null = not readable here. */
   wiredLimitMb: number | null;
   reportDirs: Array<{
@@ -48,6 +51,7 @@ export interface DoctorReport {
   metal: {
     ramBytes: number | null;
     ceilingBytes: number | null;
+    ceilingSource: CeilingSource | null;
     ceilingRatio: number | null;
     wiredLimitMb: number | null;
   };
@@ -134,6 +138,12 @@ export function diagnose(inp: DoctorInputs, advisory: Advisory = loadAdvisory())
       severity: 'info',
       text: `EXO does not answer at ${inp.exo.url} (${inp.exo.error}); if it runs elsewhere, pass --exo-url.`,
     });
+  if (darwin && inp.ceilingSource === 'estimate')
+    advice.push({
+      severity: 'warning',
+      text: `The Metal ceiling is estimated (${formatBytes(inp.ceilingBytes)}, ${ram ? `${ratio ? (ratio * 100).toFixed(0) : '?'}% of RAM` : 'from RAM'}): neither Metal, iogpu.wired_limit_mb nor a Python with MLX told it, so the GPU signals and the guard rest on a guess. Build the native addon (it reads recommendedMaxWorkingSetSize) and check that it agrees with the commands.`,
+      command: 'npm run build:native && exo-sentinel doctor --probes',
+    });
   if (darwin && inp.exo.version.version === 'unknown')
     advice.push({
       severity: 'info',
@@ -150,6 +160,7 @@ export function diagnose(inp: DoctorInputs, advisory: Advisory = loadAdvisory())
     metal: {
       ramBytes: ram,
       ceilingBytes: inp.ceilingBytes,
+      ceilingSource: inp.ceilingSource ?? null,
       ceilingRatio: ratio,
       wiredLimitMb: inp.wiredLimitMb,
     },
@@ -185,7 +196,7 @@ export function renderDoctor(r: DoctorReport): string {
     ...r.platform.chips.map(
       (c) => `  evidence    ${c.chip} (${c.ramGB.join('/')} GB) panicked: ${c.sources.join(' ')}`,
     ),
-    `metal         ceiling ${formatBytes(r.metal.ceilingBytes)} of ${formatBytes(r.metal.ramBytes)} RAM${r.metal.ceilingRatio ? ` (${(r.metal.ceilingRatio * 100).toFixed(0)}%)` : ''}; iogpu.wired_limit_mb ${r.metal.wiredLimitMb ?? '—'}`,
+    `metal         ceiling ${formatBytes(r.metal.ceilingBytes)} of ${formatBytes(r.metal.ramBytes)} RAM${r.metal.ceilingRatio ? ` (${(r.metal.ceilingRatio * 100).toFixed(0)}%)` : ''}${r.metal.ceilingSource ? (r.metal.ceilingSource === 'estimate' ? ', estimated from RAM' : `, from ${r.metal.ceilingSource}`) : ''}; iogpu.wired_limit_mb ${r.metal.wiredLimitMb ?? '—'}`,
     ...r.reportDirs.map(
       (d) =>
         `reports       ${d.dir}: ${!d.exists ? 'absent' : d.readable ? `${d.reports} report(s)${d.unreadable ? `, ${d.unreadable} unreadable` : ''}` : `not readable (${d.problem})`}`,

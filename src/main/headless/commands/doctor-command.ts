@@ -121,7 +121,13 @@ export function registerDoctor(program: Command): void {
       const report = diagnose({
         identity,
         translated: uname?.ok ? (parseUname(uname.stdout)?.translated ?? false) : false,
-        ceilingBytes: gpu.ceilingBytes,
+        // The probe's own figure, else the rest of the chain as the reading resolved it (config, a Python, the estimate).
+        ...(gpu.ceilingBytes
+          ? { ceilingBytes: gpu.ceilingBytes, ceilingSource: gpu.ceilingSource ?? null }
+          : {
+              ceilingBytes: reading.result.sample.gpu.ceilingBytes,
+              ceilingSource: reading.result.sample.gpu.ceilingSource ?? null,
+            }),
         wiredLimitMb: wired?.ok ? sysctlInt(parseSysctl(wired.stdout), 'iogpu.wired_limit_mb') : null,
         reportDirs: (config.reports.dirs ?? defaultReportDirs()).map(inspectReportDir),
         exo: {
