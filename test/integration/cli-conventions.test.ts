@@ -1,69 +1,24 @@
 import assert from 'node:assert/strict';
-import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
 import { LEVEL_EXIT_CODES } from '../../src/main/headless/exit-status.js';
 import { cliPath, runCli } from '../support/cli-runner.js';
 import { fixture } from '../support/fixtures.js';
 import { wrapAsPanicFile } from '../support/panic-file.js';
 import { tempDir } from '../support/temp-dir.js';
+import { interruptAfter, noTerminal, onTerminal as runOnTerminal } from '../support/terminal.js';
 
 const ESC = '\u001b[';
 const linux = process.platform === 'linux';
-// util-linux `script -qec CMD /dev/null` on Linux; the BSD one (`script -q /dev/null CMD…`) on macOS.
-const hasScript = linux
-  ? spawnSync('script', ['--version'], { encoding: 'utf8' }).status === 0
-  : existsSync('/usr/bin/script');
-const NO_SCRIPT = linux ? 'util-linux `script` is not installed' : 'no /usr/bin/script';
-// `timeout -s INT` (coreutils; not on macOS) or the same in Node: a SIGINT after N seconds, as Ctrl-C sends.
-const hasTimeout = spawnSync('timeout', ['--version']).status === 0;
-const interruptAfter = (seconds: number): string[] =>
-  hasTimeout
-    ? ['timeout', '-s', 'INT', String(seconds)]
-    : [
-        process.execPath,
-        '-e',
-        `const c = require('node:child_process').spawn(process.argv[1], process.argv.slice(2), { stdio: 'inherit' });
-setTimeout(() => c.kill('SIGINT'), ${seconds * 1000});
-c.on('exit', (code, signal) => process.exit(code ?? (signal ? 130 : 0)));`,
-      ];
 
-/** Runs the CLI on a pseudo-terminal (`script`): stdout and stderr are a TTY, as in a person's shell. */
-function onTerminal(
+/** Runs the CLI on a pseudo-terminal: stdout and stderr are a TTY, as in a person's shell. */
+const onTerminal = (
   args: string[],
   env: NodeJS.ProcessEnv,
   prefix: string[] = [],
-): Promise<{ code: number | null; output: string }> {
-  const quote = (s: string): string => `'${s.replaceAll("'", "'\\''")}'`;
-  const command = [...prefix, process.execPath, cliPath, ...args].map(quote).join(' ');
-  return new Promise((resolve, reject) => {
-    // BSD script forwards its stdin to the terminal: an open pipe, not /dev/null's end-of-file (a ^D).
-    const child = spawn(
-      'script',
-      linux ? ['-qec', command, '/dev/null'] : ['-q', '/dev/null', '/bin/sh', '-c', command],
-      {
-        env: { ...process.env, ...env },
-        stdio: [linux ? 'ignore' : 'pipe', 'pipe', 'pipe'],
-      },
-    );
-    let output = '';
-    child.stdout?.on('data', (d: Buffer) => {
-      output += d.toString();
-    });
-    child.stderr?.on('data', (d: Buffer) => {
-      output += d.toString();
-    });
-    const timer = setTimeout(() => {
-      child.kill('SIGKILL');
-      reject(new Error(`${command} on a terminal did not finish\n${output}`));
-    }, 20_000);
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      child.stdin?.end();
-      resolve({ code, output });
-    });
-  });
-}
+): Promise<{ code: number | null; output: string }> =>
+  runOnTerminal([...prefix, process.execPath, cliPath, ...args], env);
 
 const lines = (text: string): string[] => text.split('\n').filter((l) => l !== '');
 
@@ -84,7 +39,7 @@ describe('CLI conventions', () => {
     assert.equal(scan.code, 0, scan.stderr);
   });
 
-  describe('colour on a pseudo-terminal', { skip: hasScript ? false : NO_SCRIPT }, () => {
+  describe('colour on a pseudo-terminal', { skip: noTerminal }, () => {
     const once = (name: string, extra: string[] = []): string[] => [
       'daemon',
       '--once',
@@ -187,7 +142,7 @@ describe('CLI conventions', () => {
     });
 
     it('on a terminal: redrawn in place on the alternate screen, left on SIGINT', {
-      skip: hasScript ? false : NO_SCRIPT,
+      skip: noTerminal,
     }, async () => {
       const r = await onTerminal(
         ['status', '--watch', '--interval', '0.5', '--data-dir', panicked],

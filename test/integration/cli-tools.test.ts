@@ -5,38 +5,16 @@ import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { cliPath, runCli, sleep, waitForExit } from '../support/cli-runner.js';
 import { tempDir } from '../support/temp-dir.js';
+import { noTerminal, onTerminal as runOnTerminal } from '../support/terminal.js';
 
 const dir = tempDir();
 after(dir.cleanup);
 const has = (program: string): boolean =>
   spawnSync(program, ['--version'], { encoding: 'utf8' }).status === 0;
 
-/** Runs the CLI on a pseudo-terminal (util-linux `script`), as in a person's shell; stdout and stderr together. */
-function onTerminal(args: string[], env: NodeJS.ProcessEnv): Promise<string> {
-  const quote = (s: string): string => `'${s.replaceAll("'", "'\\''")}'`;
-  const command = [process.execPath, cliPath, ...args].map(quote).join(' ');
-  return new Promise((resolve, reject) => {
-    const child = spawn('script', ['-qec', command, '/dev/null'], {
-      env: { ...process.env, ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let out = '';
-    child.stdout.on('data', (d: Buffer) => {
-      out += d.toString();
-    });
-    child.stderr.on('data', (d: Buffer) => {
-      out += d.toString();
-    });
-    const timer = setTimeout(() => {
-      child.kill('SIGKILL');
-      reject(new Error(`${command} did not finish: ${out}`));
-    }, 20_000);
-    child.on('close', () => {
-      clearTimeout(timer);
-      resolve(out);
-    });
-  });
-}
+/** Runs the CLI on a pseudo-terminal (`script`), as in a person's shell; stdout and stderr together. */
+const onTerminal = async (args: string[], env: NodeJS.ProcessEnv): Promise<string> =>
+  (await runOnTerminal([process.execPath, cliPath, ...args], env)).output;
 
 describe('shell completion, generated from the command tree', () => {
   const script = async (shell: string): Promise<string> => {
@@ -208,9 +186,7 @@ describe('exo-sentinel logs', () => {
   });
 });
 
-describe('progress on a terminal for slow commands', {
-  skip: !has('script') && 'util-linux `script` is not installed',
-}, () => {
+describe('progress on a terminal for slow commands', { skip: noTerminal }, () => {
   const env = { EXO_SENTINEL_HOME: join(dir.path, 'progress'), NO_COLOR: undefined, TERM: 'xterm' };
   const reports = join(dir.path, 'reports');
   mkdirSync(reports, { recursive: true });
