@@ -1,4 +1,5 @@
 import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { type Command, Option } from 'commander';
 import type { TimelineEvent } from '../../../shared/events.js';
 import type { PostPanicHold, RiskState } from '../../../shared/risk.js';
@@ -51,7 +52,7 @@ export interface Reading {
  * CPU rates and asks for the machine's identity once). The first call takes two readings 250 ms apart:
  * CPU percentages are rates. The expensive probes run on the first call and then every slowIntervalSeconds.
  */
-export function createReader(config: Config): () => Promise<Reading> {
+export function createReader(config: Config, dataDir?: string): () => Promise<Reading> {
   // A CLI command is its own composition root: its readings are of now, on the wall clock (no injected clock).
   const events = new EventCollector(() => Date.now());
   const probe = createProbe(
@@ -59,6 +60,8 @@ export function createReader(config: Config): () => Promise<Reading> {
     {
       ceilingBytes: config.gpu.ceilingBytes,
       mlxPython: config.gpu.mlxPython,
+      // The Metal ceiling a Python gave the daemon this boot (so this reading need not estimate it).
+      ...(dataDir ? { ceilingCacheFile: join(dataDir, 'metal-ceiling.json') } : {}),
     },
     { nativeDisabled: nativeDisabledBy(process.env) },
   );
@@ -177,7 +180,7 @@ export function registerStatus(program: Command): void {
       }
       let view: CliStatus;
       try {
-        view = await readStatus(dataDir, config, createReader(config));
+        view = await readStatus(dataDir, config, createReader(config, dataDir));
       } catch (e) {
         process.stderr.write(`exo-sentinel: cannot read this machine: ${(e as Error).message}\n`);
         process.exitCode = flags.exitStatus ? EXIT_UNKNOWN : EXIT_FAILURE;
@@ -323,7 +326,7 @@ const SCREEN = {
 async function watchStatus(dataDir: string, config: Config, flags: StatusFlags): Promise<number> {
   const live = process.stdout.isTTY === true && !flags.json;
   const intervalMs = (flags.interval ?? 2) * 1000;
-  const read = createReader(config);
+  const read = createReader(config, dataDir);
   let stopped = false;
   let wake: () => void = () => undefined;
   const stop = (): void => {
