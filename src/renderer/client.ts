@@ -12,9 +12,9 @@ import type {
   StatusView,
   TimelinePageView,
 } from '../shared/api-contracts.js';
+import { RAW_LIMIT_MS } from '../shared/api-contracts.js';
 import type { SentinelBridge } from '../shared/bridge.js';
-import type { RiskLevel, RiskReason } from '../shared/risk.js';
-import type { Sample } from '../shared/sample.js';
+import { type LiveEvent, STREAM_EVENTS } from '../shared/live-events.js';
 
 /**
  * The dashboard's one interface to the watchdog. Two implementations: HTTP + Server-Sent Events (the page
@@ -24,14 +24,8 @@ export type Json = Record<string, unknown>;
 
 export type Page<T = Json> = ListPage<T>;
 
-/** What the daemon pushes (SSE in a browser, the push channel in the app). */
-export type LiveEvent =
-  | { event: 'sample'; data: { sample: Sample; level: RiskLevel; reasons: RiskReason[] } }
-  | { event: 'level'; data: { level: RiskLevel } }
-  | { event: 'panic'; data: Json }
-  | { event: 'event'; data: Json }
-  | { event: 'status'; data: Json }
-  | { event: 'navigate'; data: { view?: string } };
+/** What the daemon pushes (SSE in a browser, the push channel in the app): typed in src/shared/live-events.ts. */
+export type { LiveEvent };
 
 /** Timeline resolution: raw samples, or the store's per-minute roll-ups. */
 export type Resolution = 'raw' | 'minute';
@@ -98,9 +92,6 @@ async function getJson<T>(path: string): Promise<T> {
   if (!r.ok) throw new Error(`${path}: HTTP ${r.status}`);
   return (await r.json()) as T;
 }
-
-/** Spans up to this read raw samples unless the roll-ups are asked for (the daemon's raw window). */
-const RAW_SPAN_MS = 6 * 3_600_000;
 
 export class HttpClient implements SentinelClient {
   constructor(private readonly base = '') {}
@@ -211,7 +202,7 @@ export class HttpClient implements SentinelClient {
   }
   subscribe(on: (e: LiveEvent) => void): () => void {
     const es = new EventSource(`${this.base}/api/v1/stream`);
-    for (const name of ['status', 'sample', 'level', 'panic', 'event'] as const) {
+    for (const name of STREAM_EVENTS) {
       es.addEventListener(name, (e) =>
         on({ event: name, data: JSON.parse((e as MessageEvent<string>).data) } as LiveEvent),
       );
@@ -257,7 +248,8 @@ export class BridgeClient implements SentinelClient {
    */
   timeline(fromMs: number, toMs: number, resolution: Resolution): Promise<TimelinePageView> {
     const to = Math.ceil(toMs);
-    const start = resolution === 'minute' && to - fromMs <= RAW_SPAN_MS ? to - RAW_SPAN_MS - 60_000 : fromMs;
+    const start =
+      resolution === 'minute' && to - fromMs <= RAW_LIMIT_MS ? to - RAW_LIMIT_MS - 60_000 : fromMs;
     return followTimeline((from) => this.call('timeline', { from: Math.floor(from), to }), start);
   }
   async events(kind: string, fromMs: number, before?: number): Promise<Page<EventView>> {
