@@ -29,8 +29,8 @@ function fakeRunner(answers: Record<string, CommandResult> = {}) {
 }
 
 describe('agent files', () => {
-  it('a launchd plist with the absolute node path, KeepAlive unless it exited 0, ThrottleInterval and logs in the data directory', () => {
-    const p = parse(launchdPlist(spec)) as Record<string, unknown>;
+  it('a launchd plist with the absolute node path, KeepAlive unless it exited 0, ThrottleInterval and logs in the data directory', async () => {
+    const p = parse(await launchdPlist(spec)) as Record<string, unknown>;
     assert.equal(p['Label'], 'io.exo-sentinel.daemon');
     assert.deepEqual(p['ProgramArguments'], [
       '/opt/homebrew/bin/node',
@@ -55,11 +55,10 @@ describe('agent files', () => {
     });
   });
 
-  it('launchd writes stdout/stderr to the log directory when one is given (~/Library/Logs/exo-sentinel)', () => {
-    const p = parse(launchdPlist({ ...spec, logDir: '/Users/ops/Library/Logs/exo-sentinel' })) as Record<
-      string,
-      unknown
-    >;
+  it('launchd writes stdout/stderr to the log directory when one is given (~/Library/Logs/exo-sentinel)', async () => {
+    const p = parse(
+      await launchdPlist({ ...spec, logDir: '/Users/ops/Library/Logs/exo-sentinel' }),
+    ) as Record<string, unknown>;
     assert.equal(p['StandardOutPath'], '/Users/ops/Library/Logs/exo-sentinel/launchd.out.log');
     assert.equal(p['StandardErrorPath'], '/Users/ops/Library/Logs/exo-sentinel/launchd.err.log');
   });

@@ -1,6 +1,5 @@
 import { homedir } from 'node:os';
 import { join } from 'node:path';
-import { build } from 'plist';
 import { DAEMON_NODE_FLAGS } from '../node-flags.js';
 
 export const LAUNCHD_LABEL = 'io.exo-sentinel.daemon';
@@ -39,7 +38,10 @@ export function agentFile(
  * exits 0, so a second copy does not loop. launchd never rotates StandardOutPath/StandardErrorPath: they go to
  * the log directory and the daemon rotates them in place (rotating-file.ts rotateInPlace).
  */
-export function launchdPlist(spec: AgentSpec): string {
+export async function launchdPlist(spec: AgentSpec): Promise<string> {
+  // Loaded here, not at start-up: plist and its XML libraries cost the daemon 3.8 MiB of RSS it never uses
+  // (the CLI loads every command's module to register it).
+  const { build } = await import('plist');
   return build({
     Label: LAUNCHD_LABEL,
     ProgramArguments: [

@@ -52,7 +52,7 @@ export class AgentManager {
   }
 
   async install(spec: AgentSpec): Promise<AgentResult> {
-    const text = this.file.kind === 'launchd' ? launchdPlist(spec) : systemdUnit(spec);
+    const text = this.file.kind === 'launchd' ? await launchdPlist(spec) : systemdUnit(spec);
     const before = existsSync(this.file.path) ? readFileSync(this.file.path, 'utf8') : null;
     const changed = before !== text;
     mkdirSync(dirname(this.file.path), { recursive: true });
