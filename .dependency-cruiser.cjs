@@ -1,7 +1,8 @@
 /**
  * The layers and the edges allowed between them (README: Architecture).
  *   shared        types and pure helpers; imports nothing of ours but shared
- *   main/core     probes <- store <- risk <- actions <- guard/api <- service (daemon.ts)
+ *   main/core     probes <- store <- risk <- actions <- guard <- service <- api
+ *                 daemon.ts composes them (its parts in core/daemon/); the shells use the service
  *   main/headless the CLI shell; main/app the Electron shell; renderer + preload the window
  * `npm run lint` runs: depcruise src --config .dependency-cruiser.cjs
  */
@@ -68,10 +69,19 @@ module.exports = {
       name: 'daemon-only-from-roots',
       severity: 'error',
       comment:
-        'daemon.ts is the composition root; only the shells that build a daemon import it ' +
-        '(headless/commands/*, app/main.ts, app/*backend*).',
-      from: { pathNot: '^src/main/(headless/commands/|app/main[.]ts$|app/[^/]*backend[^/]*$)' },
+        'daemon.ts is the composition root; only the shells that build a daemon import it (the CLI\'s ' +
+        '`daemon` command, the app\'s main.ts). Everything else talks to the SentinelService it builds.',
+      from: { pathNot: '^src/main/(headless/commands/daemon-command[.]ts|app/main[.]ts)$' },
       to: { path: '^src/main/core/daemon[.]ts$' },
+    },
+    {
+      name: 'daemon-parts-only-from-root',
+      severity: 'error',
+      comment:
+        'core/daemon/* are the composition root\'s parts (runtime, scheduler, storage, guard decision, ' +
+        'views, config application); only daemon.ts and its parts import them.',
+      from: { pathNot: '^src/main/core/(daemon[.]ts$|daemon/)' },
+      to: { path: '^src/main/core/daemon/' },
     },
     {
       name: 'electron-only-in-app',

@@ -78,19 +78,19 @@ describe('the daemon in-process, as the Electron main process hosts it', () => {
 
       power.get('resume')!();
       // New requests are held from the sleep notice until guard.wakeHoldSeconds after the wake.
-      assert.equal(daemon.statusView()['guardModeSource'], 'wake-hold');
-      assert.equal(daemon.statusView()['guardMode'], 'refuse-new');
+      assert.equal(daemon.service.status()['guardModeSource'], 'wake-hold');
+      assert.equal(daemon.service.status()['guardMode'], 'refuse-new');
       await sleep(700);
       assert.ok(daemon.tickCount >= asleep + 2, `ticks resumed: ${asleep} → ${daemon.tickCount}`);
       await sleep(500);
-      assert.equal(daemon.statusView()['wakeHold'], null, 'the 1 s hold is over');
+      assert.equal(daemon.service.status()['wakeHold'], null, 'the 1 s hold is over');
 
       // The menu's guard switch pins the mode over the level's, through ticks, until "Automatic".
-      assert.equal(daemon.statusView()['guardMode'], 'open');
-      daemon.setGuardOverride('serialise', 'the menu bar');
+      assert.equal(daemon.service.status()['guardMode'], 'open');
+      daemon.service.setGuardMode('serialise', 'the menu bar');
       await sleep(500);
-      assert.equal(daemon.statusView()['guardMode'], 'serialise', 'ticks do not undo a pinned mode');
-      assert.equal(daemon.statusView()['guardOverride'], 'serialise');
+      assert.equal(daemon.service.status()['guardMode'], 'serialise', 'ticks do not undo a pinned mode');
+      assert.equal(daemon.service.status()['guardOverride'], 'serialise');
 
       await daemon.stop('quit');
       const db = openDatabase(join(dir.path, 'timeline.db'), { readonly: true });
@@ -111,9 +111,9 @@ describe('the daemon in-process, as the Electron main process hosts it', () => {
       }
       const again = new Daemon(deps);
       assert.ok((await again.begin()).ok);
-      assert.equal(again.statusView()['guardMode'], 'serialise', 'the pin survives a restart');
-      again.setGuardOverride(null, 'the menu bar');
-      assert.equal(again.statusView()['guardMode'], 'open', 'Automatic follows the level again');
+      assert.equal(again.service.status()['guardMode'], 'serialise', 'the pin survives a restart');
+      again.service.setGuardMode(null, 'the menu bar');
+      assert.equal(again.service.status()['guardMode'], 'open', 'Automatic follows the level again');
       await again.stop('test');
     } finally {
       dir.cleanup();

@@ -102,7 +102,7 @@ describe('GET/PUT /api/v1/guard/profile on a running daemon (real HTTP, real SQL
       db.close();
     }
     // The menu bar goes through the same call.
-    assert.equal(daemon.chooseGuardProfile('balanced', 'the menu bar').profile, 'balanced');
+    assert.equal(daemon.service.setGuardProfile('balanced', 'the menu bar').profile, 'balanced');
     assert.equal(
       ((await (await fetch(`${api}/api/v1/guard/profile`)).json()) as Json)['profile'],
       'balanced',

@@ -125,7 +125,7 @@ describe('the sleep/wake hold in a running daemon (real guard, real HTTP, real S
       back - after >= 500 && back - after < 4000,
       `admitted again ${back - after} ms after the refusal`,
     );
-    const later = daemon.statusView();
+    const later = daemon.service.status();
     assert.equal(later['guardModeSource'], 'level');
     assert.equal(later['wakeHold'], null);
 

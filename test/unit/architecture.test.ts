@@ -49,6 +49,9 @@ describe('architecture rules (.dependency-cruiser.cjs)', () => {
     assert.deepEqual(named(found, 'daemon-only-from-roots'), [
       'src/main/core/uses-root.ts -> src/main/core/daemon.ts',
     ]);
+    assert.deepEqual(named(found, 'daemon-parts-only-from-root'), [
+      'src/main/core/uses-daemon-part.ts -> src/main/core/daemon/part.ts',
+    ]);
     const electron = named(found, 'electron-only-in-app');
     assert.equal(electron.length, 1, electron.join(', '));
     // 'electron' resolves to the repository's node_modules from the fixture tree.
@@ -58,7 +61,7 @@ describe('architecture rules (.dependency-cruiser.cjs)', () => {
     assert.equal(zod.length, 1, zod.join(', '));
     assert.match(zod[0] ?? '', /^src\/renderer\/form\.ts -> .*node_modules\/zod\//);
     // The `import type` cycle and renderer -> shared types are allowed: nothing else is reported.
-    assert.equal(found.length, 7, JSON.stringify(found.map((v) => [v.rule.name, v.from, v.to])));
+    assert.equal(found.length, 8, JSON.stringify(found.map((v) => [v.rule.name, v.from, v.to])));
   });
 
   it('finds no violation in the real source tree', async () => {

@@ -1,0 +1,238 @@
+import { readHold } from '../actions/post-panic-hold.js';
+import { sleepNotice, wakeNotice } from '../actions/wake-hold.js';
+import type { ApiServer } from '../api/api-server.js';
+import type { Config } from '../config/config-schema.js';
+import type { EventCollector } from '../event-collector.js';
+import type { GuardServer } from '../guard/guard-server.js';
+import { acquireLock, releaseLock } from '../instance-lock.js';
+import type { Logger } from '../logger.js';
+import type { ReportWatcher } from '../panics/report-watcher.js';
+import type { PlatformProbe } from '../probes/probe-types.js';
+import type { RiskPipeline } from '../risk/risk-pipeline.js';
+import type { Sampler, TickResult } from '../sampler.js';
+import { type Clock, monotonicNow } from './clock.js';
+import type { ConfigApplication } from './config-application.js';
+import { recordStart, startListeners } from './daemon-start.js';
+import type { GuardDecision } from './guard-decision.js';
+import { TickGaps } from './tick-gaps.js';
+import { publishTick, type TickPublisherDeps } from './tick-publisher.js';
+import { TickScheduler } from './tick-scheduler.js';
+import { recordProcessEvents } from './timeline-events.js';
+import type { TimelineStorage } from './timeline-storage.js';
+
+export type StartResult = { ok: true } | { ok: false; error: string; alreadyRunning?: boolean };
+
+/** The built parts the runtime drives (daemon.ts builds and wires them). */
+export interface RuntimeParts {
+  dataDir: string;
+  config: () => Config;
+  probe: PlatformProbe;
+  events: EventCollector;
+  logger: Logger;
+  clock: Clock;
+  lockPath: string;
+  storage: TimelineStorage;
+  sampler: Sampler;
+  risk: RiskPipeline;
+  decision: GuardDecision;
+  guard: GuardServer | null;
+  api: ApiServer | null;
+  reportWatcher: ReportWatcher;
+  configs: ConfigApplication;
+  publisher: TickPublisherDeps;
+  /** The headless shell restarts once a database that was not writable at start can be written again. */
+  onStorageBack: () => (() => void) | null;
+  contain: (where: string, e: unknown) => void;
+}
+
+/**
+ * The daemon's life: start (lock, listeners, the start record, a first scan of the report directories), one
+ * tick at a time (sample, judge, tell the guard, write, publish), sleep and wake, and the stop.
+ */
+export class DaemonRuntime {
+  private readonly scheduler: TickScheduler;
+  private readonly gaps: TickGaps;
+  private lastSlow = 0;
+  private lastRetention = 0;
+  private tickCount = 0;
+  private lastResult: TickResult | null = null;
+  private stopping: Promise<void> | null = null;
+
+  constructor(private readonly p: RuntimeParts) {
+    const intervalMs = (): number => p.config().intervalSeconds * 1000;
+    this.scheduler = new TickScheduler({
+      clock: p.clock,
+      intervalMs,
+      tick: () => this.tickOnce(),
+      contain: p.contain,
+      probe: p.probe,
+      events: p.events,
+    });
+    this.gaps = new TickGaps({
+      events: p.events,
+      intervalMs,
+      onWake: (now) => p.risk.observe('power.wake', now),
+      onInferredSleep: (now, since) =>
+        p.decision.startWakeHold(wakeNotice(null, now, p.decision.wakeHoldSeconds, 'clock-gap', since)),
+    });
+  }
+
+  get ticks(): number {
+    return this.tickCount;
+  }
+
+  get latest(): TickResult['sample'] | null {
+    return this.lastResult?.sample ?? null;
+  }
+
+  /** Takes the data directory's lock and records the start (and an unclean previous stop, if any). */
+  async begin(): Promise<StartResult> {
+    const { clock, lockPath, events, logger, probe, storage } = this.p;
+    const now = clock.now();
+    const lock = acquireLock(lockPath, now);
+    if (!lock.ok) {
+      return {
+        ok: false,
+        alreadyRunning: true,
+        error: `another exo-sentinel daemon (pid ${lock.holder.pid}) already uses ${this.p.dataDir}`,
+      };
+    }
+    const config = this.p.config();
+    storage.recordAtStart(now, lockPath, lock.unrecorded);
+    const failed = await startListeners({ guard: this.p.guard, api: this.p.api, config, events, lockPath });
+    if (failed) {
+      releaseLock(lockPath);
+      return { ok: false, error: failed };
+    }
+    await recordStart({ store: storage.store, probe, events, logger, config, stale: lock.stale });
+    this.retain(now);
+    // Reports written while the daemon was down (after a panic's reboot) are found here, exactly once.
+    try {
+      await this.p.reportWatcher.start();
+    } catch (e) {
+      events.failed('report-watcher', (e as Error).message);
+    }
+    return { ok: true };
+  }
+
+  private retain(now: number): void {
+    this.lastRetention = now;
+    this.p.storage.retain(now, this.p.config().retention);
+  }
+
+  /** One tick: sample, judge, tell the guard, then write sample + process map + events in one transaction. */
+  async tickOnce(): Promise<TickResult | null> {
+    const { clock, storage, events, risk } = this.p;
+    const now = clock.now();
+    this.gaps.note(now, monotonicNow(clock));
+    if (storage.writer.isDetached) storage.tryReattach(monotonicNow(clock), now, this.p.onStorageBack());
+    const slow =
+      this.tickCount === 0 || now - this.lastSlow >= this.p.config().slowIntervalSeconds * 1000 - 50;
+    if (slow) this.lastSlow = now;
+    let result: TickResult;
+    try {
+      result = await this.p.sampler.tick(now, slow);
+    } catch (e) {
+      events.failed('sampler', (e as Error).stack ?? String(e));
+      return null;
+    }
+    recordProcessEvents(result.changes, events);
+    try {
+      risk.step(now, result.sample);
+    } catch (e) {
+      events.failed('risk', (e as Error).stack ?? String(e));
+    }
+    this.tellGuard(result);
+    const written = events.drain();
+    const stored = storage.writeTick(result, written, now, () => risk.persist());
+    try {
+      publishTick(this.p.publisher, result, written, { now, slow, stored });
+    } catch (e) {
+      this.p.logger.error({ err: e }, 'publishing the tick failed');
+    }
+    this.tickCount++;
+    this.lastResult = result;
+    if (now - this.lastRetention >= 600_000) this.retain(now);
+    return result;
+  }
+
+  /** The guard learns the level before the write: a full disk must not leave it a tick behind. */
+  private tellGuard(result: TickResult): void {
+    const { guard, risk, decision, storage } = this.p;
+    try {
+      guard?.update({
+        level: risk.state.level,
+        ...decision.decide(),
+        hold: readHold(storage.store),
+        exo: risk.monitor.snapshot,
+        sample: result.sample,
+      });
+    } catch (e) {
+      this.p.events.failed('guard-update', (e as Error).message);
+    }
+  }
+
+  /** Starts the loop; ticks are aligned to the interval and never overlap (a slow tick skips the next). */
+  start(): void {
+    this.scheduler.start();
+  }
+
+  /** Pauses sampling (the machine is going to sleep); the timeline notes it. */
+  pause(reason: string): void {
+    this.scheduler.stop();
+    this.p.events.push('power.sleep', 'info', `sampling paused: ${reason}`, { reason });
+    // The sleep/wake hold starts with the sleep notice and is timed by the wake (wake-hold.ts).
+    this.p.decision.startWakeHold(sleepNotice(this.p.clock.now()));
+  }
+
+  /** Resumes after a pause (wake); the wake also counts for the sleep/wake risk signal. */
+  resume(reason: string): void {
+    const { clock, events, risk, decision: d } = this.p;
+    const now = clock.now();
+    events.push('power.wake', 'info', `sampling resumed: ${reason}`, { reason });
+    risk.observe('power.wake', now);
+    d.startWakeHold(wakeNotice(d.currentWakeHold(), now, d.wakeHoldSeconds, 'power-event'));
+    this.gaps.reset();
+    if (!this.scheduler.isRunning) this.start();
+  }
+
+  /**
+   * Stops the loop, waits for the tick in flight, records the stop and closes the database. Idempotent: a
+   * second call (power shutdown, then quit) gets the same promise.
+   */
+  stop(reason: string): Promise<void> {
+    this.stopping ??= this.stopOnce(reason);
+    return this.stopping;
+  }
+
+  private async stopOnce(reason: string): Promise<void> {
+    this.scheduler.stop();
+    this.p.configs.stop();
+    // Each part stops on its own: one that fails must not keep the database open.
+    const parts: Array<[string, () => Promise<unknown> | undefined]> = [
+      ['report watcher', () => this.p.reportWatcher.stop()],
+      ['risk', () => this.p.risk.settle()],
+      ['guard', () => this.p.guard?.stop()],
+      ['api', () => this.p.api?.stop()],
+      ['tick', () => this.scheduler.inFlight ?? undefined],
+    ];
+    for (const [what, step] of parts) {
+      try {
+        await step();
+      } catch (e) {
+        this.p.logger.warn({ err: e }, `stopping the ${what} failed: ${(e as Error).message}`);
+      }
+    }
+    try {
+      this.p.storage.closeAfter({
+        time: this.p.clock.now(),
+        kind: 'daemon.stopped',
+        severity: 'info',
+        message: `exo-sentinel stopped (${reason}) after ${this.tickCount} ticks`,
+        data: { reason, ticks: this.tickCount },
+      });
+    } finally {
+      releaseLock(this.p.lockPath);
+    }
+  }
+}

@@ -1,0 +1,125 @@
+import { randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import type { TimelineEvent } from '../../../shared/events.js';
+import type { ReportRecord } from '../../../shared/reports.js';
+import { loadOrCreateToken } from '../api/api-config.js';
+import { ApiServer } from '../api/api-server.js';
+import type { Metrics } from '../api/metrics.js';
+import type { Config } from '../config/config-schema.js';
+import type { EventCollector } from '../event-collector.js';
+import { exoHome } from '../exo/exo-pidfile.js';
+import { GuardServer } from '../guard/guard-server.js';
+import type { Logger } from '../logger.js';
+import { defaultReportDirs, ReportIngester } from '../panics/report-ingester.js';
+import { ReportWatcher } from '../panics/report-watcher.js';
+import type { SentinelService } from '../service/sentinel-service.js';
+import type { ReportStore } from '../store/report-store.js';
+import type { TimelineStore } from '../store/timeline-store.js';
+
+/** The admission-control guard in front of EXO (null when turned off); its refusals and waits are metrics. */
+export function buildGuard(config: Config, events: EventCollector, metrics: Metrics): GuardServer | null {
+  if (!config.guard.enabled) return null;
+  const guard = new GuardServer(
+    config.guard,
+    config.exo.url,
+    (e) => events.push(e.kind, e.severity, e.message, e.data, e.time),
+    config.exo.home ?? exoHome(),
+    undefined,
+    {
+      refused: (reason) => metrics.guardRefusals.inc({ reason }),
+      queueWait: (seconds) => metrics.guardQueueWait.observe(seconds),
+    },
+  );
+  metrics.attachGuard(() => guard.stats);
+  return guard;
+}
+
+/** The API token; when the data directory cannot be written, one for this run only (said in the log). */
+function apiToken(path: string, logger: Logger): string {
+  try {
+    return loadOrCreateToken(path);
+  } catch (e) {
+    logger.warn(
+      `the API token cannot be stored (${(e as Error).message}): this run uses one that is not saved`,
+    );
+    return randomBytes(24).toString('base64url');
+  }
+}
+
+/** The local HTTP API and the built dashboard (null when turned off): one shell of the service. */
+export function buildApi(
+  config: Config,
+  tokenPath: string,
+  logger: Logger,
+  metrics: Metrics,
+  service: SentinelService,
+): ApiServer | null {
+  if (!config.api.enabled) return null;
+  const dashboard = fileURLToPath(new URL('../../../renderer/', import.meta.url));
+  return new ApiServer({
+    config: config.api,
+    token: apiToken(tokenPath, logger),
+    metrics,
+    service,
+    dashboardDir: existsSync(`${dashboard}index.html`) ? dashboard : null,
+  });
+}
+
+/** The report directories' watcher (the shell's, else the configured, else the platform's directories). */
+export function buildReportWatcher(p: {
+  dirs: string[] | undefined;
+  config: Config;
+  reports: ReportStore;
+  store: TimelineStore;
+  now: () => number;
+  events: EventCollector;
+  onReport: (r: ReportRecord) => void;
+}): ReportWatcher {
+  return new ReportWatcher(
+    p.dirs ?? p.config.reports.dirs ?? defaultReportDirs(),
+    new ReportIngester(p.reports, p.store, p.now),
+    {
+      onReport: p.onReport,
+      onDirectoryProblem: (dir, problem) =>
+        p.events.push('report.directory-problem', 'warning', `report directory ${dir}: ${problem}`, {
+          dir,
+          problem,
+        }),
+    },
+    p.config.reports.rescanSeconds * 1000,
+  );
+}
+
+/** A fault caught at an entry point: an event and a log line; the daemon carries on. */
+export function containFault(logger: Logger, events: EventCollector, where: string, e: unknown): void {
+  const message = e instanceof Error ? e.message : String(e);
+  try {
+    logger.error({ err: e, where }, `fault in ${where}: ${message}`);
+    events.push('daemon.fault', 'error', `fault in ${where}: ${message}`, {
+      where,
+      error: message,
+      stack: e instanceof Error ? e.stack : null,
+    });
+  } catch {
+    // Reporting a fault must not raise another.
+  }
+}
+
+/** A fault the process is about to exit on, written at once (not with the next tick). Best effort. */
+export function writeFaultNow(store: TimelineStore, now: number, where: string, e: unknown): boolean {
+  const message = e instanceof Error ? e.message : String(e);
+  const event: TimelineEvent = {
+    time: now,
+    kind: 'daemon.fault',
+    severity: 'critical',
+    message: `unhandled fault (${where}): ${message}`,
+    data: { where, error: message, stack: e instanceof Error ? e.stack : null },
+  };
+  try {
+    store.writeEvent(event);
+    return true;
+  } catch {
+    return false;
+  }
+}

@@ -1,0 +1,79 @@
+import type { ReportRecord } from '../../../shared/reports.js';
+import type { EventCollector } from '../event-collector.js';
+import type { Logger } from '../logger.js';
+import { isIogpuKind } from '../panics/panic-classifier.js';
+import type { TickResult } from '../sampler.js';
+
+/** A new report in the ledger becomes a timeline event (written with the next tick) and a log line. */
+export function recordReportEvent(r: ReportRecord, events: EventCollector, logger: Logger): void {
+  const at = r.panicTime ? new Date(r.panicTime).toISOString() : 'an unknown time';
+  const who = r.attribution
+    ? ` — ${r.attribution.explanation}`
+    : r.pid !== null
+      ? ` (pid ${r.pid}: ${r.processName})`
+      : '';
+  const data = {
+    reportId: r.id,
+    path: r.path,
+    kind: r.kind,
+    panicTime: r.panicTime,
+    pid: r.pid,
+    verdict: r.attribution?.verdict ?? null,
+  };
+  if (r.status === 'unreadable') {
+    events.push('report.unreadable', 'warning', `${r.name} is present but unreadable: ${r.problem}`, data);
+  } else if (r.status === 'ingested' && r.category === 'panic') {
+    const severity = r.kind && isIogpuKind(r.kind as never) ? 'critical' : 'warning';
+    events.push('panic.detected', severity, `kernel panic (${r.kind}) at ${at}${who}`, data);
+  } else if (r.status === 'ingested' && r.category === 'jetsam') {
+    const killed = ((r.info?.['killed'] as Array<{ name: string; reason: string }> | undefined) ?? []).map(
+      (k) => `${k.name} (${k.reason})`,
+    );
+    events.push(
+      'jetsam.detected',
+      'warning',
+      `JetsamEvent at ${at}: largest ${String(r.info?.['largestProcess'] ?? '?')}${killed.length ? `; killed ${killed.join(', ')}` : ''}`,
+      data,
+    );
+  } else if (r.status === 'ingested' && r.category === 'crash') {
+    events.push(
+      'crash.detected',
+      'warning',
+      `${r.processName ?? '?'} (pid ${r.pid ?? '?'}) crashed (${r.kind}) at ${at}${who}`,
+      data,
+    );
+  }
+  logger.warn(
+    { report: data, status: r.status },
+    `report ${r.name}: ${r.status} ${r.category ?? ''} ${r.kind ?? ''}`,
+  );
+}
+
+/** EXO's processes that appeared, exited or changed role in this tick, as timeline events. */
+export function recordProcessEvents(changes: TickResult['changes'], events: EventCollector): void {
+  for (const c of changes) {
+    const e = c.entry;
+    const what = `${c.role} pid ${e.pid}`;
+    if (c.kind === 'started')
+      events.push('process.started', 'info', `${what} appeared: ${e.argv.join(' ').slice(0, 200)}`, {
+        pid: e.pid,
+        role: c.role,
+        startTime: e.startTime,
+        argv: e.argv,
+        executable: e.executable,
+      });
+    else if (c.kind === 'exited')
+      events.push(
+        'process.exited',
+        c.role === 'exo-runner' || c.role === 'exo-main' ? 'warning' : 'info',
+        `${what} exited`,
+        { pid: e.pid, role: c.role, startTime: e.startTime },
+      );
+    else
+      events.push('process.role-changed', 'info', `pid ${e.pid} is now ${c.role} (was ${c.previous})`, {
+        pid: e.pid,
+        role: c.role,
+        previous: c.previous,
+      });
+  }
+}

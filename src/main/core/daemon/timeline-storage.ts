@@ -1,0 +1,220 @@
+import { accessSync, constants, existsSync, mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import type { TimelineEvent } from '../../../shared/events.js';
+import type { EventCollector } from '../event-collector.js';
+import type { Logger } from '../logger.js';
+import type { TickResult } from '../sampler.js';
+import { type DatabaseConstructor, type Db, openDatabase } from '../store/database.js';
+import { openTimelineDatabase, type Recovered } from '../store/database-recovery.js';
+import { applyRetention } from '../store/retention.js';
+import { type PendingTick, TickWriter } from '../store/tick-writer.js';
+import { TimelineStore } from '../store/timeline-store.js';
+
+/** How long the daemon holds ticks in memory while the timeline cannot be written. */
+const BUFFER_SECONDS = 600;
+/** How often a daemon whose database could not be opened tries it again (one open attempt: cheap). */
+const REATTACH_MS = 10_000;
+
+/**
+ * The timeline database, or — when it cannot be opened for writing (read-only or full disk, permissions) — an
+ * in-memory one so that sampling, the guard and the API keep running; `detached` is then why.
+ */
+function openTimeline(
+  path: string,
+  Driver: DatabaseConstructor | undefined,
+): { db: Db; recovered: Recovered | null; detached: unknown } {
+  try {
+    // A read-only directory is found before SQLite opens anything: a connection it opened read-only would be
+    // reused (SQLite shares files per process) by the one that later tries to write there.
+    if (path !== ':memory:') {
+      mkdirSync(dirname(path), { recursive: true });
+      accessSync(dirname(path), constants.W_OK);
+      if (existsSync(path)) accessSync(path, constants.W_OK);
+    }
+    const opened = openTimelineDatabase(path, Driver ? { Driver } : {});
+    try {
+      // SQLite falls back to a read-only connection on a read-only disk: take the write lock to find out.
+      opened.db.exec('BEGIN IMMEDIATE');
+      opened.db.exec('ROLLBACK');
+    } catch (e) {
+      // Busy is another writer for a moment (a CLI command), not an unwritable disk.
+      if (!String((e as { code?: unknown }).code).startsWith('SQLITE_BUSY')) {
+        opened.db.close();
+        throw e;
+      }
+    }
+    return { ...opened, detached: null };
+  } catch (e) {
+    // Errors without a code (a schema newer than this build) need a person, not a fallback.
+    if (typeof (e as { code?: unknown }).code !== 'string') throw e;
+    return { db: openDatabase(':memory:', Driver ? { Driver } : {}), recovered: null, detached: e };
+  }
+}
+
+export interface TimelineStorageDeps {
+  path: string;
+  intervalSeconds: number;
+  events: EventCollector;
+  logger: Logger;
+  Driver?: DatabaseConstructor | undefined;
+}
+
+/**
+ * The daemon's database and how ticks reach it: one transaction per tick, held in memory while the disk
+ * cannot take them (full, read-only, gone), written back once it can; a daemon that started without its
+ * database opens it when it appears.
+ */
+export class TimelineStorage {
+  readonly db: Db;
+  readonly store: TimelineStore;
+  readonly writer: TickWriter;
+  private readonly recovered: Recovered | null;
+  /** The real database, once it opened after a start without it (in-process shells only). */
+  private attachedDb: Db | null = null;
+  private lastReattach = 0;
+
+  constructor(private readonly deps: TimelineStorageDeps) {
+    const opened = openTimeline(deps.path, deps.Driver);
+    this.db = opened.db;
+    this.recovered = opened.recovered;
+    this.store = new TimelineStore(this.db);
+    this.writer = new TickWriter(
+      this.db,
+      this.store,
+      deps.path,
+      Math.max(10, Math.round(BUFFER_SECONDS / deps.intervalSeconds)),
+      opened.detached,
+    );
+  }
+
+  /** Start-up findings become events and log lines: a moved-aside corrupt database, no writable one. */
+  recordAtStart(now: number, lockPath: string, pidfileProblem: string | null): void {
+    const { events, logger } = this.deps;
+    if (this.recovered) {
+      logger.error({ recovered: this.recovered }, this.recovered.advice);
+      events.push('storage.corrupt', 'error', this.recovered.advice, { ...this.recovered });
+    }
+    const detached = this.writer.detachedFailure(now);
+    if (detached) {
+      logger.error(
+        `${detached}: sampling, the guard and the API run; ticks are held in memory until it can be written`,
+      );
+      events.push('storage.failing', 'error', `the timeline cannot be opened for writing: ${detached}`, {
+        path: this.writer.health.path,
+      });
+    }
+    if (pidfileProblem) {
+      const note = `the pidfile ${lockPath} cannot be written (${pidfileProblem}): a second daemon would not be stopped`;
+      this.writer.health.note('pidfile', note);
+      logger.warn(note);
+      events.push('storage.pidfile', 'warning', note, { path: lockPath, problem: pidfileProblem });
+    }
+  }
+
+  /**
+   * Started without a writable database: every 10 s try it again; once it opens, the buffered ticks go into it
+   * and `onBack` is called when given (the headless shell restarts on it). Never throws.
+   */
+  tryReattach(mono: number, now: number, onBack: (() => void) | null): void {
+    if (mono - this.lastReattach < REATTACH_MS) return;
+    this.lastReattach = mono;
+    let db: Db | null = null;
+    try {
+      db = openTimelineDatabase(
+        this.writer.health.path,
+        this.deps.Driver ? { Driver: this.deps.Driver } : {},
+      ).db;
+      const store = new TimelineStore(db);
+      const n = this.writer.flushInto(db, store);
+      this.deps.logger.warn(
+        `${this.writer.health.path} is writable again: ${n} buffered tick(s) written to it`,
+      );
+      if (onBack) {
+        db.close();
+        db = null;
+        onBack();
+        return;
+      }
+      // In-process (no restart): ticks go straight to it from now on.
+      this.writer.attach(db, store, now);
+      this.attachedDb = db;
+      db = null;
+    } catch (e) {
+      this.deps.logger.debug({ err: e }, 'the timeline database is still not writable');
+    } finally {
+      db?.close();
+    }
+  }
+
+  /**
+   * Writes the tick (after any buffered ones). A failed write keeps it in memory; the first failure and the
+   * recovery are events of their own (written with the tick after recovery) and log lines.
+   */
+  writeTick(result: TickResult, events: TimelineEvent[], now: number, persist: () => void): boolean {
+    const tick: PendingTick = {
+      time: now,
+      sample: result.sample,
+      events,
+      watched: result.watched,
+      exits: result.changes
+        .filter((c) => c.kind === 'exited')
+        .map((c) => ({ pid: c.entry.pid, startTime: c.entry.startTime })),
+    };
+    const out = this.writer.write(tick, now, persist);
+    if (out.stored) {
+      if (out.recoveredAfterMs !== null) {
+        const message = `the timeline is writable again after ${Math.round(out.recoveredAfterMs / 1000)} s; ${out.flushed} buffered tick(s) written${this.writer.buffer.dropped ? `, ${this.writer.buffer.dropped} dropped while the buffer was full` : ''}`;
+        this.deps.logger.warn(message);
+        this.deps.events.push('storage.recovered', 'info', message, {
+          flushed: out.flushed,
+          dropped: this.writer.buffer.dropped,
+          failedMs: out.recoveredAfterMs,
+        });
+      }
+      return true;
+    }
+    if (out.newFailure) {
+      this.deps.logger.error(
+        `${out.newFailure}: ticks are held in memory (up to ${this.writer.buffer.capacity}) until it can be written`,
+      );
+      this.deps.events.push('storage.failing', 'error', `the timeline cannot be written: ${out.newFailure}`, {
+        path: this.writer.health.path,
+      });
+    }
+    return false;
+  }
+
+  /** Drops rows older than the retention (raw samples, per-minute rows, events); never throws. */
+  retain(now: number, days: { rawDays: number; minuteDays: number }): void {
+    try {
+      const res = applyRetention(this.db, now, {
+        rawMs: days.rawDays * 86_400_000,
+        minuteMs: days.minuteDays * 86_400_000,
+      });
+      if (res.rawDeleted + res.minuteDeleted + res.eventsDeleted > 0)
+        this.deps.logger.debug(res, 'retention applied');
+    } catch (e) {
+      this.deps.events.failed('retention', (e as Error).message);
+    }
+  }
+
+  /** The last write of a stop: buffered ticks, the stop record, pending events; then the database closes. */
+  closeAfter(record: TimelineEvent): void {
+    try {
+      // Ticks still held in memory go first; a disk still full keeps them (and the stop record) out.
+      if (!this.writer.isDetached) this.writer.flush();
+      this.store.writeEvent(record);
+      for (const e of this.deps.events.drain()) this.store.writeEvent(e);
+      this.db.pragma('wal_checkpoint(TRUNCATE)');
+    } catch (e) {
+      const lost = this.writer.buffer.size;
+      this.deps.logger.error(
+        { err: e },
+        `stopping: the timeline could not be written (${(e as Error).message}); ${lost} buffered tick(s) lost`,
+      );
+    } finally {
+      this.db.close();
+      this.attachedDb?.close();
+    }
+  }
+}
