@@ -141,11 +141,11 @@ describe('the ceiling chain: metal, iogpu.wired_limit_mb, config, a Python, the 
   it('a configured gpu.mlxPython comes before EXO’s', async () => {
     const py = fakePython(() => ok(fixture(DEVICE_INFO)));
     const chain = new CeilingChain(events(), { ...darwin, run: py.run, mlxPython: '/opt/mlx/bin/python' });
-    chain.resolve(emptyGpu(), memory(64 * GiB), watchedOf('source-install'));
+    chain.resolve(emptyGpu(), memory(192 * GiB), watchedOf('source-install'));
     py.release();
     await settle();
     assert.equal(py.calls[0]!.file, '/opt/mlx/bin/python');
-    assert.equal(chain.resolve(emptyGpu(), memory(64 * GiB), []).ceilingSource, 'mlx-python');
+    assert.equal(chain.resolve(emptyGpu(), memory(192 * GiB), []).ceilingSource, 'mlx-python');
   });
 
   it('a Python without MLX is reported and not asked again; the next candidate is; at most three per boot', async () => {
@@ -186,6 +186,35 @@ describe('the ceiling chain: metal, iogpu.wired_limit_mb, config, a Python, the 
     // (the collector folds repeats of one probe's failure: the two kinds of failure are what is asserted)
     assert.match(failed[0]!.message, /No module named 'mlx'/);
     assert.match(failed[1]!.message, /no max_recommended_working_set_size/);
+  });
+
+  it('an answer above RAM is not believed, and a runner that throws is a failure, never a crash', async () => {
+    const ev = events();
+    const py = fakePython(() => ok(fixture(DEVICE_INFO))); // 188743680000 bytes, more than 64 GiB
+    py.release();
+    const chain = new CeilingChain(ev, { ...darwin, run: py.run });
+    const watched = watchedOf('source-install');
+    chain.resolve(emptyGpu(), memory(64 * GiB), watched);
+    await settle();
+    const g = chain.resolve(emptyGpu(), memory(64 * GiB), watched);
+    assert.deepEqual([g.ceilingBytes, g.ceilingSource], [48 * GiB, 'estimate']);
+    assert.ok(
+      ev
+        .drain()
+        .some((e) => e.kind === 'probe.failed' && /more than the 68719476736 bytes of RAM/.test(e.message)),
+    );
+
+    const ev2 = events(); // (the collector keeps one failure per probe a minute)
+    const throwing = new CeilingChain(ev2, {
+      ...darwin,
+      run: async () => {
+        throw new Error('spawn EACCES');
+      },
+    });
+    throwing.resolve(emptyGpu(), memory(64 * GiB), watched);
+    await settle();
+    assert.equal(throwing.resolve(emptyGpu(), memory(64 * GiB), watched).ceilingSource, 'estimate');
+    assert.ok(ev2.drain().some((e) => e.kind === 'probe.failed' && /spawn EACCES/.test(e.message)));
   });
 
   it('after a reboot (the boot time moved) the Pythons are asked again', async () => {

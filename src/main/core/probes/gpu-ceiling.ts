@@ -2,7 +2,7 @@ import { readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import { uptime } from 'node:os';
 import type { CeilingSource, GpuReading, MemoryReading, ProcessRole } from '../../../shared/sample.js';
 import { estimateCeiling } from './ceiling-estimate.js';
-import { type CommandRunner, runInBackground } from './command-runner.js';
+import { type CommandResult, type CommandRunner, runInBackground } from './command-runner.js';
 import { parseMetalCeiling } from './darwin/metal-ceiling-parser.js';
 import type { ProbeReporter, ProcessEntry } from './probe-types.js';
 
@@ -200,7 +200,7 @@ export class CeilingChain {
       return { ...gpu, ceilingSource: gpu.ceilingSource ?? null };
     const configured = this.options.ceilingBytes;
     if (configured && configured > 0) return { ...gpu, ceilingBytes: configured, ceilingSource: 'config' };
-    const python = this.pythonCeiling(watched);
+    const python = this.pythonCeiling(watched, memory.total);
     if (python) return { ...gpu, ceilingBytes: python.bytes, ceilingSource: python.source };
     const estimate = estimateCeiling(memory.total);
     if (estimate !== null) return { ...gpu, ceilingBytes: estimate, ceilingSource: 'estimate' };
@@ -211,13 +211,26 @@ export class CeilingChain {
     return { ...gpu, ceilingBytes: null, ceilingSource: null };
   }
 
-  private pythonCeiling(watched: readonly WatchedProcess[]): { bytes: number; source: CeilingSource } | null {
+  private pythonCeiling(
+    watched: readonly WatchedProcess[],
+    ramBytes: number | null,
+  ): { bytes: number; source: CeilingSource } | null {
     if ((this.options.platform ?? process.platform) !== 'darwin') return null;
     const boot = this.bootTime();
     if (Math.abs(boot - this.boot) > SAME_BOOT_MS) {
       // A new boot (a suspended VM resumed, a clock jump): what was asked before may no longer hold.
       this.boot = boot;
       this.asked.clear();
+      this.found = null;
+    }
+    if (this.found && ramBytes !== null && this.found.bytes > ramBytes) {
+      // Metal never recommends more than the machine has: an answer above RAM is not believed.
+      const error = `${this.found.bytes} bytes, more than the ${ramBytes} bytes of RAM`;
+      this.asked.set(this.found.path, { state: 'failed', error });
+      this.reporter.failed(
+        `gpu.ceiling.${this.found.source}`,
+        `${this.found.path} gave no usable Metal ceiling: ${error}`,
+      );
       this.found = null;
     }
     if (this.found) return this.found;
@@ -242,6 +255,7 @@ export class CeilingChain {
     this.inflight = true;
     const budget = this.options.budgetMs ?? PYTHON_BUDGET_MS;
     void this.run(c.path, [...PYTHON_ARGS], { timeoutMs: budget, maxBytes: 64 * 1024 })
+      .catch((e: unknown): CommandResult => ({ ok: false, error: (e as Error).message ?? String(e) }))
       .then((r) => {
         const bytes = r.ok ? parseMetalCeiling(r.stdout).ceilingBytes : null;
         if (bytes !== null && bytes > 0) {
