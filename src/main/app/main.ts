@@ -162,7 +162,11 @@ async function main(): Promise<void> {
     config,
     probe: createProbe(
       events,
-      { ceilingBytes: config.gpu.ceilingBytes, mlxPython: config.gpu.mlxPython },
+      {
+        ceilingBytes: config.gpu.ceilingBytes,
+        mlxPython: config.gpu.mlxPython,
+        ceilingCacheFile: join(dataDir, 'metal-ceiling.json'),
+      },
       { nativeDisabled: nativeDisabledBy(process.env) },
     ),
     events,
