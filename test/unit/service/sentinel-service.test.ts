@@ -64,7 +64,11 @@ describe('SentinelService', () => {
       reason: 'not-a-panic',
       message: `report ${note.id} is not a readable kernel panic`,
     });
-    assert.equal(s.panicReport(9999).ok === false && s.panicReport(9999).reason, 'not-found');
+    assert.deepEqual(s.panicReport(9999), {
+      ok: false,
+      reason: 'not-found',
+      message: 'no report with id 9999',
+    });
     assert.ok(s.panics().reports.some((r) => r.id === panic.id));
   });
 
