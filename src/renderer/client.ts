@@ -277,13 +277,8 @@ export class BridgeClient implements SentinelClient {
   saveConfig(config: unknown): Promise<{ ok: boolean; errors: string[] }> {
     return this.call('saveConfig', config);
   }
-  /**
-   * The app's channel takes a whole configuration: the change is made on the configuration in use (secrets
-   * masked, which the app puts back) and sent whole.
-   */
   async patchConfig(patch: ConfigPatch): Promise<ConfigSaveResult> {
-    const next = applyPatch((await this.config()).config, patch);
-    const r = await this.call<Partial<ConfigSaveResult>>('saveConfig', next);
+    const r = await this.call<Partial<ConfigSaveResult>>('patchConfig', patch);
     return {
       ok: r.ok === true,
       errors: r.errors ?? [],

@@ -26,6 +26,16 @@ export const IPC_SCHEMAS = {
   config: z.undefined(),
   configSchema: z.undefined(),
   saveConfig: z.record(z.string(), z.unknown()),
+  /** `{set: {dotted.key: value}, unset: [dotted.key]}`; the keys are checked against the schema in main. */
+  patchConfig: z
+    .object({
+      set: z
+        .record(z.string().max(600), z.unknown())
+        .refine((o) => Object.keys(o).length <= 256, { message: 'at most 256 keys' })
+        .optional(),
+      unset: z.array(z.string().max(600)).max(256).optional(),
+    })
+    .strict(),
   ack: z.undefined(),
   setGuardMode: z.object({ mode: GuardChoice }).strict(),
   guardProfile: z.undefined(),

@@ -14,6 +14,7 @@ export const IPC_INVOKE_CHANNELS = [
   'config',
   'configSchema',
   'saveConfig',
+  'patchConfig',
   'ack',
   'setGuardMode',
   'guardProfile',

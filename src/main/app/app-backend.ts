@@ -31,6 +31,8 @@ export interface AppBackend {
     restartRequired?: string[];
     reloadErrors?: string[];
   };
+  /** Changes some keys of the stored file (`{set, unset}`) and keeps the rest; answers as `saveConfig`. */
+  patchConfig(patch: unknown): ReturnType<AppBackend['saveConfig']>;
   ack(): object;
   /** Pins the guard's mode; null follows the risk level again. */
   setGuardMode(mode: GuardMode | null): object;

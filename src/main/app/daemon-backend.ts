@@ -1,6 +1,14 @@
-import type { SentinelService } from '../core/service/sentinel-service.js';
+import type { ConfigSaveResult, SentinelService } from '../core/service/sentinel-service.js';
 import type { AppBackend } from './app-backend.js';
 import { withLocalNetworkHint } from './local-network.js';
+
+/** A configuration write's answer as the window reads it. */
+function saveAnswer(r: ConfigSaveResult): ReturnType<AppBackend['saveConfig']> {
+  if (!r.ok) return { ok: false, errors: r.errors };
+  return r.reloaded
+    ? { ok: true, errors: [], applied: r.applied, restartRequired: r.restartRequired }
+    : { ok: true, errors: [], ...(r.reloadErrors ? { reloadErrors: r.reloadErrors } : {}) };
+}
 
 /**
  * The app's IPC answers, from the service of the daemon running in the main process: the same bounded pages,
@@ -21,13 +29,8 @@ export function daemonBackend(service: SentinelService, platform: string = proce
     config: () => service.config(),
     configSchema: () => service.configSchema(),
     // Saved, then applied at once by the daemon's reload; what waits for a restart is listed.
-    saveConfig: (input) => {
-      const r = service.saveConfig(input, 'app');
-      if (!r.ok) return { ok: false, errors: r.errors };
-      return r.reloaded
-        ? { ok: true, errors: [], applied: r.applied, restartRequired: r.restartRequired }
-        : { ok: true, errors: [], ...(r.reloadErrors ? { reloadErrors: r.reloadErrors } : {}) };
-    },
+    saveConfig: (input) => saveAnswer(service.saveConfig(input, 'app')),
+    patchConfig: (patch) => saveAnswer(service.patchConfig(patch, 'app')),
     ack: () => service.ack('the menu bar'),
     setGuardMode: (mode) => service.setGuardMode(mode, 'the dashboard'),
     guardProfile: () => service.guardProfile(),

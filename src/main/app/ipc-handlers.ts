@@ -23,6 +23,7 @@ const HANDLERS: Handlers = {
   config: (b) => b.config(),
   configSchema: (b) => b.configSchema(),
   saveConfig: (b, p) => b.saveConfig(p),
+  patchConfig: (b, p) => b.patchConfig(p),
   ack: (b) => b.ack(),
   setGuardMode: (b, p) => b.setGuardMode(p.mode),
   guardProfile: (b) => b.guardProfile(),

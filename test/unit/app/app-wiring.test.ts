@@ -289,6 +289,7 @@ describe('menu-bar wiring (fakes typed against electron.d.ts)', () => {
       config: () => ({}),
       configSchema: () => ({ type: 'object', title: 'exo-sentinel configuration' }),
       saveConfig: () => ({ ok: true, errors: [] }),
+      patchConfig: () => ({ ok: true, errors: [] }),
       ack: () => {
         calls.push('ack');
         return { ended: null };

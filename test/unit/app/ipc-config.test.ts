@@ -51,7 +51,7 @@ describe("the app's config channel keeps the same rules as the API", () => {
         handlers.set(c, fn as never),
     } satisfies Pick<IpcMain, 'handle'>;
     registerIpcHandlers(ipcMain, backend, () => true);
-    const call = (c: 'config' | 'saveConfig', p?: unknown) =>
+    const call = (c: 'config' | 'saveConfig' | 'patchConfig', p?: unknown) =>
       handlers.get(ipcChannel(c))!({} as IpcMainInvokeEvent, p) as Promise<Record<string, unknown>>;
 
     const shown = await call('config');
@@ -78,5 +78,40 @@ describe("the app's config channel keeps the same rules as the API", () => {
         'config: "gpu.mlxPython" names a program to run and cannot be changed from here; edit the configuration file',
       ],
     });
+
+    // The Settings form's channel: only the keys named change, the rest of the file stays as it is.
+    const before = JSON.parse(readFileSync(`${dir.path}/config.json`, 'utf8'));
+    assert.deepEqual(
+      await call('patchConfig', { set: { 'guard.queue.max': 4 }, unset: ['intervalSeconds'] }),
+      {
+        ok: true,
+        errors: [],
+        applied: [],
+        restartRequired: ['intervalSeconds'],
+      },
+    );
+    const patched = JSON.parse(readFileSync(`${dir.path}/config.json`, 'utf8'));
+    const { intervalSeconds: _gone, ...rest } = before;
+    assert.deepEqual(patched, {
+      ...rest,
+      guard: { ...before.guard, queue: { ...before.guard.queue, max: 4 } },
+    });
+    assert.equal(patched.guard.token, TOKEN);
+    assert.deepEqual(await call('patchConfig', { set: { 'gpu.mlxPython': '/tmp/p' } }), {
+      ok: false,
+      errors: [
+        'config: "gpu.mlxPython" names a program to run and cannot be changed from here; edit the configuration file',
+      ],
+    });
+    assert.deepEqual(
+      await call('patchConfig', { set: { intervalSeconds: 500 } }).then((r) => r['ok']),
+      false,
+    );
+    await assert.rejects(call('patchConfig', { intervalSeconds: 2 }), /patchConfig: malformed message/);
+    assert.deepEqual(
+      JSON.parse(readFileSync(`${dir.path}/config.json`, 'utf8')),
+      patched,
+      'refusals wrote nothing',
+    );
   });
 });

@@ -3,7 +3,6 @@ import { isAbsolute } from 'node:path';
 import { z } from 'zod';
 import { GuardChoice } from '../actions/guard-override.js';
 import { GuardProfileSchema } from '../actions/guard-profile.js';
-import { patchedConfig } from '../config/config-patch.js';
 import { type SentinelService, ServiceUnavailable } from '../service/sentinel-service.js';
 import { PAGE_LIMITS } from './bounded-queries.js';
 
@@ -171,8 +170,7 @@ async function saveConfig(c: RouteContext): Promise<void> {
 async function patchConfig(c: RouteContext): Promise<void> {
   const body = await c.readJson('configuration change');
   if (!body.ok) return;
-  const next = patchedConfig(c.service.config().path, body.value);
-  const saved = next.ok ? c.service.saveConfig(next.value, 'api') : next;
+  const saved = c.service.patchConfig(body.value, 'api');
   if (!saved.ok)
     return c.json(saved.reason === 'write-failed' ? 500 : 400, {
       error: { message: saved.errors.join('; '), fields: saved.errors },

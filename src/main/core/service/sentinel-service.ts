@@ -21,6 +21,7 @@ import {
 } from '../api/bounded-queries.js';
 import type { ClusterRow } from '../cluster/cluster-view.js';
 import { configJsonSchema } from '../config/config-json-schema.js';
+import { patchedConfig } from '../config/config-patch.js';
 import type { ConfigReloadState, ReloadOutcome, ReloadTrigger } from '../config/config-reload.js';
 import type { Config } from '../config/config-schema.js';
 import { maskConfig, saveClientConfig } from '../config/config-update.js';
@@ -260,6 +261,15 @@ export class SentinelService {
       restartRequired: r?.ok ? r.restartRequired : [],
       ...(r && !r.ok ? { reloadErrors: r.errors } : {}),
     };
+  }
+
+  /**
+   * A change to some keys of the stored file (`{set, unset}`), the rest kept as the file has it (not the
+   * configuration in use, which carries command-line flags), then saved and applied as `saveConfig` does.
+   */
+  patchConfig(input: unknown, trigger: ReloadTrigger): ConfigSaveResult {
+    const next = patchedConfig(this.parts.configPath(), input);
+    return next.ok ? this.saveConfig(next.value, trigger) : next;
   }
 
   /**
