@@ -19,19 +19,20 @@ import {
   Tray,
 } from 'electron';
 import type { TimelineEvent } from '../../shared/events.js';
-import { IPC_PUSH_CHANNEL } from '../../shared/ipc.js';
 import type { GuardMode } from '../../shared/risk.js';
 import type { Notifier } from '../core/actions/notifier.js';
 import { loadConfig } from '../core/config/config-loader.js';
+import type { Config } from '../core/config/config-schema.js';
 import { paths, resolveDataDir } from '../core/config/data-dir.js';
 import { Daemon } from '../core/daemon.js';
 import { EventCollector } from '../core/event-collector.js';
-import { createLogger } from '../core/logger.js';
+import { createLogger, type Logger } from '../core/logger.js';
 import { createProbe, nativeDisabledBy } from '../core/probes/create-probe.js';
+import type { SentinelService } from '../core/service/sentinel-service.js';
 import type { DatabaseConstructor } from '../core/store/database.js';
 import { APP_NAP_REASON, AppNapGuard } from './app-nap.js';
 import { daemonBackend } from './daemon-backend.js';
-import { dashboardLoadOptions, dashboardWindowOptions } from './dashboard-window.js';
+import { DashboardController } from './dashboard-controller.js';
 import { announceAdvisoryOnce, notifyTimelineEvents } from './event-notifications.js';
 import { registerIpcHandlers, trustedSender } from './ipc-handlers.js';
 import { LoginItem } from './login-item.js';
@@ -78,85 +79,29 @@ const smokeMeta = (startedAt: number) => ({
 });
 const launchedAt = Date.now();
 
-async function main(): Promise<void> {
-  const startedAt = Date.now();
+/** Sets the profile folders and takes the single-instance lock; false when another copy runs. */
+async function prepareApp(): Promise<boolean> {
   if (smokeHome) app.setPath('userData', join(smokeHome, 'app'));
   // Chromium's profile (cache, cookies, local storage) in its own folder, not beside timeline.db (userData is
   // the data directory on macOS). Must be set before `ready`.
   app.setPath('sessionData', join(app.getPath('userData'), 'Chromium'));
   if (!app.requestSingleInstanceLock()) {
     app.quit();
-    return;
+    return false;
   }
   await app.whenReady();
   app.dock?.hide();
-  const dataDir = smokeHome ?? resolveDataDir(undefined);
-  const loaded = loadConfig(paths(dataDir).config);
-  if (!loaded.ok) throw new Error(loaded.errors.join('\n'));
-  const config = loaded.config;
-  const { logger, close } = await createLogger({
-    level: config.logLevel,
-    // Beside the daemon's log (~/Library/Logs/exo-sentinel), under its own name: both may run at once.
-    file: join(smokeHome ?? paths(dataDir).logs, 'app.log'),
-    terminal: false,
-  });
-  const events = new EventCollector(() => Date.now(), logger);
-  const login = new LoginItem({
-    app,
-    exePath: () => app.getPath('exe'),
-    openSettings: (url) => void shell.openExternal(url),
-  });
-  let window: BrowserWindow | null = null;
-  let windowLoaded = false;
-  /** When the page last finished loading: it subscribes to pushed messages a few IPC round trips later. */
-  let loadedAt = 0;
-  const navigate = (view: string) => ({ event: 'navigate', data: { view } });
+  return true;
+}
 
-  const openDashboard = (view?: string): void => {
-    if (!window) {
-      window = new BrowserWindow(dashboardWindowOptions(preload));
-      windowLoaded = false;
-      window.on('closed', () => {
-        window = null;
-      });
-      window.webContents.setWindowOpenHandler(() => ({ action: 'deny' }));
-      window.webContents.on('will-navigate', (e) => e.preventDefault());
-      window.webContents.on('did-finish-load', () => {
-        windowLoaded = true;
-        loadedAt = Date.now();
-      });
-      // The view goes in the URL's hash: the page opens it as it starts, with no message to miss.
-      void window.loadFile(rendererIndex, dashboardLoadOptions(view));
-      window.once('ready-to-show', () => window?.show());
-      return;
-    }
-    window.show();
-    if (!view) return;
-    // A page that loaded moments ago may not listen yet: load it again with the view in the hash instead.
-    if (windowLoaded && Date.now() - loadedAt > 2_000)
-      window.webContents.send(IPC_PUSH_CHANNEL, navigate(view));
-    else {
-      windowLoaded = false;
-      void window.loadFile(rendererIndex, dashboardLoadOptions(view));
-    }
-  };
-
-  let trayController: TrayController | null = null;
-  const notes = new NotificationController({
-    create: (o) => new Notification(o),
-    isSupported: () => Notification.isSupported(),
-    open: (view) => openDashboard(view),
-    fallback: (alert) => trayController?.raise(alert),
-    log: (m) => logger.warn(m),
-    now: () => Date.now(),
-  });
-  const notifier: Notifier = {
-    notify: async (n) => ({
-      ok: notes.show(n.topic, n.title, n.body, n.topic === 'panic' ? 'Panics' : 'Overview'),
-      detail: 'banner',
-    }),
-  };
-
+/** The daemon in this process, started, with its configuration reloads (the Settings tab writes the file). */
+async function startDaemon(
+  dataDir: string,
+  config: Config,
+  events: EventCollector,
+  logger: Logger,
+  notifier: Notifier,
+): Promise<Daemon> {
   const daemon = new Daemon({
     dataDir,
     config,
@@ -177,17 +122,163 @@ async function main(): Promise<void> {
   const begun = await daemon.begin();
   if (!begun.ok) throw new Error(begun.error);
   daemon.start();
-  // The configuration file applies when it changes (the Settings tab writes it too), as in the headless daemon.
+  // The configuration file applies when it changes, as in the headless daemon.
   daemon.watchConfig((path) => loadConfig(path));
+  return daemon;
+}
 
-  // One way out: menu Quit, Cmd-Q, logout, restart and shutdown all end here, in app.exit after the flush.
+/** Self-update from the release's zip, only in a packaged build with a publish configuration (README). */
+function startUpdates(logger: Logger, notes: NotificationController): void {
+  if (smokeHome) return;
+  void startUpdater({
+    isPackaged: app.isPackaged,
+    updateConfigFile: join(process.resourcesPath, 'app-update.yml'),
+    exists: existsSync,
+    env: process.env,
+    load: async () => (await import('electron-updater')).default.autoUpdater,
+    log: (level, m) => logger[level](m),
+    onReady: (version) =>
+      notes.show('update', `exo-sentinel ${version} is ready`, 'It is installed when you quit.', 'Overview'),
+  });
+}
+
+/** What the menu bar, the notifications and the smoke run share. */
+interface Shell {
+  service: SentinelService;
+  dashboard: DashboardController;
+  notes: NotificationController;
+  login: LoginItem;
+  requestQuit: (reason: string) => void;
+}
+
+/** The menu-bar item and its menu; `refresh` redraws it from the status. */
+function buildTray(s: Shell, refresh: () => void): { tray: Tray; controller: TrayController } {
+  const tray = new Tray(nativeImage.createFromPath(join(assets, TRAY_ICONS.ok)));
+  tray.setIgnoreDoubleClickEvents(true);
+  const controller = new TrayController(
+    tray,
+    (t) => Menu.buildFromTemplate(t),
+    (state) => nativeImage.createFromPath(join(assets, TRAY_ICONS[state])),
+    {
+      openDashboard: (view) => s.dashboard.open(view),
+      openReport: (id) => s.dashboard.open(`Panics:${id}`),
+      setGuardMode: (mode: GuardMode | null) => {
+        s.service.setGuardMode(mode, 'the menu bar');
+        refresh();
+      },
+      setGuardProfile: (profile) => {
+        s.service.setGuardProfile(profile, 'the menu bar');
+        refresh();
+      },
+      acknowledge: () => s.service.ack('the menu bar'),
+      toggleLaunchAtLogin: () => {
+        s.login.toggle();
+        refresh();
+      },
+      openNotificationSettings: () => void shell.openExternal(NOTIFICATION_SETTINGS_URL),
+      quit: () => s.requestQuit('quit'),
+    },
+    () => s.notes.state,
+    // The login item's status is read when the menu opens (not every tick); it shows at the next build.
+    () => s.login.refresh(),
+  );
+  return { tray, controller };
+}
+
+/** The packaged app's own check (`--smoke-test`): each step with its bound, the verdict in a file. */
+function smokeSteps(s: Shell, tray: Tray, controller: TrayController, appNap: AppNapGuard): SmokeStep[] {
+  const { dashboard, notes, service } = s;
+  return [
+    [
+      'tray',
+      async () => `menu-bar item ${JSON.stringify(tray.getBounds())}, ${controller.menuBuilds} menu build(s)`,
+      5_000,
+    ],
+    [
+      'daemon',
+      async () => {
+        const ticks = await waitFor(
+          () => {
+            const n = service.status().daemon.ticks;
+            return n > 0 ? n : null;
+          },
+          'first tick',
+          15_000,
+        );
+        return `${ticks} tick(s), storage ${JSON.stringify(service.status().storage)}`;
+      },
+      20_000,
+    ],
+    [
+      'window',
+      async () => {
+        dashboard.open('Overview');
+        await waitFor(() => (dashboard.isLoaded ? true : null), 'dashboard did-finish-load', 20_000);
+        return `dashboard loaded from ${dashboard.current?.webContents.getURL()}`;
+      },
+      25_000,
+    ],
+    [
+      'ipc',
+      async () => {
+        const level = (await dashboard.current?.webContents.executeJavaScript(
+          'window.exoSentinel.invoke("status").then((s) => s.risk.level)',
+        )) as unknown;
+        if (typeof level !== 'string') throw new Error(`status over IPC answered ${JSON.stringify(level)}`);
+        return `renderer → preload → main → renderer: level ${level}`;
+      },
+      10_000,
+    ],
+    [
+      'notification',
+      async () => {
+        notes.show('smoke', 'exo-sentinel smoke test', 'A test notification', 'Overview');
+        const state = await waitFor(
+          () => (notes.state === 'unknown' ? null : notes.state),
+          'banner outcome',
+          10_000,
+        );
+        return notificationOutcome(state, controller.pendingAlert !== null);
+      },
+      15_000,
+    ],
+    [
+      'app-nap',
+      async () =>
+        `power-save blocker ${appNap.held ? 'held' : 'not held (EXO not running)'}: ${APP_NAP_REASON}`,
+      1_000,
+    ],
+  ];
+}
+
+/** Opening the app again (Finder, Spotlight, a second launch) shows the dashboard; no window keeps it running. */
+function wireAppEvents(dashboard: DashboardController): void {
+  app.on('second-instance', () => dashboard.open());
+  // An activation during the first seconds is the launch itself (at login too): no window for that.
+  const readyAt = Date.now();
+  app.on('activate', () => {
+    if (Date.now() - readyAt > 3_000) dashboard.open();
+  });
+  app.on('window-all-closed', () => {
+    // A menu-bar app keeps running with no window.
+  });
+}
+
+/**
+ * One way out: menu Quit, Cmd-Q, logout, restart and shutdown all end here, in app.exit after the daemon
+ * stopped and the log is flushed (bounded).
+ */
+function wireQuit(
+  daemon: Daemon,
+  flush: () => Promise<void>,
+): { quit: QuitController; requestQuit: (reason: string) => void } {
   let quitReason = 'quit';
   const quit = new QuitController({
     stop: (reason) => {
       daemon.onPublish = null;
       return daemon.stop(reason);
     },
-    flush: close,
+    flush,
     exit: (code) => app.exit(code),
     log: (m) => console.error(m),
     boundMs: QUIT_BOUND_MS,
@@ -199,156 +290,87 @@ async function main(): Promise<void> {
     quitReason = reason;
     app.quit();
   };
+  return { quit, requestQuit };
+}
 
-  // Self-update from the release's zip, only in a packaged build with a publish configuration (README).
-  if (!smokeHome)
-    void startUpdater({
-      isPackaged: app.isPackaged,
-      updateConfigFile: join(process.resourcesPath, 'app-update.yml'),
-      exists: existsSync,
-      env: process.env,
-      load: async () => (await import('electron-updater')).default.autoUpdater,
-      log: (level, m) => logger[level](m),
-      onReady: (version) =>
-        notes.show(
-          'update',
-          `exo-sentinel ${version} is ready`,
-          'It is installed when you quit.',
-          'Overview',
-        ),
-    });
+async function main(): Promise<void> {
+  const startedAt = Date.now();
+  if (!(await prepareApp())) return;
+  const dataDir = smokeHome ?? resolveDataDir(undefined);
+  const loaded = loadConfig(paths(dataDir).config);
+  if (!loaded.ok) throw new Error(loaded.errors.join('\n'));
+  const config = loaded.config;
+  const { logger, close } = await createLogger({
+    level: config.logLevel,
+    // Beside the daemon's log (~/Library/Logs/exo-sentinel), under its own name: both may run at once.
+    file: join(smokeHome ?? paths(dataDir).logs, 'app.log'),
+    terminal: false,
+  });
+  const events = new EventCollector(() => Date.now(), logger);
+  const login = new LoginItem({
+    app,
+    exePath: () => app.getPath('exe'),
+    openSettings: (url) => void shell.openExternal(url),
+  });
+  const dashboard = new DashboardController({
+    preload,
+    rendererIndex,
+    create: (options) => new BrowserWindow(options),
+  });
+  let trayController: TrayController | null = null;
+  const notes = new NotificationController({
+    create: (o) => new Notification(o),
+    isSupported: () => Notification.isSupported(),
+    open: (view) => dashboard.open(view),
+    fallback: (alert) => trayController?.raise(alert),
+    log: (m) => logger.warn(m),
+    now: () => Date.now(),
+  });
+  // Level banners come from the daemon's action policy (with its cool-downs) through this notifier.
+  const notifier: Notifier = {
+    notify: async (n) => ({
+      ok: notes.show(n.topic, n.title, n.body, n.topic === 'panic' ? 'Panics' : 'Overview'),
+      detail: 'banner',
+    }),
+  };
+  const daemon = await startDaemon(dataDir, config, events, logger, notifier);
 
-  const backend = daemonBackend(daemon.service);
+  const { quit, requestQuit } = wireQuit(daemon, close);
+  startUpdates(logger, notes);
+
+  const { service } = daemon;
   registerIpcHandlers(
     ipcMain,
-    backend,
-    trustedSender(() => window?.webContents.id ?? null, join(appRoot, 'dist', 'renderer')),
+    daemonBackend(service),
+    trustedSender(() => dashboard.current?.webContents.id ?? null, join(appRoot, 'dist', 'renderer')),
   );
-
-  const tray = new Tray(nativeImage.createFromPath(join(assets, TRAY_ICONS.ok)));
-  tray.setIgnoreDoubleClickEvents(true);
-  trayController = new TrayController(
-    tray,
-    (t) => Menu.buildFromTemplate(t),
-    (s) => nativeImage.createFromPath(join(assets, TRAY_ICONS[s])),
-    {
-      openDashboard,
-      openReport: (id) => openDashboard(`Panics:${id}`),
-      setGuardMode: (mode: GuardMode | null) => {
-        daemon.service.setGuardMode(mode, 'the menu bar');
-        refresh();
-      },
-      setGuardProfile: (profile) => {
-        daemon.service.setGuardProfile(profile, 'the menu bar');
-        refresh();
-      },
-      acknowledge: () => backend.ack(),
-      toggleLaunchAtLogin: () => {
-        login.toggle();
-        refresh();
-      },
-      openNotificationSettings: () => void shell.openExternal(NOTIFICATION_SETTINGS_URL),
-      quit: () => requestQuit('quit'),
-    },
-    () => notes.state,
-    // The login item's status is read when the menu opens (not every tick); it shows at the next build.
-    () => login.refresh(),
-  );
+  const s: Shell = { service, dashboard, notes, login, requestQuit };
   const appNap = new AppNapGuard(powerSaveBlocker, (m) => logger.info(m));
-  // Level banners come from the daemon's action policy (with its cool-downs) through `notifier`.
   const refresh = (): void => {
-    const v = trayViewFromStatus(daemon.service.status(), login.get());
+    const v = trayViewFromStatus(service.status(), login.get());
     appNap.set(v.exoReachable || v.processes.length > 0);
     trayController?.update(v);
   };
+  const { tray, controller } = buildTray(s, refresh);
+  trayController = controller;
   refresh();
-  const advisory = daemon.service.advisory();
+  const advisory = service.advisory();
   if ('platform' in advisory)
-    announceAdvisoryOnce(daemon.service.shellMeta(), advisory.platform, notes, () => Date.now());
+    announceAdvisoryOnce(service.shellMeta(), advisory.platform, notes, () => Date.now());
   // The dashboard window gets the same live stream the API serves over SSE; the tray follows each tick
   // (nothing to redraw while sampling is paused); new panics and runner deaths raise banners.
   daemon.onPublish = (event, data) => {
     if (event === 'sample') refresh();
     else if (event === 'event') notifyTimelineEvents([data as TimelineEvent], notes);
-    window?.webContents.send(IPC_PUSH_CHANNEL, { event, data });
+    dashboard.push({ event, data });
   };
-
   wirePowerEvents(powerMonitor, daemon, requestQuit);
-  app.on('second-instance', () => openDashboard());
-  // Opening the app again from Finder or Spotlight while it runs (no Dock icon to click) shows the dashboard.
-  // An activation during the first seconds is the launch itself (at login too): no window for that.
-  const readyAt = Date.now();
-  app.on('activate', () => {
-    if (Date.now() - readyAt > 3_000) openDashboard();
-  });
-  app.on('window-all-closed', () => {
-    // A menu-bar app keeps running with no window.
-  });
+  wireAppEvents(dashboard);
 
   if (smokeFile) {
-    const steps: SmokeStep[] = [
-      [
-        'tray',
-        async () =>
-          `menu-bar item ${JSON.stringify(tray.getBounds())}, ${trayController?.menuBuilds} menu build(s)`,
-        5_000,
-      ],
-      [
-        'daemon',
-        async () => {
-          const ticks = await waitFor(
-            () => {
-              const n = daemon.service.status().daemon.ticks;
-              return n > 0 ? n : null;
-            },
-            'first tick',
-            15_000,
-          );
-          return `${ticks} tick(s), storage ${JSON.stringify(daemon.service.status().storage)}`;
-        },
-        20_000,
-      ],
-      [
-        'window',
-        async () => {
-          openDashboard('Overview');
-          await waitFor(() => (windowLoaded ? true : null), 'dashboard did-finish-load', 20_000);
-          return `dashboard loaded from ${window?.webContents.getURL()}`;
-        },
-        25_000,
-      ],
-      [
-        'ipc',
-        async () => {
-          const level = (await window?.webContents.executeJavaScript(
-            'window.exoSentinel.invoke("status").then((s) => s.risk.level)',
-          )) as unknown;
-          if (typeof level !== 'string') throw new Error(`status over IPC answered ${JSON.stringify(level)}`);
-          return `renderer → preload → main → renderer: level ${level}`;
-        },
-        10_000,
-      ],
-      [
-        'notification',
-        async () => {
-          notes.show('smoke', 'exo-sentinel smoke test', 'A test notification', 'Overview');
-          const state = await waitFor(
-            () => (notes.state === 'unknown' ? null : notes.state),
-            'banner outcome',
-            10_000,
-          );
-          return notificationOutcome(state, trayController?.pendingAlert !== null);
-        },
-        15_000,
-      ],
-      [
-        'app-nap',
-        async () =>
-          `power-save blocker ${appNap.held ? 'held' : 'not held (EXO not running)'}: ${APP_NAP_REASON}`,
-        1_000,
-      ],
-    ];
-    const checks = await runSmokeChecks(steps, () => Date.now(), { ipc: ['window'] });
+    const checks = await runSmokeChecks(smokeSteps(s, tray, controller, appNap), () => Date.now(), {
+      ipc: ['window'],
+    });
     const verdict = smokeVerdict(checks, smokeMeta(startedAt), Date.now());
     writeFileSync(smokeFile, `${JSON.stringify(verdict, null, 2)}\n`);
     console.log(`smoke test ${verdict.ok ? 'passed' : 'FAILED'}: ${smokeFile}`);
