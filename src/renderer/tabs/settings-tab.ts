@@ -368,8 +368,17 @@ function diffLeaves(before: unknown, after: unknown, at = ''): string[] {
   return same(before, after) ? [] : [at];
 }
 
-/** The raw JSON view: the configuration in use with secrets hidden; a save sends only what was edited. */
-function rawView(ctx: TabContext, config: Obj, secrets: string[], onSaved: () => void): HTMLElement {
+/**
+ * What a raw JSON save said, kept across the redraw that follows it (the form shows the new values): the
+ * raw view opens again with it.
+ */
+let rawNotice: string | null = null;
+
+/**
+ * The raw JSON view: the configuration in use with secrets hidden; a save sends only what was edited, then
+ * the whole tab is drawn again from what the daemon now runs with.
+ */
+function rawView(ctx: TabContext, config: Obj, secrets: string[]): HTMLElement {
   let shown = config;
   for (const k of secrets)
     if (typeof valueAt(shown, k) === 'string') shown = withValue(shown, k, SECRET_SHOWN);
@@ -380,7 +389,13 @@ function rawView(ctx: TabContext, config: Obj, secrets: string[], onSaved: () =>
     'aria-label': 'Configuration (JSON)',
   }) as HTMLTextAreaElement;
   area.value = JSON.stringify(shown, null, 2);
-  const out = h('div', { role: 'status', id: 'raw-answer' });
+  const out = h(
+    'div',
+    { role: 'status', id: 'raw-answer' },
+    rawNotice ? h('p', { id: 'raw-saved' }, rawNotice) : null,
+  );
+  const opened = rawNotice !== null;
+  rawNotice = null;
   const save = h('button', { type: 'button', class: 'action', id: 'save-raw' }, 'Save raw JSON');
   save.addEventListener('click', async () => {
     out.replaceChildren(h('p', { class: 'muted' }, 'Saving…'));
@@ -406,16 +421,22 @@ function rawView(ctx: TabContext, config: Obj, secrets: string[], onSaved: () =>
       return;
     }
     const r = await ctx.client.patchConfig(patch);
-    out.replaceChildren(
-      r.ok
-        ? h('p', { id: 'raw-saved' }, 'Saved.')
-        : h('ul', { class: 'error' }, ...r.errors.map((e) => h('li', {}, e))),
-    );
-    if (r.ok) onSaved();
+    if (!r.ok) {
+      out.replaceChildren(h('ul', { class: 'error' }, ...r.errors.map((e) => h('li', {}, e))));
+      return;
+    }
+    const keys = [...Object.keys(patch.set!), ...patch.unset!];
+    // The daemon lists every key waiting for a restart; these are the ones of this save.
+    const waiting = keys.filter((k) => covers(r.restartRequired, k));
+    rawNotice = `Saved ${keys.length} ${keys.length === 1 ? 'key' : 'keys'}: ${keys.join(', ')}.${
+      waiting.length ? ` Takes effect when the daemon restarts: ${waiting.join(', ')}.` : ''
+    }`;
+    out.replaceChildren(h('p', { class: 'muted' }, 'Saved; reading it back…'));
+    await ctx.refresh();
   });
   return h(
     'details',
-    { id: 'raw-config' },
+    { id: 'raw-config', ...(opened ? { open: '' } : {}) },
     h('summary', {}, 'Raw JSON'),
     h(
       'p',
@@ -442,7 +463,7 @@ export const renderSettings: RenderTab = async (panel, ctx) => {
         { class: 'why' },
         `This daemon does not describe its settings (${schema.message}); raw JSON only.`,
       ),
-      rawView(ctx, view.config, ['guard.token', 'cluster.token'], () => void ctx.refresh()),
+      rawView(ctx, view.config, ['guard.token', 'cluster.token']),
     );
     return;
   }
@@ -515,6 +536,6 @@ export const renderSettings: RenderTab = async (panel, ctx) => {
       'Each key with its default; “restart” marks what a running daemon takes at its next start. Secrets are never shown. Save sends only what you changed.',
     ),
     form,
-    rawView(ctx, view.config, secrets, () => void ctx.refresh()),
+    rawView(ctx, view.config, secrets),
   );
 };
