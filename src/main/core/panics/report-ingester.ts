@@ -148,65 +148,12 @@ export class ReportIngester {
     return this.timeline.lastSampleTime(time + 5_000, time - 60_000) !== null;
   }
 
+  /** The ledger row for a report that was read: by its bug_type, a JetsamEvent, a crash, a panic or skipped. */
   private describe(path: string, dir: string, read: Extract<ReadOutcome, { ok: true }>): NewReport {
     const row: NewReport = { ...this.base(path, dir, read.size, read.mtime), sha256: read.sha256 };
-    const container = readContainer(read.text.slice(0, 4096));
-    const bug = container.bugType;
-    const isReportText = /\.(panic|txt)$/i.test(path);
-    if (bug === '298') {
-      const j = parseJetsamEvent(read.text);
-      return {
-        ...row,
-        category: 'jetsam',
-        bugType: bug,
-        kind: 'jetsam',
-        panicTime: j?.time ? Date.parse(j.time) : null,
-        info: j ? { ...j } : null,
-      };
-    }
-    if (bug === '309') {
-      const c = parseUserCrash(read.text);
-      if (!c)
-        return {
-          ...row,
-          status: 'skipped',
-          category: 'crash',
-          bugType: bug,
-          problem: 'crash report without a readable body',
-        };
-      const time = c.crashTime ? Date.parse(c.crashTime) : read.mtime;
-      const attribution =
-        c.pid !== null && c.processName
-          ? attributePanic(
-              c.pid,
-              c.processName,
-              { time, exact: c.crashTime !== null },
-              this.timeline.processesByPid(c.pid),
-              this.daemonWasRunning(time),
-            )
-          : null;
-      const watched =
-        (attribution?.process !== null && attribution?.process !== undefined) ||
-        /\/EXO\.app\//.test(c.processPath ?? '') ||
-        (c.processName !== null &&
-          WATCHED_CRASH_NAME.test(c.processName) &&
-          attribution?.verdict !== 'other');
-      return {
-        ...row,
-        status: watched ? 'ingested' : 'skipped',
-        problem: watched
-          ? null
-          : `crash of ${c.processName ?? '?'} (pid ${c.pid ?? '?'}), not a watched process`,
-        category: 'crash',
-        bugType: bug,
-        kind: c.cause,
-        panicTime: c.crashTime ? Date.parse(c.crashTime) : null,
-        pid: c.pid,
-        processName: c.processName,
-        attribution,
-        info: { ...c },
-      };
-    }
+    const bug = readContainer(read.text.slice(0, 4096)).bugType;
+    if (bug === '298') return this.describeJetsam(row, read.text);
+    if (bug === '309') return this.describeCrash(row, read);
     if (bug !== null && bug !== '210') {
       return {
         ...row,
@@ -216,12 +163,77 @@ export class ReportIngester {
         problem: `bug_type ${bug} is not a report exo-sentinel reads`,
       };
     }
+    return this.describePanic(row, path, bug, read);
+  }
+
+  private describeJetsam(row: NewReport, text: string): NewReport {
+    const j = parseJetsamEvent(text);
+    return {
+      ...row,
+      category: 'jetsam',
+      bugType: '298',
+      kind: 'jetsam',
+      panicTime: j?.time ? Date.parse(j.time) : null,
+      info: j ? { ...j } : null,
+    };
+  }
+
+  /** A user-space crash: kept as a report when the crashed process is one we watch, else skipped. */
+  private describeCrash(row: NewReport, read: Extract<ReadOutcome, { ok: true }>): NewReport {
+    const c = parseUserCrash(read.text);
+    if (!c)
+      return {
+        ...row,
+        status: 'skipped',
+        category: 'crash',
+        bugType: '309',
+        problem: 'crash report without a readable body',
+      };
+    const time = c.crashTime ? Date.parse(c.crashTime) : read.mtime;
+    const attribution =
+      c.pid !== null && c.processName
+        ? attributePanic(
+            c.pid,
+            c.processName,
+            { time, exact: c.crashTime !== null },
+            this.timeline.processesByPid(c.pid),
+            this.daemonWasRunning(time),
+          )
+        : null;
+    const watched =
+      (attribution?.process !== null && attribution?.process !== undefined) ||
+      /\/EXO\.app\//.test(c.processPath ?? '') ||
+      (c.processName !== null && WATCHED_CRASH_NAME.test(c.processName) && attribution?.verdict !== 'other');
+    return {
+      ...row,
+      status: watched ? 'ingested' : 'skipped',
+      problem: watched
+        ? null
+        : `crash of ${c.processName ?? '?'} (pid ${c.pid ?? '?'}), not a watched process`,
+      category: 'crash',
+      bugType: '309',
+      kind: c.cause,
+      panicTime: c.crashTime ? Date.parse(c.crashTime) : null,
+      pid: c.pid,
+      processName: c.processName,
+      attribution,
+      info: { ...c },
+    };
+  }
+
+  /** A kernel panic (bug_type 210, or a pasted panic text): parsed, and the panicked process attributed. */
+  private describePanic(
+    row: NewReport,
+    path: string,
+    bug: string | null,
+    read: Extract<ReadOutcome, { ok: true }>,
+  ): NewReport {
     const p = parsePanicReport(read.text);
     // Kept in the ledger (never read again), never counted or listed as a panic.
     if (!p.hasPanicText) {
       return { ...row, status: 'skipped', category: 'other', bugType: bug, problem: NOT_A_PANIC };
     }
-    if (bug === null && !isReportText && p.panicLine === null) {
+    if (bug === null && !/\.(panic|txt)$/i.test(path) && p.panicLine === null) {
       return { ...row, status: 'skipped', category: 'other', problem: 'no report header and no panic line' };
     }
     const panicTime = p.panicTime ? Date.parse(p.panicTime) : null;
