@@ -85,75 +85,25 @@ export function diagnose(inp: DoctorInputs, advisory: Advisory = loadAdvisory())
   const ram = id?.memoryBytes ?? null;
   const ratio = ram && inp.ceilingBytes ? inp.ceilingBytes / ram : null;
   const evidence = inp.exo.models.flatMap((m) => modelEvidence(m, advisory));
-  const advice: Advice[] = [];
-  const darwin = id?.platform === 'darwin';
   const knobs = exoKnobs(inp.exo.process ?? { argv: null, env: null }, ram);
-
-  if (inp.translated) {
-    advice.push({
-      severity: 'warning',
-      text: 'This shell runs under Rosetta (x86_64 on an Apple silicon kernel): run exo-sentinel with an arm64 Node so its readings are native.',
-      command: 'arch -arm64 /bin/zsh -l',
-    });
-  }
-  if (platform.affected) {
-    for (const k of knobs) {
-      if (k.atAdvised === true) continue;
-      advice.push({
-        severity: k.name === 'EXO_MAX_CONCURRENT_REQUESTS' ? 'action' : 'info',
-        text: `${k.name} ${knobValue(k)} → ${k.advised}: ${k.why}. Cost: ${k.cost}. EXO reads it at start (restart EXO; EXO.app: Settings → Advanced → custom environment variables).`,
-        command: k.command,
-      });
-    }
-    advice.push({
+  const advice: Advice[] = [
+    ...(inp.translated
+      ? [
+          {
+            severity: 'warning' as const,
+            text: 'This shell runs under Rosetta (x86_64 on an Apple silicon kernel): run exo-sentinel with an arm64 Node so its readings are native.',
+            command: 'arch -arm64 /bin/zsh -l',
+          },
+        ]
+      : []),
+    ...(platform.affected ? affectedAdvice(inp, knobs, ram, evidence) : []),
+    ...machineAdvice(inp, ram, ratio),
+    {
       severity: 'info',
-      text: 'EXO wires the whole Metal working set at every model load (mx.set_wired_limit). Not setting it was the one measured cure (3/3 panics → 0 in 10 runs, ml-explore/mlx#3186); EXO has no option for it, so keep contexts bounded and avoid loading/unloading models under load.',
-    });
-    if (ram && inp.wiredLimitMb && inp.wiredLimitMb * 1024 * 1024 > 0.85 * ram) {
-      const suggested = Math.floor((0.75 * ram) / (1024 * 1024));
-      advice.push({
-        severity: 'action',
-        text: `iogpu.wired_limit_mb is ${inp.wiredLimitMb} MB, over 85% of RAM: lower it (it reverts to 0 = default at reboot).`,
-        command: `sudo sysctl iogpu.wired_limit_mb=${suggested}`,
-      });
-    }
-    if (evidence.length > 0) {
-      advice.push({
-        severity: 'warning',
-        text: `A loaded model has public panic reports: ${evidence.map((e) => `${e.model} on ${e.hardware} (${e.source})`).join('; ')}.`,
-      });
-    }
-  }
-  for (const d of inp.reportDirs) {
-    if (d.exists && (!d.readable || d.unreadable > 0)) {
-      advice.push({
-        severity: 'action',
-        text: `${d.dir}: ${d.unreadable > 0 ? `${d.unreadable} report(s) present but unreadable` : 'not readable'} — panics cannot be recognised. Reports are readable by admin users (group _analyticsusers).`,
-        command: 'sudo dseditgroup -o edit -a "$USER" -t user _analyticsusers',
-      });
-    }
-  }
-  if (darwin && !inp.exo.reachable)
-    advice.push({
-      severity: 'info',
-      text: `EXO does not answer at ${inp.exo.url} (${inp.exo.error}); if it runs elsewhere, pass --exo-url.`,
-    });
-  if (darwin && inp.ceilingSource === 'estimate')
-    advice.push({
-      severity: 'warning',
-      text: `The Metal ceiling is estimated (${formatBytes(inp.ceilingBytes)}, ${ram ? `${ratio ? (ratio * 100).toFixed(0) : '?'}% of RAM` : 'from RAM'}): neither Metal, iogpu.wired_limit_mb nor a Python with MLX told it, so the GPU signals and the guard rest on a guess. Build the native addon (it reads recommendedMaxWorkingSetSize) and check that it agrees with the commands.`,
-      command: 'npm run build:native && exo-sentinel doctor --probes',
-    });
-  if (darwin && inp.exo.version.version === 'unknown')
-    advice.push({
-      severity: 'info',
-      text: 'EXO version unknown: no /Applications/EXO.app and no source checkout found from a running EXO.',
-    });
-  advice.push({
-    severity: 'info',
-    text: 'After a panic, write the report to file upstream.',
-    command: 'exo-sentinel report --latest --out panic-report.md',
-  });
+      text: 'After a panic, write the report to file upstream.',
+      command: 'exo-sentinel report --latest --out panic-report.md',
+    },
+  ];
   return {
     identity: id,
     platform,
@@ -170,6 +120,75 @@ export function diagnose(inp: DoctorInputs, advisory: Advisory = loadAdvisory())
     exoKnobs: knobs,
     advice,
   };
+}
+
+/** On an affected platform: EXO's knobs away from the advised values, the wired limit, the loaded models. */
+function affectedAdvice(
+  inp: DoctorInputs,
+  knobs: ExoKnob[],
+  ram: number | null,
+  evidence: ReturnType<typeof modelEvidence>,
+): Advice[] {
+  const advice: Advice[] = [];
+  for (const k of knobs) {
+    if (k.atAdvised === true) continue;
+    advice.push({
+      severity: k.name === 'EXO_MAX_CONCURRENT_REQUESTS' ? 'action' : 'info',
+      text: `${k.name} ${knobValue(k)} → ${k.advised}: ${k.why}. Cost: ${k.cost}. EXO reads it at start (restart EXO; EXO.app: Settings → Advanced → custom environment variables).`,
+      command: k.command,
+    });
+  }
+  advice.push({
+    severity: 'info',
+    text: 'EXO wires the whole Metal working set at every model load (mx.set_wired_limit). Not setting it was the one measured cure (3/3 panics → 0 in 10 runs, ml-explore/mlx#3186); EXO has no option for it, so keep contexts bounded and avoid loading/unloading models under load.',
+  });
+  if (ram && inp.wiredLimitMb && inp.wiredLimitMb * 1024 * 1024 > 0.85 * ram) {
+    const suggested = Math.floor((0.75 * ram) / (1024 * 1024));
+    advice.push({
+      severity: 'action',
+      text: `iogpu.wired_limit_mb is ${inp.wiredLimitMb} MB, over 85% of RAM: lower it (it reverts to 0 = default at reboot).`,
+      command: `sudo sysctl iogpu.wired_limit_mb=${suggested}`,
+    });
+  }
+  if (evidence.length > 0) {
+    advice.push({
+      severity: 'warning',
+      text: `A loaded model has public panic reports: ${evidence.map((e) => `${e.model} on ${e.hardware} (${e.source})`).join('; ')}.`,
+    });
+  }
+  return advice;
+}
+
+/** On any platform: unreadable report directories; on a Mac: EXO unreachable, an estimated ceiling, no version. */
+function machineAdvice(inp: DoctorInputs, ram: number | null, ratio: number | null): Advice[] {
+  const advice: Advice[] = [];
+  for (const d of inp.reportDirs) {
+    if (d.exists && (!d.readable || d.unreadable > 0)) {
+      advice.push({
+        severity: 'action',
+        text: `${d.dir}: ${d.unreadable > 0 ? `${d.unreadable} report(s) present but unreadable` : 'not readable'} — panics cannot be recognised. Reports are readable by admin users (group _analyticsusers).`,
+        command: 'sudo dseditgroup -o edit -a "$USER" -t user _analyticsusers',
+      });
+    }
+  }
+  if (inp.identity?.platform !== 'darwin') return advice;
+  if (!inp.exo.reachable)
+    advice.push({
+      severity: 'info',
+      text: `EXO does not answer at ${inp.exo.url} (${inp.exo.error}); if it runs elsewhere, pass --exo-url.`,
+    });
+  if (inp.ceilingSource === 'estimate')
+    advice.push({
+      severity: 'warning',
+      text: `The Metal ceiling is estimated (${formatBytes(inp.ceilingBytes)}, ${ram ? `${ratio ? (ratio * 100).toFixed(0) : '?'}% of RAM` : 'from RAM'}): neither Metal, iogpu.wired_limit_mb nor a Python with MLX told it, so the GPU signals and the guard rest on a guess. Build the native addon (it reads recommendedMaxWorkingSetSize) and check that it agrees with the commands.`,
+      command: 'npm run build:native && exo-sentinel doctor --probes',
+    });
+  if (inp.exo.version.version === 'unknown')
+    advice.push({
+      severity: 'info',
+      text: 'EXO version unknown: no /Applications/EXO.app and no source checkout found from a running EXO.',
+    });
+  return advice;
 }
 
 /** A knob's current value in words: the value and where it comes from, or why it is unknown. */
