@@ -43,15 +43,16 @@ function affectedFromIdentity(stored: string | null): boolean {
 const LOOKBACK_MS = 24 * 3_600_000;
 const PAGE = 2000;
 
-/**
- * A recorded timeline as a replay source: the stored 1 s samples (with process readings), EXO's in-flight
- * count per tick, the events the risk context reads, the panics and the post-panic holds. Read only.
- */
-export function dbSource(db: Db, label: string, from: number, to: number): ReplaySource {
-  const store = new TimelineStore(db);
+type InstanceEvent = { time: number; kind: string; id: string };
+
+/** The events the risk context reads (from a day before `from`), and EXO's instance events apart. */
+function readContextEvents(
+  db: Db,
+  from: number,
+  to: number,
+): { events: ReplayEvent[]; instanceEvents: InstanceEvent[] } {
   const events: ReplayEvent[] = [];
-  const instanceEvents: Array<{ time: number; kind: string; id: string }> = [];
-  const holds: ReplayHold[] = [];
+  const instanceEvents: InstanceEvent[] = [];
   const rows = db
     .prepare(
       `SELECT ts, kind, data FROM events WHERE ts >= ? AND ts <= ? AND kind IN (${CONTEXT_KINDS.map(() => '?').join(',')})
@@ -72,30 +73,47 @@ export function dbSource(db: Db, label: string, from: number, to: number): Repla
     }
     if (r.kind !== 'exo.instance-present') events.push({ time: r.ts, kind: r.kind });
   }
-  const holdRows = db
+  return { events, instanceEvents };
+}
+
+/** The post-panic holds up to `to`: each from its start to its acknowledgement (null: still on). */
+function readHolds(db: Db, to: number): ReplayHold[] {
+  const holds: ReplayHold[] = [];
+  const rows = db
     .prepare(
       "SELECT ts, kind, message FROM events WHERE ts <= ? AND kind IN ('hold.started', 'hold.acknowledged') ORDER BY ts, id",
     )
     .all(to) as Array<{ ts: number; kind: string; message: string }>;
-  for (const h of holdRows) {
+  for (const h of rows) {
     const open = holds.find((x) => x.until === null);
     if (h.kind === 'hold.started' && !open) holds.push({ since: h.ts, until: null, reason: h.message });
     else if (h.kind === 'hold.acknowledged' && open) open.until = h.ts;
   }
-  const panicRows = db
+  return holds;
+}
+
+/** The panics in the range, and the IOGPU panics before it (they count for the recent-panic signal). */
+function readPanics(db: Db, from: number, to: number): { panics: ReplayPanic[]; priorIogpuPanics: number[] } {
+  const rows = db
     .prepare(
       `SELECT coalesce(panic_time, mtime) AS t, coalesce(kind, 'unknown') AS kind FROM reports
        WHERE category = 'panic' AND status = 'ingested' AND coalesce(panic_time, mtime) <= ? ORDER BY t`,
     )
     .all(to) as Array<{ t: number; kind: string }>;
-  const panics: ReplayPanic[] = panicRows
-    .filter((p) => p.t >= from)
-    .map((p) => ({ time: p.t, kind: p.kind }));
-  const priorIogpuPanics = panicRows
-    .filter((p) => p.t < from && isIogpuKind(p.kind as PanicKind))
-    .map((p) => p.t);
+  return {
+    panics: rows.filter((p) => p.t >= from).map((p) => ({ time: p.t, kind: p.kind })),
+    priorIogpuPanics: rows.filter((p) => p.t < from && isIogpuKind(p.kind as PanicKind)).map((p) => p.t),
+  };
+}
 
-  const ticks = function* (): Generator<ReplayTick> {
+/** The stored samples page by page, each with EXO's reachability, in-flight count and live instances. */
+function tickReader(
+  store: TimelineStore,
+  from: number,
+  to: number,
+  instanceEvents: InstanceEvent[],
+): () => Generator<ReplayTick> {
+  return function* (): Generator<ReplayTick> {
     const live = new Set<string>();
     let ie = 0;
     let cursor: number | null = from;
@@ -123,15 +141,25 @@ export function dbSource(db: Db, label: string, from: number, to: number): Repla
       cursor = page.next;
     }
   };
+}
+
+/**
+ * A recorded timeline as a replay source: the stored 1 s samples (with process readings), EXO's in-flight
+ * count per tick, the events the risk context reads, the panics and the post-panic holds. Read only.
+ */
+export function dbSource(db: Db, label: string, from: number, to: number): ReplaySource {
+  const store = new TimelineStore(db);
+  const { events, instanceEvents } = readContextEvents(db, from, to);
+  const { panics, priorIogpuPanics } = readPanics(db, from, to);
   return {
     label,
     from,
     to,
-    ticks,
+    ticks: tickReader(store, from, to, instanceEvents),
     events,
     panics,
     priorIogpuPanics,
-    holds,
+    holds: readHolds(db, to),
     platformAffected: affectedFromIdentity(store.getMeta('identity')),
     maxTickGapMs: 30_000,
     notes: [
