@@ -1,11 +1,12 @@
 import { existsSync } from 'node:fs';
 import { type Command, InvalidArgumentError } from 'commander';
 import { RAW_LIMIT_MS } from '../../../shared/api-contracts.js';
+import type { TimelineEvent } from '../../../shared/events.js';
 import type { Sample } from '../../../shared/sample.js';
 import { paths, resolveDataDir } from '../../core/config/data-dir.js';
 import { openDatabase } from '../../core/store/database.js';
 import { SAMPLE_COLUMNS } from '../../core/store/migrations.js';
-import { TimelineStore } from '../../core/store/timeline-store.js';
+import { type MinuteRow, TimelineStore } from '../../core/store/timeline-store.js';
 import { renderEvents, renderTimeline, sampleCsvRow, TIMELINE_CSV_COLUMNS } from '../output.js';
 import { duration, EXIT_FAILURE, EXIT_USAGE, timestamp } from '../usage-error.js';
 
@@ -59,22 +60,8 @@ export function registerTimeline(program: Command): void {
     .option('--csv', 'print CSV')
     .action((_o: unknown, cmd: Command) => {
       const f = cmd.optsWithGlobals<TimelineFlags>();
-      if (f.json && f.csv) {
-        process.stderr.write('exo-sentinel timeline: choose one of --json and --csv\n');
-        process.exitCode = EXIT_USAGE;
-        return;
-      }
-      if (f.since !== undefined && f.from !== undefined) {
-        process.stderr.write('exo-sentinel timeline: use --since or --from, not both\n');
-        process.exitCode = EXIT_USAGE;
-        return;
-      }
-      const to = f.to ?? Date.now();
-      const from = f.from ?? to - (f.since ?? 15 * 60_000);
-      if (from > to) {
-        process.stderr.write(
-          `exo-sentinel timeline: --from (${new Date(from).toISOString()}) is after --to (${new Date(to).toISOString()})\n`,
-        );
+      const range = rangeOf(f);
+      if (!range) {
         process.exitCode = EXIT_USAGE;
         return;
       }
@@ -89,68 +76,110 @@ export function registerTimeline(program: Command): void {
       }
       const db = openDatabase(dbPath, { readonly: true });
       try {
-        const store = new TimelineStore(db);
-        const resolution =
-          f.resolution && f.resolution !== 'auto'
-            ? f.resolution
-            : to - from <= RAW_LIMIT_MS
-              ? 'raw'
-              : 'minute';
-        // Newest first and bounded: the newest events are the ones a person looks for.
-        const page = store.eventPage({ from, to, before: f.before, limit: f.limit ?? EVENT_LIMIT });
-        const events = page.events;
-        const eventsMore = { eventsTruncated: page.next !== null, eventsNext: page.next };
-        const olderHint =
-          page.next === null
-            ? ''
-            : `(newest ${events.length} events shown; older ones: --before ${page.next})\n`;
-        if (resolution === 'minute') {
-          const rows = store.minuteSamples(from, to);
-          if (f.json)
-            process.stdout.write(
-              `${JSON.stringify({ from, to, resolution, minutes: rows, events, ...eventsMore }, null, 2)}\n`,
-            );
-          else if (f.csv) {
-            const cols = SAMPLE_COLUMNS.flatMap((c) => [`${c}_min`, `${c}_avg`, `${c}_max`]);
-            process.stdout.write(`time,n,${cols.join(',')}\n`);
-            for (const r of rows) {
-              const vals = SAMPLE_COLUMNS.flatMap((c) => [
-                r.values[c]?.min,
-                r.values[c]?.avg,
-                r.values[c]?.max,
-              ]);
-              process.stdout.write(
-                `${new Date(r.time).toISOString()},${r.count},${vals.map((v) => v ?? '').join(',')}\n`,
-              );
-            }
-          } else {
-            process.stdout.write(
-              `${rows.length} minutes from ${new Date(from).toISOString()} to ${new Date(to).toISOString()}\n`,
-            );
-            for (const r of rows) {
-              const free = r.values.free_percent;
-              process.stdout.write(
-                `${new Date(r.time).toISOString().slice(0, 16)}  n=${r.count}  free ${free?.min ?? '—'}..${free?.max ?? '—'}%  wired max ${r.values.mem_wired?.max ?? '—'}\n`,
-              );
-            }
-          }
-          return;
-        }
-        const samples: Sample[] = store.samples(from, to, true);
-        if (f.json)
-          process.stdout.write(
-            `${JSON.stringify({ from, to, resolution, samples, events, ...eventsMore }, null, 2)}\n`,
-          );
-        else if (f.csv) {
-          process.stdout.write(`${TIMELINE_CSV_COLUMNS.join(',')}\n`);
-          for (const s of samples) process.stdout.write(`${sampleCsvRow(s)}\n`);
-        } else {
-          process.stdout.write(`${renderTimeline(samples)}\n`);
-          if (events.length)
-            process.stdout.write(`\nevents, newest first\n${renderEvents(events)}\n${olderHint}`);
-        }
+        printTimeline(new TimelineStore(db), f, range);
       } finally {
         db.close();
       }
     });
+}
+
+/** The range the flags ask for; null (said on stderr) when they contradict each other. */
+function rangeOf(f: TimelineFlags): { from: number; to: number } | null {
+  if (f.json && f.csv) {
+    process.stderr.write('exo-sentinel timeline: choose one of --json and --csv\n');
+    return null;
+  }
+  if (f.since !== undefined && f.from !== undefined) {
+    process.stderr.write('exo-sentinel timeline: use --since or --from, not both\n');
+    return null;
+  }
+  const to = f.to ?? Date.now();
+  const from = f.from ?? to - (f.since ?? 15 * 60_000);
+  if (from > to) {
+    process.stderr.write(
+      `exo-sentinel timeline: --from (${new Date(from).toISOString()}) is after --to (${new Date(to).toISOString()})\n`,
+    );
+    return null;
+  }
+  return { from, to };
+}
+
+type EventsPage = { events: TimelineEvent[]; eventsTruncated: boolean; eventsNext: number | null };
+
+function printTimeline(
+  store: TimelineStore,
+  f: TimelineFlags,
+  { from, to }: { from: number; to: number },
+): void {
+  const resolution =
+    f.resolution && f.resolution !== 'auto' ? f.resolution : to - from <= RAW_LIMIT_MS ? 'raw' : 'minute';
+  // Newest first and bounded: the newest events are the ones a person looks for.
+  const page = store.eventPage({ from, to, before: f.before, limit: f.limit ?? EVENT_LIMIT });
+  const events: EventsPage = {
+    events: page.events,
+    eventsTruncated: page.next !== null,
+    eventsNext: page.next,
+  };
+  if (resolution === 'minute') printMinutes(store.minuteSamples(from, to), f, { from, to }, events);
+  else printSamples(store.samples(from, to, true), f, { from, to }, events);
+}
+
+function printMinutes(
+  rows: MinuteRow[],
+  f: TimelineFlags,
+  range: { from: number; to: number },
+  e: EventsPage,
+): void {
+  const { from, to } = range;
+  if (f.json) {
+    process.stdout.write(
+      `${JSON.stringify({ from, to, resolution: 'minute', minutes: rows, ...e }, null, 2)}\n`,
+    );
+    return;
+  }
+  if (f.csv) {
+    const cols = SAMPLE_COLUMNS.flatMap((c) => [`${c}_min`, `${c}_avg`, `${c}_max`]);
+    process.stdout.write(`time,n,${cols.join(',')}\n`);
+    for (const r of rows) {
+      const vals = SAMPLE_COLUMNS.flatMap((c) => [r.values[c]?.min, r.values[c]?.avg, r.values[c]?.max]);
+      process.stdout.write(
+        `${new Date(r.time).toISOString()},${r.count},${vals.map((v) => v ?? '').join(',')}\n`,
+      );
+    }
+    return;
+  }
+  process.stdout.write(
+    `${rows.length} minutes from ${new Date(from).toISOString()} to ${new Date(to).toISOString()}\n`,
+  );
+  for (const r of rows) {
+    const free = r.values.free_percent;
+    process.stdout.write(
+      `${new Date(r.time).toISOString().slice(0, 16)}  n=${r.count}  free ${free?.min ?? '—'}..${free?.max ?? '—'}%  wired max ${r.values.mem_wired?.max ?? '—'}\n`,
+    );
+  }
+}
+
+function printSamples(
+  samples: Sample[],
+  f: TimelineFlags,
+  range: { from: number; to: number },
+  e: EventsPage,
+): void {
+  const { from, to } = range;
+  if (f.json) {
+    process.stdout.write(`${JSON.stringify({ from, to, resolution: 'raw', samples, ...e }, null, 2)}\n`);
+    return;
+  }
+  if (f.csv) {
+    process.stdout.write(`${TIMELINE_CSV_COLUMNS.join(',')}\n`);
+    for (const s of samples) process.stdout.write(`${sampleCsvRow(s)}\n`);
+    return;
+  }
+  process.stdout.write(`${renderTimeline(samples)}\n`);
+  const olderHint =
+    e.eventsNext === null
+      ? ''
+      : `(newest ${e.events.length} events shown; older ones: --before ${e.eventsNext})\n`;
+  if (e.events.length)
+    process.stdout.write(`\nevents, newest first\n${renderEvents(e.events)}\n${olderHint}`);
 }
