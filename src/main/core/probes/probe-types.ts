@@ -1,4 +1,5 @@
 import type { GpuReading, MemoryReading, ProcessRole } from '../../../shared/sample.js';
+import type { ProbeDescription } from '../../../shared/status-view.js';
 
 /** One row of the process table, enough to classify it and to tell it from a later process with its pid. */
 export interface ProcessEntry {
@@ -41,19 +42,8 @@ export interface MachineIdentity {
   iogpuFamilyVersion: string | null;
 }
 
-/** Which readers a probe uses, for `status --json` and `doctor --probes`. */
-export interface ProbeDescription {
-  backend: 'native' | 'command' | 'procfs';
-  native: { loaded: boolean; version: string | null; error: string | null };
-  /** Where each signal group is read from (e.g. `native:host_statistics64`, `command:vm_stat`). */
-  sources: {
-    memory: string;
-    gpu: string;
-    processes: string;
-    processStats: string;
-    pressureEvents: string;
-  };
-}
+/** Which readers a probe uses, for `status --json` and `doctor --probes` (the status view's type). */
+export type { ProbeDescription };
 
 /** A pressure change delivered as it happens (PSI trigger, dispatch source), not on the next tick. */
 export interface PressureChange {
