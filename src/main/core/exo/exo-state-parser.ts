@@ -1,4 +1,11 @@
 import { num } from '../../../shared/narrow.js';
+import type {
+  ExoFailureView,
+  ExoNodeIdentityView,
+  ExoNodeMemoryView,
+  ExoRunnerView,
+  ExoTaskView,
+} from '../../../shared/status-view.js';
 import { finiteNumber } from '../util/finite.js';
 import type { ModelCardShape, ShardShape } from './kv-estimator.js';
 
@@ -43,42 +50,14 @@ export interface ExoInstance {
   shards: ExoShard[];
 }
 
-export interface ExoRunner {
-  runnerId: string;
-  status: string;
-  errorMessage: string | null;
-  diagnostics: string[];
-  layersLoaded: number | null;
-  totalLayers: number | null;
-}
+/** EXO's shapes as the status view serves them (src/shared/status-view.ts). */
+export type ExoRunner = ExoRunnerView;
 
-export interface ExoTask {
-  taskId: string;
-  kind: string;
-  status: string;
-  instanceId: string | null;
-  commandId: string | null;
-  model: string | null;
-  maxOutputTokens: number | null;
-  /** Σ length of the input message contents: a context-size proxy. The text itself is never kept. */
-  inputChars: number;
-  stream: boolean | null;
-}
+export type ExoTask = ExoTaskView;
 
-export interface ExoNodeMemory {
-  ramTotal: number | null;
-  ramAvailable: number | null;
-  swapTotal: number | null;
-  swapAvailable: number | null;
-}
+export type ExoNodeMemory = ExoNodeMemoryView;
 
-export interface ExoNodeIdentity {
-  modelId: string | null;
-  chipId: string | null;
-  friendlyName: string | null;
-  osVersion: string | null;
-  osBuildVersion: string | null;
-}
+export type ExoNodeIdentity = ExoNodeIdentityView;
 
 function parseCard(v: unknown): ExoModelCard | null {
   if (!isObj(v)) return null;
@@ -233,9 +212,7 @@ export function parseNodeIdentities(body: unknown): Record<string, ExoNodeIdenti
   return Object.fromEntries(out);
 }
 
-export type FailureState =
-  | { kind: 'runner-failed'; runnerId: string; message: string; diagnostics: string[]; signal: number | null }
-  | { kind: 'runners-missing'; instanceId: string; modelId: string | null; missing: string[] };
+export type FailureState = ExoFailureView;
 
 /** The failure states users report: RunnerFailed (often killed by a signal), and runners gone while the instance remains. */
 export function detectFailures(instances: ExoInstance[], runners: ExoRunner[]): FailureState[] {
