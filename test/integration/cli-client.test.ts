@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { copyFileSync, mkdirSync } from 'node:fs';
+import { copyFileSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { openStores } from '../../src/main/headless/commands/store-access.js';
@@ -120,7 +120,7 @@ describe('the CLI is a client of the running daemon (guard, ack, panics scan go 
     assert.equal((await status())['guardProfile'], 'observe');
   });
 
-  it('a second concurrent scan joins the one running (both answer, nothing is added twice)', async () => {
+  it('a second concurrent scan joins the one running; naming directories needs the token even on loopback', async () => {
     const post = () =>
       fetch(`${api}/api/v1/panics/scan`, { method: 'POST' }).then(async (r) => ({
         status: r.status,
@@ -137,6 +137,18 @@ describe('the CLI is a client of the running daemon (guard, ack, panics scan go 
       body: JSON.stringify({ dirs: ['relative/dir'] }),
     });
     assert.equal(bad.status, 400);
+    // Naming directories to read needs the token even on loopback (the CLI sends it from <data>/api-token).
+    const named = JSON.stringify({ dirs: [join(dir.path, 'pasted')] });
+    const anyone = await fetch(`${api}/api/v1/panics/scan`, { method: 'POST', body: named });
+    assert.equal(anyone.status, 401);
+    const token = readFileSync(join(dataDir, 'api-token'), 'utf8').trim();
+    const owner = await fetch(`${api}/api/v1/panics/scan`, {
+      method: 'POST',
+      body: named,
+      headers: { authorization: `Bearer ${token}` },
+    });
+    assert.equal(owner.status, 200);
+    assert.equal(((await owner.json()) as Json)['found'], 1);
   });
 });
 

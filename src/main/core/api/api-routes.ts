@@ -15,6 +15,8 @@ export interface RouteContext {
   query: Record<string, string>;
   now: number;
   service: SentinelService;
+  /** Whether the request carries the API's token (loopback needs none, except for what reads outside the data). */
+  hasToken(): boolean;
   json(status: number, body: unknown, extra?: Record<string, string>): void;
   badRequest(issues: z.core.$ZodIssue[], input: unknown, where: string): void;
   /** The JSON body, or a 413/400 already sent (`allowEmpty`: no body reads as `{}`). */
@@ -139,6 +141,14 @@ async function scanPanics(c: RouteContext): Promise<void> {
   if (!body.ok) return;
   const b = ScanBody.safeParse(body.value);
   if (!b.success) return c.badRequest(b.error.issues, body.value, 'body');
+  // Directories named by the caller are read as the daemon's user: only its owner (who can read the token
+  // file, mode 0600) may name them, even on loopback.
+  if (b.data.dirs && !c.hasToken())
+    return c.json(
+      401,
+      { error: { message: '"dirs" needs the bearer token even on loopback (<data>/api-token)' } },
+      { 'www-authenticate': 'Bearer' },
+    );
   try {
     c.json(200, await c.service.scanPanics(b.data.dirs));
   } catch (e) {

@@ -185,7 +185,11 @@ export class ApiServer {
   }
 
   private authorised(req: IncomingMessage): boolean {
-    if (!this.requireToken) return true;
+    return !this.requireToken || this.tokenPresented(req);
+  }
+
+  /** The request carries the API's bearer token (asked even on loopback for what reads outside the data). */
+  private tokenPresented(req: IncomingMessage): boolean {
     const given = Buffer.from(/^Bearer (.+)$/i.exec(req.headers.authorization ?? '')?.[1] ?? '');
     const want = Buffer.from(this.deps.token);
     return given.length === want.length && timingSafeEqual(given, want);
@@ -276,6 +280,7 @@ export class ApiServer {
       query,
       now: (this.deps.now ?? Date.now)(),
       service: this.deps.service,
+      hasToken: () => this.tokenPresented(req),
       json: (status, body, extra) => this.json(res, status, body, extra),
       badRequest: (issues, input, where) => this.badRequest(res, issues, input, where),
       readJson: (what, allowEmpty) => this.jsonBody(req, res, what, allowEmpty),
