@@ -147,6 +147,86 @@ function headerColumns(line: string): PsColumn[] | null {
 /** A decimal in either locale's notation (`1,5` or `1.5`); undefined when not a finite number. */
 const decimal = (s: string): number | undefined => finiteNumber(s.replace(',', '.')) ?? undefined;
 
+/** Sets the field one whitespace-separated column holds (a figure that does not read stays undefined). */
+function setField(row: Partial<PsRow>, col: PsColumn, tok: string): void {
+  switch (col) {
+    case 'pid':
+      row.pid = /^\d+$/.test(tok) ? Number(tok) : Number.NaN;
+      break;
+    case 'ppid':
+      row.ppid = decimal(tok);
+      break;
+    case 'pgid':
+      row.pgid = decimal(tok);
+      break;
+    case 'pcpu':
+      row.cpuPercent = decimal(tok);
+      break;
+    case 'pmem':
+      row.memPercent = decimal(tok);
+      break;
+    case 'rss': {
+      const v = decimal(tok);
+      row.rssBytes = v === undefined ? undefined : (finiteOrNull(v * 1024) ?? undefined);
+      break;
+    }
+    case 'vsz': {
+      const v = decimal(tok);
+      row.vszBytes = v === undefined ? undefined : (finiteOrNull(v * 1024) ?? undefined);
+      break;
+    }
+    case 'time':
+      row.cpuTimeSeconds = parseCpuTime(tok) ?? undefined;
+      break;
+    case 'etime':
+      row.elapsedSeconds = parseElapsed(tok) ?? undefined;
+      break;
+    case 'user':
+      row.user = tok;
+      break;
+    case 'state':
+      row.state = tok;
+      break;
+    case 'comm':
+      row.comm = tok;
+      break;
+    case 'args':
+      row.args = tok;
+      break;
+  }
+}
+
+/** One line as a row of `cols`; null when it does not fit (too few columns, an unreadable start time). */
+function parseRow(line: string, cols: PsColumn[]): Partial<PsRow> | null {
+  const tokens = tokenize(line);
+  const row: Partial<PsRow> = {};
+  let i = 0;
+  for (let c = 0; c < cols.length; c++) {
+    const col = cols[c]!;
+    if (REST_COLUMNS.has(col) && c === cols.length - 1) {
+      // The last column may hold spaces (a command line): the rest of the line from its first character.
+      const first = tokens[i];
+      if (!first) return null;
+      const rest = line.slice(first.start).trimEnd();
+      if (col === 'comm') row.comm = rest;
+      else row.args = rest;
+      i = tokens.length;
+      continue;
+    }
+    if (col === 'lstart') {
+      const ms = parseLstart(tokens.slice(i, i + 5).map((x) => x.text));
+      i += 5;
+      if (ms === null) return null;
+      row.startTime = ms;
+      continue;
+    }
+    const tok = tokens[i++]?.text;
+    if (tok === undefined) return null;
+    setField(row, col, tok);
+  }
+  return row;
+}
+
 /**
  * @param columns the `-o` list used, for headerless output; with a header row it is read from the header.
  * Rows that do not fit (truncated lines, garbage) are skipped, never guessed.
@@ -165,84 +245,8 @@ export function parsePs(text: string, columns?: PsColumn[]): PsRow[] {
   if (!cols) return [];
   const rows: PsRow[] = [];
   for (const line of lines.slice(startIndex)) {
-    const tokens = tokenize(line);
-    const row: Partial<PsRow> = {};
-    let i = 0;
-    let ok = true;
-    for (let c = 0; c < cols.length && ok; c++) {
-      const col = cols[c]!;
-      if (REST_COLUMNS.has(col) && c === cols.length - 1) {
-        const first = tokens[i];
-        if (!first) {
-          ok = false;
-          break;
-        }
-        const rest = line.slice(first.start).trimEnd();
-        if (col === 'comm') row.comm = rest;
-        else row.args = rest;
-        i = tokens.length;
-        continue;
-      }
-      if (col === 'lstart') {
-        const t = tokens.slice(i, i + 5).map((x) => x.text);
-        i += 5;
-        const ms = parseLstart(t);
-        if (ms === null) ok = false;
-        else row.startTime = ms;
-        continue;
-      }
-      const tok = tokens[i++]?.text;
-      if (tok === undefined) {
-        ok = false;
-        break;
-      }
-      switch (col) {
-        case 'pid':
-          row.pid = /^\d+$/.test(tok) ? Number(tok) : Number.NaN;
-          break;
-        case 'ppid':
-          row.ppid = decimal(tok);
-          break;
-        case 'pgid':
-          row.pgid = decimal(tok);
-          break;
-        case 'pcpu':
-          row.cpuPercent = decimal(tok);
-          break;
-        case 'pmem':
-          row.memPercent = decimal(tok);
-          break;
-        case 'rss': {
-          const v = decimal(tok);
-          row.rssBytes = v === undefined ? undefined : (finiteOrNull(v * 1024) ?? undefined);
-          break;
-        }
-        case 'vsz': {
-          const v = decimal(tok);
-          row.vszBytes = v === undefined ? undefined : (finiteOrNull(v * 1024) ?? undefined);
-          break;
-        }
-        case 'time':
-          row.cpuTimeSeconds = parseCpuTime(tok) ?? undefined;
-          break;
-        case 'etime':
-          row.elapsedSeconds = parseElapsed(tok) ?? undefined;
-          break;
-        case 'user':
-          row.user = tok;
-          break;
-        case 'state':
-          row.state = tok;
-          break;
-        case 'comm':
-          row.comm = tok;
-          break;
-        case 'args':
-          row.args = tok;
-          break;
-      }
-    }
-    if (ok && row.pid !== undefined && Number.isInteger(row.pid)) rows.push(row as PsRow);
+    const row = parseRow(line, cols);
+    if (row && row.pid !== undefined && Number.isInteger(row.pid)) rows.push(row as PsRow);
   }
   return rows;
 }
