@@ -44,62 +44,70 @@ function compare(
 
 const MiB = 1024 * 1024;
 
-/**
- * Reads every signal both ways and compares. Memory moves between two reads, so a fast-moving figure is
- * compared within a share of total memory (2 %, ~0.5 GB on a 24 GB machine: far tighter than a misread
- * struct or a page-size error, which are off by factors); what cannot move (totals, a process's identity)
- * must be equal. The doctor's own process is the one process read in detail: it exists on every machine.
- */
-export async function compareProbes(
+/** Within 2 % of total memory (at least 64 MiB): a figure that moves between two reads. */
+const movingWithin = (total: number): Tolerance => ({
+  kind: 'absolute',
+  within: Math.max(0.02 * total, 64 * MiB),
+  unit: 'bytes',
+});
+
+async function compareMemory(
   native: PlatformProbe,
   fallback: PlatformProbe,
-  self = process.pid,
-): Promise<SignalAgreement[]> {
+): Promise<{ total: number; out: SignalAgreement[] }> {
   const mn: MemoryReading = await native.readMemory(true);
   const mf: MemoryReading = await fallback.readMemory(true);
   const total = mn.total ?? mf.total ?? 0;
-  const moving: Tolerance = {
-    kind: 'absolute',
-    within: Math.max(0.02 * total, 64 * MiB),
-    unit: 'bytes',
+  const moving = movingWithin(total);
+  return {
+    total,
+    out: [
+      compare('memory.total', mn.total, mf.total, EXACT),
+      compare('memory.usable', mn.usable, mf.usable, EXACT),
+      compare('memory.swapTotal', mn.swapTotal, mf.swapTotal, EXACT),
+      compare('memory.free', mn.free, mf.free, moving),
+      compare('memory.active', mn.active, mf.active, moving),
+      compare('memory.inactive', mn.inactive, mf.inactive, moving),
+      compare('memory.speculative', mn.speculative, mf.speculative, moving),
+      compare('memory.wired', mn.wired, mf.wired, moving),
+      compare('memory.compressed', mn.compressed, mf.compressed, moving),
+      compare('memory.swapUsed', mn.swapUsed, mf.swapUsed, moving),
+      compare('memory.pressureLevel', mn.pressureLevel, mf.pressureLevel, EXACT),
+      compare('memory.freePercent', mn.freePercent, mf.freePercent, {
+        kind: 'absolute',
+        within: 2,
+        unit: 'points',
+      }),
+    ],
   };
-  const out: SignalAgreement[] = [
-    compare('memory.total', mn.total, mf.total, EXACT),
-    compare('memory.usable', mn.usable, mf.usable, EXACT),
-    compare('memory.swapTotal', mn.swapTotal, mf.swapTotal, EXACT),
-    compare('memory.free', mn.free, mf.free, moving),
-    compare('memory.active', mn.active, mf.active, moving),
-    compare('memory.inactive', mn.inactive, mf.inactive, moving),
-    compare('memory.speculative', mn.speculative, mf.speculative, moving),
-    compare('memory.wired', mn.wired, mf.wired, moving),
-    compare('memory.compressed', mn.compressed, mf.compressed, moving),
-    compare('memory.swapUsed', mn.swapUsed, mf.swapUsed, moving),
-    compare('memory.pressureLevel', mn.pressureLevel, mf.pressureLevel, EXACT),
-    compare('memory.freePercent', mn.freePercent, mf.freePercent, {
-      kind: 'absolute',
-      within: 2,
-      unit: 'points',
-    }),
-  ];
+}
 
+async function compareGpu(
+  native: PlatformProbe,
+  fallback: PlatformProbe,
+  total: number,
+): Promise<SignalAgreement[]> {
   const gn: GpuReading = await native.readGpu(true);
   const gf: GpuReading = await fallback.readGpu(true);
-  const gpuMoving: Tolerance = {
-    kind: 'absolute',
-    within: Math.max(0.02 * total, 64 * MiB),
-    unit: 'bytes',
-  };
-  out.push(
-    compare('gpu.inUseBytes', gn.inUseBytes, gf.inUseBytes, gpuMoving),
-    compare('gpu.allocBytes', gn.allocBytes, gf.allocBytes, gpuMoving),
-  );
+  const moving = movingWithin(total);
+  return [
+    compare('gpu.inUseBytes', gn.inUseBytes, gf.inUseBytes, moving),
+    compare('gpu.allocBytes', gn.allocBytes, gf.allocBytes, moving),
+  ];
+}
 
+/** The process count, and this process (it exists on every machine): identity, then its memory. */
+async function compareProcesses(
+  native: PlatformProbe,
+  fallback: PlatformProbe,
+  self: number,
+): Promise<SignalAgreement[]> {
   const pn: ProcessEntry[] = await native.listProcesses(true);
   const pf: ProcessEntry[] = await fallback.listProcesses(true);
-  out.push(compare('processes.count', pn.length, pf.length, { kind: 'relative', within: 0.1 }));
   const sn = pn.find((p) => p.pid === self) ?? null;
   const sf = pf.find((p) => p.pid === self) ?? null;
-  out.push(
+  const out = [
+    compare('processes.count', pn.length, pf.length, { kind: 'relative', within: 0.1 }),
     compare('process.self.found', sn ? 'yes' : 'no', sf ? 'yes' : 'no', EXACT),
     compare('process.self.ppid', sn?.ppid ?? null, sf?.ppid ?? null, EXACT),
     // ps prints lstart to the second; procfs to the clock tick.
@@ -114,25 +122,34 @@ export async function compareProbes(
       sf ? sf.argv.join('\u0000') : null,
       EXACT,
     ),
-  );
+  ];
   const entry = sn ?? sf;
-  if (entry) {
-    const tn: Map<number, ProcessStats> = await native.readProcessStats([entry], true);
-    const tf: Map<number, ProcessStats> = await fallback.readProcessStats([entry], true);
-    const a = tn.get(self);
-    const b = tf.get(self);
-    out.push(
-      compare('process.self.rss', a?.rss ?? null, b?.rss ?? null, {
-        kind: 'absolute',
-        within: 32 * MiB,
-        unit: 'bytes',
-      }),
-      compare('process.self.physFootprint', a?.physFootprint ?? null, b?.physFootprint ?? null, {
-        kind: 'absolute',
-        within: 32 * MiB,
-        unit: 'bytes',
-      }),
-    );
-  }
+  if (!entry) return out;
+  const tn: Map<number, ProcessStats> = await native.readProcessStats([entry], true);
+  const tf: Map<number, ProcessStats> = await fallback.readProcessStats([entry], true);
+  const a = tn.get(self);
+  const b = tf.get(self);
+  const ownMemory: Tolerance = { kind: 'absolute', within: 32 * MiB, unit: 'bytes' };
+  out.push(
+    compare('process.self.rss', a?.rss ?? null, b?.rss ?? null, ownMemory),
+    compare('process.self.physFootprint', a?.physFootprint ?? null, b?.physFootprint ?? null, ownMemory),
+  );
   return out;
+}
+
+/**
+ * Reads every signal both ways and compares. Memory moves between two reads, so a fast-moving figure is
+ * compared within a share of total memory (2 %, ~0.5 GB on a 24 GB machine: far tighter than a misread
+ * struct or a page-size error, which are off by factors); what cannot move (totals, a process's identity)
+ * must be equal. The doctor's own process is the one process read in detail: it exists on every machine.
+ */
+export async function compareProbes(
+  native: PlatformProbe,
+  fallback: PlatformProbe,
+  self = process.pid,
+): Promise<SignalAgreement[]> {
+  const memory = await compareMemory(native, fallback);
+  const gpu = await compareGpu(native, fallback, memory.total);
+  const processes = await compareProcesses(native, fallback, self);
+  return [...memory.out, ...gpu, ...processes];
 }
