@@ -124,7 +124,16 @@ export function registerConfig(program: Command): void {
   const config = program
     .command('config')
     .description('the configuration file: where it is, read, change and check keys, its JSON Schema');
+  registerPath(config);
+  registerGet(config);
+  registerSet(config);
+  registerUnset(config);
+  registerValidate(config);
+  registerSchema(config);
+}
 
+/** `config path`: where the file is (it may not exist yet). */
+function registerPath(config: Command): void {
   config
     .command('path')
     .description('print where the configuration file is (it may not exist yet: every key has a default)')
@@ -138,7 +147,10 @@ export function registerConfig(program: Command): void {
       const notice = legacyConfigNotice(loc);
       if (notice && !f.json) process.stderr.write(`exo-sentinel: ${notice}\n`);
     });
+}
 
+/** `config get [key]`: a value or the whole configuration, defaults filled in, secrets masked. */
+function registerGet(config: Command): void {
   config
     .command('get')
     .description(
@@ -156,7 +168,10 @@ export function registerConfig(program: Command): void {
       if (!r.ok) return fail(`config get: ${r.error}`, EXIT_USAGE);
       process.stdout.write(`${show(r.value, f.json === true)}\n`);
     });
+}
 
+/** `config set <key> <value>`: checked, written, applied by a running daemon. */
+function registerSet(config: Command): void {
   config
     .command('set')
     .description(
@@ -172,7 +187,10 @@ export function registerConfig(program: Command): void {
       if (!edit.ok) return fail(edit.errors, EXIT_USAGE);
       await writeEdit(dataDir, key, edit);
     });
+}
 
+/** `config unset <key>`: removed from the file, its default applies again. */
+function registerUnset(config: Command): void {
   config
     .command('unset')
     .description('remove a key from the file: its default applies again')
@@ -185,7 +203,10 @@ export function registerConfig(program: Command): void {
       if (!edit.ok) return fail(edit.errors, EXIT_USAGE);
       await writeEdit(dataDir, key, edit);
     });
+}
 
+/** `config validate [file]`: exit 0 when valid, 1 with each problem. */
+function registerValidate(config: Command): void {
   config
     .command('validate')
     .description(
@@ -205,7 +226,10 @@ export function registerConfig(program: Command): void {
       else for (const e of r.errors) process.stderr.write(`exo-sentinel: ${e}\n`);
       if (!r.ok) process.exitCode = EXIT_FAILURE;
     });
+}
 
+/** `config schema`: the JSON Schema, for editors. */
+function registerSchema(config: Command): void {
   config
     .command('schema')
     .description('print the configuration\'s JSON Schema (for editors: "$schema" in config.json)')
