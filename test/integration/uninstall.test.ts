@@ -11,8 +11,9 @@ import { tempDir } from '../support/temp-dir.js';
  * answers is-active/MainPID from files, and `disable --now` stops the daemon it names (as systemd would).
  */
 describe('exo-sentinel uninstall [--purge] [--yes]', {
-  // The agent here is the systemd user unit driven through a fake systemctl; macOS's LaunchAgent (launchctl) and
-  // its paths are covered by test/unit/agent, not by this suite.
+  // The agent here is the systemd user unit driven through a fake systemctl found on PATH. On macOS the agent
+  // manager runs /bin/launchctl by its absolute path, so no stand-in can take its place from a test; the
+  // LaunchAgent plist and the launchctl calls are covered by test/unit/agent with a fake command port.
   skip: process.platform !== 'linux' && 'Linux only: a systemd user unit and a fake systemctl',
 }, () => {
   const dir = tempDir();
