@@ -2,13 +2,13 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Command } from 'commander';
 import { type ConfigResult, loadConfig } from '../../core/config/config-loader.js';
-import type { ConfigInput } from '../../core/config/config-schema.js';
+import type { Config, ConfigInput } from '../../core/config/config-schema.js';
 import { configLocation, legacyConfigNotice, paths, resolveDataDir } from '../../core/config/data-dir.js';
 import { Daemon, type StartResult } from '../../core/daemon.js';
 import { EventCollector } from '../../core/event-collector.js';
 import { EXIT_FAULT, installFaultHandlers } from '../../core/fault-handler.js';
 import { runningDaemon } from '../../core/instance-lock.js';
-import { createLogger } from '../../core/logger.js';
+import { createLogger, type Logger } from '../../core/logger.js';
 import { createProbe, nativeDisabledBy } from '../../core/probes/create-probe.js';
 import { rotateInPlace } from '../../core/rotating-file.js';
 import { AGENT_OUTPUT_ROTATION, LAUNCHD_STDERR, LAUNCHD_STDOUT } from '../agent/agent-files.js';
@@ -87,6 +87,136 @@ function loadWithFlags(path: string, flags: DaemonFlags): ConfigResult {
   return { ok: true, config };
 }
 
+/** The data directory exists and no daemon runs for it; else the exit code (0: one already runs). */
+function claimDataDir(dataDir: string, pidfile: string): number | null {
+  // Checked before anything is opened: a second daemon touches nothing. Exit 0, so launchd's KeepAlive
+  // {SuccessfulExit: false} and systemd's Restart=on-failure leave it at that.
+  const holder = runningDaemon(pidfile);
+  if (holder) {
+    process.stdout.write(`exo-sentinel: already running (pid ${holder.pid}) for ${dataDir}\n`);
+    return 0;
+  }
+  try {
+    mkdirSync(dataDir, { recursive: true });
+  } catch (e) {
+    process.stderr.write(
+      `exo-sentinel: cannot create the data directory ${dataDir}: ${(e as Error).message}\n`,
+    );
+    return EXIT_FAILURE;
+  }
+  return null;
+}
+
+/** Under launchd stdout and stderr are files nobody else rotates: the daemon does, now and every hour. */
+function rotateAgentOutputHourly(logs: string, logger: Logger): void {
+  const rotate = (): void => {
+    for (const name of [LAUNCHD_STDOUT, LAUNCHD_STDERR]) {
+      const r = rotateInPlace(join(logs, name), AGENT_OUTPUT_ROTATION);
+      if (typeof r === 'string') logger.warn(`cannot rotate ${r}`);
+    }
+  };
+  rotate();
+  setInterval(rotate, 3_600_000).unref();
+}
+
+function buildDaemon(
+  dataDir: string,
+  config: Config,
+  flags: DaemonFlags,
+  events: EventCollector,
+  logger: Logger,
+): Daemon {
+  return new Daemon({
+    dataDir,
+    config,
+    ...(flags.config !== undefined ? { configPath: flags.config } : {}),
+    probe: createProbe(
+      events,
+      {
+        ceilingBytes: config.gpu.ceilingBytes,
+        mlxPython: config.gpu.mlxPython,
+        ceilingCacheFile: join(dataDir, 'metal-ceiling.json'),
+      },
+      { nativeDisabled: nativeDisabledBy(process.env) },
+    ),
+    events,
+    logger,
+    ...(config.watch.exoPidfile ? { exoPidfile: config.watch.exoPidfile } : {}),
+    ...(flags.reportsDir ? { reportDirs: flags.reportsDir } : {}),
+  });
+}
+
+/** The start line on stdout: where the timeline, the logs, the API and the guard are. */
+function startBanner(daemon: Daemon, config: Config, p: ReturnType<typeof paths>): string {
+  return (
+    `exo-sentinel daemon: pid ${process.pid}, sampling every ${config.intervalSeconds}s (slow probes every ${config.slowIntervalSeconds}s)\n` +
+    `  timeline ${p.database}\n  logs     ${p.logs}/\n` +
+    (daemon.api?.address
+      ? `  api      http://${daemon.api.address.host}:${daemon.api.address.port}/ (dashboard, /api/v1, /metrics)\n`
+      : '  api      off\n') +
+    (daemon.guard?.address
+      ? `  guard    http://${daemon.guard.address.host}:${daemon.guard.address.port} → ${config.exo.url}\n`
+      : '  guard    off\n')
+  );
+}
+
+/** Runs until SIGINT/SIGTERM (exit 0) or until a timeline that was not writable can be written (restart). */
+function runUntilStopped(
+  running: Daemon,
+  flags: DaemonFlags,
+  logger: Logger,
+  close: () => Promise<void>,
+): Promise<number> {
+  running.start();
+  // An edited configuration file applies without a restart (what cannot is said); SIGHUP reloads it too.
+  running.watchConfig((path) => loadWithFlags(path, flags));
+  process.on('SIGHUP', () => running.reloadConfig('SIGHUP'));
+  return new Promise<number>((resolve) => {
+    let stopping = false;
+    const stop = (why: string, code: number): void => {
+      if (stopping) return;
+      stopping = true;
+      logger.info(`${why}: stopping`);
+      running
+        .stop(why)
+        .catch((e: unknown) => logger.error({ err: e }, `stopping failed: ${(e as Error).message}`))
+        .then(close)
+        .finally(() => resolve(code));
+    };
+    process.on('SIGINT', () => stop('SIGINT', 0));
+    process.on('SIGTERM', () => stop('SIGTERM', 0));
+    // Started on a read-only or full disk, the timeline now opens: the buffered ticks are in it; a restart
+    // (by launchd/systemd) opens everything on it.
+    running.onStorageBack = () => stop('the timeline is writable again, restarting on it', EXIT_FAULT);
+  });
+}
+
+/** Faults nobody caught: contained (an event) while the daemon runs; a fatal one is recorded, then exit. */
+function installDaemonFaults(
+  daemon: () => Daemon | null,
+  logger: Logger,
+  close: () => Promise<void>,
+): () => void {
+  return installFaultHandlers(
+    {
+      contain: (where, e) => {
+        const d = daemon();
+        if (d) d.contain(where, e);
+        else logger.error({ err: e }, `fault (${where}): ${(e as Error).message}`);
+      },
+      fatal: async (where, e) => {
+        logger.fatal(
+          { err: e },
+          `unhandled fault (${where}): ${(e as Error).message}; exiting to be restarted`,
+        );
+        daemon()?.recordFaultNow(where, e);
+        await close();
+      },
+    },
+    (code) => process.exit(code),
+  );
+}
+
 async function runDaemon(flags: DaemonFlags): Promise<number> {
   const dataDir = resolveDataDir(flags.dataDir);
   const p = paths(dataDir);
@@ -102,21 +232,8 @@ async function runDaemon(flags: DaemonFlags): Promise<number> {
   // an uncaught 'error'.
   process.stdout.on('error', () => undefined);
   process.stderr.on('error', () => undefined);
-  // Checked before anything is opened: a second daemon touches nothing. Exit 0, so launchd's KeepAlive
-  // {SuccessfulExit: false} and systemd's Restart=on-failure leave it at that.
-  const holder = runningDaemon(p.pidfile);
-  if (holder) {
-    process.stdout.write(`exo-sentinel: already running (pid ${holder.pid}) for ${dataDir}\n`);
-    return 0;
-  }
-  try {
-    mkdirSync(dataDir, { recursive: true });
-  } catch (e) {
-    process.stderr.write(
-      `exo-sentinel: cannot create the data directory ${dataDir}: ${(e as Error).message}\n`,
-    );
-    return EXIT_FAILURE;
-  }
+  const claimed = claimDataDir(dataDir, p.pidfile);
+  if (claimed !== null) return claimed;
   let logProblem: string | null = null;
   let daemon: Daemon | null = null;
   const { logger, close } = await createLogger({
@@ -131,52 +248,11 @@ async function runDaemon(flags: DaemonFlags): Promise<number> {
   });
   const moveNotice = flags.config === undefined ? legacyConfigNotice(configLocation(dataDir)) : null;
   if (moveNotice) logger.warn(moveNotice);
-  // Under launchd stdout and stderr are files nobody else rotates: the daemon does, now and every hour.
-  const rotateAgentOutput = (): void => {
-    for (const name of [LAUNCHD_STDOUT, LAUNCHD_STDERR]) {
-      const r = rotateInPlace(join(p.logs, name), AGENT_OUTPUT_ROTATION);
-      if (typeof r === 'string') logger.warn(`cannot rotate ${r}`);
-    }
-  };
-  rotateAgentOutput();
-  setInterval(rotateAgentOutput, 3_600_000).unref();
+  rotateAgentOutputHourly(p.logs, logger);
   const events = new EventCollector(() => Date.now(), logger);
-  const uninstall = installFaultHandlers(
-    {
-      contain: (where, e) =>
-        daemon
-          ? daemon.contain(where, e)
-          : logger.error({ err: e }, `fault (${where}): ${(e as Error).message}`),
-      fatal: async (where, e) => {
-        logger.fatal(
-          { err: e },
-          `unhandled fault (${where}): ${(e as Error).message}; exiting to be restarted`,
-        );
-        daemon?.recordFaultNow(where, e);
-        await close();
-      },
-    },
-    (code) => process.exit(code),
-  );
+  const uninstall = installDaemonFaults(() => daemon, logger, close);
   try {
-    daemon = new Daemon({
-      dataDir,
-      config,
-      ...(flags.config !== undefined ? { configPath: flags.config } : {}),
-      probe: createProbe(
-        events,
-        {
-          ceilingBytes: config.gpu.ceilingBytes,
-          mlxPython: config.gpu.mlxPython,
-          ceilingCacheFile: join(dataDir, 'metal-ceiling.json'),
-        },
-        { nativeDisabled: nativeDisabledBy(process.env) },
-      ),
-      events,
-      logger,
-      ...(config.watch.exoPidfile ? { exoPidfile: config.watch.exoPidfile } : {}),
-      ...(flags.reportsDir ? { reportDirs: flags.reportsDir } : {}),
-    });
+    daemon = buildDaemon(dataDir, config, flags, events, logger);
   } catch (e) {
     process.stderr.write(`exo-sentinel: cannot open the timeline in ${dataDir}: ${(e as Error).message}\n`);
     uninstall();
@@ -210,36 +286,6 @@ async function runDaemon(flags: DaemonFlags): Promise<number> {
     return 0;
   }
   logger.info({ dataDir, config }, `watching every ${config.intervalSeconds}s; timeline ${p.database}`);
-  process.stdout.write(
-    `exo-sentinel daemon: pid ${process.pid}, sampling every ${config.intervalSeconds}s (slow probes every ${config.slowIntervalSeconds}s)\n` +
-      `  timeline ${p.database}\n  logs     ${p.logs}/\n` +
-      (daemon.api?.address
-        ? `  api      http://${daemon.api.address.host}:${daemon.api.address.port}/ (dashboard, /api/v1, /metrics)\n`
-        : '  api      off\n') +
-      (daemon.guard?.address
-        ? `  guard    http://${daemon.guard.address.host}:${daemon.guard.address.port} → ${config.exo.url}\n`
-        : '  guard    off\n'),
-  );
-  running.start();
-  // An edited configuration file applies without a restart (what cannot is said); SIGHUP reloads it too.
-  running.watchConfig((path) => loadWithFlags(path, flags));
-  process.on('SIGHUP', () => running.reloadConfig('SIGHUP'));
-  return await new Promise<number>((resolve) => {
-    let stopping = false;
-    const stop = (why: string, code: number): void => {
-      if (stopping) return;
-      stopping = true;
-      logger.info(`${why}: stopping`);
-      running
-        .stop(why)
-        .catch((e: unknown) => logger.error({ err: e }, `stopping failed: ${(e as Error).message}`))
-        .then(close)
-        .finally(() => resolve(code));
-    };
-    process.on('SIGINT', () => stop('SIGINT', 0));
-    process.on('SIGTERM', () => stop('SIGTERM', 0));
-    // Started on a read-only or full disk, the timeline now opens: the buffered ticks are in it; a restart
-    // (by launchd/systemd) opens everything on it.
-    running.onStorageBack = () => stop('the timeline is writable again, restarting on it', EXIT_FAULT);
-  });
+  process.stdout.write(startBanner(running, config, p));
+  return await runUntilStopped(running, flags, logger, close);
 }
