@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
 import { runCli } from '../support/cli-runner.js';
 import { type FakeExoTree, startFakeExoTree } from '../support/fake-exo-tree.js';
@@ -33,6 +34,13 @@ describe("doctor reads EXO's knobs from the running EXO process", () => {
   });
 
   it('--json and text show the current values, their source, the advised value and its cost', async () => {
+    // Other EXO-shaped trees may run beside this one (suites run two at a time): EXO's pidfile names ours.
+    mkdirSync(`${dir.path}/d`, { recursive: true });
+    writeFileSync(`${dir.path}/exo.pid`, `${exo.mainPid}\n`);
+    writeFileSync(
+      `${dir.path}/d/config.json`,
+      JSON.stringify({ watch: { exoPidfile: `${dir.path}/exo.pid` } }),
+    );
     const args = ['doctor', '--exo-url', 'http://127.0.0.1:9', '--data-dir', `${dir.path}/d`];
     const r = await runCli([...args, '--json']);
     assert.equal(r.code, 0, r.stderr);

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import type { Command } from 'commander';
 import { resolveDataDir } from '../../core/config/data-dir.js';
 import { EventCollector } from '../../core/event-collector.js';
+import { readExoPidfile } from '../../core/exo/exo-pidfile.js';
 import { readExoVersion } from '../../core/exo/exo-version.js';
 import { defaultReportDirs, REPORT_FILE } from '../../core/panics/report-ingester.js';
 import { runCommand } from '../../core/probes/command-runner.js';
@@ -117,7 +118,11 @@ export function registerDoctor(program: Command): void {
         darwin ? runCommand('/usr/sbin/sysctl', ['iogpu.wired_limit_mb']) : Promise.resolve(null),
       ]);
       progress.update("checking report directories and EXO's settings");
-      const exoMain = reading.result.watched.find((w) => w.role === 'exo-main');
+      // Several EXO-shaped processes can run (two installs, a test tree): the one EXO's pidfile names is
+      // the EXO this machine serves, so its knobs are the ones reported.
+      const mains = reading.result.watched.filter((w) => w.role === 'exo-main');
+      const pidfilePid = readExoPidfile(config.watch.exoPidfile ?? undefined);
+      const exoMain = mains.find((w) => w.entry.pid === pidfilePid) ?? mains[0];
       const report = diagnose({
         identity,
         translated: uname?.ok ? (parseUname(uname.stdout)?.translated ?? false) : false,
