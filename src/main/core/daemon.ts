@@ -72,22 +72,23 @@ export interface DaemonDeps {
  * it (.dependency-cruiser.cjs); everything they read or change goes through `service`.
  */
 export class Daemon {
-  readonly store: TimelineStore;
-  readonly reports: ReportStore;
-  readonly reportWatcher: ReportWatcher;
-  readonly audit: AuditStore;
-  readonly risk: RiskPipeline;
-  readonly guard: GuardServer | null;
-  readonly api: ApiServer | null;
-  readonly metrics = new Metrics();
   /** What the shells (the API, the app, the CLI through the API) read and change. */
   readonly service: SentinelService;
+  /** The guard and the API, for the shell's start line (their addresses); null when turned off. */
+  readonly guard: GuardServer | null;
+  readonly api: ApiServer | null;
   /** Called once a daemon that started without a writable database has written its buffered ticks into it. */
   onStorageBack: (() => void) | null = null;
   /** Receives what the API streams over SSE (`sample`, `event`, `level`, `panic`), for in-process shells. */
   onPublish: ((event: string, data: object) => void) | null = null;
   /** The headless daemon's desktop banners (null when a shell brings its own notifier). */
   desktop: DesktopNotifier | null = null;
+  private readonly store: TimelineStore;
+  private readonly reports: ReportStore;
+  private readonly reportWatcher: ReportWatcher;
+  private readonly audit: AuditStore;
+  private readonly risk: RiskPipeline;
+  private readonly metrics = new Metrics();
   private readonly clock: Clock;
   private readonly storage: TimelineStorage;
   private readonly exoClient: ExoApiClient;
