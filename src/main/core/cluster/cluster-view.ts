@@ -1,8 +1,8 @@
 import { num } from '../../../shared/narrow.js';
 import type { RiskLevel, RiskReason } from '../../../shared/risk.js';
-import type { ClusterConfig } from '../api/api-config.js';
 import type { ExoApiClient } from '../exo/exo-api-client.js';
 import { fetchErrorText } from '../util/fetch-error.js';
+import type { ClusterConfig } from './cluster-config.js';
 
 /** One row per host of the cluster: keyed by host, never by EXO's node id (a new one every EXO start). */
 export interface ClusterRow {

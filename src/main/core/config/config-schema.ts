@@ -1,7 +1,8 @@
 import { z } from 'zod';
 import { ActionConfigSchema } from '../actions/action-config.js';
 import { NotificationsConfigSchema } from '../actions/notifications-config.js';
-import { ApiConfigSchema, ClusterConfigSchema } from '../api/api-config.js';
+import { ApiConfigSchema } from '../api/api-config.js';
+import { ClusterConfigSchema } from '../cluster/cluster-config.js';
 import { DEFAULT_MLX_SERVER_PATTERNS } from '../exo/process-classifier.js';
 import { GuardConfigSchema } from '../guard/guard-config.js';
 import { RiskThresholdsSchema } from '../risk/risk-thresholds.js';
