@@ -111,6 +111,36 @@ describe('action policy', () => {
       !planActions(1, 'high', state('critical'), memory(), on, []).some((a) => a.action === 'unload'),
     );
   });
+
+  it('names the first signal above ok as the reason, never an ok-level note such as an estimated ceiling', () => {
+    const estimated = {
+      signal: 'ceiling-estimated',
+      level: 'ok' as const,
+      message: 'Metal ceiling estimated',
+    };
+    const back = planActions(
+      1,
+      'high',
+      state('ok', { reasons: [estimated] }),
+      memory({ guardMode: 'refuse-new' }),
+      config,
+      [],
+    );
+    assert.deepEqual(
+      back.map((a) => [a.action, a.reason]),
+      [['guard-mode', 'no signal above ok']],
+    );
+    const up = planActions(
+      1,
+      'ok',
+      state('high', { reasons: [estimated, { signal: 'wired', level: 'high', message: 'wired 93 %' }] }),
+      memory(),
+      config,
+      [],
+    );
+    assert.ok(up.length > 0);
+    for (const a of up) assert.equal(a.reason, 'wired 93 %');
+  });
 });
 
 class RecordingNotifier implements Notifier {

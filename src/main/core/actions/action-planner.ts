@@ -43,7 +43,11 @@ export function planActions(
   localInstanceIds: string[],
 ): PlannedAction[] {
   const out: PlannedAction[] = [];
-  const top = state.reasons[0]?.message ?? 'no reason';
+  // The reason an action is taken for: the first signal above ok. Reasons at ok (an estimated Metal ceiling)
+  // inform but never explain a change, so a return to ok says so rather than naming one of them.
+  const top =
+    state.reasons.find((r) => levelRank(r.level) > levelRank('ok'))?.message ??
+    (state.level === 'ok' ? 'no signal above ok' : (state.reasons[0]?.message ?? 'no reason'));
   const rose = levelRank(state.level) > levelRank(previous);
   if (rose && levelRank(state.level) >= levelRank(config.notify.minLevel)) {
     const last = memory.lastNotify[state.level];
