@@ -1,3 +1,10 @@
+import type {
+  AckResult,
+  ClusterView,
+  GuardModeResult,
+  GuardProfileChoice,
+  GuardProfileView,
+} from '../../shared/api-contracts.js';
 import type { GuardMode } from '../../shared/risk.js';
 import type { StatusView } from '../../shared/status-view.js';
 import type { GuardProfile } from '../core/actions/guard-profile.js';
@@ -18,7 +25,7 @@ export interface AppBackend {
   /** A page of reports, newest first: `{reports, truncated, next}`. */
   panics(before?: number): object;
   panicReport(id: number): string | null;
-  cluster(): Promise<object>;
+  cluster(): Promise<ClusterView>;
   advisory(): object;
   config(): object;
   /** The configuration file's JSON Schema (the same as GET /api/v1/config/schema). */
@@ -33,11 +40,11 @@ export interface AppBackend {
   };
   /** Changes some keys of the stored file (`{set, unset}`) and keeps the rest; answers as `saveConfig`. */
   patchConfig(patch: unknown): ReturnType<AppBackend['saveConfig']>;
-  ack(): object;
+  ack(): AckResult;
   /** Pins the guard's mode; null follows the risk level again. */
-  setGuardMode(mode: GuardMode | null): object;
+  setGuardMode(mode: GuardMode | null): GuardModeResult;
   /** The guard profile in effect and the configured one: `{profile, configured, profiles}`. */
-  guardProfile(): object;
+  guardProfile(): GuardProfileView;
   /** Chooses the guard profile (the same call as `exo-sentinel guard profile` and the API's PUT). */
-  setGuardProfile(profile: GuardProfile): object;
+  setGuardProfile(profile: GuardProfile): GuardProfileChoice;
 }

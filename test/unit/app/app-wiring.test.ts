@@ -23,6 +23,7 @@ import { wirePowerEvents } from '../../../src/main/app/power-events.js';
 import { TrayController, type TrayLike } from '../../../src/main/app/tray-controller.js';
 import type { TrayState, TrayView } from '../../../src/main/app/tray-view.js';
 import { createBridge } from '../../../src/preload/bridge.js';
+import { GUARD_PROFILES } from '../../../src/shared/api-contracts.js';
 import { IPC_PUSH_CHANNEL, ipcChannel } from '../../../src/shared/ipc.js';
 import { makeStatusView } from '../../support/status-view-factory.js';
 import { FakeLoginItems, FakeTray, fakeMenu } from './electron-fakes.js';
@@ -296,12 +297,12 @@ describe('menu-bar wiring (fakes typed against electron.d.ts)', () => {
       },
       setGuardMode: (mode) => {
         calls.push(`guard:${mode}`);
-        return { guardMode: mode ?? 'open' };
+        return { guardMode: mode ?? 'open', guardOverride: mode };
       },
-      guardProfile: () => ({ profile: 'protect', configured: 'protect' }),
+      guardProfile: () => ({ profile: 'protect', configured: 'protect', profiles: GUARD_PROFILES }),
       setGuardProfile: (profile) => {
         calls.push(`profile:${profile}`);
-        return { profile };
+        return { profile, configured: 'protect', changed: true, guardMode: 'open' };
       },
     };
     const trusted = (e: Pick<IpcMainInvokeEvent, 'senderFrame' | 'sender'>) => e.sender.id === 7;
@@ -344,16 +345,28 @@ describe('menu-bar wiring (fakes typed against electron.d.ts)', () => {
       call('setGuardMode', ours, { mode: 'off' }),
       /setGuardMode: malformed message: mode: /,
     );
-    assert.deepEqual(await call('setGuardMode', ours, { mode: 'refuse-new' }), { guardMode: 'refuse-new' });
+    assert.deepEqual(await call('setGuardMode', ours, { mode: 'refuse-new' }), {
+      guardMode: 'refuse-new',
+      guardOverride: 'refuse-new',
+    });
     await call('setGuardMode', ours, { mode: 'auto' });
     assert.deepEqual(calls, ['guard:refuse-new', 'guard:null'], '"auto" reaches the backend as null');
-    assert.deepEqual(await call('guardProfile', ours), { profile: 'protect', configured: 'protect' });
+    assert.deepEqual(await call('guardProfile', ours), {
+      profile: 'protect',
+      configured: 'protect',
+      profiles: GUARD_PROFILES,
+    });
     await assert.rejects(
       call('setGuardProfile', ours, { profile: 'reckless' }),
       /setGuardProfile: malformed message: profile: /,
     );
     await assert.rejects(call('setGuardProfile', stranger, { profile: 'observe' }), /unknown sender/);
-    assert.deepEqual(await call('setGuardProfile', ours, { profile: 'balanced' }), { profile: 'balanced' });
+    assert.deepEqual(await call('setGuardProfile', ours, { profile: 'balanced' }), {
+      profile: 'balanced',
+      configured: 'protect',
+      changed: true,
+      guardMode: 'open',
+    });
     assert.equal(calls.at(-1), 'profile:balanced');
   });
 
