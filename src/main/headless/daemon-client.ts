@@ -35,8 +35,44 @@ export function findDaemon(dataDir: string): DaemonLink | null {
 }
 
 /**
- * One request to the daemon's API with its token (a loopback API without one needs none). Never throws: a
- * daemon that does not answer, refuses or answers something else is an error value naming why.
+ * One request to the daemon's API with its token (a loopback API without one needs none): the status and the
+ * JSON body (`{}` when there is none). Throws when the daemon does not answer in time.
+ */
+export async function requestDaemon<T>(
+  link: DaemonLink,
+  method: 'GET' | 'POST' | 'PUT' | 'PATCH',
+  path: string,
+  body?: unknown,
+  timeoutMs = 30_000,
+): Promise<{ status: number; body: T | Record<string, never>; json: boolean }> {
+  let token = '';
+  try {
+    token = readFileSync(link.tokenFile, 'utf8').trim();
+  } catch {
+    // A loopback API needs no token.
+  }
+  debugClient(`${method} ${path} through the API of the daemon (pid ${link.pid}) at ${link.api}`);
+  const r = await fetch(`${link.api}${path}`, {
+    method,
+    headers: {
+      'content-type': 'application/json',
+      ...(token ? { authorization: `Bearer ${token}` } : {}),
+    },
+    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+    signal: AbortSignal.timeout(timeoutMs),
+  });
+  const text = await r.text();
+  if (text.length > MAX_ANSWER) throw new Error(`answered over ${MAX_ANSWER} bytes`);
+  try {
+    return { status: r.status, body: JSON.parse(text) as T, json: true };
+  } catch {
+    return { status: r.status, body: {}, json: false };
+  }
+}
+
+/**
+ * A request whose failure is a value: a daemon that does not answer, refuses or answers something else is an
+ * error naming why (nothing was changed).
  */
 export async function askDaemon<T>(
   link: DaemonLink,
@@ -45,42 +81,20 @@ export async function askDaemon<T>(
   body?: unknown,
   timeoutMs = 30_000,
 ): Promise<DaemonAnswer<T>> {
-  let token = '';
-  try {
-    token = readFileSync(link.tokenFile, 'utf8').trim();
-  } catch {
-    // A loopback API needs no token.
-  }
-  debugClient(`${method} ${path} through the API of the daemon (pid ${link.pid}) at ${link.api}`);
   const who = `the daemon (pid ${link.pid}) at ${link.api}`;
   try {
-    const r = await fetch(`${link.api}${path}`, {
-      method,
-      headers: {
-        'content-type': 'application/json',
-        ...(token ? { authorization: `Bearer ${token}` } : {}),
-      },
-      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-      signal: AbortSignal.timeout(timeoutMs),
-    });
-    const text = await r.text();
-    if (text.length > MAX_ANSWER)
-      return { ok: false, status: r.status, message: `${who} answered over ${MAX_ANSWER} bytes` };
-    let parsed: unknown = null;
-    try {
-      parsed = JSON.parse(text);
-    } catch {
+    const r = await requestDaemon<T>(link, method, path, body, timeoutMs);
+    if (!r.json)
       return { ok: false, status: r.status, message: `${who} answered HTTP ${r.status} without JSON` };
-    }
-    if (!r.ok) {
-      const m = (parsed as { error?: { message?: unknown } } | null)?.error?.message;
+    if (r.status < 200 || r.status > 299) {
+      const m = (r.body as { error?: { message?: unknown } }).error?.message;
       return {
         ok: false,
         status: r.status,
         message: `${who} refused it: ${typeof m === 'string' ? m : `HTTP ${r.status}`}`,
       };
     }
-    return { ok: true, body: parsed as T };
+    return { ok: true, body: r.body as T };
   } catch (e) {
     return {
       ok: false,

@@ -1,4 +1,4 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import type { Command } from 'commander';
 import { type EditResult, getKey, setKey, unsetKey } from '../../core/config/config-edit.js';
 import { configJsonSchema } from '../../core/config/config-json-schema.js';
@@ -7,6 +7,7 @@ import { EXECUTABLE_FIELDS, readStoredConfig } from '../../core/config/config-up
 import { saveConfigFile } from '../../core/config/config-writer.js';
 import { configLocation, legacyConfigNotice, paths, resolveDataDir } from '../../core/config/data-dir.js';
 import { runningDaemon } from '../../core/instance-lock.js';
+import { type DaemonLink, requestDaemon } from '../daemon-client.js';
 import { EXIT_FAILURE, EXIT_USAGE } from '../usage-error.js';
 
 interface Flags {
@@ -37,26 +38,15 @@ interface DaemonAnswer {
   };
 }
 
+/** The daemon's answer to a configuration write or reload (daemon-client.ts sends it with the token). */
 async function askDaemon(
-  api: string,
-  tokenFile: string,
+  link: DaemonLink,
   method: 'PUT' | 'POST',
   path: string,
   body?: unknown,
 ): Promise<DaemonAnswer> {
-  let token = '';
-  try {
-    token = readFileSync(tokenFile, 'utf8').trim();
-  } catch {
-    // A loopback API needs no token.
-  }
-  const r = await fetch(`${api}${path}`, {
-    method,
-    headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
-    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-    signal: AbortSignal.timeout(5000),
-  });
-  return { status: r.status, body: (await r.json().catch(() => ({}))) as DaemonAnswer['body'] };
+  const r = await requestDaemon<DaemonAnswer['body']>(link, method, path, body, 5000);
+  return { status: r.status, body: r.body };
 }
 
 /**
@@ -81,12 +71,13 @@ async function writeEdit(dataDir: string, key: string, edit: EditResult & { ok: 
     return;
   }
   const fileOnly = (EXECUTABLE_FIELDS as readonly string[]).some((f) => f === key || f.startsWith(`${key}.`));
+  const link: DaemonLink = { pid: daemon.pid, api: daemon.api, tokenFile: p.apiToken };
   let answer: DaemonAnswer;
   try {
     if (fileOnly) {
       if (!direct()) return;
-      answer = await askDaemon(daemon.api, p.apiToken, 'POST', '/api/v1/config/reload');
-    } else answer = await askDaemon(daemon.api, p.apiToken, 'PUT', '/api/v1/config', edit.stored);
+      answer = await askDaemon(link, 'POST', '/api/v1/config/reload');
+    } else answer = await askDaemon(link, 'PUT', '/api/v1/config', edit.stored);
   } catch (e) {
     fail(
       `the daemon (pid ${daemon.pid}) did not answer at ${daemon.api} (${(e as Error).message}); nothing was changed${fileOnly ? ' but the file, which it reloads by itself' : ''}`,
