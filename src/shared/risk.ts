@@ -3,6 +3,7 @@ export type RiskLevel = 'ok' | 'elevated' | 'high' | 'critical';
 
 export const LEVELS: RiskLevel[] = ['ok', 'elevated', 'high', 'critical'];
 export const levelRank = (l: RiskLevel): number => LEVELS.indexOf(l);
+export const isRiskLevel = (v: unknown): v is RiskLevel => (LEVELS as unknown[]).includes(v);
 export const maxLevel = (...ls: RiskLevel[]): RiskLevel =>
   ls.reduce((a, b) => (levelRank(b) > levelRank(a) ? b : a), 'ok');
 

@@ -1,4 +1,6 @@
 import type { TimelineEvent } from '../../../shared/events.js';
+import type { LiveEventMap, Publish } from '../../../shared/live-events.js';
+import { isRiskLevel, type RiskReason } from '../../../shared/risk.js';
 import type { Metrics } from '../api/metrics.js';
 import { summarisePanics } from '../panics/panic-summary.js';
 import type { RiskPipeline } from '../risk/risk-pipeline.js';
@@ -10,7 +12,16 @@ export interface TickPublisherDeps {
   risk: RiskPipeline;
   reports: ReportStore;
   /** One live message to every listener: the API's SSE clients and the app's dashboard window. */
-  publish: (event: string, data: object) => void;
+  publish: Publish;
+}
+
+/** A `risk.level` event's data as the live `level` message (the new level and its reasons); null if it has none. */
+function levelChange(e: TimelineEvent): LiveEventMap['level'] | null {
+  const to = e.data?.['to'];
+  const reasons = e.data?.['reasons'];
+  return isRiskLevel(to)
+    ? { level: to, reasons: Array.isArray(reasons) ? (reasons as RiskReason[]) : [] }
+    : null;
 }
 
 /** After a tick is on disk (or buffered: then marked so): the metrics, then the live stream. */
@@ -21,7 +32,7 @@ export function publishTick(
   at: { now: number; slow: boolean; stored: boolean },
 ): void {
   countTick(d, result, written, at);
-  const mark = at.stored ? {} : { buffered: true };
+  const mark: { buffered?: true } = at.stored ? {} : { buffered: true };
   d.publish('sample', {
     sample: result.sample,
     level: d.risk.state.level,
@@ -30,7 +41,8 @@ export function publishTick(
   });
   for (const e of written) {
     d.publish('event', { ...e, ...mark });
-    if (e.kind === 'risk.level') d.publish('level', { level: e.data?.['to'], reasons: e.data?.['reasons'] });
+    const change = e.kind === 'risk.level' ? levelChange(e) : null;
+    if (change) d.publish('level', change);
     if (e.kind === 'panic.detected') d.publish('panic', e.data ?? {});
   }
 }
