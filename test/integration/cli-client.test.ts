@@ -7,6 +7,7 @@ import { runCli, startDaemon, waitForExit } from '../support/cli-runner.js';
 import { repoRoot } from '../support/fixtures.js';
 import { tempDir } from '../support/temp-dir.js';
 
+// biome-ignore lint/suspicious/noExplicitAny: JSON the CLI printed, asserted field by field
 type Json = Record<string, any>;
 
 /** The CLI with its path-taken debug lines on (EXO_SENTINEL_DEBUG=client, daemon-client.ts). */
