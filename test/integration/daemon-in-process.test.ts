@@ -48,7 +48,7 @@ describe('the daemon in-process, as the Electron main process hosts it', () => {
       };
       const daemon = new Daemon(deps);
       const published: string[] = [];
-      daemon.onPublish = (event) => published.push(event);
+      daemon.onPublish = (message) => published.push(message.event);
       const begun = await daemon.begin();
       assert.ok(begun.ok, begun.ok ? '' : begun.error);
       assert.ok(opened >= 1, 'the store was opened with the shell-provided driver');

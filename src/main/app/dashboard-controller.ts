@@ -1,5 +1,6 @@
 import type { BrowserWindow, BrowserWindowConstructorOptions } from 'electron';
 import { IPC_PUSH_CHANNEL } from '../../shared/ipc.js';
+import type { LiveEvent } from '../../shared/live-events.js';
 import { dashboardLoadOptions, dashboardWindowOptions } from './dashboard-window.js';
 
 /**
@@ -30,7 +31,7 @@ export class DashboardController {
   }
 
   /** Sends a message to the page if a window is open (the live stream, a navigation). */
-  push(message: { event: string; data: unknown }): void {
+  push(message: LiveEvent): void {
     this.window?.webContents.send(IPC_PUSH_CHANNEL, message);
   }
 

@@ -18,7 +18,6 @@ import {
   shell,
   Tray,
 } from 'electron';
-import type { TimelineEvent } from '../../shared/events.js';
 import type { GuardMode } from '../../shared/risk.js';
 import type { Notifier } from '../core/actions/notifier.js';
 import { loadConfig } from '../core/config/config-loader.js';
@@ -359,10 +358,10 @@ async function main(): Promise<void> {
     announceAdvisoryOnce(service.shellMeta(), advisory.platform, notes, () => Date.now());
   // The dashboard window gets the same live stream the API serves over SSE; the tray follows each tick
   // (nothing to redraw while sampling is paused); new panics and runner deaths raise banners.
-  daemon.onPublish = (event, data) => {
-    if (event === 'sample') refresh();
-    else if (event === 'event') notifyTimelineEvents([data as TimelineEvent], notes);
-    dashboard.push({ event, data });
+  daemon.onPublish = (message) => {
+    if (message.event === 'sample') refresh();
+    else if (message.event === 'event') notifyTimelineEvents([message.data], notes);
+    dashboard.push(message);
   };
   wirePowerEvents(powerMonitor, daemon, requestQuit);
   wireAppEvents(dashboard);

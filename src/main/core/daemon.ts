@@ -1,3 +1,4 @@
+import type { LiveEvent, Publish } from '../../shared/live-events.js';
 import type { ReportRecord } from '../../shared/reports.js';
 import type { Sample } from '../../shared/sample.js';
 import type { StatusView } from '../../shared/status-view.js';
@@ -80,7 +81,7 @@ export class Daemon {
   /** Called once a daemon that started without a writable database has written its buffered ticks into it. */
   onStorageBack: (() => void) | null = null;
   /** Receives what the API streams over SSE (`sample`, `event`, `level`, `panic`), for in-process shells. */
-  onPublish: ((event: string, data: object) => void) | null = null;
+  onPublish: ((message: LiveEvent) => void) | null = null;
   /** The headless daemon's desktop banners (null when a shell brings its own notifier). */
   desktop: DesktopNotifier | null = null;
   private readonly store: TimelineStore;
@@ -306,9 +307,10 @@ export class Daemon {
   }
 
   /** One live message to every listener: the API's SSE clients and the app's dashboard window. */
-  private readonly publish = (event: string, data: object): void => {
+  private readonly publish: Publish = (event, data) => {
     this.api?.broadcast(event, data);
-    this.onPublish?.(event, data);
+    // TypeScript cannot tie the generic name to its data inside a union; `Publish` already checked the pair.
+    this.onPublish?.({ event, data } as LiveEvent);
   };
 
   /** The platform advisory for this machine and the loaded models' public reports. */

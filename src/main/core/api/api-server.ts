@@ -5,6 +5,7 @@ import type { AddressInfo } from 'node:net';
 import { extname, join, normalize } from 'node:path';
 import type { z } from 'zod';
 import type { TimelineEvent } from '../../../shared/events.js';
+import type { LiveEventMap, LiveEventName } from '../../../shared/live-events.js';
 import { formatIssues } from '../config/config-loader.js';
 import { isLoopback, parseListen } from '../guard/guard-config.js';
 import type { SentinelService } from '../service/sentinel-service.js';
@@ -103,7 +104,7 @@ export class ApiServer {
   }
 
   /** Pushes an event to every SSE client: `sample`, `level`, `panic` or `event`. */
-  broadcast(event: string, data: unknown): void {
+  broadcast<K extends LiveEventName>(event: K, data: LiveEventMap[K]): void {
     if (this.clients.size === 0) return;
     const frame = `event: ${event}\ndata: ${JSON.stringify(data)}\n\n`;
     for (const c of this.clients) c.write(frame);
