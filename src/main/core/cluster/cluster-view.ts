@@ -1,8 +1,11 @@
 import { num } from '../../../shared/narrow.js';
 import type { RiskLevel, RiskReason } from '../../../shared/risk.js';
 import type { ExoApiClient } from '../exo/exo-api-client.js';
-import { fetchErrorText } from '../util/fetch-error.js';
+import { httpRequest } from '../util/http-request.js';
 import type { ClusterConfig } from './cluster-config.js';
+
+/** A peer's status view is a few KiB; anything far larger is not one. */
+const PEER_STATUS_MAX_BYTES = 1024 * 1024;
 
 /** One row per host of the cluster: keyed by host, never by EXO's node id (a new one every EXO start). */
 export interface ClusterRow {
@@ -99,15 +102,17 @@ export async function collectCluster(
   const results = await Promise.all(
     [...urls].map(async ([url, source]): Promise<ClusterRow> => {
       try {
-        const res = await fetch(`${url}/api/v1/status`, {
+        const res = await httpRequest(`${url}/api/v1/status`, {
           headers: config.token ? { authorization: `Bearer ${config.token}` } : {},
-          signal: AbortSignal.timeout(config.timeoutMs),
+          timeoutMs: config.timeoutMs,
+          maxBytes: PEER_STATUS_MAX_BYTES,
         });
-        if (!res.ok)
+        if (!res.ok) throw new Error(res.error);
+        if (res.status < 200 || res.status > 299)
           throw new Error(
             `HTTP ${res.status}${res.status === 401 ? ' (wrong or missing cluster.token)' : ''}`,
           );
-        return rowFromStatus(await res.json(), url, false, source);
+        return rowFromStatus(JSON.parse(res.text), url, false, source);
       } catch (e) {
         const err = e as Error;
         return {
@@ -115,8 +120,7 @@ export async function collectCluster(
           url,
           self: false,
           reachable: false,
-          error:
-            err.name === 'TimeoutError' ? `no answer within ${config.timeoutMs} ms` : fetchErrorText(err),
+          error: err.message,
           level: null,
           reasons: [],
           memory: { total: null, freePercent: null, wired: null },

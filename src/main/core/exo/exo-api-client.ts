@@ -1,4 +1,7 @@
-import { fetchErrorText } from '../util/fetch-error.js';
+import { httpRequest, keepAliveAgent } from '../util/http-request.js';
+
+/** EXO's largest answer we read (a busy /state/tasks); a longer one is garbage, not held in memory. */
+const MAX_ANSWER_BYTES = 16 * 1024 * 1024;
 
 /**
  * A small client for EXO's HTTP API. EXO down, slow, restarting or answering garbage is a state the
@@ -11,6 +14,8 @@ export type ExoResult<T> =
 
 export class ExoApiClient {
   readonly baseUrl: string;
+  /** Up to six small GETs a second to one server: the sockets are kept between them. */
+  private readonly agent = keepAliveAgent();
 
   constructor(
     baseUrl: string,
@@ -21,41 +26,21 @@ export class ExoApiClient {
 
   private async request(method: string, path: string): Promise<ExoResult<unknown>> {
     const url = `${this.baseUrl}${path}`;
-    let res: Response;
-    try {
-      res = await fetch(url, {
-        method,
-        signal: AbortSignal.timeout(this.timeoutMs),
-        headers: { accept: 'application/json' },
-      });
-    } catch (e) {
-      const err = e as Error & { cause?: { code?: string } };
-      if (err.name === 'TimeoutError' || err.name === 'AbortError') {
-        return {
-          ok: false,
-          kind: 'timeout',
-          error: `${method} ${url}: no answer within ${this.timeoutMs} ms`,
-          status: null,
-        };
-      }
-      return {
-        ok: false,
-        kind: 'down',
-        error: `${method} ${url}: ${fetchErrorText(err)}`,
-        status: null,
-      };
+    const res = await httpRequest(url, {
+      method,
+      headers: { accept: 'application/json' },
+      timeoutMs: this.timeoutMs,
+      maxBytes: MAX_ANSWER_BYTES,
+      agent: this.agent,
+    });
+    if (!res.ok) {
+      if (res.kind === 'timeout')
+        return { ok: false, kind: 'timeout', error: `${method} ${url}: ${res.error}`, status: null };
+      if (res.kind === 'too-large')
+        return { ok: false, kind: 'garbage', error: `${method} ${url}: ${res.error}`, status: res.status };
+      return { ok: false, kind: 'down', error: `${method} ${url}: ${res.error}`, status: res.status };
     }
-    let text: string;
-    try {
-      text = await res.text();
-    } catch (e) {
-      return {
-        ok: false,
-        kind: 'down',
-        error: `${method} ${url}: connection lost (${(e as Error).message})`,
-        status: res.status,
-      };
-    }
+    const text = res.text;
     let body: unknown;
     try {
       body = JSON.parse(text);
@@ -67,7 +52,7 @@ export class ExoApiClient {
         status: res.status,
       };
     }
-    if (!res.ok) {
+    if (res.status < 200 || res.status > 299) {
       const message = (body as { error?: { message?: string } })?.error?.message ?? text.slice(0, 120);
       return {
         ok: false,
