@@ -288,8 +288,8 @@ export class ApiServer {
       streamJson: (pieces) => this.streamJson(res, pieces),
       sse: () => this.stream(req, res),
       metrics: async () => {
-        const text = await this.deps.metrics.registry.metrics();
-        res.writeHead(200, { 'content-type': this.deps.metrics.registry.contentType, ...this.cors(res) });
+        const { text, contentType } = await this.deps.metrics.render();
+        res.writeHead(200, { 'content-type': contentType, ...this.cors(res) });
         res.end(text);
       },
     };
