@@ -1,4 +1,5 @@
-import { readFileSync } from 'node:fs';
+import { closeSync, constants, fstatSync, openSync, readSync } from 'node:fs';
+import { networkInterfaces } from 'node:os';
 import { paths } from '../core/config/data-dir.js';
 import { runningDaemon } from '../core/instance-lock.js';
 
@@ -35,8 +36,79 @@ export function findDaemon(dataDir: string): DaemonLink | null {
 }
 
 /**
+ * Whether the pidfile's API address is this machine's (loopback, a wildcard, or one of its interface
+ * addresses) over plain http: only then does the token go with a request. A pidfile is data anyone who can
+ * write the data directory may have changed; a daemon never listens on another machine.
+ */
+export function isLocalApi(api: string, addresses: () => string[] = localAddresses): boolean {
+  let u: URL;
+  try {
+    u = new URL(api);
+  } catch {
+    return false;
+  }
+  if (u.protocol !== 'http:' || u.username || u.password || (u.pathname !== '/' && u.pathname !== ''))
+    return false;
+  const host = u.hostname.toLowerCase().replace(/^\[|\]$/g, '');
+  if (/^127\.\d+\.\d+\.\d+$/.test(host) || host === 'localhost' || host === '::1') return true;
+  if (host === '0.0.0.0' || host === '::') return true;
+  return addresses().includes(host);
+}
+
+function localAddresses(): string[] {
+  return Object.values(networkInterfaces())
+    .flat()
+    .map((i) => i?.address.toLowerCase().replace(/%.*$/, ''))
+    .filter((a): a is string => !!a);
+}
+
+/**
+ * The token in `<data>/api-token`, read without following a link, only from a small regular file owned by
+ * this user; null otherwise (a loopback API needs none, and a link could make the CLI send another file).
+ */
+export function readTokenFile(path: string): string | null {
+  let fd: number;
+  try {
+    fd = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK | (constants.O_NOFOLLOW ?? 0));
+  } catch {
+    return null;
+  }
+  try {
+    const st = fstatSync(fd);
+    const uid = process.getuid?.();
+    if (!st.isFile() || st.size > 1024 || (uid !== undefined && st.uid !== uid)) return null;
+    const buf = Buffer.alloc(1024);
+    const n = readSync(fd, buf, 0, buf.length, 0);
+    const token = buf.subarray(0, n).toString('utf8').trim();
+    return /^[\x21-\x7e]{16,512}$/.test(token) ? token : null;
+  } catch {
+    return null;
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** The answer's body, dropped (and the connection closed) past `max` bytes. */
+async function boundedText(r: Response, max: number): Promise<string> {
+  if (!r.body) return '';
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  for await (const c of r.body as unknown as AsyncIterable<Uint8Array>) {
+    size += c.byteLength;
+    if (size > max) {
+      await r.body.cancel().catch(() => undefined);
+      throw new Error(`answered over ${max} bytes`);
+    }
+    chunks.push(c);
+  }
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+/**
  * One request to the daemon's API with its token (a loopback API without one needs none): the status and the
- * JSON body (`{}` when there is none). Throws when the daemon does not answer in time.
+ * JSON body (`{}` when there is none). Throws when the daemon does not answer in time, when its pidfile names
+ * an address that is not this machine's (the token is never sent there), or when it answers over 4 MiB.
+ * Redirects are not followed.
  */
 export async function requestDaemon<T>(
   link: DaemonLink,
@@ -45,15 +117,13 @@ export async function requestDaemon<T>(
   body?: unknown,
   timeoutMs = 30_000,
 ): Promise<{ status: number; body: T | Record<string, never>; json: boolean }> {
-  let token = '';
-  try {
-    token = readFileSync(link.tokenFile, 'utf8').trim();
-  } catch {
-    // A loopback API needs no token.
-  }
+  if (!isLocalApi(link.api))
+    throw new Error(`the pidfile names ${link.api.slice(0, 200)}, not an http address of this machine`);
+  const token = readTokenFile(link.tokenFile) ?? '';
   debugClient(`${method} ${path} through the API of the daemon (pid ${link.pid}) at ${link.api}`);
-  const r = await fetch(`${link.api}${path}`, {
+  const r = await fetch(`${new URL(link.api).origin}${path}`, {
     method,
+    redirect: 'manual',
     headers: {
       'content-type': 'application/json',
       ...(token ? { authorization: `Bearer ${token}` } : {}),
@@ -61,8 +131,7 @@ export async function requestDaemon<T>(
     ...(body === undefined ? {} : { body: JSON.stringify(body) }),
     signal: AbortSignal.timeout(timeoutMs),
   });
-  const text = await r.text();
-  if (text.length > MAX_ANSWER) throw new Error(`answered over ${MAX_ANSWER} bytes`);
+  const text = await boundedText(r, MAX_ANSWER);
   try {
     return { status: r.status, body: JSON.parse(text) as T, json: true };
   } catch {
