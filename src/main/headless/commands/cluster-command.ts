@@ -1,10 +1,10 @@
-import { existsSync, readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { type ClusterRow, collectCluster } from '../../core/cluster/cluster-view.js';
 import { paths, resolveDataDir } from '../../core/config/data-dir.js';
 import { ExoApiClient } from '../../core/exo/exo-api-client.js';
 import { runningDaemon } from '../../core/instance-lock.js';
 import { formatBytes, formatPercent } from '../../core/util/format.js';
+import { isLocalApi, readTokenFile } from '../daemon-client.js';
 import { table } from '../output.js';
 import { configFor, pollExo, takeReading } from './status-command.js';
 
@@ -39,12 +39,13 @@ export function registerCluster(program: Command): void {
       if (!config) return;
       // A running daemon answers for this host; otherwise take a reading here.
       let result: { rows: ClusterRow[] } | null = null;
-      const tokenFile = paths(dataDir).apiToken;
-      const token = existsSync(tokenFile) ? readFileSync(tokenFile, 'utf8').trim() : null;
       try {
         const api = runningDaemon(paths(dataDir).pidfile)?.api ?? `http://${config.api.listen}`;
+        // The token only to an address of this machine (the pidfile is data; see daemon-client.ts).
+        const token = isLocalApi(api) ? readTokenFile(paths(dataDir).apiToken) : null;
         const r = await fetch(`${api}/api/v1/cluster`, {
           headers: token ? { authorization: `Bearer ${token}` } : {},
+          redirect: 'manual',
           signal: AbortSignal.timeout(config.cluster.timeoutMs + 3000),
         });
         if (r.ok) result = (await r.json()) as { rows: ClusterRow[] };
