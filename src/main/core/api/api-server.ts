@@ -1,6 +1,6 @@
 import { timingSafeEqual } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { extname, join, normalize } from 'node:path';
 import type { z } from 'zod';
@@ -9,6 +9,7 @@ import type { LiveEventMap, LiveEventName } from '../../../shared/live-events.js
 import { formatIssues } from '../config/config-loader.js';
 import { isLoopback, parseListen } from '../guard/guard-config.js';
 import type { SentinelService } from '../service/sentinel-service.js';
+import { http } from '../util/node-http.js';
 import type { ApiConfig } from './api-config.js';
 import { findRoute, ROUTES, type RouteContext } from './api-routes.js';
 import type { Metrics } from './metrics.js';
@@ -76,7 +77,7 @@ export class ApiServer {
       allowedHosts: this.deps.config.allowedHosts,
       corsOrigins: this.deps.config.corsOrigins,
     });
-    this.server = createServer((req, res) => {
+    this.server = http.createServer((req, res) => {
       this.handle(req, res).catch((e: unknown) => {
         if (!res.headersSent) this.json(res, 500, { error: { message: (e as Error).message } });
         else res.destroy();

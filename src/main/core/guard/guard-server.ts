@@ -1,8 +1,9 @@
 import { timingSafeEqual } from 'node:crypto';
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { TimelineEvent } from '../../../shared/events.js';
 import type { GuardMode } from '../../../shared/risk.js';
+import { http } from '../util/node-http.js';
 import { decideLoad, jitteredRetryAfter, type ModeSource } from './admission.js';
 import { AllocationLog } from './allocation-log.js';
 import { Capacity } from './capacity.js';
@@ -84,7 +85,7 @@ export class GuardServer {
         `the guard would listen on ${this.config.listen}, which is not loopback: set guard.token (16+ characters) first`,
       );
     }
-    const server = createServer(
+    const server = http.createServer(
       { maxHeaderSize: this.config.maxHeaderBytes, requestTimeout: 0, headersTimeout: 30_000 },
       (req, res) => this.handleSafely(req, res),
     );

@@ -1,8 +1,8 @@
 import { readFileSync } from 'node:fs';
-import { Agent as HttpAgent, request as httpRequest } from 'node:http';
-import { Agent as HttpsAgent, request as httpsRequest, type RequestOptions } from 'node:https';
+import type { Agent as HttpAgent } from 'node:http';
+import type { Agent as HttpsAgent, RequestOptions } from 'node:https';
 import { isIP } from 'node:net';
-import { rootCertificates } from 'node:tls';
+import { http, https } from '../util/node-http.js';
 
 /** The one upstream the guard forwards to (EXO's API), over http or https. */
 export interface Upstream {
@@ -12,7 +12,8 @@ export interface Upstream {
 
 /** Node's bundled roots, plus the system's bundle where there is one, plus an optional extra CA file. */
 function trustedCAs(extra: string | null): string[] {
-  const cas = [...rootCertificates];
+  // TLS is loaded only for an https upstream with its own CA file (node-http.ts says why).
+  const cas = [...process.getBuiltinModule('node:tls').rootCertificates];
   for (const f of ['/etc/ssl/cert.pem', '/etc/ssl/certs/ca-certificates.crt']) {
     try {
       cas.push(readFileSync(f, 'utf8'));
@@ -40,8 +41,8 @@ export function createUpstream(upstreamUrl: string, caFile: string | null): Upst
     url,
     agent:
       url.protocol === 'https:'
-        ? new HttpsAgent({ ...options, ca: trustedCAs(caFile) })
-        : new HttpAgent(options),
+        ? new (https().Agent)({ ...options, ca: trustedCAs(caFile) })
+        : new http.Agent(options),
   };
 }
 
@@ -66,7 +67,7 @@ export function upstreamOptions(
 }
 
 export const upstreamRequest = (u: Upstream, options: RequestOptions) =>
-  u.url.protocol === 'https:' ? httpsRequest(options) : httpRequest(options);
+  u.url.protocol === 'https:' ? https().request(options) : http.request(options);
 
 /** EXO's own cancel lever, `POST /v1/cancel/{command_id}` (it works on the node whose API took the request). */
 export function cancelInExo(u: Upstream, commandId: string): void {

@@ -1,5 +1,5 @@
 import type { Agent, ClientRequest, IncomingMessage, RequestOptions } from 'node:http';
-import * as http from 'node:http';
+import { http, https } from './node-http.js';
 
 /**
  * One HTTP request over node:http (node:https only for an https URL, loaded then), its whole answer read
@@ -48,7 +48,7 @@ async function once(
 ): Promise<{ answer: HttpAnswer; reusedSocket: boolean }> {
   const target = new URL(url);
   const method = options.method ?? 'GET';
-  const lib = target.protocol === 'https:' ? await import('node:https') : http;
+  const lib = target.protocol === 'https:' ? https() : http;
   const requestOptions: RequestOptions = {
     method,
     headers: options.headers ?? {},
