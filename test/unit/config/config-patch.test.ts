@@ -70,4 +70,37 @@ describe('a change to some keys of the stored configuration (PATCH /api/v1/confi
     assert.equal(patchClientConfig(p, { set: many }).ok, false);
     assert.deepEqual(read(p), {});
   });
+
+  it('a `__proto__` key in `set` is refused, not dropped into an empty change that rewrites the file', () => {
+    const p = file({ logLevel: 'warn' });
+    const before = readFileSync(p, 'utf8');
+    const r = patchClientConfig(
+      p,
+      JSON.parse('{"set": {"__proto__": {"actions.notify.command": ["/bin/sh"]}}}'),
+    );
+    assert.equal(r.ok, false);
+    assert.deepEqual(!r.ok && r.errors, ['config: "__proto__" is not a configuration key']);
+    assert.equal(readFileSync(p, 'utf8'), before);
+  });
+
+  it('a token the file holds is never quoted in a refusal, nor an object that holds one', () => {
+    // A hand edit left the cluster token too short: the next change is refused without showing it.
+    const p = file({ cluster: { token: 'hand-typed-sec' } });
+    const r = patchClientConfig(p, { set: { 'guard.queue.max': 4 } });
+    assert.equal(r.ok, false);
+    assert.deepEqual(!r.ok && r.errors, [
+      'config: "cluster.token" is a secret (not shown): Too small: expected string to have >=16 characters',
+    ]);
+    const q = patchClientConfig(file({}), { set: { guard: { token: 'short-guard', queue: { max: -1 } } } });
+    assert.ok(!q.ok && !q.errors.join().includes('short-guard'), JSON.stringify(q));
+    const s = patchClientConfig(file({}), { set: { guard: 5 } });
+    assert.deepEqual(!s.ok && s.errors, [
+      'config: "guard" is 5: Invalid input: expected object, received number',
+    ]);
+  });
+
+  it('a refused key is quoted short, however long it was', () => {
+    const r = patchClientConfig(file({}), { set: { [`actions.${'a'.repeat(4000)}`]: 1 } });
+    assert.ok(!r.ok && r.errors.join().length < 400, JSON.stringify(r).length.toString());
+  });
 });

@@ -2,6 +2,9 @@ import { readFileSync } from 'node:fs';
 import type { z } from 'zod';
 import { type Config, type ConfigInput, ConfigSchema } from './config-schema.js';
 
+/** Fields that hold a secret: never served nor quoted in a message, shown masked. */
+export const SECRET_FIELDS = ['guard.token', 'cluster.token'] as const;
+
 export type ConfigResult = { ok: true; config: Config } | { ok: false; errors: string[] };
 
 /** The value as a message quotes it; a BigInt, a cycle or a throwing toJSON falls back to its kind. */
@@ -32,7 +35,12 @@ export function formatIssues(issues: z.core.$ZodIssue[], input: unknown, source:
       return `${source}: unknown key ${i.keys.map((k) => `"${at}${k}"`).join(', ')}`;
     }
     const key = i.path.join('.') || '(top level)';
-    return `${source}: "${key}" is ${describeValue(valueAt(input, i.path))}: ${i.message}`;
+    // A token (or what holds one) is not quoted: the file's own value may be a real secret mistyped.
+    const v = valueAt(input, i.path);
+    const holds = (f: string): boolean =>
+      f === key || ((i.path.length === 0 || f.startsWith(`${key}.`)) && v !== null && typeof v === 'object');
+    const value = SECRET_FIELDS.some(holds) ? 'a secret (not shown)' : describeValue(v);
+    return `${source}: "${key.slice(0, 200)}" is ${value}: ${i.message}`;
   });
 }
 

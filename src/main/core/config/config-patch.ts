@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { checkKey } from './config-edit.js';
 import { type ClientSaveResult, readStoredConfig, saveClientConfig } from './config-update.js';
-import { type Obj, withoutKey, withValue } from './dotted-keys.js';
+import { isObj, type Obj, withoutKey, withValue } from './dotted-keys.js';
 
 /** Keys one change may name (the schema has fewer than 120). */
 const MAX_KEYS = 256;
@@ -32,13 +32,17 @@ export function patchedConfig(
   input: unknown,
   where = 'config',
 ): { ok: true; value: Obj } | { ok: false; errors: string[]; reason: 'refused' | 'write-failed' } {
+  // The schema drops a `__proto__` key of `set` without a word: refused here, as any other non-key is.
+  const set0 = isObj(input) ? input['set'] : undefined;
+  if (isObj(set0) && Object.hasOwn(set0, '__proto__'))
+    return { ok: false, errors: [`${where}: "__proto__" is not a configuration key`], reason: 'refused' };
   const p = ConfigPatchSchema.safeParse(input);
   if (!p.success)
     return {
       ok: false,
       errors: [
         `${where}: a change is {"set": {"dotted.key": value}, "unset": ["dotted.key"]} (${p.error.issues
-          .map((i) => `${i.path.join('.') || 'body'}: ${i.message}`)
+          .map((i) => `${i.path.join('.').slice(0, 120) || 'body'}: ${i.message}`)
           .join('; ')})`,
       ],
       reason: 'refused',

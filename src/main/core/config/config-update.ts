@@ -1,9 +1,10 @@
 import { readFileSync } from 'node:fs';
+import { SECRET_FIELDS } from './config-loader.js';
 import type { Config } from './config-schema.js';
 import { type SaveResult, saveConfigFile } from './config-writer.js';
 
-/** Fields that hold a secret: never served, shown masked; a masked value sent back keeps the stored one. */
-export const SECRET_FIELDS = ['guard.token', 'cluster.token'] as const;
+/** Fields that hold a secret (config-loader.ts): a masked value sent back keeps the stored one. */
+export { SECRET_FIELDS };
 
 /**
  * Fields that name a program to run or a file to execute. Only editing the configuration file sets them: a
