@@ -187,6 +187,43 @@ describe('the write routes hold against an outsider (a running daemon over real 
     fileUnchanged('big bodies');
   });
 
+  it('keys that point the daemon at a path or another machine need the token even on loopback', async () => {
+    const auth = { authorization: `Bearer ${token}` };
+    const attempts: unknown[] = [
+      { set: { 'cluster.peers': ['http://203.0.113.5:52417'] } },
+      { set: { cluster: { peers: ['http://203.0.113.5:52417'], token: '••••9876' } } },
+      { set: { 'reports.dirs': ['/etc'] } },
+      { set: { 'exo.url': 'http://203.0.113.5:52415' } },
+      { set: { 'exo.home': '/root' } },
+      { set: { 'watch.exoPidfile': '/etc/shadow' } },
+      { set: { 'guard.upstreamCaFile': '/etc/passwd' } },
+      { unset: ['exo'], set: { 'exo.url': 'http://203.0.113.5:52415' } },
+    ];
+    for (const body of attempts) {
+      const r = await patch(body);
+      assert.equal(r.status, 401, `${JSON.stringify(body)}: ${r.body}`);
+      assert.match(JSON.parse(r.body).error.message, /needs the bearer token even on loopback/);
+      fileUnchanged(JSON.stringify(body));
+    }
+    // A whole configuration (PUT) that moves EXO elsewhere: the same.
+    const cfg = JSON.parse((await send(port, 'GET', '/api/v1/config', { host })).body).config;
+    const put = await send(
+      port,
+      'PUT',
+      '/api/v1/config',
+      { host, 'content-type': 'application/json' },
+      JSON.stringify({ ...cfg, exo: { ...cfg.exo, url: 'http://203.0.113.5:52415' } }),
+    );
+    assert.equal(put.status, 401, put.body);
+    fileUnchanged('PUT exo.url');
+    // Other keys need no token on loopback; with the token the owner may change these too.
+    assert.equal((await patch({ set: { 'guard.queue.max': 5 } })).status, 200);
+    const owner = await patch({ set: { 'cluster.peers': ['http://127.0.0.1:9'] } }, auth);
+    assert.equal(owner.status, 200, owner.body);
+    assert.deepEqual(JSON.parse(readFileSync(configPath, 'utf8')).cluster.peers, ['http://127.0.0.1:9']);
+    stored = readFileSync(configPath, 'utf8');
+  });
+
   it('a token is never echoed, not even a stored one the file makes invalid', async () => {
     const ok = await patch({ set: { 'guard.queue.max': 3, 'cluster.token': '••••9876' } });
     assert.equal(ok.status, 200, ok.body);

@@ -93,3 +93,31 @@ describe('configuration written by clients (API, app)', () => {
     assert.throws(() => writeFileAtomic(`${dir.path}/missing/x`, 'x'), /ENOENT/);
   });
 });
+
+describe('keys that point the daemon at a path or another machine (OWNER_FIELDS)', () => {
+  it('a writer without the token may not change them; sending back defaults or the stored value is no change', () => {
+    const stored = { cluster: { peers: ['http://10.0.0.2:52417'] } };
+    const back = validateConfig(stored);
+    assert.ok(back.ok);
+    // The whole configuration in use sent back (defaults filled in), another key changed: taken.
+    const whole = prepareClientConfig({ ...back.config, logLevel: 'debug' }, stored, 'api', false);
+    assert.equal(whole.ok, true);
+    for (const [key, input] of [
+      ['cluster.peers', { cluster: { peers: ['http://203.0.113.5:52417'] } }],
+      ['cluster.peers', {}],
+      ['reports.dirs', { ...stored, reports: { dirs: ['/etc'] } }],
+      ['exo.url', { ...stored, exo: { url: 'http://203.0.113.5:52415' } }],
+      ['guard.upstreamCaFile', { ...stored, guard: { upstreamCaFile: '/etc/passwd' } }],
+    ] as const) {
+      const r = prepareClientConfig(input, stored, 'api', false);
+      assert.equal(r.ok, false, key);
+      assert.equal(!r.ok && r.reason, 'needs-token');
+      assert.match(
+        !r.ok ? r.errors.join() : '',
+        new RegExp(`"${key.replace('.', '\\.')}" points the daemon`),
+      );
+      // The owner (token shown, or the app itself) may.
+      assert.equal(prepareClientConfig(input, stored, 'api', true).ok, true, key);
+    }
+  });
+});

@@ -164,14 +164,18 @@ function reloadConfig(c: RouteContext) {
   c.json(200, { reload: r });
 }
 
+/** A refused configuration write: 401 when it needs the token, 500 when the file could not be written. */
+function refusedWrite(c: RouteContext, r: { reason: string; errors: string[] }): void {
+  const body = { error: { message: r.errors.join('; '), fields: r.errors } };
+  if (r.reason === 'needs-token') c.json(401, body, { 'www-authenticate': 'Bearer' });
+  else c.json(r.reason === 'write-failed' ? 500 : 400, body);
+}
+
 async function saveConfig(c: RouteContext): Promise<void> {
   const body = await c.readJson('configuration body');
   if (!body.ok) return;
-  const saved = c.service.saveConfig(body.value, 'api');
-  if (!saved.ok)
-    return c.json(saved.reason === 'write-failed' ? 500 : 400, {
-      error: { message: saved.errors.join('; '), fields: saved.errors },
-    });
+  const saved = c.service.saveConfig(body.value, 'api', c.hasToken());
+  if (!saved.ok) return refusedWrite(c, saved);
   const { ok: _ok, ...answer } = saved;
   c.json(200, answer);
 }
@@ -180,11 +184,8 @@ async function saveConfig(c: RouteContext): Promise<void> {
 async function patchConfig(c: RouteContext): Promise<void> {
   const body = await c.readJson('configuration change');
   if (!body.ok) return;
-  const saved = c.service.patchConfig(body.value, 'api');
-  if (!saved.ok)
-    return c.json(saved.reason === 'write-failed' ? 500 : 400, {
-      error: { message: saved.errors.join('; '), fields: saved.errors },
-    });
+  const saved = c.service.patchConfig(body.value, 'api', c.hasToken());
+  if (!saved.ok) return refusedWrite(c, saved);
   const { ok: _ok, ...answer } = saved;
   c.json(200, answer);
 }

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { SECRET_FIELDS } from './config-loader.js';
-import type { Config } from './config-schema.js';
+import { type Config, ConfigSchema } from './config-schema.js';
 import { type SaveResult, saveConfigFile } from './config-writer.js';
 
 /** Fields that hold a secret (config-loader.ts): a masked value sent back keeps the stored one. */
@@ -11,6 +11,21 @@ export { SECRET_FIELDS };
  * write through the API or the app's IPC that changes one is refused, so no remote write makes a program run.
  */
 export const EXECUTABLE_FIELDS = ['actions.notify.command', 'gpu.mlxPython'] as const;
+
+/**
+ * Fields that make the daemon read a path, or send its cluster token or its clients' requests to an address,
+ * of the writer's choosing. A write through the HTTP API that changes one needs the bearer token even on
+ * loopback (as naming directories to scan does): only the daemon's owner, who can read `<data>/api-token`,
+ * may point the daemon at their files or at another machine.
+ */
+export const OWNER_FIELDS = [
+  'reports.dirs',
+  'exo.home',
+  'exo.url',
+  'watch.exoPidfile',
+  'guard.upstreamCaFile',
+  'cluster.peers',
+] as const;
 
 const MASK_PREFIX = '••••';
 
@@ -79,7 +94,8 @@ export function prepareClientConfig(
   input: unknown,
   stored: Obj,
   where = 'config',
-): { ok: true; value: Obj } | { ok: false; errors: string[] } {
+  owner = true,
+): { ok: true; value: Obj } | { ok: false; errors: string[]; reason?: 'needs-token' } {
   if (!isObj(input)) return { ok: false, errors: [`${where}: must be a JSON object`] };
   const errors: string[] = [];
   let value = input;
@@ -99,16 +115,43 @@ export function prepareClientConfig(
         `${where}: "${f}" names a program to run and cannot be changed from here; edit the configuration file`,
       );
   }
-  return errors.length ? { ok: false, errors } : { ok: true, value };
+  if (errors.length) return { ok: false, errors };
+  // Compared with defaults filled in: a whole configuration sent back (defaults and all) changes nothing.
+  const effective = (o: Obj): unknown => {
+    const r = ConfigSchema.safeParse(o);
+    return r.success ? r.data : o;
+  };
+  const [now, next] = owner ? [null, null] : [effective(stored), effective(value)];
+  const gated = owner ? [] : OWNER_FIELDS.filter((f) => !same(valueAt(next, f), valueAt(now, f)));
+  if (gated.length)
+    return {
+      ok: false,
+      reason: 'needs-token',
+      errors: gated.map(
+        (f) =>
+          `${where}: "${f}" points the daemon at a path or another machine: changing it needs the bearer token even on loopback (<data>/api-token)`,
+      ),
+    };
+  return { ok: true, value };
 }
 
-export type ClientSaveResult = SaveResult | { ok: false; errors: string[]; reason: 'refused' };
+export type ClientSaveResult =
+  | SaveResult
+  | { ok: false; errors: string[]; reason: 'refused' | 'needs-token' };
 
-/** A configuration write from the API or the app: protected fields checked, then validated and saved. */
-export function saveClientConfig(path: string, input: unknown, where = 'config'): ClientSaveResult {
+/**
+ * A configuration write from the API or the app: protected fields checked, then validated and saved.
+ * `owner`: the writer showed the API token (or is the app itself); without it OWNER_FIELDS stay as stored.
+ */
+export function saveClientConfig(
+  path: string,
+  input: unknown,
+  where = 'config',
+  owner = true,
+): ClientSaveResult {
   const stored = readStoredConfig(path);
   if (!stored.ok) return { ok: false, errors: [`${where}: ${stored.error}`], reason: 'write-failed' };
-  const prepared = prepareClientConfig(input, stored.value, where);
-  if (!prepared.ok) return { ok: false, errors: prepared.errors, reason: 'refused' };
+  const prepared = prepareClientConfig(input, stored.value, where, owner);
+  if (!prepared.ok) return { ok: false, errors: prepared.errors, reason: prepared.reason ?? 'refused' };
   return saveConfigFile(path, prepared.value, where);
 }

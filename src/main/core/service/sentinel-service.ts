@@ -88,7 +88,7 @@ export type ConfigSaveResult =
       restartRequired: string[];
       reloadErrors?: string[];
     }
-  | { ok: false; reason: 'refused' | 'invalid' | 'write-failed'; errors: string[] };
+  | { ok: false; reason: 'refused' | 'needs-token' | 'invalid' | 'write-failed'; errors: string[] };
 
 /** Raised when a feature the shell asks for is not part of this service (no guard, no scan). */
 export class ServiceUnavailable extends Error {}
@@ -247,9 +247,9 @@ export class SentinelService {
    * Validates and writes a client's configuration (masked secrets kept, program fields refused), then
    * applies it at once when the daemon reloads; what waits for a restart is listed.
    */
-  saveConfig(input: unknown, trigger: ReloadTrigger): ConfigSaveResult {
+  saveConfig(input: unknown, trigger: ReloadTrigger, owner = true): ConfigSaveResult {
     const path = this.parts.configPath();
-    const saved = saveClientConfig(path, input);
+    const saved = saveClientConfig(path, input, 'config', owner);
     if (!saved.ok) return { ok: false, reason: saved.reason, errors: saved.errors };
     const r = this.reloadConfig(trigger);
     return {
@@ -267,9 +267,9 @@ export class SentinelService {
    * A change to some keys of the stored file (`{set, unset}`), the rest kept as the file has it (not the
    * configuration in use, which carries command-line flags), then saved and applied as `saveConfig` does.
    */
-  patchConfig(input: unknown, trigger: ReloadTrigger): ConfigSaveResult {
+  patchConfig(input: unknown, trigger: ReloadTrigger, owner = true): ConfigSaveResult {
     const next = patchedConfig(this.parts.configPath(), input);
-    return next.ok ? this.saveConfig(next.value, trigger) : next;
+    return next.ok ? this.saveConfig(next.value, trigger, owner) : next;
   }
 
   /**
