@@ -100,4 +100,61 @@ describe('httpRequest (node:http in place of fetch)', () => {
     assert.equal(!cut.ok && cut.kind, 'down');
     assert.match(!cut.ok ? cut.error : '', /^connection lost/);
   });
+
+  it('a URL node:http cannot ask, or a header it refuses, is an answer, not a throw', async () => {
+    const o = { timeoutMs: 1000, maxBytes: 64 };
+    assert.deepEqual(await httpRequest('file:///etc/passwd', o), {
+      ok: false,
+      kind: 'down',
+      error: 'file: is not http: or https:',
+      status: null,
+    });
+    assert.equal((await httpRequest('ftp://127.0.0.1/x', o)).ok, false);
+    assert.deepEqual(await httpRequest('http://[::1', o), {
+      ok: false,
+      kind: 'down',
+      error: '"http://[::1" is not a URL',
+      status: null,
+    });
+    // A cluster token with a line break in it (the schema only asks for 16 characters).
+    const header = await httpRequest('http://127.0.0.1:9/x', {
+      ...o,
+      headers: { authorization: 'Bearer abc\r\nX-Injected: 1' },
+    });
+    assert.deepEqual(header, { ok: false, kind: 'down', error: 'ERR_INVALID_CHAR', status: null });
+  });
+
+  it('a server speaking bad HTTP, or sending elsewhere, gets a value; a redirect is not followed', async () => {
+    const { createServer: rawServer } = await import('node:net');
+    const answers = [
+      'HTTP/1.1 abc\r\n\r\n',
+      'not http at all\r\n\r\n',
+      'HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\nabc\r\n',
+      'HTTP/1.1 200 OK\r\nContent-Length: 3\r\nContent-Length: 5\r\n\r\nabcde',
+      `HTTP/1.1 200 OK\r\nX: ${'a'.repeat(100_000)}\r\n\r\n`,
+      'HTTP/1.1 302 Found\r\nLocation: http://203.0.113.1/\r\nContent-Length: 0\r\n\r\n',
+    ];
+    const results = [];
+    for (const text of answers) {
+      const srv = rawServer((sock) => {
+        sock.on('error', () => undefined);
+        sock.once('data', () => sock.end(text));
+      });
+      await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
+      const url = `http://127.0.0.1:${(srv.address() as AddressInfo).port}/state`;
+      results.push(await httpRequest(url, { timeoutMs: 1000, maxBytes: 1024 }));
+      srv.close();
+    }
+    assert.deepEqual(
+      results.map((r) => (r.ok ? `ok ${r.status}` : `${r.kind} ${r.error}`)),
+      [
+        'down HPE_INVALID_STATUS',
+        'down HPE_INVALID_CONSTANT',
+        'down HPE_INVALID_CHUNK_SIZE',
+        'down HPE_UNEXPECTED_CONTENT_LENGTH',
+        'down HPE_HEADER_OVERFLOW',
+        'ok 302',
+      ],
+    );
+  });
 });

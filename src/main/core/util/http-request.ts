@@ -34,6 +34,15 @@ export function socketErrorText(e: unknown): string {
 }
 
 export async function httpRequest(url: string, options: HttpRequestOptions): Promise<HttpAnswer> {
+  // node:http throws for these (a cluster peer may be any URL): an answer like any other failure.
+  const protocol = URL.parse(url)?.protocol;
+  if (protocol !== 'http:' && protocol !== 'https:')
+    return {
+      ok: false,
+      kind: 'down',
+      error: protocol ? `${protocol} is not http: or https:` : `"${url.slice(0, 200)}" is not a URL`,
+      status: null,
+    };
   const first = await once(url, options);
   // A kept-alive socket the server closed while idle fails at once: asked again on a new one (EXO's GETs,
   // DELETE and cancel are idempotent), as node's documentation advises for reused sockets.
@@ -72,7 +81,7 @@ async function once(
       });
       req?.destroy();
     }, options.timeoutMs);
-    req = lib.request(target, requestOptions, (res: IncomingMessage) => {
+    const answered = (res: IncomingMessage): void => {
       const status = res.statusCode ?? 0;
       const chunks: Buffer[] = [];
       let size = 0;
@@ -98,7 +107,14 @@ async function once(
         if (!res.complete)
           finish({ ok: false, kind: 'down', error: 'connection lost before the answer ended', status });
       });
-    });
+    };
+    try {
+      req = lib.request(target, requestOptions, answered);
+    } catch (e) {
+      // A header value node refuses (a control character in a token): a value, not a throw.
+      finish({ ok: false, kind: 'down', error: socketErrorText(e), status: null });
+      return;
+    }
     req.on('error', (e) => finish({ ok: false, kind: 'down', error: socketErrorText(e), status: null }));
     req.end();
   });
