@@ -303,3 +303,47 @@ describe('the write routes hold against an outsider (a running daemon over real 
     assert.equal((await send(port, 'GET', '/api/v1/status', { host })).status, 200);
   });
 });
+
+describe('beyond loopback every write needs the token (a daemon on 0.0.0.0, asked over 127.0.0.1)', () => {
+  const dir = tempDir();
+  const dataDir = join(dir.path, 'data');
+  let daemon: Awaited<ReturnType<typeof startDaemon>>;
+  let port: number;
+
+  before(async () => {
+    port = await freePort();
+    daemon = await startDaemon([
+      '--data-dir',
+      dataDir,
+      '--no-guard',
+      '--api-listen',
+      `0.0.0.0:${port}`,
+      '--exo-url',
+      'http://127.0.0.1:9',
+    ]);
+  });
+  after(async () => {
+    daemon?.kill('SIGTERM');
+    if (daemon) await waitForExit(daemon);
+    dir.cleanup();
+  });
+
+  it('PATCH, PUT and scan without the token are 401 and write nothing; with it they are taken', async () => {
+    const host = `127.0.0.1:${port}`;
+    const body = JSON.stringify({ set: { 'guard.queue.max': 3 } });
+    for (const [method, path, b] of [
+      ['PATCH', '/api/v1/config', body],
+      ['PUT', '/api/v1/config', '{}'],
+      ['POST', '/api/v1/panics/scan', '{}'],
+      ['POST', '/api/v1/config/reload', ''],
+    ] as const) {
+      const r = await send(port, method, path, { host }, b);
+      assert.equal(r.status, 401, `${method} ${path}`);
+    }
+    assert.throws(() => readFileSync(join(dataDir, 'config.json')), /ENOENT/);
+    const token = readFileSync(join(dataDir, 'api-token'), 'utf8').trim();
+    const ok = await send(port, 'PATCH', '/api/v1/config', { host, authorization: `Bearer ${token}` }, body);
+    assert.equal(ok.status, 200, ok.body);
+    assert.ok(!ok.body.includes(token));
+  });
+});
