@@ -121,8 +121,10 @@ export function prepareClientConfig(
     const r = ConfigSchema.safeParse(o);
     return r.success ? r.data : o;
   };
-  const [now, next] = owner ? [null, null] : [effective(stored), effective(value)];
-  const gated = owner ? [] : OWNER_FIELDS.filter((f) => !same(valueAt(next, f), valueAt(now, f)));
+  // An input that does not validate is refused as invalid (400) later: it changes nothing either way.
+  const valid = !owner && ConfigSchema.safeParse(value).success;
+  const [now, next] = valid ? [effective(stored), effective(value)] : [null, null];
+  const gated = valid ? OWNER_FIELDS.filter((f) => !same(valueAt(next, f), valueAt(now, f))) : [];
   if (gated.length)
     return {
       ok: false,
