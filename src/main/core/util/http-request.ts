@@ -1,5 +1,9 @@
 import type { Agent, ClientRequest, IncomingMessage, RequestOptions } from 'node:http';
+import type { Socket } from 'node:net';
+import { keepAliveAgent, noteKeepAliveHint } from './http-agent.js';
 import { http, https } from './node-http.js';
+
+export { keepAliveAgent } from './http-agent.js';
 
 /**
  * One HTTP request over node:http (node:https only for an https URL, loaded then), its whole answer read
@@ -14,17 +18,12 @@ export type HttpAnswer =
 export interface HttpRequestOptions {
   method?: string;
   headers?: Record<string, string>;
-  /** The whole exchange, connection to last byte. */
+  /** The whole exchange, connection to last byte, a second attempt included. */
   timeoutMs: number;
   /** An answer longer than this is dropped as `too-large` (nothing past it is kept in memory). */
   maxBytes: number;
-  /** Sockets kept open between requests (see `keepAliveAgent`). */
+  /** Sockets kept open between GETs to an http: URL (see `keepAliveAgent`); else one shared by all. */
   agent?: Agent;
-}
-
-/** A keep-alive agent for one server asked every second: idle sockets are dropped after `idleMs`. */
-export function keepAliveAgent(idleMs = 4000): Agent {
-  return new http.Agent({ keepAlive: true, maxSockets: 8, maxFreeSockets: 4, timeout: idleMs });
 }
 
 /** The error's code (ECONNREFUSED, ECONNRESET, …), else its message. */
@@ -33,89 +32,122 @@ export function socketErrorText(e: unknown): string {
   return err.code ?? err.message;
 }
 
+/** One attempt: its answer, whether it went out on a socket kept from an earlier request, and whether any
+ * byte of an answer came back on it. */
+interface Attempt {
+  answer: HttpAnswer;
+  reusedSocket: boolean;
+  answerBytes: boolean;
+}
+
+let shared: Agent | null = null;
+
+/**
+ * A GET or HEAD goes on a kept-alive socket; when that socket turns out closed by the server before a byte of
+ * the answer came back (a server that closes after each answer, or closes an idle socket just as it is
+ * reused), it is asked once more on a new connection within what is left of the time limit. Any other
+ * method goes on a connection of its own and is never sent twice: on a reused socket it could fail after
+ * the server acted on it, and a second try would act again.
+ */
 export async function httpRequest(url: string, options: HttpRequestOptions): Promise<HttpAnswer> {
   // node:http throws for these (a cluster peer may be any URL): an answer like any other failure.
-  const protocol = URL.parse(url)?.protocol;
-  if (protocol !== 'http:' && protocol !== 'https:')
+  const target = URL.parse(url);
+  if (target?.protocol !== 'http:' && target?.protocol !== 'https:')
     return {
       ok: false,
       kind: 'down',
-      error: protocol ? `${protocol} is not http: or https:` : `"${url.slice(0, 200)}" is not a URL`,
+      error: target ? `${target.protocol} is not http: or https:` : `"${url.slice(0, 200)}" is not a URL`,
       status: null,
     };
-  const first = await once(url, options);
-  // A kept-alive socket the server closed while idle fails at once: asked again on a new one (EXO's GETs,
-  // DELETE and cancel are idempotent), as node's documentation advises for reused sockets.
-  if (!first.answer.ok && first.reusedSocket && first.answer.kind === 'down' && first.answer.status === null)
-    return (await once(url, options)).answer;
-  return first.answer;
+  const deadline = performance.now() + options.timeoutMs;
+  const method = (options.method ?? 'GET').toUpperCase();
+  const safe = method === 'GET' || method === 'HEAD';
+  const first = await attempt(target, method, options, safe ? keptAgent(target, options) : false, deadline);
+  const again =
+    safe &&
+    first.reusedSocket &&
+    !first.answerBytes &&
+    !first.answer.ok &&
+    first.answer.kind === 'down' &&
+    deadline - performance.now() > 0;
+  return again ? (await attempt(target, method, options, false, deadline)).answer : first.answer;
 }
 
-async function once(
-  url: string,
+/** The agent whose kept sockets a GET may use: the caller's, else one shared (node's for https). */
+function keptAgent(target: URL, options: HttpRequestOptions): Agent | undefined {
+  if (target.protocol !== 'http:') return undefined;
+  if (options.agent) return options.agent;
+  shared ??= keepAliveAgent();
+  return shared;
+}
+
+function attempt(
+  target: URL,
+  method: string,
   options: HttpRequestOptions,
-): Promise<{ answer: HttpAnswer; reusedSocket: boolean }> {
-  const target = new URL(url);
-  const method = options.method ?? 'GET';
+  agent: Agent | false | undefined,
+  deadline: number,
+): Promise<Attempt> {
   const lib = target.protocol === 'https:' ? https() : http;
   const requestOptions: RequestOptions = {
     method,
     headers: options.headers ?? {},
-    ...(options.agent && target.protocol === 'http:' ? { agent: options.agent } : {}),
+    ...(agent === undefined ? {} : { agent }),
   };
   return new Promise((resolve) => {
     let settled = false;
     let req: ClientRequest | null = null;
+    let socket: Socket | null = null;
+    let bytesBefore = 0;
     const finish = (answer: HttpAnswer): void => {
       if (settled) return;
       settled = true;
       clearTimeout(timer);
-      resolve({ answer, reusedSocket: req?.reusedSocket ?? false });
+      const answerBytes = socket !== null && socket.bytesRead > bytesBefore;
+      resolve({ answer, reusedSocket: req?.reusedSocket ?? false, answerBytes });
     };
+    const limit = Math.max(0, Math.ceil(deadline - performance.now()));
     const timer = setTimeout(() => {
-      finish({
-        ok: false,
-        kind: 'timeout',
-        error: `no answer within ${options.timeoutMs} ms`,
-        status: null,
-      });
+      finish({ ok: false, kind: 'timeout', error: `no answer within ${options.timeoutMs} ms`, status: null });
       req?.destroy();
-    }, options.timeoutMs);
-    const answered = (res: IncomingMessage): void => {
-      const status = res.statusCode ?? 0;
-      const chunks: Buffer[] = [];
-      let size = 0;
-      res.on('data', (b: Buffer) => {
-        size += b.length;
-        if (size > options.maxBytes) {
-          finish({
-            ok: false,
-            kind: 'too-large',
-            error: `answer longer than ${options.maxBytes} bytes`,
-            status,
-          });
-          res.destroy();
-          return;
-        }
-        chunks.push(b);
-      });
-      res.on('end', () => finish({ ok: true, status, text: Buffer.concat(chunks).toString('utf8') }));
-      res.on('error', (e) =>
-        finish({ ok: false, kind: 'down', error: `connection lost (${socketErrorText(e)})`, status }),
-      );
-      res.on('close', () => {
-        if (!res.complete)
-          finish({ ok: false, kind: 'down', error: 'connection lost before the answer ended', status });
-      });
-    };
+    }, limit);
     try {
-      req = lib.request(target, requestOptions, answered);
+      req = lib.request(target, requestOptions, (res) => readAnswer(res, options.maxBytes, finish));
     } catch (e) {
       // A header value node refuses (a control character in a token): a value, not a throw.
       finish({ ok: false, kind: 'down', error: socketErrorText(e), status: null });
       return;
     }
+    req.on('socket', (s: Socket) => {
+      socket = s;
+      bytesBefore = s.bytesRead;
+    });
     req.on('error', (e) => finish({ ok: false, kind: 'down', error: socketErrorText(e), status: null }));
     req.end();
+  });
+}
+
+/** The answer read whole, up to `maxBytes`; what its headers say about keeping the socket is noted. */
+function readAnswer(res: IncomingMessage, maxBytes: number, finish: (a: HttpAnswer) => void): void {
+  const status = res.statusCode ?? 0;
+  noteKeepAliveHint(res.socket, res.headers);
+  const chunks: Buffer[] = [];
+  let size = 0;
+  res.on('data', (b: Buffer) => {
+    size += b.length;
+    if (size > maxBytes) {
+      finish({ ok: false, kind: 'too-large', error: `answer longer than ${maxBytes} bytes`, status });
+      res.destroy();
+      return;
+    }
+    chunks.push(b);
+  });
+  res.on('end', () => finish({ ok: true, status, text: Buffer.concat(chunks).toString('utf8') }));
+  res.on('error', (e) =>
+    finish({ ok: false, kind: 'down', error: `connection lost (${socketErrorText(e)})`, status }),
+  );
+  res.on('close', () => {
+    if (!res.complete)
+      finish({ ok: false, kind: 'down', error: 'connection lost before the answer ended', status });
   });
 }
