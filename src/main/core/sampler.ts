@@ -1,5 +1,5 @@
 import type { ProcessReading, Sample } from '../../shared/sample.js';
-import { type ClassifierOptions, classifyProcesses } from './exo/process-classifier.js';
+import { type ClassifierOptions, classifyProcesses, runnerKey } from './exo/process-classifier.js';
 import { type ProcessChange, ProcessTracker } from './exo/process-tracker.js';
 import type { PlatformProbe, ProcessEntry } from './probes/probe-types.js';
 
@@ -15,6 +15,11 @@ export interface TickResult {
 /** Takes one reading: memory, GPU, the process table → EXO's processes and their stats. */
 export class Sampler {
   private readonly tracker = new ProcessTracker();
+  /**
+   * pid:start of the runners of the last reading: a runner whose EXO main died keeps its Metal memory, and
+   * keeps its role while the same process (same pid and start time) lives.
+   */
+  private runners: ReadonlySet<string> = new Set();
 
   constructor(
     private readonly probe: PlatformProbe,
@@ -28,10 +33,16 @@ export class Sampler {
       this.probe.readGpu(slow),
       this.probe.listProcesses(slow),
     ]);
-    const roles = classifyProcesses(entries, this.classifierOptions());
+    const roles = classifyProcesses(entries, { ...this.classifierOptions(), knownRunners: this.runners });
     const watched = entries
       .filter((e) => roles.has(e.pid))
       .map((entry) => ({ entry, role: roles.get(entry.pid)! }));
+    this.runners = new Set(
+      watched.flatMap((w) => {
+        const k = w.role === 'exo-runner' ? runnerKey(w.entry) : null;
+        return k === null ? [] : [k];
+      }),
+    );
     const stats = await this.probe.readProcessStats(
       watched.map((w) => w.entry),
       slow,

@@ -41,18 +41,18 @@ const ROLE_ORDER: ProcessRole[] = ['exo-runner', 'exo-main', 'exo-resource-track
  * EXO's own Python, from its watched processes, runners first (they are what loads MLX), then the main process
  * and its resource tracker. A source install runs a venv's `python3` (argv[0], which keeps the venv; the
  * resolved executable would not have MLX). EXO.app runs a frozen `exo` that executes `-c CODE` and exits
- * (src/exo/__main__.py `_maybe_run_inline_code`, exo PR #995); an older build would start a second EXO instead,
- * so the bundle is only asked when one of its processes already runs with `-c` (the resource tracker) or as
- * `--exo-runner` (the frozen runner flag added beside that handler). Only absolute paths.
+ * (src/exo/__main__.py `_maybe_run_inline_code`, exo PR #995, opened 2025-12-23, merged); a build without it
+ * runs EXO's main() with those arguments instead (the PR's words), so the bundle is only asked when one of its
+ * processes already runs with `-c` (the multiprocessing resource tracker). EXO's frozen runners run as
+ * `exo --multiprocessing-fork …`, which proves nothing about `-c`; a frozen `--exo-runner` flag was found only
+ * on the unmerged branch `ai-slop` (16a3ab51, 2026-03-03), not on main or in a release. Only absolute paths.
  */
 export function exoPythonCandidates(watched: readonly WatchedProcess[]): PythonCandidate[] {
   const out: PythonCandidate[] = [];
   const seen = new Set<string>();
   const runsInline = (path: string): boolean =>
     watched.some(
-      (w) =>
-        (w.entry.argv[0] === path || w.entry.executable === path) &&
-        (w.entry.argv.includes('-c') || w.entry.argv.includes('--exo-runner')),
+      (w) => (w.entry.argv[0] === path || w.entry.executable === path) && w.entry.argv.includes('-c'),
     );
   for (const role of ROLE_ORDER) {
     for (const w of watched) {
