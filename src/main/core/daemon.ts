@@ -150,7 +150,7 @@ export class Daemon {
     });
     this.configs = this.buildConfigApplication();
     this.service = this.buildService();
-    this.api = buildApi(config, paths(deps.dataDir).apiToken, logger, this.metrics, this.service);
+    this.api = buildApi(config, paths(deps.dataDir).apiToken, logger, events, this.metrics, this.service);
     this.reportWatcher = buildReportWatcher({
       dirs: deps.reportDirs,
       config,

@@ -1,5 +1,12 @@
-import { closeSync, constants, fstatSync, openSync, readSync } from 'node:fs';
 import { networkInterfaces } from 'node:os';
+import {
+  accessProblem,
+  closeTokenFile,
+  lookAtTokenFile,
+  othersAccess,
+  ownershipProblem,
+  type TokenFileLook,
+} from '../core/api/api-token-file.js';
 import { paths } from '../core/config/data-dir.js';
 import { runningDaemon } from '../core/instance-lock.js';
 
@@ -62,31 +69,65 @@ function localAddresses(): string[] {
     .filter((a): a is string => !!a);
 }
 
+/** The token the CLI may send, and what is wrong with its file (why it is not used, or a warning when it is). */
+export interface TokenRead {
+  token: string | null;
+  problem: string | null;
+}
+
 /**
- * The token in `<data>/api-token`, read without following a link, only from a small regular file owned by
- * this user; null otherwise (a loopback API needs none, and a link could make the CLI send another file).
+ * The token in `<data>/api-token`, read without following a link, only from a small regular file of this
+ * user that group and others cannot write (another user could have put a token of their choosing there). A
+ * file group or others can read is used, with a warning: its token may be known to them. A missing file is
+ * no problem (a loopback API needs no token for most requests).
  */
-export function readTokenFile(path: string): string | null {
-  let fd: number;
+export function readToken(path: string): TokenRead {
+  const look = lookAtTokenFile(path);
   try {
-    fd = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK | (constants.O_NOFOLLOW ?? 0));
-  } catch {
-    return null;
-  }
-  try {
-    const st = fstatSync(fd);
-    const uid = process.getuid?.();
-    if (!st.isFile() || st.size > 1024 || (uid !== undefined && st.uid !== uid)) return null;
-    const buf = Buffer.alloc(1024);
-    const n = readSync(fd, buf, 0, buf.length, 0);
-    const token = buf.subarray(0, n).toString('utf8').trim();
-    return /^[\x21-\x7e]{16,512}$/.test(token) ? token : null;
-  } catch {
-    return null;
+    return tokenVerdict(path, look);
   } finally {
-    closeSync(fd);
+    closeTokenFile(look);
   }
 }
+
+function tokenVerdict(path: string, look: TokenFileLook): TokenRead {
+  if (look.kind === 'missing') return { token: null, problem: null };
+  const refused = (problem: string, more = ''): TokenRead => ({
+    token: null,
+    problem: `the API token file ${path} ${problem}: not used${more}`,
+  });
+  if (look.kind === 'unusable') return refused(look.problem);
+  const owner = ownershipProblem(look.facts);
+  if (owner) return refused(owner);
+  if (look.token === null) return refused('holds no token');
+  const access = accessProblem(look.facts);
+  if (!access) return { token: look.token, problem: null };
+  if (othersAccess(look.facts.mode)?.write)
+    return refused(
+      access,
+      ' (its token may be one another user chose); restarting the daemon replaces it with a new one only you can read',
+    );
+  return {
+    token: look.token,
+    problem: `the API token file ${path} ${access}: its token may be known to another user; restarting the daemon replaces it`,
+  };
+}
+
+/** The token alone (null: none, or a file that is not used). */
+export function readTokenFile(path: string): string | null {
+  return readToken(path).token;
+}
+
+/** The token for a request, a problem with its file said once on stderr (never the token). */
+export function tokenForRequest(path: string): string | null {
+  const r = readToken(path);
+  if (r.problem && !warned.has(r.problem)) {
+    warned.add(r.problem);
+    process.stderr.write(`exo-sentinel: warning: ${r.problem}\n`);
+  }
+  return r.token;
+}
+const warned = new Set<string>();
 
 /** The answer's body, dropped (and the connection closed) past `max` bytes. */
 async function boundedText(r: Response, max: number): Promise<string> {
@@ -119,7 +160,7 @@ export async function requestDaemon<T>(
 ): Promise<{ status: number; body: T | Record<string, never>; json: boolean }> {
   if (!isLocalApi(link.api))
     throw new Error(`the pidfile names ${link.api.slice(0, 200)}, not an http address of this machine`);
-  const token = readTokenFile(link.tokenFile) ?? '';
+  const token = tokenForRequest(link.tokenFile) ?? '';
   debugClient(`${method} ${path} through the API of the daemon (pid ${link.pid}) at ${link.api}`);
   const r = await fetch(`${new URL(link.api).origin}${path}`, {
     method,

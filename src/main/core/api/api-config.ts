@@ -1,8 +1,4 @@
-import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
-import { dirname } from 'node:path';
 import { z } from 'zod';
-import { writeFileAtomic } from '../config/atomic-file.js';
 import { parseListen } from '../guard/guard-config.js';
 
 /** A host name or address as it appears in a `Host` header, without the port (IPv6 in brackets or not). */
@@ -33,18 +29,3 @@ export const ApiConfigSchema = z
   })
   .strict();
 export type ApiConfig = z.infer<typeof ApiConfigSchema>;
-
-/**
- * The API's bearer token: generated on first run, kept in the data directory with mode 0600. Needed by
- * clients whenever the API listens on anything but loopback.
- */
-export function loadOrCreateToken(path: string): string {
-  if (existsSync(path)) {
-    const t = readFileSync(path, 'utf8').trim();
-    if (t.length >= 16) return t;
-  }
-  const token = randomBytes(24).toString('base64url');
-  mkdirSync(dirname(path), { recursive: true });
-  writeFileAtomic(path, `${token}\n`, 0o600);
-  return token;
-}

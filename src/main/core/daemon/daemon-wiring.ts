@@ -3,8 +3,8 @@ import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { TimelineEvent } from '../../../shared/events.js';
 import type { ReportRecord } from '../../../shared/reports.js';
-import { loadOrCreateToken } from '../api/api-config.js';
 import { ApiServer } from '../api/api-server.js';
+import { loadOrCreateToken, tokenNoticeText } from '../api/api-token.js';
 import type { Metrics } from '../api/metrics.js';
 import type { Config } from '../config/config-schema.js';
 import type { EventCollector } from '../event-collector.js';
@@ -35,16 +35,21 @@ export function buildGuard(config: Config, events: EventCollector, metrics: Metr
   return guard;
 }
 
-/** The API token; when the data directory cannot be written, one for this run only (said in the log). */
-function apiToken(path: string, logger: Logger): string {
-  try {
-    return loadOrCreateToken(path);
-  } catch (e) {
-    logger.warn(
-      `the API token cannot be stored (${(e as Error).message}): this run uses one that is not saved`,
-    );
-    return randomBytes(24).toString('base64url');
-  }
+/**
+ * The API token. What was wrong with its file (readable by others, another user's, a link…) and what was done
+ * is a warning in the log and the timeline, never with the token; when no token can be stored, this run uses
+ * one that is not saved, and says so.
+ */
+function apiToken(path: string, logger: Logger, events: EventCollector): string {
+  const load = loadOrCreateToken(path);
+  const warn = (message: string, data: Record<string, unknown>): void => {
+    logger.warn(data, message);
+    events.push('api.token-file', 'warning', message, data);
+  };
+  for (const n of load.notices) warn(tokenNoticeText(n), { ...n });
+  if (load.ok) return load.token;
+  warn(`${load.error}: this run uses an API token that is not saved`, { path, problem: load.error });
+  return randomBytes(24).toString('base64url');
 }
 
 /** The local HTTP API and the built dashboard (null when turned off): one shell of the service. */
@@ -52,6 +57,7 @@ export function buildApi(
   config: Config,
   tokenPath: string,
   logger: Logger,
+  events: EventCollector,
   metrics: Metrics,
   service: SentinelService,
 ): ApiServer | null {
@@ -59,7 +65,7 @@ export function buildApi(
   const dashboard = fileURLToPath(new URL('../../../renderer/', import.meta.url));
   return new ApiServer({
     config: config.api,
-    token: apiToken(tokenPath, logger),
+    token: apiToken(tokenPath, logger, events),
     metrics,
     service,
     dashboardDir: existsSync(`${dashboard}index.html`) ? dashboard : null,

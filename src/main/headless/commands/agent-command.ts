@@ -3,11 +3,12 @@ import { homedir, userInfo } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Command } from 'commander';
-import { loadOrCreateToken } from '../../core/api/api-config.js';
+import { loadOrCreateToken, tokenNoticeText } from '../../core/api/api-token.js';
 import { paths, resolveDataDir } from '../../core/config/data-dir.js';
 import { runningDaemon } from '../../core/instance-lock.js';
 import { runCommand } from '../../core/probes/command-runner.js';
 import { AgentManager } from '../agent/agent-manager.js';
+import { tokenForRequest } from '../daemon-client.js';
 import { EXIT_FAILURE, httpUrl } from '../usage-error.js';
 import { configFor } from './status-command.js';
 
@@ -56,14 +57,15 @@ export function registerAgent(program: Command): void {
       if (!config) return;
       const s = await manager().status();
       // The running daemon of this data directory says where it listens; else the configured address.
-      const api = runningDaemon(paths(dataDir).pidfile)?.api ?? `http://${config.api.listen}`;
+      const running = runningDaemon(paths(dataDir).pidfile);
+      const api = running?.api ?? `http://${config.api.listen}`;
       let answers = false;
       try {
         answers = (await fetch(`${api}/api/v1/status`, { signal: AbortSignal.timeout(1500) })).ok;
       } catch {
         answers = false;
       }
-      const token = loadOrCreateToken(paths(dataDir).apiToken);
+      const token = statusToken(paths(dataDir).apiToken, running !== null);
       const out = { ...s, api: { url: api, answers, token, tokenFile: paths(dataDir).apiToken } };
       if (f.json) return void process.stdout.write(`${JSON.stringify(out, null, 2)}\n`);
       process.stdout.write(
@@ -71,9 +73,22 @@ export function registerAgent(program: Command): void {
           `agent   ${s.kind} ${s.installed ? `installed at ${s.path}` : 'not installed'}`,
           `state   ${s.running === null ? 'unknown' : s.running ? `running${s.pid ? ` (pid ${s.pid})` : ''}` : 'not running'} — ${s.detail}`,
           `api     ${api} ${answers ? 'answers' : 'does not answer'}`,
-          `token   ${token} (${paths(dataDir).apiToken}; needed when the API listens beyond loopback)`,
+          `token   ${token ?? 'none'} (${paths(dataDir).apiToken}; needed when the API listens beyond loopback)`,
           '',
         ].join('\n'),
       );
     });
+}
+
+/**
+ * The token `agent status` shows. While a daemon runs, the file as the CLI reads it (the daemon holds its
+ * token in memory: the file is not rewritten under it); else loaded or made as the daemon would. What is wrong
+ * with the file goes to stderr, never the token.
+ */
+function statusToken(path: string, daemonRunning: boolean): string | null {
+  if (daemonRunning) return tokenForRequest(path);
+  const load = loadOrCreateToken(path);
+  for (const n of load.notices) process.stderr.write(`exo-sentinel: warning: ${tokenNoticeText(n)}\n`);
+  if (!load.ok) process.stderr.write(`exo-sentinel: ${load.error}\n`);
+  return load.ok ? load.token : null;
 }

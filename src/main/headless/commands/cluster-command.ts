@@ -4,7 +4,7 @@ import { paths, resolveDataDir } from '../../core/config/data-dir.js';
 import { ExoApiClient } from '../../core/exo/exo-api-client.js';
 import { runningDaemon } from '../../core/instance-lock.js';
 import { formatBytes, formatPercent } from '../../core/util/format.js';
-import { isLocalApi, readTokenFile } from '../daemon-client.js';
+import { isLocalApi, tokenForRequest } from '../daemon-client.js';
 import { table } from '../output.js';
 import { configFor, pollExo, takeReading } from './status-command.js';
 
@@ -42,7 +42,7 @@ export function registerCluster(program: Command): void {
       try {
         const api = runningDaemon(paths(dataDir).pidfile)?.api ?? `http://${config.api.listen}`;
         // The token only to an address of this machine (the pidfile is data; see daemon-client.ts).
-        const token = isLocalApi(api) ? readTokenFile(paths(dataDir).apiToken) : null;
+        const token = isLocalApi(api) ? tokenForRequest(paths(dataDir).apiToken) : null;
         const r = await fetch(`${api}/api/v1/cluster`, {
           headers: token ? { authorization: `Bearer ${token}` } : {},
           redirect: 'manual',
