@@ -128,6 +128,11 @@ describe('a file with no panic text is not a kernel panic', () => {
       ['completeMemory'],
     );
     assert.equal(s.reports.countPanics('unknown'), 0);
+    assert.equal(s.reports.countPanics('completeMemory'), 1);
+    assert.equal(s.reports.countPanics(['iogpuSibling', 'completeMemory']), 1, 'any of several kinds');
+    assert.equal(s.reports.countPanics(['iogpuSibling', 'other']), 0);
+    assert.equal(s.reports.countPanics([]), 0);
+    assert.equal(s.reports.countPanics(['completeMemory'], Date.UTC(2099, 0, 1)), 0, 'none since then');
     s.db.close();
   });
 

@@ -29,7 +29,7 @@ import { recordReportEvent } from './daemon/timeline-events.js';
 import { TimelineStorage } from './daemon/timeline-storage.js';
 import type { EventCollector } from './event-collector.js';
 import { ExoApiClient } from './exo/exo-api-client.js';
-import { exoHome, readExoPidfile } from './exo/exo-pidfile.js';
+import { ExoPidfileWatch, exoHome } from './exo/exo-pidfile.js';
 import type { GuardServer } from './guard/guard-server.js';
 import type { Logger } from './logger.js';
 import { summarisePanics } from './panics/panic-summary.js';
@@ -166,6 +166,7 @@ export class Daemon {
   private buildRuntime(): DaemonRuntime {
     const { deps } = this;
     const patterns = deps.config.watch.mlxServerPatterns.map((p) => new RegExp(p));
+    const pidfile = new ExoPidfileWatch(deps.exoPidfile);
     return new DaemonRuntime({
       dataDir: deps.dataDir,
       config: () => deps.config,
@@ -176,7 +177,7 @@ export class Daemon {
       lockPath: paths(deps.dataDir).pidfile,
       storage: this.storage,
       sampler: new Sampler(deps.probe, () => ({
-        pidfilePid: readExoPidfile(deps.exoPidfile),
+        pidfilePid: pidfile.current(),
         mlxServerPatterns: patterns,
       })),
       risk: this.risk,

@@ -20,6 +20,14 @@ export function resolveDataDir(
 }
 
 /**
+ * The platform's data directory, whatever EXO_SENTINEL_HOME says. Only the variable it reads is copied: the
+ * config reloader asks for the config's place every 2 s, and copying the whole environment was most of that.
+ */
+function standardDataDir(env: NodeJS.ProcessEnv, platform: NodeJS.Platform): string {
+  return resolveDataDir(undefined, { XDG_STATE_HOME: env['XDG_STATE_HOME'] }, platform);
+}
+
+/**
  * Where the logs go. For the platform's data directory: ~/Library/Logs/exo-sentinel on macOS (where Console
  * looks), $XDG_STATE_HOME/exo-sentinel/log (~/.local/state/exo-sentinel/log) on Linux. A data directory chosen
  * with `--data-dir` or EXO_SENTINEL_HOME keeps its logs inside it (`logs/`): one directory, one daemon.
@@ -29,8 +37,7 @@ export function logDir(
   env: NodeJS.ProcessEnv = process.env,
   platform: NodeJS.Platform = process.platform,
 ): string {
-  const { EXO_SENTINEL_HOME: _, ...rest } = env;
-  const standard = resolveDataDir(undefined, rest, platform);
+  const standard = standardDataDir(env, platform);
   if (resolve(dataDir) !== resolve(standard)) return join(dataDir, 'logs');
   return platform === 'darwin' ? join(homedir(), 'Library', 'Logs', 'exo-sentinel') : join(standard, 'log');
 }
@@ -60,8 +67,7 @@ export function configLocation(
   platform: NodeJS.Platform = process.platform,
 ): ConfigLocation {
   const inDir = join(dataDir, 'config.json');
-  const { EXO_SENTINEL_HOME: _, ...rest } = env;
-  if (resolve(dataDir) !== resolve(resolveDataDir(undefined, rest, platform)))
+  if (resolve(dataDir) !== resolve(standardDataDir(env, platform)))
     return { path: inDir, preferred: inDir, legacy: null };
   const xdg = env['XDG_CONFIG_HOME'];
   const preferred =

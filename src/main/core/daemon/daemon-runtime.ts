@@ -145,6 +145,7 @@ export class DaemonRuntime {
     this.tellGuard(result);
     const written = events.drain();
     const stored = storage.writeTick(result, written, now, () => risk.persist());
+    if (!stored) risk.persistLost();
     try {
       publishTick(this.p.publisher, result, written, { now, slow, stored });
     } catch (e) {

@@ -18,12 +18,14 @@ export class ExoLogTail {
   constructor(readonly path: string) {}
 
   poll(): { events: ExoLogEvent[]; rotated: boolean; missing: boolean } {
-    let st: ReturnType<typeof statSync>;
+    // Asked every tick, and the log is missing wherever EXO is not installed: no exception for that case.
+    let st: ReturnType<typeof statSync> | undefined;
     try {
-      st = statSync(this.path);
+      st = statSync(this.path, { throwIfNoEntry: false });
     } catch {
-      return { events: [], rotated: false, missing: true };
+      st = undefined;
     }
+    if (!st) return { events: [], rotated: false, missing: true };
     let rotated = false;
     if (this.ino === null) {
       this.ino = Number(st.ino);

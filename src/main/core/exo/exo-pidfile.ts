@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 
@@ -8,15 +8,48 @@ export function exoHome(env: NodeJS.ProcessEnv = process.env): string {
   return rel ? join(homedir(), rel) : join(homedir(), '.exo');
 }
 
+const parsePid = (text: string): number | null => {
+  const t = text.trim();
+  return /^\d+$/.test(t) ? Number(t) : null;
+};
+
 /**
  * Reads ~/.exo/exo.pid. EXO holds a lock on it while running: it is only read, never opened for
  * writing or locked (taking the lock would block EXO's start).
  */
 export function readExoPidfile(path: string = join(exoHome(), 'exo.pid')): number | null {
   try {
-    const text = readFileSync(path, 'utf8').trim();
-    return /^\d+$/.test(text) ? Number(text) : null;
+    return parsePid(readFileSync(path, 'utf8'));
   } catch {
     return null;
+  }
+}
+
+/**
+ * EXO's pidfile for a reader asking every tick: the file is stat'ed (no exception when it is missing, the
+ * common case on a machine without EXO) and read again only when its inode, size or modification time
+ * changed. The path is fixed when it is made (~ is resolved once).
+ */
+export class ExoPidfileWatch {
+  readonly path: string;
+  private key = '';
+  private pid: number | null = null;
+
+  constructor(path?: string) {
+    this.path = path ?? join(exoHome(), 'exo.pid');
+  }
+
+  current(): number | null {
+    let key: string;
+    try {
+      const st = statSync(this.path, { throwIfNoEntry: false });
+      key = st ? `${st.ino}:${st.size}:${st.mtimeMs}` : '';
+    } catch {
+      key = ''; // not a directory on the way, permission: as missing
+    }
+    if (key === this.key) return this.pid;
+    this.key = key;
+    this.pid = key === '' ? null : readExoPidfile(this.path);
+    return this.pid;
   }
 }

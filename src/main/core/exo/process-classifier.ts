@@ -1,17 +1,7 @@
 import type { ProcessRole } from '../../../shared/sample.js';
 import type { ProcessEntry } from '../probes/probe-types.js';
-import {
-  baseName,
-  couldBeExoMain,
-  exoOwnInterpreter,
-  isExoApp,
-  isExoHelper,
-  isResourceTracker,
-  isRunnerShape,
-  isSourceMainArgv,
-  pythonModule,
-  runsBundledExo,
-} from './exo-argv.js';
+import { baseName } from './exo-argv.js';
+import { matchesMlxServer, shapeOf } from './process-shape.js';
 
 /**
  * Finds EXO's processes in a process table. What EXO runs (github.com/exo-explore/exo, from the v1.0.61
@@ -74,19 +64,20 @@ interface Table {
 
 function findMains(entries: readonly ProcessEntry[], options: ClassifierOptions): Table {
   const byPid = new Map(entries.map((e) => [e.pid, e]));
-  const apps = new Set(entries.filter(isExoApp).map((e) => e.pid));
+  const apps = new Set(entries.filter((e) => shapeOf(e).app).map((e) => e.pid));
   const mains = new Set<number>();
   for (const e of entries) {
-    if (apps.has(e.pid) || isExoHelper(e)) continue;
+    const s = shapeOf(e);
+    if (apps.has(e.pid) || s.helper) continue;
     const appChild =
       e.ppid !== null && apps.has(e.ppid) && [e.argv[0], e.executable].some((p) => baseName(p) === 'exo');
-    if (appChild || runsBundledExo(e) || isSourceMainArgv(e)) mains.add(e.pid);
+    if (appChild || s.bundled || s.sourceMain) mains.add(e.pid);
   }
   const pf = options.pidfilePid ? byPid.get(options.pidfilePid) : undefined;
-  if (pf && !apps.has(pf.pid) && couldBeExoMain(pf)) mains.add(pf.pid);
+  if (pf && !apps.has(pf.pid) && shapeOf(pf).couldBeMain) mains.add(pf.pid);
   const interpreters = new Set<string>();
   for (const pid of mains) {
-    const own = exoOwnInterpreter(byPid.get(pid)!);
+    const own = shapeOf(byPid.get(pid)!).ownInterpreter;
     if (own) interpreters.add(own);
   }
   return { byPid, apps, mains, interpreters };
@@ -106,8 +97,9 @@ const isOrphan = (t: Table, e: ProcessEntry): boolean =>
   e.ppid === null || e.ppid <= 1 || !t.byPid.has(e.ppid);
 
 function isExoRunner(t: Table, e: ProcessEntry, under: boolean, known: ReadonlySet<string>): boolean {
-  if (!isRunnerShape(e)) return false;
-  if (under || runsBundledExo(e)) return true;
+  const s = shapeOf(e);
+  if (!s.runner) return false;
+  if (under || s.bundled) return true;
   const k = runnerKey(e);
   if (k !== null && known.has(k)) return true;
   return isOrphan(t, e) && !!e.argv[0] && t.interpreters.has(e.argv[0]);
@@ -116,11 +108,16 @@ function isExoRunner(t: Table, e: ProcessEntry, under: boolean, known: ReadonlyS
 function childRole(t: Table, e: ProcessEntry, known: ReadonlySet<string>): ProcessRole | null {
   const under = underMain(t, e);
   if (isExoRunner(t, e, under, known)) return 'exo-runner';
-  if (isResourceTracker(e) && (under || runsBundledExo(e))) return 'exo-resource-tracker';
+  const s = shapeOf(e);
+  if (s.tracker && (under || s.bundled)) return 'exo-resource-tracker';
   if (!under) return null;
   if (baseName(e.argv[0]) === 'macmon' && e.argv.includes('pipe')) return 'exo-macmon';
-  return pythonModule(e)?.startsWith('exo.') ? 'exo-other' : null;
+  return s.module?.startsWith('exo.') ? 'exo-other' : null;
 }
+
+let compiledDefaults: RegExp[] | null = null;
+const defaultPatterns = (): RegExp[] =>
+  (compiledDefaults ??= DEFAULT_MLX_SERVER_PATTERNS.map((p) => new RegExp(p)));
 
 export function classifyProcesses(
   entries: ProcessEntry[],
@@ -136,11 +133,10 @@ export function classifyProcesses(
     const role = childRole(t, e, known);
     if (role) roles.set(e.pid, role);
   }
-  const patterns = options.mlxServerPatterns ?? DEFAULT_MLX_SERVER_PATTERNS.map((p) => new RegExp(p));
+  const patterns = options.mlxServerPatterns ?? defaultPatterns();
   for (const e of entries) {
     if (roles.has(e.pid)) continue;
-    const line = e.executable ? `${e.executable} ${e.argv.join(' ')}` : e.argv.join(' ');
-    if (patterns.some((re) => re.test(line))) roles.set(e.pid, 'mlx-server');
+    if (matchesMlxServer(e, patterns)) roles.set(e.pid, 'mlx-server');
   }
   return roles;
 }

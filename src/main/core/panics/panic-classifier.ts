@@ -21,4 +21,6 @@ export function classifyPanicLine(panicLine: string | null): PanicKind {
 }
 
 /** The IOGPU family of panics: what the guard and the post-panic hold care about. */
-export const isIogpuKind = (kind: PanicKind): boolean => kind === 'completeMemory' || kind === 'iogpuSibling';
+/** The panics of the IOGPU family: the underflow itself and its sibling assertions. */
+export const IOGPU_PANIC_KINDS: readonly PanicKind[] = ['completeMemory', 'iogpuSibling'];
+export const isIogpuKind = (kind: PanicKind): boolean => IOGPU_PANIC_KINDS.includes(kind);

@@ -9,8 +9,9 @@ import type { EventCollector } from '../event-collector.js';
 import type { ExoApiClient } from '../exo/exo-api-client.js';
 import { ExoLogTail } from '../exo/exo-log-tail.js';
 import { ExoMonitor } from '../exo/exo-monitor.js';
+import { ExoPollCadence } from '../exo/exo-poll-cadence.js';
 import { estimateInFlightKv } from '../exo/in-flight-kv.js';
-import { isIogpuKind, type PanicKind } from '../panics/panic-classifier.js';
+import { IOGPU_PANIC_KINDS, isIogpuKind, type PanicKind } from '../panics/panic-classifier.js';
 import type { ReportStore } from '../store/report-store.js';
 import type { TimelineStore } from '../store/timeline-store.js';
 import { modelEvidence } from './platform-advisory.js';
@@ -30,15 +31,15 @@ export function readRiskState(store: TimelineStore): RiskState | null {
 }
 
 /**
- * Per tick: EXO's log (new lines), EXO's state (a poll at most every `exo.pollSeconds`, never awaited by the
- * tick), the judgement with hysteresis, and the actions it calls for (run after the tick, in order).
+ * Per tick: EXO's log (new lines), EXO's state (a poll at most every `exo.pollSeconds`, less often while EXO
+ * does not answer, never awaited by the tick), the judgement with hysteresis, and the actions it calls for (run after the tick, in order).
  */
 export class RiskPipeline {
   readonly monitor: ExoMonitor;
   private readonly logTail: ExoLogTail;
   private readonly context = new RiskContext();
   private readonly engine: RiskEngine;
-  private lastPoll = 0;
+  private readonly pollCadence = new ExoPollCadence();
   private actionsChain: Promise<void> = Promise.resolve();
   private logMissingSaid = false;
 
@@ -106,11 +107,13 @@ export class RiskPipeline {
       this.push('exo.log-rotated', 'info', 'EXO started a new log (it rotates on every start)', {}, now);
     for (const e of log.events) this.push(e.kind, e.severity, e.message, e.data, e.time ?? now);
 
-    if (now - this.lastPoll >= this.config.exo.pollSeconds * 1000) {
-      this.lastPoll = now;
+    const exoRunning = sample.processes.some((p) => p.role === 'exo-main' || p.role === 'exo-runner');
+    if (this.pollCadence.due(now, this.config.exo.pollSeconds, exoRunning)) {
+      this.pollCadence.started(now);
       this.monitor
         .poll()
         .then((evs) => {
+          this.pollCadence.answered(this.monitor.snapshot.reachable);
           for (const e of evs) {
             this.push(e.kind, e.severity, e.message, e.data);
             if (e.kind === 'exo.instance-added' || e.kind === 'exo.instance-present')
@@ -127,8 +130,7 @@ export class RiskPipeline {
     };
     const kv = estimateInFlightKv(snap, this.config.risk.charsPerToken, this.exoHomeDir);
     const since = now - HOLD_WINDOW_MS;
-    const panics72h =
-      this.reports.countPanics('completeMemory', since) + this.reports.countPanics('iogpuSibling', since);
+    const panics72h = this.reports.countPanics(IOGPU_PANIC_KINDS, since);
     const hold = readHold(this.store);
     const update = this.engine.update(this.context.inputs(now, sample, snap, kv, panics72h, hold));
     sample.riskLevel = levelRank(update.state.level);
@@ -191,8 +193,22 @@ export class RiskPipeline {
 
   /** Persists the latest state (inside the tick's transaction) so `status` reads the current level and reasons. */
   persist(): void {
-    this.store.setMeta(RISK_KEY, JSON.stringify(this.engine.state));
+    // In the tick's transaction, but only when it changed (its evaluation time aside, so the stored
+    // `evaluatedAt` is that of the last change): the same row rewritten every second was a tenth of an idle
+    // tick's database work. Only the start of the daemon and `status` without a daemon read it.
+    const state = this.engine.state;
+    const key = JSON.stringify({ ...state, evaluatedAt: 0 });
+    if (key === this.persisted) return;
+    this.store.setMeta(RISK_KEY, JSON.stringify(state));
+    this.persisted = key;
   }
+
+  /** The tick's transaction that carried `persist` was rolled back: write the state again next time. */
+  persistLost(): void {
+    this.persisted = null;
+  }
+
+  private persisted: string | null = null;
 
   /** A newly ingested report: a recent IOGPU panic starts the post-panic hold. */
   onReport(r: ReportRecord, now: number): void {

@@ -141,14 +141,21 @@ export class ReportStore {
     return this.list({ category: 'panic', status: 'ingested', limit: 1 })[0] ?? null;
   }
 
-  /** Panics of a kind (by panic time, else file time) since a moment. */
-  countPanics(kind: string, since = 0): number {
-    // Asked twice a tick by the risk stage: the statement is prepared once (preparing it cost more than the query).
-    this.countStatement ??= this.db.prepare(
-      "SELECT count(*) AS n FROM reports WHERE category = 'panic' AND kind = ? AND coalesce(panic_time, mtime) >= ?",
-    );
-    return (this.countStatement.get(kind, since) as { n: number }).n;
+  /** Panics of a kind, or of any of several kinds (by panic time, else file time), since a moment. */
+  countPanics(kind: string | readonly string[], since = 0): number {
+    const kinds = typeof kind === 'string' ? [kind] : kind;
+    if (kinds.length === 0) return 0;
+    // Asked every tick by the risk stage: one statement per number of kinds, prepared once (preparing cost
+    // more than the query).
+    let statement = this.countStatements.get(kinds.length);
+    if (!statement) {
+      statement = this.db.prepare(
+        `SELECT count(*) AS n FROM reports WHERE category = 'panic' AND kind IN (${kinds.map(() => '?').join(', ')}) AND coalesce(panic_time, mtime) >= ?`,
+      );
+      this.countStatements.set(kinds.length, statement);
+    }
+    return (statement.get(...kinds, since) as { n: number }).n;
   }
 
-  private countStatement: Database.Statement<[string, number]> | undefined;
+  private readonly countStatements = new Map<number, Database.Statement<unknown[]>>();
 }

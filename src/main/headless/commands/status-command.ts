@@ -24,6 +24,7 @@ import { ExoMonitor, type ExoSnapshot } from '../../core/exo/exo-monitor.js';
 import { exoHome, readExoPidfile } from '../../core/exo/exo-pidfile.js';
 import { estimateInFlightKv } from '../../core/exo/in-flight-kv.js';
 import { runningDaemon } from '../../core/instance-lock.js';
+import { IOGPU_PANIC_KINDS } from '../../core/panics/panic-classifier.js';
 import { type PanicSummary, summarisePanics } from '../../core/panics/panic-summary.js';
 import { createProbe, nativeDisabledBy } from '../../core/probes/create-probe.js';
 import type { MachineIdentity } from '../../core/probes/probe-types.js';
@@ -238,8 +239,7 @@ function readStored(database: string, config: Config): Stored {
         ? { ...w, reason: wakeHoldReason(w, config.guard.wakeHoldSeconds) }
         : null;
     const since = Date.now() - 72 * 3_600_000;
-    s.iogpuPanics72h =
-      reports.countPanics('completeMemory', since) + reports.countPanics('iogpuSibling', since);
+    s.iogpuPanics72h = reports.countPanics(IOGPU_PANIC_KINDS, since);
     db.close();
   } catch (e) {
     // What was read before the failure stays; the last stored sample does not.
