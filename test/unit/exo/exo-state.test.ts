@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
-import { appendFileSync, renameSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { appendFileSync, mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import { after, describe, it } from 'node:test';
 import { parseExoLogLine } from '../../../src/main/core/exo/exo-log-parser.js';
 import { ExoLogTail } from '../../../src/main/core/exo/exo-log-tail.js';
@@ -222,6 +223,16 @@ describe("EXO's log", () => {
       rotated: false,
       missing: true,
     });
+  });
+
+  it('a FIFO or a directory where the log should be is missing, and never holds the tick', () => {
+    const fifo = `${dir.path}/fifo.log`;
+    execFileSync('mkfifo', [fifo]);
+    const started = performance.now();
+    assert.equal(new ExoLogTail(fifo).poll().missing, true);
+    mkdirSync(`${dir.path}/dir.log`);
+    assert.equal(new ExoLogTail(`${dir.path}/dir.log`).poll().missing, true);
+    assert.ok(performance.now() - started < 1000);
   });
 });
 

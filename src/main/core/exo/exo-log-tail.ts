@@ -1,4 +1,4 @@
-import { closeSync, fstatSync, openSync, readSync, statSync } from 'node:fs';
+import { closeSync, constants, fstatSync, openSync, readSync, statSync } from 'node:fs';
 import { type ExoLogEvent, parseExoLogLine } from './exo-log-parser.js';
 
 /** At most this much of an existing log is read when the tail starts (the log rotates on every EXO start). */
@@ -26,6 +26,7 @@ export class ExoLogTail {
       st = undefined;
     }
     if (!st) return { events: [], rotated: false, missing: true };
+    if (!st.isFile()) return { events: [], rotated: false, missing: true };
     let rotated = false;
     if (this.ino === null) {
       this.ino = Number(st.ino);
@@ -39,12 +40,15 @@ export class ExoLogTail {
     if (Number(st.size) <= this.offset) return { events: [], rotated, missing: false };
     let fd: number;
     try {
-      fd = openSync(this.path, 'r');
+      // Non-blocking: a FIFO swapped in after the stat must not hold the tick until something writes to it.
+      fd = openSync(this.path, constants.O_RDONLY | constants.O_NONBLOCK);
     } catch {
       return { events: [], rotated, missing: true };
     }
     try {
-      const size = Number(fstatSync(fd).size);
+      const opened = fstatSync(fd);
+      if (!opened.isFile()) return { events: [], rotated, missing: true };
+      const size = Number(opened.size);
       const length = Math.min(size - this.offset, MAX_READ_PER_POLL);
       const buf = Buffer.alloc(length);
       const n = readSync(fd, buf, 0, length, this.offset);
