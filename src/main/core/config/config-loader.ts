@@ -1,5 +1,5 @@
-import { readFileSync } from 'node:fs';
 import type { z } from 'zod';
+import { readConfigText } from './config-file-text.js';
 import { type Config, type ConfigInput, ConfigSchema } from './config-schema.js';
 
 /** Fields that hold a secret: never served nor quoted in a message, shown masked. */
@@ -59,10 +59,10 @@ export function loadConfig(
   required = false,
 ): ConfigResult {
   let fromFile: Record<string, unknown> = {};
-  try {
-    const text = readFileSync(path, 'utf8');
+  const read = readConfigText(path);
+  if (read.ok) {
     try {
-      const parsed: unknown = JSON.parse(text);
+      const parsed: unknown = JSON.parse(read.text);
       if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) {
         return { ok: false, errors: [`${path}: must hold a JSON object`] };
       }
@@ -70,11 +70,8 @@ export function loadConfig(
     } catch (e) {
       return { ok: false, errors: [`${path}: not valid JSON (${(e as Error).message})`] };
     }
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    if (code !== 'ENOENT' || required)
-      return { ok: false, errors: [`${path}: cannot read (${code ?? (e as Error).message})`] };
-  }
+  } else if (read.code !== 'ENOENT' || required)
+    return { ok: false, errors: [`${path}: cannot read (${read.message})`] };
   const fileCheck = validateConfig(fromFile, path);
   if (!fileCheck.ok) return fileCheck;
   return validateConfig({ ...fromFile, ...overrides }, 'command line');

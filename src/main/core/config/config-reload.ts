@@ -1,6 +1,7 @@
-import { type FSWatcher, readFileSync, statSync, watch } from 'node:fs';
+import { type FSWatcher, statSync, watch } from 'node:fs';
 import { basename, dirname } from 'node:path';
 import type { ConfigReloadState, ReloadOutcome, ReloadTrigger } from '../../../shared/status-view.js';
+import { readConfigText } from './config-file-text.js';
 import { needsRestart, RESTART_KEYS } from './config-keys.js';
 import type { ConfigResult } from './config-loader.js';
 import type { Config } from './config-schema.js';
@@ -200,10 +201,9 @@ export class ConfigReloader {
   }
 
   private read(): string | null {
-    try {
-      return readFileSync(this.path, 'utf8');
-    } catch {
-      return null;
-    }
+    const r = readConfigText(this.path);
+    if (r.ok) return r.text;
+    // A file that is there but cannot be used (a FIFO, a device, too large) is a change to report.
+    return r.code === 'ENOENT' ? null : `\u0000unreadable: ${r.code}`;
   }
 }

@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { readConfigText } from './config-file-text.js';
 import { SECRET_FIELDS } from './config-loader.js';
 import { type Config, ConfigSchema } from './config-schema.js';
 import { type SaveResult, saveConfigFile } from './config-writer.js';
@@ -67,15 +67,12 @@ export function maskConfig(config: Config): Config {
 
 /** The configuration file as stored (an absent file is `{}`; an unreadable one is an error). */
 export function readStoredConfig(path: string): { ok: true; value: Obj } | { ok: false; error: string } {
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    return code === 'ENOENT'
+  const read = readConfigText(path);
+  if (!read.ok)
+    return read.code === 'ENOENT'
       ? { ok: true, value: {} }
-      : { ok: false, error: `cannot read ${path} (${code})` };
-  }
+      : { ok: false, error: `cannot read ${path} (${read.message})` };
+  const text = read.text;
   try {
     const v: unknown = JSON.parse(text);
     return isObj(v) ? { ok: true, value: v } : { ok: false, error: `${path} does not hold a JSON object` };
