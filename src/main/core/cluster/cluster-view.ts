@@ -79,11 +79,29 @@ export function peersFromTopology(topology: unknown, selfNodeId: string | null, 
   return [...out];
 }
 
+/** The collection under way for a cluster configuration (a reload makes a new one). */
+const inFlight = new WeakMap<ClusterConfig, Promise<{ rows: ClusterRow[] }>>();
+
 /**
  * This host plus every peer (configured, and found through EXO's topology), each asked for its status
- * with the cluster token. A node that does not answer is a row saying so.
+ * with the cluster token. A node that does not answer is a row saying so. Callers while one collection
+ * runs get its answer: many clients asking at once cost one request per peer,
+ * not one each, so slow or huge peers cannot multiply the daemon's memory and parsing work.
  */
-export async function collectCluster(
+export function collectCluster(
+  self: unknown,
+  config: ClusterConfig,
+  exo: ExoApiClient | null,
+  selfNodeId: string | null,
+): Promise<{ rows: ClusterRow[] }> {
+  const running = inFlight.get(config);
+  if (running) return running;
+  const run = collectOnce(self, config, exo, selfNodeId).finally(() => inFlight.delete(config));
+  inFlight.set(config, run);
+  return run;
+}
+
+async function collectOnce(
   self: unknown,
   config: ClusterConfig,
   exo: ExoApiClient | null,
