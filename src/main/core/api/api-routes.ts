@@ -38,7 +38,8 @@ export interface Route {
 
 const time = z.string().transform((v, ctx) => {
   const t = /^\d{10,}$/.test(v) ? Number(v) : Date.parse(v);
-  if (Number.isNaN(t)) {
+  // Digits past 2^53 are no time, and 400 of them are Infinity (which JSON cannot carry back).
+  if (!Number.isSafeInteger(t)) {
     ctx.addIssue({ code: 'custom', message: 'expected epoch ms or an ISO 8601 time' });
     return z.NEVER;
   }

@@ -37,6 +37,23 @@ export interface ApiDeps {
 }
 
 const MAX_BODY = 64 * 1024;
+/**
+ * Connections held open at once. Every socket is a file descriptor: without a cap a local client opening
+ * thousands left the sampler unable to open /proc or the timeline (EMFILE) and blinded the watchdog.
+ */
+export const API_MAX_CONNECTIONS = 256;
+/** Live-event clients at once (a dashboard tab, the app, a CLI each hold one); more get 503. */
+export const SSE_MAX_CLIENTS = 32;
+/**
+ * Bytes waiting for one live-event client before it is dropped: a client that does not read would else be
+ * sent every tick's sample forever, held in the daemon's memory (EventSource reconnects on its own).
+ */
+export const SSE_MAX_BUFFERED = 256 * 1024;
+/**
+ * A request's headers, and the whole request, must arrive within these (checked every 2 s): a connection
+ * that sends nothing, or a body a byte at a time, frees its slot.
+ */
+const HTTP_TIMEOUTS = { headersTimeout: 10_000, requestTimeout: 30_000, connectionsCheckingInterval: 2_000 };
 
 const TYPES: Record<string, string> = {
   '.html': 'text/html; charset=utf-8',
@@ -77,12 +94,13 @@ export class ApiServer {
       allowedHosts: this.deps.config.allowedHosts,
       corsOrigins: this.deps.config.corsOrigins,
     });
-    this.server = http.createServer((req, res) => {
+    this.server = http.createServer(HTTP_TIMEOUTS, (req, res) => {
       this.handle(req, res).catch((e: unknown) => {
         if (!res.headersSent) this.json(res, 500, { error: { message: (e as Error).message } });
         else res.destroy();
       });
     });
+    this.server.maxConnections = API_MAX_CONNECTIONS;
     await new Promise<void>((resolve, reject) => {
       this.server!.once('error', reject);
       this.server!.listen(listen.port, listen.host, () => resolve());
@@ -107,12 +125,21 @@ export class ApiServer {
   /** Pushes an event to every SSE client: `sample`, `level`, `panic` or `event`. */
   broadcast<K extends LiveEventName>(event: K, data: LiveEventMap[K]): void {
     if (this.clients.size === 0) return;
-    const frame = `event: ${event}\ndata: ${JSON.stringify(data)}\n\n`;
-    for (const c of this.clients) c.write(frame);
+    this.send(`event: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
   }
 
   private broadcastComment(text: string): void {
-    for (const c of this.clients) c.write(`: ${text}\n\n`);
+    this.send(`: ${text}\n\n`);
+  }
+
+  /** Writes a frame to every live-event client; one that has stopped reading is dropped instead. */
+  private send(frame: string): void {
+    for (const c of this.clients) {
+      if (c.writableLength > SSE_MAX_BUFFERED) {
+        this.clients.delete(c);
+        c.destroy();
+      } else c.write(frame);
+    }
   }
 
   private json(res: ServerResponse, status: number, body: unknown, extra: Record<string, string> = {}): void {
@@ -297,6 +324,15 @@ export class ApiServer {
   }
 
   private stream(req: IncomingMessage, res: ServerResponse): void {
+    if (this.clients.size >= SSE_MAX_CLIENTS) {
+      this.json(
+        res,
+        503,
+        { error: { message: `${SSE_MAX_CLIENTS} live-event clients already connected` } },
+        { 'retry-after': '10' },
+      );
+      return;
+    }
     res.writeHead(200, {
       'content-type': 'text/event-stream',
       'cache-control': 'no-store',
