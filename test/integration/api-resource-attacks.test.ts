@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { connect, type Socket } from 'node:net';
 import { join } from 'node:path';
@@ -271,5 +271,35 @@ describe('cluster view: many callers at once ask each peer once', () => {
     // Once it is done, the next caller asks again.
     await collectCluster(makeStatusView(), config, null, null);
     assert.equal(asked, 2);
+  });
+});
+
+describe("a FIFO where EXO's pidfile should be (a running daemon)", () => {
+  const dir = tempDir();
+  const home = tempDir();
+  let daemon: Awaited<ReturnType<typeof startDaemon>>;
+  before(async () => {
+    mkdirSync(join(home.path, '.exo'));
+    daemon = await startDaemon(['--exo-url', 'http://127.0.0.1:9', '--interval', '1'], {
+      EXO_SENTINEL_HOME: dir.path,
+      HOME: home.path,
+      NO_COLOR: '1',
+    });
+  });
+  after(async () => {
+    daemon.kill('SIGTERM');
+    await waitForExit(daemon);
+    dir.cleanup();
+    home.cleanup();
+  });
+
+  it('does not hold the tick or the API', async () => {
+    execFileSync('mkfifo', [join(home.path, '.exo', 'exo.pid')]);
+    await sleep(2500);
+    const t = performance.now();
+    const r = await fetch(`${daemon.apiUrl()}/api/v1/status`, { signal: AbortSignal.timeout(3000) });
+    assert.equal(r.status, 200);
+    await r.arrayBuffer();
+    assert.ok(performance.now() - t < 1000);
   });
 });

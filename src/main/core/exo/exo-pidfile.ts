@@ -1,6 +1,10 @@
-import { readFileSync, statSync } from 'node:fs';
+import { statSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
+import { readSmallFile } from '../util/small-file.js';
+
+/** A pidfile holds a number and a newline; anything far larger is not EXO's. */
+const MAX_PIDFILE_BYTES = 64;
 
 /** Where EXO writes its pidfile: `$EXO_HOME` (relative to ~) or ~/.exo. */
 export function exoHome(env: NodeJS.ProcessEnv = process.env): string {
@@ -18,11 +22,9 @@ const parsePid = (text: string): number | null => {
  * writing or locked (taking the lock would block EXO's start).
  */
 export function readExoPidfile(path: string = join(exoHome(), 'exo.pid')): number | null {
-  try {
-    return parsePid(readFileSync(path, 'utf8'));
-  } catch {
-    return null;
-  }
+  // Read as a small regular file only: a FIFO or /dev/zero put there cannot hold the tick.
+  const read = readSmallFile(path, MAX_PIDFILE_BYTES);
+  return read.ok ? parsePid(read.text) : null;
 }
 
 /**

@@ -1,5 +1,5 @@
-import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { readSmallFile } from '../util/small-file.js';
 import type { ExoSnapshot } from './exo-monitor.js';
 import { estimateNode, geometryFromCard, geometryFromConfig, type ModelGeometry } from './kv-estimator.js';
 
@@ -9,6 +9,7 @@ export function modelConfigPath(exoHomeDir: string, modelId: string): string {
 }
 
 const cache = new Map<string, ModelGeometry | null>();
+const MAX_MODEL_CONFIG_BYTES = 1024 * 1024;
 
 export function geometryFor(
   modelId: string,
@@ -18,11 +19,10 @@ export function geometryFor(
   if (exoHomeDir) {
     const key = `${exoHomeDir}:${modelId}`;
     if (!cache.has(key)) {
+      // A model's config.json is a few KiB; a FIFO or a device there cannot hold the tick.
+      const read = readSmallFile(modelConfigPath(exoHomeDir, modelId), MAX_MODEL_CONFIG_BYTES);
       try {
-        cache.set(
-          key,
-          geometryFromConfig(JSON.parse(readFileSync(modelConfigPath(exoHomeDir, modelId), 'utf8'))),
-        );
+        cache.set(key, read.ok ? geometryFromConfig(JSON.parse(read.text)) : null);
       } catch {
         cache.set(key, null);
       }
