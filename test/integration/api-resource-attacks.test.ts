@@ -13,9 +13,10 @@ import {
   SSE_MAX_BUFFERED,
   SSE_MAX_CLIENTS,
 } from '../../src/main/core/api/api-server.js';
-import { Metrics } from '../../src/main/core/api/metrics.js';
+import { Metrics, RENDER_REUSE_MS } from '../../src/main/core/api/metrics.js';
 import { ClusterConfigSchema } from '../../src/main/core/cluster/cluster-config.js';
 import { collectCluster } from '../../src/main/core/cluster/cluster-view.js';
+import { configJsonSchema } from '../../src/main/core/config/config-json-schema.js';
 import { validateConfig } from '../../src/main/core/config/config-loader.js';
 import { SentinelService } from '../../src/main/core/service/sentinel-service.js';
 import { type Db, openDatabase } from '../../src/main/core/store/database.js';
@@ -301,5 +302,24 @@ describe("a FIFO where EXO's pidfile should be (a running daemon)", () => {
     assert.equal(r.status, 200);
     await r.arrayBuffer();
     assert.ok(performance.now() - t < 1000);
+  });
+});
+
+describe('answers that cost a render are shared by callers asking in a loop', () => {
+  it('/metrics: scrapes within RENDER_REUSE_MS of a render, or during one, get its text', async () => {
+    const m = new Metrics();
+    const first = m.render();
+    const during = Array.from({ length: 100 }, () => m.render());
+    for (const p of during) assert.equal(p, first);
+    const text = (await first).text;
+    m.guardRefusals.inc({ reason: 'mode' });
+    await sleep(RENDER_REUSE_MS + 50);
+    const later = await m.render();
+    assert.notEqual(later.text, text, 'a scrape after the window sees the new count');
+    assert.match(later.text, /exo_sentinel_guard_refusals_total\{reason="mode"\} 1/);
+  });
+
+  it('the configuration schema is built once', () => {
+    assert.equal(configJsonSchema(), configJsonSchema());
   });
 });

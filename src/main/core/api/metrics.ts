@@ -14,6 +14,9 @@ import {
 } from './metrics-state.js';
 import type { PromMetrics } from './prom-metrics.js';
 
+/** How long a rendered /metrics text answers further scrapes (Prometheus scrapes every 15 s or so). */
+export const RENDER_REUSE_MS = 250;
+
 /**
  * The daemon's Prometheus metrics. Each tick records its figures here (the last reading, counter totals,
  * histogram buckets); prom-client is loaded and the registry built only when /metrics is first scraped, so
@@ -58,8 +61,22 @@ export class Metrics implements MetricsState {
     this.panicsByKind = { ...byKind };
   }
 
-  /** The exposition text for /metrics (prom-client loaded on the first call). */
-  async render(): Promise<{ contentType: string; text: string }> {
+  /**
+   * The exposition text for /metrics (prom-client loaded on the first call). Scrapes within
+   * `RENDER_REUSE_MS` of a render, or while one runs, get that text: a client scraping in a loop, or many at
+   * once, costs one render (about 1 ms of the event loop) per interval, not one each.
+   */
+  render(): Promise<{ contentType: string; text: string }> {
+    const now = performance.now();
+    if (this.rendered && now - this.rendered.at < RENDER_REUSE_MS) return this.rendered.text;
+    const text = this.renderNow();
+    this.rendered = { at: now, text };
+    return text;
+  }
+
+  private rendered: { at: number; text: Promise<{ contentType: string; text: string }> } | null = null;
+
+  private async renderNow(): Promise<{ contentType: string; text: string }> {
     this.prom ??= import('./prom-metrics.js').then((m) => new m.PromMetrics(this));
     const prom = await this.prom;
     prom.refresh();
