@@ -15,7 +15,7 @@ import {
 } from '../../src/main/core/api/api-server.js';
 import { Metrics, RENDER_REUSE_MS } from '../../src/main/core/api/metrics.js';
 import { ClusterConfigSchema } from '../../src/main/core/cluster/cluster-config.js';
-import { collectCluster } from '../../src/main/core/cluster/cluster-view.js';
+import { collectCluster, MAX_TOPOLOGY_PEERS } from '../../src/main/core/cluster/cluster-view.js';
 import { configJsonSchema } from '../../src/main/core/config/config-json-schema.js';
 import { validateConfig } from '../../src/main/core/config/config-loader.js';
 import { SentinelService } from '../../src/main/core/service/sentinel-service.js';
@@ -321,5 +321,20 @@ describe('answers that cost a render are shared by callers asking in a loop', ()
 
   it('the configuration schema is built once', () => {
     assert.equal(configJsonSchema(), configJsonSchema());
+  });
+});
+
+describe("cluster view: what EXO's topology may add", () => {
+  it(`asks at most MAX_TOPOLOGY_PEERS addresses however many links the topology lists`, async () => {
+    const connections: Record<string, Record<string, unknown[]>> = { self: {} };
+    for (let i = 0; i < 2000; i++)
+      connections['self']![`n${i}`] = [{ sinkMultiaddr: { ip_address: `127.0.${i >> 8}.${i & 255}` } }];
+    const exo = { state: async () => ({ ok: true, value: { connections } }) } as unknown as Parameters<
+      typeof collectCluster
+    >[2];
+    // Port 9 (discard): nothing listens, every row is a refusal.
+    const config = ClusterConfigSchema.parse({ apiPort: 9, timeoutMs: 1000 });
+    const { rows } = await collectCluster(makeStatusView(), config, exo, 'self');
+    assert.equal(rows.length, 1 + MAX_TOPOLOGY_PEERS);
   });
 });

@@ -4,8 +4,16 @@ import type { ExoApiClient } from '../exo/exo-api-client.js';
 import { httpRequest } from '../util/http-request.js';
 import type { ClusterConfig } from './cluster-config.js';
 
-/** A peer's status view is a few KiB; anything far larger is not one. */
-const PEER_STATUS_MAX_BYTES = 1024 * 1024;
+/**
+ * A peer's status view is a few KiB; anything far larger is not one (256 KiB of nested arrays already costs
+ * ~20 ms of parsing, 1 MiB ~70 ms).
+ */
+const PEER_STATUS_MAX_BYTES = 256 * 1024;
+/**
+ * Addresses EXO's topology may add (a node has a few: LAN, link-local, Thunderbolt). EXO's state is read from
+ * whatever answers on its port: a topology of thousands of links would else be thousands of requests.
+ */
+export const MAX_TOPOLOGY_PEERS = 64;
 
 /** One row per host of the cluster: keyed by host, never by EXO's node id (a new one every EXO start). */
 export interface ClusterRow {
@@ -114,7 +122,7 @@ async function collectOnce(
   if (exo) {
     const topo = await exo.state('topology');
     if (topo.ok)
-      for (const u of peersFromTopology(topo.value, selfNodeId, config.apiPort))
+      for (const u of peersFromTopology(topo.value, selfNodeId, config.apiPort).slice(0, MAX_TOPOLOGY_PEERS))
         if (!urls.has(u)) urls.set(u, 'exo-topology');
   }
   const results = await Promise.all(
