@@ -1,9 +1,10 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { symlinkSync, writeFileSync } from 'node:fs';
+import { mkdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { readExoPidfile } from '../../../src/main/core/exo/exo-pidfile.js';
+import { readExoVersion } from '../../../src/main/core/exo/exo-version.js';
 import { readSmallFile } from '../../../src/main/core/util/small-file.js';
 import { tempDir } from '../../support/temp-dir.js';
 
@@ -56,6 +57,26 @@ describe('readSmallFile: what a local file can put in the daemon’s way', () =>
     assert.equal(readExoPidfile(at('huge.pid')), null);
     writeFileSync(at('ok.pid'), '4242\n');
     assert.equal(readExoPidfile(at('ok.pid')), 4242);
+    assert.ok(performance.now() - t < 500);
+  });
+});
+
+describe("EXO's version from a source checkout named by a process's argv", () => {
+  const dir = tempDir();
+  after(() => dir.cleanup());
+
+  it('a FIFO or /dev/zero as pyproject.toml or git HEAD gives no version, at once', () => {
+    mkdirSync(join(dir.path, '.git'), { recursive: true });
+    execFileSync('mkfifo', [join(dir.path, 'pyproject.toml')]);
+    symlinkSync('/dev/zero', join(dir.path, '.git', 'HEAD'));
+    const argv = ['/usr/bin/python3', join(dir.path, '.venv', 'bin', 'exo')];
+    const t = performance.now();
+    const v = readExoVersion({ appPlist: join(dir.path, 'none.plist'), exoArgv: argv });
+    assert.equal(v.source, 'unknown');
+    rmSync(join(dir.path, 'pyproject.toml'));
+    writeFileSync(join(dir.path, 'pyproject.toml'), '[project]\nversion = "1.0.71"\n');
+    const w = readExoVersion({ appPlist: join(dir.path, 'none.plist'), exoArgv: argv });
+    assert.equal(w.version, '1.0.71');
     assert.ok(performance.now() - t < 500);
   });
 });

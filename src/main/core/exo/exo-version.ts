@@ -1,5 +1,5 @@
-import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
+import { readSmallFile } from '../util/small-file.js';
 
 export interface ExoVersion {
   version: string;
@@ -7,12 +7,16 @@ export interface ExoVersion {
   detail: string | null;
 }
 
+/**
+ * Info.plist, pyproject.toml and git's HEAD are a few KiB. The paths come from a process's argv (any local
+ * user can start one that looks like EXO): read only small regular files, so a FIFO or /dev/zero there
+ * cannot hold the event loop or fill memory.
+ */
+const MAX_VERSION_FILE_BYTES = 256 * 1024;
+
 const read = (p: string): string | null => {
-  try {
-    return readFileSync(p, 'utf8');
-  } catch {
-    return null;
-  }
+  const r = readSmallFile(p, MAX_VERSION_FILE_BYTES);
+  return r.ok ? r.text : null;
 };
 
 /** CFBundleShortVersionString from an XML Info.plist. */
