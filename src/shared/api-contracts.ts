@@ -181,6 +181,20 @@ export interface PanicScanDirView {
   /** The reports this scan added to the ledger (each report is added once, ever). */
   added: ReportRecord[];
   error: string | null;
+  /** Present only when the scan reached a limit: what it left for the next scan. */
+  limited?: PanicScanLimited;
+}
+
+/** A scan's limits reached (an outsider may fill a report directory: one scan takes in a bounded part). */
+export interface PanicScanLimited {
+  /** Report names not looked at (the read budget was spent): the next scan goes on from there. */
+  deferred: number;
+  /** Report names past the listing cap, not looked at. */
+  unlisted: number;
+  /** Report files read per directory per scan, at most. */
+  maxReads: number;
+  /** Report names listed per directory, at most. */
+  maxNames: number;
 }
 
 /** `POST /api/v1/panics/scan`: `found` report files seen, `new` of them added now. */

@@ -4,6 +4,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { NOT_A_PANIC, ReportIngester } from '../../src/main/core/panics/report-ingester.js';
+import { scanDirectory } from '../../src/main/core/panics/report-scan.js';
 import { openDatabase } from '../../src/main/core/store/database.js';
 import { ReportStore } from '../../src/main/core/store/report-store.js';
 import { TimelineStore } from '../../src/main/core/store/timeline-store.js';
@@ -100,7 +101,7 @@ describe('a 60 MB report costs a few MiB (child process, real file, real store)'
 });
 
 describe('a file with no panic text is not a kernel panic', () => {
-  it('is kept in the ledger (never re-read) and never counted or listed as a panic', () => {
+  it('is kept in the ledger (never re-read) and never counted or listed as a panic', async () => {
     const reportDir = `${dir.path}/not-panics`;
     mkdirSync(reportDir);
     const header =
@@ -113,7 +114,7 @@ describe('a file with no panic text is not a kernel panic', () => {
     };
     for (const [name, text] of Object.entries(files)) writeFileSync(`${reportDir}/${name}`, text);
     const s = stores('not-panics');
-    const first = s.ingester.scanDirectory(reportDir);
+    const first = await scanDirectory(s.ingester, reportDir);
     assert.equal(first.added.length, 4);
     const notPanics = first.added.filter((r) => r.problem === NOT_A_PANIC);
     assert.deepEqual(
@@ -122,7 +123,7 @@ describe('a file with no panic text is not a kernel panic', () => {
         .slice(0, 3)
         .map((n) => [n, 'skipped', 'other', null]),
     );
-    assert.equal(s.ingester.scanDirectory(reportDir).added.length, 0, 'never read again');
+    assert.equal((await scanDirectory(s.ingester, reportDir)).added.length, 0, 'never read again');
     assert.deepEqual(
       s.reports.list({ category: 'panic' }).map((r) => r.kind),
       ['completeMemory'],
@@ -136,7 +137,7 @@ describe('a file with no panic text is not a kernel panic', () => {
     s.db.close();
   });
 
-  it('a mid-report excerpt with panic log fields but no panic line is still a panic of kind unknown', () => {
+  it('a mid-report excerpt with panic log fields but no panic line is still a panic of kind unknown', async () => {
     const reportDir = `${dir.path}/unknown`;
     mkdirSync(reportDir);
     writeFileSync(
@@ -146,7 +147,7 @@ describe('a file with no panic text is not a kernel panic', () => {
       ),
     );
     const s = stores('unknown');
-    const [r] = s.ingester.scanDirectory(reportDir).added;
+    const [r] = (await scanDirectory(s.ingester, reportDir)).added;
     assert.deepEqual([r?.status, r?.category, r?.kind], ['ingested', 'panic', 'unknown']);
     s.db.close();
   });

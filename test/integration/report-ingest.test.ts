@@ -3,6 +3,7 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { chmodSync, mkdirSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { after, describe, it } from 'node:test';
 import { ReportIngester } from '../../src/main/core/panics/report-ingester.js';
+import { scanDirectory } from '../../src/main/core/panics/report-scan.js';
 import { openDatabase } from '../../src/main/core/store/database.js';
 import { ReportStore } from '../../src/main/core/store/report-store.js';
 import { TimelineStore } from '../../src/main/core/store/timeline-store.js';
@@ -28,7 +29,7 @@ function stores(name: string) {
 }
 
 describe('report ingestion (real files, real SQLite)', () => {
-  it('ingests every fixture panic, wrapped as macOS writes it, exactly once across rescans and moves', () => {
+  it('ingests every fixture panic, wrapped as macOS writes it, exactly once across rescans and moves', async () => {
     const reportDir = `${dir.path}/reports-a`;
     mkdirSync(`${reportDir}/Retired`, { recursive: true });
     const files = listFixtures('panics');
@@ -43,7 +44,7 @@ describe('report ingestion (real files, real SQLite)', () => {
     });
     writeFileSync(`${reportDir}/notes.txt`, 'not a report');
     const s = stores('a');
-    const first = s.ingester.scanDirectory(reportDir);
+    const first = await scanDirectory(s.ingester, reportDir);
     assert.equal(first.error, null);
     assert.equal(first.files, files.length);
     assert.equal(first.added.length, files.length);
@@ -79,14 +80,14 @@ describe('report ingestion (real files, real SQLite)', () => {
       ),
     );
     // Rescan: nothing new. Move one to Retired/: same content, not added again.
-    assert.equal(s.ingester.scanDirectory(reportDir).added.length, 0);
+    assert.equal((await scanDirectory(s.ingester, reportDir)).added.length, 0);
     execFileSync('mv', [`${reportDir}/panic-full-2026-04-23-100000.0002.panic`, `${reportDir}/Retired/`]);
-    assert.equal(s.ingester.scanDirectory(`${reportDir}/Retired`).added.length, 0);
+    assert.equal((await scanDirectory(s.ingester, `${reportDir}/Retired`)).added.length, 0);
     assert.equal(s.reports.list().length, files.length);
     s.db.close();
   });
 
-  it('attributes a panic to the EXO runner from the pid map recorded before it', () => {
+  it('attributes a panic to the EXO runner from the pid map recorded before it', async () => {
     const s = stores('b');
     const panicAt = Date.UTC(2026, 3, 23, 10, 0, 0);
     const runner = {
@@ -113,7 +114,7 @@ describe('report ingestion (real files, real SQLite)', () => {
       `${reportDir}/panic-full-2026-04-23-100035.0002.panic`,
       wrapAsPanicFile(text, { time: panicAt }),
     );
-    const [rec] = s.ingester.scanDirectory(reportDir).added;
+    const [rec] = (await scanDirectory(s.ingester, reportDir)).added;
     assert.equal(rec?.pid, 1577);
     assert.equal(rec?.processName, 'exo');
     assert.equal(rec?.attribution?.verdict, 'exo-runner');
@@ -123,7 +124,7 @@ describe('report ingestion (real files, real SQLite)', () => {
     s.db.close();
   });
 
-  it('does not follow symlinks out of the directory, never opens a FIFO, and reads only the head of a huge file', () => {
+  it('does not follow symlinks out of the directory, never opens a FIFO, and reads only the head of a huge file', async () => {
     const reportDir = `${dir.path}/reports-c`;
     mkdirSync(reportDir);
     // The fixtures are panicString excerpts, wrapped in the .panic container macOS writes.
@@ -136,7 +137,7 @@ describe('report ingestion (real files, real SQLite)', () => {
     );
     writeFileSync(`${reportDir}/panic-full-2026-05-04-000000.0001.panic`, big);
     const s = stores('c');
-    const r = s.ingester.scanDirectory(reportDir);
+    const r = await scanDirectory(s.ingester, reportDir);
     const byName = Object.fromEntries(r.added.map((x) => [x.name, x]));
     assert.equal(byName['link-out.panic']?.status, 'skipped');
     assert.match(byName['link-out.panic']?.problem ?? '', /links outside .*not followed/);
@@ -209,9 +210,9 @@ describe('report ingestion (real files, real SQLite)', () => {
     );
   });
 
-  it('says what is wrong with a directory it cannot list', () => {
+  it('says what is wrong with a directory it cannot list', async () => {
     const s = stores('e');
-    const r = s.ingester.scanDirectory(`${dir.path}/no-such-dir`);
+    const r = await scanDirectory(s.ingester, `${dir.path}/no-such-dir`);
     assert.match(r.error ?? '', /does not exist/);
     s.db.close();
   });

@@ -7,6 +7,8 @@ import {
   HEAD_BYTES,
   MAX_REPORT_BYTES,
   readReportFile,
+  readReportFileCooperatively,
+  readReportFileUpTo,
 } from '../../src/main/core/panics/report-file-reader.js';
 import { fixture } from '../support/fixtures.js';
 import { fc } from '../support/property.js';
@@ -71,6 +73,36 @@ describe('the streaming report reader (real files)', () => {
         },
       ),
       { numRuns: 25 },
+    );
+  });
+  it('reads the same a chunk per turn (the daemon scans large files so) as at once; says "large" past a size', async () => {
+    const path = `${dir.path}/turns.panic`;
+    const header = '{"bug_type":"210","timestamp":"2026-04-23 10:00:00.00 +0000"}\n';
+    const panic = `{"macOSPanicString":${JSON.stringify(fixture('panics/omlx-300-3.panic.txt'))}}`;
+    await fc.assert(
+      fc.asyncProperty(
+        fc.oneof(
+          fc.nat({ max: 4096 }),
+          fc.integer({ min: -64, max: 64 }).map((d) => MiB + d),
+          fc.integer({ min: -64, max: 64 }).map((d) => HEAD_BYTES + d),
+          fc.integer({ min: -64, max: 64 }).map((d) => 3 * MiB + d),
+        ),
+        fc.boolean(),
+        async (size, withPanic) => {
+          const fill = Buffer.alloc(size, 0x41);
+          writeFileSync(
+            path,
+            withPanic ? Buffer.concat([Buffer.from(header), fill, Buffer.from(panic)]) : fill,
+          );
+          const once = readReportFile(path, dir.path);
+          assert.deepEqual(await readReportFileCooperatively(path, dir.path, 0), once);
+          assert.deepEqual(await readReportFileCooperatively(path, dir.path), once);
+          const upTo = readReportFileUpTo(path, dir.path, MiB);
+          if (once.ok && once.size > MiB) assert.equal(upTo, 'large');
+          else assert.deepEqual(upTo, once);
+        },
+      ),
+      { numRuns: 30 },
     );
   });
 });

@@ -32,8 +32,8 @@ import { ExoApiClient } from './exo/exo-api-client.js';
 import { ExoPidfileWatch, exoHome } from './exo/exo-pidfile.js';
 import type { GuardServer } from './guard/guard-server.js';
 import type { Logger } from './logger.js';
-import { summarisePanics } from './panics/panic-summary.js';
-import { REPORTS_AND_PASTED_COPIES, ReportIngester } from './panics/report-ingester.js';
+import { panicCountsByKind } from './panics/panic-summary.js';
+import { REPORTS_AND_PASTED_COPIES } from './panics/report-ingester.js';
 import type { ReportWatcher } from './panics/report-watcher.js';
 import type { PlatformProbe } from './probes/probe-types.js';
 import { RiskPipeline } from './risk/risk-pipeline.js';
@@ -235,14 +235,9 @@ export class Daemon {
           this.exoClient,
           this.risk.monitor.snapshot.nodeId,
         ),
-      scan: (dirs) => {
-        if (!dirs) return this.reportWatcher.scanAll();
-        // Directories named by hand may hold copies pasted from issues.
-        const ingester = new ReportIngester(this.reports, this.store, () => this.clock.now());
-        const results = dirs.map((d) => ingester.scanDirectory(d, REPORTS_AND_PASTED_COPIES));
-        for (const r of results) for (const rec of r.added) this.onReport(rec);
-        return results;
-      },
+      // Directories named by hand may hold copies pasted from issues; they queue with the daemon's own scans.
+      scan: (dirs) =>
+        dirs ? this.reportWatcher.scanOther(dirs, REPORTS_AND_PASTED_COPIES) : this.reportWatcher.scanAll(),
     });
   }
 
@@ -299,18 +294,18 @@ export class Daemon {
     this.storage.writer.health.note(key, message);
   }
 
-  /** The panic metrics wait for the end of the scan that found a panic (see onReport). */
+  /** The panic metrics wait for the end of the slice of the scan that found a panic (see onReport). */
   private panicsPending = false;
 
   /** A new report in the ledger: the panic metrics, the risk engine, and an event with the next tick. */
   private onReport(r: ReportRecord): void {
-    // Summarised once per scan, not per report: a directory of 5000 panics summarised the whole ledger
-    // 5000 times (107 s with the event loop held, the API and the guard unanswered).
+    // Counted once per turn of the event loop (a scan's slice), not per report, and by SQLite: a directory
+    // of 5000 panics read the whole ledger 5000 times (107 s with the event loop held).
     if (r.category === 'panic' && !this.panicsPending) {
       this.panicsPending = true;
       setImmediate(() => {
         this.panicsPending = false;
-        this.metrics.setPanics(summarisePanics(this.reports, this.clock.now()).byKind);
+        this.metrics.setPanics(panicCountsByKind(this.reports));
       });
     }
     this.risk.onReport(r, this.clock.now());

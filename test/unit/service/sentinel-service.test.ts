@@ -4,11 +4,8 @@ import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { AuditStore } from '../../../src/main/core/actions/audit-store.js';
 import { validateConfig } from '../../../src/main/core/config/config-loader.js';
-import {
-  REPORTS_AND_PASTED_COPIES,
-  ReportIngester,
-  type ScanResult,
-} from '../../../src/main/core/panics/report-ingester.js';
+import { REPORTS_AND_PASTED_COPIES, ReportIngester } from '../../../src/main/core/panics/report-ingester.js';
+import { type ScanResult, scanDirectory } from '../../../src/main/core/panics/report-scan.js';
 import {
   SentinelService,
   type ServiceParts,
@@ -42,17 +39,16 @@ describe('SentinelService', () => {
   const dir = tempDir();
   after(dir.cleanup);
 
-  it('answers a crash report for an ingested panic only: 404-like for no report, 409-like for a non-panic', () => {
+  it('answers a crash report for an ingested panic only: 404-like for no report, 409-like for a non-panic', async () => {
     const p = parts();
     copyFileSync(
       join(repoRoot, 'test', 'fixtures', 'panics', 'mlx-3186-1.panic.txt'),
       join(dir.path, 'a.txt'),
     );
     writeFileSync(join(dir.path, 'b.txt'), 'a note pasted from an issue, with no panic in it\n');
-    const scan = new ReportIngester(p.reports, p.timeline, p.now).scanDirectory(
-      dir.path,
-      REPORTS_AND_PASTED_COPIES,
-    );
+    const scan = await scanDirectory(new ReportIngester(p.reports, p.timeline, p.now), dir.path, {
+      names: REPORTS_AND_PASTED_COPIES,
+    });
     const panic = scan.added.find((r) => r.name === 'a.txt');
     const note = scan.added.find((r) => r.name === 'b.txt');
     assert.ok(panic && note, JSON.stringify(scan));

@@ -12,6 +12,7 @@ import { exoHome } from '../exo/exo-pidfile.js';
 import { GuardServer } from '../guard/guard-server.js';
 import type { Logger } from '../logger.js';
 import { defaultReportDirs, ReportIngester } from '../panics/report-ingester.js';
+import { scanLimitedText } from '../panics/report-scan.js';
 import { ReportWatcher } from '../panics/report-watcher.js';
 import type { SentinelService } from '../service/sentinel-service.js';
 import type { ReportStore } from '../store/report-store.js';
@@ -91,6 +92,11 @@ export function buildReportWatcher(p: {
         p.events.push('report.directory-problem', 'warning', `report directory ${dir}: ${problem}`, {
           dir,
           problem,
+        }),
+      onScanLimited: (dir, l) =>
+        p.events.push('report.scan-limited', 'warning', `report directory ${dir}: ${scanLimitedText(l)}`, {
+          dir,
+          ...l,
         }),
     },
     p.config.reports.rescanSeconds * 1000,

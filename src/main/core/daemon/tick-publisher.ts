@@ -2,7 +2,7 @@ import type { TimelineEvent } from '../../../shared/events.js';
 import type { LiveEventMap, Publish } from '../../../shared/live-events.js';
 import { isRiskLevel, type RiskReason } from '../../../shared/risk.js';
 import type { Metrics } from '../api/metrics.js';
-import { summarisePanics } from '../panics/panic-summary.js';
+import { panicCountsByKind } from '../panics/panic-summary.js';
 import type { RiskPipeline } from '../risk/risk-pipeline.js';
 import type { TickResult } from '../sampler.js';
 import type { ReportStore } from '../store/report-store.js';
@@ -55,7 +55,7 @@ function countTick(
 ): void {
   metrics.update(result.sample, risk.state, risk.monitor.snapshot);
   metrics.tickSeconds.observe(result.durationMs / 1000);
-  if (at.slow) metrics.setPanics(summarisePanics(reports, at.now).byKind);
+  if (at.slow) metrics.setPanics(panicCountsByKind(reports));
   for (const e of written) {
     if (e.kind === 'probe.failed')
       metrics.probeFailures.inc({ probe: String(e.data?.['probe'] ?? 'unknown') });

@@ -1,20 +1,16 @@
-import { createHash } from 'node:crypto';
-import { closeSync, constants, fstatSync, lstatSync, openSync, readSync, realpathSync } from 'node:fs';
+import { closeSync, constants, fstatSync, lstatSync, openSync, read, readSync, realpathSync } from 'node:fs';
 import { basename, dirname, sep } from 'node:path';
+import { type CollectedHead, HeadCollector, MAX_REPORT_BYTES } from './report-head-collector.js';
 
-/** The hash covers this much of a file (and its size): the identity of a report across names. */
-export const MAX_REPORT_BYTES = 16 * 1024 * 1024;
-/** The text kept from the start of a file: header, body fields and an Apple-silicon `panicString`. */
-export const HEAD_BYTES = 2 * 1024 * 1024;
-/** Kept from a panic-string key found past the head (Intel bodies put it after the stackshot). */
-export const PANIC_CAPTURE_BYTES = 1024 * 1024;
-/** A file is never read past this, whatever its size. */
-export const MAX_SCAN_BYTES = 256 * 1024 * 1024;
-const CHUNK_BYTES = 1024 * 1024;
-/** A key this close to the end of the head may have its panic line cut off: capture from the key. */
-const HEAD_MARGIN = 64 * 1024;
-const PANIC_KEYS = ['"panicString"', '"macOSPanicString"'].map((k) => Buffer.from(k));
-const OVERLAP = Math.max(...PANIC_KEYS.map((k) => k.length)) - 1;
+export {
+  HEAD_BYTES,
+  MAX_REPORT_BYTES,
+  MAX_SCAN_BYTES,
+  PANIC_CAPTURE_BYTES,
+} from './report-head-collector.js';
+
+/** Files up to this size are read in one go by the cooperative reader; larger ones a chunk per turn. */
+export const SYNC_READ_BYTES = 2 * 1024 * 1024;
 
 export type ReadOutcome =
   | { ok: true; text: string; size: number; mtime: number; sha256: string; truncated: boolean }
@@ -25,6 +21,7 @@ export type ReadOutcome =
       mtime: number;
       problem: string;
     };
+type ReadFailure = Extract<ReadOutcome, { ok: false }>;
 
 /** What would make a report readable, for the person reading `status`. */
 export function readabilityAdvice(path: string, platform = process.platform): string {
@@ -38,19 +35,29 @@ export function readabilityAdvice(path: string, platform = process.platform): st
   return `${path} is not readable by this user: run exo-sentinel as the file's owner or grant read access (chmod or setfacl).`;
 }
 
+const denied = (e: unknown): boolean => {
+  const code = (e as NodeJS.ErrnoException).code;
+  return code === 'EACCES' || code === 'EPERM';
+};
+
+/** The file as opened for reading: its descriptor, size and time (the descriptor's, not the name's). */
+interface OpenedReport {
+  ok: true;
+  fd: number;
+  size: number;
+  mtime: number;
+}
+
 /**
- * Reads a report file without trusting it: symlinks that leave the report directory are not followed,
- * FIFOs, sockets and devices are never opened. The file is streamed in 1 MiB chunks through one buffer:
- * only its head (HEAD_BYTES) and, when the panic string starts past the head, PANIC_CAPTURE_BYTES from
- * there are kept, so a 60 MB report costs a few MiB whatever its layout. Never throws.
+ * Opens a report file without trusting it: symlinks that leave the report directory are not followed,
+ * FIFOs, sockets and devices are never read (opened non-blocking, then refused by fstat).
  */
-export function readReportFile(path: string, directory: string, maxBytes = MAX_REPORT_BYTES): ReadOutcome {
+function openReport(path: string, directory: string): OpenedReport | ReadFailure {
   let st: ReturnType<typeof lstatSync>;
   try {
     st = lstatSync(path);
   } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    if (code === 'EACCES' || code === 'EPERM')
+    if (denied(e))
       return {
         ok: false,
         reason: 'unreadable',
@@ -58,6 +65,7 @@ export function readReportFile(path: string, directory: string, maxBytes = MAX_R
         mtime: 0,
         problem: readabilityAdvice(dirname(path)),
       };
+    const code = (e as NodeJS.ErrnoException).code;
     return {
       ok: false,
       reason: 'gone',
@@ -91,103 +99,112 @@ export function readReportFile(path: string, directory: string, maxBytes = MAX_R
     // O_NONBLOCK: a FIFO swapped in after the check must not hang the daemon.
     fd = openSync(target, constants.O_RDONLY | constants.O_NONBLOCK | (constants.O_NOFOLLOW ?? 0));
   } catch (e) {
+    if (denied(e)) return { ok: false, reason: 'unreadable', size, mtime, problem: readabilityAdvice(path) };
     const code = (e as NodeJS.ErrnoException).code;
-    if (code === 'EACCES' || code === 'EPERM')
-      return { ok: false, reason: 'unreadable', size, mtime, problem: readabilityAdvice(path) };
     return { ok: false, reason: 'gone', size, mtime, problem: `${path}: ${code ?? (e as Error).message}` };
   }
   try {
     const fst = fstatSync(fd);
-    if (!fst.isFile())
-      return {
-        ok: false,
-        reason: 'not-a-file',
-        size,
-        mtime,
-        problem: `${basename(path)} is not a regular file: not read`,
-      };
-    const { text, sha256, truncated } = streamHead(fd, Number(fst.size), maxBytes);
+    if (fst.isFile()) return { ok: true, fd, size: Number(fst.size), mtime: Math.round(Number(fst.mtimeMs)) };
+    closeSync(fd);
     return {
-      ok: true,
-      text,
-      size: Number(fst.size),
-      mtime: Math.round(Number(fst.mtimeMs)),
-      sha256,
-      truncated,
+      ok: false,
+      reason: 'not-a-file',
+      size,
+      mtime,
+      problem: `${basename(path)} is not a regular file: not read`,
     };
   } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    if (code === 'EACCES' || code === 'EPERM')
-      return { ok: false, reason: 'unreadable', size, mtime, problem: readabilityAdvice(path) };
-    return { ok: false, reason: 'gone', size, mtime, problem: `${path}: ${(e as Error).message}` };
-  } finally {
     closeSync(fd);
+    return readFailure(e, path, size, mtime);
   }
 }
 
-/** Index of the first panic-string key in `buf`, or -1. */
-function findPanicKey(buf: Buffer): number {
-  let at = -1;
-  for (const k of PANIC_KEYS) {
-    const i = buf.indexOf(k);
-    if (i >= 0 && (at < 0 || i < at)) at = i;
-  }
-  return at;
+function readFailure(e: unknown, path: string, size: number, mtime: number): ReadFailure {
+  if (denied(e)) return { ok: false, reason: 'unreadable', size, mtime, problem: readabilityAdvice(path) };
+  return { ok: false, reason: 'gone', size, mtime, problem: `${path}: ${(e as Error).message}` };
+}
+
+const collected = (file: OpenedReport, head: CollectedHead): ReadOutcome => ({
+  ok: true,
+  text: head.text,
+  size: file.size,
+  mtime: file.mtime,
+  sha256: head.sha256,
+  truncated: head.truncated,
+});
+
+function collectSync(file: OpenedReport, maxBytes: number): ReadOutcome {
+  const c = new HeadCollector(file.size, maxBytes);
+  for (let r = c.next(); r; r = c.next()) c.took(readSync(file.fd, r.buffer, r.offset, r.length, r.position));
+  return collected(file, c.finish());
 }
 
 /**
- * Reads `fd` chunk by chunk: hashes the first `hashBytes` (plus the size, as the ledger always has), keeps
- * the head, and looks for a panic-string key until one is found, the file ends or MAX_SCAN_BYTES.
- * When the key lies past the head, the text is the header line followed by `{` and the bytes from the
- * key on: a (truncated) JSON body holding the panic string, which the container reads.
+ * Reads a report file without trusting it (see openReport). The file is streamed in 1 MiB chunks: only
+ * its head (HEAD_BYTES) and, when the panic string starts past the head, PANIC_CAPTURE_BYTES from there
+ * are kept, so a 60 MB report costs a few MiB whatever its layout. Never throws.
  */
-function streamHead(
-  fd: number,
-  size: number,
-  hashBytes: number,
-): { text: string; sha256: string; truncated: boolean } {
-  const hash = createHash('sha256');
-  const head = Buffer.allocUnsafe(Math.min(size, HEAD_BYTES));
-  const window = Buffer.allocUnsafe(CHUNK_BYTES + OVERLAP);
-  let capture: Buffer | null = null;
-  let captured = 0;
-  let keyAt = -1;
-  let headLength = 0;
-  let carry = 0;
-  let pos = 0;
-  const limit = Math.min(size, MAX_SCAN_BYTES);
-  while (pos < limit) {
-    const n = readSync(fd, window, carry, Math.min(CHUNK_BYTES, limit - pos), pos);
-    if (n === 0) break;
-    const data = window.subarray(carry, carry + n);
-    if (pos < hashBytes) hash.update(data.subarray(0, Math.min(n, hashBytes - pos)));
-    if (pos < head.length) headLength += data.copy(head, pos, 0, Math.min(n, head.length - pos));
-    if (capture !== null) {
-      if (captured < capture.length) captured += data.copy(capture, captured, 0, capture.length - captured);
-    } else if (keyAt < 0) {
-      const i = findPanicKey(window.subarray(0, carry + n));
-      if (i >= 0) {
-        keyAt = pos - carry + i;
-        if (keyAt + HEAD_MARGIN > head.length) {
-          capture = Buffer.allocUnsafe(PANIC_CAPTURE_BYTES);
-          captured = window.copy(capture, 0, i, Math.min(carry + n, i + PANIC_CAPTURE_BYTES));
-        }
-      }
-    }
-    pos += n;
-    // Keep the last bytes so a key split across two chunks is still found.
-    const kept = Math.min(OVERLAP, carry + n);
-    window.copy(window, 0, carry + n - kept, carry + n);
-    carry = kept;
-    const panicDone = keyAt >= 0 && (capture === null || captured >= capture.length);
-    if (pos >= hashBytes && pos >= head.length && panicDone) break;
+export function readReportFile(path: string, directory: string, maxBytes = MAX_REPORT_BYTES): ReadOutcome {
+  const file = openReport(path, directory);
+  if (!file.ok) return file;
+  try {
+    return collectSync(file, maxBytes);
+  } catch (e) {
+    return readFailure(e, path, file.size, file.mtime);
+  } finally {
+    closeSync(file.fd);
   }
-  hash.update(`:${size}`);
-  let text = head.subarray(0, headLength).toString('utf8');
-  if (capture !== null) {
-    const nl = text.indexOf('\n');
-    const headerLine = nl < 0 ? '' : text.slice(0, nl);
-    text = `${headerLine}\n{${capture.subarray(0, captured).toString('utf8')}`;
+}
+
+/**
+ * readReportFile for a file of at most `syncBytes` (as its descriptor says once open): 'large', with
+ * nothing read, when it is bigger (readReportFileCooperatively reads those).
+ */
+export function readReportFileUpTo(
+  path: string,
+  directory: string,
+  syncBytes: number,
+  maxBytes = MAX_REPORT_BYTES,
+): ReadOutcome | 'large' {
+  const file = openReport(path, directory);
+  if (!file.ok) return file;
+  try {
+    return file.size > syncBytes ? 'large' : collectSync(file, maxBytes);
+  } catch (e) {
+    return readFailure(e, path, file.size, file.mtime);
+  } finally {
+    closeSync(file.fd);
   }
-  return { text, sha256: hash.digest('hex'), truncated: size > headLength };
+}
+
+const readChunk = (fd: number, buffer: Buffer, offset: number, length: number, position: number) =>
+  new Promise<number>((resolve, reject) =>
+    read(fd, buffer, offset, length, position, (e, n) => (e ? reject(e) : resolve(n))),
+  );
+
+/**
+ * readReportFile for the daemon's scans: the same outcome, but a file larger than `syncBytes` is read a
+ * chunk per turn of the event loop (the read itself off the main thread), so a directory of 256 MB files
+ * never holds the loop longer than one chunk's hashing.
+ */
+export async function readReportFileCooperatively(
+  path: string,
+  directory: string,
+  syncBytes = SYNC_READ_BYTES,
+  maxBytes = MAX_REPORT_BYTES,
+): Promise<ReadOutcome> {
+  const file = openReport(path, directory);
+  if (!file.ok) return file;
+  try {
+    if (file.size <= syncBytes) return collectSync(file, maxBytes);
+    const c = new HeadCollector(file.size, maxBytes);
+    for (let r = c.next(); r; r = c.next())
+      c.took(await readChunk(file.fd, r.buffer, r.offset, r.length, r.position));
+    return collected(file, c.finish());
+  } catch (e) {
+    return readFailure(e, path, file.size, file.mtime);
+  } finally {
+    closeSync(file.fd);
+  }
 }

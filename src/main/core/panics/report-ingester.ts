@@ -1,4 +1,4 @@
-import { lstatSync, readdirSync } from 'node:fs';
+import { lstatSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import type { ReportCategory, ReportRecord } from '../../../shared/reports.js';
 import type { NewReport, ReportStore } from '../store/report-store.js';
@@ -6,7 +6,7 @@ import type { TimelineStore } from '../store/timeline-store.js';
 import { attributePanic } from './panic-attribution.js';
 import { parsePanicReport } from './panic-parser.js';
 import { readContainer } from './report-container.js';
-import { type ReadOutcome, readabilityAdvice, readReportFile } from './report-file-reader.js';
+import { type ReadOutcome, readReportFile } from './report-file-reader.js';
 import { parseJetsamEvent, parseUserCrash } from './user-crash-parser.js';
 
 /** The names a report directory is scanned for: what macOS writes. */
@@ -41,14 +41,21 @@ export function defaultReportDirs(platform = process.platform, home = process.en
   ];
 }
 
-export interface ScanResult {
-  dir: string;
-  /** The names read (`*.panic`, `*.ips`, …). */
-  names: readonly string[];
-  files: number;
-  added: ReportRecord[];
-  /** The directory itself could not be listed. */
-  error: string | null;
+/** A file as the ledger keys it. */
+export interface FileState {
+  path: string;
+  mtime: number;
+  size: number;
+}
+
+/** What ingesting one file did. */
+export interface IngestOutcome {
+  /** The new (or newly completed) row; null when the ledger already had the file or its content. */
+  record: ReportRecord | null;
+  /** The file's content was read. */
+  read: boolean;
+  /** The content is already in the ledger under another name: this copy's state (never added). */
+  copy: FileState | null;
 }
 
 const WATCHED_CRASH_NAME = /^(exo|python3?(\.\d+)?|Python|node)$/;
@@ -56,7 +63,9 @@ const WATCHED_CRASH_NAME = /^(exo|python3?(\.\d+)?|Python|node)$/;
 /**
  * Turns report files into ledger rows, each exactly once: a file state already in the ledger
  * (path, mtime, size) is skipped without reading; content already ingested under another name (moved
- * to Retired/) is not added again; a file once unreadable is completed when it can be read.
+ * to Retired/) is not added again; a file once unreadable is completed when it can be read. Reading a
+ * file and deciding its row are separate steps, so a scan can read off the main thread and write its rows
+ * a slice at a time (report-scan.ts).
  */
 export class ReportIngester {
   constructor(
@@ -65,61 +74,59 @@ export class ReportIngester {
     private readonly now: () => number = Date.now,
   ) {}
 
-  scanDirectory(dir: string, names: ReportNames = MACOS_REPORTS): ScanResult {
-    let entries: string[];
+  /** Runs `fn` in one ledger transaction (a scan's slice: one commit for many rows). */
+  transaction<T>(fn: () => T): T {
+    return this.reports.inTransaction(fn);
+  }
+
+  /**
+   * Whether the file must be read: 'known' when the ledger has this file state (and not as unreadable), else
+   * its state now (null when it cannot be stat'ed: reading says why).
+   */
+  lookup(path: string): 'known' | FileState | null {
+    // A file state the ledger has (path, mtime, size) is skipped without being read: rescans stay cheap.
     try {
-      entries = readdirSync(dir);
-    } catch (e) {
-      const code = (e as NodeJS.ErrnoException).code;
-      const error =
-        code === 'ENOENT'
-          ? `${dir} does not exist`
-          : code === 'EACCES' || code === 'EPERM'
-            ? readabilityAdvice(dir)
-            : `${dir}: ${(e as Error).message}`;
-      return { dir, names: names.globs, files: 0, added: [], error };
+      const st = lstatSync(path);
+      const state = { path, mtime: Math.round(st.mtimeMs), size: st.size };
+      const status = this.reports.fileStatus(path, state.mtime, state.size);
+      return status !== null && status !== 'unreadable' ? 'known' : state;
+    } catch {
+      return null; // Gone or unreadable: readReportFile says which.
     }
-    const added: ReportRecord[] = [];
-    const files = entries.filter((n) => names.pattern.test(n)).sort();
-    for (const name of files) {
-      const rec = this.ingestFile(join(dir, name), dir);
-      if (rec) added.push(rec);
-    }
-    return { dir, names: names.globs, files: files.length, added, error: null };
   }
 
   /** Ingests one file; returns the new (or newly completed) row, or null if the ledger already had it. */
   ingestFile(path: string, dir: string): ReportRecord | null {
-    // A file state the ledger has (path, mtime, size) is skipped without being read: rescans stay cheap.
-    try {
-      const st = lstatSync(path);
-      const known = this.reports.byFile(path, Math.round(st.mtimeMs), st.size);
-      if (known && known.status !== 'unreadable') return null;
-    } catch {
-      // Gone or unreadable: readReportFile says which.
-    }
-    const read = readReportFile(path, dir);
+    if (this.lookup(path) === 'known') return null;
+    return this.ingestRead(path, dir, readReportFile(path, dir)).record;
+  }
+
+  /** The ledger's side of ingesting a file that was just read (or found unreadable). */
+  ingestRead(path: string, dir: string, read: ReadOutcome): IngestOutcome {
+    const nothing = { record: null, read: read.ok, copy: null };
     if (read.ok) {
-      const known = this.reports.byFile(path, read.mtime, read.size);
-      if (known && known.status !== 'unreadable') return null;
-      if (this.reports.bySha(read.sha256)) return null;
+      const known = this.reports.fileStatus(path, read.mtime, read.size);
+      if (known !== null && known !== 'unreadable') return nothing;
+      if (this.reports.hasSha(read.sha256))
+        return { ...nothing, copy: { path, mtime: read.mtime, size: read.size } };
       const row = this.describe(path, dir, read);
       const earlier = this.reports.unreadableAt(path);
       if (earlier) {
         this.reports.complete(earlier.id, row);
-        return this.reports.get(earlier.id);
+        return { ...nothing, record: this.reports.get(earlier.id) };
       }
-      return this.reports.get(this.reports.insert(row));
+      return { ...nothing, record: this.reports.get(this.reports.insert(row)) };
     }
-    if (read.reason === 'gone') return null;
-    if (this.reports.byFile(path, read.mtime, read.size) || this.reports.unreadableAt(path)) return null;
+    if (read.reason === 'gone') return nothing;
+    if (this.reports.fileStatus(path, read.mtime, read.size) !== null || this.reports.unreadableAt(path))
+      return nothing;
     const id = this.reports.insert({
       ...this.base(path, dir, read.size, read.mtime),
       sha256: null,
       status: read.reason === 'unreadable' ? 'unreadable' : 'skipped',
       problem: read.problem,
     });
-    return this.reports.get(id);
+    return { ...nothing, record: this.reports.get(id) };
   }
 
   private base(path: string, dir: string, size: number, mtime: number): NewReport {

@@ -2,38 +2,88 @@ import { existsSync } from 'node:fs';
 import { basename, dirname } from 'node:path';
 import type { FSWatcher } from 'chokidar';
 import type { ReportRecord } from '../../../shared/reports.js';
-import { REPORT_FILE, type ReportIngester, type ScanResult } from './report-ingester.js';
+import { readReportFileCooperatively } from './report-file-reader.js';
+import { MACOS_REPORTS, REPORT_FILE, type ReportIngester, type ReportNames } from './report-ingester.js';
+import { type ScanLimited, type ScanLimits, type ScanResult, scanDirectory } from './report-scan.js';
+import { ScanMemory } from './scan-memory.js';
 
 export interface WatcherEvents {
   onReport(record: ReportRecord): void;
   onDirectoryProblem(dir: string, problem: string): void;
+  /** A scan reached a limit (files read, names listed): what it left for the next scan. */
+  onScanLimited(dir: string, limited: ScanLimited): void;
 }
 
 /**
  * Finds reports: a scan of every directory at start (reports are written after the reboot, usually before
  * anything of ours runs), a chokidar watch afterwards, and a rescan on a timer for lost file-system events
- * and directories that appear later. The ledger makes all three idempotent.
+ * and directories that appear later. The ledger makes all three idempotent. Scans run one at a time (the
+ * first, the timer's, the API's) and share the event loop (report-scan.ts); a stop ends the scan in
+ * progress at its next slice.
  */
 export class ReportWatcher {
   private watcher: FSWatcher | null = null;
   private timer: NodeJS.Timeout | null = null;
   private readonly problems = new Map<string, string>();
+  private readonly memory = new ScanMemory();
+  /** The last scan queued: the next one starts when it ends. */
+  private queue: Promise<unknown> = Promise.resolve();
+  private queued = 0;
+  private stopping = false;
 
   constructor(
     private readonly dirs: string[],
     private readonly ingester: ReportIngester,
     private readonly events: WatcherEvents,
     private readonly rescanMs = 60_000,
+    private readonly limits: Partial<ScanLimits> = {},
   ) {}
 
-  scanAll(): ScanResult[] {
-    const results = this.dirs.map((d) => this.ingester.scanDirectory(d));
-    for (const r of results) {
-      for (const rec of r.added) this.events.onReport(rec);
-      if (r.error && this.problems.get(r.dir) !== r.error) {
-        this.problems.set(r.dir, r.error);
-        this.events.onDirectoryProblem(r.dir, r.error);
-      } else if (!r.error) this.problems.delete(r.dir);
+  /** Scans the watched directories, after the scan in progress (if any). */
+  scanAll(): Promise<ScanResult[]> {
+    return this.exclusive(async () => {
+      const results = await this.scanEach(this.dirs, MACOS_REPORTS);
+      for (const r of results) {
+        if (r.error && this.problems.get(r.dir) !== r.error) {
+          this.problems.set(r.dir, r.error);
+          this.events.onDirectoryProblem(r.dir, r.error);
+        } else if (!r.error) this.problems.delete(r.dir);
+      }
+      return results;
+    });
+  }
+
+  /** Scans directories named by hand (`panics scan --dir`), one at a time with the daemon's own scans. */
+  scanOther(dirs: string[], names: ReportNames): Promise<ScanResult[]> {
+    return this.exclusive(() => this.scanEach(dirs, names));
+  }
+
+  /** Whether a scan runs or waits. */
+  get scanning(): boolean {
+    return this.queued > 0;
+  }
+
+  private exclusive<T>(scan: () => Promise<T>): Promise<T> {
+    this.queued++;
+    const run = this.queue.then(scan).finally(() => this.queued--);
+    this.queue = run.catch(() => undefined);
+    return run;
+  }
+
+  private async scanEach(dirs: string[], names: ReportNames): Promise<ScanResult[]> {
+    const results: ScanResult[] = [];
+    for (const dir of dirs) {
+      const r = await scanDirectory(this.ingester, dir, {
+        names,
+        limits: this.limits,
+        memory: this.memory,
+        aborted: () => this.stopping,
+        onAdded: (records) => {
+          for (const rec of records) this.events.onReport(rec);
+        },
+      });
+      if (r.limited && !this.stopping) this.events.onScanLimited(dir, r.limited);
+      results.push(r);
     }
     return results;
   }
@@ -46,53 +96,65 @@ export class ReportWatcher {
     // A first scan that fails (the ledger cannot be written: disk full) must not leave the directories unwatched.
     let results: ScanResult[] = [];
     try {
-      results = this.scanAll();
+      results = await this.scanAll();
     } catch (e) {
       this.events.onDirectoryProblem(this.dirs.join(', '), `scan failed: ${(e as Error).message}`);
     }
-    const existing = this.dirs.filter((d) => existsSync(d));
-    if (existing.length > 0) {
-      const { watch } = await import('chokidar');
-      this.watcher = watch(existing, {
-        depth: 0,
-        ignoreInitial: true,
-        awaitWriteFinish: { stabilityThreshold: 500, pollInterval: 100 },
-        ignorePermissionErrors: false,
-        ignored: (p: string, stats?: { isFile(): boolean }) =>
-          stats?.isFile() === true && !REPORT_FILE.test(p),
-      });
-      const onFile = (path: string): void => {
-        if (!REPORT_FILE.test(basename(path))) return;
-        const dir = this.dirs.find((d) => d === dirname(path)) ?? dirname(path);
-        // A watcher callback that throws would take the daemon down: the failure is reported instead.
-        try {
-          const rec = this.ingester.ingestFile(path, dir);
-          if (rec) this.events.onReport(rec);
-        } catch (e) {
-          this.events.onDirectoryProblem(dir, `${basename(path)}: ${(e as Error).message}`);
-        }
-      };
-      this.watcher.on('add', onFile).on('change', onFile);
-      this.watcher.on('error', (e: unknown) =>
-        this.events.onDirectoryProblem(existing.join(', '), String(e)),
-      );
-      await new Promise<void>((resolve) => this.watcher!.once('ready', () => resolve()));
-    }
+    if (this.stopping) return results;
+    await this.watch();
     this.timer = setInterval(() => {
-      try {
-        this.scanAll();
-      } catch (e) {
-        this.events.onDirectoryProblem(this.dirs.join(', '), `rescan failed: ${(e as Error).message}`);
-      }
+      // A rescan still running (a big directory) is not queued behind again.
+      if (this.scanning) return;
+      this.scanAll().catch((e: unknown) =>
+        this.events.onDirectoryProblem(this.dirs.join(', '), `rescan failed: ${(e as Error).message}`),
+      );
     }, this.rescanMs);
     this.timer.unref();
     return results;
   }
 
+  private async watch(): Promise<void> {
+    const existing = this.dirs.filter((d) => existsSync(d));
+    if (existing.length === 0) return;
+    const { watch } = await import('chokidar');
+    this.watcher = watch(existing, {
+      depth: 0,
+      ignoreInitial: true,
+      awaitWriteFinish: { stabilityThreshold: 500, pollInterval: 100 },
+      ignorePermissionErrors: false,
+      ignored: (p: string, stats?: { isFile(): boolean }) => stats?.isFile() === true && !REPORT_FILE.test(p),
+    });
+    const onFile = (path: string): void => {
+      if (!REPORT_FILE.test(basename(path))) return;
+      const dir = this.dirs.find((d) => d === dirname(path)) ?? dirname(path);
+      // A watcher callback that fails would take the daemon down: the failure is reported instead.
+      this.ingestOne(path, dir).catch((e: unknown) =>
+        this.events.onDirectoryProblem(dir, `${basename(path)}: ${(e as Error).message}`),
+      );
+    };
+    this.watcher.on('add', onFile).on('change', onFile);
+    this.watcher.on('error', (e: unknown) => this.events.onDirectoryProblem(existing.join(', '), String(e)));
+    await new Promise<void>((resolve) => this.watcher!.once('ready', () => resolve()));
+  }
+
+  /** A file the watch saw: read as a scan reads it (a large one a chunk per turn), then its row. */
+  private async ingestOne(path: string, dir: string): Promise<void> {
+    const state = this.ingester.lookup(path);
+    if (state === 'known' || (state && this.memory.isCopy(state))) return;
+    const read = await readReportFileCooperatively(path, dir);
+    if (this.stopping) return;
+    const o = this.ingester.ingestRead(path, dir, read);
+    if (o.copy) this.memory.noteCopies([o.copy]);
+    if (o.record) this.events.onReport(o.record);
+  }
+
+  /** Stops watching; a scan in progress ends at its next slice and is waited for (the ledger closes next). */
   async stop(): Promise<void> {
+    this.stopping = true;
     if (this.timer) clearInterval(this.timer);
     this.timer = null;
     await this.watcher?.close();
     this.watcher = null;
+    await this.queue;
   }
 }

@@ -25,7 +25,7 @@ import { patchedConfig } from '../config/config-patch.js';
 import type { ConfigReloadState, ReloadOutcome, ReloadTrigger } from '../config/config-reload.js';
 import type { Config } from '../config/config-schema.js';
 import { maskConfig, saveClientConfig } from '../config/config-update.js';
-import type { ScanResult } from '../panics/report-ingester.js';
+import type { ScanResult } from '../panics/report-scan.js';
 import { buildCrashReport } from '../report/report-builder.js';
 import type { assessPlatform, modelEvidence } from '../risk/platform-advisory.js';
 import type { ReportStore } from '../store/report-store.js';
@@ -70,7 +70,7 @@ export interface ServiceParts {
    * Scans the report directories now (the configured ones, or `dirs` with pasted copies too); the daemon's
    * events for new reports follow as with its own scans.
    */
-  scan?: (dirs?: string[]) => ScanResult[];
+  scan?: (dirs?: string[]) => ScanResult[] | Promise<ScanResult[]>;
 }
 
 export type PanicReportResult =
@@ -172,7 +172,7 @@ export class SentinelService {
     const run = (async (): Promise<PanicScanView> => {
       // Off the caller's turn: the HTTP answer for a joined call and the tick are not held up by the call itself.
       await new Promise<void>((resolve) => setImmediate(resolve));
-      const results = scan(dirs);
+      const results = await scan(dirs);
       return {
         found: results.reduce((n, r) => n + r.files, 0),
         new: results.reduce((n, r) => n + r.added.length, 0),

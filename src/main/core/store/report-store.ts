@@ -30,64 +30,79 @@ function toRecord(r: Row): ReportRecord {
 
 /** The scan ledger and the ingested reports. A report is one row, ever: keyed by content, else by file. */
 export class ReportStore {
+  /** Statements prepared once each: a scan asks several per file, and preparing cost more than asking. */
+  private readonly statements = new Map<string, Database.Statement>();
+
   constructor(readonly db: Db) {}
 
-  /** The row for this exact file state (path, mtime, size): the scan skips it without reading. */
-  byFile(path: string, mtime: number, size: number): ReportRecord | null {
-    const r = this.db
-      .prepare('SELECT * FROM reports WHERE path = ? AND mtime = ? AND size = ?')
-      .get(path, mtime, size) as Row | undefined;
-    return r ? toRecord(r) : null;
+  private sql(text: string): Database.Statement {
+    let s = this.statements.get(text);
+    if (!s) {
+      s = this.db.prepare(text);
+      this.statements.set(text, s);
+    }
+    return s;
   }
 
-  bySha(sha256: string): ReportRecord | null {
-    const r = this.db.prepare('SELECT * FROM reports WHERE sha256 = ?').get(sha256) as Row | undefined;
-    return r ? toRecord(r) : null;
+  /** Runs `fn` in one transaction (one commit, one fsync): a scan writes its rows a slice at a time. */
+  inTransaction<T>(fn: () => T): T {
+    return this.db.transaction(fn)();
+  }
+
+  /** The status of the row for this exact file state (path, mtime, size), if any: a scan skips a known file unread. */
+  fileStatus(path: string, mtime: number, size: number): ReportStatus | null {
+    const r = this.sql('SELECT status FROM reports WHERE path = ? AND mtime = ? AND size = ? LIMIT 1').get(
+      path,
+      mtime,
+      size,
+    ) as { status: ReportStatus } | undefined;
+    return r?.status ?? null;
+  }
+
+  /** Whether a report with this content is in the ledger. */
+  hasSha(sha256: string): boolean {
+    return this.sql('SELECT 1 FROM reports WHERE sha256 = ?').get(sha256) !== undefined;
   }
 
   /** An earlier "present but unreadable" row for this path, to be completed once it can be read. */
   unreadableAt(path: string): ReportRecord | null {
-    const r = this.db
-      .prepare("SELECT * FROM reports WHERE path = ? AND status = 'unreadable' ORDER BY id DESC LIMIT 1")
-      .get(path) as Row | undefined;
+    const r = this.sql(
+      "SELECT * FROM reports WHERE path = ? AND status = 'unreadable' ORDER BY id DESC LIMIT 1",
+    ).get(path) as Row | undefined;
     return r ? toRecord(r) : null;
   }
 
   insert(rep: NewReport): number {
-    const info = this.db
-      .prepare(
-        `INSERT INTO reports (path, name, dir, size, mtime, sha256, status, problem, category, bug_type, kind, panic_time, pid,
+    const info = this.sql(
+      `INSERT INTO reports (path, name, dir, size, mtime, sha256, status, problem, category, bug_type, kind, panic_time, pid,
            process_name, attribution, info, ingested_at)
          VALUES (@path, @name, @dir, @size, @mtime, @sha256, @status, @problem, @category, @bugType, @kind, @panicTime, @pid,
            @processName, @attribution, @info, @ingestedAt)`,
-      )
-      .run({
-        ...rep,
-        attribution: rep.attribution ? JSON.stringify(rep.attribution) : null,
-        info: rep.info ? JSON.stringify(rep.info) : null,
-      });
+    ).run({
+      ...rep,
+      attribution: rep.attribution ? JSON.stringify(rep.attribution) : null,
+      info: rep.info ? JSON.stringify(rep.info) : null,
+    });
     return Number(info.lastInsertRowid);
   }
 
   /** Replaces an unreadable row with what the file now says (same id, so nothing refers to a dead row). */
   complete(id: number, rep: NewReport): void {
-    this.db
-      .prepare(
-        `UPDATE reports SET size = @size, mtime = @mtime, sha256 = @sha256, status = @status, problem = @problem,
+    this.sql(
+      `UPDATE reports SET size = @size, mtime = @mtime, sha256 = @sha256, status = @status, problem = @problem,
            category = @category, bug_type = @bugType, kind = @kind, panic_time = @panicTime, pid = @pid,
            process_name = @processName, attribution = @attribution, info = @info, ingested_at = @ingestedAt
          WHERE id = @id`,
-      )
-      .run({
-        ...rep,
-        id,
-        attribution: rep.attribution ? JSON.stringify(rep.attribution) : null,
-        info: rep.info ? JSON.stringify(rep.info) : null,
-      });
+    ).run({
+      ...rep,
+      id,
+      attribution: rep.attribution ? JSON.stringify(rep.attribution) : null,
+      info: rep.info ? JSON.stringify(rep.info) : null,
+    });
   }
 
   get(id: number): ReportRecord | null {
-    const r = this.db.prepare('SELECT * FROM reports WHERE id = ?').get(id) as Row | undefined;
+    const r = this.sql('SELECT * FROM reports WHERE id = ?').get(id) as Row | undefined;
     return r ? toRecord(r) : null;
   }
 
@@ -104,7 +119,7 @@ export class ReportStore {
     }
     const sql = `SELECT * FROM reports ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
       ORDER BY coalesce(panic_time, mtime) DESC, id DESC LIMIT ?`;
-    return (this.db.prepare(sql).all(...args, filter.limit ?? 1000) as Row[]).map(toRecord);
+    return (this.sql(sql).all(...args, filter.limit ?? 1000) as Row[]).map(toRecord);
   }
 
   /**
@@ -115,9 +130,9 @@ export class ReportStore {
     const where = ["status != 'skipped'"];
     const args: number[] = [];
     if (q.before !== undefined) {
-      const at = this.db
-        .prepare('SELECT coalesce(panic_time, mtime) AS t FROM reports WHERE id = ?')
-        .get(q.before) as { t: number } | undefined;
+      const at = this.sql('SELECT coalesce(panic_time, mtime) AS t FROM reports WHERE id = ?').get(
+        q.before,
+      ) as { t: number } | undefined;
       // A cursor whose row is gone (retention) still pages on: by id alone.
       if (at) {
         where.push('(coalesce(panic_time, mtime) < ? OR (coalesce(panic_time, mtime) = ? AND id < ?))');
@@ -127,14 +142,24 @@ export class ReportStore {
         args.push(q.before);
       }
     }
-    const rows = this.db
-      .prepare(
-        `SELECT * FROM reports WHERE ${where.join(' AND ')} ORDER BY coalesce(panic_time, mtime) DESC, id DESC LIMIT ?`,
-      )
-      .all(...args, q.limit + 1) as Row[];
+    const rows = this.sql(
+      `SELECT * FROM reports WHERE ${where.join(' AND ')} ORDER BY coalesce(panic_time, mtime) DESC, id DESC LIMIT ?`,
+    ).all(...args, q.limit + 1) as Row[];
     const more = rows.length > q.limit;
     if (more) rows.pop();
     return { reports: rows.map(toRecord), next: more ? (rows[rows.length - 1]!['id'] as number) : null };
+  }
+
+  /**
+   * Readable kernel panics by kind (`unknown` for none) with a panic time (else file time) since a moment,
+   * counted by SQLite: the kind of the latest panic first. The whole ledger, not a page of it.
+   */
+  panicsByKind(since = Number.MIN_SAFE_INTEGER): Array<{ kind: string; n: number }> {
+    return this.sql(
+      `SELECT coalesce(kind, 'unknown') AS kind, count(*) AS n FROM reports
+       WHERE category = 'panic' AND status = 'ingested' AND coalesce(panic_time, mtime) >= ?
+       GROUP BY coalesce(kind, 'unknown') ORDER BY max(coalesce(panic_time, mtime)) DESC, max(id) DESC`,
+    ).all(since) as Array<{ kind: string; n: number }>;
   }
 
   latestPanic(): ReportRecord | null {

@@ -15,6 +15,7 @@ import {
   REPORTS_AND_PASTED_COPIES,
   ReportIngester,
 } from '../../core/panics/report-ingester.js';
+import { scanDirectory, scanLimitedText } from '../../core/panics/report-scan.js';
 import { parseJetsamEvent, parseUserCrash } from '../../core/panics/user-crash-parser.js';
 import { askDaemon, findDaemon } from '../daemon-client.js';
 import { table } from '../output.js';
@@ -125,13 +126,13 @@ function registerScan(panics: Command): void {
             }
             return r.ok ? r.body.results : null;
           })
-        : scanHere(f);
+        : await scanHere(f);
       if (results) printScan(results, f.json === true);
     });
 }
 
 /** No daemon runs: the scan writes the ledger itself (the configured or platform directories, or --dir). */
-function scanHere(f: ScanFlags): PanicScanDirView[] | null {
+async function scanHere(f: ScanFlags): Promise<PanicScanDirView[] | null> {
   const dataDir = resolveDataDir(f.dataDir);
   const config = loadConfig(paths(dataDir).config);
   if (!config.ok) {
@@ -156,10 +157,13 @@ function scanHere(f: ScanFlags): PanicScanDirView[] | null {
   const names = f.dir ? REPORTS_AND_PASTED_COPIES : MACOS_REPORTS;
   const progress = startProgress('panics scan');
   try {
-    return dirs.map((d, i) => {
+    const results: PanicScanDirView[] = [];
+    for (const [i, d] of dirs.entries()) {
       progress.update(`${resolve(d)} (${i + 1}/${dirs.length})`);
-      return ingester.scanDirectory(resolve(d), names);
-    });
+      // Asked for by a person, with no daemon to share the machine with: every file is read.
+      results.push(await scanDirectory(ingester, resolve(d), { names, limits: { maxReads: Infinity } }));
+    }
+    return results;
   } finally {
     progress.done();
     s.db.close();
@@ -175,6 +179,7 @@ function printScan(results: PanicScanDirView[], json: boolean): void {
     const notPanics = r.added.filter((a) => a.problem === NOT_A_PANIC).length;
     const summary = `${r.files} files (${r.names.join(', ')}), ${r.added.length} new${notPanics ? `, ${notPanics} not a kernel panic` : ''}`;
     process.stdout.write(`${r.dir}: ${r.error ?? summary}\n`);
+    if (r.limited) process.stdout.write(`  ${scanLimitedText(r.limited)}\n`);
     if (r.added.length) process.stdout.write(`${renderReports(r.added).replace(/^/gm, '  ')}\n`);
   }
   if (results.some((r) => r.error && !/does not exist/.test(r.error))) process.exitCode = EXIT_FAILURE;

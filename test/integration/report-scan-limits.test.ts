@@ -1,0 +1,152 @@
+import assert from 'node:assert/strict';
+import { writeFileSync } from 'node:fs';
+import { after, describe, it } from 'node:test';
+import { ReportIngester } from '../../src/main/core/panics/report-ingester.js';
+import { type ScanLimited, scanDirectory } from '../../src/main/core/panics/report-scan.js';
+import { ReportWatcher } from '../../src/main/core/panics/report-watcher.js';
+import { ScanMemory } from '../../src/main/core/panics/scan-memory.js';
+import { openDatabase } from '../../src/main/core/store/database.js';
+import { ReportStore } from '../../src/main/core/store/report-store.js';
+import { TimelineStore } from '../../src/main/core/store/timeline-store.js';
+import { fixture } from '../support/fixtures.js';
+import { wrapAsPanicFile } from '../support/panic-file.js';
+import { writeFlood } from '../support/report-flood.js';
+import { tempDir } from '../support/temp-dir.js';
+
+const dir = tempDir();
+after(dir.cleanup);
+
+function stores(name: string) {
+  const db = openDatabase(`${dir.path}/${name}.db`);
+  const reports = new ReportStore(db);
+  return {
+    db,
+    reports,
+    ingester: new ReportIngester(reports, new TimelineStore(db), () => Date.UTC(2026, 3, 23, 12)),
+  };
+}
+
+describe('what one scan may take in (real files, real SQLite)', () => {
+  it('reads at most maxReads files a scan, says what it left, and the next scan goes on from there', async () => {
+    const reports = `${dir.path}/budget`;
+    writeFlood(reports, { panics: 30, others: 0 });
+    const s = stores('budget');
+    const memory = new ScanMemory();
+    const scan = () => scanDirectory(s.ingester, reports, { memory, limits: { maxReads: 10 } });
+    const a = await scan();
+    assert.equal(a.added.length, 10);
+    assert.deepEqual(a.limited, { deferred: 20, unlisted: 0, maxReads: 10, maxNames: 100_000 });
+    const b = await scan();
+    assert.equal(b.added.length, 10);
+    assert.equal(
+      b.limited?.deferred,
+      20,
+      'not looked at: the ten after it and, wrapping around, the first ten',
+    );
+    assert.ok(
+      b.added.every((r) => !a.added.some((x) => x.path === r.path)),
+      'the next ten, not the first ten again',
+    );
+    // A report that sorts first, dropped between scans, is reached when the scan wraps around.
+    writeFileSync(`${reports}/aaa.panic`, wrapAsPanicFile(fixture('panics/mlx-3186-1.panic.txt')));
+    const c = await scan();
+    assert.equal(c.added.length, 10);
+    const d = await scan();
+    assert.deepEqual(
+      d.added.map((r) => r.name),
+      ['aaa.panic'],
+    );
+    assert.equal(d.limited, undefined);
+    assert.equal(s.reports.list().length, 31);
+    s.db.close();
+  });
+
+  it('lists at most maxNames names a directory and counts the rest', async () => {
+    const reports = `${dir.path}/names`;
+    writeFlood(reports, { panics: 8, others: 0 });
+    const s = stores('names');
+    const r = await scanDirectory(s.ingester, reports, { limits: { maxNames: 5 } });
+    assert.equal(r.files, 8);
+    assert.equal(r.added.length, 5);
+    assert.deepEqual(r.limited, { deferred: 0, unlisted: 3, maxReads: 20_000, maxNames: 5 });
+    s.db.close();
+  });
+
+  it('reads a copy of a known report once: later scans skip it, so copies cannot hold the budget forever', async () => {
+    const reports = `${dir.path}/copies`;
+    writeFlood(reports, { panics: 0, others: 0, copies: 20 });
+    const s = stores('copies');
+    const memory = new ScanMemory();
+    const limited: Array<ScanLimited | undefined> = [];
+    for (let i = 0; i < 5; i++)
+      limited.push((await scanDirectory(s.ingester, reports, { memory, limits: { maxReads: 5 } })).limited);
+    assert.deepEqual(
+      limited.map((l) => l?.deferred),
+      [15, 15, 15, 15, undefined],
+      'four scans read the 20 copies five at a time, the fifth reads none',
+    );
+    assert.equal(s.reports.list().length, 1, 'one row for one content');
+    // Without the memory every copy is read again and the budget runs out again.
+    const fresh = await scanDirectory(s.ingester, reports, { limits: { maxReads: 5 } });
+    assert.equal(fresh.limited?.deferred, 14, 'the first copy has the row (not read), five more read');
+    s.db.close();
+  });
+});
+
+describe('the report watcher', () => {
+  it('runs scans one at a time, reports a bounded scan as such, and a stop ends a scan at its next slice', async () => {
+    const a = `${dir.path}/watch-a`;
+    const b = `${dir.path}/watch-b`;
+    writeFlood(a, { panics: 40, others: 0 });
+    writeFlood(b, { panics: 0, others: 40 });
+    const s = stores('watch');
+    const seen: string[] = [];
+    const limited: Array<{ dir: string; deferred: number }> = [];
+    const watcher = new ReportWatcher(
+      [a],
+      s.ingester,
+      {
+        onReport: (r) => seen.push(r.dir),
+        onDirectoryProblem: (d, p) => assert.fail(`${d}: ${p}`),
+        onScanLimited: (d, l) => limited.push({ dir: d, deferred: l.deferred }),
+      },
+      60_000,
+      { maxReads: 30, sliceMs: 0 },
+    );
+    const [first, other] = await Promise.all([
+      watcher.scanAll(),
+      watcher.scanOther([b], { pattern: /\.ips$/, globs: ['*.ips'] }),
+    ]);
+    assert.equal(first[0]?.added.length, 30);
+    assert.equal(other[0]?.added.length, 30);
+    assert.deepEqual(
+      seen,
+      [...Array(30).fill(a), ...Array(30).fill(b)],
+      'the second scan waited for the first',
+    );
+    assert.deepEqual(limited, [
+      { dir: a, deferred: 10 },
+      { dir: b, deferred: 10 },
+    ]);
+    // A stop while a scan runs: the scan ends at its next slice, before the ledger is closed.
+    const big = `${dir.path}/watch-big`;
+    writeFlood(big, { panics: 0, others: 3000 });
+    const stopping = new ReportWatcher(
+      [big],
+      s.ingester,
+      {
+        onReport: () => undefined,
+        onDirectoryProblem: () => undefined,
+        onScanLimited: () => undefined,
+      },
+      60_000,
+      { sliceMs: 1 },
+    );
+    const running = stopping.scanAll();
+    await new Promise((resolve) => setTimeout(resolve, 30));
+    await stopping.stop();
+    const [r] = await running;
+    assert.ok(r?.limited && r.limited.deferred > 0, `stopped early: ${JSON.stringify(r?.limited)}`);
+    s.db.close();
+  });
+});
