@@ -1,6 +1,15 @@
 import { findKextVersion } from '../probes/darwin/kext-version-parser.js';
 import { finiteNumber } from '../util/finite.js';
 import { classifyPanicLine, type PanicKind } from './panic-classifier.js';
+import {
+  epochHex,
+  fieldValue,
+  hasPanicText,
+  kernelVersion,
+  panickedTask,
+  panickedThreadTid,
+} from './panic-fields.js';
+import { lineStart, linesFrom, panicLines } from './panic-lines.js';
 import { type ContainerFormat, readContainer } from './report-container.js';
 
 /** What a kernel panic report says, as far as the text allows. Missing facts are null, never guessed. */
@@ -39,8 +48,6 @@ export interface PanicInfo {
   hasPanicText: boolean;
 }
 
-const GAP_MARKER = /^\[\.\.\. gap: .*\]$/;
-
 /** `2026-08-14 11:02:40.00 +0200` (Apple's report timestamps) → ISO 8601 UTC; null if not that shape. */
 export function parseReportTimestamp(s: unknown): string | null {
   if (typeof s !== 'string') return null;
@@ -57,11 +64,11 @@ export function parseReportTimestamp(s: unknown): string | null {
 }
 
 function epochValue(text: string, label: string): string | null {
-  const m = new RegExp(`^\\s*${label}\\s*:\\s*0x([0-9a-fA-F]+)\\s+0x([0-9a-fA-F]+)`, 'm').exec(text);
+  const m = epochHex(text, label);
   if (!m) return null;
-  const seconds = Number.parseInt(m[1]!, 16);
+  const seconds = Number.parseInt(m[0], 16);
   if (seconds === 0) return null;
-  const t = seconds * 1000 + Math.floor(Number.parseInt(m[2]!, 16) / 1000);
+  const t = seconds * 1000 + Math.floor(Number.parseInt(m[1], 16) / 1000);
   // Past what a Date holds (±8.64e15 ms): not a time.
   return Math.abs(t) <= 8.64e15 ? new Date(t).toISOString() : null;
 }
@@ -79,7 +86,8 @@ const MAX_FIELD = 300;
  * three, never a blank line, a field line or another panic line) are joined while the line is visibly
  * unfinished (an open quote, nothing after the caller, the source file on the next line), or when joining
  * them turns an unclassified line into a known kind. The classifier ignores whitespace, so the joined
- * text classifies like the unwrapped one.
+ * text classifies like the unwrapped one. `lines`: from the first line with `panic(cpu N` (the three
+ * after it are all it may look at).
  */
 function findPanicLine(lines: string[]): { line: string; cpu: number | null } | null {
   const i = lines.findIndex((l) => /panic\(cpu \d+/.test(l));
@@ -116,38 +124,23 @@ function findPanicLine(lines: string[]): { line: string; cpu: number | null } | 
   return { line, cpu: cpu ? finiteNumber(cpu[1]) : null };
 }
 
-/**
- * Whether the text says anything a kernel panic log says: a panic line, the panicked task or thread,
- * the compressor, paniclog or kernel version lines, the epoch block, a backtrace. A `.panic` file with
- * none of these (an empty body, a header alone, unrelated text) is not a kernel panic.
- */
-const PANIC_TEXT =
-  /panic\(cpu|^\s*Panicked (?:task|thread)|^\s*Compressor Info:|^\s*Paniclog version:|^\s*Debugger message:|Darwin Kernel Version|^\s*Epoch Time:|^\s*Kernel Extensions in backtrace|^\s*Backtrace \(CPU/m;
-
-const field = (text: string, label: string): string | null => {
-  const m = new RegExp(`^\\s*${label}:\\s*(.+?)\\s*$`, 'm').exec(text);
-  return m ? m[1]!.slice(0, MAX_FIELD) : null;
-};
+const field = (text: string, label: string): string | null =>
+  fieldValue(text, label)?.slice(0, MAX_FIELD) ?? null;
 
 export function parsePanicReport(raw: string): PanicInfo {
   const c = readContainer(raw);
   const text = c.panicText ?? '';
-  const lines = text.split(/\r?\n/).filter((l) => !GAP_MARKER.test(l.trim()));
-  const clean = lines.join('\n');
-  const panic = findPanicLine(lines);
+  const kept = panicLines(text);
+  const clean = kept.text;
+  // The panic line and the (at most three) lines that may continue it.
+  const panicAt = /panic\(cpu \d+/.exec(clean)?.index;
+  const panic = panicAt === undefined ? null : findPanicLine(linesFrom(kept, lineStart(clean, panicAt), 4));
 
-  const kernel =
-    /Darwin Kernel Version (\d+\.\d+(?:\.\d+)?)[^;]*;\s*root:xnu-([\w.~-]+?)\/RELEASE_\w+?(?:_(T\d{4}))?\b/.exec(
-      clean,
-    );
+  const kernel = kernelVersion(clean);
   const headerOs = typeof c.header?.['os_version'] === 'string' ? (c.header['os_version'] as string) : null;
   const headerOsParts = headerOs ? /^(?:macOS|Mac OS X)\s+([\d.]+)\s*\(([^)]+)\)/.exec(headerOs) : null;
-  const task =
-    /Panicked task(?: 0x[0-9a-fA-F]+)?:\s*(?:(\d+) pages, (\d+) threads:\s*)?pid (\d+):\s*(.+?)\s*$/m.exec(
-      clean,
-    );
-  const taskPid = task ? finiteNumber(task[3]) : null;
-  const tid = /Panicked thread:.*\btid:\s*(\d+)/.exec(clean);
+  const task = panickedTask(clean);
+  const taskPid = task ? finiteNumber(task.pid) : null;
   const compressor = /^Compressor Info:\s*(.+)$/m.exec(clean);
   const paniclog = field(clean, 'Paniclog version');
 
@@ -170,7 +163,7 @@ export function parsePanicReport(raw: string): PanicInfo {
       bad: /\(BAD\)/.test(t),
     };
   }
-  const excerptStart = panic ? lines.findIndex((l) => l.includes('panic(cpu')) : 0;
+  const excerptStart = panic ? lineStart(clean, clean.indexOf('panic(cpu')) : 0;
   return {
     kind: classifyPanicLine(panic?.line ?? null),
     bugType: c.bugType,
@@ -179,13 +172,13 @@ export function parsePanicReport(raw: string): PanicInfo {
     cpu: panic?.cpu ?? null,
     osBuild: field(clean, 'OS version') ?? (headerOsParts ? headerOsParts[2]! : null),
     osVersion: headerOsParts ? headerOsParts[1]! : null,
-    darwinVersion: kernel ? kernel[1]! : null,
-    xnuVersion: kernel ? kernel[2]! : null,
-    kernelFamily: kernel?.[3] ?? null,
+    darwinVersion: kernel?.darwin ?? null,
+    xnuVersion: kernel?.xnu ?? null,
+    kernelFamily: kernel?.family ?? null,
     paniclogVersion: paniclog && /^\d+$/.test(paniclog) ? finiteNumber(paniclog) : null,
-    process: taskPid !== null ? { pid: taskPid, name: task![4]!.slice(0, MAX_FIELD) } : null,
-    task: task ? { pages: finiteNumber(task[1]), threads: finiteNumber(task[2]) } : null,
-    tid: tid ? finiteNumber(tid[1]) : null,
+    process: taskPid !== null ? { pid: taskPid, name: task!.name.slice(0, MAX_FIELD) } : null,
+    task: task ? { pages: finiteNumber(task.pages), threads: finiteNumber(task.threads) } : null,
+    tid: panickedThreadTid(clean),
     iogpuFamilyVersion: findKextVersion(clean),
     compressorInfo,
     panicTime,
@@ -198,9 +191,7 @@ export function parsePanicReport(raw: string): PanicInfo {
           : null,
     bootTime: epochValue(clean, 'Boot'),
     incidentId: typeof c.header?.['incident_id'] === 'string' ? (c.header['incident_id'] as string) : null,
-    excerpt: lines
-      .slice(Math.max(0, excerptStart), Math.max(0, excerptStart) + 20)
-      .map((l) => l.trimEnd().slice(0, MAX_PANIC_LINE)),
-    hasPanicText: panic !== null || PANIC_TEXT.test(clean),
+    excerpt: linesFrom(kept, excerptStart, 20).map((l) => l.trimEnd().slice(0, MAX_PANIC_LINE)),
+    hasPanicText: panic !== null || hasPanicText(clean),
   };
 }
