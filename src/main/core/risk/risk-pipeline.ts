@@ -17,18 +17,9 @@ import type { TimelineStore } from '../store/timeline-store.js';
 import { modelEvidence } from './platform-advisory.js';
 import { RiskContext } from './risk-context.js';
 import { RiskEngine } from './risk-engine.js';
+import { RiskStateWriter, readRiskState } from './risk-state-store.js';
 
-const RISK_KEY = 'risk-state';
 const HOLD_WINDOW_MS = 72 * 3_600_000;
-
-export function readRiskState(store: TimelineStore): RiskState | null {
-  const v = store.getMeta(RISK_KEY);
-  try {
-    return v ? (JSON.parse(v) as RiskState) : null;
-  } catch {
-    return null;
-  }
-}
 
 /**
  * Per tick: EXO's log (new lines), EXO's state (a poll at most every `exo.pollSeconds`, less often while EXO
@@ -40,6 +31,7 @@ export class RiskPipeline {
   private readonly context = new RiskContext();
   private readonly engine: RiskEngine;
   private readonly pollCadence = new ExoPollCadence();
+  private readonly stateWriter: RiskStateWriter;
   private actionsChain: Promise<void> = Promise.resolve();
   private logMissingSaid = false;
 
@@ -61,6 +53,7 @@ export class RiskPipeline {
     this.monitor = new ExoMonitor(client, clock);
     this.logTail = new ExoLogTail(join(exoHomeDir, 'exo_log', 'exo.log'));
     this.engine = new RiskEngine(config.risk, now, readRiskState(store));
+    this.stateWriter = new RiskStateWriter(store);
   }
 
   get state(): RiskState {
@@ -193,22 +186,13 @@ export class RiskPipeline {
 
   /** Persists the latest state (inside the tick's transaction) so `status` reads the current level and reasons. */
   persist(): void {
-    // In the tick's transaction, but only when it changed (its evaluation time aside, so the stored
-    // `evaluatedAt` is that of the last change): the same row rewritten every second was a tenth of an idle
-    // tick's database work. Only the start of the daemon and `status` without a daemon read it.
-    const state = this.engine.state;
-    const key = JSON.stringify({ ...state, evaluatedAt: 0 });
-    if (key === this.persisted) return;
-    this.store.setMeta(RISK_KEY, JSON.stringify(state));
-    this.persisted = key;
+    this.stateWriter.write(this.engine.state);
   }
 
   /** The tick's transaction that carried `persist` was rolled back: write the state again next time. */
   persistLost(): void {
-    this.persisted = null;
+    this.stateWriter.lost();
   }
-
-  private persisted: string | null = null;
 
   /** A newly ingested report: a recent IOGPU panic starts the post-panic hold. */
   onReport(r: ReportRecord, now: number): void {

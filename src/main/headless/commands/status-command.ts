@@ -29,8 +29,8 @@ import { type PanicSummary, summarisePanics } from '../../core/panics/panic-summ
 import { createProbe, nativeDisabledBy } from '../../core/probes/create-probe.js';
 import type { MachineIdentity } from '../../core/probes/probe-types.js';
 import { RiskContext } from '../../core/risk/risk-context.js';
-import { readRiskState } from '../../core/risk/risk-pipeline.js';
 import { type Evaluation, evaluateRisk } from '../../core/risk/risk-signals.js';
+import { readRiskState } from '../../core/risk/risk-state-store.js';
 import { Sampler, type TickResult } from '../../core/sampler.js';
 import { openDatabase } from '../../core/store/database.js';
 import { ReportStore } from '../../core/store/report-store.js';
