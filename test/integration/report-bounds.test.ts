@@ -3,28 +3,18 @@ import { spawn, spawnSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import { NOT_A_PANIC, ReportIngester } from '../../src/main/core/panics/report-ingester.js';
+import { NOT_A_PANIC } from '../../src/main/core/panics/report-ingester.js';
 import { scanDirectory } from '../../src/main/core/panics/report-scan.js';
-import { openDatabase } from '../../src/main/core/store/database.js';
-import { ReportStore } from '../../src/main/core/store/report-store.js';
-import { TimelineStore } from '../../src/main/core/store/timeline-store.js';
 import { fixture, repoRoot } from '../support/fixtures.js';
 import { wrapAsPanicFile } from '../support/panic-file.js';
+import { reportStores } from '../support/report-stores.js';
 import { tempDir } from '../support/temp-dir.js';
 
 const MiB = 1024 * 1024;
 const dir = tempDir();
 after(dir.cleanup);
 
-function stores(name: string) {
-  const db = openDatabase(`${dir.path}/${name}.db`);
-  const reports = new ReportStore(db);
-  return {
-    db,
-    reports,
-    ingester: new ReportIngester(reports, new TimelineStore(db), () => Date.UTC(2026, 3, 23)),
-  };
-}
+const stores = (name: string) => reportStores(`${dir.path}/${name}.db`, Date.UTC(2026, 3, 23));
 
 /** The CLI from source (tsx), as a real child process: no build needed for this file. */
 function cli(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {

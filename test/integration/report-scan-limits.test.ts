@@ -1,30 +1,19 @@
 import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import { after, describe, it } from 'node:test';
-import { ReportIngester } from '../../src/main/core/panics/report-ingester.js';
 import { type ScanLimited, scanDirectory } from '../../src/main/core/panics/report-scan.js';
 import { ReportWatcher } from '../../src/main/core/panics/report-watcher.js';
 import { ScanMemory } from '../../src/main/core/panics/scan-memory.js';
-import { openDatabase } from '../../src/main/core/store/database.js';
-import { ReportStore } from '../../src/main/core/store/report-store.js';
-import { TimelineStore } from '../../src/main/core/store/timeline-store.js';
 import { fixture } from '../support/fixtures.js';
 import { wrapAsPanicFile } from '../support/panic-file.js';
 import { writeFlood } from '../support/report-flood.js';
+import { reportStores } from '../support/report-stores.js';
 import { tempDir } from '../support/temp-dir.js';
 
 const dir = tempDir();
 after(dir.cleanup);
 
-function stores(name: string) {
-  const db = openDatabase(`${dir.path}/${name}.db`);
-  const reports = new ReportStore(db);
-  return {
-    db,
-    reports,
-    ingester: new ReportIngester(reports, new TimelineStore(db), () => Date.UTC(2026, 3, 23, 12)),
-  };
-}
+const stores = (name: string) => reportStores(`${dir.path}/${name}.db`, Date.UTC(2026, 3, 23, 12));
 
 describe('what one scan may take in (real files, real SQLite)', () => {
   it('reads at most maxReads files a scan, says what it left, and the next scan goes on from there', async () => {
