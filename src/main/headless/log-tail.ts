@@ -1,11 +1,28 @@
 import { closeSync, fstatSync, openSync, readSync, statSync } from 'node:fs';
 
+/** Where a read of a file ended: which file (inode) and the byte offset, for following on from there. */
+export interface FilePlace {
+  ino: number;
+  pos: number;
+}
+
 /** The last `n` lines of a file, reading backwards in chunks (never more than `maxBytes` of it). */
 export function lastLines(path: string, n: number, maxBytes = 64 * 1024 * 1024): string[] {
-  if (n <= 0) return [];
+  return tail(path, n, maxBytes).lines;
+}
+
+/** The last `n` lines and the place they end, so a follower misses nothing written after the read. */
+export function tail(
+  path: string,
+  n: number,
+  maxBytes = 64 * 1024 * 1024,
+): { lines: string[]; end: FilePlace } {
   const fd = openSync(path, 'r');
   try {
-    const size = fstatSync(fd).size;
+    const st = fstatSync(fd);
+    const size = st.size;
+    const end = { ino: st.ino, pos: size };
+    if (n <= 0) return { lines: [], end };
     const chunk = 64 * 1024;
     let pos = size;
     let buf = Buffer.alloc(0);
@@ -22,7 +39,7 @@ export function lastLines(path: string, n: number, maxBytes = 64 * 1024 * 1024):
     if (lines.at(-1) === '') lines.pop();
     // The first piece may be the tail of a longer line when reading stopped mid-file.
     if (pos > 0) lines.shift();
-    return lines.slice(-n);
+    return { lines: lines.slice(-n), end };
   } finally {
     closeSync(fd);
   }
@@ -36,13 +53,16 @@ export interface Follower {
  * Follows a log file as `tail -F` does: new lines as they are appended; when the file is rotated (renamed
  * to .1 and a new one started) the rest of the old file is read, then the new one from its start; a file
  * truncated in place is read again from its start. Polls every `everyMs` (no watch: works on every file
- * system and survives the file missing for a while).
+ * system and survives the file missing for a while). Given `from` (where an earlier read of the same file
+ * ended), it goes on from there, so lines written between that read and this call are not lost; a file
+ * replaced in between is read from its start.
  */
 export function followFile(
   path: string,
   onLines: (lines: string[]) => void,
   onNote: (note: string) => void,
   everyMs = 250,
+  from?: FilePlace,
 ): Follower {
   let fd: number | null = null;
   let ino = -1;
@@ -54,6 +74,7 @@ export function followFile(
       const s = fstatSync(fd);
       ino = s.ino;
       pos = fromStart ? 0 : s.size;
+      if (!fromStart && from) pos = from.ino === s.ino && from.pos <= s.size ? from.pos : 0;
     } catch {
       fd = null;
     }

@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
-import { writeFileSync } from 'node:fs';
+import { appendFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import fc from 'fast-check';
 import { formatLogLine } from '../../../src/main/headless/commands/logs-command.js';
-import { lastLines } from '../../../src/main/headless/log-tail.js';
+import { followFile, lastLines, tail } from '../../../src/main/headless/log-tail.js';
 import { progressStyle } from '../../../src/main/headless/progress.js';
 import { tempDir } from '../../support/temp-dir.js';
 
@@ -27,6 +27,62 @@ describe('log tail and progress pieces', () => {
     // Bounded: reading stops at maxBytes and drops the cut line.
     writeFileSync(file, `${'y'.repeat(300_000)}\nlast\n`);
     assert.deepEqual(lastLines(file, 5, 70_000), ['last']);
+  });
+
+  it('following on from a tail misses nothing written between the read and the follow', async () => {
+    const file = join(dir.path, 'race.log');
+    writeFileSync(file, 'a\nb\n');
+    const read = tail(file, 1);
+    assert.deepEqual(read.lines, ['b']);
+    assert.equal(read.end.pos, 4);
+    // Written after the read, before the follower opens the file: the window the CLI had.
+    appendFileSync(file, 'c\n');
+    const got: string[] = [];
+    const follow = followFile(
+      file,
+      (l) => got.push(...l),
+      () => {},
+      10,
+      read.end,
+    );
+    appendFileSync(file, 'd\n');
+    const deadline = Date.now() + 3000;
+    while (got.length < 2 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+    follow.stop();
+    assert.deepEqual(got, ['c', 'd']);
+    // Without a place, a follower starts at the end as before.
+    const late: string[] = [];
+    const plain = followFile(
+      file,
+      (l) => late.push(...l),
+      () => {},
+      10,
+    );
+    appendFileSync(file, 'e\n');
+    const until = Date.now() + 3000;
+    while (late.length < 1 && Date.now() < until) await new Promise((r) => setTimeout(r, 10));
+    plain.stop();
+    assert.deepEqual(late, ['e']);
+  });
+
+  it('a file replaced between the tail and the follow is read from its start', async () => {
+    const file = join(dir.path, 'swap.log');
+    writeFileSync(file, 'old 1\nold 2\n');
+    const read = tail(file, 5);
+    renameSync(file, join(dir.path, 'swap.1.log'));
+    writeFileSync(file, 'new\n');
+    const got: string[] = [];
+    const follow = followFile(
+      file,
+      (l) => got.push(...l),
+      () => {},
+      10,
+      read.end,
+    );
+    const deadline = Date.now() + 3000;
+    while (got.length < 1 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+    follow.stop();
+    assert.deepEqual(got, ['new']);
   });
 
   it('formats the daemon JSON lines and leaves anything else as it is, never throwing', () => {

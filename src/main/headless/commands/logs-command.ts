@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import type { Command } from 'commander';
 import { paths, resolveDataDir } from '../../core/config/data-dir.js';
-import { followFile, lastLines } from '../log-tail.js';
+import { type FilePlace, followFile, tail } from '../log-tail.js';
 import { EXIT_FAILURE, positiveNumber } from '../usage-error.js';
 
 const LEVELS: Record<number, string> = {
@@ -62,9 +62,12 @@ export function registerLogs(program: Command): void {
         process.exitCode = EXIT_FAILURE;
         return;
       }
+      let from: FilePlace | undefined;
       if (exists) {
         try {
-          show(lastLines(file, Math.floor(f.lines ?? 50)));
+          const read = tail(file, Math.floor(f.lines ?? 50));
+          show(read.lines);
+          from = read.end;
         } catch (e) {
           process.stderr.write(`exo-sentinel: cannot read ${file}: ${(e as Error).message}\n`);
           process.exitCode = EXIT_FAILURE;
@@ -73,7 +76,13 @@ export function registerLogs(program: Command): void {
       } else process.stderr.write(`exo-sentinel: waiting for ${file}\n`);
       if (!f.follow) return;
       await new Promise<void>((resolve) => {
-        const follower = followFile(file, show, (note) => process.stderr.write(`exo-sentinel: ${note}\n`));
+        const follower = followFile(
+          file,
+          show,
+          (note) => process.stderr.write(`exo-sentinel: ${note}\n`),
+          250,
+          from,
+        );
         const stop = (): void => {
           follower.stop();
           resolve();
