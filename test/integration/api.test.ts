@@ -277,7 +277,7 @@ describe('API beyond loopback and the cluster view', () => {
       const url = `http://127.0.0.1:${port}/api/v1/status`;
       const no = await fetch(url);
       assert.equal(no.status, 401);
-      assert.equal(no.headers.get('www-authenticate'), 'Bearer');
+      assert.equal(no.headers.get('www-authenticate'), 'Bearer, ExoSentinel-HMAC-SHA256');
       const token = readFileSync(`${dir.path}/open/api-token`, 'utf8').trim();
       assert.equal((await fetch(url, { headers: { authorization: `Bearer ${token}` } })).status, 200);
       assert.equal((await fetch(`http://127.0.0.1:${port}/metrics`)).status, 401);

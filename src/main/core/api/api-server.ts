@@ -1,4 +1,3 @@
-import { timingSafeEqual } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -10,6 +9,7 @@ import { formatIssues } from '../config/config-loader.js';
 import { isLoopback, parseListen } from '../guard/guard-config.js';
 import type { SentinelService } from '../service/sentinel-service.js';
 import { http } from '../util/node-http.js';
+import { ApiAuth } from './api-auth.js';
 import type { ApiConfig } from './api-config.js';
 import { findRoute, ROUTES, type RouteContext } from './api-routes.js';
 import type { Metrics } from './metrics.js';
@@ -21,6 +21,7 @@ import {
   checkOrigin,
   type OriginPolicy,
 } from './request-origin.js';
+import { AUTH_CHALLENGE } from './signed-request.js';
 
 /** What `/api/v1/status` returns: the daemon's live view. */
 export type StatusView = import('../../../shared/status-view.js').StatusView;
@@ -81,9 +82,12 @@ export class ApiServer {
   private keepAlive: NodeJS.Timeout | null = null;
   private requireToken = false;
   private policy: OriginPolicy | null = null;
+  private readonly auth: ApiAuth;
   address: { host: string; port: number } | null = null;
 
-  constructor(private readonly deps: ApiDeps) {}
+  constructor(private readonly deps: ApiDeps) {
+    this.auth = new ApiAuth(deps.token, deps.now);
+  }
 
   async start(): Promise<{ host: string; port: number }> {
     const listen = parseListen(this.deps.config.listen);
@@ -217,11 +221,9 @@ export class ApiServer {
     return !this.requireToken || this.tokenPresented(req);
   }
 
-  /** The request carries the API's bearer token (asked even on loopback for what reads outside the data). */
+  /** The request carries the API's token (asked even on loopback for what reads outside the data). */
   private tokenPresented(req: IncomingMessage): boolean {
-    const given = Buffer.from(/^Bearer (.+)$/i.exec(req.headers.authorization ?? '')?.[1] ?? '');
-    const want = Buffer.from(this.deps.token);
-    return given.length === want.length && timingSafeEqual(given, want);
+    return this.auth.presented(req);
   }
 
   private async body(req: IncomingMessage): Promise<Buffer | null> {
@@ -287,11 +289,18 @@ export class ApiServer {
       return false;
     }
     if (this.authorised(req)) return true;
+    const signed = this.auth.signedRefusal(req);
     this.json(
       res,
       401,
-      { error: { message: 'missing or wrong bearer token (see `exo-sentinel agent status`)' } },
-      { 'www-authenticate': 'Bearer' },
+      {
+        error: {
+          message: signed
+            ? `signed request refused: ${signed}`
+            : 'missing or wrong bearer token (see `exo-sentinel agent status`)',
+        },
+      },
+      { 'www-authenticate': AUTH_CHALLENGE },
     );
     return false;
   }

@@ -1,7 +1,8 @@
 import { num } from '../../../shared/narrow.js';
 import type { RiskLevel, RiskReason } from '../../../shared/risk.js';
+import { SIGNED_SCHEME, signRequest } from '../api/signed-request.js';
 import type { ExoApiClient } from '../exo/exo-api-client.js';
-import { httpRequest } from '../util/http-request.js';
+import { type HttpAnswer, httpRequest } from '../util/http-request.js';
 import type { ClusterConfig } from './cluster-config.js';
 
 /**
@@ -92,7 +93,7 @@ const inFlight = new WeakMap<ClusterConfig, Promise<{ rows: ClusterRow[] }>>();
 
 /**
  * This host plus every peer (configured, and found through EXO's topology), each asked for its status
- * with the cluster token. A node that does not answer is a row saying so. Callers while one collection
+ * in a read signed with the cluster token (see `askPeer`). A node that does not answer is a row saying so. Callers while one collection
  * runs get its answer: many clients asking at once cost one request per peer,
  * not one each, so slow or huge peers cannot multiply the daemon's memory and parsing work.
  */
@@ -109,11 +110,59 @@ export function collectCluster(
   return run;
 }
 
+/**
+ * A peer's status, the read signed with the cluster token (the token itself never leaves this machine). A
+ * configured peer that answers 401 without offering signed reads runs an older exo-sentinel: it alone is
+ * asked again with the token as a bearer, because the owner named it in `cluster.peers`. A node found
+ * only through EXO's topology never gets the token: whoever answers on that address could be anyone.
+ */
+async function askPeer(
+  url: string,
+  config: ClusterConfig,
+  trusted: boolean,
+  now: () => number,
+): Promise<HttpAnswer> {
+  const options = { timeoutMs: config.timeoutMs, maxBytes: PEER_STATUS_MAX_BYTES };
+  const token = config.token;
+  if (!token) return httpRequest(url, options);
+  const target = new URL(url);
+  const host = target.host;
+  const signed = signRequest(token, { method: 'GET', target: target.pathname + target.search, host }, now());
+  const res = await httpRequest(url, { ...options, headers: { host, authorization: signed } });
+  const olderPeer = res.ok && res.status === 401 && !offersSigned(res.authenticate);
+  if (!(trusted && olderPeer)) return res;
+  return httpRequest(url, { ...options, headers: { authorization: `Bearer ${token}` } });
+}
+
+const offersSigned = (challenge: string | undefined): boolean =>
+  (challenge ?? '').split(',').some((c) => c.trim().split(' ')[0] === SIGNED_SCHEME);
+
+/** Why a peer refused, in words a person can act on. */
+function refusalText(
+  res: HttpAnswer & { ok: true },
+  config: ClusterConfig,
+  source: ClusterRow['source'],
+): string {
+  if (res.status !== 401) return `HTTP ${res.status}`;
+  if (!config.token) return 'HTTP 401 (this node has no cluster.token)';
+  if (source === 'exo-topology' && !offersSigned(res.authenticate))
+    return 'HTTP 401 (an older exo-sentinel, or not one: the token goes as a bearer only to cluster.peers)';
+  let said = '';
+  try {
+    const m = (JSON.parse(res.text) as { error?: { message?: unknown } }).error?.message;
+    if (typeof m === 'string') said = `: ${m.slice(0, 200)}`;
+  } catch {
+    // not JSON: the status says enough
+  }
+  return `HTTP 401 (wrong or missing cluster.token${said})`;
+}
+
 async function collectOnce(
   self: unknown,
   config: ClusterConfig,
   exo: ExoApiClient | null,
   selfNodeId: string | null,
+  now: () => number = Date.now,
 ): Promise<{ rows: ClusterRow[] }> {
   const rows: ClusterRow[] = [rowFromStatus(self, null, true, 'self')];
   const urls = new Map<string, ClusterRow['source']>(
@@ -128,16 +177,9 @@ async function collectOnce(
   const results = await Promise.all(
     [...urls].map(async ([url, source]): Promise<ClusterRow> => {
       try {
-        const res = await httpRequest(`${url}/api/v1/status`, {
-          headers: config.token ? { authorization: `Bearer ${config.token}` } : {},
-          timeoutMs: config.timeoutMs,
-          maxBytes: PEER_STATUS_MAX_BYTES,
-        });
+        const res = await askPeer(`${url}/api/v1/status`, config, source === 'configured', now);
         if (!res.ok) throw new Error(res.error);
-        if (res.status < 200 || res.status > 299)
-          throw new Error(
-            `HTTP ${res.status}${res.status === 401 ? ' (wrong or missing cluster.token)' : ''}`,
-          );
+        if (res.status < 200 || res.status > 299) throw new Error(refusalText(res, config, source));
         return rowFromStatus(JSON.parse(res.text), url, false, source);
       } catch (e) {
         const err = e as Error;

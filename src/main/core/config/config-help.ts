@@ -60,7 +60,7 @@ export const CONFIG_HELP: Record<string, string> = {
   'cluster.peers':
     "Other nodes' exo-sentinel APIs, e.g. http://studio-2.local:52417 (EXO's topology adds the rest).",
   'cluster.token':
-    'The API token the peers expect (the same on every node); null for loopback-only setups. Never shown.',
+    'The API token the peers expect (the same on every node); null for loopback-only setups. Never shown, never sent: reads are signed with it (a peer in cluster.peers running an older version gets it as a bearer).',
   'cluster.apiPort': "Port of exo-sentinel's API on nodes found through EXO's topology.",
   'cluster.timeoutMs': 'Milliseconds before a peer is shown as unreachable.',
   risk: 'Thresholds and trigger weights that make the level (each default and its evidence: risk-thresholds.ts).',

@@ -12,7 +12,7 @@ export { keepAliveAgent } from './http-agent.js';
  * questions a second (measured on Node 26). Every failure is a value.
  */
 export type HttpAnswer =
-  | { ok: true; status: number; text: string }
+  | { ok: true; status: number; text: string; authenticate?: string }
   | { ok: false; kind: 'timeout' | 'down' | 'too-large'; error: string; status: number | null };
 
 export interface HttpRequestOptions {
@@ -142,7 +142,15 @@ function readAnswer(res: IncomingMessage, maxBytes: number, finish: (a: HttpAnsw
     }
     chunks.push(b);
   });
-  res.on('end', () => finish({ ok: true, status, text: Buffer.concat(chunks).toString('utf8') }));
+  const authenticate = res.headers['www-authenticate'];
+  res.on('end', () =>
+    finish({
+      ok: true,
+      status,
+      text: Buffer.concat(chunks).toString('utf8'),
+      ...(authenticate === undefined ? {} : { authenticate }),
+    }),
+  );
   res.on('error', (e) =>
     finish({ ok: false, kind: 'down', error: `connection lost (${socketErrorText(e)})`, status }),
   );
