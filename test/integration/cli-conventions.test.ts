@@ -209,6 +209,29 @@ describe('CLI conventions', () => {
     });
   });
 
+  it('a guard that cannot be set up stops the start with the guard named, not the timeline', async () => {
+    const home = `${dir.path}/bad-ca`;
+    mkdirSync(home, { recursive: true });
+    writeFileSync(
+      `${home}/config.json`,
+      JSON.stringify({ exo: { url: 'https://127.0.0.1:9' }, guard: { upstreamCaFile: '/dev/zero' } }),
+    );
+    const r = await runCli([
+      'daemon',
+      '--data-dir',
+      home,
+      '--guard-listen',
+      '127.0.0.1:0',
+      '--api-listen',
+      '127.0.0.1:0',
+    ]);
+    assert.equal(r.code, 1);
+    assert.equal(
+      r.stderr.trim().split('\n').at(-1),
+      'exo-sentinel: the guard cannot start: guard.upstreamCaFile "/dev/zero": not a regular file (fix it, or --no-guard)',
+    );
+  });
+
   it("every command's help shows the global options", async () => {
     const top = await runCli(['--help']);
     assert.equal(top.code, 0);

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { type AddressInfo, connect, createServer as createTcpServer, type Socket } from 'node:net';
+import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { createParser, type EventSourceMessage } from 'eventsource-parser';
 import { GuardConfigSchema } from '../../src/main/core/guard/guard-config.js';
@@ -678,6 +679,32 @@ describe('guard upstream over https', () => {
     } finally {
       await guard.stop();
       await fake.close();
+      dir.cleanup();
+    }
+  });
+
+  it('refuses a CA file that is a device, a FIFO or huge, at once and naming it (it used to grow without end)', async () => {
+    const dir = tempDir('guard-ca-');
+    const { execFileSync } = await import('node:child_process');
+    const { writeFileSync } = await import('node:fs');
+    const fifo = join(dir.path, 'ca.fifo');
+    execFileSync('mkfifo', [fifo]);
+    const huge = join(dir.path, 'huge.pem');
+    writeFileSync(huge, Buffer.alloc(5 * 1024 * 1024, 0x41));
+    try {
+      for (const [file, why] of [
+        ['/dev/zero', /not a regular file/],
+        [fifo, /not a regular file/],
+        [huge, /larger than 4194304 bytes/],
+      ] as const) {
+        const t = performance.now();
+        assert.throws(
+          () => new GuardServer(cfg({ upstreamCaFile: file }), 'https://127.0.0.1:9', () => {}),
+          (e: Error) => e.message.startsWith(`guard.upstreamCaFile "${file}": `) && why.test(e.message),
+        );
+        assert.ok(performance.now() - t < 500, `${file} refused in ${performance.now() - t} ms`);
+      }
+    } finally {
       dir.cleanup();
     }
   });

@@ -45,6 +45,7 @@ import type { TimelineStore } from './store/timeline-store.js';
 
 export { type Clock, systemClock } from './daemon/clock.js';
 export type { StartResult } from './daemon/daemon-runtime.js';
+export { StartRefused } from './daemon/daemon-wiring.js';
 export { VERSION } from './version.js';
 
 export interface DaemonDeps {

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
-import { chmodSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { chmodSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { EventCollector } from '../../../src/main/core/event-collector.js';
@@ -405,5 +406,17 @@ describe('a Python’s answer kept for the rest of the boot', () => {
       'estimate',
       'a bad file is ignored',
     );
+
+    // A FIFO where the cache should be would have held the tick for a writer that never comes.
+    rmSync(cacheFile);
+    execFileSync('mkfifo', [cacheFile]);
+    const t = performance.now();
+    const fifo = new CeilingChain(new EventCollector(() => 0), {
+      platform: 'darwin',
+      bootTime: () => boot,
+      cacheFile,
+    });
+    assert.equal(fifo.resolve(emptyGpu(), memory(192 * GiB), []).ceilingSource, 'estimate');
+    assert.ok(performance.now() - t < 500);
   });
 });

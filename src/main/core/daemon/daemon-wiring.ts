@@ -18,10 +18,25 @@ import type { SentinelService } from '../service/sentinel-service.js';
 import type { ReportStore } from '../store/report-store.js';
 import type { TimelineStore } from '../store/timeline-store.js';
 
+/** The daemon cannot start as configured, for a reason the message says whole (no other prefix needed). */
+export class StartRefused extends Error {}
+
 /** The admission-control guard in front of EXO (null when turned off); its refusals and waits are metrics. */
 export function buildGuard(config: Config, events: EventCollector, metrics: Metrics): GuardServer | null {
   if (!config.guard.enabled) return null;
-  const guard = new GuardServer(
+  let guard: GuardServer;
+  try {
+    guard = newGuard(config, events, metrics);
+  } catch (e) {
+    // A CA file that is not one, an EXO URL that is not http(s): said as the guard's, not the timeline's.
+    throw new StartRefused(`the guard cannot start: ${(e as Error).message} (fix it, or --no-guard)`);
+  }
+  metrics.attachGuard(() => guard.stats);
+  return guard;
+}
+
+function newGuard(config: Config, events: EventCollector, metrics: Metrics): GuardServer {
+  return new GuardServer(
     config.guard,
     config.exo.url,
     (e) => events.push(e.kind, e.severity, e.message, e.data, e.time),
@@ -32,8 +47,6 @@ export function buildGuard(config: Config, events: EventCollector, metrics: Metr
       queueWait: (seconds) => metrics.guardQueueWait.observe(seconds),
     },
   );
-  metrics.attachGuard(() => guard.stats);
-  return guard;
 }
 
 /**

@@ -1,8 +1,8 @@
-import { readFileSync } from 'node:fs';
 import type { Agent as HttpAgent } from 'node:http';
 import type { Agent as HttpsAgent, RequestOptions } from 'node:https';
 import { isIP } from 'node:net';
 import { http, https } from '../util/node-http.js';
+import { readSmallFile } from '../util/small-file.js';
 
 /** The one upstream the guard forwards to (EXO's API), over http or https. */
 export interface Upstream {
@@ -10,17 +10,29 @@ export interface Upstream {
   agent: HttpAgent | HttpsAgent;
 }
 
-/** Node's bundled roots, plus the system's bundle where there is one, plus an optional extra CA file. */
+/** A CA bundle is a few hundred KiB (the system's ~220 KiB); anything far larger is not one. */
+const MAX_CA_BYTES = 4 * 1024 * 1024;
+
+/**
+ * Node's bundled roots, plus the system's bundle where there is one, plus an optional extra CA file. Read as
+ * small regular files: `guard.upstreamCaFile` naming a FIFO or /dev/zero would else hold the start-up or
+ * grow the heap until the process died.
+ */
 function trustedCAs(extra: string | null): string[] {
   // TLS is loaded only for an https upstream with its own CA file (node-http.ts says why).
   const cas = [...process.getBuiltinModule('node:tls').rootCertificates];
   for (const f of ['/etc/ssl/cert.pem', '/etc/ssl/certs/ca-certificates.crt']) {
-    try {
-      cas.push(readFileSync(f, 'utf8'));
+    const read = readSmallFile(f, MAX_CA_BYTES);
+    if (read.ok) {
+      cas.push(read.text);
       break;
-    } catch {}
+    }
   }
-  if (extra) cas.push(readFileSync(extra, 'utf8'));
+  if (extra) {
+    const read = readSmallFile(extra, MAX_CA_BYTES);
+    if (!read.ok) throw new Error(`guard.upstreamCaFile "${extra}": ${read.message}`);
+    cas.push(read.text);
+  }
   return cas;
 }
 

@@ -1,6 +1,7 @@
-import { readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
+import { renameSync, statSync, writeFileSync } from 'node:fs';
 import { uptime } from 'node:os';
 import type { CeilingSource, GpuReading, MemoryReading, ProcessRole } from '../../../shared/sample.js';
+import { readSmallFile } from '../util/small-file.js';
 import { estimateCeiling } from './ceiling-estimate.js';
 import { type CommandResult, type CommandRunner, runInBackground } from './command-runner.js';
 import { parseMetalCeiling } from './darwin/metal-ceiling-parser.js';
@@ -129,9 +130,10 @@ const SAME_BOOT_MS = 120_000;
 
 function readCache(file: string, boot: number): CachedAnswer | null {
   try {
-    const text = readFileSync(file, 'utf8');
-    if (text.length > 4096) return null;
-    const c = JSON.parse(text) as Partial<CachedAnswer>;
+    // Our own small file, but in a directory a FIFO or a device could be put in: read as a small file.
+    const read = readSmallFile(file, 4096);
+    if (!read.ok) return null;
+    const c = JSON.parse(read.text) as Partial<CachedAnswer>;
     const ok =
       typeof c.bootTime === 'number' &&
       Math.abs(c.bootTime - boot) <= SAME_BOOT_MS &&

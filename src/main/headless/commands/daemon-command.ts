@@ -4,7 +4,7 @@ import type { Command } from 'commander';
 import { type ConfigResult, loadConfig } from '../../core/config/config-loader.js';
 import type { Config, ConfigInput } from '../../core/config/config-schema.js';
 import { configLocation, legacyConfigNotice, paths, resolveDataDir } from '../../core/config/data-dir.js';
-import { Daemon, type StartResult } from '../../core/daemon.js';
+import { Daemon, StartRefused, type StartResult } from '../../core/daemon.js';
 import { EventCollector } from '../../core/event-collector.js';
 import { EXIT_FAULT, installFaultHandlers } from '../../core/fault-handler.js';
 import { runningDaemon } from '../../core/instance-lock.js';
@@ -254,7 +254,10 @@ async function runDaemon(flags: DaemonFlags): Promise<number> {
   try {
     daemon = buildDaemon(dataDir, config, flags, events, logger);
   } catch (e) {
-    process.stderr.write(`exo-sentinel: cannot open the timeline in ${dataDir}: ${(e as Error).message}\n`);
+    const why = (e as Error).message;
+    process.stderr.write(
+      `exo-sentinel: ${e instanceof StartRefused ? why : `cannot open the timeline in ${dataDir}: ${why}`}\n`,
+    );
     uninstall();
     await close();
     return EXIT_FAILURE;
