@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
 import { extname, join, normalize } from 'node:path';
 import type { z } from 'zod';
 import type { TimelineEvent } from '../../../shared/events.js';
@@ -11,7 +11,11 @@ import type { SentinelService } from '../service/sentinel-service.js';
 import { http } from '../util/node-http.js';
 import { ApiAuth } from './api-auth.js';
 import type { ApiConfig } from './api-config.js';
+import { type ApiLimits, type ApiLoad, apiLimits } from './api-limits.js';
 import { findRoute, ROUTES, type RouteContext } from './api-routes.js';
+import { gateConnections } from './connection-gate.js';
+import type { ConnectionSlots } from './connection-slots.js';
+import { LiveClients } from './live-clients.js';
 import type { Metrics } from './metrics.js';
 import {
   buildOriginPolicy,
@@ -21,6 +25,7 @@ import {
   checkOrigin,
   type OriginPolicy,
 } from './request-origin.js';
+import { type ShedCounts, ShedTally } from './shed-tally.js';
 import { AUTH_CHALLENGE } from './signed-request.js';
 
 /** What `/api/v1/status` returns: the daemon's live view. */
@@ -35,21 +40,13 @@ export interface ApiDeps {
   /** The built dashboard (dist/renderer); null to serve no page. */
   dashboardDir: string | null;
   now?: () => number;
+  /** Connection and live-event limits over the defaults (api-limits.ts); tests make them small. */
+  limits?: Partial<ApiLimits>;
+  /** What was shed to keep the API reachable, at most once per `shedReportMs` (for the log). */
+  onShed?: (counts: ShedCounts, windowMs: number) => void;
 }
 
 const MAX_BODY = 64 * 1024;
-/**
- * Connections held open at once. Every socket is a file descriptor: without a cap a local client opening
- * thousands left the sampler unable to open /proc or the timeline (EMFILE) and blinded the watchdog.
- */
-export const API_MAX_CONNECTIONS = 256;
-/** Live-event clients at once (a dashboard tab, the app, a CLI each hold one); more get 503. */
-export const SSE_MAX_CLIENTS = 32;
-/**
- * Bytes waiting for one live-event client before it is dropped: a client that does not read would else be
- * sent every tick's sample forever, held in the daemon's memory (EventSource reconnects on its own).
- */
-export const SSE_MAX_BUFFERED = 256 * 1024;
 /**
  * A request's headers, and the whole request, must arrive within these (checked every 2 s): a connection
  * that sends nothing, or a body a byte at a time, frees its slot.
@@ -78,8 +75,10 @@ export const DASHBOARD_CSP =
  */
 export class ApiServer {
   private server: Server | null = null;
-  private readonly clients = new Set<ServerResponse>();
-  private keepAlive: NodeJS.Timeout | null = null;
+  private readonly limits: ApiLimits;
+  private readonly shed: ShedTally;
+  private readonly clients: LiveClients;
+  private slots: ConnectionSlots<Socket> | null = null;
   private requireToken = false;
   private policy: OriginPolicy | null = null;
   private readonly auth: ApiAuth;
@@ -87,6 +86,18 @@ export class ApiServer {
 
   constructor(private readonly deps: ApiDeps) {
     this.auth = new ApiAuth(deps.token, deps.now);
+    this.limits = apiLimits(deps.limits);
+    this.shed = new ShedTally(deps.onShed, this.limits.shedReportMs);
+    this.clients = new LiveClients(this.limits, (why) => this.shed.count(why));
+  }
+
+  /** Connections held (idle, busy: a live-event stream is busy), Node's count of open sockets, live clients. */
+  async load(): Promise<ApiLoad> {
+    const server = this.server;
+    const open = await new Promise<number>((r) =>
+      server ? server.getConnections((e, n) => r(e ? -1 : n)) : r(0),
+    );
+    return { ...(this.slots?.counts() ?? { idle: 0, busy: 0 }), open, live: this.clients.counts() };
   }
 
   async start(): Promise<{ host: string; port: number }> {
@@ -98,27 +109,27 @@ export class ApiServer {
       allowedHosts: this.deps.config.allowedHosts,
       corsOrigins: this.deps.config.corsOrigins,
     });
-    this.server = http.createServer(HTTP_TIMEOUTS, (req, res) => {
+    this.server = http.createServer(HTTP_TIMEOUTS);
+    // Before the handler: a request's socket is counted busy before any answer can end it.
+    this.slots = gateConnections(this.server, this.limits.maxConnections, this.shed);
+    this.server.on('request', (req: IncomingMessage, res: ServerResponse) => {
       this.handle(req, res).catch((e: unknown) => {
         if (!res.headersSent) this.json(res, 500, { error: { message: (e as Error).message } });
         else res.destroy();
       });
     });
-    this.server.maxConnections = API_MAX_CONNECTIONS;
     await new Promise<void>((resolve, reject) => {
       this.server!.once('error', reject);
       this.server!.listen(listen.port, listen.host, () => resolve());
     });
     this.address = { host: listen.host, port: (this.server.address() as AddressInfo).port };
-    this.keepAlive = setInterval(() => this.broadcastComment('keep-alive'), 15_000);
-    this.keepAlive.unref();
+    this.clients.keepAlive(this.limits.sseKeepAliveMs);
     return this.address;
   }
 
   async stop(): Promise<void> {
-    if (this.keepAlive) clearInterval(this.keepAlive);
-    for (const c of this.clients) c.end();
-    this.clients.clear();
+    this.clients.endAll();
+    this.shed.flush();
     if (!this.server) return;
     await new Promise<void>((resolve) => {
       this.server!.close(() => resolve());
@@ -129,21 +140,7 @@ export class ApiServer {
   /** Pushes an event to every SSE client: `sample`, `level`, `panic` or `event`. */
   broadcast<K extends LiveEventName>(event: K, data: LiveEventMap[K]): void {
     if (this.clients.size === 0) return;
-    this.send(`event: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
-  }
-
-  private broadcastComment(text: string): void {
-    this.send(`: ${text}\n\n`);
-  }
-
-  /** Writes a frame to every live-event client; one that has stopped reading is dropped instead. */
-  private send(frame: string): void {
-    for (const c of this.clients) {
-      if (c.writableLength > SSE_MAX_BUFFERED) {
-        this.clients.delete(c);
-        c.destroy();
-      } else c.write(frame);
-    }
+    this.clients.send(`event: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
   }
 
   private json(res: ServerResponse, status: number, body: unknown, extra: Record<string, string> = {}): void {
@@ -323,7 +320,7 @@ export class ApiServer {
       badRequest: (issues, input, where) => this.badRequest(res, issues, input, where),
       readJson: (what, allowEmpty) => this.jsonBody(req, res, what, allowEmpty),
       streamJson: (pieces) => this.streamJson(res, pieces),
-      sse: () => this.stream(req, res),
+      sse: () => this.stream(res),
       metrics: async () => {
         const { text, contentType } = await this.deps.metrics.render();
         res.writeHead(200, { 'content-type': contentType, ...this.cors(res) });
@@ -332,12 +329,13 @@ export class ApiServer {
     };
   }
 
-  private stream(req: IncomingMessage, res: ServerResponse): void {
-    if (this.clients.size >= SSE_MAX_CLIENTS) {
+  /** A live-event stream, if a slot is free or a stalled client gives one up; else 503. */
+  private stream(res: ServerResponse): void {
+    if (!this.clients.makeRoom()) {
       this.json(
         res,
         503,
-        { error: { message: `${SSE_MAX_CLIENTS} live-event clients already connected` } },
+        { error: { message: `${this.limits.sseMaxClients} live-event clients already connected` } },
         { 'retry-after': '10' },
       );
       return;
@@ -350,7 +348,6 @@ export class ApiServer {
     });
     res.write(`: connected\n\nevent: status\ndata: ${JSON.stringify(this.deps.service.status())}\n\n`);
     this.clients.add(res);
-    req.on('close', () => this.clients.delete(res));
   }
 
   private file(res: ServerResponse, path: string): void {

@@ -6,6 +6,7 @@ import type { ReportRecord } from '../../../shared/reports.js';
 import { ApiServer } from '../api/api-server.js';
 import { loadOrCreateToken, tokenNoticeText } from '../api/api-token.js';
 import type { Metrics } from '../api/metrics.js';
+import { shedText } from '../api/shed-tally.js';
 import type { Config } from '../config/config-schema.js';
 import type { EventCollector } from '../event-collector.js';
 import { exoHome } from '../exo/exo-pidfile.js';
@@ -83,6 +84,8 @@ export function buildApi(
     metrics,
     service,
     dashboardDir: existsSync(`${dashboard}index.html`) ? dashboard : null,
+    // Connections closed and live clients dropped to keep the API reachable: one line per window, not each.
+    onShed: (counts, windowMs) => logger.warn({ apiShed: counts }, shedText(counts, windowMs)),
   });
 }
 
