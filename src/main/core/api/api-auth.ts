@@ -14,9 +14,14 @@ export class ApiAuth {
   private readonly refused = new WeakMap<IncomingMessage, string>();
 
   constructor(
-    private readonly token: string,
+    private token: string,
     private readonly now: () => number = Date.now,
   ) {}
+
+  /** The token from now on (the token file changed); signatures made with the old one no longer pass. */
+  setToken(token: string): void {
+    this.token = token;
+  }
 
   presented(req: IncomingMessage): boolean {
     const known = this.checked.get(req);

@@ -34,6 +34,8 @@ export type StatusView = import('../../../shared/status-view.js').StatusView;
 export interface ApiDeps {
   config: ApiConfig;
   token: string;
+  /** Looks at the token file while the API runs (api-token-watch.ts); started and stopped with it. */
+  tokenWatch?: { start(): void; stop(): void };
   metrics: Metrics;
   /** Every answer comes from the service: the API is one of its shells. */
   service: SentinelService;
@@ -124,10 +126,17 @@ export class ApiServer {
     });
     this.address = { host: listen.host, port: (this.server.address() as AddressInfo).port };
     this.clients.keepAlive(this.limits.sseKeepAliveMs);
+    this.deps.tokenWatch?.start();
     return this.address;
   }
 
+  /** The token requests must carry from now on (the token file was edited or replaced). */
+  setToken(token: string): void {
+    this.auth.setToken(token);
+  }
+
   async stop(): Promise<void> {
+    this.deps.tokenWatch?.stop();
     this.clients.endAll();
     this.shed.flush();
     if (!this.server) return;

@@ -5,6 +5,7 @@ import type { TimelineEvent } from '../../../shared/events.js';
 import type { ReportRecord } from '../../../shared/reports.js';
 import { ApiServer } from '../api/api-server.js';
 import { loadOrCreateToken, tokenNoticeText } from '../api/api-token.js';
+import { TokenFileWatch } from '../api/api-token-watch.js';
 import type { Metrics } from '../api/metrics.js';
 import { shedText } from '../api/shed-tally.js';
 import type { Config } from '../config/config-schema.js';
@@ -57,15 +58,19 @@ function newGuard(config: Config, events: EventCollector, metrics: Metrics): Gua
  */
 function apiToken(path: string, logger: Logger, events: EventCollector): string {
   const load = loadOrCreateToken(path);
-  const warn = (message: string, data: Record<string, unknown>): void => {
-    logger.warn(data, message);
-    events.push('api.token-file', 'warning', message, data);
-  };
+  const warn = tokenWarning(logger, events);
   for (const n of load.notices) warn(tokenNoticeText(n), { ...n });
   if (load.ok) return load.token;
   warn(`${load.error}: this run uses an API token that is not saved`, { path, problem: load.error });
   return randomBytes(24).toString('base64url');
 }
+
+const tokenWarning =
+  (logger: Logger, events: EventCollector) =>
+  (message: string, data: Record<string, unknown>): void => {
+    logger.warn(data, message);
+    events.push('api.token-file', 'warning', message, data);
+  };
 
 /** The local HTTP API and the built dashboard (null when turned off): one shell of the service. */
 export function buildApi(
@@ -78,15 +83,28 @@ export function buildApi(
 ): ApiServer | null {
   if (!config.api.enabled) return null;
   const dashboard = fileURLToPath(new URL('../../../renderer/', import.meta.url));
-  return new ApiServer({
+  const token = apiToken(tokenPath, logger, events);
+  const warn = tokenWarning(logger, events);
+  // The file is looked at again while the API runs: a token others can read by now is replaced.
+  const tokenWatch = new TokenFileWatch(tokenPath, token, {
+    changed: (next, why) => {
+      api.setToken(next);
+      warn(`the API token changed: ${why}; clients beyond loopback need the new one`, { path: tokenPath });
+    },
+    notice: (n) => warn(tokenNoticeText(n), { ...n }),
+    failed: (error) => warn(error, { path: tokenPath, problem: error }),
+  });
+  const api: ApiServer = new ApiServer({
     config: config.api,
-    token: apiToken(tokenPath, logger, events),
+    token,
+    tokenWatch,
     metrics,
     service,
     dashboardDir: existsSync(`${dashboard}index.html`) ? dashboard : null,
     // Connections closed and live clients dropped to keep the API reachable: one line per window, not each.
     onShed: (counts, windowMs) => logger.warn({ apiShed: counts }, shedText(counts, windowMs)),
   });
+  return api;
 }
 
 /** The report directories' watcher (the shell's, else the configured, else the platform's directories). */
