@@ -179,6 +179,35 @@ describe('the stream observer', () => {
     );
   });
 
+  it('never throws on a line longer than its buffer, whatever the chunking, and still reads the stream’s end', () => {
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 1, max: 4 }),
+        fc.integer({ min: 1, max: 3 }),
+        fc.boolean(),
+        fc.array(fc.nat(), { maxLength: 30 }),
+        (before, times, dataLines, cuts) => {
+          // A frame of one giant line, or of many `data:` lines that add up past the buffer.
+          const giant = dataLines
+            ? `${Array.from({ length: 40 * times }, () => `data: ${'y'.repeat(100)}`).join('\n')}\n\n`
+            : `data: {"x":"${'x'.repeat(4096 * times)}"}\n\n`;
+          const text = [
+            `: prefill_progress ${JSON.stringify({ PrefillProgressChunk: { processed_tokens: before, total_tokens: before } })}\n\n`,
+            giant,
+            `data: ${JSON.stringify({ id: 'cmd-1', choices: [] })}\n\n`,
+            `: generation_stats ${JSON.stringify({ peak_memory_usage: { inBytes: 42 } })}\n\n`,
+          ].join('');
+          const o = new StreamObserver('sse', () => {}, 1024);
+          for (const piece of split(Buffer.from(text), cuts)) o.push(piece);
+          o.end();
+          assert.equal(o.facts.promptTokens, before);
+          assert.equal(o.facts.peakMemoryBytes, 42);
+        },
+      ),
+      { numRuns: 200 },
+    );
+  });
+
   it('decodes UTF-8 split across chunks', () => {
     const o = new StreamObserver('sse');
     const bytes = Buffer.from(`data: {"id":"é-😀","error":{"message":"ü"}}\n\n`);

@@ -54,10 +54,13 @@ export class StreamObserver {
   private readonly tail: Buffer[] = [];
   private tailBytes = 0;
   private skimDropped = false;
+  /** The SSE parser's buffer overflowed: it takes nothing more (see `feed`). */
+  private overflowed = false;
 
   constructor(
     framing: 'sse' | 'ndjson',
     private readonly onPrefill: (total: number, processed: number) => void = () => {},
+    private readonly maxBufferChars = MAX_BUFFER_CHARS,
   ) {
     this.sse = framing === 'sse' ? this.parser() : null;
   }
@@ -74,7 +77,7 @@ export class StreamObserver {
     }
     const text = this.decoder.decode(chunk, { stream: true });
     if (this.sse) {
-      this.sse.feed(text);
+      this.feed(text);
       return;
     }
     const all = this.pendingLine + text;
@@ -93,7 +96,7 @@ export class StreamObserver {
     if (!this.skimDropped) {
       // Nothing was dropped: the parser resumes exactly where it stopped (mid-frame included).
       this.push(raw);
-      if (this.sse) this.sse.feed('\n\n');
+      if (this.sse) this.feed('\n\n');
       else if (this.pendingLine.trim()) this.ndjson(this.pendingLine);
       return;
     }
@@ -103,17 +106,35 @@ export class StreamObserver {
     const text = new TextDecoder('utf-8').decode(raw.subarray(sep + (framing === 'sse' ? 2 : 1)));
     if (this.sse) {
       this.sse = this.parser();
-      this.sse.feed(text);
-      this.sse.feed('\n\n');
+      this.overflowed = false;
+      this.feed(text);
+      this.feed('\n\n');
     } else {
       this.pendingLine = '';
       for (const line of `${text}\n`.split('\n')) if (line.trim()) this.ndjson(line);
     }
   }
 
+  /**
+   * Feeds the SSE parser. A line (or one event's data) longer than its buffer ends the parser, which would
+   * throw on the next feed: the rest of the stream is then skimmed like a long generation, and its end read
+   * from its first whole frame on by a fresh parser.
+   */
+  private feed(text: string): void {
+    if (!this.sse || this.overflowed) return;
+    this.sse.feed(text);
+    if (this.overflowed) {
+      this.skimming = true;
+      this.skimDropped = true;
+    }
+  }
+
   private parser(): EventSourceParser {
     return createParser({
-      maxBufferSize: MAX_BUFFER_CHARS,
+      maxBufferSize: this.maxBufferChars,
+      onError: (e) => {
+        if (e.type === 'max-buffer-size-exceeded') this.overflowed = true;
+      },
       onComment: (c) => this.comment(c),
       onEvent: (e) => this.event(e.event ?? 'message', e.data, e.id),
     });

@@ -1,0 +1,68 @@
+import assert from 'node:assert/strict';
+import { type AddressInfo, createServer as createTcpServer, type Socket } from 'node:net';
+import { describe, it } from 'node:test';
+import { GuardConfigSchema } from '../../src/main/core/guard/guard-config.js';
+import { GuardServer } from '../../src/main/core/guard/guard-server.js';
+import { rawRequest } from '../support/raw-http.js';
+
+/**
+ * What an outsider on the network can do to the guard with a real guard on loopback in front of the fake EXO
+ * (or a raw upstream playing a hostile EXO): each test is an attack that once broke something.
+ */
+
+const MODEL = 'mlx-community/Qwen3-Coder-Next-4bit';
+const MiB = 1024 * 1024;
+const cfg = (over: Record<string, unknown> = {}) =>
+  GuardConfigSchema.parse({ listen: '127.0.0.1:0', ...over });
+const chat = (content: string, extra: Record<string, unknown> = {}): string =>
+  JSON.stringify({
+    model: MODEL,
+    max_tokens: 8,
+    stream: true,
+    messages: [{ role: 'user', content }],
+    ...extra,
+  });
+
+/** A raw upstream: `answer` writes whatever it likes on the socket once the guard's request has arrived. */
+async function rawUpstream(answer: (s: Socket) => void) {
+  const sockets: Socket[] = [];
+  const server = createTcpServer((s) => {
+    sockets.push(s);
+    s.on('error', () => {});
+    s.once('data', () => answer(s));
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    sockets,
+    close: () => {
+      for (const s of sockets) s.destroy();
+      server.close();
+    },
+  };
+}
+
+describe('guard against an outsider: hostile upstream answers', () => {
+  it('an SSE line over 1 MiB before the command id (a giant first frame) does not kill the guard', async () => {
+    const line = `data: {"x":"${'a'.repeat(2 * MiB)}"}\n\n`;
+    const up = await rawUpstream((s) => {
+      s.write('HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\nconnection: close\r\n\r\n');
+      s.write(': prefill_progress {"PrefillProgressChunk":{"processed_tokens":1,"total_tokens":1}}\n\n');
+      // In pieces, as TCP delivers it: the parser holds the partial line until it passes its limit.
+      for (let i = 0; i < line.length; i += 64 * 1024) s.write(line.slice(i, i + 64 * 1024));
+      s.end('data: [DONE]\n\n');
+    });
+    const g = new GuardServer(cfg(), up.url, () => {});
+    const { port } = await g.start();
+    try {
+      const r = await rawRequest(port, 'POST', '/v1/chat/completions', chat('hi'));
+      assert.equal(r.status, 200);
+      assert.ok(r.body.length > 2 * MiB, `the whole answer was relayed (${r.body.length} bytes)`);
+      assert.match(r.body, /data: \[DONE\]\n\n$/);
+      assert.equal(g.stats.inFlight, 0);
+    } finally {
+      await g.stop();
+      up.close();
+    }
+  });
+});
