@@ -1,12 +1,15 @@
 /**
- * A report directory stuffed by an outsider: BENCH_PANICS distinct panic reports among BENCH_FILES files
+ * BENCH_SCENARIO=flood (default): a report directory stuffed by an outsider: BENCH_PANICS distinct panic reports among BENCH_FILES files
  * (the rest small `.ips` reports of another bug_type, which a scan reads, hashes and keeps as skipped; and
  * BENCH_COPIES identical copies of one more panic, read once and dropped as duplicates). An in-process
  * daemon (API on, guard off, its logger writing its file at `info`) starts on it. Measured while it takes
  * the directory in (its first scan, then POST /api/v1/panics/scan until no scan is limited), and for one
  * more rescan (nothing new): the time, the event loop's longest stall (monitorEventLoopDelay and a 10 ms
- * timer) and the slowest answer to GET /api/v1/status asked every 100 ms. The corpus is kept in the OS
- * temp dir between runs.
+ * timer) and the slowest answer to GET /api/v1/status asked every 100 ms; and how long after the start the
+ * first sample was taken. The corpus is kept in the OS temp dir between runs.
+ *
+ * BENCH_SCENARIO=hidden: one real panic among BENCH_FILES junk files whose names sort before it
+ * (bench/panic-hidden.ts).
  */
 import { existsSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -24,6 +27,7 @@ import { watchLoopDelay } from '../test/support/loop-delay.js';
 import { writeFlood } from '../test/support/report-flood.js';
 import { tempDir } from '../test/support/temp-dir.js';
 import { saveResult } from './bench-util.js';
+import { hiddenPanic } from './panic-hidden.js';
 
 const PANICS = Number(process.env['BENCH_PANICS'] ?? 5000);
 const FILES = Number(process.env['BENCH_FILES'] ?? 100_000);
@@ -106,11 +110,17 @@ async function main(): Promise<void> {
     reportDirs: [dir],
   });
   const api = `http://127.0.0.1:${port}/api/v1`;
+  const t0 = performance.now();
+  let firstSampleMs: number | null = null;
+  daemon.onPublish = (m) => {
+    if (m.event === 'sample') firstSampleMs ??= Math.round(performance.now() - t0);
+  };
   // The API listens before the first scan: it is asked during begin() too.
   const first = await measured(api, async () => {
     const begun = await daemon.begin();
     if (!begun.ok) throw new Error(begun.error);
     daemon.start();
+    await daemon.reportsScanned();
   });
   let scans = 1;
   const rest = await measured(api, async () => {
@@ -126,6 +136,7 @@ async function main(): Promise<void> {
     files: FILES,
     copies: COPIES,
     panicsRegistered: status.panics.total,
+    firstSampleMs,
     firstScan: { ...first, value: undefined },
     untilTakenIn: { ...rest, value: undefined, scans: scans + 1 },
     rescan: { ...rescan, value: undefined, new: rescan.value.new },
@@ -134,4 +145,8 @@ async function main(): Promise<void> {
   saveResult(`panic-scan-${PANICS}-${FILES}`, result);
 }
 
-await main();
+if (process.env['BENCH_SCENARIO'] === 'hidden') {
+  const result = await hiddenPanic(FILES);
+  console.log(JSON.stringify(result, null, 2));
+  saveResult(`panic-hidden-${FILES}`, result);
+} else await main();

@@ -25,7 +25,7 @@ import {
   writeFaultNow,
 } from './daemon/daemon-wiring.js';
 import { GuardDecision } from './daemon/guard-decision.js';
-import { recordReportEvent } from './daemon/timeline-events.js';
+import { ReportNotices } from './daemon/report-notices.js';
 import { TimelineStorage } from './daemon/timeline-storage.js';
 import type { EventCollector } from './event-collector.js';
 import { ExoApiClient } from './exo/exo-api-client.js';
@@ -88,6 +88,7 @@ export class Daemon {
   private readonly store: TimelineStore;
   private readonly reports: ReportStore;
   private readonly reportWatcher: ReportWatcher;
+  private readonly reportNotices: ReportNotices;
   private readonly audit: AuditStore;
   private readonly risk: RiskPipeline;
   private readonly metrics = new Metrics();
@@ -160,7 +161,12 @@ export class Daemon {
       now: () => this.clock.now(),
       events,
       onReport: (r) => this.onReport(r),
+      onScanEnd: (watched) => {
+        this.reportNotices.flush();
+        if (watched) this.runtime.firstScanEnded();
+      },
     });
+    this.reportNotices = new ReportNotices({ events, logger, scanning: () => this.reportWatcher.scanning });
     this.runtime = this.buildRuntime();
   }
 
@@ -287,6 +293,8 @@ export class Daemon {
 
   /** Stops the loop, waits for the tick in flight, records the stop and closes the database (once). */
   stop(reason: string): Promise<void> {
+    // Skipped reports the directory watch saw and not yet summed up (a scan ending in the stop sums up its own).
+    this.reportNotices.flush();
     return this.runtime.stop(reason);
   }
 
@@ -298,19 +306,29 @@ export class Daemon {
   /** The panic metrics wait for the end of the slice of the scan that found a panic (see onReport). */
   private panicsPending = false;
 
-  /** A new report in the ledger: the panic metrics, the risk engine, and an event with the next tick. */
+  /**
+   * A new row in the ledger: the panic metrics, the risk engine (judged again at once for a panic), and
+   * what the log and the timeline say of it (bounded: report-notices.ts).
+   */
   private onReport(r: ReportRecord): void {
     // Counted once per turn of the event loop (a scan's slice), not per report, and by SQLite: a directory
-    // of 5000 panics read the whole ledger 5000 times (107 s with the event loop held).
-    if (r.category === 'panic' && !this.panicsPending) {
+    // of 5000 panics read the whole ledger 5000 times (107 s with the event loop held). The tick runs after
+    // the hold a recent panic starts (queued as a promise: before setImmediate).
+    if (r.category === 'panic' && r.status === 'ingested' && !this.panicsPending) {
       this.panicsPending = true;
       setImmediate(() => {
         this.panicsPending = false;
         this.metrics.setPanics(panicCountsByKind(this.reports));
+        this.runtime.reportFound();
       });
     }
     this.risk.onReport(r, this.clock.now());
-    recordReportEvent(r, this.deps.events, this.deps.logger);
+    this.reportNotices.add(r);
+  }
+
+  /** Resolves once the first scan of the report directories has ended (the ticks do not wait for it). */
+  reportsScanned(): Promise<void> {
+    return this.runtime.reportsScanned();
   }
 
   /** One live message to every listener: the API's SSE clients and the app's dashboard window. */

@@ -22,6 +22,15 @@ import type { TimelineStorage } from './timeline-storage.js';
 
 export type StartResult = { ok: true } | { ok: false; error: string; alreadyRunning?: boolean };
 
+/** A promise and its resolve, and whether it was resolved. */
+function settledOnce(): { promise: Promise<void>; resolve: () => void; settled: boolean } {
+  let resolve: () => void = () => undefined;
+  const promise = new Promise<void>((r) => {
+    resolve = r;
+  });
+  return { promise, resolve, settled: false };
+}
+
 /** The built parts the runtime drives (daemon.ts builds and wires them). */
 export interface RuntimeParts {
   dataDir: string;
@@ -46,8 +55,9 @@ export interface RuntimeParts {
 }
 
 /**
- * The daemon's life: start (lock, listeners, the start record, a first scan of the report directories), one
- * tick at a time (sample, judge, tell the guard, write, publish), sleep and wake, and the stop.
+ * The daemon's life: start (lock, listeners, the start record, a first scan of the report directories that
+ * the ticks do not wait for), one tick at a time (sample, judge, tell the guard, write, publish), sleep and
+ * wake, and the stop.
  */
 export class DaemonRuntime {
   private readonly scheduler: TickScheduler;
@@ -57,6 +67,7 @@ export class DaemonRuntime {
   private tickCount = 0;
   private lastResult: TickResult | null = null;
   private stopping: Promise<void> | null = null;
+  private readonly firstScanDone = settledOnce();
 
   constructor(private readonly p: RuntimeParts) {
     const intervalMs = (): number => p.config().intervalSeconds * 1000;
@@ -106,13 +117,42 @@ export class DaemonRuntime {
     }
     await recordStart({ store: storage.store, probe, events, logger, config, stale: lock.stale });
     this.retain(now);
-    // Reports written while the daemon was down (after a panic's reboot) are found here, exactly once.
-    try {
-      await this.p.reportWatcher.start();
-    } catch (e) {
-      events.failed('report-watcher', (e as Error).message);
-    }
+    this.startReports(now);
     return { ok: true };
+  }
+
+  /**
+   * Reports written while the daemon was down (after a panic's reboot) are found by the watcher's first
+   * scan, exactly once. The ticks do not wait for it (a directory an outsider filled takes seconds, and a
+   * watchdog samples from its first second): until it ends the judgement says that panics from before the
+   * start may not be counted yet, and a panic it finds, or its end, is judged at once (reportFound,
+   * firstScanEnded).
+   */
+  private startReports(now: number): void {
+    this.p.risk.reportsScanning(now);
+    this.p.reportWatcher.start().catch((e: unknown) => {
+      this.p.events.failed('report-watcher', (e as Error).message);
+      this.firstScanEnded();
+    });
+  }
+
+  /** The first scan of the watched report directories ended (or failed): judged again at once. */
+  firstScanEnded(): void {
+    if (this.firstScanDone.settled) return;
+    this.firstScanDone.settled = true;
+    this.p.risk.reportsScanning(null);
+    this.firstScanDone.resolve();
+    this.scheduler.soon();
+  }
+
+  /** Resolves once the first scan of the report directories has ended. */
+  reportsScanned(): Promise<void> {
+    return this.firstScanDone.promise;
+  }
+
+  /** A panic report in the ledger: judged at once (the hold it starts, the 72 h count), not at the next tick. */
+  reportFound(): void {
+    this.scheduler.soon();
   }
 
   private retain(now: number): void {
@@ -209,13 +249,14 @@ export class DaemonRuntime {
   private async stopOnce(reason: string): Promise<void> {
     this.scheduler.stop();
     this.p.configs.stop();
-    // Each part stops on its own: one that fails must not keep the database open.
+    // Each part stops on its own: one that fails must not keep the database open. The tick in flight ends
+    // before the risk's actions are waited for (its judgement may queue one more, which writes the audit).
     const parts: Array<[string, () => Promise<unknown> | undefined]> = [
       ['report watcher', () => this.p.reportWatcher.stop()],
+      ['tick', () => this.scheduler.inFlight ?? undefined],
       ['risk', () => this.p.risk.settle()],
       ['guard', () => this.p.guard?.stop()],
       ['api', () => this.p.api?.stop()],
-      ['tick', () => this.scheduler.inFlight ?? undefined],
     ];
     for (const [what, step] of parts) {
       try {

@@ -116,12 +116,14 @@ export function buildReportWatcher(p: {
   now: () => number;
   events: EventCollector;
   onReport: (r: ReportRecord) => void;
+  onScanEnd: (watched: boolean) => void;
 }): ReportWatcher {
   return new ReportWatcher(
     p.dirs ?? p.config.reports.dirs ?? defaultReportDirs(),
     new ReportIngester(p.reports, p.store, p.now),
     {
       onReport: p.onReport,
+      onScanEnd: p.onScanEnd,
       onDirectoryProblem: (dir, problem) =>
         p.events.push('report.directory-problem', 'warning', `report directory ${dir}: ${problem}`, {
           dir,

@@ -15,13 +15,14 @@ export interface TickSchedulerDeps {
 
 /**
  * The daemon's one loop: ticks aligned to the interval that never overlap (a slow tick skips the next), and
- * an extra tick at once when the platform says memory pressure changed (at most one per 250 ms).
+ * an extra tick at once when the platform says memory pressure changed or the daemon asks (at most one per
+ * 250 ms).
  */
 export class TickScheduler {
   private timer: unknown = null;
   private running = false;
   private inTick: Promise<void> | null = null;
-  private lastPressureTick = 0;
+  private lastExtraTick = 0;
   /** Stops the probe's pressure watcher (PSI trigger, dispatch source), while sampling runs. */
   private stopPressureWatch: (() => void) | null = null;
 
@@ -68,6 +69,17 @@ export class TickScheduler {
     }, delay);
   }
 
+  /**
+   * A tick now, not on the next aligned one (a pressure change, a panic report found): none while one runs,
+   * at most one per 250 ms. Nothing while the loop is stopped.
+   */
+  soon(): void {
+    const now = this.deps.clock.now();
+    if (!this.running || this.inTick || now - this.lastExtraTick < 250) return;
+    this.lastExtraTick = now;
+    this.runTick();
+  }
+
   private runTick(): void {
     this.inTick = this.deps
       .tick()
@@ -85,7 +97,7 @@ export class TickScheduler {
    * aligned tick (the kernel fires a PSI trigger at most once a window).
    */
   private watchPressure(): void {
-    const { probe, events, clock } = this.deps;
+    const { probe, events } = this.deps;
     if (this.stopPressureWatch || !probe.watchPressure) return;
     const stop = probe.watchPressure((change) => {
       if (!this.running) return;
@@ -95,10 +107,7 @@ export class TickScheduler {
         `memory pressure changed (${change.source}${change.level ? `, level ${change.level}` : ''}): sampled at once`,
         { source: change.source, level: change.level },
       );
-      const now = clock.now();
-      if (this.inTick || now - this.lastPressureTick < 250) return;
-      this.lastPressureTick = now;
-      this.runTick();
+      this.soon();
     });
     if (typeof stop === 'string')
       events.unavailable('memory.pressureEvents', `no pressure events, polled each tick instead: ${stop}`);

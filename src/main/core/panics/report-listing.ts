@@ -1,6 +1,7 @@
 import { opendir } from 'node:fs/promises';
 import { sortInTurns } from '../util/turns.js';
 import { readabilityAdvice } from './report-file-reader.js';
+import { nameOfKey, panicNameStamp, priorityKey } from './report-priority.js';
 
 /** A scan looks at most this many report names per directory (sorting them stays a few tens of ms). */
 export const MAX_LISTED_NAMES = 100_000;
@@ -10,7 +11,9 @@ const MAX_COUNTED_ENTRIES = 1_000_000;
 export type Listing =
   | {
       ok: true;
-      /** Report names, sorted: at most `maxNames`, the first ones the directory gave. */
+      /** Names as macOS names a panic report (report-priority.ts), newest first by the time in the name. */
+      first: string[];
+      /** The other report names, sorted. With `first`, at most `maxNames`. */
       names: string[];
       /** Report names left out by the cap (counted up to MAX_COUNTED_ENTRIES entries). */
       unlisted: number;
@@ -27,13 +30,15 @@ function listingError(dir: string, e: unknown): string {
 /**
  * The report names in a directory, read off the main thread a few hundred entries at a time and never
  * more than `maxNames` kept, then sorted a few ms at a time: a directory stuffed with millions of files
- * costs bounded memory, and the event loop is free between batches.
+ * costs bounded memory, and the event loop is free between batches. Panic-named files are kept before
+ * others when the cap is reached: files an outsider dropped under other names cannot crowd out a panic.
  */
 export async function listReportNames(
   dir: string,
   pattern: RegExp,
   maxNames = MAX_LISTED_NAMES,
 ): Promise<Listing> {
+  const first: string[] = [];
   const names: string[] = [];
   let unlisted = 0;
   let seen = 0;
@@ -42,11 +47,21 @@ export async function listReportNames(
     for await (const entry of handle) {
       if (++seen > MAX_COUNTED_ENTRIES) break;
       if (!pattern.test(entry.name)) continue;
-      if (names.length < maxNames) names.push(entry.name);
-      else unlisted++;
+      const stamp = panicNameStamp(entry.name);
+      if (first.length + names.length < maxNames) {
+        if (stamp === null) names.push(entry.name);
+        else first.push(priorityKey(stamp, entry.name));
+      } else {
+        unlisted++;
+        if (stamp !== null && names.length > 0) {
+          names.pop();
+          first.push(priorityKey(stamp, entry.name));
+        }
+      }
     }
   } catch (e) {
     return { ok: false, error: listingError(dir, e) };
   }
-  return { ok: true, names: await sortInTurns(names), unlisted };
+  const newestFirst = (await sortInTurns(first)).reverse().map(nameOfKey);
+  return { ok: true, first: newestFirst, names: await sortInTurns(names), unlisted };
 }

@@ -109,8 +109,8 @@ function runSlice(
 }
 
 /**
- * Scans a directory cooperatively: the names listed off the main thread, then the files taken a slice at
- * a time (each slice one transaction: one commit instead of one per row), a turn of the event loop between
+ * Scans a directory cooperatively: the names listed off the main thread (panic-named files first, newest
+ * first), then the files taken a slice at a time (each slice one transaction: one commit instead of one per row), a turn of the event loop between
  * slices, large files read a chunk per turn. At most `maxReads` files are read; a bounded scan says what it
  * left (`limited`) and, with a memory, the next scan goes on from there.
  */
@@ -125,7 +125,10 @@ export async function scanDirectory(
   const aborted = options.aborted ?? (() => false);
   const listing = await listReportNames(dir, names.pattern, limits.maxNames);
   if (!listing.ok) return { dir, names: names.globs, files: 0, added: [], error: listing.error };
-  const order = memory.order(dir, listing.names);
+  // Panic-named files first, newest first: whatever else an outsider drops cannot delay a recent panic.
+  // The rest goes on from where the last bounded scan stopped.
+  const order = [...listing.first, ...memory.order(dir, listing.names)];
+  const firstCount = listing.first.length;
   const added: ReportRecord[] = [];
   const took = (records: ReportRecord[]): void => {
     if (records.length === 0) return;
@@ -152,12 +155,13 @@ export async function scanDirectory(
       i++;
     }
   }
+  // Where the scan stopped among the other names (stopped among the panic-named ones: where it was).
   if (i >= order.length) memory.stoppedAt(dir, undefined);
-  else if (i > 0) memory.stoppedAt(dir, order[i - 1]);
+  else if (i > firstCount) memory.stoppedAt(dir, order[i - 1]);
   const result: ScanResult = {
     dir,
     names: names.globs,
-    files: listing.names.length + listing.unlisted,
+    files: order.length + listing.unlisted,
     added,
     error: null,
   };

@@ -12,11 +12,14 @@ export interface WatcherEvents {
   onDirectoryProblem(dir: string, problem: string): void;
   /** A scan reached a limit (files read, names listed): what it left for the next scan. */
   onScanLimited(dir: string, limited: ScanLimited): void;
+  /** A scan ended (or failed): `watched` for one of the watched directories, not of directories named by hand. */
+  onScanEnd?(watched: boolean): void;
 }
 
 /**
  * Finds reports: a scan of every directory at start (reports are written after the reboot, usually before
- * anything of ours runs), a chokidar watch afterwards, and a rescan on a timer for lost file-system events
+ * anything of ours runs; panic-named files first), a chokidar watch afterwards (and one more scan once it
+ * is ready, for files written in between), and a rescan on a timer for lost file-system events
  * and directories that appear later. The ledger makes all three idempotent. Scans run one at a time (the
  * first, the timer's, the API's) and share the event loop (report-scan.ts); a stop ends the scan in
  * progress at its next slice.
@@ -30,6 +33,11 @@ export class ReportWatcher {
   private queue: Promise<unknown> = Promise.resolve();
   private queued = 0;
   private stopping = false;
+  private starting: Promise<ScanResult[]> | null = null;
+  private signalStop: () => void = () => undefined;
+  private readonly stopped = new Promise<void>((resolve) => {
+    this.signalStop = resolve;
+  });
 
   constructor(
     private readonly dirs: string[],
@@ -41,7 +49,7 @@ export class ReportWatcher {
 
   /** Scans the watched directories, after the scan in progress (if any). */
   scanAll(): Promise<ScanResult[]> {
-    return this.exclusive(async () => {
+    return this.exclusive(true, async () => {
       const results = await this.scanEach(this.dirs, MACOS_REPORTS);
       for (const r of results) {
         if (r.error && this.problems.get(r.dir) !== r.error) {
@@ -55,7 +63,7 @@ export class ReportWatcher {
 
   /** Scans directories named by hand (`panics scan --dir`), one at a time with the daemon's own scans. */
   scanOther(dirs: string[], names: ReportNames): Promise<ScanResult[]> {
-    return this.exclusive(() => this.scanEach(dirs, names));
+    return this.exclusive(false, () => this.scanEach(dirs, names));
   }
 
   /** Whether a scan runs or waits. */
@@ -63,9 +71,12 @@ export class ReportWatcher {
     return this.queued > 0;
   }
 
-  private exclusive<T>(scan: () => Promise<T>): Promise<T> {
+  private exclusive<T>(watched: boolean, scan: () => Promise<T>): Promise<T> {
     this.queued++;
-    const run = this.queue.then(scan).finally(() => this.queued--);
+    const run = this.queue
+      .then(scan)
+      .finally(() => this.events.onScanEnd?.(watched))
+      .finally(() => this.queued--);
     this.queue = run.catch(() => undefined);
     return run;
   }
@@ -92,7 +103,16 @@ export class ReportWatcher {
     return [...this.problems].map(([dir, problem]) => ({ dir, problem }));
   }
 
-  async start(): Promise<ScanResult[]> {
+  /**
+   * The first scan, then the watch and the rescan timer. The daemon does not wait for it (its ticks start
+   * at once); `onScanEnd` says when the first scan is done, and a stop waits for the start to end.
+   */
+  start(): Promise<ScanResult[]> {
+    this.starting ??= this.startOnce();
+    return this.starting;
+  }
+
+  private async startOnce(): Promise<ScanResult[]> {
     // A first scan that fails (the ledger cannot be written: disk full) must not leave the directories unwatched.
     let results: ScanResult[] = [];
     try {
@@ -102,6 +122,14 @@ export class ReportWatcher {
     }
     if (this.stopping) return results;
     await this.watch();
+    if (this.stopping) return results;
+    // A file written after the first scan listed its directory and before the watch was ready was seen by
+    // neither (the daemon does not wait for this start: a report can land right then). Read it now, not at
+    // the first rescan.
+    await this.scanAll().catch((e: unknown) =>
+      this.events.onDirectoryProblem(this.dirs.join(', '), `rescan failed: ${(e as Error).message}`),
+    );
+    if (this.stopping) return results;
     this.timer = setInterval(() => {
       // A rescan still running (a big directory) is not queued behind again.
       if (this.scanning) return;
@@ -117,6 +145,7 @@ export class ReportWatcher {
     const existing = this.dirs.filter((d) => existsSync(d));
     if (existing.length === 0) return;
     const { watch } = await import('chokidar');
+    if (this.stopping) return;
     this.watcher = watch(existing, {
       depth: 0,
       ignoreInitial: true,
@@ -134,7 +163,11 @@ export class ReportWatcher {
     };
     this.watcher.on('add', onFile).on('change', onFile);
     this.watcher.on('error', (e: unknown) => this.events.onDirectoryProblem(existing.join(', '), String(e)));
-    await new Promise<void>((resolve) => this.watcher!.once('ready', () => resolve()));
+    // A stop before the watch is ready (a big directory) does not wait for it.
+    await Promise.race([
+      new Promise<void>((resolve) => this.watcher!.once('ready', () => resolve())),
+      this.stopped,
+    ]);
   }
 
   /** A file the watch saw: read as a scan reads it (a large one a chunk per turn), then its row. */
@@ -151,8 +184,11 @@ export class ReportWatcher {
   /** Stops watching; a scan in progress ends at its next slice and is waited for (the ledger closes next). */
   async stop(): Promise<void> {
     this.stopping = true;
+    this.signalStop();
     if (this.timer) clearInterval(this.timer);
     this.timer = null;
+    // A start still in its first scan or setting up the watch ends first (else its watch would outlive the stop).
+    await this.starting?.catch(() => undefined);
     await this.watcher?.close();
     this.watcher = null;
     await this.queue;

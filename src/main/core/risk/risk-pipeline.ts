@@ -125,7 +125,10 @@ export class RiskPipeline {
     const since = now - HOLD_WINDOW_MS;
     const panics72h = this.reports.countPanics(IOGPU_PANIC_KINDS, since);
     const hold = readHold(this.store);
-    const update = this.engine.update(this.context.inputs(now, sample, snap, kv, panics72h, hold));
+    const update = this.engine.update({
+      ...this.context.inputs(now, sample, snap, kv, panics72h, hold),
+      reportsScanning: this.reportsScanningSince,
+    });
     sample.riskLevel = levelRank(update.state.level);
     if (update.changed) {
       const s = update.state;
@@ -165,6 +168,14 @@ export class RiskPipeline {
         for (const e of evs) this.events.push(e.kind, e.severity, e.message, e.data, e.time);
       })
       .catch((e: unknown) => this.events.failed('actions', (e as Error).message));
+  }
+
+  /** Since when the report directories' first scan runs (null: done); judged as not known yet meanwhile. */
+  private reportsScanningSince: number | null = null;
+
+  /** The first scan of the report directories started (`since`) or ended (null). */
+  reportsScanning(since: number | null): void {
+    this.reportsScanningSince = since;
   }
 
   /** A power event from the shell (or inferred from a tick gap) feeds the sleep/wake signal. */

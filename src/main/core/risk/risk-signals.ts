@@ -38,6 +38,11 @@ export interface RiskInputs {
   };
   /** IOGPU-kind panics on this machine in the last 72 h. */
   iogpuPanics72h: number;
+  /**
+   * Since when the report directories' first scan runs (null or absent: done): until it ends, a panic from
+   * before this start may be missing from `iogpuPanics72h` and `hold`.
+   */
+  reportsScanning?: number | null;
   hold: PostPanicHold | null;
   /** KV the in-flight requests may still add on this node, and the room left under the ceiling. */
   kv: { inFlightBytes: number | null; headroomBytes: number | null };
@@ -253,6 +258,13 @@ export function evaluateRisk(inp: RiskInputs, t: RiskThresholds, relaxed = false
       'elevated',
       `post-panic hold since ${new Date(inp.hold.since).toISOString()}: ${inp.hold.reason}; end it with \`exo-sentinel ack\``,
     );
+
+  if (inp.reportsScanning != null)
+    reasons.push({
+      signal: 'reports-scanning',
+      level: 'ok',
+      message: `the report directories are still being scanned (since ${new Date(inp.reportsScanning).toISOString()}): a kernel panic from before this start may not be counted yet; judged again as soon as the scan finds one or ends`,
+    });
 
   reasons.sort((a, b) => levelRank(b.level) - levelRank(a.level));
   return { level: maxLevel(...reasons.map((r) => r.level)), reasons, score };
