@@ -1,8 +1,10 @@
 import assert from 'node:assert/strict';
-import { type AddressInfo, createServer as createTcpServer, type Socket } from 'node:net';
+import { type AddressInfo, connect, createServer as createTcpServer, type Socket } from 'node:net';
 import { describe, it } from 'node:test';
 import { GuardConfigSchema } from '../../src/main/core/guard/guard-config.js';
 import { GuardServer } from '../../src/main/core/guard/guard-server.js';
+import type { TimelineEvent } from '../../src/shared/events.js';
+import { sleep } from '../support/cli-runner.js';
 import { rawRequest } from '../support/raw-http.js';
 
 /**
@@ -42,6 +44,13 @@ async function rawUpstream(answer: (s: Socket) => void) {
   };
 }
 
+/** Polls until `done()` or `ms` pass; returns how long it took. */
+async function within(ms: number, done: () => boolean): Promise<number> {
+  const t = Date.now();
+  while (!done() && Date.now() - t < ms) await sleep(50);
+  return Date.now() - t;
+}
+
 describe('guard against an outsider: hostile upstream answers', () => {
   it('an SSE line over 1 MiB before the command id (a giant first frame) does not kill the guard', async () => {
     const line = `data: {"x":"${'a'.repeat(2 * MiB)}"}\n\n`;
@@ -60,6 +69,39 @@ describe('guard against an outsider: hostile upstream answers', () => {
       assert.ok(r.body.length > 2 * MiB, `the whole answer was relayed (${r.body.length} bytes)`);
       assert.match(r.body, /data: \[DONE\]\n\n$/);
       assert.equal(g.stats.inFlight, 0);
+    } finally {
+      await g.stop();
+      up.close();
+    }
+  });
+
+  it('an answer that stalls after its headers frees the slot after upstreamIdleSeconds, whatever its type', async () => {
+    const up = await rawUpstream((s) =>
+      s.write('HTTP/1.1 200 OK\r\ncontent-type: text/html\r\ncontent-length: 100\r\n\r\n<html>'),
+    );
+    const events: TimelineEvent[] = [];
+    const g = new GuardServer(cfg({ upstreamHeadersSeconds: 60, upstreamIdleSeconds: 1 }), up.url, (e) =>
+      events.push(e),
+    );
+    const { port } = await g.start();
+    try {
+      const closed = new Promise<void>((resolve) => {
+        const s = connect(port, '127.0.0.1');
+        s.on('error', () => {});
+        s.on('close', () => resolve());
+        s.resume();
+        const b = chat('hi');
+        s.write(
+          `POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nContent-Length: ${Buffer.byteLength(b)}\r\n\r\n${b}`,
+        );
+      });
+      await within(1000, () => g.stats.inFlight === 1);
+      const took = await within(4000, () => g.stats.inFlight === 0);
+      assert.equal(g.stats.inFlight, 0, 'the slot is given back');
+      assert.ok(took < 3000, `freed after ${took} ms`);
+      await closed;
+      const rec = events.find((e) => e.kind === 'guard.request');
+      assert.equal(rec?.data?.['reasonKind'], 'upstream-error');
     } finally {
       await g.stop();
       up.close();

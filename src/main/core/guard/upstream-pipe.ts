@@ -15,7 +15,7 @@ export interface PipeRequest {
   headers: string[];
   /** The client's request (its socket tells when a pipelined client has gone). */
   req: IncomingMessage;
-  /** How long EXO may stay silent: before its answer starts, and between stream chunks. */
+  /** How long EXO may stay silent: before its answer starts, and between the chunks of a gated answer. */
   timeouts: { headersMs: number; idleMs: number };
   /** A body read whole (re-framed with its own Content-Length), or the client's stream to pipe through. */
   body: Buffer | IncomingMessage | null;
@@ -143,11 +143,13 @@ export function pipeUpstream(p: PipeRequest, cancelUpstream: (commandId: string)
         `EXO at ${url.origin} sent an answer that cannot be relayed: ${(e as Error).message}`,
       );
     }
-    if (aligner) watch(p.timeouts.idleMs, 'mid-stream');
+    // A gated answer holds a slot: EXO may not stand still in it, streamed or not, whatever its type.
+    const midAnswer = aligner ? 'mid-stream' : 'mid-answer';
+    if (p.gated) watch(p.timeouts.idleMs, midAnswer);
     else if (timer) clearTimeout(timer);
     r.on('data', (chunk: Buffer) => {
       if (res.writableEnded || res.destroyed) return;
-      if (aligner) watch(p.timeouts.idleMs, 'mid-stream');
+      if (p.gated) watch(p.timeouts.idleMs, midAnswer);
       const out = aligner ? aligner.push(chunk) : chunk;
       const ok = out.length ? res.write(out) : true;
       handle.observer?.push(chunk);
@@ -156,7 +158,7 @@ export function pipeUpstream(p: PipeRequest, cancelUpstream: (commandId: string)
         // A paused stream is the client's doing, not EXO's silence.
         if (timer) clearTimeout(timer);
         res.once('drain', () => {
-          if (aligner && !finished) watch(p.timeouts.idleMs, 'mid-stream');
+          if (p.gated && !finished) watch(p.timeouts.idleMs, midAnswer);
           r.resume();
         });
       }
