@@ -209,6 +209,23 @@ describe('CLI conventions', () => {
     });
   });
 
+  it('daemon --once takes its one sample after the report directories are scanned, a panic behind junk included', async () => {
+    const reports = `${dir.path}/once-reports`;
+    mkdirSync(reports, { recursive: true });
+    // Junk first in every order the scan may take, the panic under a name that gets no priority.
+    for (let i = 0; i < 4000; i++) writeFileSync(`${reports}/a-${String(i).padStart(5, '0')}.ips`, '{}');
+    writeFileSync(
+      `${reports}/zz-copied.panic`,
+      wrapAsPanicFile(fixture('panics/exo-1348-1.panic.txt'), { time: Date.now() - 60_000 }),
+    );
+    const home = `${dir.path}/once-home`;
+    const once = await runCli(['daemon', '--once', '--reports-dir', reports, '--data-dir', home]);
+    assert.equal(once.code, 0, once.stderr);
+    const list = await runCli(['panics', 'list', '--json', '--data-dir', home]);
+    assert.equal(list.code, 0, list.stderr);
+    assert.match(list.stdout, /zz-copied\.panic/);
+  });
+
   it('a guard that cannot be set up stops the start with the guard named, not the timeline', async () => {
     const home = `${dir.path}/bad-ca`;
     mkdirSync(home, { recursive: true });

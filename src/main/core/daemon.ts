@@ -293,6 +293,7 @@ export class Daemon {
 
   /** Stops the loop, waits for the tick in flight, records the stop and closes the database (once). */
   stop(reason: string): Promise<void> {
+    this.stopping = true;
     // Skipped reports the directory watch saw and not yet summed up (a scan ending in the stop sums up its own).
     this.reportNotices.flush();
     return this.runtime.stop(reason);
@@ -305,6 +306,8 @@ export class Daemon {
 
   /** The panic metrics wait for the end of the slice of the scan that found a panic (see onReport). */
   private panicsPending = false;
+  /** Set when stop begins: work queued before it (the panic count) must not reach a closed database. */
+  private stopping = false;
 
   /**
    * A new row in the ledger: the panic metrics, the risk engine (judged again at once for a panic), and
@@ -318,6 +321,7 @@ export class Daemon {
       this.panicsPending = true;
       setImmediate(() => {
         this.panicsPending = false;
+        if (this.stopping) return;
         this.metrics.setPanics(panicCountsByKind(this.reports));
         this.runtime.reportFound();
       });

@@ -280,6 +280,8 @@ async function runDaemon(flags: DaemonFlags): Promise<number> {
   }
   const running = daemon;
   if (flags.once) {
+    // One sample, judged with what the report directories hold (a running daemon does not wait for this).
+    await running.reportsScanned();
     const r = await running.tickOnce();
     await running.stop('once');
     uninstall();
