@@ -1,10 +1,11 @@
 import assert from 'node:assert/strict';
 import { type AddressInfo, connect, createServer as createTcpServer, type Socket } from 'node:net';
-import { describe, it } from 'node:test';
+import { after, before, describe, it } from 'node:test';
 import { GuardConfigSchema } from '../../src/main/core/guard/guard-config.js';
 import { GuardServer } from '../../src/main/core/guard/guard-server.js';
 import type { TimelineEvent } from '../../src/shared/events.js';
 import { sleep } from '../support/cli-runner.js';
+import { type FakeExoControl, startFakeExo } from '../support/fake-exo-server.js';
 import { rawRequest } from '../support/raw-http.js';
 
 /**
@@ -105,6 +106,56 @@ describe('guard against an outsider: hostile upstream answers', () => {
     } finally {
       await g.stop();
       up.close();
+    }
+  });
+});
+
+describe('guard against an outsider: clients that stop reading', () => {
+  let fake: FakeExoControl;
+  before(async () => {
+    fake = await startFakeExo({ tokenIntervalMs: 20, maxGeneratedTokens: 10 });
+  });
+  after(async () => {
+    await fake.close();
+  });
+
+  it('a client that reads nothing of a long stream is dropped after upstreamIdleSeconds: EXO cancelled, the queue moves', async () => {
+    const events: TimelineEvent[] = [];
+    const g = new GuardServer(
+      cfg({ upstreamIdleSeconds: 1, queue: { max: 4, timeoutSeconds: 20 } }),
+      fake.url,
+      (e) => events.push(e),
+    );
+    const { port } = await g.start();
+    g.update({ mode: 'serialise', modeSource: 'level', level: 'elevated' });
+    const staller = connect(port, '127.0.0.1');
+    staller.on('error', () => {});
+    try {
+      await new Promise<void>((r) => staller.once('connect', () => r()));
+      staller.pause(); // reads nothing, never closes
+      const b = chat('stall');
+      const cancelledBefore = fake.cancelled.length;
+      staller.write(
+        `POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nx-fake-stream-bytes: ${200 * MiB}\r\nContent-Length: ${Buffer.byteLength(b)}\r\n\r\n${b}`,
+      );
+      await within(2000, () => fake.bulkBytesSent() > 0);
+      const t = Date.now();
+      const next = await rawRequest(port, 'POST', '/v1/chat/completions', chat('next'));
+      const waited = Date.now() - t;
+      assert.equal(next.status, 200);
+      assert.match(next.body, /data: \[DONE\]/);
+      assert.ok(waited < 4000, `the next request waited ${waited} ms`);
+      assert.ok(fake.cancelled.length > cancelledBefore, 'EXO was told to cancel the stalled request');
+      const sent = fake.bulkBytesSent();
+      assert.ok(sent < 64 * MiB, `EXO sent ${Math.round(sent / MiB)} MiB before it was paused`);
+      await sleep(300);
+      assert.equal(fake.bulkBytesSent(), sent, 'nothing more is produced for the dropped client');
+      assert.deepEqual([g.stats.inFlight, g.stats.queued], [0, 0]);
+      const stalled = events.find((e) => e.data?.['reasonKind'] === 'client-stalled');
+      assert.match(String(stalled?.data?.['reason']), /took nothing of the answer for 1 s/);
+    } finally {
+      staller.destroy();
+      await g.stop();
     }
   });
 });

@@ -328,9 +328,11 @@ export class GatedRequest {
             c?.reason ??
             (outcome === 'client-left'
               ? 'client disconnected'
-              : outcome === 'upstream-error'
-                ? 'EXO failed mid-request'
-                : 'admitted'),
+              : outcome === 'client-stalled'
+                ? `the client took nothing of the answer for ${this.d.config.upstreamIdleSeconds} s (dropped, cancelled in EXO)`
+                : outcome === 'upstream-error'
+                  ? 'EXO failed mid-request'
+                  : 'admitted'),
           reasonKind: c ? (c.status === 400 ? 'context' : 'mode') : outcome,
           kvBytesEstimated: kvBytes,
           promptTokensReal: observer?.facts.promptTokens ?? null,

@@ -46,7 +46,10 @@ export const GuardConfigSchema = z
       .default(256 * 1024 * 1024),
     /** How long EXO may take to start its answer (a non-streamed generation answers only at its end). */
     upstreamHeadersSeconds: z.number().min(1).max(86_400).default(1800),
-    /** How long a stream from EXO may stay silent (EXO sends a keep-alive every 10 s). */
+    /**
+     * How long a generation answer from EXO may stay silent (EXO sends a keep-alive every 10 s), and how long
+     * a client may take nothing of an answer that waits for it before it is dropped (cancelled in EXO).
+     */
     upstreamIdleSeconds: z.number().min(1).max(3600).default(120),
     /** Request headers above this many bytes are answered 431 by the HTTP parser. */
     maxHeaderBytes: z

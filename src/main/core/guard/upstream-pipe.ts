@@ -4,7 +4,7 @@ import { endToEndHeaders } from './hop-by-hop.js';
 import { StreamObserver } from './stream-observer.js';
 import { type Upstream, upstreamOptions, upstreamRequest } from './upstream.js';
 
-export type PipeOutcome = 'completed' | 'client-left' | 'cancelled' | 'upstream-error';
+export type PipeOutcome = 'completed' | 'client-left' | 'client-stalled' | 'cancelled' | 'upstream-error';
 
 export interface PipeRequest {
   upstream: Upstream;
@@ -15,7 +15,10 @@ export interface PipeRequest {
   headers: string[];
   /** The client's request (its socket tells when a pipelined client has gone). */
   req: IncomingMessage;
-  /** How long EXO may stay silent: before its answer starts, and between the chunks of a gated answer. */
+  /**
+   * How long EXO may stay silent: before its answer starts, and between the chunks of a gated answer; `idleMs`
+   * is also how long the client may take nothing of an answer that waits for it.
+   */
   timeouts: { headersMs: number; idleMs: number };
   /** A body read whole (re-framed with its own Content-Length), or the client's stream to pipe through. */
   body: Buffer | IncomingMessage | null;
@@ -112,6 +115,23 @@ export function pipeUpstream(p: PipeRequest, cancelUpstream: (commandId: string)
     } else res.destroy();
     finish('upstream-error');
   };
+  /**
+   * The client stopped taking the answer: the upstream is paused (EXO's send blocks, its KV stays allocated)
+   * and the request would hold its slot for as long as the socket stays open. Past `idleMs` it ends as if the
+   * client had left, cancelled in EXO.
+   */
+  const watchClient = (): void => {
+    if (timer) clearTimeout(timer);
+    timer = setTimeout(() => {
+      if (finished) return;
+      const id = handle.observer?.facts.commandId;
+      if (p.gated && id) cancelUpstream(id);
+      up.destroy();
+      res.destroy();
+      finish('client-stalled');
+    }, p.timeouts.idleMs);
+    timer.unref();
+  };
   function onClientGone(): void {
     if (finished || res.writableFinished) return;
     const id = handle.observer?.facts.commandId;
@@ -156,8 +176,9 @@ export function pipeUpstream(p: PipeRequest, cancelUpstream: (commandId: string)
       if (!ok && !finished) {
         r.pause();
         // A paused stream is the client's doing, not EXO's silence.
-        if (timer) clearTimeout(timer);
+        watchClient();
         res.once('drain', () => {
+          if (timer) clearTimeout(timer);
           if (p.gated && !finished) watch(p.timeouts.idleMs, midAnswer);
           r.resume();
         });
