@@ -1,16 +1,18 @@
 import assert from 'node:assert/strict';
 import { type AddressInfo, connect, createServer as createTcpServer, type Socket } from 'node:net';
 import { after, before, describe, it } from 'node:test';
+import { gzipSync } from 'node:zlib';
 import { GuardConfigSchema } from '../../src/main/core/guard/guard-config.js';
 import { GuardServer } from '../../src/main/core/guard/guard-server.js';
 import type { TimelineEvent } from '../../src/shared/events.js';
 import { sleep } from '../support/cli-runner.js';
 import { type FakeExoControl, startFakeExo } from '../support/fake-exo-server.js';
-import { rawRequest } from '../support/raw-http.js';
+import { rawRequest, rawSocket } from '../support/raw-http.js';
 
 /**
- * What an outsider on the network can do to the guard with a real guard on loopback in front of the fake EXO
- * (or a raw upstream playing a hostile EXO): each test is an attack that once broke something.
+ * What an outsider on the network can do to the guard, against a real guard on loopback in front of the fake
+ * EXO (or a raw upstream playing a hostile EXO): the attacks that once broke something, then a few telling
+ * ones that already failed safely.
  */
 
 const MODEL = 'mlx-community/Qwen3-Coder-Next-4bit';
@@ -157,5 +159,118 @@ describe('guard against an outsider: clients that stop reading', () => {
       staller.destroy();
       await g.stop();
     }
+  });
+});
+
+describe('guard against an outsider: attacks that already fail safely', () => {
+  let fake: FakeExoControl;
+  let g: GuardServer;
+  let port: number;
+  const big = chat('a'.repeat(6000));
+  const len = Buffer.byteLength(big);
+  before(async () => {
+    fake = await startFakeExo({ tokenIntervalMs: 20, maxGeneratedTokens: 4 });
+    g = new GuardServer(cfg({ contextCap: 1000 }), fake.url, () => {});
+    port = (await g.start()).port;
+  });
+  after(async () => {
+    await g.stop();
+    await fake.close();
+  });
+
+  it('framing and routing tricks: an over-cap chat reaches EXO by none of them', async () => {
+    fake.requests.length = 0;
+    const post = (head: string, body = big) =>
+      `POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\n${head}Content-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`;
+    const cases: Array<[string, string, RegExp]> = [
+      [
+        'TE + CL',
+        `POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nContent-Length: ${len}\r\nTransfer-Encoding: chunked\r\n\r\n${big}`,
+        /^HTTP\/1\.1 400/,
+      ],
+      [
+        'two Content-Lengths',
+        `POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\nContent-Length: ${len}\r\n\r\n{}${big}`,
+        /^HTTP\/1\.1 400/,
+      ],
+      [
+        'HTTP/1.0 chunked',
+        `POST /v1/chat/completions HTTP/1.0\r\nTransfer-Encoding: chunked\r\n\r\n${len.toString(16)}\r\n${big}\r\n0\r\n\r\n`,
+        /^HTTP\/1\.1 400/,
+      ],
+      ['CONNECT', 'CONNECT evil.example:443 HTTP/1.1\r\nHost: evil.example:443\r\n\r\n', /^$/],
+      [
+        'websocket upgrade',
+        post(
+          'Connection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n',
+        ),
+        /^HTTP\/1\.1 400[\s\S]*context_length_exceeded/,
+      ],
+      [
+        'h2c upgrade',
+        post(
+          'Connection: Upgrade, HTTP2-Settings\r\nUpgrade: h2c\r\nHTTP2-Settings: AAMAAABkAARAAAAAAAIAAAAA\r\n',
+        ),
+        /^HTTP\/1\.1 400[\s\S]*context_length_exceeded/,
+      ],
+      [
+        'Expect: 100-continue',
+        post('Expect: 100-continue\r\n'),
+        /^HTTP\/1\.1 100 Continue[\s\S]*HTTP\/1\.1 400[\s\S]*context_length_exceeded/,
+      ],
+      [
+        'pipelined behind a GET',
+        `GET /node_id HTTP/1.1\r\nHost: x\r\n\r\n${post('')}`,
+        /^HTTP\/1\.1 200[\s\S]*HTTP\/1\.1 400[\s\S]*context_length_exceeded/,
+      ],
+      [
+        '%2e%2e',
+        post('').replace('/v1/chat/completions', '/v1/x/%2e%2e/chat/completions'),
+        /^HTTP\/1\.1 400[\s\S]*context_length_exceeded/,
+      ],
+    ];
+    for (const [name, bytes, want] of cases) assert.match(await rawSocket(port, bytes, 150), want, name);
+    // Another machine in Host: still only ever sent to the one upstream.
+    assert.equal((await rawRequest(port, 'GET', '/node_id', null, { host: 'evil.example' })).status, 200);
+    await sleep(50);
+    assert.deepEqual(
+      fake.requests.map((r) => `${r.method} ${r.path}`),
+      ['GET /node_id', 'GET /node_id'],
+    );
+  });
+
+  it('body disguises are judged as EXO reads them: duplicate keys, escaped keys, a BOM, stream as a string, compressed bodies', async () => {
+    fake.requests.length = 0;
+    const long = 'a'.repeat(6000);
+    const gzip = gzipSync(big);
+    const cases: Array<[string, string | Buffer, Record<string, string>, RegExp]> = [
+      [
+        'duplicate max_tokens (the last wins, as in Python)',
+        `{"model":"${MODEL}","messages":[],"max_tokens":5,"max_tokens":100000}`,
+        {},
+        /max_tokens 100000/,
+      ],
+      [
+        '\\u-escaped key',
+        `{"model":"${MODEL}","\\u006dessages":[{"role":"user","content":"${long}"}],"max_tokens":5}`,
+        {},
+        /exceeds the context cap/,
+      ],
+      ['a UTF-8 BOM', `\ufeff${big}`, {}, /exceeds the context cap/],
+      ['stream "true"', chat(long, { stream: 'true' }), {}, /exceeds the context cap/],
+      ['gzip', gzip, { 'content-encoding': 'gzip' }, /not valid UTF-8/],
+    ];
+    for (const [name, body, headers, want] of cases) {
+      const r = await rawRequest(port, 'POST', '/v1/chat/completions', body as string, headers);
+      assert.equal(r.status, 400, name);
+      assert.match(JSON.parse(r.body).error.message, want, name);
+    }
+    // A case-changed path is not EXO's route either: it goes on as spelled and EXO answers 404.
+    const upper = await rawRequest(port, 'POST', '/V1/Chat/Completions', big);
+    assert.equal(upper.status, 404);
+    assert.deepEqual(
+      fake.requests.map((r) => r.path),
+      ['/V1/Chat/Completions'],
+    );
   });
 });
