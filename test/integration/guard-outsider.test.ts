@@ -160,6 +160,33 @@ describe('guard against an outsider: clients that stop reading', () => {
       await g.stop();
     }
   });
+  it('a pipelined answer waiting for the one before it is not taken for a stalled client', async () => {
+    const slow = await startFakeExo({ tokenIntervalMs: 100, maxGeneratedTokens: 20 });
+    const g = new GuardServer(cfg({ upstreamIdleSeconds: 1 }), slow.url, () => {});
+    const { port } = await g.start();
+    const s = connect(port, '127.0.0.1');
+    s.on('error', () => {});
+    try {
+      let text = '';
+      s.on('data', (d: Buffer) => {
+        text += d.toString('latin1');
+      });
+      const first = chat('first', { max_tokens: 20 });
+      const second = chat('second', { max_tokens: 1 });
+      // The first streams for ~2 s (20 tokens, 100 ms apart); the second's 4 MiB wait behind it, past 1 s.
+      s.write(
+        `POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nContent-Length: ${Buffer.byteLength(first)}\r\n\r\n${first}` +
+          `POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nx-fake-stream-bytes: ${4 * MiB}\r\nContent-Length: ${Buffer.byteLength(second)}\r\n\r\n${second}`,
+      );
+      await within(8000, () => (text.match(/data: \[DONE\]/g) ?? []).length === 2);
+      assert.equal((text.match(/data: \[DONE\]/g) ?? []).length, 2, 'both answers arrived whole');
+      assert.ok(text.length > 4 * MiB);
+    } finally {
+      s.destroy();
+      await g.stop();
+      await slow.close();
+    }
+  });
 });
 
 describe('guard against an outsider: attacks that already fail safely', () => {

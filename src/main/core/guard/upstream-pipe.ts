@@ -122,6 +122,13 @@ export function pipeUpstream(p: PipeRequest, cancelUpstream: (commandId: string)
    */
   const watchClient = (): void => {
     if (timer) clearTimeout(timer);
+    // A pipelined answer waits for those before it on the connection: it is watched once it has the socket.
+    if (!res.socket) {
+      res.once('socket', () => {
+        if (!finished && upRes?.isPaused()) watchClient();
+      });
+      return;
+    }
     timer = setTimeout(() => {
       if (finished) return;
       const id = handle.observer?.facts.commandId;
