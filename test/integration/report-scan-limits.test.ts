@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { after, describe, it } from 'node:test';
 import { type ScanLimited, scanDirectory } from '../../src/main/core/panics/report-scan.js';
 import { ReportWatcher } from '../../src/main/core/panics/report-watcher.js';
@@ -139,5 +139,60 @@ describe('the report watcher', () => {
     const [r] = await running;
     assert.ok(r?.limited && r.limited.deferred > 0, `stopped early: ${JSON.stringify(r?.limited)}`);
     s.db.close();
+  });
+
+  it('files written while it watches are read one at a time; a flood past the queue goes to a scan, a panic in it is found', async () => {
+    const live = `${dir.path}/watch-live`;
+    mkdirSync(live, { recursive: true });
+    const s = stores('live');
+    const panics: string[] = [];
+    const watcher = new ReportWatcher(
+      [live],
+      s.ingester,
+      {
+        onReport: (r) => {
+          if (r.category === 'panic') panics.push(r.path);
+        },
+        onDirectoryProblem: (d, p) => assert.fail(`${d}: ${p}`),
+        onScanLimited: () => undefined,
+      },
+      600_000,
+    );
+    await watcher.start();
+    const t0 = performance.now();
+    writeFlood(live, { panics: 0, others: 2500 });
+    const panic = `${live}/Kernel-2026-04-23-120000.panic`;
+    writeFileSync(
+      panic,
+      wrapAsPanicFile(fixture('panics/exo-1348-1.panic.txt'), { time: Date.UTC(2026, 3, 23, 11) }),
+    );
+    // The event loop's worst lag while the flood is taken in (a timer every 10 ms; the writes above are
+    // this test's own, not the watcher's).
+    let worst = 0;
+    let last = performance.now();
+    const lag = setInterval(() => {
+      const now = performance.now();
+      worst = Math.max(worst, now - last - 10);
+      last = now;
+    }, 10);
+    try {
+      const deadline = performance.now() + 30_000;
+      while (!panics.includes(panic) && performance.now() < deadline)
+        await new Promise((r) => setTimeout(r, 50));
+      assert.deepEqual(panics, [panic], 'the panic written among 2500 files is taken in');
+      const count = (s.db.prepare('SELECT count(*) AS n FROM reports').get() as { n: number }).n;
+      assert.ok(count >= 1000, `the live files were read too (${count} rows)`);
+      // Each ledger row is an fsync'd commit on the event loop: right after 2500 files are written the first
+      // ones wait on the file system's journal (100-350 ms here), which no pacing can split. Before reads were
+      // queued, 2500 reads and commits started at once and held it 0.5-1 s.
+      assert.ok(
+        worst < 1500,
+        `event loop held ${worst.toFixed(0)} ms at most (found in ${(performance.now() - t0).toFixed(0)} ms)`,
+      );
+    } finally {
+      clearInterval(lag);
+      await watcher.stop();
+      s.db.close();
+    }
   });
 });

@@ -2,6 +2,7 @@ import { existsSync } from 'node:fs';
 import { basename, dirname } from 'node:path';
 import type { FSWatcher } from 'chokidar';
 import type { ReportRecord } from '../../../shared/reports.js';
+import { LiveReportQueue } from './live-report-queue.js';
 import { readReportFileCooperatively } from './report-file-reader.js';
 import { MACOS_REPORTS, REPORT_FILE, type ReportIngester, type ReportNames } from './report-ingester.js';
 import { type ScanLimited, type ScanLimits, type ScanResult, scanDirectory } from './report-scan.js';
@@ -156,10 +157,7 @@ export class ReportWatcher {
     const onFile = (path: string): void => {
       if (!REPORT_FILE.test(basename(path))) return;
       const dir = this.dirs.find((d) => d === dirname(path)) ?? dirname(path);
-      // A watcher callback that fails would take the daemon down: the failure is reported instead.
-      this.ingestOne(path, dir).catch((e: unknown) =>
-        this.events.onDirectoryProblem(dir, `${basename(path)}: ${(e as Error).message}`),
-      );
+      this.live.push(path, dir);
     };
     this.watcher.on('add', onFile).on('change', onFile);
     this.watcher.on('error', (e: unknown) => this.events.onDirectoryProblem(existing.join(', '), String(e)));
@@ -169,6 +167,19 @@ export class ReportWatcher {
       this.stopped,
     ]);
   }
+
+  /**
+   * Files the watch saw, read one at a time, at most LIVE_QUEUE_MAX waiting; past that a scan takes the
+   * flood in (bounded, panic-named files first). A read that fails is reported (a watcher callback that
+   * threw would take the daemon down).
+   */
+  private readonly live = new LiveReportQueue(
+    (path, dir) => this.ingestOne(path, dir),
+    () => {
+      if (!this.stopping) this.scanAll().catch(() => undefined);
+    },
+    (path, dir, e) => this.events.onDirectoryProblem(dir, `${basename(path)}: ${(e as Error).message}`),
+  );
 
   /** A file the watch saw: read as a scan reads it (a large one a chunk per turn), then its row. */
   private async ingestOne(path: string, dir: string): Promise<void> {
@@ -191,6 +202,7 @@ export class ReportWatcher {
     await this.starting?.catch(() => undefined);
     await this.watcher?.close();
     this.watcher = null;
+    await this.live.close();
     await this.queue;
   }
 }
