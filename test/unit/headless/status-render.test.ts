@@ -6,6 +6,7 @@ import {
   renderStatus,
   type StatusParts,
   statusObject,
+  UNREADABLE_SHOWN,
 } from '../../../src/main/headless/commands/status-render.js';
 import { makeSample } from '../../support/sample-factory.js';
 
@@ -175,6 +176,29 @@ describe('status: the JSON object and the text, section by section', () => {
     );
     assert.match(text, /config {8}\/data\/config\.json not applied: "intervalSeconds" is not a number/);
     assert.match(text, /config {8}restart the daemon to apply api\.listen/);
+  });
+
+  it('names a few unreadable reports and counts the rest (a stuffed directory cannot flood the status)', () => {
+    const unreadable = Array.from({ length: 1000 }, (_, i) => ({
+      id: i,
+      name: `junk-${i}.panic`,
+      mtime: T,
+      problem: 'not JSON',
+    }));
+    const text = renderStatus(
+      view(
+        parts({
+          panics: { total: 0, last72h: 0, byKind: {}, byKind72h: {}, latest: null, unreadable },
+        }),
+      ),
+    );
+    const lines = text.split('\n').filter((l) => l.startsWith('unreadable'));
+    assert.equal(lines.length, UNREADABLE_SHOWN + 1);
+    assert.match(lines[0]!, /^unreadable {4}junk-0\.panic \(2026-11-29T03:00:00\.000Z\): not JSON$/);
+    assert.equal(
+      lines.at(-1),
+      `unreadable    and ${1000 - UNREADABLE_SHOWN} more (status --json lists them)`,
+    );
   });
 
   it('says when no daemon runs and the level is this reading alone', () => {

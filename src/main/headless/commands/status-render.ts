@@ -131,13 +131,21 @@ function probeLines(out: StatusObject): string[] {
   return lines;
 }
 
+/** Unreadable reports named one per line in the text status. */
+export const UNREADABLE_SHOWN = 5;
+
 function panicLines(panics: PanicSummary | null): string[] {
   if (!panics) return [];
   const l = panics.latest;
   const lines = [
     `panics        ${panics.total} recorded, ${panics.last72h} in the last 72 h${l ? `; latest ${l.kind} at ${iso(l.panicTime ?? l.mtime)} (exo-sentinel report ${l.id})` : ''}`,
   ];
-  for (const u of panics.unreadable) lines.push(`unreadable    ${u.name} (${iso(u.mtime)}): ${u.problem}`);
+  // Anyone who can write a report directory can leave unreadable files there: a few by name, the rest counted
+  // (`status --json` has the list, `panics list` every one).
+  for (const u of panics.unreadable.slice(0, UNREADABLE_SHOWN))
+    lines.push(`unreadable    ${u.name} (${iso(u.mtime)}): ${u.problem}`);
+  const more = panics.unreadable.length - UNREADABLE_SHOWN;
+  if (more > 0) lines.push(`unreadable    and ${more} more (status --json lists them)`);
   return lines;
 }
 
