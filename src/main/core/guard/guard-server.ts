@@ -309,6 +309,19 @@ export class GuardServer {
     });
   }
 
+  /** A cancel EXO did not take is recorded (the request is ended on the guard's side all the same). */
+  private cancelFailed(commandId: string, reason: string): void {
+    // After stop the daemon's store may be closing: nothing is emitted into it.
+    if (this.stopping) return;
+    this.emit({
+      time: this.now(),
+      kind: 'guard.cancel-failed',
+      severity: 'warning',
+      message: `EXO's cancel of command ${commandId.slice(0, 100)} failed: ${reason}`,
+      data: { commandId: commandId.slice(0, 100), reason },
+    });
+  }
+
   /** Forwards a request (gated: its body already read and measured) and streams the answer back. */
   private pipe(
     req: IncomingMessage,
@@ -369,7 +382,7 @@ export class GuardServer {
           ),
         onDone,
       },
-      (id) => cancelInExo(this.upstream, id),
+      (id) => cancelInExo(this.upstream, id, (why) => this.cancelFailed(id, why)),
     );
   }
 }

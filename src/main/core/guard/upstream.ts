@@ -81,10 +81,44 @@ export function upstreamOptions(
 export const upstreamRequest = (u: Upstream, options: RequestOptions) =>
   u.url.protocol === 'https:' ? https().request(options) : http.request(options);
 
-/** EXO's own cancel lever, `POST /v1/cancel/{command_id}` (it works on the node whose API took the request). */
-export function cancelInExo(u: Upstream, commandId: string): void {
+/**
+ * How long EXO gets to answer a cancel. EXO answers it at once (it closes the request's local stream and
+ * queues one command), so a node silent for seconds is hung; without a limit every cancel sent to a hung
+ * node held its connection, and a socket, open for as long as the node stayed hung.
+ */
+export const CANCEL_TIMEOUT_MS = 5_000;
+
+/**
+ * EXO's own cancel lever, `POST /v1/cancel/{command_id}` (it works on the node whose API took the request).
+ * Sent once, never retried (a POST); given up after `timeoutMs`, its connection closed. `onFailed` hears of
+ * a cancel that timed out, could not be sent or was refused; a 404 is not a failure (the command had ended).
+ */
+export function cancelInExo(
+  u: Upstream,
+  commandId: string,
+  onFailed: (reason: string) => void = () => {},
+  timeoutMs = CANCEL_TIMEOUT_MS,
+): void {
   const r = upstreamRequest(u, upstreamOptions(u, 'POST', `/v1/cancel/${encodeURIComponent(commandId)}`));
-  r.on('error', () => {});
-  r.on('response', (x) => x.resume());
+  let settled = false;
+  const settle = (failure: string | null): void => {
+    if (settled) return;
+    settled = true;
+    clearTimeout(timer);
+    if (failure !== null) onFailed(failure);
+  };
+  const timer = setTimeout(() => {
+    settle(`EXO did not answer within ${timeoutMs / 1000} s`);
+    r.destroy();
+  }, timeoutMs);
+  timer.unref();
+  r.on('error', (e: NodeJS.ErrnoException) => settle(`EXO did not answer: ${e.code ?? e.message}`));
+  r.on('response', (x) => {
+    const code = x.statusCode ?? 0;
+    const failure = code >= 300 && code !== 404 ? `EXO answered ${code}` : null;
+    x.on('error', () => settle(`EXO's answer was cut short`));
+    x.on('end', () => settle(failure));
+    x.resume();
+  });
   r.end();
 }
