@@ -9,7 +9,9 @@ import { fixture } from './fixtures.js';
  * A fake EXO node for tests (never shipped). It serves the shapes in test/fixtures/exo: `/node_id`,
  * `/state` and its sub-paths (camelCase, tagged unions, `{"inBytes"}`), chat completions streamed with EXO's
  * frame sequence (`: keep-alive`, `: prefill_progress`, `data:` chunks whose id is the command id, the
- * final usage, `: generation_stats`, `[DONE]`), `/v1/cancel/{id}`, `DELETE /instance/{id}`. While it
+ * final usage, `: generation_stats`, `[DONE]`), `/v1/cancel/{id}`, `DELETE /instance/{id}`, and the image
+ * endpoints with EXO's answers (api/main.py: JSON at the end, or with `stream` and `partial_images` an SSE
+ * stream of partial and final images with no id and no keep-alive; edits as multipart). While it
  * "processes" tokens it allocates and touches real memory, so the Linux probes see it grow. It can be
  * told to be slow, to drop connections, to answer garbage, to go down and to come back (a new node id,
  * as a restarted EXO has), and it writes EXO-format log lines.
@@ -31,6 +33,20 @@ export interface FakeExoOptions {
   maxGeneratedTokens?: number;
   /** Serve https with this key and certificate (PEM) instead of http. */
   tls?: { key: string; cert: string } | null;
+  /** How long one image request works, ms (default 200; `x-fake-image-ms` overrides it per request). */
+  imageMs?: number;
+}
+
+/** The image model the fake has an instance of (EXO refuses image requests for any other with 404). */
+export const FAKE_IMAGE_MODEL = 'exolabs/FLUX.1-schnell';
+
+/** One image request as the fake worked it: exactly the bytes it answered, and whether the client left. */
+export interface FakeImageTask {
+  path: string;
+  start: number;
+  end: number | null;
+  aborted: boolean;
+  sent: Buffer[];
 }
 
 export interface FakeExoControl {
@@ -52,6 +68,8 @@ export interface FakeExoControl {
   response(commandId: string): Buffer | undefined;
   /** When each chat response started and ended, by command id. */
   timings: Map<string, { start: number; end: number | null }>;
+  /** Image requests that passed validation, in arrival order. */
+  images: FakeImageTask[];
   setMode(mode: 'normal' | 'slow' | 'drop' | 'garbage'): void;
   down(): Promise<void>;
   /** Listens again on the same port, as a restarted EXO: new node id. */
@@ -77,6 +95,14 @@ function familyOf(path: string): 'chat' | 'anthropic' | 'responses' | 'ollama' |
   if (path === '/ollama/api/chat' || path === '/ollama/api/generate') return 'ollama';
   return null;
 }
+
+/** EXO's image endpoints (all POST). */
+const IMAGE_PATHS = [
+  '/v1/images/generations',
+  '/bench/images/generations',
+  '/v1/images/edits',
+  '/bench/images/edits',
+];
 
 function sseTranscript(): string[] {
   const api = JSON.parse(fixture('exo/api-control-and-stream.json')) as Json;
@@ -353,6 +379,165 @@ export async function startFakeExo(options: FakeExoOptions = {}): Promise<FakeEx
     log('INFO', `KV cache added: ${promptTokens} tokens`);
   }
 
+  const images: FakeImageTask[] = [];
+  /** FastAPI's 422 for a body that does not validate (not EXO's envelope: EXO leaves these to FastAPI). */
+  const unprocessable = (res: ServerResponse, loc: string, type = 'missing', msg = 'Field required'): void =>
+    json(res, 422, { detail: [{ type, loc: ['body', loc], msg, input: null }] });
+
+  /** The text fields of a multipart/form-data body (the file part is only checked for). */
+  const formFields = (req: IncomingMessage, body: string): Map<string, string> | null => {
+    const m = /boundary=(?:"([^"]+)"|([^;\s]+))/i.exec(String(req.headers['content-type'] ?? ''));
+    if (!m) return null;
+    const fields = new Map<string, string>();
+    for (const part of body.split(`--${m[1] ?? m[2]}`)) {
+      const head =
+        /^\r\nContent-Disposition: form-data; name="([^"]+)"(; filename="[^"]*")?[\s\S]*?\r\n\r\n/i.exec(
+          part,
+        );
+      if (!head) continue;
+      fields.set(head[1]!, head[2] ? '<file>' : part.slice(head[0].length).replace(/\r\n$/, ''));
+    }
+    return fields;
+  };
+
+  /** Python's json.dumps with its default separators (", " and ": "), as EXO writes its image frames. */
+  const pyJson = (v: unknown): string =>
+    Array.isArray(v)
+      ? `[${v.map(pyJson).join(', ')}]`
+      : v !== null && typeof v === 'object'
+        ? `{${Object.entries(v as Json)
+            .map(([k, x]) => `${JSON.stringify(k)}: ${pyJson(x)}`)
+            .join(', ')}}`
+        : JSON.stringify(v);
+
+  /** A base64 "image" of about `bytes` characters (a real 1x1 PNG when small). */
+  const PNG_1X1 =
+    'iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8/5+hHgAHggJ/PchI7wAAAABJRU5ErkJggg==';
+  const b64Image = (bytes: number, seed: number): string =>
+    bytes <= PNG_1X1.length
+      ? PNG_1X1
+      : Buffer.alloc(Math.ceil((bytes * 3) / 4), seed & 0xff)
+          .fill(`image ${seed} `)
+          .toString('base64');
+
+  async function image(req: IncomingMessage, res: ServerResponse, body: string, path: string): Promise<void> {
+    const bench = path.startsWith('/bench/');
+    const edits = path.endsWith('/edits');
+    let fields: Map<string, unknown>;
+    if (edits) {
+      const form = formFields(req, body);
+      if (!form) return unprocessable(res, 'image');
+      for (const required of ['image', 'prompt', 'model'])
+        if (!form.has(required)) return unprocessable(res, required);
+      fields = new Map<string, unknown>([
+        ['model', form.get('model')],
+        ['n', Number(form.get('n') ?? 1)],
+        ['stream', ['true', '1', 'yes'].includes(String(form.get('stream') ?? 'false').toLowerCase())],
+        [
+          'partial_images',
+          /^\d+$/.test(form.get('partial_images') ?? '') ? Number(form.get('partial_images')) : 0,
+        ],
+        ['response_format', form.get('response_format') ?? 'b64_json'],
+      ]);
+    } else {
+      let parsed: unknown;
+      try {
+        parsed = JSON.parse(body);
+      } catch {
+        return unprocessable(res, '0', 'json_invalid', 'JSON decode error');
+      }
+      if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed))
+        return unprocessable(res, 'prompt');
+      for (const required of ['prompt', 'model'])
+        if (typeof (parsed as Json)[required] !== 'string') return unprocessable(res, required);
+      fields = new Map(Object.entries(parsed as Json));
+    }
+    const model = String(fields.get('model'));
+    if (model !== FAKE_IMAGE_MODEL) return notFound(res, `No instance found for model ${model}`);
+    const n = typeof fields.get('n') === 'number' ? (fields.get('n') as number) : 1;
+    const partials =
+      typeof fields.get('partial_images') === 'number' ? (fields.get('partial_images') as number) : 0;
+    const stream = !bench && fields.get('stream') === true && partials > 0;
+    const urls = fields.get('response_format') === 'url';
+    const workMs = Number(req.headers['x-fake-image-ms'] ?? options.imageMs ?? 200);
+    const imageBytes = Number(req.headers['x-fake-image-bytes'] ?? 0);
+    const task: FakeImageTask = { path, start: Date.now(), end: null, aborted: false, sent: [] };
+    images.push(task);
+    // A diffusion model's activations: real memory held while the image is made.
+    const work = Buffer.alloc(8 * 1024 * 1024, 3);
+    held.add(work);
+    res.on('close', () => {
+      held.delete(work);
+      if (!res.writableEnded) task.aborted = true;
+    });
+    const step = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+    const write = (text: string, end = false): void => {
+      task.sent.push(Buffer.from(text));
+      if (end) res.end(text);
+      else res.write(text);
+    };
+    if (stream) {
+      res.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8' });
+      const gap = workMs / (partials + 1);
+      for (let i = 0; i < n && !task.aborted; i++) {
+        for (let k = 0; k < partials && !task.aborted; k++) {
+          await step(gap / n);
+          if (task.aborted) break;
+          const data = { b64_json: urls ? null : b64Image(imageBytes, i * 16 + k) };
+          write(
+            `data: ${pyJson({ type: 'partial', image_index: i, partial_index: k, total_partials: partials, format: 'png', data })}\n\n`,
+          );
+        }
+        await step(gap / n);
+        if (task.aborted) break;
+        const data = urls
+          ? { url: `http://${req.headers.host}/v1/images/${crypto.randomUUID()}` }
+          : { b64_json: b64Image(imageBytes, i * 16 + 15) };
+        write(`data: ${pyJson({ type: 'final', image_index: i, format: 'png', data })}\n\n`);
+      }
+      if (task.aborted) return;
+      write('data: [DONE]\n\n', true);
+      task.end = Date.now();
+      return;
+    }
+    // EXO collects the whole answer before it sends a byte (a JSONResponse, not a stream).
+    await step(workMs);
+    if (task.aborted || res.destroyed) return;
+    const data = Array.from({ length: n }, (_, i) => ({
+      b64_json: urls ? null : b64Image(imageBytes, i),
+      url: urls ? `http://${req.headers.host}/v1/images/${crypto.randomUUID()}` : null,
+      revised_prompt: null,
+    }));
+    const answer: Json = { created: Math.floor(Date.now() / 1000), data };
+    if (bench) {
+      answer['generation_stats'] = {
+        seconds_per_step: workMs / 1000 / 4,
+        total_generation_time: workMs / 1000,
+        num_inference_steps: 4,
+        num_images: n,
+        image_width: 1024,
+        image_height: 1024,
+        peak_memory_usage: { inBytes: 12 * 1024 ** 3 },
+      };
+      answer['power_usage'] = {
+        elapsed_seconds: workMs / 1000,
+        nodes: [],
+        total_avg_sys_power_watts: 0,
+        total_energy_joules: 0,
+        prefill_seconds: null,
+        generation_seconds: null,
+        prefill_energy_joules: null,
+        generation_energy_joules: null,
+        prefill_avg_sys_power_watts: null,
+        generation_avg_sys_power_watts: null,
+      };
+    }
+    const text = JSON.stringify(answer);
+    res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) });
+    write(text, true);
+    task.end = Date.now();
+  }
+
   const handler = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const url = new URL(req.url ?? '/', 'http://fake');
     const body = req.method === 'GET' ? '' : await readBody(req);
@@ -389,6 +574,7 @@ export async function startFakeExo(options: FakeExoOptions = {}): Promise<FakeEx
       return json(res, 200, cur);
     }
     if (req.method === 'POST' && familyOf(path) !== null) return chat(req, res, body, path);
+    if (req.method === 'POST' && IMAGE_PATHS.includes(path)) return image(req, res, body, path);
     const cancel = /^\/v1\/cancel\/(.+)$/.exec(path);
     if (req.method === 'POST' && cancel) {
       const id = decodeURIComponent(cancel[1]!);
@@ -455,6 +641,7 @@ export async function startFakeExo(options: FakeExoOptions = {}): Promise<FakeEx
       return parts ? Buffer.concat(parts) : undefined;
     },
     timings,
+    images,
     setMode: (m) => {
       mode = m;
     },

@@ -27,6 +27,21 @@ const ctx = (over: Partial<AdmissionContext> = {}): AdmissionContext => ({
 });
 
 describe('admission decisions', () => {
+  it('judges an image request (no prompt, no KV) on the mode and the queue alone', () => {
+    // No cap or headroom can refuse it: nothing is estimated for it.
+    const tight = { contextCap: 256, modelContext: 256, headroomBytes: 0 };
+    assert.deepEqual(decideAdmission(ctx(tight), null), { decision: 'admit', tokens: null, kvBytes: null });
+    for (const mode of ['refuse-new', 'cancel-newest'] as const) {
+      const d = decideAdmission(ctx({ ...tight, mode, level: 'critical' }), null);
+      assert.equal(d.decision, 'refuse');
+      assert.ok(d.decision === 'refuse' && d.status === 503 && d.reasonKind === 'mode' && d.param === null);
+    }
+    assert.equal(decideAdmission(ctx({ mode: 'serialise', inFlight: 1 }), null).decision, 'queue');
+    assert.equal(decideAdmission(ctx({ mode: 'serialise' }), null).decision, 'admit');
+    const full = decideAdmission(ctx({ mode: 'serialise', inFlight: 1, queued: 16 }), null);
+    assert.ok(full.decision === 'refuse' && full.reasonKind === 'queue-full');
+  });
+
   it('admits what fits, with the tokens and KV it will take', () => {
     assert.deepEqual(
       decideAdmission(ctx(), { promptTokens: 1000, maxTokens: 1000, promptParam: 'messages' }),

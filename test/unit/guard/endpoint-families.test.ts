@@ -6,6 +6,8 @@ import {
   type ErrorKind,
   FAMILIES,
   familyFor,
+  gatedFamilyFor,
+  isImageFamily,
   type PromptFacts,
   statusFor,
 } from '../../../src/main/core/guard/endpoints/endpoint-family.js';
@@ -944,5 +946,63 @@ describe('parseJsonBody', () => {
     assert.deepEqual(parse('[1]'), { ok: false, message: 'body is an array, expected a JSON object' });
     assert.deepEqual(parse('null'), { ok: false, message: 'body is null, expected a JSON object' });
     assert.deepEqual(parse('"x"'), { ok: false, message: 'body is a string, expected a JSON object' });
+  });
+});
+
+describe("EXO's image endpoints", () => {
+  const paths = [
+    '/v1/images/generations',
+    '/bench/images/generations',
+    '/v1/images/edits',
+    '/bench/images/edits',
+  ];
+  const images = gatedFamilyFor(paths[0]!);
+
+  it('are gated as one family without a prompt, and are no prompt family', () => {
+    assert.ok(images && isImageFamily(images));
+    assert.equal(images.protocol, 'exo-images');
+    assert.equal(images.streamFraming, 'sse');
+    for (const p of paths) {
+      assert.equal(gatedFamilyFor(p), images, p);
+      assert.equal(familyFor(p), null, p);
+    }
+    for (const p of ['/images', '/v1/images/abc', '/v1/images/generations/'])
+      assert.equal(gatedFamilyFor(p), null, p);
+    assert.equal(gatedFamilyFor('/v1/chat/completions'), chat);
+  });
+
+  it("spell errors as EXO's HTTPException envelope, the HTTP status as the code", () => {
+    assert.ok(images);
+    assert.deepEqual(images.errorBody('overloaded', 'busy'), {
+      error: { message: 'busy', type: 'Service Unavailable', param: null, code: 503 },
+    });
+    assert.deepEqual(images.errorBody('upstream_unavailable', 'EXO is silent', null, 504), {
+      error: { message: 'EXO is silent', type: 'Gateway Timeout', param: null, code: 504 },
+    });
+    assert.deepEqual(images.errorBody('payload_too_large', 'big').error, {
+      message: 'big',
+      type: 'Content Too Large',
+      param: null,
+      code: 413,
+    });
+    assert.equal(
+      images.streamErrorFrame('overloaded', 'cancelled'),
+      'data: {"error":{"message":"cancelled","type":"Service Unavailable","param":null,"code":503}}\n\n',
+    );
+  });
+
+  it('read a JSON body for the log only: EXO streams only with partial_images, never on /bench/', () => {
+    assert.ok(images && isImageFamily(images));
+    const d = images.describe;
+    assert.deepEqual(d(null, paths[2]!), { model: null, stream: null, images: null });
+    assert.deepEqual(d({ model: 'm', prompt: 'p' }, paths[0]!), { model: 'm', stream: false, images: 1 });
+    assert.deepEqual(d({ model: 'm', stream: true }, paths[0]!), { model: 'm', stream: false, images: 1 });
+    assert.deepEqual(d({ model: 'm', stream: true, partial_images: 2, n: 3 }, paths[0]!), {
+      model: 'm',
+      stream: true,
+      images: 3,
+    });
+    assert.equal(d({ stream: true, partial_images: 2 }, paths[1]!).stream, false);
+    assert.deepEqual(d({ model: 7, n: -1 }, paths[0]!), { model: null, stream: false, images: null });
   });
 });

@@ -39,8 +39,8 @@ export interface RequestFacts {
 export type RefusalKind = 'context' | 'kv-headroom' | 'mode' | 'queue-full' | 'queue-timeout';
 
 export type Decision =
-  | { decision: 'admit'; tokens: number; kvBytes: number | null }
-  | { decision: 'queue'; tokens: number; kvBytes: number | null }
+  | { decision: 'admit'; tokens: number | null; kvBytes: number | null }
+  | { decision: 'queue'; tokens: number | null; kvBytes: number | null }
   | {
       decision: 'refuse';
       /** 400: the request can never fit (do not retry as is); 503: capacity, retry after Retry-After. */
@@ -49,7 +49,7 @@ export type Decision =
       reasonKind: RefusalKind;
       param: string | null;
       message: string;
-      tokens: number;
+      tokens: number | null;
       kvBytes: number | null;
     };
 
@@ -71,9 +71,12 @@ export function modeReason(
  * Whether a generation request may reach EXO now. A request that can never fit the context is refused first
  * (400, whatever the mode); one that does not fit the KV headroom left now, or that the mode refuses, gets a
  * retryable 503; serialise queues behind the one in flight. The mode alone decides (the level acts through it),
- * so a mode pinned by hand is obeyed.
+ * so a mode pinned by hand is obeyed. An image request (`req` null) has no prompt and no KV cache to
+ * estimate: the context cap and the KV-headroom fit do not apply to it (no token count is made up for it);
+ * the mode (and through it the holds) and the serialise queue judge it like any other.
  */
-export function decideAdmission(ctx: AdmissionContext, req: RequestFacts): Decision {
+export function decideAdmission(ctx: AdmissionContext, req: RequestFacts | null): Decision {
+  if (req === null) return decideOnMode(ctx, null, null);
   const max = req.maxTokens ?? EXO_DEFAULT_MAX_TOKENS;
   const tokens = req.promptTokens + max;
   const kvBytes = ctx.kvPerToken !== null ? Math.round(tokens * ctx.kvPerToken) : null;
@@ -110,10 +113,25 @@ export function decideAdmission(ctx: AdmissionContext, req: RequestFacts): Decis
       `prompt ≈${req.promptTokens} tokens + ${maxText} would need ≈${formatBytes(kvBytes)} of KV cache on this node; ${formatBytes(ctx.headroomBytes)} is left under the Metal ceiling now (retry when running requests finish, or lower max_tokens)`,
     );
   }
+  return decideOnMode(ctx, tokens, kvBytes);
+}
+
+/** What the mode and the serialise queue say, once whatever depends on tokens has passed (or does not apply). */
+function decideOnMode(ctx: AdmissionContext, tokens: number | null, kvBytes: number | null): Decision {
+  const refuse = (reasonKind: RefusalKind, message: string): Decision => ({
+    decision: 'refuse',
+    status: 503,
+    kind: 'overloaded',
+    reasonKind,
+    param: null,
+    message,
+    tokens,
+    kvBytes,
+  });
+  if (ctx.mode === 'refuse-new' || ctx.mode === 'cancel-newest') return refuse('mode', modeReason(ctx));
   if (ctx.mode === 'serialise' && (ctx.inFlight > 0 || ctx.queued > 0)) {
     if (ctx.queued >= ctx.queueMax)
       return refuse(
-        503,
         'queue-full',
         `requests are serialised (${modeReason(ctx).replace(/; new requests are refused until the level falls$/, '')}) and the queue is full (${ctx.queueMax} waiting)`,
       );

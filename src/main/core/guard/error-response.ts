@@ -1,5 +1,11 @@
 import type { ServerResponse } from 'node:http';
-import { type EndpointFamily, type ErrorKind, familyFor, statusFor } from './endpoints/endpoint-family.js';
+import {
+  type EndpointFamily,
+  type ErrorKind,
+  type FamilyStyle,
+  familyFor,
+  statusFor,
+} from './endpoints/endpoint-family.js';
 
 /** EXO's own error envelope is OpenAI's: the style for paths that are no family's. */
 const DEFAULT_STYLE = familyFor('/v1/chat/completions')!;
@@ -18,7 +24,7 @@ export interface ErrorOptions {
 /** An error answer in the client's protocol; once the answer has begun, the connection is closed instead. */
 export function sendError(
   res: ServerResponse,
-  family: EndpointFamily,
+  family: FamilyStyle,
   kind: ErrorKind,
   message: string,
   opts: ErrorOptions = {},
@@ -27,8 +33,9 @@ export function sendError(
     if (!res.writableEnded) res.destroy();
     return;
   }
-  const body = JSON.stringify(family.errorBody(kind, message, opts.param ?? null));
-  res.writeHead(opts.status ?? statusFor(kind), {
+  const status = opts.status ?? statusFor(kind);
+  const body = JSON.stringify(family.errorBody(kind, message, opts.param ?? null, status));
+  res.writeHead(status, {
     'content-type': 'application/json',
     'content-length': Buffer.byteLength(body),
     ...(opts.retryAfter ? { 'retry-after': String(opts.retryAfter) } : {}),

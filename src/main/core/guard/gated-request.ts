@@ -9,7 +9,12 @@ import {
 } from './admission.js';
 import type { AllocationLog, GuardRecord } from './allocation-log.js';
 import type { Capacity } from './capacity.js';
-import type { EndpointFamily, PromptFacts } from './endpoints/endpoint-family.js';
+import {
+  type GatedFamily,
+  type ImageFacts,
+  isImageFamily,
+  type PromptFacts,
+} from './endpoints/endpoint-family.js';
 import { sendError } from './error-response.js';
 import type { GuardConfig } from './guard-config.js';
 import type { GuardMetricsSink, GuardView } from './guard-view.js';
@@ -24,6 +29,7 @@ export const PROMPT_PARAM: Record<string, string> = {
   '/ollama/api/generate': 'prompt',
 };
 const BODY_IDLE_MS = 30_000;
+const NO_KV: NodeKv = { perToken: null, contextLength: null, share: null };
 const JSON_LIMITS = { maxDepth: 64, maxArrayItems: 100_000 };
 
 export interface GatedDeps {
@@ -41,12 +47,20 @@ export interface GatedDeps {
     req: IncomingMessage,
     res: ServerResponse,
     target: string,
-    gated: { body: Buffer; family: EndpointFamily; onPrefill: (total: number) => void },
+    gated: { body: Buffer; family: GatedFamily; onPrefill: (total: number) => void },
     onDone: (status: number, outcome: PipeOutcome, observer: PipeHandle['observer']) => void,
   ) => PipeHandle;
 }
 
-/** One gated generation request: read within limits, measured, judged (queued if need be), then admitted. */
+/** What a gated body says: a prompt's estimate, or (images) only what the log shows. */
+type BodyFacts =
+  | { body: Buffer; prompt: PromptFacts; image: null }
+  | { body: Buffer; prompt: null; image: ImageFacts };
+
+/**
+ * One gated generation request: read within limits, measured, judged (queued if need be), then admitted.
+ * An image request is read within the same limits but not measured: it is judged on the mode and the queue.
+ */
 export class GatedRequest {
   private readonly received: number;
   private queuedMs = 0;
@@ -56,7 +70,7 @@ export class GatedRequest {
     private readonly d: GatedDeps,
     private readonly req: IncomingMessage,
     private readonly res: ServerResponse,
-    private readonly family: EndpointFamily,
+    private readonly family: GatedFamily,
     private readonly key: string,
     private readonly target: string,
   ) {
@@ -97,7 +111,7 @@ export class GatedRequest {
   }
 
   /** Reads and parses the body; answers the error itself and returns null when it cannot. */
-  private async facts(): Promise<{ body: Buffer; facts: PromptFacts } | null> {
+  private async facts(): Promise<BodyFacts | null> {
     const { req, res, family, key } = this;
     const read = await readBody(req, this.d.config.maxBodyBytes, BODY_IDLE_MS, undefined, this.d.budget);
     if (read.ok) this.held = read.body.length;
@@ -132,6 +146,17 @@ export class GatedRequest {
       }
       return null;
     }
+    if (isImageFamily(family)) {
+      // Edits are multipart (the image itself): held within the body caps above, never parsed. A JSON body
+      // is read for the log only; one that is not JSON goes on for EXO to refuse (422), it allocates nothing.
+      const multipart = /^multipart\//i.test(String(req.headers['content-type'] ?? ''));
+      const parsed = multipart ? null : parseJsonBody(read.body, JSON_LIMITS);
+      return {
+        body: read.body,
+        prompt: null,
+        image: family.describe(parsed?.ok ? parsed.value : null, key),
+      };
+    }
     const parsed = parseJsonBody(read.body, JSON_LIMITS);
     const facts = parsed.ok ? family.facts(parsed.value) : null;
     if (!parsed.ok || !facts?.ok) {
@@ -149,7 +174,7 @@ export class GatedRequest {
       sendError(res, family, 'invalid_request', message, { param });
       return null;
     }
-    return { body: read.body, facts: facts.facts };
+    return { body: read.body, prompt: facts.facts, image: null };
   }
 
   /** The body's bytes go back to the shared budget (once). */
@@ -171,22 +196,30 @@ export class GatedRequest {
   private async judge(): Promise<boolean> {
     const got = await this.facts();
     if (!got) return false;
-    const { model, promptTokens, maxTokens } = got.facts;
-    const kv = nodeKv(this.d.view().exo, model, this.d.exoHomeDir);
-    const request: RequestFacts = {
-      promptTokens,
-      maxTokens,
-      promptParam: PROMPT_PARAM[this.key] ?? 'messages',
-    };
+    const p = got.prompt;
+    const model = p ? p.model : got.image.model;
+    // An image model has no KV geometry: nothing is looked up for it.
+    const kv = p ? nodeKv(this.d.view().exo, model, this.d.exoHomeDir) : NO_KV;
+    const request: RequestFacts | null = p
+      ? {
+          promptTokens: p.promptTokens,
+          maxTokens: p.maxTokens,
+          promptParam: PROMPT_PARAM[this.key] ?? 'messages',
+        }
+      : null;
     const base = {
       endpoint: this.key,
       model,
       nodeShare: kv.share,
-      promptTokensEstimated: promptTokens,
-      images: got.facts.images,
-      stream: got.facts.stream,
-      maxTokens: maxTokens ?? EXO_DEFAULT_MAX_TOKENS,
-      maxTokensDefaulted: maxTokens === null,
+      ...(p
+        ? {
+            promptTokensEstimated: p.promptTokens,
+            maxTokens: p.maxTokens ?? EXO_DEFAULT_MAX_TOKENS,
+            maxTokensDefaulted: p.maxTokens === null,
+          }
+        : {}),
+      images: p ? p.images : got.image.images,
+      stream: p ? p.stream : got.image.stream,
       concurrencyAtAdmission: this.d.capacity.inFlight.length,
     };
     let d = decideAdmission(this.ctx(kv, false), request);
@@ -219,7 +252,7 @@ export class GatedRequest {
       });
       return false;
     }
-    this.admit(got.body, d.kvBytes, turn, kv, maxTokens, base);
+    this.admit(got.body, d.kvBytes, turn, kv, request, base);
     return true;
   }
 
@@ -248,7 +281,7 @@ export class GatedRequest {
   private leftQueue(
     outcome: 'timeout' | 'left' | 'refused',
     kv: NodeKv,
-    request: RequestFacts,
+    request: RequestFacts | null,
     base: Record<string, unknown> & { endpoint: string },
   ): void {
     if (outcome === 'left') {
@@ -286,10 +319,11 @@ export class GatedRequest {
     kvBytes: number | null,
     fromQueue: boolean,
     kv: NodeKv,
-    maxTokens: number | null,
+    request: RequestFacts | null,
     base: Record<string, unknown> & { endpoint: string },
   ): void {
     const entry = this.d.capacity.start(kvBytes, fromQueue);
+    const maxTokens = request?.maxTokens ?? null;
     const cap = Math.min(
       this.d.config.contextCap ?? Number.POSITIVE_INFINITY,
       kv.contextLength ?? Number.POSITIVE_INFINITY,
@@ -303,7 +337,8 @@ export class GatedRequest {
       handle?.cancel(status, reason);
     };
     const onPrefill = (total: number): void => {
-      if (total + max > cap)
+      // An image stream carries no prefill progress; were one to arrive, there is no cap to hold it to.
+      if (request !== null && total + max > cap)
         entry.cancel(
           400,
           `the real prompt is ${total} tokens: with max_tokens ${max} it exceeds the context cap of ${cap} tokens`,

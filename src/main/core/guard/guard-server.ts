@@ -7,7 +7,7 @@ import { http } from '../util/node-http.js';
 import { decideLoad, jitteredRetryAfter, type ModeSource } from './admission.js';
 import { AllocationLog } from './allocation-log.js';
 import { Capacity } from './capacity.js';
-import { type EndpointFamily, familyFor } from './endpoints/endpoint-family.js';
+import { type GatedFamily, gatedFamilyFor, isImageFamily } from './endpoints/endpoint-family.js';
 import { sendError, styleForPath } from './error-response.js';
 import { GatedRequest, PROMPT_PARAM } from './gated-request.js';
 import { type GuardConfig, isLoopback, parseListen } from './guard-config.js';
@@ -31,8 +31,9 @@ const GUARD_HEADERS = ['x-exo-sentinel-token'];
  * It routes exactly as EXO's server does (on the decoded, normalised path, which is also what it forwards),
  * refuses bodies on methods that take none and re-frames every body it forwards, and is transparent for
  * everything it does not gate: answers, SSE included, pass byte for byte with backpressure. Generation
- * requests go through admission (gated-request.ts); model loads are gated on the level, a cool-down and the
- * post-panic hold. It forwards only to its one upstream, and nothing a client sends makes a handler throw out.
+ * requests, text and image, go through admission (gated-request.ts); model loads are gated on the level, a
+ * cool-down and the post-panic hold. It forwards only to its one upstream, and nothing a client sends makes a
+ * handler throw out.
  */
 export class GuardServer {
   private server: Server | null = null;
@@ -230,7 +231,7 @@ export class GuardServer {
       return;
     }
     const key = routeKey(target.path);
-    const family = method === 'POST' ? familyFor(key) : null;
+    const family = method === 'POST' ? gatedFamilyFor(key) : null;
     const style = family ?? styleForPath(key);
     if (!this.authorised(req)) {
       sendError(
@@ -254,13 +255,7 @@ export class GuardServer {
     });
   }
 
-  private gated(
-    req: IncomingMessage,
-    res: ServerResponse,
-    family: EndpointFamily,
-    key: string,
-    target: string,
-  ) {
+  private gated(req: IncomingMessage, res: ServerResponse, family: GatedFamily, key: string, target: string) {
     return new GatedRequest(
       {
         config: this.config,
@@ -327,7 +322,7 @@ export class GuardServer {
     req: IncomingMessage,
     res: ServerResponse,
     target: string,
-    gated: { body: Buffer; family: EndpointFamily; onPrefill: (total: number) => void } | null,
+    gated: { body: Buffer; family: GatedFamily; onPrefill: (total: number) => void } | null,
     onDone: (status: number, outcome: PipeOutcome, observer: PipeHandle['observer']) => void,
   ): PipeHandle {
     const style = gated?.family ?? styleForPath(target);
@@ -350,6 +345,9 @@ export class GuardServer {
         timeouts: {
           headersMs: this.config.upstreamHeadersSeconds * 1000,
           idleMs: this.config.upstreamIdleSeconds * 1000,
+          // An image stream has no keep-alive: EXO may compute for as long as an answer may take to start.
+          silentMs:
+            gated && isImageFamily(gated.family) ? this.config.upstreamHeadersSeconds * 1000 : undefined,
         },
         res,
         gated: gated

@@ -17,9 +17,10 @@ export interface PipeRequest {
   req: IncomingMessage;
   /**
    * How long EXO may stay silent: before its answer starts, and between the chunks of a gated answer; `idleMs`
-   * is also how long the client may take nothing of an answer that waits for it.
+   * is also how long the client may take nothing of an answer that waits for it. `silentMs`, when given,
+   * replaces `idleMs` for EXO's silence mid-answer (a stream EXO sends no keep-alive on).
    */
-  timeouts: { headersMs: number; idleMs: number };
+  timeouts: { headersMs: number; idleMs: number; silentMs?: number };
   /** A body read whole (re-framed with its own Content-Length), or the client's stream to pipe through. */
   body: Buffer | IncomingMessage | null;
   res: ServerResponse;
@@ -172,11 +173,12 @@ export function pipeUpstream(p: PipeRequest, cancelUpstream: (commandId: string)
     }
     // A gated answer holds a slot: EXO may not stand still in it, streamed or not, whatever its type.
     const midAnswer = aligner ? 'mid-stream' : 'mid-answer';
-    if (p.gated) watch(p.timeouts.idleMs, midAnswer);
+    const silentMs = p.timeouts.silentMs ?? p.timeouts.idleMs;
+    if (p.gated) watch(silentMs, midAnswer);
     else if (timer) clearTimeout(timer);
     r.on('data', (chunk: Buffer) => {
       if (res.writableEnded || res.destroyed) return;
-      if (p.gated) watch(p.timeouts.idleMs, midAnswer);
+      if (p.gated) watch(silentMs, midAnswer);
       const out = aligner ? aligner.push(chunk) : chunk;
       const ok = out.length ? res.write(out) : true;
       handle.observer?.push(chunk);
@@ -186,7 +188,7 @@ export function pipeUpstream(p: PipeRequest, cancelUpstream: (commandId: string)
         watchClient();
         res.once('drain', () => {
           if (timer) clearTimeout(timer);
-          if (p.gated && !finished) watch(p.timeouts.idleMs, midAnswer);
+          if (p.gated && !finished) watch(silentMs, midAnswer);
           r.resume();
         });
       }
