@@ -43,7 +43,7 @@ export const CONFIG_HELP: Record<string, string> = {
   'guard.upstreamHeadersSeconds':
     'Seconds EXO may take to start its answer (a non-streamed generation answers at its end).',
   'guard.upstreamIdleSeconds':
-    'Seconds a stream from EXO may stay silent (EXO sends a keep-alive every 10 s).',
+    'Seconds a generation answer from EXO may stay silent (EXO sends a keep-alive every 10 s; image streams, which have none, get guard.upstreamHeadersSeconds), and seconds a client may take nothing of its answer before it is dropped and the request cancelled in EXO.',
   'guard.maxHeaderBytes': 'Request headers above this many bytes are answered 431.',
   'guard.upstreamCaFile': 'An extra PEM CA bundle to trust for an https:// EXO URL.',
   'guard.loadCooldownSeconds': 'Model loads are refused this long after the last load or unload.',
