@@ -41,6 +41,7 @@ describe('EXO API client against the fake EXO (real HTTP on loopback)', () => {
       kind: 'http',
       error: `DELETE ${fake.url}/instance/nope: HTTP 404: Instance not found`,
       status: 404,
+      bytes: 85,
     });
     fake.setMode('garbage');
     const g = await c.nodeId();

@@ -1,7 +1,22 @@
 import { httpRequest, keepAliveAgent } from '../util/http-request.js';
+import { scanJsonLimits } from '../util/json-limits.js';
 
 /** EXO's largest answer we read (a busy /state/tasks); a longer one is garbage, not held in memory. */
 const MAX_ANSWER_BYTES = 16 * 1024 * 1024;
+/**
+ * EXO's state nests about ten levels (tagged unions of pydantic models); whatever answers on its port is
+ * checked before it is parsed: 10 MB of `[` took the daemon to 1.4 GB of RSS and 70 % of a core.
+ */
+export const EXO_JSON_LIMITS = { maxDepth: 64, maxArrayItems: 200_000 } as const;
+/** How much of an error message from EXO's body is kept (it goes into events and the log). */
+const MAX_MESSAGE_CHARS = 300;
+/** EXO's errors are a line of JSON; a longer error body is quoted, not parsed. */
+const MAX_PARSED_ERROR_CHARS = 64 * 1024;
+const clip = (text: string): string =>
+  text.length > MAX_MESSAGE_CHARS ? `${text.slice(0, MAX_MESSAGE_CHARS)}… (${text.length} characters)` : text;
+/** What a value is, in a few words (never the whole of it: it may be megabytes). */
+const kindOf = (v: unknown): string =>
+  v === null ? 'null' : Array.isArray(v) ? 'an array' : typeof v === 'object' ? 'an object' : clip(String(v));
 
 /**
  * A small client for EXO's HTTP API. EXO down, slow, restarting or answering garbage is a state the
@@ -9,8 +24,8 @@ const MAX_ANSWER_BYTES = 16 * 1024 * 1024;
  */
 export type ExoFailure = 'down' | 'timeout' | 'http' | 'garbage';
 export type ExoResult<T> =
-  | { ok: true; value: T; status: number }
-  | { ok: false; kind: ExoFailure; error: string; status: number | null };
+  | { ok: true; value: T; status: number; bytes?: number }
+  | { ok: false; kind: ExoFailure; error: string; status: number | null; bytes?: number };
 
 export class ExoApiClient {
   readonly baseUrl: string;
@@ -37,10 +52,36 @@ export class ExoApiClient {
       if (res.kind === 'timeout')
         return { ok: false, kind: 'timeout', error: `${method} ${url}: ${res.error}`, status: null };
       if (res.kind === 'too-large')
-        return { ok: false, kind: 'garbage', error: `${method} ${url}: ${res.error}`, status: res.status };
+        return {
+          ok: false,
+          kind: 'garbage',
+          error: `${method} ${url}: ${res.error}`,
+          status: res.status,
+          bytes: MAX_ANSWER_BYTES,
+        };
       return { ok: false, kind: 'down', error: `${method} ${url}: ${res.error}`, status: res.status };
     }
     const text = res.text;
+    const bytes = text.length;
+    const failed = res.status < 200 || res.status > 299;
+    // An error's body is read for its message only: a large one is not parsed at all.
+    if (failed && bytes > MAX_PARSED_ERROR_CHARS)
+      return {
+        ok: false,
+        kind: 'http',
+        error: `${method} ${url}: HTTP ${res.status}: ${clip(text)}`,
+        status: res.status,
+        bytes,
+      };
+    const shape = scanJsonLimits(Buffer.from(text), EXO_JSON_LIMITS);
+    if (!shape.ok)
+      return {
+        ok: false,
+        kind: 'garbage',
+        error: `${method} ${url}: HTTP ${res.status}, JSON refused: ${shape.message}`,
+        status: res.status,
+        bytes,
+      };
     let body: unknown;
     try {
       body = JSON.parse(text);
@@ -50,18 +91,21 @@ export class ExoApiClient {
         kind: 'garbage',
         error: `${method} ${url}: HTTP ${res.status}, not JSON: ${JSON.stringify(text.slice(0, 80))}`,
         status: res.status,
+        bytes,
       };
     }
-    if (res.status < 200 || res.status > 299) {
-      const message = (body as { error?: { message?: string } })?.error?.message ?? text.slice(0, 120);
+    if (failed) {
+      const said = (body as { error?: { message?: unknown } } | null)?.error?.message;
+      const message = typeof said === 'string' ? said : text;
       return {
         ok: false,
         kind: 'http',
-        error: `${method} ${url}: HTTP ${res.status}: ${message}`,
+        error: `${method} ${url}: HTTP ${res.status}: ${clip(message)}`,
         status: res.status,
+        bytes,
       };
     }
-    return { ok: true, value: body, status: res.status };
+    return { ok: true, value: body, status: res.status, bytes };
   }
 
   /** Liveness: this node's id (a new one on every EXO start). */
@@ -73,7 +117,7 @@ export class ExoApiClient {
       : {
           ok: false,
           kind: 'garbage',
-          error: `/node_id returned ${JSON.stringify(r.value).slice(0, 80)}, not a string`,
+          error: `/node_id returned ${kindOf(r.value)}, not a string`,
           status: r.status,
         };
   }

@@ -13,6 +13,7 @@ import {
   parseRunners,
   parseTasks,
 } from './exo-state-parser.js';
+import { StatePacing } from './state-pacing.js';
 
 /** What the watchdog knows of EXO right now. Plain data: it goes into `status --json` and the API. */
 export interface ExoSnapshot {
@@ -31,6 +32,8 @@ export interface ExoSnapshot {
   nodeMemory: Record<string, ExoNodeMemory>;
   nodeIdentities: Record<string, ExoNodeIdentity>;
   failures: FailureState[];
+  /** State keys read less often than every poll because their answers are large: key → seconds apart. */
+  paced?: Record<string, number>;
 }
 
 export interface MonitorEvent {
@@ -96,32 +99,49 @@ export class ExoMonitor {
     return diffSnapshots(before, this.snap);
   }
 
+  /** The state read per key: parsed, and when it may be asked again (state-pacing.ts). */
+  private readonly state = new StatePacing(() => this.now());
+
   private async fetch(): Promise<ExoSnapshot> {
     const at = this.now();
     const id = await this.client.nodeId();
-    if (!id.ok)
+    if (!id.ok) {
+      this.state.forget();
       return { ...this.snap, reachable: false, error: id.error, checkedAt: at, tasks: [], inFlight: 0 };
-    const [mem, ids, inst, run, tasks] = await Promise.all([
-      this.client.state('nodeMemory'),
-      this.client.state('nodeIdentities'),
-      this.client.state('instances'),
-      this.client.state('runners'),
-      this.client.state('tasks'),
-    ]);
-    const bad = [mem, ids, inst, run, tasks].find((r) => !r.ok);
-    if (bad && !bad.ok)
+    }
+    // A large answer that failed (garbage, an error page) is not fetched again every poll either.
+    const waiting = this.state.failureWaiting();
+    if (waiting)
       return {
         ...this.snap,
         reachable: false,
-        error: bad.error,
+        error: waiting,
         nodeId: id.value,
         checkedAt: at,
         tasks: [],
         inFlight: 0,
       };
-    const instances = parseInstances(inst.ok ? inst.value : null);
-    const runners = parseRunners(run.ok ? run.value : null);
-    const taskList = parseTasks(tasks.ok ? tasks.value : null);
+    // One key at a time: at most one answer (≤ 16 MiB) and its parse are held at once, not five.
+    for (const key of STATE_KEYS) {
+      if (!this.state.due(key)) continue;
+      const r = await this.client.state(key);
+      if (!r.ok) {
+        this.state.failed(r.error, r.bytes ?? 0);
+        return {
+          ...this.snap,
+          reachable: false,
+          error: r.error,
+          nodeId: id.value,
+          checkedAt: at,
+          tasks: [],
+          inFlight: 0,
+        };
+      }
+      this.state.read(key, PARSERS[key](r.value), r.bytes ?? 0);
+    }
+    const instances = this.state.value('instances', [] as ExoInstance[]);
+    const runners = this.state.value('runners', [] as ExoRunner[]);
+    const taskList = this.state.value('tasks', [] as ExoTask[]);
     return {
       url: this.client.baseUrl,
       reachable: true,
@@ -133,12 +153,23 @@ export class ExoMonitor {
       runners,
       tasks: taskList,
       inFlight: taskList.filter((t) => ACTIVE_TASK.has(t.status)).length,
-      nodeMemory: parseNodeMemory(mem.ok ? mem.value : null),
-      nodeIdentities: parseNodeIdentities(ids.ok ? ids.value : null),
+      nodeMemory: this.state.value('nodeMemory', {} as Record<string, ExoNodeMemory>),
+      nodeIdentities: this.state.value('nodeIdentities', {} as Record<string, ExoNodeIdentity>),
       failures: detectFailures(instances, runners),
+      paced: this.state.paced(),
     };
   }
 }
+
+/** The `/state` keys the monitor reads, and what each becomes. */
+const STATE_KEYS = ['nodeMemory', 'nodeIdentities', 'instances', 'runners', 'tasks'] as const;
+const PARSERS: Record<(typeof STATE_KEYS)[number], (v: unknown) => unknown> = {
+  nodeMemory: parseNodeMemory,
+  nodeIdentities: parseNodeIdentities,
+  instances: parseInstances,
+  runners: parseRunners,
+  tasks: parseTasks,
+};
 
 export function diffSnapshots(a: ExoSnapshot, b: ExoSnapshot): MonitorEvent[] {
   const out: MonitorEvent[] = [];
@@ -166,6 +197,7 @@ export function diffSnapshots(a: ExoSnapshot, b: ExoSnapshot): MonitorEvent[] {
     });
   }
   if (!b.reachable) return out;
+  out.push(...pacingEvents(a.paced ?? {}, b.paced ?? {}));
   const before = new Map(a.instances.map((i) => [i.instanceId, i]));
   const after = new Map(b.instances.map((i) => [i.instanceId, i]));
   // On first contact the instances were placed before we looked: present, not a load we saw happen.
@@ -218,5 +250,27 @@ export function diffSnapshots(a: ExoSnapshot, b: ExoSnapshot): MonitorEvent[] {
       });
     }
   }
+  return out;
+}
+
+/** A key starting or ending to be read less often (its answers grew past, or fell back under, the free size). */
+function pacingEvents(a: Record<string, number>, b: Record<string, number>): MonitorEvent[] {
+  const out: MonitorEvent[] = [];
+  for (const [key, seconds] of Object.entries(b))
+    if (!(key in a))
+      out.push({
+        kind: 'exo.state-paced',
+        severity: 'info',
+        message: `EXO's /state/${key} answers are large: read every ${seconds} s instead of every poll`,
+        data: { key, seconds },
+      });
+  for (const key of Object.keys(a))
+    if (!(key in b))
+      out.push({
+        kind: 'exo.state-paced',
+        severity: 'info',
+        message: `EXO's /state/${key} is read every poll again`,
+        data: { key, seconds: 0 },
+      });
   return out;
 }

@@ -83,21 +83,39 @@ const SHARD_KIND: Record<string, ShardShape['kind']> = {
   CfgShardMetadata: 'cfg',
 };
 
+/**
+ * Entries kept per kind of EXO's state. A cluster has a handful of nodes and instances and at most EXO's
+ * concurrency limit of tasks; whatever answers on EXO's port may send 300,000 (the snapshot goes into every
+ * status, stream frame and tick), so each map is read up to these many entries and the rest ignored.
+ */
+export const STATE_CAPS = { nodes: 256, instances: 256, shards: 1024, runners: 1024, tasks: 4096 } as const;
+
+/** The first `max` own entries of an object from outside, without building the list of all of them. */
+function* firstEntries(o: Json, max: number): Generator<[string, unknown]> {
+  let n = 0;
+  for (const key in o) {
+    if (!Object.hasOwn(o, key)) continue;
+    if (n++ >= max) return;
+    yield [key, o[key]];
+  }
+}
+
 export function parseInstances(body: unknown): ExoInstance[] {
   if (!isObj(body)) return [];
   const out: ExoInstance[] = [];
-  for (const [id, tagged] of Object.entries(body)) {
+  for (const [id, tagged] of firstEntries(body, STATE_CAPS.instances)) {
     const t = untag(tagged);
     if (!t) continue;
     const [kind, inst] = t;
     const sa = isObj(inst['shardAssignments']) ? inst['shardAssignments'] : {};
     const nodeToRunner = isObj(sa['nodeToRunner']) ? sa['nodeToRunner'] : {};
     const runnerToNode = new Map(
-      Object.entries(nodeToRunner).map(([node, runner]) => [String(runner), node]),
+      [...firstEntries(nodeToRunner, STATE_CAPS.shards)].map(([node, runner]) => [String(runner), node]),
     );
     const shards: ExoShard[] = [];
-    for (const [runnerId, shardTagged] of Object.entries(
+    for (const [runnerId, shardTagged] of firstEntries(
       isObj(sa['runnerToShard']) ? sa['runnerToShard'] : {},
+      STATE_CAPS.shards,
     )) {
       const st = untag(shardTagged);
       if (!st) continue;
@@ -123,7 +141,7 @@ export function parseInstances(body: unknown): ExoInstance[] {
 export function parseRunners(body: unknown): ExoRunner[] {
   if (!isObj(body)) return [];
   const out: ExoRunner[] = [];
-  for (const [runnerId, tagged] of Object.entries(body)) {
+  for (const [runnerId, tagged] of firstEntries(body, STATE_CAPS.runners)) {
     const t = untag(tagged);
     if (!t) continue;
     const [status, r] = t;
@@ -148,7 +166,7 @@ export function parseRunners(body: unknown): ExoRunner[] {
 export function parseTasks(body: unknown): ExoTask[] {
   if (!isObj(body)) return [];
   const out: ExoTask[] = [];
-  for (const [taskId, tagged] of Object.entries(body)) {
+  for (const [taskId, tagged] of firstEntries(body, STATE_CAPS.tasks)) {
     const t = untag(tagged);
     if (!t) continue;
     const [kind, task] = t;
@@ -178,7 +196,7 @@ export function parseTasks(body: unknown): ExoTask[] {
 export function parseNodeMemory(body: unknown): Record<string, ExoNodeMemory> {
   if (!isObj(body)) return {};
   const out: Array<[string, ExoNodeMemory]> = [];
-  for (const [node, m] of Object.entries(body)) {
+  for (const [node, m] of firstEntries(body, STATE_CAPS.nodes)) {
     if (!isObj(m)) continue;
     out.push([
       node,
@@ -196,7 +214,7 @@ export function parseNodeMemory(body: unknown): Record<string, ExoNodeMemory> {
 export function parseNodeIdentities(body: unknown): Record<string, ExoNodeIdentity> {
   if (!isObj(body)) return {};
   const out: Array<[string, ExoNodeIdentity]> = [];
-  for (const [node, i] of Object.entries(body)) {
+  for (const [node, i] of firstEntries(body, STATE_CAPS.nodes)) {
     if (!isObj(i)) continue;
     out.push([
       node,

@@ -1,3 +1,5 @@
+import { type JsonLimits, scanJsonLimits } from '../util/json-limits.js';
+
 /**
  * A request body read as JSON, bounded before it is parsed: the bytes must be UTF-8, and one linear scan of
  * the structure outside strings refuses nesting deeper than `maxDepth`, arrays longer than `maxArrayItems`
@@ -6,31 +8,13 @@
  * Never throws, never recurses.
  */
 
-export interface JsonBodyLimits {
-  /** Deepest nesting of objects and arrays allowed (1 = a flat object). */
-  maxDepth: number;
-  /** Most elements one array may have. */
-  maxArrayItems: number;
-  /** Longest string allowed, in body bytes between its quotes (escapes counted as written). */
-  maxStringBytes?: number;
-}
+/** The limits a body is held to (json-limits.ts). */
+export type JsonBodyLimits = JsonLimits;
 
 export type JsonBodyResult = { ok: true; value: Record<string, unknown> } | { ok: false; message: string };
 
 /** Limits for generation requests: prompts nest a few levels (messages → content → parts → schema). */
 export const DEFAULT_JSON_BODY_LIMITS: Readonly<JsonBodyLimits> = { maxDepth: 64, maxArrayItems: 100_000 };
-
-const QUOTE = 0x22;
-const BACKSLASH = 0x5c;
-const OPEN_BRACE = 0x7b;
-const CLOSE_BRACE = 0x7d;
-const OPEN_BRACKET = 0x5b;
-const CLOSE_BRACKET = 0x5d;
-const COMMA = 0x2c;
-const SPACE = 0x20;
-const TAB = 0x09;
-const LF = 0x0a;
-const CR = 0x0d;
 
 /** Byte offset of the first invalid UTF-8 sequence (WHATWG rules: no overlongs, surrogates, > U+10FFFF). */
 export function firstInvalidUtf8(bytes: Uint8Array): number {
@@ -65,59 +49,6 @@ export function firstInvalidUtf8(bytes: Uint8Array): number {
     i += need + 1;
   }
   return -1;
-}
-
-export type ScanResult = { ok: true } | { ok: false; message: string };
-
-/**
- * One pass over the bytes, outside strings only: nesting depth, array lengths, string lengths. Multi-byte
- * UTF-8 sequences never contain an ASCII byte, so scanning bytes is exact. Malformed JSON is left for
- * `JSON.parse` to describe; this scan only has to be right about the limits.
- */
-export function scanJsonLimits(bytes: Uint8Array, limits: JsonBodyLimits): ScanResult {
-  const { maxDepth, maxArrayItems } = limits;
-  const maxString = limits.maxStringBytes ?? Number.POSITIVE_INFINITY;
-  // Per open container: 1 for an array, 0 for an object; and the items seen so far in an array.
-  const isArray = new Uint8Array(maxDepth + 1);
-  const items = new Float64Array(maxDepth + 1);
-  let depth = 0;
-  const n = bytes.length;
-  for (let i = 0; i < n; i++) {
-    const b = bytes[i]!;
-    if (b === SPACE || b === TAB || b === LF || b === CR) continue;
-    const top = depth - 1;
-    if (top >= 0 && isArray[top] === 1) {
-      // The first element of an array starts at its first byte that is not `]`; later ones after a comma.
-      if ((items[top] === 0 && b !== CLOSE_BRACKET) || b === COMMA) {
-        items[top] = items[top]! + 1;
-        if (items[top]! > maxArrayItems)
-          return { ok: false, message: `array of more than ${maxArrayItems} items at byte ${i}` };
-      }
-    }
-    if (b === QUOTE) {
-      const start = i;
-      i++;
-      while (i < n) {
-        const c = bytes[i]!;
-        if (c === BACKSLASH) i += 2;
-        else if (c === QUOTE) break;
-        else i++;
-      }
-      const length = Math.min(i, n) - start - 1;
-      if (length > maxString)
-        return { ok: false, message: `string longer than ${maxString} bytes at byte ${start}` };
-      continue;
-    }
-    if (b === OPEN_BRACE || b === OPEN_BRACKET) {
-      if (depth >= maxDepth) return { ok: false, message: `nesting deeper than ${maxDepth} at byte ${i}` };
-      isArray[depth] = b === OPEN_BRACKET ? 1 : 0;
-      items[depth] = 0;
-      depth++;
-    } else if (b === CLOSE_BRACE || b === CLOSE_BRACKET) {
-      if (depth > 0) depth--;
-    }
-  }
-  return { ok: true };
 }
 
 const decoder = new TextDecoder('utf-8', { fatal: true });
