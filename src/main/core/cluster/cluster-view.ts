@@ -1,5 +1,5 @@
 import { num } from '../../../shared/narrow.js';
-import type { RiskLevel, RiskReason } from '../../../shared/risk.js';
+import { isRiskLevel, type RiskLevel, type RiskReason } from '../../../shared/risk.js';
 import { SIGNED_SCHEME, signRequest } from '../api/signed-request.js';
 import type { ExoApiClient } from '../exo/exo-api-client.js';
 import { type HttpAnswer, httpRequest } from '../util/http-request.js';
@@ -51,13 +51,13 @@ export function rowFromStatus(
   const identity = obj(status['identity']);
   const exo = obj(status['exo']);
   return {
-    host: typeof identity['hostname'] === 'string' ? (identity['hostname'] as string) : (url ?? 'this host'),
+    host: typeof identity['hostname'] === 'string' ? clip(identity['hostname'], 253) : (url ?? 'this host'),
     url,
     self,
     reachable: true,
     error: null,
-    level: (risk['level'] as RiskLevel | undefined) ?? null,
-    reasons: Array.isArray(risk['reasons']) ? (risk['reasons'] as RiskReason[]) : [],
+    level: isRiskLevel(risk['level']) ? risk['level'] : null,
+    reasons: peerReasons(risk['reasons']),
     memory: {
       total: num(memory['total']),
       freePercent: num(memory['freePercent']),
@@ -65,9 +65,28 @@ export function rowFromStatus(
     },
     gpu: { inUseBytes: num(gpu['inUseBytes']), ceilingBytes: num(gpu['ceilingBytes']) },
     panics72h: num(obj(status['panics'])['last72h']),
-    exoNodeId: typeof exo['nodeId'] === 'string' ? (exo['nodeId'] as string) : null,
+    exoNodeId: typeof exo['nodeId'] === 'string' ? clip(exo['nodeId'], 128) : null,
     source,
   };
+}
+
+/** Reasons a peer listed, as reasons: the CLI and the dashboard read `.message` of each (a `null` there threw). */
+const MAX_PEER_REASONS = 32;
+const clip = (text: string, max: number): string => (text.length > max ? `${text.slice(0, max)}…` : text);
+
+function peerReasons(v: unknown): RiskReason[] {
+  if (!Array.isArray(v)) return [];
+  const out: RiskReason[] = [];
+  for (const r of v.slice(0, MAX_PEER_REASONS)) {
+    const o = obj(r);
+    if (typeof o['message'] !== 'string' || !isRiskLevel(o['level'])) continue;
+    out.push({
+      signal: typeof o['signal'] === 'string' ? clip(o['signal'], 64) : 'unknown',
+      level: o['level'],
+      message: clip(o['message'], 300),
+    });
+  }
+  return out;
 }
 
 /** Other nodes' addresses from EXO's topology (their link-local or LAN IPs), without this node. */
