@@ -1,7 +1,9 @@
 import assert from 'node:assert/strict';
+import { createServer } from 'node:http';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
-import { rowFromStatus } from '../../../src/main/core/cluster/cluster-view.js';
+import { ClusterConfigSchema } from '../../../src/main/core/cluster/cluster-config.js';
+import { collectCluster, rowFromStatus } from '../../../src/main/core/cluster/cluster-view.js';
 import { renderCluster } from '../../../src/main/headless/commands/cluster-command.js';
 
 const PEER = 'http://10.0.0.2:52417';
@@ -29,10 +31,10 @@ describe("a peer's status, read as untrusted JSON", () => {
       'exo-topology',
     );
     assert.equal(row.level, null);
-    assert.equal(row.host.length, 254);
-    assert.equal(row.exoNodeId?.length, 129);
+    assert.equal(row.host.length, 253);
+    assert.equal(row.exoNodeId?.length, 128);
     assert.equal(row.reasons[0]?.signal, 'wired');
-    assert.equal(row.reasons[0]?.message.length, 301);
+    assert.equal(row.reasons[0]?.message.length, 300);
     assert.ok(row.reasons.length <= 32);
     assert.ok(
       row.reasons.every(
@@ -53,5 +55,40 @@ describe("a peer's status, read as untrusted JSON", () => {
       }),
       { numRuns: 500 },
     );
+  });
+
+  it('keeps a peer from writing to the terminal: no control characters in what the CLI prints', async () => {
+    const ESC = '\u001b';
+    const evil = `${ESC}]52;c;ZWNobyBvd25lZA==\u0007${ESC}[2J\u202e`;
+    const row = rowFromStatus(
+      {
+        identity: { hostname: `studio${evil}` },
+        risk: { level: 'high', reasons: [{ signal: `s${evil}`, level: 'high', message: `wired${evil}` }] },
+        exo: { nodeId: `n${evil}` },
+      },
+      PEER,
+      false,
+      'exo-topology',
+    );
+    // A peer whose answer is not JSON: the parser's message quotes the start of it.
+    const server = createServer((_req, res) => res.end(`x${evil}`));
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const port = (server.address() as { port: number }).port;
+    try {
+      const config = ClusterConfigSchema.parse({ peers: [`http://127.0.0.1:${port}`], timeoutMs: 3000 });
+      const { rows } = await collectCluster({}, config, null, null);
+      assert.equal(rows[1]?.reachable, false);
+      const table = renderCluster([row, rows[1]!]);
+      assert.match(table, /studio/);
+      assert.doesNotMatch(
+        table,
+        /[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u202a-\u202e]/u,
+        JSON.stringify(table),
+      );
+      for (const text of [row.host, row.exoNodeId, row.reasons[0]?.signal, row.reasons[0]?.message])
+        assert.doesNotMatch(String(text), /[\u0000-\u001f\u202e]/u);
+    } finally {
+      server.close();
+    }
   });
 });

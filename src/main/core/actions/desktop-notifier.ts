@@ -1,7 +1,10 @@
 import { execFile } from 'node:child_process';
 import { accessSync, constants, existsSync, statSync } from 'node:fs';
 import { delimiter, isAbsolute, join } from 'node:path';
+import { plainText } from '../util/format.js';
 import type { Notification } from './notifier.js';
+
+export { plainText };
 
 /** `notifications.desktop`: auto = on in a desktop (GUI) session, off elsewhere; on; off. */
 export type DesktopMode = 'auto' | 'on' | 'off';
@@ -47,16 +50,6 @@ export const OSASCRIPT_LINES = [
   'display notification (item 3 of argv) with title (item 2 of argv)',
   'end run',
 ] as const;
-
-/**
- * One line of plain text, bounded: control characters (C0, C1, the line and paragraph separators and the
- * bidirectional overrides) become spaces, runs of spaces collapse, and past `max` characters it ends in `…`.
- */
-export function plainText(s: string, max: number): string {
-  const flat = s.replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g, ' ');
-  const one = flat.replace(/\s+/g, ' ').trim();
-  return one.length > max ? `${one.slice(0, max - 1)}…` : one;
-}
 
 /** The command that shows one notification with the given backend. */
 export function desktopCommand(

@@ -2,6 +2,7 @@ import { num } from '../../../shared/narrow.js';
 import { isRiskLevel, type RiskLevel, type RiskReason } from '../../../shared/risk.js';
 import { SIGNED_SCHEME, signRequest } from '../api/signed-request.js';
 import type { ExoApiClient } from '../exo/exo-api-client.js';
+import { plainText } from '../util/format.js';
 import { type HttpAnswer, httpRequest } from '../util/http-request.js';
 import type { ClusterConfig } from './cluster-config.js';
 
@@ -51,7 +52,8 @@ export function rowFromStatus(
   const identity = obj(status['identity']);
   const exo = obj(status['exo']);
   return {
-    host: typeof identity['hostname'] === 'string' ? clip(identity['hostname'], 253) : (url ?? 'this host'),
+    host:
+      typeof identity['hostname'] === 'string' ? peerText(identity['hostname'], 253) : (url ?? 'this host'),
     url,
     self,
     reachable: true,
@@ -65,14 +67,15 @@ export function rowFromStatus(
     },
     gpu: { inUseBytes: num(gpu['inUseBytes']), ceilingBytes: num(gpu['ceilingBytes']) },
     panics72h: num(obj(status['panics'])['last72h']),
-    exoNodeId: typeof exo['nodeId'] === 'string' ? clip(exo['nodeId'], 128) : null,
+    exoNodeId: typeof exo['nodeId'] === 'string' ? peerText(exo['nodeId'], 128) : null,
     source,
   };
 }
 
 /** Reasons a peer listed, as reasons: the CLI and the dashboard read `.message` of each (a `null` there threw). */
 const MAX_PEER_REASONS = 32;
-const clip = (text: string, max: number): string => (text.length > max ? `${text.slice(0, max)}…` : text);
+/** A peer's text as the CLI prints it: one line, no control characters (an escape sequence would reach the terminal). */
+const peerText = plainText;
 
 function peerReasons(v: unknown): RiskReason[] {
   if (!Array.isArray(v)) return [];
@@ -81,9 +84,9 @@ function peerReasons(v: unknown): RiskReason[] {
     const o = obj(r);
     if (typeof o['message'] !== 'string' || !isRiskLevel(o['level'])) continue;
     out.push({
-      signal: typeof o['signal'] === 'string' ? clip(o['signal'], 64) : 'unknown',
+      signal: typeof o['signal'] === 'string' ? peerText(o['signal'], 64) : 'unknown',
       level: o['level'],
-      message: clip(o['message'], 300),
+      message: peerText(o['message'], 300),
     });
   }
   return out;
@@ -207,7 +210,8 @@ async function collectOnce(
           url,
           self: false,
           reachable: false,
-          error: err.message,
+          // A parse error quotes the start of the peer's answer.
+          error: peerText(err.message, 300),
           level: null,
           reasons: [],
           memory: { total: null, freePercent: null, wired: null },

@@ -17,3 +17,14 @@ export function parseTime(text: string): number | null {
   const t = Date.parse(text);
   return Number.isNaN(t) ? null : t;
 }
+
+/**
+ * One line of plain text, bounded: control characters (C0, C1, the line and paragraph separators and the
+ * bidirectional overrides) become spaces, runs of spaces collapse, and past `max` characters it ends in `…`.
+ * For text from outside that a terminal or a notification shows (an escape sequence there is a command).
+ */
+export function plainText(s: string, max: number): string {
+  const flat = s.replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g, ' ');
+  const one = flat.replace(/\s+/g, ' ').trim();
+  return one.length > max ? `${one.slice(0, max - 1)}…` : one;
+}
