@@ -158,6 +158,13 @@ describe('/metrics on a running daemon: Prometheus conventions', () => {
     const probes = process.platform === 'linux' ? ['meminfo', 'process-table'] : ['vm_stat', 'sysctl', 'ps'];
     for (const probe of [...probes, 'exo-monitor'])
       assert.equal(value('exo_sentinel_probe_failures_total', { probe }), '0', probe);
+    for (const reason of [
+      'idle_connection_closed',
+      'connection_refused',
+      'live_client_stalled',
+      'live_client_refused',
+    ])
+      assert.equal(value('exo_sentinel_api_shed_total', { reason }), '0', reason);
     assert.equal(value('exo_sentinel_processes', { role: 'mlx-server' }), '0', 'a role with no process is 0');
     const own = families.filter((f) => f.name.startsWith('exo_sentinel_'));
     for (const f of own) {

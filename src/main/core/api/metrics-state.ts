@@ -112,6 +112,7 @@ export interface MetricsState {
   readonly guardRequests: CounterRecorder;
   readonly guardRefusals: CounterRecorder;
   readonly probeFailures: CounterRecorder;
+  readonly apiShed: CounterRecorder;
   readonly guardQueueWait: HistogramRecorder;
   readonly tickSeconds: HistogramRecorder;
 }

@@ -13,6 +13,7 @@ import {
   TICK_BUCKETS,
 } from './metrics-state.js';
 import type { PromMetrics } from './prom-metrics.js';
+import { SHED_REASONS, shedLabel } from './shed-tally.js';
 
 /** How long a rendered /metrics text answers further scrapes (Prometheus scrapes every 15 s or so). */
 export const RENDER_REUSE_MS = 250;
@@ -37,6 +38,8 @@ export class Metrics implements MetricsState {
   /** Refusals by reason, every reason present from the start at 0 (a rate over an absent series is nothing). */
   readonly guardRefusals = new CounterRecorder();
   readonly probeFailures = new CounterRecorder();
+  /** What the API shed to stay reachable, by reason (shed-tally.ts), every reason at 0 from the start. */
+  readonly apiShed = new CounterRecorder();
   readonly guardQueueWait = new HistogramRecorder(QUEUE_WAIT_BUCKETS);
   readonly tickSeconds = new HistogramRecorder(TICK_BUCKETS);
   private prom: Promise<PromMetrics> | null = null;
@@ -44,6 +47,7 @@ export class Metrics implements MetricsState {
   constructor() {
     for (const reason of GUARD_REFUSAL_REASONS) this.guardRefusals.inc({ reason }, 0);
     for (const outcome of GUARD_OUTCOMES) this.guardRequests.inc(outcome, 0);
+    for (const reason of SHED_REASONS) this.apiShed.inc({ reason: shedLabel(reason) }, 0);
     for (const probe of [...(PROBES[process.platform] ?? []), ...COMMON_PROBES])
       this.probeFailures.inc({ probe }, 0);
   }

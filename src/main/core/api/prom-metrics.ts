@@ -168,6 +168,13 @@ export class PromMetrics {
       ['probe'],
       state.probeFailures,
     );
+    counterView(
+      this.registry,
+      'exo_sentinel_api_shed_total',
+      'Connections and live-event clients the API closed or refused to stay reachable under load, by reason',
+      ['reason'],
+      state.apiShed,
+    );
     histogramView(
       this.registry,
       'exo_sentinel_guard_queue_wait_seconds',

@@ -18,6 +18,19 @@ export type ShedReason =
 
 export type ShedCounts = Partial<Record<ShedReason, number>>;
 
+/** Every reason, for counters that start at 0. */
+export const SHED_REASONS: readonly ShedReason[] = [
+  'idleConnectionClosed',
+  'connectionRefused',
+  'liveClientStalled',
+  'liveClientOverBuffer',
+  'liveClientEvicted',
+  'liveClientRefused',
+];
+
+/** A reason as a Prometheus label value: idleConnectionClosed → idle_connection_closed. */
+export const shedLabel = (r: ShedReason): string => r.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
+
 const WORDS: Record<ShedReason, string> = {
   idleConnectionClosed: 'idle connections closed to admit new ones',
   connectionRefused: 'new connections closed with every connection busy',
