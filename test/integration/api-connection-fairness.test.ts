@@ -197,6 +197,35 @@ describe('connection cap: connections that send nothing give way to ones that as
   });
 });
 
+describe('connection cap: connections that send a request body and then nothing', () => {
+  let api: Awaited<ReturnType<typeof apiServer>>;
+  before(async () => {
+    api = await apiServer({ shedReportMs: 100 });
+  });
+  after(() => api.close());
+
+  it(`answers a new client with ${API_MAX_CONNECTIONS} connections each holding a request body open`, async () => {
+    // Headers complete, so each counts as a request; a body of 1000 bytes of which one ever comes.
+    const slow = holdConnections(api.port, API_MAX_CONNECTIONS, {
+      partial:
+        'PUT /api/v1/guard/mode HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n{',
+      reopenMs: 60_000,
+    });
+    await until('every slot held by a body in progress', async () => {
+      const load = await api.server.load();
+      return load.busy + load.idle >= API_MAX_CONNECTIONS;
+    });
+    const polled = await pollFor(`http://127.0.0.1:${api.port}/api/v1/status`, 1500, { timeoutMs: 1000 });
+    slow.stop();
+    process.stdout.write(
+      `# ${API_MAX_CONNECTIONS} bodies held open: client ${polled.ok}/${polled.total} answered, errors ${JSON.stringify(polled.errors)}\n`,
+    );
+    assert.equal(polled.ok, polled.total, JSON.stringify(polled.errors));
+    assert.ok(shedTotal(api.shed).connectionRefused === 0, 'no newcomer refused');
+    await until('the flood gone', async () => (await api.server.load()).open === 0);
+  });
+});
+
 describe('connection cap: when every connection is serving a request', () => {
   let api: Awaited<ReturnType<typeof apiServer>>;
   before(async () => {

@@ -47,6 +47,23 @@ describe('connection slots: who gives up a slot at the cap', () => {
     assert.deepEqual(slots.arrive('b', 4), { kind: 'evicted', evicted: 'a', idleMs: 1 });
   });
 
+  it('with every slot busy, closes a connection still sending its request rather than refuse the newcomer', () => {
+    const slots = new ConnectionSlots<string>(3);
+    for (const k of ['served', 'upload-1', 'upload-2']) {
+      slots.arrive(k, 0);
+      slots.requestStarted(k);
+    }
+    const sending = new Set(['upload-1', 'upload-2']);
+    const stillSending = (k: string): boolean => sending.has(k);
+    assert.deepEqual(slots.arrive('d', 5, stillSending), { kind: 'sending', evicted: 'upload-1' });
+    assert.deepEqual(slots.counts(), { idle: 1, busy: 2 });
+    // An idle connection still goes first.
+    assert.deepEqual(slots.arrive('e', 6, stillSending), { kind: 'evicted', evicted: 'd', idleMs: 1 });
+    slots.requestStarted('e');
+    sending.clear();
+    assert.deepEqual(slots.arrive('f', 7, stillSending), { kind: 'refused' });
+  });
+
   it('frees a slot when a connection closes; requests on a connection not held change nothing', () => {
     const slots = new ConnectionSlots<string>(1);
     slots.arrive('a', 0);

@@ -12,8 +12,10 @@ const BACKSTOP_MARGIN = 16;
 
 /**
  * Puts `server`'s connections under `cap` slots (connection-slots.ts): each new socket takes a free slot or
- * the slot of the socket idle longest, which is closed; with every slot busy serving a request the new
- * socket is closed. What was closed is counted in `tally`. Returns the slots (for counts).
+ * the slot of the socket idle longest, which is closed; with none idle, the slot of a socket whose request
+ * is still arriving (its body not all sent: it waits on its client, as an idle one does, and is counted as
+ * one); with every slot busy serving a whole request the new socket is closed. What was closed is counted in
+ * `tally`. Returns the slots (for counts).
  */
 export function gateConnections(
   server: Server,
@@ -23,14 +25,17 @@ export function gateConnections(
 ): ConnectionSlots<Socket> {
   const slots = new ConnectionSlots<Socket>(cap);
   server.maxConnections = slots.cap + BACKSTOP_MARGIN;
+  // The request each socket is on; `complete` is false until its body has all arrived.
+  const current = new WeakMap<Socket, IncomingMessage>();
+  const sending = (socket: Socket): boolean => current.get(socket)?.complete === false;
   server.on('connection', (socket: Socket) => {
-    const arrival = slots.arrive(socket, now());
+    const arrival = slots.arrive(socket, now(), sending);
     if (arrival.kind === 'refused') {
       tally.count('connectionRefused');
       socket.destroy();
       return;
     }
-    if (arrival.kind === 'evicted') {
+    if (arrival.kind === 'evicted' || arrival.kind === 'sending') {
       tally.count('idleConnectionClosed');
       arrival.evicted.destroy();
     }
@@ -38,6 +43,7 @@ export function gateConnections(
   });
   server.on('request', (req: IncomingMessage, res: ServerResponse) => {
     const socket = req.socket;
+    current.set(socket, req);
     slots.requestStarted(socket);
     // 'close' comes once the response is done, or when the connection goes first.
     res.once('close', () => slots.requestEnded(socket, now()));

@@ -5,14 +5,18 @@
  * A connection is busy from a request's headers until its response is done (a live-event stream stays
  * busy: it has its own cap), idle otherwise: before its first request's headers are complete, and between
  * requests on a kept-alive connection. At the cap a newcomer takes the slot of the connection idle longest;
- * only when every slot is busy is the newcomer refused. So connections that send nothing, or a header a
- * byte at a time, cannot keep others out, and the number held never passes the cap.
+ * with none idle, that of the first busy one still sending its request's body (the caller says which are);
+ * only when every slot is serving a whole request is the newcomer refused. So connections that send
+ * nothing, a header a byte at a time, or headers announcing a body that never comes, cannot keep others
+ * out, and the number held never passes the cap.
  */
 export type Arrival<K> =
   /** There was a free slot. */
   | { kind: 'admitted' }
   /** The slots were full: `evicted` (idle `idleMs`) was taken out of them; the caller closes it. */
   | { kind: 'evicted'; evicted: K; idleMs: number }
+  /** None idle: `evicted` was busy but still sending its request's body; the caller closes it. */
+  | { kind: 'sending'; evicted: K }
   /** Every slot is serving a request: the newcomer was not taken; the caller closes it. */
   | { kind: 'refused' };
 
@@ -35,15 +39,26 @@ export class ConnectionSlots<K> {
     return { idle: this.idle.size, busy: this.busy.size };
   }
 
-  /** A new connection at `now`: it holds a slot (idle) unless refused. A key already held is left as it is. */
-  arrive(key: K, now: number): Arrival<K> {
+  /**
+   * A new connection at `now`: it holds a slot (idle) unless refused. A key already held is left as it is.
+   * `sending` tells the busy connections whose request's body has not all arrived.
+   */
+  arrive(key: K, now: number, sending: (busy: K) => boolean = () => false): Arrival<K> {
     if (this.idle.has(key) || this.busy.has(key)) return { kind: 'admitted' };
     if (this.size < this.cap) {
       this.idle.set(key, now);
       return { kind: 'admitted' };
     }
     const oldest = this.idle.entries().next();
-    if (oldest.done) return { kind: 'refused' };
+    if (oldest.done) {
+      for (const busy of this.busy.keys())
+        if (sending(busy)) {
+          this.busy.delete(busy);
+          this.idle.set(key, now);
+          return { kind: 'sending', evicted: busy };
+        }
+      return { kind: 'refused' };
+    }
     const [evicted, since] = oldest.value;
     this.idle.delete(evicted);
     this.idle.set(key, now);
