@@ -91,7 +91,7 @@ describe('the daemon and its API token file (real files, real modes)', () => {
     for (const mode of [0o600, 0o400]) {
       const p = tokenFile(dir.path, `sound-${mode.toString(8)}`, mode);
       const sound = loadOrCreateToken(p);
-      assert.deepEqual(sound, { ok: true, token: OLD, notices: [] });
+      assert.deepEqual(sound, { ok: true, token: OLD, notices: [], written: null });
       assert.equal(modeOf(p), mode, 'left as it is');
     }
   });

@@ -73,6 +73,24 @@ describe('the API token file, looked at again while the daemon runs', () => {
     assert.equal(mode(path), 0o600);
   });
 
+  it('an edit that leaves no valid token is not announced as the new token: it says the file was written again', () => {
+    const path = `${dir.path}/mistyped-token`;
+    const { token, watch, seen } = watched(path);
+    writeFileSync(path, 'too-short\n', { mode: 0o600 });
+    assert.equal(watch.check(), true);
+    const [next, why] = seen.changed.at(-1)!;
+    assert.notEqual(next, token);
+    assert.equal(readFileSync(path, 'utf8').trim(), next, 'the daemon wrote a token of its own');
+    assert.equal(why, 'the file held no valid token (16 to 512 printable characters) and was written again');
+    // The owner's own token in a file only its owner can use (0700): taken, the mode repaired, and said so.
+    const chosen = 'another-token-the-owner-chose-0123456789';
+    writeFileSync(path, `${chosen}\n`, { mode: 0o600 });
+    chmodSync(path, 0o700);
+    assert.equal(watch.check(), true);
+    assert.deepEqual(seen.changed.at(-1), [chosen, 'the file holds a new token']);
+    assert.equal(mode(path), 0o600);
+  });
+
   it('a link put in its place is not followed: replaced by a private file', () => {
     const path = `${dir.path}/linked-token`;
     const { watch, seen } = watched(path);

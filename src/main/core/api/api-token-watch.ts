@@ -71,11 +71,13 @@ export class TokenFileWatch {
     this.token = load.token;
     this.on.changed(
       load.token,
-      load.notices.length
+      load.written === 'refused'
         ? 'the file could not be trusted and was replaced'
-        : now.startsWith('missing:')
-          ? 'the file was removed and written again'
-          : 'the file holds a new token',
+        : load.written === null
+          ? 'the file holds a new token'
+          : now.startsWith('missing:')
+            ? 'the file was removed and written again'
+            : 'the file held no valid token (16 to 512 printable characters) and was written again',
     );
     return true;
   }

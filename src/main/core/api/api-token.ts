@@ -21,7 +21,13 @@ export interface TokenNotice {
 }
 
 export type TokenLoad =
-  | { ok: true; token: string; notices: TokenNotice[] }
+  | {
+      ok: true;
+      token: string;
+      notices: TokenNotice[];
+      /** Why a new token was written (`refused`: the file's was not trusted; `absent`: it had none); null: the file's token. */
+      written: 'refused' | 'absent' | null;
+    }
   | { ok: false; error: string; notices: TokenNotice[] };
 
 export const tokenNoticeText = (n: TokenNotice): string =>
@@ -55,7 +61,7 @@ export function loadOrCreateToken(path: string): TokenLoad {
   } finally {
     closeTokenFile(look);
   }
-  if ('use' in verdict) return { ok: true, token: verdict.use, notices };
+  if ('use' in verdict) return { ok: true, token: verdict.use, notices, written: null };
   const written = writeNewToken(path);
   const refused = verdict.refused;
   if (!written.ok)
@@ -72,7 +78,7 @@ export function loadOrCreateToken(path: string): TokenLoad {
       problem: refused.problem,
       action: `${refused.why}; a new token replaces it (mode 0600)`,
     });
-  return { ok: true, token: written.token, notices };
+  return { ok: true, token: written.token, notices, written: refused ? 'refused' : 'absent' };
 }
 
 /** Use the file's token, or write a new one (`refused`: why the file's is not used; null when it has none). */
