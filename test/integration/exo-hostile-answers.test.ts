@@ -24,9 +24,8 @@ async function fakeExo(): Promise<{
     const path = req.url ?? '/';
     asked.set(path, (asked.get(path) ?? 0) + 1);
     const a =
-      path === '/node_id'
-        ? { status: 200, body: '"node-a"' }
-        : (answers.get(path) ?? { status: 200, body: '{}' });
+      answers.get(path) ??
+      (path === '/node_id' ? { status: 200, body: '"node-a"' } : { status: 200, body: '{}' });
     res.writeHead(a.status, { 'content-type': 'application/json' });
     res.end(a.body);
   });
@@ -114,6 +113,28 @@ describe("hostile answers on EXO's port", () => {
       back.filter((e) => e.kind === 'exo.state-paced').map((e) => e.message),
       ["EXO's /state/tasks is read every poll again"],
     );
+    exo.answers.delete('/state/tasks');
+  });
+
+  it("a restarted EXO's state is read afresh: a paced key does not keep the old process's tasks", async () => {
+    const tasks: Record<string, unknown> = {};
+    // About 2.2 MiB: paced to one read in 5 s.
+    for (let j = 0; j < 15_000; j++)
+      tasks[`t${j}`] = { ChatCompletion: { taskStatus: 'Running', pad: 'p'.repeat(100) } };
+    exo.answers.set('/state/tasks', { status: 200, body: JSON.stringify(tasks) });
+    let now = 9_000_000;
+    const m = new ExoMonitor(new ExoApiClient(exo.url, 5000), () => now);
+    await m.poll();
+    assert.ok(m.snapshot.paced?.['tasks'], 'tasks are paced');
+    assert.ok(m.snapshot.inFlight > 1000);
+    // EXO restarts between two polls (a new node id): nothing in flight in the new process.
+    exo.answers.set('/node_id', { status: 200, body: '"node-b"' });
+    exo.answers.set('/state/tasks', { status: 200, body: '{}' });
+    now += 1000;
+    await m.poll();
+    assert.equal(m.snapshot.nodeId, 'node-b');
+    assert.equal(m.snapshot.inFlight, 0, "the old process's tasks are not counted in flight");
+    exo.answers.delete('/node_id');
     exo.answers.delete('/state/tasks');
   });
 

@@ -109,6 +109,8 @@ export class ExoMonitor {
       this.state.forget();
       return { ...this.snap, reachable: false, error: id.error, checkedAt: at, tasks: [], inFlight: 0 };
     }
+    // A new node id is a new EXO process: what was kept of the old one's state (a paced key) is not its.
+    if (this.snap.nodeId !== null && id.value !== this.snap.nodeId) this.state.forget();
     // A large answer that failed (garbage, an error page) is not fetched again every poll either.
     const waiting = this.state.failureWaiting();
     if (waiting)
