@@ -138,6 +138,22 @@ describe("hostile answers on EXO's port", () => {
     exo.answers.delete('/state/tasks');
   });
 
+  it('a node id of megabytes is not a node id: not kept, and no event carries it', async () => {
+    let n = 0;
+    const m = new ExoMonitor(new ExoApiClient(exo.url, 5000));
+    let events = 0;
+    for (let i = 0; i < 3; i++) {
+      // A new one every poll: each used to be an exo.restarted event holding it four times (≈200 MB in 20 s).
+      exo.answers.set('/node_id', { status: 200, body: JSON.stringify(`${++n}`.padEnd(4_000_000, 'x')) });
+      events += JSON.stringify(await m.poll()).length;
+    }
+    assert.equal(m.snapshot.reachable, false);
+    assert.equal(m.snapshot.nodeId, null);
+    assert.match(m.snapshot.error!, /not a node id/);
+    assert.ok(events < 5000, `events of ${events} characters`);
+    exo.answers.delete('/node_id');
+  });
+
   it('a large answer that cannot be used is not fetched again every poll either', async () => {
     // 2 MiB of garbage on one key, then 2 MiB error pages: each waits out its size before the next try.
     exo.answers.set('/state/instances', { status: 200, body: `<html>${'x'.repeat(2 * MiB)}</html>` });

@@ -8,6 +8,11 @@ const MAX_ANSWER_BYTES = 16 * 1024 * 1024;
  * checked before it is parsed: 10 MB of `[` took the daemon to 1.4 GB of RSS and 70 % of a core.
  */
 export const EXO_JSON_LIMITS = { maxDepth: 64, maxArrayItems: 200_000 } as const;
+/**
+ * The longest node id taken (EXO's are libp2p peer ids, about 52 characters). A longer answer is not one:
+ * each new id is an `exo.restarted` event holding it, and /node_id is asked every poll.
+ */
+const MAX_NODE_ID_CHARS = 256;
 /** How much of an error message from EXO's body is kept (it goes into events and the log). */
 const MAX_MESSAGE_CHARS = 300;
 /** EXO's errors are a line of JSON; a longer error body is quoted, not parsed. */
@@ -112,14 +117,21 @@ export class ExoApiClient {
   async nodeId(): Promise<ExoResult<string>> {
     const r = await this.request('GET', '/node_id');
     if (!r.ok) return r;
-    return typeof r.value === 'string'
-      ? { ok: true, value: r.value, status: r.status }
-      : {
-          ok: false,
-          kind: 'garbage',
-          error: `/node_id returned ${kindOf(r.value)}, not a string`,
-          status: r.status,
-        };
+    if (typeof r.value !== 'string')
+      return {
+        ok: false,
+        kind: 'garbage',
+        error: `/node_id returned ${kindOf(r.value)}, not a string`,
+        status: r.status,
+      };
+    if (r.value.length > MAX_NODE_ID_CHARS)
+      return {
+        ok: false,
+        kind: 'garbage',
+        error: `/node_id returned a string of ${r.value.length} characters, not a node id`,
+        status: r.status,
+      };
+    return { ok: true, value: r.value, status: r.status };
   }
 
   /** One `/state/<key>` sub-tree. Never the whole `/state`, never `/events`. */
