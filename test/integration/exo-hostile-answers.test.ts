@@ -154,6 +154,46 @@ describe("hostile answers on EXO's port", () => {
     exo.answers.delete('/node_id');
   });
 
+  it('keeps a thousand characters of any text in the state: ids, model ids, runner errors', async () => {
+    const long = (c: string): string => c.repeat(60_000);
+    let n = 0;
+    const answer = (): void => {
+      n++;
+      exo.answers.set('/state/instances', {
+        status: 200,
+        body: JSON.stringify({
+          [`i${n}${long('k')}`]: {
+            [`Ring${long('t')}`]: { shardAssignments: { modelId: `m${n}${long('m')}`, runnerToShard: {} } },
+          },
+        }),
+      });
+      exo.answers.set('/state/runners', {
+        status: 200,
+        body: JSON.stringify({
+          [`r${n}`]: {
+            RunnerFailed: { errorMessage: `e${n}${long('e')}`, diagnostics: [{ D: { message: long('d') } }] },
+          },
+        }),
+      });
+    };
+    const m = new ExoMonitor(new ExoApiClient(exo.url, 5000));
+    answer();
+    await m.poll();
+    let events = 0;
+    for (let i = 0; i < 3; i++) {
+      // New ones every poll: each was an instance and a runner event holding 60,000 characters twice.
+      answer();
+      events += JSON.stringify(await m.poll()).length;
+    }
+    const snap = JSON.stringify(m.snapshot);
+    assert.ok(snap.length < 12_000, `snapshot of ${snap.length} characters`);
+    assert.ok(events < 60_000, `events of ${events} characters`);
+    assert.equal(m.snapshot.instances.length, 1);
+    assert.equal(m.snapshot.failures.filter((f) => f.kind === 'runner-failed').length, 1);
+    exo.answers.delete('/state/instances');
+    exo.answers.delete('/state/runners');
+  });
+
   it('a large answer that cannot be used is not fetched again every poll either', async () => {
     // 2 MiB of garbage on one key, then 2 MiB error pages: each waits out its size before the next try.
     exo.answers.set('/state/instances', { status: 200, body: `<html>${'x'.repeat(2 * MiB)}</html>` });

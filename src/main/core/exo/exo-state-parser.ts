@@ -17,7 +17,16 @@ import type { ModelCardShape, ShardShape } from './kv-estimator.js';
 
 type Json = Record<string, unknown>;
 const isObj = (v: unknown): v is Json => v !== null && typeof v === 'object' && !Array.isArray(v);
-const str = (v: unknown): string | null => (typeof v === 'string' ? v : null);
+/**
+ * Characters kept of any text in the state (ids, names, tags, error messages): EXO's are far shorter, and
+ * whatever answers on its port could send 60,000 each time, held in every status and stream frame and
+ * written into the events each new one makes.
+ */
+export const MAX_STATE_TEXT = 1000;
+const text = (s: string): string => (s.length > MAX_STATE_TEXT ? `${s.slice(0, MAX_STATE_TEXT)}…` : s);
+const str = (v: unknown): string | null => (typeof v === 'string' ? text(v) : null);
+/** Diagnostics kept per runner. */
+const MAX_DIAGNOSTICS = 16;
 const bytes = (v: unknown): number | null => (isObj(v) ? num(v['inBytes']) : null);
 
 /** `{"Tag": {…}}` → [tag, body]; null if not a one-key tagged object. */
@@ -26,7 +35,7 @@ export function untag(v: unknown): [string, Json] | null {
   const keys = Object.keys(v);
   if (keys.length !== 1) return null;
   const body = v[keys[0]!];
-  return isObj(body) ? [keys[0]!, body] : null;
+  return isObj(body) ? [text(keys[0]!), body] : null;
 }
 
 export interface ExoModelCard extends ModelCardShape {
@@ -90,13 +99,13 @@ const SHARD_KIND: Record<string, ShardShape['kind']> = {
  */
 export const STATE_CAPS = { nodes: 256, instances: 256, shards: 1024, runners: 1024, tasks: 4096 } as const;
 
-/** The first `max` own entries of an object from outside, without building the list of all of them. */
+/** The first `max` own entries of an object from outside (keys cut to MAX_STATE_TEXT), without listing them all. */
 function* firstEntries(o: Json, max: number): Generator<[string, unknown]> {
   let n = 0;
   for (const key in o) {
     if (!Object.hasOwn(o, key)) continue;
     if (n++ >= max) return;
-    yield [key, o[key]];
+    yield [text(key), o[key]];
   }
 }
 
@@ -147,6 +156,7 @@ export function parseRunners(body: unknown): ExoRunner[] {
     const [status, r] = t;
     const diagnostics = Array.isArray(r['diagnostics'])
       ? (r['diagnostics'] as unknown[])
+          .slice(0, MAX_DIAGNOSTICS)
           .map((d) => untag(d))
           .filter((d): d is [string, Json] => d !== null)
           .map(([k, v]) => `${k}: ${str(v['message']) ?? ''}`.trim())
