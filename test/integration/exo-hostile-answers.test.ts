@@ -194,6 +194,32 @@ describe("hostile answers on EXO's port", () => {
     exo.answers.delete('/state/runners');
   });
 
+  it('no escape sequence from its answers reaches a terminal: errors, node ids and state text are plain', async () => {
+    const ESC = '\u001b';
+    const evil = `${ESC}]52;c;cHduZWQ=\u0007${ESC}[2J\u202e`;
+    const client = new ExoApiClient(exo.url, 5000);
+    exo.answers.set('/state/runners', {
+      status: 500,
+      body: JSON.stringify({ error: { message: `boom${evil}` } }),
+    });
+    const failed = await client.state('runners');
+    assert.match(!failed.ok ? failed.error : '', /HTTP 500: boom/);
+    exo.answers.set('/node_id', { status: 200, body: JSON.stringify(`node${evil}`) });
+    const id = await client.nodeId();
+    assert.match(!id.ok ? id.error : '', /not a node id/);
+    exo.answers.delete('/node_id');
+    exo.answers.set('/state/runners', {
+      status: 200,
+      body: JSON.stringify({ [`r${evil}`]: { RunnerFailed: { errorMessage: `killed${evil}` } } }),
+    });
+    const m = new ExoMonitor(client);
+    await m.poll();
+    assert.equal(m.snapshot.failures.length, 1);
+    const shown = JSON.stringify([failed, id, m.snapshot]);
+    assert.doesNotMatch(shown, /\\u001b|\\u0007|\u202e/, shown.slice(0, 2000));
+    exo.answers.delete('/state/runners');
+  });
+
   it('a large answer that cannot be used is not fetched again every poll either', async () => {
     // 2 MiB of garbage on one key, then 2 MiB error pages: each waits out its size before the next try.
     exo.answers.set('/state/instances', { status: 200, body: `<html>${'x'.repeat(2 * MiB)}</html>` });

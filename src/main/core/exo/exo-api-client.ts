@@ -1,3 +1,4 @@
+import { plainText } from '../util/format.js';
 import { httpRequest, keepAliveAgent } from '../util/http-request.js';
 import { scanJsonLimits } from '../util/json-limits.js';
 
@@ -17,8 +18,11 @@ const MAX_NODE_ID_CHARS = 256;
 const MAX_MESSAGE_CHARS = 300;
 /** EXO's errors are a line of JSON; a longer error body is quoted, not parsed. */
 const MAX_PARSED_ERROR_CHARS = 64 * 1024;
-const clip = (text: string): string =>
-  text.length > MAX_MESSAGE_CHARS ? `${text.slice(0, MAX_MESSAGE_CHARS)}… (${text.length} characters)` : text;
+/** A message from outside, as the log, the timeline and `status` show it: bounded, one line, no control characters. */
+const clip = (text: string): string => {
+  const shown = plainText(text.slice(0, MAX_MESSAGE_CHARS), MAX_MESSAGE_CHARS);
+  return text.length > MAX_MESSAGE_CHARS ? `${shown}… (${text.length} characters)` : shown;
+};
 /** What a value is, in a few words (never the whole of it: it may be megabytes). */
 const kindOf = (v: unknown): string =>
   v === null ? 'null' : Array.isArray(v) ? 'an array' : typeof v === 'object' ? 'an object' : clip(String(v));
@@ -124,11 +128,12 @@ export class ExoApiClient {
         error: `/node_id returned ${kindOf(r.value)}, not a string`,
         status: r.status,
       };
-    if (r.value.length > MAX_NODE_ID_CHARS)
+    // Also one with control characters or spaces: it is printed by `status` and in events.
+    if (r.value.length > MAX_NODE_ID_CHARS || plainText(r.value, MAX_NODE_ID_CHARS) !== r.value)
       return {
         ok: false,
         kind: 'garbage',
-        error: `/node_id returned a string of ${r.value.length} characters, not a node id`,
+        error: `/node_id returned "${plainText(r.value.slice(0, 80), 80)}" (${r.value.length} characters), not a node id`,
         status: r.status,
       };
     return { ok: true, value: r.value, status: r.status };

@@ -7,6 +7,7 @@ import type {
   ExoTaskView,
 } from '../../../shared/status-view.js';
 import { finiteNumber } from '../util/finite.js';
+import { plainText } from '../util/format.js';
 import type { ModelCardShape, ShardShape } from './kv-estimator.js';
 
 /**
@@ -20,10 +21,11 @@ const isObj = (v: unknown): v is Json => v !== null && typeof v === 'object' && 
 /**
  * Characters kept of any text in the state (ids, names, tags, error messages): EXO's are far shorter, and
  * whatever answers on its port could send 60,000 each time, held in every status and stream frame and
- * written into the events each new one makes.
+ * written into the events each new one makes. Kept as one line without control characters (`status`
+ * prints them to a terminal).
  */
 export const MAX_STATE_TEXT = 1000;
-const text = (s: string): string => (s.length > MAX_STATE_TEXT ? `${s.slice(0, MAX_STATE_TEXT)}…` : s);
+const text = (s: string): string => plainText(s, MAX_STATE_TEXT);
 const str = (v: unknown): string | null => (typeof v === 'string' ? text(v) : null);
 /** Diagnostics kept per runner. */
 const MAX_DIAGNOSTICS = 16;
