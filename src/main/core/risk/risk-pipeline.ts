@@ -6,9 +6,10 @@ import type { ActionRunner } from '../actions/action-runner.js';
 import { readHold } from '../actions/post-panic-hold.js';
 import type { Config } from '../config/config-schema.js';
 import type { EventCollector } from '../event-collector.js';
+import { EventBudget } from '../exo/event-budget.js';
 import type { ExoApiClient } from '../exo/exo-api-client.js';
 import { ExoLogTail } from '../exo/exo-log-tail.js';
-import { ExoMonitor } from '../exo/exo-monitor.js';
+import { ExoMonitor, type MonitorEvent } from '../exo/exo-monitor.js';
 import { ExoPollCadence } from '../exo/exo-poll-cadence.js';
 import { estimateInFlightKv } from '../exo/in-flight-kv.js';
 import { IOGPU_PANIC_KINDS, isIogpuKind, type PanicKind } from '../panics/panic-classifier.js';
@@ -86,8 +87,34 @@ export class RiskPipeline {
     this.events.push(kind, severity, message, data, time);
   }
 
+  /**
+   * Events from EXO's state (what answers on its port): the risk context sees them all, the timeline gets
+   * them within a budget per kind (event-budget.ts). The log's events come from EXO's own file and are all
+   * written (replay reads them back).
+   */
+  private pushStateEvent(e: MonitorEvent): void {
+    const at = this.clock();
+    this.context.observe(e.kind, at);
+    if (this.budget.admit(e.kind, at)) this.events.push(e.kind, e.severity, e.message, e.data);
+  }
+
+  /** EXO's state events written per kind (event-budget.ts). */
+  private readonly budget = new EventBudget();
+
+  private sayUnwritten(now: number): void {
+    for (const u of this.budget.unwritten(now))
+      this.events.push(
+        'exo.events-limited',
+        'warning',
+        `${u.dropped} ${u.kind} events since ${new Date(u.since).toISOString()} not written (EXO's state changes faster than a timeline can keep)`,
+        { kind: u.kind, dropped: u.dropped, since: u.since },
+        now,
+      );
+  }
+
   /** Runs one step and fills `sample.exo` and `sample.riskLevel`. */
   step(now: number, sample: Sample): void {
+    this.sayUnwritten(now);
     const log = this.logTail.poll();
     if (log.missing && !this.logMissingSaid) {
       this.logMissingSaid = true;
@@ -108,7 +135,7 @@ export class RiskPipeline {
         .then((evs) => {
           this.pollCadence.answered(this.monitor.snapshot.reachable);
           for (const e of evs) {
-            this.push(e.kind, e.severity, e.message, e.data);
+            this.pushStateEvent(e);
             if (e.kind === 'exo.instance-added' || e.kind === 'exo.instance-present')
               this.modelEvidence(String(e.data?.['modelId'] ?? ''));
           }
