@@ -260,6 +260,32 @@ describe("hostile answers on EXO's port", () => {
     exo.answers.delete('/state/nodeMemory');
   });
 
+  it('a slow EXO: keys known to be small are asked together, so a poll is two round trips, not six', async () => {
+    const delayMs = 200;
+    const server = createServer((req, res) => {
+      setTimeout(() => res.end(req.url === '/node_id' ? '"node-slow"' : '{}'), delayMs);
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    try {
+      const m = new ExoMonitor(
+        new ExoApiClient(`http://127.0.0.1:${(server.address() as { port: number }).port}`, 5000),
+      );
+      const first = performance.now();
+      await m.poll();
+      const firstMs = performance.now() - first;
+      const second = performance.now();
+      await m.poll();
+      const secondMs = performance.now() - second;
+      assert.equal(m.snapshot.reachable, true);
+      // First contact: sizes unknown, one key at a time (node id + 5 keys).
+      assert.ok(firstMs >= 6 * delayMs, `first poll ${firstMs.toFixed(0)} ms`);
+      // Then the node id and the five small keys together.
+      assert.ok(secondMs < 4 * delayMs, `second poll ${secondMs.toFixed(0)} ms`);
+    } finally {
+      await new Promise<void>((r) => server.close(() => r()));
+    }
+  });
+
   it('pacing: free up to PACE_FREE_BYTES, then one second per PACE_BYTES_PER_SECOND; all afresh after EXO was away', () => {
     let now = 0;
     const p = new StatePacing(() => now);

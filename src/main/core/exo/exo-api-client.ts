@@ -71,7 +71,9 @@ export class ExoApiClient {
       return { ok: false, kind: 'down', error: `${method} ${url}: ${res.error}`, status: res.status };
     }
     const text = res.text;
-    const bytes = text.length;
+    // Bytes, not characters: what pacing charges (state-pacing.ts) is what was read and parsed.
+    const raw = Buffer.from(text);
+    const bytes = raw.length;
     const failed = res.status < 200 || res.status > 299;
     // An error's body is read for its message only: a large one is not parsed at all.
     if (failed && bytes > MAX_PARSED_ERROR_CHARS)
@@ -82,7 +84,7 @@ export class ExoApiClient {
         status: res.status,
         bytes,
       };
-    const shape = scanJsonLimits(Buffer.from(text), EXO_JSON_LIMITS);
+    const shape = scanJsonLimits(raw, EXO_JSON_LIMITS);
     if (!shape.ok)
       return {
         ok: false,

@@ -123,12 +123,21 @@ export class ExoMonitor {
         tasks: [],
         inFlight: 0,
       };
-    // One key at a time: at most one answer (≤ 16 MiB) and its parse are held at once, not five.
-    for (const key of STATE_KEYS) {
-      if (!this.state.due(key)) continue;
-      const r = await this.client.state(key);
+    // Keys whose last answer was small are asked together (a slow EXO costs one round trip, not five);
+    // the others one at a time, so at most one large answer (≤ 16 MiB) and its parse are held at once.
+    const due = STATE_KEYS.filter((key) => this.state.due(key));
+    const together = due.filter((key) => this.state.small(key));
+    const alone = due.filter((key) => !this.state.small(key));
+    const answers = await Promise.all(
+      together.map(async (key) => [key, await this.client.state(key)] as const),
+    );
+    for (const key of alone) {
+      if (answers.some(([, r]) => !r.ok)) break;
+      answers.push([key, await this.client.state(key)] as const);
+    }
+    for (const [key, r] of answers) {
       if (!r.ok) {
-        this.state.failed(r.error, r.bytes ?? 0);
+        this.state.failed(key, r.error, r.bytes ?? 0);
         return {
           ...this.snap,
           reachable: false,

@@ -22,6 +22,8 @@ interface Kept {
 /** The last value read per `/state` key and when each may be read again: large answers are read less often. */
 export class StatePacing {
   private readonly kept = new Map<string, Kept>();
+  /** The size of each key's last answer, kept when the values are forgotten (EXO restarted or went away). */
+  private readonly sizes = new Map<string, number>();
 
   constructor(private readonly now: () => number) {}
 
@@ -31,7 +33,14 @@ export class StatePacing {
     return !k || this.now() >= k.next;
   }
 
+  /** Whether the key's last answer was small enough to be asked at the same time as others. */
+  small(key: string): boolean {
+    const size = this.sizes.get(key);
+    return size !== undefined && size <= PACE_FREE_BYTES;
+  }
+
   read(key: string, value: unknown, bytes: number): void {
+    this.sizes.set(key, bytes);
     const everySeconds = bytes > PACE_FREE_BYTES ? Math.ceil(bytes / PACE_BYTES_PER_SECOND) : 0;
     this.kept.set(key, { value, next: this.now() + everySeconds * 1000, everySeconds });
   }
@@ -60,8 +69,10 @@ export class StatePacing {
    * A key's answer could not be used: everything is read afresh next time, but after a large failed answer
    * (garbage, an error page) not before its size has been paid for, as for a large good one.
    */
-  failed(error: string, bytes: number): void {
+  failed(key: string, error: string, bytes: number): void {
     this.kept.clear();
+    // A key that failed with a large answer is asked alone next time.
+    if (bytes > 0) this.sizes.set(key, bytes);
     const pause = bytes > PACE_FREE_BYTES ? Math.ceil(bytes / PACE_BYTES_PER_SECOND) * 1000 : 0;
     this.failure = pause
       ? { error: `${error} (asked again in ${pause / 1000} s)`, until: this.now() + pause }

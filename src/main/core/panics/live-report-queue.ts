@@ -8,7 +8,8 @@ export const LIVE_QUEUE_MAX = 1000;
  * (~/Library/Logs/DiagnosticReports is the user's) can add files faster than they are read: each read
  * used to start at once, thousands of reads and commits at the same time. Here one runs at a time, a file
  * reported again while it waits is queued once, and past `max` waiting files the rest are not kept:
- * `onOverflow` asks for a scan instead (bounded, panic-named files first: report-scan.ts), once per flood.
+ * `onOverflow` asks for a scan instead (bounded, panic-named files first: report-scan.ts), once when the
+ * flood starts and once more when the queue has emptied if files were dropped after that.
  */
 export class LiveReportQueue {
   private readonly waiting = new Map<string, string>();
@@ -17,6 +18,8 @@ export class LiveReportQueue {
   private closed = false;
   /** Files not kept because the queue was full (for tests and the log). */
   dropped = 0;
+  /** `dropped` when a scan was last asked for. */
+  private askedAt = 0;
 
   constructor(
     private readonly read: (path: string, dir: string) => Promise<void>,
@@ -36,6 +39,7 @@ export class LiveReportQueue {
       this.dropped++;
       if (!this.overflowed) {
         this.overflowed = true;
+        this.askedAt = this.dropped;
         this.onOverflow();
       }
       return;
@@ -61,6 +65,12 @@ export class LiveReportQueue {
         this.onError(path, dir, e);
       }
       await pacer.pace();
+    }
+    // Files dropped after the scan was asked for may have come after it listed the directory (a panic
+    // among them would wait for the next rescan, a minute later): one more scan takes them in.
+    if (!this.closed && this.overflowed && this.dropped > this.askedAt) {
+      this.askedAt = this.dropped;
+      this.onOverflow();
     }
     // Emptied: a new flood asks for a scan again.
     this.overflowed = false;
