@@ -24,6 +24,25 @@ export const LAUNCHD_STDERR = 'launchd.err.log';
 export const AGENT_OUTPUT_ROTATION = { maxBytes: 1024 * 1024, keep: 2 };
 export const agentLogDir = (spec: AgentSpec): string => spec.logDir ?? join(spec.dataDir, 'logs');
 
+/** The boot-time daemon's file, run as a user but started by the system (under `root`; tests give a temp dir). */
+export function bootFile(
+  platform: NodeJS.Platform,
+  root = '/',
+): { kind: 'launchd' | 'systemd'; path: string } {
+  return platform === 'darwin'
+    ? { kind: 'launchd', path: join(root, 'Library', 'LaunchDaemons', `${LAUNCHD_LABEL}.plist`) }
+    : { kind: 'systemd', path: join(root, 'etc', 'systemd', 'system', SYSTEMD_UNIT) };
+}
+
+/** A boot-time daemon: the agent's spec plus the account it runs as (never root). */
+export interface BootSpec extends AgentSpec {
+  user: string;
+  /** The user's primary group's name (null: launchd takes the primary group, systemd the number). */
+  group: string | null;
+  gid: number;
+  home: string;
+}
+
 export function agentFile(
   platform: NodeJS.Platform,
   home = homedir(),
@@ -42,7 +61,11 @@ export async function launchdPlist(spec: AgentSpec): Promise<string> {
   // Loaded here, not at start-up: plist and its XML libraries cost the daemon 3.8 MiB of RSS it never uses
   // (the CLI loads every command's module to register it).
   const { build } = await import('plist');
-  return build({
+  return build(launchdJob(spec));
+}
+
+function launchdJob(spec: AgentSpec) {
+  return {
     Label: LAUNCHD_LABEL,
     ProgramArguments: [
       spec.node,
@@ -61,6 +84,21 @@ export async function launchdPlist(spec: AgentSpec): Promise<string> {
     EnvironmentVariables: { PATH: '/usr/bin:/bin:/usr/sbin:/sbin', EXO_SENTINEL_HOME: spec.dataDir },
     StandardOutPath: join(agentLogDir(spec), LAUNCHD_STDOUT),
     StandardErrorPath: join(agentLogDir(spec), LAUNCHD_STDERR),
+  };
+}
+
+/**
+ * The same job as a LaunchDaemon (/Library/LaunchDaemons, domain `system`): it starts at boot, before
+ * anyone logs in, as `UserName` in its primary group, with that user's HOME.
+ */
+export async function launchdDaemonPlist(spec: BootSpec): Promise<string> {
+  const { build } = await import('plist');
+  const job = launchdJob(spec);
+  return build({
+    ...job,
+    EnvironmentVariables: { ...job.EnvironmentVariables, HOME: spec.home },
+    UserName: spec.user,
+    ...(spec.group ? { GroupName: spec.group } : {}),
   });
 }
 
@@ -72,19 +110,34 @@ const quote = (a: string): string =>
  * (`journalctl --user -u exo-sentinel`, bounded by journald), the daemon's own log is its rotated file.
  */
 export function systemdUnit(spec: AgentSpec): string {
+  return unit(spec, ['After=network-online.target'], [], 'default.target');
+}
+
+/** The same service in the system manager (/etc/systemd/system): started at boot as `User=`. */
+export function systemdSystemUnit(spec: BootSpec): string {
+  return unit(
+    spec,
+    ['Wants=network-online.target', 'After=network-online.target'],
+    [`User=${spec.user}`, `Group=${spec.group ?? spec.gid}`, `Environment=HOME=${quote(spec.home)}`],
+    'multi-user.target',
+  );
+}
+
+function unit(spec: AgentSpec, after: string[], service: string[], wantedBy: string): string {
   return [
     '[Unit]',
     'Description=exo-sentinel: watchdog for EXO distributed inference',
-    'After=network-online.target',
+    ...after,
     '',
     '[Service]',
+    ...service,
     `ExecStart=${[spec.node, ...DAEMON_NODE_FLAGS, spec.cli, 'daemon', '--data-dir', spec.dataDir, ...spec.args].map(quote).join(' ')}`,
     `Environment=EXO_SENTINEL_HOME=${quote(spec.dataDir)}`,
     'Restart=on-failure',
     'RestartSec=10',
     '',
     '[Install]',
-    'WantedBy=default.target',
+    `WantedBy=${wantedBy}`,
     '',
   ].join('\n');
 }

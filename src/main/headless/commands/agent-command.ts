@@ -8,31 +8,74 @@ import { paths, resolveDataDir } from '../../core/config/data-dir.js';
 import { runningDaemon } from '../../core/instance-lock.js';
 import { runCommand } from '../../core/probes/command-runner.js';
 import { AgentManager } from '../agent/agent-manager.js';
+import {
+  type BootContext,
+  type BootOutcome,
+  installAtBoot,
+  statusAtBoot,
+  uninstallAtBoot,
+} from '../agent/boot-agent.js';
 import { tokenForRequest } from '../daemon-client.js';
-import { EXIT_FAILURE, httpUrl } from '../usage-error.js';
+import { EXIT_FAILURE, EXIT_USAGE, httpUrl } from '../usage-error.js';
 import { configFor } from './status-command.js';
 
 const manager = (): AgentManager => new AgentManager(runCommand, process.platform, homedir(), userInfo().uid);
 
+const bootContext = (): BootContext => ({
+  run: runCommand,
+  platform: process.platform,
+  uid: process.getuid?.(),
+  sudoUser: process.env['SUDO_USER'] || undefined,
+});
+
+function report(r: BootOutcome): void {
+  if (r.out.length) process.stdout.write(`${r.out.join('\n')}\n`);
+  if (r.error) process.stderr.write(`exo-sentinel: ${r.error}\n`);
+  if (!r.ok) process.exitCode = EXIT_FAILURE;
+}
+
 export function registerAgent(program: Command): void {
   const agent = program
     .command('agent')
-    .description('run the daemon at login: a launchd agent (macOS) or a systemd user unit (Linux)');
+    .description(
+      'run the daemon at login: a launchd agent (macOS) or a systemd user unit (Linux); with --at-boot, from boot as a user (sudo)',
+    );
 
   agent
     .command('install')
     .description('install (or refresh) the agent and start it; safe to run again')
     .option('--exo-url <url>', "EXO's API, passed to the daemon", httpUrl)
+    .option('--at-boot', 'a LaunchDaemon or system unit started at boot, run as --user (needs sudo)')
+    .option(
+      '--user <name>',
+      'with --at-boot: the account the daemon runs as (default: SUDO_USER; never root)',
+    )
     .action(async (_o: unknown, cmd: Command) => {
-      const f = cmd.optsWithGlobals<{ dataDir?: string; exoUrl?: string }>();
-      const dataDir = resolve(resolveDataDir(f.dataDir));
+      const f = cmd.optsWithGlobals<{ dataDir?: string; exoUrl?: string; atBoot?: boolean; user?: string }>();
       const cli = realpathSync(join(dirname(fileURLToPath(import.meta.url)), '..', 'cli.js'));
+      const args = f.exoUrl ? ['--exo-url', f.exoUrl] : [];
+      if (f.atBoot)
+        return report(
+          await installAtBoot(bootContext(), {
+            ...(f.user ? { user: f.user } : {}),
+            ...(f.dataDir ? { dataDir: f.dataDir } : {}),
+            node: process.execPath,
+            cli,
+            args,
+          }),
+        );
+      if (f.user) {
+        process.stderr.write('exo-sentinel: --user goes with --at-boot (the login agent runs as you)\n');
+        process.exitCode = EXIT_USAGE;
+        return;
+      }
+      const dataDir = resolve(resolveDataDir(f.dataDir));
       const r = await manager().install({
         node: process.execPath,
         cli,
         dataDir,
         logDir: paths(dataDir).logs,
-        args: f.exoUrl ? ['--exo-url', f.exoUrl] : [],
+        args,
       });
       process.stdout.write(`${r.message}\n`);
       if (!r.ok) process.exitCode = EXIT_FAILURE;
@@ -41,7 +84,9 @@ export function registerAgent(program: Command): void {
   agent
     .command('uninstall')
     .description('stop the agent and remove everything install wrote')
-    .action(async () => {
+    .option('--at-boot', 'the boot-time daemon instead (needs sudo)')
+    .action(async (o: { atBoot?: boolean }) => {
+      if (o.atBoot) return report(await uninstallAtBoot(bootContext()));
       const r = await manager().uninstall();
       process.stdout.write(`${r.message}\n`);
     });
@@ -50,8 +95,10 @@ export function registerAgent(program: Command): void {
     .command('status')
     .description('whether the agent is installed and running, and where its API is (with its token)')
     .option('--json', 'print JSON')
+    .option('--at-boot', 'the boot-time daemon: its file, state and user')
     .action(async (_o: unknown, cmd: Command) => {
-      const f = cmd.optsWithGlobals<{ dataDir?: string; json?: boolean }>();
+      const f = cmd.optsWithGlobals<{ dataDir?: string; json?: boolean; atBoot?: boolean }>();
+      if (f.atBoot) return report(await statusAtBoot(bootContext(), f.json === true));
       const dataDir = resolveDataDir(f.dataDir);
       const config = configFor(dataDir);
       if (!config) return;
