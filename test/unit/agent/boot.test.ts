@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { parse } from 'plist';
@@ -13,6 +13,7 @@ import {
   bootDirs,
   bootInstallDecision,
   lookupBootUser,
+  mkdirOwned,
   parseDscl,
   parsePasswd,
 } from '../../../src/main/headless/agent/boot-user.js';
@@ -311,6 +312,47 @@ describe('the manager in the system scope (fake launchctl/systemctl, files under
     assert.match(toor.error ?? '', /refusing to run the daemon as toor \(uid 0\)/);
     const notRoot = await installAtBoot({ ...c, uid: 1000 }, { node: '/n', cli: '/c', args: [] });
     assert.match(notRoot.error ?? '', /run it with sudo/);
+  });
+});
+
+describe('directories made as root for the user, never through a link', {
+  skip: process.getuid?.() !== 0 ? 'needs root to chown' : false,
+}, () => {
+  const owner = { uid: 54321, gid: 54321 };
+
+  it('creates the missing directories owned by the user, and hands over one root left behind', () => {
+    const home = join(dir.path, 'owned-home');
+    mkdirSync(home);
+    const data = join(home, '.local', 'state', 'exo-sentinel');
+    mkdirOwned(data, owner, home);
+    for (const d of [join(home, '.local'), join(home, '.local', 'state'), data])
+      assert.equal(statSync(d).uid, owner.uid, d);
+    assert.equal(statSync(home).uid, 0, 'what was there is left alone');
+    const logs = join(home, 'logs-by-root');
+    mkdirSync(logs);
+    mkdirOwned(logs, owner, home);
+    assert.equal(statSync(logs).uid, owner.uid);
+  });
+
+  it("refuses a link below the user's home: root never creates or hands over where it points", () => {
+    const home = join(dir.path, 'linked-home');
+    const etc = join(dir.path, 'system-dir');
+    mkdirSync(join(home, '.local', 'state'), { recursive: true });
+    mkdirSync(etc);
+    symlinkSync(etc, join(home, '.local', 'state', 'exo-sentinel'));
+    assert.throws(
+      () => mkdirOwned(join(home, '.local', 'state', 'exo-sentinel'), owner, home),
+      /exo-sentinel is a symbolic link: refusing/,
+    );
+    assert.equal(statSync(etc).uid, 0, 'the target was not handed to the user');
+    const home2 = join(dir.path, 'linked-home-2');
+    mkdirSync(home2);
+    symlinkSync(etc, join(home2, '.local'));
+    assert.throws(
+      () => mkdirOwned(join(home2, '.local', 'state', 'exo-sentinel'), owner, home2),
+      /\.local is a symbolic link/,
+    );
+    assert.ok(!existsSync(join(etc, 'state')), 'nothing created through the link');
   });
 });
 

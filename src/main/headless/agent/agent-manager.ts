@@ -86,8 +86,12 @@ export class AgentManager {
   async installBoot(spec: BootSpec, owner: { uid: number; gid: number }): Promise<AgentResult> {
     if (!this.system) throw new Error('AgentManager: installBoot needs the system scope');
     const text = this.file.kind === 'launchd' ? await launchdDaemonPlist(spec) : systemdSystemUnit(spec);
-    mkdirOwned(spec.dataDir, owner);
-    mkdirOwned(agentLogDir(spec), owner);
+    try {
+      mkdirOwned(spec.dataDir, owner, spec.home);
+      mkdirOwned(agentLogDir(spec), owner, spec.home);
+    } catch (e) {
+      return { ok: false, changed: false, message: (e as Error).message };
+    }
     return this.load(text);
   }
 

@@ -1,5 +1,5 @@
-import { chownSync, existsSync, mkdirSync, statSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
+import { lchownSync, lstatSync, mkdirSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import type { CommandRunner } from '../../core/probes/command-runner.js';
 import { readSmallFile } from '../../core/util/small-file.js';
 
@@ -145,20 +145,41 @@ export function bootDirs(
 }
 
 /**
- * mkdir -p, every directory it creates owned by `owner`; the directory itself is given to `owner` too when
- * it was left owned by root (an earlier run under sudo), so the daemon can write there.
+ * mkdir -p as root for `owner`: every directory it creates is owned by `owner`, and the directory itself is
+ * given to `owner` when it was left owned by root (an earlier run under sudo), so the daemon can write there.
+ * Nothing is created or chowned through a link: below the user's home every component is the user's to
+ * replace, and `~/.local/state/exo-sentinel` made a link to /etc would otherwise have had root create
+ * directories there, or hand /etc itself to the user. Links above the home (macOS's /var → /private/var)
+ * are the system's. lchown, never chown.
  */
-export function mkdirOwned(path: string, owner: { uid: number; gid: number }): void {
-  const missing: string[] = [];
-  for (let p = resolve(path); !existsSync(p); p = dirname(p)) {
-    missing.unshift(p);
-    if (dirname(p) === p) break;
+export function mkdirOwned(path: string, owner: { uid: number; gid: number }, home: string): void {
+  const full = resolve(path);
+  const userSide = (p: string): boolean => p === resolve(home) || p.startsWith(`${resolve(home)}/`);
+  let at = '';
+  for (const part of full.split('/').filter(Boolean)) {
+    at += `/${part}`;
+    let st: ReturnType<typeof lstatSync> | null = null;
+    try {
+      st = lstatSync(at);
+    } catch {
+      st = null;
+    }
+    if (st === null) {
+      mkdirSync(at);
+      lchownSync(at, owner.uid, owner.gid);
+      continue;
+    }
+    if (st.isSymbolicLink()) {
+      if (userSide(at) || at === full)
+        throw new Error(
+          `${at} is a symbolic link: refusing to create or hand over ${full} through it as root`,
+        );
+      continue;
+    }
+    if (!st.isDirectory()) throw new Error(`${at} is not a directory`);
   }
-  for (const d of missing) {
-    mkdirSync(d);
-    chownSync(d, owner.uid, owner.gid);
-  }
-  if (statSync(path).uid === 0 && owner.uid !== 0) chownSync(path, owner.uid, owner.gid);
+  const st = lstatSync(full);
+  if (st.uid === 0 && owner.uid !== 0 && userSide(full)) lchownSync(full, owner.uid, owner.gid);
 }
 
 /** Who the boot daemon runs as, or why not: root only, never as root, `--user` else SUDO_USER. */
