@@ -3,6 +3,7 @@ import { homedir } from 'node:os';
 import { basename, dirname, resolve, sep } from 'node:path';
 import { paths } from '../core/config/data-dir.js';
 import { type LockInfo, runningDaemon } from '../core/instance-lock.js';
+import { bootFile } from './agent/agent-files.js';
 import type { AgentManager, AgentStatus } from './agent/agent-manager.js';
 
 /** One thing `uninstall` removes, as printed. */
@@ -47,6 +48,7 @@ export function planUninstall(
   agent: Pick<AgentStatus, 'installed' | 'path'>,
   purge: boolean,
   platform: NodeJS.Platform = process.platform,
+  bootPath: string = bootFile(platform).path,
 ): UninstallPlan {
   const p = paths(dataDir);
   const remove: Removal[] = [];
@@ -75,6 +77,9 @@ export function planUninstall(
           'the app itself: move exo-sentinel.app from Applications to the Bin',
         ]
       : [];
+  // The boot-time daemon is root's file: this user's uninstall cannot remove it, and says how.
+  if (existsSync(bootPath))
+    hints.unshift(`the boot-time daemon ${bootPath}: sudo exo-sentinel agent uninstall --at-boot`);
   return { dataDir: resolve(dataDir), remove, keep, hints, refusal };
 }
 
