@@ -53,7 +53,7 @@ describe('migration 4 on a database with old-shape rows', () => {
 
     const db = openDatabase(path);
     assert.equal(schemaVersion(db), MIGRATIONS.length);
-    assert.equal(MIGRATIONS.length, 6);
+    assert.equal(MIGRATIONS.length, 7);
     const store = new TimelineStore(db);
     const [m0, m1] = store.minuteSamples(0, 2 * MIN);
     assert.deepEqual(

@@ -160,4 +160,12 @@ UPDATE samples_minute SET
   `
 ALTER TABLE samples ADD COLUMN gpu_ceiling_source TEXT;
 `,
+  // 7: the ceiling's source in the per-minute roll-up too (the source at the minute's last tick), so a GPU
+  // ratio read from minutes after the raw window is still known to rest on a read or an estimated ceiling;
+  // minutes already rolled up are filled in from whatever raw rows remain.
+  `
+ALTER TABLE samples_minute ADD COLUMN gpu_ceiling_source TEXT;
+UPDATE samples_minute SET
+  gpu_ceiling_source = (SELECT s.gpu_ceiling_source FROM samples s WHERE s.ts >= samples_minute.ts AND s.ts < samples_minute.ts + 60000 ORDER BY s.ts DESC LIMIT 1);
+`,
 ];

@@ -108,16 +108,22 @@ export function applyRetention(
     db.prepare("SELECT value FROM meta WHERE key = 'rolled_up_to'").get() as { value: string } | undefined
   )?.value;
   const from = lastRolled ? Number(lastRolled) : 0;
-  const aggregates = SAMPLE_COLUMNS.map((c) => `min(${c}), avg(${c}), max(${c})`).join(', ');
   const targets = SAMPLE_COLUMNS.map((c) => `${c}_min, ${c}_avg, ${c}_max`).join(', ');
   return db.transaction((): RetentionResult => {
     const rolled = db
       .prepare(
         `INSERT OR REPLACE INTO samples_minute (ts, n, ${targets},
-           risk_level_max, exo_reachable_min, exo_in_flight_avg, exo_in_flight_max, gpu_recovery_count_max)
-         SELECT (ts / ${MINUTE}) * ${MINUTE} AS m, count(*), ${aggregates},
-           max(risk_level), min(exo_reachable), avg(exo_in_flight), max(exo_in_flight), max(gpu_recovery_count)
-         FROM samples WHERE ts >= ? AND ts < ? GROUP BY m`,
+           risk_level_max, exo_reachable_min, exo_in_flight_avg, exo_in_flight_max, gpu_recovery_count_max,
+           gpu_ceiling_source)
+         SELECT m, n, ${SAMPLE_COLUMNS.map((c) => `${c}_min, ${c}_avg, ${c}_max`).join(', ')},
+           risk_level_max, exo_reachable_min, exo_in_flight_avg, exo_in_flight_max, gpu_recovery_count_max,
+           (SELECT s.gpu_ceiling_source FROM samples s WHERE s.ts = last_ts) FROM (
+             SELECT (ts / ${MINUTE}) * ${MINUTE} AS m, count(*) AS n,
+               ${SAMPLE_COLUMNS.map((c) => `min(${c}) AS ${c}_min, avg(${c}) AS ${c}_avg, max(${c}) AS ${c}_max`).join(', ')},
+               max(risk_level) AS risk_level_max, min(exo_reachable) AS exo_reachable_min,
+               avg(exo_in_flight) AS exo_in_flight_avg, max(exo_in_flight) AS exo_in_flight_max,
+               max(gpu_recovery_count) AS gpu_recovery_count_max, max(ts) AS last_ts
+             FROM samples WHERE ts >= ? AND ts < ? GROUP BY m)`,
       )
       .run(from, currentMinute);
     db.prepare(

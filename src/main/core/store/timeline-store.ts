@@ -1,6 +1,12 @@
 import type { EventSeverity, TimelineEvent } from '../../../shared/events.js';
 import { num } from '../../../shared/narrow.js';
-import type { ProcessReading, ProcessRole, Sample } from '../../../shared/sample.js';
+import {
+  type CeilingSource,
+  isCeilingSource,
+  type ProcessReading,
+  type ProcessRole,
+  type Sample,
+} from '../../../shared/sample.js';
 import type { ProcessEntry } from '../probes/probe-types.js';
 import type { Db } from './database.js';
 import { SAMPLE_COLUMNS, type SampleColumn } from './migrations.js';
@@ -37,6 +43,8 @@ export interface MinuteRow {
   exoInFlight: { avg: number | null; max: number | null };
   /** The GPU's recovery counter at its highest in the minute (null before schema 5 or when not read). */
   gpuRecoveryCountMax: number | null;
+  /** Where the Metal ceiling came from at the minute's last tick (null before schema 7 or when unknown). */
+  ceilingSource: CeilingSource | null;
 }
 
 /** One page of samples or minutes, oldest first; `next` is the `from` of the following page (null: no more). */
@@ -333,6 +341,7 @@ function rowToMinute(r: Row): MinuteRow {
     exoReachable: reachable === null ? null : reachable === 1,
     exoInFlight: { avg: num(r['exo_in_flight_avg']), max: num(r['exo_in_flight_max']) },
     gpuRecoveryCountMax: num(r['gpu_recovery_count_max']),
+    ceilingSource: isCeilingSource(r['gpu_ceiling_source']) ? r['gpu_ceiling_source'] : null,
   };
 }
 
