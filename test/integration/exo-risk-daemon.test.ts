@@ -211,7 +211,20 @@ describe('the daemon against a fake EXO (state over time, failures, down and bac
         return s.exo.reachable ? s : null;
       });
       assert.notEqual(back.exo.nodeId, oldId);
-      await sleep(1500);
+      // That was the CLI asking EXO itself; the daemon asks again on its own cadence (every 2, 4, then 5 s
+      // while EXO was away and no EXO process ran), so wait until its timeline has the restart.
+      await until(
+        'the daemon records the restart',
+        async () => {
+          const db = openDatabase(`${dataDir}/timeline.db`, { readonly: true });
+          try {
+            return new TimelineStore(db).events(0, Date.now() + 1000).some((e) => e.kind === 'exo.restarted');
+          } finally {
+            db.close();
+          }
+        },
+        15_000,
+      );
     } finally {
       for (const r of requests) r.abort();
       daemon.kill('SIGTERM');
