@@ -82,7 +82,12 @@ describe('local HTTP API on a running daemon', () => {
       'minute',
       'a 30-day range reads the per-minute table',
     );
-    const evs = await get('/api/v1/events?kind=exo.&limit=50');
+    // The live status has EXO reachable as soon as a poll saw it; its event is stored with the next tick.
+    let evs = await get('/api/v1/events?kind=exo.&limit=50');
+    for (let i = 0; i < 20 && !evs.body['events'].some((e: Json) => e['kind'] === 'exo.reachable'); i++) {
+      await sleep(250);
+      evs = await get('/api/v1/events?kind=exo.&limit=50');
+    }
     assert.ok(evs.body['events'].some((e: Json) => e['kind'] === 'exo.reachable'));
     const panics = await get('/api/v1/panics');
     const p = panics.body['reports'][0];
