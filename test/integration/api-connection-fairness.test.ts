@@ -1,19 +1,13 @@
 import assert from 'node:assert/strict';
 import { connect, type Socket } from 'node:net';
 import { after, before, describe, it } from 'node:test';
-import { AuditStore } from '../../src/main/core/actions/audit-store.js';
-import { ApiConfigSchema } from '../../src/main/core/api/api-config.js';
 import { API_MAX_CONNECTIONS, type ApiLimits, SSE_MAX_CLIENTS } from '../../src/main/core/api/api-limits.js';
-import { ApiServer } from '../../src/main/core/api/api-server.js';
-import { Metrics } from '../../src/main/core/api/metrics.js';
+import type { ApiServer } from '../../src/main/core/api/api-server.js';
 import type { ShedCounts } from '../../src/main/core/api/shed-tally.js';
-import { validateConfig } from '../../src/main/core/config/config-loader.js';
-import { SentinelService } from '../../src/main/core/service/sentinel-service.js';
 import { type Db, openDatabase } from '../../src/main/core/store/database.js';
-import { ReportStore } from '../../src/main/core/store/report-store.js';
-import { TimelineStore } from '../../src/main/core/store/timeline-store.js';
 import { sleep } from '../support/cli-runner.js';
 import { holdConnections, pollFor } from '../support/connection-flood.js';
+import { localApiServer } from '../support/local-api.js';
 import { makeStatusView } from '../support/status-view-factory.js';
 import { tempDir } from '../support/temp-dir.js';
 
@@ -26,26 +20,8 @@ async function apiServer(
 ): Promise<{ server: ApiServer; port: number; shed: ShedCounts[]; close: () => Promise<void> }> {
   const dir = tempDir();
   const db: Db = openDatabase(`${dir.path}/timeline.db`);
-  const cfg = validateConfig({});
-  assert.ok(cfg.ok);
   const shed: ShedCounts[] = [];
-  const server = new ApiServer({
-    config: ApiConfigSchema.parse({ listen: '127.0.0.1:0' }),
-    token: 'x'.repeat(32),
-    metrics: new Metrics(),
-    service: new SentinelService({
-      timeline: new TimelineStore(db),
-      reports: new ReportStore(db),
-      audit: new AuditStore(db),
-      now: () => Date.now(),
-      status: () => makeStatusView(),
-      config: () => cfg.config,
-      configPath: () => `${dir.path}/config.json`,
-    }),
-    dashboardDir: null,
-    limits,
-    onShed: (counts) => shed.push(counts),
-  });
+  const server = localApiServer(db, dir.path, { limits, onShed: (counts) => shed.push(counts) });
   const { port } = await server.start();
   return {
     server,

@@ -5,24 +5,19 @@ import { createServer, type Server } from 'node:http';
 import { connect, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { AuditStore } from '../../src/main/core/actions/audit-store.js';
-import { ApiConfigSchema } from '../../src/main/core/api/api-config.js';
 import {
   API_MAX_CONNECTIONS,
   SSE_MAX_BUFFERED,
   SSE_MAX_CLIENTS,
 } from '../../src/main/core/api/api-limits.js';
-import { ApiServer } from '../../src/main/core/api/api-server.js';
+import type { ApiServer } from '../../src/main/core/api/api-server.js';
 import { Metrics, RENDER_REUSE_MS } from '../../src/main/core/api/metrics.js';
 import { ClusterConfigSchema } from '../../src/main/core/cluster/cluster-config.js';
 import { collectCluster, MAX_TOPOLOGY_PEERS } from '../../src/main/core/cluster/cluster-view.js';
 import { configJsonSchema } from '../../src/main/core/config/config-json-schema.js';
-import { validateConfig } from '../../src/main/core/config/config-loader.js';
-import { SentinelService } from '../../src/main/core/service/sentinel-service.js';
 import { type Db, openDatabase } from '../../src/main/core/store/database.js';
-import { ReportStore } from '../../src/main/core/store/report-store.js';
-import { TimelineStore } from '../../src/main/core/store/timeline-store.js';
 import { sleep, startDaemon, waitForExit } from '../support/cli-runner.js';
+import { localApiServer } from '../support/local-api.js';
 import { residentBytes } from '../support/machine.js';
 import { makeStatusView } from '../support/status-view-factory.js';
 import { tempDir } from '../support/temp-dir.js';
@@ -88,23 +83,7 @@ describe('live-event stream: clients that do not read, and how many there may be
 
   before(async () => {
     db = openDatabase(`${dir.path}/timeline.db`);
-    const cfg = validateConfig({});
-    assert.ok(cfg.ok);
-    server = new ApiServer({
-      config: ApiConfigSchema.parse({ listen: '127.0.0.1:0' }),
-      token: 'x'.repeat(32),
-      metrics: new Metrics(),
-      service: new SentinelService({
-        timeline: new TimelineStore(db),
-        reports: new ReportStore(db),
-        audit: new AuditStore(db),
-        now: () => Date.now(),
-        status: () => makeStatusView(),
-        config: () => cfg.config,
-        configPath: () => `${dir.path}/config.json`,
-      }),
-      dashboardDir: null,
-    });
+    server = localApiServer(db, dir.path);
     port = (await server.start()).port;
   });
   after(async () => {

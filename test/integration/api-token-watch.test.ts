@@ -1,18 +1,12 @@
 import assert from 'node:assert/strict';
 import { chmodSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { after, describe, it } from 'node:test';
-import { AuditStore } from '../../src/main/core/actions/audit-store.js';
-import { ApiConfigSchema } from '../../src/main/core/api/api-config.js';
-import { ApiServer } from '../../src/main/core/api/api-server.js';
+import type { ApiServer } from '../../src/main/core/api/api-server.js';
 import { loadOrCreateToken, type TokenNotice } from '../../src/main/core/api/api-token.js';
 import { TokenFileWatch } from '../../src/main/core/api/api-token-watch.js';
-import { Metrics } from '../../src/main/core/api/metrics.js';
 import { validateConfig } from '../../src/main/core/config/config-loader.js';
-import { SentinelService } from '../../src/main/core/service/sentinel-service.js';
 import { openDatabase } from '../../src/main/core/store/database.js';
-import { ReportStore } from '../../src/main/core/store/report-store.js';
-import { TimelineStore } from '../../src/main/core/store/timeline-store.js';
-import { makeStatusView } from '../support/status-view-factory.js';
+import { localApiServer } from '../support/local-api.js';
 import { tempDir } from '../support/temp-dir.js';
 
 const mode = (path: string): number => statSync(path).mode & 0o777;
@@ -130,23 +124,8 @@ describe('the API token file, looked at again while the daemon runs', () => {
       },
       50,
     );
-    api = new ApiServer({
-      // Beyond loopback: every request needs the token.
-      config: ApiConfigSchema.parse({ listen: '0.0.0.0:0' }),
-      token: first.token,
-      tokenWatch,
-      metrics: new Metrics(),
-      service: new SentinelService({
-        timeline: new TimelineStore(db),
-        reports: new ReportStore(db),
-        audit: new AuditStore(db),
-        now: () => Date.now(),
-        status: () => makeStatusView(),
-        config: () => cfg.config,
-        configPath: () => `${dir.path}/config.json`,
-      }),
-      dashboardDir: null,
-    });
+    // Beyond loopback: every request needs the token.
+    api = localApiServer(db, dir.path, { listen: '0.0.0.0:0', token: first.token, tokenWatch });
     const { port } = await api.start();
     const status = (token: string) =>
       fetch(`http://127.0.0.1:${port}/api/v1/status`, { headers: { authorization: `Bearer ${token}` } }).then(
