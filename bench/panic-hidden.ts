@@ -13,14 +13,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { validateConfig } from '../src/main/core/config/config-loader.js';
-import { Daemon } from '../src/main/core/daemon.js';
-import { EventCollector } from '../src/main/core/event-collector.js';
 import { createLogger } from '../src/main/core/logger.js';
-import { createProbe } from '../src/main/core/probes/create-probe.js';
 import { openDatabase } from '../src/main/core/store/database.js';
 import { fixture } from '../test/support/fixtures.js';
 import { freePort } from '../test/support/free-port.js';
+import { reportWatchingDaemon } from '../test/support/local-daemon.js';
 import { appleTimestamp, wrapAsPanicFile } from '../test/support/panic-file.js';
 import { tempDir } from '../test/support/temp-dir.js';
 
@@ -55,24 +52,13 @@ export async function hiddenPanic(files: number): Promise<Record<string, unknown
   );
   const data = tempDir('exo-sentinel-hidden-bench-');
   const port = await freePort();
-  const loaded = validateConfig({
-    intervalSeconds: 1,
-    api: { enabled: true, listen: `127.0.0.1:${port}` },
-    guard: { enabled: false },
-    exo: { url: `http://127.0.0.1:${await freePort()}` },
-    reports: { dirs: [dir], rescanSeconds: 3600 },
-  });
-  if (!loaded.ok) throw new Error(loaded.errors.join('; '));
-  const events = new EventCollector(() => Date.now());
   const logFile = join(data.path, 'daemon.log');
   const { logger, close } = await createLogger({ level: 'info', file: logFile, terminal: false });
-  const daemon = new Daemon({
+  const daemon = await reportWatchingDaemon({
     dataDir: data.path,
-    config: loaded.config,
-    probe: createProbe(events),
-    events,
+    reports: dir,
+    config: { intervalSeconds: 1, api: { enabled: true, listen: `127.0.0.1:${port}` } },
     logger,
-    reportDirs: [dir],
   });
   const t0 = performance.now();
   const at: { firstSample?: number; held?: number; ingested?: number } = {};

@@ -16,13 +16,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { validateConfig } from '../src/main/core/config/config-loader.js';
-import { Daemon } from '../src/main/core/daemon.js';
-import { EventCollector } from '../src/main/core/event-collector.js';
 import { createLogger } from '../src/main/core/logger.js';
-import { createProbe } from '../src/main/core/probes/create-probe.js';
 import type { PanicScanView } from '../src/shared/api-contracts.js';
 import { freePort } from '../test/support/free-port.js';
+import { reportWatchingDaemon } from '../test/support/local-daemon.js';
 import { watchLoopDelay } from '../test/support/loop-delay.js';
 import { writeFlood } from '../test/support/report-flood.js';
 import { tempDir } from '../test/support/temp-dir.js';
@@ -87,27 +84,16 @@ async function main(): Promise<void> {
   const dir = corpus();
   const data = tempDir('exo-sentinel-scan-bench-');
   const port = await freePort();
-  const loaded = validateConfig({
-    intervalSeconds: 1,
-    api: { enabled: true, listen: `127.0.0.1:${port}` },
-    guard: { enabled: false },
-    exo: { url: `http://127.0.0.1:${await freePort()}` },
-    reports: { dirs: [dir], rescanSeconds: 3600 },
-  });
-  if (!loaded.ok) throw new Error(loaded.errors.join('; '));
-  const events = new EventCollector(() => Date.now());
   const { logger, close } = await createLogger({
     level: 'info',
     file: join(data.path, 'daemon.log'),
     terminal: false,
   });
-  const daemon = new Daemon({
+  const daemon = await reportWatchingDaemon({
     dataDir: data.path,
-    config: loaded.config,
-    probe: createProbe(events),
-    events,
+    reports: dir,
+    config: { intervalSeconds: 1, api: { enabled: true, listen: `127.0.0.1:${port}` } },
     logger,
-    reportDirs: [dir],
   });
   const api = `http://127.0.0.1:${port}/api/v1`;
   const t0 = performance.now();

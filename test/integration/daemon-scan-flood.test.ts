@@ -3,13 +3,9 @@ import { renameSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { pino } from 'pino';
-import { validateConfig } from '../../src/main/core/config/config-loader.js';
-import { Daemon } from '../../src/main/core/daemon.js';
-import { EventCollector } from '../../src/main/core/event-collector.js';
-import { createProbe } from '../../src/main/core/probes/create-probe.js';
 import type { PanicScanView } from '../../src/shared/api-contracts.js';
 import { freePort } from '../support/free-port.js';
+import { reportWatchingDaemon } from '../support/local-daemon.js';
 import { watchLoopDelay } from '../support/loop-delay.js';
 import { writeFlood } from '../support/report-flood.js';
 import { tempDir } from '../support/temp-dir.js';
@@ -27,23 +23,12 @@ describe('the daemon while it scans a stuffed report directory', () => {
     const staged = join(dir.path, 'staged');
     const files = writeFlood(staged, { panics: 300, others: 9_700 });
     const port = await freePort();
-    const loaded = validateConfig({
-      intervalSeconds: 0.25,
-      api: { enabled: true, listen: `127.0.0.1:${port}` },
-      guard: { enabled: false },
-      exo: { url: `http://127.0.0.1:${await freePort()}` },
-      // Absent at start (so not watched): it appears whole, as if filled while the daemon ran.
-      reports: { dirs: [reports], rescanSeconds: 3600 },
-    });
-    assert.ok(loaded.ok, loaded.ok ? '' : loaded.errors.join('; '));
-    const events = new EventCollector(() => Date.now());
-    const daemon = new Daemon({
+    // The report directory is absent at start (so not watched): it appears whole, as if filled while the
+    // daemon ran.
+    const daemon = await reportWatchingDaemon({
       dataDir: join(dir.path, 'data'),
-      config: loaded.config,
-      probe: createProbe(events),
-      events,
-      logger: pino({ level: 'silent' }),
-      reportDirs: [reports],
+      reports,
+      config: { intervalSeconds: 0.25, api: { enabled: true, listen: `127.0.0.1:${port}` } },
     });
     const api = `http://127.0.0.1:${port}/api/v1`;
     try {

@@ -3,13 +3,8 @@ import { mkdirSync, truncateSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { pino } from 'pino';
-import { validateConfig } from '../../src/main/core/config/config-loader.js';
-import { Daemon } from '../../src/main/core/daemon.js';
-import { EventCollector } from '../../src/main/core/event-collector.js';
-import { createProbe } from '../../src/main/core/probes/create-probe.js';
 import { fixture } from '../support/fixtures.js';
-import { freePort } from '../support/free-port.js';
+import { reportWatchingDaemon } from '../support/local-daemon.js';
 import { appleTimestamp, wrapAsPanicFile } from '../support/panic-file.js';
 import { tempDir } from '../support/temp-dir.js';
 
@@ -40,23 +35,10 @@ async function run(panicName: string) {
   const dir = tempDir('exo-sentinel-start-reports-');
   const reports = join(dir.path, 'reports');
   slowDirectory(reports, panicName);
-  const loaded = validateConfig({
-    intervalSeconds: 1,
-    api: { enabled: false },
-    guard: { enabled: false },
-    exo: { url: `http://127.0.0.1:${await freePort()}` },
-    reports: { dirs: [reports], rescanSeconds: 3600 },
-    notifications: { desktop: 'off' },
-  });
-  assert.ok(loaded.ok, loaded.ok ? '' : loaded.errors.join('; '));
-  const events = new EventCollector(() => Date.now());
-  const daemon = new Daemon({
+  const daemon = await reportWatchingDaemon({
     dataDir: join(dir.path, 'data'),
-    config: loaded.config,
-    probe: createProbe(events),
-    events,
-    logger: pino({ level: 'silent' }),
-    reportDirs: [reports],
+    reports,
+    config: { intervalSeconds: 1, api: { enabled: false }, notifications: { desktop: 'off' } },
   });
   const judged: Judged[] = [];
   const t0 = performance.now();

@@ -5,13 +5,9 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { pino } from 'pino';
-import { validateConfig } from '../../src/main/core/config/config-loader.js';
-import { Daemon } from '../../src/main/core/daemon.js';
-import { EventCollector } from '../../src/main/core/event-collector.js';
-import { createProbe } from '../../src/main/core/probes/create-probe.js';
 import { openDatabase } from '../../src/main/core/store/database.js';
 import { TimelineStore } from '../../src/main/core/store/timeline-store.js';
-import { freePort } from '../support/free-port.js';
+import { reportWatchingDaemon } from '../support/local-daemon.js';
 import { writeFlood } from '../support/report-flood.js';
 import { tempDir } from '../support/temp-dir.js';
 
@@ -48,23 +44,12 @@ describe('a report directory an outsider filled with junk (the daemon in-process
     writeFlood(reports, { panics: 120, others: 0 });
     const lines: Line[] = [];
     const logger = pino({ level: 'debug' }, { write: (s: string) => lines.push(JSON.parse(s) as Line) });
-    const loaded = validateConfig({
-      intervalSeconds: 0.5,
-      api: { enabled: false },
-      guard: { enabled: false },
-      exo: { url: `http://127.0.0.1:${await freePort()}` },
-      reports: { dirs: [reports], rescanSeconds: 3600 },
-    });
-    assert.ok(loaded.ok, loaded.ok ? '' : loaded.errors.join('; '));
-    const events = new EventCollector(() => Date.now());
     const dataDir = join(dir.path, 'data');
-    const daemon = new Daemon({
+    const daemon = await reportWatchingDaemon({
       dataDir,
-      config: loaded.config,
-      probe: createProbe(events),
-      events,
+      reports,
+      config: { intervalSeconds: 0.5, api: { enabled: false } },
       logger,
-      reportDirs: [reports],
     });
     const junkLines = (level: (l: number) => boolean): Line[] =>
       lines.filter((l) => level(l.level) && /\bj-a|\bj-b/.test(l.msg));
