@@ -17,7 +17,7 @@ const MAX_NODE_ID_CHARS = 256;
 /** How much of an error message from EXO's body is kept (it goes into events and the log). */
 const MAX_MESSAGE_CHARS = 300;
 /** EXO's errors are a line of JSON; a longer error body is quoted, not parsed. */
-const MAX_PARSED_ERROR_CHARS = 64 * 1024;
+const MAX_PARSED_ERROR_BYTES = 64 * 1024;
 /** A message from outside, as the log, the timeline and `status` show it: bounded, one line, no control characters. */
 const clip = (text: string): string => {
   const shown = plainText(text.slice(0, MAX_MESSAGE_CHARS), MAX_MESSAGE_CHARS);
@@ -57,18 +57,17 @@ export class ExoApiClient {
       maxBytes: MAX_ANSWER_BYTES,
       agent: this.agent,
     });
+    const fail = (kind: ExoFailure, detail: string, bytes?: number): ExoResult<never> & { ok: false } => ({
+      ok: false,
+      kind,
+      error: `${method} ${url}: ${detail}`,
+      status: res.status,
+      ...(bytes === undefined ? {} : { bytes }),
+    });
     if (!res.ok) {
-      if (res.kind === 'timeout')
-        return { ok: false, kind: 'timeout', error: `${method} ${url}: ${res.error}`, status: null };
-      if (res.kind === 'too-large')
-        return {
-          ok: false,
-          kind: 'garbage',
-          error: `${method} ${url}: ${res.error}`,
-          status: res.status,
-          bytes: MAX_ANSWER_BYTES,
-        };
-      return { ok: false, kind: 'down', error: `${method} ${url}: ${res.error}`, status: res.status };
+      if (res.kind === 'timeout') return { ...fail('timeout', res.error), status: null };
+      if (res.kind === 'too-large') return fail('garbage', res.error, MAX_ANSWER_BYTES);
+      return fail('down', res.error);
     }
     const text = res.text;
     // Bytes, not characters: what pacing charges (state-pacing.ts) is what was read and parsed.
@@ -76,45 +75,19 @@ export class ExoApiClient {
     const bytes = raw.length;
     const failed = res.status < 200 || res.status > 299;
     // An error's body is read for its message only: a large one is not parsed at all.
-    if (failed && bytes > MAX_PARSED_ERROR_CHARS)
-      return {
-        ok: false,
-        kind: 'http',
-        error: `${method} ${url}: HTTP ${res.status}: ${clip(text)}`,
-        status: res.status,
-        bytes,
-      };
+    if (failed && bytes > MAX_PARSED_ERROR_BYTES)
+      return fail('http', `HTTP ${res.status}: ${clip(text)}`, bytes);
     const shape = scanJsonLimits(raw, EXO_JSON_LIMITS);
-    if (!shape.ok)
-      return {
-        ok: false,
-        kind: 'garbage',
-        error: `${method} ${url}: HTTP ${res.status}, JSON refused: ${shape.message}`,
-        status: res.status,
-        bytes,
-      };
+    if (!shape.ok) return fail('garbage', `HTTP ${res.status}, JSON refused: ${shape.message}`, bytes);
     let body: unknown;
     try {
       body = JSON.parse(text);
     } catch {
-      return {
-        ok: false,
-        kind: 'garbage',
-        error: `${method} ${url}: HTTP ${res.status}, not JSON: ${JSON.stringify(text.slice(0, 80))}`,
-        status: res.status,
-        bytes,
-      };
+      return fail('garbage', `HTTP ${res.status}, not JSON: ${JSON.stringify(text.slice(0, 80))}`, bytes);
     }
     if (failed) {
       const said = (body as { error?: { message?: unknown } } | null)?.error?.message;
-      const message = typeof said === 'string' ? said : text;
-      return {
-        ok: false,
-        kind: 'http',
-        error: `${method} ${url}: HTTP ${res.status}: ${clip(message)}`,
-        status: res.status,
-        bytes,
-      };
+      return fail('http', `HTTP ${res.status}: ${clip(typeof said === 'string' ? said : text)}`, bytes);
     }
     return { ok: true, value: body, status: res.status, bytes };
   }
