@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
+import { Metrics } from '../../../src/main/core/api/metrics.js';
 import { CounterRecorder, HistogramRecorder } from '../../../src/main/core/api/metrics-state.js';
 import { repoRoot } from '../../support/fixtures.js';
 
@@ -45,5 +46,20 @@ describe('metrics recorded without prom-client', () => {
     const r = spawnSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8' });
     assert.equal(r.status, 0, r.stderr);
     assert.deepEqual(JSON.parse(r.stdout), { before: false, after: true, refusals: true, ticks: true });
+  });
+});
+
+describe('what the API shed, as a counter', () => {
+  it('adds each window the shed tally reports, by reason in snake case, the other reasons at 0', async () => {
+    const m = new Metrics();
+    m.countShed({ idleConnectionClosed: 412, liveClientRefused: 2 });
+    m.countShed({ idleConnectionClosed: 8 });
+    const text = (await m.render()).text;
+    const value = (reason: string): string | undefined =>
+      new RegExp(`^exo_sentinel_api_shed_total\\{reason="${reason}"\\} (\\S+)$`, 'm').exec(text)?.[1];
+    assert.equal(value('idle_connection_closed'), '420');
+    assert.equal(value('live_client_refused'), '2');
+    assert.equal(value('connection_refused'), '0');
+    assert.equal(value('live_client_over_buffer'), '0');
   });
 });

@@ -13,7 +13,7 @@ import {
   TICK_BUCKETS,
 } from './metrics-state.js';
 import type { PromMetrics } from './prom-metrics.js';
-import { SHED_REASONS, shedLabel } from './shed-tally.js';
+import { SHED_REASONS, type ShedCounts, shedLabel } from './shed-tally.js';
 
 /** How long a rendered /metrics text answers further scrapes (Prometheus scrapes every 15 s or so). */
 export const RENDER_REUSE_MS = 250;
@@ -59,6 +59,12 @@ export class Metrics implements MetricsState {
 
   update(sample: Sample, risk: RiskState, exo: ExoSnapshot | null): void {
     this.latest = { sample, risk, exo };
+  }
+
+  /** What the API shed in one report window (shed-tally.ts), added to `exo_sentinel_api_shed_total`. */
+  countShed(counts: ShedCounts): void {
+    for (const reason of SHED_REASONS)
+      if (counts[reason]) this.apiShed.inc({ reason: shedLabel(reason) }, counts[reason]);
   }
 
   setPanics(byKind: Record<string, number>): void {

@@ -7,7 +7,7 @@ import { ApiServer } from '../api/api-server.js';
 import { loadOrCreateToken, tokenNoticeText } from '../api/api-token.js';
 import { TokenFileWatch } from '../api/api-token-watch.js';
 import type { Metrics } from '../api/metrics.js';
-import { SHED_REASONS, shedLabel, shedText } from '../api/shed-tally.js';
+import { shedText } from '../api/shed-tally.js';
 import type { Config } from '../config/config-schema.js';
 import type { EventCollector } from '../event-collector.js';
 import { exoHome } from '../exo/exo-pidfile.js';
@@ -104,8 +104,7 @@ export function buildApi(
     // Connections closed and live clients dropped to keep the API reachable: one line per window, not each.
     onShed: (counts, windowMs) => {
       logger.warn({ apiShed: counts }, shedText(counts, windowMs));
-      for (const reason of SHED_REASONS)
-        if (counts[reason]) metrics.apiShed.inc({ reason: shedLabel(reason) }, counts[reason]);
+      metrics.countShed(counts);
     },
   });
   return api;
