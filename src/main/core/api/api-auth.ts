@@ -1,5 +1,5 @@
-import { timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
+import { sameSecret } from '../util/node-crypto.js';
 import { NonceLedger, verifySigned } from './signed-request.js';
 
 /**
@@ -51,6 +51,6 @@ export class ApiAuth {
     }
     const given = Buffer.from(/^Bearer (.+)$/i.exec(header ?? '')?.[1] ?? '');
     const want = Buffer.from(this.token);
-    return given.length === want.length && timingSafeEqual(given, want);
+    return sameSecret(given, want);
   }
 }

@@ -1,7 +1,7 @@
-import { randomBytes } from 'node:crypto';
 import { fchmodSync, mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { writeFileAtomic } from '../config/atomic-file.js';
+import { randomBytesFromOs } from '../util/node-crypto.js';
 import {
   accessProblem,
   closeTokenFile,
@@ -117,7 +117,7 @@ function judge(look: TokenFileLook, path: string, notices: TokenNotice[]): Verdi
 }
 
 function writeNewToken(path: string): { ok: true; token: string } | { ok: false; error: string } {
-  const token = randomBytes(24).toString('base64url');
+  const token = randomBytesFromOs(24).toString('base64url');
   try {
     mkdirSync(dirname(path), { recursive: true });
     writeFileAtomic(path, `${token}\n`, 0o600);

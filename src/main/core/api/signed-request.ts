@@ -1,4 +1,4 @@
-import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import { nodeCrypto, randomBytesFromOs, sameSecret } from '../util/node-crypto.js';
 
 /**
  * Signed requests between cluster nodes: a node proves it holds the cluster token without sending it.
@@ -34,7 +34,8 @@ export interface SignedTarget {
 }
 
 function mac(token: string, what: SignedTarget, time: string, nonce: string): Buffer {
-  return createHmac('sha256', token)
+  return nodeCrypto()
+    .createHmac('sha256', token)
     .update(`${what.method.toUpperCase()}\n${what.target}\n${what.host}\n${time}\n${nonce}`)
     .digest();
 }
@@ -42,7 +43,7 @@ function mac(token: string, what: SignedTarget, time: string, nonce: string): Bu
 /** The Authorization header value for one request. */
 export function signRequest(token: string, what: SignedTarget, now: number): string {
   const time = String(Math.floor(now));
-  const nonce = randomBytes(16).toString('hex');
+  const nonce = randomBytesFromOs(16).toString('hex');
   return `${SIGNED_SCHEME} t=${time}, n=${nonce}, s=${mac(token, what, time, nonce).toString('hex')}`;
 }
 
@@ -102,7 +103,7 @@ export function verifySigned(
     };
   const given = Buffer.from(sig, 'hex');
   const want = mac(token, what, time, nonce);
-  if (!timingSafeEqual(given, want)) return { ok: false, reason: 'wrong signature (another cluster token?)' };
+  if (!sameSecret(given, want)) return { ok: false, reason: 'wrong signature (another cluster token?)' };
   if (!nonces.take(nonce, Number(time) + SIGNED_WINDOW_MS, now))
     return { ok: false, reason: 'signed request replayed (nonce already used), or too many at once' };
   return { ok: true };

@@ -1,6 +1,6 @@
-import { randomBytes } from 'node:crypto';
 import { closeSync, fchmodSync, fsyncSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
+import { randomBytesFromOs } from '../util/node-crypto.js';
 
 /**
  * Writes a file so that a reader (or a crash) sees the old content or the new, never half of it: a temporary
@@ -9,7 +9,7 @@ import { basename, dirname, join } from 'node:path';
  */
 export function writeFileAtomic(path: string, data: string | Buffer, mode = 0o600): void {
   const dir = dirname(path);
-  const tmp = join(dir, `.${basename(path)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
+  const tmp = join(dir, `.${basename(path)}.${process.pid}.${randomBytesFromOs(4).toString('hex')}.tmp`);
   const fd = openSync(tmp, 'wx', mode);
   try {
     try {

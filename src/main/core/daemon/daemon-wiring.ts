@@ -1,4 +1,3 @@
-import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { TimelineEvent } from '../../../shared/events.js';
@@ -19,6 +18,7 @@ import { ReportWatcher } from '../panics/report-watcher.js';
 import type { SentinelService } from '../service/sentinel-service.js';
 import type { ReportStore } from '../store/report-store.js';
 import type { TimelineStore } from '../store/timeline-store.js';
+import { randomBytesFromOs } from '../util/node-crypto.js';
 
 /** The daemon cannot start as configured, for a reason the message says whole (no other prefix needed). */
 export class StartRefused extends Error {}
@@ -62,7 +62,7 @@ function apiToken(path: string, logger: Logger, events: EventCollector): string 
   for (const n of load.notices) warn(tokenNoticeText(n), { ...n });
   if (load.ok) return load.token;
   warn(`${load.error}: this run uses an API token that is not saved`, { path, problem: load.error });
-  return randomBytes(24).toString('base64url');
+  return randomBytesFromOs(24).toString('base64url');
 }
 
 const tokenWarning =

@@ -1,8 +1,8 @@
-import { timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { TimelineEvent } from '../../../shared/events.js';
 import type { GuardMode } from '../../../shared/risk.js';
+import { sameSecret } from '../util/node-crypto.js';
 import { http } from '../util/node-http.js';
 import { decideLoad, jitteredRetryAfter, type ModeSource } from './admission.js';
 import { AllocationLog } from './allocation-log.js';
@@ -167,7 +167,7 @@ export class GuardServer {
       req.headers['x-exo-sentinel-token'] ?? /^Bearer (.+)$/i.exec(req.headers.authorization ?? '')?.[1];
     const given = Buffer.from(typeof header === 'string' ? header : '');
     const want = Buffer.from(this.config.token);
-    return given.length === want.length && timingSafeEqual(given, want);
+    return sameSecret(given, want);
   }
 
   /** Headers to forward: end-to-end only, without the guard's credentials or (for a re-framed body) the length. */

@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { nodeCrypto } from '../util/node-crypto.js';
 
 /** The hash covers this much of a file (and its size): the identity of a report across names. */
 export const MAX_REPORT_BYTES = 16 * 1024 * 1024;
@@ -47,7 +47,7 @@ function findPanicKey(buf: Buffer): number {
  * a small report costs a small allocation.
  */
 export class HeadCollector {
-  private readonly hash = createHash('sha256');
+  private readonly hash = nodeCrypto().createHash('sha256');
   private readonly head: Buffer;
   private readonly window: Buffer;
   private readonly limit: number;

@@ -1,6 +1,5 @@
 import { homedir, userInfo } from 'node:os';
 import { resolve } from 'node:path';
-import { createInterface } from 'node:readline/promises';
 import type { Command } from 'commander';
 import { resolveDataDir } from '../../core/config/data-dir.js';
 import { runCommand } from '../../core/probes/command-runner.js';
@@ -12,6 +11,8 @@ import { EXIT_FAILURE, EXIT_USAGE } from '../usage-error.js';
 const STOP_WAIT_MS = 15_000;
 
 async function confirmed(): Promise<boolean> {
+  // Loaded here: every command (the daemon too) imports this module, and readline is only for this question.
+  const { createInterface } = await import('node:readline/promises');
   const rl = createInterface({ input: process.stdin, output: process.stdout });
   try {
     return /^y(es)?$/i.test((await rl.question('Remove these? [y/N] ')).trim());
