@@ -17,13 +17,23 @@ describe('builtin modules the idle daemon loads', () => {
   const dir = tempDir('exo-sentinel-builtins-');
   after(() => dir.cleanup());
 
-  it(`leaves out ${NOT_WHEN_IDLE.join(', ')}, and answers status`, async () => {
+  it(`leaves out ${NOT_WHEN_IDLE.join(', ')} and the other commands, and answers status`, async () => {
     const hook = join(dir.path, 'loaded-builtins.mjs');
     const list = join(dir.path, 'loaded.json');
     writeFileSync(
       hook,
       `import { writeFileSync } from 'node:fs';
-process.on('exit', () => writeFileSync(${JSON.stringify(list)}, JSON.stringify(process.moduleLoadList)));\n`,
+import { registerHooks } from 'node:module';
+const commands = [];
+registerHooks({
+  load(url, context, next) {
+    if (url.includes('/headless/commands/')) commands.push(url.slice(url.lastIndexOf('/') + 1));
+    return next(url, context);
+  },
+});
+process.on('exit', () =>
+  writeFileSync(${JSON.stringify(list)}, JSON.stringify({ builtins: process.moduleLoadList, commands })),
+);\n`,
     );
     const daemon = await startDaemon(
       ['--data-dir', join(dir.path, 'data'), '--exo-url', 'http://127.0.0.1:9', '--interval', '1'],
@@ -39,15 +49,23 @@ process.on('exit', () => writeFileSync(${JSON.stringify(list)}, JSON.stringify(p
       daemon.kill('SIGTERM');
       await waitForExit(daemon);
     }
+    const seen = JSON.parse(readFileSync(list, 'utf8')) as { builtins: string[]; commands: string[] };
     const loaded = new Set(
-      (JSON.parse(readFileSync(list, 'utf8')) as string[])
-        .filter((m) => m.startsWith('NativeModule '))
-        .map((m) => m.slice('NativeModule '.length)),
+      seen.builtins.filter((m) => m.startsWith('NativeModule ')).map((m) => m.slice('NativeModule '.length)),
     );
     assert.ok(loaded.has('http') && loaded.has('net'), 'the hook saw the daemon load its server');
     assert.deepEqual(
       NOT_WHEN_IDLE.filter((m) => loaded.has(m)),
       [],
     );
+    // The other commands' modules stay out too (0.8 MiB): the daemon's own is the only one, plus what it uses.
+    assert.ok(seen.commands.includes('daemon-command.js'), seen.commands.join(' '));
+    for (const other of [
+      'status-command.js',
+      'replay-command.js',
+      'uninstall-command.js',
+      'doctor-command.js',
+    ])
+      assert.ok(!seen.commands.includes(other), `${other} loaded: ${seen.commands.join(' ')}`);
   });
 });
