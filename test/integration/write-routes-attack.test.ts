@@ -187,7 +187,7 @@ describe('the write routes hold against an outsider (a running daemon over real 
     fileUnchanged('big bodies');
   });
 
-  it('keys that point the daemon at a path or another machine need the token even on loopback', async () => {
+  it('keys only the owner may change (paths, other machines, listeners, tokens, patterns) need the token even on loopback', async () => {
     const auth = { authorization: `Bearer ${token}` };
     const attempts: unknown[] = [
       { set: { 'cluster.peers': ['http://203.0.113.5:52417'] } },
@@ -198,6 +198,15 @@ describe('the write routes hold against an outsider (a running daemon over real 
       { set: { 'watch.exoPidfile': '/etc/shadow' } },
       { set: { 'guard.upstreamCaFile': '/etc/passwd' } },
       { unset: ['exo'], set: { 'exo.url': 'http://203.0.113.5:52415' } },
+      // Opening the guard (and EXO behind it) or this API to other machines or pages, with a token the
+      // writer chose, and a pattern run over every command line: the owner's too.
+      { set: { 'guard.listen': '0.0.0.0:41436', 'guard.token': 'attacker-known-token-123' } },
+      { set: { guard: { token: 'attacker-known-token-123' } } },
+      { set: { 'api.listen': '0.0.0.0:41437' } },
+      { set: { 'api.allowedHosts': ['evil.example'] } },
+      { set: { 'api.corsOrigins': ['https://evil.example'] } },
+      { set: { 'cluster.token': 'attacker-known-token-123' } },
+      { set: { 'watch.mlxServerPatterns': ['mlx_lm'] } },
     ];
     for (const body of attempts) {
       const r = await patch(body);
@@ -222,6 +231,22 @@ describe('the write routes hold against an outsider (a running daemon over real 
     assert.equal(owner.status, 200, owner.body);
     assert.deepEqual(JSON.parse(readFileSync(configPath, 'utf8')).cluster.peers, ['http://127.0.0.1:9']);
     stored = readFileSync(configPath, 'utf8');
+    // Not even the owner can store what would hold the daemon or stop its next start.
+    for (const [body, problem] of [
+      [
+        { set: { 'watch.mlxServerPatterns': ['(a+)+$'] } },
+        /"watch\.mlxServerPatterns\.0" .*nested repetition/,
+      ],
+      [
+        { set: { 'guard.listen': '0.0.0.0:41436' }, unset: ['guard.token'] },
+        /"guard\.token" .*needed when guard\.listen \(0\.0\.0\.0:41436\) is not loopback/,
+      ],
+    ] as const) {
+      const r = await patch(body, auth);
+      assert.equal(r.status, 400, `${JSON.stringify(body)}: ${r.body}`);
+      assert.match(JSON.parse(r.body).error.message, problem);
+      fileUnchanged(JSON.stringify(body));
+    }
   });
 
   it('a token is never echoed, not even a stored one the file makes invalid', async () => {

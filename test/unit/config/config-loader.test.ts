@@ -42,6 +42,12 @@ describe('configuration', () => {
           re.errors[0]!,
         ),
     );
+    // A pattern with nested repetition backtracks exponentially on a crafted command line.
+    for (const p of ['(a+)+$', '(x*)*y', '(?:a|b+)+c']) {
+      const nested = validateConfig({ watch: { mlxServerPatterns: [p] } });
+      assert.ok(!nested.ok && /nested repetition/.test(nested.errors[0]!), `${p}: ${JSON.stringify(nested)}`);
+    }
+    assert.ok(validateConfig({ watch: { mlxServerPatterns: [String.raw`\bmy_server\.py\b`] } }).ok);
     writeFileSync(`${dir.path}/bad.json`, '{"intervalSeconds": ');
     const bad = loadConfig(`${dir.path}/bad.json`);
     assert.ok(!bad.ok && /bad\.json: not valid JSON/.test(bad.errors[0]!));
@@ -50,6 +56,22 @@ describe('configuration', () => {
     assert.ok(!arr.ok && /must hold a JSON object/.test(arr.errors[0]!));
     const missing = loadConfig(`${dir.path}/none.json`, {}, true);
     assert.ok(!missing.ok && /cannot read \(ENOENT\)/.test(missing.errors[0]!));
+  });
+
+  it('refuses a guard beyond loopback without its token, naming both keys', () => {
+    for (const listen of ['0.0.0.0:52416', '192.168.1.20:52416', '[::]:52416']) {
+      const r = validateConfig({ guard: { listen } }, 'config.json');
+      assert.ok(!r.ok, listen);
+      assert.match(
+        r.errors.join('\n'),
+        new RegExp(
+          `"guard\\.token" .*needed when guard\\.listen \\(${listen.replace(/[[\].]/g, '\\$&')}\\) is not loopback`,
+        ),
+      );
+      assert.ok(validateConfig({ guard: { listen, token: 'a-token-of-16-chars+' } }).ok, listen);
+    }
+    for (const listen of ['127.0.0.1:52416', 'localhost:1', '[::1]:52416'])
+      assert.ok(validateConfig({ guard: { listen } }).ok, listen);
   });
 
   it('lets flags override the file', () => {

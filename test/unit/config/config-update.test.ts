@@ -94,7 +94,7 @@ describe('configuration written by clients (API, app)', () => {
   });
 });
 
-describe('keys that point the daemon at a path or another machine (OWNER_FIELDS)', () => {
+describe('keys only the owner may change (OWNER_FIELDS)', () => {
   it('a writer without the token may not change them; sending back defaults or the stored value is no change', () => {
     const stored = { cluster: { peers: ['http://10.0.0.2:52417'] } };
     const back = validateConfig(stored);
@@ -108,13 +108,20 @@ describe('keys that point the daemon at a path or another machine (OWNER_FIELDS)
       ['reports.dirs', { ...stored, reports: { dirs: ['/etc'] } }],
       ['exo.url', { ...stored, exo: { url: 'http://203.0.113.5:52415' } }],
       ['guard.upstreamCaFile', { ...stored, guard: { upstreamCaFile: '/etc/passwd' } }],
+      ['guard.listen', { ...stored, guard: { listen: '127.0.0.1:41436' } }],
+      ['guard.token', { ...stored, guard: { token: 'attacker-known-token-123' } }],
+      ['api.listen', { ...stored, api: { listen: '127.0.0.1:41437' } }],
+      ['api.allowedHosts', { ...stored, api: { allowedHosts: ['evil.example'] } }],
+      ['api.corsOrigins', { ...stored, api: { corsOrigins: ['https://evil.example'] } }],
+      ['cluster.token', { ...stored, cluster: { ...stored.cluster, token: 'attacker-known-token-123' } }],
+      ['watch.mlxServerPatterns', { ...stored, watch: { mlxServerPatterns: ['mlx_lm'] } }],
     ] as const) {
       const r = prepareClientConfig(input, stored, 'api', false);
       assert.equal(r.ok, false, key);
       assert.equal(!r.ok && r.reason, 'needs-token');
       assert.match(
         !r.ok ? r.errors.join() : '',
-        new RegExp(`"${key.replace('.', '\\.')}" points the daemon`),
+        new RegExp(`"${key.replace('.', '\\.')}" [a-z].*: changing it needs the bearer token`),
       );
       // The owner (token shown, or the app itself) may.
       assert.equal(prepareClientConfig(input, stored, 'api', true).ok, true, key);

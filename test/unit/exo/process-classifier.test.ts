@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { classifyProcesses } from '../../../src/main/core/exo/process-classifier.js';
+import { MAX_MATCHED_LINE_CHARS } from '../../../src/main/core/exo/process-shape.js';
 import { ProcessTracker } from '../../../src/main/core/exo/process-tracker.js';
 import type { ProcessEntry } from '../../../src/main/core/probes/probe-types.js';
 
@@ -106,6 +107,15 @@ describe('EXO process discovery', () => {
     assert.deepEqual(Object.fromEntries(classifyProcesses(tree)), { 50: 'mlx-server', 51: 'mlx-server' });
     const custom = classifyProcesses(tree, { mlxServerPatterns: [/http\.server/] });
     assert.deepEqual(Object.fromEntries(custom), { 52: 'mlx-server' });
+  });
+
+  it('patterns see the first 4096 characters of a command line, however long a local user makes it', () => {
+    const pad = 'x'.repeat(MAX_MATCHED_LINE_CHARS);
+    const tree = [
+      p(60, 1, ['/usr/bin/python3', '-m', 'mlx_lm.server', pad]),
+      p(61, 1, ['/usr/bin/python3', pad, '-m', 'mlx_lm.server']),
+    ];
+    assert.deepEqual(Object.fromEntries(classifyProcesses(tree)), { 60: 'mlx-server' });
   });
 });
 

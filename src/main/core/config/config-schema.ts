@@ -1,23 +1,35 @@
+import safeRegex from 'safe-regex2';
 import { z } from 'zod';
 import { ActionConfigSchema } from '../actions/action-config.js';
 import { NotificationsConfigSchema } from '../actions/notifications-config.js';
 import { ApiConfigSchema } from '../api/api-config.js';
 import { ClusterConfigSchema } from '../cluster/cluster-config.js';
 import { DEFAULT_MLX_SERVER_PATTERNS } from '../exo/process-classifier.js';
-import { GuardConfigSchema } from '../guard/guard-config.js';
+import { GuardConfigSchema, isLoopback, parseListen } from '../guard/guard-config.js';
 import { RiskThresholdsSchema } from '../risk/risk-thresholds.js';
 
-const regex = z.string().refine(
-  (s) => {
-    try {
-      new RegExp(s);
-      return true;
-    } catch {
-      return false;
-    }
-  },
-  { message: 'must be a valid regular expression' },
-);
+const compiles = (s: string): boolean => {
+  try {
+    new RegExp(s);
+    return true;
+  } catch {
+    return false;
+  }
+};
+
+/**
+ * A pattern the daemon runs over every process's command line, which any local user can write: it must
+ * compile, and have no nested repetition such as `(a+)+`, whose backtracking on a crafted line holds the
+ * event loop for minutes (34 characters were enough).
+ */
+const regex = z
+  .string()
+  .max(1024)
+  .refine(compiles, { message: 'must be a valid regular expression', abort: true })
+  .refine((s) => safeRegex(s), {
+    message:
+      'has nested repetition (like (a+)+) or a construct its safety check cannot read (like lookbehind): on a crafted command line it could hold the daemon',
+  });
 
 /** The daemon's configuration file (config.json). Unknown keys are errors; `$schema` is allowed for editors. */
 export const ConfigSchema = z
@@ -81,7 +93,18 @@ export const ConfigSchema = z
     notifications: NotificationsConfigSchema.default(NotificationsConfigSchema.parse({})),
     logLevel: z.enum(['trace', 'debug', 'info', 'warn', 'error']).default('info'),
   })
-  .strict();
+  .strict()
+  // The guard relays to EXO: beyond loopback it takes only clients with its token. Checked here, so a file,
+  // a reload, an API write and `config validate` all refuse what would stop the daemon at its next start.
+  .superRefine((c, ctx) => {
+    const at = parseListen(c.guard.listen);
+    if (at && !isLoopback(at.host) && !c.guard.token)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['guard', 'token'],
+        message: `needed when guard.listen (${c.guard.listen}) is not loopback: 16+ characters that clients send`,
+      });
+  });
 
 export type Config = z.infer<typeof ConfigSchema>;
 export type ConfigInput = z.input<typeof ConfigSchema>;

@@ -13,19 +13,28 @@ export { SECRET_FIELDS };
 export const EXECUTABLE_FIELDS = ['actions.notify.command', 'gpu.mlxPython'] as const;
 
 /**
- * Fields that make the daemon read a path, or send its cluster token or its clients' requests to an address,
- * of the writer's choosing. A write through the HTTP API that changes one needs the bearer token even on
- * loopback (as naming directories to scan does): only the daemon's owner, who can read `<data>/api-token`,
- * may point the daemon at their files or at another machine.
+ * Fields only the daemon's owner may change: a write through the HTTP API that changes one needs the bearer
+ * token even on loopback (as naming directories to scan does). Any local user can reach the loopback API;
+ * only the owner can read `<data>/api-token`. Each field says why it is the owner's.
  */
-export const OWNER_FIELDS = [
-  'reports.dirs',
-  'exo.home',
-  'exo.url',
-  'watch.exoPidfile',
-  'guard.upstreamCaFile',
-  'cluster.peers',
-] as const;
+export const OWNER_FIELD_REASONS = {
+  'reports.dirs': 'makes the daemon read a path of the writer\'s choosing',
+  'exo.home': 'makes the daemon read a path of the writer\'s choosing',
+  'watch.exoPidfile': 'makes the daemon read a path of the writer\'s choosing',
+  'guard.upstreamCaFile': 'makes the daemon read a path of the writer\'s choosing',
+  'exo.url': 'points the daemon, and the guard\'s clients, at another machine',
+  'cluster.peers': 'points the daemon, and its cluster token, at other machines',
+  'guard.listen': 'opens the guard, and EXO behind it, to other machines',
+  'guard.token': 'decides who may use the guard',
+  'api.listen': 'opens this API to other machines',
+  'api.allowedHosts': 'opens this API to other host names',
+  'api.corsOrigins': 'opens this API to web pages',
+  'cluster.token': 'decides who may read this node as a cluster peer',
+  // A pattern that backtracks can hold the daemon on a command line any local user can write.
+  'watch.mlxServerPatterns': "is run over every process's command line",
+} as const;
+
+export const OWNER_FIELDS = Object.keys(OWNER_FIELD_REASONS) as Array<keyof typeof OWNER_FIELD_REASONS>;
 
 const MASK_PREFIX = '••••';
 
@@ -128,7 +137,7 @@ export function prepareClientConfig(
       reason: 'needs-token',
       errors: gated.map(
         (f) =>
-          `${where}: "${f}" points the daemon at a path or another machine: changing it needs the bearer token even on loopback (<data>/api-token)`,
+          `${where}: "${f}" ${OWNER_FIELD_REASONS[f]}: changing it needs the bearer token even on loopback (<data>/api-token)`,
       ),
     };
   return { ok: true, value };

@@ -57,14 +57,21 @@ export function shapeOf(e: ProcessEntry): ProcessShape {
   return s;
 }
 
+/**
+ * How much of a command line the MLX-server patterns see: a server names itself near the start, and any
+ * local user can make a line as long as the system allows, so a pattern's cost is bounded by this length.
+ */
+export const MAX_MATCHED_LINE_CHARS = 4096;
+
 /** Whether the row matches one of the MLX-server patterns (remembered while the same list is asked). */
 export function matchesMlxServer(e: ProcessEntry, patterns: readonly RegExp[]): boolean {
   const s = shapeOf(e);
   if (s.mlxPatterns !== patterns) {
     s.mlxPatterns = patterns;
+    const line = s.line.length > MAX_MATCHED_LINE_CHARS ? s.line.slice(0, MAX_MATCHED_LINE_CHARS) : s.line;
     s.mlx = patterns.some((re) => {
       re.lastIndex = 0;
-      return re.test(s.line);
+      return re.test(line);
     });
   }
   return s.mlx === true;
