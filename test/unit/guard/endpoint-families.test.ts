@@ -565,6 +565,51 @@ describe('images, audio and files cost a fixed amount whatever their size', () =
     );
   });
 
+  it('a string that only starts with data: is text where templates print text (tools, formats, unknown fields)', () => {
+    const prose = 'The quick brown fox jumps over the lazy dog. '.repeat(2500); // 112,500 characters
+    const floor = Math.floor(prose.length / 3);
+    const tool = (description: string): Json => ({
+      messages: [{ role: 'user', content: 'hi' }],
+      tools: [{ type: 'function', function: { name: 'f', description, parameters: { type: 'object' } } }],
+    });
+    const shapes: Array<[string, EndpointFamily, Json]> = [
+      ['a tool description', chat, tool(`data:image/png ${prose}`)],
+      ['a tool description, base64 form', chat, tool(`data:image/png;base64,${'QUJD'.repeat(28_000)}`)],
+      ['tool_choice', chat, { messages: [{ role: 'user', content: 'hi' }], tool_choice: `data:x ${prose}` }],
+      [
+        'a response format',
+        chat,
+        {
+          messages: [{ role: 'user', content: 'hi' }],
+          response_format: { type: 'json_schema', json_schema: { description: `data:text/plain,${prose}` } },
+        },
+      ],
+      [
+        'an unknown field EXO renders',
+        responses,
+        { input: 'hi', chat_template_messages: [{ role: 'user', content: `data:text/plain ${prose}` }] },
+      ],
+      ['content as an object', chat, { messages: [{ role: 'user', content: { data: `data:x ${prose}` } }] }],
+      [
+        'an unknown part',
+        chat,
+        { messages: [{ role: 'user', content: [{ type: 'future', blob: `data:${prose}` }] }] },
+      ],
+      [
+        'an unknown Anthropic block',
+        anthropic,
+        {
+          max_tokens: 10,
+          messages: [{ role: 'user', content: [{ type: 'future', x: `data:image/png ${prose}` }] }],
+        },
+      ],
+    ];
+    for (const [name, f, body] of shapes) {
+      const n = tokens(f, body);
+      assert.ok(n >= Math.min(floor, 37_000), `${name}: ${n} tokens`);
+    }
+  });
+
   it('counts several images, and audio and file parts at their fixed costs', () => {
     const f = factsOf(chat, {
       messages: [

@@ -55,7 +55,7 @@ export function countAnthropicContent(content: unknown, t: PromptTally): void {
       continue;
     }
     if (!Array.isArray(c)) {
-      t.json(c);
+      t.json(c, true);
       continue;
     }
     for (const block of c) {
@@ -102,7 +102,7 @@ export function countAnthropicContent(content: unknown, t: PromptTally): void {
           break;
         default:
           // Other server-tool results and future blocks: counted whole, conservatively.
-          t.json(block);
+          t.json(block, true);
       }
     }
   }

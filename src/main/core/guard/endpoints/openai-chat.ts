@@ -93,7 +93,7 @@ export function countOpenaiPart(part: unknown, t: PromptTally): void {
         t.text(part['text']);
         return;
       }
-      t.json(part);
+      t.json(part, true);
       return;
   }
 }
@@ -112,7 +112,7 @@ export function countOpenaiContent(content: unknown, t: PromptTally): void {
     }
     return;
   }
-  t.json(content);
+  t.json(content, true);
 }
 
 /** Tool-call arguments: a JSON string as the model wrote it, or (leniently) an object. */

@@ -66,9 +66,10 @@ export function countResponsesItem(item: unknown, t: PromptTally): void {
       t.text(item['id']);
       return;
     default:
-      // Other tool-call items (web search, MCP, computer use…): counted whole, conservatively.
+      // Other tool-call items (web search, MCP, computer use…): counted whole, conservatively; a screenshot in
+      // a computer-use output is media.
       t.message();
-      t.json(item);
+      t.json(item, true);
       return;
   }
 }
@@ -100,7 +101,7 @@ export function responsesFacts(body: Json, tally: PromptTally = new PromptTally(
       countResponsesItem(item, t);
     }
   } else if (input !== undefined && input !== null) {
-    t.json(input);
+    t.json(input, true);
   }
   for (const key of RESPONSES_JSON_FIELDS) {
     const v = body[key];

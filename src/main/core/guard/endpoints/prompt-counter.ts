@@ -144,19 +144,23 @@ export class PromptTally {
 
   /**
    * A JSON value rendered into the prompt as JSON (tool schemas, tool-call inputs, response formats): keys
-   * and string values count as text (data URLs as media), numbers, booleans and null as their JSON spelling,
-   * plus the punctuation around each member. Iterative, within the node budget.
+   * and string values count as text, numbers, booleans and null as their JSON spelling, plus the punctuation
+   * around each member. Iterative, within the node budget.
+   *
+   * `media`: the value stands where a message's content goes (an item or a part we do not model, such as a
+   * screenshot in a tool's output), so a well-formed base64 data URL in it is an image or a file at the fixed
+   * cost, never its base64 length. Anywhere else (tools, formats, unknown fields) a chat template prints
+   * every string, so a string that merely starts with `data:` is text like any other: otherwise any text
+   * behind that prefix would slip past the context cap.
    */
-  json(value: unknown): void {
+  json(value: unknown, media = false): void {
     const stack: unknown[] = [value];
     while (stack.length > 0) {
       if (!this.visit()) return;
       const v = stack.pop();
       if (typeof v === 'string') {
-        // A data URL inside an item we do not model (a screenshot in a tool output, a file in an unknown
-        // part) is media, not text: it costs the fixed amount, never its base64 length.
-        if (v.startsWith('data:')) {
-          if (v.startsWith('data:image/')) this.image();
+        if (media && isBase64DataUrl(v)) {
+          if (/^data:image\//i.test(v)) this.image();
           else this.add(FILE_TOKENS);
           continue;
         }
@@ -179,6 +183,16 @@ export class PromptTally {
       }
     }
   }
+}
+
+/** `data:<type>/<subtype>[;name=value]…;base64,` as clients write an inline image or file. */
+const DATA_URL_HEAD = /^data:[a-z]+\/[a-z0-9.+-]+(?:;[a-z0-9.+-]+=[a-z0-9.+-]+)*;base64,/i;
+const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
+
+/** Whether a string is a data URL with a media type and a base64 body (nothing else after the comma). */
+export function isBase64DataUrl(s: string): boolean {
+  const head = DATA_URL_HEAD.exec(s.slice(0, 512));
+  return head !== null && BASE64.test(s.slice(head[0].length));
 }
 
 /** How many characters of a refused value a message quotes. */
