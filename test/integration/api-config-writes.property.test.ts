@@ -18,6 +18,7 @@ import { makeStatusView } from '../support/status-view-factory.js';
 import { tempDir } from '../support/temp-dir.js';
 
 const TOKEN = 'stored-guard-token-0123456789';
+const API_TOKEN = 'x'.repeat(32);
 
 /**
  * Random bodies against PUT /api/v1/config and POST /api/v1/config/reload, with a real reloader behind the
@@ -51,7 +52,7 @@ describe('configuration writes over HTTP under random bodies', () => {
     db = openDatabase(join(dir.path, 'timeline.db'));
     server = new ApiServer({
       config: ApiConfigSchema.parse({ listen: '127.0.0.1:0' }),
-      token: 'x'.repeat(32),
+      token: API_TOKEN,
       metrics: new Metrics(),
       service: new SentinelService({
         timeline: new TimelineStore(db),
@@ -128,7 +129,13 @@ describe('configuration writes over HTTP under random bodies', () => {
     await fc.assert(
       fc.asyncProperty(config, async (body) => {
         const before = readFileSync(path, 'utf8');
-        const r = await fetch(`${base}/api/v1/config`, { method: 'PUT', body: JSON.stringify(body) });
+        // As the owner (the CLI, or a client with <data>/api-token): the token and the other owner-only
+        // fields may change; without it such a change is 401 (the next test).
+        const r = await fetch(`${base}/api/v1/config`, {
+          method: 'PUT',
+          headers: { authorization: `Bearer ${API_TOKEN}` },
+          body: JSON.stringify(body),
+        });
         const text = await r.text();
         assert.ok(r.status === 200 || r.status === 400, `${r.status} ${text}`);
         seen[r.status as 200 | 400]++;
@@ -149,6 +156,26 @@ describe('configuration writes over HTTP under random bodies', () => {
       { numRuns: 300 },
     );
     assert.ok(seen[200] >= 20 && seen[400] >= 20, JSON.stringify(seen));
+  });
+
+  it('without the API token, a PUT that changes or drops the guard token is 401 and writes nothing', async () => {
+    writeFileSync(path, JSON.stringify({ guard: { token: TOKEN } }), { mode: 0o600 });
+    const before = readFileSync(path, 'utf8');
+    for (const body of [
+      {},
+      { guard: { token: null } },
+      { guard: { token: 'a-new-token-of-twenty-chars' } },
+    ]) {
+      const r = await fetch(`${base}/api/v1/config`, { method: 'PUT', body: JSON.stringify(body) });
+      const text = await r.text();
+      assert.equal(r.status, 401, text);
+      assert.match(
+        text,
+        /"guard\.token\\" decides who may use the guard: changing it needs the bearer token/,
+      );
+      assert.ok(!text.includes(TOKEN));
+      assert.equal(readFileSync(path, 'utf8'), before);
+    }
   });
 
   it('POST /config/reload reads the file as it is: a broken one is 400 and changes nothing', async () => {
