@@ -117,8 +117,16 @@ describe('live configuration reload in a running daemon', () => {
     assert.equal(s['reloads'], 1);
     assert.equal((await get('/api/v1/status'))['guardProfile'], 'observe', 'the old profile stays');
     assert.notEqual(await ask(), 400, 'the 8192 cap stays');
-    writeConfig('{ "guard": ');
-    await until('the JSON error', daemonView, (v) => /not valid JSON/.test(v['error']?.['errors'][0] ?? ''));
+    // A token typed without its quotes: V8's parse error would quote ten characters of it either side.
+    const secret = 'Zq8rT3xWv9LmK2pY7nB4';
+    writeConfig(`{\n  "guard": {\n    "token": ${secret}\n  }\n}\n`);
+    const refused = await until('the JSON error', daemonView, (v) =>
+      /not valid JSON/.test(v['error']?.['errors'][0] ?? ''),
+    );
+    assert.match(
+      refused['error']['errors'][0],
+      /not valid JSON \(Unexpected character in JSON at .*line 3 column 14\)/,
+    );
     const events = await until(
       'the config.invalid events',
       () => get('/api/v1/events?from=0&kind=config.invalid'),
@@ -132,6 +140,10 @@ describe('live configuration reload in a running daemon', () => {
     const bad = await runCli(['config', 'validate'], env);
     assert.equal(bad.code, 1);
     assert.match(bad.stderr, /^exo-sentinel: .*config\.json: not valid JSON/);
+    // Not four characters of it anywhere: the status, the timeline, the CLI.
+    const seen = [JSON.stringify(refused), JSON.stringify(events), bad.stderr].join('\n');
+    for (let i = 0; i + 4 <= secret.length; i++)
+      assert.ok(!seen.includes(secret.slice(i, i + 4)), secret.slice(i, i + 4));
   });
 
   it('reloads on SIGHUP', async () => {

@@ -8,6 +8,7 @@ import type { LiveEventMap, LiveEventName } from '../../../shared/live-events.js
 import { formatIssues } from '../config/config-loader.js';
 import { isLoopback, parseListen } from '../guard/guard-config.js';
 import type { SentinelService } from '../service/sentinel-service.js';
+import { jsonErrorText } from '../util/json-error.js';
 import { http } from '../util/node-http.js';
 import { ApiAuth } from './api-auth.js';
 import type { ApiConfig } from './api-config.js';
@@ -208,11 +209,13 @@ export class ApiServer {
       return { ok: false };
     }
     if (allowEmpty && raw.toString('utf8').trim() === '') return { ok: true, value: {} };
+    const text = raw.toString('utf8');
     try {
-      return { ok: true, value: JSON.parse(raw.toString('utf8')) };
+      return { ok: true, value: JSON.parse(text) };
     } catch (e) {
+      // Without V8's quote of the body: a PATCH may carry a token.
       this.json(res, 400, {
-        error: { message: `body: not valid JSON (${(e as Error).message})`, fields: ['body'] },
+        error: { message: `body: not valid JSON (${jsonErrorText(e, text)})`, fields: ['body'] },
       });
       return { ok: false };
     }

@@ -1,4 +1,5 @@
 import type { z } from 'zod';
+import { jsonErrorText } from '../util/json-error.js';
 import { readConfigText } from './config-file-text.js';
 import { type Config, type ConfigInput, ConfigSchema } from './config-schema.js';
 
@@ -68,7 +69,7 @@ export function loadConfig(
       }
       fromFile = parsed as Record<string, unknown>;
     } catch (e) {
-      return { ok: false, errors: [`${path}: not valid JSON (${(e as Error).message})`] };
+      return { ok: false, errors: [`${path}: not valid JSON (${jsonErrorText(e, read.text)})`] };
     }
   } else if (read.code !== 'ENOENT' || required)
     return { ok: false, errors: [`${path}: cannot read (${read.message})`] };

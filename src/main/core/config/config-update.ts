@@ -1,3 +1,4 @@
+import { jsonErrorText } from '../util/json-error.js';
 import { readConfigText } from './config-file-text.js';
 import { SECRET_FIELDS } from './config-loader.js';
 import { type Config, ConfigSchema } from './config-schema.js';
@@ -18,11 +19,11 @@ export const EXECUTABLE_FIELDS = ['actions.notify.command', 'gpu.mlxPython'] as 
  * only the owner can read `<data>/api-token`. Each field says why it is the owner's.
  */
 export const OWNER_FIELD_REASONS = {
-  'reports.dirs': 'makes the daemon read a path of the writer\'s choosing',
-  'exo.home': 'makes the daemon read a path of the writer\'s choosing',
-  'watch.exoPidfile': 'makes the daemon read a path of the writer\'s choosing',
-  'guard.upstreamCaFile': 'makes the daemon read a path of the writer\'s choosing',
-  'exo.url': 'points the daemon, and the guard\'s clients, at another machine',
+  'reports.dirs': "makes the daemon read a path of the writer's choosing",
+  'exo.home': "makes the daemon read a path of the writer's choosing",
+  'watch.exoPidfile': "makes the daemon read a path of the writer's choosing",
+  'guard.upstreamCaFile': "makes the daemon read a path of the writer's choosing",
+  'exo.url': "points the daemon, and the guard's clients, at another machine",
   'cluster.peers': 'points the daemon, and its cluster token, at other machines',
   'guard.listen': 'opens the guard, and EXO behind it, to other machines',
   'guard.token': 'decides who may use the guard',
@@ -86,7 +87,7 @@ export function readStoredConfig(path: string): { ok: true; value: Obj } | { ok:
     const v: unknown = JSON.parse(text);
     return isObj(v) ? { ok: true, value: v } : { ok: false, error: `${path} does not hold a JSON object` };
   } catch (e) {
-    return { ok: false, error: `${path} is not valid JSON (${(e as Error).message})` };
+    return { ok: false, error: `${path} is not valid JSON (${jsonErrorText(e, text)})` };
   }
 }
 

@@ -4,6 +4,7 @@ import type { z } from 'zod';
 import type { PressureLevel, Sample } from '../../../../shared/sample.js';
 import { formatIssues } from '../../config/config-loader.js';
 import { parseDuration } from '../../util/format.js';
+import { jsonErrorText } from '../../util/json-error.js';
 import type { ReplayEvent, ReplaySource, ReplayTick } from './replay-source.js';
 import { type Scenario, ScenarioSchema, type Segment } from './scenario-schema.js';
 
@@ -238,7 +239,7 @@ export function parseScenario(text: string, file: string): ScenarioResult {
   try {
     input = JSON.parse(text);
   } catch (e) {
-    return { ok: false, errors: [`${file}: not valid JSON (${(e as Error).message})`] };
+    return { ok: false, errors: [`${file}: not valid JSON (${jsonErrorText(e, text)})`] };
   }
   if (input === null || typeof input !== 'object' || Array.isArray(input))
     return { ok: false, errors: [`${file}: must hold a JSON object`] };
