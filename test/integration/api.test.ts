@@ -125,8 +125,22 @@ describe('local HTTP API on a running daemon', () => {
     const from = await get('/api/v1/timeline?from=yesterday');
     assert.equal(from.status, 400);
     assert.deepEqual(from.body['error']['fields'], [
-      'query: "from" is "yesterday": expected epoch ms or an ISO 8601 time',
+      'query: "from" is "yesterday": expected epoch ms or an ISO 8601 time (YYYY-MM-DD…)',
     ]);
+    // Digits alone are epoch ms however few, never a year or a month; a minus sign is no time.
+    for (const [v, ok] of [
+      ['0', true],
+      ['12', true],
+      ['100000', true],
+      ['-1', false],
+      ['2026', true],
+    ] as const) {
+      const r = await get(`/api/v1/events?from=${v}&to=${v}&limit=1`);
+      assert.equal(r.status, ok ? 200 : 400, `${v}: ${JSON.stringify(r.body)}`);
+    }
+    const early = await get('/api/v1/timeline?from=0&to=12&limit=1');
+    assert.equal(early.status, 200);
+    assert.deepEqual(early.body['samples'], [], 'from=0&to=12 is the first 12 ms of 1970, not 2000-2001');
     const limit = await get('/api/v1/events?limit=0');
     assert.equal(limit.status, 400);
     assert.match(limit.body['error']['fields'][0], /^query: "limit" is "0": /);

@@ -97,5 +97,10 @@ describe('configuration', () => {
     assert.equal(parseTime('2026-11-26T03:00:00Z'), Date.UTC(2026, 10, 26, 3));
     assert.equal(parseTime('1795664410870'), 1795664410870);
     assert.equal(parseTime('yesterday'), null);
+    assert.equal(parseTime('0'), 0);
+    assert.equal(parseTime('12'), 12, 'digits are epoch ms, not a month');
+    assert.equal(parseTime('2026'), 2026, 'nor a year');
+    assert.equal(parseTime('-1'), null);
+    assert.equal(parseTime('9'.repeat(20)), null, 'past 2^53');
   });
 });

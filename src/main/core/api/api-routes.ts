@@ -4,6 +4,7 @@ import { z } from 'zod';
 import { GuardChoice } from '../actions/guard-override.js';
 import { GuardProfileSchema } from '../actions/guard-profile.js';
 import { type SentinelService, ServiceUnavailable } from '../service/sentinel-service.js';
+import { parseTime } from '../util/format.js';
 import { PAGE_LIMITS } from './bounded-queries.js';
 
 /** What a route handler gets: the request, its parts, and the ways to answer. */
@@ -36,11 +37,12 @@ export interface Route {
   when?: (service: SentinelService) => boolean;
 }
 
+/** Epoch ms (digits alone, however few: `from=0` is everything) or an ISO 8601 time from its date on. */
 const time = z.string().transform((v, ctx) => {
-  const t = /^\d{10,}$/.test(v) ? Number(v) : Date.parse(v);
+  const t = parseTime(v);
   // Digits past 2^53 are no time, and 400 of them are Infinity (which JSON cannot carry back).
-  if (!Number.isSafeInteger(t)) {
-    ctx.addIssue({ code: 'custom', message: 'expected epoch ms or an ISO 8601 time' });
+  if (t === null || !Number.isSafeInteger(t)) {
+    ctx.addIssue({ code: 'custom', message: 'expected epoch ms or an ISO 8601 time (YYYY-MM-DD…)' });
     return z.NEVER;
   }
   return t;

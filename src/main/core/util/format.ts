@@ -12,7 +12,11 @@ export function parseDuration(text: string): number | null {
 
 /** An ISO 8601 date-time or epoch milliseconds → epoch ms; null if neither. */
 export function parseTime(text: string): number | null {
-  if (/^\d{10,}$/.test(text)) return Number(text);
+  // Digits alone are epoch ms, however few (`0` is the start of everything): never a year or a month.
+  if (/^\d+$/.test(text)) {
+    const ms = Number(text);
+    return Number.isSafeInteger(ms) ? ms : null;
+  }
   if (!/^\d{4}-\d{2}-\d{2}/.test(text)) return null;
   const t = Date.parse(text);
   return Number.isNaN(t) ? null : t;
