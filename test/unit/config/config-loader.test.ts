@@ -58,6 +58,20 @@ describe('configuration', () => {
     assert.ok(!missing.ok && /cannot read \(ENOENT\)/.test(missing.errors[0]!));
   });
 
+  it('says what was wrong once, and never quotes Infinity as null', () => {
+    const arr = validateConfig({ guard: { token: [1] } }, 'api');
+    assert.ok(!arr.ok);
+    assert.deepEqual(arr.errors, [
+      'api: "guard.token" is a secret (not shown): Invalid input: expected string, received array',
+    ]);
+    const inf = validateConfig(JSON.parse('{"intervalSeconds": 1e400}'), 'api');
+    assert.ok(!inf.ok);
+    assert.match(inf.errors[0]!, /^api: "intervalSeconds" is Infinity \(a number out of range\): /);
+    const top = validateConfig([1], 'body');
+    assert.ok(!top.ok);
+    assert.match(top.errors[0]!, /^body: "\(top level\)" is an array \(not quoted: it may hold a token\): /);
+  });
+
   it('refuses a guard beyond loopback without its token, naming both keys', () => {
     for (const listen of ['0.0.0.0:52416', '192.168.1.20:52416', '[::]:52416']) {
       const r = validateConfig({ guard: { listen } }, 'config.json');

@@ -646,6 +646,7 @@ describe('output limit validation', () => {
     ['100', '"100" (a string)'],
     [2 ** 31, '2147483648'],
     [1e300, '1e+300'],
+    [Number.POSITIVE_INFINITY, 'Infinity (a number out of range)'], // what JSON's 1e400 parses to
     [true, 'true (a boolean)'],
     [{ n: 1 }, 'an object'],
     [[100], 'an array'],

@@ -10,6 +10,8 @@ export type ConfigResult = { ok: true; config: Config } | { ok: false; errors: s
 
 /** The value as a message quotes it; a BigInt, a cycle or a throwing toJSON falls back to its kind. */
 const describeValue = (v: unknown): string => {
+  // JSON's 1e400 parses to Infinity, which JSON.stringify would call null.
+  if (typeof v === 'number' && !Number.isFinite(v)) return `${v} (a number out of range)`;
   let s: string | undefined;
   try {
     s = JSON.stringify(v);
@@ -30,7 +32,13 @@ function valueAt(input: unknown, path: PropertyKey[]): unknown {
 
 /** One line per problem: the key, the value found and what is allowed. */
 export function formatIssues(issues: z.core.$ZodIssue[], input: unknown, source: string): string[] {
-  return issues.map((i) => {
+  // A value of the wrong type is that, once: zod still runs the key's other checks on it (a string's
+  // minimum length then reads as "expected array to have >=16 items" for an array).
+  const wrongType = new Set(
+    issues.filter((i) => i.code === 'invalid_type').map((i) => i.path.join('\u0000')),
+  );
+  const kept = issues.filter((i) => i.code === 'invalid_type' || !wrongType.has(i.path.join('\u0000')));
+  return kept.map((i) => {
     if (i.code === 'unrecognized_keys') {
       const at = i.path.length ? `${i.path.join('.')}.` : '';
       return `${source}: unknown key ${i.keys.map((k) => `"${at}${k}"`).join(', ')}`;
@@ -38,9 +46,13 @@ export function formatIssues(issues: z.core.$ZodIssue[], input: unknown, source:
     const key = i.path.join('.') || '(top level)';
     // A token (or what holds one) is not quoted: the file's own value may be a real secret mistyped.
     const v = valueAt(input, i.path);
-    const holds = (f: string): boolean =>
-      f === key || ((i.path.length === 0 || f.startsWith(`${key}.`)) && v !== null && typeof v === 'object');
-    const value = SECRET_FIELDS.some(holds) ? 'a secret (not shown)' : describeValue(v);
+    const container = v !== null && typeof v === 'object';
+    const mayHold = container && SECRET_FIELDS.some((f) => i.path.length === 0 || f.startsWith(`${key}.`));
+    const value = (SECRET_FIELDS as readonly string[]).includes(key)
+      ? 'a secret (not shown)'
+      : mayHold
+        ? `${Array.isArray(v) ? 'an array' : 'an object'} (not quoted: it may hold a token)`
+        : describeValue(v);
     return `${source}: "${key.slice(0, 200)}" is ${value}: ${i.message}`;
   });
 }

@@ -202,6 +202,8 @@ const QUOTE_CHARS = 40;
 export function quoteValue(value: unknown): string {
   if (Array.isArray(value)) return 'an array';
   if (isObj(value)) return 'an object';
+  // JSON's 1e400 parses to Infinity, which JSON.stringify would call null.
+  if (typeof value === 'number' && !Number.isFinite(value)) return `${value} (a number out of range)`;
   let s: string;
   try {
     s = JSON.stringify(value) ?? String(value);
