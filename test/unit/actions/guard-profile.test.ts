@@ -76,7 +76,7 @@ describe('guard profiles: admission decisions under protect', () => {
     assert.equal(full.decision === 'refuse' && full.status, 503);
     assert.equal(
       full.decision === 'refuse' && full.message,
-      `requests are serialised (${modeReason(ctx())}) and the queue is full (2 waiting)`,
+      `the queue is full (2 waiting) while requests are serialised: ${modeReason(ctx())}`,
     );
     assert.match(modeReason(ctx()), /protect profile serialises .*`exo-sentinel guard profile balanced`/);
   });

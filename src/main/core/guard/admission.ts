@@ -133,7 +133,7 @@ function decideOnMode(ctx: AdmissionContext, tokens: number | null, kvBytes: num
     if (ctx.queued >= ctx.queueMax)
       return refuse(
         'queue-full',
-        `requests are serialised (${modeReason(ctx).replace(/; new requests are refused until the level falls$/, '')}) and the queue is full (${ctx.queueMax} waiting)`,
+        `the queue is full (${ctx.queueMax} waiting) while requests are serialised: ${modeReason(ctx).replace(/; new requests are refused until the level falls$/, '')}`,
       );
     return { decision: 'queue', tokens, kvBytes };
   }
