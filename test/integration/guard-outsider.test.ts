@@ -225,7 +225,11 @@ describe('guard against an outsider: attacks that already fail safely', () => {
         `POST /v1/chat/completions HTTP/1.0\r\nTransfer-Encoding: chunked\r\n\r\n${len.toString(16)}\r\n${big}\r\n0\r\n\r\n`,
         /^HTTP\/1\.1 400/,
       ],
-      ['CONNECT', 'CONNECT evil.example:443 HTTP/1.1\r\nHost: evil.example:443\r\n\r\n', /^$/],
+      [
+        'CONNECT',
+        'CONNECT evil.example:443 HTTP/1.1\r\nHost: evil.example:443\r\n\r\n',
+        /^HTTP\/1\.1 405 [\s\S]*"the guard forwards only to http:\/\/127\.0\.0\.1:\d+; CONNECT is refused"/,
+      ],
       [
         'websocket upgrade',
         post(

@@ -1,5 +1,6 @@
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import type { Duplex } from 'node:stream';
 import type { TimelineEvent } from '../../../shared/events.js';
 import type { GuardMode } from '../../../shared/risk.js';
 import { sameSecret } from '../util/node-crypto.js';
@@ -95,6 +96,21 @@ export class GuardServer {
       const status =
         e.code === 'HPE_HEADER_OVERFLOW' ? '431 Request Header Fields Too Large' : '400 Bad Request';
       if (socket.writable) socket.end(`HTTP/1.1 ${status}\r\nconnection: close\r\ncontent-length: 0\r\n\r\n`);
+      socket.destroy();
+    });
+    // Node hands CONNECT to this event, never to the request handler (without a listener it closes the socket
+    // unanswered): the guard relays to EXO only, and says so.
+    server.on('connect', (_req: IncomingMessage, socket: Duplex) => {
+      const body = JSON.stringify({
+        error: {
+          message: `the guard forwards only to ${this.upstream.url.origin}; CONNECT is refused`,
+          type: 'forbidden',
+        },
+      });
+      if (socket.writable)
+        socket.end(
+          `HTTP/1.1 405 Method Not Allowed\r\nallow: GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS\r\nconnection: close\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
+        );
       socket.destroy();
     });
     server.maxConnections = this.config.maxConnections;
@@ -213,16 +229,6 @@ export class GuardServer {
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const method = req.method ?? 'GET';
     const raw = req.url ?? '/';
-    if (method === 'CONNECT') {
-      sendError(
-        res,
-        styleForPath(raw),
-        'forbidden',
-        `the guard forwards only to ${this.upstream.url.origin}; CONNECT is refused`,
-        { status: 405 },
-      );
-      return;
-    }
     const target = canonicalTarget(raw);
     if (!target.ok) {
       sendError(res, styleForPath(raw), 'invalid_request', `request target refused: ${target.message}`, {
