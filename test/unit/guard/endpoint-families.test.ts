@@ -604,6 +604,18 @@ describe('images, audio and files cost a fixed amount whatever their size', () =
         },
       ],
     ];
+    shapes.push([
+      'text riding on an image part',
+      chat,
+      {
+        messages: [
+          {
+            role: 'user',
+            content: [{ type: 'image_url', image_url: { url: 'https://x/a.png' }, text: prose }],
+          },
+        ],
+      },
+    ]);
     for (const [name, f, body] of shapes) {
       const n = tokens(f, body);
       assert.ok(n >= Math.min(floor, 37_000), `${name}: ${n} tokens`);

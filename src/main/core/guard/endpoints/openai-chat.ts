@@ -77,16 +77,20 @@ export function countOpenaiPart(part: unknown, t: PromptTally): void {
     case 'input_image':
     case 'image':
       t.image();
+      // Text riding on a media part: whether EXO's template prints it is not known, so it counts.
+      if (typeof part['text'] === 'string') t.text(part['text']);
       return;
     case 'input_audio':
     case 'audio':
       t.visit();
       t.add(AUDIO_TOKENS);
+      if (typeof part['text'] === 'string') t.text(part['text']);
       return;
     case 'file':
     case 'input_file':
       t.visit();
       t.add(FILE_TOKENS);
+      if (typeof part['text'] === 'string') t.text(part['text']);
       return;
     default:
       if (typeof part['text'] === 'string') {
