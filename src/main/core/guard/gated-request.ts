@@ -18,7 +18,7 @@ import {
 import { sendError } from './error-response.js';
 import type { GuardConfig } from './guard-config.js';
 import type { GuardMetricsSink, GuardView } from './guard-view.js';
-import { parseJsonBody } from './json-body.js';
+import { DEFAULT_JSON_BODY_LIMITS, parseJsonBody } from './json-body.js';
 import { type NodeKv, nodeKv } from './node-kv.js';
 import { type BodyBudget, readBody } from './request-reader.js';
 import type { PipeHandle, PipeOutcome } from './upstream-pipe.js';
@@ -30,7 +30,6 @@ export const PROMPT_PARAM: Record<string, string> = {
 };
 const BODY_IDLE_MS = 30_000;
 const NO_KV: NodeKv = { perToken: null, contextLength: null, share: null };
-const JSON_LIMITS = { maxDepth: 64, maxArrayItems: 100_000 };
 
 export interface GatedDeps {
   config: GuardConfig;
@@ -150,14 +149,14 @@ export class GatedRequest {
       // Edits are multipart (the image itself): held within the body caps above, never parsed. A JSON body
       // is read for the log only; one that is not JSON goes on for EXO to refuse (422), it allocates nothing.
       const multipart = /^multipart\//i.test(String(req.headers['content-type'] ?? ''));
-      const parsed = multipart ? null : parseJsonBody(read.body, JSON_LIMITS);
+      const parsed = multipart ? null : parseJsonBody(read.body, DEFAULT_JSON_BODY_LIMITS);
       return {
         body: read.body,
         prompt: null,
         image: family.describe(parsed?.ok ? parsed.value : null, key),
       };
     }
-    const parsed = parseJsonBody(read.body, JSON_LIMITS);
+    const parsed = parseJsonBody(read.body, DEFAULT_JSON_BODY_LIMITS);
     const facts = parsed.ok ? family.facts(parsed.value) : null;
     if (!parsed.ok || !facts?.ok) {
       const message = parsed.ok

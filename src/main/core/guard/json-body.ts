@@ -1,10 +1,12 @@
 import { type JsonLimits, scanJsonLimits } from '../util/json-limits.js';
+import { NODE_BUDGET } from './endpoints/prompt-counter.js';
 
 /**
- * A request body read as JSON, bounded before it is parsed: the bytes must be UTF-8, and one linear scan of
- * the structure outside strings refuses nesting deeper than `maxDepth`, arrays longer than `maxArrayItems`
- * and (optionally) strings longer than `maxStringBytes`, each with the byte offset where it happened. Only
- * then does `JSON.parse` run, so no body can make the parser (or any later walk) recurse deeply.
+ * A request body read as JSON, bounded before it is parsed: one linear scan of the structure outside strings
+ * refuses nesting deeper than `maxDepth`, arrays longer than `maxArrayItems`, (optionally) strings longer
+ * than `maxStringBytes` and more than `maxValues` values (by default the prompt counter's budget), each with
+ * the byte offset where it happened; then the bytes must be UTF-8. Only then does `JSON.parse` run, so no
+ * body can make the parser (or any later walk) recurse deeply or build millions of values.
  * Never throws, never recurses.
  */
 
@@ -13,8 +15,16 @@ export type JsonBodyLimits = JsonLimits;
 
 export type JsonBodyResult = { ok: true; value: Record<string, unknown> } | { ok: false; message: string };
 
-/** Limits for generation requests: prompts nest a few levels (messages → content → parts → schema). */
-export const DEFAULT_JSON_BODY_LIMITS: Readonly<JsonBodyLimits> = { maxDepth: 64, maxArrayItems: 100_000 };
+/**
+ * Limits for generation requests: prompts nest a few levels (messages → content → parts → schema). A body
+ * of more values than the prompt counter may visit would be refused after parsing anyway; the scan refuses
+ * it before `JSON.parse` builds them (30 MB of `{},` was 800 MB of RSS and seconds of blocked event loop).
+ */
+export const DEFAULT_JSON_BODY_LIMITS: Readonly<JsonBodyLimits> = {
+  maxDepth: 64,
+  maxArrayItems: 100_000,
+  maxValues: NODE_BUDGET,
+};
 
 /** Byte offset of the first invalid UTF-8 sequence (WHATWG rules: no overlongs, surrogates, > U+10FFFF). */
 export function firstInvalidUtf8(bytes: Uint8Array): number {
@@ -53,23 +63,29 @@ export function firstInvalidUtf8(bytes: Uint8Array): number {
 
 const decoder = new TextDecoder('utf-8', { fatal: true });
 
-/** The body as a JSON object within the limits, or a message naming what was wrong and where. */
+/**
+ * The body as a JSON object within the limits, or a message naming what was wrong and where. Limits that
+ * leave out `maxValues` get the default one (pass `Infinity` to lift it): no request body should make
+ * `JSON.parse` build more values than the counter may visit.
+ */
 export function parseJsonBody(
   body: Uint8Array,
   limits: JsonBodyLimits = DEFAULT_JSON_BODY_LIMITS,
 ): JsonBodyResult {
   try {
-    if (!(limits.maxDepth >= 1) || !(limits.maxArrayItems >= 0))
-      return { ok: false, message: 'JSON body limits are invalid (maxDepth must be ≥ 1)' };
+    const maxValues = limits.maxValues ?? NODE_BUDGET;
+    if (!(limits.maxDepth >= 1) || !(limits.maxArrayItems >= 0) || !(maxValues >= 0))
+      return { ok: false, message: 'JSON body limits are invalid (maxDepth must be ≥ 1, the others ≥ 0)' };
     if (body.length === 0) return { ok: false, message: 'body is empty, expected a JSON object' };
+    // The scan first: it allocates nothing, so a body over a limit costs no decoded copy of itself.
+    const scan = scanJsonLimits(body, { ...limits, maxValues });
+    if (!scan.ok) return scan;
     let text: string;
     try {
       text = decoder.decode(body);
     } catch {
       return { ok: false, message: `body is not valid UTF-8 at byte ${firstInvalidUtf8(body)}` };
     }
-    const scan = scanJsonLimits(body, limits);
-    if (!scan.ok) return scan;
     let value: unknown;
     try {
       value = JSON.parse(text);
