@@ -97,7 +97,8 @@ function claimDataDir(dataDir: string, pidfile: string): number | null {
     return 0;
   }
   try {
-    mkdirSync(dataDir, { recursive: true });
+    // Private: the timeline, the logs and the API token are this user's (an existing directory is left as is).
+    mkdirSync(dataDir, { recursive: true, mode: 0o700 });
   } catch (e) {
     process.stderr.write(
       `exo-sentinel: cannot create the data directory ${dataDir}: ${(e as Error).message}\n`,
