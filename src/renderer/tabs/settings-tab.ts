@@ -42,12 +42,14 @@ function showAnswer(fields: Field[], changed: Field[], r: ConfigSaveResult, out:
       if (f) f.answer(e, 'error');
       else loose.push(e);
     }
-    out.replaceChildren(
-      h('p', { class: 'error', id: 'config-refused' }, 'Not saved: the daemon refused it.'),
-      loose.length
-        ? h('ul', { class: 'error', id: 'config-errors' }, ...loose.map((e) => h('li', {}, e)))
-        : null,
-    );
+    // replaceChildren writes a null as the text "null": only the parts there are.
+    const refused = h('p', { class: 'error', id: 'config-refused' }, 'Not saved: the daemon refused it.');
+    if (loose.length)
+      out.replaceChildren(
+        refused,
+        h('ul', { class: 'error', id: 'config-errors' }, ...loose.map((e) => h('li', {}, e))),
+      );
+    else out.replaceChildren(refused);
     return;
   }
   for (const f of changed) {
