@@ -46,7 +46,18 @@ describe('a reload never opens the guard', () => {
         ).status;
       assert.equal(await ask(), 401);
 
+      // A file naming a guard beyond loopback without a token is not valid at all.
       writeFileSync(path, JSON.stringify({ ...base, guard: { listen: `0.0.0.0:${port}`, token: null } }));
+      const invalid = daemon.reloadConfig('SIGHUP');
+      assert.ok(invalid && !invalid.ok);
+      assert.match(
+        invalid.errors[0]!,
+        /"guard\.token" is a secret \(not shown\): needed when guard\.listen \(0\.0\.0\.0:\d+\) is not loopback/,
+      );
+      assert.equal(await ask(), 401, 'still closed');
+      // One that moves the guard back to loopback and drops the token is valid, but the move waits for a
+      // restart (guard.listen) while the token would go now: refused, the guard still listens beyond loopback.
+      writeFileSync(path, JSON.stringify({ ...base, guard: { listen: '127.0.0.1:52416', token: null } }));
       const r = daemon.reloadConfig('SIGHUP');
       assert.ok(r && !r.ok);
       assert.match(r.errors[0]!, /^"guard\.token": the guard listens on 0\.0\.0\.0:\d+, beyond loopback/);
