@@ -154,12 +154,57 @@ describe('guard against an outsider: clients that stop reading', () => {
       assert.equal(fake.bulkBytesSent(), sent, 'nothing more is produced for the dropped client');
       assert.deepEqual([g.stats.inFlight, g.stats.queued], [0, 0]);
       const stalled = events.find((e) => e.data?.['reasonKind'] === 'client-stalled');
-      assert.match(String(stalled?.data?.['reason']), /took nothing of the answer for 1 s/);
+      assert.match(String(stalled?.data?.['reason']), /took nothing of the answer for 1 s in all/);
     } finally {
       staller.destroy();
       await g.stop();
     }
   });
+  it('a client that takes a little of a long stream now and then is dropped once its pauses add up to upstreamIdleSeconds', async () => {
+    const events: TimelineEvent[] = [];
+    const g = new GuardServer(
+      cfg({ upstreamIdleSeconds: 1, queue: { max: 4, timeoutSeconds: 20 } }),
+      fake.url,
+      (e) => events.push(e),
+    );
+    const { port } = await g.start();
+    g.update({ mode: 'serialise', modeSource: 'level', level: 'elevated' });
+    const trickler = connect(port, '127.0.0.1');
+    trickler.on('error', () => {});
+    let reading = true;
+    try {
+      await new Promise<void>((r) => trickler.once('connect', () => r()));
+      trickler.pause();
+      const b = chat('trickle');
+      const cancelledBefore = fake.cancelled.length;
+      trickler.write(
+        `POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nx-fake-stream-bytes: ${200 * MiB}\r\nContent-Length: ${Buffer.byteLength(b)}\r\n\r\n${b}`,
+      );
+      await within(2000, () => fake.bulkBytesSent() > 0);
+      // Each pause is shorter than the limit (600 ms of 1 s), each followed by 30 ms of reading.
+      void (async () => {
+        while (reading && !trickler.destroyed) {
+          await sleep(600);
+          trickler.resume();
+          await sleep(30);
+          trickler.pause();
+        }
+      })();
+      const t = Date.now();
+      const next = await rawRequest(port, 'POST', '/v1/chat/completions', chat('next'));
+      const waited = Date.now() - t;
+      assert.equal(next.status, 200);
+      assert.ok(waited < 5000, `the next request waited ${waited} ms behind the trickling one`);
+      assert.ok(fake.cancelled.length > cancelledBefore, 'EXO was told to cancel the trickling request');
+      const stalled = events.find((e) => e.data?.['reasonKind'] === 'client-stalled');
+      assert.match(String(stalled?.data?.['reason']), /took nothing of the answer for 1 s in all/);
+    } finally {
+      reading = false;
+      trickler.destroy();
+      await g.stop();
+    }
+  });
+
   it('a pipelined answer waiting for the one before it is not taken for a stalled client', async () => {
     const slow = await startFakeExo({ tokenIntervalMs: 100, maxGeneratedTokens: 20 });
     const g = new GuardServer(cfg({ upstreamIdleSeconds: 1 }), slow.url, () => {});

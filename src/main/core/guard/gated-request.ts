@@ -363,7 +363,7 @@ export class GatedRequest {
             (outcome === 'client-left'
               ? 'client disconnected'
               : outcome === 'client-stalled'
-                ? `the client took nothing of the answer for ${this.d.config.upstreamIdleSeconds} s (dropped, cancelled in EXO)`
+                ? `the client took nothing of the answer for ${this.d.config.upstreamIdleSeconds} s in all (dropped, cancelled in EXO)`
                 : outcome === 'upstream-error'
                   ? 'EXO failed mid-request'
                   : 'admitted'),

@@ -65,6 +65,9 @@ export function pipeUpstream(p: PipeRequest, cancelUpstream: (commandId: string)
   let aligner: FrameAligner | null = null;
   let upRes: IncomingMessage | null = null;
   let timer: NodeJS.Timeout | null = null;
+  /** How long the client has kept the answer paused, in all, and since when it is paused now. */
+  let pausedMs = 0;
+  let pausedSince: number | null = null;
   const handle: PipeHandle = {
     observer: null,
     cancel: (cancelStatus, message) => {
@@ -118,8 +121,9 @@ export function pipeUpstream(p: PipeRequest, cancelUpstream: (commandId: string)
   };
   /**
    * The client stopped taking the answer: the upstream is paused (EXO's send blocks, its KV stays allocated)
-   * and the request would hold its slot for as long as the socket stays open. Past `idleMs` it ends as if the
-   * client had left, cancelled in EXO.
+   * and the request would hold its slot for as long as the socket stays open. Past `idleMs` of such pauses in
+   * all it ends as if the client had left, cancelled in EXO: counted in all, not per pause, or a reader that
+   * takes a little now and then would hold its slot for as long as it liked, one drain at a time.
    */
   const watchClient = (): void => {
     if (timer) clearTimeout(timer);
@@ -130,14 +134,18 @@ export function pipeUpstream(p: PipeRequest, cancelUpstream: (commandId: string)
       });
       return;
     }
-    timer = setTimeout(() => {
-      if (finished) return;
-      const id = handle.observer?.facts.commandId;
-      if (p.gated && id) cancelUpstream(id);
-      up.destroy();
-      res.destroy();
-      finish('client-stalled');
-    }, p.timeouts.idleMs);
+    pausedSince = performance.now();
+    timer = setTimeout(
+      () => {
+        if (finished) return;
+        const id = handle.observer?.facts.commandId;
+        if (p.gated && id) cancelUpstream(id);
+        up.destroy();
+        res.destroy();
+        finish('client-stalled');
+      },
+      Math.max(0, p.timeouts.idleMs - pausedMs),
+    );
     timer.unref();
   };
   function onClientGone(): void {
@@ -188,6 +196,8 @@ export function pipeUpstream(p: PipeRequest, cancelUpstream: (commandId: string)
         watchClient();
         res.once('drain', () => {
           if (timer) clearTimeout(timer);
+          if (pausedSince !== null) pausedMs += performance.now() - pausedSince;
+          pausedSince = null;
           if (p.gated && !finished) watch(silentMs, midAnswer);
           r.resume();
         });
