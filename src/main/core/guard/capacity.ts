@@ -107,7 +107,11 @@ export class Capacity {
    */
   retryAfter(kind: RefusalKind, base: number): number {
     const ahead = kind === 'queue-full' || kind === 'queue-timeout' ? this.queue.length : 0;
-    const s = kind === 'mode' ? base : this.holds.retryAfter(ahead, base, base * 4);
+    // A request running longer than the recent ones finished in says they were short: a queue of 16 behind
+    // a 10 s stream is not free in 3 s because the last requests took 150 ms.
+    const now = this.now();
+    const running = this.inFlight.reduce((m, f) => Math.max(m, (now - f.startedAt) / 1000), 0);
+    const s = kind === 'mode' ? base : this.holds.retryAfter(ahead, base, base * 4, running);
     return jitteredRetryAfter(s);
   }
 }

@@ -25,13 +25,15 @@ export class HoldTimeEstimator {
   }
 
   /**
-   * Seconds before a retry has a fair chance: the median hold times the requests ahead (`ahead` + 1), within
-   * [1, ceiling]; `fallback` when nothing finished yet (a refusal at a raised level with nothing in flight
-   * also uses `fallback`: memory recovers on its own clock, not the streams').
+   * Seconds before a retry has a fair chance: the median hold (at least `runningSeconds`, how long the oldest
+   * request in flight has run) times the requests ahead (`ahead` + 1), within [1, ceiling]; `fallback` when
+   * nothing finished yet (a refusal at a raised level with nothing in flight also uses `fallback`: memory
+   * recovers on its own clock, not the streams').
    */
-  retryAfter(ahead: number, fallback: number, ceiling: number): number {
-    const m = this.medianSeconds();
-    if (m === null) return fallback;
+  retryAfter(ahead: number, fallback: number, ceiling: number, runningSeconds = 0): number {
+    const median = this.medianSeconds();
+    if (median === null) return fallback;
+    const m = Math.max(median, runningSeconds);
     return Math.min(ceiling, Math.max(1, Math.ceil(m * (ahead + 1))));
   }
 }
