@@ -1,4 +1,4 @@
-import { mkdirSync } from 'node:fs';
+import { chmodSync, mkdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Command } from 'commander';
 import { type ConfigResult, loadConfig } from '../../core/config/config-loader.js';
@@ -97,7 +97,7 @@ function claimDataDir(dataDir: string, pidfile: string): number | null {
     return 0;
   }
   try {
-    // Private: the timeline, the logs and the API token are this user's (an existing directory is left as is).
+    // Private: the timeline, the logs and the API token are this user's.
     mkdirSync(dataDir, { recursive: true, mode: 0o700 });
   } catch (e) {
     process.stderr.write(
@@ -105,7 +105,26 @@ function claimDataDir(dataDir: string, pidfile: string): number | null {
     );
     return EXIT_FAILURE;
   }
+  makePrivate(dataDir);
   return null;
+}
+
+/**
+ * The platform's data directory, created 0755 by earlier versions, is made 0700 when it is this user's. One
+ * named by --data-dir or EXO_SENTINEL_HOME is left as it is: someone chose it, perhaps to share it.
+ */
+function makePrivate(dataDir: string): void {
+  if (dataDir !== resolveDataDir(undefined, { XDG_STATE_HOME: process.env['XDG_STATE_HOME'] })) return;
+  try {
+    const st = statSync(dataDir);
+    if ((st.mode & 0o077) === 0 || st.uid !== process.getuid?.()) return;
+    chmodSync(dataDir, 0o700);
+    process.stdout.write(
+      `exo-sentinel: made ${dataDir} private (mode ${(st.mode & 0o777).toString(8).padStart(4, '0')} → 0700)\n`,
+    );
+  } catch {
+    // Not ours to change, or gone: the daemon runs either way.
+  }
 }
 
 /** Under launchd stdout and stderr are files nobody else rotates: the daemon does, now and every hour. */
