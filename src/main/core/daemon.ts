@@ -42,6 +42,7 @@ import { type Advisory, SentinelService } from './service/sentinel-service.js';
 import type { DatabaseConstructor } from './store/database.js';
 import { ReportStore } from './store/report-store.js';
 import type { TimelineStore } from './store/timeline-store.js';
+import { compilePattern } from './util/linear-regexp.js';
 
 export { type Clock, systemClock } from './daemon/clock.js';
 export type { StartResult } from './daemon/daemon-runtime.js';
@@ -172,7 +173,7 @@ export class Daemon {
 
   private buildRuntime(): DaemonRuntime {
     const { deps } = this;
-    const patterns = deps.config.watch.mlxServerPatterns.map((p) => new RegExp(p));
+    const patterns = deps.config.watch.mlxServerPatterns.map(compilePattern);
     const pidfile = new ExoPidfileWatch(deps.exoPidfile);
     return new DaemonRuntime({
       dataDir: deps.dataDir,

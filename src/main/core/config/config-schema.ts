@@ -1,4 +1,3 @@
-import safeRegex from 'safe-regex2';
 import { z } from 'zod';
 import { ActionConfigSchema } from '../actions/action-config.js';
 import { NotificationsConfigSchema } from '../actions/notifications-config.js';
@@ -7,28 +6,18 @@ import { ClusterConfigSchema } from '../cluster/cluster-config.js';
 import { DEFAULT_MLX_SERVER_PATTERNS } from '../exo/process-classifier.js';
 import { GuardConfigSchema, isLoopback, parseListen } from '../guard/guard-config.js';
 import { RiskThresholdsSchema } from '../risk/risk-thresholds.js';
-
-const compiles = (s: string): boolean => {
-  try {
-    new RegExp(s);
-    return true;
-  } catch {
-    return false;
-  }
-};
+import { linearRegExp } from '../util/linear-regexp.js';
 
 /**
- * A pattern the daemon runs over every process's command line, which any local user can write: it must
- * compile, and have no nested repetition such as `(a+)+`, whose backtracking on a crafted line holds the
- * event loop for minutes (34 characters were enough).
+ * A pattern the daemon runs over every process's command line, which any local user can write: it must compile
+ * for V8's linear-time engine (linear-regexp.ts), so no line can make it backtrack.
  */
 const regex = z
   .string()
   .max(1024)
-  .refine(compiles, { message: 'must be a valid regular expression', abort: true })
-  .refine((s) => safeRegex(s), {
-    message:
-      'has nested repetition (like (a+)+) or a construct its safety check cannot read (like lookbehind): on a crafted command line it could hold the daemon',
+  .superRefine((s, ctx) => {
+    const r = linearRegExp(s);
+    if (!r.ok) ctx.addIssue({ code: 'custom', message: r.problem });
   });
 
 /** The daemon's configuration file (config.json). Unknown keys are errors; `$schema` is allowed for editors. */

@@ -1,5 +1,6 @@
 import type { ProcessRole } from '../../../shared/sample.js';
 import type { ProcessEntry } from '../probes/probe-types.js';
+import { compilePattern } from '../util/linear-regexp.js';
 import { baseName } from './exo-argv.js';
 import { matchesMlxServer, shapeOf } from './process-shape.js';
 
@@ -117,7 +118,7 @@ function childRole(t: Table, e: ProcessEntry, known: ReadonlySet<string>): Proce
 
 let compiledDefaults: RegExp[] | null = null;
 const defaultPatterns = (): RegExp[] =>
-  (compiledDefaults ??= DEFAULT_MLX_SERVER_PATTERNS.map((p) => new RegExp(p)));
+  (compiledDefaults ??= DEFAULT_MLX_SERVER_PATTERNS.map(compilePattern));
 
 export function classifyProcesses(
   entries: ProcessEntry[],

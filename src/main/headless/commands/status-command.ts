@@ -35,6 +35,7 @@ import { Sampler, type TickResult } from '../../core/sampler.js';
 import { openDatabase } from '../../core/store/database.js';
 import { ReportStore } from '../../core/store/report-store.js';
 import { TimelineStore } from '../../core/store/timeline-store.js';
+import { compilePattern } from '../../core/util/linear-regexp.js';
 import { EXIT_UNKNOWN, exitCodeForLevel } from '../exit-status.js';
 import { describeStoreProblem } from '../store-problem.js';
 import { EXIT_FAILURE, EXIT_USAGE, httpUrl, positiveNumber } from '../usage-error.js';
@@ -66,7 +67,7 @@ export function createReader(config: Config, dataDir?: string): () => Promise<Re
     },
     { nativeDisabled: nativeDisabledBy(process.env) },
   );
-  const patterns = config.watch.mlxServerPatterns.map((p) => new RegExp(p));
+  const patterns = config.watch.mlxServerPatterns.map(compilePattern);
   const sampler = new Sampler(probe, () => ({
     pidfilePid: readExoPidfile(config.watch.exoPidfile ?? undefined),
     mlxServerPatterns: patterns,
