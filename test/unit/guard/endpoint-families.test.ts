@@ -604,6 +604,44 @@ describe('images, audio and files cost a fixed amount whatever their size', () =
         },
       ],
     ];
+    const b64 = `data:image/png;base64,${'QUJD'.repeat(28_000)}`;
+    shapes.push(
+      [
+        'content as one text part holding a data URL',
+        chat,
+        { messages: [{ role: 'user', content: { type: 'text', text: b64 } }] },
+      ],
+      [
+        'a message thinking field',
+        chat,
+        {
+          messages: [
+            { role: 'user', content: 'hi' },
+            { role: 'assistant', content: 'ok', thinking: prose },
+          ],
+        },
+      ],
+      [
+        'an unknown message field',
+        chat,
+        { messages: [{ role: 'user', content: 'hi', future: { text: prose } }] },
+      ],
+      [
+        'an Anthropic content block on its own',
+        anthropic,
+        { max_tokens: 10, messages: [{ role: 'user', content: { type: 'text', text: b64 } }] },
+      ],
+      [
+        'a Responses input item on its own',
+        responses,
+        { input: { role: 'user', content: [{ type: 'input_text', text: b64 }] } },
+      ],
+      [
+        'a data URL under text in an unknown part',
+        chat,
+        { messages: [{ role: 'user', content: [{ type: 'future', text2: { text: b64 } }] }] },
+      ],
+    );
     shapes.push([
       'text riding on an image part',
       chat,

@@ -55,7 +55,8 @@ export function countAnthropicContent(content: unknown, t: PromptTally): void {
       continue;
     }
     if (!Array.isArray(c)) {
-      t.json(c, true);
+      // One block on its own: read as a list of one.
+      pending.push([c]);
       continue;
     }
     for (const block of c) {

@@ -116,7 +116,8 @@ export function countOpenaiContent(content: unknown, t: PromptTally): void {
     }
     return;
   }
-  t.json(content, true);
+  // One part on its own (EXO takes `content: {type: "text", text}` and prints its text).
+  countOpenaiPart(content, t);
 }
 
 /** Tool-call arguments: a JSON string as the model wrote it, or (leniently) an object. */
@@ -145,6 +146,18 @@ function countToolCall(call: unknown, t: PromptTally): void {
 }
 
 /** One chat message: template overhead, content, name, tool calls (and legacy function_call), tool results. */
+/** Message fields that are prompt text (`thinking`: EXO's harmony format for GPT-OSS). */
+const MESSAGE_TEXT_FIELDS = [
+  'name',
+  'tool_call_id',
+  'refusal',
+  'reasoning_content',
+  'reasoning',
+  'thinking',
+] as const;
+/** Message fields counted on their own below (the role is in the per-message overhead). */
+const MESSAGE_COUNTED = new Set(['role', 'content', 'tool_calls', 'function_call']);
+
 export function countChatMessage(m: unknown, t: PromptTally): void {
   if (!isObj(m)) {
     t.json(m);
@@ -152,7 +165,13 @@ export function countChatMessage(m: unknown, t: PromptTally): void {
   }
   t.message();
   countOpenaiContent(m['content'], t);
-  for (const key of ['name', 'tool_call_id', 'refusal', 'reasoning_content', 'reasoning']) t.text(m[key]);
+  for (const key of MESSAGE_TEXT_FIELDS) t.text(m[key]);
+  // Any other field (EXO copies the message into the template's messages, which may print it): as JSON.
+  for (const key of Object.keys(m)) {
+    if (MESSAGE_COUNTED.has(key) || (MESSAGE_TEXT_FIELDS as readonly string[]).includes(key)) continue;
+    const v = m[key];
+    if (v !== undefined && v !== null) t.json(v);
+  }
   const calls = m['tool_calls'];
   if (Array.isArray(calls)) {
     for (const call of calls) {

@@ -101,7 +101,8 @@ export function responsesFacts(body: Json, tally: PromptTally = new PromptTally(
       countResponsesItem(item, t);
     }
   } else if (input !== undefined && input !== null) {
-    t.json(input, true);
+    // One item on its own.
+    countResponsesItem(input, t);
   }
   for (const key of RESPONSES_JSON_FIELDS) {
     const v = body[key];

@@ -154,12 +154,13 @@ export class PromptTally {
    * behind that prefix would slip past the context cap.
    */
   json(value: unknown, media = false): void {
-    const stack: unknown[] = [value];
+    // Each value with the key it sits under (array elements take their array's), for the media rule.
+    const stack: Array<[unknown, string | null]> = [[value, null]];
     while (stack.length > 0) {
       if (!this.visit()) return;
-      const v = stack.pop();
+      const [v, under] = stack.pop()!;
       if (typeof v === 'string') {
-        if (media && isBase64DataUrl(v)) {
+        if (media && under !== null && MEDIA_KEYS.has(under) && isBase64DataUrl(v)) {
           if (/^data:image\//i.test(v)) this.image();
           else this.add(FILE_TOKENS);
           continue;
@@ -171,19 +172,41 @@ export class PromptTally {
         this.punctuation(String(v).length);
       } else if (Array.isArray(v)) {
         this.punctuation(2 + v.length * ELEMENT_PUNCTUATION);
-        for (let i = v.length - 1; i >= 0; i--) stack.push(v[i]);
+        for (let i = v.length - 1; i >= 0; i--) stack.push([v[i], under]);
       } else if (isObj(v)) {
         this.punctuation(2);
         for (const key of Object.keys(v)) {
           const [a, o] = charClasses(key);
           this.ascii += a + MEMBER_PUNCTUATION;
           this.other += o;
-          stack.push(v[key]);
+          stack.push([v[key], key]);
         }
       }
     }
   }
 }
+
+/**
+ * Keys a media payload sits under in the parts and items the counter does not model (`image_url` of a
+ * computer-use screenshot, `data` or `blob` of a file): a data URL under any other key (`text` above all)
+ * may be printed by a template, so it is text.
+ */
+const MEDIA_KEYS = new Set([
+  'url',
+  'image_url',
+  'image',
+  'images',
+  'data',
+  'file_data',
+  'file',
+  'blob',
+  'source',
+  'audio',
+  'input_audio',
+  'video',
+  'video_url',
+  'b64_json',
+]);
 
 /** `data:<type>/<subtype>[;name=value]…;base64,` as clients write an inline image or file. */
 const DATA_URL_HEAD = /^data:[a-z]+\/[a-z0-9.+-]+(?:;[a-z0-9.+-]+=[a-z0-9.+-]+)*;base64,/i;
