@@ -69,6 +69,10 @@ describe('configuration', () => {
     const inf = validateConfig(JSON.parse('{"intervalSeconds": 1e400}'), 'api');
     assert.ok(!inf.ok);
     assert.match(inf.errors[0]!, /^api: "intervalSeconds" is Infinity \(a number out of range\): /);
+    const up = validateConfig({ guard: 'Zq8rT3xWv9LmK2pY7nB4' }, 'config.json');
+    assert.ok(!up.ok);
+    assert.match(up.errors[0]!, /^config\.json: "guard" is a string \(not quoted: it may hold a token\): /);
+    assert.ok(!up.errors.join().includes('Zq8r'));
     const top = validateConfig([1], 'body');
     assert.ok(!top.ok);
     assert.match(top.errors[0]!, /^body: "\(top level\)" is an array \(not quoted: it may hold a token\): /);

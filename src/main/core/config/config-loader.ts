@@ -46,12 +46,19 @@ export function formatIssues(issues: z.core.$ZodIssue[], input: unknown, source:
     const key = i.path.join('.') || '(top level)';
     // A token (or what holds one) is not quoted: the file's own value may be a real secret mistyped.
     const v = valueAt(input, i.path);
-    const container = v !== null && typeof v === 'object';
-    const mayHold = container && SECRET_FIELDS.some((f) => i.path.length === 0 || f.startsWith(`${key}.`));
+    // What stands where a token's parent goes (`"guard": "<the token>"`) may be a token put one level up.
+    const mayHold =
+      (typeof v === 'string' || (v !== null && typeof v === 'object')) &&
+      SECRET_FIELDS.some((f) => i.path.length === 0 || f.startsWith(`${key}.`));
+    const kind = Array.isArray(v)
+      ? 'an array'
+      : v !== null && typeof v === 'object'
+        ? 'an object'
+        : `a ${typeof v}`;
     const value = (SECRET_FIELDS as readonly string[]).includes(key)
       ? 'a secret (not shown)'
       : mayHold
-        ? `${Array.isArray(v) ? 'an array' : 'an object'} (not quoted: it may hold a token)`
+        ? `${kind} (not quoted: it may hold a token)`
         : describeValue(v);
     return `${source}: "${key.slice(0, 200)}" is ${value}: ${i.message}`;
   });
