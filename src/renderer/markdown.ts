@@ -10,24 +10,27 @@ const MAX_CHARS = 400_000;
 
 function inline(text: string): Array<Node | string> {
   const out: Array<Node | string> = [];
-  const re = /`([^`]+)`|\*\*([^*]+)\*\*|\[([^\]]+)\]\(([^)\s]+)\)/g;
+  // A code span of any number of backticks, a backslash escape, **bold**, a link.
+  const re = /(`+)(.+?)\1(?!`)|\\([!-/:-@[-`{-~])|\*\*([^*]+)\*\*|\[([^\]]+)\]\(([^)\s]+)\)/g;
   let last = 0;
   for (const m of text.matchAll(re)) {
     out.push(text.slice(last, m.index));
-    if (m[1] !== undefined) out.push(h('code', {}, m[1]));
-    else if (m[2] !== undefined) out.push(h('strong', {}, ...inline(m[2])));
-    else out.push(`${m[3]} (${m[4]})`);
+    if (m[2] !== undefined) out.push(h('code', {}, m[2].replace(/^ (.*) $/, '$1')));
+    else if (m[3] !== undefined) out.push(m[3]);
+    else if (m[4] !== undefined) out.push(h('strong', {}, ...inline(m[4])));
+    else out.push(`${m[5]} (${m[6]})`);
     last = m.index + m[0].length;
   }
   out.push(text.slice(last));
   return out.filter((p) => p !== '');
 }
 
+/** A table row's cells: split on pipes that are not escaped (`\|` stays in its cell). */
 const cells = (line: string): string[] =>
   line
     .trim()
-    .replace(/^\||\|$/g, '')
-    .split('|')
+    .replace(/^\||(?<!\\)\|$/g, '')
+    .split(/(?<!\\)\|/)
     .map((c) => c.trim());
 
 const isRule = (line: string): boolean => /^\s*\|?\s*:?-{3,}:?\s*(\|\s*:?-{3,}:?\s*)*\|?\s*$/.test(line);
@@ -39,9 +42,12 @@ export function renderMarkdown(source: string): DocumentFragment {
   let i = 0;
   while (i < lines.length) {
     const line = lines[i]!;
-    if (/^```/.test(line)) {
+    const fence = /^(`{3,})/.exec(line)?.[1];
+    if (fence) {
+      // Closed only by a run of backticks at least as long (a report's own ``` stays inside).
+      const closes = new RegExp(`^\`{${fence.length},}\\s*$`);
       const body: string[] = [];
-      for (i++; i < lines.length && !/^```/.test(lines[i]!); i++) body.push(lines[i]!);
+      for (i++; i < lines.length && !closes.test(lines[i]!); i++) body.push(lines[i]!);
       i++;
       frag.append(h('pre', {}, h('code', {}, body.join('\n'))));
       continue;

