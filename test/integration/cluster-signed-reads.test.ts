@@ -131,6 +131,23 @@ describe('the cluster token never leaves this machine for a node found through E
       maxBytes: 1 << 20,
     });
     assert.match(relayed.ok ? relayed.text : '', /wrong signature/);
+    // Signed for a peer on another loopback port and sent on as signed (its Host passes the Host check on
+    // any port): refused for the port.
+    const otherPort = peerPort === 65_000 ? 65_001 : 65_000;
+    const onLoopback = `127.0.0.1:${otherPort}`;
+    const moved = await httpRequest(url, {
+      headers: {
+        host: onLoopback,
+        authorization: signRequest(token, { ...read, host: onLoopback }, Date.now()),
+      },
+      timeoutMs: 3000,
+      maxBytes: 1 << 20,
+    });
+    assert.equal(moved.ok && moved.status, 401);
+    assert.match(
+      moved.ok ? moved.text : '',
+      new RegExp(`signed for 127\\.0\\.0\\.1:${otherPort}, not for this node's port ${peerPort}`),
+    );
     const wrong = ClusterConfigSchema.parse({
       token: 'another-token-of-some-32-chars!!',
       apiPort: peerPort,

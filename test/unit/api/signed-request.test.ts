@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
+import { portOf } from '../../../src/main/core/api/api-auth.js';
 import {
   NonceLedger,
   SIGNED_SCHEME,
@@ -37,7 +38,11 @@ describe('signed reads between cluster nodes', () => {
     ];
     for (const what of others) {
       const r = verifySigned(header, what, TOKEN, NOW, new NonceLedger());
-      assert.deepEqual(r, { ok: false, reason: 'wrong signature (another cluster token?)' }, what.target);
+      assert.deepEqual(
+        r,
+        { ok: false, reason: 'wrong signature (another cluster token, or signed for another host?)' },
+        what.target,
+      );
     }
     const wrongToken = verifySigned(header, READ, `${TOKEN}x`, NOW, new NonceLedger());
     assert.equal(wrongToken?.ok, false);
@@ -113,5 +118,16 @@ describe('signed reads between cluster nodes', () => {
       { numRuns: 2000 },
     );
     assert.equal(ledger.size, 0);
+  });
+});
+
+describe('the port a Host header names', () => {
+  it('reads names, IPv4 and IPv6 with and without a port (80 when none), and nothing else', () => {
+    assert.equal(portOf('127.0.0.1:52417'), 52417);
+    assert.equal(portOf('studio.local'), 80);
+    assert.equal(portOf('[::1]:8080'), 8080);
+    assert.equal(portOf('[::1]'), 80);
+    assert.equal(portOf('a:b:c'), null);
+    assert.equal(portOf('host:'), null);
   });
 });

@@ -16,6 +16,8 @@ export class ApiAuth {
   constructor(
     private token: string,
     private readonly now: () => number = Date.now,
+    /** The port this API listens on (null before it does): a signed read must have been made for it. */
+    private readonly port: () => number | null = () => null,
   ) {}
 
   /** The token from now on (the token file changed); signatures made with the old one no longer pass. */
@@ -46,11 +48,29 @@ export class ApiAuth {
       this.nonces,
     );
     if (signed) {
-      if (!signed.ok) this.refused.set(req, signed.reason);
-      return signed.ok;
+      if (!signed.ok) {
+        this.refused.set(req, signed.reason);
+        return false;
+      }
+      // The signature covers the Host header, but loopback names pass the Host check on any port: a read a
+      // node signed for a peer at 127.0.0.1:PORT must not open another node on this machine.
+      const port = this.port();
+      const host = req.headers.host ?? '';
+      if (port !== null && portOf(host) !== port) {
+        this.refused.set(req, `signed for ${host.slice(0, 100)}, not for this node's port ${port}`);
+        return false;
+      }
+      return true;
     }
     const given = Buffer.from(/^Bearer (.+)$/i.exec(header ?? '')?.[1] ?? '');
     const want = Buffer.from(this.token);
     return sameSecret(given, want);
   }
+}
+
+/** The port a Host header names (80 when it names none, as HTTP reads it); null when it is not one. */
+export function portOf(host: string): number | null {
+  const m = /^(?:\[[^\]]*\]|[^:[\]]*)(?::(\d{1,5}))?$/.exec(host);
+  if (!m) return null;
+  return m[1] === undefined ? 80 : Number(m[1]);
 }

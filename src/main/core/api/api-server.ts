@@ -88,7 +88,7 @@ export class ApiServer {
   address: { host: string; port: number } | null = null;
 
   constructor(private readonly deps: ApiDeps) {
-    this.auth = new ApiAuth(deps.token, deps.now);
+    this.auth = new ApiAuth(deps.token, deps.now, () => this.address?.port ?? null);
     this.limits = apiLimits(deps.limits);
     this.shed = new ShedTally(deps.onShed, this.limits.shedReportMs);
     this.clients = new LiveClients(this.limits, (why) => this.shed.count(why));

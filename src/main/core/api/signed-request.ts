@@ -103,7 +103,8 @@ export function verifySigned(
     };
   const given = Buffer.from(sig, 'hex');
   const want = mac(token, what, time, nonce);
-  if (!sameSecret(given, want)) return { ok: false, reason: 'wrong signature (another cluster token?)' };
+  if (!sameSecret(given, want))
+    return { ok: false, reason: 'wrong signature (another cluster token, or signed for another host?)' };
   if (!nonces.take(nonce, Number(time) + SIGNED_WINDOW_MS, now))
     return { ok: false, reason: 'signed request replayed (nonce already used), or too many at once' };
   return { ok: true };
