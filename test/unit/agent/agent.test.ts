@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { parse } from 'plist';
@@ -72,6 +73,44 @@ describe('agent files', () => {
     assert.match(u, /^Restart=on-failure$/m);
     assert.match(u, /^RestartSec=10$/m);
     assert.match(u, /^WantedBy=default\.target$/m);
+  });
+
+  it('a systemd unit writes %, $, quotes and backslashes as systemd reads them, and refuses a line break', () => {
+    const dataDir = '/home/u/100%h/da ta $HOME "q" back\\slash';
+    const u = systemdUnit({ ...spec, dataDir });
+    assert.ok(
+      u.includes(' --data-dir "/home/u/100%%h/da ta $$HOME \\"q\\" back\\\\slash" '),
+      u.split('\n').find((l) => l.startsWith('ExecStart=')),
+    );
+    assert.match(
+      u,
+      /^Environment="EXO_SENTINEL_HOME=\/home\/u\/100%%h\/da ta \$HOME \\"q\\" back\\\\slash"$/m,
+    );
+    assert.throws(
+      () => systemdUnit({ ...spec, dataDir: '/home/u/a\nExecStartPre=/bin/sh -c id' }),
+      /cannot hold a line break/,
+    );
+  });
+
+  it('systemd itself reads back the data directory as given (systemd-analyze, when installed)', (t) => {
+    const analyze = '/usr/bin/systemd-analyze';
+    if (!existsSync(analyze)) return t.skip('systemd-analyze is not installed');
+    const dataDir = '/home/u/100%h/da ta $HOME "q" back\\slash';
+    const unitDir = join(dir.path, 'units');
+    mkdirSync(unitDir, { recursive: true });
+    const file = join(unitDir, 'exo-sentinel.service');
+    writeFileSync(file, systemdUnit({ ...spec, node: process.execPath, cli: process.execPath, dataDir }));
+    const r = spawnSync(analyze, ['verify', '--man=no', file], {
+      encoding: 'utf8',
+      env: { ...process.env, SYSTEMD_LOG_LEVEL: 'debug' },
+    });
+    assert.equal(r.status, 0, r.stderr);
+    // The unit's dump (stdout) shows the value systemd parsed; its complaints go to stderr.
+    assert.ok(r.stdout.includes(`Environment: EXO_SENTINEL_HOME=${dataDir}\n`), r.stdout.slice(-3000));
+    assert.doesNotMatch(
+      r.stderr,
+      /Unbalanced quoting|Failed to resolve specifiers|exo-sentinel\.service:.*[Ii]nvalid/,
+    );
   });
 });
 

@@ -102,8 +102,25 @@ export async function launchdDaemonPlist(spec: BootSpec): Promise<string> {
   });
 }
 
-const quote = (a: string): string =>
-  /^[\w@%+=:,./-]+$/.test(a) ? a : `"${a.replace(/(["\\$`])/g, '\\$1')}"`;
+/**
+ * systemd reads a unit's values its own way, not as a shell does: `%` starts a specifier everywhere (`%h` is
+ * the home directory) and is written `%%`; in a command line `$` starts a variable and is written `$$`; inside
+ * double quotes `\\` and `"` are escaped with a backslash. A line break cannot be written at all (it would end
+ * the directive and start another), so a path holding one is refused.
+ */
+function systemdValue(a: string, inCommand: boolean): string {
+  if (/[\n\r]/.test(a)) throw new Error(`a systemd unit cannot hold a line break: ${JSON.stringify(a)}`);
+  let v = a.replace(/%/g, '%%');
+  if (inCommand) v = v.replace(/\$/g, '$$$$');
+  return /^[\w@+=:,./-]+$/.test(v) ? v : `"${v.replace(/(["\\])/g, '\\$1')}"`;
+}
+
+/** One word of ExecStart. */
+const commandWord = (a: string): string => systemdValue(a, true);
+
+/** An `Environment=` assignment, quoted whole (`$` has no meaning there). */
+const environment = (name: string, value: string): string =>
+  `Environment=${systemdValue(`${name}=${value}`, false)}`;
 
 /**
  * A systemd user unit: restarted after 10 s when it fails (not on exit 0); the journal keeps stdout/stderr
@@ -118,7 +135,7 @@ export function systemdSystemUnit(spec: BootSpec): string {
   return unit(
     spec,
     ['Wants=network-online.target', 'After=network-online.target'],
-    [`User=${spec.user}`, `Group=${spec.group ?? spec.gid}`, `Environment=HOME=${quote(spec.home)}`],
+    [`User=${spec.user}`, `Group=${spec.group ?? spec.gid}`, environment('HOME', spec.home)],
     'multi-user.target',
   );
 }
@@ -131,8 +148,8 @@ function unit(spec: AgentSpec, after: string[], service: string[], wantedBy: str
     '',
     '[Service]',
     ...service,
-    `ExecStart=${[spec.node, ...DAEMON_NODE_FLAGS, spec.cli, 'daemon', '--data-dir', spec.dataDir, ...spec.args].map(quote).join(' ')}`,
-    `Environment=EXO_SENTINEL_HOME=${quote(spec.dataDir)}`,
+    `ExecStart=${[spec.node, ...DAEMON_NODE_FLAGS, spec.cli, 'daemon', '--data-dir', spec.dataDir, ...spec.args].map(commandWord).join(' ')}`,
+    environment('EXO_SENTINEL_HOME', spec.dataDir),
     'Restart=on-failure',
     'RestartSec=10',
     '',
