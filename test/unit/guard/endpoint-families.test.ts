@@ -642,6 +642,23 @@ describe('images, audio and files cost a fixed amount whatever their size', () =
         { messages: [{ role: 'user', content: [{ type: 'future', text2: { text: b64 } }] }] },
       ],
     );
+    shapes.push(
+      [
+        'an unknown Anthropic message field',
+        anthropic,
+        { max_tokens: 10, messages: [{ role: 'user', content: 'hi', future: prose }] },
+      ],
+      [
+        'an unknown Responses message field',
+        responses,
+        { input: [{ role: 'user', content: 'hi', future: prose }] },
+      ],
+      [
+        'an unknown Ollama message field',
+        ollamaChat,
+        { messages: [{ role: 'user', content: 'hi', future: prose }] },
+      ],
+    );
     shapes.push([
       'text riding on an image part',
       chat,

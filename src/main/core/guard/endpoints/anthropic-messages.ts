@@ -5,6 +5,7 @@
 import type { EndpointFamily, ErrorKind, FactsResult } from './endpoint-family.js';
 import {
   countOtherFields,
+  countOtherMessageFields,
   FILE_TOKENS,
   firstMaxTokens,
   isObj,
@@ -109,6 +110,9 @@ export function countAnthropicContent(content: unknown, t: PromptTally): void {
   }
 }
 
+/** A message's fields counted by name (the role is in the per-message overhead). */
+const ANTHROPIC_MESSAGE_COUNTED = new Set(['role', 'content']);
+
 export function anthropicFacts(body: Json, tally: PromptTally = new PromptTally()): FactsResult {
   const max = firstMaxTokens([[body['max_tokens'], 'max_tokens']]);
   if (!max.ok) return max;
@@ -128,6 +132,7 @@ export function anthropicFacts(body: Json, tally: PromptTally = new PromptTally(
       }
       t.message();
       countAnthropicContent(m['content'], t);
+      countOtherMessageFields(m, ANTHROPIC_MESSAGE_COUNTED, t);
     }
   } else if (messages !== undefined && messages !== null) {
     t.json(messages);

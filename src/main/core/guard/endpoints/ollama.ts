@@ -7,6 +7,7 @@ import type { EndpointFamily, FactsResult } from './endpoint-family.js';
 import { countArguments } from './openai-chat.js';
 import {
   countOtherFields,
+  countOtherMessageFields,
   isObj,
   type MaxTokensResult,
   measureSafely,
@@ -42,6 +43,9 @@ function countImages(images: unknown, t: PromptTally): void {
   }
 }
 
+/** A message's fields counted by name (the role is in the per-message overhead). */
+const OLLAMA_MESSAGE_COUNTED = new Set(['role', 'content', 'thinking', 'tool_name', 'images', 'tool_calls']);
+
 function countOllamaMessage(m: unknown, t: PromptTally): void {
   if (!isObj(m)) {
     t.json(m);
@@ -52,6 +56,7 @@ function countOllamaMessage(m: unknown, t: PromptTally): void {
   t.text(m['thinking']);
   t.text(m['tool_name']);
   countImages(m['images'], t);
+  countOtherMessageFields(m, OLLAMA_MESSAGE_COUNTED, t);
   const calls = m['tool_calls'];
   if (!Array.isArray(calls)) return;
   for (const call of calls) {

@@ -7,6 +7,7 @@ import type { EndpointFamily, ErrorKind, FactsResult } from './endpoint-family.j
 import {
   AUDIO_TOKENS,
   countOtherFields,
+  countOtherMessageFields,
   FILE_TOKENS,
   isObj,
   measureSafely,
@@ -155,8 +156,8 @@ const MESSAGE_TEXT_FIELDS = [
   'reasoning',
   'thinking',
 ] as const;
-/** Message fields counted on their own below (the role is in the per-message overhead). */
-const MESSAGE_COUNTED = new Set(['role', 'content', 'tool_calls', 'function_call']);
+/** Message fields counted by name (the role is in the per-message overhead). */
+const MESSAGE_COUNTED = new Set(['role', 'content', 'tool_calls', 'function_call', ...MESSAGE_TEXT_FIELDS]);
 
 export function countChatMessage(m: unknown, t: PromptTally): void {
   if (!isObj(m)) {
@@ -166,12 +167,7 @@ export function countChatMessage(m: unknown, t: PromptTally): void {
   t.message();
   countOpenaiContent(m['content'], t);
   for (const key of MESSAGE_TEXT_FIELDS) t.text(m[key]);
-  // Any other field (EXO copies the message into the template's messages, which may print it): as JSON.
-  for (const key of Object.keys(m)) {
-    if (MESSAGE_COUNTED.has(key) || (MESSAGE_TEXT_FIELDS as readonly string[]).includes(key)) continue;
-    const v = m[key];
-    if (v !== undefined && v !== null) t.json(v);
-  }
+  countOtherMessageFields(m, MESSAGE_COUNTED, t);
   const calls = m['tool_calls'];
   if (Array.isArray(calls)) {
     for (const call of calls) {

@@ -7,6 +7,7 @@ import type { EndpointFamily, ErrorKind, FactsResult } from './endpoint-family.j
 import { countArguments, countOpenaiContent, openaiError } from './openai-chat.js';
 import {
   countOtherFields,
+  countOtherMessageFields,
   firstMaxTokens,
   isObj,
   measureSafely,
@@ -26,6 +27,9 @@ function countTextList(list: unknown, t: PromptTally): void {
   }
 }
 
+/** A message item's fields counted by name (role in the overhead; type, id and status are not printed). */
+const RESPONSES_MESSAGE_COUNTED = new Set(['role', 'content', 'type', 'id', 'status']);
+
 /** One item of `input`. */
 export function countResponsesItem(item: unknown, t: PromptTally): void {
   if (typeof item === 'string') {
@@ -41,6 +45,7 @@ export function countResponsesItem(item: unknown, t: PromptTally): void {
   if (type === 'message' || (type === undefined && item['role'] !== undefined)) {
     t.message();
     countOpenaiContent(item['content'], t);
+    countOtherMessageFields(item, RESPONSES_MESSAGE_COUNTED, t);
     return;
   }
   switch (type) {

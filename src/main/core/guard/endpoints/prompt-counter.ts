@@ -218,6 +218,20 @@ export function isBase64DataUrl(s: string): boolean {
   return head !== null && BASE64.test(s.slice(head[0].length));
 }
 
+/**
+ * A message's fields the family does not count by name, counted whole as JSON: EXO copies a message into the
+ * template's messages, which may print any field (`thinking` was one). `counted`: the fields already counted
+ * (the role is in the per-message overhead).
+ */
+export function countOtherMessageFields(m: Json, counted: ReadonlySet<string>, t: PromptTally): void {
+  for (const key of Object.keys(m)) {
+    if (t.overBudget) return;
+    if (counted.has(key)) continue;
+    const v = m[key];
+    if (v !== undefined && v !== null) t.json(v);
+  }
+}
+
 /** How many characters of a refused value a message quotes. */
 const QUOTE_CHARS = 40;
 
