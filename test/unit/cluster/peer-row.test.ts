@@ -9,6 +9,42 @@ import { renderCluster } from '../../../src/main/headless/commands/cluster-comma
 const PEER = 'http://10.0.0.2:52417';
 
 describe("a peer's status, read as untrusted JSON", () => {
+  it('takes figures only within what they can be: a lying peer shows unknown, not -5 bytes or 1e308 panics', () => {
+    const lie = rowFromStatus(
+      {
+        sample: {
+          memory: { total: -5, freePercent: 140, wired: 2 ** 60 },
+          gpu: { inUseBytes: -1, ceilingBytes: 1e308 },
+        },
+        panics: { last72h: 1e308 },
+      },
+      PEER,
+      false,
+      'configured',
+    );
+    assert.deepEqual(
+      [lie.memory, lie.gpu, lie.panics72h],
+      [{ total: null, freePercent: null, wired: null }, { inUseBytes: null, ceilingBytes: null }, null],
+    );
+    const fair = rowFromStatus(
+      {
+        sample: {
+          memory: { total: 512 * 2 ** 30, freePercent: 12.5, wired: 300 * 2 ** 30 },
+          gpu: { inUseBytes: 0, ceilingBytes: 460 * 2 ** 30 },
+        },
+        panics: { last72h: 2 },
+      },
+      PEER,
+      false,
+      'configured',
+    );
+    assert.deepEqual(
+      [fair.memory.total, fair.memory.freePercent, fair.gpu.ceilingBytes, fair.panics72h],
+      [512 * 2 ** 30, 12.5, 460 * 2 ** 30, 2],
+    );
+    assert.equal(rowFromStatus({ panics: { last72h: 1.5 } }, PEER, false, 'configured').panics72h, null);
+  });
+
   it('keeps reasons that are reasons, a level that is a level, and short names', () => {
     const row = rowFromStatus(
       {

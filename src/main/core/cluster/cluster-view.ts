@@ -37,6 +37,17 @@ type Json = Record<string, unknown>;
 const obj = (v: unknown): Json =>
   v !== null && typeof v === 'object' && !Array.isArray(v) ? (v as Json) : {};
 
+/** Bytes no machine has (1 PiB): a peer's figure past it is not one. */
+const MAX_BYTES = 2 ** 50;
+/** More panics in 72 h than a machine can reboot for (one a minute). */
+const MAX_PANICS_72H = 72 * 60;
+
+/** A peer's figure within what it can be, else unknown (a lying peer showed -5 bytes of memory, 1e308 panics). */
+const inRange = (v: unknown, min: number, max: number, integer = false): number | null => {
+  const n = num(v);
+  return n !== null && n >= min && n <= max && (!integer || Number.isInteger(n)) ? n : null;
+};
+
 /** A row from an exo-sentinel `/api/v1/status` body (a peer's is untrusted JSON: every figure is narrowed). */
 export function rowFromStatus(
   body: unknown,
@@ -61,12 +72,15 @@ export function rowFromStatus(
     level: isRiskLevel(risk['level']) ? risk['level'] : null,
     reasons: peerReasons(risk['reasons']),
     memory: {
-      total: num(memory['total']),
-      freePercent: num(memory['freePercent']),
-      wired: num(memory['wired']),
+      total: inRange(memory['total'], 0, MAX_BYTES),
+      freePercent: inRange(memory['freePercent'], 0, 100),
+      wired: inRange(memory['wired'], 0, MAX_BYTES),
     },
-    gpu: { inUseBytes: num(gpu['inUseBytes']), ceilingBytes: num(gpu['ceilingBytes']) },
-    panics72h: num(obj(status['panics'])['last72h']),
+    gpu: {
+      inUseBytes: inRange(gpu['inUseBytes'], 0, MAX_BYTES),
+      ceilingBytes: inRange(gpu['ceilingBytes'], 0, MAX_BYTES),
+    },
+    panics72h: inRange(obj(status['panics'])['last72h'], 0, MAX_PANICS_72H, true),
     exoNodeId: typeof exo['nodeId'] === 'string' ? peerText(exo['nodeId'], 128) : null,
     source,
   };
