@@ -121,7 +121,13 @@ describe('guard against an outsider: clients that stop reading', () => {
     await fake.close();
   });
 
-  it('a client that reads nothing of a long stream is dropped after upstreamIdleSeconds: EXO cancelled, the queue moves', async () => {
+  /**
+   * A serialising guard (upstreamIdleSeconds 1) with one client's 200 MiB stream in its slot, the client's
+   * socket paused from the start; `run` gets the guard's port, its events and the socket.
+   */
+  async function withStalledStream(
+    run: (port: number, events: TimelineEvent[], client: Socket) => Promise<void>,
+  ): Promise<void> {
     const events: TimelineEvent[] = [];
     const g = new GuardServer(
       cfg({ upstreamIdleSeconds: 1, queue: { max: 4, timeoutSeconds: 20 } }),
@@ -130,17 +136,30 @@ describe('guard against an outsider: clients that stop reading', () => {
     );
     const { port } = await g.start();
     g.update({ mode: 'serialise', modeSource: 'level', level: 'elevated' });
-    const staller = connect(port, '127.0.0.1');
-    staller.on('error', () => {});
+    const client = connect(port, '127.0.0.1');
+    client.on('error', () => {});
     try {
-      await new Promise<void>((r) => staller.once('connect', () => r()));
-      staller.pause(); // reads nothing, never closes
+      await new Promise<void>((r) => client.once('connect', () => r()));
+      client.pause();
       const b = chat('stall');
-      const cancelledBefore = fake.cancelled.length;
-      staller.write(
+      client.write(
         `POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nx-fake-stream-bytes: ${200 * MiB}\r\nContent-Length: ${Buffer.byteLength(b)}\r\n\r\n${b}`,
       );
       await within(2000, () => fake.bulkBytesSent() > 0);
+      await run(port, events, client);
+      assert.deepEqual([g.stats.inFlight, g.stats.queued], [0, 0]);
+      const stalled = events.find((e) => e.data?.['reasonKind'] === 'client-stalled');
+      assert.match(String(stalled?.data?.['reason']), /took nothing of the answer for 1 s in all/);
+    } finally {
+      client.destroy();
+      await g.stop();
+    }
+  }
+
+  it('a client that reads nothing of a long stream is dropped after upstreamIdleSeconds: EXO cancelled, the queue moves', async () => {
+    const cancelledBefore = fake.cancelled.length;
+    await withStalledStream(async (port) => {
+      // The client reads nothing and never closes.
       const t = Date.now();
       const next = await rawRequest(port, 'POST', '/v1/chat/completions', chat('next'));
       const waited = Date.now() - t;
@@ -152,57 +171,33 @@ describe('guard against an outsider: clients that stop reading', () => {
       assert.ok(sent < 64 * MiB, `EXO sent ${Math.round(sent / MiB)} MiB before it was paused`);
       await sleep(300);
       assert.equal(fake.bulkBytesSent(), sent, 'nothing more is produced for the dropped client');
-      assert.deepEqual([g.stats.inFlight, g.stats.queued], [0, 0]);
-      const stalled = events.find((e) => e.data?.['reasonKind'] === 'client-stalled');
-      assert.match(String(stalled?.data?.['reason']), /took nothing of the answer for 1 s in all/);
-    } finally {
-      staller.destroy();
-      await g.stop();
-    }
+    });
   });
+
   it('a client that takes a little of a long stream now and then is dropped once its pauses add up to upstreamIdleSeconds', async () => {
-    const events: TimelineEvent[] = [];
-    const g = new GuardServer(
-      cfg({ upstreamIdleSeconds: 1, queue: { max: 4, timeoutSeconds: 20 } }),
-      fake.url,
-      (e) => events.push(e),
-    );
-    const { port } = await g.start();
-    g.update({ mode: 'serialise', modeSource: 'level', level: 'elevated' });
-    const trickler = connect(port, '127.0.0.1');
-    trickler.on('error', () => {});
-    let reading = true;
-    try {
-      await new Promise<void>((r) => trickler.once('connect', () => r()));
-      trickler.pause();
-      const b = chat('trickle');
-      const cancelledBefore = fake.cancelled.length;
-      trickler.write(
-        `POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nx-fake-stream-bytes: ${200 * MiB}\r\nContent-Length: ${Buffer.byteLength(b)}\r\n\r\n${b}`,
-      );
-      await within(2000, () => fake.bulkBytesSent() > 0);
+    const cancelledBefore = fake.cancelled.length;
+    await withStalledStream(async (port, _events, client) => {
       // Each pause is shorter than the limit (600 ms of 1 s), each followed by 30 ms of reading.
+      let reading = true;
       void (async () => {
-        while (reading && !trickler.destroyed) {
+        while (reading && !client.destroyed) {
           await sleep(600);
-          trickler.resume();
+          client.resume();
           await sleep(30);
-          trickler.pause();
+          client.pause();
         }
       })();
-      const t = Date.now();
-      const next = await rawRequest(port, 'POST', '/v1/chat/completions', chat('next'));
-      const waited = Date.now() - t;
-      assert.equal(next.status, 200);
-      assert.ok(waited < 5000, `the next request waited ${waited} ms behind the trickling one`);
-      assert.ok(fake.cancelled.length > cancelledBefore, 'EXO was told to cancel the trickling request');
-      const stalled = events.find((e) => e.data?.['reasonKind'] === 'client-stalled');
-      assert.match(String(stalled?.data?.['reason']), /took nothing of the answer for 1 s in all/);
-    } finally {
-      reading = false;
-      trickler.destroy();
-      await g.stop();
-    }
+      try {
+        const t = Date.now();
+        const next = await rawRequest(port, 'POST', '/v1/chat/completions', chat('next'));
+        const waited = Date.now() - t;
+        assert.equal(next.status, 200);
+        assert.ok(waited < 5000, `the next request waited ${waited} ms behind the trickling one`);
+        assert.ok(fake.cancelled.length > cancelledBefore, 'EXO was told to cancel the trickling request');
+      } finally {
+        reading = false;
+      }
+    });
   });
 
   it('a pipelined answer waiting for the one before it is not taken for a stalled client', async () => {
