@@ -1,10 +1,17 @@
 import type { TimelineEvent } from '../../shared/events.js';
 import type { Sample } from '../../shared/sample.js';
-import { formatBytes, formatPercent } from '../core/util/format.js';
+import { formatBytes, formatPercent, plainText } from '../core/util/format.js';
 
 const pad = (s: string, n: number): string => (s.length >= n ? s : s + ' '.repeat(n - s.length));
 
-export function table(headers: string[], rows: string[][]): string {
+/**
+ * Text from the data (a process name, a panic line, an event message) as a terminal gets it: one line, its
+ * control characters replaced (an escape sequence there is a command: a title, a cleared screen, a link).
+ */
+export const shown = (s: string): string => plainText(s, 4000);
+
+export function table(headers: string[], rowsIn: string[][]): string {
+  const rows = rowsIn.map((r) => r.map(shown));
   const widths = headers.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
   const line = (cells: string[]): string =>
     cells
@@ -115,7 +122,7 @@ export function renderEvents(events: TimelineEvent[]): string {
   return events
     .map(
       (e) =>
-        `${new Date(e.time).toISOString().replace('T', ' ').slice(0, 19)}  ${pad(e.severity, 8)} ${pad(e.kind, 22)} ${e.message}`,
+        `${new Date(e.time).toISOString().replace('T', ' ').slice(0, 19)}  ${pad(shown(e.severity), 8)} ${pad(shown(e.kind), 22)} ${shown(e.message)}`,
     )
     .join('\n');
 }

@@ -92,6 +92,12 @@ describe('log tail and progress pieces', () => {
     );
     assert.equal(formatLogLine('[1,2]'), '[1,2]');
     assert.equal(formatLogLine('{"msg":5}'), '- -     ');
+    // An escape written as \u001b in the JSON is shown, not obeyed; a time Date cannot hold hides nothing.
+    assert.equal(
+      formatLogLine('{"level":30,"time":1e20,"msg":"exo said \\u001b]0;PWNED\\u0007\\u001b[2J"}'),
+      '- INFO  exo said ]0;PWNED [2J',
+    );
+    assert.doesNotMatch(formatLogLine('\u001b[2Jraw \u009b line'), /[\u001b\u009b]/);
     fc.assert(fc.property(fc.string({ maxLength: 200 }), (s) => typeof formatLogLine(s) === 'string'));
     fc.assert(fc.property(fc.json({ maxDepth: 2 }), (s) => typeof formatLogLine(s) === 'string'));
   });

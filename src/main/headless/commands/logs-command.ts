@@ -2,6 +2,7 @@ import { existsSync } from 'node:fs';
 import type { Command } from 'commander';
 import { paths, resolveDataDir } from '../../core/config/data-dir.js';
 import { type FilePlace, followFile, tail } from '../log-tail.js';
+import { shown } from '../output.js';
 import { EXIT_FAILURE, positiveNumber } from '../usage-error.js';
 
 const LEVELS: Record<number, string> = {
@@ -19,14 +20,17 @@ export function formatLogLine(line: string): string {
   try {
     o = JSON.parse(line);
   } catch {
-    return line;
+    return shown(line);
   }
-  if (o === null || typeof o !== 'object' || Array.isArray(o)) return line;
+  if (o === null || typeof o !== 'object' || Array.isArray(o)) return shown(line);
   const r = o as { time?: unknown; level?: unknown; msg?: unknown; err?: { message?: unknown } };
-  const time = typeof r.time === 'number' ? new Date(r.time).toISOString() : '-';
+  // A time Date cannot hold (1e20) is shown as unknown: one bad line must not hide the log.
+  const date = typeof r.time === 'number' ? new Date(r.time) : null;
+  const time = date && Number.isFinite(date.getTime()) ? date.toISOString() : '-';
   const level = typeof r.level === 'number' ? (LEVELS[r.level] ?? String(r.level)) : '-';
-  const err = typeof r.err?.message === 'string' && r.msg !== r.err.message ? ` (${r.err.message})` : '';
-  return `${time} ${level.padEnd(5)} ${typeof r.msg === 'string' ? r.msg : ''}${err}`;
+  const err = typeof r.err?.message === 'string' && r.msg !== r.err.message ? r.err.message : '';
+  // JSON's \u001b is a real escape once parsed: the message is shown, never obeyed.
+  return `${time} ${shown(level).padEnd(5)} ${typeof r.msg === 'string' ? shown(r.msg) : ''}${err && ` (${shown(String(r.err?.message))})`}`;
 }
 
 interface Flags {

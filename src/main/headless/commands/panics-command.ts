@@ -18,7 +18,7 @@ import {
 import { scanDirectory, scanLimitedText } from '../../core/panics/report-scan.js';
 import { parseJetsamEvent, parseUserCrash } from '../../core/panics/user-crash-parser.js';
 import { askDaemon, findDaemon } from '../daemon-client.js';
-import { table } from '../output.js';
+import { shown, table } from '../output.js';
 import { startProgress } from '../progress.js';
 import { EXIT_FAILURE, EXIT_USAGE } from '../usage-error.js';
 import { openStores } from './store-access.js';
@@ -178,7 +178,7 @@ function printScan(results: PanicScanDirView[], json: boolean): void {
   for (const r of results) {
     const notPanics = r.added.filter((a) => a.problem === NOT_A_PANIC).length;
     const summary = `${r.files} files (${r.names.join(', ')}), ${r.added.length} new${notPanics ? `, ${notPanics} not a kernel panic` : ''}`;
-    process.stdout.write(`${r.dir}: ${r.error ?? summary}\n`);
+    process.stdout.write(`${shown(r.dir)}: ${shown(r.error ?? summary)}\n`);
     if (r.limited) process.stdout.write(`  ${scanLimitedText(r.limited)}\n`);
     if (r.added.length) process.stdout.write(`${renderReports(r.added).replace(/^/gm, '  ')}\n`);
   }
@@ -243,7 +243,7 @@ function inspectFile(file: string): Inspection | null {
 }
 
 function renderInspection(out: Inspection): string[] {
-  return [
+  const lines = [
     `kind          ${out.kind}`,
     `panic line    ${out.panicLine ?? '—'}`,
     `panic time    ${out.panicTime ?? 'unknown'}${out.panicTimeSource ? ` (${out.panicTimeSource})` : ''}`,
@@ -254,4 +254,6 @@ function renderInspection(out: Inspection): string[] {
     `process       ${out.process ? `pid ${out.process.pid}: ${out.process.name}` : '—'}${out.task?.pages ? ` (${out.task.pages} pages, ${out.task.threads} threads)` : ''}`,
     `compressor    ${out.compressorInfo?.text ?? '—'}`,
   ];
+  // Everything after the label comes from the file.
+  return lines.map((l) => `${l.slice(0, 14)}${shown(l.slice(14))}`);
 }

@@ -1,0 +1,44 @@
+/**
+ * What the CLI prints from the data (a panic report's lines, a process name, an event, a log line) reaches a
+ * terminal, where an escape sequence is a command (a window title, a cleared screen, a hidden link): none
+ * gets through. The hostile report is a captured panic (test/fixtures) wrapped as the .panic file it came in,
+ * its panic line rewritten.
+ */
+import assert from 'node:assert/strict';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, describe, it } from 'node:test';
+import { runCli } from '../support/cli-runner.js';
+import { fixture } from '../support/fixtures.js';
+import { wrapAsPanicFile } from '../support/panic-file.js';
+import { tempDir } from '../support/temp-dir.js';
+
+const ESCAPES = '\u001b]0;PWNED\u0007\u001b[2J\u009b5m';
+const CONTROL = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/;
+
+describe('text from the data, printed by the CLI', () => {
+  const dir = tempDir('exo-sentinel-terminal-');
+  after(() => dir.cleanup());
+
+  it('panics inspect, scan and list print no control character from a hostile report', async () => {
+    const reports = join(dir.path, 'reports');
+    mkdirSync(reports);
+    const panic = fixture('panics/exo-1348-1.panic.txt').replace(
+      'completeMemory() prepare count underflow',
+      `completeMemory() ${ESCAPES} underflow`,
+    );
+    const file = join(reports, 'Kernel-2026-04-23-120000.panic');
+    writeFileSync(file, wrapAsPanicFile(panic, { time: Date.UTC(2026, 3, 23, 11) }));
+    const data = join(dir.path, 'data');
+    for (const args of [
+      ['panics', 'inspect', file],
+      ['panics', 'scan', '--data-dir', data, '--dir', reports],
+      ['panics', 'list', '--data-dir', data],
+    ]) {
+      const r = await runCli(args);
+      assert.equal(r.code, 0, `${args.join(' ')}: ${r.stderr}`);
+      assert.match(r.stdout, /completeMemory|Kernel-2026-04-23-120000\.panic/, args.join(' '));
+      assert.doesNotMatch(r.stdout, CONTROL, `${args.join(' ')} printed a control character`);
+    }
+  });
+});
