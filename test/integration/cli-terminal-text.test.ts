@@ -5,10 +5,11 @@
  * its panic line rewritten.
  */
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import { runCli } from '../support/cli-runner.js';
+import { cliPath, runCli } from '../support/cli-runner.js';
 import { fixture } from '../support/fixtures.js';
 import { wrapAsPanicFile } from '../support/panic-file.js';
 import { tempDir } from '../support/temp-dir.js';
@@ -39,6 +40,20 @@ describe('text from the data, printed by the CLI', () => {
       assert.equal(r.code, 0, `${args.join(' ')}: ${r.stderr}`);
       assert.match(r.stdout, /completeMemory|Kernel-2026-04-23-120000\.panic/, args.join(' '));
       assert.doesNotMatch(r.stdout, CONTROL, `${args.join(' ')} printed a control character`);
+    }
+  });
+
+  it('a reader that closes the pipe ends the output quietly, with the exit code the command had', async () => {
+    for (const args of [['config', 'schema'], ['completion', 'bash'], ['--help']]) {
+      const child = spawn(process.execPath, [cliPath, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+      child.stdout.destroy(); // as `| true` does
+      let stderr = '';
+      child.stderr.on('data', (b: Buffer) => {
+        stderr += b.toString();
+      });
+      const code = await new Promise<number | null>((r) => child.once('close', r));
+      assert.equal(code, 0, `${args.join(' ')}: ${stderr}`);
+      assert.equal(stderr, '', args.join(' '));
     }
   });
 });

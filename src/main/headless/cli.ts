@@ -75,7 +75,21 @@ export async function buildProgram(argv: readonly string[]): Promise<Command> {
   return program;
 }
 
+/**
+ * A reader that closed the pipe (`exo-sentinel logs | head -1`) ends a command's output, quietly, with the
+ * exit code it had: Node would throw its write error with a stack trace. The daemon keeps running: a closed
+ * stdout is no reason to stop watching.
+ */
+function endOnClosedPipe(daemon: boolean): void {
+  for (const stream of [process.stdout, process.stderr])
+    stream.on('error', (e: NodeJS.ErrnoException) => {
+      if (e.code !== 'EPIPE' && e.code !== 'ERR_STREAM_DESTROYED') throw e;
+      if (!daemon) process.exit(process.exitCode ?? 0);
+    });
+}
+
 export async function main(argv: string[]): Promise<void> {
+  endOnClosedPipe(commandIn(argv) === 'daemon');
   const program = await buildProgram(argv);
   try {
     await program.parseAsync(argv);
