@@ -104,6 +104,20 @@ describe('CLI conventions', () => {
       assert.equal(usage.code, 4);
       assert.equal(plainUsage.code, 2);
     });
+
+    it('is 4 when the timeline cannot be read (corrupt or empty): a level without the panic history is no level', async () => {
+      for (const [name, bytes] of [
+        ['corrupt', Buffer.from('this is not a SQLite database, just some bytes'.repeat(200))],
+        ['empty', Buffer.alloc(0)],
+      ] as const) {
+        const d = `${dir.path}/db-${name}`;
+        mkdirSync(d, { recursive: true });
+        writeFileSync(`${d}/timeline.db`, bytes);
+        const r = await runCli(['status', '--exit-status', '--json', '--data-dir', d]);
+        assert.equal(r.code, 4, `${name}: ${r.stderr}`);
+        assert.match(r.stderr, /timeline\.db/, name);
+      }
+    });
   });
 
   describe('status --watch', () => {

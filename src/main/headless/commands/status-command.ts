@@ -192,7 +192,10 @@ export function registerStatus(program: Command): void {
         process.stderr.write(`exo-sentinel: ${view.dbProblem}\n`);
         process.exitCode = EXIT_FAILURE;
       }
-      if (flags.exitStatus) process.exitCode = exitCodeForLevel(view.level.level);
+      // Without the timeline (and no daemon to ask) the level misses the panic history: not a level to act on.
+      if (flags.exitStatus)
+        process.exitCode =
+          view.dbProblem && !view.fromDaemon ? EXIT_UNKNOWN : exitCodeForLevel(view.level.level);
       process.stdout.write(flags.json ? `${JSON.stringify(view.out, null, 2)}\n` : renderStatus(view));
     });
 }
