@@ -18,7 +18,9 @@ export const positiveNumber =
 export const duration = (value: string): number => {
   const ms = parseDuration(value);
   if (ms === null || ms <= 0)
-    throw new InvalidArgumentError(`expected a duration like 90s, 15m, 2h or 7d, got "${value}"`);
+    throw new InvalidArgumentError(
+      `expected a duration like 90s, 15m, 2h or 7d (at most 100 years), got "${value.slice(0, 60)}"`,
+    );
   return ms;
 };
 
@@ -26,7 +28,7 @@ export const timestamp = (value: string): number => {
   const t = parseTime(value);
   if (t === null)
     throw new InvalidArgumentError(
-      `expected an ISO 8601 time (2026-11-26T03:00:00Z) or epoch ms, got "${value}"`,
+      `expected an ISO 8601 time (2026-11-26T03:00:00Z) or epoch ms a date can hold, got "${value.slice(0, 60)}"`,
     );
   return t;
 };

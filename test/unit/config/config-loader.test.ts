@@ -122,5 +122,10 @@ describe('configuration', () => {
     assert.equal(parseTime('2026'), 2026, 'nor a year');
     assert.equal(parseTime('-1'), null);
     assert.equal(parseTime('9'.repeat(20)), null, 'past 2^53');
+    assert.equal(parseTime('9000000000000000'), null, 'past what a Date holds');
+    assert.equal(parseTime('8640000000000000'), 8.64e15);
+    assert.equal(parseDuration('999999999999d'), null, 'past 100 years');
+    assert.equal(parseDuration(`${'9'.repeat(400)}d`), null, 'Infinity');
+    assert.equal(parseDuration('36500d'), 36_500 * 86_400_000);
   });
 });

@@ -7,15 +7,22 @@ export function parseDuration(text: string): number | null {
   const mult = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 }[
     m[2] as 'ms' | 's' | 'm' | 'h' | 'd'
   ];
-  return Math.round(Number(m[1]) * mult);
+  const ms = Math.round(Number(m[1]) * mult);
+  // Past 100 years no range means anything (and 400 digits are Infinity).
+  return Number.isFinite(ms) && ms <= MAX_DURATION_MS ? ms : null;
 }
+
+/** The longest duration taken: 100 years. */
+export const MAX_DURATION_MS = 100 * 365.25 * 86_400_000;
+/** The latest or earliest time a Date can hold, ±8.64e15 ms. */
+const MAX_TIME_MS = 8.64e15;
 
 /** An ISO 8601 date-time or epoch milliseconds → epoch ms; null if neither. */
 export function parseTime(text: string): number | null {
   // Digits alone are epoch ms, however few (`0` is the start of everything): never a year or a month.
   if (/^\d+$/.test(text)) {
     const ms = Number(text);
-    return Number.isSafeInteger(ms) ? ms : null;
+    return Number.isSafeInteger(ms) && ms <= MAX_TIME_MS ? ms : null;
   }
   if (!/^\d{4}-\d{2}-\d{2}/.test(text)) return null;
   const t = Date.parse(text);
