@@ -39,6 +39,22 @@ describe('CLI conventions', () => {
     assert.equal(scan.code, 0, scan.stderr);
   });
 
+  it('panics scan --dir naming a directory that is not there fails, text or JSON (a script sees it)', async () => {
+    for (const json of [[], ['--json']]) {
+      const r = await runCli([
+        'panics',
+        'scan',
+        '--dir',
+        `${dir.path}/no-such-dir`,
+        '--data-dir',
+        panicked,
+        ...json,
+      ]);
+      assert.equal(r.code, 1, `${json.join('')}: ${r.stdout}${r.stderr}`);
+      assert.match(r.stdout, /no-such-dir does not exist/);
+    }
+  });
+
   describe('colour on a pseudo-terminal', { skip: noTerminal }, () => {
     const once = (name: string, extra: string[] = []): string[] => [
       'daemon',

@@ -127,7 +127,7 @@ function registerScan(panics: Command): void {
             return r.ok ? r.body.results : null;
           })
         : await scanHere(f);
-      if (results) printScan(results, f.json === true);
+      if (results) printScan(results, f.json === true, f.dir !== undefined);
     });
 }
 
@@ -170,7 +170,10 @@ async function scanHere(f: ScanFlags): Promise<PanicScanDirView[] | null> {
   }
 }
 
-function printScan(results: PanicScanDirView[], json: boolean): void {
+/** A directory named with --dir must be there; one of the platform's defaults may be missing. */
+function printScan(results: PanicScanDirView[], json: boolean, named: boolean): void {
+  if (results.some((r) => r.error && (named || !/does not exist/.test(r.error))))
+    process.exitCode = EXIT_FAILURE;
   if (json) {
     process.stdout.write(`${JSON.stringify(results, null, 2)}\n`);
     return;
@@ -182,7 +185,6 @@ function printScan(results: PanicScanDirView[], json: boolean): void {
     if (r.limited) process.stdout.write(`  ${scanLimitedText(r.limited)}\n`);
     if (r.added.length) process.stdout.write(`${renderReports(r.added).replace(/^/gm, '  ')}\n`);
   }
-  if (results.some((r) => r.error && !/does not exist/.test(r.error))) process.exitCode = EXIT_FAILURE;
 }
 
 /** `panics inspect <file>`: parse and classify one file, nothing stored. */
