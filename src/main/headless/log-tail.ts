@@ -1,4 +1,5 @@
 import { closeSync, fstatSync, openSync, readSync, statSync } from 'node:fs';
+import { StringDecoder } from 'node:string_decoder';
 
 /** Where a read of a file ended: which file (inode) and the byte offset, for following on from there. */
 export interface FilePlace {
@@ -68,6 +69,8 @@ export function followFile(
   let ino = -1;
   let pos = 0;
   let partial = '';
+  // Bytes are decoded across reads: a character split at a 64 KiB boundary is not two U+FFFD.
+  let decoder = new StringDecoder('utf8');
   const open = (fromStart: boolean): void => {
     try {
       fd = openSync(path, 'r');
@@ -86,7 +89,7 @@ export function followFile(
       const got = readSync(fd, buf, 0, buf.length, pos);
       if (got <= 0) break;
       pos += got;
-      const text = partial + buf.subarray(0, got).toString('utf8');
+      const text = partial + decoder.write(buf.subarray(0, got));
       const lines = text.split('\n');
       partial = lines.pop() ?? '';
       // A line never ends is kept to 1 MiB.
@@ -112,14 +115,17 @@ export function followFile(
           // Rotated: the old file is read to its end above; the new one from its start.
           closeSync(fd);
           fd = null;
+          partial += decoder.end();
           if (partial) onLines([partial]);
           partial = '';
+          decoder = new StringDecoder('utf8');
           open(true);
           if (fd !== null) onNote(`${path} was rotated; following the new file`);
           drain();
         } else if (now.size < pos) {
           pos = 0;
           partial = '';
+          decoder = new StringDecoder('utf8');
           onNote(`${path} was truncated; reading it from the start`);
           drain();
         }

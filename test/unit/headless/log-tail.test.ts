@@ -65,6 +65,26 @@ describe('log tail and progress pieces', () => {
     assert.deepEqual(late, ['e']);
   });
 
+  it('a character split across two 64 KiB reads arrives whole', async () => {
+    const file = join(dir.path, 'utf8.log');
+    writeFileSync(file, '');
+    const got: string[] = [];
+    const follow = followFile(
+      file,
+      (l) => got.push(...l),
+      () => {},
+      10,
+    );
+    // 65,535 bytes, then a 2-byte é: its first byte ends the first 64 KiB read.
+    appendFileSync(file, `${'a'.repeat(65_535)}é\n`);
+    const deadline = Date.now() + 3000;
+    while (got.length < 1 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+    follow.stop();
+    assert.equal(got.length, 1);
+    assert.ok(got[0]!.endsWith('aé'), JSON.stringify(got[0]!.slice(-4)));
+    assert.ok(!got[0]!.includes('\uFFFD'));
+  });
+
   it('a file replaced between the tail and the follow is read from its start', async () => {
     const file = join(dir.path, 'swap.log');
     writeFileSync(file, 'old 1\nold 2\n');
