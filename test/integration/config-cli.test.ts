@@ -1,5 +1,13 @@
 import assert from 'node:assert/strict';
-import { mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
+import {
+  lstatSync,
+  mkdirSync,
+  readFileSync,
+  renameSync,
+  statSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { runCli, sleep, startDaemon, waitForExit } from '../support/cli-runner.js';
@@ -127,5 +135,28 @@ describe('exo-sentinel config: where the file lives, following it, schema and va
     const missing = await runCli(['config', 'validate', join(dir.path, 'none.json')], env);
     assert.equal(missing.code, 1);
     assert.match(missing.stderr, /none\.json: cannot read \(ENOENT\)/);
+  });
+
+  it('config set from two shells at once keeps both keys; a config.json that is a link stays one', async () => {
+    for (let round = 0; round < 4; round++) {
+      const data = join(dir.path, `concurrent-${round}`);
+      const [a, b] = await Promise.all([
+        runCli(['config', 'set', '--data-dir', data, 'intervalSeconds', '3']),
+        runCli(['config', 'set', '--data-dir', data, 'logLevel', 'debug']),
+      ]);
+      assert.deepEqual([a.code, b.code], [0, 0], a.stderr + b.stderr);
+      const stored = JSON.parse(readFileSync(join(data, 'config.json'), 'utf8'));
+      assert.deepEqual([stored.intervalSeconds, stored.logLevel], [3, 'debug'], `round ${round}`);
+    }
+    const real = join(dir.path, 'kept-elsewhere');
+    const linked = join(dir.path, 'linked');
+    mkdirSync(real, { recursive: true });
+    mkdirSync(linked, { recursive: true });
+    writeFileSync(join(real, 'config.json'), '{}\n');
+    symlinkSync(join('..', 'kept-elsewhere', 'config.json'), join(linked, 'config.json'));
+    const set = await runCli(['config', 'set', '--data-dir', linked, 'intervalSeconds', '2']);
+    assert.equal(set.code, 0, set.stderr);
+    assert.ok(lstatSync(join(linked, 'config.json')).isSymbolicLink(), 'still a link');
+    assert.equal(JSON.parse(readFileSync(join(real, 'config.json'), 'utf8')).intervalSeconds, 2);
   });
 });

@@ -4,7 +4,7 @@ import { type EditResult, getKey, setKey, unsetKey } from '../../core/config/con
 import { configJsonSchema } from '../../core/config/config-json-schema.js';
 import { loadConfig } from '../../core/config/config-loader.js';
 import { EXECUTABLE_FIELDS, readStoredConfig } from '../../core/config/config-update.js';
-import { saveConfigFile } from '../../core/config/config-writer.js';
+import { saveConfigFile, withFileLock } from '../../core/config/config-writer.js';
 import { configLocation, legacyConfigNotice, paths, resolveDataDir } from '../../core/config/data-dir.js';
 import { runningDaemon } from '../../core/instance-lock.js';
 import { type DaemonLink, requestDaemon } from '../daemon-client.js';
@@ -41,7 +41,7 @@ interface DaemonAnswer {
 /** The daemon's answer to a configuration write or reload (daemon-client.ts sends it with the token). */
 async function askDaemon(
   link: DaemonLink,
-  method: 'PUT' | 'POST',
+  method: 'PATCH' | 'POST',
   path: string,
   body?: unknown,
 ): Promise<DaemonAnswer> {
@@ -54,15 +54,32 @@ async function askDaemon(
  * and applies it, and says what waits for a restart), else straight to the file (0600, atomic). A field that
  * names a program to run is refused by the API: the file is written here and the daemon asked to reload it.
  */
-async function writeEdit(dataDir: string, key: string, edit: EditResult & { ok: true }): Promise<void> {
+async function writeEdit(
+  dataDir: string,
+  key: string,
+  make: (stored: Record<string, unknown>) => EditResult,
+): Promise<void> {
   const p = paths(dataDir);
   const daemon = runningDaemon(p.pidfile);
+  // Read, changed and written under the file's lock: two commands at once each keep their key.
+  const direct = (): boolean =>
+    withFileLock(p.config, () => {
+      const s = stored(p.config);
+      if (!s) return false;
+      const e = make(s);
+      if (!e.ok) {
+        fail(e.errors, EXIT_USAGE);
+        return false;
+      }
+      const saved = saveConfigFile(p.config, e.stored);
+      if (!saved.ok) fail(saved.errors.join('; '));
+      return saved.ok;
+    });
+  const s = stored(p.config);
+  if (!s) return;
+  const edit = make(s);
+  if (!edit.ok) return fail(edit.errors, EXIT_USAGE);
   const what = edit.value === undefined ? `removed ${key}` : `set ${key}`;
-  const direct = (): boolean => {
-    const saved = saveConfigFile(p.config, edit.stored);
-    if (!saved.ok) fail(saved.errors.join('; '));
-    return saved.ok;
-  };
   if (!daemon?.api) {
     if (!direct()) return;
     process.stdout.write(
@@ -77,7 +94,15 @@ async function writeEdit(dataDir: string, key: string, edit: EditResult & { ok: 
     if (fileOnly) {
       if (!direct()) return;
       answer = await askDaemon(link, 'POST', '/api/v1/config/reload');
-    } else answer = await askDaemon(link, 'PUT', '/api/v1/config', edit.stored);
+    }
+    // Only this key: the daemon changes its file as it stands, so a write made meanwhile is kept.
+    else
+      answer = await askDaemon(
+        link,
+        'PATCH',
+        '/api/v1/config',
+        edit.value === undefined ? { unset: [key] } : { set: { [key]: edit.value } },
+      );
   } catch (e) {
     fail(
       `the daemon (pid ${daemon.pid}) did not answer at ${daemon.api} (${(e as Error).message}); nothing was changed${fileOnly ? ' but the file, which it reloads by itself' : ''}`,
@@ -172,11 +197,7 @@ function registerSet(config: Command): void {
     .argument('<value>', 'the value')
     .action(async (key: string, raw: string, _o: unknown, cmd: Command) => {
       const dataDir = resolveDataDir(cmd.optsWithGlobals<Flags>().dataDir);
-      const s = stored(paths(dataDir).config);
-      if (!s) return;
-      const edit = setKey(s, key, raw);
-      if (!edit.ok) return fail(edit.errors, EXIT_USAGE);
-      await writeEdit(dataDir, key, edit);
+      await writeEdit(dataDir, key, (s) => setKey(s, key, raw));
     });
 }
 
@@ -188,11 +209,7 @@ function registerUnset(config: Command): void {
     .argument('<key>', 'a dotted key')
     .action(async (key: string, _o: unknown, cmd: Command) => {
       const dataDir = resolveDataDir(cmd.optsWithGlobals<Flags>().dataDir);
-      const s = stored(paths(dataDir).config);
-      if (!s) return;
-      const edit = unsetKey(s, key);
-      if (!edit.ok) return fail(edit.errors, EXIT_USAGE);
-      await writeEdit(dataDir, key, edit);
+      await writeEdit(dataDir, key, (s) => unsetKey(s, key));
     });
 }
 
