@@ -39,6 +39,19 @@ describe('CLI conventions', () => {
     assert.equal(scan.code, 0, scan.stderr);
   });
 
+  it('flags a script gets wrong are usage errors naming the flag: an empty --data-dir, half a line, --exit-status=', async () => {
+    const [empty, half, eq] = await Promise.all([
+      runCli(['--data-dir', '', 'status']),
+      runCli(['logs', '-n', '0.5', '--data-dir', panicked]),
+      runCli(['status', '--exit-status=1', '--data-dir', panicked]),
+    ]);
+    assert.equal(empty.code, 2);
+    assert.match(empty.stderr, /--data-dir <dir>' argument '' is invalid/);
+    assert.equal(half.code, 2);
+    assert.match(half.stderr, /expected a whole number from 0 to 100000, got "0\.5"/);
+    assert.equal(eq.code, 4, 'status --exit-status promises 4 for anything that is not a level');
+  });
+
   it('panics scan --dir naming a directory that is not there fails, text or JSON (a script sees it)', async () => {
     for (const json of [[], ['--json']]) {
       const r = await runCli([

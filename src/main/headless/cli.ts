@@ -1,5 +1,5 @@
 #!/usr/bin/env -S node --max-semi-space-size=2 --no-turbofan --no-maglev
-import { Command, CommanderError } from 'commander';
+import { Command, CommanderError, InvalidArgumentError } from 'commander';
 import { paths, resolveDataDir } from '../core/config/data-dir.js';
 import { VERSION } from '../core/version.js';
 import { errorLine, usageLine } from './error-line.js';
@@ -55,7 +55,15 @@ export async function buildProgram(argv: readonly string[]): Promise<Command> {
       'Watchdog for Apple Silicon machines running EXO: memory, GPU memory and EXO processes, kept as a timeline.',
     )
     .version(VERSION)
-    .option('--data-dir <dir>', 'data directory (default: EXO_SENTINEL_HOME or the platform location)')
+    .option(
+      '--data-dir <dir>',
+      'data directory (default: EXO_SENTINEL_HOME or the platform location)',
+      (v: string) => {
+        // An empty value (an unset shell variable) would silently mean the default directory.
+        if (v.trim() === '') throw new InvalidArgumentError('expected a directory, got an empty value');
+        return v;
+      },
+    )
     .option('--no-color', 'no colours in terminal output (as NO_COLOR=1 does)')
     .option('--debug', 'show the stack trace of an unexpected error')
     .configureHelp({ showGlobalOptions: true })

@@ -18,4 +18,4 @@ export const exitCodeForLevel = (level: RiskLevel | null | undefined): number =>
 
 /** Whether the command line asks for the level as the exit code (read before parsing, for parse errors too). */
 export const asksExitStatus = (argv: readonly string[]): boolean =>
-  argv.includes('status') && argv.includes('--exit-status');
+  argv.includes('status') && argv.some((a) => a === '--exit-status' || a.startsWith('--exit-status='));

@@ -15,6 +15,19 @@ export const positiveNumber =
     return n;
   };
 
+/** A whole number within [min, max] (a count of lines, a limit). */
+export const wholeNumber =
+  (min: number, max: number) =>
+  (value: string): number => {
+    const n = Number(value);
+    if (!/^\d+$/.test(value.trim()) || n < min || n > max) {
+      throw new InvalidArgumentError(
+        `expected a whole number from ${min} to ${max}, got "${value.slice(0, 60)}"`,
+      );
+    }
+    return n;
+  };
+
 export const duration = (value: string): number => {
   const ms = parseDuration(value);
   if (ms === null || ms <= 0)

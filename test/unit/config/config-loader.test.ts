@@ -123,6 +123,9 @@ describe('configuration', () => {
     assert.equal(parseTime('-1'), null);
     assert.equal(parseTime('9'.repeat(20)), null, 'past 2^53');
     assert.equal(parseTime('9000000000000000'), null, 'past what a Date holds');
+    assert.equal(parseTime('2026-02-30'), null, 'no February 30 (Date.parse made it March 2)');
+    assert.equal(parseTime('2026-13-01'), null);
+    assert.equal(parseTime('2028-02-29T00:00:00Z'), Date.UTC(2028, 1, 29));
     assert.equal(parseTime('8640000000000000'), 8.64e15);
     assert.equal(parseDuration('999999999999d'), null, 'past 100 years');
     assert.equal(parseDuration(`${'9'.repeat(400)}d`), null, 'Infinity');

@@ -24,7 +24,11 @@ export function parseTime(text: string): number | null {
     const ms = Number(text);
     return Number.isSafeInteger(ms) && ms <= MAX_TIME_MS ? ms : null;
   }
-  if (!/^\d{4}-\d{2}-\d{2}/.test(text)) return null;
+  const day = /^(\d{4})-(\d{2})-(\d{2})/.exec(text);
+  if (!day) return null;
+  // Date.parse rolls 2026-02-30 over to March 2: a day the month does not have is no time.
+  const [y, m, d] = [Number(day[1]), Number(day[2]), Number(day[3])];
+  if (new Date(Date.UTC(y, m - 1, d)).getUTCDate() !== d || m < 1 || m > 12) return null;
   const t = Date.parse(text);
   return Number.isNaN(t) ? null : t;
 }

@@ -3,7 +3,7 @@ import type { Command } from 'commander';
 import { paths, resolveDataDir } from '../../core/config/data-dir.js';
 import { type FilePlace, followFile, tail } from '../log-tail.js';
 import { shown } from '../output.js';
-import { EXIT_FAILURE, positiveNumber } from '../usage-error.js';
+import { EXIT_FAILURE, wholeNumber } from '../usage-error.js';
 
 const LEVELS: Record<number, string> = {
   10: 'TRACE',
@@ -48,7 +48,7 @@ export function registerLogs(program: Command): void {
     .option(
       '-n, --lines <n>',
       'how many of the last lines to print first (default 50)',
-      positiveNumber(0, 100_000),
+      wholeNumber(0, 100_000),
     )
     .option('--json', "print the daemon's JSON lines as they are")
     .action(async (_o: unknown, cmd: Command) => {

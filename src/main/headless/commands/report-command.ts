@@ -8,7 +8,8 @@ export function registerReport(program: Command): void {
   program
     .command('report')
     .argument('[panic-id]', 'a report id from `exo-sentinel panics list`', (v: string) => {
-      if (!/^\d+$/.test(v)) throw new InvalidArgumentError(`expected a report id (a number), got "${v}"`);
+      if (!/^\d+$/.test(v) || !Number.isSafeInteger(Number(v)))
+        throw new InvalidArgumentError(`expected a report id (a whole number), got "${v.slice(0, 40)}"`);
       return Number(v);
     })
     .description('write a Markdown crash report for a panic, ready to paste into an EXO or MLX issue')
