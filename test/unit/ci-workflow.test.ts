@@ -144,7 +144,9 @@ describe('the CI workflow', () => {
     const program = new Command('exo-sentinel').exitOverride();
     registerDaemon(program);
     registerDoctor(program);
-    const globals = [...read('src/main/headless/cli.ts').matchAll(/\.option\('(--[\w-]+)/g)].map((m) => m[1]);
+    const globals = [...read('src/main/headless/cli.ts').matchAll(/\.option\(\s*'(--[\w-]+)/g)].map(
+      (m) => m[1],
+    );
     const runs = commands(job('macos')).filter((l) => l.includes('dist/main/headless/cli.js'));
     assert.equal(runs.length, 2);
     for (const line of runs) {
