@@ -4,12 +4,29 @@ import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import fc from 'fast-check';
 import { formatLogLine } from '../../../src/main/headless/commands/logs-command.js';
-import { followFile, lastLines, tail } from '../../../src/main/headless/log-tail.js';
+import { type FilePlace, followFile, lastLines, tail } from '../../../src/main/headless/log-tail.js';
 import { progressStyle } from '../../../src/main/headless/progress.js';
 import { tempDir } from '../../support/temp-dir.js';
 
 const dir = tempDir();
 after(dir.cleanup);
+
+/** Follows `file` (from `from`, else its end), runs `act`, and gives the lines once `want` came (3 s at most). */
+async function followed(file: string, want: number, act: () => void, from?: FilePlace): Promise<string[]> {
+  const got: string[] = [];
+  const follow = followFile(
+    file,
+    (l) => got.push(...l),
+    () => {},
+    10,
+    from,
+  );
+  act();
+  const deadline = Date.now() + 3000;
+  while (got.length < want && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+  follow.stop();
+  return got;
+}
 
 describe('log tail and progress pieces', () => {
   it('lastLines reads from the end, across chunk edges, with or without a final newline', () => {
@@ -37,49 +54,18 @@ describe('log tail and progress pieces', () => {
     assert.equal(read.end.pos, 4);
     // Written after the read, before the follower opens the file: the window the CLI had.
     appendFileSync(file, 'c\n');
-    const got: string[] = [];
-    const follow = followFile(
-      file,
-      (l) => got.push(...l),
-      () => {},
-      10,
-      read.end,
-    );
-    appendFileSync(file, 'd\n');
-    const deadline = Date.now() + 3000;
-    while (got.length < 2 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
-    follow.stop();
+    const got = await followed(file, 2, () => appendFileSync(file, 'd\n'), read.end);
     assert.deepEqual(got, ['c', 'd']);
     // Without a place, a follower starts at the end as before.
-    const late: string[] = [];
-    const plain = followFile(
-      file,
-      (l) => late.push(...l),
-      () => {},
-      10,
-    );
-    appendFileSync(file, 'e\n');
-    const until = Date.now() + 3000;
-    while (late.length < 1 && Date.now() < until) await new Promise((r) => setTimeout(r, 10));
-    plain.stop();
+    const late = await followed(file, 1, () => appendFileSync(file, 'e\n'));
     assert.deepEqual(late, ['e']);
   });
 
   it('a character split across two 64 KiB reads arrives whole', async () => {
     const file = join(dir.path, 'utf8.log');
     writeFileSync(file, '');
-    const got: string[] = [];
-    const follow = followFile(
-      file,
-      (l) => got.push(...l),
-      () => {},
-      10,
-    );
     // 65,535 bytes, then a 2-byte é: its first byte ends the first 64 KiB read.
-    appendFileSync(file, `${'a'.repeat(65_535)}é\n`);
-    const deadline = Date.now() + 3000;
-    while (got.length < 1 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
-    follow.stop();
+    const got = await followed(file, 1, () => appendFileSync(file, `${'a'.repeat(65_535)}é\n`));
     assert.equal(got.length, 1);
     assert.ok(got[0]!.endsWith('aé'), JSON.stringify(got[0]!.slice(-4)));
     assert.ok(!got[0]!.includes('\uFFFD'));
@@ -91,17 +77,7 @@ describe('log tail and progress pieces', () => {
     const read = tail(file, 5);
     renameSync(file, join(dir.path, 'swap.1.log'));
     writeFileSync(file, 'new\n');
-    const got: string[] = [];
-    const follow = followFile(
-      file,
-      (l) => got.push(...l),
-      () => {},
-      10,
-      read.end,
-    );
-    const deadline = Date.now() + 3000;
-    while (got.length < 1 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
-    follow.stop();
+    const got = await followed(file, 1, () => {}, read.end);
     assert.deepEqual(got, ['new']);
   });
 
