@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
-import { portOf } from '../../../src/main/core/api/api-auth.js';
+import { portOf } from '../../../src/main/core/api/request-origin.js';
 import {
   NonceLedger,
   SIGNED_SCHEME,

@@ -1,5 +1,6 @@
 import type { IncomingMessage } from 'node:http';
 import { sameSecret } from '../util/node-crypto.js';
+import { portOf } from './request-origin.js';
 import { NonceLedger, verifySigned } from './signed-request.js';
 
 /**
@@ -66,11 +67,4 @@ export class ApiAuth {
     const want = Buffer.from(this.token);
     return sameSecret(given, want);
   }
-}
-
-/** The port a Host header names (80 when it names none, as HTTP reads it); null when it is not one. */
-export function portOf(host: string): number | null {
-  const m = /^(?:\[[^\]]*\]|[^:[\]]*)(?::(\d{1,5}))?$/.exec(host);
-  if (!m) return null;
-  return m[1] === undefined ? 80 : Number(m[1]);
 }

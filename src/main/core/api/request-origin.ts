@@ -18,14 +18,21 @@ export interface OriginPolicy {
 const LOOPBACK = ['localhost', '127.0.0.1', '::1'];
 const WILDCARD = new Set(['0.0.0.0', '::', '']);
 
-/** `host`, `host:port`, `[v6]` or `[v6]:port` → the lower-case host (IPv6 without brackets), or null. */
-export function hostOf(header: string): string | null {
+/**
+ * A Host header (`host`, `host:port`, `[v6]` or `[v6]:port`) read: the lower-case host (IPv6 without
+ * brackets) and the port it names (80 when it names none, as HTTP reads it); null when it is neither.
+ */
+export function parseHostHeader(header: string): { host: string; port: number } | null {
   const h = header.trim().toLowerCase();
-  const v6 = /^\[([0-9a-f:.]+)\](?::(\d{1,5}))?$/.exec(h);
-  if (v6) return v6[1]!;
-  const named = /^([a-z0-9_.-]+?)\.?(?::(\d{1,5}))?$/.exec(h);
-  return named ? named[1]! : null;
+  const m = /^\[([0-9a-f:.]+)\](?::(\d{1,5}))?$/.exec(h) ?? /^([a-z0-9_.-]+?)\.?(?::(\d{1,5}))?$/.exec(h);
+  return m ? { host: m[1]!, port: m[2] === undefined ? 80 : Number(m[2]) } : null;
 }
+
+/** The lower-case host a Host header names (IPv6 without brackets), or null. */
+export const hostOf = (header: string): string | null => parseHostHeader(header)?.host ?? null;
+
+/** The port a Host header names (80 when none), or null when it is not a Host header. */
+export const portOf = (header: string): number | null => parseHostHeader(header)?.port ?? null;
 
 const normaliseHost = (h: string): string =>
   hostOf(h.includes(':') && !h.startsWith('[') ? `[${h}]` : h) ?? h;
