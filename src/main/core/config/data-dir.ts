@@ -23,7 +23,10 @@ export function resolveDataDir(
  * The platform's data directory, whatever EXO_SENTINEL_HOME says. Only the variable it reads is copied: the
  * config reloader asks for the config's place every 2 s, and copying the whole environment was most of that.
  */
-function standardDataDir(env: NodeJS.ProcessEnv, platform: NodeJS.Platform): string {
+export function standardDataDir(
+  env: NodeJS.ProcessEnv = process.env,
+  platform: NodeJS.Platform = process.platform,
+): string {
   return resolveDataDir(undefined, { XDG_STATE_HOME: env['XDG_STATE_HOME'] }, platform);
 }
 

@@ -3,7 +3,13 @@ import { join } from 'node:path';
 import type { Command } from 'commander';
 import { type ConfigResult, loadConfig } from '../../core/config/config-loader.js';
 import type { Config, ConfigInput } from '../../core/config/config-schema.js';
-import { configLocation, legacyConfigNotice, paths, resolveDataDir } from '../../core/config/data-dir.js';
+import {
+  configLocation,
+  legacyConfigNotice,
+  paths,
+  resolveDataDir,
+  standardDataDir,
+} from '../../core/config/data-dir.js';
 import { Daemon, StartRefused, type StartResult } from '../../core/daemon.js';
 import { EventCollector } from '../../core/event-collector.js';
 import { EXIT_FAULT, installFaultHandlers } from '../../core/fault-handler.js';
@@ -114,7 +120,7 @@ function claimDataDir(dataDir: string, pidfile: string): number | null {
  * named by --data-dir or EXO_SENTINEL_HOME is left as it is: someone chose it, perhaps to share it.
  */
 function makePrivate(dataDir: string): void {
-  if (dataDir !== resolveDataDir(undefined, { XDG_STATE_HOME: process.env['XDG_STATE_HOME'] })) return;
+  if (dataDir !== standardDataDir()) return;
   try {
     const st = statSync(dataDir);
     if ((st.mode & 0o077) === 0 || st.uid !== process.getuid?.()) return;
