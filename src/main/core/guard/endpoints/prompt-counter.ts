@@ -224,10 +224,15 @@ export function isBase64DataUrl(s: string): boolean {
  * (the role is in the per-message overhead).
  */
 export function countOtherMessageFields(m: Json, counted: ReadonlySet<string>, t: PromptTally): void {
-  for (const key of Object.keys(m)) {
+  countFieldsBut(m, (key) => counted.has(key), t);
+}
+
+/** Every field of `o` that `skip` leaves, counted whole as JSON (a null or absent one is no text). */
+function countFieldsBut(o: Json, skip: (key: string) => boolean, t: PromptTally): void {
+  for (const key of Object.keys(o)) {
     if (t.overBudget) return;
-    if (counted.has(key)) continue;
-    const v = m[key];
+    if (skip(key)) continue;
+    const v = o[key];
     if (v !== undefined && v !== null) t.json(v);
   }
 }
@@ -362,12 +367,7 @@ const NON_PROMPT_FIELDS = new Set([
  * renders a client-supplied `chat_template_messages`). Over-counting an unknown field is the safe error.
  */
 export function countOtherFields(body: Json, counted: readonly string[], t: PromptTally): void {
-  for (const key of Object.keys(body)) {
-    if (t.overBudget) return;
-    if (NON_PROMPT_FIELDS.has(key) || counted.includes(key)) continue;
-    const v = body[key];
-    if (v !== undefined && v !== null) t.json(v);
-  }
+  countFieldsBut(body, (key) => NON_PROMPT_FIELDS.has(key) || counted.includes(key), t);
 }
 
 /** What a family returns once its fields are counted: the facts, or the refusal of a body past the budget. */
