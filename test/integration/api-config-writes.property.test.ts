@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import fc from 'fast-check';
@@ -176,6 +177,33 @@ describe('configuration writes over HTTP under random bodies', () => {
       assert.ok(!text.includes(TOKEN));
       assert.equal(readFileSync(path, 'utf8'), before);
     }
+  });
+
+  it("a PATCH waits for another writer's lock on the file, and says so when it is held too long", async () => {
+    writeFileSync(path, JSON.stringify({ guard: { token: TOKEN } }), { mode: 0o600 });
+    const before = readFileSync(path, 'utf8');
+    const holder = spawn(process.execPath, ['-e', 'setTimeout(() => {}, 30_000)'], { stdio: 'ignore' });
+    try {
+      writeFileSync(`${path}.lock`, String(holder.pid));
+      const r = await fetch(`${base}/api/v1/config`, {
+        method: 'PATCH',
+        headers: { authorization: `Bearer ${API_TOKEN}` },
+        body: JSON.stringify({ set: { logLevel: 'debug' } }),
+      });
+      const text = await r.text();
+      assert.equal(r.status, 500, text);
+      assert.match(text, /config\.json is being changed by another process/);
+      assert.equal(readFileSync(path, 'utf8'), before, 'nothing written past the lock');
+    } finally {
+      holder.kill();
+      rmSync(`${path}.lock`, { force: true });
+    }
+    const released = await fetch(`${base}/api/v1/config`, {
+      method: 'PATCH',
+      headers: { authorization: `Bearer ${API_TOKEN}` },
+      body: JSON.stringify({ set: { logLevel: 'debug' } }),
+    });
+    assert.equal(released.status, 200, await released.text());
   });
 
   it('POST /config/reload reads the file as it is: a broken one is 400 and changes nothing', async () => {

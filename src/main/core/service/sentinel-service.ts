@@ -24,7 +24,8 @@ import { configJsonSchema } from '../config/config-json-schema.js';
 import { patchedConfig } from '../config/config-patch.js';
 import type { ConfigReloadState, ReloadOutcome, ReloadTrigger } from '../config/config-reload.js';
 import type { Config } from '../config/config-schema.js';
-import { maskConfig, saveClientConfig } from '../config/config-update.js';
+import { type ClientSaveResult, maskConfig, saveClientConfig } from '../config/config-update.js';
+import { withFileLock } from '../config/config-writer.js';
 import type { ScanResult } from '../panics/report-scan.js';
 import { buildCrashReport } from '../report/report-builder.js';
 import type { assessPlatform, modelEvidence } from '../risk/platform-advisory.js';
@@ -249,7 +250,29 @@ export class SentinelService {
    */
   saveConfig(input: unknown, trigger: ReloadTrigger, owner = true): ConfigSaveResult {
     const path = this.parts.configPath();
-    const saved = saveClientConfig(path, input, 'config', owner);
+    return this.applySaved(
+      path,
+      lockedWrite(path, () => saveClientConfig(path, input, 'config', owner)),
+      trigger,
+    );
+  }
+
+  /**
+   * A change to some keys of the stored file (`{set, unset}`), the rest kept as the file has it (not the
+   * configuration in use, which carries command-line flags), then saved and applied as `saveConfig` does.
+   * The file is read and written under its lock: a `config set` writing it at the same time keeps its key.
+   */
+  patchConfig(input: unknown, trigger: ReloadTrigger, owner = true): ConfigSaveResult {
+    const path = this.parts.configPath();
+    const saved = lockedWrite(path, () => {
+      const next = patchedConfig(path, input);
+      return next.ok ? saveClientConfig(path, next.value, 'config', owner) : next;
+    });
+    return this.applySaved(path, saved, trigger);
+  }
+
+  /** A write's answer: the daemon reloads what was saved and says what applied and what waits for a restart. */
+  private applySaved(path: string, saved: ClientSaveResult, trigger: ReloadTrigger): ConfigSaveResult {
     if (!saved.ok) return { ok: false, reason: saved.reason, errors: saved.errors };
     const r = this.reloadConfig(trigger);
     return {
@@ -261,15 +284,6 @@ export class SentinelService {
       restartRequired: r?.ok ? r.restartRequired : [],
       ...(r && !r.ok ? { reloadErrors: r.errors } : {}),
     };
-  }
-
-  /**
-   * A change to some keys of the stored file (`{set, unset}`), the rest kept as the file has it (not the
-   * configuration in use, which carries command-line flags), then saved and applied as `saveConfig` does.
-   */
-  patchConfig(input: unknown, trigger: ReloadTrigger, owner = true): ConfigSaveResult {
-    const next = patchedConfig(this.parts.configPath(), input);
-    return next.ok ? this.saveConfig(next.value, trigger, owner) : next;
   }
 
   /**
@@ -295,5 +309,14 @@ export class SentinelService {
   private guard(): GuardControls {
     if (!this.parts.guard) throw new ServiceUnavailable('this daemon has no guard decision to change');
     return this.parts.guard;
+  }
+}
+
+/** A configuration write under the file's lock; a lock held too long by another writer is a failed write. */
+function lockedWrite(path: string, write: () => ClientSaveResult): ClientSaveResult {
+  try {
+    return withFileLock(path, write);
+  } catch (e) {
+    return { ok: false, reason: 'write-failed', errors: [`config: ${(e as Error).message}`] };
   }
 }
