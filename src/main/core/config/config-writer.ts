@@ -61,6 +61,8 @@ function linkTarget(path: string): string {
 /** How long a writer waits for another's lock, and after how long a lock whose holder died is taken over. */
 const LOCK_WAIT_MS = 5000;
 const LOCK_STALE_MS = 30_000;
+/** What a synchronous wait for the lock sleeps on (nothing ever wakes it: the 20 ms run out). */
+const PAUSE = new Int32Array(new SharedArrayBuffer(4));
 
 /** Whether a lock file's holder is gone: its pid is not running, or it is older than any write takes. */
 function staleLock(lock: string): boolean {
@@ -101,7 +103,7 @@ export function withFileLock<T>(path: string, fn: () => T): T {
         continue;
       }
       if (Date.now() > deadline) throw new Error(`${path} is being changed by another process (${lock})`);
-      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 20);
+      Atomics.wait(PAUSE, 0, 0, 20);
     }
   }
   try {
