@@ -47,6 +47,11 @@ describe('configuration', () => {
       const r = validateConfig({ watch: { mlxServerPatterns: [p] } });
       assert.ok(!r.ok && /cannot run in linear time/.test(r.errors[0]!), `${p}: ${JSON.stringify(r)}`);
     }
+    // Each pattern runs over every new command line: 64 of them at most.
+    const many = validateConfig({
+      watch: { mlxServerPatterns: Array.from({ length: 65 }, (_, i) => `srv${i}`) },
+    });
+    assert.ok(!many.ok && /"watch\.mlxServerPatterns" .*64/.test(many.errors[0]!), JSON.stringify(many));
     // Backtracking shapes are fine: they run in linear time.
     for (const p of ['(a+)+$', '(?:a|a)*b', String.raw`\bmy_server\.py\b`, '(?<=/)omlx'])
       assert.ok(validateConfig({ watch: { mlxServerPatterns: [p] } }).ok, p);

@@ -48,7 +48,7 @@ export const ConfigSchema = z
       .default({ ceilingBytes: null, mlxPython: null }),
     watch: z
       .object({
-        mlxServerPatterns: z.array(regex).default(DEFAULT_MLX_SERVER_PATTERNS),
+        mlxServerPatterns: z.array(regex).max(64).default(DEFAULT_MLX_SERVER_PATTERNS),
         exoPidfile: z.string().min(1).nullable().default(null),
       })
       .strict()
