@@ -9,8 +9,9 @@ import { spawn } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import { cliPath, runCli } from '../support/cli-runner.js';
+import { cliPath, runCli, sleep, waitForExit } from '../support/cli-runner.js';
 import { fixture } from '../support/fixtures.js';
+import { freePort } from '../support/free-port.js';
 import { wrapAsPanicFile } from '../support/panic-file.js';
 import { tempDir } from '../support/temp-dir.js';
 
@@ -54,6 +55,43 @@ describe('text from the data, printed by the CLI', () => {
       const code = await new Promise<number | null>((r) => child.once('close', r));
       assert.equal(code, 0, `${args.join(' ')}: ${stderr}`);
       assert.equal(stderr, '', args.join(' '));
+    }
+  });
+
+  it('the daemon keeps watching when its stdout is closed (its start banner hits EPIPE)', async () => {
+    const api = await freePort();
+    const daemon = spawn(
+      process.execPath,
+      [
+        cliPath,
+        'daemon',
+        '--data-dir',
+        join(dir.path, 'closed-stdout'),
+        '--exo-url',
+        'http://127.0.0.1:9',
+        '--no-guard',
+        '--api-listen',
+        `127.0.0.1:${api}`,
+      ],
+      { stdio: ['ignore', 'pipe', 'ignore'] },
+    );
+    daemon.stdout.destroy();
+    try {
+      let level: string | undefined;
+      for (let i = 0; i < 60 && level === undefined; i++) {
+        await sleep(250);
+        try {
+          const r = await fetch(`http://127.0.0.1:${api}/api/v1/status`);
+          level = ((await r.json()) as { risk?: { level?: string } }).risk?.level;
+        } catch {
+          // not listening yet
+        }
+      }
+      assert.equal(level, 'ok', 'the API answers');
+      assert.equal(daemon.exitCode, null, 'still running');
+    } finally {
+      daemon.kill('SIGTERM');
+      await waitForExit(daemon);
     }
   });
 });
