@@ -68,7 +68,7 @@ describe('boot-time daemon files', () => {
     assert.equal(p['GroupName'], 'staff');
     assert.deepEqual(p['ProgramArguments'], [
       '/opt/homebrew/bin/node',
-      '--max-semi-space-size=2',
+      '--max-semi-space-size=1',
       '--no-turbofan',
       '--no-maglev',
       boot.cli,
@@ -102,7 +102,7 @@ describe('boot-time daemon files', () => {
     assert.ok(lines.includes('Restart=on-failure'));
     assert.match(
       u,
-      /^ExecStart=\/opt\/homebrew\/bin\/node --max-semi-space-size=2 --no-turbofan --no-maglev \/opt\/exo-sentinel\/dist\/main\/headless\/cli\.js daemon --data-dir "\/srv\/cluster homes\/ops\/\.local\/state\/exo-sentinel" --exo-url http:\/\/127\.0\.0\.1:52415$/m,
+      /^ExecStart=\/opt\/homebrew\/bin\/node --max-semi-space-size=1 --no-turbofan --no-maglev \/opt\/exo-sentinel\/dist\/main\/headless\/cli\.js daemon --data-dir "\/srv\/cluster homes\/ops\/\.local\/state\/exo-sentinel" --exo-url http:\/\/127\.0\.0\.1:52415$/m,
     );
     assert.ok(
       systemdSystemUnit({ ...boot, group: null })
