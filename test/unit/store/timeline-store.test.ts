@@ -12,11 +12,12 @@ const dir = tempDir();
 after(dir.cleanup);
 
 describe('timeline store (real SQLite)', () => {
-  it('creates the schema in WAL mode with synchronous=FULL and is idempotent on reopen', () => {
+  it('creates the schema in WAL mode with synchronous=FULL, full flushes at checkpoints, and is idempotent on reopen', () => {
     const path = `${dir.path}/a.db`;
     const db = openDatabase(path);
     assert.equal(db.pragma('journal_mode', { simple: true }), 'wal');
     assert.equal(db.pragma('synchronous', { simple: true }), 2);
+    assert.equal(db.pragma('checkpoint_fullfsync', { simple: true }), 1);
     assert.equal(schemaVersion(db), MIGRATIONS.length);
     db.close();
     const again = openDatabase(path);
