@@ -17,6 +17,7 @@ import { openDatabase } from '../../src/main/core/store/database.js';
 import { TimelineStore } from '../../src/main/core/store/timeline-store.js';
 import type { StorageStatus } from '../../src/main/core/store/write-buffer.js';
 import { runCli, sleep, startDaemon, waitForExit } from '../support/cli-runner.js';
+import { buildTimeline, damagePages, keysWithout } from '../support/damaged-timeline.js';
 import { bootId } from '../support/machine.js';
 import { tempDir } from '../support/temp-dir.js';
 
@@ -236,11 +237,63 @@ describe('the daemon against a corrupt database, stale pidfiles and kill -9', ()
     assert.equal(ev.length, 1);
     assert.ok(ev[0]!.message.includes(`${dataDir}/${moved[0]}`));
     assert.match(ev[0]!.message, /\.recover/);
+    const salvaged = store.events(0, Date.now() + 1, 'storage.salvaged');
+    assert.equal(salvaged.length, 1, 'the copy is tried once and ended');
+    assert.match(
+      salvaged[0]!.message,
+      /^no rows could be copied out of the damaged timeline .*timeline\.corrupt-.*\.db: its schema cannot be read: file is not a database$/,
+    );
     close();
     const log = readdirSync(`${dataDir}/logs`)
       .map((f) => readFileSync(`${dataDir}/logs/${f}`, 'utf8'))
       .join('');
     assert.ok(log.includes(moved[0]!), 'the log line says where it is');
+  });
+
+  it('damaged pages in timeline.db: the daemon samples at once and copies every readable row into the new one, naming the stretch lost', async () => {
+    const dataDir = `${dir.path}/damaged`;
+    const t0 = Date.now() - 3_600_000;
+    const built = buildTimeline(dataDir, 3000, 0, t0);
+    const leaf = built.leaves['samples']![8]!;
+    damagePages(built.path, built.pageSize, [leaf.page]);
+    const d = await start(['--data-dir', dataDir, '--interval', String(INTERVAL_MS / 1000)]);
+    await sleep(1500);
+    d.kill('SIGTERM');
+    assert.equal((await waitForExit(d)).code, 0);
+    const { times, store, close } = samplesOf(`${dataDir}/timeline.db`);
+    const old = times.filter((t) => t < t0 + 3_000_000);
+    assert.deepEqual(
+      old,
+      keysWithout(built.keys.samples, [leaf]).map((k) => k[0]),
+      'every sample off the damaged page is back',
+    );
+    assert.ok(times.length - old.length >= 3, `new ticks: ${times.length - old.length}`);
+    const salvaged = store.events(0, Date.now() + 1, 'storage.salvaged');
+    assert.equal(salvaged.length, 1);
+    assert.equal(salvaged[0]!.severity, 'warning');
+    const iso = (ms: number) => new Date(ms).toISOString();
+    assert.ok(
+      salvaged[0]!.message.includes(
+        `samples between ${iso(built.keys.samples[leaf.firstRow - 1]![0]!)} and ${iso(built.keys.samples[leaf.firstRow + leaf.rows]![0]!)}`,
+      ),
+      salvaged[0]!.message,
+    );
+    assert.equal(store.events(0, Date.now() + 1, 'test.tick').length, built.keys.events.length);
+    close();
+    // Copied rows keep their ids; the daemon's own rows, written while the copy ran, come after them.
+    const raw = new Database(`${dataDir}/timeline.db`, { readonly: true });
+    assert.deepEqual(
+      raw.prepare("SELECT id FROM events WHERE kind = 'test.tick' ORDER BY id").raw().all(),
+      built.keys.events,
+    );
+    const own = raw.prepare("SELECT min(id) AS n FROM events WHERE kind != 'test.tick'").get() as {
+      n: number;
+    };
+    assert.ok(
+      own.n > built.keys.events[built.keys.events.length - 1]![0]!,
+      `the daemon's first event id ${own.n}`,
+    );
+    raw.close();
   });
 
   it('a pidfile naming a live unrelated process does not block; a real second daemon exits 0 saying already running', async () => {

@@ -5,7 +5,14 @@ import type { EventCollector } from '../event-collector.js';
 import type { Logger } from '../logger.js';
 import type { TickResult } from '../sampler.js';
 import { type DatabaseConstructor, type Db, openDatabase } from '../store/database.js';
-import { openTimelineDatabase, type Recovered } from '../store/database-recovery.js';
+import {
+  endSalvage,
+  openTimelineDatabase,
+  type PendingSalvage,
+  pendingSalvage,
+  type Recovered,
+  salvageMessage,
+} from '../store/database-recovery.js';
 import { applyRetention } from '../store/retention.js';
 import { type PendingTick, TickWriter } from '../store/tick-writer.js';
 import { TimelineStore } from '../store/timeline-store.js';
@@ -72,11 +79,23 @@ export class TimelineStorage {
   /** The real database, once it opened after a start without it (in-process shells only). */
   private attachedDb: Db | null = null;
   private lastReattach = 0;
+  /** A damaged database's rows still being copied into this one (after a corrupt one was moved aside). */
+  private salvage: PendingSalvage | null = null;
 
   constructor(private readonly deps: TimelineStorageDeps) {
     const opened = openTimeline(deps.path, deps.Driver);
     this.db = opened.db;
     this.recovered = opened.recovered;
+    if (!opened.detached) {
+      try {
+        this.salvage = pendingSalvage(this.db, deps.Driver);
+      } catch (e) {
+        deps.logger.error(
+          { err: e },
+          `the rows of a damaged timeline cannot be copied: ${(e as Error).message}`,
+        );
+      }
+    }
     this.store = new TimelineStore(this.db);
     this.writer = new TickWriter(
       this.db,
@@ -120,16 +139,25 @@ export class TimelineStorage {
     this.lastReattach = mono;
     let db: Db | null = null;
     try {
-      db = openTimelineDatabase(
+      const opened = openTimelineDatabase(
         this.writer.health.path,
         this.deps.Driver ? { Driver: this.deps.Driver } : {},
-      ).db;
+      );
+      db = opened.db;
+      if (opened.recovered) {
+        this.deps.logger.error({ recovered: opened.recovered }, opened.recovered.advice);
+        this.deps.events.push('storage.corrupt', 'error', opened.recovered.advice, { ...opened.recovered });
+      }
+      // A damaged database moved aside now (or earlier): its ids are kept before the held ticks go in; the
+      // copy itself runs after the restart, or here a slice per tick.
+      const owed = pendingSalvage(db, this.deps.Driver);
       const store = new TimelineStore(db);
       const n = this.writer.flushInto(db, store);
       this.deps.logger.warn(
         `${this.writer.health.path} is writable again: ${n} buffered tick(s) written to it`,
       );
       if (onBack) {
+        owed?.from?.close();
         db.close();
         db = null;
         onBack();
@@ -138,6 +166,7 @@ export class TimelineStorage {
       // In-process (no restart): ticks go straight to it from now on.
       this.writer.attach(db, store, now);
       this.attachedDb = db;
+      if (owed) this.salvage = owed;
       db = null;
     } catch (e) {
       this.deps.logger.debug({ err: e }, 'the timeline database is still not writable');
@@ -184,6 +213,42 @@ export class TimelineStorage {
     return false;
   }
 
+  /**
+   * Copies rows out of a damaged timeline for about `budgetMs` (a slice per tick, so sampling, the guard and
+   * the API carry on); at the end a storage.salvaged event says what was saved and where rows were lost.
+   * Never throws: a copy that fails is ended and said so, the damaged file stays for sqlite3 .recover.
+   */
+  salvageStep(budgetMs: number): void {
+    const pending = this.salvage;
+    if (!pending) return;
+    let failure: string | null = pending.error;
+    try {
+      if (pending.job && !pending.job.step(budgetMs)) return;
+    } catch (e) {
+      failure = (e as Error).message;
+    }
+    this.salvage = null;
+    const message =
+      failure !== null
+        ? `the rows of the damaged timeline ${pending.path} could not all be copied (${failure}); what was copied stays, the rest is only in that file (sqlite3 .recover)`
+        : salvageMessage(pending);
+    const lost = failure !== null || (pending.job?.salvage.tables.some((t) => t.lostRanges > 0) ?? true);
+    const data = {
+      path: pending.path,
+      copied: pending.job?.salvage.copied ?? 0,
+      tables: pending.job?.salvage.tables ?? [],
+      error: failure,
+    };
+    try {
+      endSalvage(pending);
+    } catch (e) {
+      this.deps.logger.error({ err: e }, `ending the copy out of ${pending.path}: ${(e as Error).message}`);
+    }
+    if (lost) this.deps.logger.warn(data, message);
+    else this.deps.logger.info(data, message);
+    this.deps.events.push('storage.salvaged', lost ? 'warning' : 'info', message, data);
+  }
+
   /** Drops rows older than the retention (raw samples, per-minute rows, events); never throws. */
   retain(now: number, days: { rawDays: number; minuteDays: number }): void {
     try {
@@ -213,6 +278,7 @@ export class TimelineStorage {
         `stopping: the timeline could not be written (${(e as Error).message}); ${lost} buffered tick(s) lost`,
       );
     } finally {
+      this.salvage?.from?.close();
       this.db.close();
       this.attachedDb?.close();
     }

@@ -1,12 +1,10 @@
-import { existsSync, renameSync } from 'node:fs';
+import { existsSync, renameSync, statfsSync, statSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
+import { formatBytes } from '../util/format.js';
 import { type DatabaseConstructor, type Db, openDatabase } from './database.js';
+import { isCorruptionError, type LostRange, SalvageJob } from './database-salvage.js';
 
-/** SQLite's answer for a file that is not a database or whose pages are damaged. */
-export function isCorruptionError(e: unknown): boolean {
-  const code = (e as { code?: unknown }).code;
-  return typeof code === 'string' && (code === 'SQLITE_NOTADB' || code.startsWith('SQLITE_CORRUPT'));
-}
+export { isCorruptionError };
 
 /** Where a corrupt `timeline.db` goes: `timeline.corrupt-2026-11-28T12-30-05Z.db` beside it (never over another). */
 export function corruptName(path: string, now: number): string {
@@ -26,7 +24,7 @@ export interface Recovered {
   movedTo: string;
   /** What was wrong: SQLite's error, or quick_check's first finding. */
   reason: string;
-  /** One line for a person: where it is and how to get data out of it. */
+  /** One line for a person: where it is, what was saved from it and how to get the rest out. */
   advice: string;
 }
 
@@ -60,7 +58,10 @@ export function openTimelineDatabase(
       check = (e as Error).message;
     }
     if (check === 'ok') return { db, recovered: null };
-    reason = `quick_check: ${String(check).slice(0, 300)}`;
+    // quick_check lists one finding per line: one line for a person, the first findings.
+    reason = `quick_check: ${String(check)
+      .replace(/\s*\n\s*/g, '; ')
+      .slice(0, 300)}`;
     db.close();
   } catch (e) {
     if (reason === null && !isCorruptionError(e)) throw e;
@@ -72,12 +73,130 @@ export function openTimelineDatabase(
   for (const suffix of ['-wal', '-shm'])
     if (existsSync(`${path}${suffix}`)) renameSync(`${path}${suffix}`, `${movedTo}${suffix}`);
   const db = open();
+  db.prepare(
+    'INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value',
+  ).run(SALVAGE_KEY, movedTo);
   return {
     db,
     recovered: {
       movedTo,
       reason,
-      advice: `the timeline database was corrupt (${reason}); it was moved to ${movedTo} and a new one started. To get its data back: sqlite3 ${JSON.stringify(movedTo)} .recover | sqlite3 recovered.db`,
+      advice: `the timeline database was corrupt (${reason}); it was moved to ${movedTo} and a new one started, into which the rows that can still be read are being copied (a storage.salvaged event will say what was saved and what was lost). To get what is left out of it: sqlite3 ${JSON.stringify(movedTo)} .recover | sqlite3 recovered.db`,
     },
   };
+}
+
+/** The meta key naming a damaged database whose rows are still to be copied into this one. */
+const SALVAGE_KEY = 'salvage_from';
+/** The most a start waits for the tables copied before anything is written (reports, processes). */
+const FIRST_BUDGET_MS = 10_000;
+/** Free space left beside a copy for the ticks written meanwhile. */
+const SALVAGE_MARGIN = 64 * 2 ** 20;
+
+/** A damaged database's rows being copied into this one, a slice at a time. */
+export interface PendingSalvage {
+  path: string;
+  /** The database the rows go into. */
+  into: Db;
+  /** Null when the damaged file cannot be opened at all (`error` says why). */
+  job: SalvageJob | null;
+  from: Db | null;
+  error: string | null;
+}
+
+/**
+ * The copy this database still owes (after a corrupt database was moved aside, also when a restart came
+ * before it ended: it starts again and copies nothing twice), or null. The damaged file is opened read-only.
+ * Call it before anything else writes to `db`: it keeps the ids the copied rows need.
+ */
+export function pendingSalvage(db: Db, Driver?: DatabaseConstructor): PendingSalvage | null {
+  const row = db.prepare('SELECT value FROM meta WHERE key = ?').get(SALVAGE_KEY) as
+    | { value: string }
+    | undefined;
+  if (!row) return null;
+  const path = row.value;
+  try {
+    // The copy needs about the damaged file's size again: on a disk without it, the ticks would lose.
+    const need = statSync(path).size + SALVAGE_MARGIN;
+    const fs = statfsSync(dirname(path));
+    const free = fs.bavail * fs.bsize;
+    if (free < need)
+      return {
+        path,
+        into: db,
+        job: null,
+        from: null,
+        error: `${formatBytes(free)} free on its disk, ${formatBytes(need)} needed to copy it`,
+      };
+    const from = openDatabase(path, { readonly: true, ...(Driver ? { Driver } : {}) });
+    const job = new SalvageJob(from, db);
+    // Ids first, before the daemon writes a row (a few hundred rows: well under a second).
+    job.copyFirst(FIRST_BUDGET_MS);
+    return { path, into: db, job, from, error: null };
+  } catch (e) {
+    return { path, into: db, job: null, from: null, error: (e as Error).message };
+  }
+}
+
+/** The copy is over (or cannot be done): the damaged file is closed and no longer owed. */
+export function endSalvage(pending: PendingSalvage): void {
+  try {
+    pending.from?.close();
+  } finally {
+    pending.into.prepare('DELETE FROM meta WHERE key = ?').run(SALVAGE_KEY);
+  }
+}
+
+const iso = (ms: unknown): string | null =>
+  typeof ms === 'number' && ms > 0 && ms < 8.64e15 ? new Date(ms).toISOString() : null;
+
+/** Tables keyed by their time (ms); the others are keyed by an id, with the row's time in `ts`. */
+const TIME_KEYED = new Set(['samples', 'samples_minute', 'process_samples', 'process_samples_minute']);
+
+/** Where a stretch of lost rows was, in time when it can be told: "between <time> and <time>". */
+function stretch(db: Db, table: string, r: LostRange): string {
+  let from: string | null;
+  let to: string | null;
+  if (TIME_KEYED.has(table)) {
+    from = iso(r.after);
+    to = iso(r.before);
+  } else {
+    // The rows on either side were copied: their times bound the lost ones.
+    const tsOf = (id: number | null): string | null => {
+      if (id === null) return null;
+      try {
+        const row = db.prepare(`SELECT ts FROM "${table}" WHERE rowid = ?`).get(id) as
+          | { ts?: unknown }
+          | undefined;
+        return iso(row?.ts);
+      } catch {
+        return null;
+      }
+    };
+    from = tsOf(r.after);
+    to = tsOf(r.before);
+    if (!from && !to)
+      return `${r.after === null ? 'from its start' : `after id ${r.after}`} ${r.before === null ? 'to its end' : `until id ${r.before}`}`;
+  }
+  return `between ${from ?? 'its start'} and ${to ?? 'its end'}`;
+}
+
+/** What a finished copy saved and lost, for the storage.salvaged event and the log. */
+export function salvageMessage(pending: PendingSalvage): string {
+  const db = pending.into;
+  const s = pending.job?.salvage;
+  if (!s || s.error)
+    return `no rows could be copied out of the damaged timeline ${pending.path}: ${s?.error ?? pending.error}`;
+  const lost = s.tables
+    .filter((t) => t.lostRanges > 0)
+    .map(
+      (t) =>
+        `${t.table} ${t.lost
+          .slice(0, 3)
+          .map((r) => stretch(db, t.table, r))
+          .join(', ')}${t.lostRanges > 3 ? ` and ${t.lostRanges - 3} more stretch(es)` : ''}`,
+    );
+  return `${s.copied} row(s) copied out of the damaged timeline ${pending.path} into the new one; ${
+    lost.length ? `rows on damaged pages are lost: ${lost.join('; ')}` : 'every row in it was read'
+  }`;
 }

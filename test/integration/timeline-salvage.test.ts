@@ -1,0 +1,165 @@
+import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { after, describe, it } from 'node:test';
+import {
+  endSalvage,
+  openTimelineDatabase,
+  pendingSalvage,
+  salvageMessage,
+} from '../../src/main/core/store/database-recovery.js';
+import { buildTimeline, damagePages, keysWithout, T0 } from '../support/damaged-timeline.js';
+import { tempDir } from '../support/temp-dir.js';
+
+// Real SQLite files damaged page by page (whole B-tree leaves overwritten), then opened as the daemon opens
+// its timeline: the damaged file is moved aside and its readable rows copied into the new one a slice at a time.
+
+const dir = tempDir('exo-sentinel-salvage-');
+after(dir.cleanup);
+
+const sha = (path: string): string => createHash('sha256').update(readFileSync(path)).digest('hex');
+
+type Db = ReturnType<typeof openTimelineDatabase>['db'];
+const keysOf = (db: Db, sql: string): number[][] => db.prepare(sql).raw().all() as number[][];
+const SQL = {
+  samples: 'SELECT ts FROM samples ORDER BY ts',
+  process_samples: 'SELECT ts, pid FROM process_samples ORDER BY ts, pid',
+  events: 'SELECT id FROM events ORDER BY id',
+} as const;
+
+describe('copying rows out of a damaged timeline', () => {
+  it('damaged leaves in three tables: every other row is copied, in slices, and each lost stretch is named by time', () => {
+    const built = buildTimeline(`${dir.path}/leaves`, 3000);
+    const samplesLeaves = built.leaves['samples']!;
+    const procLeaves = built.leaves['process_samples']!;
+    const eventLeaves = built.leaves['events']!;
+    assert.ok(samplesLeaves.length >= 10 && procLeaves.length >= 30 && eventLeaves.length >= 1);
+    const damaged = {
+      samples: [samplesLeaves[5]!, samplesLeaves[6]!],
+      process_samples: [procLeaves[20]!],
+      // The first leaf: the damage is at the table's very start.
+      events: [eventLeaves[0]!],
+    };
+    damagePages(
+      built.path,
+      built.pageSize,
+      Object.values(damaged).flatMap((l) => l.map((x) => x.page)),
+    );
+
+    const opened = openTimelineDatabase(built.path, { now: T0 + 4_000_000 });
+    assert.ok(opened.recovered, 'the damage is found');
+    assert.match(opened.recovered.advice, /being copied/);
+    const movedHash = sha(opened.recovered.movedTo);
+    const pending = pendingSalvage(opened.db);
+    assert.ok(pending?.job, pending?.error ?? 'no copy pending');
+    let steps = 0;
+    while (!pending.job.step(5)) steps++;
+    assert.ok(steps >= 2, `the copy took ${steps + 1} slice(s): it runs a slice at a time`);
+
+    for (const table of ['samples', 'process_samples', 'events'] as const) {
+      const expected = keysWithout(built.keys[table], damaged[table]);
+      const lostRows = damaged[table].reduce((n, l) => n + l.rows + (l.separatorAfter === null ? 0 : 1), 0);
+      assert.equal(expected.length, built.keys[table].length - lostRows);
+      assert.deepEqual(
+        keysOf(opened.db, SQL[table]),
+        expected,
+        `${table}: exactly the rows off the damaged pages`,
+      );
+    }
+    const s = pending.job.salvage;
+    const byTable = Object.fromEntries(s.tables.map((t) => [t.table, t]));
+    // Two adjacent damaged leaves are one stretch, bounded by the rows on either side of it.
+    const first = samplesLeaves[5]!.firstRow;
+    const last = samplesLeaves[6]!.firstRow + samplesLeaves[6]!.rows - 1;
+    assert.deepEqual(byTable['samples']!.lost, [
+      { after: built.keys.samples[first - 1]![0], before: built.keys.samples[last + 1]![0] },
+    ]);
+    assert.equal(byTable['samples']!.complete, false);
+    assert.equal(byTable['events']!.lost[0]!.after, null, 'lost from the start');
+    assert.equal(byTable['meta']!.complete, true);
+    assert.equal(
+      s.copied,
+      (['samples', 'process_samples', 'events'] as const).reduce(
+        (n, t) => n + keysWithout(built.keys[t], damaged[t]).length,
+        0,
+      ) + byTable['meta']!.copied,
+    );
+
+    const message = salvageMessage(pending);
+    const iso = (ms: number) => new Date(ms).toISOString();
+    assert.ok(
+      message.includes(
+        `samples between ${iso(built.keys.samples[first - 1]![0]!)} and ${iso(built.keys.samples[last + 1]![0]!)}`,
+      ),
+      message,
+    );
+    // Events are keyed by id: the times come from the rows copied on either side.
+    const firstEventAfter = opened.db.prepare('SELECT min(ts) t FROM events').get() as { t: number };
+    assert.ok(message.includes(`events between its start and ${iso(firstEventAfter.t)}`), message);
+    assert.match(message, /^\d+ row\(s\) copied out of the damaged timeline .*timeline\.corrupt-/);
+
+    endSalvage(pending);
+    assert.equal(pendingSalvage(opened.db), null, 'nothing owed any more');
+    assert.equal(sha(opened.recovered.movedTo), movedHash, 'the damaged file is read, never written');
+    opened.db.close();
+  });
+
+  it('rows committed to the WAL only (a panic before the checkpoint) are copied too', () => {
+    const built = buildTimeline(`${dir.path}/wal`, 2000, 120);
+    const leaf = built.leaves['samples']![3]!;
+    damagePages(built.path, built.pageSize, [leaf.page]);
+    const opened = openTimelineDatabase(built.path);
+    assert.ok(opened.recovered);
+    const pending = pendingSalvage(opened.db)!;
+    while (!pending.job!.step(50));
+    const got = keysOf(opened.db, SQL.samples);
+    assert.deepEqual(got, keysWithout(built.keys.samples, [leaf]));
+    assert.equal(got[got.length - 1]![0], T0 + 2119 * 1000, 'the last second in the WAL is there');
+    endSalvage(pending);
+    opened.db.close();
+  });
+
+  it('a restart in the middle: the next start copies the rest and nothing twice', () => {
+    const built = buildTimeline(`${dir.path}/restart`, 3000);
+    const leaf = built.leaves['process_samples']![10]!;
+    damagePages(built.path, built.pageSize, [leaf.page]);
+    const first = openTimelineDatabase(built.path);
+    const pending = pendingSalvage(first.db)!;
+    pending.job!.step(1);
+    const partly = keysOf(first.db, SQL.process_samples).length;
+    assert.ok(!pending.job!.done, 'stopped part way');
+    pending.from?.close();
+    first.db.close();
+
+    const again = openTimelineDatabase(built.path);
+    assert.equal(again.recovered, null, 'the new database is sound');
+    const resumed = pendingSalvage(again.db);
+    assert.ok(resumed?.job, 'the copy is still owed');
+    while (!resumed.job.step(50));
+    const got = keysOf(again.db, SQL.process_samples);
+    assert.ok(got.length > partly);
+    assert.deepEqual(got, keysWithout(built.keys.process_samples, [leaf]));
+    assert.deepEqual(keysOf(again.db, SQL.samples), built.keys.samples);
+    endSalvage(resumed);
+    again.db.close();
+  });
+
+  it('a damaged first page (the schema): nothing can be read, the reason is given, the new timeline works', () => {
+    const built = buildTimeline(`${dir.path}/schema`, 500);
+    damagePages(built.path, built.pageSize, [1]);
+    const opened = openTimelineDatabase(built.path);
+    assert.ok(opened.recovered);
+    const pending = pendingSalvage(opened.db)!;
+    if (pending.job) while (!pending.job.step(50));
+    const message = salvageMessage(pending);
+    assert.match(
+      message,
+      /^no rows could be copied out of the damaged timeline .*: .*(not a database|malformed|schema)/,
+      message,
+    );
+    endSalvage(pending);
+    opened.db.prepare('INSERT INTO samples (ts) VALUES (?)').run(T0);
+    assert.equal((opened.db.prepare('SELECT count(*) n FROM samples').get() as { n: number }).n, 1);
+    opened.db.close();
+  });
+});
