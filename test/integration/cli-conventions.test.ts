@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
+import Database from 'better-sqlite3';
 import { LEVEL_EXIT_CODES } from '../../src/main/headless/exit-status.js';
 import { cliPath, runCli } from '../support/cli-runner.js';
 import { fixture } from '../support/fixtures.js';
@@ -235,20 +236,41 @@ describe('CLI conventions', () => {
       for (const r of [option, command, value]) assert.equal(r.stdout, '', 'nothing on stdout');
     });
 
-    it('an unexpected failure is one line with no stack; --debug shows the stack', async () => {
+    it('report --out into a missing directory: one line naming the file and why, exit 1', async () => {
       const out = `${dir.path}/no-such-dir/report.md`;
-      const [plain, debug] = await Promise.all([
-        runCli(['report', '--latest', '--out', out, '--data-dir', panicked]),
-        runCli(['report', '--latest', '--out', out, '--data-dir', panicked, '--debug']),
+      const r = await runCli(['report', '--latest', '--out', out, '--data-dir', panicked]);
+      assert.equal(r.code, 1);
+      assert.deepEqual(lines(r.stderr), [
+        `exo-sentinel report: cannot write ${out}: its directory does not exist`,
       ]);
-      assert.equal(plain.code, 1);
-      assert.deepEqual(lines(plain.stderr), [
-        `exo-sentinel: ENOENT: no such file or directory, open '${out}' (run with --debug for the stack trace)`,
-      ]);
-      assert.equal(debug.code, 1);
-      assert.match(debug.stderr, /^exo-sentinel: Error: ENOENT: no such file or directory/);
-      assert.ok(lines(debug.stderr).length > 3, debug.stderr);
-      assert.match(debug.stderr, /\n {4}at /, 'stack frames');
+      assert.equal(r.stdout, '');
+      const isDir = await runCli(['report', '--latest', '--out', dir.path, '--data-dir', panicked]);
+      assert.equal(isDir.code, 1);
+      assert.deepEqual(lines(isDir.stderr), [`exo-sentinel report: cannot write ${dir.path}: EISDIR`]);
+    });
+
+    it('a timeline.db with no timeline in it (a daemon stopped before its first write) or an older schema: every reader says which and what to do, exit 1', async () => {
+      const empty = `${dir.path}/db-zero`;
+      mkdirSync(empty, { recursive: true });
+      writeFileSync(`${empty}/timeline.db`, Buffer.alloc(0));
+      const said = `exo-sentinel: ${empty}/timeline.db holds no timeline yet (no daemon has written to it); start it with: exo-sentinel daemon`;
+      for (const args of [['timeline'], ['panics', 'list'], ['report', '--latest'], ['replay'], ['status']]) {
+        const r = await runCli([...args, '--data-dir', empty]);
+        assert.equal(r.code, 1, `${args.join(' ')}: ${r.stderr}`);
+        assert.deepEqual(lines(r.stderr), [said], args.join(' '));
+      }
+      const older = `${dir.path}/db-older`;
+      mkdirSync(older, { recursive: true });
+      const db = new Database(`${older}/timeline.db`);
+      db.exec('CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)');
+      db.pragma('user_version = 1');
+      db.close();
+      const r = await runCli(['timeline', '--data-dir', older]);
+      assert.equal(r.code, 1);
+      assert.match(
+        r.stderr,
+        /^exo-sentinel: .*db-older\/timeline\.db was written by an older exo-sentinel \(schema version 1, this one reads \d+\); restart the daemon, which brings it up to date, and try again\n$/,
+      );
     });
   });
 

@@ -36,5 +36,6 @@ export function describeStoreProblem(e: unknown, dbPath: string): string | null 
   if (code.startsWith('SQLITE_IOERR') || code === 'EIO')
     return `I/O error on ${dbPath} (${message}); check the disk (Disk Utility, dmesg) and try again`;
   if (/newer than this exo-sentinel knows/.test(message)) return `${dbPath}: ${message}`;
+  if (code === 'EXO_SENTINEL_SCHEMA') return message;
   return null;
 }

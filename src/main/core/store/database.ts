@@ -44,8 +44,37 @@ export function openDatabase(path: string, options: OpenOptions = {}): Db {
     migrate(db);
   } else {
     db.pragma('query_only = ON');
+    // A reader cannot migrate: a file without the timeline's tables (empty: a daemon stopped before its first
+    // write) or with an older schema would fail later on "no such table/column"; it is said here instead.
+    let version: number;
+    try {
+      version = schemaVersion(db);
+    } catch (e) {
+      db.close();
+      throw e;
+    }
+    if (version < MIGRATIONS.length) {
+      db.close();
+      throw new StaleSchemaError(path, version, MIGRATIONS.length);
+    }
   }
   return db;
+}
+
+/** A timeline opened read-only whose schema is behind this build's (0: no timeline in it yet). */
+export class StaleSchemaError extends Error {
+  readonly code = 'EXO_SENTINEL_SCHEMA';
+  constructor(
+    readonly path: string,
+    readonly version: number,
+    readonly current: number,
+  ) {
+    super(
+      version === 0
+        ? `${path} holds no timeline yet (no daemon has written to it); start it with: exo-sentinel daemon`
+        : `${path} was written by an older exo-sentinel (schema version ${version}, this one reads ${current}); restart the daemon, which brings it up to date, and try again`,
+    );
+  }
 }
 
 export function schemaVersion(db: Db): number {

@@ -48,7 +48,16 @@ export function registerReport(program: Command): void {
         }
         const md = buildCrashReport(rec, s.timeline, s.reports, Date.now());
         if (f.out) {
-          writeFileSync(f.out, md);
+          try {
+            writeFileSync(f.out, md);
+          } catch (e) {
+            const err = e as NodeJS.ErrnoException;
+            process.stderr.write(
+              `exo-sentinel report: cannot write ${f.out}: ${err.code === 'ENOENT' ? 'its directory does not exist' : (err.code ?? err.message)}\n`,
+            );
+            process.exitCode = EXIT_FAILURE;
+            return;
+          }
           process.stdout.write(`wrote ${f.out}\n`);
         } else process.stdout.write(md);
       } finally {
