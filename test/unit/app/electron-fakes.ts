@@ -2,8 +2,6 @@
 // them (not as would be convenient): notifications are garbage-collected with their handlers unless referenced,
 // unsigned apps get `failed` for every banner, menus say `menu-will-show`/`menu-will-close`, and login items
 // report macOS 13+ states (`requires-approval` with `openAtLogin: false`).
-import v8 from 'node:v8';
-import vm from 'node:vm';
 import type {
   App,
   LoginItemSettings,
@@ -18,15 +16,7 @@ import type {
 import type { NotificationLike } from '../../../src/main/app/notification-controller.js';
 import type { TrayLike } from '../../../src/main/app/tray-controller.js';
 
-v8.setFlagsFromString('--expose-gc');
-const gc = vm.runInNewContext('gc') as () => void;
-
-/** Runs a full garbage collection once the current job's WeakRef targets are released. */
-export async function collectGarbage(): Promise<void> {
-  await new Promise((r) => setImmediate(r));
-  gc();
-  await new Promise((r) => setImmediate(r));
-}
+export { collectGarbage } from '../../support/collect-garbage.js';
 
 type Listener = (...args: unknown[]) => void;
 

@@ -94,7 +94,7 @@ export function readBody(
       clearTimeout(timer);
       clearTimeout(deadline);
       req.off('data', onData);
-      if (!r.ok) chunks.length = 0;
+      chunks.length = 0;
       resolve(r);
     };
     let timer = setTimeout(onIdle, idleMs);
@@ -136,7 +136,13 @@ export function readBody(
       timer = setTimeout(onIdle, idleMs);
     }
     req.on('data', onData);
-    req.once('end', () => settle({ ok: true, body: Buffer.concat(chunks, size) }));
+    req.once('end', () => {
+      const body = Buffer.concat(chunks, size);
+      // The listeners left on the request (close, error) keep this scope, and with it `chunks`, alive as long
+      // as the request is (a streamed answer: minutes): without this the body would be held twice all along.
+      chunks.length = 0;
+      settle({ ok: true, body });
+    });
     req.once('error', () =>
       settle({ ok: false, status: 400, message: 'the request body was cut short', aborted: true }),
     );
