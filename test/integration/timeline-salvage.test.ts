@@ -1,13 +1,15 @@
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import { after, describe, it } from 'node:test';
+import Database from 'better-sqlite3';
 import {
   endSalvage,
   openTimelineDatabase,
   pendingSalvage,
   salvageMessage,
 } from '../../src/main/core/store/database-recovery.js';
+import { MIGRATIONS } from '../../src/main/core/store/migrations.js';
 import { buildTimeline, damagePages, keysWithout, T0 } from '../support/damaged-timeline.js';
 import { tempDir } from '../support/temp-dir.js';
 
@@ -46,10 +48,12 @@ describe('copying rows out of a damaged timeline', () => {
       Object.values(damaged).flatMap((l) => l.map((x) => x.page)),
     );
 
+    const damagedHash = sha(built.path);
     const opened = openTimelineDatabase(built.path, { now: T0 + 4_000_000 });
     assert.ok(opened.recovered, 'the damage is found');
     assert.match(opened.recovered.advice, /being copied/);
     const movedHash = sha(opened.recovered.movedTo);
+    assert.equal(movedHash, damagedHash, 'moved aside as it was: nothing (no migration) wrote to it');
     const pending = pendingSalvage(opened.db);
     assert.ok(pending?.job, pending?.error ?? 'no copy pending');
     let steps = 0;
@@ -142,6 +146,51 @@ describe('copying rows out of a damaged timeline', () => {
     assert.deepEqual(keysOf(again.db, SQL.samples), built.keys.samples);
     endSalvage(resumed);
     again.db.close();
+  });
+
+  it('a damaged timeline of an older schema: moved aside untouched, its rows copied into the current schema', () => {
+    const d = `${dir.path}/older`;
+    mkdirSync(d, { recursive: true });
+    const path = `${d}/timeline.db`;
+    const old = new Database(path);
+    old.pragma('journal_mode = WAL');
+    for (const m of MIGRATIONS.slice(0, 3)) old.exec(m);
+    old.pragma('user_version = 3');
+    const insert = old.prepare('INSERT INTO samples (ts, mem_total, risk_level) VALUES (?, ?, ?)');
+    old.transaction(() => {
+      for (let i = 0; i < 3000; i++) insert.run(T0 + i * 1000, 64 * 2 ** 30, i % 4);
+    })();
+    const leaf = (
+      old
+        .prepare("SELECT pageno FROM dbstat WHERE name = 'samples' AND pagetype = 'leaf' ORDER BY path")
+        .all() as {
+        pageno: number;
+      }[]
+    )[4]!.pageno;
+    const pageSize = old.pragma('page_size', { simple: true }) as number;
+    old.pragma('wal_checkpoint(TRUNCATE)');
+    old.close();
+    damagePages(path, pageSize, [leaf]);
+    const before = sha(path);
+    const opened = openTimelineDatabase(path);
+    assert.ok(opened.recovered);
+    assert.equal(sha(opened.recovered.movedTo), before, 'no migration ran on the damaged file');
+    const pending = pendingSalvage(opened.db)!;
+    while (!pending.job!.step(50));
+    const rows = opened.db
+      .prepare('SELECT ts, risk_level, gpu_ceiling_source FROM samples ORDER BY ts')
+      .all() as {
+      ts: number;
+      risk_level: number;
+      gpu_ceiling_source: string | null;
+    }[];
+    assert.ok(rows.length > 2500 && rows.length < 3000, `${rows.length} rows`);
+    for (const r of rows) {
+      assert.equal(r.risk_level, ((r.ts - T0) / 1000) % 4, 'the columns both schemas have are copied');
+      assert.equal(r.gpu_ceiling_source, null, 'a column the old schema lacks is empty');
+    }
+    endSalvage(pending);
+    opened.db.close();
   });
 
   it('a damaged first page (the schema): nothing can be read, the reason is given, the new timeline works', () => {

@@ -221,7 +221,7 @@ export class TimelineStorage {
   salvageStep(budgetMs: number): void {
     const pending = this.salvage;
     if (!pending) return;
-    let failure: string | null = pending.error;
+    let failure: string | null = null;
     try {
       if (pending.job && !pending.job.step(budgetMs)) return;
     } catch (e) {
@@ -237,7 +237,7 @@ export class TimelineStorage {
       path: pending.path,
       copied: pending.job?.salvage.copied ?? 0,
       tables: pending.job?.salvage.tables ?? [],
-      error: failure,
+      error: failure ?? pending.error ?? pending.job?.salvage.error ?? null,
     };
     try {
       endSalvage(pending);

@@ -43,26 +43,30 @@ export function openTimelineDatabase(
   path: string,
   options: { Driver?: DatabaseConstructor; now?: number } = {},
 ): OpenedTimeline {
-  const open = (): Db => openDatabase(path, options.Driver ? { Driver: options.Driver } : {});
+  const driver = options.Driver ? { Driver: options.Driver } : {};
+  const open = (): Db => openDatabase(path, driver);
   let reason: string | null = null;
   try {
-    const db = open();
-    let check: unknown;
-    try {
-      check = db.pragma('quick_check', { simple: true });
-    } catch (e) {
-      if (!isCorruptionError(e)) {
-        db.close();
-        throw e;
+    // Checked before it is opened for writing: a migration must not write into a damaged file (the moved copy
+    // is kept as it was), and its failure would hide what is wrong.
+    if (existsSync(path) && statSync(path).size > 0) {
+      const check = openDatabase(path, { ...driver, readonly: true, anySchema: true });
+      let found: unknown;
+      try {
+        found = check.pragma('quick_check', { simple: true });
+      } catch (e) {
+        if (!isCorruptionError(e)) throw e;
+        found = (e as Error).message;
+      } finally {
+        check.close();
       }
-      check = (e as Error).message;
+      // quick_check lists one finding per line: one line for a person, the first findings.
+      if (found !== 'ok')
+        reason = `quick_check: ${String(found)
+          .replace(/\s*\n\s*/g, '; ')
+          .slice(0, 300)}`;
     }
-    if (check === 'ok') return { db, recovered: null };
-    // quick_check lists one finding per line: one line for a person, the first findings.
-    reason = `quick_check: ${String(check)
-      .replace(/\s*\n\s*/g, '; ')
-      .slice(0, 300)}`;
-    db.close();
+    if (reason === null) return { db: open(), recovered: null };
   } catch (e) {
     if (reason === null && !isCorruptionError(e)) throw e;
     reason ??= (e as Error).message;
@@ -128,7 +132,7 @@ export function pendingSalvage(db: Db, Driver?: DatabaseConstructor): PendingSal
         from: null,
         error: `${formatBytes(free)} free on its disk, ${formatBytes(need)} needed to copy it`,
       };
-    const from = openDatabase(path, { readonly: true, ...(Driver ? { Driver } : {}) });
+    const from = openDatabase(path, { readonly: true, anySchema: true, ...(Driver ? { Driver } : {}) });
     const job = new SalvageJob(from, db);
     // Ids first, before the daemon writes a row (a few hundred rows: well under a second).
     job.copyFirst(FIRST_BUDGET_MS);

@@ -11,6 +11,8 @@ export type DatabaseConstructor = new (path: string, options?: Database.Options)
 
 export interface OpenOptions {
   readonly?: boolean;
+  /** Read-only: open whatever schema the file has (copying rows out of a damaged one), not only this build's. */
+  anySchema?: boolean;
   Driver?: DatabaseConstructor;
 }
 
@@ -44,6 +46,7 @@ export function openDatabase(path: string, options: OpenOptions = {}): Db {
     migrate(db);
   } else {
     db.pragma('query_only = ON');
+    if (options.anySchema) return db;
     // A reader cannot migrate: a file without the timeline's tables (empty: a daemon stopped before its first
     // write) or with an older schema would fail later on "no such table/column"; it is said here instead.
     let version: number;
