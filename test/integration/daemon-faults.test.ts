@@ -286,6 +286,11 @@ describe('the daemon against a corrupt database, stale pidfiles and kill -9', ()
       raw.prepare("SELECT id FROM events WHERE kind = 'test.tick' ORDER BY id").raw().all(),
       built.keys.events,
     );
+    // The copied seconds are rolled up into minutes too (the retention had run before they were back).
+    const minutes = raw
+      .prepare('SELECT count(*) AS n FROM samples_minute WHERE ts >= ? AND ts < ?')
+      .get(Math.floor(t0 / 60_000) * 60_000, t0 + 3_000_000) as { n: number };
+    assert.ok(minutes.n >= 50 && minutes.n <= 51, `${minutes.n} minutes rolled up`);
     const own = raw.prepare("SELECT min(id) AS n FROM events WHERE kind != 'test.tick'").get() as {
       n: number;
     };

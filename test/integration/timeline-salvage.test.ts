@@ -4,13 +4,14 @@ import { mkdirSync, readFileSync } from 'node:fs';
 import { after, describe, it } from 'node:test';
 import Database from 'better-sqlite3';
 import {
+  closeSalvage,
   endSalvage,
   openTimelineDatabase,
   pendingSalvage,
   salvageMessage,
 } from '../../src/main/core/store/database-recovery.js';
 import { MIGRATIONS } from '../../src/main/core/store/migrations.js';
-import { buildTimeline, damagePages, keysWithout, T0 } from '../support/damaged-timeline.js';
+import { buildTimeline, damageKey, damagePages, keysWithout, T0 } from '../support/damaged-timeline.js';
 import { tempDir } from '../support/temp-dir.js';
 
 // Real SQLite files damaged page by page (whole B-tree leaves overwritten), then opened as the daemon opens
@@ -132,14 +133,24 @@ describe('copying rows out of a damaged timeline', () => {
     pending.job!.step(1);
     const partly = keysOf(first.db, SQL.process_samples).length;
     assert.ok(!pending.job!.done, 'stopped part way');
-    pending.from?.close();
+    closeSalvage(pending);
     first.db.close();
 
     const again = openTimelineDatabase(built.path);
     assert.equal(again.recovered, null, 'the new database is sound');
+    const progress = JSON.parse(
+      (again.db.prepare("SELECT value FROM meta WHERE key = 'salvage_progress'").get() as { value: string })
+        .value,
+    ) as { table: string; from: number | null };
     const resumed = pendingSalvage(again.db);
     assert.ok(resumed?.job, 'the copy is still owed');
     while (!resumed.job.step(50));
+    assert.equal(
+      resumed.job.salvage.tables[0]?.table,
+      progress.table,
+      `it resumed in the table it was in, not from the start: ${resumed.job.salvage.tables.map((t) => t.table).join(', ')}`,
+    );
+    assert.notEqual(progress.table, 'meta');
     const got = keysOf(again.db, SQL.process_samples);
     assert.ok(got.length > partly);
     assert.deepEqual(got, keysWithout(built.keys.process_samples, [leaf]));
@@ -189,6 +200,55 @@ describe('copying rows out of a damaged timeline', () => {
       assert.equal(r.risk_level, ((r.ts - T0) / 1000) % 4, 'the columns both schemas have are copied');
       assert.equal(r.gpu_ceiling_source, null, 'a column the old schema lacks is empty');
     }
+    endSalvage(pending);
+    opened.db.close();
+  });
+
+  it('a key changed in place (a flipped bit) a few rows before a damaged page, either way: the copy ends, every other row is copied', () => {
+    for (const delta of [-1, 1] as const) {
+      const built = buildTimeline(`${dir.path}/key${delta}`, 3000);
+      const leaves = built.leaves['samples']!;
+      const damaged = leaves[9]!;
+      // Five rows before the damaged leaf, on the leaf before it.
+      const before = leaves[8]!;
+      damageKey(built.path, built.pageSize, before.page, before.rows - 5, delta);
+      damagePages(built.path, built.pageSize, [damaged.page]);
+      const opened = openTimelineDatabase(built.path);
+      const pending = pendingSalvage(opened.db)!;
+      let steps = 0;
+      while (!pending.job!.step(20) && steps < 1000) steps++;
+      assert.ok(pending.job!.done, `delta ${delta}: the copy ended (${steps} slices)`);
+      const got = new Set(keysOf(opened.db, SQL.samples).map((k) => k[0]));
+      const changed = built.keys.samples[before.firstRow + before.rows - 5]![0]!;
+      const missing = keysWithout(built.keys.samples, [damaged]).filter(
+        ([k]) => !got.has(k) && k !== changed,
+      );
+      assert.deepEqual(missing, [], `delta ${delta}: every readable row is copied`);
+      endSalvage(pending);
+      opened.db.close();
+    }
+  });
+
+  it('every fourth leaf of a table damaged: every row on the others is copied', () => {
+    const built = buildTimeline(`${dir.path}/many`, 4000);
+    const leaves = built.leaves['process_samples']!;
+    const damaged = leaves.filter((_, i) => i % 4 === 1);
+    assert.ok(damaged.length > 40, `${damaged.length} damaged leaves`);
+    damagePages(
+      built.path,
+      built.pageSize,
+      damaged.map((l) => l.page),
+    );
+    const opened = openTimelineDatabase(built.path);
+    const pending = pendingSalvage(opened.db)!;
+    while (!pending.job!.step(50));
+    assert.deepEqual(
+      keysOf(opened.db, SQL.process_samples),
+      keysWithout(built.keys.process_samples, damaged),
+    );
+    const t = pending.job!.salvage.tables.find((x) => x.table === 'process_samples')!;
+    assert.equal(t.lostRanges, damaged.length);
+    assert.equal(t.lost.length, 20, 'the first 20 stretches are listed, all are counted');
     endSalvage(pending);
     opened.db.close();
   });

@@ -1,4 +1,4 @@
-import { closeSync, copyFileSync, existsSync, mkdirSync, openSync, writeSync } from 'node:fs';
+import { closeSync, copyFileSync, existsSync, mkdirSync, openSync, readSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { type Db, openDatabase } from '../../src/main/core/store/database.js';
 
@@ -141,4 +141,30 @@ export function keysWithout(keys: number[][], leaves: Leaf[]): number[][] {
     if (l.separatorAfter !== null) lost.add(l.separatorAfter);
   }
   return keys.filter((_, i) => !lost.has(i));
+}
+
+/**
+ * Changes one row's key in place, as a flipped bit or a torn write does: the first byte of the rowid varint of
+ * cell `cell` on a rowid table's leaf gets `delta` added (its top 7-bit group: the key jumps by a power of 128).
+ */
+export function damageKey(
+  path: string,
+  pageSize: number,
+  leafPage: number,
+  cell: number,
+  delta: 1 | -1,
+): void {
+  const fd = openSync(path, 'r+');
+  try {
+    const page = Buffer.alloc(pageSize);
+    readSync(fd, page, 0, pageSize, (leafPage - 1) * pageSize);
+    // A table leaf's header is 8 bytes, then the cell pointers; a cell is its payload size, then its rowid.
+    let at = page.readUInt16BE(8 + 2 * cell);
+    while ((page[at] ?? 0) & 0x80) at++;
+    at++;
+    page[at] = (page[at]! + delta) & 0xff;
+    writeSync(fd, page, 0, pageSize, (leafPage - 1) * pageSize);
+  } finally {
+    closeSync(fd);
+  }
 }

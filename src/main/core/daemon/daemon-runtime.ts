@@ -201,7 +201,7 @@ export class DaemonRuntime {
     this.lastResult = result;
     if (now - this.lastRetention >= 600_000) this.retain(now);
     // Rows of a damaged timeline being copied into the new one: a slice per tick.
-    storage.salvageStep(SALVAGE_SLICE_MS);
+    storage.salvageStep(SALVAGE_SLICE_MS, now);
     return result;
   }
 

@@ -6,6 +6,7 @@ import type { Logger } from '../logger.js';
 import type { TickResult } from '../sampler.js';
 import { type DatabaseConstructor, type Db, openDatabase } from '../store/database.js';
 import {
+  closeSalvage,
   endSalvage,
   openTimelineDatabase,
   type PendingSalvage,
@@ -13,7 +14,7 @@ import {
   type Recovered,
   salvageMessage,
 } from '../store/database-recovery.js';
-import { applyRetention } from '../store/retention.js';
+import { applyRetention, rollUpMinutes } from '../store/retention.js';
 import { type PendingTick, TickWriter } from '../store/tick-writer.js';
 import { TimelineStore } from '../store/timeline-store.js';
 
@@ -157,7 +158,7 @@ export class TimelineStorage {
         `${this.writer.health.path} is writable again: ${n} buffered tick(s) written to it`,
       );
       if (onBack) {
-        owed?.from?.close();
+        if (owed) closeSalvage(owed);
         db.close();
         db = null;
         onBack();
@@ -218,12 +219,16 @@ export class TimelineStorage {
    * the API carry on); at the end a storage.salvaged event says what was saved and where rows were lost.
    * Never throws: a copy that fails is ended and said so, the damaged file stays for sqlite3 .recover.
    */
-  salvageStep(budgetMs: number): void {
+  salvageStep(budgetMs: number, now: number): void {
     const pending = this.salvage;
     if (!pending) return;
     let failure: string | null = null;
     try {
       if (pending.job && !pending.job.step(budgetMs)) return;
+      // The retention rolled minutes up before these raw rows were back: the minutes without a roll-up get one
+      // (those rolled up before the damage, from all their rows, are kept).
+      if (pending.job?.salvage.copied)
+        rollUpMinutes(pending.into, 0, Math.floor(now / 60_000) * 60_000, 'fill');
     } catch (e) {
       failure = (e as Error).message;
     }
@@ -278,7 +283,7 @@ export class TimelineStorage {
         `stopping: the timeline could not be written (${(e as Error).message}); ${lost} buffered tick(s) lost`,
       );
     } finally {
-      this.salvage?.from?.close();
+      if (this.salvage) closeSalvage(this.salvage);
       this.db.close();
       this.attachedDb?.close();
     }

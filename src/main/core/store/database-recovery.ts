@@ -2,7 +2,7 @@ import { existsSync, renameSync, statfsSync, statSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { formatBytes } from '../util/format.js';
 import { type DatabaseConstructor, type Db, openDatabase } from './database.js';
-import { isCorruptionError, type LostRange, SalvageJob } from './database-salvage.js';
+import { isCorruptionError, type LostRange, PROGRESS_KEY, SalvageJob } from './database-salvage.js';
 
 export { isCorruptionError };
 
@@ -145,10 +145,16 @@ export function pendingSalvage(db: Db, Driver?: DatabaseConstructor): PendingSal
 /** The copy is over (or cannot be done): the damaged file is closed and no longer owed. */
 export function endSalvage(pending: PendingSalvage): void {
   try {
-    pending.from?.close();
+    closeSalvage(pending);
   } finally {
-    pending.into.prepare('DELETE FROM meta WHERE key = ?').run(SALVAGE_KEY);
+    pending.into.prepare('DELETE FROM meta WHERE key IN (?, ?)').run(SALVAGE_KEY, PROGRESS_KEY);
   }
+}
+
+/** Stops the copy where it is and closes the damaged file (a stop: the next start resumes it). */
+export function closeSalvage(pending: PendingSalvage): void {
+  pending.job?.stop();
+  pending.from?.close();
 }
 
 const iso = (ms: unknown): string | null =>

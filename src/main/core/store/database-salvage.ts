@@ -45,8 +45,11 @@ const CHUNK = 500;
 const UNKNOWN_ID_GAP = 1_000_000_000;
 const BATCH = 5_000;
 const MAX_RANGES = 20;
-/** Seeks spent finding readable rows past damaged pages, per table (each costs one B-tree descent). */
-const MAX_PROBES = 4000;
+/**
+ * Seeks spent finding readable rows past damaged pages, per table (each is one B-tree descent, microseconds;
+ * about 80 per damaged stretch): a bound for a file damaged beyond sense, not for a damaged one.
+ */
+const MAX_PROBES = 1_000_000;
 /**
  * The order tables are copied in. First what the new database would otherwise hand out again: `reports` and
  * `processes` take the next free id (SQLite's max + 1), so they are copied before the daemon writes its first
@@ -69,8 +72,6 @@ const FIRST = new Set(['meta', 'reports', 'processes']);
 
 /** A row as read: the key's values first, then the columns copied. */
 type Row = unknown[];
-/** Where a read resumes: after a whole key, or after a value of the first key column (past damage). */
-type Cursor = { key: unknown[] } | { first: number } | null;
 
 const q = (name: string): string => `"${name.replace(/"/g, '""')}"`;
 
@@ -102,24 +103,48 @@ function plan(from: Db, into: Db, table: string): Plan | null {
   return columns.length && key.length ? { table, key, columns } : null;
 }
 
+/** How far a copy got, kept in the new database with the rows it covers (a restart resumes there). */
+interface Progress {
+  /** The table being copied. */
+  table: string;
+  /** Its rows from this value of the key's first column on are still to be read (null: from its start). */
+  from: number | null;
+}
+
+/** The meta key of the progress record. */
+export const PROGRESS_KEY = 'salvage_progress';
+
 /**
- * Copies every row it can read from a damaged timeline database into a new one, table by table in key order,
- * a slice at a time (`step`), so a daemon keeps ticking and serving while it runs. Where a page cannot be
- * read, the rows before it are taken one by one and the first readable key after it is found by seeking
- * (doubling, then halving the distance on the key's first column): only the rows on damaged pages are lost,
- * and where they were is told. Rows are inserted OR IGNORE, thousands per transaction: the new database is
- * never half-written, and a copy started again (after a restart) copies nothing twice.
+ * Copies every row it can read from a damaged timeline database into a new one, table by table, a slice at a
+ * time (`step`), so a daemon keeps ticking and serving while it runs. Each table is read as one scan in B-tree
+ * order (a damaged key out of order neither stops it nor sends it back); where a page cannot be read, the scan
+ * ends there and the first readable key past it is found by seeking on the key's first column (doubling,
+ * then halving the distance), always past where the last scan started, so it ends. Only rows on damaged pages
+ * are lost, and where they were is told. Rows are inserted OR IGNORE, thousands per transaction, each with a
+ * progress record: the new database is never half-written, and a restart resumes where the copy was.
  */
 export class SalvageJob {
   readonly salvage: Salvage = { copied: 0, tables: [], timedOut: false, error: null };
   private readonly steps: Generator<void, void, void>;
-  private pending: { rows: Row[]; write: (rows: Row[]) => void; into: TableSalvage } | null = null;
+  private pending: {
+    rows: Row[];
+    write: (rows: Row[], progress: Progress) => number;
+    into: TableSalvage;
+    progress: Progress;
+  } | null = null;
   private finished = false;
+  /** The table being copied (null before the first). */
+  private current: string | null = null;
+  private readonly resume: Progress | null;
 
   constructor(
     private readonly from: Db,
     private readonly into: Db,
   ) {
+    const saved = into.prepare('SELECT value FROM meta WHERE key = ?').get(PROGRESS_KEY) as
+      | { value: string }
+      | undefined;
+    this.resume = saved ? parseProgress(saved.value) : null;
     this.steps = this.run();
   }
 
@@ -142,8 +167,20 @@ export class SalvageJob {
     return this.finished || (this.current !== null && !FIRST.has(this.current));
   }
 
-  /** The table being copied (null before the first). */
-  private current: string | null = null;
+  /** Copies for about `budgetMs`; true once every table has been read (or nothing could be). */
+  step(budgetMs: number, clock: () => number = Date.now): boolean {
+    const until = clock() + budgetMs;
+    while (!this.finished && clock() < until) if (this.steps.next().done) this.finished = true;
+    this.flush();
+    return this.finished;
+  }
+
+  /** Ends the copy where it is (a scan left open is closed): the damaged file can then be closed. */
+  stop(): void {
+    this.flush();
+    this.steps.return();
+    this.finished = true;
+  }
 
   private reserveIds(): void {
     const { from, into } = this;
@@ -153,7 +190,9 @@ export class SalvageJob {
     for (const { name } of auto) {
       const read = (sql: string): number | null => {
         try {
-          return asNumber((from.prepare(sql).get(name) as { n?: unknown } | undefined)?.n);
+          const n = asNumber((from.prepare(sql).get(name) as { n?: unknown } | undefined)?.n);
+          // A damaged key can read as any number: one past what ids ever reach is not believed.
+          return n !== null && n >= 0 && n < UNKNOWN_ID_GAP ? n : null;
         } catch {
           return null;
         }
@@ -170,20 +209,12 @@ export class SalvageJob {
     }
   }
 
-  /** Copies for about `budgetMs`; true once every table has been read (or nothing could be). */
-  step(budgetMs: number, clock: () => number = Date.now): boolean {
-    const until = clock() + budgetMs;
-    while (!this.finished && clock() < until) if (this.steps.next().done) this.finished = true;
-    this.flush();
-    return this.finished;
-  }
-
   private flush(): void {
     const p = this.pending;
     if (!p?.rows.length) return;
-    p.write(p.rows);
-    p.into.copied += p.rows.length;
-    this.salvage.copied += p.rows.length;
+    const written = p.write(p.rows, p.progress);
+    p.into.copied += written;
+    this.salvage.copied += written;
     p.rows = [];
   }
 
@@ -207,7 +238,10 @@ export class SalvageJob {
       salvage.error = `its schema cannot be read: ${(e as Error).message}`;
       return;
     }
-    for (const table of tables) {
+    // After a restart: the tables before the one it was in are done, that one goes on from where it was.
+    const at = this.resume ? tables.indexOf(this.resume.table) : -1;
+    for (const [i, table] of tables.entries()) {
+      if (i < at) continue;
       let p: Plan | null;
       try {
         p = plan(from, into, table);
@@ -224,164 +258,167 @@ export class SalvageJob {
       }
       if (!p) continue;
       this.current = table;
-      yield* this.copyTable(p);
+      yield* this.copyTable(p, i === at ? (this.resume?.from ?? null) : null);
       this.flush();
       yield;
     }
   }
 
-  private *copyTable(p: Plan): Generator<void, void, void> {
+  private *copyTable(p: Plan, start: number | null): Generator<void, void, void> {
     const { from, into } = this;
     const nk = p.key.length;
     const keyAs = p.key.map((k, i) => `${k === 'rowid' ? 'rowid' : q(k)} AS __k${i}`).join(', ');
     const cols = p.columns.map(q).join(', ');
     const order = p.key.map((k) => (k === 'rowid' ? 'rowid' : q(k))).join(', ');
     const first = p.key[0] === 'rowid' ? 'rowid' : q(p.key[0]!);
-    type Stmt = { all(...params: unknown[]): unknown[]; raw(on: boolean): Stmt };
+    type Stmt = {
+      all(...params: unknown[]): unknown[];
+      iterate(...params: unknown[]): IterableIterator<unknown>;
+      raw(on: boolean): Stmt;
+    };
     const stmts = new Map<string, Stmt>();
-    const stmt = (where: string, limit: number): Stmt => {
+    const stmt = (where: string, limit: number | null): Stmt => {
       const id = `${where}:${limit}`;
       let s = stmts.get(id);
       if (!s) {
         s = from.prepare(
-          `SELECT ${keyAs}, ${cols} FROM ${q(p.table)} ${where} ORDER BY ${order} LIMIT ${limit}`,
+          `SELECT ${keyAs}, ${cols} FROM ${q(p.table)} ${where} ORDER BY ${order}${limit === null ? '' : ` LIMIT ${limit}`}`,
         ) as unknown as Stmt;
         s.raw(true);
         stmts.set(id, s);
       }
       return s;
     };
-    const byKey = `WHERE (${order}) > (${p.key.map(() => '?').join(', ')})`;
-    const read = (cursor: Cursor, limit: number): Row[] =>
-      (cursor === null
-        ? stmt('', limit).all()
-        : 'key' in cursor
-          ? stmt(byKey, limit).all(...cursor.key)
-          : stmt(`WHERE ${first} >= ?`, limit).all(cursor.first)) as Row[];
+    const fromFirst = `WHERE ${first} >= ?`;
     const insert = into.prepare(
       `INSERT OR IGNORE INTO ${q(p.table)} (${cols}) VALUES (${p.columns.map(() => '?').join(', ')})`,
     );
+    const saveProgress = into.prepare(
+      'INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value',
+    );
     const result: TableSalvage = { table: p.table, copied: 0, lost: [], lostRanges: 0, complete: false };
     this.salvage.tables.push(result);
-    this.pending = {
-      rows: [],
-      write: into.transaction((rows: Row[]) => {
-        for (const r of rows) insert.run(r.slice(nk));
+    const pending = {
+      rows: [] as Row[],
+      write: into.transaction((rows: Row[], progress: Progress): number => {
+        // Rows read twice (a scan resumed a row back, a restart) are ignored: only rows written are counted.
+        let written = 0;
+        for (const r of rows) written += insert.run(r.slice(nk)).changes;
+        saveProgress.run(PROGRESS_KEY, JSON.stringify(progress));
+        return written;
       }),
       into: result,
+      progress: { table: p.table, from: start } as Progress,
     };
-    const pending = this.pending;
-    // Thousands of rows per transaction: each commit is an fsync (synchronous=FULL).
-    const take = (rows: Row[]) => {
-      for (const r of rows) pending.rows.push(r);
-      if (pending.rows.length >= BATCH) this.flush();
-    };
+    this.pending = pending;
     const lose = (range: LostRange) => {
       result.lostRanges++;
       if (result.lost.length < MAX_RANGES) result.lost.push(range);
     };
-    const keyOf = (r: Row): unknown[] => r.slice(0, nk);
-    let cursor: Cursor = null;
+    let floor = start;
+    // Where the scan is: the median of the last three keys read, so that one key damaged in place (read as far
+    // too big or too small) neither throws the next seek past readable rows nor sends it back.
+    const recent: number[] = [];
+    /** The key of the last row read (what a lost stretch is said to come after). */
+    let lastKey: number | null = null;
+    const position = (): number | null =>
+      recent.length ? [...recent].sort((a, b) => a - b)[Math.floor((recent.length - 1) / 2)]! : null;
     let probes = 0;
-    for (;;) {
-      let rows: Row[];
+    const probe = (read: () => Row[], keyAt: Map<number, unknown> | null, x: number): Probe => {
+      probes++;
       try {
-        rows = read(cursor, CHUNK);
+        const one = read();
+        if (one.length && keyAt) keyAt.set(x, one[0]![0]);
+        return one.length ? 'row' : 'empty';
       } catch (e) {
         if (!isCorruptionError(e)) throw e;
-        // The rows before the damaged page, one at a time.
-        let ended = false;
-        try {
-          for (;;) {
-            const one = read(cursor, 1);
-            if (!one.length) {
-              ended = true;
-              break;
-            }
-            take(one);
-            cursor = { key: keyOf(one[0]!) };
-          }
-        } catch (e2) {
-          if (!isCorruptionError(e2)) throw e2;
-        }
-        if (ended) {
-          result.complete = result.lostRanges === 0;
-          return;
-        }
-        const last = cursor === null ? null : 'key' in cursor ? cursor.key[0] : cursor.first;
-        const base = asNumber(last);
-        if (base === null && last !== null) {
-          // A key that is not a number (none of ours): nothing to seek past the damage with.
-          lose({ after: null, before: null });
-          return;
-        }
-        // Our keys (times in ms, ids) are positive: damage at a table's start is sought past from 0.
-        const firstKeyAt = new Map<number, unknown>();
-        const found = seekPast(
-          base ?? -1,
-          (x) => {
-            probes++;
-            try {
-              const one = read({ first: x }, 1);
-              if (one.length) firstKeyAt.set(x, one[0]![0]);
-              return one.length ? 'row' : 'empty';
-            } catch (e3) {
-              if (!isCorruptionError(e3)) throw e3;
-              return 'fail';
-            }
-          },
-          () => probes >= MAX_PROBES,
-        );
-        const range: LostRange = {
-          after: base,
-          before: found === null ? null : asNumber(firstKeyAt.get(found)),
-        };
-        lose(range);
-        if (found === null) return;
-        cursor = { first: found };
-        if (nk === 2) {
-          // Rows whose first key column is the last value inside the damage (found - 1: keys are integers; one
-          // time, one row per process) may sit partly on the damaged page and partly after it: the rest are
-          // sought on the second column and taken.
-          const second = q(p.key[1]!);
-          const sameFirst = (limit: number, y: number): Row[] =>
-            stmt(`WHERE ${first} = ? AND ${second} >= ?`, limit).all(found - 1, y) as Row[];
-          const from2 = seekPast(
-            -1,
-            (y) => {
-              probes++;
-              try {
-                return sameFirst(1, y).length ? 'row' : 'empty';
-              } catch (e4) {
-                if (!isCorruptionError(e4)) throw e4;
-                return 'fail';
-              }
-            },
-            () => probes >= MAX_PROBES,
-          );
-          if (from2 !== null) {
-            try {
-              const rest = sameFirst(CHUNK, from2);
-              take(rest);
-              if (rest.length) range.before = found - 1;
-            } catch (e5) {
-              if (!isCorruptionError(e5)) throw e5;
-            }
-          }
-        }
-        yield;
-        continue;
+        return 'fail';
       }
-      if (rows.length) {
-        take(rows);
-        cursor = { key: keyOf(rows[rows.length - 1]!) };
-      }
-      if (rows.length < CHUNK) {
+    };
+    let lostRange: LostRange | null = null;
+    for (;;) {
+      // One scan from `floor` in B-tree order, as far as the pages read.
+      let readHere = 0;
+      try {
+        const rows = (
+          floor === null ? stmt('', null).iterate() : stmt(fromFirst, null).iterate(floor)
+        ) as IterableIterator<Row>;
+        for (const row of rows) {
+          const k = asNumber(row[0]);
+          if (lostRange && lostRange.before === null && k !== null) lostRange.before = k;
+          if (k !== null) {
+            lastKey = k;
+            recent.push(k);
+            if (recent.length > 3) recent.shift();
+            pending.progress = { table: p.table, from: position() };
+          }
+          pending.rows.push(row);
+          readHere++;
+          if (pending.rows.length >= BATCH) this.flush();
+          if (readHere % CHUNK === 0) yield;
+        }
         result.complete = result.lostRanges === 0;
         return;
+      } catch (e) {
+        if (!isCorruptionError(e)) throw e;
       }
+      // A damaged page: seek past it, above everything read and above where this scan started (so it ends).
+      const keyAt = new Map<number, unknown>();
+      const at = position();
+      const base = Math.max(at ?? -1, floor ?? -1);
+      if (probes >= MAX_PROBES) {
+        lose({ after: lastKey, before: null });
+        return;
+      }
+      const found = seekPast(
+        base,
+        (x) => probe(() => stmt(fromFirst, 1).all(x) as Row[], keyAt, x),
+        () => probes >= MAX_PROBES,
+      );
+      const before = found === null ? null : asNumber(keyAt.get(found));
+      // A scan that ended again within the rows the seek put it back on (the position lags a row) met the same
+      // damage: the stretch grows, it is not a new one.
+      if (lostRange && readHere <= 2) lostRange.before = before;
+      else {
+        lostRange = { after: lastKey, before };
+        lose(lostRange);
+      }
+      if (found === null) return;
+      if (nk === 2) {
+        // Rows whose first key column is the last value inside the damage (found - 1: keys are integers; one
+        // time, one row per process) may sit partly on the damaged page and partly after it: the rest are
+        // sought on the second column and taken.
+        const second = q(p.key[1]!);
+        const same = (limit: number, y: number): Row[] =>
+          stmt(`WHERE ${first} = ? AND ${second} >= ?`, limit).all(found - 1, y) as Row[];
+        const from2 = seekPast(
+          -1,
+          (y) => probe(() => same(1, y), null, y),
+          () => probes >= MAX_PROBES,
+        );
+        if (from2 !== null) {
+          try {
+            const rest = same(CHUNK, from2);
+            for (const r of rest) pending.rows.push(r);
+            if (rest.length) lostRange.before = found - 1;
+          } catch (e) {
+            if (!isCorruptionError(e)) throw e;
+          }
+        }
+      }
+      floor = found;
       yield;
     }
+  }
+}
+
+function parseProgress(text: string): Progress | null {
+  try {
+    const v = JSON.parse(text) as { table?: unknown; from?: unknown };
+    if (typeof v.table !== 'string') return null;
+    return { table: v.table, from: typeof v.from === 'number' && Number.isFinite(v.from) ? v.from : null };
+  } catch {
+    return null;
   }
 }
 

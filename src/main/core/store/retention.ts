@@ -93,6 +93,41 @@ function pruneByKind(
 }
 
 /**
+ * Rolls the raw samples (and process readings) of the minutes in [from, to) into `samples_minute` (and
+ * `process_samples_minute`); returns the minutes written. `replace` rebuilds a minute from whatever raw rows
+ * it has; `fill` writes only minutes that have no roll-up yet (rows copied out of a damaged timeline: a
+ * minute rolled up before the damage, from all its rows, is better than one rebuilt from what survived).
+ */
+export function rollUpMinutes(db: Db, from: number, to: number, mode: 'replace' | 'fill'): number {
+  const verb = mode === 'replace' ? 'INSERT OR REPLACE' : 'INSERT OR IGNORE';
+  const targets = SAMPLE_COLUMNS.map((c) => `${c}_min, ${c}_avg, ${c}_max`).join(', ');
+  const rolled = db
+    .prepare(
+      `${verb} INTO samples_minute (ts, n, ${targets},
+         risk_level_max, exo_reachable_min, exo_in_flight_avg, exo_in_flight_max, gpu_recovery_count_max,
+         gpu_ceiling_source)
+       SELECT m, n, ${targets},
+         risk_level_max, exo_reachable_min, exo_in_flight_avg, exo_in_flight_max, gpu_recovery_count_max,
+         (SELECT s.gpu_ceiling_source FROM samples s WHERE s.ts = last_ts) FROM (
+           SELECT (ts / ${MINUTE}) * ${MINUTE} AS m, count(*) AS n,
+             ${SAMPLE_COLUMNS.map((c) => `min(${c}) AS ${c}_min, avg(${c}) AS ${c}_avg, max(${c}) AS ${c}_max`).join(', ')},
+             max(risk_level) AS risk_level_max, min(exo_reachable) AS exo_reachable_min,
+             avg(exo_in_flight) AS exo_in_flight_avg, max(exo_in_flight) AS exo_in_flight_max,
+             max(gpu_recovery_count) AS gpu_recovery_count_max, max(ts) AS last_ts
+           FROM samples WHERE ts >= ? AND ts < ? GROUP BY m)`,
+    )
+    .run(from, to).changes;
+  db.prepare(
+    `${verb} INTO process_samples_minute
+       (ts, pid, start_time, role, n, rss_max, phys_footprint_avg, phys_footprint_max, cpu_percent_avg)
+     SELECT (ts / ${MINUTE}) * ${MINUTE} AS m, pid, max(start_time), max(role), count(*), max(rss),
+            avg(phys_footprint), max(phys_footprint), avg(cpu_percent)
+     FROM process_samples WHERE ts >= ? AND ts < ? GROUP BY m, pid`,
+  ).run(from, to);
+  return rolled;
+}
+
+/**
  * Rolls every complete minute of raw samples into `samples_minute` (idempotent: a minute is rebuilt from
  * whatever raw rows it has), then deletes raw rows past the raw window, roll-ups and the pid map past the
  * minute window, events and audit rows past their kind's window. Minutes are rolled up as they complete,
@@ -108,31 +143,8 @@ export function applyRetention(
     db.prepare("SELECT value FROM meta WHERE key = 'rolled_up_to'").get() as { value: string } | undefined
   )?.value;
   const from = lastRolled ? Number(lastRolled) : 0;
-  const targets = SAMPLE_COLUMNS.map((c) => `${c}_min, ${c}_avg, ${c}_max`).join(', ');
   return db.transaction((): RetentionResult => {
-    const rolled = db
-      .prepare(
-        `INSERT OR REPLACE INTO samples_minute (ts, n, ${targets},
-           risk_level_max, exo_reachable_min, exo_in_flight_avg, exo_in_flight_max, gpu_recovery_count_max,
-           gpu_ceiling_source)
-         SELECT m, n, ${SAMPLE_COLUMNS.map((c) => `${c}_min, ${c}_avg, ${c}_max`).join(', ')},
-           risk_level_max, exo_reachable_min, exo_in_flight_avg, exo_in_flight_max, gpu_recovery_count_max,
-           (SELECT s.gpu_ceiling_source FROM samples s WHERE s.ts = last_ts) FROM (
-             SELECT (ts / ${MINUTE}) * ${MINUTE} AS m, count(*) AS n,
-               ${SAMPLE_COLUMNS.map((c) => `min(${c}) AS ${c}_min, avg(${c}) AS ${c}_avg, max(${c}) AS ${c}_max`).join(', ')},
-               max(risk_level) AS risk_level_max, min(exo_reachable) AS exo_reachable_min,
-               avg(exo_in_flight) AS exo_in_flight_avg, max(exo_in_flight) AS exo_in_flight_max,
-               max(gpu_recovery_count) AS gpu_recovery_count_max, max(ts) AS last_ts
-             FROM samples WHERE ts >= ? AND ts < ? GROUP BY m)`,
-      )
-      .run(from, currentMinute);
-    db.prepare(
-      `INSERT OR REPLACE INTO process_samples_minute
-         (ts, pid, start_time, role, n, rss_max, phys_footprint_avg, phys_footprint_max, cpu_percent_avg)
-       SELECT (ts / ${MINUTE}) * ${MINUTE} AS m, pid, max(start_time), max(role), count(*), max(rss),
-              avg(phys_footprint), max(phys_footprint), avg(cpu_percent)
-       FROM process_samples WHERE ts >= ? AND ts < ? GROUP BY m, pid`,
-    ).run(from, currentMinute);
+    const rolled = rollUpMinutes(db, from, currentMinute, 'replace');
     db.prepare(
       "INSERT INTO meta (key, value) VALUES ('rolled_up_to', ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
     ).run(String(currentMinute));
@@ -159,6 +171,6 @@ export function applyRetention(
       now,
       policy.minuteMs,
     );
-    return { minutesRolledUp: rolled.changes, rawDeleted, minuteDeleted, eventsDeleted, auditDeleted };
+    return { minutesRolledUp: rolled, rawDeleted, minuteDeleted, eventsDeleted, auditDeleted };
   })();
 }
