@@ -130,7 +130,8 @@ export class SalvageJob {
     rows: Row[];
     write: (rows: Row[], progress: Progress) => number;
     into: TableSalvage;
-    progress: Progress;
+    /** Where a restart would resume, as of the rows read so far. */
+    progress: () => Progress;
   } | null = null;
   private finished = false;
   /** The table being copied (null before the first). */
@@ -212,7 +213,7 @@ export class SalvageJob {
   private flush(): void {
     const p = this.pending;
     if (!p?.rows.length) return;
-    const written = p.write(p.rows, p.progress);
+    const written = p.write(p.rows, p.progress());
     p.into.copied += written;
     this.salvage.copied += written;
     p.rows = [];
@@ -308,7 +309,7 @@ export class SalvageJob {
         return written;
       }),
       into: result,
-      progress: { table: p.table, from: start } as Progress,
+      progress: (): Progress => ({ table: p.table, from: position() ?? start }),
     };
     this.pending = pending;
     const lose = (range: LostRange) => {
@@ -350,7 +351,6 @@ export class SalvageJob {
             lastKey = k;
             recent.push(k);
             if (recent.length > 3) recent.shift();
-            pending.progress = { table: p.table, from: position() };
           }
           pending.rows.push(row);
           readHere++;
