@@ -301,6 +301,32 @@ describe('the daemon against a corrupt database, stale pidfiles and kill -9', ()
     raw.close();
   });
 
+  it('two daemons started at the same moment on a damaged timeline: one moves it aside and copies it, the other changes nothing', async () => {
+    const dataDir = `${dir.path}/damaged-twice`;
+    const t0 = Date.now() - 3_600_000;
+    const built = buildTimeline(dataDir, 2000, 0, t0);
+    const leaf = built.leaves['samples']![5]!;
+    damagePages(built.path, built.pageSize, [leaf.page]);
+    const args = ['--data-dir', dataDir, '--interval', String(INTERVAL_MS / 1000)];
+    const both = await Promise.allSettled([start(args), start(args)]);
+    const running = both.flatMap((r) => (r.status === 'fulfilled' && r.value.exitCode === null ? [r.value] : []));
+    await sleep(1500);
+    const alive = running.filter((d) => d.exitCode === null);
+    assert.equal(alive.length, 1, 'one daemon runs');
+    alive[0]!.kill('SIGTERM');
+    assert.equal((await waitForExit(alive[0]!)).code, 0);
+    const moved = readdirSync(dataDir).filter((f) => /^timeline\.corrupt-.*\.db$/.test(f));
+    assert.equal(moved.length, 1, `one file moved aside: ${readdirSync(dataDir).join(', ')}`);
+    const { times, store, close } = samplesOf(`${dataDir}/timeline.db`);
+    assert.deepEqual(
+      times.filter((t) => t < t0 + 2_000_000),
+      keysWithout(built.keys.samples, [leaf]).map((k) => k[0]),
+      'the damaged file itself was copied from',
+    );
+    assert.equal(store.events(0, Date.now() + 1, 'storage.salvaged').length, 1);
+    close();
+  });
+
   it('a pidfile naming a live unrelated process does not block; a real second daemon exits 0 saying already running', async () => {
     const dataDir = `${dir.path}/pids`;
     mkdirSync(dataDir);

@@ -31,6 +31,7 @@ import type { EventCollector } from './event-collector.js';
 import { ExoApiClient } from './exo/exo-api-client.js';
 import { ExoPidfileWatch, exoHome } from './exo/exo-pidfile.js';
 import type { GuardServer } from './guard/guard-server.js';
+import { type AcquireResult, acquireLock } from './instance-lock.js';
 import type { Logger } from './logger.js';
 import { panicCountsByKind } from './panics/panic-summary.js';
 import { REPORTS_AND_PASTED_COPIES } from './panics/report-ingester.js';
@@ -101,17 +102,22 @@ export class Daemon {
   private readonly decision: GuardDecision;
   private readonly configs: ConfigApplication;
   private readonly runtime: DaemonRuntime;
+  private readonly lock: AcquireResult;
 
   constructor(private readonly deps: DaemonDeps) {
     this.clock = deps.clock ?? systemClock;
     this.startedAt = this.clock.now();
     const { events, logger, config } = deps;
+    // The lock first: only its holder touches the database on disk (moving a damaged one aside, copying out of
+    // it); a second daemon started at the same moment stops at begin() having changed nothing.
+    this.lock = acquireLock(paths(deps.dataDir).pidfile, this.startedAt);
     this.storage = new TimelineStorage({
       path: paths(deps.dataDir).database,
       intervalSeconds: config.intervalSeconds,
       events,
       logger,
       Driver: deps.Driver,
+      owner: this.lock.ok,
     });
     this.store = this.storage.store;
     this.reports = new ReportStore(this.storage.db);
@@ -183,6 +189,7 @@ export class Daemon {
       logger: deps.logger,
       clock: this.clock,
       lockPath: paths(deps.dataDir).pidfile,
+      lock: this.lock,
       storage: this.storage,
       sampler: new Sampler(deps.probe, () => ({
         pidfilePid: pidfile.current(),

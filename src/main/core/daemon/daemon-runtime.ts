@@ -4,7 +4,7 @@ import type { ApiServer } from '../api/api-server.js';
 import type { Config } from '../config/config-schema.js';
 import type { EventCollector } from '../event-collector.js';
 import type { GuardServer } from '../guard/guard-server.js';
-import { acquireLock, releaseLock } from '../instance-lock.js';
+import { type AcquireResult, acquireLock, releaseLock } from '../instance-lock.js';
 import type { Logger } from '../logger.js';
 import type { ReportWatcher } from '../panics/report-watcher.js';
 import type { PlatformProbe } from '../probes/probe-types.js';
@@ -46,6 +46,8 @@ export interface RuntimeParts {
   logger: Logger;
   clock: Clock;
   lockPath: string;
+  /** The lock as taken when the daemon was built (before its database was opened). */
+  lock?: AcquireResult;
   storage: TimelineStorage;
   sampler: Sampler;
   risk: RiskPipeline;
@@ -106,7 +108,7 @@ export class DaemonRuntime {
   async begin(): Promise<StartResult> {
     const { clock, lockPath, events, logger, probe, storage } = this.p;
     const now = clock.now();
-    const lock = acquireLock(lockPath, now);
+    const lock = this.p.lock ?? acquireLock(lockPath, now);
     if (!lock.ok) {
       return {
         ok: false,

@@ -65,6 +65,12 @@ export interface TimelineStorageDeps {
   events: EventCollector;
   logger: Logger;
   Driver?: DatabaseConstructor | undefined;
+  /**
+   * Whether this process holds the data directory's lock. Only the holder may move a damaged database aside
+   * or copy rows out of one: a second daemon starting at the same moment (the app and the login agent) opens
+   * nothing on disk, and stops at the lock.
+   */
+  owner?: boolean;
 }
 
 /**
@@ -84,7 +90,14 @@ export class TimelineStorage {
   private salvage: PendingSalvage | null = null;
 
   constructor(private readonly deps: TimelineStorageDeps) {
-    const opened = openTimeline(deps.path, deps.Driver);
+    const opened =
+      deps.owner === false
+        ? {
+            db: openDatabase(':memory:', deps.Driver ? { Driver: deps.Driver } : {}),
+            recovered: null,
+            detached: null,
+          }
+        : openTimeline(deps.path, deps.Driver);
     this.db = opened.db;
     this.recovered = opened.recovered;
     if (!opened.detached) {
