@@ -166,6 +166,45 @@ describe('the daemon through storage faults', { skip: mountProblem ?? false }, (
     );
   });
 
+  it('a damaged timeline on a disk without room to copy it: the copy waits (owed, said so), and runs once there is room', async () => {
+    const dataDir = `${dir.path}/tight`;
+    mkdirSync(dataDir);
+    assert.equal(mount(['-t', 'tmpfs', '-o', 'size=40m', 'tmpfs', dataDir]), null);
+    mounts.push(dataDir);
+    const t0 = Date.now() - 30_000_000;
+    const built = buildTimeline(dataDir, 20_000, 0, t0);
+    const leaf = built.leaves['samples']![30]!;
+    damagePages(built.path, built.pageSize, [leaf.page]);
+    const args = ['--data-dir', dataDir, '--interval', String(INTERVAL_MS / 1000)];
+    const first = await start(args);
+    await sleep(1200);
+    first.kill('SIGTERM');
+    assert.equal((await waitForExit(first)).code, 0);
+    {
+      const { store, close } = samplesOf(`${dataDir}/timeline.db`);
+      const paused = store.events(0, Date.now() + 1, 'storage.salvage-paused');
+      assert.equal(paused.length, 1);
+      assert.match(
+        paused[0]!.message,
+        /is paused: .* free on its disk, .* needed to copy it; 0 row\(s\) copied so far stay/,
+      );
+      assert.equal(store.events(0, Date.now() + 1, 'storage.salvaged').length, 0, 'not given up');
+      close();
+    }
+    assert.equal(mount(['-o', 'remount,size=200m', 'tmpfs', dataDir]), null);
+    const second = await start(args);
+    await sleep(2500);
+    second.kill('SIGTERM');
+    assert.equal((await waitForExit(second)).code, 0);
+    const { times, store, close } = samplesOf(`${dataDir}/timeline.db`);
+    assert.equal(store.events(0, Date.now() + 1, 'storage.salvaged').length, 1);
+    assert.deepEqual(
+      times.filter((t) => t < t0 + 20_000_000),
+      keysWithout(built.keys.samples, [leaf]).map((k) => k[0]),
+    );
+    close();
+  });
+
   it('read-only data directory: starts, samples and serves; when it becomes writable the held samples land and it exits 70 to be restarted', async () => {
     const real = `${dir.path}/ro-real`;
     const ro = `${dir.path}/ro`;
@@ -309,7 +348,9 @@ describe('the daemon against a corrupt database, stale pidfiles and kill -9', ()
     damagePages(built.path, built.pageSize, [leaf.page]);
     const args = ['--data-dir', dataDir, '--interval', String(INTERVAL_MS / 1000)];
     const both = await Promise.allSettled([start(args), start(args)]);
-    const running = both.flatMap((r) => (r.status === 'fulfilled' && r.value.exitCode === null ? [r.value] : []));
+    const running = both.flatMap((r) =>
+      r.status === 'fulfilled' && r.value.exitCode === null ? [r.value] : [],
+    );
     await sleep(1500);
     const alive = running.filter((d) => d.exitCode === null);
     assert.equal(alive.length, 1, 'one daemon runs');

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { mkdirSync, readFileSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync, readFileSync, writeSync } from 'node:fs';
 import { after, describe, it } from 'node:test';
 import Database from 'better-sqlite3';
 import {
@@ -10,6 +10,7 @@ import {
   pendingSalvage,
   salvageMessage,
 } from '../../src/main/core/store/database-recovery.js';
+import { isCorruptionError, isDiskError } from '../../src/main/core/store/database-salvage.js';
 import { MIGRATIONS } from '../../src/main/core/store/migrations.js';
 import { buildTimeline, damageKey, damagePages, keysWithout, T0 } from '../support/damaged-timeline.js';
 import { tempDir } from '../support/temp-dir.js';
@@ -251,6 +252,41 @@ describe('copying rows out of a damaged timeline', () => {
     assert.equal(t.lost.length, 20, 'the first 20 stretches are listed, all are counted');
     endSalvage(pending);
     opened.db.close();
+  });
+
+  it('a header whose schema version is damaged (negative, or far past any build): moved aside, every row copied', () => {
+    for (const version of [-5, 0x5a5a5a5a]) {
+      const built = buildTimeline(`${dir.path}/header${version}`, 1000);
+      const fd = openSync(built.path, 'r+');
+      const bytes = Buffer.alloc(4);
+      bytes.writeInt32BE(version);
+      // The header's user_version: 4 bytes, big-endian, at offset 60 of page 1.
+      writeSync(fd, bytes, 0, 4, 60);
+      closeSync(fd);
+      const opened = openTimelineDatabase(built.path);
+      assert.ok(opened.recovered, `${version}: not taken for a newer build`);
+      assert.match(
+        opened.recovered.reason,
+        new RegExp(`schema version is ${version}, which no exo-sentinel writes`),
+      );
+      const pending = pendingSalvage(opened.db)!;
+      while (!pending.job!.step(50));
+      assert.deepEqual(keysOf(opened.db, SQL.samples), built.keys.samples);
+      assert.match(salvageMessage(pending), /every page in it was read/);
+      endSalvage(pending);
+      opened.db.close();
+    }
+  });
+
+  it('corruption and disk errors are told apart by their codes', () => {
+    const err = (code: string, message = 'x') => Object.assign(new Error(message), { code });
+    for (const code of ['SQLITE_CORRUPT', 'SQLITE_CORRUPT_INDEX', 'SQLITE_NOTADB', 'SQLITE_IOERR_CORRUPTFS'])
+      assert.ok(isCorruptionError(err(code)), code);
+    assert.ok(isCorruptionError(err('SQLITE_ERROR', 'unsupported file format')));
+    assert.ok(!isCorruptionError(err('SQLITE_ERROR', 'no such table: x')));
+    for (const code of ['SQLITE_FULL', 'ENOSPC', 'SQLITE_IOERR_WRITE', 'SQLITE_IOERR_FSYNC'])
+      assert.ok(isDiskError(err(code)) && !isCorruptionError(err(code)), code);
+    assert.ok(!isDiskError(err('SQLITE_IOERR_CORRUPTFS')));
   });
 
   it('a damaged first page (the schema): nothing can be read, the reason is given, the new timeline works', () => {

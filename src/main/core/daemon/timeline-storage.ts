@@ -14,12 +14,16 @@ import {
   type Recovered,
   salvageMessage,
 } from '../store/database-recovery.js';
+import { isDiskError } from '../store/database-salvage.js';
 import { applyRetention, rollUpMinutes } from '../store/retention.js';
 import { type PendingTick, TickWriter } from '../store/tick-writer.js';
 import { TimelineStore } from '../store/timeline-store.js';
 
 /** How long the daemon holds ticks in memory while the timeline cannot be written. */
 const BUFFER_SECONDS = 600;
+/** How often a copy out of a damaged timeline paused for the disk is tried again. */
+const SALVAGE_RETRY_MS = 600_000;
+
 /** How often a daemon whose database could not be opened tries it again (one open attempt: cheap). */
 const REATTACH_MS = 10_000;
 
@@ -88,6 +92,8 @@ export class TimelineStorage {
   private lastReattach = 0;
   /** A damaged database's rows still being copied into this one (after a corrupt one was moved aside). */
   private salvage: PendingSalvage | null = null;
+  /** When the copy was paused for a full or failing disk (null: not paused). */
+  private salvagePausedAt: number | null = null;
 
   constructor(private readonly deps: TimelineStorageDeps) {
     const opened =
@@ -233,30 +239,59 @@ export class TimelineStorage {
    * Never throws: a copy that fails is ended and said so, the damaged file stays for sqlite3 .recover.
    */
   salvageStep(budgetMs: number, now: number): void {
+    if (!this.salvage && this.salvagePausedAt !== null && now - this.salvagePausedAt >= SALVAGE_RETRY_MS) {
+      // Paused for the disk: tried again (from where it was) every SALVAGE_RETRY_MS.
+      this.salvagePausedAt = null;
+      try {
+        this.salvage = pendingSalvage(this.attachedDb ?? this.db, this.deps.Driver);
+      } catch (e) {
+        this.deps.logger.error({ err: e }, `the copy out of a damaged timeline: ${(e as Error).message}`);
+      }
+    }
     const pending = this.salvage;
     if (!pending) return;
-    let failure: string | null = null;
+    let failure: { message: string; disk: boolean } | null =
+      pending.error !== null && pending.retry ? { message: pending.error, disk: true } : null;
     try {
-      if (pending.job && !pending.job.step(budgetMs)) return;
+      if (!failure && pending.job && !pending.job.step(budgetMs)) return;
       // The retention rolled minutes up before these raw rows were back: the minutes without a roll-up get one
       // (those rolled up before the damage, from all their rows, are kept).
-      if (pending.job?.salvage.copied)
+      if (!failure && pending.job?.salvage.copied)
         rollUpMinutes(pending.into, 0, Math.floor(now / 60_000) * 60_000, 'fill');
     } catch (e) {
-      failure = (e as Error).message;
+      failure = { message: (e as Error).message, disk: isDiskError(e) };
     }
     this.salvage = null;
-    const message =
-      failure !== null
-        ? `the rows of the damaged timeline ${pending.path} could not all be copied (${failure}); what was copied stays, the rest is only in that file (sqlite3 .recover)`
-        : salvageMessage(pending);
-    const lost = failure !== null || (pending.job?.salvage.tables.some((t) => t.lostRanges > 0) ?? true);
     const data = {
       path: pending.path,
       copied: pending.job?.salvage.copied ?? 0,
       tables: pending.job?.salvage.tables ?? [],
-      error: failure ?? pending.error ?? pending.job?.salvage.error ?? null,
+      error: failure?.message ?? pending.error ?? pending.job?.salvage.error ?? null,
     };
+    if (failure?.disk) {
+      // A full or failing disk is no reason to give the copy up: it stays owed (with where it was) and is
+      // tried again; the ticks come first.
+      try {
+        closeSalvage(pending);
+      } catch (e) {
+        this.deps.logger.error(
+          { err: e },
+          `pausing the copy out of ${pending.path}: ${(e as Error).message}`,
+        );
+      }
+      this.salvagePausedAt = now;
+      const message = `copying rows out of the damaged timeline ${pending.path} is paused: ${failure.message}; ${data.copied} row(s) copied so far stay, and it is tried again every ${SALVAGE_RETRY_MS / 60_000} minutes and at the next start`;
+      this.deps.logger.warn(data, message);
+      this.deps.events.push('storage.salvage-paused', 'warning', message, data);
+      return;
+    }
+    const message =
+      failure !== null
+        ? `the rows of the damaged timeline ${pending.path} could not all be copied (${failure.message}); the ${data.copied} row(s) copied stay, the rest is only in that file (sqlite3 .recover)`
+        : salvageMessage(pending);
+    const lost =
+      failure !== null ||
+      (pending.job?.salvage.tables.some((t) => t.lostRanges > 0 || t.refused > 0) ?? true);
     try {
       endSalvage(pending);
     } catch (e) {

@@ -2,7 +2,14 @@ import { existsSync, renameSync, statfsSync, statSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { formatBytes } from '../util/format.js';
 import { type DatabaseConstructor, type Db, openDatabase } from './database.js';
-import { isCorruptionError, type LostRange, PROGRESS_KEY, SalvageJob } from './database-salvage.js';
+import {
+  isCorruptionError,
+  isDiskError,
+  type LostRange,
+  PROGRESS_KEY,
+  SalvageJob,
+} from './database-salvage.js';
+import { MIGRATIONS } from './migrations.js';
 
 export { isCorruptionError };
 
@@ -54,6 +61,11 @@ export function openTimelineDatabase(
       let found: unknown;
       try {
         found = check.pragma('quick_check', { simple: true });
+        // A damaged header can carry any schema version: one far past what any build writes (or below zero)
+        // is damage, not a newer exo-sentinel (which stops the start instead).
+        const version = check.pragma('user_version', { simple: true }) as number;
+        if (found === 'ok' && (version < 0 || version > MIGRATIONS.length + 1000))
+          reason = `the header's schema version is ${version}, which no exo-sentinel writes`;
       } catch (e) {
         if (!isCorruptionError(e)) throw e;
         found = (e as Error).message;
@@ -61,7 +73,7 @@ export function openTimelineDatabase(
         check.close();
       }
       // quick_check lists one finding per line: one line for a person, the first findings.
-      if (found !== 'ok')
+      if (found !== 'ok' && reason === null)
         reason = `quick_check: ${String(found)
           .replace(/\s*\n\s*/g, '; ')
           .slice(0, 300)}`;
@@ -106,6 +118,8 @@ export interface PendingSalvage {
   job: SalvageJob | null;
   from: Db | null;
   error: string | null;
+  /** The error is the disk's (not enough free space): the copy stays owed and is tried again later. */
+  retry: boolean;
 }
 
 /**
@@ -131,14 +145,15 @@ export function pendingSalvage(db: Db, Driver?: DatabaseConstructor): PendingSal
         job: null,
         from: null,
         error: `${formatBytes(free)} free on its disk, ${formatBytes(need)} needed to copy it`,
+        retry: true,
       };
     const from = openDatabase(path, { readonly: true, anySchema: true, ...(Driver ? { Driver } : {}) });
     const job = new SalvageJob(from, db);
     // Ids first, before the daemon writes a row (a few hundred rows: well under a second).
     job.copyFirst(FIRST_BUDGET_MS);
-    return { path, into: db, job, from, error: null };
+    return { path, into: db, job, from, error: null, retry: false };
   } catch (e) {
-    return { path, into: db, job: null, from: null, error: (e as Error).message };
+    return { path, into: db, job: null, from: null, error: (e as Error).message, retry: isDiskError(e) };
   }
 }
 
@@ -206,7 +221,8 @@ export function salvageMessage(pending: PendingSalvage): string {
           .map((r) => stretch(db, t.table, r))
           .join(', ')}${t.lostRanges > 3 ? ` and ${t.lostRanges - 3} more stretch(es)` : ''}`,
     );
+  const refused = s.tables.filter((t) => t.refused > 0).map((t) => `${t.refused} in ${t.table}`);
   return `${s.copied} row(s) copied out of the damaged timeline ${pending.path} into the new one; ${
-    lost.length ? `rows on damaged pages are lost: ${lost.join('; ')}` : 'every row in it was read'
-  }`;
+    lost.length ? `rows on damaged pages are lost: ${lost.join('; ')}` : 'every page in it was read'
+  }${refused.length ? `; rows with values the timeline cannot hold were left out: ${refused.join(', ')}` : ''}`;
 }

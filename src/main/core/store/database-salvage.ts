@@ -1,9 +1,25 @@
 import type { Db } from './database.js';
 
-/** SQLite's answer for a file that is not a database or whose pages are damaged. */
+/**
+ * SQLite's answer for a file that is not a database or whose pages are damaged (an unreadable sector under a
+ * page, SQLITE_IOERR_CORRUPTFS, or a header naming a file format SQLite does not have, included).
+ */
 export function isCorruptionError(e: unknown): boolean {
   const code = (e as { code?: unknown }).code;
-  return typeof code === 'string' && (code === 'SQLITE_NOTADB' || code.startsWith('SQLITE_CORRUPT'));
+  if (typeof code !== 'string') return false;
+  if (code === 'SQLITE_NOTADB' || code.startsWith('SQLITE_CORRUPT') || code === 'SQLITE_IOERR_CORRUPTFS')
+    return true;
+  return code === 'SQLITE_ERROR' && /unsupported file format/.test(String((e as Error).message));
+}
+
+/** A full disk or an I/O error writing: the environment's fault, not the damaged file's. */
+export function isDiskError(e: unknown): boolean {
+  const code = String((e as { code?: unknown }).code ?? '');
+  return (
+    code === 'SQLITE_FULL' ||
+    code === 'ENOSPC' ||
+    (code.startsWith('SQLITE_IOERR') && code !== 'SQLITE_IOERR_CORRUPTFS')
+  );
 }
 
 /** A stretch of a table's first key column (a time in ms, or an id) whose rows sat on unreadable pages. */
@@ -20,6 +36,8 @@ export interface TableSalvage {
   /** Where rows were lost (at most MAX_RANGES are listed; `lostRanges` counts them all). */
   lost: LostRange[];
   lostRanges: number;
+  /** Rows read but refused by the new schema (a value of a type a column cannot hold): not copied. */
+  refused: number;
   /** Every row was read (no damaged page met, nothing left for lack of time). */
   complete: boolean;
 }
@@ -225,7 +243,8 @@ export class SalvageJob {
     try {
       const theirVersion = from.pragma('user_version', { simple: true }) as number;
       const ourVersion = into.pragma('user_version', { simple: true }) as number;
-      if (theirVersion > ourVersion) {
+      // A version far past ours is a damaged header (the open said so), not a newer build: read it as ours.
+      if (theirVersion > ourVersion && theirVersion <= ourVersion + 1000) {
         salvage.error = `its schema is version ${theirVersion}, newer than this exo-sentinel's (${ourVersion})`;
         return;
       }
@@ -253,6 +272,7 @@ export class SalvageJob {
           copied: 0,
           lost: [{ after: null, before: null }],
           lostRanges: 1,
+          refused: 0,
           complete: false,
         });
         continue;
@@ -297,14 +317,30 @@ export class SalvageJob {
     const saveProgress = into.prepare(
       'INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value',
     );
-    const result: TableSalvage = { table: p.table, copied: 0, lost: [], lostRanges: 0, complete: false };
+    const result: TableSalvage = {
+      table: p.table,
+      copied: 0,
+      lost: [],
+      lostRanges: 0,
+      refused: 0,
+      complete: false,
+    };
     this.salvage.tables.push(result);
     const pending = {
       rows: [] as Row[],
       write: into.transaction((rows: Row[], progress: Progress): number => {
         // Rows read twice (a scan resumed a row back, a restart) are ignored: only rows written are counted.
         let written = 0;
-        for (const r of rows) written += insert.run(r.slice(nk)).changes;
+        for (const r of rows) {
+          try {
+            written += insert.run(r.slice(nk)).changes;
+          } catch (e) {
+            // One row the schema cannot take (a damaged value of the wrong type) is that row, not the copy.
+            const code = String((e as { code?: unknown }).code ?? '');
+            if (!code.startsWith('SQLITE_CONSTRAINT') && code !== 'SQLITE_MISMATCH') throw e;
+            result.refused++;
+          }
+        }
         saveProgress.run(PROGRESS_KEY, JSON.stringify(progress));
         return written;
       }),
