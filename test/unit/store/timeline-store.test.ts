@@ -18,6 +18,11 @@ describe('timeline store (real SQLite)', () => {
     assert.equal(db.pragma('journal_mode', { simple: true }), 'wal');
     assert.equal(db.pragma('synchronous', { simple: true }), 2);
     assert.equal(db.pragma('checkpoint_fullfsync', { simple: true }), 1);
+    // A 2 MB page cache, not the 16 MB better-sqlite3 builds SQLite with (it only grows), readers included.
+    assert.equal(db.pragma('cache_size', { simple: true }), -2000);
+    const reader = openDatabase(path, { readonly: true });
+    assert.equal(reader.pragma('cache_size', { simple: true }), -2000);
+    reader.close();
     assert.equal(schemaVersion(db), MIGRATIONS.length);
     db.close();
     const again = openDatabase(path);

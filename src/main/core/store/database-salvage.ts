@@ -61,7 +61,7 @@ export interface SalvageOptions {
 const CHUNK = 500;
 /** Where a table's ids start in the new database when the damaged one's highest cannot be read. */
 const UNKNOWN_ID_GAP = 1_000_000_000;
-const BATCH = 5_000;
+const BATCH = 500;
 const MAX_RANGES = 20;
 /**
  * Seeks spent finding readable rows past damaged pages, per table (each is one B-tree descent, microseconds;
