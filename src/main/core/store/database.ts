@@ -41,6 +41,17 @@ export function openDatabase(path: string, options: OpenOptions = {}): Db {
   const Driver = options.Driver ?? nodeDriver();
   if (!options.readonly && path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
   const db = new Driver(path, { readonly: options.readonly ?? false, timeout: 5000 });
+  try {
+    setUp(db, path, options);
+  } catch (e) {
+    // A file that is not a database (or a schema this build cannot read) fails here: no handle is left open.
+    db.close();
+    throw e;
+  }
+  return db;
+}
+
+function setUp(db: Db, path: string, options: OpenOptions): void {
   // better-sqlite3 builds SQLite with a 16 MB page cache per connection (SQLITE_DEFAULT_CACHE_SIZE=-16000), and
   // a cache only grows: a day of history read once (the dashboard, a roll-up) kept ~16 MiB more resident for
   // good, per connection. SQLite's own default, 2 MB: the OS caches the file anyway.
@@ -51,24 +62,14 @@ export function openDatabase(path: string, options: OpenOptions = {}): Db {
     db.pragma('checkpoint_fullfsync = ON');
     db.pragma('foreign_keys = ON');
     migrate(db);
-  } else {
-    db.pragma('query_only = ON');
-    if (options.anySchema) return db;
-    // A reader cannot migrate: a file without the timeline's tables (empty: a daemon stopped before its first
-    // write) or with an older schema would fail later on "no such table/column"; it is said here instead.
-    let version: number;
-    try {
-      version = schemaVersion(db);
-    } catch (e) {
-      db.close();
-      throw e;
-    }
-    if (version < MIGRATIONS.length) {
-      db.close();
-      throw new StaleSchemaError(path, version, MIGRATIONS.length);
-    }
+    return;
   }
-  return db;
+  db.pragma('query_only = ON');
+  if (options.anySchema) return;
+  // A reader cannot migrate: a file without the timeline's tables (empty: a daemon stopped before its first
+  // write) or with an older schema would fail later on "no such table/column"; it is said here instead.
+  const version = schemaVersion(db);
+  if (version < MIGRATIONS.length) throw new StaleSchemaError(path, version, MIGRATIONS.length);
 }
 
 /** A timeline opened read-only whose schema is behind this build's (0: no timeline in it yet). */
