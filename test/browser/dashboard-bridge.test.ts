@@ -7,6 +7,7 @@ import type { Browser } from 'playwright-core';
 import type { SentinelBridge } from '../../src/shared/bridge.js';
 import { launchChromium, noChromium } from '../support/chromium.js';
 import { repoRoot } from '../support/fixtures.js';
+import { waitForPage } from '../support/page-wait.js';
 
 const page = join(repoRoot, 'dist', 'renderer', 'index.html');
 
@@ -105,7 +106,11 @@ describe('the dashboard over the preload bridge (as in the Electron window), in 
     await p.addInitScript(FAKE_BRIDGE);
     await p.goto(pathToFileURL(page).href);
     await p.waitForSelector('#level.badge.high');
-    await p.waitForFunction('typeof window.__push === "function"');
+    await waitForPage(
+      () => p.evaluate('typeof window.__push'),
+      (t) => t === 'function',
+      'the bridge',
+    );
     await p.evaluate('window.__push("navigate", { view: "Panics:4" })');
     await p.waitForSelector('article.report');
     assert.match((await p.textContent('article.report')) ?? '', /completeMemory\(\) prepare count underflow/);
@@ -128,12 +133,18 @@ describe('the dashboard over the preload bridge (as in the Electron window), in 
     await p.click('nav button:has-text("Guard")');
     assert.equal(await p.inputValue('#guard-mode'), 'auto');
     await p.selectOption('#guard-mode', 'serialise');
-    await p.waitForFunction('document.getElementById("guard-mode-note")?.textContent === "pinned by hand"');
+    await waitForPage(
+      () => p.textContent('#guard-mode-note'),
+      (t) => t === 'pinned by hand',
+      'the mode note',
+    );
     assert.match((await p.textContent('main')) ?? '', /mode serialise/);
     assert.equal(await p.inputValue('#guard-mode'), 'serialise');
     await p.selectOption('#guard-mode', 'auto');
-    await p.waitForFunction(
-      'document.getElementById("guard-mode-note")?.textContent === "following the risk level"',
+    await waitForPage(
+      () => p.textContent('#guard-mode-note'),
+      (t) => t === 'following the risk level',
+      'the mode note',
     );
     assert.deepEqual(await p.evaluate('window.__guard'), [{ mode: 'serialise' }, { mode: 'auto' }]);
     assert.deepEqual(errors, []);

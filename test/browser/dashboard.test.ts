@@ -7,6 +7,7 @@ import { launchChromium, noChromium } from '../support/chromium.js';
 import { sleep, startDaemon, waitForExit } from '../support/cli-runner.js';
 import { type FakeExoControl, startFakeExo } from '../support/fake-exo-server.js';
 import { fixture, repoRoot } from '../support/fixtures.js';
+import { waitForPage } from '../support/page-wait.js';
 import { wrapAsPanicFile } from '../support/panic-file.js';
 import { tempDir } from '../support/temp-dir.js';
 
@@ -58,10 +59,10 @@ describe('the dashboard in headless Chromium against a running daemon', {
     assert.equal(await page.textContent('#level'), 'ok');
     assert.match((await page.textContent('#level-detail')) ?? '', /^OK since .* · guard open$/);
     // The chart fills from the timeline and grows with live samples.
-    await page.waitForFunction(
-      "Number(document.getElementById('chart')?.dataset.points ?? 0) >= 3",
-      undefined,
-      { timeout: 10_000 },
+    await waitForPage(
+      () => page.getAttribute('#chart', 'data-points'),
+      (points) => Number(points ?? 0) >= 3,
+      'points on the chart',
     );
     assert.ok(await page.$('#chart canvas'));
     const before = Number(await page.getAttribute('#chart', 'data-points'));
