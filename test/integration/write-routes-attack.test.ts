@@ -22,11 +22,16 @@ function send(
   body?: string | Buffer,
 ): Promise<Reply> {
   return new Promise<Reply>((resolve, reject) => {
-    const r = request({ host: '127.0.0.1', port, method, path, headers, setHost: false }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString() }));
-    });
+    // A connection of its own: a kept-alive one left idle (20,000 files written in between) can be closed by the
+    // server's keep-alive timeout just as it is reused, a hang-up that is the client's race, not the daemon's.
+    const r = request(
+      { host: '127.0.0.1', port, method, path, headers, setHost: false, agent: false },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString() }));
+      },
+    );
     r.on('error', reject);
     r.end(body);
   });
