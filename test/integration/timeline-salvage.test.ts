@@ -278,6 +278,47 @@ describe('copying rows out of a damaged timeline', () => {
     }
   });
 
+  it('rows the timeline cannot hold (a NULL where it needs a value) are left out and counted; the copy goes on', () => {
+    const d = `${dir.path}/refused`;
+    mkdirSync(d, { recursive: true });
+    const path = `${d}/timeline.db`;
+    // The damaged file's events table lets a kind be NULL (as a damaged record can read); ours does not.
+    const old = new Database(path);
+    old.pragma('journal_mode = WAL');
+    for (const m of MIGRATIONS) old.exec(m.replace('kind TEXT NOT NULL', 'kind TEXT'));
+    old.pragma(`user_version = ${MIGRATIONS.length}`);
+    const sample = old.prepare('INSERT INTO samples (ts, mem_total) VALUES (?, ?)');
+    const event = old.prepare("INSERT INTO events (ts, kind, severity, message) VALUES (?, ?, 'info', 'm')");
+    old.transaction(() => {
+      for (let i = 0; i < 3000; i++) sample.run(T0 + i * 1000, 64 * 2 ** 30);
+      for (let i = 0; i < 30; i++) event.run(T0 + i * 1000, i % 10 === 3 ? null : 'test.tick');
+    })();
+    const leaf = (
+      old
+        .prepare("SELECT pageno FROM dbstat WHERE name = 'samples' AND pagetype = 'leaf' ORDER BY path")
+        .all() as { pageno: number }[]
+    )[4]!.pageno;
+    const pageSize = old.pragma('page_size', { simple: true }) as number;
+    old.pragma('wal_checkpoint(TRUNCATE)');
+    old.close();
+    damagePages(path, pageSize, [leaf]);
+    const opened = openTimelineDatabase(path);
+    assert.ok(opened.recovered);
+    const pending = pendingSalvage(opened.db)!;
+    while (!pending.job!.step(50));
+    const events = pending.job!.salvage.tables.find((t) => t.table === 'events')!;
+    assert.equal(events.refused, 3);
+    assert.equal(events.copied, 27);
+    assert.equal((opened.db.prepare('SELECT count(*) AS n FROM events').get() as { n: number }).n, 27);
+    assert.ok(keysOf(opened.db, SQL.samples).length > 2500, 'the tables after it were copied too');
+    assert.match(
+      salvageMessage(pending),
+      /rows with values the timeline cannot hold were left out: 3 in events$/,
+    );
+    endSalvage(pending);
+    opened.db.close();
+  });
+
   it('corruption and disk errors are told apart by their codes', () => {
     const err = (code: string, message = 'x') => Object.assign(new Error(message), { code });
     for (const code of ['SQLITE_CORRUPT', 'SQLITE_CORRUPT_INDEX', 'SQLITE_NOTADB', 'SQLITE_IOERR_CORRUPTFS'])

@@ -38,7 +38,7 @@ export interface TableSalvage {
   lostRanges: number;
   /** Rows read but refused by the new schema (a value of a type a column cannot hold): not copied. */
   refused: number;
-  /** Every row was read (no damaged page met, nothing left for lack of time). */
+  /** Every row was read (no damaged page met). */
   complete: boolean;
 }
 
@@ -46,16 +46,8 @@ export interface Salvage {
   /** Rows copied into the new database, over all tables. */
   copied: number;
   tables: TableSalvage[];
-  /** The time ran out before every table was read; the rest is only in the damaged file. */
-  timedOut: boolean;
   /** Why nothing could be read at all (the schema itself damaged, a newer schema), else null. */
   error: string | null;
-}
-
-export interface SalvageOptions {
-  /** Give up (timedOut) after this long; the copy stays consistent, only incomplete. Default 20 s. */
-  budgetMs?: number;
-  clock?: () => number;
 }
 
 const CHUNK = 500;
@@ -72,7 +64,7 @@ const MAX_PROBES = 1_000_000;
  * The order tables are copied in. First what the new database would otherwise hand out again: `reports` and
  * `processes` take the next free id (SQLite's max + 1), so they are copied before the daemon writes its first
  * row (`copyFirst`). Then what a person asks about after a panic (its events, the seconds and minutes before
- * it), the bulky per-process readings last, so a time limit costs the least.
+ * it), the bulky per-process readings last, so what is needed first is back first.
  */
 const ORDER = [
   'meta',
@@ -138,11 +130,11 @@ export const PROGRESS_KEY = 'salvage_progress';
  * order (a damaged key out of order neither stops it nor sends it back); where a page cannot be read, the scan
  * ends there and the first readable key past it is found by seeking on the key's first column (doubling,
  * then halving the distance), always past where the last scan started, so it ends. Only rows on damaged pages
- * are lost, and where they were is told. Rows are inserted OR IGNORE, thousands per transaction, each with a
+ * are lost, and where they were is told. Rows go in once (a row already there is skipped), BATCH per transaction, each with a
  * progress record: the new database is never half-written, and a restart resumes where the copy was.
  */
 export class SalvageJob {
-  readonly salvage: Salvage = { copied: 0, tables: [], timedOut: false, error: null };
+  readonly salvage: Salvage = { copied: 0, tables: [], error: null };
   private readonly steps: Generator<void, void, void>;
   private pending: {
     rows: Row[];
@@ -174,24 +166,23 @@ export class SalvageJob {
   /**
    * Before anything else is written to the new database: its AUTOINCREMENT tables (events, actions) hand out
    * ids above every id of the damaged one, and the tables whose ids are SQLite's max + 1 (reports, processes)
-   * are copied now, so a row written meanwhile never takes an id a copied row needs. Returns whether the copy
-   * got past them within `budgetMs`.
+   * are copied now (for at most `budgetMs`), so a row written meanwhile never takes an id a copied row needs.
    */
-  copyFirst(budgetMs: number, clock: () => number = Date.now): boolean {
+  copyFirst(budgetMs: number, clock: () => number = Date.now): void {
     this.reserveIds();
-    const until = clock() + budgetMs;
-    while (!this.finished && (this.current === null || FIRST.has(this.current)) && clock() < until)
-      if (this.steps.next().done) this.finished = true;
-    this.flush();
-    return this.finished || (this.current !== null && !FIRST.has(this.current));
+    this.advance(budgetMs, clock, () => this.current === null || FIRST.has(this.current));
   }
 
   /** Copies for about `budgetMs`; true once every table has been read (or nothing could be). */
   step(budgetMs: number, clock: () => number = Date.now): boolean {
-    const until = clock() + budgetMs;
-    while (!this.finished && clock() < until) if (this.steps.next().done) this.finished = true;
-    this.flush();
+    this.advance(budgetMs, clock, () => true);
     return this.finished;
+  }
+
+  private advance(budgetMs: number, clock: () => number, more: () => boolean): void {
+    const until = clock() + budgetMs;
+    while (!this.finished && more() && clock() < until) if (this.steps.next().done) this.finished = true;
+    this.flush();
   }
 
   /** Ends the copy where it is (a scan left open is closed): the damaged file can then be closed. */
@@ -311,8 +302,10 @@ export class SalvageJob {
       return s;
     };
     const fromFirst = `WHERE ${first} >= ?`;
+    // ON CONFLICT DO NOTHING, not OR IGNORE: a row already there (read twice) is skipped quietly, while a row
+    // breaking NOT NULL or CHECK fails and is counted as refused (OR IGNORE would drop it without a word).
     const insert = into.prepare(
-      `INSERT OR IGNORE INTO ${q(p.table)} (${cols}) VALUES (${p.columns.map(() => '?').join(', ')})`,
+      `INSERT INTO ${q(p.table)} (${cols}) VALUES (${p.columns.map(() => '?').join(', ')}) ON CONFLICT DO NOTHING`,
     );
     const saveProgress = into.prepare(
       'INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value',
@@ -460,13 +453,6 @@ function parseProgress(text: string): Progress | null {
 
 const asNumber = (v: unknown): number | null =>
   typeof v === 'number' ? v : typeof v === 'bigint' ? Number(v) : null;
-
-/** The whole copy at once, within `budgetMs` (tests, tools); a daemon runs a SalvageJob a slice per tick. */
-export function salvageRows(from: Db, into: Db, options: SalvageOptions = {}): Salvage {
-  const job = new SalvageJob(from, into);
-  if (!job.step(options.budgetMs ?? 20_000, options.clock)) job.salvage.timedOut = true;
-  return job.salvage;
-}
 
 /** What a read of the rows after a point gave: a row, nothing (past the table's end), or a damaged page. */
 export type Probe = 'row' | 'empty' | 'fail';
