@@ -5,8 +5,9 @@
  * (28 characters: 15 s) and polynomial on `.*.*x` (4096 characters: 8.7 s), and no check of a pattern's
  * shape catches them all. A pattern the linear engine cannot run (a backreference, a lookahead) is refused.
  *
- * The engine is behind V8's `--enable-experimental-regexp-engine`, set here before the first pattern is
- * compiled (it only lets `l` be used). A runtime without it compiles patterns as they are.
+ * The engine is behind V8's `--enable-experimental-regexp-engine`: the daemon is started with it, and
+ * anything else (the app, the CLI) gets it set here before the first pattern is compiled (it only lets `l`
+ * be used). A runtime without the engine compiles patterns as they are.
  */
 import type * as V8 from 'node:v8';
 
@@ -15,17 +16,24 @@ const LINEAR: string = 'l';
 
 let linear: boolean | null = null;
 
+function compilesLinear(): boolean {
+  try {
+    // Never a literal: with this flag it would not even parse where the engine is missing.
+    new RegExp('a', LINEAR);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 function linearEngine(): boolean {
   if (linear === null) {
-    (process.getBuiltinModule('node:v8') as typeof V8).setFlagsFromString(
-      '--enable-experimental-regexp-engine',
-    );
-    try {
-      // Never a literal: with this flag it would not even parse where the engine is missing.
-      new RegExp('a', LINEAR);
-      linear = true;
-    } catch {
-      linear = false;
+    linear = compilesLinear();
+    if (!linear) {
+      (process.getBuiltinModule('node:v8') as typeof V8).setFlagsFromString(
+        '--enable-experimental-regexp-engine',
+      );
+      linear = compilesLinear();
     }
   }
   return linear;
