@@ -254,6 +254,36 @@ describe('copying rows out of a damaged timeline', () => {
     opened.db.close();
   });
 
+  it('one second spanning a damaged page and the pages either side of it: the rows after the damage are copied too', () => {
+    // 400 processes a second: one second's process rows fill several pages.
+    const built = buildTimeline(`${dir.path}/wide-second`, 12, 0, T0, 400);
+    const keys = built.keys.process_samples;
+    const leaves = built.leaves['process_samples']!;
+    const inside = leaves.find(
+      (l) =>
+        l.firstRow > 0 &&
+        l.firstRow + l.rows < keys.length &&
+        keys[l.firstRow - 1]![0] === keys[l.firstRow + l.rows + (l.separatorAfter === null ? 0 : 1)]![0],
+    );
+    assert.ok(inside, 'a leaf inside one second');
+    damagePages(built.path, built.pageSize, [inside.page]);
+    const opened = openTimelineDatabase(built.path);
+    const pending = pendingSalvage(opened.db)!;
+    while (!pending.job!.step(50));
+    const got = keysOf(opened.db, SQL.process_samples);
+    const expected = keysWithout(keys, [inside]);
+    // Before, the rest of that second was sought from its first process, found the rows read before the
+    // damage and read on from them into it: every row of the second after the damaged page was lost.
+    assert.equal(got.length, expected.length, `${expected.length - got.length} readable row(s) lost`);
+    assert.deepEqual(got, expected);
+    const t = pending.job!.salvage.tables.find((x) => x.table === 'process_samples')!;
+    assert.equal(t.lostRanges, 1);
+    const second = new Date(keys[inside.firstRow]![0]!).toISOString();
+    assert.ok(salvageMessage(pending).includes(`process_samples within ${second}`), salvageMessage(pending));
+    endSalvage(pending);
+    opened.db.close();
+  });
+
   it('a header whose schema version is damaged (negative, or far past any build): moved aside, every row copied', () => {
     for (const version of [-5, 0x5a5a5a5a]) {
       const built = buildTimeline(`${dir.path}/header${version}`, 1000);

@@ -2,7 +2,10 @@ import { closeSync, copyFileSync, existsSync, mkdirSync, openSync, readSync, wri
 import { join } from 'node:path';
 import { type Db, openDatabase } from '../../src/main/core/store/database.js';
 
-/** A timeline on disk with the real schema: `seconds` of 1 s samples, five processes each, an event per 10 s. */
+/**
+ * A timeline on disk with the real schema: `seconds` of 1 s samples, `processes` each (five unless told), an
+ * event per 10 s.
+ */
 export interface BuiltTimeline {
   path: string;
   /** Keys of each table in key order (ts for the time-keyed tables, ids for events). */
@@ -30,7 +33,13 @@ export const T0 = 1_795_000_000_000;
  * Builds a timeline at `dir/timeline.db` from `t0`. With `walSeconds`, that many more seconds are committed to
  * the WAL only and the files are copied while the writer is still open, as a kernel panic leaves them.
  */
-export function buildTimeline(dir: string, seconds: number, walSeconds = 0, t0 = T0): BuiltTimeline {
+export function buildTimeline(
+  dir: string,
+  seconds: number,
+  walSeconds = 0,
+  t0 = T0,
+  processes = 5,
+): BuiltTimeline {
   mkdirSync(dir, { recursive: true });
   const live = join(dir, walSeconds ? 'live.db' : 'timeline.db');
   const db = openDatabase(live);
@@ -44,7 +53,7 @@ export function buildTimeline(dir: string, seconds: number, walSeconds = 0, t0 =
       for (let i = from; i < to; i++) {
         const ts = t0 + i * 1000;
         s.run(ts, 128 * 2 ** 30, 64 * 2 ** 30 - i);
-        for (let pid = 100; pid < 105; pid++) p.run(ts, pid, 2 ** 30 + i);
+        for (let pid = 100; pid < 100 + processes; pid++) p.run(ts, pid, 2 ** 30 + i);
         if (i % 10 === 0) e.run(ts, `second ${i}`);
       }
     })();

@@ -178,7 +178,10 @@ const iso = (ms: unknown): string | null =>
 /** Tables keyed by their time (ms); the others are keyed by an id, with the row's time in `ts`. */
 const TIME_KEYED = new Set(['samples', 'samples_minute', 'process_samples', 'process_samples_minute']);
 
-/** Where a stretch of lost rows was, in time when it can be told: "between <time> and <time>". */
+/**
+ * Where a stretch of lost rows was, in time when it can be told: "between <time> and <time>", or "within
+ * <time>" when it lies inside one second (some processes' rows of that second).
+ */
 function stretch(db: Db, table: string, r: LostRange): string {
   let from: string | null;
   let to: string | null;
@@ -203,6 +206,7 @@ function stretch(db: Db, table: string, r: LostRange): string {
     if (!from && !to)
       return `${r.after === null ? 'from its start' : `after id ${r.after}`} ${r.before === null ? 'to its end' : `until id ${r.before}`}`;
   }
+  if (from !== null && from === to) return `within ${from}`;
   return `between ${from ?? 'its start'} and ${to ?? 'its end'}`;
 }
 

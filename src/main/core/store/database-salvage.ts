@@ -351,6 +351,8 @@ export class SalvageJob {
     const recent: number[] = [];
     /** The key of the last row read (what a lost stretch is said to come after). */
     let lastKey: number | null = null;
+    /** A composite key's second column in that row. */
+    let lastSecond: number | null = null;
     const position = (): number | null =>
       recent.length ? [...recent].sort((a, b) => a - b)[Math.floor((recent.length - 1) / 2)]! : null;
     let probes = 0;
@@ -378,6 +380,7 @@ export class SalvageJob {
           if (lostRange && lostRange.before === null && k !== null) lostRange.before = k;
           if (k !== null) {
             lastKey = k;
+            lastSecond = nk === 2 ? asNumber(row[1]) : null;
             recent.push(k);
             if (recent.length > 3) recent.shift();
           }
@@ -416,12 +419,14 @@ export class SalvageJob {
       if (nk === 2) {
         // Rows whose first key column is the last value inside the damage (found - 1: keys are integers; one
         // time, one row per process) may sit partly on the damaged page and partly after it: the rest are
-        // sought on the second column and taken.
+        // sought on the second column and taken. When the scan stopped within that value, the search starts
+        // from the last row it read: from the value's start, a probe would find that value's first rows (read
+        // before the damage) and the rows after the damage would be taken from there, through the damage.
         const second = q(p.key[1]!);
         const same = (limit: number, y: number): Row[] =>
           stmt(`WHERE ${first} = ? AND ${second} >= ?`, limit).all(found - 1, y) as Row[];
         const from2 = seekPast(
-          -1,
+          lastKey === found - 1 && lastSecond !== null ? lastSecond : -1,
           (y) => probe(() => same(1, y), null, y),
           () => probes >= MAX_PROBES,
         );
