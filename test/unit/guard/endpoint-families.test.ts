@@ -806,9 +806,10 @@ describe('model and stream', () => {
     }
   });
 
-  it('reads the model as a string or null', () => {
+  it('reads the model as a string (its first 200 characters: it is logged and stored) or null', () => {
     for (const f of FAMILIES) {
       assert.equal(factsOf(f, { model: 'mlx-community/Qwen3-30B' }).model, 'mlx-community/Qwen3-30B');
+      assert.equal(factsOf(f, { model: 'q'.repeat(2_000_000) }).model, 'q'.repeat(200));
       assert.equal(factsOf(f, { model: 42 }).model, null);
       assert.equal(factsOf(f, {}).model, null);
     }

@@ -9,6 +9,7 @@ import {
 } from '../../../shared/sample.js';
 import type { ProcessEntry } from '../probes/probe-types.js';
 import type { Db } from './database.js';
+import { boundedData, boundedMessage } from './event-bounds.js';
 import { SAMPLE_COLUMNS, type SampleColumn } from './migrations.js';
 import {
   insertSql,
@@ -133,8 +134,8 @@ export class TimelineStore {
       e.time,
       e.kind,
       e.severity,
-      e.message,
-      e.data ? JSON.stringify(e.data) : null,
+      boundedMessage(e.message),
+      boundedData(e.data),
     );
     return Number(info.lastInsertRowid);
   }

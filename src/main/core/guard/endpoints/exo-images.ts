@@ -12,6 +12,7 @@
  */
 import type { ImageFamily } from './endpoint-family.js';
 import { type ErrorKind, statusFor } from './error-kinds.js';
+import { readModel } from './prompt-counter.js';
 
 type Json = Record<string, unknown>;
 
@@ -48,7 +49,7 @@ export const exoImages: ImageFamily = {
   quietStream: true,
   describe: (body: Json | null, path: string) => {
     if (!body) return { model: null, stream: null, images: null };
-    const model = typeof body['model'] === 'string' ? body['model'].slice(0, 200) : null;
+    const model = readModel(body);
     // EXO streams only with stream and partial_images > 0, and never on /bench/ (it forces both off).
     const partials = count(body['partial_images']) ?? 0;
     const stream = !path.startsWith('/bench/') && body['stream'] === true && partials > 0;

@@ -295,9 +295,15 @@ export function firstMaxTokens(fields: ReadonlyArray<readonly [unknown, string]>
   return { ok: true, value: found };
 }
 
-/** The `model` field: a string, or null when absent or of another type. */
+/**
+ * Characters of a request's `model` kept (EXO's model ids are under 100): it is logged, stored in the
+ * request's event and compared with the loaded models, and a client chooses its length.
+ */
+export const MODEL_CHARS = 200;
+
+/** The `model` field (its first {@link MODEL_CHARS} characters): a string, or null when absent or of another type. */
 export const readModel = (body: Json): string | null =>
-  typeof body['model'] === 'string' ? body['model'] : null;
+  typeof body['model'] === 'string' ? body['model'].slice(0, MODEL_CHARS) : null;
 
 /** The refusal for a body whose count ran past the node budget. */
 export const overBudgetMessage = (budget: number = NODE_BUDGET): string =>
