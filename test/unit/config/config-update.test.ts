@@ -115,6 +115,9 @@ describe('keys only the owner may change (OWNER_FIELDS)', () => {
       ['api.corsOrigins', { ...stored, api: { corsOrigins: ['https://evil.example'] } }],
       ['cluster.token', { ...stored, cluster: { ...stored.cluster, token: 'attacker-known-token-123' } }],
       ['watch.mlxServerPatterns', { ...stored, watch: { mlxServerPatterns: ['mlx_lm'] } }],
+      // Any local user could otherwise have the next retention pass delete all but 14 minutes of history.
+      ['retention.rawDays', { ...stored, retention: { rawDays: 0.01 } }],
+      ['retention.minuteDays', { ...stored, retention: { minuteDays: 1 } }],
     ] as const) {
       const r = prepareClientConfig(input, stored, 'api', false);
       assert.equal(r.ok, false, key);
