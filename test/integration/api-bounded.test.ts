@@ -208,6 +208,47 @@ describe('bounded work per request on a seeded 7-day timeline (API server over r
     assert.match(over.body['error']['fields'][0], /^query: "limit" is "5000": /);
   });
 
+  it('the audit trail newest first with truncated and a cursor: an action past the 1000th is on the first page', async () => {
+    const audit = new AuditStore(db);
+    for (let i = 0; i < 1000; i++)
+      audit.record({
+        time: NOW - 60_000 + i,
+        action: 'guard-mode',
+        level: 'manual',
+        reason: `pin ${i}`,
+        result: 'done',
+        dryRun: false,
+      });
+    const newest = audit.record({
+      time: NOW - 1000,
+      action: 'hold-start',
+      level: 'critical',
+      reason: 'the newest',
+      result: 'done',
+      dryRun: false,
+    });
+    // Before, the route answered the 1000 oldest rows and nothing said more existed: this one was missing.
+    const p1 = await measure('/api/v1/actions');
+    const a1 = p1.body['actions'] as Json[];
+    assert.equal(a1.length, PAGE_LIMITS.actions);
+    assert.equal(a1[0]['id'], newest);
+    assert.equal(a1[0]['reason'], 'the newest');
+    assert.equal(p1.body['truncated'], true);
+    const p2 = await measure(`/api/v1/actions?before=${p1.body['next']}`);
+    assert.deepEqual(
+      (p2.body['actions'] as Json[]).map((a) => a['reason']),
+      ['pin 0'],
+    );
+    assert.deepEqual([p2.body['truncated'], p2.body['next']], [false, null]);
+    const small = await measure('/api/v1/actions?limit=2');
+    assert.deepEqual(
+      (small.body['actions'] as Json[]).map((a) => a['reason']),
+      ['the newest', 'pin 999'],
+    );
+    assert.equal((await measure('/api/v1/actions?limit=1001')).status, 400);
+    withinBounds(p1, 'actions page 1');
+  });
+
   it('the reports list is capped, newest first, without skipped rows, with a cursor', async () => {
     const p1 = await measure('/api/v1/panics');
     const r1 = p1.body['reports'] as Json[];

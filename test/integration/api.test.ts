@@ -231,8 +231,8 @@ describe('local HTTP API on a running daemon', () => {
       actions
         .filter((a) => a['action'] === 'guard-mode' && a['level'] === 'manual')
         .map((a) => a['detail']['override']),
-      ['refuse-new', null, 'serialise', null],
-      'every pin is in the audit trail',
+      [null, 'serialise', null, 'refuse-new'],
+      'every pin is in the audit trail, newest first',
     );
   });
 

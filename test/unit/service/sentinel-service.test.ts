@@ -118,8 +118,9 @@ describe('SentinelService', () => {
     const s = new SentinelService(p);
     assert.equal(s.ack('the API').ended?.kind, 'completeMemory');
     assert.deepEqual(s.ack('the API'), { ended: null });
-    const audited = s.actions(0, 2_000_000_000_000);
-    assert.equal(audited.length, 1);
-    assert.match(audited[0]!.reason, /acknowledged by the API/);
+    const audited = s.actions({ from: 0, to: 2_000_000_000_000 });
+    assert.equal(audited.actions.length, 1);
+    assert.equal(audited.truncated, false);
+    assert.match(audited.actions[0]!.reason, /acknowledged by the API/);
   });
 });

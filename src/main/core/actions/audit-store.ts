@@ -36,19 +36,40 @@ export class AuditStore {
     return Number(info.lastInsertRowid);
   }
 
+  /** Oldest first, at most `limit`. */
   list(from = 0, to = Number.MAX_SAFE_INTEGER, limit = 1000): AuditRecord[] {
     const rows = this.db
       .prepare('SELECT * FROM actions WHERE ts >= ? AND ts <= ? ORDER BY id LIMIT ?')
       .all(from, to, limit) as Row[];
-    return rows.map((r) => ({
-      id: r['id'] as number,
-      time: r['ts'] as number,
-      action: r['action'] as string,
-      level: r['level'] as string,
-      reason: r['reason'] as string,
-      result: r['result'] as string,
-      dryRun: r['dry_run'] === 1,
-      ...(r['detail'] ? { detail: JSON.parse(r['detail'] as string) as Record<string, unknown> } : {}),
-    }));
+    return rows.map(toRecord);
   }
+
+  /**
+   * Newest first (by id, the order they were done), at most `limit`, older than the `before` cursor; `next`
+   * is the cursor for the rest (null: none).
+   */
+  page(q: { from: number; to: number; before?: number | undefined; limit: number }): {
+    actions: AuditRecord[];
+    next: number | null;
+  } {
+    const rows = this.db
+      .prepare('SELECT * FROM actions WHERE id < ? AND +ts >= ? AND +ts <= ? ORDER BY id DESC LIMIT ?')
+      .all(q.before ?? Number.MAX_SAFE_INTEGER, q.from, q.to, q.limit + 1) as Row[];
+    const more = rows.length > q.limit;
+    if (more) rows.pop();
+    return { actions: rows.map(toRecord), next: more ? (rows[rows.length - 1]!['id'] as number) : null };
+  }
+}
+
+function toRecord(r: Row): AuditRecord {
+  return {
+    id: r['id'] as number,
+    time: r['ts'] as number,
+    action: r['action'] as string,
+    level: r['level'] as string,
+    reason: r['reason'] as string,
+    result: r['result'] as string,
+    dryRun: r['dry_run'] === 1,
+    ...(r['detail'] ? { detail: JSON.parse(r['detail'] as string) as Record<string, unknown> } : {}),
+  };
 }

@@ -56,7 +56,14 @@ const RangeQuery = z
     limit: z.coerce.number().int().min(1).max(PAGE_LIMITS.rawRows).optional(),
   })
   .strict();
-const ActionsQuery = z.object({ from: time.optional(), to: time.optional() }).strict();
+const ActionsQuery = z
+  .object({
+    from: time.optional(),
+    to: time.optional(),
+    limit: z.coerce.number().int().min(1).max(PAGE_LIMITS.actions).optional(),
+    before: cursor.optional(),
+  })
+  .strict();
 const EventsQuery = z
   .object({
     from: time.optional(),
@@ -234,7 +241,15 @@ export const ROUTES: readonly Route[] = [
     handler: (c) => {
       const q = ActionsQuery.safeParse(c.query);
       if (!q.success) return c.badRequest(q.error.issues, c.query, 'query');
-      c.json(200, { actions: c.service.actions(q.data.from ?? 0, q.data.to ?? c.now) });
+      c.json(
+        200,
+        c.service.actions({
+          from: q.data.from ?? 0,
+          to: q.data.to ?? c.now,
+          before: q.data.before,
+          limit: q.data.limit,
+        }),
+      );
     },
   },
   { method: 'GET', pattern: v1('config'), handler: (c) => c.json(200, c.service.config()) },

@@ -2,6 +2,7 @@ import { RAW_LIMIT_MS } from '../../../shared/api-contracts.js';
 import type { TimelineEvent } from '../../../shared/events.js';
 import type { ReportRecord } from '../../../shared/reports.js';
 import type { Sample } from '../../../shared/sample.js';
+import type { AuditRecord, AuditStore } from '../actions/audit-store.js';
 import type { ReportStore } from '../store/report-store.js';
 import type { MinuteRow, TimelineStore } from '../store/timeline-store.js';
 
@@ -18,6 +19,7 @@ export const PAGE_LIMITS = {
   minuteRows: 1440,
   events: 1000,
   reports: 500,
+  actions: 1000,
 } as const;
 
 /** Rows read per step; each step is one query and a few ms of work at most. */
@@ -225,6 +227,23 @@ export async function eventsPage(
   const more = events.length > limit;
   if (more) events.pop();
   return { events, truncated: more, next: more ? (events[events.length - 1]?.id ?? null) : null };
+}
+
+export interface ActionsPage {
+  /** Newest first. */
+  actions: AuditRecord[];
+  truncated: boolean;
+  /** Ask again with `before=next` for older actions; null when there are none. */
+  next: number | null;
+}
+
+export function actionsPage(
+  audit: AuditStore,
+  q: { from: number; to: number; before?: number | undefined; limit?: number | undefined },
+): ActionsPage {
+  const limit = Math.min(q.limit ?? PAGE_LIMITS.actions, PAGE_LIMITS.actions);
+  const p = audit.page({ from: q.from, to: q.to, before: q.before, limit });
+  return { actions: p.actions, truncated: p.next !== null, next: p.next };
 }
 
 export interface ReportsPage {

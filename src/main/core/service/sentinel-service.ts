@@ -11,6 +11,8 @@ import type { AuditRecord, AuditStore } from '../actions/audit-store.js';
 import type { GuardProfile } from '../actions/guard-profile.js';
 import { acknowledgeHold } from '../actions/post-panic-hold.js';
 import {
+  type ActionsPage,
+  actionsPage,
   type EventsPage,
   eventsPage,
   type ReportsPage,
@@ -188,8 +190,14 @@ export class SentinelService {
     }
   }
 
-  actions(from: number, to: number): AuditRecord[] {
-    return this.parts.audit.list(from, to);
+  /** The audit trail, newest first, a page at a time. */
+  actions(q: {
+    from: number;
+    to: number;
+    before?: number | undefined;
+    limit?: number | undefined;
+  }): ActionsPage {
+    return actionsPage(this.parts.audit, q);
   }
 
   /** Ends the post-panic hold (the person has seen the panic). */
