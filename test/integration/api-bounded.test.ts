@@ -231,8 +231,8 @@ describe('bounded work per request on a seeded 7-day timeline (API server over r
     const p1 = await measure('/api/v1/actions');
     const a1 = p1.body['actions'] as Json[];
     assert.equal(a1.length, PAGE_LIMITS.actions);
-    assert.equal(a1[0]['id'], newest);
-    assert.equal(a1[0]['reason'], 'the newest');
+    assert.equal(a1[0]!['id'], newest);
+    assert.equal(a1[0]!['reason'], 'the newest');
     assert.equal(p1.body['truncated'], true);
     const p2 = await measure(`/api/v1/actions?before=${p1.body['next']}`);
     assert.deepEqual(
