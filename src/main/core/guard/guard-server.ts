@@ -14,6 +14,7 @@ import { GatedRequest, PROMPT_PARAM } from './gated-request.js';
 import { type GuardConfig, isLoopback, parseListen } from './guard-config.js';
 import type { GuardMetricsSink, GuardView } from './guard-view.js';
 import { endToEndHeaders } from './hop-by-hop.js';
+import { PipelinedRequests } from './pipelined-requests.js';
 import { canonicalTarget, routeKey } from './request-path.js';
 import { BodyBudget, bodyNotAllowed, boundStreamedBody, isBodyless } from './request-reader.js';
 import { cancelInExo, createUpstream, type Upstream } from './upstream.js';
@@ -24,6 +25,10 @@ export type { GuardMetricsSink, GuardView } from './guard-view.js';
 const LOAD_PATHS = new Set(['/instance', '/place_instance']);
 const BODY_IDLE_MS = 30_000;
 const BODY_TOTAL_MS = 120_000;
+/** Requests a connection may pipeline behind the one being answered; past it the connection is closed. */
+export const MAX_PIPELINED = 8;
+/** At most one event per this long says connections were closed for pipelining (with how many). */
+const PIPELINE_EVENT_MS = 60_000;
 /** The guard's own credential header never travels on to EXO. */
 const GUARD_HEADERS = ['x-exo-sentinel-token'];
 
@@ -53,6 +58,8 @@ export class GuardServer {
   private lastLoadOrUnload: number | null = null;
   private enforceTimer: NodeJS.Timeout | null = null;
   private stopping: Promise<void> | null = null;
+  private readonly pipelined = new PipelinedRequests(MAX_PIPELINED, (req) => this.pipelineOverflow(req));
+  private overflow = { lastEvent: Number.NEGATIVE_INFINITY, connections: 0 };
   address: { host: string; port: number } | null = null;
 
   constructor(
@@ -89,7 +96,7 @@ export class GuardServer {
     }
     const server = http.createServer(
       { maxHeaderSize: this.config.maxHeaderBytes, requestTimeout: 0, headersTimeout: 30_000 },
-      (req, res) => this.handleSafely(req, res),
+      (req, res) => this.pipelined.admit(req, res, () => this.handleSafely(req, res)),
     );
     server.on('clientError', (e: NodeJS.ErrnoException, socket) => {
       // Malformed or oversized framing: answered and closed, never passed on (and never a crash).
@@ -175,6 +182,21 @@ export class GuardServer {
         `cancelled by exo-sentinel, newest request first: ${this.view.modeSource === 'pin' ? 'the guard is pinned to cancel-newest by hand' : `risk level ${this.view.level}`}`,
       );
     this.capacity.drain(this.view.mode);
+  }
+
+  /** A connection closed for pipelining past MAX_PIPELINED: said at most once a minute, with the count. */
+  private pipelineOverflow(req: IncomingMessage): void {
+    this.overflow.connections++;
+    const t = this.now();
+    if (this.stopping || t - this.overflow.lastEvent < PIPELINE_EVENT_MS) return;
+    this.emit({
+      time: t,
+      kind: 'guard.pipelining',
+      severity: 'warning',
+      message: `closed ${this.overflow.connections} connection(s) that pipelined more than ${MAX_PIPELINED} requests behind an unanswered one (the last from ${req.socket?.remoteAddress ?? 'an unknown address'})`,
+      data: { connections: this.overflow.connections, remote: req.socket?.remoteAddress ?? null },
+    });
+    this.overflow = { lastEvent: t, connections: 0 };
   }
 
   private authorised(req: IncomingMessage): boolean {

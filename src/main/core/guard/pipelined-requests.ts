@@ -1,0 +1,78 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Socket } from 'node:net';
+
+/**
+ * HTTP/1.1 pipelining taken one request at a time per connection, as EXO's server takes it. Node parses every
+ * request a client writes at once and hands each to the handler before the one ahead of it is answered, so
+ * forwarding them as they came made one connection thousands of concurrent requests to EXO (2000 `GET /state`
+ * in one 66 KB write: 2000 upstream sockets, their answers held here until their turn on the connection), and
+ * a generation request judged while the answer ahead of it streamed held its slot for as long as that answer
+ * lasted. Now a request is handled only once every answer ahead of it on its connection has ended.
+ *
+ * Requests waiting behind the one being answered are bounded per connection: past `maxWaiting`, the connection
+ * is closed (its requests cannot be answered out of order). A waiting request's body stays unread: Node stops
+ * reading the connection once the first one's buffer is full.
+ */
+export class PipelinedRequests {
+  private readonly lines = new WeakMap<Socket, Line>();
+
+  constructor(
+    private readonly maxWaiting: number,
+    /** Called when a connection is closed for pipelining past the bound. */
+    private readonly onOverflow: (req: IncomingMessage) => void,
+  ) {}
+
+  /** Runs `start` now, or when the answers ahead of this request on its connection have ended. */
+  admit(req: IncomingMessage, res: ServerResponse, start: () => void): void {
+    const socket = req.socket as Socket | null;
+    if (!socket) return start();
+    if (socket.destroyed) {
+      res.destroy();
+      return;
+    }
+    let line = this.lines.get(socket);
+    if (!line) {
+      const created: Line = { busy: false, waiting: [] };
+      line = created;
+      this.lines.set(socket, created);
+      // Requests still waiting when the connection ends are never started (Node aborts them).
+      socket.once('close', () => {
+        created.waiting.length = 0;
+      });
+    }
+    if (!line.busy) return this.run(socket, line, res, start);
+    if (line.waiting.length >= this.maxWaiting) {
+      line.waiting.length = 0;
+      this.onOverflow(req);
+      socket.destroy();
+      res.destroy();
+      return;
+    }
+    line.waiting.push({ res, start });
+  }
+
+  /** Requests waiting on `req`'s connection (0 when none). */
+  waitingOn(socket: Socket): number {
+    return this.lines.get(socket)?.waiting.length ?? 0;
+  }
+
+  private run(socket: Socket, line: Line, res: ServerResponse, start: () => void): void {
+    line.busy = true;
+    res.once('close', () => {
+      line.busy = false;
+      const next = line.waiting.shift();
+      if (!next) return;
+      if (socket.destroyed) {
+        line.waiting.length = 0;
+        return;
+      }
+      this.run(socket, line, next.res, next.start);
+    });
+    start();
+  }
+}
+
+interface Line {
+  busy: boolean;
+  waiting: Array<{ res: ServerResponse; start: () => void }>;
+}
