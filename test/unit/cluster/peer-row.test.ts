@@ -3,7 +3,11 @@ import { createServer } from 'node:http';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
 import { ClusterConfigSchema } from '../../../src/main/core/cluster/cluster-config.js';
-import { collectCluster, rowFromStatus } from '../../../src/main/core/cluster/cluster-view.js';
+import {
+  collectCluster,
+  rowFromStatus,
+  rowsFromClusterAnswer,
+} from '../../../src/main/core/cluster/cluster-view.js';
 import { renderCluster } from '../../../src/main/headless/commands/cluster-command.js';
 
 const PEER = 'http://10.0.0.2:52417';
@@ -126,5 +130,61 @@ describe("a peer's status, read as untrusted JSON", () => {
     } finally {
       server.close();
     }
+  });
+});
+
+describe('the cluster answer the CLI prints (whatever listens on the API port answered it)', () => {
+  it('is a list of rows or nothing, every field narrowed, at most the rows a cluster can have', () => {
+    for (const body of [null, 5, 'x', [], {}, { rows: null }, { rows: {} }, { rows: 'x' }])
+      assert.equal(rowsFromClusterAnswer(body), null, JSON.stringify(body));
+    const rows = rowsFromClusterAnswer({
+      rows: [
+        null,
+        { host: 5 },
+        {
+          host: '\u001b[2Jevil\nhost',
+          url: 7,
+          self: 'yes',
+          reachable: true,
+          error: 'e'.repeat(10_000),
+          level: 'meltdown',
+          reasons: [
+            { message: null, level: 'high' },
+            { message: 'wired 94%', level: 'high' },
+          ],
+          memory: { total: -1, freePercent: 50, wired: 1e308 },
+          gpu: { inUseBytes: 2 ** 40, ceilingBytes: '1' },
+          panics72h: 2.5,
+          exoNodeId: { a: 1 },
+          source: 'mars',
+        },
+      ],
+    });
+    assert.equal(rows?.length, 1, 'a row without a host is left out');
+    const r = rows![0]!;
+    assert.doesNotMatch(r.host, /[\u0000-\u001f]/);
+    assert.equal(r.url, null);
+    assert.equal(r.self, false);
+    assert.ok(r.error!.length <= 300);
+    assert.equal(r.level, null);
+    assert.deepEqual(
+      r.reasons.map((x) => x.message),
+      ['wired 94%'],
+    );
+    assert.deepEqual(
+      [r.memory, r.gpu, r.panics72h, r.exoNodeId, r.source],
+      [
+        { total: null, freePercent: 50, wired: null },
+        { inUseBytes: 2 ** 40, ceilingBytes: null },
+        null,
+        null,
+        'configured',
+      ],
+    );
+    assert.doesNotThrow(() => renderCluster(rows!));
+    const many = rowsFromClusterAnswer({
+      rows: Array.from({ length: 100_000 }, (_, i) => ({ host: `h${i}` })),
+    });
+    assert.ok(many!.length <= 129, `${many!.length} rows`);
   });
 });

@@ -86,6 +86,50 @@ export function rowFromStatus(
   };
 }
 
+/** Rows of a cluster answer, at most: this host, its configured peers and those found in the topology. */
+const MAX_ANSWER_ROWS = 1 + 64 + MAX_TOPOLOGY_PEERS;
+const SOURCES: readonly ClusterRow['source'][] = ['self', 'configured', 'exo-topology'];
+const text = (v: unknown, max: number): string | null => (typeof v === 'string' ? peerText(v, max) : null);
+
+/**
+ * The rows of a `/api/v1/cluster` answer as the CLI prints them, every field narrowed (whatever listens on the
+ * API's port answers): null when the answer has no list of rows, a row without a host left out.
+ */
+export function rowsFromClusterAnswer(body: unknown): ClusterRow[] | null {
+  const rows = obj(body)['rows'];
+  if (!Array.isArray(rows)) return null;
+  const out: ClusterRow[] = [];
+  for (const v of rows.slice(0, MAX_ANSWER_ROWS)) {
+    const r = obj(v);
+    const host = text(r['host'], 253);
+    if (!host) continue;
+    const memory = obj(r['memory']);
+    const gpu = obj(r['gpu']);
+    out.push({
+      host,
+      url: text(r['url'], 300),
+      self: r['self'] === true,
+      reachable: r['reachable'] === true,
+      error: text(r['error'], 300),
+      level: isRiskLevel(r['level']) ? r['level'] : null,
+      reasons: peerReasons(r['reasons']),
+      memory: {
+        total: inRange(memory['total'], 0, MAX_BYTES),
+        freePercent: inRange(memory['freePercent'], 0, 100),
+        wired: inRange(memory['wired'], 0, MAX_BYTES),
+      },
+      gpu: {
+        inUseBytes: inRange(gpu['inUseBytes'], 0, MAX_BYTES),
+        ceilingBytes: inRange(gpu['ceilingBytes'], 0, MAX_BYTES),
+      },
+      panics72h: inRange(r['panics72h'], 0, MAX_PANICS_72H, true),
+      exoNodeId: text(r['exoNodeId'], 128),
+      source: SOURCES.find((x) => x === r['source']) ?? 'configured',
+    });
+  }
+  return out;
+}
+
 /** Reasons a peer listed, as reasons: the CLI and the dashboard read `.message` of each (a `null` there threw). */
 const MAX_PEER_REASONS = 32;
 /** A peer's text as the CLI prints it: one line, no control characters (an escape sequence would reach the terminal). */

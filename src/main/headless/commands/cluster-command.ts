@@ -1,10 +1,9 @@
 import type { Command } from 'commander';
-import { type ClusterRow, collectCluster } from '../../core/cluster/cluster-view.js';
-import { paths, resolveDataDir } from '../../core/config/data-dir.js';
+import { type ClusterRow, collectCluster, rowsFromClusterAnswer } from '../../core/cluster/cluster-view.js';
+import { resolveDataDir } from '../../core/config/data-dir.js';
 import { ExoApiClient } from '../../core/exo/exo-api-client.js';
-import { runningDaemon } from '../../core/instance-lock.js';
 import { formatBytes, formatPercent } from '../../core/util/format.js';
-import { isLocalApi, tokenForRequest } from '../daemon-client.js';
+import { askDaemon, debugClient, findDaemon } from '../daemon-client.js';
 import { table } from '../output.js';
 import { configFor, pollExo, takeReading } from './status-command.js';
 
@@ -37,20 +36,23 @@ export function registerCluster(program: Command): void {
       const dataDir = resolveDataDir(f.dataDir);
       const config = configFor(dataDir);
       if (!config) return;
-      // A running daemon answers for this host; otherwise take a reading here.
+      // A running daemon answers for this host (found through its pidfile, never by asking whatever listens on
+      // api.listen: that could be anyone's while the daemon is down, and the token goes with the request);
+      // otherwise, or when its answer is not a list of rows, a reading is taken here.
       let result: { rows: ClusterRow[] } | null = null;
-      try {
-        const api = runningDaemon(paths(dataDir).pidfile)?.api ?? `http://${config.api.listen}`;
-        // The token only to an address of this machine (the pidfile is data; see daemon-client.ts).
-        const token = isLocalApi(api) ? tokenForRequest(paths(dataDir).apiToken) : null;
-        const r = await fetch(`${api}/api/v1/cluster`, {
-          headers: token ? { authorization: `Bearer ${token}` } : {},
-          redirect: 'manual',
-          signal: AbortSignal.timeout(config.cluster.timeoutMs + 3000),
-        });
-        if (r.ok) result = (await r.json()) as { rows: ClusterRow[] };
-      } catch {
-        result = null;
+      const link = findDaemon(dataDir);
+      if (link) {
+        const a = await askDaemon<unknown>(
+          link,
+          'GET',
+          '/api/v1/cluster',
+          undefined,
+          config.cluster.timeoutMs + 3000,
+        );
+        const rows = a.ok ? rowsFromClusterAnswer(a.body) : null;
+        if (rows) result = { rows };
+        else
+          debugClient(`cluster: ${a.ok ? 'the daemon answered no list of rows' : a.message}; reading here`);
       }
       if (!result) {
         const [reading, exo] = await Promise.all([takeReading(config), pollExo(config)]);
