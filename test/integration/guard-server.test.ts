@@ -131,6 +131,45 @@ describe('the guard in process, against the fake EXO on loopback', () => {
     }
   });
 
+  it('a load made while the clock was a day ahead holds the cool-down once from now when it is set back, not for the day', async () => {
+    let now = Date.UTC(2026, 10, 29, 12) + 86_400_000;
+    const g = new GuardServer(
+      cfg({ loadCooldownSeconds: 60 }),
+      fake.url,
+      () => {},
+      null,
+      () => now,
+    );
+    const a = await g.start();
+    const place = () =>
+      fetch(`http://127.0.0.1:${a.port}/place_instance`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({
+          model_id: MODEL,
+          sharding: 'Pipeline',
+          instance_meta: 'MlxRing',
+          min_nodes: 2,
+        }),
+      });
+    try {
+      assert.equal((await place()).status, 200);
+      now -= 86_400_000; // the clock set right
+      const refused = await place();
+      assert.equal(refused.status, 503);
+      const retry = Number(refused.headers.get('retry-after'));
+      assert.ok(
+        retry <= 72,
+        `Retry-After ${retry} s: the cool-down from now, not the day the clock was ahead`,
+      );
+      await refused.text();
+      now += 61_000;
+      assert.equal((await place()).status, 200, 'a cool-down later, loads pass');
+    } finally {
+      await g.stop();
+    }
+  });
+
   it('in cancel-newest mode cancels in-flight requests newest first, closing them upstream', async () => {
     const events: TimelineEvent[] = [];
     const g = new GuardServer(cfg(), fake.url, (e) => events.push(e));

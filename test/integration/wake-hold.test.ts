@@ -143,6 +143,32 @@ describe('the sleep/wake hold in a running daemon (real guard, real HTTP, real S
     }
   });
 
+  it('a clock set a day forward (taken for a sleep) and back: the hold lasts its 2 s, not the day', async () => {
+    await until(async () => ((await chat(guard)).status === 200 ? true : null), 'the guard to admit');
+    await sleep(600);
+    offset += 86_400_000;
+    await until(async () => ((await chat(guard)).status === 503 ? true : null), 'the hold to refuse');
+    offset -= 86_400_000;
+    const setBack = Date.now();
+    // Before, the hold ended a day ahead on the restored clock: refused with Retry-After ~86 400 s, across
+    // restarts (it is stored).
+    const back = await until(
+      async () => ((await chat(guard)).status === 200 ? Date.now() : null),
+      'the hold to end',
+      6000,
+    );
+    assert.ok(back - setBack < 4000, `admitted again ${back - setBack} ms after the clock was set back`);
+    const db = openDatabase(join(dir.path, 'timeline.db'), { readonly: true });
+    try {
+      const stored = JSON.parse(
+        (db.prepare("SELECT value FROM meta WHERE key = 'wake-hold'").get() as { value: string }).value,
+      ) as { until: number };
+      assert.ok(stored.until <= clock.now() + 2000, 'the stored hold ends within its length of now');
+    } finally {
+      db.close();
+    }
+  });
+
   it('the app path: from the sleep notice to N seconds after the wake', async () => {
     await until(async () => ((await chat(guard)).status === 200 ? true : null), 'the guard to admit');
     daemon.pause('the machine is going to sleep');

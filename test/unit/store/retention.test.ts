@@ -253,3 +253,63 @@ describe('retention (real SQLite)', () => {
     db.close();
   });
 });
+
+describe('retention under a wall clock set forward and back', () => {
+  const T = Date.UTC(2026, 10, 29, 12, 0, 0);
+  const policy = { rawMs: 2 * DAY, minuteMs: 30 * DAY };
+  const count = (db: ReturnType<typeof openDatabase>, sql: string): number =>
+    (db.prepare(sql).get() as { n: number }).n;
+
+  it('a pass while the clock is 3 days ahead moves the cut 2 h, not 3 days: the raw samples stay', () => {
+    const db = openDatabase(`${dir.path}/jump.db`);
+    const store = new TimelineStore(db);
+    // A day of samples, one a minute, up to T.
+    for (let t = T - DAY; t <= T; t += MIN) store.writeTick(makeSample(t));
+    const before = count(db, 'SELECT count(*) n FROM samples');
+    assert.equal(applyRetention(db, T, policy, 2 * HOUR).cutAt, T);
+    // The clock jumps 3 days ahead for a moment; the daemon's pass allows 2 h (12 x 10 min).
+    const jumped = applyRetention(db, T + 3 * DAY, policy, 2 * HOUR);
+    assert.equal(jumped.cutAt, T + 2 * HOUR);
+    assert.equal(jumped.rawDeleted, 0, 'nothing in the last day is past a 48 h window cut 2 h ahead');
+    // Before, the cut was the clock: every raw sample went.
+    const unbounded = openDatabase(`${dir.path}/jump-unbounded.db`);
+    const u = new TimelineStore(unbounded);
+    for (let t = T - DAY; t <= T; t += MIN) u.writeTick(makeSample(t));
+    assert.equal(applyRetention(unbounded, T + 3 * DAY, policy).rawDeleted, before);
+    unbounded.close();
+    // The clock set right again: the cut follows it back, and still nothing is deleted.
+    const back = applyRetention(db, T + 10 * MIN, policy, 2 * HOUR);
+    assert.equal(back.cutAt, T + 10 * MIN);
+    assert.equal(count(db, 'SELECT count(*) n FROM samples'), before);
+    // A real step forward (the clock was wrong, now right) is caught up, 2 h a pass.
+    let cut = back.cutAt;
+    for (let pass = 0; pass < 40; pass++) cut = applyRetention(db, T + 3 * DAY, policy, 2 * HOUR).cutAt;
+    assert.equal(cut, T + 3 * DAY);
+    assert.equal(count(db, 'SELECT count(*) n FROM samples'), 0, 'then the day is past its window');
+    db.close();
+  });
+
+  it('minutes after the clock was set back are rolled up, not skipped behind a pointer left in the future', () => {
+    const db = openDatabase(`${dir.path}/rollup-back.db`);
+    const store = new TimelineStore(db);
+    for (let t = T - 10 * MIN; t < T; t += 1000) store.writeTick(makeSample(t));
+    applyRetention(db, T, policy, 2 * HOUR);
+    // A pass at a clock 3 days ahead leaves the roll-up pointer there.
+    applyRetention(db, T + 3 * DAY, policy, 2 * HOUR);
+    // The clock is back: 5 more minutes of samples, then the next pass.
+    for (let t = T; t < T + 5 * MIN; t += 1000) store.writeTick(makeSample(t));
+    applyRetention(db, T + 5 * MIN + 1000, policy, 2 * HOUR);
+    const minutes = store.minuteSamples(T, T + 5 * MIN - 1).map((m) => [m.time, m.count]);
+    assert.deepEqual(
+      minutes,
+      [0, 1, 2, 3, 4].map((i) => [T + i * MIN, 60]),
+    );
+    assert.equal(
+      Number(
+        (db.prepare("SELECT value FROM meta WHERE key = 'rolled_up_to'").get() as { value: string }).value,
+      ),
+      T + 5 * MIN,
+    );
+    db.close();
+  });
+});

@@ -47,6 +47,17 @@ export function wakeNotice(
   return { since, wokeAt: now, until: now + Math.max(0, holdSeconds) * 1000, via };
 }
 
+/**
+ * The hold as it can be now: never ending more than `holdSeconds` from now. Its times are the wall clock's; a
+ * clock set forward (taken for a sleep) and then back left a hold ending a day ahead, and the guard refused
+ * every generation request for that day, across restarts (the hold is stored). Null when nothing changes.
+ */
+export function boundedWakeHold(h: WakeHold | null, now: number, holdSeconds: number): WakeHold | null {
+  const most = now + Math.max(0, holdSeconds) * 1000;
+  if (!h || h.until === null || h.until <= most) return null;
+  return { ...h, until: most, wokeAt: h.wokeAt === null ? null : Math.min(h.wokeAt, now) };
+}
+
 export const wakeHoldActive = (h: WakeHold | null, now: number): boolean =>
   h !== null && (h.until === null || now < h.until);
 

@@ -28,6 +28,15 @@ export type StartResult = { ok: true } | { ok: false; error: string; alreadyRunn
  */
 const SALVAGE_SLICE_MS = 100;
 
+/** How often retention runs, ms of the monotonic clock. */
+const RETENTION_EVERY_MS = 600_000;
+/**
+ * How much faster than the monotonic clock retention's cut may move: 2 h per 10-minute pass. A machine that
+ * slept 8 h (the monotonic clock stops) catches up in 40 minutes; a clock set 3 days forward for a moment
+ * moves it 2 h.
+ */
+const RETENTION_CATCH_UP = 12;
+
 /** A promise and its resolve, and whether it was resolved. */
 function settledOnce(): { promise: Promise<void>; resolve: () => void; settled: boolean } {
   let resolve: () => void = () => undefined;
@@ -71,7 +80,8 @@ export class DaemonRuntime {
   private readonly scheduler: TickScheduler;
   private readonly gaps: TickGaps;
   private lastSlow = 0;
-  private lastRetention = 0;
+  /** The monotonic time of the last retention pass (null: none since start). */
+  private lastRetention: number | null = null;
   private tickCount = 0;
   private lastResult: TickResult | null = null;
   private stopping: Promise<void> | null = null;
@@ -163,9 +173,16 @@ export class DaemonRuntime {
     this.scheduler.soon();
   }
 
+  /**
+   * A retention pass, every RETENTION_EVERY_MS of the monotonic clock (a wall clock set forward or back does
+   * not make it run, nor stop it). Its cut may move RETENTION_CATCH_UP times as far as the monotonic clock
+   * since the last pass (retention.ts: a wall clock set days forward for a moment deleted every raw sample).
+   */
   private retain(now: number): void {
-    this.lastRetention = now;
-    this.p.storage.retain(now, this.p.config().retention);
+    const mono = monotonicNow(this.p.clock);
+    const since = this.lastRetention === null ? RETENTION_EVERY_MS : mono - this.lastRetention;
+    this.lastRetention = mono;
+    this.p.storage.retain(now, this.p.config().retention, since * RETENTION_CATCH_UP);
   }
 
   /** One tick: sample, judge, tell the guard, then write sample + process map + events in one transaction. */
@@ -201,7 +218,8 @@ export class DaemonRuntime {
     }
     this.tickCount++;
     this.lastResult = result;
-    if (now - this.lastRetention >= 600_000) this.retain(now);
+    if (this.lastRetention === null || monotonicNow(clock) - this.lastRetention >= RETENTION_EVERY_MS)
+      this.retain(now);
     // Rows of a damaged timeline being copied into the new one: a slice per tick.
     storage.salvageStep(SALVAGE_SLICE_MS, now);
     return result;

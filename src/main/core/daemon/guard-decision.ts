@@ -13,6 +13,7 @@ import {
 } from '../actions/guard-profile.js';
 import { readHold } from '../actions/post-panic-hold.js';
 import {
+  boundedWakeHold,
   readWakeHold,
   type WakeHold,
   wakeHoldActive,
@@ -71,6 +72,8 @@ export class GuardDecision {
     const pin = readGuardOverride(store);
     if (pin) return { mode: pin, modeSource: 'pin', wakeHold: null };
     const now = clock.now();
+    const bounded = boundedWakeHold(this.currentWakeHold(), now, this.wakeHoldSeconds);
+    if (bounded) this.keepWakeHold(bounded);
     const profile = readGuardProfile(store, this.deps.config().actions.guardProfile);
     const held = withWakeHold(this.levelProfile(profile), this.currentWakeHold(), now, profile);
     const active = held.modeSource === 'wake-hold';
@@ -151,6 +154,16 @@ export class GuardDecision {
       this.wakeHold = h;
     }
     return this.wakeHold;
+  }
+
+  /** A hold brought back within its length (the wall clock was set back): kept and stored, not announced. */
+  private keepWakeHold(h: WakeHold): void {
+    this.wakeHold = h;
+    try {
+      writeWakeHold(this.deps.store, h);
+    } catch (e) {
+      this.deps.logger.warn({ err: e }, `the sleep/wake hold could not be stored: ${(e as Error).message}`);
+    }
   }
 
   /** Starts (or times) the sleep/wake hold: persisted, in the timeline, applied to the guard at once. */

@@ -92,6 +92,8 @@ export class TimelineStorage {
   private lastReattach = 0;
   /** A damaged database's rows still being copied into this one (after a corrupt one was moved aside). */
   private salvage: PendingSalvage | null = null;
+  /** The last retention pass cut from behind the wall clock (its event is given once per stretch). */
+  private retentionBehind = false;
   /** When the copy was paused for a full or failing disk (null: not paused). */
   private salvagePausedAt: number | null = null;
 
@@ -302,13 +304,27 @@ export class TimelineStorage {
     this.deps.events.push('storage.salvaged', lost ? 'warning' : 'info', message, data);
   }
 
-  /** Drops rows older than the retention (raw samples, per-minute rows, events); never throws. */
-  retain(now: number, days: { rawDays: number; minuteDays: number }): void {
+  /**
+   * Drops rows older than the retention (raw samples, per-minute rows, events), cut from `now` or, while a
+   * step of the wall clock is caught up, from at most `maxAdvanceMs` past the last pass; never throws.
+   */
+  retain(now: number, days: { rawDays: number; minuteDays: number }, maxAdvanceMs?: number): void {
     try {
-      const res = applyRetention(this.db, now, {
-        rawMs: days.rawDays * 86_400_000,
-        minuteMs: days.minuteDays * 86_400_000,
-      });
+      const res = applyRetention(
+        this.db,
+        now,
+        { rawMs: days.rawDays * 86_400_000, minuteMs: days.minuteDays * 86_400_000 },
+        maxAdvanceMs,
+      );
+      const behind = now - res.cutAt;
+      if (behind > 0 && !this.retentionBehind)
+        this.deps.events.push(
+          'storage.retention-behind',
+          'info',
+          `retention cuts from ${new Date(res.cutAt).toISOString()}, ${Math.round(behind / 60_000)} min behind the wall clock, which moved faster than time passed (set forward, or the machine slept): it catches up by at most 2 h per 10 minutes, so a clock set forward for a moment deletes nothing it should not`,
+          { cutAt: res.cutAt, behindMs: behind },
+        );
+      this.retentionBehind = behind > 0;
       if (res.rawDeleted + res.minuteDeleted + res.eventsDeleted > 0)
         this.deps.logger.debug(res, 'retention applied');
     } catch (e) {

@@ -305,6 +305,10 @@ export class GuardServer {
   }
 
   private handleLoad(req: IncomingMessage, res: ServerResponse, key: string, target: string): void {
+    // A last load stamped after now is a wall clock set back since: the cool-down runs from now (once), not
+    // for as long as the clock was ahead.
+    if (this.lastLoadOrUnload !== null && this.lastLoadOrUnload > this.now())
+      this.lastLoadOrUnload = this.now();
     const d = decideLoad({
       level: this.view.level,
       hold: this.view.hold,

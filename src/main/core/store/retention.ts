@@ -61,6 +61,8 @@ export interface RetentionResult {
   minuteDeleted: number;
   eventsDeleted: number;
   auditDeleted: number;
+  /** The time the windows were cut from (`now`, or earlier while a step of the clock is caught up). */
+  cutAt: number;
 }
 
 /** GLOB (case-sensitive, can use the (kind, ts) index); a prefix with glob characters matches itself. */
@@ -132,24 +134,51 @@ export function rollUpMinutes(db: Db, from: number, to: number, mode: 'replace' 
  * whatever raw rows it has), then deletes raw rows past the raw window, roll-ups and the pid map past the
  * minute window, events and audit rows past their kind's window. Minutes are rolled up as they complete,
  * so long-range queries read the small table even for recent data.
+ *
+ * The wall clock can be set forward by days for a moment (a bad time server answer, a reset RTC, a person)
+ * and back again: a pass in that moment deleted every raw sample stored. With `maxAdvanceMs`, the time the
+ * windows are cut from moves at most that far past the last pass's (kept in `meta` as `retention_cut_at`),
+ * never past `now`: a clock set right again leaves the cut where it was, and a real step forward (or a
+ * machine that slept) is caught up over the next passes. A clock set back cuts from the earlier time.
  */
 export function applyRetention(
   db: Db,
   now: number,
   policy: RetentionPolicy = DEFAULT_RETENTION,
+  maxAdvanceMs?: number,
 ): RetentionResult {
   const currentMinute = Math.floor(now / MINUTE) * MINUTE;
-  const lastRolled = (
-    db.prepare("SELECT value FROM meta WHERE key = 'rolled_up_to'").get() as { value: string } | undefined
-  )?.value;
-  const from = lastRolled ? Number(lastRolled) : 0;
+  const meta = (key: string): number | null => {
+    const v = (db.prepare('SELECT value FROM meta WHERE key = ?').get(key) as { value: string } | undefined)
+      ?.value;
+    const n = v === undefined ? Number.NaN : Number(v);
+    return Number.isFinite(n) ? n : null;
+  };
+  let from = meta('rolled_up_to') ?? 0;
+  if (from > currentMinute) {
+    // Rolled up to a time the clock has since been set back from: the minutes after the last one rolled up
+    // before now are rolled up (left at the future time, they never were: a hole in the per-minute history).
+    const last = (
+      db.prepare('SELECT max(ts) AS ts FROM samples_minute WHERE ts < ?').get(currentMinute) as {
+        ts: number | null;
+      }
+    ).ts;
+    from = last === null ? 0 : last + MINUTE;
+  }
+  const lastCut = meta('retention_cut_at') ?? meta('rolled_up_to');
+  const cutAt =
+    maxAdvanceMs === undefined || lastCut === null || now <= lastCut
+      ? now
+      : Math.min(now, lastCut + Math.max(0, maxAdvanceMs));
+  const setMeta = db.prepare(
+    'INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value',
+  );
   return db.transaction((): RetentionResult => {
     const rolled = rollUpMinutes(db, from, currentMinute, 'replace');
-    db.prepare(
-      "INSERT INTO meta (key, value) VALUES ('rolled_up_to', ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
-    ).run(String(currentMinute));
-    const rawCut = now - policy.rawMs;
-    const longCut = now - policy.minuteMs;
+    setMeta.run('rolled_up_to', String(currentMinute));
+    setMeta.run('retention_cut_at', String(cutAt));
+    const rawCut = cutAt - policy.rawMs;
+    const longCut = cutAt - policy.minuteMs;
     const rawDeleted = db.prepare('DELETE FROM samples WHERE ts < ?').run(rawCut).changes;
     db.prepare('DELETE FROM process_samples WHERE ts < ?').run(rawCut);
     const minuteDeleted = db.prepare('DELETE FROM samples_minute WHERE ts < ?').run(longCut).changes;
@@ -160,7 +189,7 @@ export function applyRetention(
       'events',
       'kind',
       policy.events ?? EVENT_RULES,
-      now,
+      cutAt,
       policy.minuteMs,
     );
     const auditDeleted = pruneByKind(
@@ -168,9 +197,9 @@ export function applyRetention(
       'actions',
       'action',
       policy.audit ?? AUDIT_RULES,
-      now,
+      cutAt,
       policy.minuteMs,
     );
-    return { minutesRolledUp: rolled, rawDeleted, minuteDeleted, eventsDeleted, auditDeleted };
+    return { minutesRolledUp: rolled, rawDeleted, minuteDeleted, eventsDeleted, auditDeleted, cutAt };
   })();
 }

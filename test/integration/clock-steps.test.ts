@@ -1,0 +1,100 @@
+/**
+ * A running daemon (real SQLite, real ticks) under a wall clock set three days forward for a moment and back,
+ * and started again while it is ahead. Before, the tick at the forward clock ran retention at once (its
+ * 10-minute cadence was counted on the wall clock) and deleted every raw sample stored; now retention runs on
+ * the monotonic clock and its cut moves at most 2 h a pass.
+ */
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import { after, describe, it } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { pino } from 'pino';
+import { validateConfig } from '../../src/main/core/config/config-loader.js';
+import { type Clock, Daemon } from '../../src/main/core/daemon.js';
+import { EventCollector } from '../../src/main/core/event-collector.js';
+import { createProbe } from '../../src/main/core/probes/create-probe.js';
+import { openDatabase } from '../../src/main/core/store/database.js';
+import { TimelineStore } from '../../src/main/core/store/timeline-store.js';
+import { tempDir } from '../support/temp-dir.js';
+
+const DAY = 86_400_000;
+
+describe('the timeline under a wall clock set forward and back', () => {
+  const dir = tempDir('exo-sentinel-clock-');
+  after(() => dir.cleanup());
+  let offset = 0;
+  const clock: Clock = {
+    now: () => Date.now() + offset,
+    monotonic: () => performance.now(),
+    setTimeout: (fn, ms) => setTimeout(fn, ms),
+    clearTimeout: (h) => clearTimeout(h as NodeJS.Timeout),
+  };
+
+  async function run(ms: number, during?: () => Promise<void>): Promise<void> {
+    const loaded = validateConfig({
+      intervalSeconds: 0.2,
+      exo: { url: 'http://127.0.0.1:9' },
+      guard: { enabled: false },
+      api: { enabled: false },
+      reports: { dirs: [] },
+    });
+    assert.ok(loaded.ok, loaded.ok ? '' : loaded.errors.join('; '));
+    const events = new EventCollector(() => clock.now());
+    const daemon = new Daemon({
+      dataDir: dir.path,
+      config: loaded.config,
+      probe: createProbe(events),
+      events,
+      logger: pino({ level: 'silent' }),
+      reportDirs: [],
+      clock,
+    });
+    const begun = await daemon.begin();
+    assert.ok(begun.ok, begun.ok ? '' : begun.error);
+    daemon.start();
+    try {
+      await sleep(ms);
+      await during?.();
+    } finally {
+      await daemon.stop('test');
+    }
+  }
+
+  const stored = (before: number): number => {
+    const db = openDatabase(join(dir.path, 'timeline.db'), { readonly: true });
+    try {
+      return (db.prepare('SELECT count(*) n FROM samples WHERE ts < ?').get(before) as { n: number }).n;
+    } finally {
+      db.close();
+    }
+  };
+
+  it('keeps every sample through a moment three days ahead, and through a start while ahead', async () => {
+    let jumpedAt = 0;
+    let kept = 0;
+    await run(1500, async () => {
+      jumpedAt = Date.now();
+      kept = stored(jumpedAt);
+      assert.ok(kept >= 5, `${kept} samples before the jump`);
+      offset = 3 * DAY;
+      await sleep(1000); // ticks at the forward clock
+      offset = 0;
+      await sleep(500);
+    });
+    assert.equal(stored(jumpedAt), kept, 'nothing stored before the jump was deleted');
+
+    // Started again while the clock is three days ahead: the start-up pass moves the cut 2 h, not 3 days.
+    offset = 3 * DAY;
+    await run(800);
+    offset = 0;
+    assert.equal(stored(jumpedAt), kept);
+    const db = openDatabase(join(dir.path, 'timeline.db'), { readonly: true });
+    try {
+      const behind = new TimelineStore(db).events(0, Date.now() + 4 * DAY, 'storage.retention-behind');
+      assert.equal(behind.length, 1, 'said once, when the cut fell behind the clock');
+      assert.match(behind[0]!.message, /min behind the wall clock/);
+    } finally {
+      db.close();
+    }
+  });
+});
