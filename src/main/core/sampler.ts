@@ -1,6 +1,7 @@
 import type { ProcessReading, Sample } from '../../shared/sample.js';
 import { type ClassifierOptions, classifyProcesses, runnerKey } from './exo/process-classifier.js';
 import { type ProcessChange, ProcessTracker } from './exo/process-tracker.js';
+import { limitWatched } from './exo/watch-limit.js';
 import type { PlatformProbe, ProcessEntry } from './probes/probe-types.js';
 
 export interface TickResult {
@@ -8,6 +9,8 @@ export interface TickResult {
   changes: ProcessChange[];
   /** The watched processes' table rows, for the pid map. */
   watched: Array<{ entry: ProcessEntry; role: ProcessReading['role'] }>;
+  /** Processes that matched but were left out: more than MAX_WATCHED did (watch-limit.ts). */
+  leftOut: number;
   /** Wall time of the probe work, ms. */
   durationMs: number;
 }
@@ -34,9 +37,10 @@ export class Sampler {
       this.probe.listProcesses(slow),
     ]);
     const roles = classifyProcesses(entries, { ...this.classifierOptions(), knownRunners: this.runners });
-    const watched = entries
-      .filter((e) => roles.has(e.pid))
-      .map((entry) => ({ entry, role: roles.get(entry.pid)! }));
+    const { kept: watched, leftOut } = limitWatched(
+      entries.filter((e) => roles.has(e.pid)).map((entry) => ({ entry, role: roles.get(entry.pid)! })),
+      (e) => this.tracker.knows(e),
+    );
     this.runners = new Set(
       watched.flatMap((w) => {
         const k = w.role === 'exo-runner' ? runnerKey(w.entry) : null;
@@ -66,6 +70,7 @@ export class Sampler {
       sample: { time, memory, gpu: withCeiling, processes, exo: { reachable: null, inFlight: null } },
       changes,
       watched,
+      leftOut,
       durationMs: performance.now() - started,
     };
   }

@@ -18,6 +18,7 @@ function parts(over: Partial<StatusParts> = {}): StatusParts {
     result: {
       sample,
       changes: [],
+      leftOut: 0,
       watched: [
         {
           entry: {

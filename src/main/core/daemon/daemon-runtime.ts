@@ -17,7 +17,7 @@ import type { GuardDecision } from './guard-decision.js';
 import { TickGaps } from './tick-gaps.js';
 import { publishTick, type TickPublisherDeps } from './tick-publisher.js';
 import { TickScheduler } from './tick-scheduler.js';
-import { recordProcessEvents } from './timeline-events.js';
+import { recordProcessEvents, recordWatchLimit } from './timeline-events.js';
 import type { TimelineStorage } from './timeline-storage.js';
 
 export type StartResult = { ok: true } | { ok: false; error: string; alreadyRunning?: boolean };
@@ -83,6 +83,8 @@ export class DaemonRuntime {
   /** The monotonic time of the last retention pass (null: none since start). */
   private lastRetention: number | null = null;
   private tickCount = 0;
+  /** More processes matched than are watched at the last tick. */
+  private watchLimited = false;
   private lastResult: TickResult | null = null;
   private stopping: Promise<void> | null = null;
   private readonly firstScanDone = settledOnce();
@@ -202,6 +204,7 @@ export class DaemonRuntime {
       return null;
     }
     recordProcessEvents(result.changes, events);
+    this.watchLimited = recordWatchLimit(result.leftOut, this.watchLimited, events);
     try {
       risk.step(now, result.sample);
     } catch (e) {

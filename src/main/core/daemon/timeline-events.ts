@@ -1,8 +1,10 @@
 import type { ReportRecord } from '../../../shared/reports.js';
 import type { EventCollector } from '../event-collector.js';
+import { MAX_WATCHED } from '../exo/watch-limit.js';
 import type { Logger } from '../logger.js';
 import { isIogpuKind } from '../panics/panic-classifier.js';
 import type { TickResult } from '../sampler.js';
+import { boundedArgv, cutText } from '../store/event-bounds.js';
 
 /** A new report in the ledger becomes a timeline event (written with the next tick) and a log line. */
 export function recordReportEvent(r: ReportRecord, events: EventCollector, logger: Logger): void {
@@ -59,8 +61,8 @@ export function recordProcessEvents(changes: TickResult['changes'], events: Even
         pid: e.pid,
         role: c.role,
         startTime: e.startTime,
-        argv: e.argv,
-        executable: e.executable,
+        argv: boundedArgv(e.argv),
+        executable: e.executable === null ? null : cutText(e.executable, 1024),
       });
     else if (c.kind === 'exited')
       events.push(
@@ -76,4 +78,28 @@ export function recordProcessEvents(changes: TickResult['changes'], events: Even
         previous: c.previous,
       });
   }
+}
+
+/**
+ * Says when more processes match than are watched (watch-limit.ts), and when that ends: once each way, not
+ * every tick. Returns whether the limit bites now.
+ */
+export function recordWatchLimit(leftOut: number, wasLimited: boolean, events: EventCollector): boolean {
+  if (leftOut > 0 && !wasLimited)
+    events.push(
+      'watch.limit',
+      'warning',
+      `${leftOut} more process(es) match EXO or an MLX server pattern than the ${MAX_WATCHED} watched: EXO's own are watched first, then those already watched, then the longest running; the rest are not sampled`,
+      { leftOut, max: MAX_WATCHED },
+    );
+  else if (leftOut === 0 && wasLimited)
+    events.push(
+      'watch.limit-ended',
+      'info',
+      `every matching process is watched again (at most ${MAX_WATCHED})`,
+      {
+        max: MAX_WATCHED,
+      },
+    );
+  return leftOut > 0;
 }

@@ -30,6 +30,11 @@ export class ProcessTracker {
     return changes;
   }
 
+  /** Whether this process (pid and start time) was watched at the last update. */
+  knows(e: ProcessEntry): boolean {
+    return this.current.has(key(e));
+  }
+
   get size(): number {
     return this.current.size;
   }

@@ -9,7 +9,7 @@ import {
 } from '../../../shared/sample.js';
 import type { ProcessEntry } from '../probes/probe-types.js';
 import type { Db } from './database.js';
-import { boundedData, boundedMessage } from './event-bounds.js';
+import { boundedArgv, boundedData, boundedMessage, cutText } from './event-bounds.js';
 import { SAMPLE_COLUMNS, type SampleColumn } from './migrations.js';
 import {
   insertSql,
@@ -151,8 +151,8 @@ export class TimelineStore {
       startTime: entry.startTime,
       role,
       ppid: entry.ppid,
-      argv: JSON.stringify(entry.argv),
-      executable: entry.executable,
+      argv: JSON.stringify(boundedArgv(entry.argv)),
+      executable: entry.executable === null ? null : cutText(entry.executable, 1024),
       now,
     });
   }
