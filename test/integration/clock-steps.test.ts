@@ -97,4 +97,27 @@ describe('the timeline under a wall clock set forward and back', () => {
       db.close();
     }
   });
+
+  it('rolls a minute up as it ends, not at the next 10-minute retention pass', async () => {
+    // The daemon's clock 1.5 s before a minute ends: it runs on past the end for 2 s.
+    const t = Date.now();
+    const end = Math.ceil((t + 3 * DAY) / 60_000) * 60_000;
+    offset = end - 1500 - t;
+    await run(3500);
+    offset = 0;
+    const db = openDatabase(join(dir.path, 'timeline.db'), { readonly: true });
+    try {
+      const ended = end - 60_000;
+      const raw = (
+        db.prepare('SELECT count(*) n FROM samples WHERE ts >= ? AND ts < ?').get(ended, end) as { n: number }
+      ).n;
+      const minute = db.prepare('SELECT n FROM samples_minute WHERE ts = ?').get(ended) as
+        | { n: number }
+        | undefined;
+      assert.ok(raw >= 3, `${raw} samples in the minute that ended`);
+      assert.equal(minute?.n, raw, 'the minute that ended is rolled up from all its samples');
+    } finally {
+      db.close();
+    }
+  });
 });

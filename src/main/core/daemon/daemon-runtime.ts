@@ -214,6 +214,7 @@ export class DaemonRuntime {
     const written = events.drain();
     const stored = storage.writeTick(result, written, now, () => risk.persist());
     if (!stored) risk.persistLost();
+    else storage.rollUp(now);
     try {
       publishTick(this.p.publisher, result, written, { now, slow, stored });
     } catch (e) {

@@ -15,7 +15,7 @@ import {
   salvageMessage,
 } from '../store/database-recovery.js';
 import { isDiskError } from '../store/database-salvage.js';
-import { applyRetention, rollUpMinutes } from '../store/retention.js';
+import { applyRetention, rollUpCompleteMinutes, rollUpMinutes } from '../store/retention.js';
 import { type PendingTick, TickWriter } from '../store/tick-writer.js';
 import { TimelineStore } from '../store/timeline-store.js';
 
@@ -92,6 +92,8 @@ export class TimelineStorage {
   private lastReattach = 0;
   /** A damaged database's rows still being copied into this one (after a corrupt one was moved aside). */
   private salvage: PendingSalvage | null = null;
+  /** The minute (epoch minutes) whose start the roll-up last ran at. */
+  private rolledMinute: number | null = null;
   /** The last retention pass cut from behind the wall clock (its event is given once per stretch). */
   private retentionBehind = false;
   /** When the copy was paused for a full or failing disk (null: not paused). */
@@ -302,6 +304,22 @@ export class TimelineStorage {
     if (lost) this.deps.logger.warn(data, message);
     else this.deps.logger.info(data, message);
     this.deps.events.push('storage.salvaged', lost ? 'warning' : 'info', message, data);
+  }
+
+  /**
+   * Rolls up the minute that has just ended (and any before it not yet rolled up), once per minute, when
+   * every tick of it is in the database (none held in memory by a failing disk); never throws. Views longer
+   * than the raw window read the roll-ups, which lagged up to the 10-minute retention pass before.
+   */
+  rollUp(now: number): void {
+    const minute = Math.floor(now / 60_000);
+    if (minute === this.rolledMinute || this.writer.isDetached || this.writer.buffer.size > 0) return;
+    try {
+      this.db.transaction(() => rollUpCompleteMinutes(this.db, now))();
+      this.rolledMinute = minute;
+    } catch (e) {
+      this.deps.events.failed('roll-up', (e as Error).message);
+    }
   }
 
   /**

@@ -129,6 +129,42 @@ export function rollUpMinutes(db: Db, from: number, to: number, mode: 'replace' 
   return rolled;
 }
 
+const metaNumber = (db: Db, key: string): number | null => {
+  const v = (db.prepare('SELECT value FROM meta WHERE key = ?').get(key) as { value: string } | undefined)
+    ?.value;
+  const n = v === undefined ? Number.NaN : Number(v);
+  return Number.isFinite(n) ? n : null;
+};
+
+const setMeta = (db: Db, key: string, value: number): void => {
+  db.prepare(
+    'INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value',
+  ).run(key, String(value));
+};
+
+/**
+ * Rolls the minutes completed since the last roll-up (`rolled_up_to` in `meta`) up to `now`'s minute, and
+ * moves the pointer there; returns the minutes written. The daemon calls it as each minute ends and with
+ * each retention pass.
+ */
+export function rollUpCompleteMinutes(db: Db, now: number): number {
+  const currentMinute = Math.floor(now / MINUTE) * MINUTE;
+  let from = metaNumber(db, 'rolled_up_to') ?? 0;
+  if (from > currentMinute) {
+    // Rolled up to a time the clock has since been set back from: the minutes after the last one rolled up
+    // before now are rolled up (left at the future time, they never were: a hole in the per-minute history).
+    const last = (
+      db.prepare('SELECT max(ts) AS ts FROM samples_minute WHERE ts < ?').get(currentMinute) as {
+        ts: number | null;
+      }
+    ).ts;
+    from = last === null ? 0 : last + MINUTE;
+  }
+  const rolled = from < currentMinute ? rollUpMinutes(db, from, currentMinute, 'replace') : 0;
+  setMeta(db, 'rolled_up_to', currentMinute);
+  return rolled;
+}
+
 /**
  * Rolls every complete minute of raw samples into `samples_minute` (idempotent: a minute is rebuilt from
  * whatever raw rows it has), then deletes raw rows past the raw window, roll-ups and the pid map past the
@@ -147,36 +183,14 @@ export function applyRetention(
   policy: RetentionPolicy = DEFAULT_RETENTION,
   maxAdvanceMs?: number,
 ): RetentionResult {
-  const currentMinute = Math.floor(now / MINUTE) * MINUTE;
-  const meta = (key: string): number | null => {
-    const v = (db.prepare('SELECT value FROM meta WHERE key = ?').get(key) as { value: string } | undefined)
-      ?.value;
-    const n = v === undefined ? Number.NaN : Number(v);
-    return Number.isFinite(n) ? n : null;
-  };
-  let from = meta('rolled_up_to') ?? 0;
-  if (from > currentMinute) {
-    // Rolled up to a time the clock has since been set back from: the minutes after the last one rolled up
-    // before now are rolled up (left at the future time, they never were: a hole in the per-minute history).
-    const last = (
-      db.prepare('SELECT max(ts) AS ts FROM samples_minute WHERE ts < ?').get(currentMinute) as {
-        ts: number | null;
-      }
-    ).ts;
-    from = last === null ? 0 : last + MINUTE;
-  }
-  const lastCut = meta('retention_cut_at') ?? meta('rolled_up_to');
+  const lastCut = metaNumber(db, 'retention_cut_at') ?? metaNumber(db, 'rolled_up_to');
   const cutAt =
     maxAdvanceMs === undefined || lastCut === null || now <= lastCut
       ? now
       : Math.min(now, lastCut + Math.max(0, maxAdvanceMs));
-  const setMeta = db.prepare(
-    'INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value',
-  );
   return db.transaction((): RetentionResult => {
-    const rolled = rollUpMinutes(db, from, currentMinute, 'replace');
-    setMeta.run('rolled_up_to', String(currentMinute));
-    setMeta.run('retention_cut_at', String(cutAt));
+    const rolled = rollUpCompleteMinutes(db, now);
+    setMeta(db, 'retention_cut_at', cutAt);
     const rawCut = cutAt - policy.rawMs;
     const longCut = cutAt - policy.minuteMs;
     const rawDeleted = db.prepare('DELETE FROM samples WHERE ts < ?').run(rawCut).changes;
