@@ -1,6 +1,7 @@
 import {
   closeSync,
   copyFileSync,
+  fstatSync,
   mkdirSync,
   openSync,
   renameSync,
@@ -69,12 +70,20 @@ export function rotateInPlace(file: string, limits: RotationLimits): boolean | s
  * `keep` of them stay. Writes are synchronous appends (a daemon logs a few lines a minute): nothing waits in
  * memory. A line that cannot be written (disk full, read-only, directory gone) is dropped and reported through
  * `onError`; the next line tries again, and success is reported as `onError(null)`. Never throws.
+ *
+ * A file (or its directory) removed or replaced while open is found at the first line written 10 s or more
+ * after the last look, and the file is opened again by its name (its directory recreated): every line went
+ * into the unlinked file before, until the next rotation, so `exo-sentinel logs` had nothing for weeks.
  */
+/** How often the log file's name is checked against the open file, ms. */
+const RELOOK_MS = 10_000;
+
 export class RotatingFile {
   private fd: number | null = null;
   private size = 0;
   private failing: string | null = null;
   private closed = false;
+  private lookedAt = 0;
   /** Rotations since open. */
   rotations = 0;
 
@@ -82,11 +91,13 @@ export class RotatingFile {
     readonly file: string,
     private readonly limits: RotationLimits,
     private readonly onError: (message: string | null) => void = () => undefined,
+    private readonly now: () => number = Date.now,
   ) {}
 
   write(line: string): void {
     if (this.closed) return;
     try {
+      if (this.fd !== null && !this.stillNamed()) this.release();
       if (this.fd === null) this.open();
       const bytes = Buffer.from(line);
       if (this.size > 0 && this.size + bytes.length > this.limits.maxBytes) this.rotate();
@@ -110,6 +121,21 @@ export class RotatingFile {
     mkdirSync(dirname(this.file), { recursive: true });
     this.fd = openSync(this.file, 'a', 0o600);
     this.size = sizeOf(this.file);
+    this.lookedAt = this.now();
+  }
+
+  /** Whether the open file is still the one at its name (looked at once per RELOOK_MS). */
+  private stillNamed(): boolean {
+    const t = this.now();
+    if (t - this.lookedAt < RELOOK_MS && t >= this.lookedAt) return true;
+    this.lookedAt = t;
+    try {
+      const open = fstatSync(this.fd!);
+      const named = statSync(this.file);
+      return open.ino === named.ino && open.dev === named.dev;
+    } catch {
+      return false;
+    }
   }
 
   private rotate(): void {

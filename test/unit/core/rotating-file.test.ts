@@ -115,6 +115,38 @@ describe('the log file rotates by size and keeps a count', () => {
   });
 });
 
+describe('a log file removed or replaced while open', () => {
+  it('is found within 10 s and opened again by its name, its directory recreated', () => {
+    const d = fresh();
+    const logs = join(d, 'logs');
+    let now = 1_000_000;
+    const f = new RotatingFile(
+      join(logs, 'exo-sentinel.log'),
+      { maxBytes: 10_000, keep: 2 },
+      undefined,
+      () => now,
+    );
+    f.write(line(1));
+    rmSync(logs, { recursive: true });
+    now += 5_000;
+    f.write(line(2)); // within 10 s: still the unlinked file
+    assert.equal(existsSync(logs), false);
+    now += 5_000;
+    f.write(line(3));
+    assert.equal(
+      readFileSync(join(logs, 'exo-sentinel.log'), 'utf8'),
+      line(3),
+      'the directory and file are back',
+    );
+    // Replaced by another file of that name (an editor, a copy): the new one is written.
+    writeFileSync(join(logs, 'exo-sentinel.log'), 'someone else\n');
+    now += 10_000;
+    f.write(line(4));
+    f.close();
+    assert.equal(readFileSync(join(logs, 'exo-sentinel.log'), 'utf8'), `someone else\n${line(4)}`);
+  });
+});
+
 describe("the agent's stdout/stderr files rotate in place", () => {
   it('copied to .1 and truncated; a process appending through its own descriptor goes on at the start', () => {
     const d = fresh();
