@@ -83,6 +83,8 @@ export class Daemon {
   readonly api: ApiServer | null;
   /** Called once a daemon that started without a writable database has written its buffered ticks into it. */
   onStorageBack: (() => void) | null = null;
+  /** Called once when the timeline's file is found removed or replaced (the shell restarts on it). */
+  onStorageGone: (() => void) | null = null;
   /** Receives what the API streams over SSE (`sample`, `event`, `level`, `panic`), for in-process shells. */
   onPublish: ((message: LiveEvent) => void) | null = null;
   /** The headless daemon's desktop banners (null when a shell brings its own notifier). */
@@ -203,6 +205,7 @@ export class Daemon {
       configs: this.configs,
       publisher: { metrics: this.metrics, risk: this.risk, reports: this.reports, publish: this.publish },
       onStorageBack: () => this.onStorageBack,
+      onStorageGone: () => this.onStorageGone,
       contain: (where, e) => this.contain(where, e),
     });
   }

@@ -68,6 +68,8 @@ export interface RuntimeParts {
   publisher: TickPublisherDeps;
   /** The headless shell restarts once a database that was not writable at start can be written again. */
   onStorageBack: () => (() => void) | null;
+  /** The database's path no longer names the open file: the headless shell stops for a restart. */
+  onStorageGone: () => (() => void) | null;
   contain: (where: string, e: unknown) => void;
 }
 
@@ -193,6 +195,7 @@ export class DaemonRuntime {
     const now = clock.now();
     this.gaps.note(now, monotonicNow(clock));
     if (storage.writer.isDetached) storage.tryReattach(monotonicNow(clock), now, this.p.onStorageBack());
+    else if (storage.removedNow(monotonicNow(clock))) this.p.onStorageGone()?.();
     const slow =
       this.tickCount === 0 || now - this.lastSlow >= this.p.config().slowIntervalSeconds * 1000 - 50;
     if (slow) this.lastSlow = now;

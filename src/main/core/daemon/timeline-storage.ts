@@ -1,4 +1,4 @@
-import { accessSync, constants, existsSync, mkdirSync } from 'node:fs';
+import { accessSync, constants, existsSync, mkdirSync, statSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { TimelineEvent } from '../../../shared/events.js';
 import type { EventCollector } from '../event-collector.js';
@@ -26,6 +26,18 @@ const SALVAGE_RETRY_MS = 600_000;
 
 /** How often a daemon whose database could not be opened tries it again (one open attempt: cheap). */
 const REATTACH_MS = 10_000;
+/** How often the database's path is checked to still name the open file (one stat). */
+const PRESENCE_MS = 10_000;
+
+/** The identity of a file: device and inode (null when the path names nothing). */
+function identity(path: string): { dev: number; ino: number } | null {
+  try {
+    const s = statSync(path);
+    return { dev: s.dev, ino: s.ino };
+  } catch {
+    return null;
+  }
+}
 
 /**
  * The timeline database, or — when it cannot be opened for writing (read-only or full disk, permissions) — an
@@ -98,6 +110,11 @@ export class TimelineStorage {
   private retentionBehind = false;
   /** When the copy was paused for a full or failing disk (null: not paused). */
   private salvagePausedAt: number | null = null;
+  /** The open database file's identity (null: in memory), and when its path was last checked against it. */
+  private readonly opened: { dev: number; ino: number } | null;
+  private lookedAt = 0;
+  /** The database's path no longer names the open file (its directory was removed, or it was replaced). */
+  private gone = false;
 
   constructor(private readonly deps: TimelineStorageDeps) {
     const opened =
@@ -120,6 +137,7 @@ export class TimelineStorage {
         );
       }
     }
+    this.opened = opened.detached || deps.owner === false ? null : identity(deps.path);
     this.store = new TimelineStore(this.db);
     this.writer = new TickWriter(
       this.db,
@@ -350,6 +368,41 @@ export class TimelineStorage {
     }
   }
 
+  /**
+   * Whether the database's path still names the open file, checked every PRESENCE_MS: a data directory
+   * removed while the daemon runs (a cleanup script, `rm -rf`) left it writing into an unlinked file for ever,
+   * its status fine, every later tick lost at the stop, and its lock gone (a second daemon started beside it).
+   * True once, when it is found gone: the event is given, and the stop writes the timeline back to the path
+   * (`closeAfter`); the headless shell stops for a restart on it.
+   */
+  removedNow(mono: number): boolean {
+    if (this.gone || this.opened === null || mono - this.lookedAt < PRESENCE_MS) return false;
+    this.lookedAt = mono;
+    const now = identity(this.deps.path);
+    if (now && now.dev === this.opened.dev && now.ino === this.opened.ino) return false;
+    this.gone = true;
+    const message = `${this.deps.path} ${now ? 'was replaced by another file' : 'was removed (or its directory)'} while the daemon wrote to it: the timeline it holds is written back there when the daemon stops, which it does now for a restart on it`;
+    this.writer.health.note('removed', message);
+    this.deps.logger.error(message);
+    this.deps.events.push('storage.removed', 'error', message, {
+      path: this.deps.path,
+      replaced: now !== null,
+    });
+    return true;
+  }
+
+  /**
+   * A database whose path was removed is written back there (its directory recreated), or beside it when
+   * another file took the name, from the open connection: nothing it held is lost.
+   */
+  private writeBack(): void {
+    const path = this.deps.path;
+    mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
+    const to = existsSync(path) ? path.replace(/\.db$/, `.restored-${Date.now()}.db`) : path;
+    this.db.prepare('VACUUM INTO ?').run(to);
+    this.deps.logger.warn(`the timeline was written back to ${to}`);
+  }
+
   /** The last write of a stop: buffered ticks, the stop record, pending events; then the database closes. */
   closeAfter(record: TimelineEvent): void {
     try {
@@ -358,6 +411,7 @@ export class TimelineStorage {
       this.store.writeEvent(record);
       for (const e of this.deps.events.drain()) this.store.writeEvent(e);
       this.db.pragma('wal_checkpoint(TRUNCATE)');
+      if (this.gone) this.writeBack();
     } catch (e) {
       const lost = this.writer.buffer.size;
       this.deps.logger.error(

@@ -214,6 +214,10 @@ function runUntilStopped(
     // Started on a read-only or full disk, the timeline now opens: the buffered ticks are in it; a restart
     // (by launchd/systemd) opens everything on it.
     running.onStorageBack = () => stop('the timeline is writable again, restarting on it', EXIT_FAULT);
+    // Its data directory removed while it ran: the stop writes the timeline back there; a restart (by
+    // launchd/systemd) takes the lock and writes the pidfile again.
+    running.onStorageGone = () =>
+      stop('the timeline file was removed or replaced; written back, restarting on it', EXIT_FAULT);
   });
 }
 
