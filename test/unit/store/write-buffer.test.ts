@@ -1,7 +1,12 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { openDatabase } from '../../../src/main/core/store/database.js';
-import { type PendingTick, TickWriter } from '../../../src/main/core/store/tick-writer.js';
+import {
+  BUFFER_BYTES,
+  type PendingTick,
+  TickWriter,
+  tickBytes,
+} from '../../../src/main/core/store/tick-writer.js';
 import { TimelineStore } from '../../../src/main/core/store/timeline-store.js';
 import {
   BoundedBuffer,
@@ -34,6 +39,30 @@ describe('bounded buffer', () => {
     assert.deepEqual(b.peek(), [10, 11, 12]);
     assert.equal(b.dropped, 7, 'written entries are not dropped ones');
     assert.throws(() => new BoundedBuffer(0), /capacity must be ≥ 1, got 0/);
+  });
+
+  it('bounded in bytes too: the oldest go while the rest weigh more than the limit; the newest always stays', () => {
+    const b = new BoundedBuffer<number>(100, 1000, (n) => n);
+    for (const n of [300, 300, 300, 300]) b.push(n);
+    assert.deepEqual(b.peek(), [300, 300, 300]);
+    assert.equal(b.bytes, 900);
+    assert.equal(b.dropped, 1);
+    b.push(5000);
+    assert.deepEqual(b.peek(), [5000], 'heavier than the limit alone: kept, the rest dropped');
+    b.shift(1);
+    assert.equal(b.bytes, 0);
+  });
+
+  it('ticks held while the disk is full weigh their events: 600 ticks of 100 KB events stay within BUFFER_BYTES', () => {
+    const b = new BoundedBuffer<PendingTick>(600, BUFFER_BYTES, tickBytes);
+    for (let i = 0; i < 600; i++) {
+      const t = tick(i * 1000, 1);
+      t.events[0]!.data = { argv: ['x'.repeat(100_000)] };
+      b.push(t);
+    }
+    assert.ok(b.bytes <= BUFFER_BYTES, `${b.bytes} bytes held`);
+    assert.ok(b.size < 600 && b.size > 50, `${b.size} ticks held`);
+    assert.equal(b.dropped, 600 - b.size);
   });
 
   it('storage health: the first failure and a changed cause are news, repeats are not; success ends it', () => {

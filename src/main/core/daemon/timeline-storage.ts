@@ -15,6 +15,7 @@ import {
   salvageMessage,
 } from '../store/database-recovery.js';
 import { isDiskError } from '../store/database-salvage.js';
+import { boundedArgv } from '../store/event-bounds.js';
 import { applyRetention, rollUpCompleteMinutes, rollUpMinutes } from '../store/retention.js';
 import { type PendingTick, TickWriter } from '../store/tick-writer.js';
 import { TimelineStore } from '../store/timeline-store.js';
@@ -226,7 +227,11 @@ export class TimelineStorage {
       time: now,
       sample: result.sample,
       events,
-      watched: result.watched,
+      // Command lines as stored (the tick may wait in memory while the disk is full).
+      watched: result.watched.map((w) => ({
+        role: w.role,
+        entry: { ...w.entry, argv: boundedArgv(w.entry.argv) },
+      })),
       exits: result.changes
         .filter((c) => c.kind === 'exited')
         .map((c) => ({ pid: c.entry.pid, startTime: c.entry.startTime })),

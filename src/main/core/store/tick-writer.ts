@@ -14,6 +14,20 @@ export interface PendingTick {
   exits: Array<{ pid: number; startTime: number | null }>;
 }
 
+/**
+ * Bytes all ticks held in memory may weigh (their events and command lines, estimated): a tick's events carry
+ * outside text, so 600 ticks could otherwise hold hundreds of MB while the disk is full.
+ */
+export const BUFFER_BYTES = 32 * 1024 * 1024;
+
+/** A held tick's weight: its sample and processes at a fixed cost, its events and command lines by length. */
+export function tickBytes(t: PendingTick): number {
+  let n = 1024 + t.sample.processes.length * 256 + t.exits.length * 64;
+  for (const e of t.events) n += 256 + 2 * (e.message.length + (e.data ? JSON.stringify(e.data).length : 0));
+  for (const w of t.watched) for (const a of w.entry.argv) n += 2 * a.length + 16;
+  return n;
+}
+
 export type WriteOutcome =
   | {
       stored: true;
@@ -49,7 +63,7 @@ export class TickWriter {
     capacity: number,
     detached: unknown = null,
   ) {
-    this.buffer = new BoundedBuffer(capacity);
+    this.buffer = new BoundedBuffer(capacity, BUFFER_BYTES, tickBytes);
     this.health = new StorageHealth(path);
     this.detached = detached;
   }

@@ -23,28 +23,50 @@ function readOnlyDir(path: string): boolean {
 
 /**
  * What the daemon holds in memory while the timeline cannot be written (disk full, read-only data directory):
- * a bounded first-in-first-out buffer. Beyond its capacity the oldest entries go, and are counted, so memory
- * stays bounded however long the disk stays full.
+ * a bounded first-in-first-out buffer. Beyond its capacity, in entries and (with `weigh`) in bytes, the
+ * oldest entries go, and are counted, so memory stays bounded however long the disk stays full. The newest
+ * entry is always kept.
  */
 export class BoundedBuffer<T> {
   private items: T[] = [];
+  private weights: number[] = [];
+  private total = 0;
   private droppedCount = 0;
 
-  constructor(readonly capacity: number) {
+  constructor(
+    readonly capacity: number,
+    readonly maxBytes: number = Number.POSITIVE_INFINITY,
+    private readonly weigh: (item: T) => number = () => 0,
+  ) {
     if (!Number.isInteger(capacity) || capacity < 1) throw new Error(`capacity must be ≥ 1, got ${capacity}`);
   }
 
   push(item: T): void {
+    const w = this.weigh(item);
     this.items.push(item);
-    const over = this.items.length - this.capacity;
-    if (over > 0) {
-      this.items.splice(0, over);
-      this.droppedCount += over;
-    }
+    this.weights.push(w);
+    this.total += w;
+    // The oldest past the count, then more of the oldest while the rest weigh too much (the newest stays).
+    let n = Math.max(0, this.items.length - this.capacity);
+    let kept = this.total;
+    for (let i = 0; i < n; i++) kept -= this.weights[i]!;
+    while (n < this.items.length - 1 && kept > this.maxBytes) kept -= this.weights[n++]!;
+    if (n > 0) this.drop(n);
+  }
+
+  private drop(n: number): void {
+    for (const w of this.weights.splice(0, n)) this.total -= w;
+    this.items.splice(0, n);
+    this.droppedCount += n;
   }
 
   get size(): number {
     return this.items.length;
+  }
+
+  /** The bytes the entries held weigh (0 without `weigh`). */
+  get bytes(): number {
+    return this.total;
   }
 
   /** How many entries were dropped (oldest first) because the buffer was full. */
@@ -59,6 +81,7 @@ export class BoundedBuffer<T> {
 
   /** Removes the oldest `n` entries (after they were written). */
   shift(n: number): void {
+    for (const w of this.weights.splice(0, n)) this.total -= w;
     this.items.splice(0, n);
   }
 }
