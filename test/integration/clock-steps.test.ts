@@ -30,8 +30,14 @@ describe('the timeline under a wall clock set forward and back', () => {
     clearTimeout: (h) => clearTimeout(h as NodeJS.Timeout),
   };
 
-  async function run(ms: number, during?: () => Promise<void>): Promise<void> {
+  async function run(
+    ms: number,
+    during?: () => Promise<void>,
+    over: Record<string, unknown> = {},
+    onSlowRead?: () => void,
+  ): Promise<void> {
     const loaded = validateConfig({
+      ...over,
       intervalSeconds: 0.2,
       exo: { url: 'http://127.0.0.1:9' },
       guard: { enabled: false },
@@ -40,10 +46,18 @@ describe('the timeline under a wall clock set forward and back', () => {
     });
     assert.ok(loaded.ok, loaded.ok ? '' : loaded.errors.join('; '));
     const events = new EventCollector(() => clock.now());
+    const probe = createProbe(events);
+    if (onSlowRead) {
+      const readGpu = probe.readGpu.bind(probe);
+      probe.readGpu = (slow: boolean) => {
+        if (slow) onSlowRead();
+        return readGpu(slow);
+      };
+    }
     const daemon = new Daemon({
       dataDir: dir.path,
       config: loaded.config,
-      probe: createProbe(events),
+      probe,
       events,
       logger: pino({ level: 'silent' }),
       reportDirs: [],
@@ -119,5 +133,24 @@ describe('the timeline under a wall clock set forward and back', () => {
     } finally {
       db.close();
     }
+  });
+
+  it('takes the slow readings on their cadence through a clock set back an hour', async () => {
+    let slow = 0;
+    await run(
+      100,
+      async () => {
+        await sleep(1100);
+        offset -= 3_600_000;
+        slow = 0;
+        await sleep(2300);
+        offset += 3_600_000;
+      },
+      { slowIntervalSeconds: 1 },
+      () => slow++,
+    );
+    // Before, none came until the clock had caught up (an hour): GPU, the process list and footprints on
+    // macOS stayed at their last reading, stored as fresh.
+    assert.ok(slow >= 2, `${slow} slow readings in 2.3 s at one a second`);
   });
 });

@@ -81,6 +81,7 @@ export interface RuntimeParts {
 export class DaemonRuntime {
   private readonly scheduler: TickScheduler;
   private readonly gaps: TickGaps;
+  /** The monotonic time of the last slow tick. */
   private lastSlow = 0;
   /** The monotonic time of the last retention pass (null: none since start). */
   private lastRetention: number | null = null;
@@ -193,12 +194,15 @@ export class DaemonRuntime {
   async tickOnce(): Promise<TickResult | null> {
     const { clock, storage, events, risk } = this.p;
     const now = clock.now();
-    this.gaps.note(now, monotonicNow(clock));
-    if (storage.writer.isDetached) storage.tryReattach(monotonicNow(clock), now, this.p.onStorageBack());
-    else if (storage.removedNow(monotonicNow(clock))) this.p.onStorageGone()?.();
+    const mono = monotonicNow(clock);
+    this.gaps.note(now, mono);
+    if (storage.writer.isDetached) storage.tryReattach(mono, now, this.p.onStorageBack());
+    else if (storage.removedNow(mono)) this.p.onStorageGone()?.();
+    // On the monotonic clock: a wall clock set back an hour froze the slow probes (GPU, the process list and
+    // footprints on macOS) for that hour, their last readings stored as fresh.
     const slow =
-      this.tickCount === 0 || now - this.lastSlow >= this.p.config().slowIntervalSeconds * 1000 - 50;
-    if (slow) this.lastSlow = now;
+      this.tickCount === 0 || mono - this.lastSlow >= this.p.config().slowIntervalSeconds * 1000 - 50;
+    if (slow) this.lastSlow = mono;
     let result: TickResult;
     try {
       result = await this.p.sampler.tick(now, slow);

@@ -1,6 +1,6 @@
 import type { EventCollector } from '../event-collector.js';
 import type { PlatformProbe } from '../probes/probe-types.js';
-import type { Clock } from './clock.js';
+import { type Clock, monotonicNow } from './clock.js';
 
 export interface TickSchedulerDeps {
   clock: Clock;
@@ -74,7 +74,7 @@ export class TickScheduler {
    * at most one per 250 ms. Nothing while the loop is stopped.
    */
   soon(): void {
-    const now = this.deps.clock.now();
+    const now = monotonicNow(this.deps.clock);
     if (!this.running || this.inTick || now - this.lastExtraTick < 250) return;
     this.lastExtraTick = now;
     this.runTick();
