@@ -85,6 +85,8 @@ export class Daemon {
   onStorageBack: (() => void) | null = null;
   /** Called once when the timeline's file is found removed or replaced (the shell restarts on it). */
   onStorageGone: (() => void) | null = null;
+  /** Called once when another daemon took this data directory's lock (its pidfile was removed). */
+  onLockLost: (() => void) | null = null;
   /** Receives what the API streams over SSE (`sample`, `event`, `level`, `panic`), for in-process shells. */
   onPublish: ((message: LiveEvent) => void) | null = null;
   /** The headless daemon's desktop banners (null when a shell brings its own notifier). */
@@ -206,6 +208,7 @@ export class Daemon {
       publisher: { metrics: this.metrics, risk: this.risk, reports: this.reports, publish: this.publish },
       onStorageBack: () => this.onStorageBack,
       onStorageGone: () => this.onStorageGone,
+      onLockLost: () => this.onLockLost,
       contain: (where, e) => this.contain(where, e),
     });
   }

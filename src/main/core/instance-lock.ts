@@ -196,6 +196,33 @@ function removeIfUnchanged(path: string, text: string): boolean {
   return true;
 }
 
+/** What a look at its own pidfile found, for a running daemon. */
+export type LockCheck =
+  | { state: 'held'; lock: LockInfo }
+  | { state: 'rewritten' }
+  | { state: 'taken'; holder: LockInfo }
+  | { state: 'unwritable'; problem: string };
+
+/**
+ * A running daemon's look at its pidfile: still its own (no process is looked up: no spawn on macOS), else
+ * written again from `own` when removed or left by a dead process, or `taken` by another live daemon (the
+ * pidfile was removed and a second daemon started, which this one then stops for). The lock is the pidfile
+ * alone: removed while its daemon ran, a second daemon started beside it and both wrote the timeline.
+ */
+export function checkLock(
+  path: string,
+  own: LockInfo,
+  here: () => ProcessIdentity = systemIdentity,
+): LockCheck {
+  const now = readLock(path);
+  if (now?.pid === process.pid) return { state: 'held', lock: now };
+  const identity = here();
+  if (now && isHeld(now, identity)) return { state: 'taken', holder: now };
+  const again = acquireLock(path, own.startedAt, identity, own.api ? { api: own.api } : {});
+  if (!again.ok) return { state: 'taken', holder: again.holder };
+  return again.unrecorded ? { state: 'unwritable', problem: again.unrecorded } : { state: 'rewritten' };
+}
+
 /** Adds what the holder learns after start (its API address) to its own pidfile; best effort. */
 export function updateLock(path: string, extra: { api?: string }): void {
   const existing = readLock(path);

@@ -4,7 +4,14 @@ import type { ApiServer } from '../api/api-server.js';
 import type { Config } from '../config/config-schema.js';
 import type { EventCollector } from '../event-collector.js';
 import type { GuardServer } from '../guard/guard-server.js';
-import { type AcquireResult, acquireLock, releaseLock } from '../instance-lock.js';
+import {
+  type AcquireResult,
+  acquireLock,
+  checkLock,
+  type LockInfo,
+  readLock,
+  releaseLock,
+} from '../instance-lock.js';
 import type { Logger } from '../logger.js';
 import type { ReportWatcher } from '../panics/report-watcher.js';
 import type { PlatformProbe } from '../probes/probe-types.js';
@@ -28,6 +35,8 @@ export type StartResult = { ok: true } | { ok: false; error: string; alreadyRunn
  */
 const SALVAGE_SLICE_MS = 100;
 
+/** How often a running daemon looks at its pidfile, ms of the monotonic clock. */
+const LOCK_LOOK_MS = 10_000;
 /** How often retention runs, ms of the monotonic clock. */
 const RETENTION_EVERY_MS = 600_000;
 /**
@@ -70,6 +79,8 @@ export interface RuntimeParts {
   onStorageBack: () => (() => void) | null;
   /** The database's path no longer names the open file: the headless shell stops for a restart. */
   onStorageGone: () => (() => void) | null;
+  /** Another daemon took this data directory's lock (its pidfile was removed): the shell stops this one. */
+  onLockLost: () => (() => void) | null;
   contain: (where: string, e: unknown) => void;
 }
 
@@ -81,6 +92,10 @@ export interface RuntimeParts {
 export class DaemonRuntime {
   private readonly scheduler: TickScheduler;
   private readonly gaps: TickGaps;
+  /** Whether this daemon wrote its pidfile (it keeps it: lookLock), its record, and when it last looked. */
+  private lockHeld = false;
+  private ownLock: LockInfo | null = null;
+  private lastLockLook = 0;
   /** The monotonic time of the last slow tick. */
   private lastSlow = 0;
   /** The monotonic time of the last retention pass (null: none since start). */
@@ -139,6 +154,9 @@ export class DaemonRuntime {
       return { ok: false, error: failed };
     }
     await recordStart({ store: storage.store, probe, events, logger, config, stale: lock.stale });
+    const written = lock.unrecorded === null ? readLock(lockPath) : null;
+    this.ownLock = written?.pid === process.pid ? written : null;
+    this.lockHeld = this.ownLock !== null;
     this.retain(now);
     this.startReports(now);
     return { ok: true };
@@ -198,6 +216,7 @@ export class DaemonRuntime {
     this.gaps.note(now, mono);
     if (storage.writer.isDetached) storage.tryReattach(mono, now, this.p.onStorageBack());
     else if (storage.removedNow(mono)) this.p.onStorageGone()?.();
+    this.lookLock(mono);
     // On the monotonic clock: a wall clock set back an hour froze the slow probes (GPU, the process list and
     // footprints on macOS) for that hour, their last readings stored as fresh.
     const slow =
@@ -234,6 +253,39 @@ export class DaemonRuntime {
     // Rows of a damaged timeline being copied into the new one: a slice per tick.
     storage.salvageStep(SALVAGE_SLICE_MS, now);
     return result;
+  }
+
+  /**
+   * Every LOCK_LOOK_MS: the pidfile still names this daemon, else it is written again (removed while it ran,
+   * a second daemon would start beside it), or, when another live daemon took it meanwhile, this one stops so
+   * that one writer remains. Reading the file is all a look costs while it is ours.
+   */
+  private lookLock(mono: number): void {
+    if (!this.lockHeld || mono - this.lastLockLook < LOCK_LOOK_MS) return;
+    this.lastLockLook = mono;
+    const { lockPath, events, logger } = this.p;
+    try {
+      if (!this.ownLock) return;
+      const seen = checkLock(lockPath, this.ownLock);
+      if (seen.state === 'held') {
+        // Its API address is added after start: what is written again is the record as it is now.
+        this.ownLock = seen.lock;
+        return;
+      }
+      if (seen.state === 'rewritten') {
+        const note = `the pidfile ${lockPath} was removed (or overwritten) while the daemon ran: written again, so no second daemon starts beside it`;
+        logger.warn(note);
+        events.push('storage.pidfile', 'warning', note, { path: lockPath });
+      } else if (seen.state === 'taken') {
+        const note = `another daemon (pid ${seen.holder.pid}) took ${lockPath} after it was removed while this one ran: this one stops, so that one writer remains`;
+        logger.error(note);
+        events.push('storage.pidfile', 'error', note, { path: lockPath, holder: seen.holder.pid });
+        this.lockHeld = false;
+        this.p.onLockLost()?.();
+      }
+    } catch (e) {
+      logger.debug({ err: e }, 'looking at the pidfile failed');
+    }
   }
 
   /** The guard learns the level before the write: a full disk must not leave it a tick behind. */

@@ -218,6 +218,8 @@ function runUntilStopped(
     // launchd/systemd) takes the lock and writes the pidfile again.
     running.onStorageGone = () =>
       stop('the timeline file was removed or replaced; written back, restarting on it', EXIT_FAULT);
+    // Its pidfile was removed and another daemon took the lock: one writer remains, that one.
+    running.onLockLost = () => stop('another daemon took this data directory', EXIT_FAULT);
   });
 }
 
