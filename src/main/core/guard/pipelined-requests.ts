@@ -25,7 +25,10 @@ export class PipelinedRequests {
   /** Runs `start` now, or when the answers ahead of this request on its connection have ended. */
   admit(req: IncomingMessage, res: ServerResponse, start: () => void): void {
     const socket = req.socket as Socket | null;
-    if (!socket) return start();
+    if (!socket) {
+      start();
+      return;
+    }
     if (socket.destroyed) {
       res.destroy();
       return;
@@ -40,7 +43,10 @@ export class PipelinedRequests {
         created.waiting.length = 0;
       });
     }
-    if (!line.busy) return this.run(socket, line, res, start);
+    if (!line.busy) {
+      this.run(socket, line, res, start);
+      return;
+    }
     if (line.waiting.length >= this.maxWaiting) {
       line.waiting.length = 0;
       this.onOverflow(req);

@@ -7,7 +7,7 @@ import type {
 } from '../../../shared/api-contracts.js';
 import type { ReportRecord } from '../../../shared/reports.js';
 import type { GuardMode } from '../../../shared/risk.js';
-import type { AuditRecord, AuditStore } from '../actions/audit-store.js';
+import type { AuditStore } from '../actions/audit-store.js';
 import type { GuardProfile } from '../actions/guard-profile.js';
 import { acknowledgeHold } from '../actions/post-panic-hold.js';
 import {
