@@ -115,8 +115,6 @@ describe('keys only the owner may change (OWNER_FIELDS)', () => {
       ['api.corsOrigins', { ...stored, api: { corsOrigins: ['https://evil.example'] } }],
       ['cluster.token', { ...stored, cluster: { ...stored.cluster, token: 'attacker-known-token-123' } }],
       ['watch.mlxServerPatterns', { ...stored, watch: { mlxServerPatterns: ['mlx_lm'] } }],
-      ['guard.enabled', { ...stored, guard: { enabled: false } }],
-      ['api.enabled', { ...stored, api: { enabled: false } }],
       // Any local user could otherwise have the next retention pass delete all but 14 minutes of history.
       ['retention.rawDays', { ...stored, retention: { rawDays: 0.01 } }],
       ['retention.minuteDays', { ...stored, retention: { minuteDays: 1 } }],

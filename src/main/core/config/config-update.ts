@@ -33,8 +33,6 @@ export const OWNER_FIELD_REASONS = {
   'cluster.token': 'decides who may read this node as a cluster peer',
   // A pattern that backtracks can hold the daemon on a command line any local user can write.
   'watch.mlxServerPatterns': "is run over every process's command line",
-  'guard.enabled': 'turns the guard, and the admission control in front of EXO, off',
-  'api.enabled': 'turns this API, and the dashboard, off',
   // Shortened, the next retention pass deletes the stored timeline past it; lengthened, it grows the disk.
   'retention.rawDays': 'decides how long the stored timeline is kept (shortened, history is deleted)',
   'retention.minuteDays': 'decides how long the stored timeline is kept (shortened, history is deleted)',
