@@ -338,7 +338,8 @@ export class TimelineStorage {
     const minute = Math.floor(now / 60_000);
     if (minute === this.rolledMinute || this.writer.isDetached || this.writer.buffer.size > 0) return;
     try {
-      this.db.transaction(() => rollUpCompleteMinutes(this.db, now))();
+      const db = this.live;
+      db.transaction(() => rollUpCompleteMinutes(db, now))();
       this.rolledMinute = minute;
     } catch (e) {
       this.deps.events.failed('roll-up', (e as Error).message);
@@ -352,7 +353,7 @@ export class TimelineStorage {
   retain(now: number, days: { rawDays: number; minuteDays: number }, maxAdvanceMs?: number): void {
     try {
       const res = applyRetention(
-        this.db,
+        this.live,
         now,
         { rawMs: days.rawDays * 86_400_000, minuteMs: days.minuteDays * 86_400_000 },
         maxAdvanceMs,
@@ -408,14 +409,23 @@ export class TimelineStorage {
     this.deps.logger.warn(`the timeline was written back to ${to}`);
   }
 
+  /**
+   * The database ticks go to: the one opened at start, or the real one attached after a start without it
+   * (in-process shells), which the roll-up, retention and the stop record must reach too.
+   */
+  private get live(): Db {
+    return this.attachedDb ?? this.db;
+  }
+
   /** The last write of a stop: buffered ticks, the stop record, pending events; then the database closes. */
   closeAfter(record: TimelineEvent): void {
     try {
       // Ticks still held in memory go first; a disk still full keeps them (and the stop record) out.
       if (!this.writer.isDetached) this.writer.flush();
-      this.store.writeEvent(record);
-      for (const e of this.deps.events.drain()) this.store.writeEvent(e);
-      this.db.pragma('wal_checkpoint(TRUNCATE)');
+      const store = this.attachedDb ? new TimelineStore(this.attachedDb) : this.store;
+      store.writeEvent(record);
+      for (const e of this.deps.events.drain()) store.writeEvent(e);
+      this.live.pragma('wal_checkpoint(TRUNCATE)');
       if (this.gone) this.writeBack();
     } catch (e) {
       const lost = this.writer.buffer.size;
