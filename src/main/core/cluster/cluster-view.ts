@@ -48,6 +48,19 @@ const inRange = (v: unknown, min: number, max: number, integer = false): number 
   return n !== null && n >= min && n <= max && (!integer || Number.isInteger(n)) ? n : null;
 };
 
+/** Memory and GPU figures of an untrusted answer, each within what it can be. */
+const figures = (memory: Json, gpu: Json): Pick<ClusterRow, 'memory' | 'gpu'> => ({
+  memory: {
+    total: inRange(memory['total'], 0, MAX_BYTES),
+    freePercent: inRange(memory['freePercent'], 0, 100),
+    wired: inRange(memory['wired'], 0, MAX_BYTES),
+  },
+  gpu: {
+    inUseBytes: inRange(gpu['inUseBytes'], 0, MAX_BYTES),
+    ceilingBytes: inRange(gpu['ceilingBytes'], 0, MAX_BYTES),
+  },
+});
+
 /** A row from an exo-sentinel `/api/v1/status` body (a peer's is untrusted JSON: every figure is narrowed). */
 export function rowFromStatus(
   body: unknown,
@@ -71,15 +84,7 @@ export function rowFromStatus(
     error: null,
     level: isRiskLevel(risk['level']) ? risk['level'] : null,
     reasons: peerReasons(risk['reasons']),
-    memory: {
-      total: inRange(memory['total'], 0, MAX_BYTES),
-      freePercent: inRange(memory['freePercent'], 0, 100),
-      wired: inRange(memory['wired'], 0, MAX_BYTES),
-    },
-    gpu: {
-      inUseBytes: inRange(gpu['inUseBytes'], 0, MAX_BYTES),
-      ceilingBytes: inRange(gpu['ceilingBytes'], 0, MAX_BYTES),
-    },
+    ...figures(memory, gpu),
     panics72h: inRange(obj(status['panics'])['last72h'], 0, MAX_PANICS_72H, true),
     exoNodeId: typeof exo['nodeId'] === 'string' ? peerText(exo['nodeId'], 128) : null,
     source,
@@ -113,15 +118,7 @@ export function rowsFromClusterAnswer(body: unknown): ClusterRow[] | null {
       error: text(r['error'], 300),
       level: isRiskLevel(r['level']) ? r['level'] : null,
       reasons: peerReasons(r['reasons']),
-      memory: {
-        total: inRange(memory['total'], 0, MAX_BYTES),
-        freePercent: inRange(memory['freePercent'], 0, 100),
-        wired: inRange(memory['wired'], 0, MAX_BYTES),
-      },
-      gpu: {
-        inUseBytes: inRange(gpu['inUseBytes'], 0, MAX_BYTES),
-        ceilingBytes: inRange(gpu['ceilingBytes'], 0, MAX_BYTES),
-      },
+      ...figures(memory, gpu),
       panics72h: inRange(r['panics72h'], 0, MAX_PANICS_72H, true),
       exoNodeId: text(r['exoNodeId'], 128),
       source: SOURCES.find((x) => x === r['source']) ?? 'configured',
