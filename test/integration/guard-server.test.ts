@@ -14,6 +14,14 @@ type Body = { error: { message: string }; message: string };
 const cfg = (over: Record<string, unknown> = {}) =>
   GuardConfigSchema.parse({ listen: '127.0.0.1:0', ...over });
 
+/** EXO's model placement through the guard on `port` (a model load: the cool-down and the holds gate it). */
+const placeInstance = (port: number) =>
+  fetch(`http://127.0.0.1:${port}/place_instance`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ model_id: MODEL, sharding: 'Pipeline', instance_meta: 'MlxRing', min_nodes: 2 }),
+  });
+
 describe('the guard in process, against the fake EXO on loopback', () => {
   let fake: FakeExoControl;
   before(async () => {
@@ -83,18 +91,7 @@ describe('the guard in process, against the fake EXO on loopback', () => {
     const events: TimelineEvent[] = [];
     const g = new GuardServer(cfg({ loadCooldownSeconds: 60 }), fake.url, (e) => events.push(e));
     const a = await g.start();
-    const base = `http://127.0.0.1:${a.port}`;
-    const place = () =>
-      fetch(`${base}/place_instance`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({
-          model_id: MODEL,
-          sharding: 'Pipeline',
-          instance_meta: 'MlxRing',
-          min_nodes: 2,
-        }),
-      });
+    const place = () => placeInstance(a.port);
     try {
       g.update({
         hold: {
@@ -141,17 +138,7 @@ describe('the guard in process, against the fake EXO on loopback', () => {
       () => now,
     );
     const a = await g.start();
-    const place = () =>
-      fetch(`http://127.0.0.1:${a.port}/place_instance`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({
-          model_id: MODEL,
-          sharding: 'Pipeline',
-          instance_meta: 'MlxRing',
-          min_nodes: 2,
-        }),
-      });
+    const place = () => placeInstance(a.port);
     try {
       assert.equal((await place()).status, 200);
       now -= 86_400_000; // the clock set right
