@@ -71,12 +71,12 @@ export function rotateInPlace(file: string, limits: RotationLimits): boolean | s
  * memory. A line that cannot be written (disk full, read-only, directory gone) is dropped and reported through
  * `onError`; the next line tries again, and success is reported as `onError(null)`. Never throws.
  *
- * A file (or its directory) removed or replaced while open is found at the first line written 10 s or more
+ * A file (or its directory) removed or replaced while open is found at the first line written a second or more
  * after the last look, and the file is opened again by its name (its directory recreated): every line went
  * into the unlinked file before, until the next rotation, so `exo-sentinel logs` had nothing for weeks.
  */
 /** How often the log file's name is checked against the open file, ms. */
-const RELOOK_MS = 10_000;
+const RELOOK_MS = 1000;
 
 export class RotatingFile {
   private fd: number | null = null;

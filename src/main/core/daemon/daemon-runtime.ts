@@ -261,7 +261,8 @@ export class DaemonRuntime {
    * that one writer remains. Reading the file is all a look costs while it is ours.
    */
   private lookLock(mono: number): void {
-    if (!this.lockHeld || mono - this.lastLockLook < LOCK_LOOK_MS) return;
+    // A stopping daemon (its timeline found removed, say) leaves the pidfile to its stop.
+    if (!this.lockHeld || this.stopping || mono - this.lastLockLook < LOCK_LOOK_MS) return;
     this.lastLockLook = mono;
     const { lockPath, events, logger } = this.p;
     try {
