@@ -289,6 +289,36 @@ describe('retention under a wall clock set forward and back', () => {
     db.close();
   });
 
+  it('a start at a clock reset to 2001 does not hold retention back once the clock is right', () => {
+    const db = openDatabase(`${dir.path}/rtc.db`);
+    const store = new TimelineStore(db);
+    for (const age of [2 * DAY + 10 * MIN, HOUR]) store.writeTick(makeSample(T - age));
+    applyRetention(db, T - 30 * MIN, policy, 2 * HOUR);
+    assert.equal(count(db, 'SELECT count(*) n FROM samples'), 2);
+    const rtc = Date.UTC(2001, 0, 1);
+    // Started on the reset clock (a start moves the cut nothing), then set right: the first pass cuts from
+    // the clock. Before, 2001 was stored as the cut and moved 2 h a pass: 26 years of nothing deleted.
+    assert.equal(applyRetention(db, rtc, policy, 0).cutAt, rtc);
+    applyRetention(db, T, policy, 2 * HOUR);
+    assert.deepEqual(
+      (db.prepare('SELECT ts FROM samples').all() as Array<{ ts: number }>).map((r) => r.ts),
+      [T - HOUR],
+      'the sample 48 h 10 min old is past the window; the hour-old one stays',
+    );
+    db.close();
+  });
+
+  it('restarts with the clock ahead move the cut nothing (a start has no allowance)', () => {
+    const db = openDatabase(`${dir.path}/restarts.db`);
+    const store = new TimelineStore(db);
+    for (const age of [0, HOUR, DAY, 40 * HOUR]) store.writeTick(makeSample(T - age));
+    applyRetention(db, T, policy, 2 * HOUR);
+    // 25 starts at +3 days, each with the pass a start makes.
+    for (let i = 0; i < 25; i++) assert.equal(applyRetention(db, T + 3 * DAY + i * 300, policy, 0).cutAt, T);
+    assert.equal(count(db, 'SELECT count(*) n FROM samples'), 4, 'before, 25 starts in 7 s deleted all four');
+    db.close();
+  });
+
   it('minutes after the clock was set back are rolled up, not skipped behind a pointer left in the future', () => {
     const db = openDatabase(`${dir.path}/rollup-back.db`);
     const store = new TimelineStore(db);

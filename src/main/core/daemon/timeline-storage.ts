@@ -27,6 +27,8 @@ const SALVAGE_RETRY_MS = 600_000;
 
 /** How often a daemon whose database could not be opened tries it again (one open attempt: cheap). */
 const REATTACH_MS = 10_000;
+/** How far retention's cut may lag the clock before an event says so (a pass catches up 2 h). */
+const RETENTION_LAG_MS = 2 * 3_600_000;
 /** How often the database's path is checked to still name the open file (one stat). */
 const PRESENCE_MS = 10_000;
 
@@ -351,6 +353,9 @@ export class TimelineStorage {
    * step of the wall clock is caught up, from at most `maxAdvanceMs` past the last pass; never throws.
    */
   retain(now: number, days: { rawDays: number; minuteDays: number }, maxAdvanceMs?: number): void {
+    // Not while ticks wait in memory: the roll-up in the pass would skip their minutes for good (it moves the
+    // pointer past them); the next pass, 10 minutes on, runs once they are written.
+    if (this.writer.isDetached || this.writer.buffer.size > 0) return;
     try {
       const res = applyRetention(
         this.live,
@@ -359,14 +364,15 @@ export class TimelineStorage {
         maxAdvanceMs,
       );
       const behind = now - res.cutAt;
-      if (behind > 0 && !this.retentionBehind)
+      // Said once per stretch, and only past what one pass catches up (every start lags by the time down).
+      if (behind > RETENTION_LAG_MS && !this.retentionBehind)
         this.deps.events.push(
           'storage.retention-behind',
           'info',
-          `retention cuts from ${new Date(res.cutAt).toISOString()}, ${Math.round(behind / 60_000)} min behind the wall clock, which moved faster than time passed (set forward, or the machine slept): it catches up by at most 2 h per 10 minutes, so a clock set forward for a moment deletes nothing it should not`,
+          `retention cuts from ${new Date(res.cutAt).toISOString()}, ${Math.round(behind / 60_000)} min behind the wall clock, which moved faster than time passed (set forward, or the machine slept): it catches up by at most 2 h per 10 minutes, so a clock set forward for a moment deletes nothing it should not (a machine that slept also lags until caught up)`,
           { cutAt: res.cutAt, behindMs: behind },
         );
-      this.retentionBehind = behind > 0;
+      this.retentionBehind = behind > RETENTION_LAG_MS;
       if (res.rawDeleted + res.minuteDeleted + res.eventsDeleted > 0)
         this.deps.logger.debug(res, 'retention applied');
     } catch (e) {

@@ -175,7 +175,8 @@ export function rollUpCompleteMinutes(db: Db, now: number): number {
  * and back again: a pass in that moment deleted every raw sample stored. With `maxAdvanceMs`, the time the
  * windows are cut from moves at most that far past the last pass's (kept in `meta` as `retention_cut_at`),
  * never past `now`: a clock set right again leaves the cut where it was, and a real step forward (or a
- * machine that slept) is caught up over the next passes. A clock set back cuts from the earlier time.
+ * machine that slept) is caught up over the next passes. A clock set back cuts from the earlier time, without
+ * moving the stored cut back.
  */
 export function applyRetention(
   db: Db,
@@ -190,7 +191,9 @@ export function applyRetention(
       : Math.min(now, lastCut + Math.max(0, maxAdvanceMs));
   return db.transaction((): RetentionResult => {
     const rolled = rollUpCompleteMinutes(db, now);
-    setMeta(db, 'retention_cut_at', cutAt);
+    // Never stored backwards: a clock set back (an RTC reset to 2001 at boot) cuts from its time for that pass
+    // only, and a clock set right again is not then held to 2 h a pass from 2001 (26 years of nothing deleted).
+    setMeta(db, 'retention_cut_at', Math.max(cutAt, lastCut ?? cutAt));
     const rawCut = cutAt - policy.rawMs;
     const longCut = cutAt - policy.minuteMs;
     const rawDeleted = db.prepare('DELETE FROM samples WHERE ts < ?').run(rawCut).changes;
