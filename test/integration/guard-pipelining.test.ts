@@ -17,6 +17,9 @@ import { sleep } from '../support/cli-runner.js';
 /** EXO stand-in: counts requests and how many it holds at once; `/slow` streams until `endSlow`. */
 function upstream() {
   const seen: string[] = [];
+  /** When EXO saw each request's connection close, ms since the test's mark. */
+  const closedAt: number[] = [];
+  let mark = 0;
   let active = 0;
   let maxActive = 0;
   const slow: ServerResponse[] = [];
@@ -24,27 +27,42 @@ function upstream() {
     seen.push(`${req.method} ${req.url}`);
     active++;
     maxActive = Math.max(maxActive, active);
-    res.on('close', () => active--);
+    res.on('close', () => {
+      active--;
+      closedAt.push(Date.now() - mark);
+    });
     if (req.url === '/slow') {
       res.writeHead(200, { 'content-type': 'text/event-stream' });
       res.write(': keep-alive\n\n');
       slow.push(res);
       return;
     }
-    req.resume();
+    const parts: Buffer[] = [];
+    req.on('data', (c: Buffer) => parts.push(c));
     req.on('end', () =>
-      setTimeout(() => {
-        const body = req.url?.startsWith('/v1/')
-          ? JSON.stringify({ id: 'c', object: 'chat.completion', choices: [] })
-          : JSON.stringify({ url: req.url });
-        res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) });
-        res.end(body);
-      }, 10),
+      setTimeout(
+        () => {
+          const body = req.url?.startsWith('/v1/')
+            ? JSON.stringify({ id: 'c', object: 'chat.completion', choices: [] })
+            : JSON.stringify({ url: req.url });
+          res.writeHead(200, {
+            'content-type': 'application/json',
+            'content-length': Buffer.byteLength(body),
+          });
+          if (!res.destroyed) res.end(body);
+        },
+        Buffer.concat(parts).includes('"model":"slow"') ? 3000 : 10,
+      ),
     );
   });
   return {
     server,
     seen,
+    closedAt,
+    mark: () => {
+      mark = Date.now();
+      closedAt.length = 0;
+    },
     maxActive: () => maxActive,
     endSlow: () => {
       for (const r of slow.splice(0)) r.end();
@@ -165,6 +183,45 @@ describe('pipelined requests through the guard', () => {
       for (let i = 0; i < 50 && !got.includes('chat.completion'); i++) await sleep(20);
       assert.match(got, /chat\.completion/, 'the pipelined chat is answered once /slow has ended');
       s.destroy();
+    } finally {
+      await g.stop();
+    }
+  });
+
+  it('a client that leaves with a large body pipelined behind its chat is seen at once: EXO is let go, nothing else is sent', async () => {
+    const g = new GuardServer(GuardConfigSchema.parse({ listen: '127.0.0.1:0' }), url, () => {});
+    const { port } = await g.start();
+    exo.seen.length = 0;
+    try {
+      const slow = JSON.stringify({
+        model: 'slow',
+        max_tokens: 4,
+        messages: [{ role: 'user', content: 'hi' }],
+      });
+      const big = JSON.stringify({
+        model: 'm',
+        max_tokens: 4,
+        messages: [{ role: 'user', content: 'x'.repeat(256 * 1024) }],
+      });
+      const post = (body: string) =>
+        `POST /v1/chat/completions HTTP/1.1\r\nhost: localhost\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\n\r\n${body}`;
+      const s = connect(port, '127.0.0.1');
+      s.on('error', () => {});
+      exo.mark();
+      s.write(post(slow) + post(big));
+      await sleep(500);
+      assert.equal(g.stats.inFlight, 1);
+      s.destroy();
+      for (let i = 0; i < 40 && g.stats.inFlight > 0; i++) await sleep(25);
+      // Before, the unread 256 KB body stopped Node reading the connection: the leaving was seen only when
+      // EXO's answer ended (3 s here, 12 s in the attack), the slot held all that time.
+      assert.equal(g.stats.inFlight, 0, 'the slot is given back at once');
+      assert.ok(
+        (exo.closedAt[0] ?? Number.POSITIVE_INFINITY) < 1500,
+        `EXO let go after ${exo.closedAt[0]} ms`,
+      );
+      await sleep(3000);
+      assert.equal(exo.seen.length, 1, 'the pipelined chat never reached EXO');
     } finally {
       await g.stop();
     }

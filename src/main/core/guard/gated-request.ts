@@ -20,7 +20,7 @@ import type { GuardConfig } from './guard-config.js';
 import type { GuardMetricsSink, GuardView } from './guard-view.js';
 import { DEFAULT_JSON_BODY_LIMITS, parseJsonBody } from './json-body.js';
 import { type NodeKv, nodeKv } from './node-kv.js';
-import { type BodyBudget, readBody } from './request-reader.js';
+import { type BodyBudget, type BodyRead, readBody } from './request-reader.js';
 import type { PipeHandle, PipeOutcome } from './upstream-pipe.js';
 
 /** The request field that carries the prompt, for the `param` of a context error. */
@@ -41,6 +41,8 @@ export interface GatedDeps {
   now: () => number;
   /** The bytes all bodies held at once may take (read, queued or being sent). */
   budget: BodyBudget;
+  /** The body of this request when it was read ahead, while it waited behind another on its connection. */
+  bodyReadAhead?: (req: IncomingMessage) => Promise<BodyRead> | null;
   /** Forwards the measured body upstream and streams the answer back (see upstream-pipe). */
   forward: (
     req: IncomingMessage,
@@ -50,6 +52,13 @@ export interface GatedDeps {
     onDone: (status: number, outcome: PipeOutcome, observer: PipeHandle['observer']) => void,
   ) => PipeHandle;
 }
+
+/** A gated request's body, read within the guard's limits (its bytes taken from `budget` while held). */
+export const readGatedBody = (
+  req: IncomingMessage,
+  config: GuardConfig,
+  budget: BodyBudget,
+): Promise<BodyRead> => readBody(req, config.maxBodyBytes, BODY_IDLE_MS, undefined, budget);
 
 /** What a gated body says: a prompt's estimate, or (images) only what the log shows. */
 type BodyFacts =
@@ -112,7 +121,7 @@ export class GatedRequest {
   /** Reads and parses the body; answers the error itself and returns null when it cannot. */
   private async facts(): Promise<BodyFacts | null> {
     const { req, res, family, key } = this;
-    const read = await readBody(req, this.d.config.maxBodyBytes, BODY_IDLE_MS, undefined, this.d.budget);
+    const read = await (this.d.bodyReadAhead?.(req) ?? readGatedBody(req, this.d.config, this.d.budget));
     if (read.ok) this.held = read.body.length;
     if (!read.ok && read.status === 503) {
       this.refused({

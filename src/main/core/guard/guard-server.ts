@@ -10,13 +10,19 @@ import { AllocationLog } from './allocation-log.js';
 import { Capacity } from './capacity.js';
 import { type GatedFamily, gatedFamilyFor, isImageFamily } from './endpoints/endpoint-family.js';
 import { sendError, styleForPath } from './error-response.js';
-import { GatedRequest, PROMPT_PARAM } from './gated-request.js';
+import { GatedRequest, PROMPT_PARAM, readGatedBody } from './gated-request.js';
 import { type GuardConfig, isLoopback, parseListen } from './guard-config.js';
 import type { GuardMetricsSink, GuardView } from './guard-view.js';
 import { endToEndHeaders } from './hop-by-hop.js';
 import { PipelinedRequests } from './pipelined-requests.js';
 import { canonicalTarget, routeKey } from './request-path.js';
-import { BodyBudget, bodyNotAllowed, boundStreamedBody, isBodyless } from './request-reader.js';
+import {
+  BodyBudget,
+  type BodyRead,
+  bodyNotAllowed,
+  boundStreamedBody,
+  isBodyless,
+} from './request-reader.js';
 import { cancelInExo, createUpstream, type Upstream } from './upstream.js';
 import { type PipeHandle, type PipeOutcome, pipeUpstream } from './upstream-pipe.js';
 
@@ -58,7 +64,13 @@ export class GuardServer {
   private lastLoadOrUnload: number | null = null;
   private enforceTimer: NodeJS.Timeout | null = null;
   private stopping: Promise<void> | null = null;
-  private readonly pipelined = new PipelinedRequests(MAX_PIPELINED, (req) => this.pipelineOverflow(req));
+  private readonly pipelined = new PipelinedRequests(
+    MAX_PIPELINED,
+    (req) => this.pipelineOverflow(req),
+    (req) => this.readAhead(req),
+  );
+  /** Bodies of generation requests read while they waited behind another on their connection. */
+  private readonly readAheads = new WeakMap<IncomingMessage, { body: Promise<BodyRead>; taken: boolean }>();
   private overflow = { lastEvent: Number.NEGATIVE_INFINITY, connections: 0 };
   address: { host: string; port: number } | null = null;
 
@@ -184,13 +196,35 @@ export class GuardServer {
     this.capacity.drain(this.view.mode);
   }
 
+  /**
+   * A generation request set to wait behind another on its connection has its body read now, within the same
+   * limits and budget, once it passes the checks `handle` makes first (target, token, a body allowed): the
+   * connection keeps being read, so a client that leaves is seen at once. A body read for a request that never
+   * starts (its connection closed first) gives its bytes back.
+   */
+  private readAhead(req: IncomingMessage): void {
+    if (req.method !== 'POST') return;
+    const target = canonicalTarget(req.url ?? '/');
+    if (!target.ok || !gatedFamilyFor(routeKey(target.path))) return;
+    if (!this.authorised(req) || bodyNotAllowed(req)) return;
+    const entry = { body: readGatedBody(req, this.config, this.budget), taken: false };
+    this.readAheads.set(req, entry);
+    req.socket?.once('close', () => {
+      if (entry.taken) return;
+      void entry.body.then((r) => {
+        if (r.ok) this.budget.give(r.body.length);
+      });
+    });
+  }
+
   /** A connection closed for pipelining past MAX_PIPELINED: said at most once a minute, with the count. */
   private pipelineOverflow(req: IncomingMessage): void {
     this.overflow.connections++;
-    const t = this.now();
+    // Spaced on the monotonic clock: a wall clock set back would silence it for as long.
+    const t = performance.now();
     if (this.stopping || t - this.overflow.lastEvent < PIPELINE_EVENT_MS) return;
     this.emit({
-      time: t,
+      time: this.now(),
       kind: 'guard.pipelining',
       severity: 'warning',
       message: `closed ${this.overflow.connections} connection(s) that pipelined more than ${MAX_PIPELINED} requests behind an unanswered one (the last from ${req.socket?.remoteAddress ?? 'an unknown address'})`,
@@ -294,6 +328,12 @@ export class GuardServer {
         exoHomeDir: this.exoHomeDir,
         now: this.now,
         budget: this.budget,
+        bodyReadAhead: (rq) => {
+          const entry = this.readAheads.get(rq);
+          if (!entry) return null;
+          entry.taken = true;
+          return entry.body;
+        },
         forward: (rq, rs, t, g, onDone) => this.pipe(rq, rs, t, g, onDone),
       },
       req,

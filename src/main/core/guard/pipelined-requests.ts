@@ -10,8 +10,10 @@ import type { Socket } from 'node:net';
  * lasted. Now a request is handled only once every answer ahead of it on its connection has ended.
  *
  * Requests waiting behind the one being answered are bounded per connection: past `maxWaiting`, the connection
- * is closed (its requests cannot be answered out of order). A waiting request's body stays unread: Node stops
- * reading the connection once the first one's buffer is full.
+ * is closed (its requests cannot be answered out of order). A waiting generation request's body is read ahead
+ * by the guard (`onWait`): left unread, it filled its buffer past ~128 KB and Node stopped reading the
+ * connection, so a client that left was not seen until the answer ahead ended (its slot held 12 s instead of
+ * 1 s; a queued request reached EXO for nobody). Other waiting bodies stay unread.
  */
 export class PipelinedRequests {
   private readonly lines = new WeakMap<Socket, Line>();
@@ -20,6 +22,8 @@ export class PipelinedRequests {
     private readonly maxWaiting: number,
     /** Called when a connection is closed for pipelining past the bound. */
     private readonly onOverflow: (req: IncomingMessage) => void,
+    /** Called when a request is set to wait (the guard reads a generation request's body ahead). */
+    private readonly onWait: (req: IncomingMessage) => void = () => undefined,
   ) {}
 
   /** Runs `start` now, or when the answers ahead of this request on its connection have ended. */
@@ -55,6 +59,7 @@ export class PipelinedRequests {
       return;
     }
     line.waiting.push({ res, start });
+    this.onWait(req);
   }
 
   /** Requests waiting on `req`'s connection (0 when none). */
