@@ -9,7 +9,9 @@ import assert from 'node:assert/strict';
 import { type ChildProcess, spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
+import { EventCollector } from '../../src/main/core/event-collector.js';
 import { MAX_WATCHED } from '../../src/main/core/exo/watch-limit.js';
+import { createProbe } from '../../src/main/core/probes/create-probe.js';
 import { openDatabase } from '../../src/main/core/store/database.js';
 import { sleep, startDaemon, waitForExit } from '../support/cli-runner.js';
 import { tempDir } from '../support/temp-dir.js';
@@ -35,6 +37,14 @@ describe('a flood of processes named like an MLX server', {
         spawn('bash', ['-c', 'sleep 60; :', 'mlx_lm.server', ...big], { stdio: 'ignore', detached: true }),
       );
     await sleep(300);
+    // The probe reads the first 16 KiB of a command line, not its 400 KB.
+    const probe = createProbe(new EventCollector(() => Date.now()));
+    const named = (await probe.listProcesses(true)).filter((e) => e.argv.includes('mlx_lm.server'));
+    assert.ok(named.length >= 100, `${named.length} seen`);
+    assert.ok(
+      named.every((e) => e.argv.join('\0').length <= 16 * 1024),
+      `longest ${Math.max(...named.map((e) => e.argv.join('\0').length))}`,
+    );
     const daemon = await startDaemon([
       '--data-dir',
       join(dir.path, 'data'),

@@ -3,6 +3,7 @@ import { describe, it } from 'node:test';
 import fc from 'fast-check';
 import { openDatabase } from '../../../src/main/core/store/database.js';
 import {
+  boundedArgv,
   boundedData,
   boundedMessage,
   cutText,
@@ -10,6 +11,7 @@ import {
   EVENT_MESSAGE_CHARS,
 } from '../../../src/main/core/store/event-bounds.js';
 import { TimelineStore } from '../../../src/main/core/store/timeline-store.js';
+import { collectGarbage } from '../../support/collect-garbage.js';
 
 const wellFormed = (s: string): boolean => (s as unknown as { isWellFormed(): boolean }).isWellFormed();
 
@@ -29,6 +31,20 @@ describe('what the timeline stores of an event', () => {
       }),
     );
     assert.equal(cutText('😀😀😀', 4), '😀…');
+  });
+
+  it('a cut keeps none of the string it was cut from (50 pieces of 1.8 MB command lines hold a few MB, not 90)', async () => {
+    const kept: string[] = [];
+    const before = process.memoryUsage().heapUsed;
+    for (let i = 0; i < 50; i++) {
+      // Built at run time, as a command line read from a process is (a literal would be shared).
+      const line = `mlx_lm.server ${String(i).repeat(1)}${'a'.repeat(1_800_000)}`;
+      kept.push(...boundedArgv([line]));
+    }
+    await collectGarbage();
+    const grown = (process.memoryUsage().heapUsed - before) / 2 ** 20;
+    assert.equal(kept.length, 50);
+    assert.ok(grown < 20, `the heap grew ${grown.toFixed(1)} MiB`);
   });
 
   it('data of any shape and size is stored as JSON of at most EVENT_DATA_CHARS that parses', () => {

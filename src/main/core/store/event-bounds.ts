@@ -14,13 +14,17 @@ export const EVENT_DATA_STRING_CHARS = 200;
 /** Depth of data walked when its strings are cut; anything deeper is left out. */
 const DATA_DEPTH = 8;
 
-/** `text` cut to `max` characters, ending with "…" when cut; never splits a surrogate pair. */
+/**
+ * `text` cut to `max` characters, ending with "…" when cut; never splits a surrogate pair. The cut is a copy
+ * of its own: a slice of a string keeps the whole string alive in V8 (a 4 KB piece of a 1.8 MB command line
+ * held all 1.8 MB for as long as it was kept).
+ */
 export function cutText(text: string, max: number): string {
   if (text.length <= max) return text;
   let end = max - 1;
   const c = text.charCodeAt(end - 1);
   if (c >= 0xd800 && c <= 0xdbff) end--;
-  return `${text.slice(0, end)}…`;
+  return Buffer.from(`${text.slice(0, end)}…`, 'utf8').toString('utf8');
 }
 
 export const boundedMessage = (message: string): string => cutText(message, EVENT_MESSAGE_CHARS);

@@ -1,4 +1,4 @@
-import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
+import { closeSync, openSync, readdirSync, readFileSync, readlinkSync, readSync } from 'node:fs';
 import { hostname, release } from 'node:os';
 import { emptyGpu, emptyMemory, type GpuReading, type MemoryReading } from '../../../../shared/sample.js';
 import type {
@@ -17,6 +17,8 @@ import { parsePsi } from './psi-parser.js';
 /** USER_HZ: 100 on every mainstream Linux architecture (the kernel ABI fixes it for /proc). */
 const CLOCK_TICKS = 100;
 const PAGE_SIZE = 4096;
+/** Bytes of a process's command line read (linux-probe readHead). */
+const CMDLINE_BYTES = 16 * 1024;
 
 interface CachedEntry {
   entry: ProcessEntry;
@@ -49,6 +51,25 @@ export class LinuxProbe implements PlatformProbe {
   ) {
     this.reporter.unavailable('gpu', 'no Apple GPU on Linux: IOAccelerator figures exist only on macOS');
     this.reporter.unavailable('memory.speculative', 'Linux has no speculative page count');
+  }
+
+  /**
+   * The first `max` bytes of a file (a process's command line: anyone chooses its length, and patterns see
+   * the first 4096 characters; the whole 1.8 MB of one was held for as long as its process lived).
+   */
+  private readHead(path: string, max: number): string | null {
+    let fd: number | null = null;
+    try {
+      fd = openSync(`${this.procRoot}/${path}`, 'r');
+      const buf = Buffer.alloc(max);
+      let got = 0;
+      for (let n = 1; n > 0 && got < max; got += n) n = readSync(fd, buf, got, max - got, null);
+      return buf.toString('utf8', 0, got);
+    } catch {
+      return null;
+    } finally {
+      if (fd !== null) closeSync(fd);
+    }
   }
 
   private read(path: string): string | null {
@@ -86,7 +107,7 @@ export class LinuxProbe implements PlatformProbe {
     const statText = this.read(`${pid}/stat`);
     const stat = statText ? parseProcStat(statText) : null;
     if (!stat) return null;
-    const cmd = this.read(`${pid}/cmdline`);
+    const cmd = this.readHead(`${pid}/cmdline`, CMDLINE_BYTES);
     let executable: string | null = null;
     try {
       executable = readlinkSync(`${this.procRoot}/${pid}/exe`);
