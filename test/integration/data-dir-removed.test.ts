@@ -6,7 +6,7 @@
  * the stop, and its lock gone, so a second daemon started beside it.
  */
 import assert from 'node:assert/strict';
-import { existsSync, rmSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, rmSync, statSync, symlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { EXIT_FAULT } from '../../src/main/core/fault-handler.js';
@@ -50,5 +50,54 @@ describe('the data directory removed under a running daemon', () => {
     } finally {
       db.close();
     }
+  });
+
+  it('removed 0700 and the daemon stopped 2 s later (before a look): written back all the same, 0700 again', async () => {
+    const data = join(dir.path, 'quick');
+    const daemon = await startDaemon([
+      '--data-dir',
+      data,
+      '--interval',
+      '0.5',
+      '--exo-url',
+      'http://127.0.0.1:9',
+      '--no-guard',
+    ]);
+    await sleep(1500);
+    chmodSync(data, 0o700);
+    rmSync(data, { recursive: true, force: true });
+    await sleep(2000);
+    daemon.kill('SIGTERM');
+    await waitForExit(daemon);
+    assert.ok(existsSync(join(data, 'timeline.db')), 'written back at the stop');
+    assert.equal(statSync(data).mode & 0o777, 0o700, 'the data directory is private again');
+    const db = openDatabase(join(data, 'timeline.db'), { readonly: true });
+    try {
+      assert.ok((db.prepare('SELECT count(*) n FROM samples').get() as { n: number }).n >= 3);
+    } finally {
+      db.close();
+    }
+  });
+
+  it('a data directory that is a link to a removed directory: the target is made again and written into', async () => {
+    const target = join(dir.path, 'volume', 'exo');
+    const link = join(dir.path, 'linked');
+    mkdirSync(target, { recursive: true });
+    symlinkSync(target, link);
+    const daemon = await startDaemon([
+      '--data-dir',
+      link,
+      '--interval',
+      '0.5',
+      '--exo-url',
+      'http://127.0.0.1:9',
+      '--no-guard',
+    ]);
+    await sleep(1500);
+    rmSync(join(dir.path, 'volume'), { recursive: true, force: true });
+    daemon.kill('SIGTERM');
+    await waitForExit(daemon);
+    // Before, mkdir on the dangling link failed (EEXIST) and every row was lost with the unlinked file.
+    assert.ok(existsSync(join(target, 'timeline.db')), 'written back through the link');
   });
 });

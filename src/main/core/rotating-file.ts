@@ -118,7 +118,8 @@ export class RotatingFile {
   }
 
   private open(): void {
-    mkdirSync(dirname(this.file), { recursive: true });
+    // 0700, as the data directory it may make again (removed while the daemon ran) is meant to be.
+    mkdirSync(dirname(this.file), { recursive: true, mode: 0o700 });
     this.fd = openSync(this.file, 'a', 0o600);
     this.size = sizeOf(this.file);
     this.lookedAt = this.now();

@@ -1,5 +1,6 @@
-import { accessSync, constants, existsSync, mkdirSync, statSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { accessSync, constants, existsSync, mkdirSync, readlinkSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
 import type { TimelineEvent } from '../../../shared/events.js';
 import type { EventCollector } from '../event-collector.js';
 import type { Logger } from '../logger.js';
@@ -114,7 +115,7 @@ export class TimelineStorage {
   /** When the copy was paused for a full or failing disk (null: not paused). */
   private salvagePausedAt: number | null = null;
   /** The open database file's identity (null: in memory), and when its path was last checked against it. */
-  private readonly opened: { dev: number; ino: number } | null;
+  private opened: { dev: number; ino: number } | null;
   private lookedAt = 0;
   /** The database's path no longer names the open file (its directory was removed, or it was replaced). */
   private gone = false;
@@ -211,6 +212,7 @@ export class TimelineStorage {
       // In-process (no restart): ticks go straight to it from now on.
       this.writer.attach(db, store, now);
       this.attachedDb = db;
+      this.opened = identity(this.writer.health.path);
       if (owed) this.salvage = owed;
       db = null;
     } catch (e) {
@@ -390,29 +392,56 @@ export class TimelineStorage {
   removedNow(mono: number): boolean {
     if (this.gone || this.opened === null || mono - this.lookedAt < PRESENCE_MS) return false;
     this.lookedAt = mono;
-    const now = identity(this.deps.path);
-    if (now && now.dev === this.opened.dev && now.ino === this.opened.ino) return false;
+    const named = this.stillNamed();
+    if (named === true) return false;
     this.gone = true;
-    const message = `${this.deps.path} ${now ? 'was replaced by another file' : 'was removed (or its directory)'} while the daemon wrote to it: the timeline it holds is written back there when the daemon stops, which it does now for a restart on it`;
+    const message = `${this.deps.path} ${named === 'replaced' ? 'was replaced by another file' : 'was removed (or its directory)'} while the daemon wrote to it: the timeline it holds is written back there when the daemon stops, which it does now for a restart on it`;
     this.writer.health.note('removed', message);
     this.deps.logger.error(message);
     this.deps.events.push('storage.removed', 'error', message, {
       path: this.deps.path,
-      replaced: now !== null,
+      replaced: named === 'replaced',
     });
     return true;
   }
 
+  /** Whether the database's path still names the open file: true, or how it does not. */
+  private stillNamed(): true | 'removed' | 'replaced' {
+    if (this.opened === null) return true;
+    const now = identity(this.deps.path);
+    if (!now) return 'removed';
+    return now.dev === this.opened.dev && now.ino === this.opened.ino ? true : 'replaced';
+  }
+
   /**
-   * A database whose path was removed is written back there (its directory recreated), or beside it when
-   * another file took the name, from the open connection: nothing it held is lost.
+   * A database whose path was removed is written back there from the open connection (its directory made
+   * again, 0700; the target of a data directory that is a link to a removed one too), or beside it when
+   * another file took the name. Where that cannot be written (a full disk), into the temporary directory,
+   * said on stderr as well as in the log (whose directory may be gone): nothing it held is lost.
    */
   private writeBack(): void {
     const path = this.deps.path;
-    mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
+    const dir = dirname(path);
+    try {
+      mkdirSync(dir, { recursive: true, mode: 0o700 });
+    } catch {
+      try {
+        mkdirSync(resolve(dirname(dir), readlinkSync(dir)), { recursive: true, mode: 0o700 });
+      } catch {
+        // Not a link, or its target cannot be made: the copy below fails and goes to the fallback.
+      }
+    }
     const to = existsSync(path) ? path.replace(/\.db$/, `.restored-${Date.now()}.db`) : path;
-    this.db.prepare('VACUUM INTO ?').run(to);
-    this.deps.logger.warn(`the timeline was written back to ${to}`);
+    try {
+      this.live.prepare('VACUUM INTO ?').run(to);
+      this.deps.logger.warn(`the timeline was written back to ${to}`);
+    } catch (e) {
+      const fallback = join(tmpdir(), `exo-sentinel-timeline-${process.pid}-${Date.now()}.db`);
+      this.live.prepare('VACUUM INTO ?').run(fallback);
+      const message = `the timeline could not be written back to ${to} (${(e as Error).message}): it is in ${fallback}; move it to ${path} with the daemon stopped`;
+      this.deps.logger.error(message);
+      process.stderr.write(`exo-sentinel: ${message}\n`);
+    }
   }
 
   /**
@@ -432,6 +461,8 @@ export class TimelineStorage {
       store.writeEvent(record);
       for (const e of this.deps.events.drain()) store.writeEvent(e);
       this.live.pragma('wal_checkpoint(TRUNCATE)');
+      // Removed less than a look (10 s) before the stop: written back all the same.
+      if (!this.gone && this.stillNamed() !== true) this.gone = true;
       if (this.gone) this.writeBack();
     } catch (e) {
       const lost = this.writer.buffer.size;
