@@ -37,10 +37,10 @@ export class Sampler {
       this.probe.listProcesses(slow),
     ]);
     const roles = classifyProcesses(entries, { ...this.classifierOptions(), knownRunners: this.runners });
-    const { kept: watched, leftOut } = limitWatched(
-      entries.filter((e) => roles.has(e.pid)).map((entry) => ({ entry, role: roles.get(entry.pid)! })),
-      (e) => this.tracker.knows(e),
-    );
+    const matched = entries
+      .filter((e) => roles.has(e.pid))
+      .map((entry) => ({ entry, role: roles.get(entry.pid)! }));
+    const { kept: watched, leftOut } = limitWatched(matched, (e) => this.tracker.knows(e));
     this.runners = new Set(
       watched.flatMap((w) => {
         const k = w.role === 'exo-runner' ? runnerKey(w.entry) : null;
@@ -64,7 +64,7 @@ export class Sampler {
         threads: s?.threads ?? null,
       };
     });
-    const changes = this.tracker.update(watched);
+    const changes = this.tracker.update(watched, matched);
     const withCeiling = this.probe.ceiling ? this.probe.ceiling.resolve(gpu, memory, watched) : gpu;
     return {
       sample: { time, memory, gpu: withCeiling, processes, exo: { reachable: null, inFlight: null } },

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
+import { ProcessTracker } from '../../../src/main/core/exo/process-tracker.js';
 import { limitWatched, MAX_WATCHED } from '../../../src/main/core/exo/watch-limit.js';
 import type { ProcessEntry } from '../../../src/main/core/probes/probe-types.js';
 import { ARGV_CHARS, boundedArgv } from '../../../src/main/core/store/event-bounds.js';
@@ -41,6 +42,40 @@ describe('how many processes are watched', () => {
     assert.deepEqual(
       limitWatched(few, () => false),
       { kept: few, leftOut: 0 },
+    );
+  });
+});
+
+describe('the watch limit against copies of EXO', () => {
+  it("64 copies of a main's shape, already watched, do not push out the real main and its new runner", () => {
+    const fakes = Array.from({ length: 64 }, (_, i) => proc(2000 + i, 'exo-main', 10));
+    const main = proc(500, 'exo-main', 50_000);
+    const runner = {
+      ...proc(501, 'exo-runner', 60_000),
+      entry: { ...proc(501, 'exo-runner').entry, ppid: 500 },
+    };
+    const known = new Set(fakes.map((f) => f.entry.pid));
+    const { kept } = limitWatched([...fakes, main, runner], (e) => known.has(e.pid));
+    assert.ok(kept.includes(runner), 'the runner first');
+    assert.ok(kept.includes(main), "then the runner's parent");
+    assert.equal(kept.length, MAX_WATCHED);
+  });
+
+  it('a process left out by the limit is not said to have exited: it still runs', () => {
+    const tracker = new ProcessTracker();
+    const a = proc(1, 'mlx-server');
+    const b = proc(2, 'mlx-server');
+    tracker.update([a, b]);
+    assert.deepEqual(tracker.update([a], [a, b]), [], 'b is left out, not gone');
+    assert.deepEqual(
+      tracker.update([a], [a]).map((c) => c.kind),
+      [],
+    );
+    const exited = new ProcessTracker();
+    exited.update([a, b]);
+    assert.deepEqual(
+      exited.update([a]).map((c) => [c.kind, c.entry.pid]),
+      [['exited', 2]],
     );
   });
 });

@@ -15,7 +15,14 @@ const key = (e: ProcessEntry): string => `${e.pid}:${e.startTime ?? '?'}`;
 export class ProcessTracker {
   private current = new Map<string, { entry: ProcessEntry; role: ProcessRole }>();
 
-  update(watched: Array<{ entry: ProcessEntry; role: ProcessRole }>): ProcessChange[] {
+  /**
+   * The watched set now; a process no longer in it but still among `present` (left out by the watch limit) is
+   * forgotten without an `exited` change: it still runs.
+   */
+  update(
+    watched: Array<{ entry: ProcessEntry; role: ProcessRole }>,
+    present: ReadonlyArray<{ entry: ProcessEntry }> = watched,
+  ): ProcessChange[] {
     const next = new Map(watched.map((w) => [key(w.entry), w]));
     const changes: ProcessChange[] = [];
     for (const [k, w] of next) {
@@ -24,8 +31,9 @@ export class ProcessTracker {
       else if (before.role !== w.role)
         changes.push({ kind: 'role-changed', entry: w.entry, role: w.role, previous: before.role });
     }
+    const running = present === watched ? next : new Set(present.map((p) => key(p.entry)));
     for (const [k, w] of this.current)
-      if (!next.has(k)) changes.push({ kind: 'exited', entry: w.entry, role: w.role });
+      if (!next.has(k) && !running.has(k)) changes.push({ kind: 'exited', entry: w.entry, role: w.role });
     this.current = next;
     return changes;
   }

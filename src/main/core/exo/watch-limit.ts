@@ -10,8 +10,11 @@ import type { ProcessEntry } from '../probes/probe-types.js';
 export const MAX_WATCHED = 64;
 
 /**
- * The processes kept when more than `max` match: EXO's own (by role) before other MLX servers, then those
- * already watched (the set does not churn), then the longest running, then the lowest pid; in their order.
+ * The processes kept when more than `max` match, in their order: EXO's runners first (they hold the Metal
+ * memory), then the EXO processes that are a runner's parent, then EXO's others, then other MLX servers; within
+ * each, those already watched (the set does not churn), then the longest running, then the lowest pid. A
+ * main's shape is a command line anyone can copy (64 copies pushed the real main and its new runner out when
+ * every EXO role ranked the same); a runner's parent is what a copy does not have.
  */
 export function limitWatched<T extends { entry: ProcessEntry; role: ProcessRole }>(
   watched: T[],
@@ -19,7 +22,12 @@ export function limitWatched<T extends { entry: ProcessEntry; role: ProcessRole 
   max: number = MAX_WATCHED,
 ): { kept: T[]; leftOut: number } {
   if (watched.length <= max) return { kept: watched, leftOut: 0 };
-  const rank = (w: T): number => (w.role === 'mlx-server' ? 2 : 0) + (known(w.entry) ? 0 : 1);
+  const runnerParents = new Set(
+    watched.flatMap((w) => (w.role === 'exo-runner' && w.entry.ppid !== null ? [w.entry.ppid] : [])),
+  );
+  const tier = (w: T): number =>
+    w.role === 'exo-runner' ? 0 : runnerParents.has(w.entry.pid) ? 1 : w.role === 'mlx-server' ? 3 : 2;
+  const rank = (w: T): number => tier(w) * 2 + (known(w.entry) ? 0 : 1);
   const chosen = new Set(
     [...watched]
       .sort(
