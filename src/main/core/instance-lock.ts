@@ -215,7 +215,10 @@ export function checkLock(
   here: () => ProcessIdentity = systemIdentity,
 ): LockCheck {
   const now = readLock(path);
-  if (now?.pid === process.pid) return { state: 'held', lock: now };
+  // Its own record: the same pid and start (a daemon in another pid namespace sharing the directory can be
+  // pid 1 too).
+  if (now?.pid === process.pid && now.startedAt === own.startedAt) return { state: 'held', lock: now };
+  if (now?.pid === process.pid) return { state: 'taken', holder: now };
   const identity = here();
   if (now && isHeld(now, identity)) return { state: 'taken', holder: now };
   const again = acquireLock(path, own.startedAt, identity, own.api ? { api: own.api } : {});

@@ -1,9 +1,10 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { rmSync, writeFileSync } from 'node:fs';
 import { after, describe, it } from 'node:test';
 import {
   acquireLock,
+  checkLock,
   isHeld,
   type LockInfo,
   type ProcessIdentity,
@@ -137,5 +138,30 @@ setTimeout(() => undefined, 1500);
     const got = acquireLock(`${dir.path}/no-such-dir/daemon.pid`, 1);
     assert.ok(got.ok);
     assert.match(got.unrecorded ?? '', /ENOENT/);
+  });
+});
+
+describe("a running daemon's look at its pidfile (checkLock)", () => {
+  it('its own record is held; removed, it is written again; another live holder or another start is taken', () => {
+    const path = `${dir.path}/look.pid`;
+    const taken = acquireLock(path, 77);
+    assert.ok(taken.ok);
+    const own = readLock(path)!;
+    assert.equal(checkLock(path, own).state, 'held');
+    rmSync(path);
+    assert.equal(checkLock(path, own).state, 'rewritten');
+    assert.equal(readLock(path)?.pid, process.pid);
+    // The same pid with another start (a daemon in another pid namespace sharing the directory) is not ours.
+    writeFileSync(path, JSON.stringify({ ...own, startedAt: own.startedAt + 1 }));
+    const other = checkLock(path, own);
+    assert.equal(other.state, 'taken');
+    // A live process of this machine, recorded with its boot and start: taken.
+    const live = systemIdentity();
+    writeFileSync(
+      path,
+      JSON.stringify({ pid: 1, startedAt: 1, bootId: live.bootId, processStart: live.startTimeOf(1) }),
+    );
+    assert.equal(checkLock(path, own).state, live.startTimeOf(1) === null ? 'rewritten' : 'taken');
+    rmSync(path, { force: true });
   });
 });

@@ -96,6 +96,8 @@ export class DaemonRuntime {
   private lockHeld = false;
   private ownLock: LockInfo | null = null;
   private lastLockLook = 0;
+  /** The last look could not write the pidfile (said once until it can). */
+  private lockUnwritable = false;
   /** The monotonic time of the last slow tick. */
   private lastSlow = 0;
   /** The monotonic time of the last retention pass (null: none since start). */
@@ -273,12 +275,21 @@ export class DaemonRuntime {
       if (seen.state === 'held') {
         // Its API address is added after start: what is written again is the record as it is now.
         this.ownLock = seen.lock;
+        this.lockUnwritable = false;
         return;
       }
       if (seen.state === 'rewritten') {
         const note = `the pidfile ${lockPath} was removed (or overwritten) while the daemon ran: written again, so no second daemon starts beside it`;
         logger.warn(note);
         events.push('storage.pidfile', 'warning', note, { path: lockPath });
+      } else if (seen.state === 'unwritable') {
+        if (!this.lockUnwritable) {
+          const note = `the pidfile ${lockPath} cannot be written (${seen.problem}): a second daemon would not be stopped`;
+          logger.warn(note);
+          events.push('storage.pidfile', 'warning', note, { path: lockPath, problem: seen.problem });
+        }
+        this.lockUnwritable = true;
+        return;
       } else if (seen.state === 'taken') {
         const note = `another daemon (pid ${seen.holder.pid}) took ${lockPath} after it was removed while this one ran: this one stops, so that one writer remains`;
         logger.error(note);
