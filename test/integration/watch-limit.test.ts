@@ -42,6 +42,10 @@ describe('a flood of processes named like an MLX server', {
     const named = (await probe.listProcesses(true)).filter((e) => e.argv.includes('mlx_lm.server'));
     assert.ok(named.length >= 100, `${named.length} seen`);
     assert.ok(
+      named.every((e) => e.uid === process.getuid?.()),
+      'each with its owner (this user), for the watch limit',
+    );
+    assert.ok(
       named.every((e) => e.argv.join('\0').length <= 16 * 1024),
       `longest ${Math.max(...named.map((e) => e.argv.join('\0').length))}`,
     );

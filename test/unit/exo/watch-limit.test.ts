@@ -61,6 +61,34 @@ describe('the watch limit against copies of EXO', () => {
     assert.equal(kept.length, MAX_WATCHED);
   });
 
+  it("another user's 64 copies of a runner, already watched, come after this user's runner and main", () => {
+    const own = 501;
+    const other = 777;
+    const copies = Array.from({ length: 64 }, (_, i) => ({
+      ...proc(3000 + i, 'exo-runner', 10),
+      entry: { ...proc(3000 + i, 'exo-runner', 10).entry, ppid: 2999, uid: other },
+    }));
+    const main = { ...proc(500, 'exo-main', 50_000), entry: { ...proc(500, 'exo-main').entry, uid: own } };
+    const runner = {
+      ...proc(501, 'exo-runner', 60_000),
+      entry: { ...proc(501, 'exo-runner').entry, ppid: 500, uid: own },
+    };
+    const known = new Set(copies.map((c) => c.entry.pid));
+    const { kept } = limitWatched([...copies, main, runner], (e) => known.has(e.pid), MAX_WATCHED, own);
+    assert.ok(kept.includes(runner) && kept.includes(main));
+    // Without owners (macOS probes today) the copies, already watched, would win: the rank is the shape alone.
+    const blind = limitWatched(
+      [...copies, main, runner].map((w) => ({ ...w, entry: { ...w.entry, uid: undefined } })),
+      (e) => known.has(e.pid),
+      MAX_WATCHED,
+      own,
+    );
+    assert.equal(
+      blind.kept.some((w) => w.entry.pid === 501),
+      false,
+    );
+  });
+
   it('a process left out by the limit is not said to have exited: it still runs', () => {
     const tracker = new ProcessTracker();
     const a = proc(1, 'mlx-server');

@@ -14,12 +14,14 @@ export const MAX_WATCHED = 64;
  * memory), then the EXO processes that are a runner's parent, then EXO's others, then other MLX servers; within
  * each, those already watched (the set does not churn), then the longest running, then the lowest pid. A
  * main's shape is a command line anyone can copy (64 copies pushed the real main and its new runner out when
- * every EXO role ranked the same); a runner's parent is what a copy does not have.
+ * every EXO role ranked the same); a runner's parent is what a copy does not have. Processes of another user
+ * (not this one, not root) come after all of those, where the probe reads owners (Linux).
  */
 export function limitWatched<T extends { entry: ProcessEntry; role: ProcessRole }>(
   watched: T[],
   known: (e: ProcessEntry) => boolean,
   max: number = MAX_WATCHED,
+  ownUid: number | null = typeof process.getuid === 'function' ? process.getuid() : null,
 ): { kept: T[]; leftOut: number } {
   if (watched.length <= max) return { kept: watched, leftOut: 0 };
   const runnerParents = new Set(
@@ -27,7 +29,11 @@ export function limitWatched<T extends { entry: ProcessEntry; role: ProcessRole 
   );
   const tier = (w: T): number =>
     w.role === 'exo-runner' ? 0 : runnerParents.has(w.entry.pid) ? 1 : w.role === 'mlx-server' ? 3 : 2;
-  const rank = (w: T): number => tier(w) * 2 + (known(w.entry) ? 0 : 1);
+  // Another user's processes after all of this user's and root's (where the probe knows the owner): copies
+  // started by someone else can no longer outrank EXO's own runner, whatever their shape.
+  const foreign = (w: T): boolean =>
+    ownUid !== null && w.entry.uid != null && w.entry.uid !== ownUid && w.entry.uid !== 0;
+  const rank = (w: T): number => (foreign(w) ? 8 : 0) + tier(w) * 2 + (known(w.entry) ? 0 : 1);
   const chosen = new Set(
     [...watched]
       .sort(

@@ -12,6 +12,11 @@ export interface ProcessEntry {
   name: string | null;
   /** Epoch ms. */
   startTime: number | null;
+  /**
+   * The owner's user id where the probe reads it (Linux: the owner of `/proc/<pid>`); absent elsewhere. The
+   * watch limit puts other users' processes last: anyone can start copies of EXO's command lines.
+   */
+  uid?: number | null;
 }
 
 export interface ProcessStats {

@@ -1,4 +1,4 @@
-import { closeSync, openSync, readdirSync, readFileSync, readlinkSync, readSync } from 'node:fs';
+import { closeSync, openSync, readdirSync, readFileSync, readlinkSync, readSync, statSync } from 'node:fs';
 import { hostname, release } from 'node:os';
 import { emptyGpu, emptyMemory, type GpuReading, type MemoryReading } from '../../../../shared/sample.js';
 import type {
@@ -115,6 +115,12 @@ export class LinuxProbe implements PlatformProbe {
       executable = null;
     }
     const boot = this.bootTime();
+    let uid: number | null = null;
+    try {
+      uid = statSync(`${this.procRoot}/${pid}`).uid;
+    } catch {
+      uid = null;
+    }
     return {
       startTicks: stat.startTimeTicks,
       entry: {
@@ -124,6 +130,7 @@ export class LinuxProbe implements PlatformProbe {
         executable,
         name: stat.comm,
         startTime: boot === null ? null : boot + (stat.startTimeTicks * 1000) / CLOCK_TICKS,
+        uid,
       },
     };
   }
