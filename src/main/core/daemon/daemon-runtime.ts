@@ -92,8 +92,7 @@ export interface RuntimeParts {
 export class DaemonRuntime {
   private readonly scheduler: TickScheduler;
   private readonly gaps: TickGaps;
-  /** Whether this daemon wrote its pidfile (it keeps it: lookLock), its record, and when it last looked. */
-  private lockHeld = false;
+  /** The pidfile record this daemon wrote and keeps (lookLock; null: none, or lost), and when it last looked. */
   private ownLock: LockInfo | null = null;
   private lastLockLook = 0;
   /** The last look could not write the pidfile (said once until it can). */
@@ -158,7 +157,6 @@ export class DaemonRuntime {
     await recordStart({ store: storage.store, probe, events, logger, config, stale: lock.stale });
     const written = lock.unrecorded === null ? readLock(lockPath) : null;
     this.ownLock = written?.pid === process.pid ? written : null;
-    this.lockHeld = this.ownLock !== null;
     this.retain(now);
     this.startReports(now);
     return { ok: true };
@@ -252,8 +250,7 @@ export class DaemonRuntime {
     }
     this.tickCount++;
     this.lastResult = result;
-    if (this.lastRetention === null || monotonicNow(clock) - this.lastRetention >= RETENTION_EVERY_MS)
-      this.retain(now);
+    if (this.lastRetention === null || mono - this.lastRetention >= RETENTION_EVERY_MS) this.retain(now);
     // Rows of a damaged timeline being copied into the new one: a slice per tick.
     storage.salvageStep(SALVAGE_SLICE_MS, now);
     return result;
@@ -266,11 +263,10 @@ export class DaemonRuntime {
    */
   private lookLock(mono: number): void {
     // A stopping daemon (its timeline found removed, say) leaves the pidfile to its stop.
-    if (!this.lockHeld || this.stopping || mono - this.lastLockLook < LOCK_LOOK_MS) return;
+    if (!this.ownLock || this.stopping || mono - this.lastLockLook < LOCK_LOOK_MS) return;
     this.lastLockLook = mono;
     const { lockPath, events, logger } = this.p;
     try {
-      if (!this.ownLock) return;
       const seen = checkLock(lockPath, this.ownLock);
       if (seen.state === 'held') {
         // Its API address is added after start: what is written again is the record as it is now.
@@ -294,7 +290,7 @@ export class DaemonRuntime {
         const note = `another daemon (pid ${seen.holder.pid}) took ${lockPath} after it was removed while this one ran: this one stops, so that one writer remains`;
         logger.error(note);
         events.push('storage.pidfile', 'error', note, { path: lockPath, holder: seen.holder.pid });
-        this.lockHeld = false;
+        this.ownLock = null;
         this.p.onLockLost()?.();
       }
     } catch (e) {

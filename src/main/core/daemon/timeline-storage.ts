@@ -231,11 +231,11 @@ export class TimelineStorage {
       time: now,
       sample: result.sample,
       events,
-      // Command lines as stored (the tick may wait in memory while the disk is full).
-      watched: result.watched.map((w) => ({
-        role: w.role,
-        entry: { ...w.entry, argv: boundedArgv(w.entry.argv) },
-      })),
+      // Command lines as stored (the tick may wait in memory while the disk is full); copied only when cut.
+      watched: result.watched.map((w) => {
+        const argv = boundedArgv(w.entry.argv);
+        return argv === w.entry.argv ? w : { role: w.role, entry: { ...w.entry, argv } };
+      }),
       exits: result.changes
         .filter((c) => c.kind === 'exited')
         .map((c) => ({ pid: c.entry.pid, startTime: c.entry.startTime })),

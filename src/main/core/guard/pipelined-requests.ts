@@ -62,11 +62,6 @@ export class PipelinedRequests {
     this.onWait(req);
   }
 
-  /** Requests waiting on `req`'s connection (0 when none). */
-  waitingOn(socket: Socket): number {
-    return this.lines.get(socket)?.waiting.length ?? 0;
-  }
-
   private run(socket: Socket, line: Line, res: ServerResponse, start: () => void): void {
     line.busy = true;
     res.once('close', () => {

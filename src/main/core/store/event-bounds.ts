@@ -61,12 +61,25 @@ export const ARGV_CHARS = 4096;
 const ARG_CHARS = 1024;
 const ARGS = 64;
 
+function fits(argv: readonly string[]): boolean {
+  if (argv.length > ARGS) return false;
+  let total = 0;
+  for (const a of argv) {
+    if (a.length > ARG_CHARS) return false;
+    total += a.length;
+  }
+  return total <= ARGV_CHARS;
+}
+
 /**
  * A command line as stored: at most {@link ARGS} arguments of at most 1024 characters, 4096 in all; "…" as
- * the last argument says more was left out. Any local user chooses a watched process's arguments: 1.8 MB of
- * them on a process started twice a second stored ~3.7 MB of timeline per process, kept 30 days.
+ * the last argument says more was left out (the array itself when it fits). Any local user chooses a watched
+ * process's arguments: 1.8 MB of them on a process started twice a second stored ~3.7 MB of timeline per
+ * process, kept 30 days.
  */
-export function boundedArgv(argv: readonly string[]): string[] {
+export function boundedArgv(argv: string[]): string[] {
+  // It fits: the same array (nothing is allocated for the short command lines of every tick).
+  if (fits(argv)) return argv;
   const out: string[] = [];
   let total = 0;
   for (const a of argv) {
