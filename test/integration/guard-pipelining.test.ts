@@ -226,4 +226,47 @@ describe('pipelined requests through the guard', () => {
       await g.stop();
     }
   });
+
+  it('a body read ahead and never measured (its token changed while it waited: 401) gives its bytes back at once', async () => {
+    const cfg = (token: string) =>
+      GuardConfigSchema.parse({ listen: '127.0.0.1:0', token, maxBufferedBodyBytes: 1024 * 1024 });
+    const g = new GuardServer(cfg('first-token-0123456789'), url, () => {});
+    const { port } = await g.start();
+    try {
+      const body = (model: string) =>
+        JSON.stringify({
+          model,
+          max_tokens: 4,
+          messages: [{ role: 'user', content: 'x'.repeat(600 * 1024) }],
+        });
+      const post = (b: string, token: string) =>
+        `POST /v1/chat/completions HTTP/1.1\r\nhost: localhost\r\nauthorization: Bearer ${token}\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(b)}\r\n\r\n${b}`;
+      const slow = JSON.stringify({
+        model: 'slow',
+        max_tokens: 4,
+        messages: [{ role: 'user', content: 'hi' }],
+      });
+      const s = connect(port, '127.0.0.1');
+      let got = '';
+      s.on('data', (d: Buffer) => {
+        got += d.toString();
+      });
+      s.on('error', () => {});
+      s.write(post(slow, 'first-token-0123456789') + post(body('m'), 'first-token-0123456789'));
+      await sleep(500); // the 600 KB body is read ahead while the slow one is answered
+      g.reconfigure(cfg('second-token-0123456789'));
+      for (let i = 0; i < 200 && !got.includes(' 401 '); i++) await sleep(25);
+      assert.match(got, /HTTP\/1\.1 401 /, 'its turn came and the new token refused it');
+      // The connection stays open; another client's 600 KB body fits only if the first's bytes came back.
+      const other = await fetch(`http://127.0.0.1:${port}/v1/chat/completions`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: 'Bearer second-token-0123456789' },
+        body: body('m'),
+      });
+      assert.equal(other.status, 200, await other.text());
+      s.destroy();
+    } finally {
+      await g.stop();
+    }
+  });
 });

@@ -67,10 +67,13 @@ export class GuardServer {
   private readonly pipelined = new PipelinedRequests(
     MAX_PIPELINED,
     (req) => this.pipelineOverflow(req),
-    (req) => this.readAhead(req),
+    (req, res) => this.readAhead(req, res),
   );
   /** Bodies of generation requests read while they waited behind another on their connection. */
-  private readonly readAheads = new WeakMap<IncomingMessage, { body: Promise<BodyRead>; taken: boolean }>();
+  private readonly readAheads = new WeakMap<
+    IncomingMessage,
+    { body: Promise<BodyRead>; settle: () => void }
+  >();
   private overflow = { lastEvent: Number.NEGATIVE_INFINITY, connections: 0 };
   address: { host: string; port: number } | null = null;
 
@@ -199,22 +202,34 @@ export class GuardServer {
   /**
    * A generation request set to wait behind another on its connection has its body read now, within the same
    * limits and budget, once it passes the checks `handle` makes first (target, token, a body allowed): the
-   * connection keeps being read, so a client that leaves is seen at once. A body read for a request that never
-   * starts (its connection closed first) gives its bytes back.
+   * connection keeps being read, so a client that leaves is seen at once. A body read for a request that is
+   * never measured gives its bytes back.
    */
-  private readAhead(req: IncomingMessage): void {
+  private readAhead(req: IncomingMessage, res: ServerResponse): void {
     if (req.method !== 'POST') return;
     const target = canonicalTarget(req.url ?? '/');
     if (!target.ok || !gatedFamilyFor(routeKey(target.path))) return;
     if (!this.authorised(req) || bodyNotAllowed(req)) return;
-    const entry = { body: readGatedBody(req, this.config, this.budget), taken: false };
-    this.readAheads.set(req, entry);
-    req.socket?.once('close', () => {
-      if (entry.taken) return;
+    const socket = req.socket;
+    // Its bytes go back when it was never measured: its connection closed before its turn, or its turn ended
+    // before the gated path took it (a token changed while it waited answers 401 first).
+    const giveBack = (): void => {
+      entry.settle();
       void entry.body.then((r) => {
         if (r.ok) this.budget.give(r.body.length);
       });
-    });
+    };
+    const entry = {
+      body: readGatedBody(req, this.config, this.budget),
+      /** Taken or given back: its listeners go (a kept-alive connection pipelines round after round). */
+      settle: () => {
+        socket?.off('close', giveBack);
+        res.off('close', giveBack);
+      },
+    };
+    this.readAheads.set(req, entry);
+    socket?.once('close', giveBack);
+    res.once('close', giveBack);
   }
 
   /** A connection closed for pipelining past MAX_PIPELINED: said at most once a minute, with the count. */
@@ -331,7 +346,8 @@ export class GuardServer {
         bodyReadAhead: (rq) => {
           const entry = this.readAheads.get(rq);
           if (!entry) return null;
-          entry.taken = true;
+          this.readAheads.delete(rq);
+          entry.settle();
           return entry.body;
         },
         forward: (rq, rs, t, g, onDone) => this.pipe(rq, rs, t, g, onDone),

@@ -23,7 +23,7 @@ export class PipelinedRequests {
     /** Called when a connection is closed for pipelining past the bound. */
     private readonly onOverflow: (req: IncomingMessage) => void,
     /** Called when a request is set to wait (the guard reads a generation request's body ahead). */
-    private readonly onWait: (req: IncomingMessage) => void = () => undefined,
+    private readonly onWait: (req: IncomingMessage, res: ServerResponse) => void = () => undefined,
   ) {}
 
   /** Runs `start` now, or when the answers ahead of this request on its connection have ended. */
@@ -59,7 +59,7 @@ export class PipelinedRequests {
       return;
     }
     line.waiting.push({ res, start });
-    this.onWait(req);
+    this.onWait(req, res);
   }
 
   private run(socket: Socket, line: Line, res: ServerResponse, start: () => void): void {
