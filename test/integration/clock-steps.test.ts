@@ -8,13 +8,10 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { pino } from 'pino';
 import { validateConfig } from '../../src/main/core/config/config-loader.js';
-import { type Clock, Daemon } from '../../src/main/core/daemon.js';
-import { EventCollector } from '../../src/main/core/event-collector.js';
-import { createProbe } from '../../src/main/core/probes/create-probe.js';
 import { openDatabase } from '../../src/main/core/store/database.js';
 import { TimelineStore } from '../../src/main/core/store/timeline-store.js';
+import { shiftedClock, startInProcessDaemon } from '../support/in-process-daemon.js';
 import { tempDir } from '../support/temp-dir.js';
 
 const DAY = 86_400_000;
@@ -23,12 +20,7 @@ describe('the timeline under a wall clock set forward and back', () => {
   const dir = tempDir('exo-sentinel-clock-');
   after(() => dir.cleanup());
   let offset = 0;
-  const clock: Clock = {
-    now: () => Date.now() + offset,
-    monotonic: () => performance.now(),
-    setTimeout: (fn, ms) => setTimeout(fn, ms),
-    clearTimeout: (h) => clearTimeout(h as NodeJS.Timeout),
-  };
+  const clock = shiftedClock(() => offset);
 
   async function run(
     ms: number,
@@ -45,27 +37,21 @@ describe('the timeline under a wall clock set forward and back', () => {
       reports: { dirs: [] },
     });
     assert.ok(loaded.ok, loaded.ok ? '' : loaded.errors.join('; '));
-    const events = new EventCollector(() => clock.now());
-    const probe = createProbe(events);
-    if (onSlowRead) {
-      const readGpu = probe.readGpu.bind(probe);
-      probe.readGpu = (slow: boolean) => {
-        if (slow) onSlowRead();
-        return readGpu(slow);
-      };
-    }
-    const daemon = new Daemon({
+    const daemon = await startInProcessDaemon({
       dataDir: dir.path,
       config: loaded.config,
-      probe,
-      events,
-      logger: pino({ level: 'silent' }),
-      reportDirs: [],
       clock,
+      probe: (probe) => {
+        if (onSlowRead) {
+          const readGpu = probe.readGpu.bind(probe);
+          probe.readGpu = (slow: boolean) => {
+            if (slow) onSlowRead();
+            return readGpu(slow);
+          };
+        }
+        return probe;
+      },
     });
-    const begun = await daemon.begin();
-    assert.ok(begun.ok, begun.ok ? '' : begun.error);
-    daemon.start();
     try {
       await sleep(ms);
       await during?.();

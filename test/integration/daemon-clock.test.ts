@@ -1,13 +1,11 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { pino } from 'pino';
 import { validateConfig } from '../../src/main/core/config/config-loader.js';
-import { type Clock, Daemon } from '../../src/main/core/daemon.js';
-import { EventCollector } from '../../src/main/core/event-collector.js';
-import { createProbe } from '../../src/main/core/probes/create-probe.js';
+import type { Daemon } from '../../src/main/core/daemon.js';
 import { type FakeExoControl, startFakeExo } from '../support/fake-exo-server.js';
 import { freePort } from '../support/free-port.js';
+import { shiftedClock, startInProcessDaemon } from '../support/in-process-daemon.js';
 import { tempDir } from '../support/temp-dir.js';
 
 /** A day ahead of the wall clock: anything stamped with Date.now() instead of the daemon's clock shows. */
@@ -17,12 +15,7 @@ describe("the daemon's injected clock reaches EXO's poll (real fake-EXO over HTT
   const dir = tempDir('exo-sentinel-clock-');
   let fake: FakeExoControl;
   let daemon: Daemon;
-  const clock: Clock = {
-    now: () => Date.now() + SKEW,
-    monotonic: () => performance.now(),
-    setTimeout: (fn, ms) => setTimeout(fn, ms),
-    clearTimeout: (h) => clearTimeout(h as NodeJS.Timeout),
-  };
+  const clock = shiftedClock(() => SKEW);
 
   before(async () => {
     fake = await startFakeExo({ tokenIntervalMs: 1 });
@@ -34,19 +27,7 @@ describe("the daemon's injected clock reaches EXO's poll (real fake-EXO over HTT
       reports: { dirs: [] },
     });
     assert.ok(loaded.ok, loaded.ok ? '' : loaded.errors.join('; '));
-    const events = new EventCollector(() => clock.now());
-    daemon = new Daemon({
-      dataDir: dir.path,
-      config: loaded.config,
-      probe: createProbe(events),
-      events,
-      logger: pino({ level: 'silent' }),
-      reportDirs: [],
-      clock,
-    });
-    const begun = await daemon.begin();
-    assert.ok(begun.ok, begun.ok ? '' : begun.error);
-    daemon.start();
+    daemon = await startInProcessDaemon({ dataDir: dir.path, config: loaded.config, clock });
   });
   after(async () => {
     await daemon?.stop('test');

@@ -14,35 +14,37 @@ import { openDatabase } from '../../src/main/core/store/database.js';
 import { sleep, startDaemon, waitForExit } from '../support/cli-runner.js';
 import { tempDir } from '../support/temp-dir.js';
 
+/** A daemon ticking every 0.5 s on `dataDir`, nothing else running (no EXO, no guard). */
+const watching = (dataDir: string) =>
+  startDaemon(['--data-dir', dataDir, '--interval', '0.5', '--exo-url', 'http://127.0.0.1:9', '--no-guard']);
+
+/** Samples stored in the timeline at `dataDir`, with `where` (a condition on `ts`) and its arguments. */
+function samplesIn(dataDir: string, where = '1', ...args: number[]): number {
+  const db = openDatabase(join(dataDir, 'timeline.db'), { readonly: true });
+  try {
+    return (db.prepare(`SELECT count(*) n FROM samples WHERE ${where}`).get(...args) as { n: number }).n;
+  } finally {
+    db.close();
+  }
+}
+
 describe('the data directory removed under a running daemon', () => {
   const dir = tempDir('exo-sentinel-removed-');
   after(() => dir.cleanup());
 
   it('is written back with every row, including those after the removal, and the daemon stops to restart on it', async () => {
     const data = join(dir.path, 'data');
-    const daemon = await startDaemon([
-      '--data-dir',
-      data,
-      '--interval',
-      '0.5',
-      '--exo-url',
-      'http://127.0.0.1:9',
-      '--no-guard',
-    ]);
+    const daemon = await watching(data);
     await sleep(1500);
     const removedAt = Date.now();
     rmSync(data, { recursive: true, force: true });
     const exit = await waitForExit(daemon, 20_000);
     assert.equal(exit.code, EXIT_FAULT, daemon.output());
     assert.ok(existsSync(join(data, 'timeline.db')), 'the timeline is back at its path');
+    assert.ok(samplesIn(data, 'ts < ?', removedAt) >= 2, 'rows from before');
+    assert.ok(samplesIn(data, 'ts > ?', removedAt + 1000) >= 2, 'rows taken after the removal');
     const db = openDatabase(join(data, 'timeline.db'), { readonly: true });
     try {
-      const n = (sql: string, ...args: number[]): number => (db.prepare(sql).get(...args) as { n: number }).n;
-      assert.ok(n('SELECT count(*) n FROM samples WHERE ts < ?', removedAt) >= 2, 'rows from before');
-      assert.ok(
-        n('SELECT count(*) n FROM samples WHERE ts > ?', removedAt + 1000) >= 2,
-        'rows taken after the removal',
-      );
       const said = db.prepare("SELECT message FROM events WHERE kind = 'storage.removed'").get() as
         | { message: string }
         | undefined;
@@ -54,15 +56,7 @@ describe('the data directory removed under a running daemon', () => {
 
   it('removed 0700 and the daemon stopped 2 s later (before a look): written back all the same, 0700 again', async () => {
     const data = join(dir.path, 'quick');
-    const daemon = await startDaemon([
-      '--data-dir',
-      data,
-      '--interval',
-      '0.5',
-      '--exo-url',
-      'http://127.0.0.1:9',
-      '--no-guard',
-    ]);
+    const daemon = await watching(data);
     await sleep(1500);
     chmodSync(data, 0o700);
     rmSync(data, { recursive: true, force: true });
@@ -71,12 +65,7 @@ describe('the data directory removed under a running daemon', () => {
     await waitForExit(daemon);
     assert.ok(existsSync(join(data, 'timeline.db')), 'written back at the stop');
     assert.equal(statSync(data).mode & 0o777, 0o700, 'the data directory is private again');
-    const db = openDatabase(join(data, 'timeline.db'), { readonly: true });
-    try {
-      assert.ok((db.prepare('SELECT count(*) n FROM samples').get() as { n: number }).n >= 3);
-    } finally {
-      db.close();
-    }
+    assert.ok(samplesIn(data) >= 3);
   });
 
   it('a data directory that is a link to a removed directory: the target is made again and written into', async () => {
@@ -84,15 +73,7 @@ describe('the data directory removed under a running daemon', () => {
     const link = join(dir.path, 'linked');
     mkdirSync(target, { recursive: true });
     symlinkSync(target, link);
-    const daemon = await startDaemon([
-      '--data-dir',
-      link,
-      '--interval',
-      '0.5',
-      '--exo-url',
-      'http://127.0.0.1:9',
-      '--no-guard',
-    ]);
+    const daemon = await watching(link);
     await sleep(1500);
     rmSync(join(dir.path, 'volume'), { recursive: true, force: true });
     daemon.kill('SIGTERM');

@@ -3,17 +3,15 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { pino } from 'pino';
 import { wakeNotice, writeWakeHold } from '../../src/main/core/actions/wake-hold.js';
 import { validateConfig } from '../../src/main/core/config/config-loader.js';
-import { type Clock, Daemon } from '../../src/main/core/daemon.js';
-import { EventCollector } from '../../src/main/core/event-collector.js';
-import { createProbe } from '../../src/main/core/probes/create-probe.js';
+import type { Daemon } from '../../src/main/core/daemon.js';
 import { openDatabase } from '../../src/main/core/store/database.js';
 import { TimelineStore } from '../../src/main/core/store/timeline-store.js';
 import { runCli } from '../support/cli-runner.js';
 import { type FakeExoControl, startFakeExo } from '../support/fake-exo-server.js';
 import { freePort } from '../support/free-port.js';
+import { shiftedClock, startInProcessDaemon } from '../support/in-process-daemon.js';
 import { tempDir } from '../support/temp-dir.js';
 
 const MODEL = 'mlx-community/Qwen3-Coder-Next-4bit';
@@ -46,12 +44,7 @@ describe('the sleep/wake hold in a running daemon (real guard, real HTTP, real S
   let api: string;
   // The wall clock the daemon reads: the real one plus what the test adds; its monotonic clock is real.
   let offset = 0;
-  const clock: Clock = {
-    now: () => Date.now() + offset,
-    monotonic: () => performance.now(),
-    setTimeout: (fn, ms) => setTimeout(fn, ms),
-    clearTimeout: (h) => clearTimeout(h as NodeJS.Timeout),
-  };
+  const clock = shiftedClock(() => offset);
 
   before(async () => {
     fake = await startFakeExo({ tokenIntervalMs: 1 });
@@ -66,19 +59,12 @@ describe('the sleep/wake hold in a running daemon (real guard, real HTTP, real S
       reports: { dirs: [reports] },
     });
     assert.ok(loaded.ok, loaded.ok ? '' : loaded.errors.join('; '));
-    const events = new EventCollector(() => clock.now());
-    daemon = new Daemon({
+    daemon = await startInProcessDaemon({
       dataDir: dir.path,
       config: loaded.config,
-      probe: createProbe(events),
-      events,
-      logger: pino({ level: 'silent' }),
-      reportDirs: [reports],
       clock,
+      reportDirs: [reports],
     });
-    const begun = await daemon.begin();
-    assert.ok(begun.ok, begun.ok ? '' : begun.error);
-    daemon.start();
     guard = `http://127.0.0.1:${gp}`;
     api = `http://127.0.0.1:${ap}`;
   });
