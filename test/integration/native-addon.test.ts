@@ -5,7 +5,7 @@
  * EXO_SENTINEL_NATIVE=0 in the environment (a machine without a compiler) skips the suite, saying so.
  */
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { closeSync, constants, openSync, readdirSync, readlinkSync, writeFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
@@ -252,6 +252,66 @@ describe('the native sampling addon', { skip: disabled ? 'EXO_SENTINEL_NATIVE=0'
       [gpu.inUseBytes, gpu.allocBytes, gpu.utilization, gpu.recoveryCount],
       [10977263616, 66160230400, 100, 0],
     );
+  });
+
+  it('reads KERN_PROCARGS2 as a Mac gives it: argc, the exec path, padding, argv, then the environment', () => {
+    // EXO.app's runner as process-shapes.json lists it, laid out as the kernel does (the exec path is padded
+    // with NULs to a word; the environment follows argv and is never read).
+    const runner = (
+      JSON.parse(fixture('exo/process-shapes.json')) as Record<string, Array<{ argv: string[] }>>
+    )['app-frozen']!.find((p) => p.argv.includes('--multiprocessing-fork'))!.argv;
+    const procargs = (argv: string[], argc = argv.length): Buffer => {
+      const head = Buffer.alloc(4);
+      head.writeInt32LE(argc, 0);
+      const exec = Buffer.from(`${argv[0]}\0\0\0\0\0`);
+      const args = Buffer.from(`${argv.join('\0')}\0`);
+      return Buffer.concat([head, exec, args, Buffer.from('HOME=/Users/exo\0PATH=/usr/bin\0')]);
+    };
+    assert.deepEqual(binding().marshalProcArgs(procargs(runner)), runner);
+    // argc is the bound, not the NULs: the environment is not taken for arguments.
+    assert.deepEqual(binding().marshalProcArgs(procargs(runner, 2)), runner.slice(0, 2));
+    // Nothing that holds an argv (another user's process answers nothing; a short or lying answer).
+    assert.deepEqual(binding().marshalProcArgs(Buffer.alloc(0)), []);
+    assert.deepEqual(binding().marshalProcArgs(Buffer.from([5, 0])), []);
+    assert.deepEqual(binding().marshalProcArgs(procargs(runner, -3)), []);
+    const noTerminator = procargs(runner).subarray(0, 4 + runner[0]!.length + 5 + 10);
+    assert.deepEqual(binding().marshalProcArgs(noTerminator), [runner[0]!.slice(0, 10)]);
+  });
+
+  it('reads at most 16 KiB of a command line on either platform, and the owner of each process', async () => {
+    // 1 MiB of arguments (a Mac allows that much): only the first 16 KiB becomes strings, as the procfs reader.
+    const many = Array.from(
+      { length: 64 },
+      (_, i) => `${String(i).padStart(2, '0')}${'x'.repeat(16 * 1024 - 3)}`,
+    );
+    assert.deepEqual(
+      binding().marshalProcArgs(
+        Buffer.concat([
+          Buffer.from([64, 0, 0, 0]),
+          Buffer.from('/bin/sleep\0\0'),
+          Buffer.from(`${many.join('\0')}\0`),
+        ]),
+      ),
+      [many[0]!.slice(0, 16 * 1024)],
+    );
+    if (!linux) return;
+    const child = spawn(process.execPath, ['-e', 'setTimeout(() => {}, 30000)', 'a'.repeat(40 * 1024), 'b'], {
+      stdio: 'ignore',
+    });
+    try {
+      await new Promise((r) => setTimeout(r, 200));
+      const listed = binding().listProcesses();
+      const mine = listed.find((p) => p.pid === child.pid);
+      assert.ok(mine, 'the child is listed');
+      assert.equal(mine.uid, process.getuid?.());
+      assert.equal(mine.argv.join('\0').length, 16 * 1024, 'its first 16 KiB, cut inside the long argument');
+      assert.equal(mine.argv.at(-1), 'a'.repeat(16 * 1024 - mine.argv.slice(0, -1).join('\0').length - 1));
+      const procfs = await createProbe(recorder(), {}, { nativeDisabled: true }).listProcesses(true);
+      assert.deepEqual(procfs.find((p) => p.pid === child.pid)?.argv, mine.argv, 'the procfs reader agrees');
+      assert.equal(listed.find((p) => p.pid === 1)?.uid, 0);
+    } finally {
+      child.kill();
+    }
   });
 
   it('takes the fallback and says why when disabled or when the build cannot be loaded', () => {

@@ -27,6 +27,8 @@ export interface CapturedProcess {
   comm: string;
   /** The command line as ps `args` prints it (argv joined with spaces). */
   args: string;
+  /** The owner's name as ps `user` prints it; absent: the Mac's login user. */
+  user?: string;
   rssKiB: number;
   cpuPercent: number;
   /** phys_footprint as top prints MEM (`2048M+`); absent: top does not list the process. */
@@ -88,12 +90,12 @@ export function capturedSysctl(): Record<string, string> {
 
 /** The captured process table: two ps captures of the same Mac joined by pid. */
 export function capturedProcesses(): CapturedProcess[] {
-  const started = new Map<number, { lstart: string; comm: string }>();
+  const started = new Map<number, { lstart: string; user: string; comm: string }>();
   for (const line of fixture('macos/ps/ps-Ao-pid,lstart,user,state,comm.useful-system-monitor.txt').split(
     '\n',
   )) {
-    const m = /^\s*(\d+) (\w{3} \w{3} [ \d]\d \d\d:\d\d:\d\d \d{4})\s+\S+\s+\S+\s+(.+)$/.exec(line);
-    if (m) started.set(Number(m[1]), { lstart: m[2]!, comm: m[3]!.trimEnd() });
+    const m = /^\s*(\d+) (\w{3} \w{3} [ \d]\d \d\d:\d\d:\d\d \d{4})\s+(\S+)\s+\S+\s+(.+)$/.exec(line);
+    if (m) started.set(Number(m[1]), { lstart: m[2]!, user: m[3]!, comm: m[4]!.trimEnd() });
   }
   const out: CapturedProcess[] = [];
   for (const line of fixture('macos/ps/ps-Ao-pid,ppid,time,rss.useful-system-monitor.txt').split('\n')) {
@@ -106,6 +108,7 @@ export function capturedProcesses(): CapturedProcess[] {
         lstart: s.lstart,
         comm: s.comm,
         args: s.comm,
+        user: s.user,
         rssKiB: Number(m[3]),
         cpuPercent: 0,
       });
@@ -113,11 +116,28 @@ export function capturedProcesses(): CapturedProcess[] {
   return out;
 }
 
+/** The capture's login user (macOS gives the first account uid 501). */
+const LOGIN_USER = 'ziweiwu';
+
+/**
+ * The uid ps `uid` prints for an owner: the capture names owners, not their numbers. root is 0 and the login
+ * user 501 as on every Mac; a service account (`_windowserver`, …) gets a stand-in number of its own below 500
+ * (not necessarily the one macOS gives it): what a reader can tell from it is that it is neither.
+ */
+export function capturedUid(user: string | undefined): number {
+  if (user === undefined || user === LOGIN_USER) return 501;
+  if (user === 'root') return 0;
+  let h = 0;
+  for (const c of user) h = (h * 31 + c.charCodeAt(0)) % 397;
+  return 100 + h;
+}
+
 /** ps's keywords (and their aliases) that the table can answer, with how each is printed. */
 const PS_KEYWORDS: Record<string, { header: string; width: number; value: (p: CapturedProcess) => string }> =
   {
     pid: { header: 'PID', width: 5, value: (p) => String(p.pid) },
     ppid: { header: 'PPID', width: 5, value: (p) => String(p.ppid) },
+    uid: { header: 'UID', width: 5, value: (p) => String(capturedUid(p.user)) },
     lstart: { header: 'STARTED', width: -28, value: (p) => p.lstart },
     rss: { header: 'RSS', width: 6, value: (p) => String(p.rssKiB) },
     '%cpu': { header: '%CPU', width: 4, value: (p) => p.cpuPercent.toFixed(1) },
@@ -128,8 +148,15 @@ const PS_KEYWORDS: Record<string, { header: string; width: number; value: (p: Ca
     command: { header: 'COMMAND', width: 0, value: (p) => p.args },
   };
 
-/** `ps` over the table: -A/-e/-ax (all), -p LIST, -o KEYWORDS (repeatable, `=` hides a header), -ww. */
-function ps(args: string[], table: CapturedProcess[]): CommandResult {
+/**
+ * `ps` over the table: -A/-e/-ax (all), -p LIST, -o KEYWORDS (repeatable, `=` hides a header), -w/-ww. Lines
+ * are as wide as macOS's ps makes them when its output is not a terminal: COLUMNS from the environment, else
+ * 79; one -w makes that at least 131, a second removes the limit.
+ */
+function ps(args: string[], table: CapturedProcess[], env: Record<string, string> = {}): CommandResult {
+  const columnsEnv = env['COLUMNS'];
+  let width = columnsEnv ? Number.parseInt(columnsEnv, 10) || 0 : 79;
+  let wide = 0;
   let all = false;
   let a = false;
   let x = false;
@@ -157,6 +184,7 @@ function ps(args: string[], table: CapturedProcess[]): CommandResult {
     }
     if (!/^-[Aaewx]+$/.test(arg)) return fail(`/bin/ps: the captured Mac has no answer for ${arg}`);
     for (const f of arg.slice(1)) {
+      if (f === 'w') width = wide++ > 0 ? Number.POSITIVE_INFINITY : Math.max(width, 131);
       if (f === 'A' || f === 'e') all = true;
       if (f === 'a') a = true;
       if (f === 'x') x = true;
@@ -182,7 +210,7 @@ function ps(args: string[], table: CapturedProcess[]): CommandResult {
       })
       .join(' ')
       .trimEnd();
-  const lines = rows.map((p) => render(columns.map((c) => c.value(p))));
+  const lines = rows.map((p) => render(columns.map((c) => c.value(p))).slice(0, width));
   if (columns.some((c) => c.header !== '')) lines.unshift(render(columns.map((c) => c.header)));
   // ps exits 1 when a -p pid matched nothing.
   return ok(`${lines.join('\n')}\n`, '', pids.length > 0 && rows.length === 0 ? 1 : 0);
@@ -244,7 +272,7 @@ export function capturedMac(options: CapturedMacOptions = {}): {
   const oids: Record<string, string | null> = { ...capturedSysctl(), ...options.sysctl };
   const table = [...capturedProcesses(), ...(options.extraProcesses ?? [])];
   const calls: string[] = [];
-  const runner: CommandRunner = async (file, args) => {
+  const runner: CommandRunner = async (file, args, runOptions) => {
     calls.push([file, ...args].join(' '));
     const program = file.split('/').pop() ?? file;
     const where = MAC_PATHS[program];
@@ -287,7 +315,7 @@ export function capturedMac(options: CapturedMacOptions = {}): {
         return ok(fixture('macos/ioreg/ioreg-r-c-IOAccelerator-d1.m4pro.macos26.sonar.txt'));
       }
       case 'ps':
-        return ps(args, table);
+        return ps(args, table, runOptions?.env);
       case 'top':
         return top(args, table);
       case 'footprint': {

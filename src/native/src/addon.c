@@ -22,6 +22,7 @@ static napi_value init(napi_env env, napi_value exports) {
       {"marshalVmStatistics", NULL, es_marshal_vm_statistics, NULL, NULL, NULL, napi_enumerable, NULL},
       {"marshalSwapUsage", NULL, es_marshal_swap_usage, NULL, NULL, NULL, napi_enumerable, NULL},
       {"marshalGpuStats", NULL, es_marshal_gpu_stats, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"marshalProcArgs", NULL, es_marshal_procargs, NULL, NULL, NULL, napi_enumerable, NULL},
   };
   napi_define_properties(env, exports, sizeof props / sizeof props[0], props);
   napi_value platform;

@@ -148,26 +148,13 @@ napi_value es_read_memory(napi_env env, napi_callback_info info) {
   return out;
 }
 
-/* KERN_PROCARGS2: argc, the exec path, NUL padding, then argv. Another user's process gives EINVAL/EPERM. */
+/* KERN_PROCARGS2 into buf (the whole of it: the kernel does not give a part); another user's process gives
+ * EINVAL/EPERM and an empty argv. Only its first ES_ARGV_BYTES become JS strings. */
 static napi_value read_argv(napi_env env, int pid, char *buf, size_t cap) {
-  napi_value argv;
-  napi_create_array(env, &argv);
   int mib[3] = {CTL_KERN, KERN_PROCARGS2, pid};
   size_t size = cap;
-  if (sysctl(mib, 3, buf, &size, NULL, 0) != 0 || size < sizeof(int)) return argv;
-  int argc;
-  memcpy(&argc, buf, sizeof argc);
-  char *p = buf + sizeof(int), *end = buf + size;
-  while (p < end && *p) p++; /* exec path */
-  while (p < end && !*p) p++; /* padding */
-  for (uint32_t k = 0; k < (uint32_t)argc && p < end; k++) {
-    size_t n = strnlen(p, (size_t)(end - p));
-    napi_value s;
-    napi_create_string_utf8(env, p, n, &s);
-    napi_set_element(env, argv, k, s);
-    p += n + 1;
-  }
-  return argv;
+  if (sysctl(mib, 3, buf, &size, NULL, 0) != 0) size = 0;
+  return es_procargs_to_js(env, buf, size);
 }
 
 napi_value es_list_processes(napi_env env, napi_callback_info info) {
@@ -198,6 +185,7 @@ napi_value es_list_processes(napi_env env, napi_callback_info info) {
     napi_create_object(env, &e);
     es_set_num(env, e, "pid", pids[i], 1);
     es_set_num(env, e, "ppid", bsd.pbi_ppid, 1);
+    es_set_num(env, e, "uid", bsd.pbi_uid, 1);
     es_set_str(env, e, "name", bsd.pbi_name[0] ? bsd.pbi_name : bsd.pbi_comm);
     es_set_num(env, e, "startTime", (double)bsd.pbi_start_tvsec * 1000.0 + (double)bsd.pbi_start_tvusec / 1000.0, 1);
     char path[PROC_PIDPATHINFO_MAXSIZE];

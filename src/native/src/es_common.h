@@ -12,6 +12,10 @@
 
 #define ES_VERSION "1.0.0"
 
+/* The bytes of a process's command line read (the JS procfs reader reads as many): what a process can make
+ * the daemon hold for it each time the process table is read. */
+#define ES_ARGV_BYTES (16 * 1024)
+
 /* Throws a JS Error with the message and returns NULL (for `return es_throw(env, "...")`). */
 napi_value es_throw(napi_env env, const char *message);
 /* Sets obj[name] to a number, or to null when `known` is 0. */
@@ -36,5 +40,6 @@ napi_value es_watch_pressure(napi_env env, napi_callback_info info);
 napi_value es_marshal_vm_statistics(napi_env env, napi_callback_info info);
 napi_value es_marshal_swap_usage(napi_env env, napi_callback_info info);
 napi_value es_marshal_gpu_stats(napi_env env, napi_callback_info info);
+napi_value es_marshal_procargs(napi_env env, napi_callback_info info);
 
 #endif

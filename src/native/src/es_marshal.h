@@ -71,5 +71,11 @@ typedef struct {
 napi_value es_vm_statistics_to_js(napi_env env, const es_vm_statistics64 *vm, uint64_t page_size);
 napi_value es_swap_usage_to_js(napi_env env, const es_xsw_usage *swap);
 napi_value es_gpu_stats_to_js(napi_env env, const es_gpu_stats *gpu);
+/* NUL-separated strings (a /proc/<pid>/cmdline) as an array of at most `max_items`, reading no more than
+ * ES_ARGV_BYTES of `len`: the string that crosses that mark is cut there. */
+napi_value es_nul_list_to_js(napi_env env, const char *p, size_t len, uint32_t max_items);
+/* What KERN_PROCARGS2 gives (an int argc, the exec path, NUL padding, then argc NUL-terminated arguments and
+ * the environment) as the argv array, its first ES_ARGV_BYTES only; an empty array when it does not hold one. */
+napi_value es_procargs_to_js(napi_env env, const char *buf, size_t size);
 
 #endif

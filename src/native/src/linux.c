@@ -11,10 +11,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/sysinfo.h>
 #include <unistd.h>
 
 #include "es_common.h"
+#include "es_marshal.h"
 
 #define ES_PROC "/proc"
 #define ES_FILE_MAX (64 * 1024)
@@ -218,18 +220,13 @@ napi_value es_list_processes(napi_env env, napi_callback_info info) {
     } else {
       es_set_str(env, e, "executable", NULL);
     }
+    struct stat owner;
+    snprintf(path, sizeof path, ES_PROC "/%d", pid);
+    int owned = stat(path, &owner) == 0; /* the owner of /proc/<pid>: its effective uid, as ps shows it */
+    es_set_num(env, e, "uid", owned ? (double)owner.st_uid : 0, owned);
     snprintf(path, sizeof path, ES_PROC "/%d/cmdline", pid);
-    ssize_t len = read_small(path, buf, ES_CMDLINE_MAX);
-    napi_value argv;
-    napi_create_array(env, &argv);
-    uint32_t ai = 0;
-    for (ssize_t off = 0; len > 0 && off < len;) {
-      size_t alen = strnlen(buf + off, (size_t)(len - off));
-      napi_value s;
-      napi_create_string_utf8(env, buf + off, alen, &s);
-      napi_set_element(env, argv, ai++, s);
-      off += (ssize_t)alen + 1;
-    }
+    ssize_t len = read_small(path, buf, ES_ARGV_BYTES + 1);
+    napi_value argv = es_nul_list_to_js(env, buf, len > 0 ? (size_t)len : 0, UINT32_MAX);
     es_set_val(env, e, "argv", argv);
     napi_set_element(env, list, i++, e);
   }

@@ -51,6 +51,31 @@ napi_value es_gpu_stats_to_js(napi_env env, const es_gpu_stats *gpu) {
   return o;
 }
 
+napi_value es_nul_list_to_js(napi_env env, const char *p, size_t len, uint32_t max_items) {
+  napi_value list;
+  napi_create_array(env, &list);
+  if (len > ES_ARGV_BYTES) len = ES_ARGV_BYTES;
+  uint32_t k = 0;
+  for (size_t off = 0; off < len && k < max_items;) {
+    size_t n = strnlen(p + off, len - off);
+    napi_value s;
+    napi_create_string_utf8(env, p + off, n, &s);
+    napi_set_element(env, list, k++, s);
+    off += n + 1;
+  }
+  return list;
+}
+
+napi_value es_procargs_to_js(napi_env env, const char *buf, size_t size) {
+  int argc = 0;
+  if (size < sizeof argc) return es_nul_list_to_js(env, buf, 0, 0);
+  memcpy(&argc, buf, sizeof argc);
+  const char *p = buf + sizeof argc, *end = buf + size;
+  while (p < end && *p) p++; /* the exec path */
+  while (p < end && !*p) p++; /* its padding */
+  return es_nul_list_to_js(env, p, (size_t)(end - p), argc > 0 ? (uint32_t)argc : 0);
+}
+
 /* The test entry points: a Buffer holding the structure's bytes (little-endian, as on arm64 and x64). */
 static int buffer_arg(napi_env env, napi_callback_info info, size_t want, void *out, double *extra) {
   size_t argc = 2;
@@ -98,6 +123,20 @@ napi_value es_marshal_gpu_stats(napi_env env, napi_callback_info info) {
   es_gpu_stats gpu;
   if (!buffer_arg(env, info, sizeof gpu, &gpu, NULL)) return NULL;
   return es_gpu_stats_to_js(env, &gpu);
+}
+
+/* Any length: the bytes as KERN_PROCARGS2 would give them. */
+napi_value es_marshal_procargs(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1];
+  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
+  bool is_buffer = false;
+  if (argc < 1 || napi_is_buffer(env, argv[0], &is_buffer) != napi_ok || !is_buffer)
+    return es_throw(env, "expected a Buffer holding what KERN_PROCARGS2 gives");
+  void *data;
+  size_t len;
+  napi_get_buffer_info(env, argv[0], &data, &len);
+  return es_procargs_to_js(env, data, len);
 }
 
 /* The sizes the tests build their buffers with (and darwin.c checks against the kernel's structures). */

@@ -8,6 +8,7 @@ import {
   type CapturedProcess,
   capturedMac,
   capturedProcesses,
+  capturedUid,
   sysctlLines,
 } from '../../support/captured-mac.js';
 import { fixture } from '../../support/fixtures.js';
@@ -102,10 +103,26 @@ describe('the captured Mac answers as macOS would, whatever form the reader choo
         lstart: 'Sat Aug  1 17:48:22 2026',
         comm: '/usr/libexec/logd',
         args: '/usr/libexec/logd',
+        user: 'root',
         rssKiB: 9792,
         cpuPercent: 0,
       },
     );
+  });
+
+  it('ps: lines as wide as COLUMNS says (79 without it, as its output is not a terminal), -w 131, -ww all', async () => {
+    const { runner } = capturedMac();
+    const widest = async (args: string[], env?: Record<string, string>): Promise<number> => {
+      const r = await runner('/bin/ps', args, env ? { env } : {});
+      assert.ok(r.ok);
+      return Math.max(...r.stdout.split('\n').map((l) => l.length));
+    };
+    const longest = Math.max(...capturedProcesses().map((p) => p.args.length)) + 6;
+    assert.equal(await widest(['-ax', '-o', 'pid=,args=']), 79);
+    assert.equal(await widest(['-ax', '-o', 'pid=,args='], { COLUMNS: '100' }), 100);
+    assert.equal(await widest(['-axw', '-o', 'pid=,args=']), 131);
+    assert.equal(await widest(['-axww', '-o', 'pid=,args='], { COLUMNS: '100' }), longest);
+    assert.ok(longest > 131, `${longest}: the capture has a path longer than one -w`);
   });
 
   it('refuses what would hang, allocate or was never captured', async () => {
@@ -221,6 +238,42 @@ describe('darwin command probe on captured outputs', () => {
     assert.equal(runnerEntry.ppid, 1577);
     assert.deepEqual(runnerEntry.argv.slice(1), ['--multiprocessing-fork', 'tracker_fd=9', 'pipe_handle=11']);
     assert.equal(runnerEntry.startTime, new Date(2026, 7, 1, 17, 50, 2).getTime());
+    // Owners, for the watch limit: root's, the login user's (EXO's) and a service account's processes.
+    assert.deepEqual(
+      [launchd.uid, runnerEntry.uid, entries.find((e) => e.name === 'WindowServer')?.uid],
+      [0, 501, capturedUid('_windowserver')],
+    );
+    assert.ok(![0, 501].includes(capturedUid('_windowserver')));
+  });
+
+  it('reads the first 16 KiB of each command line: 2000 processes with long ones do not freeze the table', async () => {
+    // Any local user can start these (a Mac allows 1 MiB of arguments); with `ps -ww` the output went over its
+    // cap and the process table froze at its last reading.
+    const args = `/bin/sleep ${'9'.repeat(64 * 1024)}`;
+    const huge: CapturedProcess[] = Array.from({ length: 2000 }, (_, i) => ({
+      pid: 20000 + i,
+      ppid: 1,
+      lstart: 'Sat Aug  1 18:00:00 2026',
+      comm: '/bin/sleep',
+      args,
+      user: 'mallory',
+      rssKiB: 1000,
+      cpuPercent: 0,
+    }));
+    const mac = capturedMac({ extraProcesses: [...EXO, ...huge] });
+    const events = new EventCollector(() => 0);
+    const probe = new DarwinCommandProbe(countingRunner(mac.runner), events, {}, undefined);
+    const entries = await probe.listProcesses(true);
+    assert.equal(entries.length, 800 + EXO.length + huge.length, JSON.stringify(events.drain()));
+    const sleeper = entries.find((e) => e.pid === 20000)!;
+    // The line is cut at COLUMNS (16 KiB and 128); pid, ppid, uid and lstart take its first 47 characters.
+    assert.equal(sleeper.argv.join(' ').length, 16 * 1024 + 128 - 47);
+    assert.equal(sleeper.uid, capturedUid('mallory'));
+    assert.deepEqual(entries.find((e) => e.pid === 1601)?.argv.slice(1), [
+      '--multiprocessing-fork',
+      'tracker_fd=9',
+      'pipe_handle=11',
+    ]);
   });
 
   it('reads footprints from top, then footprint for only the pids top left out', async () => {

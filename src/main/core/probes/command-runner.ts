@@ -12,6 +12,8 @@ export type CommandResult =
 export interface CommandOptions {
   timeoutMs?: number;
   maxBytes?: number;
+  /** Variables set for this command on top of the daemon's environment (`LC_ALL=C` still wins). */
+  env?: Record<string, string>;
 }
 
 export type CommandRunner = (
@@ -29,7 +31,7 @@ export const runCommand: CommandRunner = (file, args, options = {}) =>
       {
         timeout,
         maxBuffer: options.maxBytes ?? 1024 * 1024,
-        env: { ...process.env, LC_ALL: 'C', LANG: 'C' },
+        env: { ...process.env, ...options.env, LC_ALL: 'C', LANG: 'C' },
         killSignal: 'SIGKILL',
         windowsHide: true,
       },
@@ -80,7 +82,7 @@ export const runInBackground: CommandRunner = (file, args, options = {}) =>
     try {
       child = spawn(file, args, {
         stdio: ['ignore', 'pipe', 'pipe'],
-        env: { ...process.env, LC_ALL: 'C', LANG: 'C' },
+        env: { ...process.env, ...options.env, LC_ALL: 'C', LANG: 'C' },
         windowsHide: true,
       });
     } catch (e) {

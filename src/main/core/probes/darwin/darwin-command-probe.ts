@@ -43,6 +43,13 @@ export interface DarwinProbeOptions {
   ceilingCacheFile?: string | null;
 }
 
+/** Characters of a command line read per process, as the native and procfs readers read bytes. */
+const ARGV_CHARS = 16 * 1024;
+/** Room for the columns before `args`/`comm` (pid, ppid, uid, lstart, spaces; wider pids included). */
+const PS_PREFIX_CHARS = 128;
+/** The process table's output cap: 2000 processes with 16 KiB command lines. */
+const PS_ARGS_MAX_BYTES = 2000 * (ARGV_CHARS + PS_PREFIX_CHARS);
+
 /**
  * macOS readers over commands, the fallback when the native addon is not built: `vm_stat` and one
  * `sysctl` per tick (µs natively, a few ms as spawns), and on the slow cadence `ioreg` (≈47 KB, tens of
@@ -142,12 +149,21 @@ export class DarwinCommandProbe implements PlatformProbe {
 
   async listProcesses(slow: boolean): Promise<ProcessEntry[]> {
     if (!slow && this.lastEntries.length > 0) return this.lastEntries;
+    // No -w: ps cuts each line at COLUMNS, so one process's command line costs at most its first 16 KiB (what
+    // the native and procfs readers read). With -ww a few processes with 1 MiB of arguments made the output
+    // overflow its cap and the process table froze.
     const [argsOut, commOut] = await Promise.all([
-      this.run('/bin/ps', ['-axww', '-o', 'pid=,ppid=,lstart=,args='], {
+      this.run('/bin/ps', ['-ax', '-o', 'pid=,ppid=,uid=,lstart=,args='], {
         timeoutMs: 4000,
-        maxBytes: 8 * 1024 * 1024,
+        maxBytes: PS_ARGS_MAX_BYTES,
+        env: { COLUMNS: String(ARGV_CHARS + PS_PREFIX_CHARS) },
       }),
-      this.run('/bin/ps', ['-axww', '-o', 'pid=,comm='], { timeoutMs: 4000, maxBytes: 8 * 1024 * 1024 }),
+      // comm is the executable's path on macOS: at most MAXPATHLEN (1024).
+      this.run('/bin/ps', ['-ax', '-o', 'pid=,comm='], {
+        timeoutMs: 4000,
+        maxBytes: PS_ARGS_MAX_BYTES / 8,
+        env: { COLUMNS: String(1024 + PS_PREFIX_CHARS) },
+      }),
     ]);
     if (!argsOut.ok) {
       this.reporter.failed('ps', argsOut.error);
@@ -156,7 +172,7 @@ export class DarwinCommandProbe implements PlatformProbe {
     const comms = new Map<number, string>();
     if (commOut.ok)
       for (const r of parsePs(commOut.stdout, ['pid', 'comm'])) if (r.comm) comms.set(r.pid, r.comm);
-    this.lastEntries = parsePs(argsOut.stdout, ['pid', 'ppid', 'lstart', 'args']).map((r) => {
+    this.lastEntries = parsePs(argsOut.stdout, ['pid', 'ppid', 'uid', 'lstart', 'args']).map((r) => {
       const executable = comms.get(r.pid) ?? null;
       return {
         pid: r.pid,
@@ -166,6 +182,7 @@ export class DarwinCommandProbe implements PlatformProbe {
         executable,
         name: executable ? (executable.split('/').pop() ?? null) : null,
         startTime: r.startTime ?? null,
+        uid: r.uid ?? null,
       };
     });
     return this.lastEntries;

@@ -9,6 +9,7 @@ import { finiteNumber, finiteOrNull } from '../../util/finite.js';
 export type PsColumn =
   | 'pid'
   | 'ppid'
+  | 'uid'
   | 'pgid'
   | 'pcpu'
   | 'pmem'
@@ -25,6 +26,7 @@ export type PsColumn =
 export interface PsRow {
   pid: number;
   ppid?: number;
+  uid?: number;
   pgid?: number;
   cpuPercent?: number;
   memPercent?: number;
@@ -43,6 +45,7 @@ export interface PsRow {
 const HEADER_NAMES: Record<string, PsColumn> = {
   PID: 'pid',
   PPID: 'ppid',
+  UID: 'uid',
   PGID: 'pgid',
   '%CPU': 'pcpu',
   '%MEM': 'pmem',
@@ -155,6 +158,9 @@ function setField(row: Partial<PsRow>, col: PsColumn, tok: string): void {
       break;
     case 'ppid':
       row.ppid = decimal(tok);
+      break;
+    case 'uid':
+      row.uid = /^\d+$/.test(tok) ? Number(tok) : undefined;
       break;
     case 'pgid':
       row.pgid = decimal(tok);

@@ -131,6 +131,7 @@ export class DarwinNativeProbe implements PlatformProbe {
       executable: p.executable,
       name: p.name ?? (p.executable ? (p.executable.split('/').pop() ?? null) : null),
       startTime: p.startTime,
+      uid: p.uid ?? null,
     }));
     return this.entries;
   }

@@ -86,7 +86,10 @@ export interface NativeProcess {
   /** Linux only: the start time in clock ticks since boot (exact, for pid-reuse checks). */
   startTicks?: number;
   executable: string | null;
+  /** The first 16 KiB of the command line (KERN_PROCARGS2, /proc/<pid>/cmdline); empty for another user's on macOS. */
   argv: string[];
+  /** The effective uid (`pbi_uid`; the owner of /proc/<pid>); null when it could not be read. */
+  uid?: number | null;
 }
 
 export interface NativeProcessStats {
@@ -131,6 +134,8 @@ export interface NativeBinding {
   marshalVmStatistics(struct: Buffer, pageSize: number): NativeVmStatistics;
   marshalSwapUsage(struct: Buffer): NativeSwapUsage;
   marshalGpuStats(struct: Buffer): NativeGpuStats;
+  /** The argv in what KERN_PROCARGS2 gives, as `listProcesses` reads it on a Mac. */
+  marshalProcArgs(procargs: Buffer): string[];
 }
 
 export interface NativeStatus {
