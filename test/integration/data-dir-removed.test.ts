@@ -6,7 +6,16 @@
  * the stop, and its lock gone, so a second daemon started beside it.
  */
 import assert from 'node:assert/strict';
-import { chmodSync, existsSync, mkdirSync, rmSync, statSync, symlinkSync } from 'node:fs';
+import {
+  chmodSync,
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  rmSync,
+  statSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { EXIT_FAULT } from '../../src/main/core/fault-handler.js';
@@ -80,5 +89,36 @@ describe('the data directory removed under a running daemon', () => {
     await waitForExit(daemon);
     // Before, mkdir on the dangling link failed (EEXIST) and every row was lost with the unlinked file.
     assert.ok(existsSync(join(target, 'timeline.db')), 'written back through the link');
+  });
+
+  it('nowhere to write it back (a file took the name of the directory): it goes to the temporary directory, said on stderr', async () => {
+    const data = join(dir.path, 'blocked');
+    const tmp = join(dir.path, 'tmp');
+    mkdirSync(tmp);
+    const daemon = await startDaemon(
+      ['--data-dir', data, '--interval', '0.5', '--exo-url', 'http://127.0.0.1:9', '--no-guard'],
+      { TMPDIR: tmp },
+    );
+    await sleep(1500);
+    rmSync(data, { recursive: true, force: true });
+    writeFileSync(data, 'not a directory');
+    await sleep(1000);
+    daemon.kill('SIGTERM');
+    await waitForExit(daemon);
+    const saved = readdirSync(tmp).filter((f) => /^exo-sentinel-timeline-\d+-\d+\.db$/.test(f));
+    assert.equal(saved.length, 1, `${readdirSync(tmp).join(', ')}\n${daemon.output()}`);
+    const where = join(tmp, saved[0]!);
+    assert.match(
+      daemon.output(),
+      new RegExp(
+        `could not be written back to ${join(data, 'timeline.db').replace(/[.]/g, '\\.')} \\(.*\\): it is in ${where.replace(/[.]/g, '\\.')}; move it to`,
+      ),
+    );
+    const db = openDatabase(where, { readonly: true });
+    try {
+      assert.ok((db.prepare('SELECT count(*) n FROM samples').get() as { n: number }).n >= 3, 'every row');
+    } finally {
+      db.close();
+    }
   });
 });
