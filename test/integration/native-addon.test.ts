@@ -75,6 +75,7 @@ describe('the native sampling addon', { skip: disabled ? 'EXO_SENTINEL_NATIVE=0'
     const total = rows.find((r) => r.signal === 'memory.total');
     assert.ok(typeof total?.native === 'number' && total.native > 0);
     assert.equal(rows.find((r) => r.signal === 'process.self.found')?.native, 'yes');
+    assert.equal(rows.find((r) => r.signal === 'process.self.uid')?.native, process.getuid?.());
   });
 
   it('is the probe the daemon takes, and says so', async () => {

@@ -110,6 +110,8 @@ async function compareProcesses(
     compare('processes.count', pn.length, pf.length, { kind: 'relative', within: 0.1 }),
     compare('process.self.found', sn ? 'yes' : 'no', sf ? 'yes' : 'no', EXACT),
     compare('process.self.ppid', sn?.ppid ?? null, sf?.ppid ?? null, EXACT),
+    // The owner ranks a process in the watch limit: pbi_uid against ps uid on a Mac.
+    compare('process.self.uid', sn?.uid ?? null, sf?.uid ?? null, EXACT),
     // ps prints lstart to the second; procfs to the clock tick.
     compare('process.self.startTime', sn?.startTime ?? null, sf?.startTime ?? null, {
       kind: 'absolute',
