@@ -58,6 +58,8 @@ describe('guard profiles: admission decisions under protect', () => {
       inFlight: 0,
       queued: 0,
       queueMax: 2,
+      queuedByClient: 0,
+      clientShare: 2,
       ...over,
     };
   };

@@ -5,6 +5,7 @@ import {
   decideAdmission,
   decideLoad,
   jitteredRetryAfter,
+  queueShare,
 } from '../../../src/main/core/guard/admission.js';
 import { isLoopback, parseListen } from '../../../src/main/core/guard/guard-config.js';
 import { StreamObserver } from '../../../src/main/core/guard/stream-observer.js';
@@ -23,6 +24,8 @@ const ctx = (over: Partial<AdmissionContext> = {}): AdmissionContext => ({
   inFlight: 0,
   queued: 0,
   queueMax: 16,
+  queuedByClient: 0,
+  clientShare: 16,
   ...over,
 });
 
@@ -40,6 +43,26 @@ describe('admission decisions', () => {
     assert.equal(decideAdmission(ctx({ mode: 'serialise' }), null).decision, 'admit');
     const full = decideAdmission(ctx({ mode: 'serialise', inFlight: 1, queued: 16 }), null);
     assert.ok(full.decision === 'refuse' && full.reasonKind === 'queue-full');
+  });
+
+  it('a client holds its share of the queue while others use the guard, all of it while alone', () => {
+    assert.equal(queueShare(16, 1), 16, 'alone (the usual loopback set-up): the whole queue');
+    assert.equal(queueShare(16, 2), 8);
+    assert.equal(queueShare(5, 3), 3);
+    assert.equal(queueShare(1, 2), 1, 'at least one place');
+    const serialised = { mode: 'serialise' as const, inFlight: 1, queued: 8, clientShare: 8 };
+    assert.equal(decideAdmission(ctx({ ...serialised, queuedByClient: 7 }), null).decision, 'queue');
+    const over = decideAdmission(ctx({ ...serialised, queuedByClient: 8 }), null);
+    assert.ok(over.decision === 'refuse' && over.reasonKind === 'queue-full' && over.status === 503);
+    assert.match(
+      over.message,
+      /this client already has 8 requests waiting, its share of the queue's 16 places/,
+    );
+    // Not serialising: the share does not apply.
+    assert.equal(
+      decideAdmission(ctx({ ...serialised, mode: 'open', queuedByClient: 8 }), null).decision,
+      'admit',
+    );
   });
 
   it('admits what fits, with the tokens and KV it will take', () => {

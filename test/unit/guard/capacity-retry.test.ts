@@ -19,7 +19,7 @@ describe('Retry-After for a full serialise queue', () => {
     c.start(null, false);
     now += 10_000;
     const waiting = new AbortController();
-    for (let i = 0; i < 16; i++) void c.wait(waiting.signal);
+    for (let i = 0; i < 16; i++) void c.wait(waiting.signal, `client-${i}`);
     assert.equal(c.queued, 16);
     const retries = Array.from({ length: 50 }, () => c.retryAfter('queue-full', 30));
     // 17 requests of at least 10 s, capped at 4 × 30 s, jittered ±20 %: was 3 s (17 × 150 ms).

@@ -257,6 +257,48 @@ describe('the queue', () => {
     assert.equal(q.wakeNext(), false);
   });
 
+  it('turns go about between clients, first come first served within each', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(fc.constantFrom('a', 'b', 'c', 'd'), { minLength: 1, maxLength: 40 }),
+        async (from) => {
+          const q = new AdmissionQueue(() => 60_000);
+          const order: string[] = [];
+          const waits = from.map((client, i) =>
+            q.wait(new AbortController().signal, client).then((o) => {
+              if (o === 'turn') order.push(`${client}${i}`);
+            }),
+          );
+          while (q.wakeNext()) await Promise.resolve();
+          await Promise.all(waits);
+          // The same requests taken round-robin over the clients in the order they first came.
+          const pending = new Map<string, string[]>();
+          from.forEach((client, i) => pending.set(client, [...(pending.get(client) ?? []), `${client}${i}`]));
+          const expected: string[] = [];
+          while (expected.length < from.length)
+            for (const list of pending.values()) if (list.length > 0) expected.push(list.shift()!);
+          assert.deepEqual(order, expected);
+        },
+      ),
+    );
+  });
+
+  it('a client that comes back after its turn waits behind a client not yet served', async () => {
+    const q = new AdmissionQueue(() => 60_000);
+    const got: string[] = [];
+    const take = (client: string, name: string) =>
+      q.wait(new AbortController().signal, client).then((o) => got.push(`${name}:${o}`));
+    const all = [take('a', 'a1'), take('a', 'a2'), take('b', 'b1')];
+    q.wakeNext(); // a1
+    await Promise.resolve();
+    all.push(take('c', 'c1'));
+    q.wakeNext(); // b1: never served, and waiting before c1
+    q.wakeNext(); // c1: never served
+    q.wakeNext(); // a2
+    await Promise.all(all);
+    assert.deepEqual(got, ['a1:turn', 'b1:turn', 'c1:turn', 'a2:turn']);
+  });
+
   it('a wait ends on its timeout', async () => {
     const q = new AdmissionQueue(() => 30);
     assert.equal(await q.wait(new AbortController().signal), 'timeout');

@@ -1,17 +1,23 @@
 /**
- * The serialise queue: FIFO, bounded in length and in wait. An entry leaves the moment its client does (its
- * signal aborts), so a client that gave up never holds a turn; the guard wakes the next entry as soon as a
- * slot frees, and refuses all of them at once when the mode turns to refusing.
+ * The serialise queue: bounded in length and in wait, first come first served within a client and turn about
+ * between clients (the next turn goes to the waiting client served longest ago), so one client that fills its
+ * share of the queue delays another's request by at most one of its own. An entry leaves the moment its client
+ * does (its signal aborts), so a client that gave up never holds a turn; the guard wakes the next entry as
+ * soon as a slot frees, and refuses all of them at once when the mode turns to refusing.
  */
 export type QueueOutcome = 'turn' | 'timeout' | 'left' | 'refused';
 
 interface Entry {
+  client: string;
   enqueuedAt: number;
   settle: (o: QueueOutcome) => void;
 }
 
 export class AdmissionQueue {
   private readonly entries: Entry[] = [];
+  /** When each client was last given a turn (a count of turns); kept only for clients with entries waiting. */
+  private readonly servedAt = new Map<string, number>();
+  private turns = 0;
 
   constructor(
     private readonly maxWaitMs: () => number,
@@ -22,6 +28,13 @@ export class AdmissionQueue {
     return this.entries.length;
   }
 
+  /** Entries waiting from one client. */
+  waitingFor(client: string): number {
+    let n = 0;
+    for (const e of this.entries) if (e.client === client) n++;
+    return n;
+  }
+
   /** How long the oldest entry has waited, ms (0 when empty). */
   oldestWaitMs(): number {
     const first = this.entries[0];
@@ -29,12 +42,13 @@ export class AdmissionQueue {
   }
 
   /** Waits for a turn. Resolves once, with why it ended; never rejects. */
-  wait(signal: AbortSignal): Promise<QueueOutcome> {
+  wait(signal: AbortSignal, client = ''): Promise<QueueOutcome> {
     if (signal.aborted) return Promise.resolve('left');
     return new Promise((resolve) => {
       const timer = setTimeout(() => settle('timeout'), this.maxWaitMs());
       const onAbort = (): void => settle('left');
       const entry: Entry = {
+        client,
         enqueuedAt: this.now(),
         settle: (o) => settle(o),
       };
@@ -46,6 +60,7 @@ export class AdmissionQueue {
         signal.removeEventListener('abort', onAbort);
         const i = this.entries.indexOf(entry);
         if (i >= 0) this.entries.splice(i, 1);
+        if (!this.entries.some((e) => e.client === client)) this.servedAt.delete(client);
         resolve(o);
       };
       signal.addEventListener('abort', onAbort, { once: true });
@@ -53,11 +68,23 @@ export class AdmissionQueue {
     });
   }
 
-  /** Gives a turn to the oldest entry; false when none is waiting. */
+  /**
+   * Gives a turn to the oldest entry of the client served longest ago (one never served first, the oldest
+   * entry between equals); false when none is waiting.
+   */
   wakeNext(): boolean {
-    const first = this.entries[0];
-    if (!first) return false;
-    first.settle('turn');
+    let next: Entry | undefined;
+    let nextServed = Number.POSITIVE_INFINITY;
+    for (const e of this.entries) {
+      const served = this.servedAt.get(e.client) ?? -1;
+      if (served < nextServed) {
+        next = e;
+        nextServed = served;
+      }
+    }
+    if (!next) return false;
+    this.servedAt.set(next.client, this.turns++);
+    next.settle('turn');
     return true;
   }
 

@@ -25,8 +25,19 @@ export interface AdmissionContext {
   /** Requests running or given a turn. */
   inFlight: number;
   queued: number;
+  /** Of `queued`, those from this request's client (its address). */
+  queuedByClient: number;
   queueMax: number;
+  /** The places one client may hold: all of them, or its share while others use the guard (`queueShare`). */
+  clientShare: number;
 }
+
+/**
+ * The places of the serialise queue one client (one address) may hold: all of them while it is the only one
+ * to use the guard (the usual loopback set-up), half (at least one) once others have.
+ */
+export const queueShare = (queueMax: number, clients: number): number =>
+  clients > 1 ? Math.max(1, Math.ceil(queueMax / 2)) : queueMax;
 
 export interface RequestFacts {
   promptTokens: number;
@@ -130,10 +141,16 @@ function decideOnMode(ctx: AdmissionContext, tokens: number | null, kvBytes: num
   });
   if (ctx.mode === 'refuse-new' || ctx.mode === 'cancel-newest') return refuse('mode', modeReason(ctx));
   if (ctx.mode === 'serialise' && (ctx.inFlight > 0 || ctx.queued > 0)) {
+    const why = modeReason(ctx).replace(/; new requests are refused until the level falls$/, '');
     if (ctx.queued >= ctx.queueMax)
       return refuse(
         'queue-full',
-        `the queue is full (${ctx.queueMax} waiting) while requests are serialised: ${modeReason(ctx).replace(/; new requests are refused until the level falls$/, '')}`,
+        `the queue is full (${ctx.queueMax} waiting) while requests are serialised: ${why}`,
+      );
+    if (ctx.queuedByClient >= ctx.clientShare)
+      return refuse(
+        'queue-full',
+        `this client already has ${ctx.queuedByClient} requests waiting, its share of the queue's ${ctx.queueMax} places while other clients use the guard, and requests are serialised: ${why}`,
       );
     return { decision: 'queue', tokens, kvBytes };
   }

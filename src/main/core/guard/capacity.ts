@@ -17,12 +17,19 @@ export interface InFlight {
  * serialise queue, and how long admitted requests hold capacity. A request given its turn out of the queue
  * holds its slot until it starts, so nobody slips in between.
  */
+/** How long a client counts as using the guard after its last request. */
+const CLIENT_WINDOW_MS = 10 * 60_000;
+/** Clients remembered at once: enough to tell one from several, bounded whoever sends. */
+const CLIENTS_KEPT = 64;
+
 export class Capacity {
   readonly inFlight: InFlight[] = [];
   private woken = 0;
   private nextId = 1;
   private readonly queue: AdmissionQueue;
   private readonly holds = new HoldTimeEstimator();
+  /** Each client's last generation request, oldest first. */
+  private readonly lastSeen = new Map<string, number>();
 
   constructor(
     queueTimeoutMs: () => number,
@@ -40,9 +47,30 @@ export class Capacity {
     return this.queue.length;
   }
 
-  /** Waits for a turn; on `turn` the caller must `start()` or `pass()`. */
-  wait(signal: AbortSignal): Promise<QueueOutcome> {
-    return this.queue.wait(signal);
+  /**
+   * Notes a generation request from `client` and says how many clients sent one in the last 10 minutes
+   * (at most CLIENTS_KEPT are remembered: past that the count is that many).
+   */
+  seen(client: string): number {
+    const now = this.now();
+    this.lastSeen.delete(client);
+    this.lastSeen.set(client, now);
+    // Oldest first (re-inserted on each request): drop those past the window, and past the bound.
+    for (const [c, at] of this.lastSeen) {
+      if (now - at <= CLIENT_WINDOW_MS && this.lastSeen.size <= CLIENTS_KEPT) break;
+      this.lastSeen.delete(c);
+    }
+    return this.lastSeen.size;
+  }
+
+  /** Requests from one client (its address) waiting in the queue. */
+  queuedBy(client: string): number {
+    return this.queue.waitingFor(client);
+  }
+
+  /** Waits for a turn, as `client`; on `turn` the caller must `start()` or `pass()`. */
+  wait(signal: AbortSignal, client: string): Promise<QueueOutcome> {
+    return this.queue.wait(signal, client);
   }
 
   /** The request given a turn starts: its slot becomes an in-flight entry. */

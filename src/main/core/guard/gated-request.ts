@@ -3,6 +3,7 @@ import {
   type AdmissionContext,
   decideAdmission,
   EXO_DEFAULT_MAX_TOKENS,
+  queueShare,
   type RefusalKind,
   type RequestFacts,
   wakeHoldRetryAfter,
@@ -71,6 +72,10 @@ type BodyFacts =
  */
 export class GatedRequest {
   private readonly received: number;
+  /** Who sent it, for the queue's share and turns: its address (an IPv4 client over IPv6 as IPv4). */
+  private readonly client: string;
+  /** Clients that sent a generation request in the last 10 minutes, this one included. */
+  private readonly clients: number;
   private queuedMs = 0;
   private held = 0;
 
@@ -83,6 +88,8 @@ export class GatedRequest {
     private readonly target: string,
   ) {
     this.received = d.now();
+    this.client = (req.socket?.remoteAddress ?? '').replace(/^::ffff:(?=\d+\.\d+\.\d+\.\d+$)/, '');
+    this.clients = d.capacity.seen(this.client);
   }
 
   /** A refusing mode of the sleep/wake hold ends at a known time: Retry-After says when. */
@@ -114,7 +121,9 @@ export class GatedRequest {
       // A request given its turn holds the slot: it is judged on everything but the queue.
       inFlight: turn ? 0 : c.busy,
       queued: turn ? 0 : c.queued,
+      queuedByClient: turn ? 0 : c.queuedBy(this.client),
       queueMax: this.d.config.queue.max,
+      clientShare: queueShare(this.d.config.queue.max, this.clients),
     };
   }
 
@@ -273,7 +282,7 @@ export class GatedRequest {
     this.res.once('close', onClose);
     socket?.once('close', onClose);
     const t = this.d.now();
-    let outcome = await this.d.capacity.wait(left.signal);
+    let outcome = await this.d.capacity.wait(left.signal, this.client);
     this.res.off('close', onClose);
     socket?.off('close', onClose);
     this.queuedMs = this.d.now() - t;
