@@ -5,6 +5,7 @@ import { API_MAX_CONNECTIONS, type ApiLimits, SSE_MAX_CLIENTS } from '../../src/
 import type { ApiServer } from '../../src/main/core/api/api-server.js';
 import type { ShedCounts } from '../../src/main/core/api/shed-tally.js';
 import { type Db, openDatabase } from '../../src/main/core/store/database.js';
+import { MAX_PIPELINED } from '../../src/main/core/util/pipelined-requests.js';
 import { sleep } from '../support/cli-runner.js';
 import { holdConnections, pollFor } from '../support/connection-flood.js';
 import { localApiServer } from '../support/local-api.js';
@@ -44,6 +45,7 @@ function shedTotal(reports: ShedCounts[]): Required<ShedCounts> {
     liveClientOverBuffer: 0,
     liveClientEvicted: 0,
     liveClientRefused: 0,
+    pipelineOverflow: 0,
   };
   for (const r of reports) for (const [k, v] of Object.entries(r)) total[k as keyof typeof total] += v ?? 0;
   return total;
@@ -304,5 +306,62 @@ describe(`live events: ${SSE_MAX_CLIENTS} clients that never read do not lock ou
     );
     assert.deepEqual(ended, [true, true, true, true]);
     for (const c of [...stalled, reader, second]) c.socket.destroy();
+  });
+});
+
+describe('pipelined requests: one at a time per connection, as the guard takes them', () => {
+  let api: Awaited<ReturnType<typeof apiServer>>;
+  before(async () => {
+    api = await apiServer({ shedReportMs: 200 });
+  });
+  after(() => api.close());
+
+  const pipeline = (n: number, path: (i: number) => string) =>
+    Array.from({ length: n }, (_, i) => `GET ${path(i)} HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n`).join('');
+
+  it(`${MAX_PIPELINED + 1} requests in one write are all answered, in order`, async () => {
+    const n = MAX_PIPELINED + 1;
+    const text = await new Promise<string>((resolve, reject) => {
+      const s = connect(api.port, '127.0.0.1');
+      let got = '';
+      s.on('data', (d: Buffer) => {
+        got += d.toString();
+        if ((got.match(/HTTP\/1\.1 /g) ?? []).length === n) {
+          s.end();
+          resolve(got);
+        }
+      });
+      s.on('error', reject);
+      // A limit past the page's bound is a 400 naming the value: each answer says which request it is.
+      s.write(pipeline(n, (i) => `/api/v1/events?limit=${100_001 + i}`));
+    });
+    const order = text
+      .split('HTTP/1.1 ')
+      .slice(1)
+      .map((answer) => Number(/1000\d\d/.exec(answer)?.[0]) - 100_001);
+    assert.deepEqual(
+      order,
+      Array.from({ length: n }, (_, i) => i),
+      text.slice(0, 600),
+    );
+  });
+
+  it('2000 requests in one write from a client that reads nothing: closed, not 2000 answers held', async () => {
+    // Before, every timeline answer was built and held for the client: 480 MB for one such connection.
+    const answered = await new Promise<number>((resolve) => {
+      const s = connect(api.port, '127.0.0.1');
+      let bytes = 0;
+      s.on('data', (d: Buffer) => {
+        bytes += d.length;
+      });
+      s.on('error', () => {});
+      s.on('close', () => resolve(bytes));
+      s.write(pipeline(2000, () => '/api/v1/timeline?resolution=raw&limit=1800'));
+    });
+    // At most the answer being written and the requests allowed to wait (each a few hundred bytes here).
+    assert.ok(answered < (MAX_PIPELINED + 1) * 2048, `${answered} bytes answered`);
+    await until('the closed connection is reported', () => shedTotal(api.shed).pipelineOverflow === 1);
+    const status = await fetch(`http://127.0.0.1:${api.port}/api/v1/status`);
+    assert.equal(status.status, 200, 'and the API answers the next client');
   });
 });

@@ -10,7 +10,8 @@ import { createServer, type Server, type ServerResponse } from 'node:http';
 import { connect } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { GuardConfigSchema } from '../../src/main/core/guard/guard-config.js';
-import { GuardServer, MAX_PIPELINED } from '../../src/main/core/guard/guard-server.js';
+import { GuardServer } from '../../src/main/core/guard/guard-server.js';
+import { MAX_PIPELINED } from '../../src/main/core/util/pipelined-requests.js';
 import type { TimelineEvent } from '../../src/shared/events.js';
 import { sleep } from '../support/cli-runner.js';
 

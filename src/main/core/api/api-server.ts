@@ -10,6 +10,7 @@ import { isLoopback, parseListen } from '../guard/guard-config.js';
 import type { SentinelService } from '../service/sentinel-service.js';
 import { jsonErrorText } from '../util/json-error.js';
 import { http } from '../util/node-http.js';
+import { MAX_PIPELINED, PipelinedRequests } from '../util/pipelined-requests.js';
 import { ApiAuth } from './api-auth.js';
 import type { ApiConfig } from './api-config.js';
 import { type ApiLimits, type ApiLoad, apiLimits } from './api-limits.js';
@@ -80,6 +81,9 @@ export class ApiServer {
   private server: Server | null = null;
   private readonly limits: ApiLimits;
   private readonly shed: ShedTally;
+  private readonly pipelined = new PipelinedRequests(MAX_PIPELINED, () =>
+    this.shed.count('pipelineOverflow'),
+  );
   private readonly clients: LiveClients;
   private slots: ConnectionSlots<Socket> | null = null;
   private requireToken = false;
@@ -115,12 +119,15 @@ export class ApiServer {
     this.server = http.createServer(HTTP_TIMEOUTS);
     // Before the handler: a request's socket is counted busy before any answer can end it.
     this.slots = gateConnections(this.server, this.limits.maxConnections, this.shed);
-    this.server.on('request', (req: IncomingMessage, res: ServerResponse) => {
-      this.handle(req, res).catch((e: unknown) => {
-        if (!res.headersSent) this.json(res, 500, { error: { message: (e as Error).message } });
-        else res.destroy();
-      });
-    });
+    // One request at a time per connection: what a client pipelines waits for the answer ahead of it.
+    this.server.on('request', (req: IncomingMessage, res: ServerResponse) =>
+      this.pipelined.admit(req, res, () => {
+        this.handle(req, res).catch((e: unknown) => {
+          if (!res.headersSent) this.json(res, 500, { error: { message: (e as Error).message } });
+          else res.destroy();
+        });
+      }),
+    );
     await new Promise<void>((resolve, reject) => {
       this.server!.once('error', reject);
       this.server!.listen(listen.port, listen.host, () => resolve());

@@ -14,7 +14,9 @@ export type ShedReason =
   /** A stalled live-event client dropped to give its slot to a new one. */
   | 'liveClientEvicted'
   /** A live-event client answered 503: every slot taken, none stalled. */
-  | 'liveClientRefused';
+  | 'liveClientRefused'
+  /** A connection closed for pipelining more requests than MAX_PIPELINED behind an unanswered one. */
+  | 'pipelineOverflow';
 
 export type ShedCounts = Partial<Record<ShedReason, number>>;
 
@@ -26,6 +28,7 @@ export const SHED_REASONS: readonly ShedReason[] = [
   'liveClientOverBuffer',
   'liveClientEvicted',
   'liveClientRefused',
+  'pipelineOverflow',
 ];
 
 /** A reason as a Prometheus label value: idleConnectionClosed → idle_connection_closed. */
@@ -38,6 +41,7 @@ const WORDS: Record<ShedReason, string> = {
   liveClientOverBuffer: 'live-event clients dropped for too many bytes queued',
   liveClientEvicted: 'stalled live-event clients dropped to admit new ones',
   liveClientRefused: 'live-event clients refused (503) with every slot taken',
+  pipelineOverflow: 'connections closed for pipelining more than 8 requests behind an unanswered one',
 };
 
 /** One line naming each count, e.g. "412 idle connections closed to admit new ones; 2 live-event …". */

@@ -5,6 +5,7 @@ import type { TimelineEvent } from '../../../shared/events.js';
 import type { GuardMode } from '../../../shared/risk.js';
 import { sameSecret } from '../util/node-crypto.js';
 import { http } from '../util/node-http.js';
+import { MAX_PIPELINED, PipelinedRequests } from '../util/pipelined-requests.js';
 import { decideLoad, jitteredRetryAfter, type ModeSource } from './admission.js';
 import { AllocationLog } from './allocation-log.js';
 import { Capacity } from './capacity.js';
@@ -14,7 +15,6 @@ import { GatedRequest, PROMPT_PARAM, readGatedBody } from './gated-request.js';
 import { type GuardConfig, isLoopback, parseListen } from './guard-config.js';
 import type { GuardMetricsSink, GuardView } from './guard-view.js';
 import { endToEndHeaders } from './hop-by-hop.js';
-import { PipelinedRequests } from './pipelined-requests.js';
 import { canonicalTarget, routeKey } from './request-path.js';
 import {
   BodyBudget,
@@ -31,8 +31,6 @@ export type { GuardMetricsSink, GuardView } from './guard-view.js';
 const LOAD_PATHS = new Set(['/instance', '/place_instance']);
 const BODY_IDLE_MS = 30_000;
 const BODY_TOTAL_MS = 120_000;
-/** Requests a connection may pipeline behind the one being answered; past it the connection is closed. */
-export const MAX_PIPELINED = 8;
 /** At most one event per this long says connections were closed for pipelining (with how many). */
 const PIPELINE_EVENT_MS = 60_000;
 /** The guard's own credential header never travels on to EXO. */

@@ -1,13 +1,19 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 
+/** Requests a connection may pipeline behind the one being answered; past it the connection is closed. */
+export const MAX_PIPELINED = 8;
+
 /**
- * HTTP/1.1 pipelining taken one request at a time per connection, as EXO's server takes it. Node parses every
+ * HTTP/1.1 pipelining taken one request at a time per connection, as EXO's server takes it (the guard and
+ * the local API both). Node parses every
  * request a client writes at once and hands each to the handler before the one ahead of it is answered, so
  * forwarding them as they came made one connection thousands of concurrent requests to EXO (2000 `GET /state`
  * in one 66 KB write: 2000 upstream sockets, their answers held here until their turn on the connection), and
  * a generation request judged while the answer ahead of it streamed held its slot for as long as that answer
- * lasted. Now a request is handled only once every answer ahead of it on its connection has ended.
+ * lasted. The API built every answer of 2000 pipelined `GET /api/v1/timeline` and held them for a client that
+ * read none (480 MB for one connection, 1.7 GB for six). Now a request is handled only once every answer ahead
+ * of it on its connection has ended.
  *
  * Requests waiting behind the one being answered are bounded per connection: past `maxWaiting`, the connection
  * is closed (its requests cannot be answered out of order). A waiting generation request's body is read ahead
