@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { parseExoLogLine } from '../../../src/main/core/exo/exo-log-parser.js';
 import { DEFAULT_MLX_SERVER_PATTERNS } from '../../../src/main/core/exo/process-classifier.js';
 import { compilePattern, linearRegExp } from '../../../src/main/core/util/linear-regexp.js';
 
@@ -18,6 +19,36 @@ describe('patterns over command lines run in linear time', () => {
     for (const [p, line] of cases) assert.equal(compilePattern(p).test(line), false, p);
     // Seconds each with backtracking; all of them together here in well under one.
     assert.ok(performance.now() - t0 < 1000, `${(performance.now() - t0).toFixed(0)} ms`);
+  });
+
+  it("EXO's log: a line any program of its user appends is read in time in proportion to it", () => {
+    // A run of spaces before a last character: `(.+?)\s*$` took 1.9 s at 64 KiB and 29 s at 256 KiB, and
+    // one 1 MiB line held the daemon (sampling, API, guard) for 7 minutes. A line is read as its first 4 KiB,
+    // and what one poll reads (1 MiB) of lines just under that is read at once.
+    const head = '[ 2026-06-22 14:03:11.512 | INFO     | exo.worker.runner:run:12 ] ';
+    const spaces = ' '.repeat(4000);
+    const poll = [
+      `${head}Wired limit set to${spaces}x`,
+      `${head}Runner terminated with${spaces}x`,
+      `[ 2026-06-22 14:03:11.512 | INFO | ${spaces}x`,
+      `${head}Loading model${spaces}x`,
+    ];
+    const t0 = performance.now();
+    for (let i = 0; i < 64; i++)
+      assert.deepEqual(
+        poll.map((l) => parseExoLogLine(l)?.kind ?? null),
+        ['exo.wired-limit-set', 'exo.runner-terminated', null, 'exo.model-load'],
+      );
+    const whole = parseExoLogLine(`${head}Wired limit set to ${' '.repeat(1024 * 1024)}x`);
+    assert.equal(whole, null, 'cut at 4 KiB: nothing after the spaces to read');
+    // About 4 s with the backtracking engine.
+    assert.ok(performance.now() - t0 < 1000, `${(performance.now() - t0).toFixed(0)} ms`);
+    // What the rules find is unchanged on EXO's own lines.
+    const wired = parseExoLogLine(`${head}Wired limit set to 96.00 GB.`);
+    assert.deepEqual([wired?.kind, wired?.data['limit']], ['exo.wired-limit-set', '96.00 GB']);
+    const ended = parseExoLogLine(`${head}Runner terminated with signal=9 (SIGKILL)  `);
+    assert.deepEqual(ended?.data['signal'], 9);
+    assert.equal(parseExoLogLine(`${head}runner crashed: exit 1`)?.kind, 'exo.runner-failed');
   });
 
   it('matches as a pattern should, the defaults included', () => {
