@@ -149,8 +149,27 @@ describe("hostile answers on EXO's port", () => {
     }
     assert.equal(m.snapshot.reachable, false);
     assert.equal(m.snapshot.nodeId, null);
-    assert.match(m.snapshot.error!, /not a node id/);
+    assert.match(m.snapshot.error!, /\/node_id: answer longer than 4096 bytes/);
     assert.ok(events < 5000, `events of ${events} characters`);
+    // Under the cap but not an id: refused all the same.
+    exo.answers.set('/node_id', { status: 200, body: JSON.stringify('x'.repeat(1000)) });
+    await m.poll();
+    assert.match(m.snapshot.error!, /not a node id/);
+    exo.answers.delete('/node_id');
+  });
+
+  it('a node id answer of 15 MB of nested arrays is not read past 4 KiB, poll after poll', async () => {
+    // Before, each poll read and parsed it all: a core busy and 500 MB, EXO process or not.
+    const nested = `[${Array.from({ length: 200_000 }, () => '[{},{},{},{},{},{},{},{},{},{}]').join(',')}]`;
+    exo.answers.set('/node_id', { status: 200, body: nested });
+    const m = new ExoMonitor(new ExoApiClient(exo.url, 5000));
+    const cpu0 = process.cpuUsage();
+    for (let i = 0; i < 5; i++) await m.poll();
+    const cpuMs = (process.cpuUsage(cpu0).user + process.cpuUsage(cpu0).system) / 1000;
+    assert.equal(m.snapshot.reachable, false);
+    assert.match(m.snapshot.error!, /answer longer than 4096 bytes/);
+    // Five parses of it took seconds of CPU; five refusals at 4 KiB take almost none.
+    assert.ok(cpuMs < 1000, `${cpuMs.toFixed(0)} ms of CPU (the server's writes included)`);
     exo.answers.delete('/node_id');
   });
 

@@ -14,6 +14,8 @@ export const EXO_JSON_LIMITS = { maxDepth: 64, maxArrayItems: 200_000 } as const
  * each new id is an `exo.restarted` event holding it, and /node_id is asked every poll.
  */
 const MAX_NODE_ID_CHARS = 256;
+/** `/node_id`'s answer read: its JSON string (≤ 256 characters, \uXXXX escapes included) or an error. */
+const MAX_NODE_ID_BYTES = 4096;
 /** How much of an error message from EXO's body is kept (it goes into events and the log). */
 const MAX_MESSAGE_CHARS = 300;
 /** EXO's errors are a line of JSON; a longer error body is quoted, not parsed. */
@@ -48,13 +50,17 @@ export class ExoApiClient {
     this.baseUrl = baseUrl.replace(/\/+$/, '');
   }
 
-  private async request(method: string, path: string): Promise<ExoResult<unknown>> {
+  private async request(
+    method: string,
+    path: string,
+    maxBytes = MAX_ANSWER_BYTES,
+  ): Promise<ExoResult<unknown>> {
     const url = `${this.baseUrl}${path}`;
     const res = await httpRequest(url, {
       method,
       headers: { accept: 'application/json' },
       timeoutMs: this.timeoutMs,
-      maxBytes: MAX_ANSWER_BYTES,
+      maxBytes,
       agent: this.agent,
     });
     const fail = (kind: ExoFailure, detail: string, bytes?: number): ExoResult<never> & { ok: false } => ({
@@ -66,7 +72,7 @@ export class ExoApiClient {
     });
     if (!res.ok) {
       if (res.kind === 'timeout') return { ...fail('timeout', res.error), status: null };
-      if (res.kind === 'too-large') return fail('garbage', res.error, MAX_ANSWER_BYTES);
+      if (res.kind === 'too-large') return fail('garbage', res.error, maxBytes);
       return fail('down', res.error);
     }
     const text = res.text;
@@ -94,7 +100,9 @@ export class ExoApiClient {
 
   /** Liveness: this node's id (a new one on every EXO start). */
   async nodeId(): Promise<ExoResult<string>> {
-    const r = await this.request('GET', '/node_id');
+    // A JSON string of at most 256 characters, escapes included: whatever listens on EXO's port, a bigger
+    // answer is not read (15 MB of nested arrays took a core and 500 MB at every poll).
+    const r = await this.request('GET', '/node_id', MAX_NODE_ID_BYTES);
     if (!r.ok) return r;
     if (typeof r.value !== 'string')
       return {
