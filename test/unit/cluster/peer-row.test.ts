@@ -5,10 +5,12 @@ import fc from 'fast-check';
 import { ClusterConfigSchema } from '../../../src/main/core/cluster/cluster-config.js';
 import {
   collectCluster,
+  peersFromTopology,
   rowFromStatus,
   rowsFromClusterAnswer,
 } from '../../../src/main/core/cluster/cluster-view.js';
 import { renderCluster } from '../../../src/main/headless/commands/cluster-command.js';
+import { makeStatusView } from '../../support/status-view-factory.js';
 
 const PEER = 'http://10.0.0.2:52417';
 
@@ -186,5 +188,63 @@ describe('the cluster answer the CLI prints (whatever listens on the API port an
       rows: Array.from({ length: 100_000 }, (_, i) => ({ host: `h${i}` })),
     });
     assert.ok(many!.length <= 129, `${many!.length} rows`);
+  });
+});
+
+describe("peers from EXO's topology (written by whatever listens on EXO's port)", () => {
+  const topology = (...ips: unknown[]) => ({
+    connections: {
+      self: Object.fromEntries(ips.map((ip, i) => [`n${i}`, [{ sinkMultiaddr: { ip_address: ip } }]])),
+    },
+  });
+
+  it('takes an IPv4 or IPv6 address and nothing else: no host, port or path of its choosing', () => {
+    const peers = peersFromTopology(
+      topology(
+        '10.0.0.9',
+        '::ffff:127.0.0.1]:41001/ssrf-probe?[',
+        'a b',
+        'evil.example:80',
+        '169.254.3.4/ssrf',
+        '0.0.0.0',
+        '::',
+        'fe80::1%en0',
+        'fe80::1',
+        42,
+      ),
+      'self',
+      52417,
+    );
+    assert.deepEqual(peers, ['http://10.0.0.9:52417', 'http://[fe80::1]:52417']);
+    for (const p of peers) assert.equal(new URL(p).pathname, '/');
+  });
+
+  it('whatever the addresses, the cluster view is rows, never a 500 for all of them', async () => {
+    const exo = {
+      state: async () => ({ ok: true, value: topology('a b', '127.0.0.1', '[::1', 'x'.repeat(5000)) }),
+    } as unknown as Parameters<typeof collectCluster>[2];
+    const config = ClusterConfigSchema.parse({ apiPort: 9, timeoutMs: 500 });
+    const { rows } = await collectCluster(makeStatusView(), config, exo, 'self');
+    assert.deepEqual(
+      rows.map((r) => [r.self, r.url ?? null]),
+      [
+        [true, null],
+        [false, 'http://127.0.0.1:9'],
+      ],
+    );
+    assert.equal(rows[1]!.reachable, false);
+  });
+
+  it('any string in the topology: never throws, every peer a URL on the cluster port with path /', () => {
+    fc.assert(
+      fc.property(fc.array(fc.oneof(fc.string(), fc.ipV4(), fc.ipV6()), { maxLength: 20 }), (ips) => {
+        for (const p of peersFromTopology(topology(...ips), 'self', 52417)) {
+          const u = new URL(p);
+          assert.equal(u.port, '52417');
+          assert.equal(u.pathname, '/');
+          assert.equal(u.search, '');
+        }
+      }),
+    );
   });
 });

@@ -1,3 +1,4 @@
+import { isIP } from 'node:net';
 import { num } from '../../../shared/narrow.js';
 import { isRiskLevel, type RiskLevel, type RiskReason } from '../../../shared/risk.js';
 import { SIGNED_SCHEME, signRequest } from '../api/signed-request.js';
@@ -147,6 +148,28 @@ function peerReasons(v: unknown): RiskReason[] {
   return out;
 }
 
+/**
+ * An address from EXO's topology as a URL's host: an IPv4 or IPv6 address and nothing else. Whatever listens
+ * on EXO's port writes the topology: `::ffff:127.0.0.1]:41001/any?[` made the daemon send a signed request
+ * to a host, port and path of its choosing, and `a b` made the whole cluster view a 500. An IPv6 address
+ * with a zone (`%en0`) has no URL form and is left out, as are the unspecified addresses.
+ */
+function peerHost(ip: string): string | null {
+  const v = isIP(ip);
+  if (v === 4) return ip === '0.0.0.0' ? null : ip;
+  if (v === 6 && !ip.includes('%') && ip !== '::') return `[${ip}]`;
+  return null;
+}
+
+/** A URL's host, or the URL itself when it does not parse. */
+function hostOf(url: string): string {
+  try {
+    return new URL(url).host;
+  } catch {
+    return url;
+  }
+}
+
 /** Other nodes' addresses from EXO's topology (their link-local or LAN IPs), without this node. */
 export function peersFromTopology(topology: unknown, selfNodeId: string | null, apiPort: number): string[] {
   const t = obj(topology);
@@ -157,8 +180,8 @@ export function peersFromTopology(topology: unknown, selfNodeId: string | null, 
       if (to === selfNodeId || from !== selfNodeId) continue;
       for (const link of Array.isArray(links) ? links : []) {
         const ip = obj(obj(link)['sinkMultiaddr'])['ip_address'];
-        if (typeof ip === 'string' && ip !== '0.0.0.0')
-          out.add(`http://${ip.includes(':') ? `[${ip}]` : ip}:${apiPort}`);
+        const host = typeof ip === 'string' ? peerHost(ip) : null;
+        if (host) out.add(`http://${host}:${apiPort}`);
       }
     }
   }
@@ -261,7 +284,7 @@ async function collectOnce(
       } catch (e) {
         const err = e as Error;
         return {
-          host: new URL(url).host,
+          host: hostOf(url),
           url,
           self: false,
           reachable: false,
@@ -283,6 +306,6 @@ async function collectOnce(
   const seen = new Map<string, number>();
   for (const r of rows) seen.set(r.host, (seen.get(r.host) ?? 0) + 1);
   for (const r of rows)
-    if ((seen.get(r.host) ?? 0) > 1) r.host = `${r.host} (${r.self ? 'this daemon' : new URL(r.url!).host})`;
+    if ((seen.get(r.host) ?? 0) > 1) r.host = `${r.host} (${r.self ? 'this daemon' : hostOf(r.url!)})`;
   return { rows };
 }
