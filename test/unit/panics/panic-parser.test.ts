@@ -259,6 +259,36 @@ describe('panic parser robustness', () => {
     assert.equal(whole.kind, 'completeMemory');
   });
 
+  it('parses a body within bounds; a body of half a million tiny values is scanned for its strings, not parsed', () => {
+    const text =
+      'panic(cpu 1 caller 0xfffffe0012345678): "completeMemory() prepare count underflow" @IOGPUMemory.cpp:550\n';
+    // As large as a real stackshot: 700 processes of 12 threads, each a handful of fields.
+    const file = wrapAsPanicFile(text);
+    const header = file.slice(0, file.indexOf('\n'));
+    const body = JSON.parse(file.slice(header.length + 1)) as Record<string, unknown>;
+    body['processByPid'] = Object.fromEntries(
+      Array.from({ length: 700 }, (_, pid) => [
+        String(pid),
+        {
+          name: `p${pid}`,
+          threads: Array.from({ length: 12 }, (_, t) => ({ id: t, state: ['TH_WAIT'], pri: 31 })),
+        },
+      ]),
+    );
+    const real = readContainer(`${header}\n${JSON.stringify(body)}`);
+    assert.equal(real.format, 'json');
+    assert.equal(real.panicText, text);
+    // 2 MiB of empty arrays after the panic text: JSON.parse made half a million objects (~50 MiB).
+    const flood = `${header}\n{"panicString":${JSON.stringify(text)},"x":[${'[],'.repeat(500_000)}[]]}`;
+    const c = readContainer(flood);
+    assert.equal(c.format, 'json-truncated');
+    assert.equal(c.body, null);
+    assert.equal(c.panicText, text);
+    assert.equal(parsePanicReport(flood).kind, 'completeMemory');
+    // The same in the header's line: not parsed either.
+    assert.equal(readContainer(`{"bug_type":"210","x":[${'[],'.repeat(400_000)}[]]}\n{}`).header, null);
+  });
+
   it('never throws on garbage, empty, binary or huge input', () => {
     for (const junk of [
       '',

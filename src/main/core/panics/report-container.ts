@@ -4,6 +4,7 @@
  * body (Apple silicon panics: `panicString`; Intel: `macOSPanicString`). Public copies are often
  * truncated (invalid JSON), pasted with literal `\n` escapes, or plain text. Never throws.
  */
+import { type JsonLimits, scanJsonLimits } from '../util/json-limits.js';
 
 export type ContainerFormat = 'json' | 'json-truncated' | 'escaped-text' | 'text' | 'empty' | 'binary';
 
@@ -23,6 +24,24 @@ export interface ReportContainer {
 
 const isRecord = (v: unknown): v is Record<string, unknown> =>
   v !== null && typeof v === 'object' && !Array.isArray(v);
+
+/**
+ * What a report's JSON may hold before it is parsed. A panic's body is a few levels deep with tens of
+ * thousands of values (its stackshot's processes and threads); 2 MiB of nested empty arrays is a million
+ * objects, 100 MiB and 300 ms for `JSON.parse`, and a directory of them took the daemon to 766 MiB. Past
+ * these, the body's string fields are read by scanning instead, as for a truncated one.
+ */
+const REPORT_JSON_LIMITS: JsonLimits = { maxDepth: 32, maxArrayItems: 100_000, maxValues: 250_000 };
+
+/** The JSON in `text` when it parses within REPORT_JSON_LIMITS; undefined otherwise. */
+function parseBounded(text: string): unknown {
+  if (!scanJsonLimits(Buffer.from(text), REPORT_JSON_LIMITS).ok) return undefined;
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+}
 
 const ESCAPES: Record<string, string> = { n: '\n', t: '\t', r: '\r', b: '\b', f: '\f' };
 
@@ -105,26 +124,17 @@ export function readContainer(raw: string): ReportContainer {
   let header: Record<string, unknown> | null = null;
   let rest = text;
   if (firstLine.startsWith('{')) {
-    try {
-      const h: unknown = JSON.parse(firstLine);
-      if (isRecord(h)) {
-        header = h;
-        rest = nl < 0 ? '' : text.slice(nl + 1);
-      }
-    } catch {
-      header = null;
+    const h = parseBounded(firstLine);
+    if (isRecord(h)) {
+      header = h;
+      rest = nl < 0 ? '' : text.slice(nl + 1);
     }
   }
   const bugType = header && header['bug_type'] !== undefined ? String(header['bug_type']) : null;
   const trimmed = rest.trim();
   if (trimmed.startsWith('{')) {
-    let body: Record<string, unknown> | null = null;
-    try {
-      const b: unknown = JSON.parse(trimmed);
-      body = isRecord(b) ? b : null;
-    } catch {
-      body = null;
-    }
+    const b = parseBounded(trimmed);
+    const body = isRecord(b) ? b : null;
     if (body) {
       const key = PANIC_KEYS.find((k) => typeof body![k] === 'string');
       return {
