@@ -210,6 +210,42 @@ describe('report ingestion (real files, real SQLite)', () => {
     );
   });
 
+  it('a report read while macOS still wrote it is completed in its row when read again: one panic, one row', () => {
+    const { reports, ingester } = stores('growing');
+    const reportDir = `${dir.path}/reports-growing`;
+    mkdirSync(reportDir, { recursive: true });
+    const file = `${reportDir}/panic-full-2026-04-23-100040.0002.panic`;
+    const whole = wrapAsPanicFile(fixture('panics/omlx-300-2.panic.txt'));
+    // Half written: the panic text is cut, but what it says is already there.
+    writeFileSync(file, whole.slice(0, Math.floor(whole.length * 0.6)));
+    const first = ingester.ingestFile(file, reportDir);
+    assert.equal(first?.kind, 'completeMemory');
+    writeFileSync(file, whole);
+    assert.equal(ingester.ingestFile(file, reportDir), null, 'the same panic: nothing new to say');
+    const rows = reports.list({});
+    assert.deepEqual(
+      rows.map((r) => [r.id, r.kind, r.size]),
+      [[first!.id, 'completeMemory', Buffer.byteLength(whole)]],
+    );
+    assert.equal(reports.countPanics('completeMemory'), 1);
+    // Only the header when first read: then it says something new, and that is news to the caller.
+    const late = `${reportDir}/panic-full-2026-04-23-100041.0002.panic`;
+    writeFileSync(late, `${whole.slice(0, whole.indexOf('\n'))}\n`);
+    const headerOnly = ingester.ingestFile(late, reportDir);
+    assert.notEqual(headerOnly?.kind, 'completeMemory');
+    writeFileSync(late, whole.replace('100035', '100041').replace('C0DE', 'C0DF'));
+    const completed = ingester.ingestFile(late, reportDir);
+    assert.deepEqual([completed?.id, completed?.kind], [headerOnly?.id, 'completeMemory']);
+    assert.equal(reports.countPanics('completeMemory'), 2);
+    // Another report under a name already read (another panic time): a row of its own.
+    writeFileSync(
+      file,
+      wrapAsPanicFile(fixture('panics/omlx-300-2.panic.txt'), { time: Date.UTC(2026, 4, 1) }),
+    );
+    assert.ok(ingester.ingestFile(file, reportDir));
+    assert.equal(reports.countPanics('completeMemory'), 3);
+  });
+
   it('says what is wrong with a directory it cannot list', async () => {
     const s = stores('e');
     const r = await scanDirectory(s.ingester, `${dir.path}/no-such-dir`);

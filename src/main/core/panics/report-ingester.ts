@@ -115,6 +115,21 @@ export class ReportIngester {
         this.reports.complete(earlier.id, row);
         return { ...nothing, record: this.reports.get(earlier.id) };
       }
+      // The same file read again after it changed (read while macOS still wrote it, or rewritten): the same
+      // report, completed in its row, so one panic is one row. It is new to the caller (events, the risk)
+      // only when it now says something else; another report under the same name (another panic time)
+      // gets its own row.
+      const before = this.reports.readAt(path);
+      if (
+        before &&
+        (before.panicTime === null || row.panicTime === null || before.panicTime === row.panicTime)
+      ) {
+        this.reports.complete(before.id, row);
+        const after = this.reports.get(before.id);
+        const changed =
+          before.category !== row.category || before.kind !== row.kind || before.status !== row.status;
+        return { ...nothing, record: changed ? after : null };
+      }
       return { ...nothing, record: this.reports.get(this.reports.insert(row)) };
     }
     if (read.reason === 'gone') return nothing;

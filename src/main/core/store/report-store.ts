@@ -72,6 +72,14 @@ export class ReportStore {
     return r ? toRecord(r) : null;
   }
 
+  /** The newest row read from `path` (not an unreadable one): what the file held when it was last read. */
+  readAt(path: string): ReportRecord | null {
+    const r = this.sql(
+      "SELECT * FROM reports WHERE path = ? AND status != 'unreadable' ORDER BY id DESC LIMIT 1",
+    ).get(path) as Row | undefined;
+    return r ? toRecord(r) : null;
+  }
+
   insert(rep: NewReport): number {
     const info = this.sql(
       `INSERT INTO reports (path, name, dir, size, mtime, sha256, status, problem, category, bug_type, kind, panic_time, pid,
