@@ -35,7 +35,14 @@ describe('minute roll-ups while ticks wait in memory', () => {
     for (let i = 0; i < 10 * 60; i++) {
       now = T + i * 1000;
       fail.run(now >= from && now < to ? '1' : '0');
-      const result = { sample: makeSample(now), changes: [], watched: [], leftOut: 0, durationMs: 1 };
+      const result = {
+        sample: makeSample(now),
+        changes: [],
+        watched: [],
+        leftOut: 0,
+        deferred: 0,
+        durationMs: 1,
+      };
       if (s.writeTick(result, events.drain(), now, () => undefined)) s.rollUp(now);
       if (now === T || now === pass) s.retain(now, { rawDays: 2, minuteDays: 30 }, 2 * 3_600_000);
     }

@@ -91,3 +91,75 @@ describe('a flood of processes named like an MLX server', {
     }
   });
 });
+
+describe("another user's processes starting and ending all the time", {
+  skip: (!linux || process.getuid?.() !== 0) && 'starts processes as user nobody (root, Linux)',
+}, () => {
+  const dir = tempDir('exo-sentinel-watch-churn-');
+  after(() => dir.cleanup());
+
+  it('takes a few of them a minute; this user’s process that starts meanwhile is watched at once', async () => {
+    const daemon = await startDaemon([
+      '--data-dir',
+      join(dir.path, 'data'),
+      '--interval',
+      '0.5',
+      '--exo-url',
+      'http://127.0.0.1:9',
+      '--no-guard',
+    ]);
+    const started: ChildProcess[] = [];
+    let mine: ChildProcess | null = null;
+    try {
+      await sleep(1000);
+      // 30 a second for 6 s, each living 1 s: before, each was a pid-map row and two events (630 MB an hour).
+      for (let i = 0; i < 60; i++) {
+        for (let k = 0; k < 3; k++)
+          started.push(
+            spawn('bash', ['-c', 'sleep 1; :', 'mlx_lm.server', `churn-${i}-${k}`], {
+              stdio: 'ignore',
+              uid: 65534,
+              gid: 65534,
+            }),
+          );
+        if (i === 40)
+          mine = spawn('bash', ['-c', 'sleep 10; :', 'mlx_lm.server', 'mine'], {
+            stdio: 'ignore',
+            detached: true,
+          });
+        await sleep(100);
+      }
+      await sleep(1500);
+    } finally {
+      if (mine?.pid) process.kill(-mine.pid, 'SIGKILL');
+      daemon.kill('SIGTERM');
+      await waitForExit(daemon);
+    }
+    const db = openDatabase(join(dir.path, 'data', 'timeline.db'), { readonly: true });
+    try {
+      const churn = db.prepare("SELECT count(*) n FROM processes WHERE argv LIKE '%churn-%'").get() as {
+        n: number;
+      };
+      // The burst (12) and 6 a minute: 12 or 13 over these 8 s, of the 180 started.
+      assert.ok(churn.n >= 12 && churn.n <= 13, `${churn.n} of another user's processes in the pid map`);
+      const events = db
+        .prepare("SELECT count(*) n FROM events WHERE kind = 'process.started' AND message LIKE '%churn-%'")
+        .get() as { n: number };
+      assert.equal(events.n, churn.n);
+      const own = db.prepare("SELECT count(*) n FROM processes WHERE argv LIKE '%mine%'").get() as {
+        n: number;
+      };
+      assert.equal(own.n, 1, 'this user’s process is watched while the other user’s wait');
+      const said = db.prepare("SELECT message FROM events WHERE kind = 'watch.deferred'").all() as Array<{
+        message: string;
+      }>;
+      assert.equal(said.length, 1, 'said once a minute');
+      assert.match(
+        said[0]!.message,
+        /^up to \d+ new process\(es\) matching EXO or an MLX server pattern waited/,
+      );
+    } finally {
+      db.close();
+    }
+  });
+});

@@ -1,6 +1,7 @@
 import type { ProcessReading, Sample } from '../../shared/sample.js';
 import { type ClassifierOptions, classifyProcesses, runnerKey } from './exo/process-classifier.js';
 import { type ProcessChange, ProcessTracker } from './exo/process-tracker.js';
+import { WatchAdmission } from './exo/watch-admission.js';
 import { limitWatched } from './exo/watch-limit.js';
 import type { PlatformProbe, ProcessEntry } from './probes/probe-types.js';
 
@@ -11,6 +12,8 @@ export interface TickResult {
   watched: Array<{ entry: ProcessEntry; role: ProcessReading['role'] }>;
   /** Processes that matched but were left out: more than MAX_WATCHED did (watch-limit.ts). */
   leftOut: number;
+  /** New processes that matched but wait for a later tick: more started than are taken a minute (watch-admission.ts). */
+  deferred: number;
   /** Wall time of the probe work, ms. */
   durationMs: number;
 }
@@ -23,6 +26,7 @@ export class Sampler {
    * keeps its role while the same process (same pid and start time) lives.
    */
   private runners: ReadonlySet<string> = new Set();
+  private admission: WatchAdmission | null = null;
 
   constructor(
     private readonly probe: PlatformProbe,
@@ -40,7 +44,10 @@ export class Sampler {
     const matched = entries
       .filter((e) => roles.has(e.pid))
       .map((entry) => ({ entry, role: roles.get(entry.pid)! }));
-    const { kept: watched, leftOut } = limitWatched(matched, (e) => this.tracker.knows(e));
+    const { kept, leftOut } = limitWatched(matched, (e) => this.tracker.knows(e));
+    // A token only for a process that would be watched: one the limit leaves out takes none.
+    this.admission ??= new WatchAdmission(time);
+    const { admitted: watched, deferred } = this.admission.admit(kept, (e) => this.tracker.knows(e), time);
     this.runners = new Set(
       watched.flatMap((w) => {
         const k = w.role === 'exo-runner' ? runnerKey(w.entry) : null;
@@ -71,6 +78,7 @@ export class Sampler {
       changes,
       watched,
       leftOut,
+      deferred,
       durationMs: performance.now() - started,
     };
   }

@@ -19,6 +19,7 @@ function parts(over: Partial<StatusParts> = {}): StatusParts {
       sample,
       changes: [],
       leftOut: 0,
+      deferred: 0,
       watched: [
         {
           entry: {

@@ -24,7 +24,7 @@ import type { GuardDecision } from './guard-decision.js';
 import { TickGaps } from './tick-gaps.js';
 import { publishTick, type TickPublisherDeps } from './tick-publisher.js';
 import { TickScheduler } from './tick-scheduler.js';
-import { recordProcessEvents, recordWatchLimit } from './timeline-events.js';
+import { DeferredWatch, recordProcessEvents, recordWatchLimit } from './timeline-events.js';
 import type { TimelineStorage } from './timeline-storage.js';
 
 export type StartResult = { ok: true } | { ok: false; error: string; alreadyRunning?: boolean };
@@ -104,6 +104,7 @@ export class DaemonRuntime {
   private tickCount = 0;
   /** More processes matched than are watched at the last tick. */
   private watchLimited = false;
+  private readonly deferredWatch = new DeferredWatch();
   private lastResult: TickResult | null = null;
   private stopping: Promise<void> | null = null;
   private readonly firstScanDone = settledOnce();
@@ -233,6 +234,7 @@ export class DaemonRuntime {
     }
     recordProcessEvents(result.changes, events);
     this.watchLimited = recordWatchLimit(result.leftOut, this.watchLimited, events);
+    this.deferredWatch.note(result.deferred, performance.now(), events);
     try {
       risk.step(now, result.sample);
     } catch (e) {

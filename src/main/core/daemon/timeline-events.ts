@@ -1,5 +1,6 @@
 import type { ReportRecord } from '../../../shared/reports.js';
 import type { EventCollector } from '../event-collector.js';
+import { NEW_WATCHED } from '../exo/watch-admission.js';
 import { MAX_WATCHED } from '../exo/watch-limit.js';
 import type { Logger } from '../logger.js';
 import { isIogpuKind } from '../panics/panic-classifier.js';
@@ -102,4 +103,30 @@ export function recordWatchLimit(leftOut: number, wasLimited: boolean, events: E
       },
     );
   return leftOut > 0;
+}
+
+/**
+ * Says, at most once a minute (monotonic), that new matching processes started faster than they are taken
+ * (watch-admission.ts): how many waited at most at one tick.
+ */
+export class DeferredWatch {
+  private most = 0;
+  private lastSaid = Number.NEGATIVE_INFINITY;
+
+  note(deferred: number, monotonicMs: number, events: EventCollector): void {
+    this.most = Math.max(this.most, deferred);
+    if (this.most === 0 || monotonicMs - this.lastSaid < 60_000) return;
+    events.push(
+      'watch.deferred',
+      'warning',
+      `up to ${this.most} new process(es) matching EXO or an MLX server pattern waited to be watched: more started than are taken (${NEW_WATCHED.own.perMinute} a minute of this user's and root's, ${NEW_WATCHED.foreign.perMinute} of another user's); they are watched once the rate allows`,
+      {
+        waiting: this.most,
+        perMinute: NEW_WATCHED.own.perMinute,
+        foreignPerMinute: NEW_WATCHED.foreign.perMinute,
+      },
+    );
+    this.most = 0;
+    this.lastSaid = monotonicMs;
+  }
 }
