@@ -273,7 +273,8 @@ describe('the queue', () => {
           await Promise.all(waits);
           // The same requests taken round-robin over the clients in the order they first came.
           const pending = new Map<string, string[]>();
-          from.forEach((client, i) => pending.set(client, [...(pending.get(client) ?? []), `${client}${i}`]));
+          for (const [i, client] of from.entries())
+            pending.set(client, [...(pending.get(client) ?? []), `${client}${i}`]);
           const expected: string[] = [];
           while (expected.length < from.length)
             for (const list of pending.values()) if (list.length > 0) expected.push(list.shift()!);
