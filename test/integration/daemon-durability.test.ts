@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { after, describe, it } from 'node:test';
 import { openDatabase } from '../../src/main/core/store/database.js';
 import { TimelineStore } from '../../src/main/core/store/timeline-store.js';
@@ -135,5 +135,35 @@ describe('daemon durability against the real machine', () => {
     assert.equal(status.daemon.pid, d.pid);
     d.kill('SIGINT');
     assert.equal((await waitForExit(d)).code, 0);
+  });
+
+  it('refuses a data directory another user could plant links in, and says how to fix it', async () => {
+    const open = `${dir.path}/open`;
+    mkdirSync(open);
+    chmodSync(open, 0o777);
+    const refused = await runCli(['daemon', '--once', '--data-dir', open]);
+    assert.equal(refused.code, 1);
+    assert.match(
+      refused.stderr,
+      /the data directory .*\/open can be written by anyone \(mode 0777\): another user could plant links there/,
+    );
+    assert.deepEqual(readdirSync(open), [], 'nothing written in it');
+    chmodSync(open, 0o1777);
+    assert.match(
+      (await runCli(['daemon', '--once', '--data-dir', open])).stderr,
+      /mode 1777/,
+      'sticky or not',
+    );
+    // Shared for reading is its owner's choice.
+    chmodSync(open, 0o750);
+    assert.equal((await runCli(['daemon', '--once', '--data-dir', open])).code, 0);
+    if (process.getuid?.() === 0) {
+      const theirs = `${dir.path}/theirs`;
+      mkdirSync(theirs, { mode: 0o700 });
+      chownSync(theirs, 65534, 65534);
+      const other = await runCli(['daemon', '--once', '--data-dir', theirs]);
+      assert.equal(other.code, 1);
+      assert.match(other.stderr, /belongs to another user \(uid 65534, mode 0700\)/);
+    }
   });
 });

@@ -1,4 +1,4 @@
-import { existsSync } from 'node:fs';
+import { existsSync, lstatSync, statSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 
@@ -17,6 +17,29 @@ export function resolveDataDir(
   if (platform === 'darwin') return join(homedir(), 'Library', 'Application Support', 'exo-sentinel');
   const state = env['XDG_STATE_HOME'];
   return join(state?.startsWith('/') ? state : join(homedir(), '.local', 'state'), 'exo-sentinel');
+}
+
+/**
+ * Why the daemon must not write in `dir`, or null: it belongs to another user (not root), or group or others
+ * may create files in it. Whoever can plant a name there (`timeline.db`, `logs/exo-sentinel.log`) as a link
+ * has the daemon write its timeline or its log into any file this user can write. A link to a directory is
+ * judged by the directory it names, and that link must be this user's or root's too.
+ */
+export function unsafeDataDir(dir: string, uid: number | undefined = process.getuid?.()): string | null {
+  if (uid === undefined) return null;
+  try {
+    const link = lstatSync(dir);
+    if (link.isSymbolicLink() && link.uid !== uid && link.uid !== 0)
+      return `is a link owned by another user (uid ${link.uid})`;
+    const st = statSync(dir);
+    const mode = (st.mode & 0o7777).toString(8).padStart(4, '0');
+    if (st.uid !== uid && st.uid !== 0) return `belongs to another user (uid ${st.uid}, mode ${mode})`;
+    if ((st.mode & 0o022) !== 0)
+      return `can be written by ${st.mode & 0o002 ? 'anyone' : 'its group'} (mode ${mode})`;
+    return null;
+  } catch {
+    return null; // Not there: made 0700 by the caller, or its absence is said where it is opened.
+  }
 }
 
 /**

@@ -9,6 +9,7 @@ import {
   paths,
   resolveDataDir,
   standardDataDir,
+  unsafeDataDir,
 } from '../../core/config/data-dir.js';
 import { Daemon, StartRefused, type StartResult } from '../../core/daemon.js';
 import { EventCollector } from '../../core/event-collector.js';
@@ -112,6 +113,13 @@ function claimDataDir(dataDir: string, pidfile: string): number | null {
     return EXIT_FAILURE;
   }
   makePrivate(dataDir);
+  const unsafe = unsafeDataDir(dataDir);
+  if (unsafe) {
+    process.stderr.write(
+      `exo-sentinel: the data directory ${dataDir} ${unsafe}: another user could plant links there that the daemon would write its timeline and log through. Use a directory only you can write (chmod go-w, or --data-dir elsewhere).\n`,
+    );
+    return EXIT_FAILURE;
+  }
   return null;
 }
 
