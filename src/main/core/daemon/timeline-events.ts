@@ -6,14 +6,18 @@ import type { Logger } from '../logger.js';
 import { isIogpuKind } from '../panics/panic-classifier.js';
 import type { TickResult } from '../sampler.js';
 import { boundedArgv, cutText } from '../store/event-bounds.js';
+import { plainText } from '../util/format.js';
 
 /** A new report in the ledger becomes a timeline event (written with the next tick) and a log line. */
 export function recordReportEvent(r: ReportRecord, events: EventCollector, logger: Logger): void {
+  // A file name is anyone's to choose: no newline or escape of it reaches a terminal or a log line.
+  const name = plainText(r.name, 300);
+  const processName = r.processName === null ? null : plainText(r.processName, 200);
   const at = r.panicTime ? new Date(r.panicTime).toISOString() : 'an unknown time';
   const who = r.attribution
     ? ` — ${r.attribution.explanation}`
     : r.pid !== null
-      ? ` (pid ${r.pid}: ${r.processName})`
+      ? ` (pid ${r.pid}: ${processName})`
       : '';
   const data = {
     reportId: r.id,
@@ -24,7 +28,7 @@ export function recordReportEvent(r: ReportRecord, events: EventCollector, logge
     verdict: r.attribution?.verdict ?? null,
   };
   if (r.status === 'unreadable') {
-    events.push('report.unreadable', 'warning', `${r.name} is present but unreadable: ${r.problem}`, data);
+    events.push('report.unreadable', 'warning', `${name} is present but unreadable: ${r.problem}`, data);
   } else if (r.status === 'ingested' && r.category === 'panic') {
     const severity = r.kind && isIogpuKind(r.kind as never) ? 'critical' : 'warning';
     events.push('panic.detected', severity, `kernel panic (${r.kind}) at ${at}${who}`, data);
@@ -42,13 +46,13 @@ export function recordReportEvent(r: ReportRecord, events: EventCollector, logge
     events.push(
       'crash.detected',
       'warning',
-      `${r.processName ?? '?'} (pid ${r.pid ?? '?'}) crashed (${r.kind}) at ${at}${who}`,
+      `${processName ?? '?'} (pid ${r.pid ?? '?'}) crashed (${r.kind}) at ${at}${who}`,
       data,
     );
   }
   logger.warn(
     { report: data, status: r.status },
-    `report ${r.name}: ${r.status} ${r.category ?? ''} ${r.kind ?? ''}`,
+    `report ${name}: ${r.status} ${r.category ?? ''} ${r.kind ?? ''}`,
   );
 }
 
