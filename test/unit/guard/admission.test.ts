@@ -197,39 +197,49 @@ describe('admission decisions', () => {
     );
   });
 
-  it('gates model loads on the hold, the level and the cool-down', () => {
+  it('gates model loads on the hold, the level, a refusing mode and the cool-down', () => {
     const hold = {
       since: 1,
       reportId: 2,
       kind: 'completeMemory',
       reason: 'completeMemory kernel panic (report 2)',
     };
-    assert.deepEqual(
-      decideLoad({ level: 'ok', hold, lastLoadOrUnload: null, now: 0, cooldownSeconds: 120 }),
-      {
-        ok: false,
-        status: 409,
-        message:
-          'model loads are refused during the post-panic hold (completeMemory kernel panic (report 2)); acknowledge it with `exo-sentinel ack`',
-        retryAfter: null,
-      },
-    );
-    assert.equal(
-      decideLoad({ level: 'high', hold: null, lastLoadOrUnload: null, now: 0, cooldownSeconds: 120 }).ok,
-      false,
-    );
-    const cool = decideLoad({
-      level: 'ok',
+    const base = {
+      level: 'ok' as const,
+      mode: 'open' as const,
+      modeSource: 'level' as const,
+      wakeHold: null,
       hold: null,
-      lastLoadOrUnload: 100_000,
-      now: 130_000,
+      lastLoadOrUnload: null,
+      now: 0,
       cooldownSeconds: 120,
+    };
+    assert.deepEqual(decideLoad({ ...base, hold }), {
+      ok: false,
+      status: 409,
+      kind: 'hold',
+      message:
+        'model loads are refused during the post-panic hold (completeMemory kernel panic (report 2)); acknowledge it with `exo-sentinel ack`',
+      retryAfter: null,
     });
-    assert.ok(!cool.ok && cool.retryAfter === 90 && /90 s left/.test(cool.message));
-    assert.deepEqual(
-      decideLoad({ level: 'elevated', hold: null, lastLoadOrUnload: 0, now: 121_000, cooldownSeconds: 120 }),
-      { ok: true },
+    assert.equal(decideLoad({ ...base, level: 'high' }).ok, false);
+    // Pinned to refuse new requests by hand at level ok: a load (the largest allocation of all) is refused too.
+    const pinned = decideLoad({ ...base, mode: 'refuse-new', modeSource: 'pin' });
+    assert.ok(!pinned.ok && pinned.status === 503 && pinned.kind === 'mode');
+    assert.match(pinned.message, /^model loads are refused while the guard is pinned to refuse-new by hand/);
+    assert.equal(decideLoad({ ...base, mode: 'cancel-newest', modeSource: 'pin' }).ok, false);
+    assert.equal(
+      decideLoad({ ...base, mode: 'serialise', modeSource: 'pin' }).ok,
+      true,
+      'serialise: loads pass',
     );
+    const cool = decideLoad({ ...base, lastLoadOrUnload: 100_000, now: 130_000 });
+    assert.ok(
+      !cool.ok && cool.kind === 'load-cooldown' && cool.retryAfter === 90 && /90 s left/.test(cool.message),
+    );
+    assert.deepEqual(decideLoad({ ...base, level: 'elevated', lastLoadOrUnload: 0, now: 121_000 }), {
+      ok: true,
+    });
   });
 
   it('jitters Retry-After by ±20 %', () => {

@@ -157,7 +157,7 @@ function decideOnMode(ctx: AdmissionContext, tokens: number | null, kvBytes: num
   return { decision: 'admit', tokens, kvBytes };
 }
 
-export interface LoadContext {
+export interface LoadContext extends Pick<AdmissionContext, 'mode' | 'modeSource' | 'wakeHold'> {
   level: RiskLevel;
   hold: PostPanicHold | null;
   lastLoadOrUnload: number | null;
@@ -165,14 +165,25 @@ export interface LoadContext {
   cooldownSeconds: number;
 }
 
-/** Whether a model load (POST /instance, /place_instance) may reach EXO now. */
-export function decideLoad(
-  ctx: LoadContext,
-): { ok: true } | { ok: false; status: 409 | 503; message: string; retryAfter: number | null } {
+/**
+ * Whether a model load (POST /instance, /place_instance) may reach EXO now: not during the post-panic hold,
+ * at a high or critical level, in a mode that refuses new requests (a hand pin, a profile or the sleep/wake
+ * hold: a load allocates more than any request), or within the cool-down after the last load or unload.
+ */
+export function decideLoad(ctx: LoadContext):
+  | { ok: true }
+  | {
+      ok: false;
+      status: 409 | 503;
+      kind: 'hold' | 'mode' | 'load-cooldown';
+      message: string;
+      retryAfter: number | null;
+    } {
   if (ctx.hold) {
     return {
       ok: false,
       status: 409,
+      kind: 'hold',
       message: `model loads are refused during the post-panic hold (${ctx.hold.reason}); acknowledge it with \`exo-sentinel ack\``,
       retryAfter: null,
     };
@@ -181,7 +192,17 @@ export function decideLoad(
     return {
       ok: false,
       status: 503,
+      kind: 'mode',
       message: `model loads are refused at risk level ${ctx.level}`,
+      retryAfter: 60,
+    };
+  }
+  if (ctx.mode === 'refuse-new' || ctx.mode === 'cancel-newest') {
+    return {
+      ok: false,
+      status: 503,
+      kind: 'mode',
+      message: `model loads are refused while ${modeReason({ ...ctx, hold: null })}`,
       retryAfter: 60,
     };
   }
@@ -191,6 +212,7 @@ export function decideLoad(
       return {
         ok: false,
         status: 503,
+        kind: 'load-cooldown',
         message: `model loads are refused for ${ctx.cooldownSeconds} s after the last load or unload (back-to-back loads are a reported trigger); ${Math.ceil(wait / 1000)} s left`,
         retryAfter: Math.ceil(wait / 1000),
       };

@@ -365,13 +365,16 @@ export class GuardServer {
       this.lastLoadOrUnload = this.now();
     const d = decideLoad({
       level: this.view.level,
+      mode: this.view.mode,
+      modeSource: this.view.modeSource,
+      wakeHold: this.view.wakeHold ?? null,
       hold: this.view.hold,
       lastLoadOrUnload: this.lastLoadOrUnload,
       now: this.now(),
       cooldownSeconds: this.config.loadCooldownSeconds,
     });
     if (!d.ok) {
-      const reasonKind = this.view.hold ? 'hold' : d.retryAfter === 60 ? 'mode' : 'load-cooldown';
+      const reasonKind = d.kind;
       this.metrics.refused(reasonKind);
       this.log.record({ endpoint: key, decision: 'refuse', status: d.status, reason: d.message, reasonKind });
       sendError(res, styleForPath(key), d.status === 409 ? 'forbidden' : 'overloaded', d.message, {
