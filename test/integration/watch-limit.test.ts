@@ -18,6 +18,10 @@ import { tempDir } from '../support/temp-dir.js';
 
 const linux = process.platform === 'linux';
 
+/** The real daemon ticking every 0.5 s on `dataDir`: no EXO, no guard. */
+const watching = (dataDir: string) =>
+  startDaemon(['--data-dir', dataDir, '--interval', '0.5', '--exo-url', 'http://127.0.0.1:9', '--no-guard']);
+
 describe('a flood of processes named like an MLX server', {
   skip: !linux && 'reads real processes through procfs',
 }, () => {
@@ -49,15 +53,7 @@ describe('a flood of processes named like an MLX server', {
       named.every((e) => e.argv.join('\0').length <= 16 * 1024),
       `longest ${Math.max(...named.map((e) => e.argv.join('\0').length))}`,
     );
-    const daemon = await startDaemon([
-      '--data-dir',
-      join(dir.path, 'data'),
-      '--interval',
-      '0.5',
-      '--exo-url',
-      'http://127.0.0.1:9',
-      '--no-guard',
-    ]);
+    const daemon = await watching(join(dir.path, 'data'));
     try {
       await sleep(3000);
     } finally {
@@ -99,15 +95,7 @@ describe("another user's processes starting and ending all the time", {
   after(() => dir.cleanup());
 
   it('takes a few of them a minute; this user’s process that starts meanwhile is watched at once', async () => {
-    const daemon = await startDaemon([
-      '--data-dir',
-      join(dir.path, 'data'),
-      '--interval',
-      '0.5',
-      '--exo-url',
-      'http://127.0.0.1:9',
-      '--no-guard',
-    ]);
+    const daemon = await watching(join(dir.path, 'data'));
     const started: ChildProcess[] = [];
     let mine: ChildProcess | null = null;
     try {
