@@ -120,7 +120,7 @@ describe('the daemon through storage faults', { skip: mountProblem ?? false }, (
   it('disk full: stays alive, status names the problem, buffered samples land after space returns (no gap)', async () => {
     const dataDir = `${dir.path}/full`;
     mkdirSync(dataDir);
-    assert.equal(mount(['-t', 'tmpfs', '-o', 'size=2m', 'tmpfs', dataDir]), null);
+    assert.equal(mount(['-t', 'tmpfs', '-o', 'size=2m,mode=0700', 'tmpfs', dataDir]), null);
     mounts.push(dataDir);
     const d = await start(['--data-dir', dataDir, '--interval', String(INTERVAL_MS / 1000)]);
     await sleep(1500);
@@ -169,7 +169,7 @@ describe('the daemon through storage faults', { skip: mountProblem ?? false }, (
   it('a damaged timeline on a disk without room to copy it: the copy waits (owed, said so), and runs once there is room', async () => {
     const dataDir = `${dir.path}/tight`;
     mkdirSync(dataDir);
-    assert.equal(mount(['-t', 'tmpfs', '-o', 'size=40m', 'tmpfs', dataDir]), null);
+    assert.equal(mount(['-t', 'tmpfs', '-o', 'size=40m,mode=0700', 'tmpfs', dataDir]), null);
     mounts.push(dataDir);
     const t0 = Date.now() - 30_000_000;
     const built = buildTimeline(dataDir, 20_000, 0, t0);
