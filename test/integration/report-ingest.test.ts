@@ -246,6 +246,32 @@ describe('report ingestion (real files, real SQLite)', () => {
     assert.equal(reports.countPanics('completeMemory'), 3);
   });
 
+  it('a stored panic whose file is rewritten keeps its row: junk, {} or another text is a row of its own', () => {
+    const whole = wrapAsPanicFile(fixture('panics/omlx-300-2.panic.txt'));
+    for (const [label, replacement] of [
+      ['a header and junk (no panic time)', '{"bug_type":"210"}\nnothing here\n'],
+      ['an empty object', '{}\n'],
+      [
+        'the same panic time, another kind, longer',
+        `${whole.replace(/completeMemory|IOGPU|GPU/g, 'xyz')}${' '.repeat(200)}`,
+      ],
+    ] as const) {
+      const { reports, ingester } = stores(`rewritten-${label.replace(/\W/g, '')}`);
+      const reportDir = `${dir.path}/reports-rewritten-${label.replace(/\W/g, '')}`;
+      mkdirSync(reportDir, { recursive: true });
+      const file = `${reportDir}/panic-full-2026-04-23-100040.0002.panic`;
+      writeFileSync(file, whole);
+      const first = ingester.ingestFile(file, reportDir);
+      assert.equal(first?.kind, 'completeMemory', label);
+      writeFileSync(file, replacement);
+      ingester.ingestFile(file, reportDir);
+      // Before, the stored row was overwritten: the panic erased from the count and the risk.
+      assert.equal(reports.countPanics('completeMemory'), 1, label);
+      assert.equal(reports.get(first!.id)?.kind, 'completeMemory', label);
+      assert.equal(reports.list({}).length, 2, `${label}: the rewritten file is a row of its own`);
+    }
+  });
+
   it('says what is wrong with a directory it cannot list', async () => {
     const s = stores('e');
     const r = await scanDirectory(s.ingester, `${dir.path}/no-such-dir`);

@@ -15,7 +15,7 @@ export function recordReportEvent(r: ReportRecord, events: EventCollector, logge
   const processName = r.processName === null ? null : plainText(r.processName, 200);
   const at = r.panicTime ? new Date(r.panicTime).toISOString() : 'an unknown time';
   const who = r.attribution
-    ? ` — ${r.attribution.explanation}`
+    ? ` — ${plainText(r.attribution.explanation, 600)}`
     : r.pid !== null
       ? ` (pid ${r.pid}: ${processName})`
       : '';
@@ -28,7 +28,12 @@ export function recordReportEvent(r: ReportRecord, events: EventCollector, logge
     verdict: r.attribution?.verdict ?? null,
   };
   if (r.status === 'unreadable') {
-    events.push('report.unreadable', 'warning', `${name} is present but unreadable: ${r.problem}`, data);
+    events.push(
+      'report.unreadable',
+      'warning',
+      `${name} is present but unreadable: ${plainText(r.problem ?? '', 600)}`,
+      data,
+    );
   } else if (r.status === 'ingested' && r.category === 'panic') {
     const severity = r.kind && isIogpuKind(r.kind as never) ? 'critical' : 'warning';
     events.push('panic.detected', severity, `kernel panic (${r.kind}) at ${at}${who}`, data);

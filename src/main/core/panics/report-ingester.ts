@@ -60,6 +60,24 @@ export interface IngestOutcome {
 
 const WATCHED_CRASH_NAME = /^(exo|python3?(\.\d+)?|Python|node)$/;
 
+/** How much a row says: skipped or unreadable, a report, a panic of unknown kind, a panic of a known kind. */
+function says(r: Pick<NewReport, 'status' | 'category' | 'kind'>): number {
+  if (r.status !== 'ingested') return 0;
+  if (r.category !== 'panic') return 1;
+  return r.kind === null || r.kind === 'unknown' ? 2 : 3;
+}
+
+/**
+ * Whether `row`, read from a file that was read before as `before`, is that report completed: the file grew,
+ * the panic time is the one stored (or none was), and it says at least as much, a known panic kind the same.
+ */
+function completes(before: ReportRecord, row: NewReport): boolean {
+  if (row.size <= before.size) return false;
+  if (before.panicTime !== null && row.panicTime !== before.panicTime) return false;
+  if (says(row) < says(before)) return false;
+  return says(before) < 3 || row.kind === before.kind;
+}
+
 /**
  * Turns report files into ledger rows, each exactly once: a file state already in the ledger
  * (path, mtime, size) is skipped without reading; content already ingested under another name (moved
@@ -115,20 +133,16 @@ export class ReportIngester {
         this.reports.complete(earlier.id, row);
         return { ...nothing, record: this.reports.get(earlier.id) };
       }
-      // The same file read again after it changed (read while macOS still wrote it, or rewritten): the same
-      // report, completed in its row, so one panic is one row. It is new to the caller (events, the risk)
-      // only when it now says something else; another report under the same name (another panic time)
-      // gets its own row.
+      // The same file read again after it grew (read while macOS still wrote it): the same report, completed
+      // in its row, so one panic is one row; news to the caller (events, the risk) only when it now says
+      // something else. Anything else is a row of its own and the stored one stays as it is: a file rewritten
+      // smaller, with another panic time, or saying less (a panic made `{}`) must not erase a panic.
       const before = this.reports.readAt(path);
-      if (
-        before &&
-        (before.panicTime === null || row.panicTime === null || before.panicTime === row.panicTime)
-      ) {
+      if (before && completes(before, row)) {
         this.reports.complete(before.id, row);
-        const after = this.reports.get(before.id);
         const changed =
           before.category !== row.category || before.kind !== row.kind || before.status !== row.status;
-        return { ...nothing, record: changed ? after : null };
+        return { ...nothing, record: changed ? this.reports.get(before.id) : null };
       }
       return { ...nothing, record: this.reports.get(this.reports.insert(row)) };
     }
