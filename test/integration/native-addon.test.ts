@@ -6,7 +6,17 @@
  */
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { closeSync, constants, openSync, readdirSync, readlinkSync, writeFileSync, writeSync } from 'node:fs';
+import {
+  closeSync,
+  constants,
+  existsSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  readlinkSync,
+  writeFileSync,
+  writeSync,
+} from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { createProbe, createProbePair, nativeStartupCheck } from '../../src/main/core/probes/create-probe.js';
@@ -312,6 +322,33 @@ describe('the native sampling addon', { skip: disabled ? 'EXO_SENTINEL_NATIVE=0'
       assert.equal(listed.find((p) => p.pid === 1)?.uid, 0);
     } finally {
       child.kill();
+    }
+  });
+
+  it("a setuid-root program another user starts is that user's: both readers give the real uid", {
+    skip: (!linux || process.getuid?.() !== 0 || !existsSync('/bin/su')) && 'root on Linux, with su',
+  }, async () => {
+    // su waiting for a password: effective uid 0, started by nobody, with any argv[0] (here EXO's runner's).
+    const su = spawn('/bin/su', ['--', 'root', '--multiprocessing-fork'], {
+      uid: 65534,
+      gid: 65534,
+      stdio: ['pipe', 'ignore', 'ignore'],
+      argv0: '/Applications/EXO.app/Contents/Resources/exo/exo',
+    });
+    try {
+      await new Promise((r) => setTimeout(r, 300));
+      const status = readFileSync(`/proc/${su.pid}/status`, 'utf8');
+      assert.match(status, /^Uid:\s+65534\s+0\s/m, 'really running setuid');
+      assert.equal(
+        binding()
+          .listProcesses()
+          .find((p) => p.pid === su.pid)?.uid,
+        65534,
+      );
+      const procfs = await createProbe(recorder(), {}, { nativeDisabled: true }).listProcesses(true);
+      assert.equal(procfs.find((p) => p.pid === su.pid)?.uid, 65534);
+    } finally {
+      su.kill('SIGKILL');
     }
   });
 

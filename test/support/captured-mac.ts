@@ -138,6 +138,7 @@ const PS_KEYWORDS: Record<string, { header: string; width: number; value: (p: Ca
     pid: { header: 'PID', width: 5, value: (p) => String(p.pid) },
     ppid: { header: 'PPID', width: 5, value: (p) => String(p.ppid) },
     uid: { header: 'UID', width: 5, value: (p) => String(capturedUid(p.user)) },
+    ruid: { header: 'RUID', width: 5, value: (p) => String(capturedUid(p.user)) },
     lstart: { header: 'STARTED', width: -28, value: (p) => p.lstart },
     rss: { header: 'RSS', width: 6, value: (p) => String(p.rssKiB) },
     '%cpu': { header: '%CPU', width: 4, value: (p) => p.cpuPercent.toFixed(1) },
@@ -149,14 +150,11 @@ const PS_KEYWORDS: Record<string, { header: string; width: number; value: (p: Ca
   };
 
 /**
- * `ps` over the table: -A/-e/-ax (all), -p LIST, -o KEYWORDS (repeatable, `=` hides a header), -w/-ww. Lines
- * are as wide as macOS's ps makes them when its output is not a terminal: COLUMNS from the environment, else
- * 79; one -w makes that at least 131, a second removes the limit.
+ * `ps` over the table: -A/-e/-ax (all), -p LIST, -o KEYWORDS (repeatable, `=` hides a header), -w/-ww. A
+ * reader's output is a pipe, never a terminal, and then macOS's ps prints every line whole, whatever -w or
+ * COLUMNS say (its ps.c sets an unlimited width when stdout is not a tty, after reading both).
  */
-function ps(args: string[], table: CapturedProcess[], env: Record<string, string> = {}): CommandResult {
-  const columnsEnv = env['COLUMNS'];
-  let width = columnsEnv ? Number.parseInt(columnsEnv, 10) || 0 : 79;
-  let wide = 0;
+function ps(args: string[], table: CapturedProcess[]): CommandResult {
   let all = false;
   let a = false;
   let x = false;
@@ -184,7 +182,6 @@ function ps(args: string[], table: CapturedProcess[], env: Record<string, string
     }
     if (!/^-[Aaewx]+$/.test(arg)) return fail(`/bin/ps: the captured Mac has no answer for ${arg}`);
     for (const f of arg.slice(1)) {
-      if (f === 'w') width = wide++ > 0 ? Number.POSITIVE_INFINITY : Math.max(width, 131);
       if (f === 'A' || f === 'e') all = true;
       if (f === 'a') a = true;
       if (f === 'x') x = true;
@@ -210,10 +207,20 @@ function ps(args: string[], table: CapturedProcess[], env: Record<string, string
       })
       .join(' ')
       .trimEnd();
-  const lines = rows.map((p) => render(columns.map((c) => c.value(p))).slice(0, width));
+  const lines = rows.map((p) => render(columns.map((c) => c.value(p))));
   if (columns.some((c) => c.header !== '')) lines.unshift(render(columns.map((c) => c.header)));
   // ps exits 1 when a -p pid matched nothing.
   return ok(`${lines.join('\n')}\n`, '', pids.length > 0 && rows.length === 0 ? 1 : 0);
+}
+
+/** What the runner keeps of an answer when asked to cut its lines (`maxLineBytes`, command-runner.ts). */
+function cutLines(r: CommandResult, maxLineBytes: number | undefined): CommandResult {
+  if (!r.ok || maxLineBytes === undefined) return r;
+  const cut = r.stdout
+    .split('\n')
+    .map((l) => Buffer.from(l).subarray(0, maxLineBytes).toString())
+    .join('\n');
+  return { ...r, stdout: cut };
 }
 
 /** `top -l N [-s S] -stats LIST [-pid P]...`: the captured header, then the requested columns. */
@@ -315,7 +322,7 @@ export function capturedMac(options: CapturedMacOptions = {}): {
         return ok(fixture('macos/ioreg/ioreg-r-c-IOAccelerator-d1.m4pro.macos26.sonar.txt'));
       }
       case 'ps':
-        return ps(args, table, runOptions?.env);
+        return cutLines(ps(args, table), runOptions?.maxLineBytes);
       case 'top':
         return top(args, table);
       case 'footprint': {

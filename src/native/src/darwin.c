@@ -185,7 +185,8 @@ napi_value es_list_processes(napi_env env, napi_callback_info info) {
     napi_create_object(env, &e);
     es_set_num(env, e, "pid", pids[i], 1);
     es_set_num(env, e, "ppid", bsd.pbi_ppid, 1);
-    es_set_num(env, e, "uid", bsd.pbi_uid, 1);
+    /* The real uid: a setuid-root program another user starts (su waiting for a password) is theirs. */
+    es_set_num(env, e, "uid", bsd.pbi_ruid, 1);
     es_set_str(env, e, "name", bsd.pbi_name[0] ? bsd.pbi_name : bsd.pbi_comm);
     es_set_num(env, e, "startTime", (double)bsd.pbi_start_tvsec * 1000.0 + (double)bsd.pbi_start_tvusec / 1000.0, 1);
     char path[PROC_PIDPATHINFO_MAXSIZE];

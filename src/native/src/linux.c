@@ -11,7 +11,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <sys/sysinfo.h>
 #include <unistd.h>
 
@@ -220,10 +219,12 @@ napi_value es_list_processes(napi_env env, napi_callback_info info) {
     } else {
       es_set_str(env, e, "executable", NULL);
     }
-    struct stat owner;
-    snprintf(path, sizeof path, ES_PROC "/%d", pid);
-    int owned = stat(path, &owner) == 0; /* the owner of /proc/<pid>: its effective uid, as ps shows it */
-    es_set_num(env, e, "uid", owned ? (double)owner.st_uid : 0, owned);
+    /* The real uid (Uid: real effective saved fs), as the procfs reader: a setuid program is its starter's. */
+    snprintf(path, sizeof path, ES_PROC "/%d/status", pid);
+    const char *uid_line = read_small(path, buf, ES_CMDLINE_MAX) > 0 ? strstr(buf, "\nUid:") : NULL;
+    char *uid_end = NULL;
+    double uid = uid_line ? strtod(uid_line + 5, &uid_end) : 0;
+    es_set_num(env, e, "uid", uid, uid_line != NULL && uid_end != uid_line + 5);
     snprintf(path, sizeof path, ES_PROC "/%d/cmdline", pid);
     ssize_t len = read_small(path, buf, ES_ARGV_BYTES + 1);
     napi_value argv = es_nul_list_to_js(env, buf, len > 0 ? (size_t)len : 0, UINT32_MAX);

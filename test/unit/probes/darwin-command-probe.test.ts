@@ -110,19 +110,19 @@ describe('the captured Mac answers as macOS would, whatever form the reader choo
     );
   });
 
-  it('ps: lines as wide as COLUMNS says (79 without it, as its output is not a terminal), -w 131, -ww all', async () => {
+  it('ps: every line whole into a pipe, whatever -w or COLUMNS say; a runner asked to cuts each line', async () => {
     const { runner } = capturedMac();
-    const widest = async (args: string[], env?: Record<string, string>): Promise<number> => {
-      const r = await runner('/bin/ps', args, env ? { env } : {});
+    const widest = async (args: string[], options = {}): Promise<number> => {
+      const r = await runner('/bin/ps', args, options);
       assert.ok(r.ok);
       return Math.max(...r.stdout.split('\n').map((l) => l.length));
     };
     const longest = Math.max(...capturedProcesses().map((p) => p.args.length)) + 6;
-    assert.equal(await widest(['-ax', '-o', 'pid=,args=']), 79);
-    assert.equal(await widest(['-ax', '-o', 'pid=,args='], { COLUMNS: '100' }), 100);
-    assert.equal(await widest(['-axw', '-o', 'pid=,args=']), 131);
-    assert.equal(await widest(['-axww', '-o', 'pid=,args='], { COLUMNS: '100' }), longest);
     assert.ok(longest > 131, `${longest}: the capture has a path longer than one -w`);
+    assert.equal(await widest(['-ax', '-o', 'pid=,args=']), longest);
+    assert.equal(await widest(['-ax', '-o', 'pid=,args='], { env: { COLUMNS: '100' } }), longest);
+    assert.equal(await widest(['-axw', '-o', 'pid=,args=']), longest);
+    assert.equal(await widest(['-axww', '-o', 'pid=,args='], { maxLineBytes: 100 }), 100);
   });
 
   it('refuses what would hang, allocate or was never captured', async () => {
@@ -247,7 +247,7 @@ describe('darwin command probe on captured outputs', () => {
   });
 
   it('reads the first 16 KiB of each command line: 2000 processes with long ones do not freeze the table', async () => {
-    // Any local user can start these (a Mac allows 1 MiB of arguments); with `ps -ww` the output went over its
+    // Any local user can start these (a Mac allows 1 MiB of arguments); read whole, the output went over its
     // cap and the process table froze at its last reading.
     const args = `/bin/sleep ${'9'.repeat(64 * 1024)}`;
     const huge: CapturedProcess[] = Array.from({ length: 2000 }, (_, i) => ({
@@ -266,7 +266,7 @@ describe('darwin command probe on captured outputs', () => {
     const entries = await probe.listProcesses(true);
     assert.equal(entries.length, 800 + EXO.length + huge.length, JSON.stringify(events.drain()));
     const sleeper = entries.find((e) => e.pid === 20000)!;
-    // The line is cut at COLUMNS (16 KiB and 128); pid, ppid, uid and lstart take its first 47 characters.
+    // The line is kept to 16 KiB and 128 bytes; pid, ppid, ruid and lstart take its first 47.
     assert.equal(sleeper.argv.join(' ').length, 16 * 1024 + 128 - 47);
     assert.equal(sleeper.uid, capturedUid('mallory'));
     assert.deepEqual(entries.find((e) => e.pid === 1601)?.argv.slice(1), [
@@ -358,6 +358,31 @@ describe('command runner (real processes)', () => {
     const r = await runCommand('/bin/sleep', ['10'], { timeoutMs: 200 });
     assert.deepEqual(r, { ok: false, error: '/bin/sleep 10: no answer within 200 ms' });
     assert.ok(Date.now() - t < 2000);
+  });
+
+  it('cuts each line to its first bytes as it reads, for a real command: memory by lines, not by bytes printed', async () => {
+    // 40 lines of 1 MiB each, then a short one: 40 MiB read, 40 × 100 bytes kept.
+    const script =
+      "for i in $(seq 1 40); do printf '%s:' $i; head -c 1048576 /dev/zero | tr '\\0' x; echo; done; echo last";
+    const r = await runCommand('/bin/sh', ['-c', script], {
+      maxLineBytes: 100,
+      maxBytes: 64 * 1024 * 1024,
+      timeoutMs: 20_000,
+    });
+    assert.ok(r.ok, r.ok ? '' : r.error);
+    const lines = r.stdout.split('\n');
+    assert.equal(lines.length, 42);
+    assert.ok(lines.slice(0, 40).every((l, i) => l.startsWith(`${i + 1}:x`) && Buffer.byteLength(l) === 100));
+    assert.deepEqual(lines.slice(40), ['last', '']);
+    // What is read still has its cap.
+    const over = await runCommand('/bin/sh', ['-c', script], {
+      maxLineBytes: 100,
+      maxBytes: 4 * 1024 * 1024,
+      timeoutMs: 20_000,
+    });
+    assert.ok(!over.ok && /output over the cap/.test(over.error));
+    const missing = await runCommand('/no/such/tool', [], { maxLineBytes: 100 });
+    assert.deepEqual(missing, { ok: false, error: '/no/such/tool: command not found' });
   });
 
   it('reports a missing command, keeps stdout of a non-zero exit, and caps output', async () => {

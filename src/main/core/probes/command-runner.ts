@@ -14,6 +14,11 @@ export interface CommandOptions {
   maxBytes?: number;
   /** Variables set for this command on top of the daemon's environment (`LC_ALL=C` still wins). */
   env?: Record<string, string>;
+  /**
+   * Each line of stdout is kept to its first this many bytes (the rest read and dropped as it comes): what
+   * one line may cost in memory, whatever the command prints. `maxBytes` then bounds the bytes read.
+   */
+  maxLineBytes?: number;
 }
 
 export type CommandRunner = (
@@ -23,6 +28,11 @@ export type CommandRunner = (
 ) => Promise<CommandResult>;
 
 export const runCommand: CommandRunner = (file, args, options = {}) =>
+  options.maxLineBytes !== undefined
+    ? runCuttingLines(file, args, options, options.maxLineBytes)
+    : runWhole(file, args, options);
+
+const runWhole: CommandRunner = (file, args, options = {}) =>
   new Promise((resolve) => {
     const timeout = options.timeoutMs ?? 3000;
     execFile(
@@ -54,6 +64,95 @@ export const runCommand: CommandRunner = (file, args, options = {}) =>
       },
     );
   });
+
+/**
+ * `runCommand` for output whose lines may be huge (`ps … args=` on macOS, where ps never cuts a line when its
+ * output is a pipe, whatever COLUMNS says): stdout is read as it comes and each line kept to its first
+ * `maxLine` bytes, so memory is bounded by the lines, not by the bytes printed.
+ */
+function runCuttingLines(
+  file: string,
+  args: string[],
+  options: CommandOptions,
+  maxLine: number,
+): Promise<CommandResult> {
+  return new Promise((resolve) => {
+    const timeout = options.timeoutMs ?? 3000;
+    const cap = options.maxBytes ?? 1024 * 1024;
+    const label = [file, ...args].join(' ');
+    let child: ReturnType<typeof spawn>;
+    try {
+      child = spawn(file, args, {
+        stdio: ['ignore', 'pipe', 'pipe'],
+        env: { ...process.env, ...options.env, LC_ALL: 'C', LANG: 'C' },
+        windowsHide: true,
+      });
+    } catch (e) {
+      resolve({ ok: false, error: `${label}: ${(e as Error).message}` });
+      return;
+    }
+    const kept: Buffer[] = [];
+    const err: Buffer[] = [];
+    let read = 0;
+    let errBytes = 0;
+    let lineBytes = 0;
+    let settled = false;
+    const finish = (r: CommandResult): void => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      resolve(r);
+    };
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      finish({ ok: false, error: `${label}: no answer within ${timeout} ms` });
+    }, timeout);
+    child.stdout?.on('data', (chunk: Buffer) => {
+      read += chunk.length;
+      if (read > cap) {
+        child.kill('SIGKILL');
+        finish({ ok: false, error: `${label}: output over the cap` });
+        return;
+      }
+      let at = 0;
+      while (at < chunk.length) {
+        const nl = chunk.indexOf(10, at);
+        const end = nl < 0 ? chunk.length : nl;
+        const room = Math.max(0, maxLine - lineBytes);
+        // A copy: a view would keep its whole 64 KB chunk alive, one per huge line.
+        if (room > 0) kept.push(Buffer.from(chunk.subarray(at, Math.min(end, at + room))));
+        lineBytes += end - at;
+        if (nl < 0) break;
+        kept.push(NEWLINE);
+        lineBytes = 0;
+        at = nl + 1;
+      }
+    });
+    child.stderr?.on('data', (chunk: Buffer) => {
+      errBytes += chunk.length;
+      if (errBytes <= 64 * 1024) err.push(chunk);
+    });
+    child.on('error', (e: NodeJS.ErrnoException) =>
+      finish({
+        ok: false,
+        error: e.code === 'ENOENT' ? `${label}: command not found` : `${label}: ${e.message}`,
+      }),
+    );
+    child.on('close', (code, signal) => {
+      const stdout = Buffer.concat(kept).toString('utf8');
+      const stderr = Buffer.concat(err).toString('utf8');
+      if (code === 0) finish({ ok: true, stdout, stderr, exitCode: 0 });
+      else if (typeof code === 'number' && stdout) finish({ ok: true, stdout, stderr, exitCode: code });
+      else
+        finish({
+          ok: false,
+          error: `${label}: ${stderr.trim() || (signal ? `killed by ${signal}` : `exit ${code}`)}`,
+        });
+    });
+  });
+}
+
+const NEWLINE = Buffer.from('\n');
 
 /** Wraps a runner to count spawns. */
 export function countingRunner(inner: CommandRunner): CommandRunner & { count: number } {

@@ -13,8 +13,9 @@ export interface ProcessEntry {
   /** Epoch ms. */
   startTime: number | null;
   /**
-   * The owner's user id where the probe reads it (Linux: the owner of `/proc/<pid>`); absent elsewhere. The
-   * watch limit puts other users' processes last: anyone can start copies of EXO's command lines.
+   * The real user id where the probe reads it (`/proc/<pid>/status`, `pbi_ruid`, ps `ruid`): who started it,
+   * whatever setuid program it runs. The watch limit and the rate new processes are taken at put other users'
+   * processes last: anyone can start copies of EXO's command lines.
    */
   uid?: number | null;
 }

@@ -43,12 +43,15 @@ export interface DarwinProbeOptions {
   ceilingCacheFile?: string | null;
 }
 
-/** Characters of a command line read per process, as the native and procfs readers read bytes. */
+/** Bytes of a command line kept per process, as the native and procfs readers read. */
 const ARGV_CHARS = 16 * 1024;
-/** Room for the columns before `args`/`comm` (pid, ppid, uid, lstart, spaces; wider pids included). */
+/** Room for the columns before `args`/`comm` (pid, ppid, ruid, lstart, spaces; wider pids included). */
 const PS_PREFIX_CHARS = 128;
-/** The process table's output cap: 2000 processes with 16 KiB command lines. */
-const PS_ARGS_MAX_BYTES = 2000 * (ARGV_CHARS + PS_PREFIX_CHARS);
+/**
+ * Bytes of ps output read at most (kept: 16 KiB a line): 256 processes with the largest command line macOS
+ * allows (1 MiB). Past it the process table is kept from the last reading and the failure said.
+ */
+const PS_READ_MAX_BYTES = 256 * 1024 * 1024;
 
 /**
  * macOS readers over commands, the fallback when the native addon is not built: `vm_stat` and one
@@ -149,20 +152,21 @@ export class DarwinCommandProbe implements PlatformProbe {
 
   async listProcesses(slow: boolean): Promise<ProcessEntry[]> {
     if (!slow && this.lastEntries.length > 0) return this.lastEntries;
-    // No -w: ps cuts each line at COLUMNS, so one process's command line costs at most its first 16 KiB (what
-    // the native and procfs readers read). With -ww a few processes with 1 MiB of arguments made the output
-    // overflow its cap and the process table froze.
+    // Each line is kept to its first 16 KiB as it is read (what the native and procfs readers read of a command
+    // line): macOS's ps never cuts a line when its output is a pipe, whatever -w or COLUMNS say, and a few
+    // processes with 1 MiB of arguments each made the output overflow its cap and froze the process table.
+    // The real uid: a setuid-root program another user starts is theirs.
     const [argsOut, commOut] = await Promise.all([
-      this.run('/bin/ps', ['-ax', '-o', 'pid=,ppid=,uid=,lstart=,args='], {
+      this.run('/bin/ps', ['-axww', '-o', 'pid=,ppid=,ruid=,lstart=,args='], {
         timeoutMs: 4000,
-        maxBytes: PS_ARGS_MAX_BYTES,
-        env: { COLUMNS: String(ARGV_CHARS + PS_PREFIX_CHARS) },
+        maxBytes: PS_READ_MAX_BYTES,
+        maxLineBytes: ARGV_CHARS + PS_PREFIX_CHARS,
       }),
       // comm is the executable's path on macOS: at most MAXPATHLEN (1024).
-      this.run('/bin/ps', ['-ax', '-o', 'pid=,comm='], {
+      this.run('/bin/ps', ['-axww', '-o', 'pid=,comm='], {
         timeoutMs: 4000,
-        maxBytes: PS_ARGS_MAX_BYTES / 8,
-        env: { COLUMNS: String(1024 + PS_PREFIX_CHARS) },
+        maxBytes: PS_READ_MAX_BYTES,
+        maxLineBytes: 1024 + PS_PREFIX_CHARS,
       }),
     ]);
     if (!argsOut.ok) {
@@ -172,7 +176,7 @@ export class DarwinCommandProbe implements PlatformProbe {
     const comms = new Map<number, string>();
     if (commOut.ok)
       for (const r of parsePs(commOut.stdout, ['pid', 'comm'])) if (r.comm) comms.set(r.pid, r.comm);
-    this.lastEntries = parsePs(argsOut.stdout, ['pid', 'ppid', 'uid', 'lstart', 'args']).map((r) => {
+    this.lastEntries = parsePs(argsOut.stdout, ['pid', 'ppid', 'ruid', 'lstart', 'args']).map((r) => {
       const executable = comms.get(r.pid) ?? null;
       return {
         pid: r.pid,
@@ -182,7 +186,7 @@ export class DarwinCommandProbe implements PlatformProbe {
         executable,
         name: executable ? (executable.split('/').pop() ?? null) : null,
         startTime: r.startTime ?? null,
-        uid: r.uid ?? null,
+        uid: r.ruid ?? null,
       };
     });
     return this.lastEntries;

@@ -10,6 +10,7 @@ export type PsColumn =
   | 'pid'
   | 'ppid'
   | 'uid'
+  | 'ruid'
   | 'pgid'
   | 'pcpu'
   | 'pmem'
@@ -27,6 +28,8 @@ export interface PsRow {
   pid: number;
   ppid?: number;
   uid?: number;
+  /** The real uid (`ruid`). */
+  ruid?: number;
   pgid?: number;
   cpuPercent?: number;
   memPercent?: number;
@@ -46,6 +49,7 @@ const HEADER_NAMES: Record<string, PsColumn> = {
   PID: 'pid',
   PPID: 'ppid',
   UID: 'uid',
+  RUID: 'ruid',
   PGID: 'pgid',
   '%CPU': 'pcpu',
   '%MEM': 'pmem',
@@ -161,6 +165,9 @@ function setField(row: Partial<PsRow>, col: PsColumn, tok: string): void {
       break;
     case 'uid':
       row.uid = /^\d+$/.test(tok) ? Number(tok) : undefined;
+      break;
+    case 'ruid':
+      row.ruid = /^\d+$/.test(tok) ? Number(tok) : undefined;
       break;
     case 'pgid':
       row.pgid = decimal(tok);

@@ -1,4 +1,4 @@
-import { closeSync, openSync, readdirSync, readFileSync, readlinkSync, readSync, statSync } from 'node:fs';
+import { closeSync, openSync, readdirSync, readFileSync, readlinkSync, readSync } from 'node:fs';
 import { hostname, release } from 'node:os';
 import { emptyGpu, emptyMemory, type GpuReading, type MemoryReading } from '../../../../shared/sample.js';
 import type {
@@ -11,7 +11,13 @@ import type {
 } from '../probe-types.js';
 import { linuxMemoryReading } from './linux-memory.js';
 import { parseMeminfo } from './meminfo-parser.js';
-import { parseCmdline, parseKeyValueKb, parseProcStat, parseSystemStat } from './proc-pid-parser.js';
+import {
+  parseCmdline,
+  parseKeyValueKb,
+  parseProcStat,
+  parseRealUid,
+  parseSystemStat,
+} from './proc-pid-parser.js';
 import { parsePsi } from './psi-parser.js';
 
 /** USER_HZ: 100 on every mainstream Linux architecture (the kernel ABI fixes it for /proc). */
@@ -19,6 +25,8 @@ const CLOCK_TICKS = 100;
 const PAGE_SIZE = 4096;
 /** Bytes of a process's command line read (linux-probe readHead). */
 const CMDLINE_BYTES = 16 * 1024;
+/** Bytes of /proc/<pid>/status read for its Uid: line. */
+const STATUS_HEAD_BYTES = 1024;
 
 interface CachedEntry {
   entry: ProcessEntry;
@@ -115,12 +123,9 @@ export class LinuxProbe implements PlatformProbe {
       executable = null;
     }
     const boot = this.bootTime();
-    let uid: number | null = null;
-    try {
-      uid = statSync(`${this.procRoot}/${pid}`).uid;
-    } catch {
-      uid = null;
-    }
+    // The real uid (the Uid: line is within the first lines of status, after a 64-character name at most).
+    const status = this.readHead(`${pid}/status`, STATUS_HEAD_BYTES);
+    const uid = status ? parseRealUid(status) : null;
     return {
       startTicks: stat.startTimeTicks,
       entry: {

@@ -55,6 +55,16 @@ export function parseKeyValueKb(text: string): Record<string, number> {
   return out;
 }
 
+/**
+ * The real uid from `/proc/<pid>/status` (`Uid:  real  effective  saved  fs`); null when the line is not there.
+ * The real one: a setuid-root program another user starts (`su` waiting for a password, with any argv) has
+ * effective uid 0 but is that user's.
+ */
+export function parseRealUid(status: string): number | null {
+  const m = /^Uid:\s+(\d+)\s/m.exec(status);
+  return m ? finiteOrNull(Number(m[1])) : null;
+}
+
 /** `/proc/<pid>/cmdline`: NUL-separated argv (a trailing NUL is dropped; empty for kernel threads). */
 export function parseCmdline(buf: string): string[] {
   if (buf === '') return [];

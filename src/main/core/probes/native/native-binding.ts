@@ -88,7 +88,7 @@ export interface NativeProcess {
   executable: string | null;
   /** The first 16 KiB of the command line (KERN_PROCARGS2, /proc/<pid>/cmdline); empty for another user's on macOS. */
   argv: string[];
-  /** The effective uid (`pbi_uid`; the owner of /proc/<pid>); null when it could not be read. */
+  /** The real uid (`pbi_ruid`; /proc/<pid>/status): who started it, whatever setuid program it runs. */
   uid?: number | null;
 }
 
