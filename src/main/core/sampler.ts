@@ -48,8 +48,9 @@ export class Sampler {
     // A token only for a process that would be watched: one the limit leaves out takes none.
     this.admission ??= new WatchAdmission(time);
     const { admitted: watched, deferred } = this.admission.admit(kept, (e) => this.tracker.knows(e), time);
+    // Every runner classified, watched or not yet (left for a later tick): an orphan keeps its role either way.
     this.runners = new Set(
-      watched.flatMap((w) => {
+      matched.flatMap((w) => {
         const k = w.role === 'exo-runner' ? runnerKey(w.entry) : null;
         return k === null ? [] : [k];
       }),

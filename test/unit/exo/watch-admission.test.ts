@@ -2,10 +2,16 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { NEW_WATCHED, WatchAdmission } from '../../../src/main/core/exo/watch-admission.js';
 import type { ProcessEntry } from '../../../src/main/core/probes/probe-types.js';
+import type { ProcessRole } from '../../../src/shared/sample.js';
 
 const OWN = 501;
-const proc = (pid: number, uid: number | null = OWN): { entry: ProcessEntry } => ({
+const proc = (
+  pid: number,
+  uid: number | null = OWN,
+  role: ProcessRole = 'mlx-server',
+): { entry: ProcessEntry; role: ProcessRole } => ({
   entry: { pid, ppid: 1, argv: ['mlx_lm.server'], executable: null, name: 'python3', startTime: pid, uid },
+  role,
 });
 
 describe('new processes taken into the watch, per owner', () => {
@@ -46,5 +52,14 @@ describe('new processes taken into the watch, per owner', () => {
     assert.equal(a.admit(flood(0), () => false, 1_000_000).admitted.length, 12);
     assert.equal(a.admit(flood(1000), () => false, 0).admitted.length, 0, 'set back an hour');
     assert.equal(a.admit(flood(2000), () => false, 10 ** 12).admitted.length, 12, 'set forward years');
+  });
+
+  it("EXO's runner goes first among new processes, however young: it holds the Metal memory", () => {
+    const a = new WatchAdmission(0, OWN);
+    const older = Array.from({ length: 200 }, (_, i) => proc(i + 1));
+    const runner = proc(100_000, OWN, 'exo-runner');
+    const r = a.admit([...older, runner], () => false, 0);
+    assert.ok(r.admitted.includes(runner));
+    assert.equal(r.deferred, 201 - NEW_WATCHED.own.burst);
   });
 });

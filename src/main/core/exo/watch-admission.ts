@@ -1,3 +1,4 @@
+import type { ProcessRole } from '../../../shared/sample.js';
 import type { ProcessEntry } from '../probes/probe-types.js';
 
 /**
@@ -41,9 +42,10 @@ export class WatchAdmission {
 
   /**
    * The matched processes to watch this tick: every one already watched, and new ones while their owner's
-   * rate allows (oldest first); `deferred` counts the new ones left for a later tick.
+   * rate allows (EXO's runners first, where its Metal memory is, then the oldest); `deferred` counts the new
+   * ones left for a later tick.
    */
-  admit<T extends { entry: ProcessEntry }>(
+  admit<T extends { entry: ProcessEntry; role: ProcessRole }>(
     matched: T[],
     known: (e: ProcessEntry) => boolean,
     now: number,
@@ -59,6 +61,7 @@ export class WatchAdmission {
       .filter((m) => !known(m.entry))
       .sort(
         (a, b) =>
+          (a.role === 'exo-runner' ? 0 : 1) - (b.role === 'exo-runner' ? 0 : 1) ||
           (a.entry.startTime ?? Number.POSITIVE_INFINITY) - (b.entry.startTime ?? Number.POSITIVE_INFINITY) ||
           a.entry.pid - b.entry.pid,
       );
