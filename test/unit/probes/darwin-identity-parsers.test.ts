@@ -107,6 +107,13 @@ describe('machine identity', () => {
 });
 
 describe('Metal ceiling', () => {
+  it('reads a device line in time in proportion to it: 8000 spaces after MTL0: took 68 s', () => {
+    const t0 = performance.now();
+    assert.equal(parseMetalCeiling(`MTL0:${' '.repeat(64_000)}x`).ceilingBytes, null);
+    assert.ok(performance.now() - t0 < 1000, `${(performance.now() - t0).toFixed(0)} ms`);
+    assert.equal(parseMetalCeiling('MTL0: Apple M1 Max (26000 MiB, 25999 MiB free)').deviceName, 'Apple M1 Max');
+  });
+
   it('reads mx.device_info() (M2 Ultra 192 GB)', () => {
     assert.deepEqual(
       parseMetalCeiling(fixture('macos/metal/mx.metal.device_info.m2ultra-192gb.mlx-pr1060.txt')),

@@ -1,4 +1,5 @@
 import { finiteNumber, finiteOrNull } from '../../util/finite.js';
+import { linearOf } from '../../util/linear-regexp.js';
 
 /**
  * The Metal working-set ceiling (`recommendedMaxWorkingSetSize`) as printed by the tools people run:
@@ -31,6 +32,9 @@ export interface MetalDeviceInfo {
   deviceName: string | null;
 }
 
+/** llama.cpp's device line; on the linear-time engine (backtracking, `MTL0:` and 8000 spaces took 68 s). */
+const LLAMA = linearOf(/MTL\d+:\s*(.+?)\s*\((\d+(?:\.\d+)?)\s*(MiB|GiB)(?:,\s*[\d.]+\s*(?:MiB|GiB) free)?\)/);
+
 export function parseMetalCeiling(text: string): MetalDeviceInfo {
   const info: MetalDeviceInfo = {
     ceilingBytes: null,
@@ -47,9 +51,7 @@ export function parseMetalCeiling(text: string): MetalDeviceInfo {
     info.architecture = arch ? arch[1]! : null;
     return info;
   }
-  const llama = /MTL\d+:\s*(.+?)\s*\((\d+(?:\.\d+)?)\s*(MiB|GiB)(?:,\s*[\d.]+\s*(?:MiB|GiB) free)?\)/.exec(
-    text,
-  );
+  const llama = LLAMA.exec(text);
   if (llama) {
     info.deviceName = llama[1]!;
     info.ceilingBytes = toBytes(llama[2]!, llama[3]!);
