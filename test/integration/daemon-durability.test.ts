@@ -157,6 +157,22 @@ describe('daemon durability against the real machine', () => {
     // Shared for reading is its owner's choice.
     chmodSync(open, 0o750);
     assert.equal((await runCli(['daemon', '--once', '--data-dir', open])).code, 0);
+    // A parent others can write (no sticky bit): they could move it away and put their own in its place.
+    const shared = `${dir.path}/shared`;
+    mkdirSync(`${shared}/mine`, { recursive: true, mode: 0o700 });
+    chmodSync(shared, 0o777);
+    const moved = await runCli(['daemon', '--once', '--data-dir', `${shared}/mine`]);
+    assert.equal(moved.code, 1);
+    assert.match(
+      moved.stderr,
+      /is in .*\/shared, which group or others can write \(mode 0777, no sticky bit\)/,
+    );
+    chmodSync(shared, 0o1777);
+    assert.equal(
+      (await runCli(['daemon', '--once', '--data-dir', `${shared}/mine`])).code,
+      0,
+      'sticky: fine',
+    );
     if (process.getuid?.() === 0) {
       const theirs = `${dir.path}/theirs`;
       mkdirSync(theirs, { mode: 0o700 });

@@ -1,4 +1,4 @@
-import { existsSync, lstatSync, statSync } from 'node:fs';
+import { existsSync, lstatSync, realpathSync, statSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 
@@ -36,6 +36,14 @@ export function unsafeDataDir(dir: string, uid: number | undefined = process.get
     if (st.uid !== uid && st.uid !== 0) return `belongs to another user (uid ${st.uid}, mode ${mode})`;
     if ((st.mode & 0o022) !== 0)
       return `can be written by ${st.mode & 0o002 ? 'anyone' : 'its group'} (mode ${mode})`;
+    // A parent others can write without the sticky bit lets them rename this directory away and put their
+    // own in its place (/tmp is sticky: only a name's owner may move it).
+    for (let p = dirname(realpathSync(dir)); ; p = dirname(p)) {
+      const ps = statSync(p);
+      if ((ps.mode & 0o022) !== 0 && (ps.mode & 0o1000) === 0)
+        return `is in ${p}, which group or others can write (mode ${(ps.mode & 0o7777).toString(8).padStart(4, '0')}, no sticky bit): they could move it away and put their own in its place`;
+      if (p === dirname(p)) break;
+    }
     return null;
   } catch {
     return null; // Not there: made 0700 by the caller, or its absence is said where it is opened.
