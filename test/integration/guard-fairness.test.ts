@@ -99,6 +99,33 @@ describe('the serialise queue between clients', {
     }
   });
 
+  it('two addresses of one sender that fill the queue: a third client still gets a place, theirs gives way', async () => {
+    const { guard, port } = await serialising();
+    try {
+      const running = chat(port, '127.0.0.3', 'x0');
+      await sleep(100);
+      const theirs = [
+        chat(port, '127.0.0.3', 'x1'),
+        chat(port, '127.0.0.3', 'x2'),
+        chat(port, '127.0.0.4', 'y1'),
+        chat(port, '127.0.0.4', 'y2'),
+      ];
+      await sleep(150);
+      assert.equal(guard.stats.queued, 4, 'two clients, half each: the queue is full');
+      const victim = chat(port, '127.0.0.2', 'v1');
+      await sleep(100);
+      assert.equal(guard.stats.queued, 4, 'the victim took the place of one of theirs');
+      const answers = await Promise.all([running, ...theirs, victim]);
+      const statuses = answers.map((r) => r.status);
+      assert.equal(statuses.at(-1), 200, 'the third client is answered');
+      assert.equal(statuses.filter((st) => st === 503).length, 1);
+      assert.match(answers.find((r) => r.status === 503)!.text, /gave its place to another client's/);
+      assert.ok(reached().includes('v1'));
+    } finally {
+      await guard.stop();
+    }
+  });
+
   it('a client alone may fill the whole queue (the usual loopback set-up)', async () => {
     const { guard, port } = await serialising();
     try {

@@ -60,6 +60,7 @@ describe('guard profiles: admission decisions under protect', () => {
       queueMax: 2,
       queuedByClient: 0,
       clientShare: 2,
+      mostQueuedByOther: 0,
       ...over,
     };
   };

@@ -26,6 +26,7 @@ const ctx = (over: Partial<AdmissionContext> = {}): AdmissionContext => ({
   queueMax: 16,
   queuedByClient: 0,
   clientShare: 16,
+  mostQueuedByOther: 0,
   ...over,
 });
 
@@ -48,7 +49,12 @@ describe('admission decisions', () => {
   it('a client holds its share of the queue while others use the guard, all of it while alone', () => {
     assert.equal(queueShare(16, 1), 16, 'alone (the usual loopback set-up): the whole queue');
     assert.equal(queueShare(16, 2), 8);
-    assert.equal(queueShare(5, 3), 3);
+    assert.equal(
+      queueShare(5, 3),
+      1,
+      'an equal part for each: two addresses of one sender never hold it all',
+    );
+    assert.equal(queueShare(16, 3), 5);
     assert.equal(queueShare(1, 2), 1, 'at least one place');
     const serialised = { mode: 'serialise' as const, inFlight: 1, queued: 8, clientShare: 8 };
     assert.equal(decideAdmission(ctx({ ...serialised, queuedByClient: 7 }), null).decision, 'queue');
@@ -58,6 +64,12 @@ describe('admission decisions', () => {
       over.message,
       /this client already has 8 requests waiting, its share of the queue's 16 places/,
     );
+    // Full, and this client is below its share while another holds more than its own: it takes a place.
+    const full = { mode: 'serialise' as const, inFlight: 1, queued: 16, clientShare: 8 };
+    const taken = decideAdmission(ctx({ ...full, queuedByClient: 2, mostQueuedByOther: 14 }), null);
+    assert.ok(taken.decision === 'queue' && taken.displace === true);
+    const fair = decideAdmission(ctx({ ...full, queuedByClient: 2, mostQueuedByOther: 8 }), null);
+    assert.ok(fair.decision === 'refuse' && /the queue is full \(16 waiting\)/.test(fair.message));
     // Not serialising: the share does not apply.
     assert.equal(
       decideAdmission(ctx({ ...serialised, mode: 'open', queuedByClient: 8 }), null).decision,

@@ -300,6 +300,62 @@ describe('the queue', () => {
     assert.deepEqual(got, ['a1:turn', 'b1:turn', 'c1:turn', 'a2:turn']);
   });
 
+  it('a client that keeps one request waiting, or leaves and comes back, does not jump the turn', async () => {
+    const q = new AdmissionQueue(() => 60_000);
+    const got: string[] = [];
+    const take = (client: string, name: string, signal = new AbortController().signal) =>
+      q.wait(signal, client).then((o) => got.push(`${name}:${o}`));
+    const b = [take('b', 'b1'), take('b', 'b2'), take('b', 'b3')];
+    const a1 = take('a', 'a1');
+    q.wakeNext(); // b1 (first come)
+    await Promise.resolve();
+    q.wakeNext(); // a1: a's last waiting entry
+    await a1;
+    // a sends its next one as soon as the last started: b, served before a, goes first.
+    const a2 = take('a', 'a2');
+    q.wakeNext();
+    q.wakeNext();
+    q.wakeNext();
+    await Promise.all([...b, a2]);
+    assert.deepEqual(got, ['b1:turn', 'a1:turn', 'b2:turn', 'a2:turn', 'b3:turn']);
+    // Leaving and coming back: still after the client served before it.
+    const got2: string[] = [];
+    const q2 = new AdmissionQueue(() => 60_000);
+    const t2 = (client: string, name: string, signal = new AbortController().signal) =>
+      q2.wait(signal, client).then((o) => got2.push(`${name}:${o}`));
+    const c = [t2('c', 'c0'), t2('c', 'c1')];
+    const b0 = t2('b', 'b0');
+    q2.wakeNext(); // c0
+    q2.wakeNext(); // b0
+    await Promise.all([c[0], b0]);
+    const leave = new AbortController();
+    const b1 = t2('b', 'b1', leave.signal);
+    leave.abort();
+    await b1;
+    const b1again = t2('b', 'b1again');
+    q2.wakeNext();
+    q2.wakeNext();
+    await Promise.all([c[1], b1again]);
+    assert.deepEqual(got2, ['c0:turn', 'b0:turn', 'b1:left', 'c1:turn', 'b1again:turn']);
+  });
+
+  it('a full queue: the newest request of the client with the most waiting gives its place', async () => {
+    const q = new AdmissionQueue(() => 60_000);
+    const out: string[] = [];
+    const waits = [1, 2, 3].map((i) =>
+      q.wait(new AbortController().signal, 'a').then((o) => out.push(`a${i}:${o}`)),
+    );
+    assert.equal(q.mostWaitingBesides('b'), 3);
+    assert.equal(q.mostWaitingBesides('a'), 0);
+    assert.equal(q.displaceFor('b'), true);
+    await waits[2];
+    assert.deepEqual(out, ['a3:displaced']);
+    assert.equal(q.length, 2);
+    assert.equal(q.displaceFor('a'), false, 'nobody else to give way');
+    q.refuseAll();
+    await Promise.all(waits);
+  });
+
   it('a wait ends on its timeout', async () => {
     const q = new AdmissionQueue(() => 30);
     assert.equal(await q.wait(new AbortController().signal), 'timeout');

@@ -5,7 +5,8 @@
  * does (its signal aborts), so a client that gave up never holds a turn; the guard wakes the next entry as
  * soon as a slot frees, and refuses all of them at once when the mode turns to refusing.
  */
-export type QueueOutcome = 'turn' | 'timeout' | 'left' | 'refused';
+/** `displaced`: its place went to a request of a client holding less than its share (the queue was full). */
+export type QueueOutcome = 'turn' | 'timeout' | 'left' | 'refused' | 'displaced';
 
 interface Entry {
   client: string;
@@ -15,7 +16,11 @@ interface Entry {
 
 export class AdmissionQueue {
   private readonly entries: Entry[] = [];
-  /** When each client was last given a turn (a count of turns); kept only for clients with entries waiting. */
+  /**
+   * When each client was last given a turn (a count of turns). Kept after its last entry leaves, so a client
+   * that keeps one request waiting, or leaves and comes back, is not taken for one never served; forgotten
+   * once no waiting client was served before it (it then ranks as a newcomer would: first).
+   */
   private readonly servedAt = new Map<string, number>();
   private turns = 0;
 
@@ -60,12 +65,55 @@ export class AdmissionQueue {
         signal.removeEventListener('abort', onAbort);
         const i = this.entries.indexOf(entry);
         if (i >= 0) this.entries.splice(i, 1);
-        if (!this.entries.some((e) => e.client === client)) this.servedAt.delete(client);
+        this.forgetServed();
         resolve(o);
       };
       signal.addEventListener('abort', onAbort, { once: true });
       this.entries.push(entry);
     });
+  }
+
+  /** Drops the turn records that no longer order anything: at or before every waiting client's. */
+  private forgetServed(): void {
+    const waiting = new Set(this.entries.map((e) => e.client));
+    let least = Number.POSITIVE_INFINITY;
+    for (const c of waiting) least = Math.min(least, this.servedAt.get(c) ?? -1);
+    for (const [c, at] of this.servedAt) if (!waiting.has(c) && at <= least) this.servedAt.delete(c);
+  }
+
+  /** Entries waiting per client. */
+  private counts(): Map<string, number> {
+    const n = new Map<string, number>();
+    for (const e of this.entries) n.set(e.client, (n.get(e.client) ?? 0) + 1);
+    return n;
+  }
+
+  /** The most entries one client other than `client` has waiting (0 when none). */
+  mostWaitingBesides(client: string): number {
+    let most = 0;
+    for (const [c, k] of this.counts()) if (c !== client) most = Math.max(most, k);
+    return most;
+  }
+
+  /**
+   * Ends the newest entry of the client with the most waiting (not `client`) as `displaced`, so `client`, below
+   * its share of a full queue, gets its place. False when no other client has an entry.
+   */
+  displaceFor(client: string): boolean {
+    let most: string | null = null;
+    let mostN = 0;
+    for (const [c, k] of this.counts())
+      if (c !== client && k > mostN) {
+        most = c;
+        mostN = k;
+      }
+    if (most === null) return false;
+    for (let i = this.entries.length - 1; i >= 0; i--)
+      if (this.entries[i]!.client === most) {
+        this.entries[i]!.settle('displaced');
+        return true;
+      }
+    return false;
   }
 
   /**

@@ -30,14 +30,17 @@ export interface AdmissionContext {
   queueMax: number;
   /** The places one client may hold: all of them, or its share while others use the guard (`queueShare`). */
   clientShare: number;
+  /** The most requests one other client has waiting: over its share, a full queue gives up one of them. */
+  mostQueuedByOther: number;
 }
 
 /**
  * The places of the serialise queue one client (one address) may hold: all of them while it is the only one
- * to use the guard (the usual loopback set-up), half (at least one) once others have.
+ * to use the guard (the usual loopback set-up), else an equal part (at least one) for each client that used
+ * it in the last 10 minutes: two addresses of one sender get two parts, never the whole queue.
  */
 export const queueShare = (queueMax: number, clients: number): number =>
-  clients > 1 ? Math.max(1, Math.ceil(queueMax / 2)) : queueMax;
+  clients > 1 ? Math.max(1, Math.floor(queueMax / clients)) : queueMax;
 
 export interface RequestFacts {
   promptTokens: number;
@@ -51,7 +54,13 @@ export type RefusalKind = 'context' | 'kv-headroom' | 'mode' | 'queue-full' | 'q
 
 export type Decision =
   | { decision: 'admit'; tokens: number | null; kvBytes: number | null }
-  | { decision: 'queue'; tokens: number | null; kvBytes: number | null }
+  | {
+      decision: 'queue';
+      tokens: number | null;
+      kvBytes: number | null;
+      /** The queue is full: the newest request of a client over its share gives up its place for this one. */
+      displace?: true;
+    }
   | {
       decision: 'refuse';
       /** 400: the request can never fit (do not retry as is); 503: capacity, retry after Retry-After. */
@@ -142,16 +151,21 @@ function decideOnMode(ctx: AdmissionContext, tokens: number | null, kvBytes: num
   if (ctx.mode === 'refuse-new' || ctx.mode === 'cancel-newest') return refuse('mode', modeReason(ctx));
   if (ctx.mode === 'serialise' && (ctx.inFlight > 0 || ctx.queued > 0)) {
     const why = modeReason(ctx).replace(/; new requests are refused until the level falls$/, '');
-    if (ctx.queued >= ctx.queueMax)
-      return refuse(
-        'queue-full',
-        `the queue is full (${ctx.queueMax} waiting) while requests are serialised: ${why}`,
-      );
-    if (ctx.queuedByClient >= ctx.clientShare)
+    // A client alone (its share all of the queue) is told the queue is full, not about a share.
+    if (ctx.clientShare < ctx.queueMax && ctx.queuedByClient >= ctx.clientShare)
       return refuse(
         'queue-full',
         `this client already has ${ctx.queuedByClient} requests waiting, its share of the queue's ${ctx.queueMax} places while other clients use the guard, and requests are serialised: ${why}`,
       );
+    if (ctx.queued >= ctx.queueMax) {
+      // Below its share while another client holds more than its own: that client's newest gives way.
+      if (ctx.mostQueuedByOther > ctx.clientShare)
+        return { decision: 'queue', tokens, kvBytes, displace: true };
+      return refuse(
+        'queue-full',
+        `the queue is full (${ctx.queueMax} waiting) while requests are serialised: ${why}`,
+      );
+    }
     return { decision: 'queue', tokens, kvBytes };
   }
   return { decision: 'admit', tokens, kvBytes };

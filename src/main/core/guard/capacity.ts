@@ -63,6 +63,16 @@ export class Capacity {
     return this.lastSeen.size;
   }
 
+  /** The most requests one client other than `client` has waiting. */
+  mostQueuedBesides(client: string): number {
+    return this.queue.mostWaitingBesides(client);
+  }
+
+  /** Gives `client` the place of the newest request of the client with the most waiting (it gets a 503). */
+  displaceFor(client: string): boolean {
+    return this.queue.displaceFor(client);
+  }
+
   /** Requests from one client (its address) waiting in the queue. */
   queuedBy(client: string): number {
     return this.queue.waitingFor(client);

@@ -8,6 +8,7 @@ import {
   type RequestFacts,
   wakeHoldRetryAfter,
 } from './admission.js';
+import type { QueueOutcome } from './admission-queue.js';
 import type { AllocationLog, GuardRecord } from './allocation-log.js';
 import type { Capacity } from './capacity.js';
 import {
@@ -124,6 +125,7 @@ export class GatedRequest {
       queuedByClient: turn ? 0 : c.queuedBy(this.client),
       queueMax: this.d.config.queue.max,
       clientShare: queueShare(this.d.config.queue.max, this.clients),
+      mostQueuedByOther: turn ? 0 : c.mostQueuedBesides(this.client),
     };
   }
 
@@ -242,6 +244,7 @@ export class GatedRequest {
     let d = decideAdmission(this.ctx(kv, false), request);
     let turn = false;
     if (d.decision === 'queue') {
+      if (d.displace) this.d.capacity.displaceFor(this.client);
       const outcome = await this.waitTurn();
       if (outcome !== 'turn') {
         this.leftQueue(outcome, kv, request, base);
@@ -274,7 +277,7 @@ export class GatedRequest {
   }
 
   /** Waits in the serialise queue; a client that leaves takes its entry with it at once. */
-  private async waitTurn(): Promise<'turn' | 'timeout' | 'left' | 'refused'> {
+  private async waitTurn(): Promise<QueueOutcome> {
     const left = new AbortController();
     const onClose = (): void => left.abort();
     // A pipelined request of a client that left never sees its response close: its socket's close counts.
@@ -296,7 +299,7 @@ export class GatedRequest {
   }
 
   private leftQueue(
-    outcome: 'timeout' | 'left' | 'refused',
+    outcome: 'timeout' | 'left' | 'refused' | 'displaced',
     kv: NodeKv,
     request: RequestFacts | null,
     base: Record<string, unknown> & { endpoint: string },
@@ -313,11 +316,14 @@ export class GatedRequest {
       return;
     }
     const now = decideAdmission(this.ctx(kv, true), request);
-    const reasonKind: RefusalKind = outcome === 'timeout' ? 'queue-timeout' : 'mode';
+    const reasonKind: RefusalKind =
+      outcome === 'timeout' ? 'queue-timeout' : outcome === 'displaced' ? 'queue-full' : 'mode';
     const message =
       outcome === 'timeout'
         ? `waited ${Math.round(this.queuedMs / 1000)} s in the serialise queue without a turn (the limit is ${this.d.config.queue.timeoutSeconds} s)`
-        : `refused while queued: ${now.decision === 'refuse' ? now.message : 'the guard stopped admitting requests'}`;
+        : outcome === 'displaced'
+          ? `the queue is full and this client held more than its share of its ${this.d.config.queue.max} places while other clients use the guard: its newest request gave its place to another client's`
+          : `refused while queued: ${now.decision === 'refuse' ? now.message : 'the guard stopped admitting requests'}`;
     this.refused({
       ...base,
       decision: 'refuse',
