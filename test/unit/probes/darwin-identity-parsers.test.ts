@@ -111,7 +111,10 @@ describe('Metal ceiling', () => {
     const t0 = performance.now();
     assert.equal(parseMetalCeiling(`MTL0:${' '.repeat(64_000)}x`).ceilingBytes, null);
     assert.ok(performance.now() - t0 < 1000, `${(performance.now() - t0).toFixed(0)} ms`);
-    assert.equal(parseMetalCeiling('MTL0: Apple M1 Max (26000 MiB, 25999 MiB free)').deviceName, 'Apple M1 Max');
+    assert.equal(
+      parseMetalCeiling('MTL0: Apple M1 Max (26000 MiB, 25999 MiB free)').deviceName,
+      'Apple M1 Max',
+    );
   });
 
   it('reads mx.device_info() (M2 Ultra 192 GB)', () => {
