@@ -211,6 +211,13 @@ describe("peers from EXO's topology (written by whatever listens on EXO's port)"
         'fe80::1%en0',
         'fe80::1',
         42,
+        // The same peers, and the unspecified address, spelled otherwise.
+        '::ffff:10.0.0.9',
+        'FE80::1',
+        'fe80:0:0:0:0:0:0:1',
+        '0:0:0:0:0:0:0:0',
+        '::0',
+        '::ffff:0.0.0.0',
       ),
       'self',
       52417,

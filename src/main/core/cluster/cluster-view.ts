@@ -152,13 +152,16 @@ function peerReasons(v: unknown): RiskReason[] {
  * An address from EXO's topology as a URL's host: an IPv4 or IPv6 address and nothing else. Whatever listens
  * on EXO's port writes the topology: `::ffff:127.0.0.1]:41001/any?[` made the daemon send a signed request
  * to a host, port and path of its choosing, and `a b` made the whole cluster view a 500. An IPv6 address
- * with a zone (`%en0`) has no URL form and is left out, as are the unspecified addresses.
+ * with a zone (`%en0`) has no URL form and is left out, as are the unspecified addresses in any spelling.
  */
 function peerHost(ip: string): string | null {
-  const v = isIP(ip);
-  if (v === 4) return ip === '0.0.0.0' ? null : ip;
-  if (v === 6 && !ip.includes('%') && ip !== '::') return `[${ip}]`;
-  return null;
+  // An IPv4 address written as IPv6 (`::ffff:a.b.c.d`) is that IPv4 address: one peer, one row.
+  const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(ip)?.[1];
+  const v = isIP(mapped ?? ip);
+  if (v === 0 || (v === 6 && ip.includes('%'))) return null;
+  // The URL's own spelling of the address: `FE80::ABCD` and `fe80::abcd`, `::0` and `::`, are one each.
+  const host = new URL(`http://${v === 6 ? `[${ip}]` : (mapped ?? ip)}/`).hostname;
+  return host === '0.0.0.0' || host === '[::]' ? null : host;
 }
 
 /** A URL's host, or the URL itself when it does not parse. */
