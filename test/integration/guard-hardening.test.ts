@@ -628,6 +628,30 @@ describe('guard hardening: what an outside review found', () => {
     }
   });
 
+  it('a model load in a refusing mode is refused whatever set it; the sleep/wake hold says when it ends', async () => {
+    const { g, port } = await start();
+    fake.requests.length = 0;
+    try {
+      g.update({ mode: 'refuse-new', modeSource: 'pin', level: 'ok' });
+      const pinned = await rawRequest(port, 'POST', '/instance', '{"model_id":"m"}');
+      assert.equal(pinned.status, 503);
+      assert.match(pinned.body, /model loads are refused: the guard is pinned to refuse-new by hand/);
+      g.update({
+        mode: 'refuse-new',
+        modeSource: 'wake-hold',
+        wakeHold: { reason: 'the machine woke 1 s ago', until: Date.now() + 5000 },
+      });
+      const held = await rawRequest(port, 'POST', '/place_instance', '{"model_id":"m"}');
+      assert.equal(held.status, 503);
+      assert.match(held.body, /model loads are refused: sleep\/wake hold: the machine woke/);
+      const retry = Number(held.headers['retry-after']);
+      assert.ok(retry >= 4 && retry <= 6, `Retry-After ${retry}: when the hold ends, not a minute`);
+      assert.equal(fake.requests.filter((r) => r.method === 'POST').length, 0, 'EXO saw no load');
+    } finally {
+      await g.stop();
+    }
+  });
+
   it('stop() answers a queued client 503 and ends an in-flight stream with its error frame', async () => {
     const { g, port } = await start();
     g.update({ mode: 'serialise', modeSource: 'level', level: 'elevated' });

@@ -238,7 +238,7 @@ describe('admission decisions', () => {
     // Pinned to refuse new requests by hand at level ok: a load (the largest allocation of all) is refused too.
     const pinned = decideLoad({ ...base, mode: 'refuse-new', modeSource: 'pin' });
     assert.ok(!pinned.ok && pinned.status === 503 && pinned.kind === 'mode');
-    assert.match(pinned.message, /^model loads are refused while the guard is pinned to refuse-new by hand/);
+    assert.match(pinned.message, /^model loads are refused: the guard is pinned to refuse-new by hand/);
     assert.equal(decideLoad({ ...base, mode: 'cancel-newest', modeSource: 'pin' }).ok, false);
     assert.equal(
       decideLoad({ ...base, mode: 'serialise', modeSource: 'pin' }).ok,

@@ -216,7 +216,7 @@ export function decideLoad(ctx: LoadContext):
       ok: false,
       status: 503,
       kind: 'mode',
-      message: `model loads are refused while ${modeReason({ ...ctx, hold: null })}`,
+      message: `model loads are refused: ${modeReason({ ...ctx, hold: null })}`,
       retryAfter: 60,
     };
   }

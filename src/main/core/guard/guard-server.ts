@@ -6,7 +6,7 @@ import type { GuardMode } from '../../../shared/risk.js';
 import { sameSecret } from '../util/node-crypto.js';
 import { http } from '../util/node-http.js';
 import { MAX_PIPELINED, PipelinedRequests } from '../util/pipelined-requests.js';
-import { decideLoad, jitteredRetryAfter, type ModeSource } from './admission.js';
+import { decideLoad, jitteredRetryAfter, type ModeSource, wakeHoldRetryAfter } from './admission.js';
 import { AllocationLog } from './allocation-log.js';
 import { Capacity } from './capacity.js';
 import { type GatedFamily, gatedFamilyFor, isImageFamily } from './endpoints/endpoint-family.js';
@@ -379,7 +379,13 @@ export class GuardServer {
       this.log.record({ endpoint: key, decision: 'refuse', status: d.status, reason: d.message, reasonKind });
       sendError(res, styleForPath(key), d.status === 409 ? 'forbidden' : 'overloaded', d.message, {
         status: d.status,
-        retryAfter: d.retryAfter ? jitteredRetryAfter(d.retryAfter) : null,
+        // The sleep/wake hold ends at a known time: its Retry-After says when, as for generation requests.
+        retryAfter:
+          d.kind === 'mode' && this.view.modeSource === 'wake-hold' && this.view.wakeHold
+            ? wakeHoldRetryAfter(this.view.wakeHold, this.now(), d.retryAfter ?? 60)
+            : d.retryAfter
+              ? jitteredRetryAfter(d.retryAfter)
+              : null,
       });
       return;
     }
