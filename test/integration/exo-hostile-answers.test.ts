@@ -149,12 +149,16 @@ describe("hostile answers on EXO's port", () => {
     }
     assert.equal(m.snapshot.reachable, false);
     assert.equal(m.snapshot.nodeId, null);
-    assert.match(m.snapshot.error!, /\/node_id: answer longer than 4096 bytes/);
+    assert.match(m.snapshot.error!, /\/node_id: HTTP 200, answer longer than 4096 bytes/);
     assert.ok(events < 5000, `events of ${events} characters`);
     // Under the cap but not an id: refused all the same.
     exo.answers.set('/node_id', { status: 200, body: JSON.stringify('x'.repeat(1000)) });
     await m.poll();
     assert.match(m.snapshot.error!, /not a node id/);
+    // An error page over the cap still says which status EXO's port answered.
+    exo.answers.set('/node_id', { status: 500, body: `<html>${'x'.repeat(10_000)}</html>` });
+    await m.poll();
+    assert.match(m.snapshot.error!, /\/node_id: HTTP 500, answer longer than 4096 bytes/);
     exo.answers.delete('/node_id');
   });
 

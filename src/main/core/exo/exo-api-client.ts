@@ -72,7 +72,12 @@ export class ExoApiClient {
     });
     if (!res.ok) {
       if (res.kind === 'timeout') return { ...fail('timeout', res.error), status: null };
-      if (res.kind === 'too-large') return fail('garbage', res.error, maxBytes);
+      if (res.kind === 'too-large')
+        return fail(
+          'garbage',
+          res.status === null ? res.error : `HTTP ${res.status}, ${res.error}`,
+          maxBytes,
+        );
       return fail('down', res.error);
     }
     const text = res.text;
