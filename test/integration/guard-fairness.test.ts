@@ -1,6 +1,7 @@
 /**
- * The serialise queue between clients: while several clients (addresses) use the guard, one may hold half of
- * its places, and turns go about between the clients waiting; a client alone may fill it. Before, one client that filled the queue refused every other client's
+ * The serialise queue between clients: turns go round between the clients (addresses) waiting, and when the
+ * queue is full a client below its part takes the place of the newest request of one holding more; a client
+ * alone may fill it. Before, one client that filled the queue refused every other client's
  * request with 503 for as long as it kept it full, and a request that did get in waited behind all of its.
  * Two loopback addresses stand in for two machines (Linux routes all of 127/8 to lo).
  */
@@ -72,28 +73,26 @@ describe('the serialise queue between clients', {
       .filter((r) => r.method === 'POST')
       .map((r) => (JSON.parse(r.body) as { messages: Array<{ content: string }> }).messages[0]!.content);
 
-  it('with another client about, one holds half of the places; turns go about, so the other waits for one request only', async () => {
+  it('a client that filled the queue gives a place to another that comes; turns go round between them', async () => {
     const { guard, port } = await serialising();
     try {
       const b0 = chat(port, '127.0.0.2', 'b0');
       await sleep(100);
-      const a = [chat(port, '127.0.0.1', 'a1'), chat(port, '127.0.0.1', 'a2')];
-      await sleep(100);
-      assert.equal(guard.stats.queued, 2);
-      // Its share is full: a third from it is refused, naming why, while the queue has room for others.
-      const a3 = await chat(port, '127.0.0.1', 'a3');
-      assert.equal(a3.status, 503);
-      assert.match(a3.text, /this client already has 2 requests waiting, its share of the queue's 4 places/);
+      const a = [1, 2, 3, 4].map((i) => chat(port, '127.0.0.1', `a${i}`));
+      await sleep(150);
+      assert.equal(guard.stats.queued, 4, 'room in the queue: one client may fill it');
+      // Full: the other client, below its part (2 of 4 for two clients), takes the place of a's newest.
       const b1 = chat(port, '127.0.0.2', 'b1');
       await sleep(100);
-      assert.equal(guard.stats.queued, 3, 'the other client is queued, not refused');
+      assert.equal(guard.stats.queued, 4);
       const answers = await Promise.all([b0, ...a, b1]);
       assert.deepEqual(
         answers.map((r) => r.status),
-        [200, 200, 200, 200],
+        [200, 200, 200, 200, 503, 200],
       );
-      // b1 came after a1 and a2, and runs after one of them: a1 (first come), b1 (not served yet), a2.
-      assert.deepEqual(reached(), ['b0', 'a1', 'b1', 'a2']);
+      assert.match(answers[4]!.text, /its newest request gave its place to another client's/);
+      // b1 came last and runs after one of a's: a1, then b1 (its round), then a2, a3.
+      assert.deepEqual(reached(), ['b0', 'a1', 'b1', 'a2', 'a3']);
     } finally {
       await guard.stop();
     }
@@ -129,6 +128,25 @@ describe('the serialise queue between clients', {
   it('a client alone may fill the whole queue (the usual loopback set-up)', async () => {
     const { guard, port } = await serialising();
     try {
+      // A body that is not JSON from elsewhere is a 400 and no client of the queue.
+      const junk = await new Promise<number>((resolve) => {
+        const req = request(
+          {
+            host: '127.0.0.1',
+            port,
+            localAddress: '127.0.0.9',
+            method: 'POST',
+            path: '/v1/chat/completions',
+            agent: false,
+          },
+          (res) => {
+            res.resume();
+            resolve(res.statusCode ?? 0);
+          },
+        );
+        req.end('{not json');
+      });
+      assert.equal(junk, 400);
       const running = chat(port, '127.0.0.1', 'a0');
       await sleep(100);
       const queued = [1, 2, 3, 4].map((i) => chat(port, '127.0.0.1', `a${i}`));

@@ -56,13 +56,17 @@ describe('admission decisions', () => {
     );
     assert.equal(queueShare(16, 3), 5);
     assert.equal(queueShare(1, 2), 1, 'at least one place');
-    const serialised = { mode: 'serialise' as const, inFlight: 1, queued: 8, clientShare: 8 };
-    assert.equal(decideAdmission(ctx({ ...serialised, queuedByClient: 7 }), null).decision, 'queue');
-    const over = decideAdmission(ctx({ ...serialised, queuedByClient: 8 }), null);
-    assert.ok(over.decision === 'refuse' && over.reasonKind === 'queue-full' && over.status === 503);
+    // Room in the queue: queued whatever the share.
+    const room = { mode: 'serialise' as const, inFlight: 1, queued: 8, clientShare: 8 };
+    assert.equal(decideAdmission(ctx({ ...room, queuedByClient: 8 }), null).decision, 'queue');
+    const atShare = decideAdmission(
+      ctx({ ...room, queued: 16, queuedByClient: 8, mostQueuedByOther: 8 }),
+      null,
+    );
+    assert.ok(atShare.decision === 'refuse' && atShare.reasonKind === 'queue-full' && atShare.status === 503);
     assert.match(
-      over.message,
-      /this client already has 8 requests waiting, its share of the queue's 16 places/,
+      atShare.message,
+      /^the queue is full \(16 waiting, 8 of them this client's: its share while other clients use the guard\)/,
     );
     // Full, and this client is below its share while another holds more than its own: it takes a place.
     const full = { mode: 'serialise' as const, inFlight: 1, queued: 16, clientShare: 8 };
@@ -72,7 +76,7 @@ describe('admission decisions', () => {
     assert.ok(fair.decision === 'refuse' && /the queue is full \(16 waiting\)/.test(fair.message));
     // Not serialising: the share does not apply.
     assert.equal(
-      decideAdmission(ctx({ ...serialised, mode: 'open', queuedByClient: 8 }), null).decision,
+      decideAdmission(ctx({ ...full, mode: 'open', queuedByClient: 8 }), null).decision,
       'admit',
     );
   });

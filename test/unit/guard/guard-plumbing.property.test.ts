@@ -284,7 +284,7 @@ describe('the queue', () => {
     );
   });
 
-  it('a client that comes back after its turn waits behind a client not yet served', async () => {
+  it('a client that comes later joins the end of the round', async () => {
     const q = new AdmissionQueue(() => 60_000);
     const got: string[] = [];
     const take = (client: string, name: string) =>
@@ -293,11 +293,11 @@ describe('the queue', () => {
     q.wakeNext(); // a1
     await Promise.resolve();
     all.push(take('c', 'c1'));
-    q.wakeNext(); // b1: never served, and waiting before c1
-    q.wakeNext(); // c1: never served
-    q.wakeNext(); // a2
+    q.wakeNext(); // b1
+    q.wakeNext(); // a2: a was in the round before c came
+    q.wakeNext(); // c1
     await Promise.all(all);
-    assert.deepEqual(got, ['a1:turn', 'b1:turn', 'c1:turn', 'a2:turn']);
+    assert.deepEqual(got, ['a1:turn', 'b1:turn', 'a2:turn', 'c1:turn']);
   });
 
   it('a client that keeps one request waiting, or leaves and comes back, does not jump the turn', async () => {
@@ -337,6 +337,24 @@ describe('the queue', () => {
     q2.wakeNext();
     await Promise.all([c[1], b1again]);
     assert.deepEqual(got2, ['c0:turn', 'b0:turn', 'b1:left', 'c1:turn', 'b1again:turn']);
+  });
+
+  it('a sender using a new address for each request waits its round: a waiting client is not starved', async () => {
+    const q = new AdmissionQueue(() => 60_000);
+    const order: string[] = [];
+    const take = (client: string, name: string) =>
+      q.wait(new AbortController().signal, client).then((o) => order.push(`${name}:${o}`));
+    const v = [take('v', 'v1'), take('v', 'v2')];
+    const fresh: Array<Promise<number>> = [take('x0', 'x0')];
+    for (let i = 1; i <= 6; i++) {
+      q.wakeNext();
+      await Promise.resolve();
+      fresh.push(take(`x${i}`, `x${i}`));
+    }
+    while (q.wakeNext()) await Promise.resolve();
+    await Promise.all([...v, ...fresh]);
+    // Before, every new address went first: v2 waited behind all of them and timed out.
+    assert.deepEqual(order.slice(0, 4), ['v1:turn', 'x0:turn', 'v2:turn', 'x1:turn']);
   });
 
   it('a full queue: the newest request of the client with the most waiting gives its place', async () => {

@@ -1,7 +1,9 @@
 /**
- * The serialise queue: bounded in length and in wait, first come first served within a client and turn about
- * between clients (the next turn goes to the waiting client served longest ago), so one client that fills its
- * share of the queue delays another's request by at most one of its own. An entry leaves the moment its client
+ * The serialise queue: bounded in length and in wait, first come first served within a client and round robin
+ * between clients: the clients with requests waiting form a ring, a client that comes (or comes back) joins its
+ * end, and the one at its head gets the next turn and goes to the end if it has more waiting. So a client that
+ * keeps one request waiting, leaves and comes back, or sends each request from a new address waits its round
+ * like any other, and one that fills the queue delays another's request by at most one of its own. An entry leaves the moment its client
  * does (its signal aborts), so a client that gave up never holds a turn; the guard wakes the next entry as
  * soon as a slot frees, and refuses all of them at once when the mode turns to refusing.
  */
@@ -16,13 +18,8 @@ interface Entry {
 
 export class AdmissionQueue {
   private readonly entries: Entry[] = [];
-  /**
-   * When each client was last given a turn (a count of turns). Kept after its last entry leaves, so a client
-   * that keeps one request waiting, or leaves and comes back, is not taken for one never served; forgotten
-   * once no waiting client was served before it (it then ranks as a newcomer would: first).
-   */
-  private readonly servedAt = new Map<string, number>();
-  private turns = 0;
+  /** The clients with entries waiting, in the order their turns come. */
+  private readonly ring: string[] = [];
 
   constructor(
     private readonly maxWaitMs: () => number,
@@ -65,20 +62,16 @@ export class AdmissionQueue {
         signal.removeEventListener('abort', onAbort);
         const i = this.entries.indexOf(entry);
         if (i >= 0) this.entries.splice(i, 1);
-        this.forgetServed();
+        if (!this.entries.some((e) => e.client === client)) {
+          const at = this.ring.indexOf(client);
+          if (at >= 0) this.ring.splice(at, 1);
+        }
         resolve(o);
       };
       signal.addEventListener('abort', onAbort, { once: true });
+      if (!this.ring.includes(client)) this.ring.push(client);
       this.entries.push(entry);
     });
-  }
-
-  /** Drops the turn records that no longer order anything: at or before every waiting client's. */
-  private forgetServed(): void {
-    const waiting = new Set(this.entries.map((e) => e.client));
-    let least = Number.POSITIVE_INFINITY;
-    for (const c of waiting) least = Math.min(least, this.servedAt.get(c) ?? -1);
-    for (const [c, at] of this.servedAt) if (!waiting.has(c) && at <= least) this.servedAt.delete(c);
   }
 
   /** Entries waiting per client. */
@@ -116,22 +109,14 @@ export class AdmissionQueue {
     return false;
   }
 
-  /**
-   * Gives a turn to the oldest entry of the client served longest ago (one never served first, the oldest
-   * entry between equals); false when none is waiting.
-   */
+  /** Gives a turn to the oldest entry of the client at the ring's head; false when none is waiting. */
   wakeNext(): boolean {
-    let next: Entry | undefined;
-    let nextServed = Number.POSITIVE_INFINITY;
-    for (const e of this.entries) {
-      const served = this.servedAt.get(e.client) ?? -1;
-      if (served < nextServed) {
-        next = e;
-        nextServed = served;
-      }
-    }
-    if (!next) return false;
-    this.servedAt.set(next.client, this.turns++);
+    const client = this.ring.shift();
+    if (client === undefined) return false;
+    const next = this.entries.find((e) => e.client === client);
+    if (!next) return this.wakeNext();
+    // To the end of the ring if it has more waiting (settling the last one takes it out).
+    this.ring.push(client);
     next.settle('turn');
     return true;
   }

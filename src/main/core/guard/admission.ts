@@ -151,19 +151,18 @@ function decideOnMode(ctx: AdmissionContext, tokens: number | null, kvBytes: num
   if (ctx.mode === 'refuse-new' || ctx.mode === 'cancel-newest') return refuse('mode', modeReason(ctx));
   if (ctx.mode === 'serialise' && (ctx.inFlight > 0 || ctx.queued > 0)) {
     const why = modeReason(ctx).replace(/; new requests are refused until the level falls$/, '');
-    // A client alone (its share all of the queue) is told the queue is full, not about a share.
-    if (ctx.clientShare < ctx.queueMax && ctx.queuedByClient >= ctx.clientShare)
-      return refuse(
-        'queue-full',
-        `this client already has ${ctx.queuedByClient} requests waiting, its share of the queue's ${ctx.queueMax} places while other clients use the guard, and requests are serialised: ${why}`,
-      );
+    // The share matters only once the queue is full: then a client below its part takes the place of the
+    // newest request of one holding more than its own; else the queue is full for it.
     if (ctx.queued >= ctx.queueMax) {
-      // Below its share while another client holds more than its own: that client's newest gives way.
-      if (ctx.mostQueuedByOther > ctx.clientShare)
+      if (ctx.queuedByClient < ctx.clientShare && ctx.mostQueuedByOther > ctx.clientShare)
         return { decision: 'queue', tokens, kvBytes, displace: true };
+      const over =
+        ctx.clientShare < ctx.queueMax && ctx.queuedByClient >= ctx.clientShare
+          ? `, ${ctx.queuedByClient} of them this client's: its share while other clients use the guard`
+          : '';
       return refuse(
         'queue-full',
-        `the queue is full (${ctx.queueMax} waiting) while requests are serialised: ${why}`,
+        `the queue is full (${ctx.queueMax} waiting${over}) while requests are serialised: ${why}`,
       );
     }
     return { decision: 'queue', tokens, kvBytes };

@@ -75,8 +75,11 @@ export class GatedRequest {
   private readonly received: number;
   /** Who sent it, for the queue's share and turns: its address (an IPv4 client over IPv6 as IPv4). */
   private readonly client: string;
-  /** Clients that sent a generation request in the last 10 minutes, this one included. */
-  private readonly clients: number;
+  /**
+   * Clients that sent a generation request in the last 10 minutes, this one included: counted when it is
+   * first judged (read and measured), so a request refused before (a 400) counts no client.
+   */
+  private clients: number | null = null;
   private queuedMs = 0;
   private held = 0;
 
@@ -90,7 +93,6 @@ export class GatedRequest {
   ) {
     this.received = d.now();
     this.client = (req.socket?.remoteAddress ?? '').replace(/^::ffff:(?=\d+\.\d+\.\d+\.\d+$)/, '');
-    this.clients = d.capacity.seen(this.client);
   }
 
   /** A refusing mode of the sleep/wake hold ends at a known time: Retry-After says when. */
@@ -109,6 +111,8 @@ export class GatedRequest {
   private ctx(kv: NodeKv, turn: boolean): AdmissionContext {
     const v = this.d.view();
     const c = this.d.capacity;
+    this.clients ??= c.seen(this.client);
+    const clients = this.clients;
     return {
       level: v.level,
       mode: v.mode,
@@ -124,7 +128,7 @@ export class GatedRequest {
       queued: turn ? 0 : c.queued,
       queuedByClient: turn ? 0 : c.queuedBy(this.client),
       queueMax: this.d.config.queue.max,
-      clientShare: queueShare(this.d.config.queue.max, this.clients),
+      clientShare: queueShare(this.d.config.queue.max, clients),
       mostQueuedByOther: turn ? 0 : c.mostQueuedBesides(this.client),
     };
   }
