@@ -75,10 +75,7 @@ describe('admission decisions', () => {
     const fair = decideAdmission(ctx({ ...full, queuedByClient: 2, mostQueuedByOther: 8 }), null);
     assert.ok(fair.decision === 'refuse' && /the queue is full \(16 waiting\)/.test(fair.message));
     // Not serialising: the share does not apply.
-    assert.equal(
-      decideAdmission(ctx({ ...full, mode: 'open', queuedByClient: 8 }), null).decision,
-      'admit',
-    );
+    assert.equal(decideAdmission(ctx({ ...full, mode: 'open', queuedByClient: 8 }), null).decision, 'admit');
   });
 
   it('admits what fits, with the tokens and KV it will take', () => {
