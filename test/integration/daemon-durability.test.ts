@@ -163,10 +163,7 @@ describe('daemon durability against the real machine', () => {
     chmodSync(shared, 0o777);
     const moved = await runCli(['daemon', '--once', '--data-dir', `${shared}/mine`]);
     assert.equal(moved.code, 1);
-    assert.match(
-      moved.stderr,
-      /is in .*\/shared, which group or others can write \(mode 0777, no sticky bit\)/,
-    );
+    assert.match(moved.stderr, /is in .*\/shared, which anyone can write \(mode 0777, no sticky bit\)/);
     chmodSync(shared, 0o1777);
     assert.equal(
       (await runCli(['daemon', '--once', '--data-dir', `${shared}/mine`])).code,
@@ -180,6 +177,13 @@ describe('daemon durability against the real machine', () => {
       const other = await runCli(['daemon', '--once', '--data-dir', theirs]);
       assert.equal(other.code, 1);
       assert.match(other.stderr, /belongs to another user \(uid 65534, mode 0700\)/);
+      // Mine, but in another user's directory: they could move it away.
+      const inTheirs = `${dir.path}/their-parent`;
+      mkdirSync(`${inTheirs}/mine`, { recursive: true, mode: 0o700 });
+      chownSync(inTheirs, 65534, 65534);
+      const moved = await runCli(['daemon', '--once', '--data-dir', `${inTheirs}/mine`]);
+      assert.equal(moved.code, 1);
+      assert.match(moved.stderr, /is in .*\/their-parent, a directory of another user \(uid 65534\)/);
     }
   });
 });

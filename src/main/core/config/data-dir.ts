@@ -30,19 +30,37 @@ export function unsafeDataDir(dir: string, uid: number | undefined = process.get
   try {
     const link = lstatSync(dir);
     if (link.isSymbolicLink() && link.uid !== uid && link.uid !== 0)
-      return `is a link owned by another user (uid ${link.uid})`;
+      return `is a link owned by another user (uid ${link.uid}): they could point it anywhere`;
     const st = statSync(dir);
     const mode = (st.mode & 0o7777).toString(8).padStart(4, '0');
-    if (st.uid !== uid && st.uid !== 0) return `belongs to another user (uid ${st.uid}, mode ${mode})`;
+    if (st.uid !== uid && st.uid !== 0)
+      return `belongs to another user (uid ${st.uid}, mode ${mode}): another user could plant links there that the daemon would write its timeline and log through`;
     if ((st.mode & 0o022) !== 0)
-      return `can be written by ${st.mode & 0o002 ? 'anyone' : 'its group'} (mode ${mode})`;
-    // A parent others can write without the sticky bit lets them rename this directory away and put their
-    // own in its place (/tmp is sticky: only a name's owner may move it).
-    for (let p = dirname(realpathSync(dir)); ; p = dirname(p)) {
-      const ps = statSync(p);
-      if ((ps.mode & 0o022) !== 0 && (ps.mode & 0o1000) === 0)
-        return `is in ${p}, which group or others can write (mode ${(ps.mode & 0o7777).toString(8).padStart(4, '0')}, no sticky bit): they could move it away and put their own in its place`;
+      return `can be written by ${st.mode & 0o002 ? 'anyone' : 'its group'} (mode ${mode}): another user could plant links there that the daemon would write its timeline and log through`;
+    // A parent others can write without the sticky bit, or another user's, lets them rename this directory
+    // away and put their own in its place (/tmp is sticky: only a name's owner may move it). A parent its
+    // group can write is left alone: with a group of one's own (Debian's and Ubuntu's umask 002) ~/.local is
+    // 0775. The path is walked as given, each part's link too, and as resolved.
+    const parents = new Set<string>();
+    for (let p = dirname(resolve(dir)); ; p = dirname(p)) {
+      parents.add(p);
       if (p === dirname(p)) break;
+    }
+    for (let p = dirname(realpathSync(dir)); ; p = dirname(p)) {
+      parents.add(p);
+      if (p === dirname(p)) break;
+    }
+    for (const p of parents) {
+      const parentLink = lstatSync(p);
+      const ps = parentLink.isSymbolicLink() ? statSync(p) : parentLink;
+      const owners = parentLink.isSymbolicLink()
+        ? [['link', parentLink] as const, ['directory', ps] as const]
+        : [['directory', ps] as const];
+      for (const [what, st] of owners)
+        if (st.uid !== uid && st.uid !== 0)
+          return `is in ${p}, a ${what} of another user (uid ${st.uid}): they could move it away and put their own in its place`;
+      if ((ps.mode & 0o002) !== 0 && (ps.mode & 0o1000) === 0)
+        return `is in ${p}, which anyone can write (mode ${(ps.mode & 0o7777).toString(8).padStart(4, '0')}, no sticky bit): they could move it away and put their own in its place`;
     }
     return null;
   } catch {

@@ -116,7 +116,7 @@ function claimDataDir(dataDir: string, pidfile: string): number | null {
   const unsafe = unsafeDataDir(dataDir);
   if (unsafe) {
     process.stderr.write(
-      `exo-sentinel: the data directory ${dataDir} ${unsafe}: another user could plant links there that the daemon would write its timeline and log through. Use a directory only you can write (chmod go-w, or --data-dir elsewhere).\n`,
+      `exo-sentinel: the data directory ${dataDir} ${unsafe}. Use a directory only you can write, in directories only you or root can change (chmod go-w, or --data-dir elsewhere).\n`,
     );
     return EXIT_FAILURE;
   }
