@@ -155,12 +155,17 @@ function peerReasons(v: unknown): RiskReason[] {
  * with a zone (`%en0`) has no URL form and is left out, as are the unspecified addresses in any spelling.
  */
 function peerHost(ip: string): string | null {
-  // An IPv4 address written as IPv6 (`::ffff:a.b.c.d`) is that IPv4 address: one peer, one row.
-  const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(ip)?.[1];
-  const v = isIP(mapped ?? ip);
+  const v = isIP(ip);
   if (v === 0 || (v === 6 && ip.includes('%'))) return null;
-  // The URL's own spelling of the address: `FE80::ABCD` and `fe80::abcd`, `::0` and `::`, are one each.
-  const host = new URL(`http://${v === 6 ? `[${ip}]` : (mapped ?? ip)}/`).hostname;
+  // The URL's own spelling: `FE80::ABCD` and `fe80::abcd`, `::0` and `::`, are one each; an IPv4 address
+  // written as IPv6 (`::ffff:a.b.c.d`, `::ffff:7f00:1`, `0::ffff:…`) is that IPv4 address.
+  let host = new URL(`http://${v === 6 ? `[${ip}]` : ip}/`).hostname;
+  const mapped = /^\[::ffff:([0-9a-f]{1,4}):([0-9a-f]{1,4})\]$/.exec(host);
+  if (mapped) {
+    const hi = Number.parseInt(mapped[1]!, 16);
+    const lo = Number.parseInt(mapped[2]!, 16);
+    host = `${hi >> 8}.${hi & 255}.${lo >> 8}.${lo & 255}`;
+  }
   return host === '0.0.0.0' || host === '[::]' ? null : host;
 }
 
