@@ -381,6 +381,15 @@ describe('command runner (real processes)', () => {
       timeoutMs: 20_000,
     });
     assert.ok(!over.ok && /output over the cap/.test(over.error));
+    // 8 MiB of empty lines: a Buffer a line took 1.9 GB; what is kept is one buffer.
+    const before = process.memoryUsage().rss;
+    const empty = await runCommand('/bin/sh', ['-c', 'head -c 8388608 /dev/zero | tr "\\0" "\\n"'], {
+      maxLineBytes: 100,
+      maxBytes: 64 * 1024 * 1024,
+      timeoutMs: 20_000,
+    });
+    assert.ok(empty.ok && empty.stdout.length === 8 * 1024 * 1024);
+    assert.ok(process.memoryUsage().rss - before < 200 * 1024 * 1024, 'held as one buffer');
     const missing = await runCommand('/no/such/tool', [], { maxLineBytes: 100 });
     assert.deepEqual(missing, { ok: false, error: '/no/such/tool: command not found' });
   });

@@ -91,7 +91,22 @@ function runCuttingLines(
       resolve({ ok: false, error: `${label}: ${(e as Error).message}` });
       return;
     }
-    const kept: Buffer[] = [];
+    // What is kept goes into one growing buffer: a Buffer per line cost ~230 bytes of heap per newline.
+    let out = Buffer.allocUnsafe(64 * 1024);
+    let used = 0;
+    const keepMax = Math.min(cap, KEPT_MAX_BYTES);
+    const put = (src: Buffer, from: number, to: number): boolean => {
+      const n = to - from;
+      if (used + n > keepMax) return false;
+      if (used + n > out.length) {
+        const bigger = Buffer.allocUnsafe(Math.min(keepMax, Math.max(out.length * 2, used + n)));
+        out.copy(bigger, 0, 0, used);
+        out = bigger;
+      }
+      src.copy(out, used, from, to);
+      used += n;
+      return true;
+    };
     const err: Buffer[] = [];
     let read = 0;
     let errBytes = 0;
@@ -107,23 +122,23 @@ function runCuttingLines(
       child.kill('SIGKILL');
       finish({ ok: false, error: `${label}: no answer within ${timeout} ms` });
     }, timeout);
+    const overCap = (): void => {
+      child.kill('SIGKILL');
+      finish({ ok: false, error: `${label}: output over the cap` });
+    };
     child.stdout?.on('data', (chunk: Buffer) => {
+      if (settled) return;
       read += chunk.length;
-      if (read > cap) {
-        child.kill('SIGKILL');
-        finish({ ok: false, error: `${label}: output over the cap` });
-        return;
-      }
+      if (read > cap) return overCap();
       let at = 0;
       while (at < chunk.length) {
         const nl = chunk.indexOf(10, at);
         const end = nl < 0 ? chunk.length : nl;
         const room = Math.max(0, maxLine - lineBytes);
-        // A copy: a view would keep its whole 64 KB chunk alive, one per huge line.
-        if (room > 0) kept.push(Buffer.from(chunk.subarray(at, Math.min(end, at + room))));
+        if (room > 0 && !put(chunk, at, Math.min(end, at + room))) return overCap();
         lineBytes += end - at;
         if (nl < 0) break;
-        kept.push(NEWLINE);
+        if (!put(NEWLINE, 0, 1)) return overCap();
         lineBytes = 0;
         at = nl + 1;
       }
@@ -139,7 +154,8 @@ function runCuttingLines(
       }),
     );
     child.on('close', (code, signal) => {
-      const stdout = Buffer.concat(kept).toString('utf8');
+      if (settled) return;
+      const stdout = out.toString('utf8', 0, used);
       const stderr = Buffer.concat(err).toString('utf8');
       if (code === 0) finish({ ok: true, stdout, stderr, exitCode: 0 });
       else if (typeof code === 'number' && stdout) finish({ ok: true, stdout, stderr, exitCode: code });
@@ -153,6 +169,8 @@ function runCuttingLines(
 }
 
 const NEWLINE = Buffer.from('\n');
+/** Bytes kept at most of output whose lines are cut: 4000 processes with 16 KiB command lines. */
+const KEPT_MAX_BYTES = 64 * 1024 * 1024;
 
 /** Wraps a runner to count spawns. */
 export function countingRunner(inner: CommandRunner): CommandRunner & { count: number } {
