@@ -646,6 +646,11 @@ describe('guard hardening: what an outside review found', () => {
       assert.match(held.body, /model loads are refused: sleep\/wake hold: the machine woke/);
       const retry = Number(held.headers['retry-after']);
       assert.ok(retry >= 4 && retry <= 6, `Retry-After ${retry}: when the hold ends, not a minute`);
+      // At a critical level during the hold: the level refuses it, and the level's minute is when to retry.
+      g.update({ level: 'critical' });
+      const critical = await rawRequest(port, 'POST', '/instance', '{"model_id":"m"}');
+      assert.match(critical.body, /model loads are refused at risk level critical/);
+      assert.ok(Number(critical.headers['retry-after']) >= 48, String(critical.headers['retry-after']));
       assert.equal(fake.requests.filter((r) => r.method === 'POST').length, 0, 'EXO saw no load');
     } finally {
       await g.stop();

@@ -191,6 +191,8 @@ export function decideLoad(ctx: LoadContext):
       kind: 'hold' | 'mode' | 'load-cooldown';
       message: string;
       retryAfter: number | null;
+      /** Refused by the guard's mode (not the level): a sleep/wake hold's end is when to retry. */
+      byMode?: true;
     } {
   if (ctx.hold) {
     return {
@@ -217,6 +219,7 @@ export function decideLoad(ctx: LoadContext):
       kind: 'mode',
       message: `model loads are refused: ${modeReason({ ...ctx, hold: null })}`,
       retryAfter: 60,
+      byMode: true,
     };
   }
   if (ctx.lastLoadOrUnload !== null) {

@@ -381,7 +381,7 @@ export class GuardServer {
         status: d.status,
         // The sleep/wake hold ends at a known time: its Retry-After says when, as for generation requests.
         retryAfter:
-          d.kind === 'mode' && this.view.modeSource === 'wake-hold' && this.view.wakeHold
+          d.byMode && this.view.modeSource === 'wake-hold' && this.view.wakeHold
             ? wakeHoldRetryAfter(this.view.wakeHold, this.now(), d.retryAfter ?? 60)
             : d.retryAfter
               ? jitteredRetryAfter(d.retryAfter)
