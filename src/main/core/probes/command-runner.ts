@@ -1,4 +1,4 @@
-import { execFile, spawn } from 'node:child_process';
+import { type ChildProcess, execFile, spawn } from 'node:child_process';
 
 /**
  * Runs a command with an argument array (never a shell string), `LC_ALL=C` so numbers and dates are not
@@ -80,17 +80,8 @@ function runCuttingLines(
     const timeout = options.timeoutMs ?? 3000;
     const cap = options.maxBytes ?? 1024 * 1024;
     const label = [file, ...args].join(' ');
-    let child: ReturnType<typeof spawn>;
-    try {
-      child = spawn(file, args, {
-        stdio: ['ignore', 'pipe', 'pipe'],
-        env: { ...process.env, ...options.env, LC_ALL: 'C', LANG: 'C' },
-        windowsHide: true,
-      });
-    } catch (e) {
-      resolve({ ok: false, error: `${label}: ${(e as Error).message}` });
-      return;
-    }
+    const child = startChild(file, args, options);
+    if (typeof child === 'string') return resolve({ ok: false, error: `${label}: ${child}` });
     // What is kept goes into one growing buffer: a Buffer per line cost ~230 bytes of heap per newline.
     let out = Buffer.allocUnsafe(64 * 1024);
     let used = 0;
@@ -111,23 +102,13 @@ function runCuttingLines(
     let read = 0;
     let errBytes = 0;
     let lineBytes = 0;
-    let settled = false;
-    const finish = (r: CommandResult): void => {
-      if (settled) return;
-      settled = true;
-      clearTimeout(timer);
-      resolve(r);
-    };
-    const timer = setTimeout(() => {
-      child.kill('SIGKILL');
-      finish({ ok: false, error: `${label}: no answer within ${timeout} ms` });
-    }, timeout);
+    const { finish, ended, settled } = supervise(child, label, timeout, resolve);
     const overCap = (): void => {
       child.kill('SIGKILL');
       finish({ ok: false, error: `${label}: output over the cap` });
     };
     child.stdout?.on('data', (chunk: Buffer) => {
-      if (settled) return;
+      if (settled()) return;
       read += chunk.length;
       if (read > cap) return overCap();
       let at = 0;
@@ -147,25 +128,72 @@ function runCuttingLines(
       errBytes += chunk.length;
       if (errBytes <= 64 * 1024) err.push(chunk);
     });
-    child.on('error', (e: NodeJS.ErrnoException) =>
-      finish({
-        ok: false,
-        error: e.code === 'ENOENT' ? `${label}: command not found` : `${label}: ${e.message}`,
-      }),
-    );
     child.on('close', (code, signal) => {
-      if (settled) return;
-      const stdout = out.toString('utf8', 0, used);
-      const stderr = Buffer.concat(err).toString('utf8');
-      if (code === 0) finish({ ok: true, stdout, stderr, exitCode: 0 });
-      else if (typeof code === 'number' && stdout) finish({ ok: true, stdout, stderr, exitCode: code });
-      else
-        finish({
-          ok: false,
-          error: `${label}: ${stderr.trim() || (signal ? `killed by ${signal}` : `exit ${code}`)}`,
-        });
+      if (!settled()) ended(code, signal, out.toString('utf8', 0, used), Buffer.concat(err).toString('utf8'));
     });
   });
+}
+
+/** A child with an argument array (never a shell), its output piped, `LC_ALL=C`; or why it did not start. */
+function startChild(file: string, args: string[], options: CommandOptions): ChildProcess | string {
+  try {
+    return spawn(file, args, {
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, ...options.env, LC_ALL: 'C', LANG: 'C' },
+      windowsHide: true,
+    });
+  } catch (e) {
+    return (e as Error).message;
+  }
+}
+
+/**
+ * Settles a child's run once: killed with SIGKILL at its timeout, a failure to start named, and its end (a
+ * non-zero exit with output still answers, as sysctl's does) read from the last line of its stderr.
+ */
+function supervise(
+  child: ChildProcess,
+  label: string,
+  timeout: number,
+  resolve: (r: CommandResult) => void,
+): {
+  finish: (r: CommandResult) => void;
+  ended: (code: number | null, signal: NodeJS.Signals | null, stdout: string, stderr: string) => void;
+  settled: () => boolean;
+  timer: NodeJS.Timeout;
+} {
+  let done = false;
+  const finish = (r: CommandResult): void => {
+    if (done) return;
+    done = true;
+    clearTimeout(timer);
+    resolve(r);
+  };
+  const timer = setTimeout(() => {
+    child.kill('SIGKILL');
+    finish({ ok: false, error: `${label}: no answer within ${timeout} ms` });
+  }, timeout);
+  child.on('error', (e: NodeJS.ErrnoException) =>
+    finish({
+      ok: false,
+      error: e.code === 'ENOENT' ? `${label}: command not found` : `${label}: ${e.message}`,
+    }),
+  );
+  const ended = (
+    code: number | null,
+    signal: NodeJS.Signals | null,
+    stdout: string,
+    stderr: string,
+  ): void => {
+    if (code === 0) finish({ ok: true, stdout, stderr, exitCode: 0 });
+    else if (typeof code === 'number' && stdout) finish({ ok: true, stdout, stderr, exitCode: code });
+    else
+      finish({
+        ok: false,
+        error: `${label}: ${stderr.trim().split('\n').pop() || (signal ? `killed by ${signal}` : `exit ${code}`)}`,
+      });
+  };
+  return { finish, ended, settled: () => done, timer };
 }
 
 const NEWLINE = Buffer.from('\n');
@@ -195,31 +223,12 @@ export const runInBackground: CommandRunner = (file, args, options = {}) =>
     const timeout = options.timeoutMs ?? 3000;
     const cap = options.maxBytes ?? 1024 * 1024;
     const label = [file, ...args].join(' ');
-    let child: ReturnType<typeof spawn>;
-    try {
-      child = spawn(file, args, {
-        stdio: ['ignore', 'pipe', 'pipe'],
-        env: { ...process.env, ...options.env, LC_ALL: 'C', LANG: 'C' },
-        windowsHide: true,
-      });
-    } catch (e) {
-      resolve({ ok: false, error: `${label}: ${(e as Error).message}` });
-      return;
-    }
+    const child = startChild(file, args, options);
+    if (typeof child === 'string') return resolve({ ok: false, error: `${label}: ${child}` });
     const out: Buffer[] = [];
     const err: Buffer[] = [];
     let size = 0;
-    let settled = false;
-    const finish = (r: CommandResult): void => {
-      if (settled) return;
-      settled = true;
-      clearTimeout(timer);
-      resolve(r);
-    };
-    const timer = setTimeout(() => {
-      child.kill('SIGKILL');
-      finish({ ok: false, error: `${label}: no answer within ${timeout} ms` });
-    }, timeout);
+    const { finish, ended, timer } = supervise(child, label, timeout, resolve);
     timer.unref();
     const take = (into: Buffer[]) => (chunk: Buffer) => {
       size += chunk.length;
@@ -230,23 +239,9 @@ export const runInBackground: CommandRunner = (file, args, options = {}) =>
     };
     child.stdout?.on('data', take(out));
     child.stderr?.on('data', take(err));
-    child.on('error', (e: NodeJS.ErrnoException) =>
-      finish({
-        ok: false,
-        error: e.code === 'ENOENT' ? `${label}: command not found` : `${label}: ${e.message}`,
-      }),
+    child.on('close', (code, signal) =>
+      ended(code, signal, Buffer.concat(out).toString('utf8'), Buffer.concat(err).toString('utf8')),
     );
-    child.on('close', (code, signal) => {
-      const stdout = Buffer.concat(out).toString('utf8');
-      const stderr = Buffer.concat(err).toString('utf8');
-      if (code === 0) finish({ ok: true, stdout, stderr, exitCode: 0 });
-      else if (typeof code === 'number' && stdout) finish({ ok: true, stdout, stderr, exitCode: code });
-      else
-        finish({
-          ok: false,
-          error: `${label}: ${stderr.trim().split('\n').pop() || (signal ? `killed by ${signal}` : `exit ${code}`)}`,
-        });
-    });
     child.unref();
     for (const s of [child.stdout, child.stderr] as Array<{ unref?: () => void } | null>) s?.unref?.();
   });
