@@ -1,5 +1,6 @@
 import type { ProcessRole } from '../../../shared/sample.js';
 import type { ProcessEntry } from '../probes/probe-types.js';
+import { isForeign, OWN_UID } from './watch-limit.js';
 
 /**
  * How many new processes start being watched, per owner: a burst, then a steady rate. Every process that
@@ -27,7 +28,7 @@ export class WatchAdmission {
 
   constructor(
     now: number,
-    private readonly ownUid: number | null = typeof process.getuid === 'function' ? process.getuid() : null,
+    private readonly ownUid: number | null = OWN_UID,
   ) {
     this.buckets = {
       own: { tokens: NEW_WATCHED.own.burst, at: now },
@@ -35,9 +36,9 @@ export class WatchAdmission {
     };
   }
 
-  /** Another user's process (not this one, not root), where the owner is known. */
+  /** Whose rate a process takes: another user's (isForeign), or this user's and root's. */
   private owner(e: ProcessEntry): Owner {
-    return this.ownUid !== null && e.uid != null && e.uid !== this.ownUid && e.uid !== 0 ? 'foreign' : 'own';
+    return isForeign(e, this.ownUid) ? 'foreign' : 'own';
   }
 
   /**

@@ -9,6 +9,16 @@ import type { ProcessEntry } from '../probes/probe-types.js';
  */
 export const MAX_WATCHED = 64;
 
+/** This process's uid, where the platform has one. */
+export const OWN_UID: number | null = typeof process.getuid === 'function' ? process.getuid() : null;
+
+/**
+ * Another user's process: its real uid is known and is neither this user's nor root's. The watch limit ranks
+ * these last and the watch admission takes them at a rate of their own.
+ */
+export const isForeign = (e: ProcessEntry, ownUid: number | null = OWN_UID): boolean =>
+  ownUid !== null && e.uid != null && e.uid !== ownUid && e.uid !== 0;
+
 /**
  * The processes kept when more than `max` match, in their order: EXO's runners first (they hold the Metal
  * memory), then the EXO processes that are a runner's parent, then EXO's others, then other MLX servers; within
@@ -21,7 +31,7 @@ export function limitWatched<T extends { entry: ProcessEntry; role: ProcessRole 
   watched: T[],
   known: (e: ProcessEntry) => boolean,
   max: number = MAX_WATCHED,
-  ownUid: number | null = typeof process.getuid === 'function' ? process.getuid() : null,
+  ownUid: number | null = OWN_UID,
 ): { kept: T[]; leftOut: number } {
   if (watched.length <= max) return { kept: watched, leftOut: 0 };
   const runnerParents = new Set(
@@ -31,9 +41,8 @@ export function limitWatched<T extends { entry: ProcessEntry; role: ProcessRole 
     w.role === 'exo-runner' ? 0 : runnerParents.has(w.entry.pid) ? 1 : w.role === 'mlx-server' ? 3 : 2;
   // Another user's processes after all of this user's and root's (where the probe knows the owner): copies
   // started by someone else can no longer outrank EXO's own runner, whatever their shape.
-  const foreign = (w: T): boolean =>
-    ownUid !== null && w.entry.uid != null && w.entry.uid !== ownUid && w.entry.uid !== 0;
-  const rank = (w: T): number => (foreign(w) ? 8 : 0) + tier(w) * 2 + (known(w.entry) ? 0 : 1);
+  const rank = (w: T): number =>
+    (isForeign(w.entry, ownUid) ? 8 : 0) + tier(w) * 2 + (known(w.entry) ? 0 : 1);
   const chosen = new Set(
     [...watched]
       .sort(
