@@ -79,7 +79,7 @@ export class GatedRequest {
    * Clients that sent a generation request in the last 10 minutes, this one included: counted when it is
    * first judged (read and measured), so a request refused before (a 400) counts no client.
    */
-  private clients: number | null = null;
+  private clients = 1;
   private queuedMs = 0;
   private held = 0;
 
@@ -111,8 +111,6 @@ export class GatedRequest {
   private ctx(kv: NodeKv, turn: boolean): AdmissionContext {
     const v = this.d.view();
     const c = this.d.capacity;
-    this.clients ??= c.seen(this.client);
-    const clients = this.clients;
     return {
       level: v.level,
       mode: v.mode,
@@ -128,7 +126,7 @@ export class GatedRequest {
       queued: turn ? 0 : c.queued,
       queuedByClient: turn ? 0 : c.queuedBy(this.client),
       queueMax: this.d.config.queue.max,
-      clientShare: queueShare(this.d.config.queue.max, clients),
+      clientShare: queueShare(this.d.config.queue.max, this.clients),
       mostQueuedByOther: turn ? 0 : c.mostQueuedBesides(this.client),
     };
   }
@@ -245,6 +243,7 @@ export class GatedRequest {
       stream: p ? p.stream : got.image.stream,
       concurrencyAtAdmission: this.d.capacity.inFlight.length,
     };
+    this.clients = this.d.capacity.seen(this.client);
     let d = decideAdmission(this.ctx(kv, false), request);
     let turn = false;
     if (d.decision === 'queue') {
