@@ -1,5 +1,14 @@
 import assert from 'node:assert/strict';
-import { chmodSync, chownSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  chownSync,
+  lchownSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { after, describe, it } from 'node:test';
 import { openDatabase } from '../../src/main/core/store/database.js';
 import { TimelineStore } from '../../src/main/core/store/timeline-store.js';
@@ -184,6 +193,19 @@ describe('daemon durability against the real machine', () => {
       const moved = await runCli(['daemon', '--once', '--data-dir', `${inTheirs}/mine`]);
       assert.equal(moved.code, 1);
       assert.match(moved.stderr, /is in .*\/their-parent, a directory of another user \(uid 65534\)/);
+      // Reached through another user's link (its target this user's own): they could point it elsewhere.
+      const target = `${dir.path}/real-parent`;
+      mkdirSync(`${target}/mine`, { recursive: true, mode: 0o700 });
+      symlinkSync(target, `${dir.path}/their-link`);
+      lchownSync(`${dir.path}/their-link`, 65534, 65534);
+      const linked = await runCli(['daemon', '--once', '--data-dir', `${dir.path}/their-link/mine`]);
+      assert.equal(linked.code, 1);
+      assert.match(linked.stderr, /is in .*\/their-link, a link of another user \(uid 65534\)/);
+      assert.equal(
+        (await runCli(['daemon', '--once', '--data-dir', `${target}/mine`])).code,
+        0,
+        'its target: fine',
+      );
     }
   });
 });

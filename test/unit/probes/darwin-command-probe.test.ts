@@ -390,6 +390,13 @@ describe('command runner (real processes)', () => {
     });
     assert.ok(empty.ok && empty.stdout.length === 8 * 1024 * 1024);
     assert.ok(process.memoryUsage().rss - before < 200 * 1024 * 1024, 'held as one buffer');
+    // What is kept has a cap of its own (64 MiB) under a larger read cap: 70 MiB of empty lines is over it.
+    const flood = await runCommand('/bin/sh', ['-c', 'head -c 73400320 /dev/zero | tr "\\0" "\\n"'], {
+      maxLineBytes: 100,
+      maxBytes: 256 * 1024 * 1024,
+      timeoutMs: 20_000,
+    });
+    assert.ok(!flood.ok && /output over the cap/.test(flood.error));
     const missing = await runCommand('/no/such/tool', [], { maxLineBytes: 100 });
     assert.deepEqual(missing, { ok: false, error: '/no/such/tool: command not found' });
   });
