@@ -364,4 +364,46 @@ describe('pipelined requests: one at a time per connection, as the guard takes t
     const status = await fetch(`http://127.0.0.1:${api.port}/api/v1/status`);
     assert.equal(status.status, 200, 'and the API answers the next client');
   });
+
+  it('requests pipelined behind a live-event stream wait for it; past the bound the connection is closed', async () => {
+    const waiting = await new Promise<string>((resolve) => {
+      const s = connect(api.port, '127.0.0.1');
+      let got = '';
+      s.on('data', (d: Buffer) => {
+        got += d.toString();
+      });
+      s.on('error', () => {});
+      s.write(SSE + pipeline(3, () => '/api/v1/status'));
+      setTimeout(() => {
+        s.destroy();
+        resolve(got);
+      }, 500);
+    });
+    assert.equal(
+      (waiting.match(/HTTP\/1\.1 /g) ?? []).length,
+      1,
+      'the stream answers; the three behind it wait',
+    );
+    assert.match(waiting, /text\/event-stream/);
+    const before = shedTotal(api.shed).pipelineOverflow;
+    const closed = await new Promise<string>((resolve) => {
+      const s = connect(api.port, '127.0.0.1');
+      let got = '';
+      s.on('data', (d: Buffer) => {
+        got += d.toString();
+      });
+      s.on('error', () => {});
+      s.on('close', () => resolve(got));
+      // The stream never ends: nothing behind it is answered, and the ninth waiting closes the connection.
+      s.write(SSE + pipeline(MAX_PIPELINED + 1, () => '/api/v1/status'));
+    });
+    // Closed in the same read as the stream's request: its head may not have gone out; no status answer did.
+    assert.ok((closed.match(/HTTP\/1\.1 /g) ?? []).length <= 1, closed.slice(0, 300));
+    assert.doesNotMatch(closed, /application\/json/);
+    await until(
+      'the closed connection is reported',
+      () => shedTotal(api.shed).pipelineOverflow === before + 1,
+    );
+    assert.equal((await fetch(`http://127.0.0.1:${api.port}/api/v1/status`)).status, 200);
+  });
 });
