@@ -316,6 +316,20 @@ describe('pipelined requests: one at a time per connection, as the guard takes t
   });
   after(() => api.close());
 
+  /** What one connection is answered to `text`, until the API closes it or, with `ms`, for that long. */
+  const written = (text: string, ms?: number) =>
+    new Promise<string>((resolve) => {
+      const s = connect(api.port, '127.0.0.1');
+      let got = '';
+      s.on('data', (d: Buffer) => {
+        got += d.toString();
+      });
+      s.on('error', () => {});
+      s.on('close', () => resolve(got));
+      s.write(text);
+      if (ms !== undefined) setTimeout(() => s.destroy(), ms);
+    });
+
   const pipeline = (n: number, path: (i: number) => string) =>
     Array.from({ length: n }, (_, i) => `GET ${path(i)} HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n`).join('');
 
@@ -366,19 +380,7 @@ describe('pipelined requests: one at a time per connection, as the guard takes t
   });
 
   it('requests pipelined behind a live-event stream wait for it; past the bound the connection is closed', async () => {
-    const waiting = await new Promise<string>((resolve) => {
-      const s = connect(api.port, '127.0.0.1');
-      let got = '';
-      s.on('data', (d: Buffer) => {
-        got += d.toString();
-      });
-      s.on('error', () => {});
-      s.write(SSE + pipeline(3, () => '/api/v1/status'));
-      setTimeout(() => {
-        s.destroy();
-        resolve(got);
-      }, 500);
-    });
+    const waiting = await written(SSE + pipeline(3, () => '/api/v1/status'), 500);
     assert.equal(
       (waiting.match(/HTTP\/1\.1 /g) ?? []).length,
       1,
@@ -386,17 +388,8 @@ describe('pipelined requests: one at a time per connection, as the guard takes t
     );
     assert.match(waiting, /text\/event-stream/);
     const before = shedTotal(api.shed).pipelineOverflow;
-    const closed = await new Promise<string>((resolve) => {
-      const s = connect(api.port, '127.0.0.1');
-      let got = '';
-      s.on('data', (d: Buffer) => {
-        got += d.toString();
-      });
-      s.on('error', () => {});
-      s.on('close', () => resolve(got));
-      // The stream never ends: nothing behind it is answered, and the ninth waiting closes the connection.
-      s.write(SSE + pipeline(MAX_PIPELINED + 1, () => '/api/v1/status'));
-    });
+    // The stream never ends: nothing behind it is answered, and the ninth waiting closes the connection.
+    const closed = await written(SSE + pipeline(MAX_PIPELINED + 1, () => '/api/v1/status'));
     // Closed in the same read as the stream's request: its head may not have gone out; no status answer did.
     assert.ok((closed.match(/HTTP\/1\.1 /g) ?? []).length <= 1, closed.slice(0, 300));
     assert.doesNotMatch(closed, /application\/json/);
