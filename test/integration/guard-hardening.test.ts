@@ -134,6 +134,72 @@ describe('guard hardening: in process, against the fake EXO on loopback', () => 
       assert.equal(fake.requests.filter((r) => r.path === '/instance').length, 1);
     }));
 
+  it('a layer rebalance (newer EXO) is a load: refused in a refusing mode, in any spelling; a dry run passes', () =>
+    withGuard({}, async () => {
+      const id = Object.keys(fake.state['instances'] as Json)[0]!;
+      guard.update({ mode: 'refuse-new', modeSource: 'pin', level: 'ok' });
+      for (const target of [
+        `/instance/${id}/rebalance`,
+        `/instance/${id}/rebalanc%65?mode=experts`,
+        `/instance/${id}/./rebalance/`,
+        `/instance/${id}/rebalance?dry_run=false`,
+        // FastAPI reads the last of repeated values, and EXO answers 422 to a word pydantic does not know.
+        `/instance/${id}/rebalance?dry_run=true&dry_run=0`,
+        `/instance/${id}/rebalance?dry_run=maybe`,
+        `/instance/${id}/rebalance?dry_run=`,
+      ]) {
+        const r = await rawRequest(port, 'POST', target, '');
+        assert.equal(r.status, 503, target);
+        assert.match(
+          JSON.parse(r.body).error.message,
+          /layer rebalances are refused: the guard is pinned/,
+          target,
+        );
+      }
+      assert.equal(fake.requests.length, 0, 'EXO saw no rebalance');
+      // Planning moves nothing: a dry run in any of pydantic's true words, and the GET preview, pass.
+      for (const target of [
+        `/instance/${id}/rebalance?dry_run=true`,
+        `/instance/${id}/rebalance?dry_run=YES&dry_run=1`,
+        `/instance/${id}/rebalance?mode=speed&dry%5Frun=on`,
+      ]) {
+        const r = await rawRequest(port, 'POST', target, '');
+        assert.equal(r.status, 200, target);
+        assert.equal(JSON.parse(r.body).dry_run, true, target);
+      }
+      assert.equal((await rawRequest(port, 'GET', `/instance/${id}/rebalance/preview`)).status, 200);
+      assert.equal(fake.requests.length, 4);
+    }));
+
+  it('a rebalance and a model load share the cool-down; refusals naming new instances stay aggregated', () =>
+    withGuard({ loadCooldownSeconds: 120 }, async () => {
+      const id = Object.keys(fake.state['instances'] as Json)[0]!;
+      const first = await rawRequest(port, 'POST', `/instance/${id}/rebalance`, '');
+      assert.equal(first.status, 200);
+      assert.equal(JSON.parse(first.body).dry_run, false);
+      const load = await rawRequest(port, 'POST', '/place_instance', '{"model_id":"m"}');
+      assert.equal(load.status, 503);
+      assert.match(
+        JSON.parse(load.body).error.message,
+        /model loads are refused for 120 s after the last load/,
+      );
+      const statuses = new Set<number>();
+      for (let i = 0; i < 200; i++)
+        statuses.add((await rawRequest(port, 'POST', `/instance/${id}-${i}/rebalance`, '')).status);
+      await sleep(1100);
+      assert.deepEqual([...statuses], [503]);
+      const refusals = events.filter((e) => e.kind === 'guard.request' || e.kind === 'guard.refusals');
+      assert.ok(
+        refusals.length <= 6,
+        `${refusals.length} events for 201 refusals and one admitted rebalance`,
+      );
+      assert.ok(
+        refusals.some((e) => e.data?.['endpoint'] === '/instance/{instance_id}/rebalance'),
+        'recorded under the route, not the instance named',
+      );
+      assert.equal(fake.requests.filter((r) => r.path.endsWith('/rebalance')).length, 1);
+    }));
+
   it('never forwards a body EXO would read as another request (chunked GET smuggling)', () =>
     withGuard({}, async () => {
       const inner = `POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(chat('smuggled'))}\r\n\r\n${chat('smuggled')}`;

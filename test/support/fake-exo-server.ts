@@ -584,6 +584,29 @@ export async function startFakeExo(options: FakeExoOptions = {}): Promise<FakeEx
       t.abort();
       return json(res, 200, { message: 'Command cancelled.', command_id: id });
     }
+    // Newer EXO: live-migrates an instance's layers between pipeline ranks; with dry_run, only the plan.
+    const rebalance = /^\/instance\/([^/]+)\/rebalance(\/preview)?$/.exec(path);
+    if (rebalance && req.method === (rebalance[2] ? 'GET' : 'POST')) {
+      const id = rebalance[1]!;
+      if (!(id in (state['instances'] as Json))) return notFound(res, 'Instance not found');
+      const dry =
+        rebalance[2] !== undefined ||
+        ['1', 'on', 't', 'true', 'y', 'yes'].includes(
+          (url.searchParams.getAll('dry_run').at(-1) ?? 'false').toLowerCase(),
+        );
+      return json(res, 200, {
+        message: dry ? 'Rebalancing would move 1 layer boundaries.' : 'Live layer migration started.',
+        instance_id: id,
+        node_layers: { a: 30, b: 34 },
+        command_id: dry ? null : crypto.randomUUID(),
+        steps: 1,
+        dry_run: dry,
+        current_layers: { a: 32, b: 32 },
+        current_compute_ms_per_token: 41.2,
+        projected_compute_ms_per_token: 39.8,
+        projected_compute_speedup: 0.034,
+      });
+    }
     const del = /^\/instance\/(.+)$/.exec(path);
     if (req.method === 'DELETE' && del) {
       const id = decodeURIComponent(del[1]!);

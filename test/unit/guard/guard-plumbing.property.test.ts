@@ -7,6 +7,7 @@ import { AdmissionQueue } from '../../../src/main/core/guard/admission-queue.js'
 import { AllocationLog } from '../../../src/main/core/guard/allocation-log.js';
 import { FrameAligner } from '../../../src/main/core/guard/frame-aligner.js';
 import { endToEndHeaders } from '../../../src/main/core/guard/hop-by-hop.js';
+import { loadRoute } from '../../../src/main/core/guard/load-route.js';
 import { canonicalTarget, routeKey } from '../../../src/main/core/guard/request-path.js';
 import { readBody } from '../../../src/main/core/guard/request-reader.js';
 import { StreamObserver } from '../../../src/main/core/guard/stream-observer.js';
@@ -81,6 +82,45 @@ describe('request targets, as EXO routes them', () => {
       ok: true,
       path: '/v1/chat/completions',
       target: '/v1/chat/completions?stream=1',
+    });
+  });
+});
+
+describe('loads, as EXO reads them', () => {
+  it('a rebalance passes as a dry run only when the dry_run EXO reads (the last one) is true', () => {
+    const TRUE = ['1', 'on', 't', 'true', 'y', 'yes'];
+    const word = fc.oneof(
+      fc.constantFrom(...TRUE, '0', 'off', 'f', 'false', 'n', 'no', '', ' true', 'true '),
+      fc.string({ maxLength: 6 }),
+    );
+    const casing = (w: string, upper: boolean[]) =>
+      [...w].map((c, i) => (upper[i % upper.length] ? c.toUpperCase() : c)).join('');
+    const param = fc.record({
+      key: fc.constantFrom('dry_run', 'dry%5Frun', 'dry%5frun', 'mode', 'dry_run_', 'Dry_run'),
+      value: word,
+      upper: fc.array(fc.boolean(), { minLength: 1, maxLength: 4 }),
+    });
+    fc.assert(
+      fc.property(fc.array(param, { maxLength: 5 }), (params) => {
+        const query = params.map((p) => `${p.key}=${encodeURIComponent(casing(p.value, p.upper))}`).join('&');
+        const target = `/instance/abc/rebalance${query ? `?${query}` : ''}`;
+        // FastAPI: the last value of the decoded key, true when pydantic reads it as true.
+        const last = new URLSearchParams(query).getAll('dry_run').at(-1);
+        const exoDry = last !== undefined && TRUE.includes(last.toLowerCase());
+        const r = loadRoute('POST', '/instance/abc/rebalance', target);
+        if (!exoDry)
+          assert.deepEqual(r, { kind: 'rebalance', endpoint: '/instance/{instance_id}/rebalance' });
+        if (r === null) assert.ok(exoDry, target);
+      }),
+      { numRuns: 1000 },
+    );
+    for (const m of ['GET', 'PUT', 'DELETE'])
+      assert.equal(loadRoute(m, '/instance/abc/rebalance', '/x'), null);
+    assert.equal(loadRoute('POST', '/instance/abc/rebalance/preview', '/x'), null);
+    assert.equal(loadRoute('POST', '/instance//rebalance', '/x'), null);
+    assert.deepEqual(loadRoute('POST', '/place_instance', '/place_instance?dry_run=1'), {
+      kind: 'load',
+      endpoint: '/place_instance',
     });
   });
 });

@@ -176,10 +176,12 @@ export interface LoadContext extends Pick<AdmissionContext, 'mode' | 'modeSource
   lastLoadOrUnload: number | null;
   now: number;
   cooldownSeconds: number;
+  /** What is asked, as the refusal names it: a model load (the default) or a layer rebalance. */
+  kind?: 'load' | 'rebalance';
 }
 
 /**
- * Whether a model load (POST /instance, /place_instance) may reach EXO now: not during the post-panic hold,
+ * Whether a model load (POST /instance, /place_instance) or a layer rebalance (load-route.ts) may reach EXO now: not during the post-panic hold,
  * at a high or critical level, in a mode that refuses new requests (a hand pin, a profile or the sleep/wake
  * hold: a load allocates more than any request), or within the cool-down after the last load or unload.
  */
@@ -194,12 +196,13 @@ export function decideLoad(ctx: LoadContext):
       /** Refused by the guard's mode (not the level): a sleep/wake hold's end is when to retry. */
       byMode?: true;
     } {
+  const what = ctx.kind === 'rebalance' ? 'layer rebalances' : 'model loads';
   if (ctx.hold) {
     return {
       ok: false,
       status: 409,
       kind: 'hold',
-      message: `model loads are refused during the post-panic hold (${ctx.hold.reason}); acknowledge it with \`exo-sentinel ack\``,
+      message: `${what} are refused during the post-panic hold (${ctx.hold.reason}); acknowledge it with \`exo-sentinel ack\``,
       retryAfter: null,
     };
   }
@@ -208,7 +211,7 @@ export function decideLoad(ctx: LoadContext):
       ok: false,
       status: 503,
       kind: 'mode',
-      message: `model loads are refused at risk level ${ctx.level}`,
+      message: `${what} are refused at risk level ${ctx.level}`,
       retryAfter: 60,
     };
   }
@@ -217,7 +220,7 @@ export function decideLoad(ctx: LoadContext):
       ok: false,
       status: 503,
       kind: 'mode',
-      message: `model loads are refused: ${modeReason({ ...ctx, hold: null })}`,
+      message: `${what} are refused: ${modeReason({ ...ctx, hold: null })}`,
       retryAfter: 60,
       byMode: true,
     };
@@ -229,7 +232,7 @@ export function decideLoad(ctx: LoadContext):
         ok: false,
         status: 503,
         kind: 'load-cooldown',
-        message: `model loads are refused for ${ctx.cooldownSeconds} s after the last load or unload (back-to-back loads are a reported trigger); ${Math.ceil(wait / 1000)} s left`,
+        message: `${what} are refused for ${ctx.cooldownSeconds} s after the last load or unload (back-to-back loads are a reported trigger); ${Math.ceil(wait / 1000)} s left`,
         retryAfter: Math.ceil(wait / 1000),
       };
     }

@@ -15,6 +15,7 @@ import { GatedRequest, PROMPT_PARAM, readGatedBody } from './gated-request.js';
 import { type GuardConfig, isLoopback, parseListen } from './guard-config.js';
 import type { GuardMetricsSink, GuardView } from './guard-view.js';
 import { endToEndHeaders } from './hop-by-hop.js';
+import { type LoadRoute, loadRoute } from './load-route.js';
 import { canonicalTarget, routeKey } from './request-path.js';
 import {
   BodyBudget,
@@ -28,7 +29,6 @@ import { type PipeHandle, type PipeOutcome, pipeUpstream } from './upstream-pipe
 
 export type { GuardMetricsSink, GuardView } from './guard-view.js';
 
-const LOAD_PATHS = new Set(['/instance', '/place_instance']);
 const BODY_IDLE_MS = 30_000;
 const BODY_TOTAL_MS = 120_000;
 /** At most one event per this long says connections were closed for pipelining (with how many). */
@@ -323,7 +323,8 @@ export class GuardServer {
       return;
     }
     if (family) return this.gated(req, res, family, key, target.target).run();
-    if (method === 'POST' && LOAD_PATHS.has(key)) return this.handleLoad(req, res, key, target.target);
+    const load = loadRoute(method, key, target.target);
+    if (load) return this.handleLoad(req, res, load, target.target);
     const unload = method === 'DELETE' && key.startsWith('/instance/');
     this.pipe(req, res, target.target, null, (status) => {
       if (unload && status < 300) this.lastLoadOrUnload = this.now();
@@ -358,7 +359,8 @@ export class GuardServer {
     );
   }
 
-  private handleLoad(req: IncomingMessage, res: ServerResponse, key: string, target: string): void {
+  private handleLoad(req: IncomingMessage, res: ServerResponse, load: LoadRoute, target: string): void {
+    const { kind, endpoint: key } = load;
     // A last load stamped after now is a wall clock set back since: the cool-down runs from now (once), not
     // for as long as the clock was ahead.
     if (this.lastLoadOrUnload !== null && this.lastLoadOrUnload > this.now())
@@ -372,6 +374,7 @@ export class GuardServer {
       lastLoadOrUnload: this.lastLoadOrUnload,
       now: this.now(),
       cooldownSeconds: this.config.loadCooldownSeconds,
+      kind,
     });
     if (!d.ok) {
       const reasonKind = d.kind;
@@ -395,7 +398,13 @@ export class GuardServer {
     this.lastLoadOrUnload = this.now();
     this.pipe(req, res, target, null, (status) => {
       if (status >= 300) this.lastLoadOrUnload = before;
-      this.log.record({ endpoint: key, decision: 'admit', status, reason: 'model load', reasonKind: 'load' });
+      this.log.record({
+        endpoint: key,
+        decision: 'admit',
+        status,
+        reason: kind === 'rebalance' ? 'layer rebalance' : 'model load',
+        reasonKind: 'load',
+      });
     });
   }
 
