@@ -8,6 +8,7 @@ import {
   readdirSync,
   readFileSync,
   rmSync,
+  statSync,
   writeFileSync,
   writeSync,
 } from 'node:fs';
@@ -252,6 +253,67 @@ describe('the daemon through storage faults', { skip: mountProblem ?? false }, (
     assert.ok(written.kinds.includes('storage.failing'));
     written.close();
     console.log(`read-only start: ${held.length} held samples written once writable`);
+  });
+});
+
+/** util-linux's prlimit sets a running process's limits (Linux; absent on macOS). */
+const prlimitProblem = ((): string | null => {
+  try {
+    execFileSync('prlimit', ['--version'], { stdio: 'pipe' });
+    return null;
+  } catch {
+    return "util-linux's prlimit is not installed";
+  }
+})();
+
+describe('the daemon under a file size limit', { skip: prlimitProblem ?? false }, () => {
+  it('status names the limit and the file (SQLite says only "disk I/O error"); samples land once it is lifted', async () => {
+    const dataDir = `${dir.path}/fsize`;
+    mkdirSync(dataDir, { mode: 0o700 });
+    const d = await start(['--data-dir', dataDir, '--interval', String(INTERVAL_MS / 1000)]);
+    await sleep(1500);
+    const db = `${dataDir}/timeline.db`;
+    const size = (f: string) => (existsSync(f) ? statSync(f).size : 0);
+    const limit = Math.max(size(db), size(`${db}-wal`)) + 8192;
+    execFileSync('prlimit', ['--pid', String(d.pid), `--fsize=${limit}:unlimited`]);
+    let during: StatusBody | null = null;
+    for (let i = 0; i < 40 && during?.storage.state !== 'failing'; i++) {
+      await sleep(250);
+      during = await apiStatus(d.apiUrl()!);
+    }
+    assert.equal(d.exitCode, null, 'alive past the limit');
+    assert.equal(during?.storage.state, 'failing');
+    assert.match(
+      during!.storage.message ?? '',
+      new RegExp(
+        `^the file size limit of this process \\(ulimit -f: ${limit} bytes\\) stops writes to ${db}(-wal)? \\(\\d+ bytes\\); raise or remove it`,
+      ),
+    );
+    const failedAt = Date.now();
+    await sleep(1000);
+    execFileSync('prlimit', ['--pid', String(d.pid), '--fsize=unlimited:unlimited']);
+    let after: StatusBody | null = null;
+    for (let i = 0; i < 40 && after?.storage.state !== 'ok'; i++) {
+      await sleep(250);
+      after = await apiStatus(d.apiUrl()!);
+    }
+    assert.equal(after?.storage.state, 'ok');
+    assert.equal(after?.storage.dropped, 0);
+    d.kill('SIGTERM');
+    assert.equal((await waitForExit(d)).code, 0);
+    const { times, store, close } = samplesOf(db);
+    try {
+      assert.ok(
+        times.some((t) => t > failedAt && t < failedAt + 1000),
+        'samples held while over the limit landed',
+      );
+      assert.deepEqual(gapsOver(times, INTERVAL_MS * 4), [], 'no gap in the timeline');
+      const failing = store.events(0, Date.now() + 1, 'storage.failing');
+      assert.ok(failing.length >= 1);
+      assert.match(failing[0]!.message, /file size limit/);
+    } finally {
+      close();
+    }
   });
 });
 

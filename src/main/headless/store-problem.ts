@@ -1,5 +1,6 @@
 import { accessSync, constants } from 'node:fs';
 import { basename, dirname } from 'node:path';
+import { fileSizeLimitHit, fileSizeLimitMessage } from '../core/store/file-size-limit.js';
 
 /** The database's directory is on a read-only file system (root ignores permissions, not a read-only mount). */
 function readOnlyDir(dbPath: string): boolean {
@@ -33,6 +34,10 @@ export function describeStoreProblem(e: unknown, dbPath: string): string | null 
     return `${dbPath} is on a read-only file system or not writable (${message}; the timeline needs to write ${basename(dbPath)}-shm beside it even to read); remount it read-write, or copy the data directory elsewhere and pass --data-dir`;
   if (code === 'SQLITE_CANTOPEN' || code === 'SQLITE_PERM' || code === 'EACCES' || code === 'EPERM')
     return `cannot open ${dbPath} (${message}); check that the data directory exists and is readable and writable by this user`;
+  if (code.startsWith('SQLITE_IOERR') || code === 'EFBIG') {
+    const hit = fileSizeLimitHit(dbPath);
+    if (hit) return `${fileSizeLimitMessage(hit)}, then try again`;
+  }
   if (code.startsWith('SQLITE_IOERR') || code === 'EIO')
     return `I/O error on ${dbPath} (${message}); check the disk (Disk Utility, dmesg) and try again`;
   if (/newer than this exo-sentinel knows/.test(message)) return `${dbPath}: ${message}`;

@@ -1,6 +1,7 @@
 import { accessSync, constants, statfsSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { StorageState, StorageStatus } from '../../../shared/status-view.js';
+import { fileSizeLimitHit, fileSizeLimitMessage } from './file-size-limit.js';
 
 /** No block left for this user on the file's file system. */
 function diskFull(path: string): boolean {
@@ -108,6 +109,10 @@ export function describeStorageError(e: unknown, path: string): string {
     return `read-only file system at ${path}`;
   if (code === 'EACCES' || code === 'EPERM' || code === 'SQLITE_PERM')
     return `permission denied writing ${path}`;
+  if (code.startsWith('SQLITE_IOERR') || code === 'EFBIG') {
+    const hit = fileSizeLimitHit(path);
+    if (hit) return fileSizeLimitMessage(hit);
+  }
   if (code.startsWith('SQLITE_IOERR') || code === 'EIO') return `I/O error writing ${path}: ${err.message}`;
   return `cannot write ${path}: ${err.message ?? String(e)}`;
 }

@@ -1,0 +1,50 @@
+import { readFileSync, statSync } from 'node:fs';
+
+/** The largest page SQLite writes (and a WAL frame's header): a write past the limit starts within this. */
+const MAX_WRITE_BYTES = 65_536 + 24;
+
+/**
+ * The soft file size limit of this process (`ulimit -f`, launchd's `SoftResourceLimits FileSize`, systemd's
+ * `LimitFSIZE=`) in bytes, or null when unlimited or unknown. Read from `/proc/self/limits` (Linux); macOS has
+ * no such file and gives null.
+ */
+export function fileSizeLimit(
+  read: () => string = () => readFileSync('/proc/self/limits', 'utf8'),
+): number | null {
+  let text: string;
+  try {
+    text = read();
+  } catch {
+    return null;
+  }
+  const soft = /^Max file size\s+(\S+)/m.exec(text)?.[1];
+  if (soft === undefined || soft === 'unlimited') return null;
+  const n = Number(soft);
+  return Number.isSafeInteger(n) && n >= 0 ? n : null;
+}
+
+/**
+ * Whether a failed write to the database at `path` (SQLite reports EFBIG only as a generic I/O error) met the
+ * file size limit: the limit is set and the database or its write-ahead log has grown to within one write of
+ * it. Names the file and the figures, or null.
+ */
+export function fileSizeLimitHit(
+  path: string,
+  limit: number | null = fileSizeLimit(),
+): { file: string; size: number; limit: number } | null {
+  if (limit === null) return null;
+  for (const file of [path, `${path}-wal`, `${path}-journal`]) {
+    let size: number;
+    try {
+      size = statSync(file).size;
+    } catch {
+      continue;
+    }
+    if (size + MAX_WRITE_BYTES > limit) return { file, size, limit };
+  }
+  return null;
+}
+
+/** The sentence that says so. */
+export const fileSizeLimitMessage = (hit: { file: string; size: number; limit: number }): string =>
+  `the file size limit of this process (ulimit -f: ${hit.limit} bytes) stops writes to ${hit.file} (${hit.size} bytes); raise or remove it where the daemon is started (a shell's ulimit -f, systemd's LimitFSIZE=, launchd's FileSize)`;
