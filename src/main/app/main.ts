@@ -48,6 +48,7 @@ import {
   smokeVerdict,
   waitFor,
 } from './smoke-test.js';
+import { restartOnStorageChange } from './storage-restart.js';
 import { TrayController } from './tray-controller.js';
 import { TRAY_ICONS, trayViewFromStatus } from './tray-view.js';
 import { startUpdater } from './updater.js';
@@ -335,6 +336,11 @@ async function main(): Promise<void> {
   const daemon = await startDaemon(dataDir, config, events, logger, notifier);
 
   const { quit, requestQuit } = wireQuit(daemon, close);
+  restartOnStorageChange(daemon, {
+    relaunch: () => app.relaunch(),
+    requestQuit,
+    log: (m) => logger.warn(m),
+  });
   startUpdates(logger, notes);
 
   const { service } = daemon;

@@ -7,6 +7,7 @@ import { LOCAL_NETWORK_HINT, withLocalNetworkHint } from '../../../src/main/app/
 import type { MenuActions } from '../../../src/main/app/menu-template.js';
 import { NotificationController } from '../../../src/main/app/notification-controller.js';
 import { QuitController, type QuitDeps } from '../../../src/main/app/quit-controller.js';
+import { restartOnStorageChange } from '../../../src/main/app/storage-restart.js';
 import { TrayController } from '../../../src/main/app/tray-controller.js';
 import type { TrayView } from '../../../src/main/app/tray-view.js';
 import {
@@ -95,6 +96,25 @@ describe('quitting always ends', () => {
     const late = beforeQuit();
     quit.onBeforeQuit(late);
     assert.equal(late.prevented, 0, 'after exit nothing is held');
+  });
+
+  it('the timeline removed (or writable again): the app relaunches, then quits the one way (stop writes it back, flush, exit), once', async () => {
+    const { quit, calls } = quitRig();
+    const daemon = { onStorageGone: null as (() => void) | null, onStorageBack: null as (() => void) | null };
+    let ended: Promise<number> | null = null;
+    restartOnStorageChange(daemon, {
+      relaunch: () => void calls.push('relaunch'),
+      requestQuit: (reason) => {
+        ended = quit.end(reason);
+      },
+      log: (m) => void calls.push(`log:${m}`),
+    });
+    daemon.onStorageGone!();
+    daemon.onStorageBack!();
+    assert.ok(ended);
+    assert.equal(await ended, 0);
+    const why = 'the timeline file was removed or replaced; written back, restarting on it';
+    assert.deepEqual(calls, [`log:restarting the app: ${why}`, 'relaunch', `stop:${why}`, 'flush', 'exit:0']);
   });
 
   it('a stop that fails (e.g. the database already closed) still flushes and exits, with code 1', async () => {
