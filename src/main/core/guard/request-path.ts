@@ -84,6 +84,10 @@ export function canonicalTarget(rawTarget: string): PathResult {
   return { ok: true, path, target: `/${out.map(encodeSegment).join('/')}${query}` };
 }
 
-/** The route key: the canonical path without a trailing slash (Starlette redirects `/x/` to `/x`). */
+/**
+ * The route key: the canonical path without a trailing slash. EXO answers `POST /x/` with 405 (its dashboard's
+ * mount at `/` takes every path before Starlette's slash redirect), so judging it as `/x` only ever refuses,
+ * or briefly holds a place for, what EXO refuses too; never the other way round.
+ */
 export const routeKey = (path: string): string =>
   path.length > 1 && path.endsWith('/') ? path.slice(0, -1) : path;
