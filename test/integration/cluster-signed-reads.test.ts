@@ -81,11 +81,11 @@ describe('the cluster token never leaves this machine for a node found through E
     assert.equal(rows[1]!.reachable, false);
     assert.match(
       String(rows[1]!.error),
-      /older exo-sentinel, or not one: the token goes as a bearer only to cluster\.peers/,
+      /it does not take signed reads: an exo-sentinel older than this one, to upgrade, or not one; the cluster token is never sent/,
     );
   });
 
-  it('a configured peer that does not offer signed reads (an older version) gets the bearer; one that does, not', async () => {
+  it('a configured peer gets a signature, never the token, even when it asks for a bearer (a spoofed name could answer)', async () => {
     const older = await spyPeer('Bearer');
     const current = await spyPeer('Bearer, ExoSentinel-HMAC-SHA256');
     spies.push(older.server, current.server);
@@ -97,9 +97,12 @@ describe('the cluster token never leaves this machine for a node found through E
     const { rows } = await collectCluster(makeStatusView(), config, null, null);
     assert.deepEqual(
       older.seen.map((h) => String(h.authorization).split(' ')[0]),
-      ['ExoSentinel-HMAC-SHA256', 'Bearer'],
+      ['ExoSentinel-HMAC-SHA256'],
+      'asked once, signed',
     );
-    assert.equal(older.seen[1]!.authorization, `Bearer ${token}`);
+    for (const h of [...older.seen, ...current.seen])
+      assert.ok(!JSON.stringify(h).includes(token), 'the token is in no header');
+    assert.match(String(rows[1]!.error), /^HTTP 401 \(it does not take signed reads: .*to upgrade/);
     assert.equal(current.seen.length, 1, 'a peer that refuses a signature gets no bearer');
     assert.match(String(rows[2]!.error), /^HTTP 401 \(wrong or missing cluster\.token: no\)$/);
   });

@@ -219,42 +219,30 @@ export function collectCluster(
 }
 
 /**
- * A peer's status, the read signed with the cluster token (the token itself never leaves this machine). A
- * configured peer that answers 401 without offering signed reads runs an older exo-sentinel: it alone is
- * asked again with the token as a bearer, because the owner named it in `cluster.peers`. A node found
- * only through EXO's topology never gets the token: whoever answers on that address could be anyone.
+ * A peer's status, the read signed with the cluster token (the token itself never leaves this machine, to
+ * any peer: a name in `cluster.peers` can be answered by whoever spoofs it on the LAN or takes its address
+ * while the node is down, and the token opens every node's API for writing). A peer that does not offer
+ * signed reads is refused with a reason that says to upgrade it.
  */
-async function askPeer(
-  url: string,
-  config: ClusterConfig,
-  trusted: boolean,
-  now: () => number,
-): Promise<HttpAnswer> {
+async function askPeer(url: string, config: ClusterConfig, now: () => number): Promise<HttpAnswer> {
   const options = { timeoutMs: config.timeoutMs, maxBytes: PEER_STATUS_MAX_BYTES };
   const token = config.token;
   if (!token) return httpRequest(url, options);
   const target = new URL(url);
   const host = target.host;
   const signed = signRequest(token, { method: 'GET', target: target.pathname + target.search, host }, now());
-  const res = await httpRequest(url, { ...options, headers: { host, authorization: signed } });
-  const olderPeer = res.ok && res.status === 401 && !offersSigned(res.authenticate);
-  if (!(trusted && olderPeer)) return res;
-  return httpRequest(url, { ...options, headers: { authorization: `Bearer ${token}` } });
+  return httpRequest(url, { ...options, headers: { host, authorization: signed } });
 }
 
 const offersSigned = (challenge: string | undefined): boolean =>
   (challenge ?? '').split(',').some((c) => c.trim().split(' ')[0] === SIGNED_SCHEME);
 
 /** Why a peer refused, in words a person can act on. */
-function refusalText(
-  res: HttpAnswer & { ok: true },
-  config: ClusterConfig,
-  source: ClusterRow['source'],
-): string {
+function refusalText(res: HttpAnswer & { ok: true }, config: ClusterConfig): string {
   if (res.status !== 401) return `HTTP ${res.status}`;
   if (!config.token) return 'HTTP 401 (this node has no cluster.token)';
-  if (source === 'exo-topology' && !offersSigned(res.authenticate))
-    return 'HTTP 401 (an older exo-sentinel, or not one: the token goes as a bearer only to cluster.peers)';
+  if (!offersSigned(res.authenticate))
+    return 'HTTP 401 (it does not take signed reads: an exo-sentinel older than this one, to upgrade, or not one; the cluster token is never sent)';
   let said = '';
   try {
     const m = (JSON.parse(res.text) as { error?: { message?: unknown } }).error?.message;
@@ -285,9 +273,9 @@ async function collectOnce(
   const results = await Promise.all(
     [...urls].map(async ([url, source]): Promise<ClusterRow> => {
       try {
-        const res = await askPeer(`${url}/api/v1/status`, config, source === 'configured', now);
+        const res = await askPeer(`${url}/api/v1/status`, config, now);
         if (!res.ok) throw new Error(res.error);
-        if (res.status < 200 || res.status > 299) throw new Error(refusalText(res, config, source));
+        if (res.status < 200 || res.status > 299) throw new Error(refusalText(res, config));
         return rowFromStatus(JSON.parse(res.text), url, false, source);
       } catch (e) {
         const err = e as Error;
