@@ -118,6 +118,9 @@ describe('keys only the owner may change (OWNER_FIELDS)', () => {
       // Any local user could otherwise have the next retention pass delete all but 14 minutes of history.
       ['retention.rawDays', { ...stored, retention: { rawDays: 0.01 } }],
       ['retention.minuteDays', { ...stored, retention: { minuteDays: 1 } }],
+      // Unloading destroys the work on EXO's models: only the owner may turn it on or lower its level.
+      ['actions.unload', { ...stored, actions: { unload: { enabled: true, minLevel: 'elevated' } } }],
+      ['actions.unload', { ...stored, actions: { unload: { minLevel: 'high' } } }],
     ] as const) {
       const r = prepareClientConfig(input, stored, 'api', false);
       assert.equal(r.ok, false, key);

@@ -36,6 +36,9 @@ export const OWNER_FIELD_REASONS = {
   // Shortened, the next retention pass deletes the stored timeline past it; lengthened, it grows the disk.
   'retention.rawDays': 'decides how long the stored timeline is kept (shortened, history is deleted)',
   'retention.minuteDays': 'decides how long the stored timeline is kept (shortened, history is deleted)',
+  // Any local user could otherwise turn the watchdog against EXO: unload its models (and the work running on
+  // them) at elevated, or at every level. The guard's mode at each level is no more than a hand pin (below).
+  'actions.unload': "decides when the daemon unloads EXO's models on this node",
 } as const;
 
 export const OWNER_FIELDS = Object.keys(OWNER_FIELD_REASONS) as Array<keyof typeof OWNER_FIELD_REASONS>;
