@@ -202,7 +202,7 @@ describe('guard hardening: in process, against the fake EXO on loopback', () => 
 
   it('never forwards a body EXO would read as another request (chunked GET smuggling)', () =>
     withGuard({}, async () => {
-      const inner = `POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(chat('smuggled'))}\r\n\r\n${chat('smuggled')}`;
+      const inner = `POST /v1/chat/completions HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(chat('smuggled'))}\r\n\r\n${chat('smuggled')}`;
       const smuggle = `GET /node_id HTTP/1.1\r\nHost: 127.0.0.1\r\nTransfer-Encoding: chunked\r\n\r\n${Buffer.byteLength(inner).toString(16)}\r\n${inner}\r\n0\r\n\r\n`;
       const out = await rawSocket(port, smuggle);
       assert.match(out, /^HTTP\/1\.1 400/);
@@ -220,7 +220,7 @@ describe('guard hardening: in process, against the fake EXO on loopback', () => 
     withGuard({ maxHeaderBytes: 8192 }, async () => {
       const out = await rawSocket(
         port,
-        `GET /node_id HTTP/1.1\r\nHost: x\r\nX-Big: ${'b'.repeat(20_000)}\r\n\r\n`,
+        `GET /node_id HTTP/1.1\r\nHost: localhost\r\nX-Big: ${'b'.repeat(20_000)}\r\n\r\n`,
       );
       assert.match(out, /^HTTP\/1\.1 431/);
       assert.equal(fake.requests.length, 0);
@@ -513,6 +513,43 @@ describe('guard hardening: what an outside review found', () => {
     };
   };
 
+  it('answers only to its own names in Host: a rebinding page reaches neither the guard nor EXO behind it', async () => {
+    const { g, port } = await start({ allowedHosts: ['studio-1.local'] });
+    fake.requests.length = 0;
+    try {
+      for (const host of [
+        `rebind.evil.example:${port}`,
+        'evil.example',
+        `studio-2.local:${port}`,
+        '10.0.0.9',
+      ]) {
+        for (const [method, path, body] of [
+          ['GET', '/state', null],
+          ['POST', '/v1/chat/completions', chat('hi')],
+          ['DELETE', '/instance/x', null],
+        ] as const) {
+          const r = await rawRequest(port, method, path, body, { host });
+          assert.equal(r.status, 421, `${host} ${method} ${path}`);
+          assert.match(
+            JSON.parse(r.body).error.message,
+            /^Host ".*" is not a name the guard answers to \(loopback, its listen address or guard\.allowedHosts\)$/,
+          );
+        }
+      }
+      assert.equal(fake.requests.length, 0, 'EXO saw nothing');
+      for (const host of [
+        `127.0.0.1:${port}`,
+        `localhost:${port}`,
+        `[::1]:${port}`,
+        'app.localhost',
+        `studio-1.local:${port}`,
+      ])
+        assert.equal((await rawRequest(port, 'GET', '/node_id', null, { host })).status, 200, host);
+    } finally {
+      await g.stop();
+    }
+  });
+
   it('sees a Transfer-Encoding hidden past 2,000 headers: the smuggled body is refused, EXO sees nothing', async () => {
     const { g, port } = await start({ contextCap: 1000 });
     fake.requests.length = 0;
@@ -523,7 +560,7 @@ describe('guard hardening: what an outside review found', () => {
       for (const line of ['DELETE /instance/nope', 'OPTIONS /node_id']) {
         const out = await rawSocket(
           port,
-          `${line} HTTP/1.1\r\nHost: x\r\n${filler}Transfer-Encoding: chunked\r\n\r\n${Buffer.byteLength(inner).toString(16)}\r\n${inner}\r\n0\r\n\r\n`,
+          `${line} HTTP/1.1\r\nHost: localhost\r\n${filler}Transfer-Encoding: chunked\r\n\r\n${Buffer.byteLength(inner).toString(16)}\r\n${inner}\r\n0\r\n\r\n`,
         );
         assert.match(out, /^HTTP\/1\.1 400/, line);
       }
@@ -637,7 +674,7 @@ describe('guard hardening: what an outside review found', () => {
     try {
       const b = chat('hi', { max_tokens: 10 });
       const one = (h = '') =>
-        `POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\n${h}Content-Length: ${Buffer.byteLength(b)}\r\n\r\n${b}`;
+        `POST /v1/chat/completions HTTP/1.1\r\nHost: localhost\r\n${h}Content-Length: ${Buffer.byteLength(b)}\r\n\r\n${b}`;
       const s = connect(port, '127.0.0.1');
       s.on('error', () => {});
       s.write(one() + one('x-fake-stream-bytes: 100000000\r\n'));
@@ -659,7 +696,9 @@ describe('guard hardening: what an outside review found', () => {
       const part = Buffer.alloc(700 * 1024, 0x61);
       const hold = connect(port, '127.0.0.1');
       hold.on('error', () => {});
-      hold.write(`POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nContent-Length: ${800 * 1024}\r\n\r\n`);
+      hold.write(
+        `POST /v1/chat/completions HTTP/1.1\r\nHost: localhost\r\nContent-Length: ${800 * 1024}\r\n\r\n`,
+      );
       hold.write(part);
       await sleep(200);
       const second = await rawRequest(

@@ -95,7 +95,7 @@ describe('guard against an outsider: hostile upstream answers', () => {
         s.resume();
         const b = chat('hi');
         s.write(
-          `POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nContent-Length: ${Buffer.byteLength(b)}\r\n\r\n${b}`,
+          `POST /v1/chat/completions HTTP/1.1\r\nHost: localhost\r\nContent-Length: ${Buffer.byteLength(b)}\r\n\r\n${b}`,
         );
       });
       await within(1000, () => g.stats.inFlight === 1);
@@ -143,7 +143,7 @@ describe('guard against an outsider: clients that stop reading', () => {
       client.pause();
       const b = chat('stall');
       client.write(
-        `POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nx-fake-stream-bytes: ${200 * MiB}\r\nContent-Length: ${Buffer.byteLength(b)}\r\n\r\n${b}`,
+        `POST /v1/chat/completions HTTP/1.1\r\nHost: localhost\r\nx-fake-stream-bytes: ${200 * MiB}\r\nContent-Length: ${Buffer.byteLength(b)}\r\n\r\n${b}`,
       );
       await within(2000, () => fake.bulkBytesSent() > 0);
       await run(port, events, client);
@@ -215,8 +215,8 @@ describe('guard against an outsider: clients that stop reading', () => {
       const second = chat('second', { max_tokens: 1 });
       // The first streams for ~2 s (20 tokens, 100 ms apart); the second's 4 MiB wait behind it, past 1 s.
       s.write(
-        `POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nContent-Length: ${Buffer.byteLength(first)}\r\n\r\n${first}` +
-          `POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nx-fake-stream-bytes: ${4 * MiB}\r\nContent-Length: ${Buffer.byteLength(second)}\r\n\r\n${second}`,
+        `POST /v1/chat/completions HTTP/1.1\r\nHost: localhost\r\nContent-Length: ${Buffer.byteLength(first)}\r\n\r\n${first}` +
+          `POST /v1/chat/completions HTTP/1.1\r\nHost: localhost\r\nx-fake-stream-bytes: ${4 * MiB}\r\nContent-Length: ${Buffer.byteLength(second)}\r\n\r\n${second}`,
       );
       await within(8000, () => (text.match(/data: \[DONE\]/g) ?? []).length === 2);
       assert.equal((text.match(/data: \[DONE\]/g) ?? []).length, 2, 'both answers arrived whole');
@@ -248,16 +248,16 @@ describe('guard against an outsider: attacks that already fail safely', () => {
   it('framing and routing tricks: an over-cap chat reaches EXO by none of them', async () => {
     fake.requests.length = 0;
     const post = (head: string, body = big) =>
-      `POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\n${head}Content-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`;
+      `POST /v1/chat/completions HTTP/1.1\r\nHost: localhost\r\n${head}Content-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`;
     const cases: Array<[string, string, RegExp]> = [
       [
         'TE + CL',
-        `POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nContent-Length: ${len}\r\nTransfer-Encoding: chunked\r\n\r\n${big}`,
+        `POST /v1/chat/completions HTTP/1.1\r\nHost: localhost\r\nContent-Length: ${len}\r\nTransfer-Encoding: chunked\r\n\r\n${big}`,
         /^HTTP\/1\.1 400/,
       ],
       [
         'two Content-Lengths',
-        `POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\nContent-Length: ${len}\r\n\r\n{}${big}`,
+        `POST /v1/chat/completions HTTP/1.1\r\nHost: localhost\r\nContent-Length: 2\r\nContent-Length: ${len}\r\n\r\n{}${big}`,
         /^HTTP\/1\.1 400/,
       ],
       [
@@ -291,7 +291,7 @@ describe('guard against an outsider: attacks that already fail safely', () => {
       ],
       [
         'pipelined behind a GET',
-        `GET /node_id HTTP/1.1\r\nHost: x\r\n\r\n${post('')}`,
+        `GET /node_id HTTP/1.1\r\nHost: localhost\r\n\r\n${post('')}`,
         /^HTTP\/1\.1 200[\s\S]*HTTP\/1\.1 400[\s\S]*context_length_exceeded/,
       ],
       [
@@ -301,12 +301,12 @@ describe('guard against an outsider: attacks that already fail safely', () => {
       ],
     ];
     for (const [name, bytes, want] of cases) assert.match(await rawSocket(port, bytes, 150), want, name);
-    // Another machine in Host: still only ever sent to the one upstream.
-    assert.equal((await rawRequest(port, 'GET', '/node_id', null, { host: 'evil.example' })).status, 200);
+    // Another machine in Host: refused (421), never sent anywhere.
+    assert.equal((await rawRequest(port, 'GET', '/node_id', null, { host: 'evil.example' })).status, 421);
     await sleep(50);
     assert.deepEqual(
       fake.requests.map((r) => `${r.method} ${r.path}`),
-      ['GET /node_id', 'GET /node_id'],
+      ['GET /node_id'],
     );
   });
 

@@ -1,15 +1,6 @@
 import { z } from 'zod';
 import { parseListen } from '../guard/guard-config.js';
-
-/** A host name or address as it appears in a `Host` header, without the port (IPv6 in brackets or not). */
-const hostName = z
-  .string()
-  .regex(
-    /^(\[[0-9a-fA-F:.]+\]|[0-9a-fA-F:.]*:[0-9a-fA-F:.]*|[A-Za-z0-9]([A-Za-z0-9.-]{0,251}[A-Za-z0-9])?\.?)$/,
-    {
-      message: 'must be a host name or address without a port, e.g. studio-1.local',
-    },
-  );
+import { hostName } from '../util/host-name.js';
 
 export const ApiConfigSchema = z
   .object({

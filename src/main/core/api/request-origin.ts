@@ -11,6 +11,8 @@ import { networkInterfaces, hostname as osHostname } from 'node:os';
 export interface OriginPolicy {
   /** Lower-case host names and addresses (IPv6 without brackets) this API answers to. */
   readonly hosts: ReadonlySet<string>;
+  /** What a refused Host is told this server answers to. */
+  readonly answersTo: string;
   /** Normalised origins (`scheme://host[:port]`) allowed cross-origin. */
   readonly corsOrigins: ReadonlySet<string>;
 }
@@ -53,6 +55,8 @@ export function buildOriginPolicy(opts: {
   corsOrigins: readonly string[];
   /** Names used when listening on a wildcard address (default: this machine's). */
   machine?: () => string[];
+  /** The server and its key of extra names, as a refusal names them. */
+  server?: { name: string; key: string };
 }): OriginPolicy {
   const hosts = new Set<string>(LOOPBACK);
   const listen = normaliseHost(opts.listenHost);
@@ -68,7 +72,12 @@ export function buildOriginPolicy(opts: {
       // The schema only lets URLs through.
     }
   }
-  return { hosts, corsOrigins };
+  const server = opts.server ?? { name: 'this API', key: 'api.allowedHosts' };
+  return {
+    hosts,
+    corsOrigins,
+    answersTo: `a name ${server.name} answers to (loopback, its listen address or ${server.key})`,
+  };
 }
 
 const isLoopbackHost = (h: string): boolean => /^127\.\d+\.\d+\.\d+$/.test(h) || h.endsWith('.localhost');
@@ -83,7 +92,7 @@ export function checkHost(policy: OriginPolicy, header: string | undefined): Hos
   return {
     ok: false,
     status: 421,
-    message: `Host "${header.slice(0, 200)}" is not a name this API answers to (loopback, its listen address or api.allowedHosts)`,
+    message: `Host "${header.slice(0, 200)}" is not ${policy.answersTo}`,
   };
 }
 

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { hostName } from '../util/host-name.js';
 
 /** `HOST:PORT` (IPv6 as `[::1]:PORT`). */
 export function parseListen(value: string): { host: string; port: number } | null {
@@ -21,6 +22,12 @@ export const GuardConfigSchema = z
     listen: listen.default('127.0.0.1:52416'),
     /** Required when listening on anything but loopback: clients send `Authorization: Bearer <token>`. */
     token: z.string().min(16).nullable().default(null),
+    /**
+     * Extra names the guard answers to in the `Host` header, besides loopback and the listen address (and, on
+     * a wildcard listen address, this machine's own names and addresses). Anything else is refused (421), so a
+     * web page cannot drive EXO through the guard by rebinding its own name to 127.0.0.1.
+     */
+    allowedHosts: z.array(hostName).max(64).default([]),
     /** Prompt + max_tokens above this is refused with 413; null = the model's own context length. */
     contextCap: z.number().int().min(256).nullable().default(null),
     /** Request bodies above this are refused with 413 before being read whole. */

@@ -3,6 +3,7 @@ import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { TimelineEvent } from '../../../shared/events.js';
 import type { GuardMode } from '../../../shared/risk.js';
+import { buildOriginPolicy, checkHost, type OriginPolicy } from '../api/request-origin.js';
 import { sameSecret } from '../util/node-crypto.js';
 import { http } from '../util/node-http.js';
 import { MAX_PIPELINED, PipelinedRequests } from '../util/pipelined-requests.js';
@@ -73,6 +74,7 @@ export class GuardServer {
     { body: Promise<BodyRead>; settle: () => void }
   >();
   private overflow = { lastEvent: Number.NEGATIVE_INFINITY, connections: 0 };
+  private hosts: OriginPolicy | null = null;
   address: { host: string; port: number } | null = null;
 
   constructor(
@@ -96,6 +98,17 @@ export class GuardServer {
   reconfigure(next: GuardConfig): void {
     this.config = next;
     if (this.server) this.server.maxConnections = next.maxConnections;
+    if (this.hosts) this.hosts = this.hostPolicy();
+  }
+
+  /** The names the guard answers to in `Host`: loopback, its listen address, guard.allowedHosts. */
+  private hostPolicy(): OriginPolicy {
+    return buildOriginPolicy({
+      listenHost: parseListen(this.config.listen)?.host ?? '127.0.0.1',
+      allowedHosts: this.config.allowedHosts,
+      corsOrigins: [],
+      server: { name: 'the guard', key: 'guard.allowedHosts' },
+    });
   }
 
   /** Refuses to start on a non-loopback address without a token: the guard is never an open relay. */
@@ -107,6 +120,7 @@ export class GuardServer {
         `the guard would listen on ${this.config.listen}, which is not loopback: set guard.token (16+ characters) first`,
       );
     }
+    this.hosts = this.hostPolicy();
     const server = http.createServer(
       { maxHeaderSize: this.config.maxHeaderBytes, requestTimeout: 0, headersTimeout: 30_000 },
       (req, res) => this.pipelined.admit(req, res, () => this.handleSafely(req, res)),
@@ -308,6 +322,13 @@ export class GuardServer {
     const key = routeKey(target.path);
     const family = method === 'POST' ? gatedFamilyFor(key) : null;
     const style = family ?? styleForPath(key);
+    // A web page that rebinds its own name to 127.0.0.1 still sends that name: it reaches neither the guard
+    // nor EXO behind it (EXO answers any origin).
+    const host = this.hosts ? checkHost(this.hosts, req.headers.host) : { ok: true as const };
+    if (!host.ok) {
+      sendError(res, style, 'invalid_request', host.message, { status: host.status, close: true });
+      return;
+    }
     if (!this.authorised(req)) {
       sendError(
         res,
