@@ -24,6 +24,13 @@ export type Json = Record<string, unknown>;
 
 export type Page<T = Json> = ListPage<T>;
 
+/** Whether live updates flow, and why not. */
+export type StreamState = { live: true } | { live: false; why: string };
+
+/** A refused event stream is asked for again after this, doubling up to the maximum. */
+const RETRY_MIN_MS = 2_000;
+const RETRY_MAX_MS = 60_000;
+
 /** What the daemon pushes (SSE in a browser, the push channel in the app): typed in src/shared/live-events.ts. */
 export type { LiveEvent };
 
@@ -83,8 +90,11 @@ export interface SentinelClient {
   /** The guard profile; rejects when this daemon does not serve it. */
   guardProfile(): Promise<GuardProfile>;
   setGuardProfile(profile: GuardProfile): Promise<GuardProfile>;
-  /** Live updates. Returns an unsubscribe function. */
-  subscribe(on: (e: LiveEvent) => void): () => void;
+  /**
+   * Live updates, and whether they flow (`onState`): a stream the daemon refused (503 when its stream slots
+   * are full) or lost is tried again, and said so meanwhile. Returns an unsubscribe function.
+   */
+  subscribe(on: (e: LiveEvent) => void, onState?: (s: StreamState) => void): () => void;
 }
 
 async function getJson<T>(path: string): Promise<T> {
@@ -200,14 +210,44 @@ export class HttpClient implements SentinelClient {
     if (!r.ok || !body.profile) throw new Error(body.error?.message ?? `HTTP ${r.status}`);
     return body.profile;
   }
-  subscribe(on: (e: LiveEvent) => void): () => void {
-    const es = new EventSource(`${this.base}/api/v1/stream`);
-    for (const name of STREAM_EVENTS) {
-      es.addEventListener(name, (e) =>
-        on({ event: name, data: JSON.parse((e as MessageEvent<string>).data) } as LiveEvent),
-      );
-    }
-    return () => es.close();
+  subscribe(on: (e: LiveEvent) => void, onState: (s: StreamState) => void = () => {}): () => void {
+    let es: EventSource | null = null;
+    let retry: ReturnType<typeof setTimeout> | null = null;
+    let delay = RETRY_MIN_MS;
+    let closed = false;
+    const open = (): void => {
+      const source = new EventSource(`${this.base}/api/v1/stream`);
+      es = source;
+      source.onopen = () => {
+        delay = RETRY_MIN_MS;
+        onState({ live: true });
+      };
+      source.onerror = () => {
+        if (closed || es !== source) return;
+        // CONNECTING: the browser tries again by itself (the daemon restarted, the network blinked). CLOSED: it
+        // gave up (the daemon answered other than a stream, e.g. 503 with its stream slots full): a new one
+        // is tried after a pause that doubles up to a minute.
+        if (source.readyState !== EventSource.CLOSED) {
+          onState({ live: false, why: 'the event stream was lost; reconnecting' });
+          return;
+        }
+        source.close();
+        onState({ live: false, why: `the event stream was refused; trying again in ${delay / 1000} s` });
+        retry = setTimeout(open, delay);
+        delay = Math.min(delay * 2, RETRY_MAX_MS);
+      };
+      for (const name of STREAM_EVENTS) {
+        source.addEventListener(name, (e) =>
+          on({ event: name, data: JSON.parse((e as MessageEvent<string>).data) } as LiveEvent),
+        );
+      }
+    };
+    open();
+    return () => {
+      closed = true;
+      es?.close();
+      if (retry) clearTimeout(retry);
+    };
   }
 }
 
@@ -298,7 +338,9 @@ export class BridgeClient implements SentinelClient {
   async setGuardProfile(profile: GuardProfile): Promise<GuardProfile> {
     return (await this.call<{ profile: GuardProfile }>('setGuardProfile', { profile })).profile;
   }
-  subscribe(on: (e: LiveEvent) => void): () => void {
+  subscribe(on: (e: LiveEvent) => void, onState: (s: StreamState) => void = () => {}): () => void {
+    // The app's push channel is in-process: it flows while the window does.
+    onState({ live: true });
     return this.bridge.onEvent((event, data) => on({ event, data } as LiveEvent));
   }
 }

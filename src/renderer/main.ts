@@ -1,6 +1,7 @@
 /** The dashboard's wiring: the tab bar, the status, live updates and navigation. Each tab is its own module. */
 import type { StatusView } from '../shared/api-contracts.js';
-import { createClient, type SentinelClient } from './client.js';
+import type { LiveEvent } from '../shared/live-events.js';
+import { createClient, type SentinelClient, type StreamState } from './client.js';
 import type { RenderTab, TabContext } from './context.js';
 import { errorText, h } from './dom.js';
 import { renderAdvisory } from './tabs/advisory-tab.js';
@@ -128,30 +129,111 @@ async function openView(name: string): Promise<void> {
     await showReport(client, reportId, host);
 }
 
+/**
+ * Whether the view is live. A stream that was refused or lost, or samples that stopped (no update for three
+ * of the last gaps between them, at least 15 s), make the footer say so and since when, and the status is
+ * read every 5 s meanwhile: a watchdog's page must never show a frozen "OK" as current.
+ */
+const liveness = {
+  stream: { live: false, why: 'connecting to the event stream' } as StreamState,
+  /** When the last sample came over the stream. */
+  lastUpdate: Date.now(),
+  gap: 1_000,
+  /** When the status was last read while not live (null: not since it was live). */
+  polledAt: null as number | null,
+};
+const STALE_FLOOR_MS = 15_000;
+const POLL_MS = 5_000;
+
+function isLive(now: number): boolean {
+  return liveness.stream.live && now - liveness.lastUpdate < Math.max(STALE_FLOOR_MS, 3 * liveness.gap);
+}
+
+function showLiveness(): void {
+  const now = Date.now();
+  const footer = document.getElementById('footer')!;
+  const live = isLive(now);
+  footer.dataset['live'] = String(live);
+  if (live) {
+    liveness.polledAt = null;
+    footer.textContent = 'exo-sentinel · live';
+    return;
+  }
+  const why = liveness.stream.live
+    ? `no update for ${Math.round((now - liveness.lastUpdate) / 1000)} s`
+    : liveness.stream.why;
+  const time = (t: number) => new Date(t).toLocaleTimeString();
+  const polled =
+    liveness.polledAt === null
+      ? `read every ${POLL_MS / 1000} s`
+      : `read at ${time(liveness.polledAt)}, every ${POLL_MS / 1000} s`;
+  footer.textContent = `exo-sentinel · not live: ${why}; last live update ${time(liveness.lastUpdate)}; the status is ${polled}`;
+}
+
+function sampled(): void {
+  const now = Date.now();
+  liveness.gap = Math.min(60_000, Math.max(250, now - liveness.lastUpdate));
+  liveness.lastUpdate = now;
+}
+
+let polling = false;
+
+/**
+ * While not live: the status read again, the header and the overview's latest reading with it. The footer
+ * is brought up to date first, since a daemon that stopped answering may hold the read for as long as it is
+ * stopped; one read at a time.
+ */
+async function poll(): Promise<void> {
+  showLiveness();
+  if (polling || isLive(Date.now())) return;
+  polling = true;
+  try {
+    await readStatus();
+    liveness.polledAt = Date.now();
+    if (current === 'Overview' && status?.sample) overviewSample(ctx, status.sample, status.risk?.level);
+  } catch {
+    // The daemon is not answering at all: the footer keeps the last update's time.
+  } finally {
+    polling = false;
+  }
+  showLiveness();
+}
+
 async function start(): Promise<void> {
   buildTabs();
   await refresh();
-  client.subscribe((e) => {
-    if (e.event === 'sample') {
-      if (status)
-        status = {
-          ...status,
-          sample: e.data.sample,
-          risk: { ...status.risk, level: e.data.level, reasons: e.data.reasons },
-        };
-      setLevel(e.data.level);
-      overviewSample(ctx, e.data.sample, e.data.level);
-    } else if (e.event === 'panic') {
-      // A form being edited is not redrawn under the user's hands: only the header follows.
-      void (current === 'Settings' ? readStatus() : refresh());
-    } else if (e.event === 'level') {
-      setLevel(e.data.level);
-    } else if (e.event === 'navigate') {
-      void openView(String(e.data.view ?? ''));
-    }
-  });
+  client.subscribe(
+    (e) => onLive(e),
+    (state) => {
+      liveness.stream = state;
+      showLiveness();
+    },
+  );
+  setInterval(() => void poll(), POLL_MS);
   if (location.hash.length > 1) await openView(decodeURIComponent(location.hash.slice(1)));
-  document.getElementById('footer')!.textContent = 'exo-sentinel · live';
+  showLiveness();
+}
+
+function onLive(e: LiveEvent): void {
+  if (e.event === 'sample') {
+    sampled();
+    if (status)
+      status = {
+        ...status,
+        sample: e.data.sample,
+        risk: { ...status.risk, level: e.data.level, reasons: e.data.reasons },
+      };
+    setLevel(e.data.level);
+    overviewSample(ctx, e.data.sample, e.data.level);
+  } else if (e.event === 'panic') {
+    // A form being edited is not redrawn under the user's hands: only the header follows.
+    void (current === 'Settings' ? readStatus() : refresh());
+  } else if (e.event === 'level') {
+    setLevel(e.data.level);
+  } else if (e.event === 'navigate') {
+    void openView(String(e.data.view ?? ''));
+  }
+  showLiveness();
 }
 
 void start();
