@@ -91,6 +91,39 @@ describe('the local API lets no one in (a running daemon over real HTTP)', () =>
     }
   });
 
+  it('refuses what another site asks for (Fetch Metadata), navigations to the event stream included; the page itself and non-browsers pass', async () => {
+    for (const [path, site] of [
+      ['/api/v1/stream', 'cross-site'],
+      ['/api/v1/status', 'cross-site'],
+      ['/api/v1/config', 'same-site'],
+      ['/metrics', 'cross-site'],
+    ] as const) {
+      const r = await send(port, 'GET', path, {
+        host: `s1.localhost:${port}`,
+        'sec-fetch-site': site,
+        'sec-fetch-mode': 'navigate',
+        'sec-fetch-dest': 'iframe',
+      });
+      assert.equal(r.status, 403, `${site} ${path}`);
+      assert.match(
+        JSON.parse(r.body).error.message,
+        /^a request from another site \(Sec-Fetch-Site: (cross|same)-site\)/,
+      );
+    }
+    // The dashboard's page may be linked to from anywhere; its own requests, typed addresses and tools pass.
+    assert.equal((await send(port, 'GET', '/', { host: self, 'sec-fetch-site': 'cross-site' })).status, 200);
+    for (const headers of [{ 'sec-fetch-site': 'same-origin' }, { 'sec-fetch-site': 'none' }, {}])
+      assert.equal((await send(port, 'GET', '/api/v1/status', { host: self, ...headers })).status, 200);
+    // A site listed in api.corsOrigins keeps its cross-site reads.
+    const listed = await send(port, 'GET', '/api/v1/status', {
+      host: self,
+      origin: LISTED,
+      'sec-fetch-site': 'cross-site',
+      'sec-fetch-mode': 'cors',
+    });
+    assert.equal(listed.status, 200);
+  });
+
   it('takes same-origin writes, refuses foreign origins, and gives listed origins CORS and a preflight', async () => {
     const cfg = JSON.parse((await send(port, 'GET', '/api/v1/config', { host: self })).body) as Json;
     const same = await send(

@@ -71,6 +71,25 @@ export const DASHBOARD_CSP =
   "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'none'";
 
 /**
+ * A browser's request for the API made by another site (Fetch Metadata: `Sec-Fetch-Site` cross-site or
+ * same-site), when its origin is not listed in `api.corsOrigins`: refused. Such a request carries no Origin
+ * when it is a navigation (an iframe, a link): 50 iframes of `sN.localhost` (each name its own connection
+ * pool) held every live-event slot and froze the dashboard. The dashboard itself (same-origin), an address
+ * typed in (`none`) and clients that are not browsers (no such header) are not affected, nor is a link to the
+ * dashboard's page (`/`).
+ */
+function crossSiteRead(req: IncomingMessage, listed: boolean): { status: 403; message: string } | null {
+  const site = req.headers['sec-fetch-site'];
+  if (listed || (site !== 'cross-site' && site !== 'same-site')) return null;
+  const path = (req.url ?? '/').split('?')[0]!;
+  if (!path.startsWith('/api/') && path !== '/metrics') return null;
+  return {
+    status: 403,
+    message: `a request from another site (Sec-Fetch-Site: ${site}) to ${path.slice(0, 100)}: open the dashboard at this address instead, or list the site in api.corsOrigins`,
+  };
+}
+
+/**
  * The local HTTP API: JSON under /api/v1, a Server-Sent Events stream, Prometheus metrics and the web
  * dashboard. Loopback by default; any other address needs the bearer token. Only allowed `Host` names are
  * answered (no DNS rebinding); browsers may write from the API's own origin, other origins only when listed
@@ -279,7 +298,7 @@ export class ApiServer {
       ? { status: host.status, message: host.message }
       : origin.kind === 'foreign'
         ? { status: 403, message: origin.message }
-        : null;
+        : crossSiteRead(req, origin.kind === 'listed');
     if (refusal) {
       this.json(res, refusal.status, { error: { message: refusal.message } });
       return false;
