@@ -112,7 +112,10 @@ describe('the local API lets no one in (a running daemon over real HTTP)', () =>
     }
     // The dashboard's page may be linked to from anywhere; its own requests, typed addresses and tools pass.
     assert.equal((await send(port, 'GET', '/', { host: self, 'sec-fetch-site': 'cross-site' })).status, 200);
-    for (const headers of [{ 'sec-fetch-site': 'same-origin' }, { 'sec-fetch-site': 'none' }, {}])
+    for (const headers of [{ 'sec-fetch-site': 'same-origin' }, { 'sec-fetch-site': 'none' }, {}] as Record<
+      string,
+      string
+    >[])
       assert.equal((await send(port, 'GET', '/api/v1/status', { host: self, ...headers })).status, 200);
     // A site listed in api.corsOrigins keeps its cross-site reads.
     const listed = await send(port, 'GET', '/api/v1/status', {

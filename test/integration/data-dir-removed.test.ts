@@ -11,6 +11,7 @@ import {
   existsSync,
   mkdirSync,
   readdirSync,
+  readFileSync,
   rmSync,
   statSync,
   symlinkSync,
@@ -61,6 +62,52 @@ describe('the data directory removed under a running daemon', () => {
     } finally {
       db.close();
     }
+  });
+
+  it('its write-ahead log removed: every row is checkpointed into timeline.db at once, and it stops to restart with a new log', async () => {
+    const data = join(dir.path, 'wal');
+    const daemon = await watching(data);
+    await sleep(1500);
+    const db = join(data, 'timeline.db');
+    // In the first minutes of a run every row, and the schema, are in the log alone.
+    assert.ok(statSync(`${db}-wal`).size > statSync(db).size, 'the rows are in the log');
+    const removedAt = Date.now();
+    rmSync(`${db}-wal`);
+    rmSync(`${db}-shm`);
+    // Killed the moment it says so, as a panic or a power cut would: nothing after the checkpoint is needed.
+    const logged = () =>
+      readdirSync(join(data, 'logs'))
+        .map((f) => readFileSync(join(data, 'logs', f), 'utf8'))
+        .join('');
+    const deadline = Date.now() + 15_000;
+    while (!/-wal was removed or replaced/.test(logged()) && Date.now() < deadline) await sleep(50);
+    daemon.kill('SIGKILL');
+    await waitForExit(daemon);
+    assert.match(
+      logged(),
+      /timeline\.db-wal was removed or replaced while the daemon wrote to it: every row was checkpointed into .*timeline\.db at once, and the daemon stops now for a restart with a new log/,
+    );
+    assert.ok(
+      samplesIn(data, 'ts < ?', removedAt) >= 2,
+      'rows from before the removal, in timeline.db itself',
+    );
+    assert.ok(samplesIn(data, 'ts > ?', removedAt + 1000) >= 1, 'rows taken after it, up to the checkpoint');
+    assert.deepEqual(
+      readdirSync(data).filter((f) => f.includes('restored')),
+      [],
+      'nothing to write back beside it',
+    );
+    // Stopped by itself instead, it exits for a restart; the restart opens a new log on the same timeline.
+    const again = await watching(data);
+    await sleep(1200);
+    rmSync(`${db}-wal`);
+    const exit = await waitForExit(again, 20_000);
+    assert.equal(exit.code, EXIT_FAULT, again.output());
+    const third = await watching(data);
+    await sleep(1200);
+    third.kill('SIGTERM');
+    assert.equal((await waitForExit(third)).code, 0);
+    assert.ok(samplesIn(data, 'ts > ?', removedAt + 3000) >= 4, 'the timeline goes on');
   });
 
   it('removed 0700 and the daemon stopped 2 s later (before a look): written back all the same, 0700 again', async () => {

@@ -43,6 +43,10 @@ function identity(path: string): { dev: number; ino: number } | null {
   }
 }
 
+/** The write-ahead log and its shared-memory index beside a database, with their identities now. */
+const logIdentities = (path: string): Array<{ path: string; id: { dev: number; ino: number } | null }> =>
+  [`${path}-wal`, `${path}-shm`].map((p) => ({ path: p, id: identity(p) }));
+
 /**
  * The timeline database, or — when it cannot be opened for writing (read-only or full disk, permissions) — an
  * in-memory one so that sampling, the guard and the API keep running; `detached` is then why.
@@ -116,9 +120,13 @@ export class TimelineStorage {
   private salvagePausedAt: number | null = null;
   /** The open database file's identity (null: in memory), and when its path was last checked against it. */
   private opened: { dev: number; ino: number } | null;
+  /** The write-ahead log and shared-memory index beside it, as opened (their identities; null: none then). */
+  private openedLogs: Array<{ path: string; id: { dev: number; ino: number } | null }> = [];
   private lookedAt = 0;
   /** The database's path no longer names the open file (its directory was removed, or it was replaced). */
   private gone = false;
+  /** Only its write-ahead log went, and every row is in the database file: nothing to write back. */
+  private logGone = false;
 
   constructor(private readonly deps: TimelineStorageDeps) {
     const opened =
@@ -142,6 +150,7 @@ export class TimelineStorage {
       }
     }
     this.opened = opened.detached || deps.owner === false ? null : identity(deps.path);
+    this.openedLogs = this.opened ? logIdentities(deps.path) : [];
     this.store = new TimelineStore(this.db);
     this.writer = new TickWriter(
       this.db,
@@ -213,6 +222,7 @@ export class TimelineStorage {
       this.writer.attach(db, store, now);
       this.attachedDb = db;
       this.opened = identity(this.writer.health.path);
+      this.openedLogs = logIdentities(this.writer.health.path);
       if (owed) this.salvage = owed;
       db = null;
     } catch (e) {
@@ -393,7 +403,7 @@ export class TimelineStorage {
     if (this.gone || this.opened === null || mono - this.lookedAt < PRESENCE_MS) return false;
     this.lookedAt = mono;
     const named = this.stillNamed();
-    if (named === true) return false;
+    if (named === true) return this.logRemovedNow();
     this.gone = true;
     const message = `${this.deps.path} ${named === 'replaced' ? 'was replaced by another file' : 'was removed (or its directory)'} while the daemon wrote to it: the timeline it holds is written back there when the daemon stops, which it does now for a restart on it`;
     this.writer.health.note('removed', message);
@@ -402,6 +412,37 @@ export class TimelineStorage {
       path: this.deps.path,
       replaced: named === 'replaced',
     });
+    return true;
+  }
+
+  /**
+   * The write-ahead log (or its index) removed or replaced while the database's own path still names it: the
+   * daemon went on committing into the unlinked log, its status fine, and a kill, a power cut or a panic then
+   * lost every row not yet checkpointed into the database file (in the first minutes of a run, all of them,
+   * the schema too). Every row is checkpointed into the database file at once, and the daemon stops for a
+   * restart that opens a new log. True once, when found.
+   */
+  private logRemovedNow(): boolean {
+    const log = this.openedLogs.find(({ path, id }) => {
+      if (id === null) return false;
+      const now = identity(path);
+      return now === null || now.dev !== id.dev || now.ino !== id.ino;
+    });
+    if (!log) return false;
+    this.gone = true;
+    this.logGone = true;
+    let saved: string;
+    try {
+      this.live.pragma('wal_checkpoint(TRUNCATE)');
+      saved = `every row was checkpointed into ${this.deps.path} at once`;
+    } catch (e) {
+      saved = `checkpointing the rows into ${this.deps.path} failed (${(e as Error).message}); they are written back when the daemon stops`;
+      this.logGone = false;
+    }
+    const message = `${log.path} was removed or replaced while the daemon wrote to it: ${saved}, and the daemon stops now for a restart with a new log`;
+    this.writer.health.note('removed', message);
+    this.deps.logger.error(message);
+    this.deps.events.push('storage.removed', 'error', message, { path: log.path, replaced: false });
     return true;
   }
 
@@ -463,7 +504,7 @@ export class TimelineStorage {
       this.live.pragma('wal_checkpoint(TRUNCATE)');
       // Removed less than a look (10 s) before the stop: written back all the same.
       if (!this.gone && this.stillNamed() !== true) this.gone = true;
-      if (this.gone) this.writeBack();
+      if (this.gone && !(this.logGone && this.stillNamed() === true)) this.writeBack();
     } catch (e) {
       const lost = this.writer.buffer.size;
       this.deps.logger.error(
