@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { purgeable } from '../../src/main/headless/uninstall.js';
@@ -62,7 +62,10 @@ describe('exo-sentinel uninstall [--purge] [--yes]', {
     assert.ok(existsSync(unit));
     const r = await runCli(['uninstall', '--purge'], env);
     assert.equal(r.code, 2);
-    assert.equal(r.stdout, `removes:\n  agent  ${unit}\n  data   ${dataDir}\n`);
+    assert.equal(
+      r.stdout,
+      `removes:\n  agent  ${unit}\n  data   ${dataDir} (exo-sentinel's files in it, and the directory when nothing else is left)\n`,
+    );
     assert.equal(r.stderr, 'exo-sentinel: not on a terminal: add --yes to remove these without asking\n');
     assert.ok(existsSync(unit) && existsSync(join(dataDir, 'timeline.db')));
   });
@@ -122,6 +125,31 @@ describe('exo-sentinel uninstall [--purge] [--yes]', {
     const r = await runCli(['uninstall', '--purge'], env);
     assert.equal(r.code, 0, r.stderr);
     assert.equal(r.stdout, 'nothing to remove\n');
+  });
+
+  it("a data directory shared with other files (EXO's home): only exo-sentinel's own entries go", async () => {
+    const shared = join(dir.path, 'exo-home');
+    mkdirSync(join(shared, 'models'), { recursive: true });
+    writeFileSync(join(shared, 'models', 'llama.safetensors'), 'weights');
+    mkdirSync(join(shared, 'exo_log'));
+    writeFileSync(join(shared, 'exo.pid'), '1');
+    writeFileSync(join(shared, 'timeline.dbx'), 'not ours either');
+    const once = await runCli(['daemon', '--once', '--data-dir', shared, '--no-api', '--no-guard'], env);
+    assert.equal(once.code, 0, once.stderr);
+    for (const own of [
+      'timeline.corrupt-2026-11-28T12-30-05Z.db',
+      'timeline.restored-1795988567004.db',
+      'metal-ceiling.json',
+    ])
+      writeFileSync(join(shared, own), 'x');
+    const r = await runCli(['uninstall', '--purge', '--yes', '--data-dir', shared], env);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(
+      r.stdout,
+      /removed data {4}.*exo-home: exo-sentinel's files only; kept 4 other entries and the directory: exo\.pid, exo_log, models, timeline\.dbx\n/,
+    );
+    assert.deepEqual(readdirSync(shared).sort(), ['exo.pid', 'exo_log', 'models', 'timeline.dbx']);
+    assert.equal(readFileSync(join(shared, 'models', 'llama.safetensors'), 'utf8'), 'weights');
   });
 
   it('never purges a directory that is not exo-sentinel’s', async () => {

@@ -1,6 +1,6 @@
-import { existsSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, rmdirSync, rmSync, statSync } from 'node:fs';
 import { homedir } from 'node:os';
-import { basename, dirname, resolve, sep } from 'node:path';
+import { basename, dirname, join, resolve, sep } from 'node:path';
 import { paths } from '../core/config/data-dir.js';
 import { type LockInfo, runningDaemon } from '../core/instance-lock.js';
 import { bootFile } from './agent/agent-files.js';
@@ -25,6 +25,33 @@ export interface UninstallPlan {
 
 /** Files only this tool writes in a data directory: one of them makes a directory safe to purge. */
 const OURS = ['timeline.db', 'config.json', 'daemon.pid', 'api-token', 'logs', 'log'];
+
+/**
+ * Every entry this tool (or the menu-bar app, whose profile is the data directory on macOS) writes in a data
+ * directory: the timeline and its log, index and moved-aside copies, the lock, token, configuration, Metal
+ * ceiling cache, atomic writes' temporary files, the log directory and the app's Chromium profile and crash
+ * reports. The purge removes these and nothing else.
+ */
+const OWN_ENTRY =
+  /^(timeline(\.(corrupt|restored)-[0-9TZ:-]+(-\d+)?)?\.db(-wal|-shm|-journal)?|daemon\.pid|api-token|config\.json|metal-ceiling\.json|logs|log|Chromium|Crashpad|\.(config\.json|api-token|daemon\.pid|metal-ceiling\.json)\.\d+\.[0-9a-f]+\.tmp)$/;
+
+/** Whether a data directory's entry is this tool's own (`uninstall --purge` removes only those). */
+export const isOwnEntry = (name: string): boolean => OWN_ENTRY.test(name);
+
+/**
+ * Removes this tool's entries from a data directory, then the directory if nothing else is left in it. A
+ * data directory pointed once at a shared folder (EXO's home, a project) lost everything in it to the purge.
+ */
+export function purgeDataDir(dir: string): { removedDir: boolean; kept: string[] } {
+  const kept: string[] = [];
+  for (const name of readdirSync(dir)) {
+    if (isOwnEntry(name)) rmSync(join(dir, name), { recursive: true, force: true });
+    else kept.push(name);
+  }
+  if (kept.length > 0) return { removedDir: false, kept: kept.sort() };
+  rmdirSync(dir);
+  return { removedDir: true, kept };
+}
 
 /** A directory the purge may remove: named exo-sentinel, empty, or holding this tool's files; never home or /. */
 export function purgeable(dir: string): string | null {
@@ -87,7 +114,13 @@ export function describePlan(plan: UninstallPlan): string {
   const line = (r: Removal): string => `  ${r.what.padEnd(7)}${r.path}`;
   const out: string[] = [];
   out.push(plan.remove.length ? 'removes:' : 'nothing to remove');
-  out.push(...plan.remove.map(line));
+  out.push(
+    ...plan.remove.map((r) =>
+      r.what === 'data'
+        ? `${line(r)} (exo-sentinel's files in it, and the directory when nothing else is left)`
+        : line(r),
+    ),
+  );
   if (plan.keep.length) out.push('keeps (remove them with --purge):', ...plan.keep.map(line));
   if (plan.hints.length) out.push('by hand:', ...plan.hints.map((h) => `  ${h}`));
   return `${out.join('\n')}\n`;
@@ -132,6 +165,13 @@ export async function executeUninstall(plan: UninstallPlan, agent: AgentManager)
       if (r.what === 'agent') {
         const u = await agent.uninstall();
         lines.push(`removed agent   ${r.path}${u.ok ? '' : ` (${u.message})`}`);
+      } else if (r.what === 'data' && existsSync(r.path)) {
+        const { removedDir, kept } = purgeDataDir(r.path);
+        lines.push(
+          removedDir
+            ? `removed data    ${r.path}`
+            : `removed data    ${r.path}: exo-sentinel's files only; kept ${kept.length} other entr${kept.length === 1 ? 'y' : 'ies'} and the directory: ${kept.slice(0, 10).join(', ')}${kept.length > 10 ? ', …' : ''}`,
+        );
       } else {
         rmSync(r.path, { recursive: true, force: true });
         lines.push(`removed ${r.what.padEnd(7)} ${r.path}`);
