@@ -132,6 +132,6 @@ describe('sample ↔ row, by column name', () => {
       write: () => 1,
       read: () => undefined,
     };
-    assert.throws(() => db.prepare(insertSql('samples', [...SAMPLE_ROW, extra])), /gpu_bogus/);
+    assert.throws(() => db.prepare(insertSql('samples', [...SAMPLE_ROW, extra], 'ts')), /gpu_bogus/);
   });
 });

@@ -74,6 +74,32 @@ describe('timeline store (real SQLite)', () => {
     store.db.close();
   });
 
+  it('a tick on the millisecond of a stored one (the clock set back) leaves the stored one whole; its events are kept', () => {
+    const store = new TimelineStore(openDatabase(`${dir.path}/clock-back.db`));
+    const before = makeSample(2_000_000, 60, 90 * GiB);
+    store.writeTick(before);
+    const after = makeSample(2_000_000, 12, 3 * GiB);
+    after.processes = after.processes.map((p) => ({ ...p, pid: p.pid + 1000 }));
+    store.writeTick(after, [
+      {
+        time: 2_000_000,
+        kind: 'clock.jump',
+        severity: 'info',
+        message: 'the wall clock moved -30 s',
+        data: {},
+      },
+    ]);
+    assert.equal(store.sampleCount(), 1);
+    const kept = store.latestSample();
+    assert.equal(kept?.memory.wired, 60 * GiB, 'the reading of the first moment, not merged with the second');
+    assert.deepEqual(
+      kept?.processes.map((p) => [p.pid, p.physFootprint]),
+      before.processes.map((p) => [p.pid, p.physFootprint]),
+    );
+    assert.equal(store.events(0, 3_000_000, 'clock.').length, 1);
+    store.db.close();
+  });
+
   it('keeps the pid map: a panic naming pid N can be joined to role, argv and start time', () => {
     const store = new TimelineStore(openDatabase(`${dir.path}/c.db`));
     const entry = {

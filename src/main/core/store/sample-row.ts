@@ -174,9 +174,14 @@ export const PROCESS_ROW: readonly ColumnMap<ProcessRow>[] = [
   },
 ];
 
-/** `INSERT OR REPLACE INTO <table> (…) VALUES (…)` naming every column of the map. */
-export const insertSql = <T>(table: string, map: readonly ColumnMap<T>[]): string =>
-  `INSERT OR REPLACE INTO ${table} (${map.map((c) => c.column).join(', ')}) VALUES (${map.map(() => '?').join(', ')})`;
+/**
+ * `INSERT INTO <table> (…) VALUES (…) ON CONFLICT (<key>) DO NOTHING`, naming every column of the map. A row
+ * already stored at the same key is kept: after the wall clock was set back, new ticks land on the very
+ * milliseconds of stored ones (ticks fire a few ms after each second), and replacing them merged readings of
+ * two real moments and destroyed history, the minutes before a panic among them.
+ */
+export const insertSql = <T>(table: string, map: readonly ColumnMap<T>[], key: string): string =>
+  `INSERT INTO ${table} (${map.map((c) => c.column).join(', ')}) VALUES (${map.map(() => '?').join(', ')}) ON CONFLICT (${key}) DO NOTHING`;
 
 export const rowValues = <T>(map: readonly ColumnMap<T>[], value: T): Cell[] =>
   map.map((c) => c.write(value));

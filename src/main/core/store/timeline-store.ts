@@ -98,8 +98,8 @@ export class TimelineStore {
   private readonly upsertMeta;
 
   constructor(readonly db: Db) {
-    this.insertSample = db.prepare(insertSql('samples', SAMPLE_ROW));
-    this.insertProcessSample = db.prepare(insertSql('process_samples', PROCESS_ROW));
+    this.insertSample = db.prepare(insertSql('samples', SAMPLE_ROW, 'ts'));
+    this.insertProcessSample = db.prepare(insertSql('process_samples', PROCESS_ROW, 'ts, pid'));
     this.insertEvent = db.prepare(
       'INSERT INTO events (ts, kind, severity, message, data) VALUES (?, ?, ?, ?, ?)',
     );
@@ -122,9 +122,11 @@ export class TimelineStore {
   /** Writes one tick: the sample, its process readings and any events, atomically. */
   writeTick(sample: Sample, events: TimelineEvent[] = []): void {
     this.db.transaction(() => {
-      this.insertSample.run(rowValues(SAMPLE_ROW, sample));
-      for (const p of sample.processes)
-        this.insertProcessSample.run(rowValues(PROCESS_ROW, { ...p, ts: sample.time }));
+      // A tick on the millisecond of a stored one (the clock set back) leaves that one whole: its processes too.
+      const stored = this.insertSample.run(rowValues(SAMPLE_ROW, sample)).changes > 0;
+      if (stored)
+        for (const p of sample.processes)
+          this.insertProcessSample.run(rowValues(PROCESS_ROW, { ...p, ts: sample.time }));
       for (const e of events) this.writeEventRow(e);
     })();
   }
