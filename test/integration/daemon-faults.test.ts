@@ -206,6 +206,60 @@ describe('the daemon through storage faults', { skip: mountProblem ?? false }, (
     close();
   });
 
+  it('a pidfile that could not be written at start (disk full) is written once there is room: a second daemon is refused', async () => {
+    const dataDir = `${dir.path}/pid-full`;
+    mkdirSync(dataDir);
+    assert.equal(mount(['-t', 'tmpfs', '-o', 'size=4m,mode=0700', 'tmpfs', dataDir]), null);
+    mounts.push(dataDir);
+    // A daemon killed (its log and index left at their size, so the next opens the timeline on a full disk).
+    const args = ['--data-dir', dataDir, '--interval', String(INTERVAL_MS / 1000)];
+    const killed = await start(args);
+    await sleep(1000);
+    killed.kill('SIGKILL');
+    await waitForExit(killed);
+    fill(`${dataDir}/filler`);
+    const d = await start(args);
+    await sleep(800);
+    assert.notEqual(
+      JSON.parse(readFileSync(`${dataDir}/daemon.pid`, 'utf8')).pid,
+      d.pid,
+      'no room for its pidfile',
+    );
+    const during = await apiStatus(d.apiUrl()!);
+    assert.match(
+      (during.storage as StorageStatus & { notes: string[] }).notes.join('\n'),
+      /the pidfile .*daemon\.pid cannot be written/,
+    );
+    rmSync(`${dataDir}/filler`);
+    const lockNow = () => JSON.parse(readFileSync(`${dataDir}/daemon.pid`, 'utf8'));
+    const deadline = Date.now() + 15_000;
+    while (lockNow().pid !== d.pid && Date.now() < deadline) await sleep(200);
+    const lock = lockNow();
+    assert.equal(lock.pid, d.pid);
+    assert.equal(lock.api, d.apiUrl(), 'with its API address, so the CLI asks it');
+    const after = await apiStatus(d.apiUrl()!);
+    assert.equal(
+      (after.storage as StorageStatus & { notes: string[] }).notes.some((n) => /pidfile/.test(n)),
+      false,
+      'status no longer says so',
+    );
+    const status = await runCli(['status', '--json', '--data-dir', dataDir]);
+    assert.equal(JSON.parse(status.stdout).daemon.pid, d.pid);
+    const second = await runCli([
+      'daemon',
+      '--data-dir',
+      dataDir,
+      '--api-listen',
+      '127.0.0.1:0',
+      '--guard-listen',
+      '127.0.0.1:0',
+    ]);
+    assert.equal(second.code, 0);
+    assert.match(second.stderr + second.stdout, /already/);
+    d.kill('SIGTERM');
+    assert.equal((await waitForExit(d)).code, 0);
+  });
+
   it('read-only data directory: starts, samples and serves; when it becomes writable the held samples land and it exits 70 to be restarted', async () => {
     const real = `${dir.path}/ro-real`;
     const ro = `${dir.path}/ro`;

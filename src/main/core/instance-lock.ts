@@ -108,6 +108,8 @@ export type AcquireResult =
       stale: LockInfo | null;
       /** Why the pidfile could not be written (disk full, read-only): the daemon runs, unguarded by it. */
       unrecorded: string | null;
+      /** The record this daemon holds (written, or to be written once it can be: `checkLock` does). */
+      record?: LockInfo;
     }
   | { ok: false; holder: LockInfo };
 
@@ -142,7 +144,7 @@ export function acquireLock(
       writeFileSync(tmp, JSON.stringify(mine), { mode: 0o644 });
     } catch (e) {
       rmSync(tmp, { force: true });
-      return { ok: true, stale, unrecorded: (e as Error).message };
+      return { ok: true, stale, unrecorded: (e as Error).message, record: mine };
     }
     try {
       // A stale or unreadable pidfile goes first — moved aside, and only if it is still the one judged stale
@@ -150,10 +152,10 @@ export function acquireLock(
       // one else got there.
       if (text !== null && !removeIfUnchanged(path, text)) continue;
       linkSync(tmp, path);
-      return { ok: true, stale, unrecorded: null };
+      return { ok: true, stale, unrecorded: null, record: mine };
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code !== 'EEXIST')
-        return { ok: true, stale, unrecorded: (e as Error).message };
+        return { ok: true, stale, unrecorded: (e as Error).message, record: mine };
     } finally {
       try {
         unlinkSync(tmp);

@@ -157,7 +157,16 @@ export class DaemonRuntime {
     }
     await recordStart({ store: storage.store, probe, events, logger, config, stale: lock.stale });
     const written = lock.unrecorded === null ? readLock(lockPath) : null;
-    this.ownLock = written?.pid === process.pid ? written : null;
+    // Not written (a full or read-only disk at start): the record it would have written, its API address
+    // included, is kept, and the look every 10 s writes it once it can. Before, it never was: `status` and
+    // `uninstall` saw no daemon for its whole life, and a second one started beside it on the same timeline.
+    const api = this.p.api?.address;
+    const intended =
+      lock.unrecorded !== null && lock.record
+        ? { ...lock.record, ...(api ? { api: `http://${api.host}:${api.port}` } : {}) }
+        : null;
+    this.ownLock = written?.pid === process.pid ? written : intended;
+    this.lockUnwritable = intended !== null;
     this.retain(now);
     this.startReports(now);
     return { ok: true };
@@ -277,7 +286,11 @@ export class DaemonRuntime {
         return;
       }
       if (seen.state === 'rewritten') {
-        const note = `the pidfile ${lockPath} was removed (or overwritten) while the daemon ran: written again, so no second daemon starts beside it`;
+        const note = this.lockUnwritable
+          ? `the pidfile ${lockPath} could be written at last: a second daemon is stopped from now on`
+          : `the pidfile ${lockPath} was removed (or overwritten) while the daemon ran: written again, so no second daemon starts beside it`;
+        if (this.lockUnwritable) this.p.storage.pidfileWritten();
+        this.lockUnwritable = false;
         logger.warn(note);
         events.push('storage.pidfile', 'warning', note, { path: lockPath });
       } else if (seen.state === 'unwritable') {

@@ -392,6 +392,11 @@ export class TimelineStorage {
     }
   }
 
+  /** The pidfile that could not be written at start was written at last: status stops saying so. */
+  pidfileWritten(): void {
+    this.writer.health.note('pidfile', null);
+  }
+
   /**
    * Whether the database's path still names the open file, checked every PRESENCE_MS: a data directory
    * removed while the daemon runs (a cleanup script, `rm -rf`) left it writing into an unlinked file for ever,
