@@ -188,3 +188,33 @@ describe('without a daemon the CLI does the work itself', () => {
     }
   });
 });
+
+describe('status of a daemon it cannot ask', () => {
+  const dir = tempDir();
+  const dataDir = join(dir.path, 'data');
+  after(() => dir.cleanup());
+
+  it('a daemon without its API that stored nothing for 5 s is a timeline not being written, not "ok"', async () => {
+    const d = await startDaemon(['--data-dir', dataDir, '--interval', '0.25', '--no-api', '--no-guard']);
+    try {
+      await new Promise((r) => setTimeout(r, 1000));
+      const writing = JSON.parse((await cli(dataDir, 'status', '--json')).stdout) as Json;
+      assert.equal(writing['storage']['state'], 'ok');
+      // Stopped (as a daemon wedged on a disk would be): it holds its pidfile and stores nothing.
+      d.kill('SIGSTOP');
+      await new Promise((r) => setTimeout(r, 6000));
+      const silent = JSON.parse((await cli(dataDir, 'status', '--json')).stdout) as Json;
+      assert.equal(silent['storage']['state'], 'failing');
+      assert.match(
+        silent['storage']['message'],
+        new RegExp(
+          `^the daemon \\(pid ${d.pid}\\) has stored nothing for \\d+ s in .*timeline\\.db, and its API is off to say why$`,
+        ),
+      );
+    } finally {
+      d.kill('SIGCONT');
+      d.kill('SIGTERM');
+      await waitForExit(d);
+    }
+  });
+});

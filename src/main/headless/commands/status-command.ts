@@ -272,9 +272,21 @@ async function readStatus(dataDir: string, config: Config, read: () => Promise<R
   } = readStored(p.database, config);
   // What only the running daemon knows (writes failing on a full or read-only disk): asked over its API.
   const fromApi = daemon?.api ? await daemonView(daemon.api) : null;
+  // A daemon that cannot be asked (its API off, or not answering) is judged by what it stored: nothing for
+  // three of its intervals (at least 5 s) is a timeline not being written. Before, that was "ok".
+  const age = lastStored ? Date.now() - lastStored.time : null;
+  const silent =
+    daemon !== null &&
+    !fromApi?.storage &&
+    !dbProblem &&
+    (age === null || age > Math.max(5_000, 3_000 * config.intervalSeconds));
   const storage = fromApi?.storage ?? {
-    state: dbProblem ? 'failing' : 'ok',
-    message: dbProblem,
+    state: dbProblem || silent ? 'failing' : 'ok',
+    message:
+      dbProblem ??
+      (silent
+        ? `the daemon (pid ${daemon?.pid}) has stored nothing ${age === null ? 'yet' : `for ${Math.round(age / 1000)} s`} in ${p.database}, and its API ${daemon?.api ? 'did not answer' : 'is off'} to say why`
+        : null),
     path: p.database,
     buffered: 0,
     dropped: 0,
