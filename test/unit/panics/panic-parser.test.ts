@@ -170,6 +170,21 @@ describe('panic parser on every fixture in fixtures/panics', () => {
     });
   }
 
+  it('a right-to-left override or a control character in the task name or panic line does not change how they read', () => {
+    const text = fixture('panics/mlx-3186-1.panic.txt')
+      .replace(
+        /Panicked task (0x[0-9a-f]+): (\d+) pages, (\d+) threads: pid 50218: Python/,
+        'Panicked task $1: $2 pages, $3 threads: pid 50218: \u202eevil\u202c\u0007',
+      )
+      .replace('@IOGPUMemory.cpp:550', '@IOGPUMemory.cpp:550 \u2066\u200f');
+    assert.notEqual(text, fixture('panics/mlx-3186-1.panic.txt'), 'the fixture has both');
+    const p = parsePanicReport(wrapAsPanicFile(text));
+    assert.equal(p.process?.name, ' evil  ');
+    assert.match(p.panicLine ?? '', /@IOGPUMemory\.cpp:550 {3}$/);
+    assert.equal(p.kind, 'completeMemory');
+    assert.doesNotMatch(JSON.stringify(p), /[\u202a-\u202e\u2066-\u2069\u200e\u200f\u0007]/);
+  });
+
   it('never takes the gap marker or the caller address for anything', () => {
     const p = parsePanicReport(fixture('panics/omlx-1265-1.panic.txt'));
     assert.ok(!p.excerpt.some((l) => l.includes('[... gap')));

@@ -1,5 +1,6 @@
 import { findKextVersion } from '../probes/darwin/kext-version-parser.js';
 import { finiteNumber } from '../util/finite.js';
+import { visibleText } from '../util/format.js';
 import { classifyPanicLine, type PanicKind } from './panic-classifier.js';
 import {
   epochHex,
@@ -168,7 +169,9 @@ export function parsePanicReport(raw: string): PanicInfo {
     kind: classifyPanicLine(panic?.line ?? null),
     bugType: c.bugType,
     format: c.format,
-    panicLine: panic?.line ?? null,
+    // Shown in lists, events and the crash report: a right-to-left override or a control character in a
+    // report (anyone may write one where they are scanned) must not change how it reads.
+    panicLine: panic ? visibleText(panic.line) : null,
     cpu: panic?.cpu ?? null,
     osBuild: field(clean, 'OS version') ?? (headerOsParts ? headerOsParts[2]! : null),
     osVersion: headerOsParts ? headerOsParts[1]! : null,
@@ -176,7 +179,7 @@ export function parsePanicReport(raw: string): PanicInfo {
     xnuVersion: kernel?.xnu ?? null,
     kernelFamily: kernel?.family ?? null,
     paniclogVersion: paniclog && /^\d+$/.test(paniclog) ? finiteNumber(paniclog) : null,
-    process: taskPid !== null ? { pid: taskPid, name: task!.name.slice(0, MAX_FIELD) } : null,
+    process: taskPid !== null ? { pid: taskPid, name: visibleText(task!.name.slice(0, MAX_FIELD)) } : null,
     task: task ? { pages: finiteNumber(task.pages), threads: finiteNumber(task.threads) } : null,
     tid: panickedThreadTid(clean),
     iogpuFamilyVersion: findKextVersion(clean),
@@ -191,7 +194,7 @@ export function parsePanicReport(raw: string): PanicInfo {
           : null,
     bootTime: epochValue(clean, 'Boot'),
     incidentId: typeof c.header?.['incident_id'] === 'string' ? (c.header['incident_id'] as string) : null,
-    excerpt: linesFrom(kept, excerptStart, 20).map((l) => l.trimEnd().slice(0, MAX_PANIC_LINE)),
+    excerpt: linesFrom(kept, excerptStart, 20).map((l) => visibleText(l.trimEnd().slice(0, MAX_PANIC_LINE))),
     hasPanicText: panic !== null || hasPanicText(clean),
   };
 }

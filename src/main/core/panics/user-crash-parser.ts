@@ -1,4 +1,5 @@
 import { finiteNumber } from '../util/finite.js';
+import { visibleText } from '../util/format.js';
 import { parseReportTimestamp } from './panic-parser.js';
 import { readContainer } from './report-container.js';
 
@@ -39,6 +40,8 @@ export interface JetsamInfo {
 }
 
 const str = (v: unknown): string | null => (typeof v === 'string' && v !== '' ? v : null);
+/** A name as lists and events show it: no control character or bidirectional override changes how it reads. */
+const shown = (v: string | null): string | null => (v === null ? null : visibleText(v));
 const int = (v: unknown): number | null => (typeof v === 'number' && Number.isFinite(v) ? v : null);
 const rec = (v: unknown): Record<string, unknown> =>
   v !== null && typeof v === 'object' && !Array.isArray(v) ? (v as Record<string, unknown>) : {};
@@ -86,7 +89,9 @@ export function parseUserCrash(raw: string): UserCrashInfo | null {
   return {
     bugType: '309',
     cause: classifyCrashText(c.bodyText, exceptionType, terminationText),
-    processName: str(b['procName']) ?? str(s['procName']) ?? str(header['app_name']) ?? str(header['name']),
+    processName: shown(
+      str(b['procName']) ?? str(s['procName']) ?? str(header['app_name']) ?? str(header['name']),
+    ),
     pid: int(b['pid']) ?? finiteNumber(/"pid"\s*:\s*(\d+)/.exec(c.bodyText)?.[1]),
     parentPid: int(b['parentPid']),
     processPath: str(b['procPath']) ?? str(s['procPath']),

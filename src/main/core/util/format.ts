@@ -33,13 +33,22 @@ export function parseTime(text: string): number | null {
   return Number.isNaN(t) ? null : t;
 }
 
+/** Control characters, the line and paragraph separators, and the bidirectional marks, embeddings, overrides and isolates. */
+const INVISIBLE = /[\u0000-\u001f\u007f-\u009f\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g;
+
+/**
+ * One line of text from outside with every invisible character that changes how it reads (a control character,
+ * a right-to-left override that shows `‮evil` as `live`) as a space; its length and spaces kept.
+ */
+export const visibleText = (s: string): string => s.replace(INVISIBLE, ' ');
+
 /**
  * One line of plain text, bounded: control characters (C0, C1, the line and paragraph separators and the
  * bidirectional overrides) become spaces, runs of spaces collapse, and past `max` characters it ends in `…`.
  * For text from outside that a terminal or a notification shows (an escape sequence there is a command).
  */
 export function plainText(s: string, max: number): string {
-  const flat = s.replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g, ' ');
+  const flat = visibleText(s);
   const one = flat.replace(/\s+/g, ' ').trim();
   return one.length > max ? `${one.slice(0, max - 1)}…` : one;
 }
