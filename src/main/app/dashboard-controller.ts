@@ -1,7 +1,7 @@
 import type { BrowserWindow, BrowserWindowConstructorOptions } from 'electron';
 import { IPC_PUSH_CHANNEL } from '../../shared/ipc.js';
 import type { LiveEvent } from '../../shared/live-events.js';
-import { dashboardLoadOptions, dashboardWindowOptions } from './dashboard-window.js';
+import { dashboardLoadOptions, dashboardPermission, dashboardWindowOptions } from './dashboard-window.js';
 
 /**
  * The one dashboard window: opened on demand at a view (`Tab` or `Panics:<id>`), closed without quitting,
@@ -58,7 +58,12 @@ export class DashboardController {
       this.window = null;
     });
     window.webContents.setWindowOpenHandler(() => ({ action: 'deny' }));
+    // The page never navigates, in its main frame or any other: a link or a script that tries is stopped.
     window.webContents.on('will-navigate', (e) => e.preventDefault());
+    window.webContents.on('will-frame-navigate', (e) => e.preventDefault());
+    const session = window.webContents.session;
+    session.setPermissionRequestHandler((_wc, permission, grant) => grant(dashboardPermission(permission)));
+    session.setPermissionCheckHandler((_wc, permission) => dashboardPermission(permission));
     window.webContents.on('did-finish-load', () => {
       this.loaded = true;
       this.loadedAt = Date.now();

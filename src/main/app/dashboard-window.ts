@@ -29,3 +29,11 @@ export function dashboardWindowOptions(preloadPath: string): BrowserWindowConstr
 export function dashboardLoadOptions(view: string | undefined): { hash: string } | undefined {
   return view ? { hash: view } : undefined;
 }
+
+/**
+ * The one permission the dashboard's page is granted: writing text to the clipboard (Copy report). Electron
+ * grants every permission a page asks for unless told otherwise (camera, microphone, geolocation,
+ * notifications, …); the dashboard needs none of them, so a page that was made to ask would get nothing.
+ */
+export const dashboardPermission = (permission: string): boolean =>
+  permission === 'clipboard-sanitized-write';

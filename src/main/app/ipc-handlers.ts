@@ -1,3 +1,4 @@
+import { sep } from 'node:path';
 import type { IpcMain, IpcMainInvokeEvent } from 'electron';
 import { IPC_INVOKE_CHANNELS, type IpcInvokeChannel, ipcChannel } from '../../shared/ipc.js';
 import { IPC_SCHEMAS, type IpcRequest } from '../../shared/ipc-schemas.js';
@@ -63,10 +64,13 @@ export function registerIpcHandlers(
 export function trustedSender(dashboardWebContentsId: () => number | null, appRoot: string) {
   return (event: Pick<IpcMainInvokeEvent, 'senderFrame' | 'sender'>): boolean => {
     const url = event.senderFrame?.url ?? '';
-    return (
-      event.sender.id === dashboardWebContentsId() &&
-      url.startsWith('file://') &&
-      decodeURI(new URL(url).pathname).startsWith(appRoot)
-    );
+    if (event.sender.id !== dashboardWebContentsId() || !url.startsWith('file://')) return false;
+    // Inside the renderer's folder: `…/dist/renderer-x/` must not pass for `…/dist/renderer`.
+    const root = appRoot.endsWith(sep) ? appRoot : appRoot + sep;
+    try {
+      return decodeURI(new URL(url).pathname).startsWith(root);
+    } catch {
+      return false;
+    }
   };
 }

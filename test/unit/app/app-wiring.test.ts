@@ -10,9 +10,9 @@ import type {
   PowerMonitor,
 } from 'electron';
 import type { AppBackend } from '../../../src/main/app/app-backend.js';
-import { dashboardWindowOptions } from '../../../src/main/app/dashboard-window.js';
+import { dashboardPermission, dashboardWindowOptions } from '../../../src/main/app/dashboard-window.js';
 import { announceAdvisoryOnce, notifyTimelineEvents } from '../../../src/main/app/event-notifications.js';
-import { IpcRejection, registerIpcHandlers } from '../../../src/main/app/ipc-handlers.js';
+import { IpcRejection, registerIpcHandlers, trustedSender } from '../../../src/main/app/ipc-handlers.js';
 import { LOGIN_ITEMS_SETTINGS_URL, LoginItem } from '../../../src/main/app/login-item.js';
 import { buildMenuTemplate, type MenuActions } from '../../../src/main/app/menu-template.js';
 import {
@@ -501,5 +501,51 @@ describe('menu-bar wiring (fakes typed against electron.d.ts)', () => {
       assert.equal(item?.enabled, false);
       assert.match(String(item?.label), /Applications first/);
     }
+  });
+});
+
+describe('what the dashboard window trusts', () => {
+  it("IPC from the dashboard's own page only: not another window, not a folder beside the renderer's", () => {
+    const trusted = trustedSender(
+      () => 7,
+      '/Applications/exo-sentinel.app/Contents/Resources/app/dist/renderer',
+    );
+    const from = (id: number, url: string) => trusted({ sender: { id }, senderFrame: { url } } as never);
+    assert.equal(
+      from(7, 'file:///Applications/exo-sentinel.app/Contents/Resources/app/dist/renderer/index.html'),
+      true,
+    );
+    assert.equal(
+      from(8, 'file:///Applications/exo-sentinel.app/Contents/Resources/app/dist/renderer/index.html'),
+      false,
+    );
+    assert.equal(
+      from(7, 'file:///Applications/exo-sentinel.app/Contents/Resources/app/dist/renderer-x/index.html'),
+      false,
+    );
+    assert.equal(
+      from(7, 'file:///Applications/exo-sentinel.app/Contents/Resources/app/dist/renderer/../evil.html'),
+      false,
+    );
+    assert.equal(from(7, 'https://evil.example/dist/renderer/index.html'), false);
+    assert.equal(
+      from(7, 'file:///Applications/exo-sentinel.app/Contents/Resources/app/dist/renderer/%E0%A4%A.html'),
+      false,
+    );
+  });
+
+  it('grants the page writing to the clipboard and no other permission', () => {
+    assert.equal(dashboardPermission('clipboard-sanitized-write'), true);
+    for (const p of [
+      'media',
+      'geolocation',
+      'notifications',
+      'clipboard-read',
+      'openExternal',
+      'fullscreen',
+      'hid',
+      'serial',
+    ])
+      assert.equal(dashboardPermission(p), false, p);
   });
 });
