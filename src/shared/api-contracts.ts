@@ -85,6 +85,9 @@ export interface ClusterRowView {
   memory: { total: number | null; freePercent: number | null; wired: number | null };
   gpu: { inUseBytes: number | null; ceilingBytes: number | null };
   panics72h: number | null;
+  /** The node's address (null: this host) and how it became a row: this host, `cluster.peers`, or EXO's topology. */
+  url: string | null;
+  source: 'self' | 'configured' | 'exo-topology';
 }
 
 export interface ClusterView {

@@ -120,6 +120,18 @@ describe('the dashboard in headless Chromium against a running daemon', {
       assert.equal(await page.getAttribute(`nav button:text-is("${tab}")`, 'class'), 'active');
     }
     assert.ok(await page.$('#settings-form .field[data-key="intervalSeconds"]'), 'the Settings form');
+    // The Cluster tab says where each row comes from; a node found only in EXO's topology is unverified.
+    await page.click('nav button:has-text("Cluster")');
+    await page.waitForSelector('#view[data-tab="Cluster"] #cluster tr[data-source="self"]', {
+      timeout: 10_000,
+    });
+    assert.match((await page.textContent('#cluster tr[data-source="self"] td')) ?? '', /this host$/);
+    const found = await page.$$eval('#cluster tr[data-source="exo-topology"] td:first-child', (cells) =>
+      cells.map((c) => c.textContent ?? ''),
+    );
+    assert.equal(found.length, 1, "the fake EXO's other node");
+    assert.match(found[0]!, /unverified: found in EXO's topology at http:\/\/169\.254\.21\.\d+:\d+$/);
+    await page.click('nav button:has-text("Settings")');
     await page.screenshot({ path: join(ARTIFACTS, 'dashboard-480x640-dark.png'), fullPage: true });
   });
 });
