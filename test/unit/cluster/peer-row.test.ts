@@ -87,6 +87,19 @@ describe("a peer's status, read as untrusted JSON", () => {
     assert.match(renderCluster([row]), /m{20}/);
   });
 
+  it("the CLI's table says where each row comes from: a node found only in EXO's topology is unverified", () => {
+    const body = { identity: { hostname: 'mac-studio-2' }, risk: { level: 'critical', reasons: [] } };
+    const lines = renderCluster([
+      rowFromStatus(body, null, true, 'self'),
+      rowFromStatus(body, PEER, false, 'configured'),
+      rowFromStatus(body, PEER, false, 'exo-topology'),
+    ]).split('\n');
+    assert.match(lines[0]!, /^HOST +FROM +LEVEL/);
+    assert.match(lines[1]!, /^mac-studio-2 +this host +critical/);
+    assert.match(lines[2]!, /^mac-studio-2 +cluster\.peers +critical/);
+    assert.match(lines[3]!, /^mac-studio-2 +topology \(unverified\) +critical/);
+  });
+
   it('no JSON a peer can send makes the row or the CLI table throw', () => {
     fc.assert(
       fc.property(fc.jsonValue({ maxDepth: 5 }), fc.jsonValue({ maxDepth: 3 }), (body, reasons) => {

@@ -9,9 +9,15 @@ import { configFor, pollExo, takeReading } from './status-command.js';
 
 export function renderCluster(rows: ClusterRow[]): string {
   return table(
-    ['HOST', 'LEVEL', 'FREE', 'GPU IN USE / CEILING', 'PANICS 72H', 'REASONS'],
+    ['HOST', 'FROM', 'LEVEL', 'FREE', 'GPU IN USE / CEILING', 'PANICS 72H', 'REASONS'],
     rows.map((r) => [
       r.host,
+      // What a node found only in EXO's topology says of itself is its own claim.
+      r.source === 'self'
+        ? 'this host'
+        : r.source === 'configured'
+          ? 'cluster.peers'
+          : 'topology (unverified)',
       r.reachable ? (r.level ?? '—') : `unreachable (${r.error})`,
       formatPercent(r.memory.freePercent),
       `${formatBytes(r.gpu.inUseBytes)} / ${formatBytes(r.gpu.ceilingBytes)}`,
