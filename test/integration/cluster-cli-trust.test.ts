@@ -46,7 +46,7 @@ describe('the cluster command and whatever listens on the API port', () => {
         if (args.includes('--json')) {
           const rows = (JSON.parse(r.stdout) as { rows: Array<{ self: boolean }> }).rows;
           assert.equal(rows[0]?.self, true, 'its own reading of this host');
-        } else assert.match(r.stdout, /^HOST\s+LEVEL/);
+        } else assert.match(r.stdout, /^HOST\s+FROM\s+LEVEL/);
       }
       assert.deepEqual(asked, [], 'the squatter was never asked');
     } finally {
