@@ -40,9 +40,22 @@ export const OWNER_FIELD_REASONS = {
   // Any local user could otherwise turn the watchdog against EXO: unload its models (and the work running on
   // them) at elevated, or at every level. The guard's mode at each level is no more than a hand pin (below).
   'actions.unload': "decides when the daemon unloads EXO's models on this node",
+  // Off, every action runs for real: an unload the owner left recorded-only would happen.
+  'actions.dryRun': "decides whether the daemon's actions run (unloading EXO's models among them)",
 } as const;
 
 export const OWNER_FIELDS = Object.keys(OWNER_FIELD_REASONS) as Array<keyof typeof OWNER_FIELD_REASONS>;
+
+/**
+ * While unloading is on, what decides the level decides when EXO's models are unloaded: a tokenless client
+ * that set `risk.freeCritical` to 100 had the daemon unload them within seconds, every cool-down. These need
+ * the token then (with unloading off they only decide warnings and the guard's mode, as a hand pin does).
+ */
+const LEVEL_FIELD_REASONS = {
+  risk: "sets the thresholds the level is judged by, and unloading EXO's models is on",
+  'gpu.ceilingBytes':
+    "sets the Metal ceiling the GPU signals measure against, and unloading EXO's models is on",
+} as const;
 
 const MASK_PREFIX = '••••';
 
@@ -138,14 +151,21 @@ export function prepareClientConfig(
   // An input that does not validate is refused as invalid (400) later: it changes nothing either way.
   const valid = !owner && ConfigSchema.safeParse(value).success;
   const [now, next] = valid ? [effective(stored), effective(value)] : [null, null];
-  const gated = valid ? OWNER_FIELDS.filter((f) => !same(valueAt(next, f), valueAt(now, f))) : [];
+  const changed = (f: string): boolean => !same(valueAt(next, f), valueAt(now, f));
+  const unloading =
+    valueAt(now, 'actions.unload.enabled') === true || valueAt(next, 'actions.unload.enabled') === true;
+  const reasons: Record<string, string> = {
+    ...OWNER_FIELD_REASONS,
+    ...(unloading ? LEVEL_FIELD_REASONS : {}),
+  };
+  const gated = valid ? Object.keys(reasons).filter(changed) : [];
   if (gated.length)
     return {
       ok: false,
       reason: 'needs-token',
       errors: gated.map(
         (f) =>
-          `${where}: "${f}" ${OWNER_FIELD_REASONS[f]}: changing it needs the bearer token even on loopback (<data>/api-token)`,
+          `${where}: "${f}" ${reasons[f]}: changing it needs the bearer token even on loopback (<data>/api-token)`,
       ),
     };
   return { ok: true, value };
