@@ -17,6 +17,12 @@ const cfg = (over: Record<string, unknown> = {}) =>
 // biome-ignore lint/suspicious/noExplicitAny: the tests read arbitrary JSON answers
 type Json = Record<string, any>;
 
+/** An error's message in any protocol's shape (Ollama's error is the string itself). */
+const errorMessage = (body: string): string => {
+  const e = (JSON.parse(body) as Json)['error'];
+  return typeof e === 'string' ? e : String(e?.message);
+};
+
 const chat = (content: string, extra: Json = {}): string =>
   JSON.stringify({
     model: MODEL,
@@ -545,6 +551,55 @@ describe('guard hardening: what an outside review found', () => {
         `studio-1.local:${port}`,
       ])
         assert.equal((await rawRequest(port, 'GET', '/node_id', null, { host })).status, 200, host);
+    } finally {
+      await g.stop();
+    }
+  });
+
+  it('refuses a page of another site (EXO answers any origin): no generation, no state, no unload; its own origin and tools pass', async () => {
+    const listed = 'https://chat.example:8443';
+    const { g, port } = await start({ corsOrigins: [listed] });
+    fake.requests.length = 0;
+    const self = `127.0.0.1:${port}`;
+    try {
+      for (const [method, path, body, headers] of [
+        [
+          'POST',
+          '/ollama/api/chat',
+          chat('hi'),
+          { origin: 'https://evil.example', 'content-type': 'text/plain' },
+        ],
+        ['GET', '/state', null, { origin: 'https://evil.example' }],
+        [
+          'OPTIONS',
+          '/instance/abc',
+          null,
+          { origin: 'https://evil.example', 'access-control-request-method': 'DELETE' },
+        ],
+        ['DELETE', '/instance/abc', null, { origin: 'null' }],
+        ['GET', '/state', null, { 'sec-fetch-site': 'cross-site', 'sec-fetch-mode': 'navigate' }],
+        ['POST', '/v1/chat/completions', chat('hi'), { origin: `http://localhost:${port + 1}` }],
+      ] as const) {
+        const r = await rawRequest(port, method, path, body, { host: self, ...headers });
+        assert.equal(r.status, 403, `${method} ${path} ${JSON.stringify(headers)}`);
+        assert.match(
+          errorMessage(r.body),
+          /not allowed \(not the guard's own origin, nor in guard\.corsOrigins\)|a request from another site/,
+        );
+      }
+      assert.equal(fake.requests.length, 0, 'EXO saw none of them');
+      for (const headers of [
+        {},
+        { origin: `http://${self}` },
+        { origin: listed, 'sec-fetch-site': 'cross-site' },
+        { 'sec-fetch-site': 'same-origin' },
+        { 'sec-fetch-site': 'none' },
+      ] as Record<string, string>[])
+        assert.equal(
+          (await rawRequest(port, 'GET', '/node_id', null, { host: self, ...headers })).status,
+          200,
+          JSON.stringify(headers),
+        );
     } finally {
       await g.stop();
     }

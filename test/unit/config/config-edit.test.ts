@@ -33,7 +33,7 @@ describe('config get/set/unset by dotted key', () => {
     assert.deepEqual(setKey({}, 'guard.nope', '1'), {
       ok: false,
       errors: [
-        'config set: unknown key "guard.nope"; guard.* is one of enabled, listen, token, allowedHosts, contextCap, maxBodyBytes, queue, maxConnections, maxBufferedBodyBytes, upstreamHeadersSeconds, upstreamIdleSeconds, maxHeaderBytes, upstreamCaFile, loadCooldownSeconds, wakeHoldSeconds, retryAfterSeconds',
+        'config set: unknown key "guard.nope"; guard.* is one of enabled, listen, token, allowedHosts, corsOrigins, contextCap, maxBodyBytes, queue, maxConnections, maxBufferedBodyBytes, upstreamHeadersSeconds, upstreamIdleSeconds, maxHeaderBytes, upstreamCaFile, loadCooldownSeconds, wakeHoldSeconds, retryAfterSeconds',
       ],
     });
     const bad = setKey({}, 'intervalSeconds', '0');

@@ -13,6 +13,8 @@ export interface OriginPolicy {
   readonly hosts: ReadonlySet<string>;
   /** What a refused Host is told this server answers to. */
   readonly answersTo: string;
+  /** What a refused Origin is told is allowed. */
+  readonly allowedOrigins: string;
   /** Normalised origins (`scheme://host[:port]`) allowed cross-origin. */
   readonly corsOrigins: ReadonlySet<string>;
 }
@@ -55,8 +57,8 @@ export function buildOriginPolicy(opts: {
   corsOrigins: readonly string[];
   /** Names used when listening on a wildcard address (default: this machine's). */
   machine?: () => string[];
-  /** The server and its key of extra names, as a refusal names them. */
-  server?: { name: string; key: string };
+  /** The server, its key of extra names and its key of origins, as a refusal names them. */
+  server?: { name: string; key: string; originsKey: string };
 }): OriginPolicy {
   const hosts = new Set<string>(LOOPBACK);
   const listen = normaliseHost(opts.listenHost);
@@ -72,11 +74,12 @@ export function buildOriginPolicy(opts: {
       // The schema only lets URLs through.
     }
   }
-  const server = opts.server ?? { name: 'this API', key: 'api.allowedHosts' };
+  const server = opts.server ?? { name: 'this API', key: 'api.allowedHosts', originsKey: 'api.corsOrigins' };
   return {
     hosts,
     corsOrigins,
     answersTo: `a name ${server.name} answers to (loopback, its listen address or ${server.key})`,
+    allowedOrigins: `${server.name}'s own origin, nor in ${server.originsKey}`,
   };
 }
 
@@ -120,7 +123,7 @@ export function checkOrigin(
     return { kind: 'listed', origin };
   return {
     kind: 'foreign',
-    message: `origin ${origin.slice(0, 200)} is not allowed (not this API's own origin, nor in api.corsOrigins)`,
+    message: `origin ${origin.slice(0, 200)} is not allowed (not ${policy.allowedOrigins})`,
   };
 }
 

@@ -33,6 +33,8 @@ export const CONFIG_HELP: Record<string, string> = {
     'Bearer token clients must send; required when the guard listens beyond loopback (16+ characters). Never shown.',
   'guard.allowedHosts':
     'Extra names the guard answers to in the Host header, besides loopback and its listen address (DNS-rebinding guard).',
+  'guard.corsOrigins':
+    'Web origins whose pages may call EXO through the guard; none by default (EXO itself answers any origin).',
   'guard.contextCap':
     'Prompt + max_tokens above this many tokens is refused (400 context_length_exceeded); null: the model’s own context length.',
   'guard.maxBodyBytes': 'Request bodies above this many bytes are refused with 413 before being read whole.',

@@ -30,6 +30,7 @@ export const OWNER_FIELD_REASONS = {
   'api.listen': 'opens this API to other machines',
   'api.allowedHosts': 'opens this API to other host names',
   'guard.allowedHosts': 'opens the guard, and EXO behind it, to other host names',
+  'guard.corsOrigins': 'opens the guard, and EXO behind it, to web pages',
   'api.corsOrigins': 'opens this API to web pages',
   'cluster.token': 'decides who may read this node as a cluster peer',
   // A pattern that backtracks can hold the daemon on a command line any local user can write.

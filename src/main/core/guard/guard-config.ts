@@ -28,6 +28,13 @@ export const GuardConfigSchema = z
      * web page cannot drive EXO through the guard by rebinding its own name to 127.0.0.1.
      */
     allowedHosts: z.array(hostName).max(64).default([]),
+    /**
+     * Web origins whose pages may call EXO through the guard (EXO itself answers any origin). None by default:
+     * a browser's request from another site is refused (403), so a web page cannot run generations, read
+     * EXO's state or unload its models through the guard. Requests that are not from a browser, and EXO's own
+     * dashboard reached through the guard, are not affected.
+     */
+    corsOrigins: z.array(z.string().url()).max(64).default([]),
     /** Prompt + max_tokens above this is refused with 413; null = the model's own context length. */
     contextCap: z.number().int().min(256).nullable().default(null),
     /** Request bodies above this are refused with 413 before being read whole. */

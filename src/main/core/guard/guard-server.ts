@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { TimelineEvent } from '../../../shared/events.js';
 import type { GuardMode } from '../../../shared/risk.js';
-import { buildOriginPolicy, checkHost, type OriginPolicy } from '../api/request-origin.js';
+import { buildOriginPolicy, checkHost, checkOrigin, type OriginPolicy } from '../api/request-origin.js';
 import { sameSecret } from '../util/node-crypto.js';
 import { http } from '../util/node-http.js';
 import { MAX_PIPELINED, PipelinedRequests } from '../util/pipelined-requests.js';
@@ -36,6 +36,22 @@ const BODY_TOTAL_MS = 120_000;
 const PIPELINE_EVENT_MS = 60_000;
 /** The guard's own credential header never travels on to EXO. */
 const GUARD_HEADERS = ['x-exo-sentinel-token'];
+
+/**
+ * Why a browser's request made by a page of another site is refused, or null. EXO answers any origin (its
+ * CORS middleware allows `*` with credentials), so without this a page on any site could run generations,
+ * read EXO's state and unload its models through the guard on loopback, no DNS rebinding needed: an Origin
+ * that is neither the guard's own (`http://<Host>`) nor in `guard.corsOrigins` is refused, and so is a request
+ * the browser says another site made (Fetch Metadata), for navigations and forms without an Origin.
+ */
+function foreignPage(policy: OriginPolicy, req: IncomingMessage): string | null {
+  const origin = checkOrigin(policy, req.headers.origin, req.headers.host);
+  if (origin.kind === 'foreign') return origin.message;
+  const site = req.headers['sec-fetch-site'];
+  if (origin.kind !== 'listed' && (site === 'cross-site' || site === 'same-site'))
+    return `a request from another site (Sec-Fetch-Site: ${site}): list its origin in guard.corsOrigins to let its pages call EXO through the guard`;
+  return null;
+}
 
 /**
  * The admission-control reverse proxy in front of EXO's API: the listener and its lifecycle, and the routing.
@@ -106,8 +122,8 @@ export class GuardServer {
     return buildOriginPolicy({
       listenHost: parseListen(this.config.listen)?.host ?? '127.0.0.1',
       allowedHosts: this.config.allowedHosts,
-      corsOrigins: [],
-      server: { name: 'the guard', key: 'guard.allowedHosts' },
+      corsOrigins: this.config.corsOrigins,
+      server: { name: 'the guard', key: 'guard.allowedHosts', originsKey: 'guard.corsOrigins' },
     });
   }
 
@@ -327,6 +343,11 @@ export class GuardServer {
     const host = this.hosts ? checkHost(this.hosts, req.headers.host) : { ok: true as const };
     if (!host.ok) {
       sendError(res, style, 'invalid_request', host.message, { status: host.status, close: true });
+      return;
+    }
+    const foreign = this.hosts ? foreignPage(this.hosts, req) : null;
+    if (foreign) {
+      sendError(res, style, 'forbidden', foreign, { status: 403, close: true });
       return;
     }
     if (!this.authorised(req)) {
