@@ -81,7 +81,13 @@ export const DASHBOARD_CSP =
 function crossSiteRead(req: IncomingMessage, listed: boolean): { status: 403; message: string } | null {
   const site = req.headers['sec-fetch-site'];
   if (listed || (site !== 'cross-site' && site !== 'same-site')) return null;
-  const path = (req.url ?? '/').split('?')[0]!;
+  // The path as the router reads it (an absolute-form target included).
+  let path: string;
+  try {
+    path = new URL(req.url ?? '/', 'http://local').pathname;
+  } catch {
+    return null;
+  }
   if (!path.startsWith('/api/') && path !== '/metrics') return null;
   return {
     status: 403,
