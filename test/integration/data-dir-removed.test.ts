@@ -8,10 +8,12 @@
 import assert from 'node:assert/strict';
 import {
   chmodSync,
+  copyFileSync,
   existsSync,
   mkdirSync,
   readdirSync,
   readFileSync,
+  renameSync,
   rmSync,
   statSync,
   symlinkSync,
@@ -80,12 +82,12 @@ describe('the data directory removed under a running daemon', () => {
         .map((f) => readFileSync(join(data, 'logs', f), 'utf8'))
         .join('');
     const deadline = Date.now() + 15_000;
-    while (!/-wal was removed or replaced/.test(logged()) && Date.now() < deadline) await sleep(50);
+    while (!/-wal was removed while/.test(logged()) && Date.now() < deadline) await sleep(50);
     daemon.kill('SIGKILL');
     await waitForExit(daemon);
     assert.match(
       logged(),
-      /timeline\.db-wal was removed or replaced while the daemon wrote to it: every row was checkpointed into .*timeline\.db at once, and the daemon stops now for a restart with a new log/,
+      /timeline\.db-wal was removed while the daemon wrote to it: every row was checkpointed into .*timeline\.db at once, and the daemon stops now for a restart with a new log/,
     );
     assert.ok(
       samplesIn(data, 'ts < ?', removedAt) >= 2,
@@ -108,6 +110,76 @@ describe('the data directory removed under a running daemon', () => {
     third.kill('SIGTERM');
     assert.equal((await waitForExit(third)).code, 0);
     assert.ok(samplesIn(data, 'ts > ?', removedAt + 3000) >= 4, 'the timeline goes on');
+  });
+
+  it('its log removed while a reader holds a snapshot: the partial checkpoint is not claimed, a whole copy is written beside', async () => {
+    const data = join(dir.path, 'wal-reader');
+    const daemon = await watching(data);
+    await sleep(1500);
+    const db = join(data, 'timeline.db');
+    const reader = openDatabase(db, { readonly: true });
+    reader.exec('BEGIN');
+    reader.prepare('SELECT count(*) FROM samples').get();
+    const removedAt = Date.now();
+    try {
+      rmSync(`${db}-wal`);
+      const exit = await waitForExit(daemon, 20_000);
+      assert.equal(exit.code, EXIT_FAULT, daemon.output());
+    } finally {
+      reader.exec('COMMIT');
+      reader.close();
+    }
+    const logged = readdirSync(join(data, 'logs'))
+      .map((f) => readFileSync(join(data, 'logs', f), 'utf8'))
+      .join('');
+    assert.match(
+      logged,
+      /timeline\.db-wal was removed while the daemon wrote to it: a reader kept part of the log from .* pages copied\); a whole copy is written beside it/,
+    );
+    const restored = readdirSync(data).filter((f) => /^timeline\.restored-\d+\.db$/.test(f));
+    assert.equal(restored.length, 1, readdirSync(data).join(', '));
+    const copy = openDatabase(join(data, restored[0]!), { readonly: true });
+    try {
+      const n = (q: string, ...a: number[]) => (copy.prepare(q).get(...a) as { n: number }).n;
+      assert.ok(n('SELECT count(*) n FROM samples WHERE ts < ?', removedAt) >= 2, 'rows from before');
+      assert.ok(n('SELECT count(*) n FROM samples WHERE ts > ?', removedAt) >= 1, 'rows after');
+      assert.equal(copy.pragma('integrity_check', { simple: true }) as string, 'ok');
+    } finally {
+      copy.close();
+    }
+  });
+
+  it('its log replaced by another file (a copy put back): the other file is moved aside, never replayed over the timeline', async () => {
+    const data = join(dir.path, 'wal-replaced');
+    const daemon = await watching(data);
+    await sleep(1500);
+    const db = join(data, 'timeline.db');
+    copyFileSync(`${db}-wal`, `${db}-wal.copy`);
+    renameSync(`${db}-wal.copy`, `${db}-wal`);
+    const exit = await waitForExit(daemon, 20_000);
+    assert.equal(exit.code, EXIT_FAULT, daemon.output());
+    const aside = readdirSync(data).filter((f) => /^timeline\.db-wal\.replaced-\d+$/.test(f));
+    assert.equal(aside.length, 1, readdirSync(data).join(', '));
+    const stored = openDatabase(db, { readonly: true });
+    try {
+      const said = stored
+        .prepare("SELECT message, data FROM events WHERE kind = 'storage.removed'")
+        .get() as {
+        message: string;
+        data: string;
+      };
+      assert.match(
+        said.message,
+        /-wal was replaced by another file while the daemon wrote to it: every row was checkpointed .*; the other file is kept as .*\.replaced-\d+/,
+      );
+      assert.equal(JSON.parse(said.data).replaced, true);
+      assert.ok(
+        stored.prepare("SELECT 1 FROM events WHERE kind = 'daemon.stopped'").get(),
+        'the stop record is there',
+      );
+    } finally {
+      stored.close();
+    }
   });
 
   it('removed 0700 and the daemon stopped 2 s later (before a look): written back all the same, 0700 again', async () => {

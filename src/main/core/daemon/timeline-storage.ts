@@ -1,4 +1,4 @@
-import { accessSync, constants, existsSync, mkdirSync, readlinkSync, statSync } from 'node:fs';
+import { accessSync, constants, existsSync, mkdirSync, readlinkSync, renameSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import type { TimelineEvent } from '../../../shared/events.js';
@@ -428,27 +428,61 @@ export class TimelineStorage {
    * restart that opens a new log. True once, when found.
    */
   private logRemovedNow(): boolean {
-    const log = this.openedLogs.find(({ path, id }) => {
+    const changed = this.openedLogs.filter(({ path, id }) => {
       if (id === null) return false;
       const now = identity(path);
       return now === null || now.dev !== id.dev || now.ino !== id.ino;
     });
+    const log = changed[0];
     if (!log) return false;
     this.gone = true;
-    this.logGone = true;
-    let saved: string;
-    try {
-      this.live.pragma('wal_checkpoint(TRUNCATE)');
-      saved = `every row was checkpointed into ${this.deps.path} at once`;
-    } catch (e) {
-      saved = `checkpointing the rows into ${this.deps.path} failed (${(e as Error).message}); they are written back when the daemon stops`;
-      this.logGone = false;
+    const saved = this.checkpointAll();
+    this.logGone = saved.ok;
+    // Another file at the log's name (a copy put back, say) would be replayed over the checkpointed database
+    // at the restart: it is moved aside, named, not deleted.
+    const asides: string[] = [];
+    for (const { path } of changed) {
+      if (identity(path) === null) continue;
+      const aside = `${path}.replaced-${Date.now()}`;
+      try {
+        renameSync(path, aside);
+        asides.push(aside);
+      } catch (e) {
+        asides.push(`${path} (could not be moved aside: ${(e as Error).message})`);
+      }
     }
-    const message = `${log.path} was removed or replaced while the daemon wrote to it: ${saved}, and the daemon stops now for a restart with a new log`;
+    const replaced = asides.length > 0;
+    const message = `${log.path} was ${replaced ? 'replaced by another file' : 'removed'} while the daemon wrote to it: ${saved.text}${replaced ? `; the other file is kept as ${asides.join(', ')}` : ''}, and the daemon stops now for a restart with a new log`;
     this.writer.health.note('removed', message);
     this.deps.logger.error(message);
-    this.deps.events.push('storage.removed', 'error', message, { path: log.path, replaced: false });
+    this.deps.events.push('storage.removed', 'error', message, { path: log.path, replaced });
     return true;
+  }
+
+  /**
+   * Every committed row copied from the log into the database file. A reader holding a snapshot (the CLI, the
+   * API) makes SQLite copy only part (`busy`): then it is not claimed, and the stop writes a whole copy back
+   * beside the database from the live connection, which still reads its unlinked log.
+   */
+  private checkpointAll(): { ok: boolean; text: string } {
+    try {
+      const [r] = this.live.pragma('wal_checkpoint(TRUNCATE)') as Array<{
+        busy: number;
+        log: number;
+        checkpointed: number;
+      }>;
+      if (r && r.busy === 0 && r.checkpointed === r.log)
+        return { ok: true, text: `every row was checkpointed into ${this.deps.path} at once` };
+      return {
+        ok: false,
+        text: `a reader kept part of the log from ${this.deps.path} (${r?.checkpointed ?? '?'} of ${r?.log ?? '?'} pages copied); a whole copy is written beside it when the daemon stops`,
+      };
+    } catch (e) {
+      return {
+        ok: false,
+        text: `checkpointing the rows into ${this.deps.path} failed (${(e as Error).message}); a whole copy is written beside it when the daemon stops`,
+      };
+    }
   }
 
   /** Whether the database's path still names the open file: true, or how it does not. */
