@@ -74,10 +74,11 @@ describe('timeline store (real SQLite)', () => {
     store.db.close();
   });
 
-  it('a tick on the millisecond of a stored one (the clock set back) leaves the stored one whole; its events are kept', () => {
+  it('a tick on the millisecond of a stored one (the clock set back) leaves it whole and is stored at the next free one', () => {
     const store = new TimelineStore(openDatabase(`${dir.path}/clock-back.db`));
     const before = makeSample(2_000_000, 60, 90 * GiB);
     store.writeTick(before);
+    store.writeTick(makeSample(2_000_001, 61, 91 * GiB));
     const after = makeSample(2_000_000, 12, 3 * GiB);
     after.processes = after.processes.map((p) => ({ ...p, pid: p.pid + 1000 }));
     store.writeTick(after, [
@@ -89,12 +90,23 @@ describe('timeline store (real SQLite)', () => {
         data: {},
       },
     ]);
-    assert.equal(store.sampleCount(), 1);
-    const kept = store.latestSample();
-    assert.equal(kept?.memory.wired, 60 * GiB, 'the reading of the first moment, not merged with the second');
+    const all = store.samples(0, 3_000_000, true);
     assert.deepEqual(
-      kept?.processes.map((p) => [p.pid, p.physFootprint]),
+      all.map((s) => [s.time, s.memory.wired]),
+      [
+        [2_000_000, 60 * GiB],
+        [2_000_001, 61 * GiB],
+        [2_000_002, 12 * GiB],
+      ],
+      'the stored readings untouched, the new one kept too',
+    );
+    assert.deepEqual(
+      all[0]!.processes.map((p) => [p.pid, p.physFootprint]),
       before.processes.map((p) => [p.pid, p.physFootprint]),
+    );
+    assert.deepEqual(
+      all[2]!.processes.map((p) => p.pid),
+      after.processes.map((p) => p.pid),
     );
     assert.equal(store.events(0, 3_000_000, 'clock.').length, 1);
     store.db.close();

@@ -84,6 +84,9 @@ const rowToEvent = (r: Row): TimelineEvent => ({
 /** The smallest string above every string starting with `prefix` (an index range instead of LIKE). */
 const prefixEnd = (prefix: string): string => `${prefix}\uffff`;
 
+/** How many milliseconds past its own a tick may be stored at when the clock was set back onto stored ones. */
+const SAME_MS_TRIES = 16;
+
 /**
  * The timeline: samples, process snapshots, the pid map and events. One writer (the daemon); readers
  * (CLI, API) open their own connections. Each tick is one transaction.
@@ -122,11 +125,15 @@ export class TimelineStore {
   /** Writes one tick: the sample, its process readings and any events, atomically. */
   writeTick(sample: Sample, events: TimelineEvent[] = []): void {
     this.db.transaction(() => {
-      // A tick on the millisecond of a stored one (the clock set back) leaves that one whole: its processes too.
-      const stored = this.insertSample.run(rowValues(SAMPLE_ROW, sample)).changes > 0;
-      if (stored)
-        for (const p of sample.processes)
-          this.insertProcessSample.run(rowValues(PROCESS_ROW, { ...p, ts: sample.time }));
+      // A tick on the millisecond of a stored one (the clock set back: ticks fire a few ms after each second)
+      // leaves that one whole, processes and all, and is stored at the next free millisecond.
+      let ts: number | null = null;
+      for (let k = 0; k < SAME_MS_TRIES && ts === null; k++) {
+        const row = k === 0 ? sample : { ...sample, time: sample.time + k };
+        if (this.insertSample.run(rowValues(SAMPLE_ROW, row)).changes > 0) ts = row.time;
+      }
+      if (ts !== null)
+        for (const p of sample.processes) this.insertProcessSample.run(rowValues(PROCESS_ROW, { ...p, ts }));
       for (const e of events) this.writeEventRow(e);
     })();
   }
