@@ -215,8 +215,20 @@ export function checkLock(
   path: string,
   own: LockInfo,
   here: () => ProcessIdentity = systemIdentity,
+  /** The record that was in the pidfile when this daemon started without writing its own: stale, taken over. */
+  foundAtStart: LockInfo | null = null,
 ): LockCheck {
   const now = readLock(path);
+  const leftOver =
+    now !== null &&
+    foundAtStart !== null &&
+    now.pid === foundAtStart.pid &&
+    now.startedAt === foundAtStart.startedAt;
+  if (leftOver) {
+    const again = acquireLock(path, own.startedAt, here(), own.api ? { api: own.api } : {});
+    if (!again.ok) return { state: 'taken', holder: again.holder };
+    return again.unrecorded ? { state: 'unwritable', problem: again.unrecorded } : { state: 'rewritten' };
+  }
   // Its own record: the same pid and start (a daemon in another pid namespace sharing the directory can be
   // pid 1 too).
   if (now?.pid === process.pid && now.startedAt === own.startedAt) return { state: 'held', lock: now };

@@ -164,4 +164,29 @@ describe("a running daemon's look at its pidfile (checkLock)", () => {
     assert.equal(checkLock(path, own).state, live.startTimeOf(1) === null ? 'rewritten' : 'taken');
     rmSync(path, { force: true });
   });
+
+  it('the stale record found at a start that could not write its own is written over, even one with this pid', () => {
+    const path = `${dir.path}/left-over.pid`;
+    // A container's daemon is always the same pid: the record of its run before the reboot names this pid.
+    const leftOver = { pid: process.pid, startedAt: 5, bootId: 'an-earlier-boot', processStart: null };
+    writeFileSync(path, JSON.stringify(leftOver));
+    const own = {
+      pid: process.pid,
+      startedAt: 99,
+      bootId: null,
+      processStart: null,
+      api: 'http://127.0.0.1:1',
+    };
+    assert.equal(checkLock(path, own).state, 'taken', 'without knowing it was there at the start: not ours');
+    assert.equal(checkLock(path, own, undefined, leftOver).state, 'rewritten');
+    assert.deepEqual(
+      { pid: readLock(path)?.pid, startedAt: readLock(path)?.startedAt, api: readLock(path)?.api },
+      { pid: process.pid, startedAt: 99, api: 'http://127.0.0.1:1' },
+    );
+    assert.equal(checkLock(path, own, undefined, leftOver).state, 'held');
+    // A record written since by someone else is judged as ever.
+    writeFileSync(path, JSON.stringify({ ...leftOver, startedAt: 6 }));
+    assert.equal(checkLock(path, own, undefined, leftOver).state, 'taken');
+    rmSync(path, { force: true });
+  });
 });

@@ -97,6 +97,7 @@ export class DaemonRuntime {
   private lastLockLook = 0;
   /** The last look could not write the pidfile (said once until it can). */
   private lockUnwritable = false;
+  private lockFoundAtStart: LockInfo | null = null;
   /** The monotonic time of the last slow tick. */
   private lastSlow = 0;
   /** The monotonic time of the last retention pass (null: none since start). */
@@ -167,6 +168,10 @@ export class DaemonRuntime {
         : null;
     this.ownLock = written?.pid === process.pid ? written : intended;
     this.lockUnwritable = intended !== null;
+    // What the pidfile held then is a stale record (a live holder would have kept this daemon from starting),
+    // even one naming this daemon's own pid (a container, where the daemon is always the same pid): the look
+    // writes over it instead of taking it for another daemon's and stopping.
+    this.lockFoundAtStart = intended !== null ? readLock(lockPath) : null;
     this.retain(now);
     this.startReports(now);
     return { ok: true };
@@ -278,7 +283,7 @@ export class DaemonRuntime {
     this.lastLockLook = mono;
     const { lockPath, events, logger } = this.p;
     try {
-      const seen = checkLock(lockPath, this.ownLock);
+      const seen = checkLock(lockPath, this.ownLock, undefined, this.lockFoundAtStart);
       if (seen.state === 'held') {
         // Its API address is added after start: what is written again is the record as it is now.
         this.ownLock = seen.lock;
@@ -291,6 +296,7 @@ export class DaemonRuntime {
           : `the pidfile ${lockPath} was removed (or overwritten) while the daemon ran: written again, so no second daemon starts beside it`;
         if (this.lockUnwritable) this.p.storage.pidfileWritten();
         this.lockUnwritable = false;
+        this.lockFoundAtStart = null;
         logger.warn(note);
         events.push('storage.pidfile', 'warning', note, { path: lockPath });
       } else if (seen.state === 'unwritable') {
