@@ -217,4 +217,19 @@ describe('status of a daemon it cannot ask', () => {
       await waitForExit(d);
     }
   });
+
+  it("judged by the interval the daemon samples at (its --interval, from its pidfile), not the config file's", async () => {
+    const d = await startDaemon(['--data-dir', dataDir, '--interval', '10', '--no-api', '--no-guard']);
+    try {
+      assert.equal(JSON.parse(readFileSync(join(dataDir, 'daemon.pid'), 'utf8'))['intervalSeconds'], 10);
+      d.kill('SIGSTOP');
+      await new Promise((r) => setTimeout(r, 6000));
+      const between = JSON.parse((await cli(dataDir, 'status', '--json')).stdout) as Json;
+      assert.equal(between['storage']['state'], 'ok', 'no sample for 6 s is normal at 10 s');
+    } finally {
+      d.kill('SIGCONT');
+      d.kill('SIGTERM');
+      await waitForExit(d);
+    }
+  });
 });

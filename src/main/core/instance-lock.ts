@@ -15,7 +15,17 @@ export interface LockInfo {
   processStart: string | null;
   /** The holder's local API, once it listens (`http://host:port`). */
   api?: string;
+  /** Seconds between the holder's samples (its `--interval` included), for a reader judging whether it writes. */
+  intervalSeconds?: number;
 }
+
+/** What a holder adds to its record besides who it is. */
+export type LockExtra = Pick<LockInfo, 'api' | 'intervalSeconds'>;
+
+const extraOf = (l: LockInfo): LockExtra => ({
+  ...(l.api ? { api: l.api } : {}),
+  ...(l.intervalSeconds ? { intervalSeconds: l.intervalSeconds } : {}),
+});
 
 /** How this machine answers "which boot is this" and "when did process N start". */
 export interface ProcessIdentity {
@@ -89,6 +99,9 @@ export function readLock(path: string): LockInfo | null {
       bootId: typeof v.bootId === 'string' ? v.bootId : null,
       processStart: typeof v.processStart === 'string' ? v.processStart : null,
       ...(typeof v.api === 'string' ? { api: v.api } : {}),
+      ...(typeof v.intervalSeconds === 'number' && v.intervalSeconds > 0 && v.intervalSeconds <= 3600
+        ? { intervalSeconds: v.intervalSeconds }
+        : {}),
     };
   } catch {
     return null;
@@ -123,7 +136,7 @@ export function acquireLock(
   path: string,
   now: number,
   here: ProcessIdentity = systemIdentity(),
-  extra: { api?: string } = {},
+  extra: LockExtra = {},
 ): AcquireResult {
   const mine: LockInfo = {
     pid: process.pid,
@@ -225,7 +238,7 @@ export function checkLock(
     now.pid === foundAtStart.pid &&
     now.startedAt === foundAtStart.startedAt;
   if (leftOver) {
-    const again = acquireLock(path, own.startedAt, here(), own.api ? { api: own.api } : {});
+    const again = acquireLock(path, own.startedAt, here(), extraOf(own));
     if (!again.ok) return { state: 'taken', holder: again.holder };
     return again.unrecorded ? { state: 'unwritable', problem: again.unrecorded } : { state: 'rewritten' };
   }
@@ -235,13 +248,13 @@ export function checkLock(
   if (now?.pid === process.pid) return { state: 'taken', holder: now };
   const identity = here();
   if (now && isHeld(now, identity)) return { state: 'taken', holder: now };
-  const again = acquireLock(path, own.startedAt, identity, own.api ? { api: own.api } : {});
+  const again = acquireLock(path, own.startedAt, identity, extraOf(own));
   if (!again.ok) return { state: 'taken', holder: again.holder };
   return again.unrecorded ? { state: 'unwritable', problem: again.unrecorded } : { state: 'rewritten' };
 }
 
 /** Adds what the holder learns after start (its API address) to its own pidfile; best effort. */
-export function updateLock(path: string, extra: { api?: string }): void {
+export function updateLock(path: string, extra: LockExtra): void {
   const existing = readLock(path);
   if (existing?.pid !== process.pid) return;
   const tmp = `${path}.${process.pid}.tmp`;

@@ -11,6 +11,7 @@ import {
   type LockInfo,
   readLock,
   releaseLock,
+  updateLock,
 } from '../instance-lock.js';
 import type { Logger } from '../logger.js';
 import type { ReportWatcher } from '../panics/report-watcher.js';
@@ -157,6 +158,8 @@ export class DaemonRuntime {
       return { ok: false, error: failed };
     }
     await recordStart({ store: storage.store, probe, events, logger, config, stale: lock.stale });
+    // The interval it samples at (flags included): what `status` judges a silent daemon by.
+    if (lock.unrecorded === null) updateLock(lockPath, { intervalSeconds: config.intervalSeconds });
     const written = lock.unrecorded === null ? readLock(lockPath) : null;
     // Not written (a full or read-only disk at start): the record it would have written, its API address
     // included, is kept, and the look every 10 s writes it once it can. Before, it never was: `status` and
@@ -164,7 +167,11 @@ export class DaemonRuntime {
     const api = this.p.api?.address;
     const intended =
       lock.unrecorded !== null && lock.record
-        ? { ...lock.record, ...(api ? { api: `http://${api.host}:${api.port}` } : {}) }
+        ? {
+            ...lock.record,
+            intervalSeconds: config.intervalSeconds,
+            ...(api ? { api: `http://${api.host}:${api.port}` } : {}),
+          }
         : null;
     this.ownLock = written?.pid === process.pid ? written : intended;
     this.lockUnwritable = intended !== null;

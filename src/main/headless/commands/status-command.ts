@@ -273,13 +273,14 @@ async function readStatus(dataDir: string, config: Config, read: () => Promise<R
   // What only the running daemon knows (writes failing on a full or read-only disk): asked over its API.
   const fromApi = daemon?.api ? await daemonView(daemon.api) : null;
   // A daemon that cannot be asked (its API off, or not answering) is judged by what it stored: nothing for
-  // three of its intervals (at least 5 s) is a timeline not being written. Before, that was "ok".
+  // three of its intervals (from its pidfile: its --interval; at least 5 s) is a timeline not being written.
+  // Before, that was "ok".
   const age = lastStored ? Date.now() - lastStored.time : null;
   const silent =
     daemon !== null &&
     !fromApi?.storage &&
     !dbProblem &&
-    (age === null || age > Math.max(5_000, 3_000 * config.intervalSeconds));
+    (age === null || age > Math.max(5_000, 3_000 * (daemon.intervalSeconds ?? config.intervalSeconds)));
   const storage = fromApi?.storage ?? {
     state: dbProblem || silent ? 'failing' : 'ok',
     message:
