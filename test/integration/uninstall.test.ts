@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { purgeable } from '../../src/main/headless/uninstall.js';
@@ -139,17 +139,48 @@ describe('exo-sentinel uninstall [--purge] [--yes]', {
     for (const own of [
       'timeline.corrupt-2026-11-28T12-30-05Z.db',
       'timeline.restored-1795988567004.db',
+      'timeline.db-wal.replaced-1795988567004',
       'metal-ceiling.json',
+      // What a run leaves beside its files while writing them, or killed meanwhile.
+      'daemon.pid.4242.tmp',
+      'daemon.pid.4242.stale',
+      'config.json.lock',
+      'metal-ceiling.json.4242.tmp',
+      '.config.json.4242.0a1b2c3d.tmp',
     ])
       writeFileSync(join(shared, own), 'x');
+    // A file of the user's in the log folder stays, and so does the folder; the daemon's logs go.
+    writeFileSync(join(shared, 'logs', 'my-project-build.log'), 'mine');
+    writeFileSync(join(shared, 'logs', 'exo-sentinel.1.log'), 'old');
     const r = await runCli(['uninstall', '--purge', '--yes', '--data-dir', shared], env);
     assert.equal(r.code, 0, r.stderr);
     assert.match(
       r.stdout,
-      /removed data {4}.*exo-home: exo-sentinel's files only; kept 4 other entries and the directory: exo\.pid, exo_log, models, timeline\.dbx\n/,
+      /removed data {4}.*exo-home: exo-sentinel's files only; kept the directory and 5 other entries: exo\.pid, exo_log, logs\/my-project-build\.log, models, timeline\.dbx\n/,
     );
-    assert.deepEqual(readdirSync(shared).sort(), ['exo.pid', 'exo_log', 'models', 'timeline.dbx']);
+    assert.deepEqual(readdirSync(shared).sort(), ['exo.pid', 'exo_log', 'logs', 'models', 'timeline.dbx']);
+    assert.deepEqual(readdirSync(join(shared, 'logs')), ['my-project-build.log']);
     assert.equal(readFileSync(join(shared, 'models', 'llama.safetensors'), 'utf8'), 'weights');
+  });
+
+  it('a data directory that is a link: its own files go, the link and its target stay; a link inside is not followed', async () => {
+    const target = join(dir.path, 'real-data');
+    const link = join(dir.path, 'data-link');
+    const elsewhere = join(dir.path, 'elsewhere');
+    mkdirSync(elsewhere);
+    writeFileSync(join(elsewhere, 'precious'), 'keep');
+    const once = await runCli(['daemon', '--once', '--data-dir', target, '--no-api', '--no-guard'], env);
+    assert.equal(once.code, 0, once.stderr);
+    symlinkSync(target, link);
+    symlinkSync(elsewhere, join(target, 'Crashpad'));
+    const r = await runCli(['uninstall', '--purge', '--yes', '--data-dir', link], env);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(
+      r.stdout,
+      /removed data {4}.*data-link: exo-sentinel's files only; kept the directory \(a link\)\n/,
+    );
+    assert.deepEqual(readdirSync(target), []);
+    assert.equal(readFileSync(join(elsewhere, 'precious'), 'utf8'), 'keep');
   });
 
   it('never purges a directory that is not exo-sentinel’s', async () => {

@@ -1,4 +1,4 @@
-import { existsSync, readdirSync, rmdirSync, rmSync, statSync } from 'node:fs';
+import { existsSync, lstatSync, readdirSync, rmdirSync, rmSync, statSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { basename, dirname, join, resolve, sep } from 'node:path';
 import { paths } from '../core/config/data-dir.js';
@@ -28,29 +28,45 @@ const OURS = ['timeline.db', 'config.json', 'daemon.pid', 'api-token', 'logs', '
 
 /**
  * Every entry this tool (or the menu-bar app, whose profile is the data directory on macOS) writes in a data
- * directory: the timeline and its log, index and moved-aside copies, the lock, token, configuration, Metal
- * ceiling cache, atomic writes' temporary files, the log directory and the app's Chromium profile and crash
- * reports. The purge removes these and nothing else.
+ * directory: the timeline and its log, index and moved-aside copies, the lock (and the files beside it while
+ * it is taken), token, configuration (and its write lock), Metal ceiling cache, atomic writes' temporary files,
+ * and the app's Chromium profile and crash reports. The purge removes these and nothing else; a link among
+ * them is removed, never followed.
  */
 const OWN_ENTRY =
-  /^(timeline(\.(corrupt|restored)-[0-9TZ:-]+(-\d+)?)?\.db(-wal|-shm|-journal)?|daemon\.pid|api-token|config\.json|metal-ceiling\.json|logs|log|Chromium|Crashpad|\.(config\.json|api-token|daemon\.pid|metal-ceiling\.json)\.\d+\.[0-9a-f]+\.tmp)$/;
+  /^(timeline(\.(corrupt|restored)-[0-9TZ:-]+(-\d+)?)?\.db(-wal|-shm|-journal)?|timeline\.db-(wal|shm)\.replaced-\d+|daemon\.pid(\.\d+\.(tmp|stale))?|api-token|config\.json(\.lock)?|metal-ceiling\.json(\.\d+\.tmp)?|Chromium|Crashpad|\.(config\.json|api-token|daemon\.pid|metal-ceiling\.json)\.\d+\.[0-9a-f]+\.tmp)$/;
+/** The log folder inside a data directory, and the files this tool writes in it (the current ones and rotated). */
+const LOG_DIRS = new Set(['logs', 'log']);
+const OWN_LOG = /^(exo-sentinel|app|launchd\.(out|err))(\.\d+)?\.log(\.\d+)?$/;
 
 /** Whether a data directory's entry is this tool's own (`uninstall --purge` removes only those). */
 export const isOwnEntry = (name: string): boolean => OWN_ENTRY.test(name);
 
-/**
- * Removes this tool's entries from a data directory, then the directory if nothing else is left in it. A
- * data directory pointed once at a shared folder (EXO's home, a project) lost everything in it to the purge.
- */
-export function purgeDataDir(dir: string): { removedDir: boolean; kept: string[] } {
-  const kept: string[] = [];
+/** Removes a folder's own entries (`own`), a log folder's own files within it; what is kept goes to `kept`. */
+function purgeEntries(dir: string, own: (name: string) => boolean, kept: string[], prefix: string): void {
   for (const name of readdirSync(dir)) {
-    if (isOwnEntry(name)) rmSync(join(dir, name), { recursive: true, force: true });
-    else kept.push(name);
+    const path = join(dir, name);
+    if (LOG_DIRS.has(name) && !prefix && lstatSync(path).isDirectory()) {
+      const before = kept.length;
+      purgeEntries(path, (n) => OWN_LOG.test(n), kept, `${name}/`);
+      if (kept.length === before) rmdirSync(path);
+    } else if (own(name)) rmSync(path, { recursive: true, force: true });
+    else kept.push(`${prefix}${name}`);
   }
-  if (kept.length > 0) return { removedDir: false, kept: kept.sort() };
+}
+
+/**
+ * Removes this tool's entries from a data directory, then the directory if nothing else is left in it (a
+ * data directory that is a link is kept, with its target). A data directory pointed once at a shared folder
+ * (EXO's home, a project) lost everything in it to the purge.
+ */
+export function purgeDataDir(dir: string): { removedDir: boolean; kept: string[]; link: boolean } {
+  const kept: string[] = [];
+  const link = lstatSync(dir).isSymbolicLink();
+  purgeEntries(dir, isOwnEntry, kept, '');
+  if (kept.length > 0 || link) return { removedDir: false, kept: kept.sort(), link };
   rmdirSync(dir);
-  return { removedDir: true, kept };
+  return { removedDir: true, kept, link };
 }
 
 /** A directory the purge may remove: named exo-sentinel, empty, or holding this tool's files; never home or /. */
@@ -166,11 +182,12 @@ export async function executeUninstall(plan: UninstallPlan, agent: AgentManager)
         const u = await agent.uninstall();
         lines.push(`removed agent   ${r.path}${u.ok ? '' : ` (${u.message})`}`);
       } else if (r.what === 'data' && existsSync(r.path)) {
-        const { removedDir, kept } = purgeDataDir(r.path);
+        const { removedDir, kept, link } = purgeDataDir(r.path);
+        const others = `${kept.length} other entr${kept.length === 1 ? 'y' : 'ies'}: ${kept.slice(0, 10).join(', ')}${kept.length > 10 ? ', …' : ''}`;
         lines.push(
           removedDir
             ? `removed data    ${r.path}`
-            : `removed data    ${r.path}: exo-sentinel's files only; kept ${kept.length} other entr${kept.length === 1 ? 'y' : 'ies'} and the directory: ${kept.slice(0, 10).join(', ')}${kept.length > 10 ? ', …' : ''}`,
+            : `removed data    ${r.path}: exo-sentinel's files only; kept the directory${link ? ' (a link)' : ''}${kept.length ? ` and ${others}` : ''}`,
         );
       } else {
         rmSync(r.path, { recursive: true, force: true });
