@@ -1,6 +1,6 @@
 import { accessSync, constants } from 'node:fs';
 import { basename, dirname } from 'node:path';
-import { fileSizeLimitHit, fileSizeLimitMessage } from '../core/store/file-size-limit.js';
+import { fileSizeLimitHit, fileSizeLimitMessage, WRITE_ERRORS } from '../core/store/file-size-limit.js';
 
 /** The database's directory is on a read-only file system (root ignores permissions, not a read-only mount). */
 function readOnlyDir(dbPath: string): boolean {
@@ -20,6 +20,11 @@ export function describeStoreProblem(e: unknown, dbPath: string): string | null 
   const err = e as { code?: unknown; message?: unknown } | null;
   const code = typeof err?.code === 'string' ? err.code : '';
   const message = typeof err?.message === 'string' ? err.message : String(e);
+  // A write the file size limit stopped (a read error is never that one).
+  if (WRITE_ERRORS.has(code)) {
+    const hit = fileSizeLimitHit(dbPath);
+    if (hit) return `${fileSizeLimitMessage(hit)}, then try again`;
+  }
   if (code === 'SQLITE_NOTADB' || code.startsWith('SQLITE_CORRUPT'))
     return `${dbPath} is corrupt (${message}); start the daemon (exo-sentinel daemon) to move it aside and begin a new one, then recover what it held with: sqlite3 <moved file> .recover`;
   if (code.startsWith('SQLITE_BUSY') || code.startsWith('SQLITE_LOCKED'))
@@ -34,10 +39,6 @@ export function describeStoreProblem(e: unknown, dbPath: string): string | null 
     return `${dbPath} is on a read-only file system or not writable (${message}; the timeline needs to write ${basename(dbPath)}-shm beside it even to read); remount it read-write, or copy the data directory elsewhere and pass --data-dir`;
   if (code === 'SQLITE_CANTOPEN' || code === 'SQLITE_PERM' || code === 'EACCES' || code === 'EPERM')
     return `cannot open ${dbPath} (${message}); check that the data directory exists and is readable and writable by this user`;
-  if (code.startsWith('SQLITE_IOERR') || code === 'EFBIG') {
-    const hit = fileSizeLimitHit(dbPath);
-    if (hit) return `${fileSizeLimitMessage(hit)}, then try again`;
-  }
   if (code.startsWith('SQLITE_IOERR') || code === 'EIO')
     return `I/O error on ${dbPath} (${message}); check the disk (Disk Utility, dmesg) and try again`;
   if (/newer than this exo-sentinel knows/.test(message)) return `${dbPath}: ${message}`;

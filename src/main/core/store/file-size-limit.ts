@@ -1,7 +1,16 @@
 import { readFileSync, statSync } from 'node:fs';
 
-/** The largest page SQLite writes (and a WAL frame's header): a write past the limit starts within this. */
-const MAX_WRITE_BYTES = 65_536 + 24;
+/**
+ * How close to the limit a file stopped by it is: SQLite writes a page at a time (4 KiB, with 24 bytes of
+ * header in the write-ahead log), and the kernel writes up to the limit before it refuses. Two writes' worth.
+ */
+const NEAR_BYTES = 2 * (4096 + 24);
+
+/**
+ * The errors a write stopped by the limit gives: EFBIG from the OS, SQLITE_IOERR_WRITE (or _TRUNCATE) from
+ * SQLite, or SQLITE_FULL for the write the kernel cut short at the limit.
+ */
+export const WRITE_ERRORS = new Set(['EFBIG', 'SQLITE_IOERR_WRITE', 'SQLITE_IOERR_TRUNCATE', 'SQLITE_FULL']);
 
 /**
  * The soft file size limit of this process (`ulimit -f`, launchd's `SoftResourceLimits FileSize`, systemd's
@@ -40,11 +49,11 @@ export function fileSizeLimitHit(
     } catch {
       continue;
     }
-    if (size + MAX_WRITE_BYTES > limit) return { file, size, limit };
+    if (size <= limit && size + NEAR_BYTES > limit) return { file, size, limit };
   }
   return null;
 }
 
 /** The sentence that says so. */
 export const fileSizeLimitMessage = (hit: { file: string; size: number; limit: number }): string =>
-  `the file size limit of this process (ulimit -f: ${hit.limit} bytes) stops writes to ${hit.file} (${hit.size} bytes); raise or remove it where the daemon is started (a shell's ulimit -f, systemd's LimitFSIZE=, launchd's FileSize)`;
+  `the file size limit of this process (ulimit -f: ${hit.limit} bytes) stops writes to ${hit.file} (${hit.size} bytes); raise or remove it where exo-sentinel is started (a shell's ulimit -f, systemd's LimitFSIZE=, launchd's FileSize)`;
