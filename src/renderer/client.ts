@@ -97,8 +97,14 @@ export interface SentinelClient {
   subscribe(on: (e: LiveEvent) => void, onState?: (s: StreamState) => void): () => void;
 }
 
+/** A read the daemon does not answer in this long fails (a stopped daemon held the page's reads for ever). */
+const READ_TIMEOUT_MS = 20_000;
+
 async function getJson<T>(path: string): Promise<T> {
-  const r = await fetch(path, { headers: { accept: 'application/json' } });
+  const r = await fetch(path, {
+    headers: { accept: 'application/json' },
+    signal: AbortSignal.timeout(READ_TIMEOUT_MS),
+  });
   if (!r.ok) throw new Error(`${path}: HTTP ${r.status}`);
   return (await r.json()) as T;
 }

@@ -131,22 +131,31 @@ async function openView(name: string): Promise<void> {
 
 /**
  * Whether the view is live. A stream that was refused or lost, or samples that stopped (no update for three
- * of the last gaps between them, at least 15 s), make the footer say so and since when, and the status is
+ * times the usual gap between them, at least 15 s), make the footer say so and since when, and the status is
  * read every 5 s meanwhile: a watchdog's page must never show a frozen "OK" as current.
  */
 const liveness = {
   stream: { live: false, why: 'connecting to the event stream' } as StreamState,
   /** When the last sample came over the stream. */
   lastUpdate: Date.now(),
-  gap: 1_000,
+  /** The last gaps between samples over the stream: the shortest is the daemon's interval, not a stall. */
+  gaps: [] as number[],
   /** When the status was last read while not live (null: not since it was live). */
   polledAt: null as number | null,
 };
 const STALE_FLOOR_MS = 15_000;
 const POLL_MS = 5_000;
 
+/**
+ * The usual gap between samples: the shortest of the last few (1 s before any). A stall only ever makes a gap
+ * longer, so one among them, even the first, does not stretch how long a silence counts as live.
+ */
+function usualGap(): number {
+  return liveness.gaps.length ? Math.min(...liveness.gaps) : 1_000;
+}
+
 function isLive(now: number): boolean {
-  return liveness.stream.live && now - liveness.lastUpdate < Math.max(STALE_FLOOR_MS, 3 * liveness.gap);
+  return liveness.stream.live && now - liveness.lastUpdate < Math.max(STALE_FLOOR_MS, 3 * usualGap());
 }
 
 function showLiveness(): void {
@@ -172,7 +181,12 @@ function showLiveness(): void {
 
 function sampled(): void {
   const now = Date.now();
-  liveness.gap = Math.min(60_000, Math.max(250, now - liveness.lastUpdate));
+  // A daemon that samples every minute teaches its gap too (a burst's near-zero gaps are no interval).
+  const gap = now - liveness.lastUpdate;
+  if (liveness.stream.live && gap >= 200) {
+    liveness.gaps.push(Math.min(60_000, gap));
+    if (liveness.gaps.length > 8) liveness.gaps.shift();
+  }
   liveness.lastUpdate = now;
 }
 

@@ -87,6 +87,7 @@ describe('the dashboard says when it is not live, and comes back by itself', { s
         (live) => live === 'true',
         'live at first',
       );
+      await sleep(2000); // a few samples: the page learns the daemon's interval (0.5 s)
       // The daemon stopped (as a wedged or killed one would): no sample, and the stream goes with it.
       daemon.kill('SIGSTOP');
       try {
@@ -105,6 +106,23 @@ describe('the dashboard says when it is not live, and comes back by itself', { s
         (live) => live === 'true',
         'live again once the daemon runs',
       );
+      // The stall's own gap is not the daemon's interval: stopped again, it is seen as soon as the first time
+      // (it was not for three times the stall, minutes on a slow interval).
+      daemon.kill('SIGSTOP');
+      const stoppedAt = Date.now();
+      try {
+        await waitForPage(
+          async () => page.getAttribute('#footer', 'data-live'),
+          (live) => live === 'false',
+          'not live after the second stop',
+          30_000,
+        );
+        // 15 s, plus up to the 5 s between looks; before, three times the first stall's gap (over 45 s).
+        const took = Date.now() - stoppedAt;
+        assert.ok(took < 22_000, `${took} ms`);
+      } finally {
+        daemon.kill('SIGCONT');
+      }
     } finally {
       await page.close();
     }
