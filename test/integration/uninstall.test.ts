@@ -151,15 +151,17 @@ describe('exo-sentinel uninstall [--purge] [--yes]', {
       writeFileSync(join(shared, own), 'x');
     // A file of the user's in the log folder stays, and so does the folder; the daemon's logs go.
     writeFileSync(join(shared, 'logs', 'my-project-build.log'), 'mine');
+    writeFileSync(join(shared, 'logs', 'app.log'), "a project's own log");
+    writeFileSync(join(shared, 'logs', 'exo-sentinel-app.log'), "the menu-bar app's");
     writeFileSync(join(shared, 'logs', 'exo-sentinel.1.log'), 'old');
     const r = await runCli(['uninstall', '--purge', '--yes', '--data-dir', shared], env);
     assert.equal(r.code, 0, r.stderr);
     assert.match(
       r.stdout,
-      /removed data {4}.*exo-home: exo-sentinel's files only; kept the directory and 5 other entries: exo\.pid, exo_log, logs\/my-project-build\.log, models, timeline\.dbx\n/,
+      /removed data {4}.*exo-home: exo-sentinel's files only; kept the directory and 6 other entries: exo\.pid, exo_log, logs\/app\.log, logs\/my-project-build\.log, models, timeline\.dbx\n/,
     );
     assert.deepEqual(readdirSync(shared).sort(), ['exo.pid', 'exo_log', 'logs', 'models', 'timeline.dbx']);
-    assert.deepEqual(readdirSync(join(shared, 'logs')), ['my-project-build.log']);
+    assert.deepEqual(readdirSync(join(shared, 'logs')).sort(), ['app.log', 'my-project-build.log']);
     assert.equal(readFileSync(join(shared, 'models', 'llama.safetensors'), 'utf8'), 'weights');
   });
 

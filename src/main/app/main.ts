@@ -303,7 +303,7 @@ async function main(): Promise<void> {
   const { logger, close } = await createLogger({
     level: config.logLevel,
     // Beside the daemon's log (~/Library/Logs/exo-sentinel), under its own name: both may run at once.
-    file: join(smokeHome ?? paths(dataDir).logs, 'app.log'),
+    file: join(smokeHome ?? paths(dataDir).logs, 'exo-sentinel-app.log'),
     terminal: false,
   });
   const events = new EventCollector(() => Date.now(), logger);

@@ -37,7 +37,7 @@ const OWN_ENTRY =
   /^(timeline(\.(corrupt|restored)-[0-9TZ:-]+(-\d+)?)?\.db(-wal|-shm|-journal)?|timeline\.db-(wal|shm)\.replaced-\d+|daemon\.pid(\.\d+\.(tmp|stale))?|api-token|config\.json(\.lock)?|metal-ceiling\.json(\.\d+\.tmp)?|Chromium|Crashpad|\.(config\.json|api-token|daemon\.pid|metal-ceiling\.json)\.\d+\.[0-9a-f]+\.tmp)$/;
 /** The log folder inside a data directory, and the files this tool writes in it (the current ones and rotated). */
 const LOG_DIRS = new Set(['logs', 'log']);
-const OWN_LOG = /^(exo-sentinel|app|launchd\.(out|err))(\.\d+)?\.log(\.\d+)?$/;
+const OWN_LOG = /^(exo-sentinel(-app)?|launchd\.(out|err))(\.\d+)?\.log(\.\d+)?$/;
 
 /** Whether a data directory's entry is this tool's own (`uninstall --purge` removes only those). */
 export const isOwnEntry = (name: string): boolean => OWN_ENTRY.test(name);
