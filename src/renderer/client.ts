@@ -24,8 +24,9 @@ export type Json = Record<string, unknown>;
 
 export type Page<T = Json> = ListPage<T>;
 
-/** Whether live updates flow, and why not. */
-export type StreamState = { live: true } | { live: false; why: string };
+import type { StreamState } from './liveness.js';
+
+export type { StreamState };
 
 /** A refused event stream is asked for again after this, doubling up to the maximum. */
 const RETRY_MIN_MS = 2_000;

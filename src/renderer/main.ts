@@ -1,9 +1,10 @@
 /** The dashboard's wiring: the tab bar, the status, live updates and navigation. Each tab is its own module. */
 import type { StatusView } from '../shared/api-contracts.js';
 import type { LiveEvent } from '../shared/live-events.js';
-import { createClient, type SentinelClient, type StreamState } from './client.js';
+import { createClient, type SentinelClient } from './client.js';
 import type { RenderTab, TabContext } from './context.js';
 import { errorText, h } from './dom.js';
+import { Liveness, POLL_MS } from './liveness.js';
 import { renderAdvisory } from './tabs/advisory-tab.js';
 import { renderCluster } from './tabs/cluster-tab.js';
 import { renderGuard } from './tabs/guard-tab.js';
@@ -129,65 +130,13 @@ async function openView(name: string): Promise<void> {
     await showReport(client, reportId, host);
 }
 
-/**
- * Whether the view is live. A stream that was refused or lost, or samples that stopped (no update for three
- * times the usual gap between them, at least 15 s), make the footer say so and since when, and the status is
- * read every 5 s meanwhile: a watchdog's page must never show a frozen "OK" as current.
- */
-const liveness = {
-  stream: { live: false, why: 'connecting to the event stream' } as StreamState,
-  /** When the last sample came over the stream. */
-  lastUpdate: Date.now(),
-  /** The last gaps between samples over the stream: the shortest is the daemon's interval, not a stall. */
-  gaps: [] as number[],
-  /** When the status was last read while not live (null: not since it was live). */
-  polledAt: null as number | null,
-};
-const STALE_FLOOR_MS = 15_000;
-const POLL_MS = 5_000;
-
-/**
- * The usual gap between samples: the shortest of the last few (1 s before any). A stall only ever makes a gap
- * longer, so one among them, even the first, does not stretch how long a silence counts as live.
- */
-function usualGap(): number {
-  return liveness.gaps.length ? Math.min(...liveness.gaps) : 1_000;
-}
-
-function isLive(now: number): boolean {
-  return liveness.stream.live && now - liveness.lastUpdate < Math.max(STALE_FLOOR_MS, 3 * usualGap());
-}
+const liveness = new Liveness(Date.now());
 
 function showLiveness(): void {
-  const now = Date.now();
+  const f = liveness.footer(Date.now(), (t) => new Date(t).toLocaleTimeString());
   const footer = document.getElementById('footer')!;
-  const live = isLive(now);
-  footer.dataset['live'] = String(live);
-  if (live) {
-    liveness.polledAt = null;
-    footer.textContent = 'exo-sentinel · live';
-    return;
-  }
-  const why = liveness.stream.live
-    ? `no update for ${Math.round((now - liveness.lastUpdate) / 1000)} s`
-    : liveness.stream.why;
-  const time = (t: number) => new Date(t).toLocaleTimeString();
-  const polled =
-    liveness.polledAt === null
-      ? `read every ${POLL_MS / 1000} s`
-      : `read at ${time(liveness.polledAt)}, every ${POLL_MS / 1000} s`;
-  footer.textContent = `exo-sentinel · not live: ${why}; last live update ${time(liveness.lastUpdate)}; the status is ${polled}`;
-}
-
-function sampled(): void {
-  const now = Date.now();
-  // A daemon that samples every minute teaches its gap too (a burst's near-zero gaps are no interval).
-  const gap = now - liveness.lastUpdate;
-  if (liveness.stream.live && gap >= 200) {
-    liveness.gaps.push(Math.min(60_000, gap));
-    if (liveness.gaps.length > 8) liveness.gaps.shift();
-  }
-  liveness.lastUpdate = now;
+  footer.dataset['live'] = String(f.live);
+  footer.textContent = f.text;
 }
 
 let polling = false;
@@ -199,11 +148,11 @@ let polling = false;
  */
 async function poll(): Promise<void> {
   showLiveness();
-  if (polling || isLive(Date.now())) return;
+  if (polling || liveness.isLive(Date.now())) return;
   polling = true;
   try {
     await readStatus();
-    liveness.polledAt = Date.now();
+    liveness.polled(Date.now());
     if (current === 'Overview' && status?.sample) overviewSample(ctx, status.sample, status.risk?.level);
   } catch {
     // The daemon is not answering at all: the footer keeps the last update's time.
@@ -219,7 +168,7 @@ async function start(): Promise<void> {
   client.subscribe(
     (e) => onLive(e),
     (state) => {
-      liveness.stream = state;
+      liveness.streamChanged(state);
       showLiveness();
     },
   );
@@ -230,7 +179,7 @@ async function start(): Promise<void> {
 
 function onLive(e: LiveEvent): void {
   if (e.event === 'sample') {
-    sampled();
+    liveness.sampled(Date.now());
     if (status)
       status = {
         ...status,
