@@ -605,6 +605,54 @@ describe('guard hardening: what an outside review found', () => {
     }
   });
 
+  it("a listed origin's preflight reaches EXO without the token; origins that are not http(s) can be listed", async () => {
+    const token = 'a-very-long-guard-token';
+    const { g, port } = await start({
+      token,
+      corsOrigins: ['http://localhost:3000', 'tauri://localhost', 'chrome-extension://abcdefghijklmnop/'],
+    });
+    fake.requests.length = 0;
+    const self = `127.0.0.1:${port}`;
+    try {
+      const preflight = await rawRequest(port, 'OPTIONS', '/v1/chat/completions', null, {
+        host: self,
+        origin: 'http://localhost:3000',
+        'access-control-request-method': 'POST',
+      });
+      assert.notEqual(preflight.status, 401, 'a preflight carries no credentials');
+      assert.deepEqual(
+        fake.requests.map((r) => r.method),
+        ['OPTIONS'],
+      );
+      // Anything else from it still needs the token.
+      const noToken = await rawRequest(port, 'GET', '/node_id', null, {
+        host: self,
+        origin: 'http://localhost:3000',
+      });
+      assert.equal(noToken.status, 401);
+      for (const origin of [
+        'tauri://localhost',
+        'TAURI://LOCALHOST',
+        'chrome-extension://abcdefghijklmnop',
+      ]) {
+        const r = await rawRequest(port, 'GET', '/node_id', null, {
+          host: self,
+          origin,
+          authorization: `Bearer ${token}`,
+        });
+        assert.equal(r.status, 200, origin);
+      }
+      const other = await rawRequest(port, 'GET', '/node_id', null, {
+        host: self,
+        origin: 'tauri://evil',
+        authorization: `Bearer ${token}`,
+      });
+      assert.equal(other.status, 403);
+    } finally {
+      await g.stop();
+    }
+  });
+
   it('sees a Transfer-Encoding hidden past 2,000 headers: the smuggled body is refused, EXO sees nothing', async () => {
     const { g, port } = await start({ contextCap: 1000 });
     fake.requests.length = 0;

@@ -67,13 +67,7 @@ export function buildOriginPolicy(opts: {
   if (WILDCARD.has(listen)) for (const n of (opts.machine ?? machineNames)()) hosts.add(normaliseHost(n));
   for (const h of opts.allowedHosts) hosts.add(normaliseHost(h));
   const corsOrigins = new Set<string>();
-  for (const o of opts.corsOrigins) {
-    try {
-      corsOrigins.add(new URL(o).origin);
-    } catch {
-      // The schema only lets URLs through.
-    }
-  }
+  for (const o of opts.corsOrigins) corsOrigins.add(originKey(o));
   const server = opts.server ?? { name: 'this API', key: 'api.allowedHosts', originsKey: 'api.corsOrigins' };
   return {
     hosts,
@@ -105,6 +99,22 @@ export type OriginVerdict =
   | { kind: 'listed'; origin: string }
   | { kind: 'foreign'; message: string };
 
+/**
+ * An origin as it is compared: what `URL` makes of an http(s) one (`https://a.example:443/` and
+ * `https://A.example` are one origin); for other schemes, whose URL origin is "null" (a Tauri app's
+ * `tauri://localhost`, a browser extension's `chrome-extension://<id>`), the text itself, lower-cased, without a
+ * trailing slash. An origin that is not a URL at all is compared as text too, and matches only itself.
+ */
+function originKey(o: string): string {
+  try {
+    const u = new URL(o);
+    if (u.origin !== 'null') return u.origin;
+  } catch {
+    // compared as text
+  }
+  return o.toLowerCase().replace(/\/+$/, '');
+}
+
 /** Same-origin: the Origin's authority is the (already allowed) Host over http. */
 export function checkOrigin(
   policy: OriginPolicy,
@@ -113,14 +123,7 @@ export function checkOrigin(
 ): OriginVerdict {
   if (origin === undefined) return { kind: 'none' };
   if (host !== undefined && origin.toLowerCase() === `http://${host.toLowerCase()}`) return { kind: 'same' };
-  let normalised: string | null = null;
-  try {
-    normalised = new URL(origin).origin;
-  } catch {
-    normalised = null;
-  }
-  if (normalised !== null && normalised !== 'null' && policy.corsOrigins.has(normalised))
-    return { kind: 'listed', origin };
+  if (origin !== 'null' && policy.corsOrigins.has(originKey(origin))) return { kind: 'listed', origin };
   return {
     kind: 'foreign',
     message: `origin ${origin.slice(0, 200)} is not allowed (not ${policy.allowedOrigins})`,
