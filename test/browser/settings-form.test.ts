@@ -184,28 +184,37 @@ describe('the Settings form, generated from the configuration schema, against a 
     };
     page.on('request', onRequest);
     await page.fill(`${field('guard.queue.max')} input`, '5');
-    await page.fill(`${field('risk.freeHigh')} input`, '12');
+    await page.fill(`${field('guard.retryAfterSeconds')} input`, '12');
     await save();
     page.off('request', onRequest);
     assert.match(
       (await page.textContent('#config-saved')) ?? '',
-      /^Saved 2 keys: guard\.queue\.max, risk\.freeHigh\.$/,
+      /^Saved 2 keys: guard\.queue\.max, guard\.retryAfterSeconds\.$/,
     );
     assert.equal(await page.textContent(`${field('guard.queue.max')} .answer`), 'Saved and applied.');
-    assert.equal(await page.textContent(`${field('risk.freeHigh')} .answer`), 'Saved and applied.');
+    assert.equal(await page.textContent(`${field('guard.retryAfterSeconds')} .answer`), 'Saved and applied.');
     assert.deepEqual(sent, [
-      { method: 'PATCH', body: { set: { 'guard.queue.max': 5, 'risk.freeHigh': 12 }, unset: [] } },
+      { method: 'PATCH', body: { set: { 'guard.queue.max': 5, 'guard.retryAfterSeconds': 12 }, unset: [] } },
     ]);
     const cfg = (await getJson('/api/v1/config'))['config'] as Json;
     assert.equal(cfg['guard']['queue']['max'], 5);
-    assert.equal(cfg['risk']['freeHigh'], 12);
+    assert.equal(cfg['guard']['retryAfterSeconds'], 12);
     // The file holds what it held plus the change: no flag (--exo-url) or default written into it.
     assert.deepEqual(stored(), {
       cluster: { token: CLUSTER_TOKEN },
-      guard: { token: GUARD_TOKEN, queue: { max: 5 } },
+      guard: { token: GUARD_TOKEN, queue: { max: 5 }, retryAfterSeconds: 12 },
       logLevel: 'info',
-      risk: { freeHigh: 12 },
     });
+    // The thresholds decide when the daemon acts (unloading EXO's models among it): a browser without the
+    // token is told so beside the field, and nothing is saved.
+    await page.fill(`${field('risk.freeHigh')} input`, '12');
+    await save();
+    assert.match(
+      (await page.textContent(`${field('risk.freeHigh')} .answer`)) ?? '',
+      /"risk" sets the thresholds the level is judged by .*: changing it needs the bearer token even on loopback/,
+    );
+    assert.equal(((await getJson('/api/v1/config'))['config'] as Json)['risk']['freeHigh'], 10);
+    await page.fill(`${field('risk.freeHigh')} input`, '10');
     // Saving again with nothing changed sends nothing.
     await save();
     assert.equal(await page.textContent('#config-unchanged'), 'Nothing changed.');

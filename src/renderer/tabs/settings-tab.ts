@@ -36,8 +36,10 @@ function showAnswer(fields: Field[], changed: Field[], r: ConfigSaveResult, out:
   for (const f of fields) f.answer('', null);
   if (!r.ok) {
     const loose: string[] = [];
+    // A message naming a section (`"risk" … needs the token`) goes beside the field changed in it.
+    const changedKeys = changed.map((f) => f.spec.key);
     for (const e of r.errors) {
-      const k = keyNamed(e, keys);
+      const k = keyNamed(e, changedKeys) ?? keyNamed(e, keys);
       const f = k ? fields.find((x) => x.spec.key === k) : undefined;
       if (f) f.answer(e, 'error');
       else loose.push(e);

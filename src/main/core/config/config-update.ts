@@ -43,20 +43,13 @@ export const OWNER_FIELD_REASONS = {
   'actions.unload': "decides when the daemon unloads EXO's models on this node",
   // Off, every action runs for real: an unload the owner left recorded-only would happen.
   'actions.dryRun': "decides whether the daemon's actions run (unloading EXO's models among them)",
+  // What decides the level decides when those actions run: a tokenless risk.freeCritical of 100 had EXO's
+  // models unloaded within seconds, or waited in the file for the owner to turn unloading on.
+  risk: "sets the thresholds the level is judged by (and with it when EXO's models are unloaded)",
+  'gpu.ceilingBytes': 'sets the Metal ceiling the GPU signals measure against (and with it the level)',
 } as const;
 
 export const OWNER_FIELDS = Object.keys(OWNER_FIELD_REASONS) as Array<keyof typeof OWNER_FIELD_REASONS>;
-
-/**
- * While unloading is on, what decides the level decides when EXO's models are unloaded: a tokenless client
- * that set `risk.freeCritical` to 100 had the daemon unload them within seconds, every cool-down. These need
- * the token then (with unloading off they only decide warnings and the guard's mode, as a hand pin does).
- */
-const LEVEL_FIELD_REASONS = {
-  risk: "sets the thresholds the level is judged by, and unloading EXO's models is on",
-  'gpu.ceilingBytes':
-    "sets the Metal ceiling the GPU signals measure against, and unloading EXO's models is on",
-} as const;
 
 const MASK_PREFIX = '••••';
 
@@ -153,12 +146,7 @@ export function prepareClientConfig(
   const valid = !owner && ConfigSchema.safeParse(value).success;
   const [now, next] = valid ? [effective(stored), effective(value)] : [null, null];
   const changed = (f: string): boolean => !same(valueAt(next, f), valueAt(now, f));
-  const unloading =
-    valueAt(now, 'actions.unload.enabled') === true || valueAt(next, 'actions.unload.enabled') === true;
-  const reasons: Record<string, string> = {
-    ...OWNER_FIELD_REASONS,
-    ...(unloading ? LEVEL_FIELD_REASONS : {}),
-  };
+  const reasons: Record<string, string> = OWNER_FIELD_REASONS;
   const gated = valid ? Object.keys(reasons).filter(changed) : [];
   if (gated.length)
     return {
