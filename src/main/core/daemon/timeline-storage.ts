@@ -43,6 +43,18 @@ function identity(path: string): { dev: number; ino: number } | null {
   }
 }
 
+/** A write-ahead log shorter than its header holds no frame: nothing in it can be replayed. */
+const WAL_HEADER_BYTES = 32;
+
+/** A file's size (0 when the path names nothing). */
+function sizeOf(path: string): number {
+  try {
+    return statSync(path).size;
+  } catch {
+    return 0;
+  }
+}
+
 /** The write-ahead log and its shared-memory index beside a database, with their identities now. */
 const logIdentities = (path: string): Array<{ path: string; id: { dev: number; ino: number } | null }> =>
   [`${path}-wal`, `${path}-shm`].map((p) => ({ path: p, id: identity(p) }));
@@ -438,11 +450,13 @@ export class TimelineStorage {
     this.gone = true;
     const saved = this.checkpointAll();
     this.logGone = saved.ok;
-    // Another file at the log's name (a copy put back, say) would be replayed over the checkpointed database
-    // at the restart: it is moved aside, named, not deleted.
+    // Another log at the log's name (a copy put back, say) would be replayed over the checkpointed database
+    // at the restart: it is moved aside, named, not deleted. An empty one is SQLite's own, made by a reader
+    // that opened the database since (`exo-sentinel status`), and the index (`-shm`) is only ever rebuilt from
+    // the log: neither is another file.
     const asides: string[] = [];
     for (const { path } of changed) {
-      if (identity(path) === null) continue;
+      if (!path.endsWith('-wal') || sizeOf(path) < WAL_HEADER_BYTES) continue;
       const aside = `${path}.replaced-${Date.now()}`;
       try {
         renameSync(path, aside);
