@@ -40,7 +40,7 @@ function samplesIn(dataDir: string, where = '1', ...args: number[]): number {
   }
 }
 
-describe('the data directory removed under a running daemon', () => {
+describe('the data directory removed under a running daemon', { concurrency: true }, () => {
   const dir = tempDir('exo-sentinel-removed-');
   after(() => dir.cleanup());
 
