@@ -165,13 +165,15 @@ export function parsePanicReport(raw: string): PanicInfo {
     };
   }
   const excerptStart = panic ? lineStart(clean, clean.indexOf('panic(cpu')) : 0;
+  // Shown in lists, events and the crash report: a right-to-left override or a control character in a report
+  // (anyone may write one where they are scanned) must not change how it reads.
+  const panicLine = panic ? visibleText(panic.line) : null;
   return {
-    kind: classifyPanicLine(panic?.line ?? null),
+    // Classified as shown: the kind is what the stored line says to anyone who reads it.
+    kind: classifyPanicLine(panicLine),
     bugType: c.bugType,
     format: c.format,
-    // Shown in lists, events and the crash report: a right-to-left override or a control character in a
-    // report (anyone may write one where they are scanned) must not change how it reads.
-    panicLine: panic ? visibleText(panic.line) : null,
+    panicLine,
     cpu: panic?.cpu ?? null,
     osBuild: field(clean, 'OS version') ?? (headerOsParts ? headerOsParts[2]! : null),
     osVersion: headerOsParts ? headerOsParts[1]! : null,
