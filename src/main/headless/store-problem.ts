@@ -1,6 +1,6 @@
 import { accessSync, constants } from 'node:fs';
 import { basename, dirname } from 'node:path';
-import { fileSizeLimitHit, fileSizeLimitMessage, WRITE_ERRORS } from '../core/store/file-size-limit.js';
+import { fileSizeLimitProblem } from '../core/store/file-size-limit.js';
 
 /** The database's directory is on a read-only file system (root ignores permissions, not a read-only mount). */
 function readOnlyDir(dbPath: string): boolean {
@@ -21,10 +21,8 @@ export function describeStoreProblem(e: unknown, dbPath: string): string | null 
   const code = typeof err?.code === 'string' ? err.code : '';
   const message = typeof err?.message === 'string' ? err.message : String(e);
   // A write the file size limit stopped (a read error is never that one).
-  if (WRITE_ERRORS.has(code)) {
-    const hit = fileSizeLimitHit(dbPath);
-    if (hit) return `${fileSizeLimitMessage(hit)}, then try again`;
-  }
+  const limited = fileSizeLimitProblem(code, dbPath);
+  if (limited) return `${limited}, then try again`;
   if (code === 'SQLITE_NOTADB' || code.startsWith('SQLITE_CORRUPT'))
     return `${dbPath} is corrupt (${message}); start the daemon (exo-sentinel daemon) to move it aside and begin a new one, then recover what it held with: sqlite3 <moved file> .recover`;
   if (code.startsWith('SQLITE_BUSY') || code.startsWith('SQLITE_LOCKED'))

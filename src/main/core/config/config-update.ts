@@ -145,16 +145,14 @@ export function prepareClientConfig(
   // An input that does not validate is refused as invalid (400) later: it changes nothing either way.
   const valid = !owner && ConfigSchema.safeParse(value).success;
   const [now, next] = valid ? [effective(stored), effective(value)] : [null, null];
-  const changed = (f: string): boolean => !same(valueAt(next, f), valueAt(now, f));
-  const reasons: Record<string, string> = OWNER_FIELD_REASONS;
-  const gated = valid ? Object.keys(reasons).filter(changed) : [];
+  const gated = valid ? OWNER_FIELDS.filter((f) => !same(valueAt(next, f), valueAt(now, f))) : [];
   if (gated.length)
     return {
       ok: false,
       reason: 'needs-token',
       errors: gated.map(
         (f) =>
-          `${where}: "${f}" ${reasons[f]}: changing it needs the bearer token even on loopback (<data>/api-token)`,
+          `${where}: "${f}" ${OWNER_FIELD_REASONS[f]}: changing it needs the bearer token even on loopback (<data>/api-token)`,
       ),
     };
   return { ok: true, value };

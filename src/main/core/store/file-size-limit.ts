@@ -57,3 +57,13 @@ export function fileSizeLimitHit(
 /** The sentence that says so. */
 export const fileSizeLimitMessage = (hit: { file: string; size: number; limit: number }): string =>
   `the file size limit of this process (ulimit -f: ${hit.limit} bytes) stops writes to ${hit.file} (${hit.size} bytes); raise or remove it where exo-sentinel is started (a shell's ulimit -f, systemd's LimitFSIZE=, launchd's FileSize)`;
+
+/**
+ * The file size limit named for a failed write of the database at `path` (a read error, or a file not within
+ * two writes of the limit, is not that), or null. `diskFull`: a full disk gives SQLITE_FULL too.
+ */
+export function fileSizeLimitProblem(code: string, path: string, diskFull = false): string | null {
+  if (!WRITE_ERRORS.has(code) || (code === 'SQLITE_FULL' && diskFull)) return null;
+  const hit = fileSizeLimitHit(path);
+  return hit ? fileSizeLimitMessage(hit) : null;
+}

@@ -1,7 +1,7 @@
 import { accessSync, constants, statfsSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { StorageState, StorageStatus } from '../../../shared/status-view.js';
-import { fileSizeLimitHit, fileSizeLimitMessage, WRITE_ERRORS } from './file-size-limit.js';
+import { fileSizeLimitProblem } from './file-size-limit.js';
 
 /** No block left for this user on the file's file system. */
 function diskFull(path: string): boolean {
@@ -95,10 +95,8 @@ export function describeStorageError(e: unknown, path: string): string {
   const err = e as { code?: string; message?: string };
   const code = err.code ?? '';
   // Before "no space": the write the kernel cuts short at the limit is SQLITE_FULL too (on a disk with room).
-  if (WRITE_ERRORS.has(code) && !(code === 'SQLITE_FULL' && diskFull(path))) {
-    const hit = fileSizeLimitHit(path);
-    if (hit) return fileSizeLimitMessage(hit);
-  }
+  const limited = fileSizeLimitProblem(code, path, code === 'SQLITE_FULL' && diskFull(path));
+  if (limited) return limited;
   // A full disk can also surface as an I/O error (the -shm file cannot grow) or "unable to open".
   if (
     code === 'SQLITE_FULL' ||
