@@ -165,6 +165,26 @@ describe('exo-sentinel uninstall [--purge] [--yes]', {
     assert.equal(readFileSync(join(shared, 'models', 'llama.safetensors'), 'utf8'), 'weights');
   });
 
+  it("a project's own config.json in the data directory stays: only one this tool's schema accepts goes", async () => {
+    const project = join(dir.path, 'project');
+    const once = await runCli(['daemon', '--once', '--data-dir', project, '--no-api', '--no-guard'], env);
+    assert.equal(once.code, 0, once.stderr);
+    // Written there since (the folder was a project's): the daemon would not start on it, the purge finds it.
+    writeFileSync(join(project, 'config.json'), '{"name": "my-app", "port": 8080}');
+    const r = await runCli(['uninstall', '--purge', '--yes', '--data-dir', project], env);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /kept the directory and 1 other entry: config\.json\n/);
+    assert.deepEqual(readdirSync(project), ['config.json']);
+    assert.equal(readFileSync(join(project, 'config.json'), 'utf8'), '{"name": "my-app", "port": 8080}');
+    // Its own configuration goes.
+    const ours = join(dir.path, 'ours');
+    const again = await runCli(['daemon', '--once', '--data-dir', ours, '--no-api', '--no-guard'], env);
+    assert.equal(again.code, 0, again.stderr);
+    writeFileSync(join(ours, 'config.json'), '{"intervalSeconds": 2}');
+    assert.equal((await runCli(['uninstall', '--purge', '--yes', '--data-dir', ours], env)).code, 0);
+    assert.equal(existsSync(ours), false);
+  });
+
   it('a data directory that is a link: its own files go, the link and its target stay; a link inside is not followed', async () => {
     const target = join(dir.path, 'real-data');
     const link = join(dir.path, 'data-link');

@@ -1,6 +1,7 @@
-import { existsSync, lstatSync, readdirSync, rmdirSync, rmSync, statSync } from 'node:fs';
+import { existsSync, lstatSync, readdirSync, readFileSync, rmdirSync, rmSync, statSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { basename, dirname, join, resolve, sep } from 'node:path';
+import { validateConfig } from '../core/config/config-loader.js';
 import { paths } from '../core/config/data-dir.js';
 import { type LockInfo, runningDaemon } from '../core/instance-lock.js';
 import { bootFile } from './agent/agent-files.js';
@@ -22,9 +23,6 @@ export interface UninstallPlan {
   /** Why nothing may be removed (a data directory that is not recognisably this tool's). */
   refusal: string | null;
 }
-
-/** Files only this tool writes in a data directory: one of them makes a directory safe to purge. */
-const OURS = ['timeline.db', 'config.json', 'daemon.pid', 'api-token', 'logs', 'log'];
 
 /**
  * Every entry this tool (or the menu-bar app, whose profile is the data directory on macOS) writes in a data
@@ -50,8 +48,23 @@ function purgeEntries(dir: string, own: (name: string) => boolean, kept: string[
       const before = kept.length;
       purgeEntries(path, (n) => OWN_LOG.test(n), kept, `${name}/`);
       if (kept.length === before) rmdirSync(path);
-    } else if (own(name)) rmSync(path, { recursive: true, force: true });
+    } else if (own(name) && (name !== 'config.json' || isOurConfig(path)))
+      rmSync(path, { recursive: true, force: true });
     else kept.push(`${prefix}${name}`);
+  }
+}
+
+/**
+ * Whether a `config.json` is this tool's: one its schema accepts (strict: an unknown key is refused). A shared
+ * folder's own `config.json` (a project's, an app's) is not, and stays.
+ */
+function isOurConfig(path: string): boolean {
+  try {
+    const st = lstatSync(path);
+    if (!st.isFile() || st.size > 1024 * 1024) return false;
+    return validateConfig(JSON.parse(readFileSync(path, 'utf8'))).ok;
+  } catch {
+    return false;
   }
 }
 
@@ -78,7 +91,8 @@ export function purgeable(dir: string): string | null {
   if (!statSync(d).isDirectory()) return `refusing to remove ${d}: it is not a directory`;
   if (basename(d) === 'exo-sentinel') return null;
   const entries = readdirSync(d);
-  if (entries.length === 0 || entries.some((e) => OURS.includes(e))) return null;
+  // One of this tool's own entries makes a directory recognisably its data directory.
+  if (entries.length === 0 || entries.some(isOwnEntry)) return null;
   return `refusing to remove ${d}: it holds none of exo-sentinel's files (timeline.db, config.json, daemon.pid)`;
 }
 
