@@ -237,20 +237,19 @@ export function checkLock(
     foundAtStart !== null &&
     now.pid === foundAtStart.pid &&
     now.startedAt === foundAtStart.startedAt;
-  if (leftOver) {
-    const again = acquireLock(path, own.startedAt, here(), extraOf(own));
+  const identity = here();
+  const rewrite = (): LockCheck => {
+    const again = acquireLock(path, own.startedAt, identity, extraOf(own));
     if (!again.ok) return { state: 'taken', holder: again.holder };
     return again.unrecorded ? { state: 'unwritable', problem: again.unrecorded } : { state: 'rewritten' };
-  }
+  };
+  if (leftOver) return rewrite();
   // Its own record: the same pid and start (a daemon in another pid namespace sharing the directory can be
   // pid 1 too).
   if (now?.pid === process.pid && now.startedAt === own.startedAt) return { state: 'held', lock: now };
   if (now?.pid === process.pid) return { state: 'taken', holder: now };
-  const identity = here();
   if (now && isHeld(now, identity)) return { state: 'taken', holder: now };
-  const again = acquireLock(path, own.startedAt, identity, extraOf(own));
-  if (!again.ok) return { state: 'taken', holder: again.holder };
-  return again.unrecorded ? { state: 'unwritable', problem: again.unrecorded } : { state: 'rewritten' };
+  return rewrite();
 }
 
 /** Adds what the holder learns after start (its API address) to its own pidfile; best effort. */
