@@ -605,6 +605,28 @@ describe('guard hardening: what an outside review found', () => {
     }
   });
 
+  it('two Origin headers (one listed, one not), or a look-alike of a listed origin, are refused', async () => {
+    const { g, port } = await start({ corsOrigins: ['https://chat.example'] });
+    fake.requests.length = 0;
+    try {
+      const two = await rawSocket(
+        port,
+        `GET /node_id HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nOrigin: https://chat.example\r\nOrigin: https://evil.example\r\nConnection: close\r\n\r\n`,
+      );
+      assert.match(two, /^HTTP\/1\.1 403/);
+      for (const origin of [
+        'https://chat.example.evil.example',
+        'https://evil.example#https://chat.example',
+      ]) {
+        const r = await rawRequest(port, 'GET', '/node_id', null, { host: `127.0.0.1:${port}`, origin });
+        assert.equal(r.status, 403, origin);
+      }
+      assert.equal(fake.requests.length, 0);
+    } finally {
+      await g.stop();
+    }
+  });
+
   it("a listed origin's preflight reaches EXO without the token; origins that are not http(s) can be listed", async () => {
     const token = 'a-very-long-guard-token';
     const { g, port } = await start({
