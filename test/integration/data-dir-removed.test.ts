@@ -40,6 +40,12 @@ function samplesIn(dataDir: string, where = '1', ...args: number[]): number {
   }
 }
 
+/** Everything the daemon of `dataDir` logged so far. */
+const logsOf = (dataDir: string): string =>
+  readdirSync(join(dataDir, 'logs'))
+    .map((f) => readFileSync(join(dataDir, 'logs', f), 'utf8'))
+    .join('');
+
 describe('the data directory removed under a running daemon', { concurrency: true }, () => {
   const dir = tempDir('exo-sentinel-removed-');
   after(() => dir.cleanup());
@@ -80,10 +86,7 @@ describe('the data directory removed under a running daemon', { concurrency: tru
     await runCli(['status', '--json', '--data-dir', data]);
     assert.equal(statSync(`${db}-wal`).size, 0, "SQLite's new log, empty");
     // Killed the moment it says so, as a panic or a power cut would: nothing after the checkpoint is needed.
-    const logged = () =>
-      readdirSync(join(data, 'logs'))
-        .map((f) => readFileSync(join(data, 'logs', f), 'utf8'))
-        .join('');
+    const logged = () => logsOf(data);
     const deadline = Date.now() + 15_000;
     while (!/-wal was removed while/.test(logged()) && Date.now() < deadline) await sleep(50);
     daemon.kill('SIGKILL');
@@ -132,9 +135,7 @@ describe('the data directory removed under a running daemon', { concurrency: tru
       reader.exec('COMMIT');
       reader.close();
     }
-    const logged = readdirSync(join(data, 'logs'))
-      .map((f) => readFileSync(join(data, 'logs', f), 'utf8'))
-      .join('');
+    const logged = logsOf(data);
     assert.match(
       logged,
       /timeline\.db-wal was removed while the daemon wrote to it: a reader kept part of the log from .* pages copied\); a whole copy is written beside it/,
