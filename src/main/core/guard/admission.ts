@@ -1,6 +1,7 @@
 import type { GuardMode, PostPanicHold, RiskLevel } from '../../../shared/risk.js';
 import type { ModeSource, WakeHoldView } from '../../../shared/status-view.js';
 import { formatBytes } from '../util/format.js';
+import type { LoadRoute } from './load-route.js';
 
 /** EXO's max_tokens when a request gives none (mlx/constants.py). */
 export const EXO_DEFAULT_MAX_TOKENS = 32168;
@@ -177,7 +178,7 @@ export interface LoadContext extends Pick<AdmissionContext, 'mode' | 'modeSource
   now: number;
   cooldownSeconds: number;
   /** What is asked, as the refusal names it: a model load (the default) or a layer rebalance. */
-  kind?: 'load' | 'rebalance';
+  kind?: LoadRoute['kind'];
 }
 
 /**
