@@ -10,6 +10,7 @@ import type {
   PowerMonitor,
 } from 'electron';
 import type { AppBackend } from '../../../src/main/app/app-backend.js';
+import { DashboardController } from '../../../src/main/app/dashboard-controller.js';
 import { dashboardPermission, dashboardWindowOptions } from '../../../src/main/app/dashboard-window.js';
 import { announceAdvisoryOnce, notifyTimelineEvents } from '../../../src/main/app/event-notifications.js';
 import { IpcRejection, registerIpcHandlers, trustedSender } from '../../../src/main/app/ipc-handlers.js';
@@ -547,5 +548,50 @@ describe('what the dashboard window trusts', () => {
       'serial',
     ])
       assert.equal(dashboardPermission(p), false, p);
+  });
+});
+
+describe('the dashboard window as it is made', () => {
+  it('denies new windows, stops every navigation, and wires the session to grant only clipboard writes', () => {
+    const handlers = new Map<string, (e: { preventDefault(): void }) => void>();
+    let request: ((wc: unknown, permission: string, grant: (ok: boolean) => void) => void) | null = null;
+    let check: ((wc: unknown, permission: string) => boolean) | null = null;
+    let openHandler: (() => { action: string }) | null = null;
+    const window = {
+      on: () => window,
+      once: () => window,
+      show: () => {},
+      loadFile: async () => {},
+      webContents: {
+        on: (event: string, fn: (e: { preventDefault(): void }) => void) => void handlers.set(event, fn),
+        setWindowOpenHandler: (fn: () => { action: string }) => void (openHandler = fn),
+        session: {
+          setPermissionRequestHandler: (fn: typeof request) => void (request = fn),
+          setPermissionCheckHandler: (fn: typeof check) => void (check = fn),
+        },
+      },
+    };
+    const c = new DashboardController({
+      preload: '/app/preload.js',
+      rendererIndex: '/app/index.html',
+      create: () => window as never,
+    });
+    c.open();
+    assert.deepEqual(openHandler!(), { action: 'deny' });
+    for (const event of ['will-navigate', 'will-frame-navigate']) {
+      let prevented = 0;
+      handlers.get(event)!({ preventDefault: () => void prevented++ });
+      assert.equal(prevented, 1, event);
+    }
+    const granted: Array<[string, boolean]> = [];
+    for (const p of ['clipboard-sanitized-write', 'media', 'notifications'])
+      request!(null, p, (ok) => void granted.push([p, ok]));
+    assert.deepEqual(granted, [
+      ['clipboard-sanitized-write', true],
+      ['media', false],
+      ['notifications', false],
+    ]);
+    assert.equal(check!(null, 'geolocation'), false);
+    assert.equal(check!(null, 'clipboard-sanitized-write'), true);
   });
 });
