@@ -113,6 +113,8 @@ describe('keys only the owner may change (OWNER_FIELDS)', () => {
       ['api.listen', { ...stored, api: { listen: '127.0.0.1:41437' } }],
       ['api.allowedHosts', { ...stored, api: { allowedHosts: ['evil.example'] } }],
       ['api.corsOrigins', { ...stored, api: { corsOrigins: ['https://evil.example'] } }],
+      ['guard.allowedHosts', { ...stored, guard: { allowedHosts: ['evil.example'] } }],
+      ['guard.corsOrigins', { ...stored, guard: { corsOrigins: ['https://evil.example'] } }],
       ['cluster.token', { ...stored, cluster: { ...stored.cluster, token: 'attacker-known-token-123' } }],
       ['watch.mlxServerPatterns', { ...stored, watch: { mlxServerPatterns: ['mlx_lm'] } }],
       // Any local user could otherwise have the next retention pass delete all but 14 minutes of history.
