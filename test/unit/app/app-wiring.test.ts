@@ -564,10 +564,16 @@ describe('the dashboard window as it is made', () => {
       loadFile: async () => {},
       webContents: {
         on: (event: string, fn: (e: { preventDefault(): void }) => void) => void handlers.set(event, fn),
-        setWindowOpenHandler: (fn: () => { action: string }) => void (openHandler = fn),
+        setWindowOpenHandler: (fn: () => { action: string }) => {
+          openHandler = fn;
+        },
         session: {
-          setPermissionRequestHandler: (fn: typeof request) => void (request = fn),
-          setPermissionCheckHandler: (fn: typeof check) => void (check = fn),
+          setPermissionRequestHandler: (fn: typeof request) => {
+            request = fn;
+          },
+          setPermissionCheckHandler: (fn: typeof check) => {
+            check = fn;
+          },
         },
       },
     };
