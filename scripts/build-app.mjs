@@ -27,3 +27,4 @@ await build({
 });
 // Data files the bundled core reads beside its module at run time (copy-assets put them in dist/main/core).
 copyFileSync('dist/main/core/risk/platform-advisory.json', 'dist/main/app/platform-advisory.json');
+copyFileSync('dist/main/core/config/config.schema.json', 'dist/main/app/config.schema.json');

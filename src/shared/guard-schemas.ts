@@ -3,7 +3,7 @@
  * CLI. Uses zod: import it from main and the CLI, never from the renderer or the preload (their bundles stay
  * free of it).
  */
-import { z } from 'zod';
+import { z } from 'zod/v3';
 import { GUARD_PROFILES } from './api-contracts.js';
 import { GUARD_MODES, type GuardMode } from './risk.js';
 

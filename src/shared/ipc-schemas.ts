@@ -3,11 +3,11 @@
  * every message with these before the backend sees it. Anything else is refused. Uses zod: main imports this,
  * the preload and the renderer import only ./ipc.js (their bundles stay free of zod).
  */
-import { z } from 'zod';
+import { z } from 'zod/v3';
 import { GuardChoice, GuardProfileSchema } from './guard-schemas.js';
 import type { IpcInvokeChannel } from './ipc.js';
 
-const time = z.number().int().nonnegative();
+const time = z.number().int().safe().nonnegative();
 
 export const IPC_SCHEMAS = {
   status: z.undefined(),
@@ -16,11 +16,11 @@ export const IPC_SCHEMAS = {
     .object({
       kind: z.string().regex(/^[a-z][a-z0-9.-]{0,63}$/),
       from: time,
-      before: z.number().int().positive().optional(),
+      before: z.number().int().safe().positive().optional(),
     })
     .strict(),
-  panics: z.object({ before: z.number().int().positive().optional() }).strict().optional(),
-  panicReport: z.object({ id: z.number().int().positive() }).strict(),
+  panics: z.object({ before: z.number().int().safe().positive().optional() }).strict().optional(),
+  panicReport: z.object({ id: z.number().int().safe().positive() }).strict(),
   cluster: z.undefined(),
   advisory: z.undefined(),
   config: z.undefined(),

@@ -65,7 +65,7 @@ function fuseWire(appDir: string): string {
   return bin.subarray(at + 2, at + 2 + (bin[at + 1] as number)).toString('latin1');
 }
 
-/** Bare module names the bundled main process loads: static and dynamic imports and createRequire calls. */
+/** Packages the bundled main process loads: static and dynamic imports and createRequire calls. */
 function requiredPackages(bundle: string): Set<string> {
   const names = new Set<string>();
   const patterns = [
@@ -74,7 +74,15 @@ function requiredPackages(bundle: string): Set<string> {
     /createRequire\d*\(import\.meta\.url\)\("([^"]+)"\)/g,
   ];
   for (const re of patterns) for (const m of bundle.matchAll(re)) names.add(m[1] as string);
-  return new Set([...names].filter((n) => !n.startsWith('node:') && !n.startsWith('.') && n !== 'electron'));
+  // A subpath (`zod/v3`, `@scope/pkg/sub`) is loaded from its package.
+  const packageOf = (spec: string): string =>
+    spec
+      .split('/')
+      .slice(0, spec.startsWith('@') ? 2 : 1)
+      .join('/');
+  return new Set(
+    [...names].filter((n) => !n.startsWith('node:') && !n.startsWith('.') && n !== 'electron').map(packageOf),
+  );
 }
 
 describe('macOS app packaging (electron-builder.yml)', { timeout: 120_000 }, () => {
@@ -196,6 +204,7 @@ describe('macOS app packaging (electron-builder.yml)', { timeout: 120_000 }, () 
       'package.json',
       pkg.main,
       'dist/main/app/platform-advisory.json',
+      'dist/main/app/config.schema.json',
       'dist/preload/preload.cjs',
       'dist/renderer/index.html',
       ...Object.values(TRAY_ICONS).flatMap((icon) => [
@@ -205,8 +214,11 @@ describe('macOS app packaging (electron-builder.yml)', { timeout: 120_000 }, () 
     ]) {
       assert.ok(files.has(f), `${f} is in app.asar`);
     }
-    const advisory = readFileSync(join(root, 'src/main/core/risk/platform-advisory.json'), 'utf8');
-    assert.equal(readFileSync(join(root, 'dist/main/app/platform-advisory.json'), 'utf8'), advisory);
+    for (const [from, to] of [
+      ['src/main/core/risk/platform-advisory.json', 'dist/main/app/platform-advisory.json'],
+      ['src/main/core/config/config.schema.json', 'dist/main/app/config.schema.json'],
+    ] as const)
+      assert.equal(readFileSync(join(root, to), 'utf8'), readFileSync(join(root, from), 'utf8'), to);
   });
 
   it('every package the bundled main process loads is packed, with its dependencies', () => {

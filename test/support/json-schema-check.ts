@@ -1,5 +1,5 @@
 /**
- * A small JSON Schema (2020-12) checker for the keywords the configuration's schema uses: type, properties,
+ * A small JSON Schema (draft-07) checker for the keywords the configuration's schema uses: type, properties,
  * additionalProperties, anyOf, enum, const, minimum, maximum, exclusiveMinimum, exclusiveMaximum, minLength,
  * maxLength, pattern, format "uri", items, minItems, maxItems, required. An unknown assertion keyword is an
  * error (so a schema that grows one is noticed here instead of silently passing).

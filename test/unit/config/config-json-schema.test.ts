@@ -9,6 +9,7 @@ import {
   configKeys,
   schemaNodeAt,
 } from '../../../src/main/core/config/config-json-schema.js';
+import { generateConfigJsonSchema } from '../../../src/main/core/config/config-json-schema-generate.js';
 import { needsRestart } from '../../../src/main/core/config/config-keys.js';
 import { validateConfig } from '../../../src/main/core/config/config-loader.js';
 import { ConfigSchema } from '../../../src/main/core/config/config-schema.js';
@@ -28,12 +29,14 @@ function readmeSample(): Record<string, unknown> {
 }
 
 describe('the configuration JSON Schema', () => {
-  it('the file in the repository is the one the zod schema generates (`exo-sentinel config schema`)', () => {
+  it('the file in the repository, which the daemon serves, is the one the zod schema generates', () => {
     assert.deepEqual(
       JSON.parse(readFileSync(SCHEMA_FILE, 'utf8')),
-      schema,
-      'regenerate it: node dist/main/headless/cli.js config schema > src/main/core/config/config.schema.json && npx biome format --write src/main/core/config/config.schema.json',
+      generateConfigJsonSchema(),
+      'regenerate it: npm run schemas',
     );
+    assert.deepEqual(schema, generateConfigJsonSchema());
+    assert.equal(configJsonSchema(), schema, 'read once: every caller gets the same object');
   });
 
   it('accepts the README sample, the full defaults and {} and the daemon accepts them too', () => {

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import { z } from 'zod/v3';
 
 const level = z.enum(['ok', 'elevated', 'high', 'critical']);
 const mode = z.enum(['open', 'serialise', 'refuse-new', 'cancel-newest']);

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import { z } from 'zod/v3';
 
 /** Desktop banners of the headless daemon (the menu-bar app shows its own). */
 export const NotificationsConfigSchema = z

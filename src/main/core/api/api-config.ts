@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import { z } from 'zod/v3';
 import { parseListen } from '../guard/guard-config.js';
 import { hostName } from '../util/host-name.js';
 

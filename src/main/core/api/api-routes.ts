@@ -1,6 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { isAbsolute } from 'node:path';
-import { z } from 'zod';
+import { z } from 'zod/v3';
 import { GuardChoice } from '../actions/guard-override.js';
 import { GuardProfileSchema } from '../actions/guard-profile.js';
 import { type SentinelService, ServiceUnavailable } from '../service/sentinel-service.js';
@@ -19,7 +19,7 @@ export interface RouteContext {
   /** Whether the request carries the API's token (loopback needs none, except for what reads outside the data). */
   hasToken(): boolean;
   json(status: number, body: unknown, extra?: Record<string, string>): void;
-  badRequest(issues: z.core.$ZodIssue[], input: unknown, where: string): void;
+  badRequest(issues: z.ZodIssue[], input: unknown, where: string): void;
   /** The JSON body, or a 413/400 already sent (`allowEmpty`: no body reads as `{}`). */
   readJson(what: string, allowEmpty?: boolean): Promise<{ ok: true; value: unknown } | { ok: false }>;
   streamJson(pieces: AsyncIterable<string>): Promise<void>;
@@ -47,7 +47,7 @@ const time = z.string().transform((v, ctx) => {
   }
   return t;
 });
-const cursor = z.coerce.number().int().positive();
+const cursor = z.coerce.number().int().safe().positive();
 const RangeQuery = z
   .object({
     from: time.optional(),

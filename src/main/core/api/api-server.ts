@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { extname, join, normalize } from 'node:path';
-import type { z } from 'zod';
+import type { z } from 'zod/v3';
 import type { TimelineEvent } from '../../../shared/events.js';
 import type { LiveEventMap, LiveEventName } from '../../../shared/live-events.js';
 import { formatIssues } from '../config/config-loader.js';
@@ -253,7 +253,7 @@ export class ApiServer {
     }
   }
 
-  private badRequest(res: ServerResponse, issues: z.core.$ZodIssue[], input: unknown, where: string): void {
+  private badRequest(res: ServerResponse, issues: z.ZodIssue[], input: unknown, where: string): void {
     const fields = formatIssues(issues, input, where);
     this.json(res, 400, { error: { message: fields.join('; '), fields } });
   }

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import { z } from 'zod/v3';
 
 /** `cluster`: how this node asks the other nodes' exo-sentinel for their status (`exo-sentinel cluster`). */
 export const ClusterConfigSchema = z

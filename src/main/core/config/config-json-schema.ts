@@ -1,10 +1,7 @@
-import { z } from 'zod';
-import { CONFIG_HELP } from './config-help.js';
-import { needsRestart } from './config-keys.js';
-import { ConfigSchema } from './config-schema.js';
-import { EXECUTABLE_FIELDS, SECRET_FIELDS } from './config-update.js';
+import { createRequire } from 'node:module';
 
-type Node = Record<string, unknown>;
+export type SchemaNode = Record<string, unknown>;
+type Node = SchemaNode;
 
 const isNode = (v: unknown): v is Node => v !== null && typeof v === 'object' && !Array.isArray(v);
 
@@ -36,49 +33,16 @@ export function configKeys(schema: Node = configJsonSchema()): string[] {
   return out;
 }
 
-function annotate(node: Node, key: string): void {
-  const help = CONFIG_HELP[key];
-  if (help) node['description'] = help;
-  if (key && needsRestart(key)) node['x-restart-required'] = true;
-  const props = node['properties'];
-  if (!isNode(props)) return;
-  for (const [k, child] of Object.entries(props)) {
-    if (isNode(child) && k !== '$schema') annotate(child, key ? `${key}.${k}` : k);
-  }
-}
-
-let built: Node | null = null;
+let served: Node | null = null;
 
 /**
- * The configuration file's JSON Schema (draft 2020-12), generated from the zod schema that validates it, so
- * the two cannot disagree; every key has a one-line `description` (config-help.ts). Beyond the standard keywords: `writeOnly` and `x-secret` on tokens (never served,
- * shown masked), `x-file-only` on fields only the file may change (a program to run), `x-restart-required`
- * on what a running daemon takes only at its next start. Built once (about 1.4 ms of the event loop each
- * time, and GET /api/v1/config/schema may be asked in a loop); every caller gets the same object and none
- * changes it.
+ * The configuration file's JSON Schema (draft-07): `config.schema.json` beside this module, generated from the
+ * zod schema that validates the file (`npm run schemas`, config-json-schema-generate.ts; a test keeps the two
+ * equal). Read, not generated, at run time: the generator and its library cost the daemon 2 MiB for a
+ * document that never changes between builds. Read once (GET /api/v1/config/schema may be asked in a loop);
+ * every caller gets the same object and none changes it.
  */
 export function configJsonSchema(): Node {
-  built ??= buildConfigJsonSchema();
-  return built;
-}
-
-function buildConfigJsonSchema(): Node {
-  const generated = z.toJSONSchema(ConfigSchema, { io: 'input', unrepresentable: 'any' }) as Node;
-  const schema: Node = {
-    $schema: generated['$schema'],
-    title: 'exo-sentinel configuration',
-    description:
-      'config.json of the exo-sentinel daemon. Every key is optional; an absent key takes its default. Unknown keys are errors.',
-    ...generated,
-  };
-  annotate(schema, '');
-  for (const f of SECRET_FIELDS) {
-    const n = schemaNodeAt(schema, f);
-    if (n) Object.assign(n, { writeOnly: true, 'x-secret': true });
-  }
-  for (const f of EXECUTABLE_FIELDS) {
-    const n = schemaNodeAt(schema, f);
-    if (n) n['x-file-only'] = true;
-  }
-  return schema;
+  served ??= createRequire(import.meta.url)('./config.schema.json') as Node;
+  return served;
 }

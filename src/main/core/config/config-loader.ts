@@ -1,4 +1,4 @@
-import type { z } from 'zod';
+import type { z } from 'zod/v3';
 import { jsonErrorText } from '../util/json-error.js';
 import { readConfigText } from './config-file-text.js';
 import { type Config, type ConfigInput, ConfigSchema } from './config-schema.js';
@@ -31,7 +31,7 @@ function valueAt(input: unknown, path: PropertyKey[]): unknown {
 }
 
 /** One line per problem: the key, the value found and what is allowed. */
-export function formatIssues(issues: z.core.$ZodIssue[], input: unknown, source: string): string[] {
+export function formatIssues(issues: z.ZodIssue[], input: unknown, source: string): string[] {
   // A value of the wrong type is that, once: zod still runs the key's other checks on it (a string's
   // minimum length then reads as "expected array to have >=16 items" for an array).
   const wrongType = new Set(

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import { z } from 'zod/v3';
 import { checkKey } from './config-edit.js';
 import { type ClientSaveResult, readStoredConfig, saveClientConfig } from './config-update.js';
 import { isObj, type Obj, withoutKey, withValue } from './dotted-keys.js';

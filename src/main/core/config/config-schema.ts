@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import { z } from 'zod/v3';
 import { ActionConfigSchema } from '../actions/action-config.js';
 import { NotificationsConfigSchema } from '../actions/notifications-config.js';
 import { ApiConfigSchema } from '../api/api-config.js';
@@ -41,7 +41,7 @@ export const ConfigSchema = z
       .default({ rawDays: 2, minuteDays: 30 }),
     gpu: z
       .object({
-        ceilingBytes: z.number().int().positive().nullable().default(null),
+        ceilingBytes: z.number().int().safe().positive().nullable().default(null),
         mlxPython: z.string().min(1).nullable().default(null),
       })
       .strict()

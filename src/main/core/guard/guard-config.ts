@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import { z } from 'zod/v3';
 import { hostName } from '../util/host-name.js';
 
 /** `HOST:PORT` (IPv6 as `[::1]:PORT`). */
@@ -36,11 +36,12 @@ export const GuardConfigSchema = z
      */
     corsOrigins: z.array(z.string().url()).max(64).default([]),
     /** Prompt + max_tokens above this is refused with 413; null = the model's own context length. */
-    contextCap: z.number().int().min(256).nullable().default(null),
+    contextCap: z.number().int().safe().min(256).nullable().default(null),
     /** Request bodies above this are refused with 413 before being read whole. */
     maxBodyBytes: z
       .number()
       .int()
+      .safe()
       .min(1024)
       .default(32 * 1024 * 1024),
     queue: z
@@ -56,6 +57,7 @@ export const GuardConfigSchema = z
     maxBufferedBodyBytes: z
       .number()
       .int()
+      .safe()
       .min(1024 * 1024)
       .default(256 * 1024 * 1024),
     /** How long EXO may take to start its answer (a non-streamed generation answers only at its end). */

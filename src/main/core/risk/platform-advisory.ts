@@ -1,5 +1,5 @@
 import { createRequire } from 'node:module';
-import { z } from 'zod';
+import { z } from 'zod/v3';
 import { buildAtLeast, compareDottedVersions, compareMacosBuilds, parseMacosBuild } from './macos-build.js';
 
 const Row = z.object({
@@ -50,7 +50,7 @@ export const AdvisorySchema = z.object({
   observations: z.array(ObservationRow),
   iogpuFamilyVersionsWithPanics: z.array(z.string()),
   chipsWithPanics: z.array(
-    z.object({ chip: z.string(), ramGB: z.array(z.number()), sources: z.array(z.string().url()) }),
+    z.object({ chip: z.string(), ramGB: z.array(z.number().finite()), sources: z.array(z.string().url()) }),
   ),
   modelsWithReports: z.array(ModelRow),
 });

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import { z } from 'zod/v3';
 
 /**
  * Points each IOGPU trigger adds to the score. Calibrated on the scenario corpus (test/scenarios,
@@ -77,6 +77,7 @@ export const RiskThresholdsSchema = z
     /** Swap growth in 5 min (exhaustion in progress; heuristic). */
     swapGrowthBytes: z
       .number()
+      .finite()
       .min(0)
       .default(1024 ** 3),
     /** Swap used of total: "swap > 80 %" in the OOM/watchdog gauge (knowledge/panics.md §9). */
@@ -97,7 +98,7 @@ export const RiskThresholdsSchema = z
     scoreHysteresis: z.number().int().min(0).max(5).default(0),
     weights: TriggerWeightsSchema.default(TriggerWeightsSchema.parse({})),
     /** A long prompt for the trigger score: tokens per GB of RAM (cM contexts: 0.3K-4.8K tokens/GB). */
-    promptTokensPerGb: z.number().min(1).default(1000),
+    promptTokensPerGb: z.number().finite().min(1).default(1000),
     /**
      * How long a GPU recovery counts (the counter is read at the slow probe's cadence; 10 min like a wake:
      * a heuristic, no report gives how long after a GPU reset a panic came).

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import { z } from 'zod/v3';
 
 /** A host name or address as it appears in a `Host` header, without the port (IPv6 in brackets or not). */
 export const hostName = z

@@ -1,6 +1,6 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
-import type { z } from 'zod';
+import type { z } from 'zod/v3';
 import type { PressureLevel, Sample } from '../../../../shared/sample.js';
 import { formatIssues } from '../../config/config-loader.js';
 import { parseDuration } from '../../util/format.js';
@@ -215,7 +215,7 @@ export function scenarioSource(s: Scenario, label: string): ReplaySource {
   };
 }
 
-type Issue = z.core.$ZodIssue;
+type Issue = z.ZodIssue;
 
 /**
  * A segment that is neither a plain segment nor a group fails as a whole ("invalid input" at segments.N);
@@ -223,12 +223,13 @@ type Issue = z.core.$ZodIssue;
  */
 function unionIssues(issues: Issue[], input: unknown): Issue[] {
   return issues.flatMap((i) => {
-    if (i.code !== 'invalid_union' || i.errors.length !== 2) return [i];
+    if (i.code !== 'invalid_union' || i.unionErrors.length !== 2) return [i];
     let v: unknown = input;
     for (const k of i.path)
       v = v && typeof v === 'object' ? (v as Record<PropertyKey, unknown>)[k] : undefined;
     const branch = v && typeof v === 'object' && 'repeat' in v ? 1 : 0;
-    const nested = i.errors[branch]!.map((n) => ({ ...n, path: [...i.path, ...n.path] }) as Issue);
+    // Each branch's issues carry their whole path from the file's top.
+    const nested = i.unionErrors[branch]!.issues;
     return nested.length ? unionIssues(nested, input) : [i];
   });
 }

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import { z } from 'zod/v3';
 
 /**
  * A scenario: a synthetic timeline for `exo-sentinel replay --scenario` and `backtest`, described as
@@ -64,7 +64,7 @@ export const ExoSpecSchema = z
     /** Model instances with a shard on this node. */
     instances: z.number().int().min(0).max(100),
     /** The largest in-flight prompt, in tokens (null: none). */
-    promptTokens: z.number().int().min(0).nullable(),
+    promptTokens: z.number().int().safe().min(0).nullable(),
     /** KV cache the in-flight requests may still add on this node (null: not estimated). */
     kvInFlightGiB: z.union([ramp(0, 4096), z.null()]),
   })
@@ -120,11 +120,11 @@ export const ScenarioSchema = z
       })
       .strict(),
     /** Wall-clock start (ISO 8601); default 2026-01-01T00:00:00Z. */
-    start: z.iso.datetime({ offset: true }).optional(),
+    start: z.string().datetime({ offset: true }).optional(),
     /** Seconds between ticks (the daemon's default is 1; long healthy runs may use a coarser step). */
     tickSeconds: z.number().min(0.1).max(60).default(1),
     /** IOGPU panics on this machine before the start, in hours ago (the recent-panic signal). */
-    priorPanicsHoursAgo: z.array(z.number().min(0)).default([]),
+    priorPanicsHoursAgo: z.array(z.number().finite().min(0)).default([]),
     /** An incident counts as warned when the level is high or above this many seconds before the panic. */
     warnBySeconds: z.number().min(0).max(86_400).default(30),
     /** Why `warnBySeconds` differs from 30 (what the signals allow). */
@@ -156,11 +156,3 @@ export const ScenarioSchema = z
 export type Scenario = z.infer<typeof ScenarioSchema>;
 export type ScenarioInput = z.input<typeof ScenarioSchema>;
 export type Segment = z.infer<typeof SegmentSchema>;
-
-/** The JSON Schema written beside this file (scenario.schema.json); a test keeps the two equal. */
-export function scenarioJsonSchema(): Record<string, unknown> {
-  return {
-    ...(z.toJSONSchema(ScenarioSchema, { io: 'input' }) as Record<string, unknown>),
-    title: 'exo-sentinel replay scenario',
-  };
-}
