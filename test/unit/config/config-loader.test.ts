@@ -67,6 +67,31 @@ describe('configuration', () => {
     assert.ok(!missing.ok && /cannot read \(ENOENT\)/.test(missing.errors[0]!));
   });
 
+  it('keeps a URL as a URL parser reads it: no whitespace around it, no line break hiding its host', () => {
+    const r = validateConfig({
+      exo: { url: '\u3000http://127.0.0.1:52415 ' },
+      cluster: { peers: ['\ufeffhttp://studio-2.local:52417\n'] },
+      api: { corsOrigins: ['tauri://localhost '] },
+      guard: { corsOrigins: ['\thttps://chat.example\u00a0'] },
+    });
+    assert.ok(r.ok, r.ok ? '' : r.errors.join('\n'));
+    assert.equal(r.config.exo.url, 'http://127.0.0.1:52415');
+    assert.deepEqual(r.config.cluster.peers, ['http://studio-2.local:52417']);
+    assert.deepEqual(r.config.api.corsOrigins, ['tauri://localhost']);
+    assert.deepEqual(r.config.guard.corsOrigins, ['https://chat.example']);
+    // Requests go where a URL parser reads the text, so that is what is kept and shown.
+    const raw = 'http://127.0.0.1\n.evil.example:52415';
+    const split = validateConfig({ exo: { url: raw } });
+    assert.ok(split.ok);
+    assert.equal(split.config.exo.url, 'http://127.0.0.1.evil.example:52415');
+    assert.equal(new URL(split.config.exo.url).host, new URL(raw).host);
+    const bad = validateConfig({ exo: { url: ' ftp://127.0.0.1 ' } });
+    assert.ok(
+      !bad.ok &&
+        /"exo\.url" is " ftp:\/\/127\.0\.0\.1 ": must be an http:\/\/ or https:\/\/ URL/.test(bad.errors[0]!),
+    );
+  });
+
   it('says what was wrong once, and never quotes Infinity as null', () => {
     const arr = validateConfig({ guard: { token: [1] } }, 'api');
     assert.ok(!arr.ok);

@@ -131,6 +131,10 @@ describe('scenario loader', () => {
     assert.deepEqual(errorsOf({ ...base, warnBySeconds: 10 }), [
       'test.json: "warnByReason" is undefined: say why warnBySeconds is not 30 (what the signals allow)',
     ]);
+    // The ISO pattern lets an offset no clock reads through; it would replay nothing (every time NaN).
+    assert.deepEqual(errorsOf({ ...base, start: '2026-01-01T00:00:00+24:00' }), [
+      'test.json: "start" is "2026-01-01T00:00:00+24:00": must be a time a clock can read',
+    ]);
     const durations = structuredClone(base);
     durations.segments[0]!.duration = '10 minutes';
     assert.deepEqual(errorsOf(durations), [

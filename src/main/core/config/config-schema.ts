@@ -7,6 +7,7 @@ import { DEFAULT_MLX_SERVER_PATTERNS } from '../exo/process-classifier.js';
 import { GuardConfigSchema, isLoopback, parseListen } from '../guard/guard-config.js';
 import { RiskThresholdsSchema } from '../risk/risk-thresholds.js';
 import { linearRegExp } from '../util/linear-regexp.js';
+import { urlText } from '../util/url-text.js';
 
 /**
  * A pattern the daemon runs over every process's command line, which any local user can write: it must compile
@@ -62,9 +63,7 @@ export const ConfigSchema = z
       .default({ dirs: null, rescanSeconds: 60 }),
     exo: z
       .object({
-        url: z
-          .string()
-          .url()
+        url: urlText
           .refine((u) => /^https?:\/\//.test(u), { message: 'must be an http:// or https:// URL' })
           .default('http://127.0.0.1:52415'),
         pollSeconds: z.number().min(1).max(60).default(1),

@@ -1,5 +1,6 @@
 import { z } from 'zod/v3';
 import { hostName } from '../util/host-name.js';
+import { urlText } from '../util/url-text.js';
 
 /** `HOST:PORT` (IPv6 as `[::1]:PORT`). */
 export function parseListen(value: string): { host: string; port: number } | null {
@@ -34,7 +35,7 @@ export const GuardConfigSchema = z
      * EXO's state or unload its models through the guard. Requests that are not from a browser, and EXO's own
      * dashboard reached through the guard, are not affected.
      */
-    corsOrigins: z.array(z.string().url()).max(64).default([]),
+    corsOrigins: z.array(urlText).max(64).default([]),
     /** Prompt + max_tokens above this is refused with 413; null = the model's own context length. */
     contextCap: z.number().int().safe().min(256).nullable().default(null),
     /** Request bodies above this are refused with 413 before being read whole. */

@@ -120,7 +120,12 @@ export const ScenarioSchema = z
       })
       .strict(),
     /** Wall-clock start (ISO 8601); default 2026-01-01T00:00:00Z. */
-    start: z.string().datetime({ offset: true }).optional(),
+    start: z
+      .string()
+      .datetime({ offset: true })
+      // The pattern lets offsets like +24:00 through, which no clock reads.
+      .refine((s) => Number.isFinite(Date.parse(s)), { message: 'must be a time a clock can read' })
+      .optional(),
     /** Seconds between ticks (the daemon's default is 1; long healthy runs may use a coarser step). */
     tickSeconds: z.number().min(0.1).max(60).default(1),
     /** IOGPU panics on this machine before the start, in hours ago (the recent-panic signal). */
