@@ -88,7 +88,8 @@ function numberControl(s: FieldSpec, { id, helpId }: ControlIds, current: unknow
     step: s.kind === 'integer' ? '1' : 'any',
     'aria-describedby': helpId,
   };
-  if (s.base.minimum !== undefined) attrs['min'] = String(s.base.minimum);
+  if (s.base.minimum !== undefined && s.base.minimum > -Number.MAX_SAFE_INTEGER)
+    attrs['min'] = String(s.base.minimum);
   if (s.base.maximum !== undefined && s.base.maximum < Number.MAX_SAFE_INTEGER)
     attrs['max'] = String(s.base.maximum);
   if (s.nullable) attrs['placeholder'] = 'none';

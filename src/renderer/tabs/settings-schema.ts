@@ -41,12 +41,14 @@ export interface FieldSpec {
   restart: boolean;
 }
 
-const typeOf = (n: JsonSchemaNode): string | undefined => (Array.isArray(n.type) ? n.type[0] : n.type);
+/** A node's type, leaving out `null` (draft-07 writes a nullable scalar as `"type": ["number", "null"]`). */
+const typeOf = (n: JsonSchemaNode): string | undefined =>
+  Array.isArray(n.type) ? n.type.find((t) => t !== 'null') : n.type;
 
 export function spec(key: string, node: JsonSchemaNode): FieldSpec {
   const alts = node.anyOf ?? [];
   const nonNull = alts.filter((a) => typeOf(a) !== 'null');
-  const nullable = alts.length > nonNull.length;
+  const nullable = alts.length > nonNull.length || (Array.isArray(node.type) && node.type.includes('null'));
   const base: JsonSchemaNode = nonNull.length === 1 ? { ...node, ...nonNull[0] } : node;
   const t = typeOf(base);
   const kind: Kind = base.enum
@@ -90,7 +92,9 @@ export const shownValue = (v: unknown): string =>
   v === null || v === undefined ? 'none' : Array.isArray(v) ? v.join(', ') || 'none' : String(v);
 
 export function limits(b: JsonSchemaNode): string | null {
-  const lo = b.minimum ?? (b.exclusiveMinimum !== undefined ? `> ${b.exclusiveMinimum}` : undefined);
+  // A bound at the edge of the safe integers is no bound a person needs to read (an integer's own range).
+  const min = b.minimum !== undefined && b.minimum > -Number.MAX_SAFE_INTEGER ? b.minimum : undefined;
+  const lo = min ?? (b.exclusiveMinimum !== undefined ? `> ${b.exclusiveMinimum}` : undefined);
   const hi = b.maximum !== undefined && b.maximum < Number.MAX_SAFE_INTEGER ? b.maximum : undefined;
   if (lo === undefined && hi === undefined) return null;
   if (typeof lo === 'string') return hi === undefined ? lo : `${lo}, ≤ ${hi}`;

@@ -42,7 +42,7 @@ export const ConfigSchema = z
       .default({ rawDays: 2, minuteDays: 30 }),
     gpu: z
       .object({
-        ceilingBytes: z.number().int().safe().positive().nullable().default(null),
+        ceilingBytes: z.number().int().min(1).max(Number.MAX_SAFE_INTEGER).nullable().default(null),
         mlxPython: z.string().min(1).nullable().default(null),
       })
       .strict()
