@@ -131,7 +131,21 @@ describe('scenario loader', () => {
     assert.deepEqual(errorsOf({ ...base, warnBySeconds: 10 }), [
       'test.json: "warnByReason" is undefined: say why warnBySeconds is not 30 (what the signals allow)',
     ]);
+    // A group that also has a segment's `duration`: judged as the group it is, not as a segment.
+    const mixed = structuredClone(base) as Record<string, unknown> & typeof base;
+    (mixed.segments as unknown[])[1] = {
+      name: 'g',
+      repeat: 2,
+      segments: [{ name: 'a', duration: '1m' }],
+      duration: '1m',
+    };
+    assert.deepEqual(errorsOf(mixed), ['test.json: unknown key "segments.1.duration"']);
     // The ISO pattern lets an offset no clock reads through; it would replay nothing (every time NaN).
+    for (const start of ['2026-01-01T00:00Z', '2026-01-01T00:00:00+0200'])
+      assert.deepEqual(errorsOf({ ...base, start }), [
+        `test.json: "start" is "${start}": must be like 2026-01-01T00:00:00Z or 2026-01-01T09:00:00+09:00`,
+      ]);
+    assert.ok(parse({ ...base, start: '2026-01-01T09:00:00.5+09:00' }).ok);
     assert.deepEqual(errorsOf({ ...base, start: '2026-01-01T00:00:00+24:00' }), [
       'test.json: "start" is "2026-01-01T00:00:00+24:00": must be a time a clock can read',
     ]);

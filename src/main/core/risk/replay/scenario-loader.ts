@@ -6,7 +6,7 @@ import { formatIssues } from '../../config/config-loader.js';
 import { parseDuration } from '../../util/format.js';
 import { jsonErrorText } from '../../util/json-error.js';
 import type { ReplayEvent, ReplaySource, ReplayTick } from './replay-source.js';
-import { type Scenario, ScenarioSchema, type Segment } from './scenario-schema.js';
+import { type Scenario, ScenarioSchema, type Segment, SegmentGroupSchema } from './scenario-schema.js';
 
 const GiB = 1024 ** 3;
 const DEFAULT_START = Date.UTC(2026, 0, 1);
@@ -227,10 +227,31 @@ function unionIssues(issues: Issue[], input: unknown): Issue[] {
     let v: unknown = input;
     for (const k of i.path)
       v = v && typeof v === 'object' ? (v as Record<PropertyKey, unknown>)[k] : undefined;
-    const branch = v && typeof v === 'object' && 'repeat' in v ? 1 : 0;
+    const branch = isGroup(v) ? 1 : 0;
     // Each branch's issues carry their whole path from the file's top.
     const nested = i.unionErrors[branch]!.issues;
     return nested.length ? unionIssues(nested, input) : [i];
+  });
+}
+
+const isGroup = (v: unknown): boolean => v !== null && typeof v === 'object' && 'repeat' in v;
+
+/**
+ * A segment with `repeat` is a group, and its problems are a group's. Where both branches nearly fit (a group
+ * with a `duration` too), zod reports the first branch's, and the message would say to remove the group's
+ * own keys.
+ */
+function groupIssues(issues: Issue[], input: unknown): Issue[] {
+  const segments = (input as { segments?: unknown }).segments;
+  if (!Array.isArray(segments)) return issues;
+  const judged = new Set<number>();
+  return issues.flatMap((i) => {
+    const n = i.path[0] === 'segments' ? i.path[1] : undefined;
+    if (typeof n !== 'number' || !isGroup(segments[n])) return [i];
+    if (judged.has(n)) return [];
+    judged.add(n);
+    const r = SegmentGroupSchema.safeParse(segments[n], { path: ['segments', n] });
+    return r.success ? [i] : r.error.issues;
   });
 }
 
@@ -245,7 +266,11 @@ export function parseScenario(text: string, file: string): ScenarioResult {
   if (input === null || typeof input !== 'object' || Array.isArray(input))
     return { ok: false, errors: [`${file}: must hold a JSON object`] };
   const r = ScenarioSchema.safeParse(input);
-  if (!r.success) return { ok: false, errors: formatIssues(unionIssues(r.error.issues, input), input, file) };
+  if (!r.success)
+    return {
+      ok: false,
+      errors: formatIssues(groupIssues(unionIssues(r.error.issues, input), input), input, file),
+    };
   const errors = crossCheck(r.data, file);
   if (errors.length) return { ok: false, errors };
   return { ok: true, scenario: r.data, source: scenarioSource(r.data, `scenario:${basename(file)}`) };

@@ -123,7 +123,10 @@ export const ScenarioSchema = z
     start: z
       .string()
       .datetime({ offset: true })
-      // The pattern lets offsets like +24:00 through, which no clock reads.
+      .regex(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d+)?(?:Z|[+-]\d{2}:\d{2})$/, {
+        message: 'must be like 2026-01-01T00:00:00Z or 2026-01-01T09:00:00+09:00',
+      })
+      // The patterns let offsets like +24:00 through, which no clock reads.
       .refine((s) => Number.isFinite(Date.parse(s)), { message: 'must be a time a clock can read' })
       .optional(),
     /** Seconds between ticks (the daemon's default is 1; long healthy runs may use a coarser step). */
