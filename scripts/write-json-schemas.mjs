@@ -1,7 +1,8 @@
 #!/usr/bin/env node
-// Writes the JSON Schemas generated from the zod schemas (run through `npm run schemas`, after a build): the
-// configuration's (served by the daemon, read by editors) and a replay scenario's. Tests keep both equal to
-// what the zod schemas generate, so a changed schema fails until this is run.
+// Writes the JSON Schemas generated from the zod schemas: the configuration's (served by the daemon, read by
+// editors) and a replay scenario's. `npm run schemas` runs it after a build and copies the results into dist/,
+// where the daemon and the app read them. Tests keep both equal to what the zod schemas generate, so a changed
+// schema fails until this is run.
 import { spawnSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { generateConfigJsonSchema } from '../dist/main/core/config/config-json-schema-generate.js';
