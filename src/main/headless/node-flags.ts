@@ -13,9 +13,10 @@
  *   optimisers, 82.7 MiB without, CPU 0.80 → 0.50 % of a core (noise-level).
  * - `--no-sparkplug`: the baseline compiler off too; everything runs in the interpreter. Two idle daemons of
  *   each side by side for 90 s (Node 26): peak RSS 64.4-64.7 → 63.6-63.7 MiB, CPU the same (34-36 clock
- *   ticks each). The guard pays a little: small requests 4501 → 3855 a second (0.105 → 0.088 of direct),
- *   added time to first byte p50 0.44 → 0.48 ms (target < 1 ms); thousands of requests a second are far
- *   beyond what an EXO node serves. `--lite-mode` (no JIT at all, smaller feedback) saves 1.4 MiB more but
+ *   ticks each). The guard pays a little (bench/guard.bench.ts, two runs of each build the same day): small
+ *   requests at 0.08-0.09 of direct instead of 0.10-0.11 (3200-3500 a second), 0.70-0.75 ms added to the
+ *   first byte at p50 instead of 0.59-0.72 (target < 1 ms); thousands of requests a second are far beyond
+ *   what an EXO node serves. `--lite-mode` (no JIT at all, smaller feedback) saves 1.4 MiB more but
  *   costs 17 % more CPU at idle and a quarter of the guard's streaming rate (0.74 of direct): not taken.
  *
  * - `--enable-experimental-regexp-engine`: lets configured process patterns run on V8's linear-time engine
