@@ -1,4 +1,4 @@
-#!/usr/bin/env -S node --max-semi-space-size=1 --no-turbofan --no-maglev --no-sparkplug --enable-experimental-regexp-engine
+#!/usr/bin/env -S node --max-semi-space-size=1 --no-turbofan --no-maglev --enable-experimental-regexp-engine
 import { Command, CommanderError, InvalidArgumentError } from 'commander';
 import { paths, resolveDataDir } from '../core/config/data-dir.js';
 import { VERSION } from '../core/version.js';

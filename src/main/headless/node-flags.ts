@@ -6,19 +6,17 @@
  *   Node 26, two daemons of each watching a fake EXO side by side for 60 s: peak RSS 71.1-71.2 → 68.7-68.8
  *   MiB, steady RSS (68.6-69.0) and CPU (0.42-0.45 % of a core) unchanged; the guard's bench the same
  *   (small requests 0.11x of direct either way, added TTFB p50 0.51-0.56 ms against 0.60).
- * - `--no-turbofan --no-maglev`: V8's optimising compilers off (its baseline compiler, Sparkplug, below).
- *   The daemon is idle nearly all the time (about a millisecond of JavaScript per 1 s
+ * - `--no-turbofan --no-maglev`: V8's optimising compilers off; the interpreter and its baseline compiler
+ *   (Sparkplug) stay. The daemon is idle nearly all the time (about a millisecond of JavaScript per 1 s
  *   tick), so optimised code buys little while compiling it costs memory. Measured on Node 26 (Linux x64,
  *   2 cores, idle daemon, 20 s after an 8 s warm-up, one after the other): peak RSS 92.5 MiB with the
  *   optimisers, 82.7 MiB without, CPU 0.80 → 0.50 % of a core (noise-level).
- * - `--no-sparkplug`: the baseline compiler off too; everything runs in the interpreter. Two idle daemons of
- *   each side by side for 90 s (Node 26): peak RSS 64.4-64.7 → 63.6-63.7 MiB, CPU the same (34-36 clock
- *   ticks each). The guard pays a little (bench/guard.bench.ts, two runs of each build the same day): small
- *   requests at 0.08-0.09 of direct instead of 0.10-0.11 (3200-3500 a second), 0.70-0.75 ms added to the
- *   first byte at p50 instead of 0.59-0.72 (target < 1 ms); thousands of requests a second are far beyond
- *   what an EXO node serves. `--lite-mode` (no JIT at all, smaller feedback) saves 1.4 MiB more but
- *   costs 17 % more CPU at idle and a quarter of the guard's streaming rate (0.74 of direct): not taken.
- *
+ *   Sparkplug stays because the guard needs it under load. Measured without it (`--no-sparkplug`): idle peak
+ *   RSS −0.8 to −1.0 MiB (64.4-64.7 → 63.6-63.7, two daemons of each side by side for 90 s) and the same idle
+ *   CPU, but with 200 clients streaming through the guard at once (bench/guard-load.bench.ts, 30 s, the same
+ *   day) the guard added 13.2 ms to the first byte at p50 instead of 4.6 and completed 5 % fewer streams.
+ *   `--lite-mode` (no JIT at all) saves 2.4 MiB for 17 % more idle CPU and the guard's long streams at 0.74
+ *   of direct: not taken either.
  * - `--enable-experimental-regexp-engine`: lets configured process patterns run on V8's linear-time engine
  *   (`core/util/linear-regexp.ts`), which otherwise sets it at the first pattern through `node:v8`; given
  *   here, the daemon never loads that module and its profilers (peak RSS 69.7-70.3 → 69.5-69.7 MiB, three
@@ -31,6 +29,5 @@ export const DAEMON_NODE_FLAGS: readonly string[] = [
   '--max-semi-space-size=1',
   '--no-turbofan',
   '--no-maglev',
-  '--no-sparkplug',
   '--enable-experimental-regexp-engine',
 ];

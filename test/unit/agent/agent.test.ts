@@ -38,7 +38,6 @@ describe('agent files', () => {
       '--max-semi-space-size=1',
       '--no-turbofan',
       '--no-maglev',
-      '--no-sparkplug',
       '--enable-experimental-regexp-engine',
       spec.cli,
       'daemon',
@@ -70,7 +69,7 @@ describe('agent files', () => {
     const u = systemdUnit(spec);
     assert.match(
       u,
-      /^ExecStart=\/opt\/homebrew\/bin\/node --max-semi-space-size=1 --no-turbofan --no-maglev --no-sparkplug --enable-experimental-regexp-engine \/opt\/exo-sentinel\/dist\/main\/headless\/cli\.js daemon --data-dir "\/Users\/ops\/Library\/Application Support\/exo-sentinel" --exo-url http:\/\/127\.0\.0\.1:52415$/m,
+      /^ExecStart=\/opt\/homebrew\/bin\/node --max-semi-space-size=1 --no-turbofan --no-maglev --enable-experimental-regexp-engine \/opt\/exo-sentinel\/dist\/main\/headless\/cli\.js daemon --data-dir "\/Users\/ops\/Library\/Application Support\/exo-sentinel" --exo-url http:\/\/127\.0\.0\.1:52415$/m,
     );
     assert.match(u, /^Restart=on-failure$/m);
     assert.match(u, /^RestartSec=10$/m);

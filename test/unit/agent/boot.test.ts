@@ -71,7 +71,6 @@ describe('boot-time daemon files', () => {
       '--max-semi-space-size=1',
       '--no-turbofan',
       '--no-maglev',
-      '--no-sparkplug',
       '--enable-experimental-regexp-engine',
       boot.cli,
       'daemon',
@@ -104,7 +103,7 @@ describe('boot-time daemon files', () => {
     assert.ok(lines.includes('Restart=on-failure'));
     assert.match(
       u,
-      /^ExecStart=\/opt\/homebrew\/bin\/node --max-semi-space-size=1 --no-turbofan --no-maglev --no-sparkplug --enable-experimental-regexp-engine \/opt\/exo-sentinel\/dist\/main\/headless\/cli\.js daemon --data-dir "\/srv\/cluster homes\/ops\/\.local\/state\/exo-sentinel" --exo-url http:\/\/127\.0\.0\.1:52415$/m,
+      /^ExecStart=\/opt\/homebrew\/bin\/node --max-semi-space-size=1 --no-turbofan --no-maglev --enable-experimental-regexp-engine \/opt\/exo-sentinel\/dist\/main\/headless\/cli\.js daemon --data-dir "\/srv\/cluster homes\/ops\/\.local\/state\/exo-sentinel" --exo-url http:\/\/127\.0\.0\.1:52415$/m,
     );
     assert.ok(
       systemdSystemUnit({ ...boot, group: null })
