@@ -16,7 +16,8 @@
  *   CPU, but with 200 clients streaming through the guard at once (bench/guard-load.bench.ts, 30 s, the same
  *   day) the guard added 13.2 ms to the first byte at p50 instead of 4.6 and completed 5 % fewer streams.
  *   `--lite-mode` (no JIT at all) saves 2.4 MiB for 17 % more idle CPU and the guard's long streams at 0.74
- *   of direct: not taken either.
+ *   of direct, and `--optimize-for-size` 0.9-1.1 MiB for 13 % more idle CPU (36-38 → 42-43 clock ticks in
+ *   90 s, two daemons of each side by side): not taken either.
  * - `--enable-experimental-regexp-engine`: lets configured process patterns run on V8's linear-time engine
  *   (`core/util/linear-regexp.ts`), which otherwise sets it at the first pattern through `node:v8`; given
  *   here, the daemon never loads that module and its profilers (peak RSS 69.7-70.3 → 69.5-69.7 MiB, three
