@@ -102,6 +102,30 @@ describe('the configuration JSON Schema', () => {
     assert.equal(schemaNodeAt(schema, 'guard.nope'), null);
   });
 
+  it('every number key refuses what JSON cannot hold, and every integer key an integer past 2^53', () => {
+    // zod's v3 API takes Infinity (JSON's 1e400) and unsafe integers unless a bound says otherwise: a new
+    // key without .finite(), a maximum or .safe() fails here.
+    const numeric: Array<[string, boolean]> = [];
+    const walk = (node: Record<string, unknown>, at: string): void => {
+      const props = node['properties'] as Record<string, Record<string, unknown>> | undefined;
+      if (props) for (const [k, v] of Object.entries(props)) walk(v, at ? `${at}.${k}` : k);
+      const alts = [node, ...((node['anyOf'] as Record<string, unknown>[] | undefined) ?? [])];
+      const t = alts.map((a) => a['type']).find((x) => x === 'number' || x === 'integer');
+      if (t) numeric.push([at, t === 'integer']);
+    };
+    walk(schema, '');
+    assert.ok(numeric.length > 40, `${numeric.length} number keys`);
+    const at = (key: string, v: unknown): Record<string, unknown> => {
+      const parts = key.split('.');
+      return parts.reduceRight<unknown>((inner, p) => ({ [p]: inner }), v) as Record<string, unknown>;
+    };
+    for (const [key, integer] of numeric) {
+      const bad = [Number.POSITIVE_INFINITY, Number.NEGATIVE_INFINITY, Number.NaN];
+      if (integer) bad.push(2 ** 53, -(2 ** 53), 1e300);
+      for (const v of bad) assert.equal(validateConfig(at(key, v)).ok, false, `${key} = ${v}`);
+    }
+  });
+
   it('agrees with the zod schema on random edits of a valid configuration', () => {
     const leafKeys: string[] = [];
     const walk = (node: Record<string, unknown>, at: string): void => {
