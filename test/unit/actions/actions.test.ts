@@ -159,10 +159,12 @@ describe('action runner and audit trail (real SQLite)', () => {
     const notifier = new RecordingNotifier();
     const modes: string[] = [];
     const runner = new ActionRunner(config, store, audit, notifier, null, (m) => modes.push(m));
-    const events = await runner.apply(5000, { state: state('critical'), changed: true, previous: 'ok' }, []);
+    // As the pipeline does each tick: the mode at once, the rest of the plan after.
+    const update = { state: state('critical'), changed: true, previous: 'ok' as const };
+    const events = [...runner.applyGuardMode(5000, update), ...(await runner.apply(5000, update, []))];
     assert.deepEqual(
       events.map((e) => e.kind),
-      ['action.notify', 'action.guard-mode'],
+      ['action.guard-mode', 'action.notify'],
     );
     assert.equal(notifier.sent[0]?.title, 'EXO risk critical');
     assert.deepEqual(modes, ['cancel-newest']);
@@ -170,8 +172,8 @@ describe('action runner and audit trail (real SQLite)', () => {
     assert.deepEqual(
       audit.list().map((a) => [a.action, a.level, a.result, a.dryRun]),
       [
-        ['notify', 'critical', 'done', false],
         ['guard-mode', 'critical', 'done', false],
+        ['notify', 'critical', 'done', false],
       ],
     );
     db.close();
@@ -216,21 +218,106 @@ describe('action runner and audit trail (real SQLite)', () => {
     const audit = new AuditStore(db);
     const notifier = new RecordingNotifier();
     const dry = ActionConfigSchema.parse({ dryRun: true, unload: { enabled: true } });
-    const runner = new ActionRunner(dry, store, audit, notifier, null);
-    const events = await runner.apply(5000, { state: state('critical'), changed: true, previous: 'ok' }, [
-      'inst-1',
-    ]);
+    const modes: string[] = [];
+    const runner = new ActionRunner(dry, store, audit, notifier, null, (m) => modes.push(m));
+    const update = { state: state('critical'), changed: true, previous: 'ok' as const };
+    const events = [
+      ...runner.applyGuardMode(5000, update),
+      ...(await runner.apply(5000, update, ['inst-1'])),
+    ];
     assert.equal(notifier.sent.length, 0);
     assert.equal(readGuardMode(store), 'open', 'the persisted mode is untouched');
+    // The guard reads the runner's mode every tick: a dry run must not hand it the planned one.
+    assert.equal(runner.guardMode, 'open');
+    assert.deepEqual(modes, []);
     assert.deepEqual(
       audit.list().map((a) => [a.action, a.result, a.dryRun]),
       [
-        ['notify', 'dry-run', true],
         ['guard-mode', 'dry-run', true],
+        ['notify', 'dry-run', true],
         ['unload', 'dry-run', true],
       ],
     );
     assert.match(events[2]!.message, /^would unload EXO instance\(s\) inst-1/);
+    // The next tick plans nothing again; out of the dry run, the mode is set for real.
+    assert.deepEqual(runner.applyGuardMode(6000, { ...update, previous: 'critical' }), []);
+    runner.setConfig(ActionConfigSchema.parse({ unload: { enabled: true } }));
+    runner.applyGuardMode(7000, { ...update, previous: 'critical' });
+    assert.equal(runner.guardMode, 'cancel-newest');
+    assert.deepEqual(modes, ['cancel-newest']);
+    assert.equal(readGuardMode(store), 'cancel-newest');
+    db.close();
+  });
+
+  it('a plan that waited behind a slow notification neither sets the mode of a level left nor unloads after it', async () => {
+    const db = openDatabase(`${dir.path}/stale.db`);
+    const store = new TimelineStore(db);
+    const audit = new AuditStore(db);
+    let release: () => void = () => {};
+    const slow: Notifier = {
+      notify: () => new Promise((r) => (release = () => r({ ok: true, detail: 'late' }))),
+    };
+    const deleted: string[] = [];
+    const exo = {
+      deleteInstance: async (id: string) => {
+        deleted.push(id);
+        return { ok: true as const };
+      },
+    } as unknown as ConstructorParameters<typeof ActionRunner>[4];
+    const modes: string[] = [];
+    const withUnload = ActionConfigSchema.parse({ unload: { enabled: true } });
+    const runner = new ActionRunner(withUnload, store, audit, slow, exo, (m) => modes.push(m));
+    const critical = { state: state('critical'), changed: true, previous: 'elevated' as const };
+    runner.applyGuardMode(1000, critical);
+    const late = runner.apply(1000, critical, ['inst-1']);
+    // The level falls back to ok while the critical notification is still being sent.
+    runner.applyGuardMode(2000, { state: state('ok'), changed: true, previous: 'critical' });
+    release();
+    const events = await late;
+    assert.deepEqual(modes, ['cancel-newest', 'open'], 'no cancel-newest set again after the return to ok');
+    assert.equal(runner.guardMode, 'open');
+    assert.deepEqual(deleted, [], 'no unload once the level is below unload.minLevel');
+    assert.deepEqual(
+      events.map((e) => [e.kind, e.data?.['result']]),
+      [
+        ['action.notify', 'done'],
+        ['action.unload', 'skipped: the level is ok now'],
+      ],
+    );
+    db.close();
+  });
+
+  it('keeps the cool-downs across a restart: a daemon restarted in a loop does not unload and notify each time', async () => {
+    const db = openDatabase(`${dir.path}/restart.db`);
+    const store = new TimelineStore(db);
+    const audit = new AuditStore(db);
+    const deleted: string[] = [];
+    const exo = {
+      deleteInstance: async (id: string) => {
+        deleted.push(id);
+        return { ok: true as const };
+      },
+    } as unknown as ConstructorParameters<typeof ActionRunner>[4];
+    const notifier = new RecordingNotifier();
+    const cfg = ActionConfigSchema.parse({ unload: { enabled: true, cooldownSeconds: 3600 } });
+    const update = { state: state('critical'), changed: true, previous: 'ok' as const };
+    for (const [i, now] of [100_000, 110_000, 120_000].entries()) {
+      const runner = new ActionRunner(cfg, store, audit, notifier, exo);
+      runner.applyGuardMode(now, update);
+      await runner.apply(now, update, ['inst-1']);
+      assert.equal(deleted.length, 1, `start ${i + 1}: one unload in the hour`);
+      assert.equal(notifier.sent.length, 1, `start ${i + 1}: one critical notification in its cool-down`);
+    }
+    // A skipped unload does not start a cool-down.
+    audit.record({
+      time: 130_000,
+      action: 'unload',
+      level: 'critical',
+      reason: 'r',
+      result: 'skipped: x',
+      dryRun: false,
+    });
+    assert.equal(audit.lastPlanned('unload'), 100_000);
     db.close();
   });
 

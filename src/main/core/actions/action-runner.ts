@@ -1,5 +1,12 @@
 import type { TimelineEvent } from '../../../shared/events.js';
-import { type GuardMode, isGuardMode, type PostPanicHold, type RiskLevel } from '../../../shared/risk.js';
+import {
+  type GuardMode,
+  isGuardMode,
+  LEVELS,
+  levelRank,
+  type PostPanicHold,
+  type RiskLevel,
+} from '../../../shared/risk.js';
 import type { ExoApiClient } from '../exo/exo-api-client.js';
 import type { RiskUpdate } from '../risk/risk-engine.js';
 import type { TimelineStore } from '../store/timeline-store.js';
@@ -19,7 +26,12 @@ export function readGuardMode(store: TimelineStore): GuardMode {
 
 /** Carries out what the policy plans, records every action in the audit trail, and returns timeline events. */
 export class ActionRunner {
+  /** What the policy has planned (in a dry run too), so a plan is not made again every tick. */
   private readonly memory: PlannerMemory;
+  /** The mode set for real: what the guard applies. A dry run plans modes but never sets one. */
+  private applied: GuardMode;
+  /** The newest tick's update: a plan made from an older one waits behind slow actions and may be stale. */
+  private latest: RiskUpdate | null = null;
 
   constructor(
     private config: ActionConfig,
@@ -29,15 +41,25 @@ export class ActionRunner {
     private readonly exo: ExoApiClient | null,
     private readonly onGuardMode: (mode: GuardMode) => void = () => {},
   ) {
-    this.memory = { lastNotify: {}, lastUnload: null, guardMode: readGuardMode(store) };
+    this.applied = readGuardMode(store);
+    // The cool-downs hold across restarts: a daemon restarted in a loop (launchd's KeepAlive) would otherwise
+    // unload EXO's model and notify again at every start.
+    const lastNotify: PlannerMemory['lastNotify'] = {};
+    for (const level of LEVELS) {
+      const t = audit.lastPlanned('notify', level);
+      if (t !== null) lastNotify[level] = t;
+    }
+    this.memory = { lastNotify, lastUnload: audit.lastPlanned('unload'), guardMode: this.applied };
   }
 
   get guardMode(): GuardMode {
-    return this.memory.guardMode;
+    return this.applied;
   }
 
   /** A reloaded configuration: the policy (levels, cooldowns, dry run, guard modes) from the next plan. */
   setConfig(config: ActionConfig): void {
+    // Out of a dry run, the mode it only planned is planned again, for real.
+    if (this.config.dryRun && !config.dryRun) this.memory.guardMode = this.applied;
     this.config = config;
   }
 
@@ -46,16 +68,33 @@ export class ActionRunner {
    * mode change never waits behind a notification or a notify command.
    */
   applyGuardMode(now: number, update: RiskUpdate): TimelineEvent[] {
+    this.latest = update;
     const plan = planActions(now, update.previous, update.state, this.memory, this.config, []);
     return plan.filter((p) => p.action === 'guard-mode').map((p) => this.executeNow(now, p));
   }
 
-  /** Everything else the policy plans (notifications, unloads), in order; the mode was applied already. */
+  /**
+   * Everything else the policy plans (notifications, unloads), in order. The mode is applyGuardMode's alone: a
+   * plan from a tick that waited behind a slow notification would set the mode of a level already left.
+   */
   async apply(now: number, update: RiskUpdate, localInstanceIds: string[]): Promise<TimelineEvent[]> {
     const plan = planActions(now, update.previous, update.state, this.memory, this.config, localInstanceIds);
     const events: TimelineEvent[] = [];
-    for (const p of plan)
-      events.push(p.action === 'guard-mode' ? this.executeNow(now, p) : await this.execute(now, p));
+    for (const p of plan) {
+      if (p.action === 'guard-mode') continue;
+      const current = this.latest?.state.level ?? update.state.level;
+      if (p.action === 'unload' && levelRank(current) < levelRank(this.config.unload.minLevel))
+        events.push(
+          this.recorded(
+            now,
+            p,
+            `skipped: the level is ${current} now`,
+            { instanceIds: p.instanceIds },
+            `did not unload EXO instance(s) ${p.instanceIds.join(', ')}`,
+          ),
+        );
+      else events.push(await this.execute(now, p));
+    }
     return events;
   }
 
@@ -64,6 +103,7 @@ export class ActionRunner {
     const detail = { from: p.from, to: p.to };
     this.memory.guardMode = p.to;
     if (!dry) {
+      this.applied = p.to;
       this.store.setMeta(GUARD_KEY, p.to);
       this.onGuardMode(p.to);
     }

@@ -36,6 +36,27 @@ export class AuditStore {
     return Number(info.lastInsertRowid);
   }
 
+  /**
+   * When an action was last planned (done, failed or dry run; not a skipped one), optionally at one level: the
+   * cool-downs start from it again after a restart. Null: never.
+   */
+  lastPlanned(action: string, level?: string): number | null {
+    const row = (
+      level === undefined
+        ? this.db
+            .prepare(
+              "SELECT ts FROM actions WHERE action = ? AND result NOT LIKE 'skipped%' ORDER BY id DESC LIMIT 1",
+            )
+            .get(action)
+        : this.db
+            .prepare(
+              "SELECT ts FROM actions WHERE action = ? AND level = ? AND result NOT LIKE 'skipped%' ORDER BY id DESC LIMIT 1",
+            )
+            .get(action, level)
+    ) as { ts: number } | undefined;
+    return row ? row.ts : null;
+  }
+
   /** Oldest first, at most `limit`. */
   list(from = 0, to = Number.MAX_SAFE_INTEGER, limit = 1000): AuditRecord[] {
     const rows = this.db
