@@ -85,6 +85,20 @@ describe('the cluster token never leaves this machine for a node found through E
     );
   });
 
+  it('what another service answers at a topology address is not shown back: the row says it is not JSON', async () => {
+    const other = createServer((_req, res) => {
+      res.writeHead(200, { 'content-type': 'text/plain' });
+      res.end('SECRET-INTERNAL-VALUE 42');
+    });
+    spies.push(other);
+    await new Promise<void>((r) => other.listen(0, '127.0.0.1', r));
+    const port = (other.address() as { port: number }).port;
+    const config = ClusterConfigSchema.parse({ apiPort: port, timeoutMs: 3000 });
+    const { rows } = await collectCluster(makeStatusView(), config, topologyExo, 'self');
+    assert.equal(rows[1]!.reachable, false);
+    assert.equal(rows[1]!.error, 'its answer is not JSON (24 characters)');
+  });
+
   it('a configured peer gets a signature, never the token, even when it asks for a bearer (a spoofed name could answer)', async () => {
     const older = await spyPeer('Bearer');
     const current = await spyPeer('Bearer, ExoSentinel-HMAC-SHA256');

@@ -276,7 +276,14 @@ async function collectOnce(
         const res = await askPeer(`${url}/api/v1/status`, config, now);
         if (!res.ok) throw new Error(res.error);
         if (res.status < 200 || res.status > 299) throw new Error(refusalText(res, config));
-        return rowFromStatus(JSON.parse(res.text), url, false, source);
+        let status: unknown;
+        try {
+          status = JSON.parse(res.text);
+        } catch {
+          // Not quoted: an address from EXO's topology may be any service's, and its answer is not ours to show.
+          throw new Error(`its answer is not JSON (${res.text.length} characters)`);
+        }
+        return rowFromStatus(status, url, false, source);
       } catch (e) {
         const err = e as Error;
         return {
@@ -284,7 +291,6 @@ async function collectOnce(
           url,
           self: false,
           reachable: false,
-          // A parse error quotes the start of the peer's answer.
           error: peerText(err.message, 300),
           level: null,
           reasons: [],
