@@ -246,6 +246,14 @@ describe('action runner and audit trail (real SQLite)', () => {
     assert.equal(runner.guardMode, 'cancel-newest');
     assert.deepEqual(modes, ['cancel-newest']);
     assert.equal(readGuardMode(store), 'cancel-newest');
+    // Back into a dry run: the guard applies no mode for the level, not the one last set for real.
+    runner.setConfig(dry);
+    assert.equal(runner.guardMode, 'open');
+    assert.equal(
+      new ActionRunner(dry, store, audit, notifier, null).guardMode,
+      'open',
+      'after a restart too',
+    );
     db.close();
   });
 

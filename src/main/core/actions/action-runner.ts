@@ -28,7 +28,7 @@ export function readGuardMode(store: TimelineStore): GuardMode {
 export class ActionRunner {
   /** What the policy has planned (in a dry run too), so a plan is not made again every tick. */
   private readonly memory: PlannerMemory;
-  /** The mode set for real: what the guard applies. A dry run plans modes but never sets one. */
+  /** The mode last set for real. A dry run plans modes but never sets one. */
   private applied: GuardMode;
   /** The newest tick's update: a plan made from an older one waits behind slow actions and may be stale. */
   private latest: RiskUpdate | null = null;
@@ -52,8 +52,12 @@ export class ActionRunner {
     this.memory = { lastNotify, lastUnload: audit.lastPlanned('unload'), guardMode: this.applied };
   }
 
+  /**
+   * The mode the guard applies for the level. A dry run applies none ('open'): it would otherwise keep a mode
+   * set before it (cancel-newest at a critical level) long after the level fell, since it sets none itself.
+   */
   get guardMode(): GuardMode {
-    return this.applied;
+    return this.config.dryRun ? 'open' : this.applied;
   }
 
   /** A reloaded configuration: the policy (levels, cooldowns, dry run, guard modes) from the next plan. */
