@@ -221,7 +221,8 @@ export class Daemon {
       applyLive: (next) => {
         this.deps.config = next;
         this.risk.reconfigure(next);
-        this.actionRunner.setConfig(next.actions);
+        for (const e of this.actionRunner.setConfig(next.actions))
+          this.deps.events.push(e.kind, e.severity, e.message, e.data, e.time);
         this.guard?.reconfigure(next.guard);
         this.desktop?.setMode(next.notifications.desktop);
         this.deps.logger.level = next.logLevel;

@@ -239,21 +239,50 @@ describe('action runner and audit trail (real SQLite)', () => {
       ],
     );
     assert.match(events[2]!.message, /^would unload EXO instance\(s\) inst-1/);
-    // The next tick plans nothing again; out of the dry run, the mode is set for real.
+    // The next tick plans nothing again; out of the dry run, the level's mode is set at once, for real.
     assert.deepEqual(runner.applyGuardMode(6000, { ...update, previous: 'critical' }), []);
-    runner.setConfig(ActionConfigSchema.parse({ unload: { enabled: true } }));
-    runner.applyGuardMode(7000, { ...update, previous: 'critical' });
+    const out = runner.setConfig(ActionConfigSchema.parse({ unload: { enabled: true } }));
+    assert.deepEqual(
+      out.map((e) => e.kind),
+      ['action.guard-mode'],
+    );
     assert.equal(runner.guardMode, 'cancel-newest');
     assert.deepEqual(modes, ['cancel-newest']);
     assert.equal(readGuardMode(store), 'cancel-newest');
-    // Back into a dry run: the guard applies no mode for the level, not the one last set for real.
+    // What the dry run only planned starts no cool-down: the real notification and unload go out.
+    await runner.apply(7000, { ...update, previous: 'critical' }, ['inst-1']);
+    assert.equal(notifier.sent.length, 0, 'a steady level: no notification (that is for a rise)');
+    assert.equal(audit.lastDone('unload'), 7000, 'unloaded for real (it failed: no EXO here)');
+    // Back into a dry run: the guard stands down at once, and stays down after a restart.
     runner.setConfig(dry);
     assert.equal(runner.guardMode, 'open');
-    assert.equal(
-      new ActionRunner(dry, store, audit, notifier, null).guardMode,
-      'open',
-      'after a restart too',
-    );
+    assert.deepEqual(modes, ['cancel-newest', 'open']);
+    assert.equal(readGuardMode(store), 'open', 'status shows the mode the guard applies');
+    assert.equal(new ActionRunner(dry, store, audit, notifier, null).guardMode, 'open');
+    // Out of it at a level that has fallen meanwhile: nothing from before the dry run is applied, not for a moment.
+    runner.applyGuardMode(8000, { state: state('ok'), changed: true, previous: 'critical' });
+    modes.length = 0;
+    runner.setConfig(config);
+    assert.equal(runner.guardMode, 'open');
+    assert.deepEqual(modes, []);
+    db.close();
+  });
+
+  it('in a dry run, a post-panic hold still serialises, and its end opens the guard', () => {
+    const db = openDatabase(`${dir.path}/dryhold.db`);
+    const store = new TimelineStore(db);
+    const audit = new AuditStore(db);
+    const modes: string[] = [];
+    const hold = { since: 1, reportId: 1, kind: 'completeMemory', reason: 'panic' };
+    store.setMeta('post-panic-hold', JSON.stringify(hold));
+    assert.ok(readHold(store), 'the hold as the daemon stores it');
+    const dry = ActionConfigSchema.parse({ dryRun: true });
+    const runner = new ActionRunner(dry, store, audit, new RecordingNotifier(), null, (m) => modes.push(m));
+    assert.equal(runner.guardMode, 'serialise');
+    acknowledgeHold(store, audit, 2, 'test');
+    runner.applyGuardMode(3000, { state: state('ok'), changed: false, previous: 'ok' });
+    assert.equal(runner.guardMode, 'open');
+    assert.deepEqual(modes, ['open']);
     db.close();
   });
 
@@ -273,7 +302,11 @@ describe('action runner and audit trail (real SQLite)', () => {
       },
     } as unknown as ConstructorParameters<typeof ActionRunner>[4];
     const modes: string[] = [];
-    const withUnload = ActionConfigSchema.parse({ unload: { enabled: true } });
+    // Every rise notified (no cool-down), so each plan below waits behind its notification.
+    const withUnload = ActionConfigSchema.parse({
+      unload: { enabled: true },
+      notify: { cooldownSeconds: 0 },
+    });
     const runner = new ActionRunner(withUnload, store, audit, slow, exo, (m) => modes.push(m));
     const critical = { state: state('critical'), changed: true, previous: 'elevated' as const };
     runner.applyGuardMode(1000, critical);
@@ -292,6 +325,23 @@ describe('action runner and audit trail (real SQLite)', () => {
         ['action.unload', 'skipped: the level is ok now'],
       ],
     );
+    // The next queued tick's plan (still critical when made) is skipped too, without a second row.
+    const next = await runner.apply(1500, { ...critical, previous: 'critical' }, ['inst-1']);
+    assert.deepEqual(next, []);
+    assert.equal(audit.list().filter((a) => a.action === 'unload').length, 1);
+    // Unloading turned off while a plan waits: at a level still critical, the plan does not unload either.
+    runner.applyGuardMode(3000, { ...critical, previous: 'ok' });
+    const waiting = runner.apply(3000, { ...critical, previous: 'ok' }, ['inst-1']);
+    runner.setConfig(ActionConfigSchema.parse({}));
+    release();
+    assert.deepEqual(
+      (await waiting).map((e) => [e.kind, e.data?.['result']]),
+      [
+        ['action.notify', 'done'],
+        ['action.unload', 'skipped: unloading is off now'],
+      ],
+    );
+    assert.deepEqual(deleted, []);
     db.close();
   });
 
@@ -316,6 +366,11 @@ describe('action runner and audit trail (real SQLite)', () => {
       assert.equal(deleted.length, 1, `start ${i + 1}: one unload in the hour`);
       assert.equal(notifier.sent.length, 1, `start ${i + 1}: one critical notification in its cool-down`);
     }
+    // A clock set back an hour ends the cool-down rather than stretching it by the hour.
+    const back = new ActionRunner(cfg, store, audit, notifier, exo);
+    back.applyGuardMode(120_000 - 3_600_000, update);
+    await back.apply(120_000 - 3_600_000, update, ['inst-1']);
+    assert.equal(deleted.length, 2);
     // A skipped unload does not start a cool-down.
     audit.record({
       time: 130_000,
@@ -325,7 +380,17 @@ describe('action runner and audit trail (real SQLite)', () => {
       result: 'skipped: x',
       dryRun: false,
     });
-    assert.equal(audit.lastPlanned('unload'), 100_000);
+    assert.equal(audit.lastDone('unload'), 120_000 - 3_600_000);
+    // Nor does one only planned in a dry run.
+    audit.record({
+      time: 140_000,
+      action: 'unload',
+      level: 'critical',
+      reason: 'r',
+      result: 'dry-run',
+      dryRun: true,
+    });
+    assert.equal(audit.lastDone('unload'), 120_000 - 3_600_000);
     db.close();
   });
 

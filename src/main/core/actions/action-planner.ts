@@ -51,7 +51,8 @@ export function planActions(
   const rose = levelRank(state.level) > levelRank(previous);
   if (rose && levelRank(state.level) >= levelRank(config.notify.minLevel)) {
     const last = memory.lastNotify[state.level];
-    if (last === undefined || now - last >= config.notify.cooldownSeconds * 1000) {
+    // A time ahead of now (the clock was set back) ends the cool-down rather than stretching it.
+    if (last === undefined || now < last || now - last >= config.notify.cooldownSeconds * 1000) {
       out.push({
         action: 'notify',
         level: state.level,
@@ -81,7 +82,9 @@ export function planActions(
     config.unload.enabled &&
     levelRank(state.level) >= levelRank(config.unload.minLevel) &&
     localInstanceIds.length > 0 &&
-    (memory.lastUnload === null || now - memory.lastUnload >= config.unload.cooldownSeconds * 1000)
+    (memory.lastUnload === null ||
+      now < memory.lastUnload ||
+      now - memory.lastUnload >= config.unload.cooldownSeconds * 1000)
   ) {
     out.push({ action: 'unload', level: state.level, reason: top, instanceIds: localInstanceIds });
   }

@@ -14,7 +14,7 @@ import type { ActionConfig } from './action-config.js';
 import { type PlannedAction, type PlannerMemory, planActions } from './action-planner.js';
 import type { AuditStore } from './audit-store.js';
 import type { Notifier } from './notifier.js';
-import { writeHold } from './post-panic-hold.js';
+import { readHold, writeHold } from './post-panic-hold.js';
 
 const GUARD_KEY = 'guard-mode';
 
@@ -28,10 +28,12 @@ export function readGuardMode(store: TimelineStore): GuardMode {
 export class ActionRunner {
   /** What the policy has planned (in a dry run too), so a plan is not made again every tick. */
   private readonly memory: PlannerMemory;
-  /** The mode last set for real. A dry run plans modes but never sets one. */
+  /** The mode the guard applies, kept in the store for `status`. */
   private applied: GuardMode;
-  /** The newest tick's update: a plan made from an older one waits behind slow actions and may be stale. */
-  private latest: RiskUpdate | null = null;
+  /** The newest tick's update and time: a plan made from an older one waits behind slow actions. */
+  private latest: { now: number; update: RiskUpdate } | null = null;
+  /** The newest update an unload was already recorded as skipped for (queued plans skip it once). */
+  private skippedFor: RiskUpdate | null = null;
 
   constructor(
     private config: ActionConfig,
@@ -42,29 +44,59 @@ export class ActionRunner {
     private readonly onGuardMode: (mode: GuardMode) => void = () => {},
   ) {
     this.applied = readGuardMode(store);
-    // The cool-downs hold across restarts: a daemon restarted in a loop (launchd's KeepAlive) would otherwise
-    // unload EXO's model and notify again at every start.
-    const lastNotify: PlannerMemory['lastNotify'] = {};
-    for (const level of LEVELS) {
-      const t = audit.lastPlanned('notify', level);
-      if (t !== null) lastNotify[level] = t;
-    }
-    this.memory = { lastNotify, lastUnload: audit.lastPlanned('unload'), guardMode: this.applied };
+    this.memory = { lastNotify: {}, lastUnload: null, guardMode: this.applied };
+    this.seedCooldowns();
+    // Not told to the guard here: it reads the mode when it is built.
+    if (config.dryRun) this.standDown(false);
+  }
+
+  /** The mode the guard applies for the level (in a dry run: none, beyond a post-panic hold's). */
+  get guardMode(): GuardMode {
+    return this.applied;
   }
 
   /**
-   * The mode the guard applies for the level. A dry run applies none ('open'): it would otherwise keep a mode
-   * set before it (cancel-newest at a critical level) long after the level fell, since it sets none itself.
+   * A reloaded configuration: the policy (levels, cooldowns, dry run, guard modes) from the next plan. Into a
+   * dry run, the guard stands down at once; out of one, the level's mode is set at once, for real (the
+   * returned events), before any request is admitted or cancelled under a mode from before the dry run.
    */
-  get guardMode(): GuardMode {
-    return this.config.dryRun ? 'open' : this.applied;
+  setConfig(config: ActionConfig): TimelineEvent[] {
+    const entering = !this.config.dryRun && config.dryRun;
+    const leaving = this.config.dryRun && !config.dryRun;
+    this.config = config;
+    if (entering) this.standDown();
+    if (!leaving) return [];
+    // What the dry run only planned is planned again, for real: the mode and the cool-downs.
+    this.memory.guardMode = this.applied;
+    this.seedCooldowns();
+    return this.latest ? this.applyGuardMode(this.latest.now, this.latest.update) : [];
   }
 
-  /** A reloaded configuration: the policy (levels, cooldowns, dry run, guard modes) from the next plan. */
-  setConfig(config: ActionConfig): void {
-    // Out of a dry run, the mode it only planned is planned again, for real.
-    if (this.config.dryRun && !config.dryRun) this.memory.guardMode = this.applied;
-    this.config = config;
+  /**
+   * The cool-downs from the audit trail's last real notification (per level) and unload: they hold across
+   * restarts (a daemon restarted in a loop would otherwise unload EXO's model at every start), and what a dry
+   * run only planned starts none.
+   */
+  private seedCooldowns(): void {
+    const lastNotify: PlannerMemory['lastNotify'] = {};
+    for (const level of LEVELS) {
+      const t = this.audit.lastDone('notify', level);
+      if (t !== null) lastNotify[level] = t;
+    }
+    this.memory.lastNotify = lastNotify;
+    this.memory.lastUnload = this.audit.lastDone('unload');
+  }
+
+  /**
+   * A dry run applies no mode for the level: it sets none itself, so any it kept would outlast the level that
+   * called for it (cancel-newest long after a critical level fell). A post-panic hold still serialises.
+   */
+  private standDown(tell = true): void {
+    const mode: GuardMode = readHold(this.store) ? 'serialise' : 'open';
+    if (mode === this.applied) return;
+    this.applied = mode;
+    this.store.setMeta(GUARD_KEY, mode);
+    if (tell) this.onGuardMode(mode);
   }
 
   /**
@@ -72,7 +104,9 @@ export class ActionRunner {
    * mode change never waits behind a notification or a notify command.
    */
   applyGuardMode(now: number, update: RiskUpdate): TimelineEvent[] {
-    this.latest = update;
+    this.latest = { now, update };
+    // In a dry run the hold may have ended (`ack`) or begun since the last tick.
+    if (this.config.dryRun) this.standDown();
     const plan = planActions(now, update.previous, update.state, this.memory, this.config, []);
     return plan.filter((p) => p.action === 'guard-mode').map((p) => this.executeNow(now, p));
   }
@@ -86,18 +120,28 @@ export class ActionRunner {
     const events: TimelineEvent[] = [];
     for (const p of plan) {
       if (p.action === 'guard-mode') continue;
-      const current = this.latest?.state.level ?? update.state.level;
-      if (p.action === 'unload' && levelRank(current) < levelRank(this.config.unload.minLevel))
-        events.push(
-          this.recorded(
-            now,
-            p,
-            `skipped: the level is ${current} now`,
-            { instanceIds: p.instanceIds },
-            `did not unload EXO instance(s) ${p.instanceIds.join(', ')}`,
-          ),
-        );
-      else events.push(await this.execute(now, p));
+      if (p.action === 'unload') {
+        // Judged again when its turn comes: the level, or the configuration, may have changed meanwhile.
+        const newest = this.latest?.update ?? update;
+        const current = newest.state.level;
+        if (!this.config.unload.enabled || levelRank(current) < levelRank(this.config.unload.minLevel)) {
+          if (this.skippedFor !== newest) {
+            this.skippedFor = newest;
+            const why = this.config.unload.enabled ? `the level is ${current} now` : 'unloading is off now';
+            events.push(
+              this.recorded(
+                now,
+                p,
+                `skipped: ${why}`,
+                { instanceIds: p.instanceIds },
+                `did not unload EXO instance(s) ${p.instanceIds.join(', ')}`,
+              ),
+            );
+          }
+          continue;
+        }
+      }
+      events.push(await this.execute(now, p));
     }
     return events;
   }

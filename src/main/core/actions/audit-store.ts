@@ -37,21 +37,16 @@ export class AuditStore {
   }
 
   /**
-   * When an action was last planned (done, failed or dry run; not a skipped one), optionally at one level: the
-   * cool-downs start from it again after a restart. Null: never.
+   * When an action was last attempted for real (done or failed; not a dry run, not a skipped one), optionally
+   * at one level: the cool-downs start from it again after a restart. Null: never.
    */
-  lastPlanned(action: string, level?: string): number | null {
+  lastDone(action: string, level?: string): number | null {
+    const where = "action = ? AND dry_run = 0 AND result NOT LIKE 'skipped%'";
     const row = (
       level === undefined
-        ? this.db
-            .prepare(
-              "SELECT ts FROM actions WHERE action = ? AND result NOT LIKE 'skipped%' ORDER BY id DESC LIMIT 1",
-            )
-            .get(action)
+        ? this.db.prepare(`SELECT ts FROM actions WHERE ${where} ORDER BY id DESC LIMIT 1`).get(action)
         : this.db
-            .prepare(
-              "SELECT ts FROM actions WHERE action = ? AND level = ? AND result NOT LIKE 'skipped%' ORDER BY id DESC LIMIT 1",
-            )
+            .prepare(`SELECT ts FROM actions WHERE ${where} AND level = ? ORDER BY id DESC LIMIT 1`)
             .get(action, level)
     ) as { ts: number } | undefined;
     return row ? row.ts : null;
