@@ -151,6 +151,32 @@ class RecordingNotifier implements Notifier {
   }
 }
 
+/** A notifier whose every notification waits until `release()` (a banner that takes its 10 s). */
+function slowNotifier(): { notifier: Notifier; release: () => void } {
+  let pending: Array<() => void> = [];
+  const notifier: Notifier = {
+    notify: () => new Promise((r) => pending.push(() => r({ ok: true, detail: 'late' }))),
+  };
+  const release = (): void => {
+    const now = pending;
+    pending = [];
+    for (const r of now) r();
+  };
+  return { notifier, release };
+}
+
+/** EXO's API as the runner uses it, keeping the instances it was asked to unload. */
+function recordingExo(): { exo: ConstructorParameters<typeof ActionRunner>[4]; deleted: string[] } {
+  const deleted: string[] = [];
+  const exo = {
+    deleteInstance: async (id: string) => {
+      deleted.push(id);
+      return { ok: true as const };
+    },
+  } as unknown as ConstructorParameters<typeof ActionRunner>[4];
+  return { exo, deleted };
+}
+
 describe('action runner and audit trail (real SQLite)', () => {
   it('carries out the plan, records each action with its result, and persists the guard mode', async () => {
     const db = openDatabase(`${dir.path}/a.db`);
@@ -183,10 +209,7 @@ describe('action runner and audit trail (real SQLite)', () => {
     const db = openDatabase(`${dir.path}/slow.db`);
     const store = new TimelineStore(db);
     const audit = new AuditStore(db);
-    let release: () => void = () => {};
-    const slow: Notifier = {
-      notify: () => new Promise((r) => (release = () => r({ ok: true, detail: 'late' }))),
-    };
+    const { notifier: slow, release } = slowNotifier();
     const modes: Array<[string, number]> = [];
     const runner = new ActionRunner(config, store, audit, slow, null, (m) => modes.push([m, Date.now()]));
     const update = { state: state('critical'), changed: true, previous: 'ok' as const };
@@ -290,17 +313,8 @@ describe('action runner and audit trail (real SQLite)', () => {
     const db = openDatabase(`${dir.path}/stale.db`);
     const store = new TimelineStore(db);
     const audit = new AuditStore(db);
-    let release: () => void = () => {};
-    const slow: Notifier = {
-      notify: () => new Promise((r) => (release = () => r({ ok: true, detail: 'late' }))),
-    };
-    const deleted: string[] = [];
-    const exo = {
-      deleteInstance: async (id: string) => {
-        deleted.push(id);
-        return { ok: true as const };
-      },
-    } as unknown as ConstructorParameters<typeof ActionRunner>[4];
+    const { notifier: slow, release } = slowNotifier();
+    const { exo, deleted } = recordingExo();
     const modes: string[] = [];
     // Every rise notified (no cool-down), so each plan below waits behind its notification.
     const withUnload = ActionConfigSchema.parse({
@@ -349,13 +363,7 @@ describe('action runner and audit trail (real SQLite)', () => {
     const db = openDatabase(`${dir.path}/restart.db`);
     const store = new TimelineStore(db);
     const audit = new AuditStore(db);
-    const deleted: string[] = [];
-    const exo = {
-      deleteInstance: async (id: string) => {
-        deleted.push(id);
-        return { ok: true as const };
-      },
-    } as unknown as ConstructorParameters<typeof ActionRunner>[4];
+    const { exo, deleted } = recordingExo();
     const notifier = new RecordingNotifier();
     const cfg = ActionConfigSchema.parse({ unload: { enabled: true, cooldownSeconds: 3600 } });
     const update = { state: state('critical'), changed: true, previous: 'ok' as const };
