@@ -140,6 +140,13 @@ describe('scenario loader', () => {
       duration: '1m',
     };
     assert.deepEqual(errorsOf(mixed), ['test.json: unknown key "segments.1.duration"']);
+    // A group that fits neither branch is told what a group lacks, not what a segment does.
+    (mixed.segments as unknown[])[1] = { name: 'g', repeat: 2 };
+    assert.deepEqual(errorsOf(mixed), ['test.json: "segments.1.segments" is undefined: Required']);
+    (mixed.segments as unknown[])[1] = { name: 'g', repeat: 'x', segments: [{ name: 'a', duration: '1m' }] };
+    assert.deepEqual(errorsOf(mixed), [
+      'test.json: "segments.1.repeat" is "x": Expected number, received string',
+    ]);
     // The ISO pattern lets an offset no clock reads through; it would replay nothing (every time NaN).
     for (const start of ['2026-01-01T00:00Z', '2026-01-01T00:00:00+0200'])
       assert.deepEqual(errorsOf({ ...base, start }), [

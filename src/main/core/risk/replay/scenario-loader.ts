@@ -218,19 +218,16 @@ export function scenarioSource(s: Scenario, label: string): ReplaySource {
 type Issue = z.ZodIssue;
 
 /**
- * A segment that is neither a plain segment nor a group fails as a whole ("invalid input" at segments.N);
- * the problems of the branch it was meant to be (a group has `repeat`) name the field instead.
+ * A value that fits no branch of a union fails as a whole ("invalid input" at its key); the first branch's
+ * problems (a plain segment's, a constant's rather than a ramp's) name the field instead. A group's are
+ * groupIssues'.
  */
-function unionIssues(issues: Issue[], input: unknown): Issue[] {
+function unionIssues(issues: Issue[]): Issue[] {
   return issues.flatMap((i) => {
     if (i.code !== 'invalid_union' || i.unionErrors.length !== 2) return [i];
-    let v: unknown = input;
-    for (const k of i.path)
-      v = v && typeof v === 'object' ? (v as Record<PropertyKey, unknown>)[k] : undefined;
-    const branch = isGroup(v) ? 1 : 0;
     // Each branch's issues carry their whole path from the file's top.
-    const nested = i.unionErrors[branch]!.issues;
-    return nested.length ? unionIssues(nested, input) : [i];
+    const nested = i.unionErrors[0]!.issues;
+    return nested.length ? unionIssues(nested) : [i];
   });
 }
 
@@ -269,7 +266,7 @@ export function parseScenario(text: string, file: string): ScenarioResult {
   if (!r.success)
     return {
       ok: false,
-      errors: formatIssues(groupIssues(unionIssues(r.error.issues, input), input), input, file),
+      errors: formatIssues(groupIssues(unionIssues(r.error.issues), input), input, file),
     };
   const errors = crossCheck(r.data, file);
   if (errors.length) return { ok: false, errors };
