@@ -1,11 +1,10 @@
 import { inputJsonSchema } from '../util/input-json-schema.js';
 import { CONFIG_HELP } from './config-help.js';
-import { type SchemaNode as Node, schemaNodeAt } from './config-json-schema.js';
+import { schemaNodeAt } from './config-json-schema.js';
 import { needsRestart } from './config-keys.js';
 import { ConfigSchema } from './config-schema.js';
 import { EXECUTABLE_FIELDS, SECRET_FIELDS } from './config-update.js';
-
-const isNode = (v: unknown): v is Node => v !== null && typeof v === 'object' && !Array.isArray(v);
+import { isObj as isNode, type Obj as Node } from './dotted-keys.js';
 
 function annotate(node: Node, key: string): void {
   const help = CONFIG_HELP[key];

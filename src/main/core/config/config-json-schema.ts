@@ -1,9 +1,5 @@
 import { createRequire } from 'node:module';
-
-export type SchemaNode = Record<string, unknown>;
-type Node = SchemaNode;
-
-const isNode = (v: unknown): v is Node => v !== null && typeof v === 'object' && !Array.isArray(v);
+import { isObj as isNode, type Obj as Node } from './dotted-keys.js';
 
 /** The node at a dotted key, following `properties` (null when the schema has no such key). */
 export function schemaNodeAt(schema: Node, dotted: string): Node | null {
