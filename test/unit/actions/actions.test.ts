@@ -10,7 +10,7 @@ import { ActionRunner, readGuardMode } from '../../../src/main/core/actions/acti
 import { AuditStore } from '../../../src/main/core/actions/audit-store.js';
 import type { Notification, Notifier } from '../../../src/main/core/actions/notifier.js';
 import { acknowledgeHold, readHold } from '../../../src/main/core/actions/post-panic-hold.js';
-import { openDatabase } from '../../../src/main/core/store/database.js';
+import { type Db, openDatabase } from '../../../src/main/core/store/database.js';
 import { TimelineStore } from '../../../src/main/core/store/timeline-store.js';
 import type { RiskLevel, RiskState } from '../../../src/shared/risk.js';
 import { tempDir } from '../../support/temp-dir.js';
@@ -151,6 +151,12 @@ class RecordingNotifier implements Notifier {
   }
 }
 
+/** A database of its own for one test, with the timeline and the audit trail over it. */
+function stores(name: string): { db: Db; store: TimelineStore; audit: AuditStore } {
+  const db = openDatabase(`${dir.path}/${name}.db`);
+  return { db, store: new TimelineStore(db), audit: new AuditStore(db) };
+}
+
 /** A notifier whose every notification waits until `release()` (a banner that takes its 10 s). */
 function slowNotifier(): { notifier: Notifier; release: () => void } {
   let pending: Array<() => void> = [];
@@ -179,9 +185,7 @@ function recordingExo(): { exo: ConstructorParameters<typeof ActionRunner>[4]; d
 
 describe('action runner and audit trail (real SQLite)', () => {
   it('carries out the plan, records each action with its result, and persists the guard mode', async () => {
-    const db = openDatabase(`${dir.path}/a.db`);
-    const store = new TimelineStore(db);
-    const audit = new AuditStore(db);
+    const { db, store, audit } = stores('a');
     const notifier = new RecordingNotifier();
     const modes: string[] = [];
     const runner = new ActionRunner(config, store, audit, notifier, null, (m) => modes.push(m));
@@ -206,9 +210,7 @@ describe('action runner and audit trail (real SQLite)', () => {
   });
 
   it('applies the guard mode in the tick itself, never behind a notification that takes 10 s', async () => {
-    const db = openDatabase(`${dir.path}/slow.db`);
-    const store = new TimelineStore(db);
-    const audit = new AuditStore(db);
+    const { db, store, audit } = stores('slow');
     const { notifier: slow, release } = slowNotifier();
     const modes: Array<[string, number]> = [];
     const runner = new ActionRunner(config, store, audit, slow, null, (m) => modes.push([m, Date.now()]));
@@ -236,9 +238,7 @@ describe('action runner and audit trail (real SQLite)', () => {
   });
 
   it('in dry-run mode records what it would do and does nothing', async () => {
-    const db = openDatabase(`${dir.path}/b.db`);
-    const store = new TimelineStore(db);
-    const audit = new AuditStore(db);
+    const { db, store, audit } = stores('b');
     const notifier = new RecordingNotifier();
     const dry = ActionConfigSchema.parse({ dryRun: true, unload: { enabled: true } });
     const modes: string[] = [];
@@ -292,9 +292,7 @@ describe('action runner and audit trail (real SQLite)', () => {
   });
 
   it('in a dry run, a post-panic hold still serialises, and its end opens the guard', () => {
-    const db = openDatabase(`${dir.path}/dryhold.db`);
-    const store = new TimelineStore(db);
-    const audit = new AuditStore(db);
+    const { db, store, audit } = stores('dryhold');
     const modes: string[] = [];
     const hold = { since: 1, reportId: 1, kind: 'completeMemory', reason: 'panic' };
     store.setMeta('post-panic-hold', JSON.stringify(hold));
@@ -310,9 +308,7 @@ describe('action runner and audit trail (real SQLite)', () => {
   });
 
   it('a plan that waited behind a slow notification neither sets the mode of a level left nor unloads after it', async () => {
-    const db = openDatabase(`${dir.path}/stale.db`);
-    const store = new TimelineStore(db);
-    const audit = new AuditStore(db);
+    const { db, store, audit } = stores('stale');
     const { notifier: slow, release } = slowNotifier();
     const { exo, deleted } = recordingExo();
     const modes: string[] = [];
@@ -360,9 +356,7 @@ describe('action runner and audit trail (real SQLite)', () => {
   });
 
   it('keeps the cool-downs across a restart: a daemon restarted in a loop does not unload and notify each time', async () => {
-    const db = openDatabase(`${dir.path}/restart.db`);
-    const store = new TimelineStore(db);
-    const audit = new AuditStore(db);
+    const { db, store, audit } = stores('restart');
     const { exo, deleted } = recordingExo();
     const notifier = new RecordingNotifier();
     const cfg = ActionConfigSchema.parse({ unload: { enabled: true, cooldownSeconds: 3600 } });
@@ -403,9 +397,7 @@ describe('action runner and audit trail (real SQLite)', () => {
   });
 
   it('starts a post-panic hold that only `ack` ends', async () => {
-    const db = openDatabase(`${dir.path}/c.db`);
-    const store = new TimelineStore(db);
-    const audit = new AuditStore(db);
+    const { db, store, audit } = stores('c');
     const notifier = new RecordingNotifier();
     const runner = new ActionRunner(config, store, audit, notifier, null);
     const hold = {

@@ -512,27 +512,16 @@ describe('what the dashboard window trusts', () => {
       '/Applications/exo-sentinel.app/Contents/Resources/app/dist/renderer',
     );
     const from = (id: number, url: string) => trusted({ sender: { id }, senderFrame: { url } } as never);
-    assert.equal(
-      from(7, 'file:///Applications/exo-sentinel.app/Contents/Resources/app/dist/renderer/index.html'),
-      true,
-    );
-    assert.equal(
-      from(8, 'file:///Applications/exo-sentinel.app/Contents/Resources/app/dist/renderer/index.html'),
-      false,
-    );
-    assert.equal(
-      from(7, 'file:///Applications/exo-sentinel.app/Contents/Resources/app/dist/renderer-x/index.html'),
-      false,
-    );
-    assert.equal(
-      from(7, 'file:///Applications/exo-sentinel.app/Contents/Resources/app/dist/renderer/../evil.html'),
-      false,
-    );
-    assert.equal(from(7, 'https://evil.example/dist/renderer/index.html'), false);
-    assert.equal(
-      from(7, 'file:///Applications/exo-sentinel.app/Contents/Resources/app/dist/renderer/%E0%A4%A.html'),
-      false,
-    );
+    const app = 'file:///Applications/exo-sentinel.app/Contents/Resources/app/dist';
+    for (const [id, url, trust] of [
+      [7, `${app}/renderer/index.html`, true],
+      [8, `${app}/renderer/index.html`, false],
+      [7, `${app}/renderer-x/index.html`, false],
+      [7, `${app}/renderer/../evil.html`, false],
+      [7, 'https://evil.example/dist/renderer/index.html', false],
+      [7, `${app}/renderer/%E0%A4%A.html`, false],
+    ] as const)
+      assert.equal(from(id, url), trust, `${id} ${url}`);
   });
 
   it('grants the page writing to the clipboard and no other permission', () => {
